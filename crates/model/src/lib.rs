@@ -1,0 +1,281 @@
+//! The plain data types every stage of dossier meets at: [`Article`], [`Sentence`],
+//! [`Entity`], [`Claim`], [`AlignedClaim`], [`Story`], [`Outlet`] and [`Brief`].
+//!
+//! They are defined here once and carry no behaviour beyond construction helpers,
+//! so that a later stage never has to reach into an earlier stage's internals.
+//! This crate must never depend on another dossier crate.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Stable content-derived identifier: the first 16 hex digits of SHA-256 over the parts.
+///
+/// Ids derive from content, not from insertion order, so re-ingesting the same
+/// input yields the same ids and changes nothing.
+///
+/// ```
+/// let a = dossier_model::stable_id(&["article", "some text"]);
+/// assert_eq!(a, dossier_model::stable_id(&["article", "some text"]));
+/// assert_eq!(a.len(), 16);
+/// ```
+pub fn stable_id(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p.as_bytes());
+    }
+    hex::encode(&h.finalize()[..8])
+}
+
+/// How we know an outlet's name; analysts need to tell a stated name from a guess.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutletBasis {
+    /// Given with the input (a JSONL `outlet` field).
+    Given,
+    /// Named by the page itself (site name metadata, a teaser's outlet line, a self-reference).
+    Page,
+    /// Nothing named it: the file name stands in.
+    FileName,
+}
+
+/// A publisher of articles, as the articles name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outlet {
+    pub name: String,
+    pub basis: OutletBasis,
+}
+
+/// Whether an item is the article a page is about or a teaser of another story found on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ArticleKind {
+    Main,
+    /// A teaser of another story that was glued onto the page of article `found_on`.
+    Teaser {
+        found_on: String,
+        /// The relative age the page showed ("22 minutes ago"), verbatim.
+        age: Option<String>,
+    },
+}
+
+/// One article (or teaser) after extraction: clean text plus where it came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Article {
+    pub id: String,
+    pub kind: ArticleKind,
+    pub title: String,
+    /// Clean body: paragraphs separated by a blank line. Offsets in [`Sentence`] point here.
+    pub text: String,
+    pub outlet: Outlet,
+    pub url: Option<String>,
+    /// Where it was read from: a path, `path:line` for JSONL.
+    pub source: String,
+    pub published: Option<DateTime<Utc>>,
+    /// When dossier first saw it (file modification time for local files).
+    pub seen_at: DateTime<Utc>,
+    pub language: Option<String>,
+}
+
+impl Article {
+    /// The article's best time: published when known, otherwise first seen.
+    pub fn time(&self) -> DateTime<Utc> {
+        self.published.unwrap_or(self.seen_at)
+    }
+
+    pub fn is_teaser(&self) -> bool {
+        matches!(self.kind, ArticleKind::Teaser { .. })
+    }
+}
+
+/// A sentence with byte offsets back into [`Article::text`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sentence {
+    pub index: usize,
+    pub start: usize,
+    pub end: usize,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntityKind {
+    Person,
+    Organisation,
+    Publication,
+    Country,
+    Place,
+    Other,
+}
+
+/// A named thing mentioned in an article, under its canonical name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entity {
+    /// Canonical name ("Federal Security Service" for "FSB").
+    pub name: String,
+    pub kind: EntityKind,
+    /// The surface forms seen, each with byte offsets into the article text.
+    pub mentions: Vec<Mention>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mention {
+    pub text: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// What kind of thing a claim is attributed to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    Person,
+    Organisation,
+    Publication,
+    Document,
+    Unnamed,
+}
+
+/// "according to a report by The New York Times": who, and the cue that says so.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attribution {
+    pub source: String,
+    pub kind: SourceKind,
+    pub cue: String,
+}
+
+/// A normalised quantity: "$240 billion" -> 240e9 USD.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Quantity {
+    pub text: String,
+    pub value: f64,
+    /// "USD", "percent", "pages", or a counted noun ("meetings").
+    pub unit: Option<String>,
+    /// "over 40" is a lower bound.
+    pub bound: Option<String>,
+}
+
+/// A check-worthy statement made by one article.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Claim {
+    pub id: String,
+    pub article_id: String,
+    pub sentence: usize,
+    pub start: usize,
+    pub end: usize,
+    pub text: String,
+    pub entities: Vec<String>,
+    pub quantities: Vec<Quantity>,
+    pub attribution: Option<Attribution>,
+    /// 0..1: how much this is a checkable fact rather than framing or opinion.
+    pub checkworthiness: f32,
+}
+
+/// The status an analyst reads first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimStatus {
+    /// Stated by two or more independent outlets.
+    Corroborated,
+    /// One outlet, attributed to a named source.
+    SingleSource,
+    /// One outlet, attributed to nobody.
+    Unattributed,
+    /// Outlets disagree on a number, date, name or polarity.
+    Contested,
+}
+
+impl ClaimStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClaimStatus::Corroborated => "corroborated",
+            ClaimStatus::SingleSource => "single-source",
+            ClaimStatus::Unattributed => "unattributed",
+            ClaimStatus::Contested => "contested",
+        }
+    }
+}
+
+/// One claim as stated across a story's outlets, aligned by meaning.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlignedClaim {
+    pub id: String,
+    pub story_id: String,
+    /// The wording chosen to show.
+    pub text: String,
+    pub status: ClaimStatus,
+    /// The outlets that state it, first publisher first.
+    pub outlets: Vec<String>,
+    pub first_outlet: String,
+    /// Primary sources the outlets attribute it to.
+    pub sources: Vec<Attribution>,
+    pub members: Vec<Claim>,
+    /// What disagrees, when contested.
+    pub conflict: Option<String>,
+    pub checkworthiness: f32,
+}
+
+/// A group of articles about one event or development.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Story {
+    pub id: String,
+    pub title: String,
+    pub article_ids: Vec<String>,
+    pub outlets: Vec<String>,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    /// Most-mentioned canonical entities.
+    pub entities: Vec<String>,
+}
+
+/// A citation of one bullet to one article.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Citation {
+    pub outlet: String,
+    pub article_id: String,
+    /// The source sentence the bullet rests on, verbatim.
+    pub sentence: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bullet {
+    pub text: String,
+    pub status: ClaimStatus,
+    pub citations: Vec<Citation>,
+    pub sources: Vec<Attribution>,
+    pub conflict: Option<String>,
+}
+
+/// A primary source the story's reporting rests on, and which outlets cite it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrimarySource {
+    pub name: String,
+    pub kind: SourceKind,
+    pub cited_by: Vec<String>,
+    pub cue: String,
+}
+
+/// The cited "At a Glance" brief of a story. Every bullet's text is source text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Brief {
+    pub story_id: String,
+    pub title: String,
+    pub outlets: Vec<String>,
+    pub primary_sources: Vec<PrimarySource>,
+    /// Claims carried by two or more outlets (or contested among them).
+    pub shared: Vec<Bullet>,
+    /// Claims only one outlet carries, grouped by that outlet.
+    pub only_in: Vec<(String, Vec<Bullet>)>,
+    /// Outlets that cite no source at all.
+    pub unsourced_outlets: Vec<String>,
+    pub timeline: Vec<TimelineEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub time: DateTime<Utc>,
+    pub outlet: String,
+    pub article_id: String,
+    pub title: String,
+}
