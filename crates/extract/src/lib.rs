@@ -12,7 +12,7 @@ mod text;
 
 use chrono::{DateTime, Utc};
 
-pub use html::extract_html;
+pub use html::{extract_html, parse_date};
 pub use text::extract_text;
 
 /// A block of body text, kept with its role so headings and lists survive.

@@ -1,1 +1,394 @@
-//! ingest
+//! Ingest: files and folders -> [`Article`]s ready to store.
+//!
+//! Takes paths (files or folders of `.html`/`.htm`, scraped `.txt`, `.jsonl`,
+//! each optionally `.gz`), reads them within size limits, hands page bytes to
+//! `dossier-extract`, and gives back articles with stable, content-derived ids,
+//! plus a clear error (path, and line for JSONL) for every input it had to skip.
+//! It never writes anything: storing is the caller's job, so a bad file can
+//! never damage what is stored.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Duration, Utc};
+use dossier_extract::{extract_html, extract_text, Extracted, Item};
+use dossier_model::{stable_id, Article, ArticleKind, Outlet, OutletBasis};
+use serde::Deserialize;
+
+/// Largest input file read, and largest size a `.gz` may inflate to.
+pub const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// One input dossier could not use, with where and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngestError {
+    /// The path, or `path:line` for a JSON Lines record.
+    pub location: String,
+    pub reason: String,
+}
+
+impl std::fmt::Display for IngestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.location, self.reason)
+    }
+}
+
+impl std::error::Error for IngestError {}
+
+fn err(location: impl Into<String>, reason: impl std::fmt::Display) -> IngestError {
+    IngestError { location: location.into(), reason: reason.to_string() }
+}
+
+/// How an input's bytes are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Html,
+    Text,
+    JsonLines,
+}
+
+/// Decides the format from the file name (a trailing `.gz` is looked through).
+pub fn format_of(path: &Path) -> Option<Format> {
+    let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    let ext = name.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+    match ext {
+        "html" | "htm" | "xhtml" => Some(Format::Html),
+        "jsonl" | "ndjson" => Some(Format::JsonLines),
+        "txt" | "text" => Some(Format::Text),
+        _ => None,
+    }
+}
+
+/// Expands folders (recursively, sorted, known extensions only, hidden files
+/// skipped). Files named explicitly are always taken; their format is sniffed
+/// when the name does not say.
+pub fn collect_inputs(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<IngestError>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            for entry in walkdir::WalkDir::new(p).sort_by_file_name().follow_links(false) {
+                match entry {
+                    Ok(e) if e.file_type().is_file() => {
+                        let hidden = e.file_name().to_string_lossy().starts_with('.');
+                        if !hidden && format_of(e.path()).is_some() {
+                            files.push(e.into_path());
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => errors.push(err(p.display().to_string(), e)),
+                }
+            }
+        } else if p.is_file() {
+            files.push(p.clone());
+        } else {
+            errors.push(err(p.display().to_string(), "no such file or folder"));
+        }
+    }
+    (files, errors)
+}
+
+/// Reads a file within [`MAX_INPUT_BYTES`], inflating `.gz`.
+pub fn read_input(path: &Path) -> Result<Vec<u8>, IngestError> {
+    let loc = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| err(&loc, e))?;
+    let mut raw = Vec::new();
+    file.take(MAX_INPUT_BYTES + 1).read_to_end(&mut raw).map_err(|e| err(&loc, e))?;
+    if raw.len() as u64 > MAX_INPUT_BYTES {
+        return Err(err(&loc, format!("larger than the {MAX_INPUT_BYTES}-byte limit")));
+    }
+    if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(&raw[..])
+            .take(MAX_INPUT_BYTES + 1)
+            .read_to_end(&mut out)
+            .map_err(|e| err(&loc, format!("bad gzip data: {e}")))?;
+        if out.len() as u64 > MAX_INPUT_BYTES {
+            return Err(err(&loc, format!("inflates past the {MAX_INPUT_BYTES}-byte limit")));
+        }
+        return Ok(out);
+    }
+    Ok(raw)
+}
+
+fn sniff(bytes: &[u8]) -> Format {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(1024)]).to_ascii_lowercase();
+    let t = head.trim_start();
+    if t.starts_with("<!doctype html") || t.starts_with("<html") || (t.starts_with('<') && head.contains("<p")) {
+        Format::Html
+    } else if t.starts_with('{') {
+        Format::JsonLines
+    } else {
+        Format::Text
+    }
+}
+
+/// What one input yields: articles to store and errors to report.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub articles: Vec<Article>,
+    pub errors: Vec<IngestError>,
+}
+
+/// Reads and parses one file.
+pub fn ingest_file(path: &Path) -> Parsed {
+    let bytes = match read_input(path) {
+        Ok(b) => b,
+        Err(e) => return Parsed { articles: vec![], errors: vec![e] },
+    };
+    let seen_at = std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .map(DateTime::<Utc>::from)
+        .unwrap_or_else(|_| Utc::now());
+    let format = format_of(path).unwrap_or_else(|| sniff(&bytes));
+    ingest_bytes(&path.display().to_string(), &bytes, format, seen_at)
+}
+
+/// Parses bytes already in memory; `location` names them in errors and as the source.
+pub fn ingest_bytes(location: &str, bytes: &[u8], format: Format, seen_at: DateTime<Utc>) -> Parsed {
+    let stem = file_stem(location);
+    match format {
+        Format::JsonLines => parse_jsonl(location, bytes, seen_at),
+        Format::Html | Format::Text => {
+            let extracted = if format == Format::Html {
+                extract_html(bytes)
+            } else {
+                dossier_extract::decode_utf8(bytes).and_then(extract_text)
+            };
+            match extracted {
+                Ok(ex) => {
+                    let fallback = Outlet { name: stem, basis: OutletBasis::FileName };
+                    Parsed { articles: articles_from(ex, location, None, fallback, seen_at), errors: vec![] }
+                }
+                Err(e) => Parsed { articles: vec![], errors: vec![err(location, e)] },
+            }
+        }
+    }
+}
+
+fn file_stem(location: &str) -> String {
+    let name = Path::new(location).file_name().and_then(|n| n.to_str()).unwrap_or(location);
+    let name = name.strip_suffix(".gz").unwrap_or(name);
+    name.rsplit_once('.').map(|(s, _)| s).unwrap_or(name).to_string()
+}
+
+/// Metadata that came with the input rather than from the page.
+#[derive(Debug, Default, Clone)]
+struct Given {
+    url: Option<String>,
+    title: Option<String>,
+    outlet: Option<String>,
+    published: Option<DateTime<Utc>>,
+}
+
+fn articles_from(ex: Extracted, source: &str, given: Option<Given>, fallback: Outlet, seen_at: DateTime<Utc>) -> Vec<Article> {
+    let given = given.unwrap_or_default();
+    let outlet = match (&given.outlet, &ex.site_name) {
+        (Some(o), _) => Outlet { name: o.clone(), basis: OutletBasis::Given },
+        (None, Some(s)) => Outlet { name: s.clone(), basis: OutletBasis::Page },
+        (None, None) => fallback,
+    };
+    let main = &ex.main;
+    let url = given.url.clone().or_else(|| main.url.clone());
+    let title = given.title.clone().unwrap_or_else(|| main.title_or_lead());
+    let text = main.body();
+    let id = stable_id(&["article", &outlet.name, url.as_deref().unwrap_or(""), &title, &text]);
+    let mut out = vec![Article {
+        id: id.clone(),
+        kind: ArticleKind::Main,
+        title,
+        text,
+        outlet,
+        url,
+        source: source.to_string(),
+        published: given.published.or(main.published),
+        seen_at,
+        language: main.language.clone(),
+    }];
+    for t in &ex.teasers {
+        out.push(teaser(t, &id, source, seen_at));
+    }
+    out
+}
+
+fn teaser(t: &Item, found_on: &str, source: &str, seen_at: DateTime<Utc>) -> Article {
+    let outlet_name = t.outlet.clone().unwrap_or_else(|| "unknown outlet".into());
+    let title = t.title_or_lead();
+    let text = t.body();
+    Article {
+        id: stable_id(&["teaser", &outlet_name, &title, &text]),
+        kind: ArticleKind::Teaser { found_on: found_on.to_string(), age: t.age.clone() },
+        title,
+        text,
+        outlet: Outlet { name: outlet_name, basis: OutletBasis::Page },
+        url: t.url.clone(),
+        source: source.to_string(),
+        // The page said how old the teaser was when it was scraped.
+        published: t.age.as_deref().and_then(parse_age).map(|d| seen_at - d),
+        seen_at,
+        language: None,
+    }
+}
+
+/// "22 minutes ago" -> 22 minutes; "an hour ago" -> 1 hour.
+pub fn parse_age(s: &str) -> Option<Duration> {
+    let s = s.trim().to_ascii_lowercase();
+    if s == "just now" {
+        return Some(Duration::zero());
+    }
+    if s == "yesterday" {
+        return Some(Duration::days(1));
+    }
+    let words: Vec<&str> = s.split_whitespace().filter(|w| !matches!(*w, "about" | "over" | "almost" | "nearly")).collect();
+    if words.len() != 3 || words[2] != "ago" {
+        return None;
+    }
+    let n: i64 = match words[0] {
+        "a" | "an" | "one" => 1,
+        "few" => 3,
+        w => w.parse().ok()?,
+    };
+    let unit = words[1].trim_end_matches('s');
+    Some(match unit {
+        "sec" | "second" => Duration::seconds(n),
+        "min" | "minute" => Duration::minutes(n),
+        "hr" | "hour" => Duration::hours(n),
+        "day" => Duration::days(n),
+        "week" => Duration::weeks(n),
+        "month" => Duration::days(30 * n),
+        "year" => Duration::days(365 * n),
+        _ => return None,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct JsonRecord {
+    url: Option<String>,
+    title: Option<String>,
+    text: Option<String>,
+    html: Option<String>,
+    published: Option<String>,
+    outlet: Option<String>,
+}
+
+fn parse_jsonl(location: &str, bytes: &[u8], seen_at: DateTime<Utc>) -> Parsed {
+    let mut parsed = Parsed::default();
+    let text = match dossier_extract::decode_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            parsed.errors.push(err(location, e));
+            return parsed;
+        }
+    };
+    for (n, line) in text.lines().enumerate() {
+        let loc = format!("{location}:{}", n + 1);
+        if line.trim().is_empty() {
+            continue;
+        }
+        match parse_record(&loc, line, seen_at) {
+            Ok(mut arts) => parsed.articles.append(&mut arts),
+            Err(e) => parsed.errors.push(e),
+        }
+    }
+    parsed
+}
+
+fn parse_record(loc: &str, line: &str, seen_at: DateTime<Utc>) -> Result<Vec<Article>, IngestError> {
+    let r: JsonRecord = serde_json::from_str(line).map_err(|e| err(loc, format!("malformed JSON: {e}")))?;
+    let published = match r.published.as_deref().filter(|p| !p.trim().is_empty()) {
+        Some(p) => Some(dossier_extract::parse_date(p).ok_or_else(|| err(loc, format!("unreadable published date {p:?}")))?),
+        None => None,
+    };
+    let ex = match (&r.text, &r.html) {
+        (_, Some(h)) if !h.trim().is_empty() => extract_html(h.as_bytes()),
+        (Some(t), _) if !t.trim().is_empty() => extract_text(t).or_else(|_| Ok(plain(t))),
+        _ => return Err(err(loc, "record has neither `text` nor `html`")),
+    }
+    .map_err(|e| err(loc, e))?;
+    let given = Given { url: r.url, title: r.title, outlet: r.outlet, published };
+    let fallback = Outlet { name: file_stem(loc.rsplit_once(':').map(|(p, _)| p).unwrap_or(loc)), basis: OutletBasis::FileName };
+    Ok(articles_from(ex, loc, Some(given), fallback, seen_at))
+}
+
+/// Text handed over as clean already (a JSONL `text`): paragraphs by line.
+fn plain(t: &str) -> Extracted {
+    let blocks = t
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| dossier_extract::Block::Paragraph(l.to_string()))
+        .collect();
+    Extracted { main: Item { blocks, ..Item::default() }, teasers: vec![], site_name: None }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        "2025-06-22T12:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn jsonl_records_and_bad_lines() {
+        let data = b"{\"url\":\"https://a.example/1\",\"title\":\"T1\",\"text\":\"A body sentence that is long enough to be prose for sure.\",\"outlet\":\"A News\",\"published\":\"2025-06-21T08:00:00Z\"}\nnot json\n\n{\"title\":\"no body\"}\n";
+        let p = ingest_bytes("feed.jsonl", data, Format::JsonLines, now());
+        assert_eq!(p.articles.len(), 1);
+        let a = &p.articles[0];
+        assert_eq!(a.outlet, Outlet { name: "A News".into(), basis: OutletBasis::Given });
+        assert_eq!(a.title, "T1");
+        assert_eq!(a.source, "feed.jsonl:1");
+        assert_eq!(a.published.unwrap().to_rfc3339(), "2025-06-21T08:00:00+00:00");
+        let locs: Vec<&str> = p.errors.iter().map(|e| e.location.as_str()).collect();
+        assert_eq!(locs, ["feed.jsonl:2", "feed.jsonl:4"]);
+        assert!(p.errors[0].reason.contains("malformed JSON"));
+    }
+
+    #[test]
+    fn bad_files_are_reported() {
+        let p = ingest_bytes("x.txt", b"\x00\x01\x02binary", Format::Text, now());
+        assert!(p.errors[0].reason.contains("binary"));
+        let p = ingest_bytes("x.txt", b"caf\xe9 is not utf-8 text at all in this file, sadly.", Format::Text, now());
+        assert!(p.errors[0].reason.contains("invalid UTF-8 at byte 3"), "{}", p.errors[0]);
+        let p = ingest_bytes("x.txt", b"  \n ", Format::Text, now());
+        assert!(p.errors[0].reason.contains("empty"));
+    }
+
+    #[test]
+    fn ids_are_stable_and_outlet_falls_back_to_file_name() {
+        let text = b"A paragraph that is long enough to be prose in the sample.\n";
+        let a = ingest_bytes("dir/abc_1.txt", text, Format::Text, now());
+        let b = ingest_bytes("dir/abc_1.txt", text, Format::Text, now());
+        assert_eq!(a.articles[0].id, b.articles[0].id);
+        assert_eq!(a.articles[0].outlet, Outlet { name: "abc_1".into(), basis: OutletBasis::FileName });
+    }
+
+    #[test]
+    fn ages() {
+        assert_eq!(parse_age("22 minutes ago"), Some(Duration::minutes(22)));
+        assert_eq!(parse_age("an hour ago"), Some(Duration::hours(1)));
+        assert_eq!(parse_age("soon"), None);
+    }
+
+    #[test]
+    fn gzip_inputs_inflate() {
+        use std::io::Write;
+        let dir = tempfile_dir();
+        let path = dir.join("page.html.gz");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(b"<html><body><article><p>A paragraph of an article that is long enough.</p></article></body></html>").unwrap();
+        std::fs::write(&path, gz.finish().unwrap()).unwrap();
+        let p = ingest_file(&path);
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        assert_eq!(p.articles[0].outlet.name, "page");
+        std::fs::write(&path, b"\x1f\x8b\x08garbage").unwrap();
+        assert!(ingest_file(&path).errors[0].reason.contains("gzip"));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    fn tempfile_dir() -> PathBuf {
+        let d = std::env::temp_dir().join(format!("dossier-ingest-test-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+}

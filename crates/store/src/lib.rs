@@ -1,1 +1,305 @@
-//! store
+//! Store: where articles, stories and aligned claims live.
+//!
+//! The [`Store`] trait is the seam every other part uses; [`SqliteStore`] is
+//! the embedded default (one SQLite file in WAL mode inside the data
+//! directory). A PostgreSQL implementation joins it in the scale-out work.
+//! Writes are transactional: a batch lands whole or not at all, so a failure
+//! never leaves half an input stored. The store never computes anything.
+
+use std::path::{Path, PathBuf};
+
+use dossier_model::{AlignedClaim, Article, Story};
+use rusqlite::{params, Connection, OptionalExtension};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database {path}: {source}")]
+    Sqlite { path: String, source: rusqlite::Error },
+    #[error("corrupt record {what} {id}: {source}")]
+    Decode { what: &'static str, id: String, source: serde_json::Error },
+    #[error("data directory {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("database {path} has schema version {found}, newer than this dossier understands ({supported})")]
+    TooNew { path: String, found: i64, supported: i64 },
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// The result of analysing the whole corpus: replaces the previous one atomically.
+#[derive(Debug, Default, Clone)]
+pub struct Analysis {
+    pub stories: Vec<Story>,
+    pub claims: Vec<AlignedClaim>,
+}
+
+/// Storage behind dossier. Implementations must make each call atomic.
+pub trait Store {
+    /// Stores articles not yet stored (by id); returns how many were new.
+    fn put_articles(&mut self, articles: &[Article]) -> Result<usize>;
+    fn article(&self, id: &str) -> Result<Option<Article>>;
+    /// All articles, oldest first.
+    fn articles(&self) -> Result<Vec<Article>>;
+    fn article_count(&self) -> Result<usize>;
+    fn replace_analysis(&mut self, analysis: &Analysis) -> Result<()>;
+    /// Stories, largest first, then most recent.
+    fn stories(&self) -> Result<Vec<Story>>;
+    fn story(&self, id: &str) -> Result<Option<Story>>;
+    /// A story's aligned claims, most check-worthy first.
+    fn aligned_claims(&self, story_id: &str) -> Result<Vec<AlignedClaim>>;
+}
+
+const SCHEMA_VERSION: i64 = 1;
+
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE articles (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    found_on TEXT,
+    title TEXT NOT NULL,
+    outlet TEXT NOT NULL,
+    url TEXT,
+    source TEXT NOT NULL,
+    time TEXT NOT NULL,
+    json TEXT NOT NULL
+);
+CREATE INDEX articles_time ON articles(time);
+CREATE TABLE stories (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    article_count INTEGER NOT NULL,
+    last_seen TEXT NOT NULL,
+    json TEXT NOT NULL
+);
+CREATE TABLE story_articles (
+    story_id TEXT NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+    article_id TEXT NOT NULL REFERENCES articles(id),
+    PRIMARY KEY (story_id, article_id)
+);
+CREATE TABLE aligned_claims (
+    id TEXT PRIMARY KEY,
+    story_id TEXT NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+    rank INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    json TEXT NOT NULL
+);
+CREATE INDEX aligned_claims_story ON aligned_claims(story_id, rank);
+"#];
+
+/// The embedded store: `DIR/dossier.sqlite` in WAL mode.
+pub struct SqliteStore {
+    conn: Connection,
+    path: String,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store in a data directory and applies migrations.
+    pub fn open_dir(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io { path: dir.display().to_string(), source })?;
+        Self::open(&dir.join("dossier.sqlite"))
+    }
+
+    pub fn open(path: &Path) -> Result<Self> {
+        let p = path.display().to_string();
+        let conn = Connection::open(path).map_err(|source| StoreError::Sqlite { path: p.clone(), source })?;
+        let mut s = SqliteStore { conn, path: p };
+        s.init()?;
+        Ok(s)
+    }
+
+    pub fn path(&self) -> PathBuf {
+        PathBuf::from(&self.path)
+    }
+
+    fn e(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+        move |source| StoreError::Sqlite { path: self.path.clone(), source }
+    }
+
+    fn init(&mut self) -> Result<()> {
+        let path = self.path.clone();
+        let wrap = |source| StoreError::Sqlite { path: path.clone(), source };
+        self.conn
+            .execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;")
+            .map_err(wrap)?;
+        let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(wrap)?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::TooNew { path: self.path.clone(), found: version, supported: SCHEMA_VERSION });
+        }
+        for (i, m) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self.conn.transaction().map_err(wrap)?;
+            tx.execute_batch(m).map_err(wrap)?;
+            tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1)).map_err(wrap)?;
+            tx.commit().map_err(wrap)?;
+        }
+        Ok(())
+    }
+
+    fn decode<T: serde::de::DeserializeOwned>(what: &'static str, id: &str, json: &str) -> Result<T> {
+        serde_json::from_str(json).map_err(|source| StoreError::Decode { what, id: id.to_string(), source })
+    }
+
+    fn query_json<T: serde::de::DeserializeOwned>(&self, what: &'static str, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<T>> {
+        let mut st = self.conn.prepare_cached(sql).map_err(self.e())?;
+        let rows = st
+            .query_map(args, |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(self.e())?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(self.e())?;
+        rows.iter().map(|(id, json)| Self::decode(what, id, json)).collect()
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("model types always serialise")
+}
+
+impl Store for SqliteStore {
+    fn put_articles(&mut self, articles: &[Article]) -> Result<usize> {
+        let path = self.path.clone();
+        let wrap = |source| StoreError::Sqlite { path: path.clone(), source };
+        let tx = self.conn.transaction().map_err(wrap)?;
+        let mut new = 0;
+        {
+            let mut st = tx
+                .prepare_cached("INSERT OR IGNORE INTO articles (id, kind, found_on, title, outlet, url, source, time, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
+                .map_err(wrap)?;
+            for a in articles {
+                let (kind, found_on) = match &a.kind {
+                    dossier_model::ArticleKind::Main => ("main", None),
+                    dossier_model::ArticleKind::Teaser { found_on, .. } => ("teaser", Some(found_on.as_str())),
+                };
+                new += st
+                    .execute(params![a.id, kind, found_on, a.title, a.outlet.name, a.url, a.source, a.time().to_rfc3339(), to_json(a)])
+                    .map_err(wrap)?;
+            }
+        }
+        tx.commit().map_err(wrap)?;
+        Ok(new)
+    }
+
+    fn article(&self, id: &str) -> Result<Option<Article>> {
+        let json: Option<String> = self
+            .conn
+            .query_row("SELECT json FROM articles WHERE id = ?1", [id], |r| r.get(0))
+            .optional()
+            .map_err(self.e())?;
+        json.map(|j| Self::decode("article", id, &j)).transpose()
+    }
+
+    fn articles(&self) -> Result<Vec<Article>> {
+        self.query_json("article", "SELECT id, json FROM articles ORDER BY time, id", &[])
+    }
+
+    fn article_count(&self) -> Result<usize> {
+        self.conn.query_row("SELECT count(*) FROM articles", [], |r| r.get::<_, i64>(0)).map(|n| n as usize).map_err(self.e())
+    }
+
+    fn replace_analysis(&mut self, analysis: &Analysis) -> Result<()> {
+        let path = self.path.clone();
+        let wrap = |source| StoreError::Sqlite { path: path.clone(), source };
+        let tx = self.conn.transaction().map_err(wrap)?;
+        tx.execute_batch("DELETE FROM aligned_claims; DELETE FROM story_articles; DELETE FROM stories;").map_err(wrap)?;
+        for s in &analysis.stories {
+            tx.execute(
+                "INSERT INTO stories (id, title, article_count, last_seen, json) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![s.id, s.title, s.article_ids.len() as i64, s.last_seen.to_rfc3339(), to_json(s)],
+            )
+            .map_err(wrap)?;
+            for a in &s.article_ids {
+                tx.execute("INSERT INTO story_articles (story_id, article_id) VALUES (?1, ?2)", params![s.id, a]).map_err(wrap)?;
+            }
+        }
+        for (rank, c) in analysis.claims.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO aligned_claims (id, story_id, rank, status, json) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![c.id, c.story_id, rank as i64, c.status.as_str(), to_json(c)],
+            )
+            .map_err(wrap)?;
+        }
+        tx.commit().map_err(wrap)
+    }
+
+    fn stories(&self) -> Result<Vec<Story>> {
+        self.query_json("story", "SELECT id, json FROM stories ORDER BY article_count DESC, last_seen DESC, id", &[])
+    }
+
+    fn story(&self, id: &str) -> Result<Option<Story>> {
+        Ok(self.query_json("story", "SELECT id, json FROM stories WHERE id = ?1", &[&id])?.pop())
+    }
+
+    fn aligned_claims(&self, story_id: &str) -> Result<Vec<AlignedClaim>> {
+        self.query_json("aligned claim", "SELECT id, json FROM aligned_claims WHERE story_id = ?1 ORDER BY rank", &[&story_id])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dossier_model::{ArticleKind, Outlet, OutletBasis};
+
+    fn article(id: &str, text: &str) -> Article {
+        Article {
+            id: id.into(),
+            kind: ArticleKind::Main,
+            title: format!("title {id}"),
+            text: text.into(),
+            outlet: Outlet { name: "Outlet".into(), basis: OutletBasis::Given },
+            url: None,
+            source: "test".into(),
+            published: None,
+            seen_at: "2025-06-22T12:00:00Z".parse().unwrap(),
+            language: None,
+        }
+    }
+
+    fn story(id: &str, articles: &[&str]) -> Story {
+        Story {
+            id: id.into(),
+            title: id.into(),
+            article_ids: articles.iter().map(|s| s.to_string()).collect(),
+            outlets: vec!["Outlet".into()],
+            first_seen: "2025-06-22T12:00:00Z".parse().unwrap(),
+            last_seen: "2025-06-22T12:00:00Z".parse().unwrap(),
+            entities: vec![],
+        }
+    }
+
+    #[test]
+    fn articles_round_trip_and_dedup() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = SqliteStore::open_dir(dir.path()).unwrap();
+        assert_eq!(s.put_articles(&[article("a", "x"), article("b", "y")]).unwrap(), 2);
+        assert_eq!(s.put_articles(&[article("a", "x")]).unwrap(), 0);
+        assert_eq!(s.article_count().unwrap(), 2);
+        assert_eq!(s.article("a").unwrap().unwrap(), article("a", "x"));
+        assert!(s.article("zz").unwrap().is_none());
+        // WAL mode is on, in a real file.
+        let mode: String = s.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
+        drop(s);
+        let s = SqliteStore::open_dir(dir.path()).unwrap();
+        assert_eq!(s.articles().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn analysis_replaced_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = SqliteStore::open_dir(dir.path()).unwrap();
+        s.put_articles(&[article("a", "x"), article("b", "y")]).unwrap();
+        s.replace_analysis(&Analysis { stories: vec![story("s1", &["a"]), story("s2", &["a", "b"])], claims: vec![] }).unwrap();
+        let ids: Vec<String> = s.stories().unwrap().into_iter().map(|s| s.id).collect();
+        assert_eq!(ids, ["s2", "s1"]);
+        // A failing replacement (unknown article) leaves the previous analysis intact.
+        let bad = Analysis { stories: vec![story("s3", &["missing"])], claims: vec![] };
+        assert!(s.replace_analysis(&bad).is_err());
+        assert_eq!(s.stories().unwrap().len(), 2);
+        assert!(s.story("s2").unwrap().is_some());
+    }
+
+    #[test]
+    fn refuses_newer_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dossier.sqlite");
+        Connection::open(&path).unwrap().execute_batch("PRAGMA user_version = 99").unwrap();
+        assert!(matches!(SqliteStore::open(&path), Err(StoreError::TooNew { found: 99, .. })));
+    }
+}
