@@ -1,0 +1,44 @@
+//! Content terms: lowercase, stopwords dropped, Snowball-stemmed. Shared by
+//! story clustering and claim alignment so both see words the same way.
+
+use std::sync::OnceLock;
+
+use rust_stemmers::{Algorithm, Stemmer};
+
+const STOPWORDS: &[&str] = &[
+    "a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be",
+    "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does",
+    "doing", "down", "during", "each", "even", "few", "for", "from", "further", "had", "has", "have", "having", "he",
+    "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its",
+    "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only",
+    "or", "other", "our", "ours", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that",
+    "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "through", "to",
+    "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom",
+    "why", "will", "with", "would", "you", "your", "yours", "yet", "may", "might", "must", "said", "says", "say", "s",
+    "t", "one", "new", "like", "upon", "via", "within", "without", "among", "amid", "despite", "though", "whether",
+    "according", "reportedly", "however", "still", "already", "since", "well",
+];
+
+pub fn is_stopword(w: &str) -> bool {
+    STOPWORDS.binary_search(&w).is_ok() || STOPWORDS.contains(&w)
+}
+
+/// Stems one lowercase word with the Snowball English stemmer.
+pub fn stem(word: &str) -> String {
+    static S: OnceLock<Stemmer> = OnceLock::new();
+    S.get_or_init(|| Stemmer::create(Algorithm::English)).stem(word).into_owned()
+}
+
+/// The content terms of a text, in order.
+///
+/// ```
+/// assert_eq!(dossier_enrich::terms("The memo was authenticated by agencies"), ["memo", "authent", "agenc"]);
+/// ```
+pub fn terms(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’')
+        .map(|w| w.trim_matches(['\'', '’']).to_lowercase())
+        .map(|w| w.strip_suffix("'s").or_else(|| w.strip_suffix("’s")).map(str::to_string).unwrap_or(w))
+        .filter(|w| w.chars().count() >= 2 && !is_stopword(w))
+        .map(|w| stem(&w))
+        .collect()
+}
