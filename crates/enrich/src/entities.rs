@@ -51,6 +51,7 @@ const GAZETTEER: &[(&str, EntityKind, &[&str])] = {
         ("Kazakhstan", Country, &["Kazakhstan", "Kazakh", "Astana"]),
         ("Europe", Place, &["Europe", "European", "Europeans"]),
         ("Arctic", Place, &["Arctic"]),
+        ("the West", Place, &["the West", "West", "Western"]),
         ("Baltic states", Place, &["Baltic states", "Baltics"]),
         ("Middle East", Place, &["Middle East"]),
         ("Federal Security Service", Organisation, &["Federal Security Service", "FSB", "Russia's domestic security service", "Russia's Federal Security Service", "Lubyanka"]),
@@ -269,7 +270,7 @@ pub fn entities_in(text: &str) -> Vec<Entity> {
             } else {
                 EntityKind::Other
             };
-            let keep = !(sentence_initial && single && !after_title) && !(single && kind == EntityKind::Other);
+            let keep = !(sentence_initial && single && !after_title);
             if keep {
                 found.push((name.clone(), kind, Mention { text: name, start: toks[s].start, end: toks[j - 1].end }));
             }

@@ -1,1 +1,223 @@
-//! stories
+//! Stories: enriched articles -> [`Story`] groups.
+//!
+//! Takes every enriched article and gives the stories they form. Articles are
+//! taken in publication order and each joins the most similar open story or
+//! starts one (single-pass clustering). Similarity is the cosine of TF-IDF
+//! vectors built from the title (weighted most), the lead and the body, plus
+//! canonical entities, damped by the time between article and story. It is a
+//! pure function of its input: the same articles always give the same stories
+//! with the same ids. It never reads or writes storage.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use dossier_enrich::{terms, Enriched};
+use dossier_model::{stable_id, Story};
+
+/// Clustering settings; the defaults are what dossier uses everywhere.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// Minimum similarity for an article to join a story.
+    pub join_threshold: f64,
+    /// Similarity halves for every this many days between article and story.
+    pub half_life_days: f64,
+    pub title_weight: f64,
+    pub lead_weight: f64,
+    pub entity_weight: f64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { join_threshold: 0.22, half_life_days: 7.0, title_weight: 3.0, lead_weight: 2.0, entity_weight: 2.0 }
+    }
+}
+
+type Vector = HashMap<String, f64>;
+
+fn raw_counts(e: &Enriched, s: &Settings) -> Vector {
+    let mut v = Vector::new();
+    for t in terms(&e.article.title) {
+        *v.entry(t).or_default() += s.title_weight;
+    }
+    for (i, sent) in e.sentences.iter().enumerate() {
+        let w = if i < 2 { s.lead_weight } else { 1.0 };
+        for t in terms(&sent.sentence.text) {
+            *v.entry(t).or_default() += w;
+        }
+    }
+    for ent in &e.entities {
+        *v.entry(format!("entity:{}", ent.name)).or_default() += s.entity_weight * (ent.mentions.len() as f64).sqrt();
+    }
+    v
+}
+
+fn normalise(v: &mut Vector) {
+    let n = v.values().map(|x| x * x).sum::<f64>().sqrt();
+    if n > 0.0 {
+        v.values_mut().for_each(|x| *x /= n);
+    }
+}
+
+fn cosine(a: &Vector, b: &Vector) -> f64 {
+    let (small, large) = if a.len() < b.len() { (a, b) } else { (b, a) };
+    small.iter().filter_map(|(k, x)| large.get(k).map(|y| x * y)).sum()
+}
+
+struct Open {
+    members: Vec<usize>,
+    centroid: Vector,
+    last: DateTime<Utc>,
+}
+
+/// Groups articles into stories.
+pub fn cluster(docs: &[Enriched], settings: &Settings) -> Vec<Story> {
+    let counts: Vec<Vector> = docs.iter().map(|d| raw_counts(d, settings)).collect();
+    let mut df: HashMap<&str, usize> = HashMap::new();
+    for c in &counts {
+        for k in c.keys() {
+            *df.entry(k.as_str()).or_default() += 1;
+        }
+    }
+    let n = docs.len() as f64;
+    let vectors: Vec<Vector> = counts
+        .iter()
+        .map(|c| {
+            let mut v: Vector = c
+                .iter()
+                .map(|(k, tf)| (k.clone(), (1.0 + tf.ln()) * ((n + 1.0) / df[k.as_str()] as f64).ln()))
+                .filter(|(_, w)| *w > 0.0)
+                .collect();
+            normalise(&mut v);
+            v
+        })
+        .collect();
+
+    let mut order: Vec<usize> = (0..docs.len()).collect();
+    order.sort_by(|&a, &b| docs[a].article.time().cmp(&docs[b].article.time()).then_with(|| docs[a].article.id.cmp(&docs[b].article.id)));
+
+    let mut open: Vec<Open> = Vec::new();
+    for &i in &order {
+        let t = docs[i].article.time();
+        let best = open
+            .iter()
+            .enumerate()
+            .map(|(k, s)| {
+                let days = (t - s.last).num_seconds().abs() as f64 / 86_400.0;
+                (k, cosine(&vectors[i], &s.centroid) * 0.5f64.powf(days / settings.half_life_days))
+            })
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+        match best {
+            Some((k, sim)) if sim >= settings.join_threshold => {
+                let s = &mut open[k];
+                s.members.push(i);
+                s.last = s.last.max(t);
+                let m = s.members.len() as f64;
+                for (key, w) in &vectors[i] {
+                    *s.centroid.entry(key.clone()).or_default() += w / m;
+                }
+                normalise(&mut s.centroid);
+            }
+            _ => open.push(Open { members: vec![i], centroid: vectors[i].clone(), last: t }),
+        }
+    }
+
+    open.into_iter().map(|s| story_of(docs, &vectors, s)).collect()
+}
+
+fn story_of(docs: &[Enriched], vectors: &[Vector], s: Open) -> Story {
+    let arts: Vec<&Enriched> = s.members.iter().map(|&i| &docs[i]).collect();
+    // The title of the member closest to the story's centre, preferring stated titles and main articles.
+    let title_idx = s
+        .members
+        .iter()
+        .copied()
+        .max_by(|&a, &b| {
+            let score = |i: usize| {
+                let d = &docs[i].article;
+                cosine(&vectors[i], &s.centroid) + if d.title.ends_with('…') { 0.0 } else { 0.5 } + if d.is_teaser() { 0.0 } else { 0.25 }
+            };
+            score(a).total_cmp(&score(b)).then(b.cmp(&a))
+        })
+        .unwrap_or(s.members[0]);
+    let mut outlets: Vec<String> = Vec::new();
+    for a in &arts {
+        if !outlets.contains(&a.article.outlet.name) {
+            outlets.push(a.article.outlet.name.clone());
+        }
+    }
+    let mut ent_counts: HashMap<&str, usize> = HashMap::new();
+    for a in &arts {
+        for e in &a.entities {
+            *ent_counts.entry(e.name.as_str()).or_default() += e.mentions.len();
+        }
+    }
+    let mut entities: Vec<(&str, usize)> = ent_counts.into_iter().collect();
+    entities.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    Story {
+        id: stable_id(&["story", &arts[0].article.id]),
+        title: docs[title_idx].article.title.clone(),
+        article_ids: arts.iter().map(|a| a.article.id.clone()).collect(),
+        outlets,
+        first_seen: arts.iter().map(|a| a.article.time()).min().unwrap(),
+        last_seen: arts.iter().map(|a| a.article.time()).max().unwrap(),
+        entities: entities.into_iter().take(8).map(|(n, _)| n.to_string()).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dossier_enrich::enrich;
+    use dossier_model::{Article, ArticleKind, Outlet, OutletBasis};
+
+    fn art(id: &str, title: &str, text: &str, hour: u32) -> Enriched {
+        enrich(&Article {
+            id: id.into(),
+            kind: ArticleKind::Main,
+            title: title.into(),
+            text: text.into(),
+            outlet: Outlet { name: format!("outlet-{id}"), basis: OutletBasis::Given },
+            url: None,
+            source: id.into(),
+            published: Some(format!("2025-06-22T{hour:02}:00:00Z").parse().unwrap()),
+            seen_at: "2025-06-23T00:00:00Z".parse().unwrap(),
+            language: None,
+        })
+    }
+
+    fn corpus() -> Vec<Enriched> {
+        vec![
+            art("a", "Earthquake strikes Chile coast", "A magnitude 7 earthquake struck the coast of Chile on Monday, officials said. Tsunami warnings were issued.", 1),
+            art("b", "Football club wins league title", "The club won the league title after a late goal on Sunday. Fans celebrated in the streets.", 2),
+            art("c", "Chile earthquake: tsunami warning lifted", "Chilean officials lifted the tsunami warning after the earthquake struck the coast. Damage was limited.", 3),
+            art("d", "Central bank raises interest rates", "The central bank raised interest rates by half a point to fight inflation. Markets fell.", 4),
+            art("e", "Title celebrations after league win", "Thousands of fans celebrated the league title win in the streets of the city.", 5),
+        ]
+    }
+
+    #[test]
+    fn groups_same_events() {
+        let stories = cluster(&corpus(), &Settings::default());
+        let mut groups: Vec<Vec<String>> = stories.iter().map(|s| s.article_ids.clone()).collect();
+        groups.sort();
+        assert_eq!(groups, [vec!["a", "c"], vec!["b", "e"], vec!["d"]]);
+    }
+
+    #[test]
+    fn deterministic_ids_and_order_independent() {
+        let mut docs = corpus();
+        let a = cluster(&docs, &Settings::default());
+        docs.reverse();
+        let b = cluster(&docs, &Settings::default());
+        let ids = |v: &[Story]| {
+            let mut x: Vec<(String, Vec<String>)> = v.iter().map(|s| (s.id.clone(), s.article_ids.clone())).collect();
+            x.sort();
+            x
+        };
+        assert_eq!(ids(&a), ids(&b));
+        let quake = a.iter().find(|s| s.article_ids.contains(&"a".to_string())).unwrap();
+        assert_eq!(quake.outlets, ["outlet-a", "outlet-c"]);
+        assert_eq!(quake.first_seen.to_rfc3339(), "2025-06-22T01:00:00+00:00");
+        assert_eq!(quake.last_seen.to_rfc3339(), "2025-06-22T03:00:00+00:00");
+    }
+}
