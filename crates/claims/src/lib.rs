@@ -46,6 +46,8 @@ const ALLEGATION_WORDS: &[&str] = &["allegedly", "reportedly", "alleges", "alleg
 
 /// How much a sentence is a checkable statement (facts, numbers, dates,
 /// events, allegations) rather than framing or opinion: 0..1.
+/// `quantities` counts numbers, money and dates; a hedged sentence that states
+/// a number is still checkable, so hedging costs it less.
 pub fn checkworthiness(text: &str, entities: usize, quantities: usize, attributed: bool) -> f32 {
     let lower = text.to_lowercase();
     let words = text.split_whitespace().count();
@@ -54,7 +56,7 @@ pub fn checkworthiness(text: &str, entities: usize, quantities: usize, attribute
     }
     let has = |list: &[&str]| list.iter().any(|w| contains_word(&lower, w));
     let mut s = 0.1f32;
-    s += 0.25 * (quantities.min(2) as f32);
+    s += 0.3 * (quantities.min(2) as f32);
     s += match entities {
         0 => 0.0,
         1 => 0.15,
@@ -71,7 +73,7 @@ pub fn checkworthiness(text: &str, entities: usize, quantities: usize, attribute
         s += 0.1;
     }
     if has(HEDGES) {
-        s -= 0.3;
+        s -= if quantities > 0 { 0.1 } else { 0.3 };
     }
     if has(&["you", "your", "we", "our", "us"]) {
         s -= 0.25;
@@ -409,4 +411,30 @@ mod tests {
         assert!(checkworthiness("Some experts think this might perhaps change everything for you.", 0, 0, false) < 0.3);
         assert!(checkworthiness("Trade between Russia and China soared to $240 billion in 2023.", 2, 2, false) > 0.6);
     }
+}
+
+/// The story's primary sources: who its outlets attribute the reporting to,
+/// and which outlets do. An outlet citing itself is not a primary source.
+pub fn primary_sources(docs: &[&Enriched]) -> Vec<dossier_model::PrimarySource> {
+    let mut out: Vec<dossier_model::PrimarySource> = Vec::new();
+    for d in docs {
+        let outlet = &d.article.outlet.name;
+        for a in article_sources(d) {
+            if source_key(&a.source, a.kind) == source_key(outlet, SourceKind::Publication) {
+                continue;
+            }
+            let key = source_key(&a.source, a.kind);
+            match out.iter_mut().find(|p| source_key(&p.name, p.kind) == key) {
+                Some(p) => {
+                    if !p.cited_by.contains(outlet) {
+                        p.cited_by.push(outlet.clone());
+                    }
+                }
+                None => out.push(dossier_model::PrimarySource { name: a.source.clone(), kind: a.kind, cited_by: vec![outlet.clone()], cue: a.cue.clone() }),
+            }
+        }
+    }
+    // Publications and named bodies before documents; more citing outlets first.
+    out.sort_by_key(|p| (p.kind == SourceKind::Document, std::cmp::Reverse(p.cited_by.len())));
+    out
 }

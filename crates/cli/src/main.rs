@@ -1,1 +1,23 @@
-fn main() {}
+//! `dossier`: the command-line front of the news-intelligence engine.
+//! Flag parsing lives in `args.rs`; the stages are wired in `pipeline.rs`.
+
+mod args;
+mod commands;
+mod pipeline;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("DOSSIER_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = args::Cli::parse();
+    match commands::run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}

@@ -88,8 +88,15 @@ fn is_caps_marker(s: &str) -> bool {
     letters.len() >= 4 && letters.iter().all(|c| !c.is_lowercase()) && word_count(s) <= 12
 }
 
+/// "Watch a report: ...", "VIDEO: ...": a label for an embedded player, not text.
+fn media_label_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(&R, r"(?i)^(?:watch|listen|video|audio|photos?|gallery|podcast)(?:\s+\w+){0,2}\s*:")
+}
+
 fn is_furniture(s: &str) -> bool {
-    word_count(s) <= 10 && (furniture_re().is_match(s) || s.trim_end().ends_with(':') && !is_prose(s))
+    media_label_re().is_match(s) && word_count(s) <= 16
+        || word_count(s) <= 10 && (furniture_re().is_match(s) || s.trim_end().ends_with(':') && !is_prose(s))
 }
 
 fn is_noise(s: &str) -> bool {

@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use dossier_model::{AlignedClaim, Article, Story};
+use dossier_model::{AlignedClaim, Article, Brief, Story};
 use rusqlite::{params, Connection, OptionalExtension};
 
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +30,7 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 pub struct Analysis {
     pub stories: Vec<Story>,
     pub claims: Vec<AlignedClaim>,
+    pub briefs: Vec<Brief>,
 }
 
 /// Storage behind dossier. Implementations must make each call atomic.
@@ -46,6 +47,7 @@ pub trait Store {
     fn story(&self, id: &str) -> Result<Option<Story>>;
     /// A story's aligned claims, most check-worthy first.
     fn aligned_claims(&self, story_id: &str) -> Result<Vec<AlignedClaim>>;
+    fn brief(&self, story_id: &str) -> Result<Option<Brief>>;
 }
 
 const SCHEMA_VERSION: i64 = 1;
@@ -83,6 +85,10 @@ CREATE TABLE aligned_claims (
     json TEXT NOT NULL
 );
 CREATE INDEX aligned_claims_story ON aligned_claims(story_id, rank);
+CREATE TABLE briefs (
+    story_id TEXT PRIMARY KEY REFERENCES stories(id) ON DELETE CASCADE,
+    json TEXT NOT NULL
+);
 "#];
 
 /// The embedded store: `DIR/dossier.sqlite` in WAL mode.
@@ -197,7 +203,7 @@ impl Store for SqliteStore {
         let path = self.path.clone();
         let wrap = |source| StoreError::Sqlite { path: path.clone(), source };
         let tx = self.conn.transaction().map_err(wrap)?;
-        tx.execute_batch("DELETE FROM aligned_claims; DELETE FROM story_articles; DELETE FROM stories;").map_err(wrap)?;
+        tx.execute_batch("DELETE FROM briefs; DELETE FROM aligned_claims; DELETE FROM story_articles; DELETE FROM stories;").map_err(wrap)?;
         for s in &analysis.stories {
             tx.execute(
                 "INSERT INTO stories (id, title, article_count, last_seen, json) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -215,6 +221,9 @@ impl Store for SqliteStore {
             )
             .map_err(wrap)?;
         }
+        for b in &analysis.briefs {
+            tx.execute("INSERT INTO briefs (story_id, json) VALUES (?1, ?2)", params![b.story_id, to_json(b)]).map_err(wrap)?;
+        }
         tx.commit().map_err(wrap)
     }
 
@@ -228,6 +237,10 @@ impl Store for SqliteStore {
 
     fn aligned_claims(&self, story_id: &str) -> Result<Vec<AlignedClaim>> {
         self.query_json("aligned claim", "SELECT id, json FROM aligned_claims WHERE story_id = ?1 ORDER BY rank", &[&story_id])
+    }
+
+    fn brief(&self, story_id: &str) -> Result<Option<Brief>> {
+        Ok(self.query_json("brief", "SELECT story_id, json FROM briefs WHERE story_id = ?1", &[&story_id])?.pop())
     }
 }
 
@@ -285,11 +298,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut s = SqliteStore::open_dir(dir.path()).unwrap();
         s.put_articles(&[article("a", "x"), article("b", "y")]).unwrap();
-        s.replace_analysis(&Analysis { stories: vec![story("s1", &["a"]), story("s2", &["a", "b"])], claims: vec![] }).unwrap();
+        s.replace_analysis(&Analysis { stories: vec![story("s1", &["a"]), story("s2", &["a", "b"])], claims: vec![], briefs: vec![] }).unwrap();
         let ids: Vec<String> = s.stories().unwrap().into_iter().map(|s| s.id).collect();
         assert_eq!(ids, ["s2", "s1"]);
         // A failing replacement (unknown article) leaves the previous analysis intact.
-        let bad = Analysis { stories: vec![story("s3", &["missing"])], claims: vec![] };
+        let bad = Analysis { stories: vec![story("s3", &["missing"])], claims: vec![], briefs: vec![] };
         assert!(s.replace_analysis(&bad).is_err());
         assert_eq!(s.stories().unwrap().len(), 2);
         assert!(s.story("s2").unwrap().is_some());

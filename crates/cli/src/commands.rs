@@ -1,0 +1,249 @@
+//! One function per subcommand.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use chrono::Utc;
+use dossier_ingest::{collect_inputs, ingest_bytes, ingest_file, Format, IngestError};
+use dossier_model::{Article, Story};
+use dossier_store::{SqliteStore, Store};
+use serde_json::json;
+
+use crate::args::{Cli, Command};
+use crate::pipeline;
+
+/// The sample corpus, embedded so `dossier demo` works from the binary alone.
+const SAMPLE_CORPUS: &[(&str, &[u8])] = &[
+    ("000_d6bffa9cee783423.txt", include_bytes!("../../../examples/corpus/000_d6bffa9cee783423.txt")),
+    ("001_4e4791946bcd72aa.txt", include_bytes!("../../../examples/corpus/001_4e4791946bcd72aa.txt")),
+    ("002_6d44a654a7eeca9a.txt", include_bytes!("../../../examples/corpus/002_6d44a654a7eeca9a.txt")),
+];
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let data = |default: &str| cli.data.clone().unwrap_or_else(|| PathBuf::from(default));
+    match cli.command {
+        Command::Ingest { paths, json, quiet } => ingest(&data("dossier-data"), &paths, json, quiet),
+        Command::Stories { json } => {
+            let store = open_existing(&data("dossier-data"))?;
+            print_stories(&store, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Brief { story, json, markdown } => {
+            let store = open_existing(&data("dossier-data"))?;
+            let s = resolve_story(&store, &story)?;
+            let brief = store.brief(&s.id)?.with_context(|| format!("story {} has no brief; re-run `dossier ingest`", s.id))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&brief)?);
+            } else if markdown {
+                print!("{}", dossier_brief::render_markdown(&brief));
+            } else {
+                print!("{}", dossier_brief::render_text(&brief));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Claims { story, json } => {
+            let store = open_existing(&data("dossier-data"))?;
+            let s = resolve_story(&store, &story)?;
+            let claims = store.aligned_claims(&s.id)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&claims)?);
+            } else {
+                for c in claims {
+                    println!("[{}] {} — {}", c.status.as_str(), c.outlets.join(", "), c.text);
+                    for src in &c.sources {
+                        println!("    source: {} ({:?}, \"{}\")", src.source, src.kind, src.cue);
+                    }
+                    if let Some(conflict) = &c.conflict {
+                        println!("    contested: {conflict}");
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { addr } => {
+            let dir = data("dossier-data");
+            open_existing(&dir)?;
+            serve(&dir, addr)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { addr, no_serve } => demo(&data("dossier-demo-data"), addr, no_serve),
+    }
+}
+
+fn open_existing(dir: &Path) -> anyhow::Result<SqliteStore> {
+    if !dir.join("dossier.sqlite").exists() {
+        bail!("no dossier data in {} (run `dossier ingest PATH...` or pass --data DIR)", dir.display());
+    }
+    Ok(SqliteStore::open_dir(dir)?)
+}
+
+/// Finds a story by id, unique id prefix, or 1-based position in `dossier stories`.
+fn resolve_story(store: &dyn Store, key: &str) -> anyhow::Result<Story> {
+    let stories = store.stories()?;
+    if let Ok(n) = key.parse::<usize>() {
+        if n >= 1 && n <= stories.len() && key.len() < 6 {
+            return Ok(stories[n - 1].clone());
+        }
+    }
+    let matches: Vec<&Story> = stories.iter().filter(|s| s.id.starts_with(key)).collect();
+    match matches.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => bail!("no story {key:?} (see `dossier stories`)"),
+        many => bail!("{key:?} matches {} stories; give more of the id", many.len()),
+    }
+}
+
+struct Summary {
+    files: usize,
+    new_articles: usize,
+    new_teasers: usize,
+    already_stored: usize,
+    errors: Vec<IngestError>,
+}
+
+fn store_parsed(store: &mut SqliteStore, articles: &[Article], sum: &mut Summary) -> anyhow::Result<()> {
+    let new = store.put_articles(articles)?;
+    let teasers = articles.iter().filter(|a| a.is_teaser()).count();
+    sum.already_stored += articles.len() - new;
+    // Teasers and main articles of one input land together, so new ones are counted by kind.
+    if new == articles.len() {
+        sum.new_teasers += teasers;
+        sum.new_articles += new - teasers;
+    } else {
+        sum.new_articles += new;
+    }
+    Ok(())
+}
+
+fn ingest(dir: &Path, paths: &[PathBuf], json: bool, quiet: bool) -> anyhow::Result<ExitCode> {
+    let mut store = SqliteStore::open_dir(dir)?;
+    let (files, mut errors) = collect_inputs(paths);
+    let bar = if quiet || !std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new(files.len() as u64).with_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} files {per_sec} eta {eta} {msg}").expect("valid template"),
+        )
+    };
+    let mut sum = Summary { files: files.len(), new_articles: 0, new_teasers: 0, already_stored: 0, errors: vec![] };
+    for f in &files {
+        bar.set_message(f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+        let parsed = ingest_file(f);
+        store_parsed(&mut store, &parsed.articles, &mut sum)?;
+        for e in parsed.errors {
+            bar.suspend(|| eprintln!("error: {e}"));
+            sum.errors.push(e);
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    for e in &errors {
+        eprintln!("error: {e}");
+    }
+    errors.append(&mut sum.errors);
+    sum.errors = errors;
+    let changed = sum.new_articles + sum.new_teasers > 0;
+    let analysis = if changed || store.stories()?.is_empty() && store.article_count()? > 0 {
+        Some(pipeline::analyse(&mut store)?)
+    } else {
+        None
+    };
+    let stories = store.stories()?.len();
+    if json {
+        let out = json!({
+            "files": sum.files,
+            "new_articles": sum.new_articles,
+            "new_teasers": sum.new_teasers,
+            "already_stored": sum.already_stored,
+            "errors": sum.errors.iter().map(|e| json!({"location": e.location, "reason": e.reason})).collect::<Vec<_>>(),
+            "stories": stories,
+            "reanalysed": analysis.is_some(),
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!(
+            "{} file(s): {} new article(s), {} new teaser(s), {} already stored, {} error(s); {} stories in {}",
+            sum.files,
+            sum.new_articles,
+            sum.new_teasers,
+            sum.already_stored,
+            sum.errors.len(),
+            stories,
+            dir.display()
+        );
+    }
+    Ok(if sum.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn print_stories(store: &dyn Store, json: bool) -> anyhow::Result<()> {
+    let stories = store.stories()?;
+    if json {
+        let out: Vec<_> = stories
+            .iter()
+            .map(|s| {
+                json!({
+                    "id": s.id, "title": s.title, "outlets": s.outlets, "article_count": s.article_ids.len(),
+                    "article_ids": s.article_ids, "first_seen": s.first_seen, "last_seen": s.last_seen, "entities": s.entities,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    let mut out = std::io::stdout().lock();
+    for (i, s) in stories.iter().enumerate() {
+        writeln!(out, "{:>3}. [{}] {}", i + 1, &s.id, s.title)?;
+        writeln!(
+            out,
+            "     {} article(s) · {} · {} – {}",
+            s.article_ids.len(),
+            s.outlets.join(", "),
+            s.first_seen.format("%Y-%m-%d %H:%M"),
+            s.last_seen.format("%Y-%m-%d %H:%M")
+        )?;
+    }
+    Ok(())
+}
+
+fn demo(dir: &Path, addr: std::net::SocketAddr, no_serve: bool) -> anyhow::Result<ExitCode> {
+    // A fresh store: remove only dossier's own files, never anything else in the folder.
+    for f in ["dossier.sqlite", "dossier.sqlite-wal", "dossier.sqlite-shm"] {
+        let p = dir.join(f);
+        if p.exists() {
+            std::fs::remove_file(&p).with_context(|| format!("removing {}", p.display()))?;
+        }
+    }
+    let mut store = SqliteStore::open_dir(dir)?;
+    let now = Utc::now();
+    for (name, bytes) in SAMPLE_CORPUS {
+        let parsed = ingest_bytes(&format!("examples/corpus/{name}"), bytes, Format::Text, now);
+        for e in &parsed.errors {
+            eprintln!("error: {e}");
+        }
+        store.put_articles(&parsed.articles)?;
+    }
+    pipeline::analyse(&mut store)?;
+    println!("Stories in the sample corpus:\n");
+    print_stories(&store, false)?;
+    if let Some(largest) = store.stories()?.first() {
+        if let Some(brief) = store.brief(&largest.id)? {
+            println!("\n{}", dossier_brief::render_text(&brief));
+        }
+    }
+    if !no_serve {
+        serve(dir, addr)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn serve(dir: &Path, addr: std::net::SocketAddr) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(dossier_server::serve(dir.to_path_buf(), addr, |bound| {
+        println!("dossier is serving http://{bound}/  (Ctrl-C to stop)");
+        let _ = std::io::stdout().flush();
+    }))
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(())
+}

@@ -1,0 +1,142 @@
+//! Server-rendered pages: no build step, no scripts, everything escaped.
+
+use axum::extract::{Path, State};
+use axum::response::Html;
+use dossier_model::{Bullet, ClaimStatus};
+use dossier_store::Store;
+
+use crate::{lock, not_found, ApiError, Shared};
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = r#"
+body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1d232a;background:#f6f7f9}
+header{background:#1d232a;color:#fff;padding:.6rem 1rem}header a{color:#fff;text-decoration:none;font-weight:600}
+main{max-width:60rem;margin:0 auto;padding:1rem}
+.card{background:#fff;border:1px solid #dde1e6;border-radius:8px;padding:.8rem 1rem;margin:.6rem 0}
+.meta{color:#5b6670;font-size:.9rem}
+.badge{display:inline-block;border-radius:4px;padding:0 .4rem;font-size:.8rem;font-weight:600;color:#fff}
+.corroborated{background:#2e7d32}.single-source{background:#1565c0}.unattributed{background:#b26a00}.contested{background:#c62828}
+li{margin:.4rem 0}a{color:#0b57d0}
+.cite{font-size:.85rem}
+@media (max-width:600px){main{padding:.5rem}body{font-size:15px}}
+"#;
+
+fn page(title: &str, body: &str) -> Html<String> {
+    Html(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{} · dossier</title><style>{STYLE}</style></head><body><header><a href=\"/\">dossier</a></header><main>{body}</main></body></html>",
+        escape(title)
+    ))
+}
+
+fn badge(s: ClaimStatus) -> String {
+    format!("<span class=\"badge {0}\">{0}</span>", s.as_str())
+}
+
+pub async fn index(State(s): State<Shared>) -> Result<Html<String>, ApiError> {
+    let store = lock(&s);
+    let mut body = String::from("<h1>Stories</h1>");
+    for st in store.stories()? {
+        body.push_str(&format!(
+            "<div class=\"card story\"><a href=\"/stories/{}\">{}</a><div class=\"meta\">{} article(s) · {} · {} – {}</div></div>",
+            escape(&st.id),
+            escape(&st.title),
+            st.article_ids.len(),
+            escape(&st.outlets.join(", ")),
+            st.first_seen.format("%Y-%m-%d %H:%M"),
+            st.last_seen.format("%Y-%m-%d %H:%M"),
+        ));
+    }
+    Ok(page("Stories", &body))
+}
+
+fn bullet_html(b: &Bullet) -> String {
+    let cites: Vec<String> = b
+        .citations
+        .iter()
+        .map(|c| format!("<a class=\"cite\" href=\"/articles/{}\" title=\"{}\">{}</a>", escape(&c.article_id), escape(&c.sentence), escape(&c.outlet)))
+        .collect();
+    let mut li = format!("<li>{} {} <span class=\"meta\">— {}", badge(b.status), escape(&b.text), cites.join(", "));
+    if !b.sources.is_empty() {
+        let s: Vec<String> = b.sources.iter().map(|s| escape(&s.source)).collect();
+        li.push_str(&format!("; source: {}", s.join(", ")));
+    }
+    li.push_str("</span>");
+    if let Some(c) = &b.conflict {
+        li.push_str(&format!("<div class=\"meta\">contested: {}</div>", escape(c)));
+    }
+    li.push_str("</li>");
+    li
+}
+
+pub async fn story(State(s): State<Shared>, Path(id): Path<String>) -> Result<Html<String>, ApiError> {
+    let store = lock(&s);
+    let st = store.story(&id)?.ok_or_else(|| not_found("story", &id))?;
+    let mut body = format!("<h1>{}</h1><p class=\"meta\">{} · {} article(s)</p>", escape(&st.title), escape(&st.outlets.join(", ")), st.article_ids.len());
+    if let Some(b) = store.brief(&id)? {
+        body.push_str("<section class=\"card brief\"><h2>At a Glance</h2>");
+        if !b.primary_sources.is_empty() {
+            body.push_str("<p><strong>Primary sources:</strong> ");
+            let ps: Vec<String> = b.primary_sources.iter().map(|p| format!("{} <span class=\"meta\">(cited by {})</span>", escape(&p.name), escape(&p.cited_by.join(", ")))).collect();
+            body.push_str(&ps.join("; "));
+            body.push_str("</p>");
+        }
+        if !b.shared.is_empty() {
+            body.push_str("<h3>Carried by several outlets</h3><ul>");
+            b.shared.iter().for_each(|x| body.push_str(&bullet_html(x)));
+            body.push_str("</ul>");
+        }
+        for (outlet, bullets) in &b.only_in {
+            body.push_str(&format!("<h3>Only in {}</h3><ul>", escape(outlet)));
+            bullets.iter().for_each(|x| body.push_str(&bullet_html(x)));
+            body.push_str("</ul>");
+        }
+        if !b.unsourced_outlets.is_empty() {
+            body.push_str(&format!("<p class=\"meta\">Cites no source: {}</p>", escape(&b.unsourced_outlets.join(", "))));
+        }
+        body.push_str("<h3>Timeline</h3><ul>");
+        for t in &b.timeline {
+            body.push_str(&format!(
+                "<li><span class=\"meta\">{}</span> {} — <a href=\"/articles/{}\">{}</a></li>",
+                t.time.format("%Y-%m-%d %H:%M"),
+                escape(&t.outlet),
+                escape(&t.article_id),
+                escape(&t.title)
+            ));
+        }
+        body.push_str("</ul></section>");
+    }
+    Ok(page(&st.title, &body))
+}
+
+pub async fn article(State(s): State<Shared>, Path(id): Path<String>) -> Result<Html<String>, ApiError> {
+    let store = lock(&s);
+    let a = store.article(&id)?.ok_or_else(|| not_found("article", &id))?;
+    let mut body = format!("<h1>{}</h1><p class=\"meta\">{} · {}", escape(&a.title), escape(&a.outlet.name), a.time().format("%Y-%m-%d %H:%M"));
+    if let dossier_model::ArticleKind::Teaser { age, .. } = &a.kind {
+        body.push_str(&format!(" · teaser found on another page{}", age.as_ref().map(|g| format!(" ({})", escape(g))).unwrap_or_default()));
+    }
+    if let Some(u) = a.url.as_ref().filter(|u| u.starts_with("http://") || u.starts_with("https://")) {
+        body.push_str(&format!(" · <a href=\"{}\" rel=\"noopener noreferrer\">original</a>", escape(u)));
+    }
+    body.push_str("</p><div class=\"card\">");
+    for p in a.text.split("\n\n") {
+        body.push_str(&format!("<p>{}</p>", escape(p)));
+    }
+    body.push_str("</div>");
+    Ok(page(&a.title, &body))
+}
