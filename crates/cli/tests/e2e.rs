@@ -1,0 +1,266 @@
+//! End-to-end: drives the real `dossier` binary over the bundled sample corpus.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use dossier_store::{SqliteStore, Store};
+use serde_json::Value;
+
+fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/corpus")
+}
+
+fn dossier(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dossier")).arg("--data").arg(data).args(args).output().expect("run dossier")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn json(o: &Output) -> Value {
+    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
+}
+
+fn ingested() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dossier(dir.path(), &["ingest", corpus().to_str().unwrap()]);
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    dir
+}
+
+#[test]
+fn ingest_is_idempotent() {
+    let dir = ingested();
+    let stories_before = stdout(&dossier(dir.path(), &["stories", "--json"]));
+    let store = SqliteStore::open_dir(dir.path()).unwrap();
+    let articles_before = store.articles().unwrap();
+    drop(store);
+    assert_eq!(articles_before.iter().filter(|a| !a.is_teaser()).count(), 3);
+    assert_eq!(articles_before.iter().filter(|a| a.is_teaser()).count(), 3);
+
+    let again = json(&dossier(dir.path(), &["ingest", "--json", corpus().to_str().unwrap()]));
+    assert_eq!(again["new_articles"], 0);
+    assert_eq!(again["new_teasers"], 0);
+    assert_eq!(again["already_stored"], 6);
+    assert_eq!(again["reanalysed"], false);
+    assert_eq!(stdout(&dossier(dir.path(), &["stories", "--json"])), stories_before);
+    let store = SqliteStore::open_dir(dir.path()).unwrap();
+    assert_eq!(store.articles().unwrap(), articles_before);
+}
+
+#[test]
+fn bad_inputs_are_reported_and_skipped() {
+    let input = tempfile::tempdir().unwrap();
+    let p = input.path();
+    std::fs::copy(corpus().join("002_6d44a654a7eeca9a.txt"), p.join("good.txt")).unwrap();
+    std::fs::write(p.join("binary.txt"), b"\x7fELF\x00\x00\x01binary").unwrap();
+    std::fs::write(p.join("empty.txt"), b"").unwrap();
+    std::fs::write(p.join("latin1.txt"), b"Caf\xe9 society is a long enough sentence to be prose here.").unwrap();
+    std::fs::write(
+        p.join("feed.jsonl"),
+        "{\"url\":\"https://x.example/a\",\"title\":\"Flood hits town\",\"text\":\"A flood hit the town of Riverton on Monday, officials said.\",\"outlet\":\"X News\",\"published\":\"2025-06-20T10:00:00Z\"}\n{\"title\": broken\n",
+    )
+    .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let out = dossier(data.path(), &["ingest", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for (path, reason) in [("binary.txt", "binary"), ("empty.txt", "empty"), ("latin1.txt", "invalid UTF-8"), ("feed.jsonl:2", "malformed JSON")] {
+        let line = err.lines().find(|l| l.contains(path)).unwrap_or_else(|| panic!("no error for {path} in {err}"));
+        assert!(line.contains(reason), "{line}");
+    }
+    let store = SqliteStore::open_dir(data.path()).unwrap();
+    let arts = store.articles().unwrap();
+    assert_eq!(arts.len(), 2, "the good text file and the good JSONL line are stored");
+    let x = arts.iter().find(|a| a.outlet.name == "X News").unwrap();
+    assert_eq!(x.source, format!("{}:1", p.join("feed.jsonl").display()));
+}
+
+#[test]
+fn seed_000_noise_is_not_stored_and_teasers_are() {
+    let dir = ingested();
+    let store = SqliteStore::open_dir(dir.path()).unwrap();
+    let arts = store.articles().unwrap();
+    let main = arts.iter().find(|a| a.source.ends_with("000_d6bffa9cee783423.txt") && !a.is_teaser()).unwrap();
+    for noise in ["&w=3840&q=100)", "STORY CONTINUES BELOW THIS AD", "Hashtags", "Try Our AI Features", "Explore what Daily8 AI can do for you", "Comments", "No comments yet...", "Related Articles"] {
+        assert!(!main.text.contains(noise) && !main.title.contains(noise), "stored article has {noise:?}");
+    }
+    assert_eq!(main.outlet.name, "Daily8");
+    let teasers: Vec<_> = arts.iter().filter(|a| a.is_teaser()).collect();
+    let mut outlets: Vec<&str> = teasers.iter().map(|t| t.outlet.name.as_str()).collect();
+    outlets.sort();
+    assert_eq!(outlets, ["India.com", "Indian Express", "Time of India"]);
+    for t in &teasers {
+        match &t.kind {
+            dossier_model::ArticleKind::Teaser { found_on, age } => {
+                assert_eq!(found_on, &main.id);
+                assert!(age.as_deref().unwrap().ends_with("ago"));
+            }
+            _ => unreachable!(),
+        }
+        assert!(!main.text.contains(&t.title), "teaser {:?} leaked into the main article", t.title);
+    }
+}
+
+#[test]
+fn stories_group_the_memo_reports() {
+    let dir = ingested();
+    let stories = json(&dossier(dir.path(), &["stories", "--json"]));
+    let stories = stories.as_array().unwrap();
+    assert_eq!(stories.len(), 5, "{stories:#?}");
+    let memo = &stories[0];
+    assert_eq!(memo["article_count"], 2);
+    let mut outlets: Vec<&str> = memo["outlets"].as_array().unwrap().iter().map(|o| o.as_str().unwrap()).collect();
+    outlets.sort();
+    assert_eq!(outlets, ["001_4e4791946bcd72aa", "Daily8"]);
+    let title_of = |needle: &str| {
+        stories
+            .iter()
+            .find(|s| s["title"].as_str().unwrap().contains(needle))
+            .unwrap_or_else(|| panic!("no story titled {needle:?}"))
+    };
+    let assessment = title_of("convergence of Russian and Chinese");
+    assert_eq!(assessment["article_count"], 1);
+    assert_eq!(assessment["outlets"][0], "002_6d44a654a7eeca9a");
+    for (title, outlet) in [("Chernobyl", "India.com"), ("Iran foreign minister to visit Moscow", "Time of India"), ("Rajnath, Doval", "Indian Express")] {
+        let s = title_of(title);
+        assert_eq!(s["article_count"], 1, "{title}");
+        assert_eq!(s["outlets"][0], outlet);
+    }
+    // The plain listing shows title, outlets, count and span.
+    let text = stdout(&dossier(dir.path(), &["stories"]));
+    assert!(text.contains("2 article(s) · Daily8, 001_4e4791946bcd72aa") || text.contains("2 article(s) · 001_4e4791946bcd72aa, Daily8"), "{text}");
+}
+
+fn bullets_with<'a>(list: &'a [Value], needle: &str) -> Vec<&'a Value> {
+    list.iter().filter(|b| b["text"].as_str().unwrap().contains(needle) || b["citations"].as_array().unwrap().iter().any(|c| c["sentence"].as_str().unwrap().contains(needle))).collect()
+}
+
+fn cited_outlets(b: &Value) -> Vec<String> {
+    let mut v: Vec<String> = b["citations"].as_array().unwrap().iter().map(|c| c["outlet"].as_str().unwrap().to_string()).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn brief_shows_shared_single_and_primary_source() {
+    let dir = ingested();
+    let brief = json(&dossier(dir.path(), &["brief", "1", "--json"]));
+    let shared = brief["shared"].as_array().unwrap();
+    let both = ["001_4e4791946bcd72aa".to_string(), "Daily8".to_string()];
+    for needle in ["eight-page", "Ares Leaks", "Western intelligence"] {
+        let hits = bullets_with(shared, needle);
+        assert!(hits.iter().any(|b| cited_outlets(b) == both), "no shared bullet for {needle:?}: {shared:#?}");
+    }
+    let only: Vec<(String, Vec<Value>)> = serde_json::from_value(brief["only_in"].clone()).unwrap();
+    let only_in = |outlet: &str| only.iter().find(|(o, _)| o == outlet).map(|(_, b)| b.clone()).unwrap_or_default();
+    for (outlet, needle) in [("001_4e4791946bcd72aa", "$240 billion"), ("Daily8", "40 meetings"), ("Daily8", "polygraph")] {
+        let list = only_in(outlet);
+        let hit = bullets_with(&list, needle);
+        assert_eq!(hit.len().min(1), 1, "{needle:?} not shown as only in {outlet}: {list:#?}");
+        assert_eq!(cited_outlets(hit[0]), [outlet.to_string()]);
+        // And no other outlet claims it.
+        for b in bullets_with(shared, needle) {
+            panic!("{needle:?} shown as shared: {b}");
+        }
+    }
+    let primary = brief["primary_sources"].as_array().unwrap();
+    let nyt = primary.iter().find(|p| p["name"] == "The New York Times").expect("NYT named as primary source");
+    assert_eq!(nyt["kind"], "publication");
+    assert_eq!(nyt["cited_by"], serde_json::json!(["Daily8"]));
+    assert_eq!(brief["unsourced_outlets"], serde_json::json!(["001_4e4791946bcd72aa"]));
+
+    let text = stdout(&dossier(dir.path(), &["brief", "1"]));
+    assert!(text.starts_with("At a Glance — "), "{text}");
+    assert!(text.contains("The New York Times (publication) — cited by Daily8"));
+    let md = stdout(&dossier(dir.path(), &["brief", "1", "--markdown"]));
+    assert!(md.starts_with("# At a Glance"));
+    let missing = dossier(dir.path(), &["brief", "ffffffffffff"]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no story"));
+}
+
+fn http_get(addr: &str, path: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).unwrap();
+    let (head, body) = buf.split_once("\r\n\r\n").unwrap();
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, body.to_string())
+}
+
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn serve_pages_and_api_on_loopback() {
+    let dir = ingested();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dossier"))
+        .arg("--data")
+        .arg(dir.path())
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let _server = Server(child);
+    let mut line = String::new();
+    BufReader::new(out).read_line(&mut line).unwrap();
+    let addr = line.split("http://").nth(1).unwrap().split('/').next().unwrap().to_string();
+
+    let (status, list) = http_get(&addr, "/api/stories");
+    assert_eq!(status, 200);
+    let list: Value = serde_json::from_str(&list).unwrap();
+    let memo = &list["stories"][0];
+    assert_eq!(memo["article_count"], 2);
+    let id = memo["id"].as_str().unwrap();
+
+    let (status, story) = http_get(&addr, &format!("/api/stories/{id}"));
+    assert_eq!(status, 200);
+    let story: Value = serde_json::from_str(&story).unwrap();
+    assert!(story["brief"]["shared"].as_array().unwrap().len() >= 3);
+    assert_eq!(story["articles"].as_array().unwrap().len(), 2);
+
+    let (status, index) = http_get(&addr, "/");
+    assert_eq!(status, 200);
+    assert!(index.contains(&format!("/stories/{id}")));
+    assert!(index.contains("Rajnath, Doval likely to visit China"));
+    let (status, page) = http_get(&addr, &format!("/stories/{id}"));
+    assert_eq!(status, 200);
+    assert!(page.contains("At a Glance"));
+    assert!(page.contains("The New York Times"));
+    // Citations link to the articles, which are served.
+    let first_link = page.split("href=\"/articles/").nth(1).unwrap().split('"').next().unwrap();
+    let (status, article) = http_get(&addr, &format!("/articles/{first_link}"));
+    assert_eq!(status, 200);
+    assert!(article.contains("<p>"));
+    assert_eq!(http_get(&addr, "/api/stories/nope").0, 404);
+}
+
+#[test]
+fn demo_prints_stories_and_the_largest_brief() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dossier(&dir.path().join("demo"), &["demo", "--no-serve"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = stdout(&out);
+    assert!(text.contains("Stories in the sample corpus"));
+    assert!(text.contains("Iran foreign minister to visit Moscow today"));
+    let brief = text.split("At a Glance — ").nth(1).expect("a brief is printed");
+    assert!(brief.starts_with("Behind the ‘no-limits' partnership"), "{brief}");
+    assert!(brief.contains("$240 billion"));
+    // Running it again starts afresh and gives the same result.
+    let again = dossier(&dir.path().join("demo"), &["demo", "--no-serve"]);
+    assert_eq!(stdout(&again).lines().filter(|l| l.contains("article(s) ·")).count(), 5);
+}
