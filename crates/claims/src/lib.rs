@@ -108,7 +108,16 @@ pub fn article_sources(e: &Enriched) -> Vec<Attribution> {
         }
     }
     seen.sort_by(|a, b| b.1.cmp(&a.1));
-    seen.into_iter().map(|(a, _)| a).collect()
+    let publication = seen.iter().find(|(a, _)| a.kind == SourceKind::Publication).map(|(a, _)| a.clone());
+    seen.into_iter()
+        .map(|(a, _)| a)
+        .filter(|a| publication.is_none() || !is_reporting_anaphor(a))
+        .collect()
+}
+
+/// "the report", "the article": a reference back to a publication's reporting, not a source of its own.
+fn is_reporting_anaphor(a: &Attribution) -> bool {
+    a.kind == SourceKind::Document && matches!(source_key(&a.source, a.kind).as_str(), "report" | "article" | "story" | "investigation")
 }
 
 /// Documents are named loosely ("The memo", "the eight-page memo"): compare by kind word.
@@ -287,8 +296,14 @@ pub fn align(story: &Story, docs: &[&Enriched], settings: &Settings) -> Vec<Alig
             }
             let mut srcs: Vec<Attribution> = Vec::new();
             for (c, d) in &ms {
-                let own = c.attribution.iter().filter(|a| a.kind != SourceKind::Unnamed).cloned();
-                let article_level = sources[d.article.id.as_str()].iter().filter(|a| a.kind == SourceKind::Publication).cloned();
+                let article_level: Vec<Attribution> = sources[d.article.id.as_str()].iter().filter(|a| a.kind == SourceKind::Publication).cloned().collect();
+                // "according to the report" in an article that names the report's publisher means that publisher.
+                let has_publication = !article_level.is_empty();
+                let own = c
+                    .attribution
+                    .iter()
+                    .filter(|a| a.kind != SourceKind::Unnamed && !(is_reporting_anaphor(a) && has_publication))
+                    .cloned();
                 for a in own.chain(article_level) {
                     if !srcs.iter().any(|x| source_key(&x.source, x.kind) == source_key(&a.source, a.kind)) {
                         srcs.push(a);
@@ -407,6 +422,16 @@ mod tests {
     }
 
     #[test]
+    fn primary_sources_resolve_anaphors_and_name_documents() {
+        let a = doc("a", "Alpha", "A secret plan exists, according to a report by The Daily Planet. Since then, according to the report, officials have moved. The memo alleges that spies were active in Riverton.", 1);
+        let b = doc("b", "Beta", "This memo reveals that spies were active in Riverton in 2024.", 2);
+        let p = primary_sources(&[&a, &b]);
+        let names: Vec<(&str, Vec<&str>)> = p.iter().map(|p| (p.name.as_str(), p.cited_by.iter().map(String::as_str).collect())).collect();
+        assert_eq!(names, [("The Daily Planet", vec!["Alpha"]), ("the memo", vec!["Alpha", "Beta"])]);
+        assert_eq!(p[0].cue, "according to a report by");
+    }
+
+    #[test]
     fn opinion_is_not_a_claim() {
         assert!(checkworthiness("Some experts think this might perhaps change everything for you.", 0, 0, false) < 0.3);
         assert!(checkworthiness("Trade between Russia and China soared to $240 billion in 2023.", 2, 2, false) > 0.6);
@@ -430,7 +455,11 @@ pub fn primary_sources(docs: &[&Enriched]) -> Vec<dossier_model::PrimarySource> 
                         p.cited_by.push(outlet.clone());
                     }
                 }
-                None => out.push(dossier_model::PrimarySource { name: a.source.clone(), kind: a.kind, cited_by: vec![outlet.clone()], cue: a.cue.clone() }),
+                None => {
+                    // Documents are named by what they are ("the memo"), however each outlet phrased it.
+                    let name = if a.kind == SourceKind::Document { format!("the {key}") } else { a.source.clone() };
+                    out.push(dossier_model::PrimarySource { name, kind: a.kind, cited_by: vec![outlet.clone()], cue: a.cue.clone() })
+                }
             }
         }
     }
