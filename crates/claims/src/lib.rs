@@ -107,7 +107,7 @@ pub fn article_sources(e: &Enriched) -> Vec<Attribution> {
             None => seen.push((a.clone(), 1)),
         }
     }
-    seen.sort_by(|a, b| b.1.cmp(&a.1));
+    seen.sort_by_key(|b| std::cmp::Reverse(b.1));
     let publication = seen.iter().find(|(a, _)| a.kind == SourceKind::Publication).map(|(a, _)| a.clone());
     seen.into_iter()
         .map(|(a, _)| a)
@@ -253,9 +253,9 @@ pub fn align(story: &Story, docs: &[&Enriched], settings: &Settings) -> Vec<Alig
 
     // A fact = a component of linked clauses; facts with the same sentences are one claim.
     let mut facts: HashMap<usize, BTreeSet<usize>> = HashMap::new();
-    for i in 0..nodes.len() {
+    for (i, node) in nodes.iter().enumerate() {
         let r = find(&mut parent, i);
-        facts.entry(r).or_default().insert(nodes[i].claim);
+        facts.entry(r).or_default().insert(node.claim);
     }
     let mut groups: Vec<(BTreeSet<usize>, Option<String>)> = Vec::new();
     let mut in_shared: BTreeSet<usize> = BTreeSet::new();
