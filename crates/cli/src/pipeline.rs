@@ -9,12 +9,13 @@ pub fn analyse(store: &mut dyn Store) -> anyhow::Result<Analysis> {
     let articles = store.articles()?;
     let enriched: Vec<Enriched> = articles.iter().map(enrich).collect();
     let stories = dossier_stories::cluster(&enriched, &dossier_stories::Settings::default());
+    let by_id: std::collections::HashMap<&str, &Enriched> = enriched.iter().map(|e| (e.article.id.as_str(), e)).collect();
     let mut analysis = Analysis::default();
     for story in &stories {
         let docs: Vec<&Enriched> = story
             .article_ids
             .iter()
-            .filter_map(|id| enriched.iter().find(|e| &e.article.id == id))
+            .filter_map(|id| by_id.get(id.as_str()).copied())
             .collect();
         let claims = dossier_claims::align(story, &docs, &dossier_claims::Settings::default());
         let primary = dossier_claims::primary_sources(&docs);

@@ -33,7 +33,9 @@ fn kind_of(src: &str, pattern: &str) -> SourceKind {
     if crate::publication_like(src) {
         return SourceKind::Publication;
     }
-    if pattern == "document" || Regex::new(&format!(r"(?i)\b{DOCUMENT}$")).map(|r| r.is_match(&lower)).unwrap_or(false) {
+    static DOC_NAME: OnceLock<Regex> = OnceLock::new();
+    let doc_name = DOC_NAME.get_or_init(|| Regex::new(&format!(r"(?i)\b{DOCUMENT}$")).expect("valid regex"));
+    if pattern == "document" || doc_name.is_match(&lower) {
         return SourceKind::Document;
     }
     let ents = crate::entities_in(src);
