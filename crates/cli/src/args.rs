@@ -55,6 +55,27 @@ pub enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
     },
+    /// Extract the article from HTML: FILE, a folder of pages, or - for stdin.
+    /// One input prints one article (JSON, --text or --markdown); several print JSON Lines, extracted on all cores.
+    Extract {
+        #[arg(required = true)]
+        inputs: Vec<String>,
+        #[arg(long, conflicts_with = "markdown")]
+        text: bool,
+        #[arg(long)]
+        markdown: bool,
+        /// Worker threads for batches (default: all cores).
+        #[arg(long, short)]
+        jobs: Option<usize>,
+        /// Write to this file instead of stdout.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+    /// Evaluate a stage on labelled data.
+    Eval {
+        #[command(subcommand)]
+        what: Eval,
+    },
     /// Ingest the bundled sample corpus into a fresh data directory, print the stories and the largest story's brief, then serve.
     Demo {
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -62,5 +83,18 @@ pub enum Command {
         /// Stop after printing; do not serve.
         #[arg(long)]
         no_serve: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Eval {
+    /// Print extraction predictions ({id: {"articleBody"}}) for every DIR/html/*.html[.gz], the format
+    /// `score.py` reads.
+    Extraction {
+        dir: PathBuf,
+        #[arg(long, short)]
+        jobs: Option<usize>,
+        #[arg(long, short)]
+        out: Option<PathBuf>,
     },
 }

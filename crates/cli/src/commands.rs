@@ -11,7 +11,8 @@ use dossier_model::{Article, Story};
 use dossier_store::{SqliteStore, Store};
 use serde_json::json;
 
-use crate::args::{Cli, Command};
+use crate::args::{Cli, Command, Eval};
+use crate::extract_cmd::{self, Output};
 use crate::pipeline;
 
 /// The sample corpus, embedded so `dossier demo` works from the binary alone.
@@ -68,6 +69,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             serve(&dir, addr)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Extract { inputs, text, markdown, jobs, out } => {
+            let output = if text { Output::Text } else if markdown { Output::Markdown } else { Output::Json };
+            extract_cmd::extract(&inputs, output, jobs, out.as_deref())
+        }
+        Command::Eval { what: Eval::Extraction { dir, jobs, out } } => extract_cmd::eval_extraction(&dir, jobs, out.as_deref()),
         Command::Demo { addr, no_serve } => demo(&data("dossier-demo-data"), addr, no_serve),
     }
 }

@@ -3,6 +3,7 @@
 
 mod args;
 mod commands;
+mod extract_cmd;
 mod pipeline;
 
 use clap::Parser;

@@ -1,187 +1,132 @@
-//! HTML -> item: charset decoding, metadata, and a text-density body scorer.
-//!
-//! A first, real version on html5ever (via scraper): containers are scored by
-//! the paragraph text they hold, furniture (nav, aside, footer, forms, and
-//! elements whose class or id names comments, sharing, related links, ads...)
-//! is skipped. The extraction issue raises this to state of the art.
+//! HTML -> item: charset decoding, the arena DOM, metadata and the body.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
-use chrono::{DateTime, NaiveDate, Utc};
 use regex::Regex;
-use scraper::{ElementRef, Html, Selector};
 
-use crate::{check_text_bytes, Block, ExtractError, Extracted, Item};
+use crate::body;
+use crate::dom::{self, Limits};
+use crate::meta;
+use crate::{check_text_bytes, ExtractError, Extracted, Item};
 
-fn sel(s: &str) -> Selector {
-    Selector::parse(s).expect("valid selector")
+pub use crate::meta::parse_date;
+
+/// Limits and context for one page.
+#[derive(Debug, Clone)]
+pub struct HtmlOptions {
+    /// The HTTP `Content-Type` header, when the page came over HTTP.
+    pub content_type: Option<String>,
+    /// Where the page came from (used for dates in the URL and as a fallback canonical URL).
+    pub url: Option<String>,
+    /// Wall-clock budget for parsing; the rest of a slower page is dropped.
+    pub time_budget: Duration,
+    /// Bytes beyond this are not parsed.
+    pub max_bytes: usize,
+    /// Parsing stops after this many DOM nodes.
+    pub max_nodes: usize,
 }
 
-fn furniture_attr_re() -> &'static Regex {
+impl Default for HtmlOptions {
+    fn default() -> Self {
+        HtmlOptions {
+            content_type: None,
+            url: None,
+            time_budget: Duration::from_secs(3),
+            max_bytes: 32 << 20,
+            max_nodes: 2_000_000,
+        }
+    }
+}
+
+fn charset_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| {
-        Regex::new(r"(?i)comment|share|social|related|promo|newsletter|subscribe|advert|(?:^|[\s_-])ads?(?:$|[\s_-])|cookie|banner|sidebar|breadcrumb|popup|modal|teaser|recommend|outbrain|taboola|footer|(?:^|[\s_-])nav|menu")
-            .expect("valid regex")
-    })
+    R.get_or_init(|| Regex::new(r#"(?i)charset\s*=\s*["']?\s*([A-Za-z0-9_:.-]+)"#).unwrap())
 }
 
-/// Decodes HTML bytes: BOM, then a declared charset, then UTF-8, then the HTML
-/// standard's fallback (windows-1252).
-pub fn decode_html(bytes: &[u8]) -> Result<String, ExtractError> {
+/// Decodes HTML bytes: BOM, then the HTTP header's charset, then a `<meta>`
+/// declaration in the first 4 KiB, then valid UTF-8, then detection from the
+/// content (chardetng). Returns the text and the encoding used.
+pub fn decode_html_with(bytes: &[u8], content_type: Option<&str>) -> Result<(String, &'static encoding_rs::Encoding), ExtractError> {
     check_text_bytes(bytes)?;
     if let Some((enc, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
-        return Ok(enc.decode_without_bom_handling(&bytes[bom_len..]).0.into_owned());
+        return Ok((enc.decode_without_bom_handling(&bytes[bom_len..]).0.into_owned(), enc));
     }
-    static CHARSET: OnceLock<Regex> = OnceLock::new();
-    let charset = CHARSET.get_or_init(|| Regex::new(r#"(?i)charset\s*=\s*["']?([A-Za-z0-9_:.-]+)"#).unwrap());
-    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]);
-    if let Some(enc) = charset
-        .captures(&head)
-        .and_then(|c| encoding_rs::Encoding::for_label(c[1].as_bytes()))
-    {
-        return Ok(enc.decode_without_bom_handling(bytes).0.into_owned());
-    }
-    match std::str::from_utf8(bytes) {
-        Ok(s) => Ok(s.to_string()),
-        Err(_) => Ok(encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0.into_owned()),
-    }
-}
-
-fn clean(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn meta(doc: &Html, keys: &[&str]) -> Option<String> {
-    let s = sel("meta");
-    for key in keys {
-        for m in doc.select(&s) {
-            let v = m.value();
-            let k = v.attr("property").or_else(|| v.attr("name")).or_else(|| v.attr("itemprop"));
-            if k.is_some_and(|k| k.eq_ignore_ascii_case(key)) {
-                if let Some(c) = v.attr("content").map(clean).filter(|c| !c.is_empty()) {
-                    return Some(c);
-                }
-            }
+    let declared = content_type
+        .and_then(|ct| charset_re().captures(ct).map(|c| c[1].to_string()))
+        .or_else(|| {
+            let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]);
+            charset_re().captures(&head).map(|c| c[1].to_string())
+        })
+        .and_then(|label| encoding_rs::Encoding::for_label(label.as_bytes()));
+    // A page that declares UTF-16 in ASCII-compatible markup is not UTF-16.
+    let declared = declared.map(|e| if e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE { encoding_rs::UTF_8 } else { e });
+    if let Some(enc) = declared {
+        if enc != encoding_rs::UTF_8 || std::str::from_utf8(bytes).is_ok() {
+            return Ok((enc.decode_without_bom_handling(bytes).0.into_owned(), enc));
         }
     }
-    None
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return Ok((s.to_string(), encoding_rs::UTF_8));
+    }
+    let mut det = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+    det.feed(&bytes[..bytes.len().min(1 << 20)], bytes.len() <= 1 << 20);
+    let enc = det.guess(None, chardetng::Utf8Detection::Allow);
+    Ok((enc.decode_without_bom_handling(bytes).0.into_owned(), enc))
 }
 
-/// Parses the date formats pages use in metadata.
-pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
-    let s = s.trim();
-    if let Ok(d) = DateTime::parse_from_rfc3339(s) {
-        return Some(d.with_timezone(&Utc));
-    }
-    if let Ok(d) = DateTime::parse_from_rfc2822(s) {
-        return Some(d.with_timezone(&Utc));
-    }
-    for f in ["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S%.f%z"] {
-        if let Ok(d) = DateTime::parse_from_str(s, f) {
-            return Some(d.with_timezone(&Utc));
-        }
-    }
-    for f in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M"] {
-        if let Ok(d) = chrono::NaiveDateTime::parse_from_str(s, f) {
-            return Some(d.and_utc());
-        }
-    }
-    let day = s.get(..10).unwrap_or(s);
-    NaiveDate::parse_from_str(day, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|d| d.and_utc())
+/// Decodes HTML bytes (see [`decode_html_with`]).
+pub fn decode_html(bytes: &[u8]) -> Result<String, ExtractError> {
+    decode_html_with(bytes, None).map(|(s, _)| s)
 }
 
-fn json_ld_date(doc: &Html) -> Option<DateTime<Utc>> {
-    let s = sel(r#"script[type="application/ld+json"]"#);
-    static R: OnceLock<Regex> = OnceLock::new();
-    let r = R.get_or_init(|| Regex::new(r#""datePublished"\s*:\s*"([^"]+)""#).unwrap());
-    doc.select(&s).find_map(|e| r.captures(&e.inner_html()).and_then(|c| parse_date(&c[1])))
+/// The page's JSON-LD article text as a guide, when it looks complete: at
+/// least 70% as long as what the page-structure alone would choose. Some
+/// sites put only a teaser there.
+fn trusted_reference(dom: &dom::Dom, page: &body::Page, article_body: Option<&str>) -> Option<std::collections::HashSet<u64>> {
+    let text = article_body?;
+    let plain = body::choose_root(dom, page, None).map_or(0, |r| body::root_chars(page, r));
+    let own: usize = text.chars().filter(|c| !c.is_whitespace()).count();
+    (own * 10 >= plain * 7).then(|| body::shingles(text))
 }
 
-fn in_furniture(e: &ElementRef) -> bool {
-    e.ancestors().filter_map(ElementRef::wrap).chain(std::iter::once(*e)).any(|a| {
-        let v = a.value();
-        matches!(v.name(), "nav" | "aside" | "footer" | "header" | "form" | "script" | "style" | "noscript" | "figcaption" | "button")
-            || v.attr("class").is_some_and(|c| furniture_attr_re().is_match(c))
-            || v.attr("id").is_some_and(|c| furniture_attr_re().is_match(c))
-            || v.attr("role").is_some_and(|r| matches!(r, "navigation" | "complementary" | "banner" | "contentinfo"))
-    })
+/// Extracts the main article from an HTML page with default limits.
+pub fn extract_html(bytes: &[u8]) -> Result<Extracted, ExtractError> {
+    extract_html_with(bytes, &HtmlOptions::default())
 }
 
 /// Extracts the main article from an HTML page.
-pub fn extract_html(bytes: &[u8]) -> Result<Extracted, ExtractError> {
-    let text = decode_html(bytes)?;
-    let doc = Html::parse_document(&text);
-
-    let title = meta(&doc, &["og:title", "twitter:title"])
-        .or_else(|| doc.select(&sel("h1")).map(|h| clean(&h.text().collect::<String>())).find(|t| !t.is_empty()))
-        .or_else(|| doc.select(&sel("title")).next().map(|t| clean(&t.text().collect::<String>())))
-        .filter(|t| !t.is_empty());
-    let site_name = meta(&doc, &["og:site_name", "application-name"]);
-    let url = doc
-        .select(&sel(r#"link[rel="canonical"]"#))
-        .find_map(|l| l.value().attr("href").map(str::to_string))
-        .or_else(|| meta(&doc, &["og:url"]));
-    let published = json_ld_date(&doc)
-        .or_else(|| meta(&doc, &["article:published_time", "datePublished", "pubdate", "publishdate", "date", "dc.date"]).and_then(|d| parse_date(&d)))
-        .or_else(|| doc.select(&sel("time[datetime]")).find_map(|t| t.value().attr("datetime").and_then(parse_date)));
-    let language = doc
-        .select(&sel("html"))
-        .next()
-        .and_then(|h| h.value().attr("lang"))
-        .map(|l| l.split(['-', '_']).next().unwrap_or(l).to_lowercase())
-        .filter(|l| !l.is_empty());
-
-    // Score containers by the paragraph text they hold (parent full, grandparent half).
-    let p_sel = sel("p");
-    let mut scores: HashMap<ego_tree::NodeId, (f64, ElementRef)> = HashMap::new();
-    for p in doc.select(&p_sel) {
-        if in_furniture(&p) {
-            continue;
-        }
-        let len = clean(&p.text().collect::<String>()).len() as f64;
-        if len < 25.0 {
-            continue;
-        }
-        for (depth, anc) in p.ancestors().filter_map(ElementRef::wrap).take(2).enumerate() {
-            let w = if depth == 0 { 1.0 } else { 0.5 };
-            scores.entry(anc.id()).or_insert((0.0, anc)).0 += len * w;
-        }
-    }
-    let best = scores.into_values().max_by(|a, b| a.0.total_cmp(&b.0)).map(|(_, e)| e);
-    let root = match best {
-        Some(e) => e,
-        None => return Err(ExtractError::NoContent),
-    };
-
-    let block_sel = sel("p, h2, h3, h4, li, blockquote");
-    let mut blocks = Vec::new();
-    for e in root.select(&block_sel) {
-        if in_furniture(&e) {
-            continue;
-        }
-        // A block nested inside another collected block is already covered.
-        if e.ancestors().filter_map(ElementRef::wrap).take_while(|a| a.id() != root.id()).any(|a| matches!(a.value().name(), "p" | "li" | "blockquote")) {
-            continue;
-        }
-        let t = clean(&e.text().collect::<String>());
-        if t.is_empty() {
-            continue;
-        }
-        blocks.push(match e.value().name() {
-            "h2" | "h3" | "h4" => Block::Heading(t),
-            "li" => Block::ListItem(t),
-            "blockquote" => Block::Quote(t),
-            _ => Block::Paragraph(t),
-        });
-    }
+pub fn extract_html_with(bytes: &[u8], opts: &HtmlOptions) -> Result<Extracted, ExtractError> {
+    let start = Instant::now();
+    let bytes = &bytes[..bytes.len().min(opts.max_bytes)];
+    let (text, _) = decode_html_with(bytes, opts.content_type.as_deref())?;
+    let dom = dom::parse(&text, Limits { deadline: Some(start + opts.time_budget), max_nodes: opts.max_nodes });
+    drop(text);
+    let m = meta::read(&dom, opts.url.as_deref());
+    let page = body::analyse(&dom);
+    let reference = trusted_reference(&dom, &page, m.article_body.as_deref());
+    let root = body::choose_root(&dom, &page, reference.as_ref()).ok_or(ExtractError::NoContent)?;
+    let blocks = body::body_blocks(&dom, &page, root, reference.as_ref(), m.title.as_deref());
     if blocks.is_empty() {
         return Err(ExtractError::NoContent);
     }
+    let language = m.language.clone();
     Ok(Extracted {
-        main: Item { title, blocks, outlet: site_name.clone(), age: None, published, url, language },
+        main: Item {
+            title: m.title,
+            blocks,
+            outlet: m.site_name.clone(),
+            age: None,
+            published: m.published,
+            modified: m.modified,
+            url: m.url,
+            language,
+            authors: m.authors,
+            image: m.image,
+            description: m.description,
+        },
         teasers: Vec::new(),
-        site_name,
+        site_name: m.site_name,
     })
 }
 
@@ -197,7 +142,8 @@ mod tests {
 <article><h1>Real Title</h1><p>The first paragraph of the article with enough words to count as body.</p>
 <h2>A section</h2><p>The second paragraph of the article also has enough words to count.</p>
 <div class="share-bar"><p>Share this article on every social network you can think of</p></div>
-<ul><li>A list item</li></ul></article>
+<ul><li>A list item that carries enough words to be kept as part of the body.</li></ul>
+<p>The last paragraph closes the article with a sentence of its own.</p></article>
 <div class="related-stories"><p>Another story that is only a teaser with a long enough text</p></div>
 <footer><p>Copyright Example News, all rights reserved, with a long footer text.</p></footer>
 </body></html>"#;
@@ -222,11 +168,52 @@ mod tests {
     }
 
     #[test]
-    fn decodes_declared_charset() {
-        let mut bytes = b"<html><head><meta charset=\"iso-8859-1\"></head><body><p>Caf\xe9 society is a paragraph long enough to be the body.</p></body></html>".to_vec();
+    fn decodes_declared_and_undeclared_charsets() {
+        let mut bytes = b"<html><head><meta charset=\"iso-8859-1\"></head><body><p>Caf\xe9 society is a paragraph long enough to be the body, and it says so.</p></body></html>".to_vec();
         let ex = extract_html(&bytes).unwrap();
         assert!(ex.main.body().contains("Café"));
+        // No declaration, not UTF-8: detected from the content.
+        let plain = b"<html><body><p>Le caf\xe9 du march\xe9 est ferm\xe9 depuis l'\xe9t\xe9 dernier, disent les habitu\xe9s du quartier.</p></body></html>";
+        let ex = extract_html(plain).unwrap();
+        assert!(ex.main.body().contains("marché"), "{}", ex.main.body());
+        // The HTTP header wins over the content.
+        let (s, enc) = decode_html_with("<p>é</p>".as_bytes(), Some("text/html; charset=utf-8")).unwrap();
+        assert_eq!((s.as_str(), enc.name()), ("<p>é</p>", "UTF-8"));
         bytes.insert(10, 0);
         assert_eq!(extract_html(&bytes), Err(ExtractError::Binary));
     }
+}
+
+/// A report of how the body was chosen (for development: `examples/why.rs`).
+#[doc(hidden)]
+pub fn explain(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let (text, enc) = match decode_html_with(bytes, None) {
+        Ok(x) => x,
+        Err(e) => return e.to_string(),
+    };
+    let dom = dom::parse(&text, Limits { deadline: None, max_nodes: usize::MAX });
+    let m = meta::read(&dom, None);
+    let page = body::analyse(&dom);
+    let reference = trusted_reference(&dom, &page, m.article_body.as_deref());
+    let mut out = String::new();
+    let _ = writeln!(out, "encoding {} nodes {} blocks {} json-ld body {}", enc.name(), dom.nodes.len(), page.blocks.len(), m.article_body.as_ref().map_or(0, |b| b.len()));
+    let _ = writeln!(out, "title {:?} published {:?}", m.title, m.published);
+    let root = body::choose_root(&dom, &page, reference.as_ref());
+    let describe = |n: u32| {
+        let mut path: Vec<String> = dom.ancestors(n).collect::<Vec<_>>().into_iter().rev().chain(std::iter::once(n)).filter_map(|a| {
+            let t = dom.tag(a)?;
+            let c = dom.attr(a, "class").unwrap_or("");
+            let i = dom.attr(a, "id").unwrap_or("");
+            Some(format!("{t}{}{}", if i.is_empty() { String::new() } else { format!("#{i}") }, if c.is_empty() { String::new() } else { format!(".{}", c.split_whitespace().collect::<Vec<_>>().join(".")) }))
+        }).collect();
+        if path.len() > 6 { path.drain(..path.len() - 6); }
+        path.join(" > ")
+    };
+    let _ = writeln!(out, "root {:?}", root.map(describe));
+    for b in &page.blocks {
+        let inside = root.is_some_and(|r| page.inside(b.owner, r));
+        let _ = writeln!(out, "{} {:>5.0} {:?} f{} l{}/{} [{}] {}", if inside { "+" } else { " " }, body::value_of(b, reference.as_ref()), b.kind, b.furniture as u8, b.link_chars, b.chars, describe(b.owner), b.text.chars().take(90).collect::<String>());
+    }
+    out
 }

@@ -7,12 +7,18 @@
 //! lines, relative-age teaser cards), never by matching one site's strings.
 //! It never touches storage and never guesses at facts it cannot see.
 
+mod body;
+mod dom;
 mod html;
+mod meta;
 mod text;
 
 use chrono::{DateTime, Utc};
 
-pub use html::{extract_html, parse_date};
+#[doc(hidden)]
+pub use html::explain;
+pub use html::{decode_html, decode_html_with, extract_html, extract_html_with, parse_date, HtmlOptions};
+pub use meta::url_date;
 pub use text::extract_text;
 
 /// A block of body text, kept with its role so headings and lists survive.
@@ -42,8 +48,13 @@ pub struct Item {
     /// For teasers: the relative age shown ("an hour ago").
     pub age: Option<String>,
     pub published: Option<DateTime<Utc>>,
+    pub modified: Option<DateTime<Utc>>,
     pub url: Option<String>,
     pub language: Option<String>,
+    pub authors: Vec<String>,
+    /// The lead image's URL.
+    pub image: Option<String>,
+    pub description: Option<String>,
 }
 
 impl Item {

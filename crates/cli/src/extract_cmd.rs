@@ -1,0 +1,248 @@
+//! `dossier extract` and `dossier eval extraction`: the extractor on its own.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use anyhow::{bail, Context};
+use dossier_extract::{extract_html_with, Block, Extracted, HtmlOptions};
+use serde_json::{json, Value};
+
+/// How one extracted article is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    Json,
+    Text,
+    Markdown,
+}
+
+/// Largest input read from a file or stdin.
+const MAX_INPUT: u64 = 64 << 20;
+
+fn read_source(src: &str) -> anyhow::Result<Vec<u8>> {
+    if src == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin().take(MAX_INPUT + 1).read_to_end(&mut buf).context("reading stdin")?;
+        if buf.len() as u64 > MAX_INPUT {
+            bail!("stdin: larger than {} MiB", MAX_INPUT >> 20);
+        }
+        return Ok(buf);
+    }
+    if src.starts_with("http://") || src.starts_with("https://") {
+        bail!("{src}: fetching URLs needs the fetcher (save the page and pass the file, or pipe it to `dossier extract -`)");
+    }
+    dossier_ingest::read_input(Path::new(src)).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+pub fn article_json(source: &str, ex: &Extracted) -> Value {
+    let m = &ex.main;
+    let blocks: Vec<Value> = m
+        .blocks
+        .iter()
+        .map(|b| {
+            let kind = match b {
+                Block::Paragraph(_) => "paragraph",
+                Block::Heading(_) => "heading",
+                Block::ListItem(_) => "list_item",
+                Block::Quote(_) => "quote",
+            };
+            json!({"kind": kind, "text": b.text()})
+        })
+        .collect();
+    json!({
+        "source": source,
+        "title": m.title,
+        "authors": m.authors,
+        "published": m.published.map(|d| d.to_rfc3339()),
+        "modified": m.modified.map(|d| d.to_rfc3339()),
+        "site_name": ex.site_name,
+        "url": m.url,
+        "language": m.language,
+        "image": m.image,
+        "description": m.description,
+        "body": m.body(),
+        "blocks": blocks,
+    })
+}
+
+pub fn markdown(ex: &Extracted) -> String {
+    let m = &ex.main;
+    let mut out = String::new();
+    if let Some(t) = &m.title {
+        out.push_str(&format!("# {t}\n\n"));
+    }
+    let mut byline = Vec::new();
+    if !m.authors.is_empty() {
+        byline.push(m.authors.join(", "));
+    }
+    if let Some(s) = &ex.site_name {
+        byline.push(s.clone());
+    }
+    if let Some(d) = m.published {
+        byline.push(d.format("%Y-%m-%d").to_string());
+    }
+    if !byline.is_empty() {
+        out.push_str(&format!("*{}*\n\n", byline.join(" · ")));
+    }
+    for b in &m.blocks {
+        match b {
+            Block::Paragraph(t) => out.push_str(t),
+            Block::Heading(t) => out.push_str(&format!("## {t}")),
+            Block::ListItem(t) => out.push_str(&format!("- {t}")),
+            Block::Quote(t) => out.push_str(&format!("> {t}")),
+        }
+        out.push_str("\n\n");
+    }
+    out.trim_end().to_string() + "\n"
+}
+
+fn extract_one(source: &str, bytes: &[u8]) -> Result<Extracted, String> {
+    let opts = HtmlOptions { url: None, ..HtmlOptions::default() };
+    extract_html_with(bytes, &opts).map_err(|e| format!("{source}: {e}"))
+}
+
+/// Runs `f` over `items` on `jobs` threads; results come back in input order.
+pub fn par_map<T: Sync, R: Send>(items: &[T], jobs: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let jobs = jobs.max(1).min(items.len().max(1));
+    let next = AtomicUsize::new(0);
+    let out: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    std::thread::scope(|s| {
+        for _ in 0..jobs {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= items.len() {
+                    break;
+                }
+                let r = f(&items[i]);
+                out.lock().unwrap()[i] = Some(r);
+            });
+        }
+    });
+    out.into_inner().unwrap().into_iter().map(|r| r.expect("every item processed")).collect()
+}
+
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
+fn html_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let n = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            n.ends_with(".html") || n.ends_with(".htm") || n.ends_with(".html.gz") || n.ends_with(".htm.gz")
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// `dossier extract`: one input prints one article; several (or a folder) print JSON Lines.
+pub fn extract(inputs: &[String], output: Output, jobs: Option<usize>, out: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let mut sources: Vec<String> = Vec::new();
+    for i in inputs {
+        let p = Path::new(i);
+        if p.is_dir() {
+            sources.extend(html_files(p)?.into_iter().map(|p| p.display().to_string()));
+        } else {
+            sources.push(i.clone());
+        }
+    }
+    if sources.is_empty() {
+        bail!("no HTML files found in {}", inputs.join(", "));
+    }
+    let batch = sources.len() > 1 || inputs.iter().any(|i| Path::new(i).is_dir());
+    if !batch {
+        let src = &sources[0];
+        let bytes = read_source(src)?;
+        let ex = extract_one(src, &bytes).map_err(anyhow::Error::msg)?;
+        let text = match output {
+            Output::Json => serde_json::to_string_pretty(&article_json(src, &ex))? + "\n",
+            Output::Text => {
+                let mut s = ex.main.title.clone().map(|t| t + "\n\n").unwrap_or_default();
+                s.push_str(&ex.main.body());
+                s + "\n"
+            }
+            Output::Markdown => markdown(&ex),
+        };
+        write_out(out, text.as_bytes())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if output != Output::Json {
+        bail!("batch mode writes JSON Lines; --text and --markdown take a single input");
+    }
+    let jobs = jobs.unwrap_or_else(default_jobs);
+    let mut failed = 0usize;
+    let mut buf = Vec::new();
+    // Chunks bound memory on huge batches while keeping input order.
+    for chunk in sources.chunks(1024) {
+        let lines = par_map(chunk, jobs, |src| {
+            let v = match read_source(src).map_err(|e| format!("{e:#}")).and_then(|b| extract_one(src, &b)) {
+                Ok(ex) => article_json(src, &ex),
+                Err(e) => json!({"source": src, "error": e}),
+            };
+            serde_json::to_string(&v).expect("json")
+        });
+        for l in lines {
+            if l.contains("\"error\":") && l.starts_with("{\"error\"") {
+                failed += 1;
+            }
+            buf.extend_from_slice(l.as_bytes());
+            buf.push(b'\n');
+        }
+    }
+    write_out(out, &buf)?;
+    if failed > 0 {
+        eprintln!("{failed} of {} inputs failed (see their \"error\" lines)", sources.len());
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_out(out: Option<&Path>, bytes: &[u8]) -> anyhow::Result<()> {
+    match out {
+        Some(p) => std::fs::write(p, bytes).with_context(|| format!("writing {}", p.display())),
+        None => {
+            let mut so = std::io::stdout().lock();
+            so.write_all(bytes)?;
+            so.flush()?;
+            Ok(())
+        }
+    }
+}
+
+/// `dossier eval extraction DIR`: predictions JSON ({id: {"articleBody"}}) for DIR/html/*.
+pub fn eval_extraction(dir: &Path, jobs: Option<usize>, out: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let html = if dir.join("html").is_dir() { dir.join("html") } else { dir.to_path_buf() };
+    let files = html_files(&html)?;
+    if files.is_empty() {
+        bail!("no .html or .html.gz files in {}", html.display());
+    }
+    let jobs = jobs.unwrap_or_else(default_jobs);
+    let results = par_map(&files, jobs, |p| {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let id = name.trim_end_matches(".gz").trim_end_matches(".html").trim_end_matches(".htm").to_string();
+        let body = dossier_ingest::read_input(p)
+            .map_err(|e| e.to_string())
+            .and_then(|b| extract_one(&p.display().to_string(), &b))
+            .map(|ex| ex.main.body());
+        (id, body)
+    });
+    let mut map = serde_json::Map::new();
+    let mut failed = 0;
+    for (id, body) in results {
+        let body = body.unwrap_or_else(|e| {
+            eprintln!("{e}");
+            failed += 1;
+            String::new()
+        });
+        map.insert(id, json!({ "articleBody": body }));
+    }
+    let text = serde_json::to_string_pretty(&Value::Object(map))? + "\n";
+    write_out(out, text.as_bytes())?;
+    eprintln!("extracted {} pages ({failed} without an article)", files.len());
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,584 @@
+//! The article body: which part of the page is the article, and which blocks
+//! inside it are prose rather than furniture.
+//!
+//! 1. Every node is classed once, top-down: *invisible* (scripts, styles,
+//!    hidden elements, form controls, media) or *furniture* (navigation,
+//!    asides, footers, share bars, comment threads, newsletter boxes, related
+//!    links, ads — by tag, ARIA role, and the words in class/id names). A
+//!    furniture class never removes the part of the page that holds the
+//!    article (its headline or most of the text).
+//! 2. The visible text is cut into blocks at block-level elements, each with
+//!    its length, the part of it inside links, and its role.
+//! 3. Each block gets a value: prose (long, punctuated, few links) is worth
+//!    its length, link lists and short labels cost, furniture costs. When the
+//!    page carries its own article text in JSON-LD (`articleBody`), blocks it
+//!    contains gain and blocks it lacks lose. The article is the element whose
+//!    subtree has the highest total value: a maximum-weight subtree, so the
+//!    article's scattered parts are kept together and noise around it is not.
+//! 4. Inside that element, furniture, link lists and boilerplate lines are
+//!    dropped and the edges are trimmed of bylines, datelines and captions.
+
+use std::collections::HashSet;
+
+use crate::dom::{push_collapsed, Data, Dom, NONE, ROOT};
+use crate::Block;
+
+const INVISIBLE: u8 = 1;
+const FURNITURE: u8 = 2;
+/// Holds the page's headline or an `<article>`/articleBody element.
+const KEY: u8 = 4;
+
+fn is_invisible_tag(tag: &str) -> bool {
+    matches!(
+        tag,
+        "head" | "script" | "style" | "noscript" | "template" | "svg" | "math" | "iframe" | "object" | "embed"
+            | "canvas" | "video" | "audio" | "select" | "option" | "button" | "input" | "textarea" | "map"
+            | "dialog" | "link" | "meta" | "title" | "source" | "picture" | "img"
+    )
+}
+
+fn is_furniture_tag(tag: &str) -> bool {
+    matches!(tag, "nav" | "aside" | "footer" | "header" | "form" | "menu")
+}
+
+fn is_block_tag(tag: &str) -> bool {
+    matches!(
+        tag,
+        "p" | "div" | "section" | "article" | "main" | "body" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "li" | "ul"
+            | "ol" | "dl" | "dt" | "dd" | "blockquote" | "pre" | "table" | "tr" | "figure"
+            | "figcaption" | "header" | "footer" | "nav" | "aside" | "form" | "fieldset" | "address" | "hr"
+            | "center" | "details" | "summary" | "caption" | "tbody" | "thead" | "tfoot"
+    )
+}
+
+/// Words in class/id names that mark page furniture.
+const FURNITURE_WORDS: &[&str] = &[
+    "share", "sharing", "sharebar", "social", "socials", "comment", "comments", "disqus", "related", "recommended",
+    "recommendations", "recirc", "newsletter", "newsletters", "subscribe", "subscription", "signup", "promo",
+    "promotion", "advert", "advertisement", "advertising", "ad", "ads", "adslot", "dfp", "sponsor", "sponsored",
+    "cookie", "cookies", "consent", "gdpr", "banner", "sidebar", "breadcrumb", "breadcrumbs", "popup", "modal",
+    "outbrain", "taboola", "footer", "nav", "navbar", "navigation", "menu", "toolbar", "byline", "author",
+    "authors", "bio", "tags", "trending", "popular", "widget", "pagination", "pager", "masthead",
+    "skip", "paywall", "rss", "caption", "credit", "credits", "timestamp", "dateline",
+    "offscreen", "overlay", "login", "signin", "slideshow", "carousel",
+];
+
+/// Words in class/id names that mark the article itself.
+const CONTENT_WORDS: &[&str] = &["article", "content", "body", "story", "entry", "text", "post", "main", "copy", "prose"];
+
+fn class_words(s: &str, out: &mut Vec<String>) {
+    // Split on non-alphanumerics and camelCase humps: "articleShareBar" -> article, share, bar.
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            if c.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            prev_lower = c.is_ascii_lowercase();
+            cur.push(c.to_ascii_lowercase());
+        } else {
+            prev_lower = false;
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+}
+
+fn is_hidden(dom: &Dom, n: u32) -> bool {
+    if dom.attr(n, "hidden").is_some() || dom.attr(n, "aria-hidden").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+        return true;
+    }
+    if let Some(style) = dom.attr(n, "style") {
+        let s: String = style.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+        if s.contains("display:none") || s.contains("visibility:hidden") {
+            return true;
+        }
+    }
+    false
+}
+
+/// Whether class/id/role name furniture; and whether they name content.
+fn names_of(dom: &Dom, n: u32, words: &mut Vec<String>) -> (bool, bool) {
+    if let Some(role) = dom.attr(n, "role") {
+        if matches!(
+            role.trim().to_ascii_lowercase().as_str(),
+            "navigation" | "banner" | "contentinfo" | "complementary" | "search" | "menu" | "menubar" | "dialog"
+                | "alertdialog" | "toolbar"
+        ) {
+            return (true, false);
+        }
+    }
+    words.clear();
+    if let Some(c) = dom.attr(n, "class") {
+        class_words(c, words);
+    }
+    if let Some(c) = dom.attr(n, "id") {
+        class_words(c, words);
+    }
+    (
+        words.iter().any(|w| FURNITURE_WORDS.contains(&w.as_str())),
+        words.iter().any(|w| CONTENT_WORDS.contains(&w.as_str())),
+    )
+}
+
+/// Non-whitespace characters in a string.
+fn weight(s: &str) -> usize {
+    s.chars().filter(|c| !c.is_whitespace()).count()
+}
+
+/// The role a block plays in the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Para,
+    Heading(u8),
+    Item,
+    Quote,
+    Pre,
+    Caption,
+}
+
+#[derive(Debug)]
+pub struct Blk {
+    /// The block-level element that owns this text.
+    pub owner: u32,
+    pub kind: Kind,
+    pub text: String,
+    pub chars: usize,
+    pub link_chars: usize,
+    pub furniture: bool,
+    /// A table row.
+    pub row: bool,
+}
+
+/// The page's classification and blocks.
+pub struct Page {
+    pub flags: Vec<u8>,
+    pub blocks: Vec<Blk>,
+    /// Pre-order index of every node (for "is inside" tests by interval).
+    pub pre: Vec<u32>,
+    /// One past the last pre-order index in each node's subtree.
+    pub end: Vec<u32>,
+    pub h1: Option<u32>,
+}
+
+impl Page {
+    pub fn inside(&self, n: u32, root: u32) -> bool {
+        let (p, r) = (self.pre[n as usize], self.pre[root as usize]);
+        p >= r && p < self.end[root as usize]
+    }
+}
+
+/// Classifies nodes and cuts the visible text into blocks.
+pub fn analyse(dom: &Dom) -> Page {
+    let n = dom.nodes.len();
+    let mut order: Vec<u32> = Vec::with_capacity(n);
+    order.extend(dom.descendants(ROOT));
+    let mut pre = vec![u32::MAX; n];
+    for (i, &id) in order.iter().enumerate() {
+        pre[id as usize] = i as u32;
+    }
+    let mut end = vec![0u32; n];
+    let mut text_w = vec![0usize; n];
+    let mut flags = vec![0u8; n];
+
+    // Own classes (invisible) top-down first, since text sizes skip invisible parts.
+    for &id in &order {
+        let parent = dom.node(id).parent;
+        if parent != NONE && flags[parent as usize] & INVISIBLE != 0 {
+            flags[id as usize] |= INVISIBLE;
+            continue;
+        }
+        if let Some(tag) = dom.tag(id) {
+            if is_invisible_tag(tag) || is_hidden(dom, id) {
+                flags[id as usize] |= INVISIBLE;
+            }
+        }
+    }
+    let h1 = order.iter().copied().find(|&id| dom.is(id, "h1") && flags[id as usize] & INVISIBLE == 0);
+    // Sizes and key flags bottom-up.
+    for (i, &id) in order.iter().enumerate().rev() {
+        let node = dom.node(id);
+        end[id as usize] = end[id as usize].max(i as u32 + 1);
+        if flags[id as usize] & INVISIBLE == 0 {
+            if let Data::Text(t) = &node.data {
+                text_w[id as usize] += weight(t);
+            }
+            if Some(id) == h1
+                || dom.is(id, "article")
+                || dom.attr(id, "itemprop").is_some_and(|v| v.eq_ignore_ascii_case("articleBody"))
+            {
+                flags[id as usize] |= KEY;
+            }
+        }
+        if node.parent != NONE {
+            let p = node.parent as usize;
+            end[p] = end[p].max(end[id as usize]);
+            if flags[id as usize] & INVISIBLE == 0 {
+                text_w[p] += text_w[id as usize];
+                flags[p] |= flags[id as usize] & KEY;
+            }
+        }
+    }
+    let mut blocks = cut_blocks(dom, &flags);
+    // Prose per subtree: text of long blocks that are not link lists.
+    let mut prose = vec![0usize; n];
+    let mut prose_blocks = vec![0u32; n];
+    for b in &blocks {
+        if b.chars >= 80 && b.link_chars * 3 < b.chars {
+            prose[b.owner as usize] += b.chars;
+            prose_blocks[b.owner as usize] += 1;
+        }
+    }
+    for &id in order.iter().rev() {
+        let p = dom.node(id).parent;
+        if p != NONE {
+            prose[p as usize] += prose[id as usize];
+            prose_blocks[p as usize] += prose_blocks[id as usize];
+        }
+    }
+    let total_prose = prose[ROOT as usize].max(1);
+    // Furniture top-down; never the part that holds the article.
+    let mut words = Vec::new();
+    for &id in &order {
+        let parent = dom.node(id).parent;
+        if parent != NONE && flags[parent as usize] & FURNITURE != 0 {
+            flags[id as usize] |= FURNITURE;
+            continue;
+        }
+        let Some(tag) = dom.tag(id) else { continue };
+        let (p, pb) = (prose[id as usize], prose_blocks[id as usize]);
+        if flags[id as usize] & (INVISIBLE | KEY) != 0 || (p * 10 > total_prose * 8 && pb >= 3) {
+            continue;
+        }
+        let (furniture, content) = names_of(dom, id, &mut words);
+        let by_tag = is_furniture_tag(tag);
+        // Prose-rich elements named as content keep their text whatever else the name says.
+        if (furniture && !(content && p >= 400 && pb >= 2)) || (by_tag && (p < 600 || pb < 3)) {
+            flags[id as usize] |= FURNITURE;
+        }
+    }
+    let _ = text_w;
+    for b in &mut blocks {
+        b.furniture = flags[b.owner as usize] & FURNITURE != 0;
+    }
+    Page { flags, blocks, pre, end, h1 }
+}
+
+fn heading_level(tag: &str) -> Option<u8> {
+    match tag {
+        "h1" => Some(1),
+        "h2" => Some(2),
+        "h3" => Some(3),
+        "h4" => Some(4),
+        "h5" => Some(5),
+        "h6" => Some(6),
+        _ => None,
+    }
+}
+
+fn kind_of(dom: &Dom, owner: u32) -> Kind {
+    let mut k = Kind::Para;
+    if let Some(tag) = dom.tag(owner) {
+        if let Some(l) = heading_level(tag) {
+            return Kind::Heading(l);
+        }
+        k = match &**tag {
+            "li" | "dd" | "dt" => Kind::Item,
+            "pre" => Kind::Pre,
+            "figcaption" | "caption" => Kind::Caption,
+            "blockquote" => Kind::Quote,
+            _ => Kind::Para,
+        };
+    }
+    if k == Kind::Para {
+        for a in dom.ancestors(owner).take(6) {
+            match dom.tag(a).map(|t| &**t) {
+                Some("blockquote") => return Kind::Quote,
+                Some("figure") | Some("figcaption") => return Kind::Caption,
+                Some("pre") => return Kind::Pre,
+                _ => {}
+            }
+        }
+    }
+    k
+}
+
+/// Walks the visible tree with an explicit stack, cutting text at block elements.
+fn cut_blocks(dom: &Dom, flags: &[u8]) -> Vec<Blk> {
+    struct Open {
+        owner: u32,
+        text: String,
+        link_chars: usize,
+    }
+    let mut blocks = Vec::new();
+    let mut owners: Vec<u32> = vec![ROOT];
+    let mut cur = Open { owner: ROOT, text: String::new(), link_chars: 0 };
+    let mut in_link = 0usize;
+    let mut in_pre = 0usize;
+    // (node, exiting)
+    let mut stack: Vec<(u32, bool)> = vec![(ROOT, false)];
+
+    let flush = |cur: &mut Open, owner: u32, blocks: &mut Vec<Blk>| {
+        let text = cur.text.trim();
+        if !text.is_empty() {
+            let chars = weight(text);
+            blocks.push(Blk {
+                owner: cur.owner,
+                kind: kind_of(dom, cur.owner),
+                text: text.to_string(),
+                chars,
+                link_chars: cur.link_chars.min(chars),
+                furniture: false,
+                row: dom.is(cur.owner, "tr"),
+            });
+        }
+        cur.text.clear();
+        cur.link_chars = 0;
+        cur.owner = owner;
+    };
+
+    while let Some((id, exiting)) = stack.pop() {
+        let f = flags[id as usize];
+        if f & INVISIBLE != 0 {
+            continue;
+        }
+        let node = dom.node(id);
+        match &node.data {
+            Data::Text(t) => {
+                if in_pre > 0 {
+                    cur.text.push_str(t);
+                } else {
+                    push_collapsed(&mut cur.text, t);
+                }
+                if in_link > 0 {
+                    cur.link_chars += weight(t);
+                }
+            }
+            Data::Element { name, .. } => {
+                let tag = &*name.local;
+                let block = is_block_tag(tag);
+                if exiting {
+                    if tag == "a" {
+                        in_link -= 1;
+                    }
+                    if tag == "pre" {
+                        in_pre -= 1;
+                    }
+                    if block {
+                        owners.pop();
+                        let outer = *owners.last().unwrap_or(&ROOT);
+                        flush(&mut cur, outer, &mut blocks);
+                    } else if matches!(tag, "td" | "th") {
+                        cur.text.push(' ');
+                    }
+                    continue;
+                }
+                if tag == "br" {
+                    if !cur.text.ends_with('\n') {
+                        // Keep line structure; collapse later.
+                        cur.text.push(if in_pre > 0 { '\n' } else { ' ' });
+                    }
+                    continue;
+                }
+                if tag == "a" {
+                    in_link += 1;
+                }
+                if tag == "pre" {
+                    in_pre += 1;
+                }
+                if block {
+                    flush(&mut cur, id, &mut blocks);
+                    owners.push(id);
+                }
+                stack.push((id, true));
+                let mut kids: Vec<u32> = dom.children(id).collect();
+                kids.reverse();
+                stack.extend(kids.into_iter().map(|k| (k, false)));
+            }
+            Data::Document => {
+                let mut kids: Vec<u32> = dom.children(id).collect();
+                kids.reverse();
+                stack.extend(kids.into_iter().map(|k| (k, false)));
+            }
+            Data::Other => {}
+        }
+    }
+    flush(&mut cur, ROOT, &mut blocks);
+    blocks
+}
+
+/// Lower-cased word 4-gram hashes of a text, for matching blocks to JSON-LD.
+pub fn shingles(text: &str) -> HashSet<u64> {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_lowercase())
+        .collect();
+    let mut out = HashSet::new();
+    for w in words.windows(4.min(words.len().max(1))) {
+        out.insert(hash_words(w));
+    }
+    out
+}
+
+fn hash_words(w: &[String]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    w.hash(&mut h);
+    h.finish()
+}
+
+/// Share of a block's 4-grams found in the reference set.
+fn coverage(text: &str, reference: &HashSet<u64>) -> Option<f64> {
+    let s = shingles(text);
+    if s.len() < 3 {
+        return None;
+    }
+    Some(s.iter().filter(|h| reference.contains(h)).count() as f64 / s.len() as f64)
+}
+
+fn ends_like_prose(t: &str) -> bool {
+    let t = t.trim_end_matches(['"', '\'', '”', '’', ')', ' ', '」', '』', '）']);
+    t.ends_with(['.', '!', '?', ':', ';', '…', '。', '！', '？', '：'])
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x3040..=0x30ff | 0x3400..=0x4dbf | 0x4e00..=0x9fff | 0xac00..=0xd7af | 0xf900..=0xfaff)
+}
+
+/// Words, counting two CJK characters as one word (those scripts do not space words).
+pub fn word_count(t: &str) -> usize {
+    t.split_whitespace().count() + t.chars().filter(|&c| is_cjk(c)).count() / 2
+}
+
+/// What a block is worth as article text.
+pub fn value_of(b: &Blk, reference: Option<&HashSet<u64>>) -> f64 {
+    let len = b.chars as f64;
+    let d = b.link_chars as f64 / len.max(1.0);
+    if b.furniture {
+        return -0.5 * len;
+    }
+    if let Some(r) = reference {
+        if let Some(c) = coverage(&b.text, r) {
+            return len * (2.0 * c - 1.0) * 2.0;
+        }
+    }
+    if d > 0.5 {
+        return -len * d;
+    }
+    let prose = ends_like_prose(&b.text);
+    let words = word_count(&b.text);
+    if words < 8 && !prose {
+        return match b.kind {
+            Kind::Heading(_) => 0.0,
+            _ if b.row => 0.0,
+            _ => -5.0,
+        };
+    }
+    let commas = b.text.matches([',', '、', '，']).count() as f64;
+    let base = len * (1.0 - d) * (1.0 - d);
+    base + commas * 10.0 + if prose { 20.0 } else { 0.0 }
+}
+
+/// Chooses the article element: the subtree with the highest total block value.
+pub fn choose_root(dom: &Dom, page: &Page, reference: Option<&HashSet<u64>>) -> Option<u32> {
+    let mut sum = vec![0f64; dom.nodes.len()];
+    for b in &page.blocks {
+        sum[b.owner as usize] += value_of(b, reference);
+    }
+    // Bottom-up: children before parents in reverse pre-order.
+    let mut order: Vec<u32> = (0..dom.nodes.len() as u32).filter(|&i| page.pre[i as usize] != u32::MAX).collect();
+    order.sort_unstable_by_key(|&i| std::cmp::Reverse(page.pre[i as usize]));
+    let mut best: Option<(f64, u32)> = None;
+    for &id in &order {
+        let p = dom.node(id).parent;
+        if p != NONE {
+            sum[p as usize] += sum[id as usize];
+        }
+        if dom.tag(id).is_some() && page.flags[id as usize] & (INVISIBLE | FURNITURE) == 0 {
+            let s = sum[id as usize];
+            if best.is_none_or(|(b, _)| s > b) {
+                best = Some((s, id));
+            }
+        }
+    }
+    best.filter(|(s, _)| *s > 0.0).map(|(_, id)| id)
+}
+
+/// Lines that are page furniture wherever they appear.
+fn boilerplate_line(t: &str) -> bool {
+    let l = t.trim().to_lowercase();
+    if l.chars().count() > 100 {
+        return false;
+    }
+    const STARTS: &[&str] = &[
+        "advertisement", "advertisment", "sponsored", "share this", "share on", "share:", "read more", "read also",
+        "see also", "related:", "related articles", "related stories", "click here", "sign up", "subscribe",
+        "follow us", "photo:", "image:", "credit:", "photograph:", "getty images", "©", "copyright",
+        "all rights reserved", "story continues below", "continue reading", "scroll to continue", "skip to",
+        "loading", "watch:", "listen:", "more:", "also read", "recommended",
+    ];
+    STARTS.iter().any(|s| l.starts_with(s))
+}
+
+/// The blocks of the chosen element that are article text.
+pub fn body_blocks(dom: &Dom, page: &Page, root: u32, reference: Option<&HashSet<u64>>, title: Option<&str>) -> Vec<Block> {
+    let mut keep: Vec<&Blk> = Vec::new();
+    for b in &page.blocks {
+        if !page.inside(b.owner, root) || b.furniture {
+            continue;
+        }
+        let d = b.link_chars as f64 / (b.chars.max(1)) as f64;
+        if d > 0.6 || boilerplate_line(&b.text) {
+            continue;
+        }
+        if b.kind == Kind::Heading(1) || title.is_some_and(|t| same_text(t, &b.text)) {
+            continue;
+        }
+        if let Some(r) = reference {
+            if coverage(&b.text, r).is_some_and(|c| c < 0.1) && b.chars > 200 {
+                continue;
+            }
+        }
+        keep.push(b);
+    }
+    // Trim short non-prose blocks (bylines, datelines, captions, labels) at the edges.
+    let weak = |b: &Blk| {
+        !matches!(b.kind, Kind::Heading(_)) && word_count(&b.text) < 10 && !ends_like_prose(&b.text)
+            || b.kind == Kind::Caption
+    };
+    while keep.first().is_some_and(|b| weak(b) || matches!(b.kind, Kind::Heading(_))) {
+        keep.remove(0);
+    }
+    while keep.last().is_some_and(|b| weak(b) || matches!(b.kind, Kind::Heading(_))) {
+        keep.pop();
+    }
+    let _ = dom;
+    keep.into_iter()
+        .map(|b| {
+            let t = b.text.clone();
+            match b.kind {
+                Kind::Heading(_) => Block::Heading(t),
+                Kind::Item => Block::ListItem(t),
+                Kind::Quote => Block::Quote(t),
+                _ => Block::Paragraph(t),
+            }
+        })
+        .collect()
+}
+
+fn same_text(a: &str, b: &str) -> bool {
+    let norm = |s: &str| s.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect::<Vec<_>>();
+    let (x, y) = (norm(a), norm(b));
+    !x.is_empty() && x == y
+}
+
+/// Text in a subtree's blocks that are not furniture.
+pub fn root_chars(page: &Page, root: u32) -> usize {
+    page.blocks.iter().filter(|b| !b.furniture && page.inside(b.owner, root)).map(|b| b.chars).sum()
+}

@@ -1,0 +1,325 @@
+//! Page metadata: title, authors, dates, site name, canonical URL, language,
+//! lead image, and the JSON-LD `articleBody` when the page carries one.
+//!
+//! Sources in order of trust: JSON-LD (schema.org Article and its kinds),
+//! OpenGraph/article tags, `<time>` elements, other meta tags, the URL, and
+//! last the visible text near the headline.
+
+use std::sync::OnceLock;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use regex::Regex;
+use serde_json::Value;
+
+use crate::dom::{Dom, ROOT};
+
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Meta {
+    pub title: Option<String>,
+    pub authors: Vec<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub modified: Option<DateTime<Utc>>,
+    pub site_name: Option<String>,
+    pub url: Option<String>,
+    pub language: Option<String>,
+    pub image: Option<String>,
+    pub description: Option<String>,
+    /// The article text the page states in its structured data.
+    pub article_body: Option<String>,
+}
+
+fn clean(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn nonempty(s: String) -> Option<String> {
+    Some(s).filter(|s| !s.is_empty())
+}
+
+/// `<meta>` values by property/name/itemprop key, in the order of `keys`.
+struct Metas(Vec<(String, String)>);
+
+impl Metas {
+    fn of(dom: &Dom) -> Metas {
+        let mut v = Vec::new();
+        for m in dom.elements("meta") {
+            let key = dom.attr(m, "property").or_else(|| dom.attr(m, "name")).or_else(|| dom.attr(m, "itemprop")).or_else(|| dom.attr(m, "http-equiv"));
+            if let (Some(k), Some(c)) = (key, dom.attr(m, "content")) {
+                let c = clean(c);
+                if !c.is_empty() {
+                    v.push((k.trim().to_ascii_lowercase(), c));
+                }
+            }
+        }
+        Metas(v)
+    }
+    fn get(&self, keys: &[&str]) -> Option<&str> {
+        keys.iter().find_map(|k| self.0.iter().find(|(mk, _)| mk == k).map(|(_, v)| v.as_str()))
+    }
+}
+
+const ARTICLE_TYPES: &[&str] = &[
+    "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle", "blogposting",
+    "liveblogposting", "backgroundnewsarticle", "reviewnewsarticle", "scholarlyarticle", "techarticle", "report",
+    "webpage", "socialmediaposting", "posting",
+];
+
+fn type_rank(v: &Value) -> Option<usize> {
+    let types: Vec<String> = match v.get("@type") {
+        Some(Value::String(s)) => vec![s.to_ascii_lowercase()],
+        Some(Value::Array(a)) => a.iter().filter_map(|t| t.as_str()).map(str::to_ascii_lowercase).collect(),
+        _ => vec![],
+    };
+    types.iter().filter_map(|t| ARTICLE_TYPES.iter().position(|a| a == t)).min()
+}
+
+/// The schema.org article objects on the page, best kind first.
+fn json_ld_articles(dom: &Dom) -> Vec<Value> {
+    let mut found: Vec<(usize, Value)> = Vec::new();
+    for s in dom.elements("script") {
+        if !dom.attr(s, "type").is_some_and(|t| t.trim().eq_ignore_ascii_case("application/ld+json")) {
+            continue;
+        }
+        let raw: String = dom.children(s).filter_map(|c| dom.text(c)).collect();
+        if raw.len() > 4 << 20 {
+            continue;
+        }
+        let Ok(v) = serde_json::from_str::<Value>(raw.trim().trim_end_matches(';')) else { continue };
+        let mut stack = vec![v];
+        let mut budget = 10_000;
+        while let Some(v) = stack.pop() {
+            budget -= 1;
+            if budget == 0 {
+                break;
+            }
+            match v {
+                Value::Array(a) => stack.extend(a),
+                Value::Object(ref o) => {
+                    if let Some(g) = o.get("@graph") {
+                        stack.push(g.clone());
+                    }
+                    if let Some(rank) = type_rank(&v) {
+                        found.push((rank, v));
+                    } else if o.contains_key("articleBody") {
+                        found.push((0, v));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    found.sort_by_key(|(r, _)| *r);
+    found.into_iter().map(|(_, v)| v).collect()
+}
+
+fn str_field(v: &Value, key: &str) -> Option<String> {
+    match v.get(key)? {
+        Value::String(s) => nonempty(clean(s)),
+        Value::Array(a) => a.iter().find_map(|x| x.as_str().map(clean)).filter(|s| !s.is_empty()),
+        Value::Object(o) => o.get("name").or_else(|| o.get("url")).and_then(|x| x.as_str()).map(clean).filter(|s| !s.is_empty()),
+        _ => None,
+    }
+}
+
+fn names(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::String(s)) => split_names(s),
+        Some(Value::Array(a)) => a.iter().flat_map(|x| names(Some(x))).collect(),
+        Some(Value::Object(o)) => o.get("name").and_then(|n| n.as_str()).map(split_names).unwrap_or_default(),
+        _ => vec![],
+    }
+}
+
+fn split_names(s: &str) -> Vec<String> {
+    static BY: OnceLock<Regex> = OnceLock::new();
+    let by = BY.get_or_init(|| Regex::new(r"(?i)^\s*(?:written\s+)?by\s+").unwrap());
+    let s = by.replace(s, "");
+    s.split([',', '|', ';'])
+        .flat_map(|p| p.split(" and "))
+        .map(clean)
+        .filter(|p| !p.is_empty() && p.len() < 80 && !p.contains("://"))
+        .collect()
+}
+
+/// Parses the date formats pages use in metadata and URLs.
+pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if let Ok(d) = DateTime::parse_from_rfc3339(s) {
+        return Some(d.with_timezone(&Utc));
+    }
+    if let Ok(d) = DateTime::parse_from_rfc2822(s) {
+        return Some(d.with_timezone(&Utc));
+    }
+    for f in ["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%d %H:%M:%S %z"] {
+        if let Ok(d) = DateTime::parse_from_str(s, f) {
+            return Some(d.with_timezone(&Utc));
+        }
+    }
+    for f in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
+        if let Ok(d) = chrono::NaiveDateTime::parse_from_str(s, f) {
+            return Some(d.and_utc());
+        }
+    }
+    let day = s.get(..10).unwrap_or(s);
+    for f in ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"] {
+        if let Ok(d) = NaiveDate::parse_from_str(day, f) {
+            return d.and_hms_opt(0, 0, 0).map(|d| d.and_utc());
+        }
+    }
+    text_date(s)
+}
+
+/// A date written out in prose: "November 19, 2019", "19 Nov 2019".
+fn text_date(s: &str) -> Option<DateTime<Utc>> {
+    static R: OnceLock<Regex> = OnceLock::new();
+    let r = R.get_or_init(|| {
+        Regex::new(r"(?i)\b(?:(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})|(\d{1,2})(?:st|nd|rd|th)?\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?\s+(\d{4}))\b").unwrap()
+    });
+    let c = r.captures(s)?;
+    let (mon, day, year) = if let Some(m) = c.get(1) { (m.as_str(), &c[2], &c[3]) } else { (c.get(5)?.as_str(), &c[4], &c[6]) };
+    let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+    let m = months.iter().position(|x| mon.to_ascii_lowercase().starts_with(x))? as u32 + 1;
+    NaiveDate::from_ymd_opt(year.parse().ok()?, m, day.parse().ok()?)?.and_hms_opt(0, 0, 0).map(|d| d.and_utc())
+}
+
+/// A date in a URL path: /2019/11/19/ or /2019-11-19/ or /20191119/.
+pub fn url_date(url: &str) -> Option<DateTime<Utc>> {
+    static R: OnceLock<Regex> = OnceLock::new();
+    let r = R.get_or_init(|| Regex::new(r"/((?:19|20)\d{2})[/-]?(0[1-9]|1[0-2])[/-]?(0[1-9]|[12]\d|3[01])(?:/|-|_|\.|$)").unwrap());
+    let c = r.captures(url)?;
+    NaiveDate::from_ymd_opt(c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?)?.and_hms_opt(0, 0, 0).map(|d| d.and_utc())
+}
+
+fn plausible(d: DateTime<Utc>) -> bool {
+    let y = d.format("%Y").to_string().parse::<i32>().unwrap_or(0);
+    (1990..=2100).contains(&y)
+}
+
+/// Reads everything but the body.
+pub fn read(dom: &Dom, page_url: Option<&str>) -> Meta {
+    let metas = Metas::of(dom);
+    let lds = json_ld_articles(dom);
+    let ld = lds.first();
+    let mut m = Meta::default();
+
+    let h1 = dom.elements("h1").map(|h| dom.text_content(h)).find(|t| !t.is_empty());
+    let title_tag = dom.elements("title").next().map(|t| dom.text_content(t)).filter(|t| !t.is_empty());
+    m.title = ld
+        .and_then(|v| str_field(v, "headline"))
+        .or_else(|| metas.get(&["og:title", "twitter:title", "dc.title", "headline"]).map(str::to_string))
+        .or(h1.clone())
+        .or(title_tag);
+
+    m.authors = ld.map(|v| names(v.get("author"))).unwrap_or_default();
+    if m.authors.is_empty() {
+        if let Some(a) = metas.get(&["author", "article:author", "byl", "dc.creator", "parsely-author", "sailthru.author"]) {
+            m.authors = split_names(a);
+        }
+    }
+    if m.authors.is_empty() {
+        m.authors = dom
+            .descendants(ROOT)
+            .filter(|&n| dom.attr(n, "rel").is_some_and(|r| r.split_whitespace().any(|w| w.eq_ignore_ascii_case("author"))) || dom.attr(n, "itemprop").is_some_and(|r| r.eq_ignore_ascii_case("author")))
+            .map(|n| dom.text_content(n))
+            .flat_map(|t| split_names(&t))
+            .take(5)
+            .collect();
+    }
+    m.authors.dedup();
+
+    let time_attr = |pub_: bool| {
+        dom.elements("time").find_map(|t| {
+            let ip = dom.attr(t, "itemprop").unwrap_or("").to_ascii_lowercase();
+            let want = if pub_ { !ip.contains("modified") } else { ip.contains("modified") };
+            if want { dom.attr(t, "datetime").and_then(parse_date) } else { None }
+        })
+    };
+    m.published = ld
+        .and_then(|v| str_field(v, "datePublished").or_else(|| str_field(v, "dateCreated")))
+        .and_then(|d| parse_date(&d))
+        .or_else(|| metas.get(&["article:published_time", "og:published_time", "datepublished", "pubdate", "publishdate", "publish-date", "date", "dc.date", "dc.date.issued", "dcterms.created", "sailthru.date", "parsely-pub-date", "article.published", "originalpublicationdate"]).and_then(parse_date))
+        .or_else(|| time_attr(true))
+        .filter(|d| plausible(*d));
+    m.modified = ld
+        .and_then(|v| str_field(v, "dateModified"))
+        .and_then(|d| parse_date(&d))
+        .or_else(|| metas.get(&["article:modified_time", "og:updated_time", "datemodified", "last-modified", "dcterms.modified"]).and_then(parse_date))
+        .or_else(|| time_attr(false))
+        .filter(|d| plausible(*d));
+
+    m.site_name = metas
+        .get(&["og:site_name", "application-name", "publisher", "twitter:site"])
+        .map(|s| s.trim_start_matches('@').to_string())
+        .or_else(|| ld.and_then(|v| str_field(v, "publisher")));
+    m.url = dom
+        .elements("link")
+        .find(|&l| dom.attr(l, "rel").is_some_and(|r| r.split_whitespace().any(|w| w.eq_ignore_ascii_case("canonical"))))
+        .and_then(|l| dom.attr(l, "href"))
+        .map(clean)
+        .filter(|u| u.starts_with("http"))
+        .or_else(|| metas.get(&["og:url", "twitter:url"]).map(str::to_string))
+        .or_else(|| ld.and_then(|v| str_field(v, "url")))
+        .or_else(|| page_url.map(str::to_string));
+    if m.published.is_none() {
+        m.published = m.url.as_deref().and_then(url_date).or_else(|| page_url.and_then(url_date));
+    }
+    if m.published.is_none() {
+        // Visible text near the headline: a short element that is only a date.
+        m.published = dom
+            .descendants(ROOT)
+            .filter(|&n| dom.text(n).is_some_and(|t| t.len() < 80))
+            .filter(|&n| !dom.ancestors(n).any(|a| dom.is(a, "script") || dom.is(a, "style") || dom.is(a, "head")))
+            .find_map(|n| text_date(dom.text(n)?))
+            .filter(|d| plausible(*d));
+    }
+
+    m.language = dom
+        .elements("html")
+        .next()
+        .and_then(|h| dom.attr(h, "lang").or_else(|| dom.attr(h, "xml:lang")))
+        .map(str::to_string)
+        .or_else(|| metas.get(&["content-language", "og:locale", "language", "dc.language"]).map(str::to_string))
+        .or_else(|| ld.and_then(|v| str_field(v, "inLanguage")))
+        .map(|l| l.split(['-', '_', ',']).next().unwrap_or("").trim().to_ascii_lowercase())
+        .filter(|l| (2..=3).contains(&l.len()) && l.chars().all(|c| c.is_ascii_alphabetic()));
+
+    m.image = metas
+        .get(&["og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src"])
+        .map(str::to_string)
+        .or_else(|| ld.and_then(|v| str_field(v, "image")));
+    m.description = metas.get(&["og:description", "description", "twitter:description"]).map(str::to_string);
+    m.article_body = lds
+        .iter()
+        .filter_map(|v| v.get("articleBody").and_then(|b| b.as_str()))
+        .map(|b| b.to_string())
+        .max_by_key(|b| b.len())
+        .filter(|b| b.split_whitespace().count() >= 40);
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_in_many_shapes() {
+        let d = |s| parse_date(s).map(|d| d.format("%Y-%m-%d").to_string());
+        assert_eq!(d("2019-11-19T12:00:00+01:00").as_deref(), Some("2019-11-19"));
+        assert_eq!(d("2019-11-19T12:00:00.000Z").as_deref(), Some("2019-11-19"));
+        assert_eq!(d("Tue, 19 Nov 2019 10:00:00 GMT").as_deref(), Some("2019-11-19"));
+        assert_eq!(d("2019/11/19").as_deref(), Some("2019-11-19"));
+        assert_eq!(d("Updated November 19, 2019 at 5:02 pm").as_deref(), Some("2019-11-19"));
+        assert_eq!(d("19th Nov. 2019").as_deref(), Some("2019-11-19"));
+        assert_eq!(d("yesterday"), None);
+        let u = |s| url_date(s).map(|d| d.format("%Y-%m-%d").to_string());
+        assert_eq!(u("https://x.com/news/2019/11/19/story-slug").as_deref(), Some("2019-11-19"));
+        assert_eq!(u("https://x.com/2019-11-19-story").as_deref(), Some("2019-11-19"));
+        assert_eq!(u("https://x.com/story-14848164.php"), None);
+    }
+
+    #[test]
+    fn author_lists_split() {
+        assert_eq!(split_names("By Jane Doe and John Roe"), vec!["Jane Doe", "John Roe"]);
+        assert_eq!(split_names("https://facebook.com/someone"), Vec::<String>::new());
+    }
+}
