@@ -58,10 +58,14 @@ const FURNITURE_WORDS: &[&str] = &[
     "promotion", "advert", "advertisement", "advertising", "ad", "ads", "adslot", "dfp", "sponsor", "sponsored",
     "cookie", "cookies", "consent", "gdpr", "banner", "sidebar", "breadcrumb", "breadcrumbs", "popup", "modal",
     "outbrain", "taboola", "footer", "nav", "navbar", "navigation", "menu", "toolbar", "byline", "author",
-    "authors", "bio", "tags", "trending", "popular", "widget", "pagination", "pager", "masthead",
+    "authors", "bio", "tags", "trending", "popular", "pagination", "pager", "masthead",
     "skip", "paywall", "rss", "caption", "credit", "credits", "timestamp", "dateline",
     "offscreen", "overlay", "login", "signin", "slideshow", "carousel",
 ];
+
+/// Furniture words that a content word beside them does not excuse ("comment-body").
+const HARD_FURNITURE_WORDS: &[&str] =
+    &["comment", "comments", "disqus", "related", "newsletter", "footer", "sidebar", "recommended", "outbrain", "taboola"];
 
 /// Words in class/id names that mark the article itself.
 const CONTENT_WORDS: &[&str] = &["article", "content", "body", "story", "entry", "text", "post", "main", "copy", "prose"];
@@ -103,14 +107,14 @@ fn is_hidden(dom: &Dom, n: u32) -> bool {
 }
 
 /// Whether class/id/role name furniture; and whether they name content.
-fn names_of(dom: &Dom, n: u32, words: &mut Vec<String>) -> (bool, bool) {
+fn names_of(dom: &Dom, n: u32, words: &mut Vec<String>) -> (bool, bool, bool) {
     if let Some(role) = dom.attr(n, "role") {
         if matches!(
             role.trim().to_ascii_lowercase().as_str(),
             "navigation" | "banner" | "contentinfo" | "complementary" | "search" | "menu" | "menubar" | "dialog"
                 | "alertdialog" | "toolbar"
         ) {
-            return (true, false);
+            return (true, false, true);
         }
     }
     words.clear();
@@ -123,6 +127,7 @@ fn names_of(dom: &Dom, n: u32, words: &mut Vec<String>) -> (bool, bool) {
     (
         words.iter().any(|w| FURNITURE_WORDS.contains(&w.as_str())),
         words.iter().any(|w| CONTENT_WORDS.contains(&w.as_str())),
+        words.iter().any(|w| HARD_FURNITURE_WORDS.contains(&w.as_str())),
     )
 }
 
@@ -209,7 +214,6 @@ pub fn analyse(dom: &Dom) -> Page {
                 text_w[id as usize] += weight(t);
             }
             if Some(id) == h1
-                || dom.is(id, "article")
                 || dom.attr(id, "itemprop").is_some_and(|v| v.eq_ignore_ascii_case("articleBody"))
             {
                 flags[id as usize] |= KEY;
@@ -242,6 +246,7 @@ pub fn analyse(dom: &Dom) -> Page {
         }
     }
     let total_prose = prose[ROOT as usize].max(1);
+    let card = teaser_cards(dom, &order, &blocks, &flags);
     // Furniture top-down; never the part that holds the article.
     let mut words = Vec::new();
     for &id in &order {
@@ -255,10 +260,10 @@ pub fn analyse(dom: &Dom) -> Page {
         if flags[id as usize] & (INVISIBLE | KEY) != 0 || (p * 10 > total_prose * 8 && pb >= 3) {
             continue;
         }
-        let (furniture, content) = names_of(dom, id, &mut words);
+        let (furniture, content, hard) = names_of(dom, id, &mut words);
         let by_tag = is_furniture_tag(tag);
         // Prose-rich elements named as content keep their text whatever else the name says.
-        if (furniture && !(content && p >= 400 && pb >= 2)) || (by_tag && (p < 600 || pb < 3)) {
+        if (furniture && (hard || !(content && p >= 400 && pb >= 2))) || (by_tag && (p < 600 || pb < 3)) || card[id as usize] {
             flags[id as usize] |= FURNITURE;
         }
     }
@@ -267,6 +272,55 @@ pub fn analyse(dom: &Dom) -> Page {
         b.furniture = flags[b.owner as usize] & FURNITURE != 0;
     }
     Page { flags, blocks, pre, end, h1 }
+}
+
+/// Teaser cards: repeated siblings (same tag and class, three or more) that
+/// each hold a block that is all link (a headline) and other text beside it (a
+/// summary). Lists of related stories look like this; article paragraphs,
+/// whose links sit inside their sentences, do not.
+fn teaser_cards(dom: &Dom, order: &[u32], blocks: &[Blk], flags: &[u8]) -> Vec<bool> {
+    let n = dom.nodes.len();
+    let mut link_block = vec![false; n];
+    let mut nblocks = vec![0u32; n];
+    let mut chars = vec![0usize; n];
+    for b in blocks {
+        let o = b.owner as usize;
+        nblocks[o] += 1;
+        chars[o] += b.chars;
+        if b.chars >= 15 && b.link_chars * 10 >= b.chars * 7 {
+            link_block[o] = true;
+        }
+    }
+    for &id in order.iter().rev() {
+        let p = dom.node(id).parent;
+        if p != NONE {
+            let (c, l, k) = (nblocks[id as usize], link_block[id as usize], chars[id as usize]);
+            nblocks[p as usize] += c;
+            link_block[p as usize] |= l;
+            chars[p as usize] += k;
+        }
+    }
+    let mut card = vec![false; n];
+    for &id in order {
+        if flags[id as usize] & (INVISIBLE | KEY) != 0 || !link_block[id as usize] || nblocks[id as usize] < 2 || chars[id as usize] > 1500 {
+            continue;
+        }
+        let Some(tag) = dom.tag(id) else { continue };
+        let class = dom.attr(id, "class").unwrap_or("");
+        let parent = dom.node(id).parent;
+        if parent == NONE {
+            continue;
+        }
+        let same = dom
+            .children(parent)
+            .filter(|&c| dom.tag(c) == Some(tag) && dom.attr(c, "class").unwrap_or("") == class && link_block[c as usize])
+            .take(3)
+            .count();
+        if same >= 3 {
+            card[id as usize] = true;
+        }
+    }
+    card
 }
 
 fn heading_level(tag: &str) -> Option<u8> {
