@@ -53,7 +53,7 @@ fn is_block_tag(tag: &str) -> bool {
 
 /// Words in class/id names that mark page furniture.
 const FURNITURE_WORDS: &[&str] = &[
-    "share", "sharing", "sharebar", "social", "socials", "comment", "comments", "disqus", "related", "recommended",
+    "share", "sharing", "sharebar", "comment", "comments", "disqus", "related", "recommended",
     "recommendations", "recirc", "newsletter", "newsletters", "subscribe", "subscription", "signup", "promo",
     "promotion", "advert", "advertisement", "advertising", "ad", "ads", "adslot", "dfp", "sponsor", "sponsored",
     "cookie", "cookies", "consent", "gdpr", "banner", "sidebar", "breadcrumb", "breadcrumbs", "popup", "modal",
@@ -522,7 +522,7 @@ pub fn value_of(b: &Blk, reference: Option<&HashSet<u64>>) -> f64 {
             return len * (2.0 * c - 1.0) * 2.0;
         }
     }
-    if d > 0.5 {
+    if link_heavy(b, 0.5) {
         return -len * d;
     }
     let prose = ends_like_prose(&b.text);
@@ -566,18 +566,47 @@ pub fn choose_root(dom: &Dom, page: &Page, reference: Option<&HashSet<u64>>) -> 
 
 /// Lines that are page furniture wherever they appear.
 fn boilerplate_line(t: &str) -> bool {
-    let l = t.trim().to_lowercase();
-    if l.chars().count() > 100 {
+    let l = t.trim().trim_end_matches([':', '.', '!', ' ', '»', '›', '→']).to_lowercase();
+    if l.chars().count() > 120 {
         return false;
     }
+    // Whole-line labels.
+    const LABELS: &[&str] = &[
+        "advertisement", "advertisment", "advert", "ad", "ads", "sponsored", "sponsored content", "video", "watch",
+        "share", "share this", "share this article", "share this story", "tweet", "email", "print", "comments",
+        "related", "related articles", "related stories", "related content", "read more", "more", "see more",
+        "explore further", "don't miss", "don’t miss", "recommended", "most popular", "most read", "trending",
+        "you may also like", "next", "previous", "back to top", "top", "loading", "show comments", "close",
+        "something to consider", "listen", "subscribe", "sign up", "log in", "login", "register",
+    ];
+    if LABELS.contains(&l.as_str()) {
+        return true;
+    }
     const STARTS: &[&str] = &[
-        "advertisement", "advertisment", "sponsored", "share this", "share on", "share:", "read more", "read also",
-        "see also", "related:", "related articles", "related stories", "click here", "sign up", "subscribe",
-        "follow us", "photo:", "image:", "credit:", "photograph:", "getty images", "©", "copyright",
-        "all rights reserved", "story continues below", "continue reading", "scroll to continue", "skip to",
-        "loading", "watch:", "listen:", "more:", "also read", "recommended",
+        "advertisement ", "share this", "share on ", "share:", "read more:", "read also", "see also:", "related:",
+        "click here", "sign up for", "sign up to", "subscribe to", "subscribe now", "follow us", "photo:", "image:",
+        "credit:", "photograph:", "©", "copyright ©", "copyright (c)", "all rights reserved",
+        "story continues below", "continue reading", "scroll to continue", "skip to", "watch:", "listen:", "more:",
+        "also read", "this document is subject to copyright", "citation:", "published:", "updated:", "updated at",
+        "last updated", "posted:", "posted on", "filed under", "tags:", "topics:",
     ];
     STARTS.iter().any(|s| l.starts_with(s))
+}
+
+/// Image captions and credits: "(Image: GETTY)", "Photo: Reuters", "Credit: ESA".
+fn caption_like(t: &str) -> bool {
+    static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let r = R.get_or_init(|| {
+        regex::Regex::new(r"(?i)(?:\((?:image|photo|picture|pic|credit|source|photograph)s?\s*:[^)]{0,80}\)\s*$|(?:^|[.)]\s*)(?:image|photo|picture|credit|photograph)s?\s*(?:credit)?\s*:\s*[^.]{0,60}$|getty images\s*$)").unwrap()
+    });
+    t.chars().count() < 400 && r.is_match(t.trim())
+}
+
+/// Too much of it is link text to be prose; long punctuated paragraphs whose
+/// links are inline (names, sources) are still prose.
+fn link_heavy(b: &Blk, limit: f64) -> bool {
+    let d = b.link_chars as f64 / (b.chars.max(1)) as f64;
+    d > limit && !(b.chars >= 100 && d < 0.85 && ends_like_prose(&b.text) && b.kind != Kind::Caption)
 }
 
 /// The blocks of the chosen element that are article text.
@@ -587,8 +616,7 @@ pub fn body_blocks(dom: &Dom, page: &Page, root: u32, reference: Option<&HashSet
         if !page.inside(b.owner, root) || b.furniture {
             continue;
         }
-        let d = b.link_chars as f64 / (b.chars.max(1)) as f64;
-        if d > 0.6 || boilerplate_line(&b.text) {
+        if link_heavy(b, 0.6) || boilerplate_line(&b.text) || b.kind == Kind::Caption || caption_like(&b.text) {
             continue;
         }
         if b.kind == Kind::Heading(1) || title.is_some_and(|t| same_text(t, &b.text)) {
