@@ -76,6 +76,11 @@ pub enum Command {
         #[command(subcommand)]
         what: Eval,
     },
+    /// Benchmarks (not part of the test run; see BENCHMARKS.md).
+    Bench {
+        #[command(subcommand)]
+        what: Bench,
+    },
     /// Ingest the bundled sample corpus into a fresh data directory, print the stories and the largest story's brief, then serve.
     Demo {
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -96,5 +101,16 @@ pub enum Eval {
         jobs: Option<usize>,
         #[arg(long, short)]
         out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Bench {
+    /// Extraction speed on one thread over DIR/html/*.html[.gz], decompressed in memory first:
+    /// pages/s and MB/s (median of the passes) and peak memory, as JSON.
+    Extraction {
+        dir: PathBuf,
+        #[arg(long, default_value_t = 3)]
+        passes: usize,
     },
 }

@@ -11,7 +11,7 @@ use dossier_model::{Article, Story};
 use dossier_store::{SqliteStore, Store};
 use serde_json::json;
 
-use crate::args::{Cli, Command, Eval};
+use crate::args::{Bench, Cli, Command, Eval};
 use crate::extract_cmd::{self, Output};
 use crate::pipeline;
 
@@ -74,6 +74,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             extract_cmd::extract(&inputs, output, jobs, out.as_deref())
         }
         Command::Eval { what: Eval::Extraction { dir, jobs, out } } => extract_cmd::eval_extraction(&dir, jobs, out.as_deref()),
+        Command::Bench { what: Bench::Extraction { dir, passes } } => extract_cmd::bench_extraction(&dir, passes),
         Command::Demo { addr, no_serve } => demo(&data("dossier-demo-data"), addr, no_serve),
     }
 }

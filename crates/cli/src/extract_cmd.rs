@@ -246,3 +246,54 @@ pub fn eval_extraction(dir: &Path, jobs: Option<usize>, out: Option<&Path>) -> a
     eprintln!("extracted {} pages ({failed} without an article)", files.len());
     Ok(ExitCode::SUCCESS)
 }
+
+/// Peak resident memory of this process in bytes (Linux), if known.
+pub fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// `dossier bench extraction DIR`: one thread, pages already in memory, median of `passes`.
+pub fn bench_extraction(dir: &Path, passes: usize) -> anyhow::Result<ExitCode> {
+    let html = if dir.join("html").is_dir() { dir.join("html") } else { dir.to_path_buf() };
+    let files = html_files(&html)?;
+    if files.is_empty() {
+        bail!("no .html or .html.gz files in {}", html.display());
+    }
+    let pages: Vec<Vec<u8>> = files
+        .iter()
+        .map(|p| dossier_ingest::read_input(p).map_err(|e| anyhow::anyhow!("{e}")))
+        .collect::<anyhow::Result<_>>()?;
+    let bytes: usize = pages.iter().map(Vec::len).sum();
+    let rss_before = peak_rss();
+    let mut times = Vec::new();
+    let mut words = 0usize;
+    for _ in 0..passes.max(1) {
+        let start = std::time::Instant::now();
+        words = 0;
+        for p in &pages {
+            if let Ok(ex) = extract_html_with(p, &HtmlOptions::default()) {
+                words += ex.main.body().split_whitespace().count();
+            }
+        }
+        times.push(start.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    let median = times[times.len() / 2];
+    let v = json!({
+        "extractor": "dossier",
+        "pages": pages.len(),
+        "megabytes": bytes as f64 / 1e6,
+        "passes": times.len(),
+        "median_seconds": median,
+        "pages_per_second": pages.len() as f64 / median,
+        "megabytes_per_second": bytes as f64 / 1e6 / median,
+        "words_extracted": words,
+        "peak_rss_mb": peak_rss().map(|b| b as f64 / 1e6),
+        "rss_before_extraction_mb": rss_before.map(|b| b as f64 / 1e6),
+    });
+    println!("{}", serde_json::to_string_pretty(&v)?);
+    Ok(ExitCode::SUCCESS)
+}

@@ -70,26 +70,29 @@ const HARD_FURNITURE_WORDS: &[&str] =
 /// Words in class/id names that mark the article itself.
 const CONTENT_WORDS: &[&str] = &["article", "content", "body", "story", "entry", "text", "post", "main", "copy", "prose"];
 
-fn class_words(s: &str, out: &mut Vec<String>) {
-    // Split on non-alphanumerics and camelCase humps: "articleShareBar" -> article, share, bar.
-    let mut cur = String::new();
+/// Calls `f` with each lower-cased word of a class/id value, split on
+/// non-alphanumerics and camelCase humps ("articleShareBar" -> article, share, bar).
+fn class_words(s: &str, buf: &mut String, mut f: impl FnMut(&str)) {
+    buf.clear();
     let mut prev_lower = false;
     for c in s.chars() {
         if c.is_ascii_alphanumeric() {
-            if c.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
+            if c.is_ascii_uppercase() && prev_lower && !buf.is_empty() {
+                f(buf);
+                buf.clear();
             }
             prev_lower = c.is_ascii_lowercase();
-            cur.push(c.to_ascii_lowercase());
+            buf.push(c.to_ascii_lowercase());
         } else {
             prev_lower = false;
-            if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
+            if !buf.is_empty() {
+                f(buf);
+                buf.clear();
             }
         }
     }
-    if !cur.is_empty() {
-        out.push(cur);
+    if !buf.is_empty() {
+        f(buf);
     }
 }
 
@@ -98,16 +101,19 @@ fn is_hidden(dom: &Dom, n: u32) -> bool {
         return true;
     }
     if let Some(style) = dom.attr(n, "style") {
-        let s: String = style.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
-        if s.contains("display:none") || s.contains("visibility:hidden") {
-            return true;
+        let lower = |w: &[u8]| style.as_bytes().windows(w.len()).any(|x| x.eq_ignore_ascii_case(w));
+        if style.len() < 2000 && (lower(b"none") || lower(b"hidden")) {
+            let s: String = style.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+            if s.contains("display:none") || s.contains("visibility:hidden") {
+                return true;
+            }
         }
     }
     false
 }
 
 /// Whether class/id/role name furniture; and whether they name content.
-fn names_of(dom: &Dom, n: u32, words: &mut Vec<String>) -> (bool, bool, bool) {
+fn names_of(dom: &Dom, n: u32, words: &mut String) -> (bool, bool, bool) {
     if let Some(role) = dom.attr(n, "role") {
         if matches!(
             role.trim().to_ascii_lowercase().as_str(),
@@ -117,23 +123,21 @@ fn names_of(dom: &Dom, n: u32, words: &mut Vec<String>) -> (bool, bool, bool) {
             return (true, false, true);
         }
     }
-    words.clear();
-    if let Some(c) = dom.attr(n, "class") {
-        class_words(c, words);
+    let (mut furniture, mut content, mut hard) = (false, false, false);
+    for v in [dom.attr(n, "class"), dom.attr(n, "id")].into_iter().flatten() {
+        class_words(v, words, |w| {
+            furniture |= FURNITURE_WORDS.contains(&w);
+            content |= CONTENT_WORDS.contains(&w);
+            hard |= HARD_FURNITURE_WORDS.contains(&w);
+        });
     }
-    if let Some(c) = dom.attr(n, "id") {
-        class_words(c, words);
-    }
-    (
-        words.iter().any(|w| FURNITURE_WORDS.contains(&w.as_str())),
-        words.iter().any(|w| CONTENT_WORDS.contains(&w.as_str())),
-        words.iter().any(|w| HARD_FURNITURE_WORDS.contains(&w.as_str())),
-    )
+    (furniture, content, hard)
 }
 
 /// Non-whitespace characters in a string.
 fn weight(s: &str) -> usize {
-    s.chars().filter(|c| !c.is_whitespace()).count()
+    // Characters are counted by their leading bytes; ASCII whitespace is skipped.
+    s.bytes().filter(|&b| (b & 0xC0) != 0x80 && !b.is_ascii_whitespace()).count()
 }
 
 /// The role a block plays in the body.
@@ -168,7 +172,8 @@ pub struct Page {
     pub pre: Vec<u32>,
     /// One past the last pre-order index in each node's subtree.
     pub end: Vec<u32>,
-    pub h1: Option<u32>,
+    /// Nodes in document order.
+    pub order: Vec<u32>,
 }
 
 impl Page {
@@ -248,7 +253,7 @@ pub fn analyse(dom: &Dom) -> Page {
     let total_prose = prose[ROOT as usize].max(1);
     let card = teaser_cards(dom, &order, &blocks, &flags);
     // Furniture top-down; never the part that holds the article.
-    let mut words = Vec::new();
+    let mut words = String::new();
     for &id in &order {
         let parent = dom.node(id).parent;
         if parent != NONE && flags[parent as usize] & FURNITURE != 0 {
@@ -271,7 +276,7 @@ pub fn analyse(dom: &Dom) -> Page {
     for b in &mut blocks {
         b.furniture = flags[b.owner as usize] & FURNITURE != 0;
     }
-    Page { flags, blocks, pre, end, h1 }
+    Page { flags, blocks, pre, end, order }
 }
 
 /// Teaser cards: repeated siblings (same tag and class, three or more) that
@@ -301,23 +306,36 @@ fn teaser_cards(dom: &Dom, order: &[u32], blocks: &[Blk], flags: &[u8]) -> Vec<b
         }
     }
     let mut card = vec![false; n];
+    // Group each parent's candidate children by (tag, class), once per parent.
+    let mut seen_parent = vec![false; n];
+    let mut group: Vec<(&str, &str, u32)> = Vec::new();
     for &id in order {
-        if flags[id as usize] & (INVISIBLE | KEY) != 0 || !link_block[id as usize] || nblocks[id as usize] < 2 || chars[id as usize] > 1500 {
-            continue;
-        }
-        let Some(tag) = dom.tag(id) else { continue };
-        let class = dom.attr(id, "class").unwrap_or("");
         let parent = dom.node(id).parent;
-        if parent == NONE {
+        if parent == NONE || seen_parent[parent as usize] {
             continue;
         }
-        let same = dom
-            .children(parent)
-            .filter(|&c| dom.tag(c) == Some(tag) && dom.attr(c, "class").unwrap_or("") == class && link_block[c as usize])
-            .take(3)
-            .count();
-        if same >= 3 {
-            card[id as usize] = true;
+        let candidate = |c: u32| {
+            flags[c as usize] & (INVISIBLE | KEY) == 0 && link_block[c as usize] && nblocks[c as usize] >= 2 && chars[c as usize] <= 1500
+        };
+        if !candidate(id) {
+            continue;
+        }
+        seen_parent[parent as usize] = true;
+        group.clear();
+        for c in dom.children(parent) {
+            if let Some(tag) = dom.tag(c) {
+                if candidate(c) {
+                    group.push((tag, dom.attr(c, "class").unwrap_or(""), c));
+                }
+            }
+        }
+        group.sort_unstable();
+        for run in group.chunk_by(|a, b| a.0 == b.0 && a.1 == b.1) {
+            if run.len() >= 3 {
+                for &(_, _, c) in run {
+                    card[c as usize] = true;
+                }
+            }
         }
     }
     card
@@ -360,6 +378,14 @@ fn kind_of(dom: &Dom, owner: u32) -> Kind {
         }
     }
     k
+}
+
+fn push_children_reversed(dom: &Dom, id: u32, stack: &mut Vec<(u32, bool)>) {
+    let mut c = dom.node(id).last_child;
+    while c != NONE {
+        stack.push((c, false));
+        c = dom.node(c).prev;
+    }
 }
 
 /// Walks the visible tree with an explicit stack, cutting text at block elements.
@@ -450,15 +476,9 @@ fn cut_blocks(dom: &Dom, flags: &[u8]) -> Vec<Blk> {
                     owners.push(id);
                 }
                 stack.push((id, true));
-                let mut kids: Vec<u32> = dom.children(id).collect();
-                kids.reverse();
-                stack.extend(kids.into_iter().map(|k| (k, false)));
+                push_children_reversed(dom, id, &mut stack);
             }
-            Data::Document => {
-                let mut kids: Vec<u32> = dom.children(id).collect();
-                kids.reverse();
-                stack.extend(kids.into_iter().map(|k| (k, false)));
-            }
+            Data::Document => push_children_reversed(dom, id, &mut stack),
             Data::Other => {}
         }
     }
@@ -546,10 +566,8 @@ pub fn choose_root(dom: &Dom, page: &Page, reference: Option<&HashSet<u64>>) -> 
         sum[b.owner as usize] += value_of(b, reference);
     }
     // Bottom-up: children before parents in reverse pre-order.
-    let mut order: Vec<u32> = (0..dom.nodes.len() as u32).filter(|&i| page.pre[i as usize] != u32::MAX).collect();
-    order.sort_unstable_by_key(|&i| std::cmp::Reverse(page.pre[i as usize]));
     let mut best: Option<(f64, u32)> = None;
-    for &id in &order {
+    for &id in page.order.iter().rev() {
         let p = dom.node(id).parent;
         if p != NONE {
             sum[p as usize] += sum[id as usize];

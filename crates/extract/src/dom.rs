@@ -415,7 +415,9 @@ pub struct Limits {
 /// Parses a decoded page. Input is fed in chunks; at the deadline or the node
 /// cap the rest is dropped and the tree of what was read is returned.
 pub fn parse(html: &str, limits: Limits) -> Dom {
-    let sink = Sink { nodes: RefCell::new(vec![Node::new(Data::Document)]), max_nodes: limits.max_nodes, full: Cell::new(false) };
+    let mut nodes = Vec::with_capacity((html.len() / 48).clamp(64, limits.max_nodes.min(1 << 22)));
+    nodes.push(Node::new(Data::Document));
+    let sink = Sink { nodes: RefCell::new(nodes), max_nodes: limits.max_nodes, full: Cell::new(false) };
     let mut parser = parse_document(sink, Default::default());
     const CHUNK: usize = 64 * 1024;
     let mut rest = html;

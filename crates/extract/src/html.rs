@@ -8,6 +8,7 @@ use regex::Regex;
 use crate::body;
 use crate::dom::{self, Limits};
 use crate::meta;
+use crate::prefilter::prefilter;
 use crate::{check_text_bytes, ExtractError, Extracted, Item};
 
 pub use crate::meta::parse_date;
@@ -100,7 +101,7 @@ pub fn extract_html_with(bytes: &[u8], opts: &HtmlOptions) -> Result<Extracted, 
     let start = Instant::now();
     let bytes = &bytes[..bytes.len().min(opts.max_bytes)];
     let (text, _) = decode_html_with(bytes, opts.content_type.as_deref())?;
-    let dom = dom::parse(&text, Limits { deadline: Some(start + opts.time_budget), max_nodes: opts.max_nodes });
+    let dom = dom::parse(&prefilter(&text), Limits { deadline: Some(start + opts.time_budget), max_nodes: opts.max_nodes });
     drop(text);
     let m = meta::read(&dom, opts.url.as_deref());
     let page = body::analyse(&dom);
@@ -192,7 +193,7 @@ pub fn explain(bytes: &[u8]) -> String {
         Ok(x) => x,
         Err(e) => return e.to_string(),
     };
-    let dom = dom::parse(&text, Limits { deadline: None, max_nodes: usize::MAX });
+    let dom = dom::parse(&prefilter(&text), Limits { deadline: None, max_nodes: usize::MAX });
     let m = meta::read(&dom, None);
     let page = body::analyse(&dom);
     let reference = trusted_reference(&dom, &page, m.article_body.as_deref());
@@ -216,4 +217,29 @@ pub fn explain(bytes: &[u8]) -> String {
         let _ = writeln!(out, "{} {:>5.0} {:?} f{} l{}/{} [{}] {}", if inside { "+" } else { " " }, body::value_of(b, reference.as_ref()), b.kind, b.furniture as u8, b.link_chars, b.chars, describe(b.owner), b.text.chars().take(90).collect::<String>());
     }
     out
+}
+
+/// Times the stages over pages (for development: `examples/stages.rs`).
+#[doc(hidden)]
+pub fn stage_times(pages: &[Vec<u8>]) -> [f64; 4] {
+    let mut t = [0f64; 4];
+    for p in pages {
+        let s = Instant::now();
+        let (text, _) = decode_html_with(p, None).unwrap();
+        t[0] += s.elapsed().as_secs_f64();
+        let s = Instant::now();
+        let dom = dom::parse(&prefilter(&text), Limits { deadline: None, max_nodes: usize::MAX });
+        t[1] += s.elapsed().as_secs_f64();
+        let s = Instant::now();
+        let m = meta::read(&dom, None);
+        t[2] += s.elapsed().as_secs_f64();
+        let s = Instant::now();
+        let page = body::analyse(&dom);
+        let reference = trusted_reference(&dom, &page, m.article_body.as_deref());
+        if let Some(root) = body::choose_root(&dom, &page, reference.as_ref()) {
+            let _ = body::body_blocks(&dom, &page, root, reference.as_ref(), m.title.as_deref());
+        }
+        t[3] += s.elapsed().as_secs_f64();
+    }
+    t
 }

@@ -11,12 +11,13 @@ mod body;
 mod dom;
 mod html;
 mod meta;
+mod prefilter;
 mod text;
 
 use chrono::{DateTime, Utc};
 
 #[doc(hidden)]
-pub use html::explain;
+pub use html::{explain, stage_times};
 pub use html::{decode_html, decode_html_with, extract_html, extract_html_with, parse_date, HtmlOptions};
 pub use meta::url_date;
 pub use text::extract_text;
