@@ -360,6 +360,36 @@ fn quantity_conflict(a: &ClauseNode, b: &ClauseNode) -> Option<String> {
     None
 }
 
+/// The story's primary sources: who its outlets attribute the reporting to,
+/// and which outlets do. An outlet citing itself is not a primary source.
+pub fn primary_sources(docs: &[&Enriched]) -> Vec<dossier_model::PrimarySource> {
+    let mut out: Vec<dossier_model::PrimarySource> = Vec::new();
+    for d in docs {
+        let outlet = &d.article.outlet.name;
+        for a in article_sources(d) {
+            if source_key(&a.source, a.kind) == source_key(outlet, SourceKind::Publication) {
+                continue;
+            }
+            let key = source_key(&a.source, a.kind);
+            match out.iter_mut().find(|p| source_key(&p.name, p.kind) == key) {
+                Some(p) => {
+                    if !p.cited_by.contains(outlet) {
+                        p.cited_by.push(outlet.clone());
+                    }
+                }
+                None => {
+                    // Documents are named by what they are ("the memo"), however each outlet phrased it.
+                    let name = if a.kind == SourceKind::Document { format!("the {key}") } else { a.source.clone() };
+                    out.push(dossier_model::PrimarySource { name, kind: a.kind, cited_by: vec![outlet.clone()], cue: a.cue.clone() })
+                }
+            }
+        }
+    }
+    // Publications and named bodies before documents; more citing outlets first.
+    out.sort_by_key(|p| (p.kind == SourceKind::Document, std::cmp::Reverse(p.cited_by.len())));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -436,34 +466,4 @@ mod tests {
         assert!(checkworthiness("Some experts think this might perhaps change everything for you.", 0, 0, false) < 0.3);
         assert!(checkworthiness("Trade between Russia and China soared to $240 billion in 2023.", 2, 2, false) > 0.6);
     }
-}
-
-/// The story's primary sources: who its outlets attribute the reporting to,
-/// and which outlets do. An outlet citing itself is not a primary source.
-pub fn primary_sources(docs: &[&Enriched]) -> Vec<dossier_model::PrimarySource> {
-    let mut out: Vec<dossier_model::PrimarySource> = Vec::new();
-    for d in docs {
-        let outlet = &d.article.outlet.name;
-        for a in article_sources(d) {
-            if source_key(&a.source, a.kind) == source_key(outlet, SourceKind::Publication) {
-                continue;
-            }
-            let key = source_key(&a.source, a.kind);
-            match out.iter_mut().find(|p| source_key(&p.name, p.kind) == key) {
-                Some(p) => {
-                    if !p.cited_by.contains(outlet) {
-                        p.cited_by.push(outlet.clone());
-                    }
-                }
-                None => {
-                    // Documents are named by what they are ("the memo"), however each outlet phrased it.
-                    let name = if a.kind == SourceKind::Document { format!("the {key}") } else { a.source.clone() };
-                    out.push(dossier_model::PrimarySource { name, kind: a.kind, cited_by: vec![outlet.clone()], cue: a.cue.clone() })
-                }
-            }
-        }
-    }
-    // Publications and named bodies before documents; more citing outlets first.
-    out.sort_by_key(|p| (p.kind == SourceKind::Document, std::cmp::Reverse(p.cited_by.len())));
-    out
 }

@@ -241,6 +241,23 @@ pub fn eval_extraction(dir: &Path, jobs: Option<usize>, out: Option<&Path>) -> a
         });
         map.insert(id, json!({ "articleBody": body }));
     }
+    // With the folder's ground truth beside it, also report the score.
+    let truth_path = dir.join("ground-truth.json");
+    if let Ok(raw) = std::fs::read_to_string(&truth_path) {
+        let truth: Value = serde_json::from_str(&raw).with_context(|| format!("reading {}", truth_path.display()))?;
+        if let Some(t) = truth.as_object() {
+            let pairs: Vec<(&str, &str)> = t
+                .iter()
+                .map(|(id, v)| {
+                    let gold = v.get("articleBody").and_then(Value::as_str).unwrap_or("");
+                    let pred = map.get(id).and_then(|p| p.get("articleBody")).and_then(Value::as_str).unwrap_or("");
+                    (gold, pred)
+                })
+                .collect();
+            let (p, r, f1) = dossier_extract::score::score(pairs);
+            eprintln!("score against {}: precision {p:.4} recall {r:.4} F1 {f1:.4}", truth_path.display());
+        }
+    }
     let text = serde_json::to_string_pretty(&Value::Object(map))? + "\n";
     write_out(out, text.as_bytes())?;
     eprintln!("extracted {} pages ({failed} without an article)", files.len());

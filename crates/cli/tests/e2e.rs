@@ -164,9 +164,8 @@ fn brief_shows_shared_single_and_primary_source() {
         assert_eq!(hit.len().min(1), 1, "{needle:?} not shown as only in {outlet}: {list:#?}");
         assert_eq!(cited_outlets(hit[0]), [outlet.to_string()]);
         // And no other outlet claims it.
-        for b in bullets_with(shared, needle) {
-            panic!("{needle:?} shown as shared: {b}");
-        }
+        let shared_hits = bullets_with(shared, needle);
+        assert!(shared_hits.is_empty(), "{needle:?} shown as shared: {shared_hits:?}");
     }
     let primary = brief["primary_sources"].as_array().unwrap();
     let nyt = primary.iter().find(|p| p["name"] == "The New York Times").expect("NYT named as primary source");

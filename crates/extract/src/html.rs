@@ -91,6 +91,29 @@ fn trusted_reference(dom: &dom::Dom, page: &body::Page, article_body: Option<&st
     (own * 10 >= plain * 7).then(|| body::shingles(text))
 }
 
+/// The language of the body text, when the page does not say and detection is confident.
+fn detect_language(blocks: &[crate::Block]) -> Option<String> {
+    let mut sample = String::new();
+    for b in blocks {
+        sample.push_str(b.text());
+        sample.push(' ');
+        if sample.len() > 3000 {
+            break;
+        }
+    }
+    let info = whatlang::detect(&sample).filter(|i| i.is_reliable())?;
+    let code = info.lang().code();
+    const TWO: &[(&str, &str)] = &[
+        ("eng", "en"), ("deu", "de"), ("fra", "fr"), ("spa", "es"), ("por", "pt"), ("ita", "it"), ("rus", "ru"),
+        ("jpn", "ja"), ("cmn", "zh"), ("kor", "ko"), ("ara", "ar"), ("hin", "hi"), ("ind", "id"), ("nld", "nl"),
+        ("tur", "tr"), ("pol", "pl"), ("ukr", "uk"), ("swe", "sv"), ("dan", "da"), ("nob", "nb"), ("fin", "fi"),
+        ("ces", "cs"), ("ell", "el"), ("heb", "he"), ("hun", "hu"), ("ron", "ro"), ("vie", "vi"), ("tha", "th"),
+        ("pes", "fa"), ("urd", "ur"), ("ben", "bn"), ("tam", "ta"), ("bul", "bg"), ("hrv", "hr"), ("srp", "sr"),
+        ("slk", "sk"), ("slv", "sl"), ("lit", "lt"), ("lav", "lv"), ("est", "et"), ("cat", "ca"), ("zsm", "ms"),
+    ];
+    Some(TWO.iter().find(|(three, _)| *three == code).map_or(code, |(_, two)| two).to_string())
+}
+
 /// Extracts the main article from an HTML page with default limits.
 pub fn extract_html(bytes: &[u8]) -> Result<Extracted, ExtractError> {
     extract_html_with(bytes, &HtmlOptions::default())
@@ -99,6 +122,7 @@ pub fn extract_html(bytes: &[u8]) -> Result<Extracted, ExtractError> {
 /// Extracts the main article from an HTML page.
 pub fn extract_html_with(bytes: &[u8], opts: &HtmlOptions) -> Result<Extracted, ExtractError> {
     let start = Instant::now();
+    let cut = bytes.len() > opts.max_bytes;
     let bytes = &bytes[..bytes.len().min(opts.max_bytes)];
     let (text, _) = decode_html_with(bytes, opts.content_type.as_deref())?;
     let dom = dom::parse(&prefilter(&text), Limits { deadline: Some(start + opts.time_budget), max_nodes: opts.max_nodes });
@@ -111,7 +135,7 @@ pub fn extract_html_with(bytes: &[u8], opts: &HtmlOptions) -> Result<Extracted, 
     if blocks.is_empty() {
         return Err(ExtractError::NoContent);
     }
-    let language = m.language.clone();
+    let language = m.language.clone().or_else(|| detect_language(&blocks));
     Ok(Extracted {
         main: Item {
             title: m.title,
@@ -128,61 +152,8 @@ pub fn extract_html_with(bytes: &[u8], opts: &HtmlOptions) -> Result<Extracted, 
         },
         teasers: Vec::new(),
         site_name: m.site_name,
+        partial: cut || dom.truncated,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const PAGE: &str = r#"<!doctype html><html lang="en-GB"><head><meta charset="utf-8">
-<title>Fallback title</title><meta property="og:title" content="Real Title">
-<meta property="og:site_name" content="Example News"><link rel="canonical" href="https://example.com/a">
-<meta property="article:published_time" content="2025-06-22T10:00:00Z"></head><body>
-<nav><p>Home News Sport and a long navigation paragraph that should never count</p></nav>
-<article><h1>Real Title</h1><p>The first paragraph of the article with enough words to count as body.</p>
-<h2>A section</h2><p>The second paragraph of the article also has enough words to count.</p>
-<div class="share-bar"><p>Share this article on every social network you can think of</p></div>
-<ul><li>A list item that carries enough words to be kept as part of the body.</li></ul>
-<p>The last paragraph closes the article with a sentence of its own.</p></article>
-<div class="related-stories"><p>Another story that is only a teaser with a long enough text</p></div>
-<footer><p>Copyright Example News, all rights reserved, with a long footer text.</p></footer>
-</body></html>"#;
-
-    #[test]
-    fn extracts_metadata_and_body() {
-        let ex = extract_html(PAGE.as_bytes()).unwrap();
-        let m = &ex.main;
-        assert_eq!(m.title.as_deref(), Some("Real Title"));
-        assert_eq!(ex.site_name.as_deref(), Some("Example News"));
-        assert_eq!(m.url.as_deref(), Some("https://example.com/a"));
-        assert_eq!(m.language.as_deref(), Some("en"));
-        assert_eq!(m.published.unwrap().to_rfc3339(), "2025-06-22T10:00:00+00:00");
-        let body = m.body();
-        assert!(body.starts_with("The first paragraph"), "{body}");
-        assert!(body.contains("A section"));
-        assert!(body.contains("- A list item"));
-        assert!(!body.contains("Share this"));
-        assert!(!body.contains("teaser"));
-        assert!(!body.contains("Copyright"));
-        assert!(!body.contains("navigation"));
-    }
-
-    #[test]
-    fn decodes_declared_and_undeclared_charsets() {
-        let mut bytes = b"<html><head><meta charset=\"iso-8859-1\"></head><body><p>Caf\xe9 society is a paragraph long enough to be the body, and it says so.</p></body></html>".to_vec();
-        let ex = extract_html(&bytes).unwrap();
-        assert!(ex.main.body().contains("Café"));
-        // No declaration, not UTF-8: detected from the content.
-        let plain = b"<html><body><p>Le caf\xe9 du march\xe9 est ferm\xe9 depuis l'\xe9t\xe9 dernier, disent les habitu\xe9s du quartier.</p></body></html>";
-        let ex = extract_html(plain).unwrap();
-        assert!(ex.main.body().contains("marché"), "{}", ex.main.body());
-        // The HTTP header wins over the content.
-        let (s, enc) = decode_html_with("<p>é</p>".as_bytes(), Some("text/html; charset=utf-8")).unwrap();
-        assert_eq!((s.as_str(), enc.name()), ("<p>é</p>", "UTF-8"));
-        bytes.insert(10, 0);
-        assert_eq!(extract_html(&bytes), Err(ExtractError::Binary));
-    }
 }
 
 /// A report of how the body was chosen (for development: `examples/why.rs`).
@@ -242,4 +213,82 @@ pub fn stage_times(pages: &[Vec<u8>]) -> [f64; 4] {
         t[3] += s.elapsed().as_secs_f64();
     }
     t
+}
+
+/// The prefiltered page (for the property tests in `tests/robustness.rs`).
+#[doc(hidden)]
+pub fn prefiltered(html: &str) -> String {
+    prefilter(html)
+}
+
+/// The text a parser makes of a page outside elements whose contents are
+/// never shown (for the property tests in `tests/robustness.rs`).
+#[doc(hidden)]
+pub fn visible_text(html: &str) -> String {
+    let dom = dom::parse(html, Limits { deadline: None, max_nodes: usize::MAX });
+    let hidden = ["script", "style", "svg", "noscript", "iframe", "noembed", "noframes", "xmp"];
+    let mut out = String::new();
+    for n in dom.descendants(dom::ROOT) {
+        if let Some(t) = dom.text(n) {
+            if !dom.ancestors(n).any(|a| hidden.iter().any(|h| dom.is(a, h))) {
+                out.push_str(t);
+                out.push('|');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE: &str = r#"<!doctype html><html lang="en-GB"><head><meta charset="utf-8">
+<title>Fallback title</title><meta property="og:title" content="Real Title">
+<meta property="og:site_name" content="Example News"><link rel="canonical" href="https://example.com/a">
+<meta property="article:published_time" content="2025-06-22T10:00:00Z"></head><body>
+<nav><p>Home News Sport and a long navigation paragraph that should never count</p></nav>
+<article><h1>Real Title</h1><p>The first paragraph of the article with enough words to count as body.</p>
+<h2>A section</h2><p>The second paragraph of the article also has enough words to count.</p>
+<div class="share-bar"><p>Share this article on every social network you can think of</p></div>
+<ul><li>A list item that carries enough words to be kept as part of the body.</li></ul>
+<p>The last paragraph closes the article with a sentence of its own.</p></article>
+<div class="related-stories"><p>Another story that is only a teaser with a long enough text</p></div>
+<footer><p>Copyright Example News, all rights reserved, with a long footer text.</p></footer>
+</body></html>"#;
+
+    #[test]
+    fn extracts_metadata_and_body() {
+        let ex = extract_html(PAGE.as_bytes()).unwrap();
+        let m = &ex.main;
+        assert_eq!(m.title.as_deref(), Some("Real Title"));
+        assert_eq!(ex.site_name.as_deref(), Some("Example News"));
+        assert_eq!(m.url.as_deref(), Some("https://example.com/a"));
+        assert_eq!(m.language.as_deref(), Some("en"));
+        assert_eq!(m.published.unwrap().to_rfc3339(), "2025-06-22T10:00:00+00:00");
+        let body = m.body();
+        assert!(body.starts_with("The first paragraph"), "{body}");
+        assert!(body.contains("A section"));
+        assert!(body.contains("- A list item"));
+        assert!(!body.contains("Share this"));
+        assert!(!body.contains("teaser"));
+        assert!(!body.contains("Copyright"));
+        assert!(!body.contains("navigation"));
+    }
+
+    #[test]
+    fn decodes_declared_and_undeclared_charsets() {
+        let mut bytes = b"<html><head><meta charset=\"iso-8859-1\"></head><body><p>Caf\xe9 society is a paragraph long enough to be the body, and it says so.</p></body></html>".to_vec();
+        let ex = extract_html(&bytes).unwrap();
+        assert!(ex.main.body().contains("Café"));
+        // No declaration, not UTF-8: detected from the content.
+        let plain = b"<html><body><p>Le caf\xe9 du march\xe9 est ferm\xe9 depuis l'\xe9t\xe9 dernier, disent les habitu\xe9s du quartier.</p></body></html>";
+        let ex = extract_html(plain).unwrap();
+        assert!(ex.main.body().contains("marché"), "{}", ex.main.body());
+        // The HTTP header wins over the content.
+        let (s, enc) = decode_html_with("<p>é</p>".as_bytes(), Some("text/html; charset=utf-8")).unwrap();
+        assert_eq!((s.as_str(), enc.name()), ("<p>é</p>", "UTF-8"));
+        bytes.insert(10, 0);
+        assert_eq!(extract_html(&bytes), Err(ExtractError::Binary));
+    }
 }

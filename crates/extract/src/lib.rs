@@ -12,12 +12,13 @@ mod dom;
 mod html;
 mod meta;
 mod prefilter;
+pub mod score;
 mod text;
 
 use chrono::{DateTime, Utc};
 
 #[doc(hidden)]
-pub use html::{explain, stage_times};
+pub use html::{explain, prefiltered, stage_times, visible_text};
 pub use html::{decode_html, decode_html_with, extract_html, extract_html_with, parse_date, HtmlOptions};
 pub use meta::url_date;
 pub use text::extract_text;
@@ -108,6 +109,9 @@ pub struct Extracted {
     pub teasers: Vec<Item>,
     /// The site the page belongs to, when the page names itself.
     pub site_name: Option<String>,
+    /// True when the page was cut short (size, node or time limit) and this is
+    /// the article as far as it was read.
+    pub partial: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

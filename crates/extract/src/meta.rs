@@ -28,8 +28,9 @@ pub struct Meta {
     pub article_body: Option<String>,
 }
 
+/// Entities decoded (pages often double-encode them in metadata) and whitespace collapsed.
 fn clean(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    html_escape::decode_html_entities(s).split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn nonempty(s: String) -> Option<String> {
@@ -132,18 +133,88 @@ fn names(v: Option<&Value>) -> Vec<String> {
 
 fn split_names(s: &str) -> Vec<String> {
     static BY: OnceLock<Regex> = OnceLock::new();
-    let by = BY.get_or_init(|| Regex::new(r"(?i)^\s*(?:written\s+)?by\s+").unwrap());
-    let s = by.replace(s, "");
-    s.split([',', '|', ';'])
+    let by = BY.get_or_init(|| Regex::new(r"(?i)^\s*(?:written\s+|posted\s+|words\s+)?by:?\s+").unwrap());
+    let s = clean(s);
+    let s = by.replace(&s, "");
+    s.split([',', '|', ';', '•', '/'])
         .flat_map(|p| p.split(" and "))
-        .map(clean)
-        .filter(|p| !p.is_empty() && p.len() < 80 && !p.contains("://"))
+        .flat_map(|p| p.split(" & "))
+        .map(|p| clean(by.replace(p, "").as_ref()))
+        .filter(|p| plausible_name(p))
         .collect()
+}
+
+/// A person's or an organisation's name, not a date, handle, role or sentence.
+fn plausible_name(p: &str) -> bool {
+    const PARTICLES: &[&str] = &["de", "da", "del", "della", "di", "van", "von", "der", "den", "la", "le", "bin", "al", "el", "y", "du", "dos", "das", "ibn"];
+    const ROLES: &[&str] = &["writer", "staff", "editor", "correspondent", "reporter", "contributor", "columnist", "author", "admin", "print", "read", "min"];
+    let words: Vec<&str> = p.split_whitespace().collect();
+    if p.len() < 2 || p.len() > 60 || words.is_empty() || words.len() > 5 {
+        return false;
+    }
+    if p.chars().any(|c| c.is_ascii_digit() || matches!(c, '@' | ':' | '?' | '!' | '“' | '"' | '=')) || p.contains("://") || p.contains(".com") {
+        return false;
+    }
+    // Credentials after a name ("MS", "RDN") are not names of their own.
+    if words.len() == 1 && p.len() <= 4 && p.chars().all(|c| c.is_ascii_uppercase() || c == '.') {
+        return false;
+    }
+    if words.iter().any(|w| ROLES.contains(&w.trim_matches(|c: char| !c.is_alphabetic()).to_lowercase().as_str())) && words.len() > 1 {
+        return false;
+    }
+    words.iter().all(|w| {
+        let first = w.chars().next().unwrap_or(' ');
+        first.is_uppercase() || !first.is_alphabetic() || PARTICLES.contains(&w.to_lowercase().as_str())
+    })
+}
+
+/// Drops a site-name suffix or prefix from a title ("Headline | Site",
+/// "Headline – Site"): the part that is the page's headline is kept.
+fn tidy_title(title: &str, h1: Option<&str>, site: Option<&str>) -> String {
+    const SEPS: &[&str] = &[" | ", " – ", " — ", " - ", " :: ", " » ", " · "];
+    let norm = |s: &str| s.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect::<Vec<_>>();
+    if let Some(h) = h1 {
+        let (hn, tn) = (norm(h), norm(title));
+        if !hn.is_empty() && hn != tn && tn.starts_with(&hn) && hn.len() * 2 >= tn.len() {
+            for sep in SEPS {
+                if let Some(rest) = title.get(h.len()..) {
+                    if rest.starts_with(sep) || rest.trim_start().starts_with(sep.trim()) {
+                        return h.to_string();
+                    }
+                }
+            }
+        }
+    }
+    for sep in SEPS {
+        if let Some((head, tail)) = title.rsplit_once(sep) {
+            let is_site = site.is_some_and(|s| norm(s) == norm(tail) || norm(s).starts_with(&norm(tail)) && !norm(tail).is_empty());
+            if is_site && head.split_whitespace().count() >= 3 {
+                return head.trim().to_string();
+            }
+        }
+        if let Some((head, tail)) = title.split_once(sep) {
+            let is_site = site.is_some_and(|s| norm(s) == norm(head));
+            if is_site && tail.split_whitespace().count() >= 3 {
+                return tail.trim().to_string();
+            }
+        }
+    }
+    title.to_string()
 }
 
 /// Parses the date formats pages use in metadata and URLs.
 pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();
+    // "2019-11-20T10:43Z": seconds left out.
+    static NO_SECONDS: OnceLock<Regex> = OnceLock::new();
+    let ns = NO_SECONDS.get_or_init(|| Regex::new(r"^(\d{4}-\d\d-\d\d[T ]\d\d:\d\d)(Z|[+-]\d\d:?\d\d)?$").unwrap());
+    let with_seconds;
+    let s = if let Some(c) = ns.captures(s) {
+        with_seconds = format!("{}:00{}", &c[1], c.get(2).map_or("", |m| m.as_str()));
+        with_seconds.as_str()
+    } else {
+        s
+    };
     if let Ok(d) = DateTime::parse_from_rfc3339(s) {
         return Some(d.with_timezone(&Utc));
     }
@@ -220,12 +291,18 @@ pub fn read(dom: &Dom, page_url: Option<&str>) -> Meta {
         m.authors = dom
             .descendants(ROOT)
             .filter(|&n| dom.attr(n, "rel").is_some_and(|r| r.split_whitespace().any(|w| w.eq_ignore_ascii_case("author"))) || dom.attr(n, "itemprop").is_some_and(|r| r.eq_ignore_ascii_case("author")))
-            .map(|n| dom.text_content(n))
+            .map(|n| {
+                dom.descendants(n)
+                    .find(|&d| d != n && dom.attr(d, "itemprop").is_some_and(|v| v.eq_ignore_ascii_case("name")))
+                    .map(|d| dom.attr(d, "content").map(str::to_string).unwrap_or_else(|| dom.text_content(d)))
+                    .unwrap_or_else(|| dom.text_content(n))
+            })
             .flat_map(|t| split_names(&t))
             .take(5)
             .collect();
     }
     m.authors.dedup();
+
 
     let time_attr = |pub_: bool| {
         dom.elements("time").find_map(|t| {
@@ -247,6 +324,7 @@ pub fn read(dom: &Dom, page_url: Option<&str>) -> Meta {
         .or_else(|| time_attr(false))
         .filter(|d| plausible(*d));
 
+    m.title = m.title.map(|t| tidy_title(&t, h1.as_deref(), metas.get(&["og:site_name", "application-name"])));
     m.site_name = metas
         .get(&["og:site_name", "application-name", "publisher", "twitter:site"])
         .map(|s| s.trim_start_matches('@').to_string())
@@ -287,6 +365,11 @@ pub fn read(dom: &Dom, page_url: Option<&str>) -> Meta {
         .get(&["og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src"])
         .map(str::to_string)
         .or_else(|| ld.and_then(|v| str_field(v, "image")));
+    if let Some(site) = &m.site_name {
+        // A publisher named as author is not a byline.
+        let site = site.clone();
+        m.authors.retain(|a| !a.eq_ignore_ascii_case(&site));
+    }
     m.description = metas.get(&["og:description", "description", "twitter:description"]).map(str::to_string);
     m.article_body = lds
         .iter()
@@ -308,6 +391,9 @@ mod tests {
         assert_eq!(d("2019-11-19T12:00:00.000Z").as_deref(), Some("2019-11-19"));
         assert_eq!(d("Tue, 19 Nov 2019 10:00:00 GMT").as_deref(), Some("2019-11-19"));
         assert_eq!(d("2019/11/19").as_deref(), Some("2019-11-19"));
+        let full = |s| parse_date(s).map(|d| d.to_rfc3339());
+        assert_eq!(full("2019-11-20T10:43Z").as_deref(), Some("2019-11-20T10:43:00+00:00"));
+        assert_eq!(full("2019-11-18T18:54:53+0000").as_deref(), Some("2019-11-18T18:54:53+00:00"));
         assert_eq!(d("Updated November 19, 2019 at 5:02 pm").as_deref(), Some("2019-11-19"));
         assert_eq!(d("19th Nov. 2019").as_deref(), Some("2019-11-19"));
         assert_eq!(d("yesterday"), None);
@@ -318,8 +404,20 @@ mod tests {
     }
 
     #[test]
+    fn titles_lose_site_names() {
+        assert_eq!(tidy_title("Hong Kong: a city on the brink | Editorial", Some("Hong Kong: a city on the brink"), None), "Hong Kong: a city on the brink");
+        assert_eq!(tidy_title("Attorney General investigating WeWork – TechCrunch", None, Some("TechCrunch")), "Attorney General investigating WeWork");
+        assert_eq!(tidy_title("TechCrunch | Attorney General investigating WeWork", None, Some("TechCrunch")), "Attorney General investigating WeWork");
+        assert_eq!(tidy_title("Left - right", None, Some("Other")), "Left - right");
+    }
+
+    #[test]
     fn author_lists_split() {
         assert_eq!(split_names("By Jane Doe and John Roe"), vec!["Jane Doe", "John Roe"]);
         assert_eq!(split_names("https://facebook.com/someone"), Vec::<String>::new());
+        assert_eq!(split_names("Ilana Muhlstein, MS, RDN"), vec!["Ilana Muhlstein"]);
+        assert_eq!(split_names("TOM KRISHER, AP Auto Writer"), vec!["TOM KRISHER"]);
+        assert_eq!(split_names("Bryan DeArdo @BryanDeArdo Nov 18, 2019 at 9:24 pm ET • 2 min read"), Vec::<String>::new());
+        assert_eq!(split_names("Ludwig van Beethoven"), vec!["Ludwig van Beethoven"]);
     }
 }

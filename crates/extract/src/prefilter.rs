@@ -73,7 +73,7 @@ fn read_start_tag(b: &[u8], at: usize, attrs: &mut Vec<(usize, usize, bool)>) ->
         j += 1;
     }
     let name_end = j;
-    let mut self_closing = false;
+    let self_closing;
     loop {
         let mut slash = false;
         while j < b.len() && (is_ws(b[j]) || b[j] == b'/') {
@@ -138,9 +138,27 @@ pub fn prefilter(html: &str) -> String {
             }
             continue;
         }
-        if !b.get(at + 1).is_some_and(u8::is_ascii_alphabetic) {
-            i = at + 1;
-            continue;
+        match b.get(at + 1) {
+            Some(c) if c.is_ascii_alphabetic() => {}
+            Some(b'/') if b.get(at + 2).is_some_and(u8::is_ascii_alphabetic) => {
+                // An end tag: copied as it is, but read whole (its quotes may hide a '<').
+                let Some(end) = read_start_tag(b, at + 1, &mut scratch) else { break };
+                i = end.gt + 1;
+                scratch = end.attrs;
+                continue;
+            }
+            Some(b'!') | Some(b'?') | Some(b'/') => {
+                // Doctypes and bogus comments run to the next '>'.
+                match memchr::memchr(b'>', &b[at + 1..]) {
+                    Some(e) => i = at + 1 + e + 1,
+                    None => break,
+                }
+                continue;
+            }
+            _ => {
+                i = at + 1;
+                continue;
+            }
         }
         let Some(tag) = read_start_tag(b, at, &mut scratch) else { break };
         let name = &b[at + 1..tag.name_end];

@@ -200,6 +200,7 @@ pub fn extract_text(raw: &str) -> Result<Extracted, ExtractError> {
         main: Item { title, blocks, ..Item::default() },
         teasers,
         site_name,
+        partial: false,
     })
 }
 

@@ -318,7 +318,7 @@ fn plain(t: &str) -> Extracted {
         .filter(|l| !l.is_empty())
         .map(|l| dossier_extract::Block::Paragraph(l.to_string()))
         .collect();
-    Extracted { main: Item { blocks, ..Item::default() }, teasers: vec![], site_name: None }
+    Extracted { main: Item { blocks, ..Item::default() }, teasers: vec![], site_name: None, partial: false }
 }
 
 #[cfg(test)]
