@@ -55,7 +55,7 @@ pub enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
     },
-    /// Extract the article from HTML: FILE, a folder of pages, or - for stdin.
+    /// Extract the article from HTML: FILE, URL, a folder of pages, or - for stdin.
     /// One input prints one article (JSON, --text or --markdown); several print JSON Lines, extracted on all cores.
     Extract {
         #[arg(required = true)]
@@ -70,6 +70,9 @@ pub enum Command {
         /// Write to this file instead of stdout.
         #[arg(long, short)]
         out: Option<PathBuf>,
+        /// Let URLs reach private, loopback and link-local addresses (refused by default).
+        #[arg(long)]
+        allow_private: bool,
     },
     /// Evaluate a stage on labelled data.
     Eval {

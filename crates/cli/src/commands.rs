@@ -69,9 +69,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             serve(&dir, addr)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Extract { inputs, text, markdown, jobs, out } => {
+        Command::Extract { inputs, text, markdown, jobs, out, allow_private } => {
             let output = if text { Output::Text } else if markdown { Output::Markdown } else { Output::Json };
-            extract_cmd::extract(&inputs, output, jobs, out.as_deref())
+            extract_cmd::extract(&inputs, output, jobs, out.as_deref(), allow_private)
         }
         Command::Eval { what: Eval::Extraction { dir, jobs, out } } => extract_cmd::eval_extraction(&dir, jobs, out.as_deref()),
         Command::Bench { what: Bench::Extraction { dir, passes } } => extract_cmd::bench_extraction(&dir, passes),

@@ -21,19 +21,30 @@ pub enum Output {
 /// Largest input read from a file or stdin.
 const MAX_INPUT: u64 = 64 << 20;
 
-fn read_source(src: &str) -> anyhow::Result<Vec<u8>> {
+/// One input's bytes and what is known about where they came from.
+struct Source {
+    bytes: Vec<u8>,
+    content_type: Option<String>,
+    url: Option<String>,
+}
+
+fn read_source(src: &str, allow_private: bool) -> anyhow::Result<Source> {
     if src == "-" {
         let mut buf = Vec::new();
         std::io::stdin().take(MAX_INPUT + 1).read_to_end(&mut buf).context("reading stdin")?;
         if buf.len() as u64 > MAX_INPUT {
             bail!("stdin: larger than {} MiB", MAX_INPUT >> 20);
         }
-        return Ok(buf);
+        return Ok(Source { bytes: buf, content_type: None, url: None });
     }
     if src.starts_with("http://") || src.starts_with("https://") {
-        bail!("{src}: fetching URLs needs the fetcher (save the page and pass the file, or pipe it to `dossier extract -`)");
+        let cfg = dossier_fetch::FetchConfig { allow_private, allow_loopback: allow_private, ..Default::default() };
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let page = rt.block_on(async { dossier_fetch::Fetcher::new(cfg)?.get(src).await })?;
+        return Ok(Source { bytes: page.body, content_type: page.content_type, url: Some(page.url) });
     }
-    dossier_ingest::read_input(Path::new(src)).map_err(|e| anyhow::anyhow!("{e}"))
+    let bytes = dossier_ingest::read_input(Path::new(src)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(Source { bytes, content_type: None, url: None })
 }
 
 pub fn article_json(source: &str, ex: &Extracted) -> Value {
@@ -98,9 +109,9 @@ pub fn markdown(ex: &Extracted) -> String {
     out.trim_end().to_string() + "\n"
 }
 
-fn extract_one(source: &str, bytes: &[u8]) -> Result<Extracted, String> {
-    let opts = HtmlOptions { url: None, ..HtmlOptions::default() };
-    extract_html_with(bytes, &opts).map_err(|e| format!("{source}: {e}"))
+fn extract_one(source: &str, src: &Source) -> Result<Extracted, String> {
+    let opts = HtmlOptions { url: src.url.clone(), content_type: src.content_type.clone(), ..HtmlOptions::default() };
+    extract_html_with(&src.bytes, &opts).map_err(|e| format!("{source}: {e}"))
 }
 
 /// Runs `f` over `items` on `jobs` threads; results come back in input order.
@@ -141,7 +152,7 @@ fn html_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 /// `dossier extract`: one input prints one article; several (or a folder) print JSON Lines.
-pub fn extract(inputs: &[String], output: Output, jobs: Option<usize>, out: Option<&Path>) -> anyhow::Result<ExitCode> {
+pub fn extract(inputs: &[String], output: Output, jobs: Option<usize>, out: Option<&Path>, allow_private: bool) -> anyhow::Result<ExitCode> {
     let mut sources: Vec<String> = Vec::new();
     for i in inputs {
         let p = Path::new(i);
@@ -157,8 +168,8 @@ pub fn extract(inputs: &[String], output: Output, jobs: Option<usize>, out: Opti
     let batch = sources.len() > 1 || inputs.iter().any(|i| Path::new(i).is_dir());
     if !batch {
         let src = &sources[0];
-        let bytes = read_source(src)?;
-        let ex = extract_one(src, &bytes).map_err(anyhow::Error::msg)?;
+        let source = read_source(src, allow_private)?;
+        let ex = extract_one(src, &source).map_err(anyhow::Error::msg)?;
         let text = match output {
             Output::Json => serde_json::to_string_pretty(&article_json(src, &ex))? + "\n",
             Output::Text => {
@@ -180,7 +191,7 @@ pub fn extract(inputs: &[String], output: Output, jobs: Option<usize>, out: Opti
     // Chunks bound memory on huge batches while keeping input order.
     for chunk in sources.chunks(1024) {
         let lines = par_map(chunk, jobs, |src| {
-            let v = match read_source(src).map_err(|e| format!("{e:#}")).and_then(|b| extract_one(src, &b)) {
+            let v = match read_source(src, allow_private).map_err(|e| format!("{e:#}")).and_then(|b| extract_one(src, &b)) {
                 Ok(ex) => article_json(src, &ex),
                 Err(e) => json!({"source": src, "error": e}),
             };
@@ -227,7 +238,7 @@ pub fn eval_extraction(dir: &Path, jobs: Option<usize>, out: Option<&Path>) -> a
         let id = name.trim_end_matches(".gz").trim_end_matches(".html").trim_end_matches(".htm").to_string();
         let body = dossier_ingest::read_input(p)
             .map_err(|e| e.to_string())
-            .and_then(|b| extract_one(&p.display().to_string(), &b))
+            .and_then(|bytes| extract_one(&p.display().to_string(), &Source { bytes, content_type: None, url: None }))
             .map(|ex| ex.main.body());
         (id, body)
     });
