@@ -12,22 +12,29 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 cargo build --release -q -p dossier-cli
 OUT=target/bench-extraction; mkdir -p "$OUT"
-# Alternate the two to spread machine noise evenly.
-./target/release/dossier bench extraction "$DIR" --passes "$PASSES" > "$OUT/dossier.json"
-"$VENV/bin/python" scripts/bench_trafilatura.py "$DIR" --passes "$PASSES" > "$OUT/trafilatura.json"
-./target/release/dossier bench extraction "$DIR" --passes "$PASSES" > "$OUT/dossier2.json"
+# Interleave the two, round by round, so machine noise hits both alike;
+# the reported ratio is the median of the per-round ratios.
+ROUNDS="${ROUNDS:-3}"
+for r in $(seq 1 "$ROUNDS"); do
+  ./target/release/dossier bench extraction "$DIR" --passes "$PASSES" > "$OUT/dossier.$r.json"
+  "$VENV/bin/python" scripts/bench_trafilatura.py "$DIR" --passes "$PASSES" > "$OUT/trafilatura.$r.json"
+done
 # Quality on the same pages.
 ./target/release/dossier eval extraction "$DIR" -o "$OUT/predictions.json" 2>/dev/null
 python3 "$DIR/score.py" "$OUT/predictions.json" > "$OUT/score.txt"
-python3 - "$OUT" <<'PY'
-import json, sys
-out = sys.argv[1]
-d1 = json.load(open(f"{out}/dossier.json")); d2 = json.load(open(f"{out}/dossier2.json"))
-t = json.load(open(f"{out}/trafilatura.json"))
-d = d1 if d1["pages_per_second"] < d2["pages_per_second"] else d2  # the slower of the two dossier runs
-print(f"pages {d['pages']}, {d['megabytes']:.1f} MB, one thread, median of {d['passes']} passes")
-for r in (d, t):
-    print(f"{r['extractor']:<22} {r['pages_per_second']:8.1f} pages/s {r['megabytes_per_second']:7.1f} MB/s  peak RSS {r['peak_rss_mb']:.0f} MB")
-print(f"ratio (dossier / trafilatura): {d['pages_per_second'] / t['pages_per_second']:.1f}x")
+python3 - "$OUT" "$ROUNDS" <<'PY'
+import json, statistics, sys
+out, rounds = sys.argv[1], int(sys.argv[2])
+ds = [json.load(open(f"{out}/dossier.{r}.json")) for r in range(1, rounds + 1)]
+ts = [json.load(open(f"{out}/trafilatura.{r}.json")) for r in range(1, rounds + 1)]
+d0 = ds[0]
+print(f"pages {d0['pages']}, {d0['megabytes']:.1f} MB, one thread, {rounds} rounds x median of {d0['passes']} passes")
+for i, (d, t) in enumerate(zip(ds, ts), 1):
+    print(f"round {i}: dossier {d['pages_per_second']:7.1f} pages/s {d['megabytes_per_second']:6.1f} MB/s | "
+          f"{t['extractor']} {t['pages_per_second']:5.1f} pages/s {t['megabytes_per_second']:5.1f} MB/s | "
+          f"ratio {d['pages_per_second'] / t['pages_per_second']:.1f}x")
+ratios = [d["pages_per_second"] / t["pages_per_second"] for d, t in zip(ds, ts)]
+print(f"median ratio (dossier / trafilatura): {statistics.median(ratios):.1f}x")
+print(f"peak RSS: dossier {max(d['peak_rss_mb'] for d in ds):.0f} MB, trafilatura {max(t['peak_rss_mb'] for t in ts):.0f} MB")
 print(open(f"{out}/score.txt").read().strip().splitlines()[-1].replace("F1", "dossier F1"))
 PY

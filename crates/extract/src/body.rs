@@ -527,7 +527,11 @@ fn is_cjk(c: char) -> bool {
 
 /// Words, counting two CJK characters as one word (those scripts do not space words).
 pub fn word_count(t: &str) -> usize {
-    t.split_whitespace().count() + t.chars().filter(|&c| is_cjk(c)).count() / 2
+    let words = t.split_ascii_whitespace().count();
+    if t.is_ascii() {
+        return words;
+    }
+    words + t.chars().filter(|&c| is_cjk(c)).count() / 2
 }
 
 /// What a block is worth as article text.
@@ -584,6 +588,9 @@ pub fn choose_root(dom: &Dom, page: &Page, reference: Option<&HashSet<u64>>) -> 
 
 /// Lines that are page furniture wherever they appear.
 fn boilerplate_line(t: &str) -> bool {
+    if t.len() > 480 {
+        return false;
+    }
     let l = t.trim().trim_end_matches([':', '.', '!', ' ', '»', '›', '→']).to_lowercase();
     if l.chars().count() > 120 {
         return false;
