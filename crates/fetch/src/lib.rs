@@ -7,6 +7,12 @@
 //! link-local, multicast and other non-public addresses are refused after DNS
 //! resolution and again on every redirect, unless explicitly allowed. It
 //! never stores anything.
+//!
+//! [`Crawler`] adds a crawler's manners on top: robots.txt, one request per
+//! host at a time with a delay between them, and retries with backoff.
+
+mod crawl;
+pub use crawl::{CrawlConfig, Crawler};
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -74,7 +80,9 @@ pub enum FetchError {
     #[error("{url}: refused, {reason}")]
     Refused { url: String, reason: String },
     #[error("{url}: HTTP {status}")]
-    Status { url: String, status: u16 },
+    Status { url: String, status: u16, retry_after: Option<Duration> },
+    #[error("{url}: disallowed by robots.txt")]
+    Disallowed { url: String },
     #[error("{url}: body larger than {limit} bytes")]
     TooLarge { url: String, limit: usize },
     #[error("{url}: timed out")]
@@ -149,6 +157,26 @@ fn literal_ip(url: &reqwest::Url) -> Option<IpAddr> {
     }
 }
 
+/// Validators remembered from an earlier response, for a conditional GET.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// What a (conditional) GET gave.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Fetched(Fetched),
+    /// 304: the copy we have is current.
+    NotModified,
+}
+
+fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
+    let v = resp.headers().get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    v.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
 /// An HTTP client with the limits of [`FetchConfig`].
 #[derive(Clone)]
 pub struct Fetcher {
@@ -186,6 +214,14 @@ impl Fetcher {
 
     /// GETs `url` and reads the body within the limits.
     pub async fn get(&self, url: &str) -> Result<Fetched, FetchError> {
+        match self.get_conditional(url, &Validators::default()).await? {
+            Outcome::Fetched(f) => Ok(f),
+            Outcome::NotModified => Err(FetchError::Status { url: url.to_string(), status: 304, retry_after: None }),
+        }
+    }
+
+    /// GETs `url`, sending `If-None-Match`/`If-Modified-Since` from `v`.
+    pub async fn get_conditional(&self, url: &str, v: &Validators) -> Result<Outcome, FetchError> {
         let parsed = reqwest::Url::parse(url).map_err(|e| FetchError::InvalidUrl { url: url.to_string(), reason: e.to_string() })?;
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(FetchError::InvalidUrl { url: url.to_string(), reason: format!("scheme {} is not http or https", parsed.scheme()) });
@@ -193,11 +229,21 @@ impl Fetcher {
         if let Some(ip) = literal_ip(&parsed).filter(|ip| !self.cfg.permits(*ip)) {
             return Err(FetchError::Refused { url: url.to_string(), reason: format!("{ip} is not a public address") });
         }
-        let mut resp = self.client.get(parsed).send().await.map_err(|e| self.classify(url, e))?;
+        let mut req = self.client.get(parsed);
+        if let Some(e) = &v.etag {
+            req = req.header(reqwest::header::IF_NONE_MATCH, e);
+        }
+        if let Some(m) = &v.last_modified {
+            req = req.header(reqwest::header::IF_MODIFIED_SINCE, m);
+        }
+        let mut resp = req.send().await.map_err(|e| self.classify(url, e))?;
         let status = resp.status().as_u16();
         let final_url = resp.url().to_string();
+        if status == 304 {
+            return Ok(Outcome::NotModified);
+        }
         if !resp.status().is_success() {
-            return Err(FetchError::Status { url: final_url, status });
+            return Err(FetchError::Status { url: final_url, status, retry_after: retry_after(&resp) });
         }
         let header = |name: reqwest::header::HeaderName| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
         let content_type = header(reqwest::header::CONTENT_TYPE);
@@ -214,7 +260,7 @@ impl Fetcher {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Fetched { url: final_url, status, content_type, etag, last_modified, body })
+        Ok(Outcome::Fetched(Fetched { url: final_url, status, content_type, etag, last_modified, body }))
     }
 
     fn classify(&self, url: &str, e: reqwest::Error) -> FetchError {
