@@ -106,14 +106,17 @@ struct Summary {
     files: usize,
     new_articles: usize,
     new_teasers: usize,
+    revised: usize,
     already_stored: usize,
     errors: Vec<IngestError>,
 }
 
 fn store_parsed(store: &mut SqliteStore, articles: &[Article], sum: &mut Summary) -> anyhow::Result<()> {
-    let new = store.put_articles(articles)?;
+    let put = store.put_articles(articles)?;
+    let new = put.new;
+    sum.revised += put.revised;
     let teasers = articles.iter().filter(|a| a.is_teaser()).count();
-    sum.already_stored += articles.len() - new;
+    sum.already_stored += put.unchanged;
     // Teasers and main articles of one input land together, so new ones are counted by kind.
     if new == articles.len() {
         sum.new_teasers += teasers;
@@ -134,7 +137,7 @@ fn ingest(dir: &Path, paths: &[PathBuf], json: bool, quiet: bool) -> anyhow::Res
             indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} files {per_sec} eta {eta} {msg}").expect("valid template"),
         )
     };
-    let mut sum = Summary { files: files.len(), new_articles: 0, new_teasers: 0, already_stored: 0, errors: vec![] };
+    let mut sum = Summary { files: files.len(), new_articles: 0, new_teasers: 0, revised: 0, already_stored: 0, errors: vec![] };
     for f in &files {
         bar.set_message(f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
         let parsed = ingest_file(f);

@@ -33,10 +33,52 @@ pub struct Analysis {
     pub briefs: Vec<Brief>,
 }
 
+/// What storing a batch of articles did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Put {
+    /// Articles not stored before.
+    pub new: usize,
+    /// Articles stored before (same id: same canonical URL) whose content changed: kept as a new revision.
+    pub revised: usize,
+    /// Articles stored before with the same content.
+    pub unchanged: usize,
+}
+
+/// One version of an article.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Revision {
+    /// 1 for the first version seen.
+    pub number: u32,
+    pub content_hash: String,
+    pub article: Article,
+}
+
+/// What the fetcher remembers about a URL between runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FetchState {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub status: Option<u16>,
+    pub fetched_at: String,
+}
+
+/// The hash that decides whether an article's content changed.
+pub fn content_hash(a: &Article) -> String {
+    dossier_model::stable_id(&["content", &a.title, &a.text])
+}
+
 /// Storage behind dossier. Implementations must make each call atomic.
 pub trait Store {
-    /// Stores articles not yet stored (by id); returns how many were new.
-    fn put_articles(&mut self, articles: &[Article]) -> Result<usize>;
+    /// Stores a batch in one transaction: new ids are inserted; a known id
+    /// whose content changed becomes a new revision (the article shows the
+    /// latest); a known id with the same content is left alone.
+    fn put_articles(&mut self, articles: &[Article]) -> Result<Put>;
+    /// Every version of an article, oldest first.
+    fn revisions(&self, id: &str) -> Result<Vec<Revision>>;
+    /// Whether an article with this URL is stored.
+    fn has_url(&self, url: &str) -> Result<bool>;
+    fn fetch_state(&self, url: &str) -> Result<Option<FetchState>>;
+    fn put_fetch_state(&mut self, url: &str, state: &FetchState) -> Result<()>;
     fn article(&self, id: &str) -> Result<Option<Article>>;
     /// All articles, oldest first.
     fn articles(&self) -> Result<Vec<Article>>;
@@ -50,7 +92,7 @@ pub trait Store {
     fn brief(&self, story_id: &str) -> Result<Option<Brief>>;
 }
 
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 const MIGRATIONS: &[&str] = &[r#"
 CREATE TABLE articles (
@@ -88,6 +130,24 @@ CREATE INDEX aligned_claims_story ON aligned_claims(story_id, rank);
 CREATE TABLE briefs (
     story_id TEXT PRIMARY KEY REFERENCES stories(id) ON DELETE CASCADE,
     json TEXT NOT NULL
+);
+"#, r#"
+ALTER TABLE articles ADD COLUMN content_hash TEXT;
+ALTER TABLE articles ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
+CREATE INDEX articles_url ON articles(url);
+CREATE TABLE revisions (
+    article_id TEXT NOT NULL REFERENCES articles(id),
+    revision INTEGER NOT NULL,
+    content_hash TEXT NOT NULL,
+    json TEXT NOT NULL,
+    PRIMARY KEY (article_id, revision)
+);
+CREATE TABLE fetch_state (
+    url TEXT PRIMARY KEY,
+    etag TEXT,
+    last_modified TEXT,
+    status INTEGER,
+    fetched_at TEXT NOT NULL
 );
 "#];
 
@@ -159,27 +219,104 @@ fn to_json<T: serde::Serialize>(v: &T) -> String {
 }
 
 impl Store for SqliteStore {
-    fn put_articles(&mut self, articles: &[Article]) -> Result<usize> {
+    fn put_articles(&mut self, articles: &[Article]) -> Result<Put> {
         let path = self.path.clone();
         let wrap = |source| StoreError::Sqlite { path: path.clone(), source };
         let tx = self.conn.transaction().map_err(wrap)?;
-        let mut new = 0;
-        {
-            let mut st = tx
-                .prepare_cached("INSERT OR IGNORE INTO articles (id, kind, found_on, title, outlet, url, source, time, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
+        let mut put = Put::default();
+        for a in articles {
+            let (kind, found_on) = match &a.kind {
+                dossier_model::ArticleKind::Main => ("main", None),
+                dossier_model::ArticleKind::Teaser { found_on, .. } => ("teaser", Some(found_on.as_str())),
+            };
+            let hash = content_hash(a);
+            let stored: Option<(Option<String>, i64, String)> = tx
+                .prepare_cached("SELECT content_hash, revision, json FROM articles WHERE id = ?1")
+                .map_err(wrap)?
+                .query_row([&a.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()
                 .map_err(wrap)?;
-            for a in articles {
-                let (kind, found_on) = match &a.kind {
-                    dossier_model::ArticleKind::Main => ("main", None),
-                    dossier_model::ArticleKind::Teaser { found_on, .. } => ("teaser", Some(found_on.as_str())),
-                };
-                new += st
-                    .execute(params![a.id, kind, found_on, a.title, a.outlet.name, a.url, a.source, a.time().to_rfc3339(), to_json(a)])
-                    .map_err(wrap)?;
+            match stored {
+                None => {
+                    tx.prepare_cached("INSERT INTO articles (id, kind, found_on, title, outlet, url, source, time, json, content_hash, revision) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1)")
+                        .map_err(wrap)?
+                        .execute(params![a.id, kind, found_on, a.title, a.outlet.name, a.url, a.source, a.time().to_rfc3339(), to_json(a), hash])
+                        .map_err(wrap)?;
+                    put.new += 1;
+                }
+                Some((old_hash, revision, old_json)) => {
+                    let old_hash = match old_hash {
+                        Some(h) => h,
+                        None => content_hash(&Self::decode::<Article>("article", &a.id, &old_json)?),
+                    };
+                    if old_hash == hash {
+                        put.unchanged += 1;
+                        continue;
+                    }
+                    tx.prepare_cached("INSERT INTO revisions (article_id, revision, content_hash, json) VALUES (?1, ?2, ?3, ?4)")
+                        .map_err(wrap)?
+                        .execute(params![a.id, revision, old_hash, old_json])
+                        .map_err(wrap)?;
+                    tx.prepare_cached("UPDATE articles SET title = ?2, outlet = ?3, url = ?4, source = ?5, time = ?6, json = ?7, content_hash = ?8, revision = ?9 WHERE id = ?1")
+                        .map_err(wrap)?
+                        .execute(params![a.id, a.title, a.outlet.name, a.url, a.source, a.time().to_rfc3339(), to_json(a), hash, revision + 1])
+                        .map_err(wrap)?;
+                    put.revised += 1;
+                }
             }
         }
         tx.commit().map_err(wrap)?;
-        Ok(new)
+        Ok(put)
+    }
+
+    fn revisions(&self, id: &str) -> Result<Vec<Revision>> {
+        let mut out = Vec::new();
+        let mut st = self.conn.prepare_cached("SELECT revision, content_hash, json FROM revisions WHERE article_id = ?1 ORDER BY revision").map_err(self.e())?;
+        let rows = st
+            .query_map([id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
+            .map_err(self.e())?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(self.e())?;
+        for (n, hash, json) in rows {
+            out.push(Revision { number: n as u32, content_hash: hash, article: Self::decode("revision", id, &json)? });
+        }
+        let current: Option<(i64, Option<String>, String)> = self
+            .conn
+            .query_row("SELECT revision, content_hash, json FROM articles WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()
+            .map_err(self.e())?;
+        if let Some((n, hash, json)) = current {
+            let article: Article = Self::decode("article", id, &json)?;
+            let hash = hash.unwrap_or_else(|| content_hash(&article));
+            out.push(Revision { number: n as u32, content_hash: hash, article });
+        }
+        Ok(out)
+    }
+
+    fn has_url(&self, url: &str) -> Result<bool> {
+        self.conn
+            .query_row("SELECT EXISTS(SELECT 1 FROM articles WHERE url = ?1)", [url], |r| r.get::<_, bool>(0))
+            .map_err(self.e())
+    }
+
+    fn fetch_state(&self, url: &str) -> Result<Option<FetchState>> {
+        self.conn
+            .query_row("SELECT etag, last_modified, status, fetched_at FROM fetch_state WHERE url = ?1", [url], |r| {
+                Ok(FetchState { etag: r.get(0)?, last_modified: r.get(1)?, status: r.get::<_, Option<i64>>(2)?.map(|s| s as u16), fetched_at: r.get(3)? })
+            })
+            .optional()
+            .map_err(self.e())
+    }
+
+    fn put_fetch_state(&mut self, url: &str, state: &FetchState) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO fetch_state (url, etag, last_modified, status, fetched_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, status = excluded.status, fetched_at = excluded.fetched_at",
+                params![url, state.etag, state.last_modified, state.status.map(i64::from), state.fetched_at],
+            )
+            .map(|_| ())
+            .map_err(self.e())
     }
 
     fn article(&self, id: &str) -> Result<Option<Article>> {
@@ -280,8 +417,8 @@ mod tests {
     fn articles_round_trip_and_dedup() {
         let dir = tempfile::tempdir().unwrap();
         let mut s = SqliteStore::open_dir(dir.path()).unwrap();
-        assert_eq!(s.put_articles(&[article("a", "x"), article("b", "y")]).unwrap(), 2);
-        assert_eq!(s.put_articles(&[article("a", "x")]).unwrap(), 0);
+        assert_eq!(s.put_articles(&[article("a", "x"), article("b", "y")]).unwrap().new, 2);
+        assert_eq!(s.put_articles(&[article("a", "x")]).unwrap(), Put { new: 0, revised: 0, unchanged: 1 });
         assert_eq!(s.article_count().unwrap(), 2);
         assert_eq!(s.article("a").unwrap().unwrap(), article("a", "x"));
         assert!(s.article("zz").unwrap().is_none());
@@ -291,6 +428,59 @@ mod tests {
         drop(s);
         let s = SqliteStore::open_dir(dir.path()).unwrap();
         assert_eq!(s.articles().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn changed_content_at_the_same_id_is_a_revision() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = SqliteStore::open_dir(dir.path()).unwrap();
+        let mut a = article("u", "first text");
+        a.url = Some("https://example.com/story".into());
+        s.put_articles(&[a.clone()]).unwrap();
+        assert!(s.has_url("https://example.com/story").unwrap());
+        assert!(!s.has_url("https://example.com/other").unwrap());
+        let mut b = a.clone();
+        b.text = "corrected text".into();
+        assert_eq!(s.put_articles(&[b.clone()]).unwrap(), Put { new: 0, revised: 1, unchanged: 0 });
+        assert_eq!(s.put_articles(&[b.clone()]).unwrap(), Put { new: 0, revised: 0, unchanged: 1 });
+        assert_eq!(s.article_count().unwrap(), 1, "one article, two revisions");
+        assert_eq!(s.article("u").unwrap().unwrap().text, "corrected text");
+        let revs = s.revisions("u").unwrap();
+        assert_eq!(revs.iter().map(|r| (r.number, r.article.text.as_str())).collect::<Vec<_>>(), [(1, "first text"), (2, "corrected text")]);
+    }
+
+    #[test]
+    fn fetch_state_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = SqliteStore::open_dir(dir.path()).unwrap();
+        assert_eq!(s.fetch_state("https://x/feed").unwrap(), None);
+        let st = FetchState { etag: Some("\"v1\"".into()), last_modified: None, status: Some(200), fetched_at: "2025-06-22T12:00:00Z".into() };
+        s.put_fetch_state("https://x/feed", &st).unwrap();
+        let st2 = FetchState { etag: Some("\"v2\"".into()), ..st.clone() };
+        s.put_fetch_state("https://x/feed", &st2).unwrap();
+        assert_eq!(s.fetch_state("https://x/feed").unwrap(), Some(st2));
+    }
+
+    #[test]
+    fn migrates_a_version_one_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dossier.sqlite");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(MIGRATIONS[0]).unwrap();
+            c.execute_batch("PRAGMA user_version = 1").unwrap();
+            let a = article("old", "old text");
+            c.execute(
+                "INSERT INTO articles (id, kind, title, outlet, source, time, json) VALUES (?1, 'main', ?2, 'Outlet', 'test', ?3, ?4)",
+                params![a.id, a.title, a.time().to_rfc3339(), to_json(&a)],
+            )
+            .unwrap();
+        }
+        let mut s = SqliteStore::open(&path).unwrap();
+        assert_eq!(s.article_count().unwrap(), 1);
+        // A row from before content hashes were kept still compares by content.
+        assert_eq!(s.put_articles(&[article("old", "old text")]).unwrap().unchanged, 1);
+        assert_eq!(s.put_articles(&[article("old", "new text")]).unwrap().revised, 1);
     }
 
     #[test]
