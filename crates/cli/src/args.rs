@@ -20,14 +20,29 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Ingest files and folders: .html/.htm, scraped .txt, .jsonl (each optionally .gz).
+    /// Ingest files and folders: .html/.htm, scraped .txt, .jsonl (each optionally .gz), .warc/.warc.gz archives.
     Ingest {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Store only; run the analysis later with `dossier analyse`.
+        #[arg(long)]
+        no_analyse: bool,
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
         /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Re-run the analysis (stories, claims, briefs) over everything stored.
+    Analyse,
+    /// Poll the feeds, news sitemaps and URL lists of CONFIG (see examples/watch.toml); fetch, extract, store and analyse new items.
+    Watch {
+        config: PathBuf,
+        /// One round, then exit.
+        #[arg(long)]
+        once: bool,
+        /// No progress bar or log lines; only the round summaries.
         #[arg(long, short)]
         quiet: bool,
     },

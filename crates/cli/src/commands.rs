@@ -25,7 +25,14 @@ const SAMPLE_CORPUS: &[(&str, &[u8])] = &[
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let data = |default: &str| cli.data.clone().unwrap_or_else(|| PathBuf::from(default));
     match cli.command {
-        Command::Ingest { paths, json, quiet } => ingest(&data("dossier-data"), &paths, json, quiet),
+        Command::Ingest { paths, json, quiet, no_analyse } => ingest(&data("dossier-data"), &paths, json, quiet, no_analyse),
+        Command::Analyse => {
+            let mut store = SqliteStore::open_dir(&data("dossier-data"))?;
+            let a = pipeline::analyse(&mut store)?;
+            println!("{} articles analysed: {} stories, {} aligned claims", store.article_count()?, a.stories.len(), a.claims.len());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Watch { config, once, quiet } => crate::watch::watch(&data("dossier-data"), &config, once, quiet),
         Command::Stories { json } => {
             let store = open_existing(&data("dossier-data"))?;
             print_stories(&store, json)?;
@@ -127,7 +134,10 @@ fn store_parsed(store: &mut SqliteStore, articles: &[Article], sum: &mut Summary
     Ok(())
 }
 
-fn ingest(dir: &Path, paths: &[PathBuf], json: bool, quiet: bool) -> anyhow::Result<ExitCode> {
+/// Articles committed per transaction while ingesting.
+const STORE_BATCH: usize = 256;
+
+fn ingest(dir: &Path, paths: &[PathBuf], json: bool, quiet: bool, no_analyse: bool) -> anyhow::Result<ExitCode> {
     let mut store = SqliteStore::open_dir(dir)?;
     let (files, mut errors) = collect_inputs(paths);
     let bar = if quiet || !std::io::stderr().is_terminal() {
@@ -138,13 +148,36 @@ fn ingest(dir: &Path, paths: &[PathBuf], json: bool, quiet: bool) -> anyhow::Res
         )
     };
     let mut sum = Summary { files: files.len(), new_articles: 0, new_teasers: 0, revised: 0, already_stored: 0, errors: vec![] };
+    let plain_log = !quiet && !std::io::stderr().is_terminal();
+    let started = std::time::Instant::now();
+    let mut stored = 0usize;
+    let mut last_log = 0usize;
     for f in &files {
-        bar.set_message(f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
-        let parsed = ingest_file(f);
-        store_parsed(&mut store, &parsed.articles, &mut sum)?;
-        for e in parsed.errors {
-            bar.suspend(|| eprintln!("error: {e}"));
-            sum.errors.push(e);
+        let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        bar.set_message(name.clone());
+        // Batches commit one by one, so a killed run keeps what it stored and
+        // a rerun skips it (same ids) and carries on.
+        let mut take = |parsed: dossier_ingest::Parsed| -> anyhow::Result<()> {
+            for chunk in parsed.articles.chunks(STORE_BATCH) {
+                store_parsed(&mut store, chunk, &mut sum)?;
+                stored += chunk.len();
+            }
+            for e in parsed.errors {
+                bar.suspend(|| eprintln!("error: {e}"));
+                sum.errors.push(e);
+            }
+            bar.set_message(format!("{name}: {stored} articles"));
+            if plain_log && stored >= last_log + 1000 {
+                last_log = stored;
+                let rate = stored as f64 / started.elapsed().as_secs_f64().max(1e-3);
+                eprintln!("{stored} articles stored ({rate:.0}/s), at {name}");
+            }
+            Ok(())
+        };
+        if dossier_ingest::format_of(f) == Some(Format::Warc) {
+            dossier_ingest::ingest_warc(f, STORE_BATCH, &mut take)?;
+        } else {
+            take(ingest_file(f))?;
         }
         bar.inc(1);
     }
@@ -154,8 +187,10 @@ fn ingest(dir: &Path, paths: &[PathBuf], json: bool, quiet: bool) -> anyhow::Res
     }
     errors.append(&mut sum.errors);
     sum.errors = errors;
-    let changed = sum.new_articles + sum.new_teasers > 0;
-    let analysis = if changed || store.stories()?.is_empty() && store.article_count()? > 0 {
+    let changed = sum.new_articles + sum.new_teasers + sum.revised > 0;
+    let analysis = if no_analyse {
+        None
+    } else if changed || store.stories()?.is_empty() && store.article_count()? > 0 {
         Some(pipeline::analyse(&mut store)?)
     } else {
         None
@@ -166,6 +201,7 @@ fn ingest(dir: &Path, paths: &[PathBuf], json: bool, quiet: bool) -> anyhow::Res
             "files": sum.files,
             "new_articles": sum.new_articles,
             "new_teasers": sum.new_teasers,
+            "revised": sum.revised,
             "already_stored": sum.already_stored,
             "errors": sum.errors.iter().map(|e| json!({"location": e.location, "reason": e.reason})).collect::<Vec<_>>(),
             "stories": stories,
@@ -174,10 +210,11 @@ fn ingest(dir: &Path, paths: &[PathBuf], json: bool, quiet: bool) -> anyhow::Res
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         println!(
-            "{} file(s): {} new article(s), {} new teaser(s), {} already stored, {} error(s); {} stories in {}",
+            "{} file(s): {} new article(s), {} new teaser(s), {} revised, {} already stored, {} error(s); {} stories in {}",
             sum.files,
             sum.new_articles,
             sum.new_teasers,
+            sum.revised,
             sum.already_stored,
             sum.errors.len(),
             stories,

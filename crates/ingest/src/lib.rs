@@ -44,6 +44,8 @@ pub enum Format {
     Html,
     Text,
     JsonLines,
+    /// A WARC archive (read as a stream by [`ingest_warc`], never whole).
+    Warc,
 }
 
 /// Decides the format from the file name (a trailing `.gz` is looked through).
@@ -55,6 +57,7 @@ pub fn format_of(path: &Path) -> Option<Format> {
         "html" | "htm" | "xhtml" => Some(Format::Html),
         "jsonl" | "ndjson" => Some(Format::JsonLines),
         "txt" | "text" => Some(Format::Text),
+        "warc" => Some(Format::Warc),
         _ => None,
     }
 }
@@ -141,6 +144,9 @@ pub fn ingest_file(path: &Path) -> Parsed {
         .map(DateTime::<Utc>::from)
         .unwrap_or_else(|_| Utc::now());
     let format = format_of(path).unwrap_or_else(|| sniff(&bytes));
+    if format == Format::Warc {
+        return Parsed { articles: vec![], errors: vec![err(path.display().to_string(), "a WARC archive is read with ingest_warc")] };
+    }
     ingest_bytes(&path.display().to_string(), &bytes, format, seen_at)
 }
 
@@ -148,6 +154,7 @@ pub fn ingest_file(path: &Path) -> Parsed {
 pub fn ingest_bytes(location: &str, bytes: &[u8], format: Format, seen_at: DateTime<Utc>) -> Parsed {
     let stem = file_stem(location);
     match format {
+        Format::Warc => Parsed { articles: vec![], errors: vec![err(location, "a WARC archive is read with ingest_warc")] },
         Format::JsonLines => parse_jsonl(location, bytes, seen_at),
         Format::Html | Format::Text => {
             let extracted = if format == Format::Html {
@@ -189,10 +196,21 @@ fn articles_from(ex: Extracted, source: &str, given: Option<Given>, fallback: Ou
         (None, None) => fallback,
     };
     let main = &ex.main;
-    let url = given.url.clone().or_else(|| main.url.clone());
+    // A page's identity is its canonical URL (rel=canonical preferred,
+    // tracking parameters and fragments dropped): the same URL is one article,
+    // and changed text there is a new revision of it. Without a URL, the
+    // content is the identity.
+    let url = match (&given.url, &main.url) {
+        (Some(page), rel) => Some(dossier_sources::canonical::canonical_url(page, rel.as_deref())),
+        (None, Some(rel)) => Some(dossier_sources::canonical::canonical_url(rel, None)),
+        (None, None) => None,
+    };
     let title = given.title.clone().unwrap_or_else(|| main.title_or_lead());
     let text = main.body();
-    let id = stable_id(&["article", &outlet.name, url.as_deref().unwrap_or(""), &title, &text]);
+    let id = match &url {
+        Some(u) => stable_id(&["url", u]),
+        None => stable_id(&["article", &outlet.name, "", &title, &text]),
+    };
     let mut out = vec![Article {
         id: id.clone(),
         kind: ArticleKind::Main,
@@ -308,6 +326,75 @@ fn parse_record(loc: &str, line: &str, seen_at: DateTime<Utc>) -> Result<Vec<Art
     let given = Given { url: r.url, title: r.title, outlet: r.outlet, published };
     let fallback = Outlet { name: file_stem(loc.rsplit_once(':').map(|(p, _)| p).unwrap_or(loc)), basis: OutletBasis::FileName };
     Ok(articles_from(ex, loc, Some(given), fallback, seen_at))
+}
+
+/// Streams a WARC or WARC.gz archive: every `response` record carrying HTML
+/// becomes articles, handed to `on_batch` in batches of `batch` records, so a
+/// multi-gigabyte archive is read in bounded memory. A broken record is an
+/// error (archive path and byte offset) and the stream goes on; `on_batch`
+/// failing stops it.
+pub fn ingest_warc<E>(path: &Path, batch: usize, mut on_batch: impl FnMut(Parsed) -> Result<(), E>) -> Result<(), E> {
+    let loc = path.display().to_string();
+    let reader = match dossier_sources::warc::open(path) {
+        Ok(r) => r,
+        Err(e) => return on_batch(Parsed { articles: vec![], errors: vec![err(&loc, e)] }),
+    };
+    let mut parsed = Parsed::default();
+    let mut records = 0usize;
+    for rec in reader {
+        match rec {
+            Err(e) => parsed.errors.push(err(&loc, e)),
+            Ok(rec) => {
+                let Some(http) = rec.http.as_ref().filter(|h| h.status == 200) else { continue };
+                let Some(uri) = rec.target_uri.as_deref() else { continue };
+                let ct = http.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-type")).map(|(_, v)| v.as_str());
+                if ct.is_some_and(|c| !c.to_ascii_lowercase().contains("html")) {
+                    continue;
+                }
+                let seen_at = rec.date.unwrap_or_else(Utc::now);
+                match article_from_page(uri, &http.body, ct, seen_at, PageHints::default()) {
+                    Ok(mut arts) => parsed.articles.append(&mut arts),
+                    Err(e) => parsed.errors.push(err(format!("{loc}@{}", rec.offset), format!("{uri}: {}", e.reason))),
+                }
+                records += 1;
+                if records % batch.max(1) == 0 {
+                    on_batch(std::mem::take(&mut parsed))?;
+                }
+            }
+        }
+    }
+    on_batch(parsed)
+}
+
+/// What the place a page came from says about it (a feed item, a news sitemap entry).
+#[derive(Debug, Default, Clone)]
+pub struct PageHints {
+    pub title: Option<String>,
+    pub outlet: Option<String>,
+    pub published: Option<DateTime<Utc>>,
+}
+
+/// Articles from one fetched or archived HTML page. `url` is where it came
+/// from (after redirects); `content_type` the HTTP header, for the charset.
+pub fn article_from_page(url: &str, bytes: &[u8], content_type: Option<&str>, seen_at: DateTime<Utc>, hints: PageHints) -> Result<Vec<Article>, IngestError> {
+    let opts = dossier_extract::HtmlOptions { url: Some(url.to_string()), content_type: content_type.map(str::to_string), ..Default::default() };
+    let ex = dossier_extract::extract_html_with(bytes, &opts).map_err(|e| err(url, e))?;
+    let host = url.split("://").nth(1).and_then(|r| r.split('/').next()).unwrap_or(url).to_string();
+    let fallback = Outlet { name: host, basis: OutletBasis::Page };
+    // The page's own date outranks the feed's; the feed's title is often shortened.
+    let given = Given { url: Some(url.to_string()), title: None, outlet: hints.outlet, published: None };
+    let mut arts = articles_from(ex, url, Some(given), fallback, seen_at);
+    if let Some(main) = arts.first_mut() {
+        if main.published.is_none() {
+            main.published = hints.published;
+        }
+        if main.title.trim().is_empty() {
+            if let Some(t) = hints.title {
+                main.title = t;
+            }
+        }
+    }
+    Ok(arts)
 }
 
 /// Text handed over as clean already (a JSONL `text`): paragraphs by line.

@@ -60,6 +60,9 @@ pub struct FetchState {
     pub last_modified: Option<String>,
     pub status: Option<u16>,
     pub fetched_at: String,
+    /// For a page: the date its feed or sitemap gave when it was fetched, so
+    /// a later, different date there means the page changed.
+    pub listed: Option<String>,
 }
 
 /// The hash that decides whether an article's content changed.
@@ -147,7 +150,8 @@ CREATE TABLE fetch_state (
     etag TEXT,
     last_modified TEXT,
     status INTEGER,
-    fetched_at TEXT NOT NULL
+    fetched_at TEXT NOT NULL,
+    listed TEXT
 );
 "#];
 
@@ -301,8 +305,14 @@ impl Store for SqliteStore {
 
     fn fetch_state(&self, url: &str) -> Result<Option<FetchState>> {
         self.conn
-            .query_row("SELECT etag, last_modified, status, fetched_at FROM fetch_state WHERE url = ?1", [url], |r| {
-                Ok(FetchState { etag: r.get(0)?, last_modified: r.get(1)?, status: r.get::<_, Option<i64>>(2)?.map(|s| s as u16), fetched_at: r.get(3)? })
+            .query_row("SELECT etag, last_modified, status, fetched_at, listed FROM fetch_state WHERE url = ?1", [url], |r| {
+                Ok(FetchState {
+                    etag: r.get(0)?,
+                    last_modified: r.get(1)?,
+                    status: r.get::<_, Option<i64>>(2)?.map(|s| s as u16),
+                    fetched_at: r.get(3)?,
+                    listed: r.get(4)?,
+                })
             })
             .optional()
             .map_err(self.e())
@@ -311,9 +321,10 @@ impl Store for SqliteStore {
     fn put_fetch_state(&mut self, url: &str, state: &FetchState) -> Result<()> {
         self.conn
             .execute(
-                "INSERT INTO fetch_state (url, etag, last_modified, status, fetched_at) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, status = excluded.status, fetched_at = excluded.fetched_at",
-                params![url, state.etag, state.last_modified, state.status.map(i64::from), state.fetched_at],
+                "INSERT INTO fetch_state (url, etag, last_modified, status, fetched_at, listed) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, status = excluded.status,
+                 fetched_at = excluded.fetched_at, listed = excluded.listed",
+                params![url, state.etag, state.last_modified, state.status.map(i64::from), state.fetched_at, state.listed],
             )
             .map(|_| ())
             .map_err(self.e())
@@ -454,7 +465,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut s = SqliteStore::open_dir(dir.path()).unwrap();
         assert_eq!(s.fetch_state("https://x/feed").unwrap(), None);
-        let st = FetchState { etag: Some("\"v1\"".into()), last_modified: None, status: Some(200), fetched_at: "2025-06-22T12:00:00Z".into() };
+        let st = FetchState { etag: Some("\"v1\"".into()), last_modified: None, status: Some(200), fetched_at: "2025-06-22T12:00:00Z".into(), listed: None };
         s.put_fetch_state("https://x/feed", &st).unwrap();
         let st2 = FetchState { etag: Some("\"v2\"".into()), ..st.clone() };
         s.put_fetch_state("https://x/feed", &st2).unwrap();
