@@ -27,6 +27,9 @@ pub enum Command {
         /// Store only; run the analysis later with `dossier analyse`.
         #[arg(long)]
         no_analyse: bool,
+        /// Extraction threads for WARC archives (default: all cores).
+        #[arg(long, short)]
+        jobs: Option<usize>,
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,

@@ -25,7 +25,9 @@ const SAMPLE_CORPUS: &[(&str, &[u8])] = &[
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let data = |default: &str| cli.data.clone().unwrap_or_else(|| PathBuf::from(default));
     match cli.command {
-        Command::Ingest { paths, json, quiet, no_analyse } => ingest(&data("dossier-data"), &paths, json, quiet, no_analyse),
+        Command::Ingest { paths, json, quiet, no_analyse, jobs } => {
+            ingest(&data("dossier-data"), &paths, json, quiet, no_analyse, jobs.unwrap_or_else(crate::extract_cmd::default_jobs))
+        }
         Command::Analyse => {
             let mut store = SqliteStore::open_dir(&data("dossier-data"))?;
             let a = pipeline::analyse(&mut store)?;
@@ -137,7 +139,7 @@ fn store_parsed(store: &mut SqliteStore, articles: &[Article], sum: &mut Summary
 /// Articles committed per transaction while ingesting.
 const STORE_BATCH: usize = 256;
 
-fn ingest(dir: &Path, paths: &[PathBuf], json: bool, quiet: bool, no_analyse: bool) -> anyhow::Result<ExitCode> {
+fn ingest(dir: &Path, paths: &[PathBuf], json: bool, quiet: bool, no_analyse: bool, jobs: usize) -> anyhow::Result<ExitCode> {
     let mut store = SqliteStore::open_dir(dir)?;
     let (files, mut errors) = collect_inputs(paths);
     let bar = if quiet || !std::io::stderr().is_terminal() {
@@ -175,7 +177,7 @@ fn ingest(dir: &Path, paths: &[PathBuf], json: bool, quiet: bool, no_analyse: bo
             Ok(())
         };
         if dossier_ingest::format_of(f) == Some(Format::Warc) {
-            dossier_ingest::ingest_warc(f, STORE_BATCH, &mut take)?;
+            dossier_ingest::ingest_warc(f, STORE_BATCH, jobs, &mut take)?;
         } else {
             take(ingest_file(f))?;
         }

@@ -77,6 +77,7 @@ fn sigkill_at_random_points_loses_and_duplicates_nothing() {
         child.wait().unwrap();
         counts.push(check_intact(&data));
     }
+    eprintln!("full run {full:?}; articles stored after each kill: {counts:?}");
     // Progress is kept across kills (batches commit as they go), never lost.
     assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{counts:?}");
     assert!(ingest(&data, &corpus).wait().unwrap().success());

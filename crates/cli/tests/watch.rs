@@ -127,6 +127,9 @@ feed = "http://{addr}/broken.xml"
 [[source]]
 name = "list"
 urls = "urls.txt"
+[[source]]
+name = "nowhere"
+feed = "http://nonexistent.invalid/feed.xml"
 "#
         ),
     )
@@ -141,6 +144,7 @@ urls = "urls.txt"
     assert!(stderr.contains("disallowed by robots.txt"), "{stderr}");
     assert!(stderr.contains("HTTP 404"), "{stderr}");
     assert!(stderr.contains("broken.xml"), "{stderr}");
+    assert!(stderr.contains("nonexistent.invalid"), "a DNS failure is reported with its source: {stderr}");
     assert!(stderr.contains("line 3"), "the bad URL-list line is named: {stderr}");
     let store = SqliteStore::open_dir(&data).unwrap();
     let mut urls: Vec<String> = store.articles().unwrap().into_iter().filter_map(|a| a.url).collect();

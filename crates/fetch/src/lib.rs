@@ -137,7 +137,10 @@ impl Resolve for GuardedResolver {
         let cfg = self.cfg.clone();
         Box::pin(async move {
             let host = name.as_str().to_string();
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let lookup = tokio::time::timeout(Duration::from_secs(10), tokio::net::lookup_host((host.as_str(), 0)))
+                .await
+                .map_err(|_| format!("DNS lookup of {host} timed out"))??;
+            let addrs: Vec<SocketAddr> = lookup.collect();
             let kept: Vec<SocketAddr> = addrs.iter().copied().filter(|a| cfg.permits(a.ip())).collect();
             if kept.is_empty() {
                 let shown: Vec<String> = addrs.iter().map(|a| a.ip().to_string()).collect();
@@ -200,7 +203,10 @@ impl Fetcher {
         let client = reqwest::Client::builder()
             .user_agent(cfg.user_agent.clone())
             .connect_timeout(cfg.connect_timeout)
+            .read_timeout(cfg.connect_timeout.max(Duration::from_secs(1)) * 2)
             .timeout(cfg.timeout)
+            // Requests to one host are made one at a time (see `Crawler`); keep one connection for it.
+            .pool_max_idle_per_host(1)
             .redirect(policy)
             .dns_resolver(Arc::new(GuardedResolver { cfg: cfg.clone() }))
             .build()

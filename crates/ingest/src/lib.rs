@@ -329,41 +329,80 @@ fn parse_record(loc: &str, line: &str, seen_at: DateTime<Utc>) -> Result<Vec<Art
 }
 
 /// Streams a WARC or WARC.gz archive: every `response` record carrying HTML
-/// becomes articles, handed to `on_batch` in batches of `batch` records, so a
-/// multi-gigabyte archive is read in bounded memory. A broken record is an
-/// error (archive path and byte offset) and the stream goes on; `on_batch`
-/// failing stops it.
-pub fn ingest_warc<E>(path: &Path, batch: usize, mut on_batch: impl FnMut(Parsed) -> Result<(), E>) -> Result<(), E> {
+/// becomes articles, handed to `on_batch` in archive order, in batches of
+/// `batch` records, so a multi-gigabyte archive is read in bounded memory.
+/// One thread reads and inflates, `jobs` threads extract, the caller's
+/// thread receives the batches. A broken record is an error (archive path
+/// and byte offset) and the stream goes on; `on_batch` failing stops it.
+pub fn ingest_warc<E>(path: &Path, batch: usize, jobs: usize, mut on_batch: impl FnMut(Parsed) -> Result<(), E>) -> Result<(), E> {
+    use std::sync::mpsc::sync_channel;
+    use std::sync::{Arc, Mutex};
     let loc = path.display().to_string();
     let reader = match dossier_sources::warc::open(path) {
         Ok(r) => r,
         Err(e) => return on_batch(Parsed { articles: vec![], errors: vec![err(&loc, e)] }),
     };
-    let mut parsed = Parsed::default();
-    let mut records = 0usize;
-    for rec in reader {
-        match rec {
-            Err(e) => parsed.errors.push(err(&loc, e)),
-            Ok(rec) => {
-                let Some(http) = rec.http.as_ref().filter(|h| h.status == 200) else { continue };
-                let Some(uri) = rec.target_uri.as_deref() else { continue };
-                let ct = http.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-type")).map(|(_, v)| v.as_str());
-                if ct.is_some_and(|c| !c.to_ascii_lowercase().contains("html")) {
-                    continue;
+    let jobs = jobs.max(1);
+    std::thread::scope(|s| {
+        let (rec_tx, rec_rx) = sync_channel(jobs * 16);
+        let rec_rx = Arc::new(Mutex::new(rec_rx));
+        let (out_tx, out_rx) = sync_channel::<(usize, Parsed)>(jobs * 16);
+        s.spawn(move || {
+            for (i, r) in reader.enumerate() {
+                if rec_tx.send((i, r)).is_err() {
+                    break;
                 }
-                let seen_at = rec.date.unwrap_or_else(Utc::now);
-                match article_from_page(uri, &http.body, ct, seen_at, PageHints::default()) {
-                    Ok(mut arts) => parsed.articles.append(&mut arts),
-                    Err(e) => parsed.errors.push(err(format!("{loc}@{}", rec.offset), format!("{uri}: {}", e.reason))),
+            }
+        });
+        for _ in 0..jobs {
+            let (rx, tx, loc) = (rec_rx.clone(), out_tx.clone(), loc.clone());
+            s.spawn(move || loop {
+                let next = rx.lock().expect("record queue").recv();
+                let Ok((i, rec)) = next else { break };
+                if tx.send((i, warc_record(&loc, rec))).is_err() {
+                    break;
                 }
-                records += 1;
-                if records % batch.max(1) == 0 {
+            });
+        }
+        drop(out_tx);
+        // Back into archive order (a later copy of a URL is its later revision).
+        let mut pending = std::collections::BTreeMap::new();
+        let (mut next, mut parsed, mut n) = (0usize, Parsed::default(), 0usize);
+        for (i, p) in out_rx {
+            pending.insert(i, p);
+            while let Some(mut p) = pending.remove(&next) {
+                next += 1;
+                n += 1;
+                parsed.articles.append(&mut p.articles);
+                parsed.errors.append(&mut p.errors);
+                if n % batch.max(1) == 0 {
                     on_batch(std::mem::take(&mut parsed))?;
                 }
             }
         }
+        on_batch(parsed)
+    })
+}
+
+fn warc_record(loc: &str, rec: Result<dossier_sources::warc::WarcRecord, dossier_sources::SourceError>) -> Parsed {
+    let mut parsed = Parsed::default();
+    match rec {
+        Err(e) => parsed.errors.push(IngestError { location: e.location.clone(), reason: e.reason }),
+        Ok(rec) => {
+            let Some(http) = rec.http.as_ref().filter(|h| h.status == 200) else { return parsed };
+            let Some(uri) = rec.target_uri.as_deref() else { return parsed };
+            let ct = http.header("content-type");
+            if ct.is_some_and(|c| !c.to_ascii_lowercase().contains("html")) {
+                return parsed;
+            }
+            let seen_at = rec.date.unwrap_or_else(Utc::now);
+            match article_from_page(uri, &http.body, ct, seen_at, PageHints::default()) {
+                Ok(mut arts) => parsed.articles.append(&mut arts),
+                Err(e) => parsed.errors.push(err(format!("{loc}@{}", rec.offset), format!("{uri}: {}", e.reason))),
+            }
+        }
     }
-    on_batch(parsed)
+    parsed
 }
 
 /// What the place a page came from says about it (a feed item, a news sitemap entry).
