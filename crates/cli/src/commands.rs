@@ -136,6 +136,10 @@ fn store_parsed(store: &mut SqliteStore, articles: &[Article], sum: &mut Summary
     Ok(())
 }
 
+fn files_style() -> indicatif::ProgressStyle {
+    indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} files {per_sec} eta {eta} {msg}").expect("valid template")
+}
+
 /// Articles committed per transaction while ingesting.
 const STORE_BATCH: usize = 256;
 
@@ -145,9 +149,7 @@ fn ingest(dir: &Path, paths: &[PathBuf], json: bool, quiet: bool, no_analyse: bo
     let bar = if quiet || !std::io::stderr().is_terminal() {
         indicatif::ProgressBar::hidden()
     } else {
-        indicatif::ProgressBar::new(files.len() as u64).with_style(
-            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} files {per_sec} eta {eta} {msg}").expect("valid template"),
-        )
+        indicatif::ProgressBar::new(files.len() as u64).with_style(files_style())
     };
     let mut sum = Summary { files: files.len(), new_articles: 0, new_teasers: 0, revised: 0, already_stored: 0, errors: vec![] };
     let plain_log = !quiet && !std::io::stderr().is_terminal();
@@ -177,7 +179,25 @@ fn ingest(dir: &Path, paths: &[PathBuf], json: bool, quiet: bool, no_analyse: bo
             Ok(())
         };
         if dossier_ingest::format_of(f) == Some(Format::Warc) {
-            dossier_ingest::ingest_warc(f, STORE_BATCH, jobs, &mut take)?;
+            // While an archive is read the bar counts its bytes: rate and ETA that mean something.
+            let read = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+            let total = std::fs::metadata(f).map(|m| m.len()).unwrap_or(0);
+            let file_pos = bar.position();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta} {msg}").expect("valid template"),
+            );
+            bar.set_length(total);
+            bar.set_position(0);
+            bar.reset_eta();
+            let (r2, b2) = (read.clone(), bar.clone());
+            let mut take_and_show = |p: dossier_ingest::Parsed| {
+                b2.set_position(r2.load(std::sync::atomic::Ordering::Relaxed));
+                take(p)
+            };
+            dossier_ingest::ingest_warc(f, STORE_BATCH, jobs, read, &mut take_and_show)?;
+            bar.set_style(files_style());
+            bar.set_length(files.len() as u64);
+            bar.set_position(file_pos);
         } else {
             take(ingest_file(f))?;
         }

@@ -334,11 +334,18 @@ fn parse_record(loc: &str, line: &str, seen_at: DateTime<Utc>) -> Result<Vec<Art
 /// One thread reads and inflates, `jobs` threads extract, the caller's
 /// thread receives the batches. A broken record is an error (archive path
 /// and byte offset) and the stream goes on; `on_batch` failing stops it.
-pub fn ingest_warc<E>(path: &Path, batch: usize, jobs: usize, mut on_batch: impl FnMut(Parsed) -> Result<(), E>) -> Result<(), E> {
+/// `progress` counts the archive bytes read so far.
+pub fn ingest_warc<E>(
+    path: &Path,
+    batch: usize,
+    jobs: usize,
+    progress: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    mut on_batch: impl FnMut(Parsed) -> Result<(), E>,
+) -> Result<(), E> {
     use std::sync::mpsc::sync_channel;
     use std::sync::{Arc, Mutex};
     let loc = path.display().to_string();
-    let reader = match dossier_sources::warc::open(path) {
+    let reader = match dossier_sources::warc::open_counted(path, progress) {
         Ok(r) => r,
         Err(e) => return on_batch(Parsed { articles: vec![], errors: vec![err(&loc, e)] }),
     };

@@ -11,6 +11,8 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -58,10 +60,29 @@ pub struct WarcReader<R: BufRead> {
     resync: bool,
 }
 
+/// Counts the bytes read from the file, for progress reporting.
+struct Counted<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
 /// Opens a `.warc` or `.warc.gz` file (gzip detected by its magic bytes).
 pub fn open(path: &Path) -> Result<WarcReader<Box<dyn BufRead + Send>>, SourceError> {
+    open_counted(path, Arc::default())
+}
+
+/// Like [`open`], adding the archive bytes read so far to `progress`.
+pub fn open_counted(path: &Path, progress: Arc<AtomicU64>) -> Result<WarcReader<Box<dyn BufRead + Send>>, SourceError> {
     let name = path.display().to_string();
-    let file = File::open(path).map_err(|e| SourceError::new(&name, e))?;
+    let file = Counted { inner: File::open(path).map_err(|e| SourceError::new(&name, e))?, count: progress };
     let mut buf = BufReader::with_capacity(256 * 1024, file);
     let gz = buf.fill_buf().map_err(|e| SourceError::new(&name, e))?.starts_with(&[0x1f, 0x8b]);
     let r: Box<dyn BufRead + Send> = if gz { Box::new(BufReader::with_capacity(256 * 1024, flate2::read::MultiGzDecoder::new(buf))) } else { Box::new(buf) };
