@@ -203,6 +203,88 @@ fn find(parent: &mut [usize], x: usize) -> usize {
 }
 
 /// Aligns the claims of one story's articles across outlets.
+/// Stories with more clauses than this find candidate pairs through an
+/// inverted index instead of comparing every pair.
+const INDEX_ABOVE: usize = 1500;
+
+/// Terms (sorted ids) shared by two clauses: how many and their idf weight.
+fn shared_terms(a: &[u32], b: &[u32], idf: &[f64]) -> (usize, f64) {
+    let (mut i, mut j, mut n, mut w) = (0, 0, 0usize, 0f64);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                w += idf[a[i] as usize];
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    (n, w)
+}
+
+/// Pairs (a < b, different outlets) of clauses that state the same thing:
+/// enough shared terms, whose rarity-weighted share of the lighter clause
+/// reaches `clause_match`. Every pair is compared up to `index_above`
+/// clauses; beyond, candidates come from an inverted index over the rarer
+/// terms (a pair sharing only very common terms is weak evidence), so the
+/// cost stays near-linear. Pairs come in (a, b) order either way.
+fn matching_pairs(ids: &[Vec<u32>], outlet: &[u32], idf: &[f64], settings: &Settings, index_above: usize) -> Vec<(usize, usize)> {
+    let n = ids.len();
+    let weights: Vec<f64> = ids.iter().map(|v| v.iter().map(|&t| idf[t as usize]).sum()).collect();
+    let index: Option<Vec<Vec<u32>>> = (n > index_above).then(|| {
+        let mut df = vec![0usize; idf.len()];
+        for v in ids {
+            for &t in v {
+                df[t as usize] += 1;
+            }
+        }
+        let common = (n / 20).max(50);
+        let mut postings = vec![Vec::new(); idf.len()];
+        for (i, v) in ids.iter().enumerate() {
+            for &t in v {
+                if df[t as usize] <= common {
+                    postings[t as usize].push(i as u32);
+                }
+            }
+        }
+        postings
+    });
+    let mut out = Vec::new();
+    let mut seen = vec![usize::MAX; n];
+    let mut cands: Vec<usize> = Vec::new();
+    for a in 0..n {
+        cands.clear();
+        match &index {
+            None => cands.extend(a + 1..n),
+            Some(postings) => {
+                for &t in &ids[a] {
+                    for &b in &postings[t as usize] {
+                        let b = b as usize;
+                        if b > a && seen[b] != a {
+                            seen[b] = a;
+                            cands.push(b);
+                        }
+                    }
+                }
+                cands.sort_unstable();
+            }
+        }
+        for &b in &cands {
+            if outlet[a] == outlet[b] {
+                continue;
+            }
+            let (k, w) = shared_terms(&ids[a], &ids[b], idf);
+            if k >= settings.min_shared_terms && w / weights[a].min(weights[b]) >= settings.clause_match {
+                out.push((a, b));
+            }
+        }
+    }
+    out
+}
+
 pub fn align(story: &Story, docs: &[&Enriched], settings: &Settings) -> Vec<AlignedClaim> {
     let mut claims: Vec<(Claim, &Enriched)> = Vec::new();
     for d in docs {
@@ -218,36 +300,34 @@ pub fn align(story: &Story, docs: &[&Enriched], settings: &Settings) -> Vec<Alig
             nodes.push(ClauseNode { claim: ci, outlet: d.article.outlet.name.clone(), terms: terms(&cl).into_iter().collect(), text: cl });
         }
     }
-    // Rarer terms across the story's clauses count for more.
-    let mut df: HashMap<&str, usize> = HashMap::new();
-    for n in &nodes {
-        for t in &n.terms {
-            *df.entry(t.as_str()).or_default() += 1;
+    // Rarer terms across the story's clauses count for more. Terms are
+    // interned once, so the pair test is a merge of sorted integer lists.
+    let mut vocab: HashMap<&str, u32> = HashMap::new();
+    let ids: Vec<Vec<u32>> = nodes
+        .iter()
+        .map(|n| {
+            let mut v: Vec<u32> = n.terms.iter().map(|t| { let next = vocab.len() as u32; *vocab.entry(t.as_str()).or_insert(next) }).collect();
+            v.sort_unstable();
+            v
+        })
+        .collect();
+    let mut df = vec![0usize; vocab.len()];
+    for v in &ids {
+        for &t in v {
+            df[t as usize] += 1;
         }
     }
     let total = nodes.len().max(1) as f64;
-    let idf = |t: &str| (1.0 + total / df.get(t).copied().unwrap_or(1) as f64).ln();
-    let weight = |s: &BTreeSet<String>| s.iter().map(|t| idf(t)).sum::<f64>();
-
+    let idf: Vec<f64> = df.iter().map(|&d| (1.0 + total / d.max(1) as f64).ln()).collect();
+    let mut outlet_ids: HashMap<&str, u32> = HashMap::new();
+    let outlet: Vec<u32> = nodes.iter().map(|n| { let next = outlet_ids.len() as u32; *outlet_ids.entry(n.outlet.as_str()).or_insert(next) }).collect();
     let mut parent: Vec<usize> = (0..nodes.len()).collect();
     let mut conflicts: Vec<(usize, String)> = Vec::new();
-    for a in 0..nodes.len() {
-        for b in a + 1..nodes.len() {
-            if nodes[a].outlet == nodes[b].outlet {
-                continue;
-            }
-            let shared: BTreeSet<String> = nodes[a].terms.intersection(&nodes[b].terms).cloned().collect();
-            if shared.len() < settings.min_shared_terms {
-                continue;
-            }
-            let score = weight(&shared) / weight(&nodes[a].terms).min(weight(&nodes[b].terms));
-            if score >= settings.clause_match {
-                let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
-                parent[ra] = rb;
-                if let Some(c) = quantity_conflict(&nodes[a], &nodes[b]) {
-                    conflicts.push((a, c));
-                }
-            }
+    for (a, b) in matching_pairs(&ids, &outlet, &idf, settings, INDEX_ABOVE) {
+        let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+        parent[ra] = rb;
+        if let Some(c) = quantity_conflict(&nodes[a], &nodes[b]) {
+            conflicts.push((a, c));
         }
     }
 
@@ -465,5 +545,44 @@ mod tests {
     fn opinion_is_not_a_claim() {
         assert!(checkworthiness("Some experts think this might perhaps change everything for you.", 0, 0, false) < 0.3);
         assert!(checkworthiness("Trade between Russia and China soared to $240 billion in 2023.", 2, 2, false) > 0.6);
+    }
+
+    /// The inverted-index path finds the same matches as comparing every pair
+    /// whenever the matching clauses share a rarer term.
+    #[test]
+    fn indexed_pairs_match_all_pairs() {
+        // 2,000 clauses: 400 events told by 5 outlets each; an event's clauses share
+        // its two rare terms and draw the rest from 30 common ones.
+        let mut ids = Vec::new();
+        let mut outlet = Vec::new();
+        let mut seed = 7u64;
+        let mut rnd = |m: u64| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) % m
+        };
+        for i in 0..2000u32 {
+            let event = i / 5;
+            let mut v = vec![1000 + 2 * event, 1001 + 2 * event];
+            for _ in 0..4 {
+                v.push(rnd(30) as u32);
+            }
+            v.sort_unstable();
+            v.dedup();
+            ids.push(v);
+            outlet.push(i % 5);
+        }
+        let vocab = 1000 + 2 * 400;
+        let mut df = vec![0usize; vocab];
+        for v in &ids {
+            for &t in v {
+                df[t as usize] += 1;
+            }
+        }
+        let idf: Vec<f64> = df.iter().map(|&d| (1.0 + 2000.0 / d.max(1) as f64).ln()).collect();
+        let settings = Settings::default();
+        let all = matching_pairs(&ids, &outlet, &idf, &settings, usize::MAX);
+        let indexed = matching_pairs(&ids, &outlet, &idf, &settings, 0);
+        assert!(!all.is_empty());
+        assert_eq!(indexed, all);
     }
 }
