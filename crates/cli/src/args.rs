@@ -114,6 +114,13 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum Eval {
+    /// Cluster the articles of a JSON Lines file (id, title, and where present text, url, outlet,
+    /// published) and print {"id", "story"} lines, the format the B-cubed scorer reads.
+    Stories {
+        file: PathBuf,
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
     /// Print extraction predictions ({id: {"articleBody"}}) for every DIR/html/*.html[.gz], the format
     /// `score.py` reads.
     Extraction {

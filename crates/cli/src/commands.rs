@@ -83,6 +83,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             extract_cmd::extract(&inputs, output, jobs, out.as_deref(), allow_private)
         }
         Command::Eval { what: Eval::Extraction { dir, jobs, out } } => extract_cmd::eval_extraction(&dir, jobs, out.as_deref()),
+        Command::Eval { what: Eval::Stories { file, out } } => crate::stories_cmd::eval_stories(&file, out.as_deref()),
         Command::Bench { what: Bench::Extraction { dir, passes } } => extract_cmd::bench_extraction(&dir, passes),
         Command::Demo { addr, no_serve } => demo(&data("dossier-demo-data"), addr, no_serve),
     }

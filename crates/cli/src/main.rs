@@ -5,6 +5,7 @@ mod args;
 mod commands;
 mod extract_cmd;
 mod pipeline;
+mod stories_cmd;
 mod watch;
 
 use clap::Parser;

@@ -148,3 +148,26 @@ fn url_input_is_fetched_with_the_ssrf_guard() {
     // The date comes from the URL when the page states none.
     assert!(v["published"].as_str().unwrap().starts_with("2024-03-05"), "{v}");
 }
+
+#[test]
+fn eval_stories_prints_one_line_per_article() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("h.jsonl");
+    std::fs::write(
+        &file,
+        [
+            r#"{"id": 1, "title": "Earthquake strikes Chile coast, tsunami warning issued", "outlet": "A", "published": "2014-03-10T10:00:00Z"}"#,
+            r#"{"id": 2, "title": "Chile earthquake: tsunami warning lifted after strong quake", "outlet": "B", "published": "2014-03-10T12:00:00Z"}"#,
+            r#"{"id": 3, "title": "Central bank raises interest rates to fight inflation", "outlet": "C", "published": "2014-03-10T13:00:00Z"}"#,
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let out = dossier(&["eval", "stories", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows: Vec<serde_json::Value> = String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 3);
+    let story = |id: &str| rows.iter().find(|r| r["id"] == id).unwrap()["story"].clone();
+    assert_eq!(story("1"), story("2"), "the same event");
+    assert_ne!(story("1"), story("3"), "a different event");
+}

@@ -4,7 +4,8 @@
 //! taken in publication order and each joins the most similar open story or
 //! starts one (single-pass clustering). Similarity is the cosine of TF-IDF
 //! vectors built from the title (weighted most), the lead and the body, plus
-//! canonical entities, damped by the time between article and story. It is a
+//! canonical entities, damped by the time between article and story. Stories
+//! that converge are then merged (agglomeratively, most alike pair first). It is a
 //! pure function of its input: the same articles always give the same stories
 //! with the same ids. It never reads or writes storage.
 
@@ -24,11 +25,14 @@ pub struct Settings {
     pub title_weight: f64,
     pub lead_weight: f64,
     pub entity_weight: f64,
+    /// Minimum similarity of two stories' centroids for them to merge.
+    pub merge_threshold: f64,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { join_threshold: 0.22, half_life_days: 7.0, title_weight: 3.0, lead_weight: 2.0, entity_weight: 2.0 }
+        // Two stories merge when they are as alike as an article must be to join one.
+        Settings { join_threshold: 0.22, half_life_days: 7.0, title_weight: 3.0, lead_weight: 2.0, entity_weight: 2.0, merge_threshold: 0.22 }
     }
 }
 
@@ -121,7 +125,80 @@ pub fn cluster(docs: &[Enriched], settings: &Settings) -> Vec<Story> {
         }
     }
 
+    merge_converging(docs, &mut open, settings);
     open.into_iter().map(|s| story_of(docs, &vectors, s)).collect()
+}
+
+/// Stories that converge merge: repeatedly the most alike pair of stories
+/// (centroid cosine, damped by the time between them) joins while that
+/// similarity reaches the merge threshold. Pair similarities are kept in a
+/// heap and refreshed only for the story that changed.
+fn merge_converging(docs: &[Enriched], open: &mut Vec<Open>, settings: &Settings) {
+    use std::collections::BinaryHeap;
+    #[derive(PartialEq)]
+    struct Pair(f64, usize, usize, u32, u32);
+    impl Eq for Pair {}
+    impl PartialOrd for Pair {
+        fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+            Some(self.cmp(o))
+        }
+    }
+    impl Ord for Pair {
+        fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+            // Highest similarity first; ties to the earliest stories, for determinism.
+            self.0.total_cmp(&o.0).then_with(|| o.1.cmp(&self.1)).then_with(|| o.2.cmp(&self.2))
+        }
+    }
+    let merge_at = settings.merge_threshold;
+    let sim = |a: &Open, b: &Open| {
+        let days = (a.last - b.last).num_seconds().abs() as f64 / 86_400.0;
+        cosine(&a.centroid, &b.centroid) * 0.5f64.powf(days / settings.half_life_days)
+    };
+    let mut alive = vec![true; open.len()];
+    let mut version = vec![0u32; open.len()];
+    let mut heap = BinaryHeap::new();
+    for a in 0..open.len() {
+        for b in a + 1..open.len() {
+            let s = sim(&open[a], &open[b]);
+            if s >= merge_at {
+                heap.push(Pair(s, a, b, 0, 0));
+            }
+        }
+    }
+    while let Some(Pair(_, a, b, va, vb)) = heap.pop() {
+        if !alive[a] || !alive[b] || version[a] != va || version[b] != vb {
+            continue;
+        }
+        let last_b = open[b].last;
+        let gone = std::mem::replace(&mut open[b], Open { members: vec![], centroid: Vector::new(), last: last_b });
+        alive[b] = false;
+        let s = &mut open[a];
+        let (na, nb) = (s.members.len() as f64, gone.members.len() as f64);
+        let mut c: Vector = s.centroid.iter().map(|(k, v)| (k.clone(), v * na)).collect();
+        for (k, v) in gone.centroid {
+            *c.entry(k).or_default() += v * nb;
+        }
+        normalise(&mut c);
+        s.centroid = c;
+        s.members.extend(gone.members);
+        s.members.sort_by(|&x, &y| docs[x].article.time().cmp(&docs[y].article.time()).then_with(|| docs[x].article.id.cmp(&docs[y].article.id)));
+        s.last = s.last.max(gone.last);
+        version[a] += 1;
+        for o in 0..open.len() {
+            if o != a && alive[o] {
+                let s = sim(&open[a], &open[o]);
+                if s >= merge_at {
+                    let (x, y) = (a.min(o), a.max(o));
+                    heap.push(Pair(s, x, y, version[x], version[y]));
+                }
+            }
+        }
+    }
+    let mut k = 0;
+    open.retain(|_| {
+        k += 1;
+        alive[k - 1]
+    });
 }
 
 fn story_of(docs: &[Enriched], vectors: &[Vector], s: Open) -> Story {
@@ -219,5 +296,24 @@ mod tests {
         assert_eq!(quake.outlets, ["outlet-a", "outlet-c"]);
         assert_eq!(quake.first_seen.to_rfc3339(), "2025-06-22T01:00:00+00:00");
         assert_eq!(quake.last_seen.to_rfc3339(), "2025-06-22T03:00:00+00:00");
+    }
+
+    #[test]
+    fn converging_stories_merge_and_others_stay() {
+        let v = |pairs: &[(&str, f64)]| {
+            let mut v: Vector = pairs.iter().map(|(k, x)| (k.to_string(), *x)).collect();
+            normalise(&mut v);
+            v
+        };
+        let t = |h: u32| -> DateTime<Utc> { format!("2025-06-22T{h:02}:00:00Z").parse().unwrap() };
+        let docs = corpus();
+        let mut open = vec![
+            Open { members: vec![0], centroid: v(&[("quak", 1.0), ("chile", 1.0), ("tsunami", 0.5)]), last: t(1) },
+            Open { members: vec![1], centroid: v(&[("leagu", 1.0), ("titl", 1.0)]), last: t(2) },
+            Open { members: vec![2], centroid: v(&[("quak", 1.0), ("chile", 0.8), ("warn", 0.5)]), last: t(3) },
+        ];
+        merge_converging(&docs, &mut open, &Settings::default());
+        let groups: Vec<Vec<usize>> = open.iter().map(|o| o.members.clone()).collect();
+        assert_eq!(groups, [vec![0, 2], vec![1]]);
     }
 }
