@@ -207,7 +207,7 @@ mod tests {
             seen_at: t,
             language: None,
         };
-        let story = Story { id: "s".into(), title: "T".into(), article_ids: vec!["a".into(), "b".into()], outlets: vec!["A".into(), "B".into()], first_seen: t, last_seen: t, entities: vec![] };
+        let story = Story { id: "s".into(), title: "T".into(), article_ids: vec!["a".into(), "b".into()], outlets: vec!["A".into(), "B".into()], first_seen: t, last_seen: t, entities: vec![], copies: vec![] };
         let nyt = Attribution { source: "The Paper".into(), kind: SourceKind::Publication, cue: "according to".into() };
         let claims = vec![
             AlignedClaim { id: "1".into(), story_id: "s".into(), text: "x".into(), status: ClaimStatus::Corroborated, outlets: vec!["A".into(), "B".into()], first_outlet: "A".into(), sources: vec![], members: vec![claim("c1", "a", "Both say this.", 0.5), claim("c2", "b", "Both say this too.", 0.5)], conflict: None, checkworthiness: 0.5 },

@@ -390,9 +390,18 @@ pub fn align(story: &Story, docs: &[&Enriched], settings: &Settings) -> Vec<Alig
                     }
                 }
             }
+            // Corroboration counts independent reports: a copy speaks with its original's voice.
+            let outlet_of: HashMap<&str, &str> = docs.iter().map(|d| (d.article.id.as_str(), d.article.outlet.name.as_str())).collect();
+            let independent: BTreeSet<&str> = ms
+                .iter()
+                .map(|(_, d)| {
+                    let own = d.article.outlet.name.as_str();
+                    story.original_of(&d.article.id).and_then(|o| outlet_of.get(o).copied()).unwrap_or(own)
+                })
+                .collect();
             let status = if conflict.is_some() {
                 ClaimStatus::Contested
-            } else if outlets.len() >= 2 {
+            } else if independent.len() >= 2 {
                 ClaimStatus::Corroborated
             } else if !srcs.is_empty() {
                 ClaimStatus::SingleSource
@@ -500,6 +509,7 @@ mod tests {
             first_seen: "2025-06-22T00:00:00Z".parse().unwrap(),
             last_seen: "2025-06-22T00:00:00Z".parse().unwrap(),
             entities: vec![],
+            copies: vec![],
         }
     }
 
@@ -539,6 +549,18 @@ mod tests {
         let names: Vec<(&str, Vec<&str>)> = p.iter().map(|p| (p.name.as_str(), p.cited_by.iter().map(String::as_str).collect())).collect();
         assert_eq!(names, [("The Daily Planet", vec!["Alpha"]), ("the memo", vec!["Alpha", "Beta"])]);
         assert_eq!(p[0].cue, "according to a report by");
+    }
+
+    #[test]
+    fn a_copy_does_not_corroborate_its_original() {
+        let text = "Officials said the new bridge across the Riverton estuary will cost $40 million and open in 2026.";
+        let a = doc("a", "Alpha", text, 1);
+        let b = doc("b", "Beta", text, 2);
+        let status = |story: &Story| align(story, &[&a, &b], &Settings::default()).into_iter().find(|c| c.text.contains("bridge")).unwrap().status;
+        assert_eq!(status(&story()), ClaimStatus::Corroborated, "two independent outlets");
+        let mut copied = story();
+        copied.copies = vec![("b".into(), "a".into())];
+        assert_ne!(status(&copied), ClaimStatus::Corroborated, "a wire copy is one voice, not two");
     }
 
     #[test]

@@ -256,6 +256,8 @@ fn print_stories(store: &dyn Store, json: bool) -> anyhow::Result<()> {
                 json!({
                     "id": s.id, "title": s.title, "outlets": s.outlets, "article_count": s.article_ids.len(),
                     "article_ids": s.article_ids, "first_seen": s.first_seen, "last_seen": s.last_seen, "entities": s.entities,
+                    "independent_reports": s.article_ids.len() - s.copies.len(),
+                    "copies": s.copies.iter().map(|(c, o)| json!({"article_id": c, "original_id": o})).collect::<Vec<_>>(),
                 })
             })
             .collect();
@@ -265,9 +267,10 @@ fn print_stories(store: &dyn Store, json: bool) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     for (i, s) in stories.iter().enumerate() {
         writeln!(out, "{:>3}. [{}] {}", i + 1, &s.id, s.title)?;
+        let copies = if s.copies.is_empty() { String::new() } else { format!(" ({} independent, {} copies)", s.article_ids.len() - s.copies.len(), s.copies.len()) };
         writeln!(
             out,
-            "     {} article(s) · {} · {} – {}",
+            "     {} article(s){copies} · {} · {} – {}",
             s.article_ids.len(),
             s.outlets.join(", "),
             s.first_seen.format("%Y-%m-%d %H:%M"),

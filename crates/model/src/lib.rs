@@ -227,6 +227,17 @@ pub struct Story {
     pub last_seen: DateTime<Utc>,
     /// Most-mentioned canonical entities.
     pub entities: Vec<String>,
+    /// Members that copy another article (wire copies, republications):
+    /// (copy id, original id). The rest are independent reports.
+    #[serde(default)]
+    pub copies: Vec<(String, String)>,
+}
+
+impl Story {
+    /// The original an article copies, when it is a copy.
+    pub fn original_of(&self, article_id: &str) -> Option<&str> {
+        self.copies.iter().find(|(c, _)| c == article_id).map(|(_, o)| o.as_str())
+    }
 }
 
 /// A citation of one bullet to one article.

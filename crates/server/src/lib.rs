@@ -68,6 +68,7 @@ async fn api_stories(State(s): State<Shared>) -> Result<Json<serde_json::Value>,
         .map(|s| {
             json!({
                 "id": s.id, "title": s.title, "outlets": s.outlets, "article_count": s.article_ids.len(),
+                "independent_reports": s.article_ids.len() - s.copies.len(), "copies": s.copies.len(),
                 "first_seen": s.first_seen, "last_seen": s.last_seen, "entities": s.entities,
             })
         })

@@ -24,7 +24,7 @@ fn store_with_hostile_article() -> (tempfile::TempDir, SqliteStore) {
         language: None,
     };
     s.put_articles(&[a]).unwrap();
-    let story = Story { id: "s1".into(), title: "<script>x</script>".into(), article_ids: vec!["a1".into()], outlets: vec!["O\"utlet".into()], first_seen: t, last_seen: t, entities: vec![] };
+    let story = Story { id: "s1".into(), title: "<script>x</script>".into(), article_ids: vec!["a1".into()], outlets: vec!["O\"utlet".into()], first_seen: t, last_seen: t, entities: vec![], copies: vec![] };
     s.replace_analysis(&Analysis { stories: vec![story], claims: vec![], briefs: vec![] }).unwrap();
     (dir, s)
 }

@@ -421,6 +421,7 @@ mod tests {
             first_seen: "2025-06-22T12:00:00Z".parse().unwrap(),
             last_seen: "2025-06-22T12:00:00Z".parse().unwrap(),
             entities: vec![],
+            copies: vec![],
         }
     }
 

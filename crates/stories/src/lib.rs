@@ -15,6 +15,8 @@ use chrono::{DateTime, Utc};
 use dossier_enrich::{terms, Enriched};
 use dossier_model::{stable_id, Story};
 
+pub mod syndication;
+
 /// Clustering settings; the defaults are what dossier uses everywhere.
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {
@@ -126,7 +128,8 @@ pub fn cluster(docs: &[Enriched], settings: &Settings) -> Vec<Story> {
     }
 
     merge_converging(docs, &mut open, settings);
-    open.into_iter().map(|s| story_of(docs, &vectors, s)).collect()
+    let copy_of: HashMap<usize, usize> = syndication::copies(docs).into_iter().collect();
+    open.into_iter().map(|s| story_of(docs, &vectors, &copy_of, s)).collect()
 }
 
 /// Stories that converge merge: repeatedly the most alike pair of stories
@@ -201,7 +204,7 @@ fn merge_converging(docs: &[Enriched], open: &mut Vec<Open>, settings: &Settings
     });
 }
 
-fn story_of(docs: &[Enriched], vectors: &[Vector], s: Open) -> Story {
+fn story_of(docs: &[Enriched], vectors: &[Vector], copy_of: &HashMap<usize, usize>, s: Open) -> Story {
     let arts: Vec<&Enriched> = s.members.iter().map(|&i| &docs[i]).collect();
     // The title of the member closest to the story's centre, preferring stated titles and main articles.
     let title_idx = s
@@ -238,6 +241,8 @@ fn story_of(docs: &[Enriched], vectors: &[Vector], s: Open) -> Story {
         first_seen: arts.iter().map(|a| a.article.time()).min().unwrap(),
         last_seen: arts.iter().map(|a| a.article.time()).max().unwrap(),
         entities: entities.into_iter().take(8).map(|(n, _)| n.to_string()).collect(),
+        // Copies whose original is elsewhere still count as copies: the story holds a report it did not originate.
+        copies: s.members.iter().filter_map(|&i| copy_of.get(&i).map(|&o| (docs[i].article.id.clone(), docs[o].article.id.clone()))).collect(),
     }
 }
 
@@ -315,5 +320,25 @@ mod tests {
         merge_converging(&docs, &mut open, &Settings::default());
         let groups: Vec<Vec<usize>> = open.iter().map(|o| o.members.clone()).collect();
         assert_eq!(groups, [vec![0, 2], vec![1]]);
+    }
+
+    #[test]
+    fn syndicated_copies_collapse_onto_the_earliest() {
+        let wire = "The central bank raised its main interest rate by half a percentage point on Thursday, the largest increase in two decades, \
+            as policymakers moved to contain inflation that has climbed to its highest level since the early 1990s. The governor told reporters \
+            that further increases were likely in the coming months if price pressures did not ease, and markets fell sharply after the announcement.";
+        let edited = wire.replace("on Thursday", "on Thursday morning").replace("told reporters", "told a news conference");
+        let docs = vec![
+            art("orig", "Central bank raises rates by half a point", wire, 1),
+            art("copy", "Central bank raises rates by half a point", &edited, 3),
+            art("own", "Bank's rate rise hits markets", "Shares fell across the region after the central bank's decision, with banks and builders hardest hit, \
+                traders said, adding that a further rise next month now looked likely to many in the market who had hoped for a pause.", 4),
+        ];
+        let pairs = syndication::copies(&docs);
+        assert_eq!(pairs, [(1, 0)], "the light edit is a copy of the earlier wire story; the own report is independent");
+        let stories = cluster(&docs, &Settings::default());
+        let s = stories.iter().find(|s| s.article_ids.contains(&"copy".to_string())).unwrap();
+        assert_eq!(s.original_of("copy"), Some("orig"));
+        assert_eq!(s.original_of("own"), None);
     }
 }
