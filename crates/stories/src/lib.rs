@@ -69,6 +69,9 @@ fn cosine(a: &Vector, b: &Vector) -> f64 {
     small.iter().filter_map(|(k, x)| large.get(k).map(|y| x * y)).sum()
 }
 
+/// How many of an article's heaviest terms are looked up for candidate stories.
+const CANDIDATE_TERMS: usize = 16;
+
 struct Open {
     members: Vec<usize>,
     centroid: Vector,
@@ -101,15 +104,40 @@ pub fn cluster(docs: &[Enriched], settings: &Settings) -> Vec<Story> {
     let mut order: Vec<usize> = (0..docs.len()).collect();
     order.sort_by(|&a, &b| docs[a].article.time().cmp(&docs[b].article.time()).then_with(|| docs[a].article.id.cmp(&docs[b].article.id)));
 
+    // Candidate stories come from an inverted index over centroid terms: a
+    // story that shares none of the article's heaviest terms cannot reach
+    // the join threshold in practice. Stories idle for longer than the time
+    // decay allows (similarity could not reach the threshold even at cosine
+    // 1) are closed and never looked at again, so the search stays within a
+    // window of active stories.
+    let horizon_days = settings.half_life_days * (1.0 / settings.join_threshold.max(1e-6)).log2();
+    // Terms in more than 5% of all articles are not looked up: their postings would
+    // name most stories, and they carry too little weight to decide a match.
+    let too_common = |term: &str| df.get(term).is_some_and(|&d| d > 50 && d as f64 > 0.05 * n);
     let mut open: Vec<Open> = Vec::new();
-    for &i in &order {
+    let mut postings: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut stamp: Vec<usize> = Vec::new();
+    let mut cands: Vec<usize> = Vec::new();
+    for (step, &i) in order.iter().enumerate() {
         let t = docs[i].article.time();
-        let best = open
+        let mut top: Vec<(&String, &f64)> = vectors[i].iter().collect();
+        top.sort_by(|a, b| b.1.total_cmp(a.1).then_with(|| a.0.cmp(b.0)));
+        cands.clear();
+        for (term, _) in top.into_iter().filter(|(t, _)| !too_common(t)).take(CANDIDATE_TERMS) {
+            for &k in postings.get(term.as_str()).into_iter().flatten() {
+                if stamp[k] != step + 1 {
+                    stamp[k] = step + 1;
+                    cands.push(k);
+                }
+            }
+        }
+        let best = cands
             .iter()
-            .enumerate()
-            .map(|(k, s)| {
+            .map(|&k| {
+                let s = &open[k];
                 let days = (t - s.last).num_seconds().abs() as f64 / 86_400.0;
-                (k, cosine(&vectors[i], &s.centroid) * 0.5f64.powf(days / settings.half_life_days))
+                let sim = if days > horizon_days { 0.0 } else { cosine(&vectors[i], &s.centroid) * 0.5f64.powf(days / settings.half_life_days) };
+                (k, sim)
             })
             .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
         match best {
@@ -119,24 +147,38 @@ pub fn cluster(docs: &[Enriched], settings: &Settings) -> Vec<Story> {
                 s.last = s.last.max(t);
                 let m = s.members.len() as f64;
                 for (key, w) in &vectors[i] {
+                    if !s.centroid.contains_key(key) {
+                        postings.entry(key.clone()).or_default().push(k);
+                    }
                     *s.centroid.entry(key.clone()).or_default() += w / m;
                 }
                 normalise(&mut s.centroid);
             }
-            _ => open.push(Open { members: vec![i], centroid: vectors[i].clone(), last: t }),
+            _ => {
+                let k = open.len();
+                for key in vectors[i].keys() {
+                    postings.entry(key.clone()).or_default().push(k);
+                }
+                open.push(Open { members: vec![i], centroid: vectors[i].clone(), last: t });
+                stamp.push(0);
+            }
         }
     }
 
-    merge_converging(docs, &mut open, settings);
+    let lookup: HashMap<String, Vec<usize>> = postings.into_iter().filter(|(t, _)| !too_common(t)).collect();
+    merge_converging(docs, &mut open, &lookup, settings);
     let copy_of: HashMap<usize, usize> = syndication::copies(docs).into_iter().collect();
     open.into_iter().map(|s| story_of(docs, &vectors, &copy_of, s)).collect()
 }
 
 /// Stories that converge merge: repeatedly the most alike pair of stories
 /// (centroid cosine, damped by the time between them) joins while that
-/// similarity reaches the merge threshold. Pair similarities are kept in a
-/// heap and refreshed only for the story that changed.
-fn merge_converging(docs: &[Enriched], open: &mut Vec<Open>, settings: &Settings) {
+/// similarity reaches the merge threshold. Candidate pairs share one of a
+/// story's heaviest centroid terms (the single pass's inverted index; a
+/// merged-away story's postings lead to the story it joined). Pair
+/// similarities wait in a heap and are refreshed only for the story that
+/// changed.
+fn merge_converging(docs: &[Enriched], open: &mut Vec<Open>, postings: &HashMap<String, Vec<usize>>, settings: &Settings) {
     use std::collections::BinaryHeap;
     #[derive(PartialEq)]
     struct Pair(f64, usize, usize, u32, u32);
@@ -157,14 +199,44 @@ fn merge_converging(docs: &[Enriched], open: &mut Vec<Open>, settings: &Settings
         let days = (a.last - b.last).num_seconds().abs() as f64 / 86_400.0;
         cosine(&a.centroid, &b.centroid) * 0.5f64.powf(days / settings.half_life_days)
     };
-    let mut alive = vec![true; open.len()];
-    let mut version = vec![0u32; open.len()];
+    let n = open.len();
+    let mut alive = vec![true; n];
+    let mut version = vec![0u32; n];
+    let mut redirect: Vec<usize> = (0..n).collect();
+    let mut stamp = vec![0usize; n];
+    let mut tick = 0usize;
+    fn root(redirect: &mut [usize], mut x: usize) -> usize {
+        while redirect[x] != x {
+            redirect[x] = redirect[redirect[x]];
+            x = redirect[x];
+        }
+        x
+    }
+    let mut candidates = |a: usize, open: &[Open], redirect: &mut Vec<usize>| {
+        tick += 1;
+        let mut top: Vec<(&String, &f64)> = open[a].centroid.iter().collect();
+        top.sort_by(|x, y| y.1.total_cmp(x.1).then_with(|| x.0.cmp(y.0)));
+        let mut out = Vec::new();
+        for (term, _) in top.into_iter().take(CANDIDATE_TERMS) {
+            for &x in postings.get(term.as_str()).into_iter().flatten() {
+                let b = root(redirect, x);
+                if b != a && stamp[b] != tick {
+                    stamp[b] = tick;
+                    out.push(b);
+                }
+            }
+        }
+        out.sort_unstable();
+        out
+    };
     let mut heap = BinaryHeap::new();
-    for a in 0..open.len() {
-        for b in a + 1..open.len() {
-            let s = sim(&open[a], &open[b]);
-            if s >= merge_at {
-                heap.push(Pair(s, a, b, 0, 0));
+    for a in 0..n {
+        for b in candidates(a, open, &mut redirect) {
+            if b > a {
+                let s = sim(&open[a], &open[b]);
+                if s >= merge_at {
+                    heap.push(Pair(s, a, b, 0, 0));
+                }
             }
         }
     }
@@ -175,6 +247,7 @@ fn merge_converging(docs: &[Enriched], open: &mut Vec<Open>, settings: &Settings
         let last_b = open[b].last;
         let gone = std::mem::replace(&mut open[b], Open { members: vec![], centroid: Vector::new(), last: last_b });
         alive[b] = false;
+        redirect[b] = a;
         let s = &mut open[a];
         let (na, nb) = (s.members.len() as f64, gone.members.len() as f64);
         let mut c: Vector = s.centroid.iter().map(|(k, v)| (k.clone(), v * na)).collect();
@@ -187,8 +260,8 @@ fn merge_converging(docs: &[Enriched], open: &mut Vec<Open>, settings: &Settings
         s.members.sort_by(|&x, &y| docs[x].article.time().cmp(&docs[y].article.time()).then_with(|| docs[x].article.id.cmp(&docs[y].article.id)));
         s.last = s.last.max(gone.last);
         version[a] += 1;
-        for o in 0..open.len() {
-            if o != a && alive[o] {
+        for o in candidates(a, open, &mut redirect) {
+            if alive[o] {
                 let s = sim(&open[a], &open[o]);
                 if s >= merge_at {
                     let (x, y) = (a.min(o), a.max(o));
@@ -317,7 +390,13 @@ mod tests {
             Open { members: vec![1], centroid: v(&[("leagu", 1.0), ("titl", 1.0)]), last: t(2) },
             Open { members: vec![2], centroid: v(&[("quak", 1.0), ("chile", 0.8), ("warn", 0.5)]), last: t(3) },
         ];
-        merge_converging(&docs, &mut open, &Settings::default());
+        let mut postings: HashMap<String, Vec<usize>> = HashMap::new();
+        for (k, o) in open.iter().enumerate() {
+            for term in o.centroid.keys() {
+                postings.entry(term.clone()).or_default().push(k);
+            }
+        }
+        merge_converging(&docs, &mut open, &postings, &Settings::default());
         let groups: Vec<Vec<usize>> = open.iter().map(|o| o.members.clone()).collect();
         assert_eq!(groups, [vec![0, 2], vec![1]]);
     }
