@@ -74,8 +74,8 @@ fn split_line(line: &str, offset: usize, out: &mut Vec<Sentence>) {
             }
             let next_starts = k < chars.len()
                 && (chars[k].1.is_uppercase() || chars[k].1.is_ascii_digit() || matches!(chars[k].1, '"' | '“' | '‘' | '\'' | '('));
-            let word_start = line[..pos].rfind(char::is_whitespace).map(|w| w + 1).unwrap_or(0);
-            let word = &line[word_start..=pos];
+            let word_start = line[..pos].rfind(char::is_whitespace).map(|w| w + line[w..].chars().next().map_or(1, char::len_utf8)).unwrap_or(0);
+            let word = &line[word_start..pos + c.len_utf8()];
             let abbreviation = c == '.' && is_abbreviation(word);
             if followed_by_space && next_starts && !abbreviation {
                 push(line, offset, sent_start, end, out);
@@ -131,4 +131,15 @@ mod tests {
     fn lowercase_after_period_does_not_split() {
         assert_eq!(texts("Prices rose 2.5 percent. and then fell."), ["Prices rose 2.5 percent. and then fell."]);
     }
+
+    #[test]
+    fn multibyte_punctuation_and_spaces_do_not_split_characters() {
+        let text = "He said \"can't antagonize a fight. … You get what's coming.\" Then\u{a0}Dr. Smith left… Others stayed.";
+        let s = split_sentences(text);
+        assert!(!s.is_empty());
+        for x in &s {
+            assert_eq!(&text[x.start..x.end], x.text);
+        }
+    }
 }
+

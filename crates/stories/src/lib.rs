@@ -420,4 +420,38 @@ mod tests {
         assert_eq!(s.original_of("copy"), Some("orig"));
         assert_eq!(s.original_of("own"), None);
     }
+
+    fn at(id: &str, title: &str, text: &str, when: &str) -> Enriched {
+        let mut e = art(id, title, text, 0);
+        e.article.published = Some(when.parse().unwrap());
+        enrich(&e.article)
+    }
+
+    #[test]
+    fn same_day_different_events_stay_apart_and_next_day_follow_up_joins() {
+        let mut docs = vec![
+            at("fire", "Fire destroys warehouse in Riverton port", "A fire destroyed a warehouse in the Riverton port district on Monday. Firefighters fought the blaze for six hours.", "2025-06-22T08:00:00Z"),
+            at("vote", "Riverton council votes on new budget", "The Riverton city council voted on the new budget on Monday. The plan raises school spending.", "2025-06-22T09:00:00Z"),
+            at("fire2", "Riverton warehouse fire: investigators suspect arson", "Investigators said on Tuesday the Riverton port warehouse fire was probably arson. The blaze destroyed the warehouse.", "2025-06-23T10:00:00Z"),
+        ];
+        // Other news of those days, so rarity weights are those of a real stream.
+        docs.extend(corpus());
+        let stories = cluster(&docs, &Settings::default());
+        let story_of = |id: &str| stories.iter().position(|s| s.article_ids.iter().any(|a| a == id)).unwrap();
+        assert_ne!(story_of("fire"), story_of("vote"), "same day, same city, different events");
+        assert_eq!(story_of("fire"), story_of("fire2"), "the next day's follow-up joins");
+    }
+
+    #[test]
+    fn the_same_words_long_apart_are_different_stories() {
+        let text = "A fire destroyed a warehouse in the Riverton port district. Firefighters fought the blaze for six hours.";
+        let mut docs = vec![
+            at("now", "Fire destroys warehouse in Riverton port", text, "2025-06-22T08:00:00Z"),
+            at("then", "Fire destroys warehouse in Riverton port", text, "2024-01-10T08:00:00Z"),
+        ];
+        docs.extend(corpus());
+        let stories = cluster(&docs, &Settings::default());
+        let story_of = |id: &str| stories.iter().position(|s| s.article_ids.iter().any(|a| a == id)).unwrap();
+        assert_ne!(story_of("now"), story_of("then"));
+    }
 }
