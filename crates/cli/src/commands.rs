@@ -256,6 +256,7 @@ fn print_stories(store: &dyn Store, json: bool) -> anyhow::Result<()> {
                 json!({
                     "id": s.id, "title": s.title, "outlets": s.outlets, "article_count": s.article_ids.len(),
                     "article_ids": s.article_ids, "first_seen": s.first_seen, "last_seen": s.last_seen, "entities": s.entities,
+                    "first_report": s.article_ids.first(),
                     "independent_reports": s.article_ids.len() - s.copies.len(),
                     "copies": s.copies.iter().map(|(c, o)| json!({"article_id": c, "original_id": o})).collect::<Vec<_>>(),
                 })
@@ -276,6 +277,9 @@ fn print_stories(store: &dyn Store, json: bool) -> anyhow::Result<()> {
             s.first_seen.format("%Y-%m-%d %H:%M"),
             s.last_seen.format("%Y-%m-%d %H:%M")
         )?;
+        if !s.entities.is_empty() {
+            writeln!(out, "     about: {}", s.entities.iter().take(5).cloned().collect::<Vec<_>>().join(", "))?;
+        }
     }
     Ok(())
 }
