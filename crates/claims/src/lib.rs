@@ -363,6 +363,7 @@ pub fn align(story: &Story, docs: &[&Enriched], settings: &Settings) -> Vec<Alig
         }
     }
 
+    let outlet_of: HashMap<&str, &str> = docs.iter().map(|d| (d.article.id.as_str(), d.article.outlet.name.as_str())).collect();
     let mut out: Vec<AlignedClaim> = groups
         .into_iter()
         .map(|(members, conflict)| {
@@ -391,7 +392,6 @@ pub fn align(story: &Story, docs: &[&Enriched], settings: &Settings) -> Vec<Alig
                 }
             }
             // Corroboration counts independent reports: a copy speaks with its original's voice.
-            let outlet_of: HashMap<&str, &str> = docs.iter().map(|d| (d.article.id.as_str(), d.article.outlet.name.as_str())).collect();
             let independent: BTreeSet<&str> = ms
                 .iter()
                 .map(|(_, d)| {

@@ -191,14 +191,14 @@ pub fn extract(inputs: &[String], output: Output, jobs: Option<usize>, out: Opti
     // Chunks bound memory on huge batches while keeping input order.
     for chunk in sources.chunks(1024) {
         let lines = par_map(chunk, jobs, |src| {
-            let v = match read_source(src, allow_private).map_err(|e| format!("{e:#}")).and_then(|b| extract_one(src, &b)) {
-                Ok(ex) => article_json(src, &ex),
-                Err(e) => json!({"source": src, "error": e}),
+            let (v, ok) = match read_source(src, allow_private).map_err(|e| format!("{e:#}")).and_then(|b| extract_one(src, &b)) {
+                Ok(ex) => (article_json(src, &ex), true),
+                Err(e) => (json!({"source": src, "error": e}), false),
             };
-            serde_json::to_string(&v).expect("json")
+            (serde_json::to_string(&v).expect("json"), ok)
         });
-        for l in lines {
-            if l.contains("\"error\":") && l.starts_with("{\"error\"") {
+        for (l, ok) in lines {
+            if !ok {
                 failed += 1;
             }
             buf.extend_from_slice(l.as_bytes());

@@ -130,8 +130,8 @@ struct Discovered {
     errors: Vec<String>,
 }
 
-fn state_of(url: &str, status: u16, etag: Option<String>, last_modified: Option<String>) -> (String, FetchState) {
-    (url.to_string(), FetchState { etag, last_modified, status: Some(status), fetched_at: Utc::now().to_rfc3339(), listed: None })
+fn state_of(page: &dossier_fetch::Fetched) -> FetchState {
+    FetchState { etag: page.etag.clone(), last_modified: page.last_modified.clone(), status: Some(page.status), fetched_at: Utc::now().to_rfc3339(), listed: None }
 }
 
 /// Resolves a listing's link against the listing's own URL.
@@ -145,7 +145,7 @@ async fn fetch_listing(crawler: &Crawler, url: &str, known: &HashMap<String, Val
     match crawler.get(url, &v).await {
         Ok(Outcome::NotModified) => None,
         Ok(Outcome::Fetched(page)) => {
-            out.states.push(state_of(url, page.status, page.etag.clone(), page.last_modified.clone()));
+            out.states.push((url.to_string(), state_of(&page)));
             Some(page.body)
         }
         Err(e) => {
@@ -272,7 +272,7 @@ pub async fn round(cfg: &WatchConfig, store: &mut SqliteStore, crawler: &Crawler
             let mut state = None;
             let res = match crawler.get(&c.url, &Validators::default()).await {
                 Ok(Outcome::Fetched(page)) => {
-                    let mut st = state_of(&c.url, page.status, page.etag.clone(), page.last_modified.clone()).1;
+                    let mut st = state_of(&page);
                     st.listed = c.hints.published.map(|d| d.to_rfc3339());
                     state = Some(st);
                     article_from_page(&page.url, &page.body, page.content_type.as_deref(), Utc::now(), c.hints.clone())

@@ -202,42 +202,10 @@ fn tidy_title(title: &str, h1: Option<&str>, site: Option<&str>) -> String {
     title.to_string()
 }
 
-/// Parses the date formats pages use in metadata and URLs.
+/// Parses the date formats pages use in metadata and URLs: the machine forms
+/// ([`dossier_model::parse_timestamp`]), then a date written out in prose.
 pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
-    let s = s.trim();
-    // "2019-11-20T10:43Z": seconds left out.
-    static NO_SECONDS: OnceLock<Regex> = OnceLock::new();
-    let ns = NO_SECONDS.get_or_init(|| Regex::new(r"^(\d{4}-\d\d-\d\d[T ]\d\d:\d\d)(Z|[+-]\d\d:?\d\d)?$").unwrap());
-    let with_seconds;
-    let s = if let Some(c) = ns.captures(s) {
-        with_seconds = format!("{}:00{}", &c[1], c.get(2).map_or("", |m| m.as_str()));
-        with_seconds.as_str()
-    } else {
-        s
-    };
-    if let Ok(d) = DateTime::parse_from_rfc3339(s) {
-        return Some(d.with_timezone(&Utc));
-    }
-    if let Ok(d) = DateTime::parse_from_rfc2822(s) {
-        return Some(d.with_timezone(&Utc));
-    }
-    for f in ["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%d %H:%M:%S %z"] {
-        if let Ok(d) = DateTime::parse_from_str(s, f) {
-            return Some(d.with_timezone(&Utc));
-        }
-    }
-    for f in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
-        if let Ok(d) = chrono::NaiveDateTime::parse_from_str(s, f) {
-            return Some(d.and_utc());
-        }
-    }
-    let day = s.get(..10).unwrap_or(s);
-    for f in ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"] {
-        if let Ok(d) = NaiveDate::parse_from_str(day, f) {
-            return d.and_hms_opt(0, 0, 0).map(|d| d.and_utc());
-        }
-    }
-    text_date(s)
+    dossier_model::parse_timestamp(s).or_else(|| text_date(s.trim()))
 }
 
 /// A date written out in prose: "November 19, 2019", "19 Nov 2019".

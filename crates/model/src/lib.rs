@@ -9,6 +9,39 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+/// Parses the machine date forms of metadata, feeds, sitemaps and archives:
+/// RFC 3339 / W3C datetime (seconds optional), RFC 2822, ISO-like forms with
+/// or without an offset (a bare time is UTC), and plain dates
+/// (`YYYY-MM-DD`, `YYYY/MM/DD`, `YYYYMMDD`, also as the head of a longer string).
+pub fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
+    use chrono::{NaiveDate, NaiveDateTime};
+    let s = s.trim();
+    if let Ok(d) = DateTime::parse_from_rfc3339(s) {
+        return Some(d.with_timezone(&Utc));
+    }
+    if let Ok(d) = DateTime::parse_from_rfc2822(s) {
+        return Some(d.with_timezone(&Utc));
+    }
+    for f in ["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%d %H:%M:%S %z"] {
+        if let Ok(d) = DateTime::parse_from_str(s, f) {
+            return Some(d.with_timezone(&Utc));
+        }
+    }
+    let naive = s.strip_suffix('Z').unwrap_or(s);
+    for f in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
+        if let Ok(d) = NaiveDateTime::parse_from_str(naive, f) {
+            return Some(d.and_utc());
+        }
+    }
+    let day = s.get(..10).unwrap_or(s);
+    for f in ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"] {
+        if let Ok(d) = NaiveDate::parse_from_str(day, f) {
+            return d.and_hms_opt(0, 0, 0).map(|d| d.and_utc());
+        }
+    }
+    None
+}
+
 /// Stable content-derived identifier: the first 16 hex digits of SHA-256 over the parts.
 ///
 /// Ids derive from content, not from insertion order, so re-ingesting the same
@@ -289,4 +322,23 @@ pub struct TimelineEntry {
     pub outlet: String,
     pub article_id: String,
     pub title: String,
+}
+
+#[cfg(test)]
+mod timestamp_tests {
+    use super::parse_timestamp;
+
+    #[test]
+    fn machine_date_forms() {
+        let t = |s| parse_timestamp(s).map(|d| d.to_rfc3339());
+        assert_eq!(t("2019-11-19T12:00:00+01:00").as_deref(), Some("2019-11-19T11:00:00+00:00"));
+        assert_eq!(t("2019-11-20T10:43Z").as_deref(), Some("2019-11-20T10:43:00+00:00"));
+        assert_eq!(t("2019-11-20T10:43+04:00").as_deref(), Some("2019-11-20T06:43:00+00:00"));
+        assert_eq!(t("2019-11-18T18:54:53+0000").as_deref(), Some("2019-11-18T18:54:53+00:00"));
+        assert_eq!(t("Tue, 19 Nov 2019 10:00:00 GMT").as_deref(), Some("2019-11-19T10:00:00+00:00"));
+        assert_eq!(t("2019-11-19 10:00:00").as_deref(), Some("2019-11-19T10:00:00+00:00"));
+        assert_eq!(t("2019/11/19").as_deref(), Some("2019-11-19T00:00:00+00:00"));
+        assert_eq!(t("20191119").as_deref(), Some("2019-11-19T00:00:00+00:00"));
+        assert_eq!(t("November 19, 2019"), None, "prose dates are the extractor's business");
+    }
 }

@@ -107,6 +107,12 @@ impl<R: BufRead> WarcReader<R> {
         SourceError::new(format!("{}@{offset}", self.name), reason)
     }
 
+    /// An error after which the stream cannot go on (truncated, unreadable).
+    fn fatal(&mut self, offset: u64, reason: impl std::fmt::Display) -> Option<Result<WarcRecord, SourceError>> {
+        self.done = true;
+        Some(Err(self.err(offset, reason)))
+    }
+
     /// One line (without its line ending), at most MAX_LINE bytes.
     fn line(&mut self) -> std::io::Result<Line> {
         let mut out = Vec::new();
@@ -149,13 +155,10 @@ impl<R: BufRead> WarcReader<R> {
 
     fn next_record(&mut self) -> Option<Result<WarcRecord, SourceError>> {
         // Find the version line, skipping the blank lines between records.
-        let (offset, version) = loop {
+        let offset = loop {
             let at = self.pos;
             match self.line() {
-                Err(e) => {
-                    self.done = true;
-                    return Some(Err(self.err(at, format!("unreadable archive: {e}"))));
-                }
+                Err(e) => return self.fatal(at, format!("unreadable archive: {e}")),
                 Ok(Line::Eof) => {
                     self.done = true;
                     return None;
@@ -163,7 +166,7 @@ impl<R: BufRead> WarcReader<R> {
                 Ok(Line::Line(l)) if l.is_empty() => continue,
                 Ok(Line::Line(l)) if l.starts_with(b"WARC/1.") => {
                     self.resync = false;
-                    break (at, l);
+                    break at;
                 }
                 Ok(Line::Line(_)) if self.resync => continue,
                 Ok(Line::Line(l)) => {
@@ -173,18 +176,11 @@ impl<R: BufRead> WarcReader<R> {
                 }
             }
         };
-        let _ = version;
         let mut headers: Vec<(String, String)> = Vec::new();
         loop {
             match self.line() {
-                Err(e) => {
-                    self.done = true;
-                    return Some(Err(self.err(offset, format!("unreadable record header: {e}"))));
-                }
-                Ok(Line::Eof) => {
-                    self.done = true;
-                    return Some(Err(self.err(offset, "archive ends inside a record header (truncated)")));
-                }
+                Err(e) => return self.fatal(offset, format!("unreadable record header: {e}")),
+                Ok(Line::Eof) => return self.fatal(offset, "archive ends inside a record header (truncated)"),
                 Ok(Line::Line(l)) if l.is_empty() => break,
                 Ok(Line::Line(l)) => {
                     if headers.len() >= MAX_HEADER_LINES {
@@ -218,14 +214,8 @@ impl<R: BufRead> WarcReader<R> {
         if len > self.max_record_bytes || !wanted {
             match self.skip(len) {
                 Ok(n) if n == len => {}
-                Ok(_) => {
-                    self.done = true;
-                    return Some(Err(self.err(offset, "archive ends inside a record (truncated)")));
-                }
-                Err(e) => {
-                    self.done = true;
-                    return Some(Err(self.err(offset, format!("unreadable record: {e}"))));
-                }
+                Ok(_) => return self.fatal(offset, "archive ends inside a record (truncated)"),
+                Err(e) => return self.fatal(offset, format!("unreadable record: {e}")),
             }
             if len > self.max_record_bytes {
                 return Some(Err(self.err(offset, format!("record of {len} bytes skipped: larger than {} bytes", self.max_record_bytes))));
@@ -234,14 +224,8 @@ impl<R: BufRead> WarcReader<R> {
         }
         let block = match self.read_block(len) {
             Ok(b) if b.len() as u64 == len => b,
-            Ok(_) => {
-                self.done = true;
-                return Some(Err(self.err(offset, "archive ends inside a record (truncated)")));
-            }
-            Err(e) => {
-                self.done = true;
-                return Some(Err(self.err(offset, format!("unreadable record: {e}"))));
-            }
+            Ok(_) => return self.fatal(offset, "archive ends inside a record (truncated)"),
+            Err(e) => return self.fatal(offset, format!("unreadable record: {e}")),
         };
         match parse_http(&block, self.max_record_bytes) {
             Ok(h) => rec.http = Some(h),

@@ -69,6 +69,13 @@ fn cosine(a: &Vector, b: &Vector) -> f64 {
     small.iter().filter_map(|(k, x)| large.get(k).map(|y| x * y)).sum()
 }
 
+/// A vector's terms, heaviest first (ties by term, for determinism).
+fn heaviest(v: &Vector) -> impl Iterator<Item = &String> {
+    let mut top: Vec<(&String, &f64)> = v.iter().collect();
+    top.sort_by(|a, b| b.1.total_cmp(a.1).then_with(|| a.0.cmp(b.0)));
+    top.into_iter().map(|(t, _)| t)
+}
+
 /// How many of an article's heaviest terms are looked up for candidate stories.
 const CANDIDATE_TERMS: usize = 16;
 
@@ -120,10 +127,8 @@ pub fn cluster(docs: &[Enriched], settings: &Settings) -> Vec<Story> {
     let mut cands: Vec<usize> = Vec::new();
     for (step, &i) in order.iter().enumerate() {
         let t = docs[i].article.time();
-        let mut top: Vec<(&String, &f64)> = vectors[i].iter().collect();
-        top.sort_by(|a, b| b.1.total_cmp(a.1).then_with(|| a.0.cmp(b.0)));
         cands.clear();
-        for (term, _) in top.into_iter().filter(|(t, _)| !too_common(t)).take(CANDIDATE_TERMS) {
+        for term in heaviest(&vectors[i]).filter(|t| !too_common(t)).take(CANDIDATE_TERMS) {
             for &k in postings.get(term.as_str()).into_iter().flatten() {
                 if stamp[k] != step + 1 {
                     stamp[k] = step + 1;
@@ -214,10 +219,8 @@ fn merge_converging(docs: &[Enriched], open: &mut Vec<Open>, postings: &HashMap<
     }
     let mut candidates = |a: usize, open: &[Open], redirect: &mut Vec<usize>| {
         tick += 1;
-        let mut top: Vec<(&String, &f64)> = open[a].centroid.iter().collect();
-        top.sort_by(|x, y| y.1.total_cmp(x.1).then_with(|| x.0.cmp(y.0)));
         let mut out = Vec::new();
-        for (term, _) in top.into_iter().take(CANDIDATE_TERMS) {
+        for term in heaviest(&open[a].centroid).take(CANDIDATE_TERMS) {
             for &x in postings.get(term.as_str()).into_iter().flatten() {
                 let b = root(redirect, x);
                 if b != a && stamp[b] != tick {
