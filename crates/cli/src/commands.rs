@@ -11,7 +11,8 @@ use dossier_model::{Article, Story};
 use dossier_store::{SqliteStore, Store};
 use serde_json::json;
 
-use crate::args::{Bench, Cli, Command, Eval};
+use crate::args::{Bench, Cli, Command, Eval, Model};
+use crate::embeddings::Embedding;
 use crate::extract_cmd::{self, Output};
 use crate::pipeline;
 
@@ -24,17 +25,18 @@ const SAMPLE_CORPUS: &[(&str, &[u8])] = &[
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let data = |default: &str| cli.data.clone().unwrap_or_else(|| PathBuf::from(default));
+    let embedding = crate::embeddings::Embedding(cli.embeddings);
     match cli.command {
         Command::Ingest { paths, json, quiet, no_analyse, jobs } => {
-            ingest(&data("dossier-data"), &paths, json, quiet, no_analyse, jobs.unwrap_or_else(crate::extract_cmd::default_jobs))
+            ingest(&data("dossier-data"), &paths, json, quiet, no_analyse, jobs.unwrap_or_else(crate::extract_cmd::default_jobs), &embedding)
         }
         Command::Analyse => {
             let mut store = SqliteStore::open_dir(&data("dossier-data"))?;
-            let a = pipeline::analyse(&mut store)?;
+            let a = pipeline::analyse(&mut store, &embedding)?;
             println!("{} articles analysed: {} stories, {} aligned claims", store.article_count()?, a.stories.len(), a.claims.len());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Watch { config, once, quiet } => crate::watch::watch(&data("dossier-data"), &config, once, quiet),
+        Command::Watch { config, once, quiet } => crate::watch::watch(&data("dossier-data"), &config, once, quiet, &embedding),
         Command::Stories { json } => {
             let store = open_existing(&data("dossier-data"))?;
             print_stories(&store, json)?;
@@ -83,9 +85,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             extract_cmd::extract(&inputs, output, jobs, out.as_deref(), allow_private)
         }
         Command::Eval { what: Eval::Extraction { dir, jobs, out } } => extract_cmd::eval_extraction(&dir, jobs, out.as_deref()),
-        Command::Eval { what: Eval::Stories { file, out } } => crate::stories_cmd::eval_stories(&file, out.as_deref()),
+        Command::Eval { what: Eval::Stories { file, out, settings, embedding_cache, jobs } } => {
+            crate::stories_cmd::eval_stories(&file, out.as_deref(), &settings, &embedding, embedding_cache.as_deref(), jobs)
+        }
+        Command::Model { what: Model::Fetch { dir } } => crate::embeddings::fetch(dir.as_deref()),
+        Command::Model { what: Model::Status } => crate::embeddings::status(),
         Command::Bench { what: Bench::Extraction { dir, passes } } => extract_cmd::bench_extraction(&dir, passes),
-        Command::Demo { addr, no_serve } => demo(&data("dossier-demo-data"), addr, no_serve),
+        Command::Demo { addr, no_serve } => demo(&data("dossier-demo-data"), addr, no_serve, &embedding),
     }
 }
 
@@ -137,6 +143,16 @@ fn store_parsed(store: &mut SqliteStore, articles: &[Article], sum: &mut Summary
     Ok(())
 }
 
+/// A progress bar on a terminal, hidden otherwise.
+pub fn progress_bar(len: u64, what: &str) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    indicatif::ProgressBar::new(len).with_style(
+        indicatif::ProgressStyle::with_template(&format!("{{bar:30}} {{pos}}/{{len}} {what} {{per_sec}} eta {{eta}}")).expect("valid template"),
+    )
+}
+
 fn files_style() -> indicatif::ProgressStyle {
     indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} files {per_sec} eta {eta} {msg}").expect("valid template")
 }
@@ -144,7 +160,7 @@ fn files_style() -> indicatif::ProgressStyle {
 /// Articles committed per transaction while ingesting.
 const STORE_BATCH: usize = 256;
 
-fn ingest(dir: &Path, paths: &[PathBuf], json: bool, quiet: bool, no_analyse: bool, jobs: usize) -> anyhow::Result<ExitCode> {
+fn ingest(dir: &Path, paths: &[PathBuf], json: bool, quiet: bool, no_analyse: bool, jobs: usize, embedding: &Embedding) -> anyhow::Result<ExitCode> {
     let mut store = SqliteStore::open_dir(dir)?;
     let (files, mut errors) = collect_inputs(paths);
     let bar = if quiet || !std::io::stderr().is_terminal() {
@@ -214,7 +230,7 @@ fn ingest(dir: &Path, paths: &[PathBuf], json: bool, quiet: bool, no_analyse: bo
     let analysis = if no_analyse {
         None
     } else if changed || store.stories()?.is_empty() && store.article_count()? > 0 {
-        Some(pipeline::analyse(&mut store)?)
+        Some(pipeline::analyse(&mut store, embedding)?)
     } else {
         None
     };
@@ -284,7 +300,7 @@ fn print_stories(store: &dyn Store, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn demo(dir: &Path, addr: std::net::SocketAddr, no_serve: bool) -> anyhow::Result<ExitCode> {
+fn demo(dir: &Path, addr: std::net::SocketAddr, no_serve: bool, embedding: &Embedding) -> anyhow::Result<ExitCode> {
     // A fresh store: remove only dossier's own files, never anything else in the folder.
     for f in ["dossier.sqlite", "dossier.sqlite-wal", "dossier.sqlite-shm"] {
         let p = dir.join(f);
@@ -301,7 +317,7 @@ fn demo(dir: &Path, addr: std::net::SocketAddr, no_serve: bool) -> anyhow::Resul
         }
         store.put_articles(&parsed.articles)?;
     }
-    pipeline::analyse(&mut store)?;
+    pipeline::analyse(&mut store, embedding)?;
     println!("Stories in the sample corpus:\n");
     print_stories(&store, false)?;
     if let Some(largest) = store.stories()?.first() {

@@ -3,6 +3,7 @@
 
 mod args;
 mod commands;
+mod embeddings;
 mod extract_cmd;
 mod pipeline;
 mod stories_cmd;

@@ -16,6 +16,8 @@ use dossier_ingest::{article_from_page, PageHints};
 use dossier_model::Article;
 use dossier_sources::sitemaps::Sitemap;
 use dossier_store::{FetchState, SqliteStore, Store};
+
+use crate::embeddings::Embedding;
 use serde::Deserialize;
 
 use crate::pipeline;
@@ -213,7 +215,7 @@ pub struct Round {
 }
 
 /// One polling round over every source.
-pub async fn round(cfg: &WatchConfig, store: &mut SqliteStore, crawler: &Crawler, quiet: bool) -> anyhow::Result<Round> {
+pub async fn round(cfg: &WatchConfig, store: &mut SqliteStore, crawler: &Crawler, quiet: bool, embedding: &Embedding) -> anyhow::Result<Round> {
     let mut r = Round::default();
     // Conditional-GET validators of every listing URL we know.
     let mut known = HashMap::new();
@@ -314,7 +316,7 @@ pub async fn round(cfg: &WatchConfig, store: &mut SqliteStore, crawler: &Crawler
     (r.new, r.revised) = (r.new + put.new, r.revised + put.revised);
     bar.finish_and_clear();
     if r.new + r.revised > 0 {
-        pipeline::analyse(store)?;
+        pipeline::analyse(store, embedding)?;
     }
     Ok(r)
 }
@@ -335,7 +337,7 @@ fn progress(quiet: bool, len: usize) -> indicatif::ProgressBar {
 }
 
 /// `dossier watch`: rounds until interrupted (or one with `--once`).
-pub fn watch(data: &Path, config: &Path, once: bool, quiet: bool) -> anyhow::Result<ExitCode> {
+pub fn watch(data: &Path, config: &Path, once: bool, quiet: bool, embedding: &Embedding) -> anyhow::Result<ExitCode> {
     let cfg = load_config(config)?;
     let mut store = SqliteStore::open_dir(data)?;
     let crawler = Crawler::new(CrawlConfig {
@@ -355,7 +357,7 @@ pub fn watch(data: &Path, config: &Path, once: bool, quiet: bool) -> anyhow::Res
         let mut n = 0;
         loop {
             n += 1;
-            let r = round(&cfg, &mut store, &crawler, quiet).await?;
+            let r = round(&cfg, &mut store, &crawler, quiet, embedding).await?;
             let stories = store.stories()?.len();
             println!(
                 "round {n}: {} sources, {} items discovered, {} pages fetched, {} new, {} revised, {} errors; {} stories in {}",

