@@ -71,6 +71,36 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Full-text search: words, "phrases", AND/OR/NOT, +must -not, title:word; with facet filters and counts.
+    Search {
+        query: Vec<String>,
+        /// Only these outlets (repeatable).
+        #[arg(long)]
+        outlet: Vec<String>,
+        /// Only articles naming all these entities (repeatable).
+        #[arg(long)]
+        entity: Vec<String>,
+        /// Only these languages, e.g. en (repeatable).
+        #[arg(long)]
+        language: Vec<String>,
+        /// Only articles carrying claims of these statuses: corroborated, single_source, unattributed, contested (repeatable).
+        #[arg(long)]
+        status: Vec<String>,
+        /// Published on or after (YYYY-MM-DD or RFC 3339).
+        #[arg(long)]
+        from: Option<String>,
+        /// Published on or before (a plain date includes that whole day).
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rebuild the search index from the stored articles and analysis.
+    Reindex,
     /// Serve the web UI and JSON API on loopback.
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]

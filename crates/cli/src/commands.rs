@@ -31,8 +31,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ingest(&data("dossier-data"), &paths, json, quiet, no_analyse, jobs.unwrap_or_else(crate::extract_cmd::default_jobs), &embedding)
         }
         Command::Analyse => {
-            let mut store = SqliteStore::open_dir(&data("dossier-data"))?;
-            let a = pipeline::analyse(&mut store, &embedding)?;
+            let dir = data("dossier-data");
+            let mut store = SqliteStore::open_dir(&dir)?;
+            let a = pipeline::analyse(&mut store, &embedding, &pipeline::index_dir(&dir))?;
             println!("{} articles analysed: {} stories, {} aligned claims", store.article_count()?, a.stories.len(), a.claims.len());
             Ok(ExitCode::SUCCESS)
         }
@@ -87,6 +88,17 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval { what: Eval::Extraction { dir, jobs, out } } => extract_cmd::eval_extraction(&dir, jobs, out.as_deref()),
         Command::Eval { what: Eval::Stories { file, out, settings, embedding_cache, jobs } } => {
             crate::stories_cmd::eval_stories(&file, out.as_deref(), &settings, &embedding, embedding_cache.as_deref(), jobs)
+        }
+        Command::Search { query, outlet, entity, language, status, from, to, limit, offset, json } => {
+            let dir = data("dossier-data");
+            let store = open_existing(&dir)?;
+            let args = crate::search_cmd::SearchArgs { query, outlets: outlet, entities: entity, languages: language, statuses: status, from, to, limit, offset, json };
+            crate::search_cmd::search(&dir, &store, args)
+        }
+        Command::Reindex => {
+            let dir = data("dossier-data");
+            let store = open_existing(&dir)?;
+            crate::search_cmd::reindex(&dir, &store)
         }
         Command::Model { what: Model::Fetch { dir } } => crate::embeddings::fetch(dir.as_deref()),
         Command::Model { what: Model::Status } => crate::embeddings::status(),
@@ -230,7 +242,7 @@ fn ingest(dir: &Path, paths: &[PathBuf], json: bool, quiet: bool, no_analyse: bo
     let analysis = if no_analyse {
         None
     } else if changed || store.stories()?.is_empty() && store.article_count()? > 0 {
-        Some(pipeline::analyse(&mut store, embedding)?)
+        Some(pipeline::analyse(&mut store, embedding, &pipeline::index_dir(dir))?)
     } else {
         None
     };
@@ -317,7 +329,7 @@ fn demo(dir: &Path, addr: std::net::SocketAddr, no_serve: bool, embedding: &Embe
         }
         store.put_articles(&parsed.articles)?;
     }
-    pipeline::analyse(&mut store, embedding)?;
+    pipeline::analyse(&mut store, embedding, &pipeline::index_dir(dir))?;
     println!("Stories in the sample corpus:\n");
     print_stories(&store, false)?;
     if let Some(largest) = store.stories()?.first() {

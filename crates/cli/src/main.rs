@@ -6,6 +6,7 @@ mod commands;
 mod embeddings;
 mod extract_cmd;
 mod pipeline;
+mod search_cmd;
 mod stories_cmd;
 mod watch;
 

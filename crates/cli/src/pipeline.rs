@@ -1,6 +1,7 @@
 //! Wiring of the stages: enrich -> (embed) -> stories -> claims -> brief, over the store.
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use dossier_enrich::{enrich, Enriched};
 use dossier_store::{Analysis, Store};
@@ -52,9 +53,54 @@ fn embeddings(store: &mut dyn Store, enriched: &[Enriched], embedding: &Embeddin
     Ok(out)
 }
 
-/// Re-analyses every stored article and replaces the stored analysis in one
-/// transaction. Deterministic: the same articles always give the same result.
-pub fn analyse(store: &mut dyn Store, embedding: &Embedding) -> anyhow::Result<Analysis> {
+/// Where the search index of a data directory lives.
+pub fn index_dir(data: &Path) -> std::path::PathBuf {
+    data.join("index")
+}
+
+/// What the search index holds for each article, from its enrichment and the analysis.
+pub fn index_docs(enriched: &[Enriched], analysis: &Analysis) -> Vec<dossier_search::IndexDoc> {
+    let mut statuses: HashMap<&str, Vec<String>> = HashMap::new();
+    for c in &analysis.claims {
+        let status = serde_json::to_value(c.status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        for m in &c.members {
+            let v = statuses.entry(m.article_id.as_str()).or_default();
+            if !v.contains(&status) {
+                v.push(status.clone());
+            }
+        }
+    }
+    let mut story_of: HashMap<&str, &str> = HashMap::new();
+    for s in &analysis.stories {
+        for a in &s.article_ids {
+            story_of.insert(a.as_str(), s.id.as_str());
+        }
+    }
+    enriched
+        .iter()
+        .map(|e| {
+            let a = &e.article;
+            let mut st = statuses.remove(a.id.as_str()).unwrap_or_default();
+            st.sort();
+            dossier_search::IndexDoc {
+                id: a.id.clone(),
+                title: a.title.clone(),
+                body: a.text.clone(),
+                outlet: a.outlet.name.clone(),
+                language: a.language.clone(),
+                published: a.time(),
+                entities: e.entities.iter().map(|x| x.name.clone()).collect(),
+                statuses: st,
+                story: story_of.get(a.id.as_str()).map(|s| s.to_string()),
+            }
+        })
+        .collect()
+}
+
+/// Re-analyses every stored article, replaces the stored analysis in one
+/// transaction, and brings the search index in `index_dir` up to date.
+/// Deterministic: the same articles always give the same result.
+pub fn analyse(store: &mut dyn Store, embedding: &Embedding, index_dir: &Path) -> anyhow::Result<Analysis> {
     let articles = store.articles()?;
     let enriched: Vec<Enriched> = articles.iter().map(enrich).collect();
     let meanings = embeddings(store, &enriched, embedding)?;
@@ -71,5 +117,8 @@ pub fn analyse(store: &mut dyn Store, embedding: &Embedding) -> anyhow::Result<A
     }
     analysis.stories = stories;
     store.replace_analysis(&analysis)?;
+    // The index is derived data: if updating it fails, what is stored stands and `dossier index --rebuild` redoes it.
+    let mut index = dossier_search::SearchIndex::open(index_dir)?;
+    index.sync(&index_docs(&enriched, &analysis))?;
     Ok(analysis)
 }

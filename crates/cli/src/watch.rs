@@ -316,7 +316,8 @@ pub async fn round(cfg: &WatchConfig, store: &mut SqliteStore, crawler: &Crawler
     (r.new, r.revised) = (r.new + put.new, r.revised + put.revised);
     bar.finish_and_clear();
     if r.new + r.revised > 0 {
-        pipeline::analyse(store, embedding)?;
+        let index = pipeline::index_dir(store.path().parent().unwrap_or(Path::new(".")));
+        pipeline::analyse(store, embedding, &index)?;
     }
     Ok(r)
 }
