@@ -306,3 +306,35 @@ fn sample_corpus_groups_alike_with_meaning_and_embeds_each_article_once() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("dossier model fetch"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn search_finds_phrases_with_facets_and_the_index_rebuilds() {
+    let dir = ingested();
+    let r = json(&dossier(dir.path(), &["search", "\"eight-page document\"", "--json"]));
+    assert_eq!(r["total"], 1, "{r:#}");
+    assert!(r["hits"][0]["snippet_html"].as_str().unwrap().contains("<b>eight</b>-<b>page</b> <b>document</b>"), "{r:#}");
+    let memo = json(&dossier(dir.path(), &["search", "memo", "--json"]));
+    assert_eq!(memo["total"], 2);
+    let outlets: Vec<&str> = memo["facets"]["outlet"].as_array().unwrap().iter().map(|f| f["value"].as_str().unwrap()).collect();
+    assert!(outlets.contains(&"Daily8"), "{outlets:?}");
+    let only = json(&dossier(dir.path(), &["search", "memo", "--outlet", "Daily8", "--json"]));
+    assert_eq!(only["total"], 1);
+    assert_eq!(only["hits"][0]["outlet"], "Daily8");
+    let by_entity = json(&dossier(dir.path(), &["search", "--entity", "Federal Security Service", "--json"]));
+    assert!(by_entity["total"].as_u64().unwrap() >= 2);
+    let corroborated = json(&dossier(dir.path(), &["search", "--status", "corroborated", "--json"]));
+    assert!(corroborated["total"].as_u64().unwrap() >= 2, "{corroborated:#}");
+    assert_eq!(json(&dossier(dir.path(), &["search", "memo", "--to", "2000-01-01", "--json"]))["total"], 0);
+    // The plain listing, and a clear error for a bad date.
+    let text = stdout(&dossier(dir.path(), &["search", "memo"]));
+    assert!(text.starts_with("2 match(es)") && text.contains("outlets:"), "{text}");
+    let bad = dossier(dir.path(), &["search", "memo", "--from", "yesterday-ish"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--from"));
+    // Rebuilt from the store after the index is lost.
+    std::fs::remove_dir_all(dir.path().join("index")).unwrap();
+    let out = dossier(dir.path(), &["search", "memo"]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("dossier reindex"));
+    assert!(stdout(&dossier(dir.path(), &["reindex"])).contains("6 articles"));
+    assert_eq!(json(&dossier(dir.path(), &["search", "memo", "--json"]))["total"], 2);
+}

@@ -62,7 +62,7 @@ pub fn stable_id(parts: &[&str]) -> String {
 }
 
 /// How we know an outlet's name; analysts need to tell a stated name from a guess.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OutletBasis {
     /// Given with the input (a JSONL `outlet` field).
@@ -74,14 +74,14 @@ pub enum OutletBasis {
 }
 
 /// A publisher of articles, as the articles name it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Outlet {
     pub name: String,
     pub basis: OutletBasis,
 }
 
 /// Whether an item is the article a page is about or a teaser of another story found on it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ArticleKind {
     Main,
@@ -94,7 +94,7 @@ pub enum ArticleKind {
 }
 
 /// One article (or teaser) after extraction: clean text plus where it came from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Article {
     pub id: String,
     pub kind: ArticleKind,
@@ -123,7 +123,7 @@ impl Article {
 }
 
 /// A sentence with byte offsets back into [`Article::text`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Sentence {
     pub index: usize,
     pub start: usize,
@@ -131,7 +131,7 @@ pub struct Sentence {
     pub text: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EntityKind {
     Person,
@@ -143,7 +143,7 @@ pub enum EntityKind {
 }
 
 /// A named thing mentioned in an article, under its canonical name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Entity {
     /// Canonical name ("Federal Security Service" for "FSB").
     pub name: String,
@@ -152,7 +152,7 @@ pub struct Entity {
     pub mentions: Vec<Mention>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Mention {
     pub text: String,
     pub start: usize,
@@ -160,7 +160,7 @@ pub struct Mention {
 }
 
 /// What kind of thing a claim is attributed to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceKind {
     Person,
@@ -171,7 +171,7 @@ pub enum SourceKind {
 }
 
 /// "according to a report by The New York Times": who, and the cue that says so.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Attribution {
     pub source: String,
     pub kind: SourceKind,
@@ -179,7 +179,7 @@ pub struct Attribution {
 }
 
 /// A normalised quantity: "$240 billion" -> 240e9 USD.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Quantity {
     pub text: String,
     pub value: f64,
@@ -190,7 +190,7 @@ pub struct Quantity {
 }
 
 /// A check-worthy statement made by one article.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Claim {
     pub id: String,
     pub article_id: String,
@@ -206,7 +206,7 @@ pub struct Claim {
 }
 
 /// The status an analyst reads first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ClaimStatus {
     /// Stated by two or more independent outlets.
@@ -231,7 +231,7 @@ impl ClaimStatus {
 }
 
 /// One claim as stated across a story's outlets, aligned by meaning.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AlignedClaim {
     pub id: String,
     pub story_id: String,
@@ -250,7 +250,7 @@ pub struct AlignedClaim {
 }
 
 /// A group of articles about one event or development.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Story {
     pub id: String,
     pub title: String,
@@ -274,7 +274,7 @@ impl Story {
 }
 
 /// A citation of one bullet to one article.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Citation {
     pub outlet: String,
     pub article_id: String,
@@ -282,7 +282,7 @@ pub struct Citation {
     pub sentence: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Bullet {
     pub text: String,
     pub status: ClaimStatus,
@@ -292,7 +292,7 @@ pub struct Bullet {
 }
 
 /// A primary source the story's reporting rests on, and which outlets cite it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PrimarySource {
     pub name: String,
     pub kind: SourceKind,
@@ -301,7 +301,7 @@ pub struct PrimarySource {
 }
 
 /// The cited "At a Glance" brief of a story. Every bullet's text is source text.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Brief {
     pub story_id: String,
     pub title: String,
@@ -316,7 +316,7 @@ pub struct Brief {
     pub timeline: Vec<TimelineEntry>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TimelineEntry {
     pub time: DateTime<Utc>,
     pub outlet: String,

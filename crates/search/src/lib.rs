@@ -88,7 +88,7 @@ pub fn parse_date_bound(s: &str, upper: bool) -> std::result::Result<DateTime<Ut
     Ok(if upper && plain_date { t + chrono::Duration::days(1) - chrono::Duration::seconds(1) } else { t })
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Hit {
     pub id: String,
     pub title: String,
@@ -101,14 +101,14 @@ pub struct Hit {
     pub snippet_html: String,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct FacetValue {
     pub value: String,
     pub count: u64,
 }
 
 /// Counts per facet value among all matches (not only the page shown).
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Facets {
     pub outlet: Vec<FacetValue>,
     pub entity: Vec<FacetValue>,
@@ -116,7 +116,7 @@ pub struct Facets {
     pub status: Vec<FacetValue>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct SearchResults {
     pub total: usize,
     pub hits: Vec<Hit>,

@@ -3,8 +3,9 @@
 //! A thin layer of routes and serialisation over the store (it never runs the
 //! pipeline itself): `/` lists stories, `/stories/{id}` shows a story's brief
 //! with citations linking to the articles, `/articles/{id}` shows an article;
-//! `/api/stories` and `/api/stories/{id}` give the same as JSON. Everything
-//! that comes from articles is HTML-escaped.
+//! `/api/stories`, `/api/stories/{id}`, `/api/articles/{id}` and
+//! `/api/search` give the same as JSON, described by the OpenAPI document at
+//! `/api/openapi.json`. Everything that comes from articles is HTML-escaped.
 
 mod html;
 
@@ -12,22 +13,39 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use dossier_model::{AlignedClaim, Article, ArticleKind, Brief, Outlet, Story};
+use dossier_search::{parse_date_bound, SearchIndex, SearchQuery, SearchResults};
 use dossier_store::{SqliteStore, Store};
-use serde_json::json;
+use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-type Shared = Arc<Mutex<SqliteStore>>;
+/// The server's state: the store (one connection, serialised) and the search index (read concurrently).
+pub struct App {
+    store: Mutex<SqliteStore>,
+    index: SearchIndex,
+}
 
-/// Errors served as JSON with a status, never as a bare 500 page.
+type Shared = Arc<App>;
+
+/// An error answer: `{"error": "..."}` with its status, never a bare 500 page.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong, and where.
+    pub error: String,
+}
+
 struct ApiError(StatusCode, String);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.0, Json(json!({ "error": self.1 }))).into_response()
+        (self.0, Json(ErrorBody { error: self.1 })).into_response()
     }
 }
 
@@ -38,45 +56,133 @@ impl From<dossier_store::StoreError> for ApiError {
     }
 }
 
+impl From<dossier_search::SearchError> for ApiError {
+    fn from(e: dossier_search::SearchError) -> Self {
+        match e {
+            dossier_search::SearchError::Query { .. } => ApiError(StatusCode::BAD_REQUEST, e.to_string()),
+            other => {
+                tracing::error!("search: {other}");
+                ApiError(StatusCode::INTERNAL_SERVER_ERROR, "search index error".into())
+            }
+        }
+    }
+}
+
 fn not_found(what: &str, id: &str) -> ApiError {
     ApiError(StatusCode::NOT_FOUND, format!("no {what} {id:?}"))
 }
 
-/// The application's routes over an open store.
-pub fn router(store: SqliteStore) -> Router {
-    let state: Shared = Arc::new(Mutex::new(store));
-    Router::new()
+fn bad_request(msg: impl Into<String>) -> ApiError {
+    ApiError(StatusCode::BAD_REQUEST, msg.into())
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "dossier", description = "News intelligence: stories, claims with provenance, briefs, search."),
+    components(schemas(ErrorBody))
+)]
+struct ApiDoc;
+
+/// The application's routes over an open store and search index. The JSON
+/// API's routes and the OpenAPI document at `/api/openapi.json` come from the
+/// same declarations, so they cannot drift apart.
+pub fn router(store: SqliteStore, index: SearchIndex) -> Router {
+    router_and_api(store, index).0
+}
+
+/// The routes and the OpenAPI document describing the JSON API.
+pub fn router_and_api(store: SqliteStore, index: SearchIndex) -> (Router, utoipa::openapi::OpenApi) {
+    let state: Shared = Arc::new(App { store: Mutex::new(store), index });
+    let (api_routes, api) = OpenApiRouter::with_openapi(<ApiDoc as utoipa::OpenApi>::openapi())
+        .routes(routes!(api_stories))
+        .routes(routes!(api_story))
+        .routes(routes!(api_article))
+        .routes(routes!(api_search))
+        .split_for_parts();
+    let doc = api.clone();
+    let router = Router::new()
         .route("/", get(html::index))
         .route("/stories/{id}", get(html::story))
         .route("/articles/{id}", get(html::article))
-        .route("/api/stories", get(api_stories))
-        .route("/api/stories/{id}", get(api_story))
-        .route("/api/articles/{id}", get(api_article))
+        .merge(api_routes)
+        .route("/api/openapi.json", get(move || async move { Json(doc) }))
         .fallback(|| async { ApiError(StatusCode::NOT_FOUND, "no such page".into()) })
-        .with_state(state)
+        .with_state(state);
+    (router, api)
 }
 
 fn lock(s: &Shared) -> std::sync::MutexGuard<'_, SqliteStore> {
-    s.lock().unwrap_or_else(|p| p.into_inner())
+    s.store.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-async fn api_stories(State(s): State<Shared>) -> Result<Json<serde_json::Value>, ApiError> {
+/// One story in the feed.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StorySummary {
+    pub id: String,
+    /// The most representative headline.
+    pub title: String,
+    pub outlets: Vec<String>,
+    pub article_count: usize,
+    /// Articles that are not copies of another (syndication counted once).
+    pub independent_reports: usize,
+    pub copies: usize,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    /// The most mentioned entities.
+    pub entities: Vec<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StoriesResponse {
+    pub stories: Vec<StorySummary>,
+}
+
+/// An article as listed in a story.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ArticleSummary {
+    pub id: String,
+    pub title: String,
+    pub outlet: Outlet,
+    pub url: Option<String>,
+    pub time: DateTime<Utc>,
+    pub kind: ArticleKind,
+    pub source: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StoryResponse {
+    pub story: Story,
+    pub brief: Option<Brief>,
+    pub claims: Vec<AlignedClaim>,
+    pub articles: Vec<ArticleSummary>,
+}
+
+/// Stories, largest first, then most recent.
+#[utoipa::path(get, path = "/api/stories", responses((status = 200, body = StoriesResponse), (status = 500, body = ErrorBody)))]
+async fn api_stories(State(s): State<Shared>) -> Result<Json<StoriesResponse>, ApiError> {
     let store = lock(&s);
-    let stories: Vec<_> = store
+    let stories = store
         .stories()?
         .into_iter()
-        .map(|s| {
-            json!({
-                "id": s.id, "title": s.title, "outlets": s.outlets, "article_count": s.article_ids.len(),
-                "independent_reports": s.article_ids.len() - s.copies.len(), "copies": s.copies.len(),
-                "first_seen": s.first_seen, "last_seen": s.last_seen, "entities": s.entities,
-            })
+        .map(|s| StorySummary {
+            independent_reports: s.article_ids.len() - s.copies.len(),
+            copies: s.copies.len(),
+            article_count: s.article_ids.len(),
+            id: s.id,
+            title: s.title,
+            outlets: s.outlets,
+            first_seen: s.first_seen,
+            last_seen: s.last_seen,
+            entities: s.entities,
         })
         .collect();
-    Ok(Json(json!({ "stories": stories })))
+    Ok(Json(StoriesResponse { stories }))
 }
 
-async fn api_story(State(s): State<Shared>, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+/// A story with its brief, aligned claims and articles.
+#[utoipa::path(get, path = "/api/stories/{id}", params(("id" = String, Path, description = "Story id")),
+    responses((status = 200, body = StoryResponse), (status = 404, body = ErrorBody)))]
+async fn api_story(State(s): State<Shared>, Path(id): Path<String>) -> Result<Json<StoryResponse>, ApiError> {
     let store = lock(&s);
     let story = store.story(&id)?.ok_or_else(|| not_found("story", &id))?;
     let brief = store.brief(&id)?;
@@ -84,26 +190,67 @@ async fn api_story(State(s): State<Shared>, Path(id): Path<String>) -> Result<Js
     let mut articles = Vec::new();
     for a in &story.article_ids {
         if let Some(a) = store.article(a)? {
-            articles.push(json!({
-                "id": a.id, "title": a.title, "outlet": a.outlet, "url": a.url, "time": a.time(), "kind": a.kind, "source": a.source,
-            }));
+            articles.push(ArticleSummary { time: a.time(), id: a.id, title: a.title, outlet: a.outlet, url: a.url, kind: a.kind, source: a.source });
         }
     }
-    Ok(Json(json!({ "story": story, "brief": brief, "claims": claims, "articles": articles })))
+    Ok(Json(StoryResponse { story, brief, claims, articles }))
 }
 
-async fn api_article(State(s): State<Shared>, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+/// One article, whole.
+#[utoipa::path(get, path = "/api/articles/{id}", params(("id" = String, Path, description = "Article id")),
+    responses((status = 200, body = Article), (status = 404, body = ErrorBody)))]
+async fn api_article(State(s): State<Shared>, Path(id): Path<String>) -> Result<Json<Article>, ApiError> {
     let store = lock(&s);
     let a = store.article(&id)?.ok_or_else(|| not_found("article", &id))?;
-    Ok(Json(serde_json::to_value(a).expect("article serialises")))
+    Ok(Json(a))
+}
+
+/// Full-text search with facets. Filters may repeat (`outlet=A&outlet=B` means either).
+#[utoipa::path(get, path = "/api/search",
+    params(
+        ("q" = Option<String>, Query, description = "Words, \"phrases\", AND/OR/NOT, +must -not, title:word; empty for everything (newest first)"),
+        ("outlet" = Option<Vec<String>>, Query, description = "Only these outlets"),
+        ("entity" = Option<Vec<String>>, Query, description = "Only articles naming all these entities"),
+        ("language" = Option<Vec<String>>, Query, description = "Only these languages"),
+        ("status" = Option<Vec<String>>, Query, description = "Only articles carrying claims of these statuses"),
+        ("from" = Option<String>, Query, description = "Published on or after (YYYY-MM-DD or RFC 3339)"),
+        ("to" = Option<String>, Query, description = "Published on or before (a plain date includes the whole day)"),
+        ("limit" = Option<usize>, Query, description = "Hits per page, 1-100 (default 20)"),
+        ("offset" = Option<usize>, Query, description = "Hits to skip (at most 10000)"),
+    ),
+    responses((status = 200, body = SearchResults), (status = 400, body = ErrorBody)))]
+async fn api_search(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<Json<SearchResults>, ApiError> {
+    let mut q = SearchQuery { limit: 20, ..Default::default() };
+    for (k, v) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+        let number = |max: usize| -> Result<usize, ApiError> {
+            v.parse::<usize>().ok().filter(|n| *n <= max).ok_or_else(|| bad_request(format!("parameter {k}: {v:?} is not a whole number from 0 to {max}")))
+        };
+        match &*k {
+            "q" => q.text = v.into_owned(),
+            "outlet" => q.outlets.push(v.into_owned()),
+            "entity" => q.entities.push(v.into_owned()),
+            "language" => q.languages.push(v.into_owned()),
+            "status" => q.statuses.push(v.into_owned()),
+            "from" => q.from = Some(parse_date_bound(&v, false).map_err(|e| bad_request(format!("parameter from: {e}")))?),
+            "to" => q.to = Some(parse_date_bound(&v, true).map_err(|e| bad_request(format!("parameter to: {e}")))?),
+            "limit" => q.limit = number(100)?.max(1),
+            "offset" => q.offset = number(10_000)?,
+            other => return Err(bad_request(format!("unknown parameter {other:?} (q, outlet, entity, language, status, from, to, limit, offset)"))),
+        }
+    }
+    if q.text.len() > 2000 {
+        return Err(bad_request("parameter q: longer than 2000 bytes"));
+    }
+    Ok(Json(s.index.search(&q)?))
 }
 
 /// Binds `addr`, calls `on_ready` with the bound address, and serves until Ctrl-C.
 pub async fn serve(dir: PathBuf, addr: SocketAddr, on_ready: impl FnOnce(SocketAddr)) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let store = SqliteStore::open_dir(&dir)?;
+    let index = SearchIndex::open(&dir.join("index"))?;
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     on_ready(listener.local_addr()?);
-    axum::serve(listener, router(store))
+    axum::serve(listener, router(store, index))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -29,6 +29,18 @@ fn store_with_hostile_article() -> (tempfile::TempDir, SqliteStore) {
     (dir, s)
 }
 
+fn app(dir: &tempfile::TempDir, s: SqliteStore) -> Router {
+    let mut index = SearchIndex::open(&dir.path().join("index")).unwrap();
+    let docs: Vec<dossier_search::IndexDoc> = s
+        .articles()
+        .unwrap()
+        .into_iter()
+        .map(|a| dossier_search::IndexDoc { published: a.time(), id: a.id, title: a.title, body: a.text, outlet: a.outlet.name, language: a.language, entities: vec!["Chile".into()], statuses: vec!["single_source".into()], story: Some("s1".into()) })
+        .collect();
+    index.sync(&docs).unwrap();
+    router(s, index)
+}
+
 async fn get(app: &Router, uri: &str) -> (StatusCode, String) {
     let resp = app.clone().oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
     let status = resp.status();
@@ -38,8 +50,8 @@ async fn get(app: &Router, uri: &str) -> (StatusCode, String) {
 
 #[tokio::test]
 async fn pages_escape_article_content() {
-    let (_d, s) = store_with_hostile_article();
-    let app = router(s);
+    let (d, s) = store_with_hostile_article();
+    let app = app(&d, s);
     for uri in ["/", "/stories/s1", "/articles/a1"] {
         let (status, body) = get(&app, uri).await;
         assert_eq!(status, StatusCode::OK, "{uri}");
@@ -53,8 +65,8 @@ async fn pages_escape_article_content() {
 
 #[tokio::test]
 async fn api_json_and_not_found() {
-    let (_d, s) = store_with_hostile_article();
-    let app = router(s);
+    let (d, s) = store_with_hostile_article();
+    let app = app(&d, s);
     let (status, body) = get(&app, "/api/stories").await;
     assert_eq!(status, StatusCode::OK);
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -67,4 +79,190 @@ async fn api_json_and_not_found() {
     let (status, body) = get(&app, "/api/stories/nope").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(body.contains("no story"));
+}
+
+#[tokio::test]
+async fn search_api_and_clear_400s() {
+    let (d, s) = store_with_hostile_article();
+    let app = app(&d, s);
+    let (status, body) = get(&app, "/api/search?q=body&outlet=O%22utlet&entity=Chile&status=single_source&from=2025-06-01&to=2025-06-30&limit=5").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["total"], 1);
+    assert_eq!(v["hits"][0]["id"], "a1");
+    assert!(!v["hits"][0]["snippet_html"].as_str().unwrap().contains("<img"), "snippets are escaped");
+    assert_eq!(v["facets"]["entity"][0]["value"], "Chile");
+    for (uri, says) in [
+        ("/api/search?limit=abc", "limit"),
+        ("/api/search?limit=100000", "limit"),
+        ("/api/search?offset=-1", "offset"),
+        ("/api/search?from=yesterday", "from"),
+        ("/api/search?colour=red", "unknown parameter"),
+        ("/api/search?q=nosuchfield:x", "bad query"),
+        ("/api/search?q=%22unclosed", ""),
+    ] {
+        let (status, body) = get(&app, uri).await;
+        if says.is_empty() {
+            assert!(status == StatusCode::OK || status == StatusCode::BAD_REQUEST, "{uri}: {status}");
+            continue;
+        }
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert!(v["error"].as_str().unwrap().contains(says), "{uri}: {body}");
+    }
+}
+
+/// Checks a JSON value against an OpenAPI 3.1 schema (the subset utoipa
+/// writes: $ref, type, properties/required, items, prefixItems, enum,
+/// oneOf/anyOf/allOf, additionalProperties). Objects may not carry
+/// properties the schema does not name, so an undocumented field is caught.
+fn check(doc: &serde_json::Value, schema: &serde_json::Value, v: &serde_json::Value, at: &str) -> Result<(), String> {
+    use serde_json::Value as J;
+    if let Some(r) = schema.get("$ref").and_then(J::as_str) {
+        let name = r.strip_prefix("#/components/schemas/").ok_or(format!("{at}: unsupported $ref {r}"))?;
+        return check(doc, &doc["components"]["schemas"][name], v, at);
+    }
+    if let Some(all) = schema.get("allOf").and_then(J::as_array) {
+        for s in all {
+            check(doc, s, v, at)?;
+        }
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(alts) = schema.get(key).and_then(J::as_array) {
+            let errors: Vec<String> = alts.iter().filter_map(|s| check(doc, s, v, at).err()).collect();
+            if errors.len() == alts.len() {
+                return Err(format!("{at}: matches none of {key}: {errors:?}"));
+            }
+        }
+    }
+    if let Some(e) = schema.get("enum").and_then(J::as_array) {
+        if !e.contains(v) {
+            return Err(format!("{at}: {v} not in {e:?}"));
+        }
+    }
+    if let Some(t) = schema.get("type") {
+        let types: Vec<&str> = match t {
+            J::String(s) => vec![s.as_str()],
+            J::Array(a) => a.iter().filter_map(J::as_str).collect(),
+            _ => vec![],
+        };
+        let ok = types.iter().any(|t| match *t {
+            "null" => v.is_null(),
+            "string" => v.is_string(),
+            "boolean" => v.is_boolean(),
+            "integer" => v.is_i64() || v.is_u64(),
+            "number" => v.is_number(),
+            "array" => v.is_array(),
+            "object" => v.is_object(),
+            _ => false,
+        });
+        if !ok {
+            return Err(format!("{at}: {v} is not {types:?}"));
+        }
+    }
+    if let (Some(obj), true) = (v.as_object(), schema.get("properties").is_some() || schema.get("additionalProperties").is_some()) {
+        let props = schema.get("properties").and_then(J::as_object);
+        for req in schema.get("required").and_then(J::as_array).into_iter().flatten().filter_map(J::as_str) {
+            if !obj.contains_key(req) {
+                return Err(format!("{at}: required {req} missing"));
+            }
+        }
+        for (k, x) in obj {
+            match props.and_then(|p| p.get(k)) {
+                Some(s) => check(doc, s, x, &format!("{at}.{k}"))?,
+                None => match schema.get("additionalProperties") {
+                    Some(J::Bool(true)) => {}
+                    Some(s) if s.is_object() => check(doc, s, x, &format!("{at}.{k}"))?,
+                    _ => return Err(format!("{at}: property {k} is not in the schema")),
+                },
+            }
+        }
+    }
+    if let Some(a) = v.as_array() {
+        if let Some(prefix) = schema.get("prefixItems").and_then(J::as_array) {
+            for (i, (s, x)) in prefix.iter().zip(a).enumerate() {
+                check(doc, s, x, &format!("{at}[{i}]"))?;
+            }
+        } else if let Some(items) = schema.get("items").filter(|i| i.is_object()) {
+            for (i, x) in a.iter().enumerate() {
+                check(doc, items, x, &format!("{at}[{i}]"))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn served_responses_match_the_served_openapi_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = SqliteStore::open_dir(dir.path()).unwrap();
+    // A real analysis, so briefs, claims, quantities and teasers appear in the answers.
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/corpus");
+    let mut articles = Vec::new();
+    for e in std::fs::read_dir(&corpus).unwrap() {
+        let p = e.unwrap().path();
+        let parsed = dossier_ingest::ingest_bytes(&p.display().to_string(), &std::fs::read(&p).unwrap(), dossier_ingest::Format::Text, "2025-06-22T00:00:00Z".parse().unwrap());
+        articles.extend(parsed.articles);
+    }
+    s.put_articles(&articles).unwrap();
+    let enriched: Vec<_> = articles.iter().map(dossier_enrich::enrich).collect();
+    let stories = dossier_stories::cluster(&enriched, &dossier_stories::Settings::default());
+    let mut analysis = Analysis { stories: stories.clone(), ..Default::default() };
+    for st in &stories {
+        let docs: Vec<&dossier_enrich::Enriched> = enriched.iter().filter(|e| st.article_ids.contains(&e.article.id)).collect();
+        let claims = dossier_claims::align(st, &docs, &dossier_claims::Settings::default());
+        let primary = dossier_claims::primary_sources(&docs);
+        analysis.briefs.push(dossier_brief::build(st, &articles, &claims, &primary, &dossier_brief::Settings::default()));
+        analysis.claims.extend(claims);
+    }
+    s.replace_analysis(&analysis).unwrap();
+    let app = app(&dir, s);
+    let (status, body) = get(&app, "/api/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let story = &stories.iter().max_by_key(|s| s.article_ids.len()).unwrap().id;
+    let teaser = articles.iter().find(|a| a.is_teaser()).unwrap();
+    let mut uris = vec![
+        ("/api/stories".to_string(), "/api/stories", 200),
+        (format!("/api/stories/{story}"), "/api/stories/{id}", 200),
+        (format!("/api/articles/{}", articles[0].id), "/api/articles/{id}", 200),
+        (format!("/api/articles/{}", teaser.id), "/api/articles/{id}", 200),
+        ("/api/articles/nope".to_string(), "/api/articles/{id}", 404),
+        ("/api/stories/nope".to_string(), "/api/stories/{id}", 404),
+        ("/api/search?q=memo".to_string(), "/api/search", 200),
+        ("/api/search".to_string(), "/api/search", 200),
+        ("/api/search?limit=x".to_string(), "/api/search", 400),
+    ];
+    uris.dedup();
+    let mut checked_claims = false;
+    for (uri, path, want) in uris {
+        let (status, body) = get(&app, &uri).await;
+        assert_eq!(status.as_u16(), want, "{uri}: {body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let schema = &doc["paths"][path]["get"]["responses"][want.to_string()]["content"]["application/json"]["schema"];
+        assert!(!schema.is_null(), "{path} {want} is not documented");
+        check(&doc, schema, &v, &uri).unwrap_or_else(|e| panic!("{e}"));
+        checked_claims |= v["claims"].as_array().is_some_and(|c| !c.is_empty());
+    }
+    assert!(checked_claims, "a story with aligned claims was checked");
+    // The checker itself catches drift: an undocumented field, a wrong type, a missing field.
+    let (_, body) = get(&app, "/api/stories").await;
+    let good: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let schema = &doc["paths"]["/api/stories"]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
+    for (field, value) in [("surprise", serde_json::json!(1)), ("article_count", serde_json::json!("three")), ("first_seen", serde_json::Value::Null)] {
+        let mut bad = good.clone();
+        bad["stories"][0][field] = value;
+        assert!(check(&doc, schema, &bad, "bad").is_err(), "{field} drift not caught");
+    }
+    let mut bad = good.clone();
+    bad["stories"][0].as_object_mut().unwrap().remove("title");
+    assert!(check(&doc, schema, &bad, "bad").is_err(), "missing field not caught");
+    // Every documented path is served.
+    for path in doc["paths"].as_object().unwrap().keys() {
+        let uri = path.replace("{id}", "nope");
+        let (status, _) = get(&app, &uri).await;
+        assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{path}");
+        assert!(status == StatusCode::OK || status == StatusCode::NOT_FOUND, "{path}: {status}");
+    }
 }
