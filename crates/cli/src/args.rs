@@ -105,6 +105,12 @@ pub enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
+        /// Bearer token that POST /api/ingest requires (ingest is off without one).
+        #[arg(long, env = "DOSSIER_INGEST_TOKEN", hide_env_values = true)]
+        ingest_token: Option<String>,
+        /// Require this token for reading too (pages and API); open by default.
+        #[arg(long, env = "DOSSIER_READ_TOKEN", hide_env_values = true)]
+        read_token: Option<String>,
     },
     /// Extract the article from HTML: FILE, URL, a folder of pages, or - for stdin.
     /// One input prints one article (JSON, --text or --markdown); several print JSON Lines, extracted on all cores.

@@ -75,10 +75,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { addr } => {
+        Command::Serve { addr, ingest_token, read_token } => {
             let dir = data("dossier-data");
             open_existing(&dir)?;
-            serve(&dir, addr)?;
+            for (name, t) in [("ingest", &ingest_token), ("read", &read_token)] {
+                if t.as_ref().is_some_and(|t| t.len() < 16) {
+                    bail!("the {name} token is shorter than 16 characters");
+                }
+            }
+            serve(&dir, addr, ingest_token, read_token, embedding)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Extract { inputs, text, markdown, jobs, out, allow_private } => {
@@ -338,14 +343,17 @@ fn demo(dir: &Path, addr: std::net::SocketAddr, no_serve: bool, embedding: &Embe
         }
     }
     if !no_serve {
-        serve(dir, addr)?;
+        serve(dir, addr, None, None, *embedding)?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn serve(dir: &Path, addr: std::net::SocketAddr) -> anyhow::Result<()> {
+fn serve(dir: &Path, addr: std::net::SocketAddr, ingest_token: Option<String>, read_token: Option<String>, embedding: Embedding) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    rt.block_on(dossier_server::serve(dir.to_path_buf(), addr, |bound| {
+    let index = pipeline::index_dir(dir);
+    let analyse: dossier_server::Analyser = std::sync::Arc::new(move |store: &mut SqliteStore| pipeline::analyse(store, &embedding, &index).map(|_| ()).map_err(|e| format!("{e:#}")));
+    let options = dossier_server::ServeOptions { ingest_token, read_token, analyse: Some(analyse) };
+    rt.block_on(dossier_server::serve(dir.to_path_buf(), addr, options, |bound| {
         println!("dossier is serving http://{bound}/  (Ctrl-C to stop)");
         let _ = std::io::stdout().flush();
     }))

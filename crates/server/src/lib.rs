@@ -8,6 +8,9 @@
 //! `/api/openapi.json`. Everything that comes from articles is HTML-escaped.
 
 mod html;
+mod live;
+
+pub use live::{Change, IngestResult, MAX_INGEST_BODY};
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -26,10 +29,28 @@ use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-/// The server's state: the store (one connection, serialised) and the search index (read concurrently).
+/// Re-runs the analysis after `POST /api/ingest` stored something new
+/// (the pipeline lives with the command line; the server only calls it).
+pub type Analyser = Arc<dyn Fn(&mut SqliteStore) -> Result<(), String> + Send + Sync>;
+
+/// How the server is run.
+#[derive(Clone, Default)]
+pub struct ServeOptions {
+    /// Bearer token that `POST /api/ingest` requires; without one, ingest is disabled.
+    pub ingest_token: Option<String>,
+    /// When set, reading (pages and API) requires this token too.
+    pub read_token: Option<String>,
+    pub analyse: Option<Analyser>,
+}
+
+/// The server's state: the store (one connection, serialised), the search
+/// index (read concurrently), and the change feed.
 pub struct App {
     store: Mutex<SqliteStore>,
     index: SearchIndex,
+    options: ServeOptions,
+    changes: tokio::sync::broadcast::Sender<Change>,
+    poke: tokio::sync::Notify,
 }
 
 type Shared = Arc<App>;
@@ -79,36 +100,56 @@ fn bad_request(msg: impl Into<String>) -> ApiError {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "dossier", description = "News intelligence: stories, claims with provenance, briefs, search."),
-    components(schemas(ErrorBody))
+    components(schemas(ErrorBody)),
+    modifiers(&BearerScheme)
 )]
 struct ApiDoc;
+
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        api.components.get_or_insert_with(Default::default).add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
 
 /// The application's routes over an open store and search index. The JSON
 /// API's routes and the OpenAPI document at `/api/openapi.json` come from the
 /// same declarations, so they cannot drift apart.
-pub fn router(store: SqliteStore, index: SearchIndex) -> Router {
-    router_and_api(store, index).0
+pub fn router(store: SqliteStore, index: SearchIndex, options: ServeOptions) -> Router {
+    app(store, index, options).0
 }
 
-/// The routes and the OpenAPI document describing the JSON API.
-pub fn router_and_api(store: SqliteStore, index: SearchIndex) -> (Router, utoipa::openapi::OpenApi) {
-    let state: Shared = Arc::new(App { store: Mutex::new(store), index });
+/// The routes, and the shared state (for the store watcher that feeds `/api/events`).
+pub fn app(store: SqliteStore, index: SearchIndex, options: ServeOptions) -> (Router, Arc<App>) {
+    let (changes, _) = tokio::sync::broadcast::channel(1024);
+    let state: Shared = Arc::new(App { store: Mutex::new(store), index, options, changes, poke: tokio::sync::Notify::new() });
     let (api_routes, api) = OpenApiRouter::with_openapi(<ApiDoc as utoipa::OpenApi>::openapi())
         .routes(routes!(api_stories))
         .routes(routes!(api_story))
         .routes(routes!(api_article))
         .routes(routes!(api_search))
+        .routes(routes!(live::ingest))
+        .routes(routes!(live::events))
         .split_for_parts();
-    let doc = api.clone();
     let router = Router::new()
         .route("/", get(html::index))
         .route("/stories/{id}", get(html::story))
         .route("/articles/{id}", get(html::article))
+        .route("/login", get(live::login))
         .merge(api_routes)
-        .route("/api/openapi.json", get(move || async move { Json(doc) }))
+        .route("/api/openapi.json", get(move || async move { Json(api) }))
         .fallback(|| async { ApiError(StatusCode::NOT_FOUND, "no such page".into()) })
-        .with_state(state);
-    (router, api)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_INGEST_BODY))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), live::require_read_token))
+        .with_state(state.clone());
+    (router, state)
+}
+
+/// Watches the store and feeds `/api/events` until the runtime stops.
+pub fn spawn_watcher(state: Arc<App>) {
+    tokio::spawn(live::watch_store(state));
 }
 
 fn lock(s: &Shared) -> std::sync::MutexGuard<'_, SqliteStore> {
@@ -245,12 +286,14 @@ async fn api_search(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<
 }
 
 /// Binds `addr`, calls `on_ready` with the bound address, and serves until Ctrl-C.
-pub async fn serve(dir: PathBuf, addr: SocketAddr, on_ready: impl FnOnce(SocketAddr)) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+pub async fn serve(dir: PathBuf, addr: SocketAddr, options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let store = SqliteStore::open_dir(&dir)?;
     let index = SearchIndex::open(&dir.join("index"))?;
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     on_ready(listener.local_addr()?);
-    axum::serve(listener, router(store, index))
+    let (router, state) = app(store, index, options);
+    spawn_watcher(state);
+    axum::serve(listener, router)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -38,7 +38,29 @@ fn app(dir: &tempfile::TempDir, s: SqliteStore) -> Router {
         .map(|a| dossier_search::IndexDoc { published: a.time(), id: a.id, title: a.title, body: a.text, outlet: a.outlet.name, language: a.language, entities: vec!["Chile".into()], statuses: vec!["single_source".into()], story: Some("s1".into()) })
         .collect();
     index.sync(&docs).unwrap();
-    router(s, index)
+    router(s, index, ServeOptions::default())
+}
+
+const TOKEN: &str = "0123456789abcdef-ingest";
+
+fn app_with(dir: &tempfile::TempDir, s: SqliteStore, options: ServeOptions) -> (Router, Arc<App>) {
+    let index = SearchIndex::open(&dir.path().join("index")).unwrap();
+    super::app(s, index, options)
+}
+
+async fn send(app: &Router, req: Request<Body>) -> (StatusCode, String) {
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+fn post(uri: &str, token: Option<&str>, content_type: &str, body: impl Into<Body>) -> Request<Body> {
+    let mut r = Request::post(uri).header("content-type", content_type);
+    if let Some(t) = token {
+        r = r.header("authorization", format!("Bearer {t}"));
+    }
+    r.body(body.into()).unwrap()
 }
 
 async fn get(app: &Router, uri: &str) -> (StatusCode, String) {
@@ -258,11 +280,119 @@ async fn served_responses_match_the_served_openapi_document() {
     let mut bad = good.clone();
     bad["stories"][0].as_object_mut().unwrap().remove("title");
     assert!(check(&doc, schema, &bad, "bad").is_err(), "missing field not caught");
-    // Every documented path is served.
-    for path in doc["paths"].as_object().unwrap().keys() {
-        let uri = path.replace("{id}", "nope");
-        let (status, _) = get(&app, &uri).await;
-        assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{path}");
-        assert!(status == StatusCode::OK || status == StatusCode::NOT_FOUND, "{path}: {status}");
+    // Every documented path and method is served (statuses only: the event stream never ends).
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let uri = path.replace("{id}", "nope");
+            let req = Request::builder().method(method.to_uppercase().as_str()).uri(&uri).header("content-type", "application/json").body(Body::from("{}")).unwrap();
+            let resp = app.clone().oneshot(req).await.unwrap();
+            let status = resp.status();
+            assert!(![StatusCode::METHOD_NOT_ALLOWED, StatusCode::INTERNAL_SERVER_ERROR].contains(&status), "{method} {path}: {status}");
+            assert!(item[method]["responses"][status.as_u16().to_string()].is_object(), "{method} {path}: {status} is not documented");
+        }
     }
+}
+
+#[tokio::test]
+async fn ingest_needs_its_token_and_says_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteStore::open_dir(dir.path()).unwrap();
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let c = calls.clone();
+    let analyse: Analyser = Arc::new(move |_store: &mut SqliteStore| {
+        c.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    });
+    let (app, _) = app_with(&dir, s, ServeOptions { ingest_token: Some(TOKEN.into()), read_token: None, analyse: Some(analyse) });
+    let two = r#"[{"url": "https://example.org/a", "title": "Quake hits Chile", "text": "A strong earthquake hit Chile on Monday.", "outlet": "Example", "published": "2025-06-22"},
+                 {"url": "https://example.org/b", "title": "Rates rise", "text": "The central bank raised rates.", "outlet": "Example"}]"#;
+    let (status, body) = send(&app, post("/api/ingest", None, "application/json", two)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let (status, _) = send(&app, post("/api/ingest", Some("0123456789abcdef-wrong!"), "application/json", two)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, body) = send(&app, post("/api/ingest", Some(TOKEN), "application/json", two)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["new"], 2);
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1, "analysed once");
+    let (_, body) = send(&app, post("/api/ingest", Some(TOKEN), "application/json", two)).await;
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&body).unwrap()["unchanged"], 2);
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1, "nothing new, no analysis");
+    let page = "<html><head><title>Fire in Riverton</title></head><body><article><h1>Fire in Riverton</h1><p>A fire destroyed a warehouse in the Riverton port district on Monday, officials said, and firefighters fought the blaze for six hours before it was under control.</p></article></body></html>";
+    let (status, body) = send(&app, post("/api/ingest?url=https://example.org/fire", Some(TOKEN), "text/html; charset=utf-8", page)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for (uri, ct, body, want, says) in [
+        ("/api/ingest", "application/json", "{not json".to_string(), StatusCode::BAD_REQUEST, "not JSON"),
+        ("/api/ingest", "application/json", "[1]".to_string(), StatusCode::BAD_REQUEST, "article 1"),
+        ("/api/ingest", "application/json", "[]".to_string(), StatusCode::BAD_REQUEST, "no articles"),
+        ("/api/ingest", "application/json", r#"{"title": "no text"}"#.to_string(), StatusCode::BAD_REQUEST, "api"),
+        ("/api/ingest", "text/html", page.to_string(), StatusCode::BAD_REQUEST, "?url="),
+        ("/api/ingest?url=file:///etc/passwd", "text/html", page.to_string(), StatusCode::BAD_REQUEST, "not an http"),
+        ("/api/ingest", "text/plain", "hello".to_string(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type"),
+        ("/api/ingest", "application/json", "x".repeat(MAX_INGEST_BODY + 1), StatusCode::PAYLOAD_TOO_LARGE, ""),
+    ] {
+        let (status, text) = send(&app, post(uri, Some(TOKEN), ct, body)).await;
+        assert_eq!(status, want, "{uri} {ct}: {text}");
+        assert!(text.contains(says), "{uri} {ct}: {text}");
+    }
+    // Without an ingest token configured, ingest is off.
+    let dir2 = tempfile::tempdir().unwrap();
+    let (off, _) = app_with(&dir2, SqliteStore::open_dir(dir2.path()).unwrap(), ServeOptions::default());
+    let (status, body) = send(&off, post("/api/ingest", Some(TOKEN), "application/json", two)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+}
+
+#[tokio::test]
+async fn read_token_guards_pages_and_api_when_set() {
+    let (d, s) = store_with_hostile_article();
+    let (app, _) = app_with(&d, s, ServeOptions { read_token: Some("read-token-0123456789".into()), ..Default::default() });
+    let (status, body) = get(&app, "/api/stories").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(get(&app, "/").await.0, StatusCode::UNAUTHORIZED);
+    let (status, _) = send(&app, Request::get("/api/stories").header("authorization", "Bearer read-token-0123456789").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    let resp = app.clone().oneshot(Request::get("/login?token=read-token-0123456789").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let cookie = resp.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let (status, _) = send(&app, Request::get("/").header("cookie", cookie).body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(get(&app, "/login?token=nope").await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn events_announce_new_articles_and_stories() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteStore::open_dir(dir.path()).unwrap();
+    // A stand-in analysis that makes one story of everything (the real pipeline lives in the CLI).
+    let analyse: Analyser = Arc::new(|store: &mut SqliteStore| {
+        let arts = store.articles().map_err(|e| e.to_string())?;
+        let t = arts[0].time();
+        let story = Story { id: "st".into(), title: arts[0].title.clone(), article_ids: arts.iter().map(|a| a.id.clone()).collect(), outlets: vec![], first_seen: t, last_seen: t, entities: vec![], copies: vec![] };
+        store.replace_analysis(&Analysis { stories: vec![story], ..Default::default() }).map_err(|e| e.to_string())
+    });
+    let (app, state) = app_with(&dir, s, ServeOptions { ingest_token: Some(TOKEN.into()), read_token: None, analyse: Some(analyse) });
+    spawn_watcher(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let mut sse = tokio::net::TcpStream::connect(addr).await.unwrap();
+    sse.write_all(b"GET /api/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n").await.unwrap();
+    let mut lines = BufReader::new(sse).lines();
+    assert!(lines.next_line().await.unwrap().unwrap().contains("200"));
+    // Let the watcher take its first look before anything changes.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let body = r#"{"url": "https://example.org/a", "title": "Quake hits Chile", "text": "A strong earthquake hit Chile on Monday.", "outlet": "Example"}"#;
+    let mut post = tokio::net::TcpStream::connect(addr).await.unwrap();
+    post.write_all(format!("POST /api/ingest HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).as_bytes()).await.unwrap();
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !(seen.iter().any(|l: &String| l.contains("\"type\":\"articles\"")) && seen.iter().any(|l| l.contains("\"type\":\"story\""))) {
+        let line = tokio::time::timeout_at(deadline, lines.next_line()).await.expect("events within 10 s").unwrap().unwrap();
+        if line.starts_with("data:") {
+            seen.push(line);
+        }
+    }
+    assert!(seen.iter().any(|l| l.contains("\"new\":1") && l.contains("\"total\":1")), "{seen:?}");
+    assert!(seen.iter().any(|l| l.contains("Quake hits Chile") && l.contains("\"article_count\":1")), "{seen:?}");
 }
