@@ -33,35 +33,30 @@ main{max-width:60rem;margin:0 auto;padding:1rem}
 .corroborated{background:#2e7d32}.single-source{background:#1565c0}.unattributed{background:#b26a00}.contested{background:#c62828}
 li{margin:.4rem 0}a{color:#0b57d0}
 .cite{font-size:.85rem}
-@media (max-width:600px){main{padding:.5rem}body{font-size:15px}}
+header nav{display:inline;margin-left:1rem}header nav a{font-weight:400;margin-right:.8rem}
+.chip{display:inline-block;background:#e8eef7;border-radius:12px;padding:0 .5rem;margin:.1rem;font-size:.85rem;text-decoration:none}
+.title{font-weight:600;font-size:1.05rem}
+.chart{margin:0}.chart figcaption{font-weight:600;margin-bottom:.3rem}
+.chart .bar{fill:#4a7fd4}.chart .lbl{font-size:12px;fill:#34404b}.chart .num{font-size:11px;fill:#5b6670}
+.chart .dot{fill:#c2410c;stroke:#fff;stroke-width:1.5}.chart .axis{stroke:#dde1e6}
+.scroll{overflow-x:auto}.matrix{border-collapse:collapse;font-size:.9rem}.matrix td,.matrix th{border-bottom:1px solid #eef0f3;padding:.3rem .4rem;text-align:left;vertical-align:top}
+.matrix td.has,.matrix td.no{text-align:center;font-size:1.1rem}.matrix td.has{color:#2e7d32}.matrix td.first{font-weight:700;outline:2px solid #2e7d32;outline-offset:-4px}.matrix td.no{color:#b0b8c0}
+.matrix th.o{writing-mode:vertical-rl;transform:rotate(180deg);max-height:10rem;font-weight:400}
+form.search{display:flex;flex-wrap:wrap;gap:.4rem;margin:.5rem 0}form.search input[type=search]{flex:1 1 16rem;padding:.4rem;font-size:1rem}
+.searchgrid{display:grid;grid-template-columns:14rem 1fr;gap:1rem}.facet ul{list-style:none;padding:0;margin:0 0 .8rem}.facet a.on{font-weight:700}
+.facet a.on::before{content:"✓ "}.snippet{color:#34404b;font-size:.9rem}.snippet b{background:#fff3bf}
+@media (max-width:600px){main{padding:.5rem}body{font-size:15px}.searchgrid{grid-template-columns:1fr}header nav{margin-left:.4rem}}
 "#;
 
-fn page(title: &str, body: &str) -> Html<String> {
+pub fn page(title: &str, body: &str) -> Html<String> {
     Html(format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{} · dossier</title><style>{STYLE}</style></head><body><header><a href=\"/\">dossier</a></header><main>{body}</main></body></html>",
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{} · dossier</title><style>{STYLE}</style></head><body><header><a href=\"/\">dossier</a> <nav><a href=\"/\">Stories</a> <a href=\"/search\">Search</a></nav></header><main>{body}</main></body></html>",
         escape(title)
     ))
 }
 
 fn badge(s: ClaimStatus) -> String {
     format!("<span class=\"badge {0}\">{0}</span>", s.as_str())
-}
-
-pub async fn index(State(s): State<Shared>) -> Result<Html<String>, ApiError> {
-    let store = lock(&s);
-    let mut body = String::from("<h1>Stories</h1>");
-    for st in store.stories()? {
-        body.push_str(&format!(
-            "<div class=\"card story\"><a href=\"/stories/{}\">{}</a><div class=\"meta\">{} article(s) · {} · {} – {}</div></div>",
-            escape(&st.id),
-            escape(&st.title),
-            st.article_ids.len(),
-            escape(&st.outlets.join(", ")),
-            st.first_seen.format("%Y-%m-%d %H:%M"),
-            st.last_seen.format("%Y-%m-%d %H:%M"),
-        ));
-    }
-    Ok(page("Stories", &body))
 }
 
 fn bullet_html(b: &Bullet) -> String {
@@ -120,6 +115,7 @@ pub async fn story(State(s): State<Shared>, Path(id): Path<String>) -> Result<Ht
         }
         body.push_str("</ul></section>");
     }
+    body.push_str(&crate::ui::story_sections(&*store, &st)?);
     Ok(page(&st.title, &body))
 }
 

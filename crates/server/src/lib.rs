@@ -9,6 +9,7 @@
 
 mod html;
 mod live;
+mod ui;
 
 pub use live::{Change, IngestResult, MAX_INGEST_BODY};
 
@@ -134,9 +135,12 @@ pub fn app(store: SqliteStore, index: SearchIndex, options: ServeOptions) -> (Ro
         .routes(routes!(live::events))
         .split_for_parts();
     let router = Router::new()
-        .route("/", get(html::index))
+        .route("/", get(ui::feed))
         .route("/stories/{id}", get(html::story))
         .route("/articles/{id}", get(html::article))
+        .route("/entities/{name}", get(ui::entity))
+        .route("/outlets/{name}", get(ui::outlet))
+        .route("/search", get(ui::search))
         .route("/login", get(live::login))
         .merge(api_routes)
         .route("/api/openapi.json", get(move || async move { Json(api) }))

@@ -396,3 +396,73 @@ async fn events_announce_new_articles_and_stories() {
     assert!(seen.iter().any(|l| l.contains("\"new\":1") && l.contains("\"total\":1")), "{seen:?}");
     assert!(seen.iter().any(|l| l.contains("Quake hits Chile") && l.contains("\"article_count\":1")), "{seen:?}");
 }
+
+#[tokio::test]
+async fn ui_pages_draw_charts_matrix_and_facets_and_escape() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = SqliteStore::open_dir(dir.path()).unwrap();
+    let t = |d: u32| -> chrono::DateTime<chrono::Utc> { format!("2025-06-{d:02}T10:00:00Z").parse().unwrap() };
+    let art = |id: &str, outlet: &str, d: u32| Article {
+        id: id.into(),
+        kind: ArticleKind::Main,
+        title: format!("<script>alert('{id}')</script> Quake report {id}"),
+        text: "A strong earthquake hit Chile. <img src=x onerror=alert(1)> Officials said damage was limited.".into(),
+        outlet: Outlet { name: outlet.into(), basis: OutletBasis::Given },
+        url: None,
+        source: "t".into(),
+        published: Some(t(d)),
+        seen_at: t(d),
+        language: Some("en".into()),
+    };
+    let arts = vec![art("a1", "Alpha <News>", 1), art("a2", "Beta", 2), art("a3", "Beta", 3)];
+    s.put_articles(&arts).unwrap();
+    let story = Story { id: "s1".into(), title: "<b>Quake</b>".into(), article_ids: vec!["a1".into(), "a2".into(), "a3".into()], outlets: vec!["Alpha <News>".into(), "Beta".into()], first_seen: t(1), last_seen: t(3), entities: vec!["Chile".into()], copies: vec![("a3".into(), "a2".into())] };
+    let claim = |text: &str, status: dossier_model::ClaimStatus, outlets: &[&str]| AlignedClaim {
+        id: text.into(),
+        story_id: "s1".into(),
+        text: text.into(),
+        status,
+        outlets: outlets.iter().map(|o| o.to_string()).collect(),
+        first_outlet: outlets[0].into(),
+        sources: vec![],
+        members: vec![],
+        conflict: None,
+        checkworthiness: 0.5,
+    };
+    let claims = vec![claim("Quake <hit> Chile", dossier_model::ClaimStatus::Corroborated, &["Alpha <News>", "Beta"]), claim("Damage limited", dossier_model::ClaimStatus::SingleSource, &["Beta"])];
+    s.replace_analysis(&Analysis { stories: vec![story], claims, briefs: vec![] }).unwrap();
+    let mut index = SearchIndex::open(&dir.path().join("index")).unwrap();
+    let docs: Vec<dossier_search::IndexDoc> = arts.iter().map(|a| dossier_search::IndexDoc { id: a.id.clone(), title: a.title.clone(), body: a.text.clone(), outlet: a.outlet.name.clone(), language: a.language.clone(), published: a.time(), entities: vec!["Chile".into(), "Santiago".into()], statuses: vec!["corroborated".into()], story: Some("s1".into()) }).collect();
+    index.sync(&docs).unwrap();
+    let app = router(s, index, ServeOptions::default());
+    let pages = ["/", "/stories/s1", "/entities/Chile", "/outlets/Beta", "/outlets/Alpha%20%3CNews%3E", "/search?q=earthquake&outlet=Beta", "/articles/a1"];
+    for uri in pages {
+        let (status, body) = get(&app, uri).await;
+        assert_eq!(status, StatusCode::OK, "{uri}: {body}");
+        assert!(!body.contains("<script>alert"), "{uri}: unescaped title");
+        assert!(!body.contains("<img src=x"), "{uri}: unescaped body");
+        assert!(!body.contains("<News>"), "{uri}: unescaped outlet");
+        assert!(body.contains("name=\"viewport\""), "{uri}: phone-sized screens");
+    }
+    let (_, feed) = get(&app, "/").await;
+    assert!(feed.contains("href=\"/stories/s1\"") && feed.contains("2 independent report(s), 1 copies") && feed.contains("href=\"/entities/Chile\""), "{feed}");
+    let (_, story) = get(&app, "/stories/s1").await;
+    assert!(story.contains("Claims × outlets"), "the matrix");
+    assert_eq!(story.matches("class=\"has").count(), 3, "three outlet cells carry a claim");
+    assert_eq!(story.matches("class=\"no\"").count(), 1, "one does not");
+    assert!(story.contains("badge corroborated") && story.contains("badge single-source"));
+    assert!(story.contains("Quake &lt;hit&gt; Chile"));
+    assert!(story.contains("aria-label=\"Timeline of reports\"") && story.matches("<circle").count() == 3, "a dot per report");
+    assert!(story.contains("(copy of <a href=\"/articles/a2\">"), "copies are marked");
+    let (_, entity) = get(&app, "/entities/Chile").await;
+    assert!(entity.contains("Articles mentioning it, per day") && entity.matches("class=\"bar\"").count() >= 3 + 1 + 2, "{entity}");
+    assert!(entity.contains("href=\"/entities/Santiago\""), "co-occurring entities link on");
+    let (status, _) = get(&app, "/entities/Atlantis").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, search) = get(&app, "/search?q=earthquake&outlet=Beta").await;
+    assert!(search.contains("2 match(es)"), "{search}");
+    assert!(search.contains("class=\"on\" href=\"/search?q=earthquake\""), "an active facet links to its removal: {search}");
+    assert!(search.contains("<b>earthquake</b>"), "highlighted snippet");
+    let (status, body) = get(&app, "/search?from=nonsense").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+}

@@ -1,0 +1,322 @@
+//! The analyst's pages beyond the brief: the ranked feed, the claim × outlet
+//! matrix and timeline, entity, outlet and search pages, with charts drawn
+//! as inline SVG on the server (no scripts, no build step, works on a phone).
+//! Everything from articles is escaped.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::response::Html;
+use chrono::{DateTime, Utc};
+use dossier_model::{AlignedClaim, Story};
+use dossier_search::{parse_date_bound, SearchQuery};
+use dossier_store::Store;
+
+use crate::html::{escape, page};
+use crate::{bad_request, lock, ApiError, Shared};
+
+fn url_part(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+fn entity_link(name: &str) -> String {
+    format!("<a class=\"chip\" href=\"/entities/{}\">{}</a>", url_part(name), escape(name))
+}
+
+fn outlet_link(name: &str) -> String {
+    format!("<a href=\"/outlets/{}\">{}</a>", url_part(name), escape(name))
+}
+
+/// How a story ranks in the feed: breadth of independent coverage, fading
+/// with the time since its latest report (half a day's weight per day).
+pub fn feed_rank(s: &Story, now: DateTime<Utc>) -> f64 {
+    let independent = s.article_ids.len().saturating_sub(s.copies.len()) as f64;
+    let breadth = s.outlets.len() as f64 + 0.25 * independent;
+    let days = (now - s.last_seen).num_minutes().max(0) as f64 / 1440.0;
+    breadth / (1.0 + days)
+}
+
+/// A horizontal bar chart: one labelled bar per value.
+pub fn bar_chart(title: &str, rows: &[(String, u64, Option<String>)]) -> String {
+    let max = rows.iter().map(|r| r.1).max().unwrap_or(1).max(1) as f64;
+    let h = 22 * rows.len() + 8;
+    let mut svg = format!("<figure class=\"chart\"><figcaption>{}</figcaption><svg role=\"img\" aria-label=\"{}\" viewBox=\"0 0 600 {h}\" width=\"100%\">", escape(title), escape(title));
+    for (i, (label, n, href)) in rows.iter().enumerate() {
+        let y = 4 + i * 22;
+        let w = (*n as f64 / max * 380.0).max(2.0);
+        let text = format!("<text x=\"0\" y=\"{}\" class=\"lbl\">{}</text>", y + 15, escape(&label.chars().take(28).collect::<String>()));
+        let text = match href {
+            Some(h) => format!("<a href=\"{}\">{text}</a>", escape(h)),
+            None => text,
+        };
+        svg.push_str(&format!("{text}<rect class=\"bar\" x=\"200\" y=\"{y}\" width=\"{w:.1}\" height=\"16\" rx=\"3\"><title>{}: {n}</title></rect><text x=\"{:.1}\" y=\"{}\" class=\"num\">{n}</text>", escape(label), 206.0 + w, y + 13));
+    }
+    svg.push_str("</svg></figure>");
+    svg
+}
+
+/// A column chart of counts per day.
+pub fn day_chart(title: &str, per_day: &BTreeMap<chrono::NaiveDate, u64>) -> String {
+    let (Some(first), Some(last)) = (per_day.keys().next().copied(), per_day.keys().last().copied()) else {
+        return format!("<figure class=\"chart\"><figcaption>{}</figcaption><p class=\"meta\">no dated mentions</p></figure>", escape(title));
+    };
+    let days = ((last - first).num_days() + 1).clamp(1, 366) as usize;
+    let max = per_day.values().copied().max().unwrap_or(1).max(1) as f64;
+    let bw = 580.0 / days as f64;
+    let mut svg = format!("<figure class=\"chart\"><figcaption>{}</figcaption><svg role=\"img\" aria-label=\"{}\" viewBox=\"0 0 600 160\" width=\"100%\">", escape(title), escape(title));
+    for d in 0..days {
+        let day = first + chrono::Duration::days(d as i64);
+        let n = per_day.get(&day).copied().unwrap_or(0);
+        let hgt = n as f64 / max * 120.0;
+        svg.push_str(&format!(
+            "<rect class=\"bar\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{hgt:.1}\"><title>{day}: {n}</title></rect>",
+            10.0 + d as f64 * bw,
+            130.0 - hgt,
+            (bw - 1.0).max(1.0)
+        ));
+    }
+    svg.push_str(&format!("<text x=\"10\" y=\"150\" class=\"lbl\">{first}</text><text x=\"590\" y=\"150\" text-anchor=\"end\" class=\"lbl\">{last}</text><text x=\"10\" y=\"12\" class=\"num\">max {max}</text></svg></figure>"));
+    svg
+}
+
+/// A timeline: one row per outlet, a dot per report at its time.
+fn timeline_chart(points: &[(DateTime<Utc>, String, String, String)]) -> String {
+    let (Some(t0), Some(t1)) = (points.iter().map(|p| p.0).min(), points.iter().map(|p| p.0).max()) else { return String::new() };
+    let mut outlets: Vec<&str> = Vec::new();
+    for p in points {
+        if !outlets.contains(&p.1.as_str()) {
+            outlets.push(&p.1);
+        }
+    }
+    let span = (t1 - t0).num_seconds().max(1) as f64;
+    let h = 26 * outlets.len() + 30;
+    let mut svg = format!("<figure class=\"chart\"><figcaption>Timeline</figcaption><svg role=\"img\" aria-label=\"Timeline of reports\" viewBox=\"0 0 600 {h}\" width=\"100%\">");
+    for (i, o) in outlets.iter().enumerate() {
+        svg.push_str(&format!("<text x=\"0\" y=\"{}\" class=\"lbl\">{}</text><line x1=\"180\" x2=\"590\" y1=\"{}\" y2=\"{}\" class=\"axis\"/>", 18 + i * 26, escape(&o.chars().take(24).collect::<String>()), 14 + i * 26, 14 + i * 26));
+    }
+    for (t, o, id, title) in points {
+        let row = outlets.iter().position(|x| x == o).unwrap_or(0);
+        let x = 185.0 + (*t - t0).num_seconds() as f64 / span * 400.0;
+        svg.push_str(&format!(
+            "<a href=\"/articles/{}\"><circle class=\"dot\" cx=\"{x:.1}\" cy=\"{}\" r=\"6\"><title>{} — {}</title></circle></a>",
+            escape(id),
+            14 + row * 26,
+            t.format("%Y-%m-%d %H:%M"),
+            escape(title)
+        ));
+    }
+    svg.push_str(&format!(
+        "<text x=\"185\" y=\"{}\" class=\"lbl\">{}</text><text x=\"590\" y=\"{}\" text-anchor=\"end\" class=\"lbl\">{}</text></svg></figure>",
+        h - 4,
+        t0.format("%Y-%m-%d %H:%M"),
+        h - 4,
+        t1.format("%Y-%m-%d %H:%M")
+    ));
+    svg
+}
+
+/// The feed: stories ranked by breadth of coverage and recency.
+pub async fn feed(State(s): State<Shared>) -> Result<Html<String>, ApiError> {
+    let store = lock(&s);
+    let mut stories = store.stories()?;
+    let now = stories.iter().map(|s| s.last_seen).max().unwrap_or_else(Utc::now).max(Utc::now());
+    stories.sort_by(|a, b| feed_rank(b, now).total_cmp(&feed_rank(a, now)).then_with(|| a.id.cmp(&b.id)));
+    let mut body = String::from("<h1>Stories</h1><form class=\"search\" action=\"/search\"><input name=\"q\" type=\"search\" placeholder=\"Search articles\" aria-label=\"Search articles\"><button>Search</button></form>");
+    for st in &stories {
+        let independent = st.article_ids.len() - st.copies.len();
+        let ents: Vec<String> = st.entities.iter().take(5).map(|e| entity_link(e)).collect();
+        let outlets: Vec<String> = st.outlets.iter().map(|o| outlet_link(o)).collect();
+        body.push_str(&format!(
+            "<div class=\"card story\"><a class=\"title\" href=\"/stories/{}\">{}</a><div class=\"meta\">{} outlet(s) · {} independent report(s){} · {} – {}</div><div class=\"meta\">{}</div><div>{}</div></div>",
+            escape(&st.id),
+            escape(&st.title),
+            st.outlets.len(),
+            independent,
+            if st.copies.is_empty() { String::new() } else { format!(", {} copies", st.copies.len()) },
+            st.first_seen.format("%Y-%m-%d %H:%M"),
+            st.last_seen.format("%Y-%m-%d %H:%M"),
+            outlets.join(", "),
+            ents.join(" ")
+        ));
+    }
+    if stories.is_empty() {
+        body.push_str("<p class=\"meta\">No stories yet: ingest some articles (<code>dossier ingest</code> or POST /api/ingest).</p>");
+    }
+    Ok(page("Stories", &body))
+}
+
+/// The claim × outlet matrix: a row per aligned claim with its status, a
+/// column per outlet, a mark where the outlet carries the claim.
+pub fn claim_matrix(story: &Story, claims: &[AlignedClaim]) -> String {
+    if claims.is_empty() {
+        return String::new();
+    }
+    let mut html = String::from("<section class=\"card\"><h2>Claims × outlets</h2><div class=\"scroll\"><table class=\"matrix\"><thead><tr><th>Claim</th><th>Status</th>");
+    for o in &story.outlets {
+        html.push_str(&format!("<th class=\"o\">{}</th>", outlet_link(o)));
+    }
+    html.push_str("</tr></thead><tbody>");
+    for c in claims {
+        let status = c.status.as_str();
+        html.push_str(&format!("<tr><td>{}</td><td><span class=\"badge {status}\">{status}</span></td>", escape(&c.text)));
+        for o in &story.outlets {
+            let first = &c.first_outlet == o;
+            let cell = if c.outlets.contains(o) { if first { "<td class=\"has first\" title=\"carries it (first)\">●</td>" } else { "<td class=\"has\" title=\"carries it\">●</td>" } } else { "<td class=\"no\" title=\"does not carry it\">·</td>" };
+            html.push_str(cell);
+        }
+        html.push_str("</tr>");
+    }
+    html.push_str("</tbody></table></div><p class=\"meta\">● carries the claim (bold ring: first to publish) · · does not</p></section>");
+    html
+}
+
+/// The story page's extra sections: matrix, timeline and articles.
+pub fn story_sections(store: &dyn Store, story: &Story) -> Result<String, ApiError> {
+    let claims = store.aligned_claims(&story.id)?;
+    let mut html = claim_matrix(story, &claims);
+    let mut points = Vec::new();
+    let mut list = String::from("<section class=\"card\"><h2>Articles</h2><ul class=\"articles\">");
+    for id in &story.article_ids {
+        if let Some(a) = store.article(id)? {
+            let copy = story.original_of(id).map(|o| format!(" <span class=\"meta\">(copy of <a href=\"/articles/{}\">{}</a>)</span>", escape(o), escape(o))).unwrap_or_default();
+            list.push_str(&format!("<li><a href=\"/articles/{}\">{}</a> — {} <span class=\"meta\">{}</span>{copy}</li>", escape(&a.id), escape(&a.title), outlet_link(&a.outlet.name), a.time().format("%Y-%m-%d %H:%M")));
+            points.push((a.time(), a.outlet.name.clone(), a.id.clone(), a.title.clone()));
+        }
+    }
+    list.push_str("</ul></section>");
+    html.push_str(&format!("<section class=\"card\">{}</section>", timeline_chart(&points)));
+    html.push_str(&list);
+    if !story.entities.is_empty() {
+        let ents: Vec<String> = story.entities.iter().map(|e| entity_link(e)).collect();
+        html.push_str(&format!("<p>About: {}</p>", ents.join(" ")));
+    }
+    Ok(html)
+}
+
+fn per_day(hits: &[dossier_search::Hit]) -> BTreeMap<chrono::NaiveDate, u64> {
+    let mut m = BTreeMap::new();
+    for h in hits {
+        *m.entry(h.published.date_naive()).or_insert(0) += 1;
+    }
+    m
+}
+
+/// How many articles the charts look at, at most (the newest).
+const CHART_ARTICLES: usize = 1000;
+
+/// An entity: mentions over time, the entities it appears with, outlets, latest articles.
+pub async fn entity(State(s): State<Shared>, Path(name): Path<String>) -> Result<Html<String>, ApiError> {
+    let r = s.index.search(&SearchQuery { entities: vec![name.clone()], limit: CHART_ARTICLES, ..Default::default() })?;
+    if r.total == 0 {
+        return Err(crate::not_found("entity", &name));
+    }
+    let mut body = format!("<h1>{}</h1><p class=\"meta\">mentioned in {} article(s)</p>", escape(&name), r.total);
+    body.push_str(&format!("<section class=\"card\">{}</section>", day_chart("Articles mentioning it, per day", &per_day(&r.hits))));
+    let with: Vec<(String, u64, Option<String>)> = r.facets.entity.iter().filter(|f| f.value != name).take(12).map(|f| (f.value.clone(), f.count, Some(format!("/entities/{}", url_part(&f.value))))).collect();
+    body.push_str(&format!("<section class=\"card\">{}</section>", bar_chart("Appears with", &with)));
+    let outlets: Vec<(String, u64, Option<String>)> = r.facets.outlet.iter().take(12).map(|f| (f.value.clone(), f.count, Some(format!("/outlets/{}", url_part(&f.value))))).collect();
+    body.push_str(&format!("<section class=\"card\">{}</section>", bar_chart("Outlets", &outlets)));
+    body.push_str(&hit_list(&r.hits[..r.hits.len().min(20)]));
+    Ok(page(&name, &body))
+}
+
+/// An outlet: its articles over time, the entities it covers, its claim statuses, latest articles.
+pub async fn outlet(State(s): State<Shared>, Path(name): Path<String>) -> Result<Html<String>, ApiError> {
+    let r = s.index.search(&SearchQuery { outlets: vec![name.clone()], limit: CHART_ARTICLES, ..Default::default() })?;
+    if r.total == 0 {
+        return Err(crate::not_found("outlet", &name));
+    }
+    let stories: Vec<Story> = lock(&s).stories()?.into_iter().filter(|st| st.outlets.contains(&name)).collect();
+    let mut body = format!("<h1>{}</h1><p class=\"meta\">{} article(s) in {} story(ies)</p>", escape(&name), r.total, stories.len());
+    body.push_str(&format!("<section class=\"card\">{}</section>", day_chart("Articles per day", &per_day(&r.hits))));
+    let statuses: Vec<(String, u64, Option<String>)> = r.facets.status.iter().map(|f| (f.value.clone(), f.count, None)).collect();
+    body.push_str(&format!("<section class=\"card\">{}</section>", bar_chart("Its articles by the status of the claims they carry", &statuses)));
+    let ents: Vec<(String, u64, Option<String>)> = r.facets.entity.iter().take(12).map(|f| (f.value.clone(), f.count, Some(format!("/entities/{}", url_part(&f.value))))).collect();
+    body.push_str(&format!("<section class=\"card\">{}</section>", bar_chart("What it covers", &ents)));
+    body.push_str("<section class=\"card\"><h2>Stories</h2><ul>");
+    for st in stories.iter().take(30) {
+        body.push_str(&format!("<li><a href=\"/stories/{}\">{}</a> <span class=\"meta\">{} outlet(s)</span></li>", escape(&st.id), escape(&st.title), st.outlets.len()));
+    }
+    body.push_str("</ul></section>");
+    body.push_str(&hit_list(&r.hits[..r.hits.len().min(20)]));
+    Ok(page(&name, &body))
+}
+
+fn hit_list(hits: &[dossier_search::Hit]) -> String {
+    let mut html = String::from("<section class=\"card\"><h2>Articles</h2><ul class=\"hits\">");
+    for h in hits {
+        html.push_str(&format!(
+            "<li><a href=\"/articles/{}\">{}</a> — {} <span class=\"meta\">{}</span>{}<div class=\"snippet\">{}</div></li>",
+            escape(&h.id),
+            escape(&h.title),
+            outlet_link(&h.outlet),
+            h.published.format("%Y-%m-%d %H:%M"),
+            h.story.as_ref().map(|st| format!(" · <a href=\"/stories/{}\">story</a>", escape(st))).unwrap_or_default(),
+            // Built by the index with every character of the article escaped; only <b> marks are added.
+            h.snippet_html
+        ));
+    }
+    html.push_str("</ul></section>");
+    html
+}
+
+/// Search with facets: each facet value is a link that adds (or removes) it as a filter.
+pub async fn search(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<Html<String>, ApiError> {
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect();
+    let mut q = SearchQuery { limit: 20, ..Default::default() };
+    for (k, v) in &pairs {
+        match k.as_str() {
+            "q" => q.text = v.clone(),
+            "outlet" => q.outlets.push(v.clone()),
+            "entity" => q.entities.push(v.clone()),
+            "language" => q.languages.push(v.clone()),
+            "status" => q.statuses.push(v.clone()),
+            "from" if !v.is_empty() => q.from = Some(parse_date_bound(v, false).map_err(|e| bad_request(format!("from: {e}")))?),
+            "to" if !v.is_empty() => q.to = Some(parse_date_bound(v, true).map_err(|e| bad_request(format!("to: {e}")))?),
+            _ => {}
+        }
+    }
+    let r = s.index.search(&q)?;
+    let link = |toggle: (&str, &str)| -> String {
+        let mut p: Vec<(String, String)> = pairs.clone();
+        let had = p.iter().any(|(k, v)| k == toggle.0 && v == toggle.1);
+        p.retain(|(k, v)| !(k == toggle.0 && v == toggle.1));
+        if !had {
+            p.push((toggle.0.to_string(), toggle.1.to_string()));
+        }
+        let qs: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(p.iter()).finish();
+        format!("/search?{qs}")
+    };
+    let active = |k: &str, v: &str| pairs.iter().any(|(a, b)| a == k && b == v);
+    let mut facets = String::new();
+    for (label, key, values) in [("Outlet", "outlet", &r.facets.outlet), ("Entity", "entity", &r.facets.entity), ("Language", "language", &r.facets.language), ("Claim status", "status", &r.facets.status)] {
+        if values.is_empty() {
+            continue;
+        }
+        facets.push_str(&format!("<div class=\"facet\" data-facet=\"{key}\"><h3>{label}</h3><ul>"));
+        for f in values.iter().take(12) {
+            facets.push_str(&format!(
+                "<li><a class=\"{}\" href=\"{}\">{}</a> <span class=\"meta\">{}</span></li>",
+                if active(key, &f.value) { "on" } else { "" },
+                escape(&link((key, &f.value))),
+                escape(&f.value),
+                f.count
+            ));
+        }
+        facets.push_str("</ul></div>");
+    }
+    let val = |k: &str| pairs.iter().find(|(a, _)| a == k).map(|(_, v)| escape(v)).unwrap_or_default();
+    let mut hidden = String::new();
+    for (k, v) in pairs.iter().filter(|(k, _)| !["q", "from", "to"].contains(&k.as_str())) {
+        hidden.push_str(&format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", escape(k), escape(v)));
+    }
+    let body = format!(
+        "<h1>Search</h1><form class=\"search\" action=\"/search\"><input name=\"q\" type=\"search\" value=\"{}\" placeholder='words, \"a phrase\", AND OR NOT' aria-label=\"Search\"> <label>from <input name=\"from\" type=\"date\" value=\"{}\"></label> <label>to <input name=\"to\" type=\"date\" value=\"{}\"></label>{hidden}<button>Search</button></form><p class=\"meta results\">{} match(es)</p><div class=\"searchgrid\"><aside class=\"facets\">{facets}</aside><div>{}</div></div>",
+        val("q"),
+        val("from"),
+        val("to"),
+        r.total,
+        hit_list(&r.hits)
+    );
+    Ok(page("Search", &body))
+}
