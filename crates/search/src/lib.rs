@@ -289,6 +289,13 @@ impl SearchIndex {
         self.sync(docs)
     }
 
+    /// Sees what another writer (another `SearchIndex` on the same folder,
+    /// in this process or another) committed, now rather than after the
+    /// reader's own short delay.
+    pub fn reload(&self) -> Result<()> {
+        self.reader.reload().map_err(self.err())
+    }
+
     /// Documents in the index.
     pub fn len(&self) -> u64 {
         self.reader.searcher().num_docs()

@@ -160,6 +160,8 @@ pub async fn ingest(State(s): State<Shared>, Query(params): Query<HashMap<String
                 })?;
             }
         }
+        // Read-your-writes: searches after this answer see the new articles.
+        state.index.reload()?;
         Ok(IngestResult { new: put.new, revised: put.revised, unchanged: put.unchanged, errors, stories: store.stories()?.len() })
     })
     .await

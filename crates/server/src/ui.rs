@@ -62,12 +62,13 @@ pub fn day_chart(title: &str, per_day: &BTreeMap<chrono::NaiveDate, u64>) -> Str
     };
     let days = ((last - first).num_days() + 1).clamp(1, 366) as usize;
     let max = per_day.values().copied().max().unwrap_or(1).max(1) as f64;
-    let bw = 580.0 / days as f64;
+    // Bars no wider than 40: a day or two of data should not look like a wall.
+    let bw = (580.0 / days as f64).min(40.0);
     let mut svg = format!("<figure class=\"chart\"><figcaption>{}</figcaption><svg role=\"img\" aria-label=\"{}\" viewBox=\"0 0 600 160\" width=\"100%\">", escape(title), escape(title));
     for d in 0..days {
         let day = first + chrono::Duration::days(d as i64);
         let n = per_day.get(&day).copied().unwrap_or(0);
-        let hgt = n as f64 / max * 120.0;
+        let hgt = n as f64 / max * 105.0;
         svg.push_str(&format!(
             "<rect class=\"bar\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{hgt:.1}\"><title>{day}: {n}</title></rect>",
             10.0 + d as f64 * bw,
@@ -75,7 +76,7 @@ pub fn day_chart(title: &str, per_day: &BTreeMap<chrono::NaiveDate, u64>) -> Str
             (bw - 1.0).max(1.0)
         ));
     }
-    svg.push_str(&format!("<text x=\"10\" y=\"150\" class=\"lbl\">{first}</text><text x=\"590\" y=\"150\" text-anchor=\"end\" class=\"lbl\">{last}</text><text x=\"10\" y=\"12\" class=\"num\">max {max}</text></svg></figure>"));
+    svg.push_str(&format!("<text x=\"10\" y=\"150\" class=\"lbl\">{first}</text><text x=\"590\" y=\"150\" text-anchor=\"end\" class=\"lbl\">{last}</text><text x=\"590\" y=\"12\" text-anchor=\"end\" class=\"num\">highest: {max} a day</text></svg></figure>"));
     svg
 }
 

@@ -1,0 +1,170 @@
+// dossier's web UI in real headless Chromium (Debian's /usr/bin/chromium,
+// driven by playwright-core; it never downloads a browser). Starts
+// `dossier serve` on loopback over the sample corpus, then clicks through as
+// an analyst would. Screenshots go to target/browser-screenshots/.
+//
+// Run by scripts/test.sh after `cargo test` (which builds target/debug/dossier):
+//   node --test tests/browser/
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium } from "playwright-core";
+
+const root = resolve(import.meta.dirname, "../..");
+const bin = process.env.DOSSIER_BIN ?? join(root, "target/debug/dossier");
+const shots = join(root, "target/browser-screenshots");
+const token = "browser-test-ingest-token-0123456789";
+let data, server, base, browser;
+
+async function startServer() {
+  server = spawn(bin, ["--data", data, "serve", "--addr", "127.0.0.1:0"], { env: { ...process.env, DOSSIER_INGEST_TOKEN: token }, stdio: ["ignore", "pipe", "inherit"] });
+  base = await new Promise((ok, fail) => {
+    let out = "";
+    const timer = setTimeout(() => fail(new Error(`dossier serve did not start: ${out}`)), 30_000);
+    server.stdout.on("data", (b) => {
+      out += b;
+      const m = out.match(/serving (http:\/\/[^/\s]+)\//);
+      if (m) {
+        clearTimeout(timer);
+        ok(m[1]);
+      }
+    });
+    server.on("exit", (code) => fail(new Error(`dossier serve exited (${code}): ${out}`)));
+  });
+}
+
+before(async () => {
+  mkdirSync(shots, { recursive: true });
+  data = mkdtempSync(join(tmpdir(), "dossier-browser-"));
+  execFileSync(bin, ["--data", data, "ingest", join(root, "examples/corpus")], { stdio: "inherit" });
+  await startServer();
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill("SIGINT");
+  rmSync(data, { recursive: true, force: true });
+});
+
+async function newPage(viewport = { width: 1200, height: 900 }) {
+  const page = await browser.newPage({ viewport });
+  const problems = [];
+  page.on("dialog", async (d) => {
+    problems.push(`dialog: ${d.message()}`);
+    await d.dismiss();
+  });
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  return { page, problems };
+}
+
+test("feed, story, citation, entity chart and faceted search", async () => {
+  const { page, problems } = await newPage();
+  await page.goto(base + "/");
+  const cards = page.locator(".card.story");
+  assert.ok((await cards.count()) >= 3, "the feed lists the stories");
+  await page.screenshot({ path: join(shots, "feed.png"), fullPage: true });
+
+  // The broadest story ranks first: the memo, reported by two outlets.
+  const first = cards.first().locator("a.title");
+  assert.match(await first.innerText(), /no-limits|FSB|enemy/i);
+  await first.click();
+  await page.waitForURL(/\/stories\//);
+  assert.equal(await page.locator("h2", { hasText: "At a Glance" }).count(), 1);
+  const matrix = page.locator("table.matrix");
+  await matrix.waitFor();
+  assert.ok((await matrix.locator("tbody tr").count()) >= 3, "a row per aligned claim");
+  assert.ok((await matrix.locator("td.has").count()) >= 2, "cells mark outlets carrying claims");
+  assert.ok((await page.locator("svg[aria-label='Timeline of reports'] circle").count()) >= 2, "the timeline shows the reports");
+  await page.screenshot({ path: join(shots, "story.png"), fullPage: true });
+
+  // Follow a citation to the article it cites.
+  const cite = page.locator("a.cite").first();
+  const citedOutlet = await cite.innerText();
+  await cite.click();
+  await page.waitForURL(/\/articles\//);
+  assert.ok((await page.locator(".meta").first().innerText()).includes(citedOutlet), "the cited outlet's article");
+  await page.screenshot({ path: join(shots, "article.png"), fullPage: true });
+
+  // An entity page with its charts drawn.
+  await page.goto(base + "/entities/China");
+  const bars = page.locator("figure.chart svg rect.bar");
+  assert.ok((await bars.count()) >= 3, "bars are drawn");
+  const box = await bars.first().boundingBox();
+  assert.ok(box && box.width > 0 && box.height > 0, "with a size on screen");
+  assert.ok((await page.locator("figcaption", { hasText: "Appears with" }).count()) === 1);
+  await page.screenshot({ path: join(shots, "entity.png"), fullPage: true });
+
+  // A faceted search: type a query, then narrow by an outlet facet.
+  await page.goto(base + "/search");
+  await page.fill("input[name=q]", "memo");
+  await page.press("input[name=q]", "Enter");
+  await page.waitForURL(/q=memo/);
+  const before = Number((await page.locator("p.results").innerText()).match(/\d+/)[0]);
+  assert.ok(before >= 2, `memo matches several articles (${before})`);
+  const facet = page.locator("[data-facet=outlet] a").first();
+  const outlet = await facet.innerText();
+  await facet.click();
+  await page.waitForURL(/outlet=/);
+  const after = Number((await page.locator("p.results").innerText()).match(/\d+/)[0]);
+  assert.ok(after >= 1 && after < before, `the facet narrows ${before} to ${after}`);
+  for (const hit of await page.locator("ul.hits li").all()) {
+    assert.ok((await hit.innerText()).includes(outlet), "every hit is from the chosen outlet");
+  }
+  assert.equal(await page.locator("[data-facet=outlet] a.on").count(), 1, "the active facet is shown");
+  await page.screenshot({ path: join(shots, "search.png"), fullPage: true });
+  assert.deepEqual(problems, []);
+});
+
+test("phone-sized screens: no page scrolls sideways", async () => {
+  const { page, problems } = await newPage({ width: 390, height: 844 });
+  await page.goto(base + "/");
+  const story = await page.locator(".card.story a.title").first().getAttribute("href");
+  for (const path of ["/", story, "/entities/China", "/search?q=memo"]) {
+    await page.goto(base + path);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `${path} overflows by ${overflow}px`);
+  }
+  await page.goto(base + story);
+  await page.screenshot({ path: join(shots, "story-phone.png"), fullPage: true });
+  assert.deepEqual(problems, []);
+});
+
+test("hostile article content never runs", async () => {
+  const hostile = {
+    url: "https://evil.example/x",
+    title: `<script>window.__xss=1</script><img src=x onerror="window.__xss=2"> Chile quake memo`,
+    text: `Officials said the quake memo was real. <script>window.__xss=3</script> <img src=x onerror=window.__xss=4> <a href="javascript:window.__xss=5">click</a> <svg onload=window.__xss=6>`,
+    outlet: `Evil <img src=x onerror=window.__xss=7> Outlet`,
+    published: "2025-06-22T10:00:00Z",
+  };
+  const res = await fetch(base + "/api/ingest", { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify(hostile) });
+  assert.equal(res.status, 200, await res.text());
+  const { page, problems } = await newPage();
+  await page.goto(base + "/search?q=quake");
+  const link = page.locator("ul.hits a", { hasText: "Chile quake memo" }).first();
+  await link.waitFor();
+  const pages = [base + "/", base + "/search?q=quake", base + (await link.getAttribute("href"))];
+  await link.click();
+  await page.waitForURL(/\/articles\//);
+  pages.push(base + "/outlets/" + encodeURIComponent(hostile.outlet));
+  for (const url of pages) {
+    await page.goto(url);
+    await page.waitForLoadState("load");
+    assert.equal(await page.evaluate(() => window.__xss), undefined, `script ran on ${url}`);
+    assert.equal(await page.locator("script").count(), 0, `a script element on ${url}`);
+    assert.equal(await page.locator("[onerror], [onload]").count(), 0, `an event handler attribute on ${url}`);
+    assert.equal(await page.locator("a[href^='javascript:' i]").count(), 0, `a javascript: link on ${url}`);
+  }
+  // The text is shown, as text.
+  await page.goto(pages[2]);
+  assert.ok((await page.locator("h1").innerText()).includes("<script>window.__xss=1</script>"));
+  await page.screenshot({ path: join(shots, "hostile.png"), fullPage: true });
+  assert.deepEqual(problems, []);
+});
