@@ -131,6 +131,8 @@ pub fn app(store: SqliteStore, index: SearchIndex, options: ServeOptions) -> (Ro
         .routes(routes!(api_story))
         .routes(routes!(api_article))
         .routes(routes!(api_search))
+        .routes(routes!(api_entity))
+        .routes(routes!(api_outlet))
         .routes(routes!(live::ingest))
         .routes(routes!(live::events))
         .split_for_parts();
@@ -248,6 +250,20 @@ async fn api_article(State(s): State<Shared>, Path(id): Path<String>) -> Result<
     let store = lock(&s);
     let a = store.article(&id)?.ok_or_else(|| not_found("article", &id))?;
     Ok(Json(a))
+}
+
+/// An entity: articles per day, the entities it appears with, outlets, claim statuses, stories, newest articles.
+#[utoipa::path(get, path = "/api/entities/{name}", params(("name" = String, Path, description = "Entity name, as in a story's entities")),
+    responses((status = 200, body = ui::Profile), (status = 404, body = ErrorBody)))]
+async fn api_entity(State(s): State<Shared>, Path(name): Path<String>) -> Result<Json<ui::Profile>, ApiError> {
+    Ok(Json(ui::profile(&s, ui::Kind::Entity, &name)?))
+}
+
+/// An outlet: articles per day, what it covers, claim statuses, stories, newest articles.
+#[utoipa::path(get, path = "/api/outlets/{name}", params(("name" = String, Path, description = "Outlet name")),
+    responses((status = 200, body = ui::Profile), (status = 404, body = ErrorBody)))]
+async fn api_outlet(State(s): State<Shared>, Path(name): Path<String>) -> Result<Json<ui::Profile>, ApiError> {
+    Ok(Json(ui::profile(&s, ui::Kind::Outlet, &name)?))
 }
 
 /// Full-text search with facets. Filters may repeat (`outlet=A&outlet=B` means either).

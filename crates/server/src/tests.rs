@@ -255,6 +255,9 @@ async fn served_responses_match_the_served_openapi_document() {
         ("/api/search?q=memo".to_string(), "/api/search", 200),
         ("/api/search".to_string(), "/api/search", 200),
         ("/api/search?limit=x".to_string(), "/api/search", 400),
+        ("/api/entities/Chile".to_string(), "/api/entities/{name}", 200),
+        ("/api/entities/Atlantis".to_string(), "/api/entities/{name}", 404),
+        (format!("/api/outlets/{}", articles[0].outlet.name.replace(' ', "%20")), "/api/outlets/{name}", 200),
     ];
     uris.dedup();
     let mut checked_claims = false;
@@ -283,7 +286,7 @@ async fn served_responses_match_the_served_openapi_document() {
     // Every documented path and method is served (statuses only: the event stream never ends).
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
-            let uri = path.replace("{id}", "nope");
+            let uri = path.replace("{id}", "nope").replace("{name}", "nope");
             let req = Request::builder().method(method.to_uppercase().as_str()).uri(&uri).header("content-type", "application/json").body(Body::from("{}")).unwrap();
             let resp = app.clone().oneshot(req).await.unwrap();
             let status = resp.status();
@@ -459,6 +462,12 @@ async fn ui_pages_draw_charts_matrix_and_facets_and_escape() {
     assert!(entity.contains("href=\"/entities/Santiago\""), "co-occurring entities link on");
     let (status, _) = get(&app, "/entities/Atlantis").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, json) = get(&app, "/api/entities/Chile").await;
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["articles"], 3);
+    assert_eq!(v["per_day"].as_array().unwrap().len(), 3, "{json}");
+    assert_eq!(v["entities"][0]["value"], "Santiago", "itself is not among the entities it appears with");
+    assert_eq!(v["stories"][0]["id"], "s1");
     let (_, search) = get(&app, "/search?q=earthquake&outlet=Beta").await;
     assert!(search.contains("2 match(es)"), "{search}");
     assert!(search.contains("class=\"on\" href=\"/search?q=earthquake\""), "an active facet links to its removal: {search}");

@@ -205,42 +205,107 @@ fn per_day(hits: &[dossier_search::Hit]) -> BTreeMap<chrono::NaiveDate, u64> {
 /// How many articles the charts look at, at most (the newest).
 const CHART_ARTICLES: usize = 1000;
 
-/// An entity: mentions over time, the entities it appears with, outlets, latest articles.
-pub async fn entity(State(s): State<Shared>, Path(name): Path<String>) -> Result<Html<String>, ApiError> {
-    let r = s.index.search(&SearchQuery { entities: vec![name.clone()], limit: CHART_ARTICLES, ..Default::default() })?;
-    if r.total == 0 {
-        return Err(crate::not_found("entity", &name));
-    }
-    let mut body = format!("<h1>{}</h1><p class=\"meta\">mentioned in {} article(s)</p>", escape(&name), r.total);
-    body.push_str(&format!("<section class=\"card\">{}</section>", day_chart("Articles mentioning it, per day", &per_day(&r.hits))));
-    let with: Vec<(String, u64, Option<String>)> = r.facets.entity.iter().filter(|f| f.value != name).take(12).map(|f| (f.value.clone(), f.count, Some(format!("/entities/{}", url_part(&f.value))))).collect();
-    body.push_str(&format!("<section class=\"card\">{}</section>", bar_chart("Appears with", &with)));
-    let outlets: Vec<(String, u64, Option<String>)> = r.facets.outlet.iter().take(12).map(|f| (f.value.clone(), f.count, Some(format!("/outlets/{}", url_part(&f.value))))).collect();
-    body.push_str(&format!("<section class=\"card\">{}</section>", bar_chart("Outlets", &outlets)));
-    body.push_str(&hit_list(&r.hits[..r.hits.len().min(20)]));
-    Ok(page(&name, &body))
+/// Articles per day.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct DayCount {
+    pub date: chrono::NaiveDate,
+    pub count: u64,
 }
 
-/// An outlet: its articles over time, the entities it covers, its claim statuses, latest articles.
-pub async fn outlet(State(s): State<Shared>, Path(name): Path<String>) -> Result<Html<String>, ApiError> {
-    let r = s.index.search(&SearchQuery { outlets: vec![name.clone()], limit: CHART_ARTICLES, ..Default::default() })?;
-    if r.total == 0 {
-        return Err(crate::not_found("outlet", &name));
+/// A story an entity or outlet appears in.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct StoryRef {
+    pub id: String,
+    pub title: String,
+    pub outlets: usize,
+}
+
+/// What the entity and outlet pages show (the newest 1,000 articles make the per-day counts).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Profile {
+    pub name: String,
+    /// Articles naming the entity, or published by the outlet.
+    pub articles: usize,
+    pub per_day: Vec<DayCount>,
+    /// Entities in those articles (for an entity: the ones it appears with).
+    pub entities: Vec<dossier_search::FacetValue>,
+    pub outlets: Vec<dossier_search::FacetValue>,
+    /// Claim statuses those articles carry.
+    pub statuses: Vec<dossier_search::FacetValue>,
+    pub stories: Vec<StoryRef>,
+    /// The newest articles.
+    pub latest: Vec<dossier_search::Hit>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+pub enum Kind {
+    Entity,
+    Outlet,
+}
+
+pub fn profile(s: &Shared, kind: Kind, name: &str) -> Result<Profile, ApiError> {
+    let mut q = SearchQuery { limit: CHART_ARTICLES, ..Default::default() };
+    match kind {
+        Kind::Entity => q.entities.push(name.to_string()),
+        Kind::Outlet => q.outlets.push(name.to_string()),
     }
-    let stories: Vec<Story> = lock(&s).stories()?.into_iter().filter(|st| st.outlets.contains(&name)).collect();
-    let mut body = format!("<h1>{}</h1><p class=\"meta\">{} article(s) in {} story(ies)</p>", escape(&name), r.total, stories.len());
-    body.push_str(&format!("<section class=\"card\">{}</section>", day_chart("Articles per day", &per_day(&r.hits))));
-    let statuses: Vec<(String, u64, Option<String>)> = r.facets.status.iter().map(|f| (f.value.clone(), f.count, None)).collect();
-    body.push_str(&format!("<section class=\"card\">{}</section>", bar_chart("Its articles by the status of the claims they carry", &statuses)));
-    let ents: Vec<(String, u64, Option<String>)> = r.facets.entity.iter().take(12).map(|f| (f.value.clone(), f.count, Some(format!("/entities/{}", url_part(&f.value))))).collect();
-    body.push_str(&format!("<section class=\"card\">{}</section>", bar_chart("What it covers", &ents)));
+    let r = s.index.search(&q)?;
+    if r.total == 0 {
+        return Err(crate::not_found(if kind == Kind::Entity { "entity" } else { "outlet" }, name));
+    }
+    let story_ids: std::collections::HashSet<&str> = r.hits.iter().filter_map(|h| h.story.as_deref()).collect();
+    let stories = lock(s)
+        .stories()?
+        .into_iter()
+        .filter(|st| story_ids.contains(st.id.as_str()))
+        .map(|st| StoryRef { outlets: st.outlets.len(), id: st.id, title: st.title })
+        .collect();
+    Ok(Profile {
+        name: name.to_string(),
+        articles: r.total,
+        per_day: per_day(&r.hits).into_iter().map(|(date, count)| DayCount { date, count }).collect(),
+        entities: r.facets.entity.into_iter().filter(|f| !(kind == Kind::Entity && f.value == name)).collect(),
+        outlets: r.facets.outlet,
+        statuses: r.facets.status,
+        stories,
+        latest: r.hits.into_iter().take(20).collect(),
+    })
+}
+
+fn bars(values: &[dossier_search::FacetValue], link: Option<&str>) -> Vec<(String, u64, Option<String>)> {
+    values.iter().take(12).map(|f| (f.value.clone(), f.count, link.map(|l| format!("/{l}/{}", url_part(&f.value))))).collect()
+}
+
+fn profile_page(p: &Profile, kind: Kind) -> Html<String> {
+    let days: BTreeMap<chrono::NaiveDate, u64> = p.per_day.iter().map(|d| (d.date, d.count)).collect();
+    let mut body = format!("<h1>{}</h1><p class=\"meta\">{} article(s) in {} story(ies)</p>", escape(&p.name), p.articles, p.stories.len());
+    let (per, with) = match kind {
+        Kind::Entity => ("Articles mentioning it, per day", "Appears with"),
+        Kind::Outlet => ("Articles per day", "What it covers"),
+    };
+    body.push_str(&format!("<section class=\"card\">{}</section>", day_chart(per, &days)));
+    body.push_str(&format!("<section class=\"card\">{}</section>", bar_chart(with, &bars(&p.entities, Some("entities")))));
+    match kind {
+        Kind::Entity => body.push_str(&format!("<section class=\"card\">{}</section>", bar_chart("Outlets", &bars(&p.outlets, Some("outlets"))))),
+        Kind::Outlet => body.push_str(&format!("<section class=\"card\">{}</section>", bar_chart("Its articles by the status of the claims they carry", &bars(&p.statuses, None)))),
+    }
     body.push_str("<section class=\"card\"><h2>Stories</h2><ul>");
-    for st in stories.iter().take(30) {
-        body.push_str(&format!("<li><a href=\"/stories/{}\">{}</a> <span class=\"meta\">{} outlet(s)</span></li>", escape(&st.id), escape(&st.title), st.outlets.len()));
+    for st in p.stories.iter().take(30) {
+        body.push_str(&format!("<li><a href=\"/stories/{}\">{}</a> <span class=\"meta\">{} outlet(s)</span></li>", escape(&st.id), escape(&st.title), st.outlets));
     }
     body.push_str("</ul></section>");
-    body.push_str(&hit_list(&r.hits[..r.hits.len().min(20)]));
-    Ok(page(&name, &body))
+    body.push_str(&hit_list(&p.latest));
+    page(&p.name, &body)
+}
+
+/// An entity: mentions over time, the entities it appears with, outlets, stories, latest articles.
+pub async fn entity(State(s): State<Shared>, Path(name): Path<String>) -> Result<Html<String>, ApiError> {
+    Ok(profile_page(&profile(&s, Kind::Entity, &name)?, Kind::Entity))
+}
+
+/// An outlet: its articles over time, what it covers, its claim statuses, stories, latest articles.
+pub async fn outlet(State(s): State<Shared>, Path(name): Path<String>) -> Result<Html<String>, ApiError> {
+    Ok(profile_page(&profile(&s, Kind::Outlet, &name)?, Kind::Outlet))
 }
 
 fn hit_list(hits: &[dossier_search::Hit]) -> String {
