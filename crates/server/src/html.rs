@@ -5,7 +5,7 @@ use axum::response::Html;
 use dossier_model::{Bullet, ClaimStatus};
 use dossier_store::Store;
 
-use crate::{lock, not_found, ApiError, Shared};
+use crate::{not_found, read, ApiError, Shared};
 
 /// Escapes text for HTML element content and quoted attribute values.
 pub fn escape(s: &str) -> String {
@@ -79,7 +79,7 @@ fn bullet_html(b: &Bullet) -> String {
 }
 
 pub async fn story(State(s): State<Shared>, Path(id): Path<String>) -> Result<Html<String>, ApiError> {
-    let store = lock(&s);
+    let store = read(&s);
     let st = store.story(&id)?.ok_or_else(|| not_found("story", &id))?;
     let mut body = format!("<h1>{}</h1><p class=\"meta\">{} · {} article(s)</p>", escape(&st.title), escape(&st.outlets.join(", ")), st.article_ids.len());
     if let Some(b) = store.brief(&id)? {
@@ -120,7 +120,7 @@ pub async fn story(State(s): State<Shared>, Path(id): Path<String>) -> Result<Ht
 }
 
 pub async fn article(State(s): State<Shared>, Path(id): Path<String>) -> Result<Html<String>, ApiError> {
-    let store = lock(&s);
+    let store = read(&s);
     let a = store.article(&id)?.ok_or_else(|| not_found("article", &id))?;
     let mut body = format!("<h1>{}</h1><p class=\"meta\">{} · {}", escape(&a.title), escape(&a.outlet.name), a.time().format("%Y-%m-%d %H:%M"));
     if let dossier_model::ArticleKind::Teaser { age, .. } = &a.kind {

@@ -47,7 +47,11 @@ pub struct ServeOptions {
 /// The server's state: the store (one connection, serialised), the search
 /// index (read concurrently), and the change feed.
 pub struct App {
+    /// The writing connection (ingest).
     store: Mutex<SqliteStore>,
+    /// Reading connections, one per core (SQLite in WAL mode lets them read while another writes).
+    readers: Vec<Mutex<SqliteStore>>,
+    next_reader: std::sync::atomic::AtomicUsize,
     index: SearchIndex,
     options: ServeOptions,
     changes: tokio::sync::broadcast::Sender<Change>,
@@ -125,7 +129,17 @@ pub fn router(store: SqliteStore, index: SearchIndex, options: ServeOptions) -> 
 /// The routes, and the shared state (for the store watcher that feeds `/api/events`).
 pub fn app(store: SqliteStore, index: SearchIndex, options: ServeOptions) -> (Router, Arc<App>) {
     let (changes, _) = tokio::sync::broadcast::channel(1024);
-    let state: Shared = Arc::new(App { store: Mutex::new(store), index, options, changes, poke: tokio::sync::Notify::new() });
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 16);
+    let readers = (0..cores)
+        .filter_map(|_| match SqliteStore::open(&store.path()) {
+            Ok(r) => Some(Mutex::new(r)),
+            Err(e) => {
+                tracing::warn!("extra read connection: {e}");
+                None
+            }
+        })
+        .collect();
+    let state: Shared = Arc::new(App { store: Mutex::new(store), readers, next_reader: 0.into(), index, options, changes, poke: tokio::sync::Notify::new() });
     let (api_routes, api) = OpenApiRouter::with_openapi(<ApiDoc as utoipa::OpenApi>::openapi())
         .routes(routes!(api_stories))
         .routes(routes!(api_story))
@@ -160,6 +174,20 @@ pub fn spawn_watcher(state: Arc<App>) {
 
 fn lock(s: &Shared) -> std::sync::MutexGuard<'_, SqliteStore> {
     s.store.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A free reading connection (or the next one in turn; the writer if there are none).
+fn read(s: &Shared) -> std::sync::MutexGuard<'_, SqliteStore> {
+    for r in &s.readers {
+        if let Ok(g) = r.try_lock() {
+            return g;
+        }
+    }
+    if s.readers.is_empty() {
+        return lock(s);
+    }
+    let i = s.next_reader.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % s.readers.len();
+    s.readers[i].lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// One story in the feed.
@@ -207,7 +235,7 @@ pub struct StoryResponse {
 /// Stories, largest first, then most recent.
 #[utoipa::path(get, path = "/api/stories", responses((status = 200, body = StoriesResponse), (status = 500, body = ErrorBody)))]
 async fn api_stories(State(s): State<Shared>) -> Result<Json<StoriesResponse>, ApiError> {
-    let store = lock(&s);
+    let store = read(&s);
     let stories = store
         .stories()?
         .into_iter()
@@ -230,7 +258,7 @@ async fn api_stories(State(s): State<Shared>) -> Result<Json<StoriesResponse>, A
 #[utoipa::path(get, path = "/api/stories/{id}", params(("id" = String, Path, description = "Story id")),
     responses((status = 200, body = StoryResponse), (status = 404, body = ErrorBody)))]
 async fn api_story(State(s): State<Shared>, Path(id): Path<String>) -> Result<Json<StoryResponse>, ApiError> {
-    let store = lock(&s);
+    let store = read(&s);
     let story = store.story(&id)?.ok_or_else(|| not_found("story", &id))?;
     let brief = store.brief(&id)?;
     let claims = store.aligned_claims(&id)?;
@@ -247,7 +275,7 @@ async fn api_story(State(s): State<Shared>, Path(id): Path<String>) -> Result<Js
 #[utoipa::path(get, path = "/api/articles/{id}", params(("id" = String, Path, description = "Article id")),
     responses((status = 200, body = Article), (status = 404, body = ErrorBody)))]
 async fn api_article(State(s): State<Shared>, Path(id): Path<String>) -> Result<Json<Article>, ApiError> {
-    let store = lock(&s);
+    let store = read(&s);
     let a = store.article(&id)?.ok_or_else(|| not_found("article", &id))?;
     Ok(Json(a))
 }

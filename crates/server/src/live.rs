@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::{Stream, StreamExt};
 
-use crate::{bad_request, lock, ApiError, ErrorBody, Shared};
+use crate::{bad_request, lock, read, ApiError, ErrorBody, Shared};
 
 /// Largest request body `POST /api/ingest` takes.
 pub const MAX_INGEST_BODY: usize = 10 * 1024 * 1024;
@@ -194,7 +194,7 @@ pub async fn watch_store(s: Shared) {
     loop {
         let state = s.clone();
         let snap = tokio::task::spawn_blocking(move || -> Option<(Snapshot, Vec<dossier_model::Story>)> {
-            let store = lock(&state);
+            let store = read(&state);
             let articles = store.article_count().ok()?;
             let stories = store.stories().ok()?;
             Some((Snapshot { articles, stories: stories.iter().map(|st| (st.id.clone(), st.article_ids.len())).collect() }, stories))

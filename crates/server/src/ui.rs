@@ -13,7 +13,7 @@ use dossier_search::{parse_date_bound, SearchQuery};
 use dossier_store::Store;
 
 use crate::html::{escape, page};
-use crate::{bad_request, lock, ApiError, Shared};
+use crate::{bad_request, read, ApiError, Shared};
 
 fn url_part(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
@@ -118,7 +118,7 @@ fn timeline_chart(points: &[(DateTime<Utc>, String, String, String)]) -> String 
 
 /// The feed: stories ranked by breadth of coverage and recency.
 pub async fn feed(State(s): State<Shared>) -> Result<Html<String>, ApiError> {
-    let store = lock(&s);
+    let store = read(&s);
     let mut stories = store.stories()?;
     let now = stories.iter().map(|s| s.last_seen).max().unwrap_or_else(Utc::now).max(Utc::now());
     stories.sort_by(|a, b| feed_rank(b, now).total_cmp(&feed_rank(a, now)).then_with(|| a.id.cmp(&b.id)));
@@ -254,7 +254,7 @@ pub fn profile(s: &Shared, kind: Kind, name: &str) -> Result<Profile, ApiError> 
         return Err(crate::not_found(if kind == Kind::Entity { "entity" } else { "outlet" }, name));
     }
     let story_ids: std::collections::HashSet<&str> = r.hits.iter().filter_map(|h| h.story.as_deref()).collect();
-    let stories = lock(s)
+    let stories = read(s)
         .stories()?
         .into_iter()
         .filter(|st| story_ids.contains(st.id.as_str()))
