@@ -224,10 +224,7 @@ impl Open {
     }
 
     fn lexical(&self, v: &Vector) -> f64 {
-        if self.norm2 <= 0.0 {
-            return 0.0;
-        }
-        v.0.iter().filter_map(|(k, w)| self.sum.get(k).map(|s| s * w)).sum::<f64>() / self.norm2.sqrt()
+        cosine_with_sum(&self.sum, self.norm2, v)
     }
 
     fn add(&mut self, v: &Vector) {
@@ -244,6 +241,14 @@ impl Open {
             None => self.meaning = Some(e.to_vec()),
         }
     }
+}
+
+/// Cosine of a unit vector with a summed vector of squared length `norm2`.
+fn cosine_with_sum(sum: &HashMap<u32, f64>, norm2: f64, v: &Vector) -> f64 {
+    if norm2 <= 0.0 {
+        return 0.0;
+    }
+    v.0.iter().filter_map(|(k, w)| sum.get(k).map(|s| s * w)).sum::<f64>() / norm2.sqrt()
 }
 
 fn cosine_dense(a: &[f32], b: &[f32]) -> f64 {
@@ -274,10 +279,7 @@ pub struct Formed {
 impl Formed {
     /// Cosine of a member's vector with the story's centre.
     pub fn centrality(&self, v: &Vector) -> f64 {
-        if self.norm2 <= 0.0 {
-            return 0.0;
-        }
-        v.0.iter().filter_map(|(k, w)| self.sum.get(k).map(|s| s * w)).sum::<f64>() / self.norm2.sqrt()
+        cosine_with_sum(&self.sum, self.norm2, v)
     }
 }
 
