@@ -122,6 +122,25 @@ impl Article {
     }
 }
 
+/// What a list of articles shows of each: everything but the text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ArticleSummary {
+    pub id: String,
+    pub title: String,
+    pub outlet: Outlet,
+    pub url: Option<String>,
+    /// The article's best time: published when known, otherwise first seen.
+    pub time: DateTime<Utc>,
+    pub kind: ArticleKind,
+    pub source: String,
+}
+
+impl From<Article> for ArticleSummary {
+    fn from(a: Article) -> Self {
+        ArticleSummary { time: a.time(), id: a.id, title: a.title, outlet: a.outlet, url: a.url, kind: a.kind, source: a.source }
+    }
+}
+
 /// A sentence with byte offsets back into [`Article::text`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Sentence {

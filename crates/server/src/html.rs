@@ -3,7 +3,7 @@
 use axum::extract::{Path, State};
 use axum::response::Html;
 use dossier_model::{Bullet, ClaimStatus};
-use dossier_store::Store;
+use dossier_store::{SqliteStore, Store};
 
 use crate::{not_found, read, ApiError, Shared};
 
@@ -68,9 +68,13 @@ fn bullet_html(b: &Bullet) -> String {
 
 pub async fn story(State(s): State<Shared>, Path(id): Path<String>) -> Result<Html<String>, ApiError> {
     let store = read(&s);
-    let st = store.story(&id)?.ok_or_else(|| not_found("story", &id))?;
+    store.snapshot(|store| Ok(story_page(store, &id)))?
+}
+
+fn story_page(store: &SqliteStore, id: &str) -> Result<Html<String>, ApiError> {
+    let st = store.story(id)?.ok_or_else(|| not_found("story", id))?;
     let mut body = format!("<h1>{}</h1><p class=\"meta\">{} · {} article(s)</p>", escape(&st.title), escape(&st.outlets.join(", ")), st.article_ids.len());
-    if let Some(b) = store.brief(&id)? {
+    if let Some(b) = store.brief(id)? {
         body.push_str("<section class=\"card brief\"><h2>At a Glance</h2>");
         if !b.primary_sources.is_empty() {
             body.push_str("<p><strong>Primary sources:</strong> ");
@@ -103,7 +107,7 @@ pub async fn story(State(s): State<Shared>, Path(id): Path<String>) -> Result<Ht
         }
         body.push_str("</ul></section>");
     }
-    body.push_str(&crate::ui::story_sections(&*store, &st)?);
+    body.push_str(&crate::ui::story_sections(store, &st)?);
     Ok(page(&st.title, &body))
 }
 

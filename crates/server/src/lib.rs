@@ -23,7 +23,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use dossier_model::{AlignedClaim, Article, ArticleKind, Brief, Outlet, Story};
+use dossier_model::{AlignedClaim, Article, ArticleSummary, Brief, Story};
 use dossier_search::{parse_date_bound, SearchIndex, SearchQuery, SearchResults};
 use dossier_store::{SqliteStore, Store};
 use serde::Serialize;
@@ -131,7 +131,7 @@ pub fn app(store: SqliteStore, index: SearchIndex, options: ServeOptions) -> (Ro
     let (changes, _) = tokio::sync::broadcast::channel(1024);
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 16);
     let readers = (0..cores)
-        .filter_map(|_| match SqliteStore::open(&store.path()) {
+        .filter_map(|_| match SqliteStore::open_reader(&store.path()) {
             Ok(r) => Some(Mutex::new(r)),
             Err(e) => {
                 tracing::warn!("extra read connection: {e}");
@@ -212,18 +212,6 @@ pub struct StoriesResponse {
     pub stories: Vec<StorySummary>,
 }
 
-/// An article as listed in a story.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ArticleSummary {
-    pub id: String,
-    pub title: String,
-    pub outlet: Outlet,
-    pub url: Option<String>,
-    pub time: DateTime<Utc>,
-    pub kind: ArticleKind,
-    pub source: String,
-}
-
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct StoryResponse {
     pub story: Story,
@@ -259,16 +247,14 @@ async fn api_stories(State(s): State<Shared>) -> Result<Json<StoriesResponse>, A
     responses((status = 200, body = StoryResponse), (status = 404, body = ErrorBody)))]
 async fn api_story(State(s): State<Shared>, Path(id): Path<String>) -> Result<Json<StoryResponse>, ApiError> {
     let store = read(&s);
-    let story = store.story(&id)?.ok_or_else(|| not_found("story", &id))?;
-    let brief = store.brief(&id)?;
-    let claims = store.aligned_claims(&id)?;
-    let mut articles = Vec::new();
-    for a in &story.article_ids {
-        if let Some(a) = store.article(a)? {
-            articles.push(ArticleSummary { time: a.time(), id: a.id, title: a.title, outlet: a.outlet, url: a.url, kind: a.kind, source: a.source });
-        }
-    }
-    Ok(Json(StoryResponse { story, brief, claims, articles }))
+    let response = store.snapshot(|store| {
+        let Some(story) = store.story(&id)? else { return Ok(None) };
+        let brief = store.brief(&id)?;
+        let claims = store.aligned_claims(&id)?;
+        let articles = store.article_summaries(&story.article_ids)?;
+        Ok(Some(StoryResponse { story, brief, claims, articles }))
+    })?;
+    Ok(Json(response.ok_or_else(|| not_found("story", &id))?))
 }
 
 /// One article, whole.

@@ -177,11 +177,11 @@ pub fn story_sections(store: &dyn Store, story: &Story) -> Result<String, ApiErr
     let mut html = claim_matrix(story, &claims);
     let mut points = Vec::new();
     let mut list = String::from("<section class=\"card\"><h2>Articles</h2><ul class=\"articles\">");
-    for id in &story.article_ids {
-        if let Some(a) = store.article(id)? {
-            let copy = story.original_of(id).map(|o| format!(" <span class=\"meta\">(copy of <a href=\"/articles/{}\">{}</a>)</span>", escape(o), escape(o))).unwrap_or_default();
-            list.push_str(&format!("<li><a href=\"/articles/{}\">{}</a> — {} <span class=\"meta\">{}</span>{copy}</li>", escape(&a.id), escape(&a.title), outlet_link(&a.outlet.name), a.time().format("%Y-%m-%d %H:%M")));
-            points.push((a.time(), a.outlet.name.clone(), a.id.clone(), a.title.clone()));
+    for a in store.article_summaries(&story.article_ids)? {
+        {
+            let copy = story.original_of(&a.id).map(|o| format!(" <span class=\"meta\">(copy of <a href=\"/articles/{}\">{}</a>)</span>", escape(o), escape(o))).unwrap_or_default();
+            list.push_str(&format!("<li><a href=\"/articles/{}\">{}</a> — {} <span class=\"meta\">{}</span>{copy}</li>", escape(&a.id), escape(&a.title), outlet_link(&a.outlet.name), a.time.format("%Y-%m-%d %H:%M")));
+            points.push((a.time, a.outlet.name.clone(), a.id.clone(), a.title.clone()));
         }
     }
     list.push_str("</ul></section>");

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use dossier_model::{AlignedClaim, Article, Brief, Story};
+use dossier_model::{AlignedClaim, Article, ArticleKind, ArticleSummary, Brief, Outlet, OutletBasis, Story};
 use rusqlite::{params, Connection, OptionalExtension};
 
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +22,8 @@ pub enum StoreError {
     Io { path: String, source: std::io::Error },
     #[error("database {path} has schema version {found}, newer than this dossier understands ({supported})")]
     TooNew { path: String, found: i64, supported: i64 },
+    #[error("corrupt record {what}")]
+    Corrupt { what: String },
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -86,6 +88,16 @@ pub trait Store {
     fn article(&self, id: &str) -> Result<Option<Article>>;
     /// All articles, oldest first.
     fn articles(&self) -> Result<Vec<Article>>;
+    /// Summaries (no text) of these articles, in the order given; ids not stored are skipped.
+    fn article_summaries(&self, ids: &[String]) -> Result<Vec<ArticleSummary>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(a) = self.article(id)? {
+                out.push(a.into());
+            }
+        }
+        Ok(out)
+    }
     fn article_count(&self) -> Result<usize>;
     fn replace_analysis(&mut self, analysis: &Analysis) -> Result<()>;
     /// Stories, largest first, then most recent.
@@ -100,7 +112,7 @@ pub trait Store {
     fn put_embeddings(&mut self, model: &str, rows: &[(String, String, Vec<u8>)]) -> Result<()>;
 }
 
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 const MIGRATIONS: &[&str] = &[r#"
 CREATE TABLE articles (
@@ -166,6 +178,10 @@ CREATE TABLE embeddings (
     vector BLOB NOT NULL,
     PRIMARY KEY (article_id, model)
 );
+"#, r#"
+ALTER TABLE articles ADD COLUMN outlet_basis TEXT;
+ALTER TABLE articles ADD COLUMN teaser_age TEXT;
+UPDATE articles SET outlet_basis = json_extract(json, '$.outlet.basis'), teaser_age = json_extract(json, '$.kind.age');
 "#];
 
 /// The embedded store: `DIR/dossier.sqlite` in WAL mode.
@@ -187,6 +203,25 @@ impl SqliteStore {
         let mut s = SqliteStore { conn, path: p };
         s.init()?;
         Ok(s)
+    }
+
+    /// A second connection for reading only (a server keeps one per core): writes are refused,
+    /// the file is memory-mapped and the page cache is larger, so reads stay off system calls.
+    pub fn open_reader(path: &Path) -> Result<Self> {
+        let s = Self::open(path)?;
+        s.conn
+            .execute_batch("PRAGMA query_only = ON; PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -32768;")
+            .map_err(s.e())?;
+        Ok(s)
+    }
+
+    /// Runs `f` inside one read transaction: everything it reads comes from the same snapshot
+    /// of the database, even while a writer commits (and the file locks are taken once).
+    pub fn snapshot<T>(&self, f: impl FnOnce(&Self) -> Result<T>) -> Result<T> {
+        let tx = self.conn.unchecked_transaction().map_err(self.e())?;
+        let out = f(self);
+        tx.rollback().map_err(self.e())?;
+        out
     }
 
     pub fn path(&self) -> PathBuf {
@@ -231,6 +266,14 @@ impl SqliteStore {
     }
 }
 
+fn basis_name(b: OutletBasis) -> &'static str {
+    match b {
+        OutletBasis::Given => "given",
+        OutletBasis::Page => "page",
+        OutletBasis::FileName => "file_name",
+    }
+}
+
 fn to_json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("model types always serialise")
 }
@@ -242,9 +285,9 @@ impl Store for SqliteStore {
         let tx = self.conn.transaction().map_err(wrap)?;
         let mut put = Put::default();
         for a in articles {
-            let (kind, found_on) = match &a.kind {
-                dossier_model::ArticleKind::Main => ("main", None),
-                dossier_model::ArticleKind::Teaser { found_on, .. } => ("teaser", Some(found_on.as_str())),
+            let (kind, found_on, age) = match &a.kind {
+                ArticleKind::Main => ("main", None, None),
+                ArticleKind::Teaser { found_on, age } => ("teaser", Some(found_on.as_str()), age.as_deref()),
             };
             let hash = content_hash(a);
             let stored: Option<(Option<String>, i64, String)> = tx
@@ -255,9 +298,9 @@ impl Store for SqliteStore {
                 .map_err(wrap)?;
             match stored {
                 None => {
-                    tx.prepare_cached("INSERT INTO articles (id, kind, found_on, title, outlet, url, source, time, json, content_hash, revision) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1)")
+                    tx.prepare_cached("INSERT INTO articles (id, kind, found_on, title, outlet, url, source, time, json, content_hash, revision, outlet_basis, teaser_age) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11, ?12)")
                         .map_err(wrap)?
-                        .execute(params![a.id, kind, found_on, a.title, a.outlet.name, a.url, a.source, a.time().to_rfc3339(), to_json(a), hash])
+                        .execute(params![a.id, kind, found_on, a.title, a.outlet.name, a.url, a.source, a.time().to_rfc3339(), to_json(a), hash, basis_name(a.outlet.basis), age])
                         .map_err(wrap)?;
                     put.new += 1;
                 }
@@ -274,9 +317,9 @@ impl Store for SqliteStore {
                         .map_err(wrap)?
                         .execute(params![a.id, revision, old_hash, old_json])
                         .map_err(wrap)?;
-                    tx.prepare_cached("UPDATE articles SET title = ?2, outlet = ?3, url = ?4, source = ?5, time = ?6, json = ?7, content_hash = ?8, revision = ?9 WHERE id = ?1")
+                    tx.prepare_cached("UPDATE articles SET title = ?2, outlet = ?3, url = ?4, source = ?5, time = ?6, json = ?7, content_hash = ?8, revision = ?9, kind = ?10, found_on = ?11, outlet_basis = ?12, teaser_age = ?13 WHERE id = ?1")
                         .map_err(wrap)?
-                        .execute(params![a.id, a.title, a.outlet.name, a.url, a.source, a.time().to_rfc3339(), to_json(a), hash, revision + 1])
+                        .execute(params![a.id, a.title, a.outlet.name, a.url, a.source, a.time().to_rfc3339(), to_json(a), hash, revision + 1, kind, found_on, basis_name(a.outlet.basis), age])
                         .map_err(wrap)?;
                     put.revised += 1;
                 }
@@ -354,6 +397,42 @@ impl Store for SqliteStore {
 
     fn articles(&self) -> Result<Vec<Article>> {
         self.query_json("article", "SELECT id, json FROM articles ORDER BY time, id", &[])
+    }
+
+    fn article_summaries(&self, ids: &[String]) -> Result<Vec<ArticleSummary>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT kind, found_on, teaser_age, title, outlet, outlet_basis, url, source, time FROM articles WHERE id = ?1")
+            .map_err(self.e())?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let row = st
+                .query_row([id], |r| {
+                    Ok((
+                        (r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, Option<String>>(2)?),
+                        (r.get::<_, String>(3)?, r.get::<_, String>(4)?, r.get::<_, Option<String>>(5)?),
+                        (r.get::<_, Option<String>>(6)?, r.get::<_, String>(7)?, r.get::<_, String>(8)?),
+                    ))
+                })
+                .optional()
+                .map_err(self.e())?;
+            let Some(((kind, found_on, age), (title, outlet, basis), (url, source, time))) = row else { continue };
+            let bad = |what: &str, value: &str| StoreError::Corrupt { what: format!("article {id}: {what} {value:?}") };
+            let kind = match (kind.as_str(), found_on) {
+                ("main", _) => ArticleKind::Main,
+                ("teaser", Some(found_on)) => ArticleKind::Teaser { found_on, age },
+                (k, _) => return Err(bad("kind", k)),
+            };
+            let basis = match basis.as_deref() {
+                Some("given") => OutletBasis::Given,
+                Some("page") => OutletBasis::Page,
+                Some("file_name") => OutletBasis::FileName,
+                other => return Err(bad("outlet basis", other.unwrap_or("NULL"))),
+            };
+            let time = chrono::DateTime::parse_from_rfc3339(&time).map_err(|_| bad("time", &time))?.with_timezone(&chrono::Utc);
+            out.push(ArticleSummary { id: id.clone(), title, outlet: Outlet { name: outlet, basis }, url, time, kind, source });
+        }
+        Ok(out)
     }
 
     fn article_count(&self) -> Result<usize> {
@@ -503,6 +582,49 @@ mod tests {
     }
 
     #[test]
+    fn summaries_match_the_articles_in_the_order_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = SqliteStore::open_dir(dir.path()).unwrap();
+        let mut teaser = article("t", "teaser text");
+        teaser.kind = ArticleKind::Teaser { found_on: "a".into(), age: Some("22 minutes ago".into()) };
+        teaser.outlet = Outlet { name: "Wire".into(), basis: OutletBasis::Page };
+        teaser.published = Some("2025-06-21T08:30:00Z".parse().unwrap());
+        let mut a = article("a", "main text");
+        a.url = Some("https://example.com/a".into());
+        a.outlet.basis = OutletBasis::FileName;
+        s.put_articles(&[a.clone(), teaser.clone()]).unwrap();
+        let ids = ["t".to_string(), "missing".into(), "a".into()];
+        let expected = vec![ArticleSummary::from(teaser.clone()), ArticleSummary::from(a.clone())];
+        assert_eq!(s.article_summaries(&ids).unwrap(), expected);
+        // A revision that turns a teaser into a main article updates the summary too.
+        let mut revised = teaser.clone();
+        revised.kind = ArticleKind::Main;
+        revised.text = "the full article now".into();
+        assert_eq!(s.put_articles(&[revised.clone()]).unwrap().revised, 1);
+        assert_eq!(s.article_summaries(&["t".into()]).unwrap(), vec![ArticleSummary::from(revised)]);
+    }
+
+    #[test]
+    fn a_reader_snapshot_does_not_see_a_commit_made_during_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = SqliteStore::open_dir(dir.path()).unwrap();
+        w.put_articles(&[article("a", "x")]).unwrap();
+        let r = SqliteStore::open_reader(&w.path()).unwrap();
+        let seen = r
+            .snapshot(|r| {
+                let before = r.article_count()?;
+                w.put_articles(&[article("b", "y")]).unwrap();
+                Ok((before, r.article_count()?, r.article("b")?.is_some()))
+            })
+            .unwrap();
+        assert_eq!(seen, (1, 1, false), "one snapshot throughout");
+        assert_eq!(r.article_count().unwrap(), 2, "the next read sees the commit");
+        // The reader refuses to write.
+        let mut r = r;
+        assert!(r.put_articles(&[article("c", "z")]).is_err());
+    }
+
+    #[test]
     fn fetch_state_round_trips() {
         let dir = tempfile::tempdir().unwrap();
         let mut s = SqliteStore::open_dir(dir.path()).unwrap();
@@ -531,6 +653,8 @@ mod tests {
         }
         let mut s = SqliteStore::open(&path).unwrap();
         assert_eq!(s.article_count().unwrap(), 1);
+        // Summary columns added later were filled from the stored JSON.
+        assert_eq!(s.article_summaries(&["old".into()]).unwrap(), vec![ArticleSummary::from(article("old", "old text"))]);
         // A row from before content hashes were kept still compares by content.
         assert_eq!(s.put_articles(&[article("old", "old text")]).unwrap().unchanged, 1);
         assert_eq!(s.put_articles(&[article("old", "new text")]).unwrap().revised, 1);
