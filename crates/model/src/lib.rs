@@ -206,6 +206,28 @@ pub struct Quantity {
     pub unit: Option<String>,
     /// "over 40" is a lower bound.
     pub bound: Option<String>,
+    /// The top of a range ("50,000 to 60,000 troops": value 50,000, upper 60,000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upper: Option<f64>,
+    /// For dates (unit "date"): the days the expression covers, first and last
+    /// ("late 2023 or early 2024": 2023-09-01 to 2024-04-30). `value` is the first year.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub span: Option<DateSpan>,
+}
+
+/// The calendar days a date expression covers, both ends included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DateSpan {
+    #[schema(value_type = String, format = Date)]
+    pub from: chrono::NaiveDate,
+    #[schema(value_type = String, format = Date)]
+    pub to: chrono::NaiveDate,
+}
+
+impl DateSpan {
+    pub fn overlaps(&self, other: &DateSpan) -> bool {
+        self.from <= other.to && other.from <= self.to
+    }
 }
 
 /// A check-worthy statement made by one article.
