@@ -84,6 +84,19 @@ pub fn checkworthiness(text: &str, entities: usize, quantities: usize, attribute
     s.clamp(0.0, 1.0)
 }
 
+/// Words by which a sentence relays what someone else says or believes without naming them.
+const RELAY_WORDS: &[&str] = &[
+    "reportedly", "allegedly", "alleged", "allegations", "is believed", "are believed", "was believed", "were believed",
+    "is said", "are said", "is thought", "are thought", "suspected", "rumoured", "rumored", "purportedly", "sources say",
+    "sources said", "it is understood", "claims", "according to sources", "unconfirmed",
+];
+
+/// True when a sentence relays a claim from an unnamed somebody ("Chinese operatives allegedly infiltrate ...").
+pub fn relays_unnamed(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    RELAY_WORDS.iter().any(|w| contains_word(&lower, w))
+}
+
 fn contains_word(hay: &str, needle: &str) -> bool {
     hay.match_indices(needle).any(|(i, _)| {
         let before = hay[..i].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
@@ -403,10 +416,11 @@ pub fn align(story: &Story, docs: &[&Enriched], settings: &Settings) -> Vec<Alig
                 ClaimStatus::Contested
             } else if independent.len() >= 2 {
                 ClaimStatus::Corroborated
-            } else if !srcs.is_empty() {
-                ClaimStatus::SingleSource
-            } else {
+            } else if srcs.is_empty() && ms.iter().all(|(c, _)| relays_unnamed(&c.text)) {
+                // "Reportedly", "allegedly", "is believed": the outlet passes on what someone said, and names nobody.
                 ClaimStatus::Unattributed
+            } else {
+                ClaimStatus::SingleSource
             };
             let member_claims: Vec<Claim> = ms.iter().map(|(c, _)| c.clone()).collect();
             let ids: Vec<&str> = member_claims.iter().map(|c| c.id.as_str()).collect();
@@ -436,9 +450,17 @@ pub fn align(story: &Story, docs: &[&Enriched], settings: &Settings) -> Vec<Alig
 fn quantity_conflict(a: &ClauseNode, b: &ClauseNode) -> Option<String> {
     let qa = quantities_in(&a.text);
     let qb = quantities_in(&b.text);
+    // One date each, for the same fact, that cannot both be right.
+    let da: Vec<_> = qa.iter().filter_map(|q| q.span.map(|s| (q, s))).collect();
+    let db: Vec<_> = qb.iter().filter_map(|q| q.span.map(|s| (q, s))).collect();
+    if let ([(x, sx)], [(y, sy)]) = (da.as_slice(), db.as_slice()) {
+        if !sx.overlaps(sy) {
+            return Some(format!("{} says {:?}; {} says {:?}", a.outlet, x.text, b.outlet, y.text));
+        }
+    }
     for x in &qa {
         for y in &qb {
-            if x.unit == y.unit && x.unit.as_deref() != Some("year") && (x.value - y.value).abs() > 0.01 * x.value.abs().max(y.value.abs()) {
+            if x.unit == y.unit && x.span.is_none() && (x.value - y.value).abs() > 0.01 * x.value.abs().max(y.value.abs()) {
                 let shared = qa.iter().chain(&qb).filter(|q| q.unit == x.unit).count();
                 if shared >= 2 && !qb.iter().any(|z| z.unit == x.unit && (z.value - x.value).abs() < 1e-9) {
                     return Some(format!("{} says {:?}; {} says {:?}", a.outlet, x.text, b.outlet, y.text));
@@ -524,7 +546,7 @@ mod tests {
     #[test]
     fn aligns_paraphrases_and_flags_conflicts() {
         let a = doc("a", "Alpha", "The ministry said 40 people were killed in the flood in Northern Province on Monday. A secret report, the authenticity of which has been confirmed by Western intelligence agencies, describes the plan. The Mayor of Riverton announced new flood barriers costing $3 million.", 1);
-        let b = doc("b", "Beta", "Officials said 55 people were killed in the flood in Northern Province. The report was leaked online and authenticated by Western intelligence. Rescue teams from the Red Cross arrived in Riverton after the storm.", 2);
+        let b = doc("b", "Beta", "Officials said 55 people were killed in the flood in Northern Province. The report was leaked online and authenticated by Western intelligence. Rescue teams from the Red Cross reportedly arrived in Riverton after the storm. The storm destroyed 300 homes across Riverton county on Sunday.", 2);
         let out = align(&story(), &[&a, &b], &Settings::default());
         let killed = out.iter().find(|c| c.text.contains("were killed")).unwrap();
         assert_eq!(killed.status, ClaimStatus::Contested, "{out:#?}");
@@ -538,7 +560,23 @@ mod tests {
         assert_eq!(barriers.status, ClaimStatus::SingleSource);
         assert_eq!(barriers.sources[0].source, "The Mayor of Riverton");
         let rescue = out.iter().find(|c| c.text.contains("Rescue teams")).unwrap_or_else(|| panic!("{out:#?}"));
-        assert_eq!(rescue.status, ClaimStatus::Unattributed);
+        assert_eq!(rescue.status, ClaimStatus::Unattributed, "relayed ('reportedly') from nobody named");
+        let homes = out.iter().find(|c| c.text.contains("300 homes")).unwrap_or_else(|| panic!("{out:#?}"));
+        assert_eq!(homes.status, ClaimStatus::SingleSource, "a plain statement by one outlet");
+        assert!(homes.sources.is_empty());
+    }
+
+    #[test]
+    fn different_dates_for_the_same_fact_are_contested() {
+        let a = doc("a", "Alpha", "The Riverton dam inspection report was completed in March 2023 by the state engineers.", 1);
+        let b = doc("b", "Beta", "The Riverton dam inspection report was completed in late 2024 by the state engineers.", 2);
+        let out = align(&story(), &[&a, &b], &Settings::default());
+        let dam = out.iter().find(|c| c.text.contains("dam inspection")).unwrap();
+        assert_eq!(dam.status, ClaimStatus::Contested, "{out:#?}");
+        assert!(dam.conflict.as_ref().unwrap().contains("March 2023") && dam.conflict.as_ref().unwrap().contains("late 2024"));
+        let c = doc("c", "Gamma", "The Riverton dam inspection report was completed in 2023 by the state engineers.", 3);
+        let agree = align(&story(), &[&a, &c], &Settings::default());
+        assert_eq!(agree.iter().find(|c| c.text.contains("dam inspection")).unwrap().status, ClaimStatus::Corroborated, "March 2023 lies within 2023");
     }
 
     #[test]

@@ -338,3 +338,58 @@ fn search_finds_phrases_with_facets_and_the_index_rebuilds() {
     assert!(stdout(&dossier(dir.path(), &["reindex"])).contains("6 articles"));
     assert_eq!(json(&dossier(dir.path(), &["search", "memo", "--json"]))["total"], 2);
 }
+
+/// The FSB-memo story's aligned claims: what both outlets state is corroborated, with the
+/// first publisher and the primary source; what one outlet alone states is single-source;
+/// what it relays from nobody named is unattributed.
+#[test]
+fn memo_story_claims_have_statuses_and_provenance() {
+    let dir = ingested();
+    let claims = json(&dossier(dir.path(), &["claims", "1", "--json"]));
+    let claims = claims.as_array().unwrap();
+    let members = |c: &Value| c["members"].as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let outlets = |c: &Value| {
+        let mut v: Vec<String> = c["outlets"].as_array().unwrap().iter().map(|o| o.as_str().unwrap().to_string()).collect();
+        v.sort();
+        v
+    };
+    let both = ["001_4e4791946bcd72aa".to_string(), "Daily8".to_string()];
+    // Each of these is stated by both outlets, in different words, and aligned into one claim.
+    for (daily8, other) in [("eight-page FSB memo", "eight-page document"), ("obtained by Ares Leaks", "Ares Leaks platform"), ("authenticity of which has been confirmed", "authenticated by Western intelligence")] {
+        let c = claims
+            .iter()
+            .find(|c| members(c).iter().any(|m| m.contains(daily8)) && members(c).iter().any(|m| m.contains(other)))
+            .unwrap_or_else(|| panic!("{daily8:?} and {other:?} not aligned: {claims:#?}"));
+        assert_eq!(c["status"], "corroborated", "{c:#?}");
+        assert_eq!(outlets(c), both);
+        assert_eq!(c["first_outlet"], c["outlets"][0]);
+        assert!(c["sources"].as_array().unwrap().iter().any(|s| s["source"] == "The New York Times" && s["kind"] == "publication"), "{c:#?}");
+    }
+    let only = |needle: &str| {
+        let hits: Vec<&Value> = claims.iter().filter(|c| members(c).iter().any(|m| m.contains(needle))).collect();
+        assert!(!hits.is_empty(), "no claim with {needle:?}");
+        hits
+    };
+    for c in only("Trade between the two soared to $240 billion") {
+        assert_eq!(c["status"], "single_source", "{c:#?}");
+        assert_eq!(outlets(c), ["001_4e4791946bcd72aa"]);
+        let q = &c["members"][0]["quantities"];
+        assert!(q.as_array().unwrap().iter().any(|q| q["value"] == 240e9 && q["unit"] == "USD"), "{q}");
+    }
+    for c in only("polygraph tests") {
+        assert_eq!(c["status"], "single_source");
+        assert_eq!(c["sources"][0]["source"], "The New York Times", "the report Daily8 relays is its primary source");
+    }
+    for c in only("Chinese operatives allegedly infiltrate") {
+        assert_eq!(c["status"], "unattributed", "an allegation relayed from nobody named: {c:#?}");
+        assert!(c["sources"].as_array().unwrap().is_empty());
+    }
+    // The memo's date is one normalised range.
+    let eight = only("eight-page FSB memo")[0];
+    let date = eight["members"].as_array().unwrap().iter().flat_map(|m| m["quantities"].as_array().unwrap()).find(|q| q["unit"] == "date").expect("a date");
+    assert_eq!(date["span"], serde_json::json!({"from": "2023-09-01", "to": "2024-04-30"}));
+    // Every claim's text is a sentence of one of its articles.
+    for c in claims {
+        assert!(members(c).contains(&c["text"].as_str().unwrap().to_string()));
+    }
+}
