@@ -24,13 +24,21 @@ pub struct Settings {
     pub min_shared_terms: usize,
     /// Below this a sentence is framing or opinion, not a claim.
     pub min_checkworthiness: f32,
+    /// Two claims from different outlets whose meaning scores at least this (0-5) state the same
+    /// thing, when each is the other's best match in that outlet.
+    pub meaning_link: f32,
+    /// At most this many sentence pairs are scored per story (the lexically closest first).
+    pub max_meaning_pairs: usize,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { clause_match: 0.6, min_shared_terms: 2, min_checkworthiness: 0.3 }
+        Settings { clause_match: 0.6, min_shared_terms: 2, min_checkworthiness: 0.3, meaning_link: 3.6, max_meaning_pairs: 20_000 }
     }
 }
+
+/// Scores sentence pairs for meaning on the STS scale, 0 (unrelated) to 5 (same meaning).
+pub type MeaningScorer<'a> = &'a mut dyn FnMut(&[(&str, &str)]) -> Result<Vec<f32>, String>;
 
 const HEDGES: &[&str] = &[
     "could", "might", "may", "would", "should", "perhaps", "interpret", "suggest", "appears", "seems", "remains to be seen",
@@ -299,6 +307,14 @@ fn matching_pairs(ids: &[Vec<u32>], outlet: &[u32], idf: &[f64], settings: &Sett
 }
 
 pub fn align(story: &Story, docs: &[&Enriched], settings: &Settings) -> Vec<AlignedClaim> {
+    align_with(story, docs, settings, None).expect("wording alone cannot fail")
+}
+
+/// Like [`align`], and claims that state the same thing in other words are aligned too:
+/// `meaning` scores cross-outlet sentence pairs (for instance MiniLM features and a
+/// learned combiner); a pair at or above `settings.meaning_link` that is mutually the
+/// best match between its two outlets is one claim.
+pub fn align_with(story: &Story, docs: &[&Enriched], settings: &Settings, meaning: Option<MeaningScorer>) -> Result<Vec<AlignedClaim>, String> {
     let mut claims: Vec<(Claim, &Enriched)> = Vec::new();
     for d in docs {
         for c in claims_of(d, settings) {
@@ -341,6 +357,55 @@ pub fn align(story: &Story, docs: &[&Enriched], settings: &Settings) -> Vec<Alig
         parent[ra] = rb;
         if let Some(c) = quantity_conflict(&nodes[a], &nodes[b]) {
             conflicts.push((a, c));
+        }
+    }
+
+    // Meaning: whole sentences from different outlets, linked through one extra node per claim.
+    if let Some(score) = meaning {
+        let claim_terms: Vec<BTreeSet<String>> = claims.iter().map(|(c, _)| terms(&c.text).into_iter().collect()).collect();
+        let outlet_of_claim: Vec<&str> = claims.iter().map(|(_, d)| d.article.outlet.name.as_str()).collect();
+        let mut cands: Vec<(usize, usize, usize)> = Vec::new();
+        for a in 0..claims.len() {
+            for b in a + 1..claims.len() {
+                if outlet_of_claim[a] == outlet_of_claim[b] {
+                    continue;
+                }
+                let shared = claim_terms[a].intersection(&claim_terms[b]).count();
+                let entities = claims[a].0.entities.iter().any(|e| claims[b].0.entities.contains(e));
+                if shared >= 2 || entities {
+                    cands.push((shared, a, b));
+                }
+            }
+        }
+        cands.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
+        cands.truncate(settings.max_meaning_pairs);
+        let pairs: Vec<(&str, &str)> = cands.iter().map(|&(_, a, b)| (claims[a].0.text.as_str(), claims[b].0.text.as_str())).collect();
+        let scores = if pairs.is_empty() { Vec::new() } else { score(&pairs)? };
+        if scores.len() != pairs.len() {
+            return Err(format!("the meaning scorer gave {} scores for {} pairs", scores.len(), pairs.len()));
+        }
+        // Each claim's best score against each other outlet.
+        let mut best: HashMap<(usize, &str), f32> = HashMap::new();
+        for (&(_, a, b), &s) in cands.iter().zip(&scores) {
+            for (x, y) in [(a, b), (b, a)] {
+                let e = best.entry((x, outlet_of_claim[y])).or_insert(f32::MIN);
+                *e = e.max(s);
+            }
+        }
+        let base = nodes.len();
+        for (ci, (c, d)) in claims.iter().enumerate() {
+            nodes.push(ClauseNode { claim: ci, outlet: d.article.outlet.name.clone(), terms: BTreeSet::new(), text: c.text.clone() });
+            parent.push(base + ci);
+        }
+        for (&(_, a, b), &s) in cands.iter().zip(&scores) {
+            let mutual = best[&(a, outlet_of_claim[b])] <= s && best[&(b, outlet_of_claim[a])] <= s;
+            if s >= settings.meaning_link && mutual {
+                let (ra, rb) = (find(&mut parent, base + a), find(&mut parent, base + b));
+                parent[ra] = rb;
+                if let Some(c) = quantity_conflict(&nodes[base + a], &nodes[base + b]) {
+                    conflicts.push((base + a, c));
+                }
+            }
         }
     }
 
@@ -443,7 +508,7 @@ pub fn align(story: &Story, docs: &[&Enriched], settings: &Settings) -> Vec<Alig
     out.sort_by(|a, b| {
         b.outlets.len().cmp(&a.outlets.len()).then(b.checkworthiness.total_cmp(&a.checkworthiness)).then(a.id.cmp(&b.id))
     });
-    out
+    Ok(out)
 }
 
 /// Two matched clauses that give different numbers for the same unit disagree.
@@ -564,6 +629,41 @@ mod tests {
         let homes = out.iter().find(|c| c.text.contains("300 homes")).unwrap_or_else(|| panic!("{out:#?}"));
         assert_eq!(homes.status, ClaimStatus::SingleSource, "a plain statement by one outlet");
         assert!(homes.sources.is_empty());
+    }
+
+    #[test]
+    fn meaning_aligns_other_words_mutual_best_only() {
+        let a = doc("a", "Alpha", "A leaked FSB memo brands China the enemy of Russian security. Officials in Riverton counted 40 homes damaged after the storm.", 1);
+        let b = doc("b", "Beta", "Inside Lubyanka a covert unit labels Beijing not as a partner but as an adversary. The Riverton storm damaged 55 homes, officials counted.", 2);
+        // A stand-in for the learned scorer: high for the two pairs that mean the same, a near miss for another.
+        let mut calls = 0;
+        let mut scorer = |pairs: &[(&str, &str)]| -> Result<Vec<f32>, String> {
+            calls += 1;
+            Ok(pairs
+                .iter()
+                .map(|(x, y)| match (x.contains("FSB memo"), y.contains("Lubyanka"), x.contains("Riverton") && y.contains("Riverton")) {
+                    (true, true, _) => 4.2,
+                    (_, _, true) => 4.0,
+                    (true, false, _) => 3.7,
+                    _ => 1.0,
+                })
+                .collect())
+        };
+        let out = align_with(&story(), &[&a, &b], &Settings::default(), Some(&mut scorer)).unwrap();
+        assert_eq!(calls, 1, "one batch per story");
+        let memo = out.iter().find(|c| c.members.iter().any(|m| m.text.contains("FSB memo"))).unwrap();
+        assert_eq!(memo.status, ClaimStatus::Corroborated, "{out:#?}");
+        assert_eq!(memo.members.len(), 2);
+        assert!(memo.members[1].text.contains("Lubyanka"));
+        // The storm pair means the same but states different numbers.
+        let storm = out.iter().find(|c| c.members.iter().any(|m| m.text.contains("40 homes"))).unwrap();
+        assert_eq!(storm.status, ClaimStatus::Contested, "{out:#?}");
+        // Without meaning, wording alone does not align the paraphrase.
+        let lexical = align(&story(), &[&a, &b], &Settings::default());
+        assert!(lexical.iter().filter(|c| c.members.iter().any(|m| m.text.contains("FSB memo"))).all(|c| c.outlets.len() == 1), "{lexical:#?}");
+        // A scorer that fails is an error, not a silent fallback.
+        let mut broken = |_: &[(&str, &str)]| -> Result<Vec<f32>, String> { Err("model gone".into()) };
+        assert_eq!(align_with(&story(), &[&a, &b], &Settings::default(), Some(&mut broken)).unwrap_err(), "model gone");
     }
 
     #[test]
