@@ -55,7 +55,7 @@ pub fn build(story: &Story, articles: &[Article], claims: &[AlignedClaim], prima
             .map(|c| {
                 let m = &c.members[0];
                 // Figures are what drift between retellings: claims stating one come first.
-                let figure = m.quantities.iter().any(|q| q.unit.as_deref() != Some("year"));
+                let figure = m.quantities.iter().any(|q| q.span.is_none());
                 (
                     c.checkworthiness + if figure { 1.0 } else { 0.0 },
                     Bullet {
