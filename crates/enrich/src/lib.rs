@@ -15,7 +15,7 @@ mod terms;
 
 use dossier_model::{Article, Attribution, Entity, Quantity, Sentence};
 
-pub use attribution::attribution_in;
+pub use attribution::{attribution_in, attributions_in, char_offsets, is_speech_cue, AttributionSpan};
 pub use entities::{entities_in, publication_like};
 pub use quantities::quantities_in;
 pub use sentences::split_sentences;
