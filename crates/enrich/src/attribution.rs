@@ -205,7 +205,7 @@ pub fn attributions_in(text: &str) -> Vec<AttributionSpan> {
         let mut last_source: Option<Range<usize>> = None;
         let mut c = 0;
         while c < s.toks.len() {
-            let found = according_to(text, s, c, qs).or_else(|| verb_cue(text, s, c, qs, next, last_source.clone()));
+            let found = according_to(text, s, c, qs).or_else(|| verb_cue(s, c, qs, next, last_source.clone()));
             if let Some(mut a) = found {
                 if a.source.is_some() {
                     last_source = a.source.clone();
@@ -293,7 +293,32 @@ fn according_to(text: &str, s: &Sent, c: usize, qs: &[Range<usize>]) -> Option<A
     Some(AttributionSpan { source: Some(source), cue, content, kind: None })
 }
 
-fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&Sent>, last_source: Option<Range<usize>>) -> Option<AttributionSpan> {
+/// Forms that are also common nouns ("state ballots", "his remarks"): cues only before "that", a colon, a comma, a quotation or the end.
+const AMBIGUOUS: &[&str] = &[
+    "state", "states", "remarks", "remark", "comment", "comments", "report", "reports", "claims", "claim", "promise", "promises", "vows", "vow",
+    "post", "reads", "notes", "note", "joke", "jokes", "stress", "recall", "recalls", "complaints", "quip", "quips", "tweet", "tweets", "warning",
+    "indicate", "shows", "titled", "seeks", "finds", "sees", "cites", "reporting", "writing", "promising", "stating",
+];
+
+const DETERMINERS: &[&str] = &["the", "a", "an", "this", "these", "those", "his", "her", "their", "its", "our", "my", "your", "some", "many", "several", "two", "three", "one", "other", "another", "most", "few", "both", "all"];
+
+fn np_token(t: &Tok) -> bool {
+    t.word || matches!(t.lower.as_str(), "’s" | "'s" | "-" | "&")
+}
+
+/// Where the content after a cue stops: before a coordinated second cue ("…, but noted that …",
+/// "…, adding that …") or a dash that starts an aside.
+fn content_stop(t: &[Tok], from: usize) -> Option<usize> {
+    (from + 2..t.len()).find(|&i| {
+        let x = t[i].lower.as_str();
+        let cue_at = |k: usize| t.get(k).is_some_and(|y| !y.upper && cue_forms().contains(y.lower.as_str()));
+        (x == "," && t.get(i + 1).is_some_and(|y| y.lower.ends_with("ing") && cue_at(i + 1)))
+            || (matches!(x, "," | "but" | "and") && (cue_at(i + 1) || t.get(i + 1).is_some_and(|y| matches!(y.lower.as_str(), "also" | "later" | "then")) && cue_at(i + 2)) && x != "," || x == "," && t.get(i + 1).is_some_and(|y| matches!(y.lower.as_str(), "but" | "and")) && cue_at(i + 2))
+            || matches!(x, "—" | "–") && t.get(i + 1).is_some_and(|y| y.word)
+    })
+}
+
+fn verb_cue(s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&Sent>, last_source: Option<Range<usize>>) -> Option<AttributionSpan> {
     let t = &s.toks;
     let tok = &t[c];
     if !tok.word || tok.upper || !cue_forms().contains(tok.lower.as_str()) {
@@ -301,6 +326,11 @@ fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&S
     }
     let prev = c.checked_sub(1).map(|i| t[i].lower.as_str());
     if matches!(prev, Some("to" | "a" | "an" | "the" | "his" | "her" | "their" | "its" | "our" | "my" | "your" | "these" | "those" | "this" | "of" | "no" | "news" | "media" | "press")) {
+        return None;
+    }
+    if AMBIGUOUS.contains(&tok.lower.as_str())
+        && !t.get(c + 1).is_none_or(|x| matches!(x.lower.as_str(), "that" | ":" | "," | "." | "“" | "\"" | "''") || x.lower == "it" || PRONOUNS.contains(&x.lower.as_str()))
+    {
         return None;
     }
     let participle = tok.lower.ends_with("ing");
@@ -312,12 +342,20 @@ fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&S
     while j > 0 && SKIP_BEFORE_CUE.contains(&t[j - 1].lower.as_str()) && j + 4 > c {
         j -= 1;
     }
+    // "Jokes are told": a passive with no agent is not an attribution.
+    if !passive_by && !participle && t[j..c].iter().any(|x| matches!(x.lower.as_str(), "is" | "are" | "was" | "were" | "been" | "be")) {
+        return None;
+    }
     let mut source: Option<Range<usize>> = None;
     let mut clause_start = j;
     let mut clause_end = c + 1;
+    let mut inverted = false;
+    let after_lower = t.get(c + 1).is_some_and(|x| x.word && !x.upper && !PRONOUNS.contains(&x.lower.as_str()) || x.lower == "that");
+    let comma_before = j > 0 && t[j - 1].lower == ",";
+    let quote_then_comma = comma_before && j > 1 && is_close_quote(&t[j - 2]) || j > 0 && is_close_quote(&t[j - 1]);
     if passive_by {
         let mut e = c + 2;
-        while e < t.len() && e - c < 12 && (t[e].word || matches!(t[e].lower.as_str(), "’s" | "'s" | "-" | "&")) {
+        while e < t.len() && e - c < 12 && np_token(&t[e]) {
             e += 1;
         }
         if e > c + 2 {
@@ -329,19 +367,36 @@ fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&S
                 clause_start -= 1;
             }
         }
+        source.as_ref()?;
+    } else if j > 0 && matches!(t[j - 1].lower.as_str(), "and" | "but") && !participle {
+        // "… and noted that …": the subject of the first verb.
+        source = last_source.clone();
+        source.as_ref()?;
+        clause_start = j - 1;
     } else if !participle {
         if let Some((a, b)) = subject_before(t, j) {
             source = Some(t[a].start..t[b - 1].end);
             clause_start = a;
+        } else if comma_before && !quote_then_comma && after_lower {
+            // "Smith, a spokesman for the campaign, said the …": the subject is before the appositive.
+            let first_comma = t[..j - 1].iter().rposition(|x| matches!(x.lower.as_str(), "," | "“" | "\"" | "”" | "(" | ")" | "—" | "–" | ";" | ":"));
+            let head = t[..first_comma.unwrap_or(0)].iter().rposition(|x| !np_token(x) || BOUNDARY.contains(&x.lower.as_str())).map_or(0, |x| x + 1);
+            let a = if first_comma.is_some_and(|f| f > head) { head } else { first_comma.map_or(0, |f| f + 1) };
+            if a < j - 1 && t[a].word {
+                source = Some(t[a].start..t[j - 2].end);
+                clause_start = a;
+            }
         } else if j > 0 && matches!(t[j - 1].lower.as_str(), "," | "”" | "\"" | "''") {
             // Inverted: "…,” said Smith, a spokesman."
             let mut e = c + 1;
-            while e < t.len() && e - c <= 10 && (t[e].word || matches!(t[e].lower.as_str(), "’s" | "'s" | "-" | "&")) {
+            while e < t.len() && e - c <= 10 && np_token(&t[e]) {
                 e += 1;
             }
-            if e > c + 1 && !PRONOUNS.contains(&t[c + 1].lower.as_str()) || e == c + 2 {
+            let starts_np = t.get(c + 1).is_some_and(|x| x.upper || DETERMINERS.contains(&x.lower.as_str()) || PRONOUNS.contains(&x.lower.as_str()));
+            if e > c + 1 && starts_np {
                 source = Some(t[c + 1].start..t[e - 1].end);
                 clause_end = e;
+                inverted = true;
             }
         }
         source.as_ref()?;
@@ -383,16 +438,10 @@ fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&S
     while q_end > 0 && t[q_end - 1].lower == "," {
         q_end -= 1;
     }
-    let quote_before = (q_end > 0 && (is_close_quote(&t[q_end - 1]) || t[q_end - 1].lower == ","))
-        .then(|| {
-            let mut e = q_end;
-            while e > 0 && (is_close_quote(&t[e - 1]) || t[e - 1].lower == ",") {
-                e -= 1;
-            }
-            // The closing mark is the last of the run.
-            quote_ending_at(qs, t[q_end - 1].end).or_else(|| (e < q_end).then(|| quote_ending_at(qs, t[q_end - 1].end)).flatten())
-        })
-        .flatten();
+    let quote_before = (q_end > 0).then(|| quote_ending_at(qs, t[q_end - 1].end)).flatten().or_else(|| {
+        // "“… it,” he said" where the comma sits inside the marks.
+        (before_end > 0 && is_close_quote(&t[before_end - 1])).then(|| quote_ending_at(qs, t[before_end - 1].end)).flatten()
+    });
     let content = if let Some(q) = quote_before {
         let mut end = q.end;
         // "“A,” he said, “B.”" and "“A,” he said. “B.”": one content.
@@ -402,7 +451,7 @@ fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&S
             if let Some(q2) = quote_starting_at(qs, rest[p].start) {
                 end = q2.end;
             }
-        } else if rest.iter().all(|x| !x.word) {
+        } else if rest.iter().all(|x| !is_open_quote(x)) {
             if let Some(n) = next {
                 if let Some(first) = n.toks.first().filter(|f| is_open_quote(f)) {
                     if let Some(q2) = quote_starting_at(qs, first.start) {
@@ -412,9 +461,12 @@ fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&S
             }
         }
         q.start..end
-    } else if after_words >= 3 || after_start.is_some_and(|a| quote_starting_at(qs, a).is_some()) {
+    } else if !inverted && (after_words >= 3 || after_start.is_some_and(|a| quote_starting_at(qs, a).is_some())) {
         let a = after_start?;
         let mut end = s.range.end;
+        if let Some(stop) = content_stop(t, k) {
+            end = t[stop].start;
+        }
         if let Some(q) = quote_starting_at(qs, a) {
             end = end.max(q.end);
         }
@@ -446,7 +498,7 @@ fn subject_before(t: &[Tok], j: usize) -> Option<(usize, usize)> {
         return None;
     }
     let last = &t[j - 1];
-    if !last.word || BOUNDARY.contains(&last.lower.as_str()) && !PRONOUNS.contains(&last.lower.as_str()) {
+    if !last.word || BOUNDARY.contains(&last.lower.as_str()) && !PRONOUNS.contains(&last.lower.as_str()) && !matches!(last.lower.as_str(), "who" | "which") {
         return None;
     }
     let mut a = j - 1;
@@ -456,6 +508,9 @@ fn subject_before(t: &[Tok], j: usize) -> Option<(usize, usize)> {
     if matches!(last.lower.as_str(), "this" | "that") {
         return None;
     }
+    if matches!(last.lower.as_str(), "who" | "which") {
+        return Some((a, j));
+    }
     while a > 0 && j - a < 10 {
         let p = &t[a - 1];
         let possessive = matches!(p.lower.as_str(), "’s" | "'s" | "’" | "-" | "&");
@@ -463,6 +518,10 @@ fn subject_before(t: &[Tok], j: usize) -> Option<(usize, usize)> {
             break;
         }
         a -= 1;
+        // A determiner opens the noun phrase.
+        if DETERMINERS.contains(&p.lower.as_str()) {
+            break;
+        }
     }
     // "Smith, a spokesman, said": the appositive's head is before it, but the appositive overlaps the source just as well.
     Some((a, j))
