@@ -205,7 +205,9 @@ pub fn attributions_in(text: &str) -> Vec<AttributionSpan> {
         let mut last_source: Option<Range<usize>> = None;
         let mut c = 0;
         while c < s.toks.len() {
-            let found = according_to(text, s, c, qs).or_else(|| verb_cue(s, c, qs, next, last_source.clone()));
+            // Speech reported inside a quotation ("“… and I said, ‘No,’” she recalled") is part of its content.
+            let quoted = qs.iter().any(|q| q.start < s.toks[c].start && s.toks[c].end < q.end && q.end - q.start > 2);
+            let found = if quoted { None } else { according_to(text, s, c, qs).or_else(|| verb_cue(s, c, qs, next, last_source.clone())) };
             if let Some(mut a) = found {
                 if a.source.is_some() {
                     last_source = a.source.clone();
@@ -287,7 +289,7 @@ fn according_to(text: &str, s: &Sent, c: usize, qs: &[Range<usize>]) -> Option<A
         let close = t[end - 1].end;
         let quoted = quote_ending_at(qs, close).filter(|q| q.start < start || t[0].start == q.start);
         let start = quoted.map_or(start, |q| q.start);
-        let tail = if src_end + 1 < t.len() && t[src_end].lower == "," && t.len() - src_end > 4 { s.range.end } else { close };
+        let tail = if src_end + 1 < t.len() && t[src_end].lower == "," && t.len() - src_end > 4 && lead_words <= 5 { s.range.end } else { close };
         start..tail
     };
     Some(AttributionSpan { source: Some(source), cue, content, kind: None })
@@ -315,13 +317,16 @@ fn content_stop(t: &[Tok], from: usize) -> Option<usize> {
         (x == "," && t.get(i + 1).is_some_and(|y| y.lower.ends_with("ing") && cue_at(i + 1)))
             || (matches!(x, "," | "but" | "and") && (cue_at(i + 1) || t.get(i + 1).is_some_and(|y| matches!(y.lower.as_str(), "also" | "later" | "then")) && cue_at(i + 2)) && x != "," || x == "," && t.get(i + 1).is_some_and(|y| matches!(y.lower.as_str(), "but" | "and")) && cue_at(i + 2))
             || matches!(x, "—" | "–") && t.get(i + 1).is_some_and(|y| y.word)
+            // "…, he said there is …": a new subject and cue start the next attribution.
+            || x == "," && (i + 2..(i + 5).min(t.len())).any(|k| cue_at(k) && !t[k].lower.ends_with("ing") && t.get(k + 1).is_some_and(|y| y.word) && t[i + 1..k].iter().all(|y| y.word && !matches!(y.lower.as_str(), "that" | "which" | "who")))
     })
 }
 
 fn verb_cue(s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&Sent>, last_source: Option<Range<usize>>) -> Option<AttributionSpan> {
     let t = &s.toks;
     let tok = &t[c];
-    if !tok.word || tok.upper || !cue_forms().contains(tok.lower.as_str()) {
+    let headline_says = tok.upper && matches!(tok.lower.as_str(), "says" | "said" | "say") && c > 0 && t[c - 1].upper;
+    if !tok.word || tok.upper && !headline_says || !cue_forms().contains(tok.lower.as_str()) {
         return None;
     }
     let prev = c.checked_sub(1).map(|i| t[i].lower.as_str());
@@ -350,7 +355,8 @@ fn verb_cue(s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&Sent>, last_s
     let mut clause_start = j;
     let mut clause_end = c + 1;
     let mut inverted = false;
-    let after_lower = t.get(c + 1).is_some_and(|x| x.word && !x.upper && !PRONOUNS.contains(&x.lower.as_str()) || x.lower == "that");
+    // "…, said Smith": a name right after the cue is the source, not the start of the content.
+    let after_name = t.get(c + 1).is_some_and(|x| x.upper && x.lower != "i" && !AFTER_CUE.contains(&x.lower.as_str()));
     let comma_before = j > 0 && t[j - 1].lower == ",";
     let quote_then_comma = comma_before && j > 1 && is_close_quote(&t[j - 2]) || j > 0 && is_close_quote(&t[j - 1]);
     if passive_by {
@@ -377,12 +383,22 @@ fn verb_cue(s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&Sent>, last_s
         if let Some((a, b)) = subject_before(t, j) {
             source = Some(t[a].start..t[b - 1].end);
             clause_start = a;
-        } else if comma_before && !quote_then_comma && after_lower {
-            // "Smith, a spokesman for the campaign, said the …": the subject is before the appositive.
-            let first_comma = t[..j - 1].iter().rposition(|x| matches!(x.lower.as_str(), "," | "“" | "\"" | "”" | "(" | ")" | "—" | "–" | ";" | ":"));
-            let head = t[..first_comma.unwrap_or(0)].iter().rposition(|x| !np_token(x) || BOUNDARY.contains(&x.lower.as_str())).map_or(0, |x| x + 1);
-            let a = if first_comma.is_some_and(|f| f > head) { head } else { first_comma.map_or(0, |f| f + 1) };
-            if a < j - 1 && t[a].word {
+        } else if comma_before && !quote_then_comma && !after_name {
+            // "Smith, a spokesman for the campaign, said the …": the subject with its appositive runs back
+            // to a quotation or the start of the sentence; with nothing after the cue, the content is
+            // before the first comma ("The talks failed, Smith, a spokesman, said.").
+            let left = t[..j - 1].iter().rposition(|x| is_close_quote(x) && x.lower != "’").map_or(0, |q| q + 1);
+            let mut a = left;
+            while a < j - 1 && !t[a].word {
+                a += 1;
+            }
+            let content_after = t[c + 1..].iter().filter(|x| x.word).count() >= 3 || t.get(c + 1).is_some_and(|x| is_open_quote(x) || x.lower == ":");
+            if !content_after && left == 0 {
+                if let Some(f) = t[..j - 1].iter().position(|x| x.lower == ",").filter(|&f| f + 1 < j - 1) {
+                    a = f + 1;
+                }
+            }
+            if a < j - 1 && j - 1 - a <= 40 {
                 source = Some(t[a].start..t[j - 2].end);
                 clause_start = a;
             }
@@ -412,7 +428,11 @@ fn verb_cue(s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&Sent>, last_s
     let mut k = clause_end;
     let takes_object = matches!(tok.lower.as_str(), "told" | "tells" | "tell" | "telling" | "asked" | "asks" | "assured" | "reminded" | "urged" | "warned" | "accused" | "blamed" | "thanked" | "praised" | "criticized" | "slammed" | "blasted" | "mocked" | "emailed");
     let upto = (k + 12).min(t.len());
-    let that = (k..upto).find(|&i| matches!(t[i].lower.as_str(), "that" | ":" | "“" | "\"" | "''" | ",")).filter(|&i| t[k..i].iter().all(|x| x.word || matches!(x.lower.as_str(), "’s" | "'s" | "-" | ".")));
+    let modifier = |x: &Tok| x.word || matches!(x.lower.as_str(), "’s" | "'s" | "-" | ".");
+    let that = (k..upto)
+        .find(|&i| t[i].lower == "that")
+        .filter(|&i| t[k..i].iter().all(|x| modifier(x) || is_open_quote(x) || is_close_quote(x)))
+        .or_else(|| (k..upto).find(|&i| matches!(t[i].lower.as_str(), ":" | "“" | "\"" | "''" | ",")).filter(|&i| t[k..i].iter().all(modifier)));
     if (takes_object || t.get(k).is_some_and(|x| AFTER_CUE.contains(&x.lower.as_str()))) && k < t.len() {
         match that {
             Some(i) => k = i,
@@ -472,7 +492,7 @@ fn verb_cue(s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&Sent>, last_s
         }
         // "Before, X said, after": both sides.
         let before_words = t[..before_end].iter().filter(|x| x.word).count();
-        if before_end > 0 && t[before_end - 1].lower == "," && before_words >= 4 && t.get(clause_end).is_some_and(|x| x.lower == ",") && !participle {
+        if before_end > 0 && t[before_end - 1].lower == "," && before_words >= 2 && (k > 0 && t[k - 1].lower == "," || t.get(clause_end).is_some_and(|x| x.lower == ",")) && !participle {
             t[0].start..end
         } else {
             a..end
