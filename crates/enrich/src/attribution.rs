@@ -190,7 +190,7 @@ pub fn attributions_in(text: &str) -> Vec<AttributionSpan> {
         paras.push(at..at + line.trim_end().len());
         at += line.len();
     }
-    let quotes: Vec<Vec<Range<usize>>> = paras.iter().map(|p| quotes_in(text, p.clone())).collect();
+    let quotes: Vec<Range<usize>> = paras.iter().flat_map(|p| quotes_in(text, p.clone())).collect();
     let sents: Vec<Sent> = crate::split_sentences(text)
         .into_iter()
         .map(|s| {
@@ -200,7 +200,7 @@ pub fn attributions_in(text: &str) -> Vec<AttributionSpan> {
         .collect();
     let mut out: Vec<AttributionSpan> = Vec::new();
     for (si, s) in sents.iter().enumerate() {
-        let qs = &quotes[s.para];
+        let qs = &quotes;
         let next = sents.get(si + 1).filter(|n| n.para == s.para);
         let mut last_source: Option<Range<usize>> = None;
         let mut c = 0;
@@ -489,6 +489,10 @@ fn verb_cue(s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&Sent>, last_s
         }
         if let Some(q) = quote_starting_at(qs, a) {
             end = end.max(q.end);
+        }
+        // A content that ends inside a quotation ends with it.
+        if let Some(q) = qs.iter().find(|q| q.start < end && end < q.end && q.start >= a) {
+            end = q.end;
         }
         // "Before, X said, after": both sides.
         let before_words = t[..before_end].iter().filter(|x| x.word).count();
