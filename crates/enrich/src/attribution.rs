@@ -207,7 +207,7 @@ pub fn attributions_in(text: &str) -> Vec<AttributionSpan> {
         while c < s.toks.len() {
             // Speech reported inside a quotation ("“… and I said, ‘No,’” she recalled") is part of its content.
             let quoted = qs.iter().any(|q| q.start < s.toks[c].start && s.toks[c].end < q.end && q.end - q.start > 2);
-            let found = if quoted { None } else { according_to(text, s, c, qs).or_else(|| verb_cue(s, c, qs, next, last_source.clone())) };
+            let found = if quoted { None } else { according_to(text, s, c, qs).or_else(|| verb_cue(text, s, c, qs, next, last_source.clone())) };
             if let Some(mut a) = found {
                 if a.source.is_some() {
                     last_source = a.source.clone();
@@ -322,7 +322,7 @@ fn content_stop(t: &[Tok], from: usize) -> Option<usize> {
     })
 }
 
-fn verb_cue(s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&Sent>, last_source: Option<Range<usize>>) -> Option<AttributionSpan> {
+fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&Sent>, last_source: Option<Range<usize>>) -> Option<AttributionSpan> {
     let t = &s.toks;
     let tok = &t[c];
     let headline_says = tok.upper && matches!(tok.lower.as_str(), "says" | "said" | "say") && c > 0 && t[c - 1].upper;
@@ -376,7 +376,7 @@ fn verb_cue(s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&Sent>, last_s
         source.as_ref()?;
     } else if j > 0 && matches!(t[j - 1].lower.as_str(), "and" | "but") && !participle {
         // "… and noted that …": the subject of the first verb.
-        source = last_source.clone();
+        source = last_source.clone().or_else(|| subject_of_sentence(t));
         source.as_ref()?;
         clause_start = j - 1;
     } else if !participle {
@@ -408,7 +408,7 @@ fn verb_cue(s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&Sent>, last_s
             while e < t.len() && e - c <= 10 && np_token(&t[e]) {
                 e += 1;
             }
-            let starts_np = t.get(c + 1).is_some_and(|x| x.upper || DETERMINERS.contains(&x.lower.as_str()) || PRONOUNS.contains(&x.lower.as_str()));
+            let starts_np = t.get(c + 1).is_some_and(|x| x.upper || DETERMINERS.contains(&x.lower.as_str()) || PRONOUNS.contains(&x.lower.as_str()) || quote_then_comma && x.word && !matches!(x.lower.as_str(), "that" | "to"));
             if e > c + 1 && starts_np {
                 source = Some(t[c + 1].start..t[e - 1].end);
                 clause_end = e;
@@ -458,10 +458,18 @@ fn verb_cue(s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&Sent>, last_s
     while q_end > 0 && t[q_end - 1].lower == "," {
         q_end -= 1;
     }
-    let quote_before = (q_end > 0).then(|| quote_ending_at(qs, t[q_end - 1].end)).flatten().or_else(|| {
-        // "“… it,” he said" where the comma sits inside the marks.
-        (before_end > 0 && is_close_quote(&t[before_end - 1])).then(|| quote_ending_at(qs, t[before_end - 1].end)).flatten()
-    });
+    let quote_before = (q_end > 0)
+        .then(|| quote_ending_at(qs, t[q_end - 1].end))
+        .flatten()
+        .or_else(|| {
+            // "“… it,” he said" where the comma sits inside the marks.
+            (before_end > 0 && is_close_quote(&t[before_end - 1])).then(|| quote_ending_at(qs, t[before_end - 1].end)).flatten()
+        })
+        .or_else(|| {
+            // "“… OK?” Trump said.": the quotation closed the previous sentence.
+            let at = t.get(before_end)?.start;
+            (before_end == 0 && after_words < 3).then(|| qs.iter().rfind(|q| q.end <= at && text[q.end..at].chars().all(|c| c.is_whitespace() || c == ','))).flatten().cloned()
+        });
     let content = if let Some(q) = quote_before {
         let mut end = q.end;
         // "“A,” he said, “B.”" and "“A,” he said. “B.”": one content.
@@ -520,6 +528,15 @@ fn verb_cue(s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&Sent>, last_s
 fn subject_before(t: &[Tok], j: usize) -> Option<(usize, usize)> {
     if j == 0 {
         return None;
+    }
+    // "Sen. Bernie Sanders (I-Vt.) said": step over the parenthesis.
+    let mut j = j;
+    if t[j - 1].lower == ")" {
+        let open = t[..j - 1].iter().rposition(|x| x.lower == "(").filter(|&o| j - 1 - o <= 8)?;
+        if open == 0 {
+            return None;
+        }
+        j = open;
     }
     let last = &t[j - 1];
     if !last.word || BOUNDARY.contains(&last.lower.as_str()) && !PRONOUNS.contains(&last.lower.as_str()) && !matches!(last.lower.as_str(), "who" | "which") {
