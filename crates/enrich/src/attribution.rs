@@ -334,7 +334,11 @@ fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&S
         return None;
     }
     if AMBIGUOUS.contains(&tok.lower.as_str())
-        && !t.get(c + 1).is_none_or(|x| matches!(x.lower.as_str(), "that" | ":" | "," | "." | "“" | "\"" | "''") || x.lower == "it" || PRONOUNS.contains(&x.lower.as_str()))
+        && !t.get(c + 1).is_some_and(|x| {
+            matches!(x.lower.as_str(), "that" | ":" | "“" | "\"" | "''")
+                || PRONOUNS.contains(&x.lower.as_str())
+                || matches!(x.lower.as_str(), "," | ".") && matches!(tok.lower.as_str(), "notes" | "reports")
+        })
     {
         return None;
     }
@@ -356,7 +360,10 @@ fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&S
     let mut clause_end = c + 1;
     let mut inverted = false;
     // "…, said Smith": a name right after the cue is the source, not the start of the content.
-    let after_name = t.get(c + 1).is_some_and(|x| x.upper && x.lower != "i" && !AFTER_CUE.contains(&x.lower.as_str()));
+    let after_name = t.get(c + 1).is_some_and(|x| x.upper && x.lower != "i" && !AFTER_CUE.contains(&x.lower.as_str())) && {
+        let run = t[c + 1..].iter().take_while(|x| x.upper || matches!(x.lower.as_str(), "’s" | "'s" | "-" | "of" | "the")).count();
+        t.get(c + 1 + run).is_none_or(|x| !x.word)
+    };
     let comma_before = j > 0 && t[j - 1].lower == ",";
     let quote_then_comma = comma_before && j > 1 && is_close_quote(&t[j - 2]) || j > 0 && is_close_quote(&t[j - 1]);
     if passive_by {
