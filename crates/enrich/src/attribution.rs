@@ -207,7 +207,11 @@ pub fn attributions_in(text: &str) -> Vec<AttributionSpan> {
         while c < s.toks.len() {
             // Speech reported inside a quotation ("“… and I said, ‘No,’” she recalled") is part of its content.
             let quoted = qs.iter().any(|q| q.start < s.toks[c].start && s.toks[c].end < q.end && q.end - q.start > 2);
-            let found = if quoted { None } else { according_to(text, s, c, qs).or_else(|| verb_cue(text, s, c, qs, next, last_source.clone())) };
+            let found = if quoted {
+                None
+            } else {
+                according_to(text, s, c, qs).or_else(|| asked(s, c)).or_else(|| verb_cue(text, s, c, qs, next, last_source.clone()))
+            };
             if let Some(mut a) = found {
                 if a.source.is_some() {
                     last_source = a.source.clone();
@@ -322,6 +326,47 @@ fn content_stop(t: &[Tok], from: usize) -> Option<usize> {
     })
 }
 
+/// "asked whether …", "when asked about …", "Asked by Starnes if …": the question is the content;
+/// the source is who asked ("Smith asked whether", "asked by Starnes"), or nobody.
+fn asked(s: &Sent, c: usize) -> Option<AttributionSpan> {
+    let t = &s.toks;
+    if !matches!(t[c].lower.as_str(), "asked" | "asking" | "asks") {
+        return None;
+    }
+    let mut k = c + 1;
+    let mut source = None;
+    if t.get(k).is_some_and(|x| x.lower == "by") {
+        let start = k + 1;
+        k = start;
+        while k < t.len() && k - start < 8 && np_token(&t[k]) && !matches!(t[k].lower.as_str(), "whether" | "if" | "about" | "how" | "what" | "why") {
+            k += 1;
+        }
+        if k == start {
+            return None;
+        }
+        source = Some(t[start].start..t[k - 1].end);
+    }
+    let wh = t.get(k).filter(|x| matches!(x.lower.as_str(), "whether" | "if" | "how" | "what" | "why" | "who" | "when" | "where" | "about"))?;
+    let mut e = k + 1;
+    while e < t.len() && !matches!(t[e].lower.as_str(), "," | ";" | ":" | "?" | "—" | "–") {
+        e += 1;
+    }
+    if e == k + 1 {
+        return None;
+    }
+    let content_start = if wh.lower == "about" { t[k + 1].start } else { wh.start };
+    if source.is_none() {
+        let mut j = c;
+        while j > 0 && matches!(t[j - 1].lower.as_str(), "also" | "then" | "later" | "repeatedly" | "has" | "have" | "had") {
+            j -= 1;
+        }
+        if !(j > 0 && matches!(t[j - 1].lower.as_str(), "was" | "were" | "is" | "when" | "been" | "being" | "if" | "after")) {
+            source = subject_before(t, j).map(|(a, b)| t[a].start..t[b - 1].end);
+        }
+    }
+    Some(AttributionSpan { source, cue: t[c].start..t[c].end, content: content_start..t[e - 1].end, kind: None })
+}
+
 fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&Sent>, last_source: Option<Range<usize>>) -> Option<AttributionSpan> {
     let t = &s.toks;
     let tok = &t[c];
@@ -425,7 +470,7 @@ fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&S
         source.as_ref()?;
     } else {
         // "…, adding that …": the source is the last one named in the sentence.
-        if !matches!(prev, Some(",")) && !matches!(prev, Some("”" | "\"")) {
+        if !matches!(prev, Some(",")) && !matches!(prev, Some("”" | "\"")) && !(matches!(prev, Some("and" | "by" | "upon" | "while" | "after" | "before" | "without"))) {
             return None;
         }
         source = last_source.or_else(|| subject_of_sentence(t));
@@ -571,7 +616,17 @@ fn subject_before(t: &[Tok], j: usize) -> Option<(usize, usize)> {
             break;
         }
     }
-    // "Smith, a spokesman, said": the appositive's head is before it, but the appositive overlaps the source just as well.
+    // "officials in both cities insist": a prepositional phrase inside the subject, when the
+    // phrase runs back to the start of the clause.
+    if a > 1 && matches!(t[a - 1].lower.as_str(), "in" | "of" | "at" | "for" | "from" | "with" | "on") {
+        let mut b = a - 1;
+        while b > 0 && a - b < 8 && t[b - 1].word && !BOUNDARY.contains(&t[b - 1].lower.as_str()) {
+            b -= 1;
+        }
+        if b < a - 1 && (b == 0 || !t[b - 1].word) {
+            return Some((b, j));
+        }
+    }
     Some((a, j))
 }
 
@@ -723,6 +778,32 @@ mod tests {
         assert_eq!((s.as_deref(), x.as_str()), (Some("two officials"), "The talks collapsed on Friday"));
         let (s, c, x) = one("The deal was struck in secret, as first reported by The Washington Post.");
         assert_eq!((s.as_deref(), c.as_str(), x.as_str()), (Some("The Washington Post"), "reported by", "The deal was struck in secret"));
+    }
+
+    #[test]
+    fn questions_and_subjects_with_phrases() {
+        let (s, c, x) = one("Asked by reporters whether he would run again, Smith smiled.");
+        assert_eq!((s.as_deref(), c.as_str(), x.as_str()), (Some("reporters"), "Asked", "whether he would run again"));
+        let t = "When asked about the wall, the mayor laughed.";
+        let a = &attributions_in(t)[0];
+        assert_eq!((a.source.clone(), &t[a.content.clone()]), (None, "the wall"));
+        let (s, _, x) = one("There is no chance of violence, officials in both cities insist.");
+        assert_eq!((s.as_deref(), x.as_str()), (Some("officials in both cities"), "There is no chance of violence"));
+        let (s, _, x) = one("Sen. Bernie Sanders (I-Vt.) said he will release his records.");
+        assert_eq!((s.as_deref(), x.as_str()), (Some("Sen. Bernie Sanders"), "he will release his records"));
+    }
+
+    #[test]
+    fn appositive_and_inverted_sources() {
+        let (s, _, x) = one("Brian Abernathy, the city's first deputy manager, said the flag was removed.");
+        assert_eq!((s.as_deref(), x.as_str()), (Some("Brian Abernathy, the city's first deputy manager"), "the flag was removed"));
+        let (s, _, x) = one("Nor are tariffs likely to bring jobs back, said David Autor, a professor of economics.");
+        assert_eq!((s.as_deref(), x.as_str()), (Some("David Autor"), "Nor are tariffs likely to bring jobs back"));
+        // A speech verb reported inside a quotation is part of the quotation's content.
+        let t = "“He said no,” Smith recalled.";
+        let a = attributions_in(t);
+        assert_eq!(a.len(), 1);
+        assert_eq!(&t[a[0].cue.clone()], "recalled");
     }
 
     #[test]
