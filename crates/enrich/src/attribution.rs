@@ -40,12 +40,15 @@ fn speech_forms() -> &'static HashSet<&'static str> {
     })
 }
 
-/// Verb cues: the explicit speech list and the forms learned from train.
+/// Belief and sentiment verbs ("voters think …"): PolNeAR attributes these too.
+const BELIEF: &[&str] = &["think", "thinks", "thought", "believe", "believes", "believed", "hope", "hopes", "hoped", "fear", "fears", "feared", "worry", "worries", "worried", "doubt", "doubts", "know", "knows", "knew", "agree", "agrees", "agreed", "feel", "feels", "felt"];
+
+/// Verb cues: the explicit speech list, belief verbs, and the forms learned from train.
 fn cue_forms() -> &'static HashSet<&'static str> {
     static S: OnceLock<HashSet<&str>> = OnceLock::new();
     S.get_or_init(|| {
         let learned = include_str!("attribution_cues.tsv").lines().filter(|l| !l.starts_with('#')).filter_map(|l| l.split('\t').next());
-        speech_forms().iter().copied().chain(learned).collect()
+        speech_forms().iter().copied().chain(learned).chain(BELIEF.iter().copied()).collect()
     })
 }
 
@@ -210,7 +213,7 @@ pub fn attributions_in(text: &str) -> Vec<AttributionSpan> {
             let found = if quoted {
                 None
             } else {
-                according_to(text, s, c, qs).or_else(|| asked(s, c)).or_else(|| verb_cue(text, s, c, qs, next, last_source.clone()))
+                according_to(text, s, c, qs).or_else(|| asked(s, c)).or_else(|| colon_cue(s, c)).or_else(|| verb_cue(text, s, c, qs, next, last_source.clone()))
             };
             if let Some(mut a) = found {
                 if a.source.is_some() {
@@ -365,6 +368,18 @@ fn asked(s: &Sent, c: usize) -> Option<AttributionSpan> {
         }
     }
     Some(AttributionSpan { source, cue: t[c].start..t[c].end, content: content_start..t[e - 1].end, kind: None })
+}
+
+/// "Trump: We will build the wall": a short name and a colon opening a sentence (headlines).
+fn colon_cue(s: &Sent, c: usize) -> Option<AttributionSpan> {
+    let t = &s.toks;
+    if t[c].lower != ":" || c == 0 || c > 4 {
+        return None;
+    }
+    if !t[..c].iter().all(|x| x.upper || matches!(x.lower.as_str(), "’s" | "'s" | "-" | "." | "of")) || t.len() - c < 4 {
+        return None;
+    }
+    Some(AttributionSpan { source: Some(t[0].start..t[c - 1].end), cue: t[c].start..t[c].end, content: t[c + 1].start..s.range.end, kind: None })
 }
 
 fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&Sent>, last_source: Option<Range<usize>>) -> Option<AttributionSpan> {
@@ -804,6 +819,15 @@ mod tests {
         let a = attributions_in(t);
         assert_eq!(a.len(), 1);
         assert_eq!(&t[a[0].cue.clone()], "recalled");
+    }
+
+    #[test]
+    fn beliefs_and_headline_colons() {
+        let (s, c, x) = one("Many voters believe that the economy is getting worse.");
+        assert_eq!((s.as_deref(), c.as_str(), x.as_str()), (Some("Many voters"), "believe", "that the economy is getting worse"));
+        let (s, c, x) = one("Trump: We will build the wall");
+        assert_eq!((s.as_deref(), c.as_str(), x.as_str()), (Some("Trump"), ":", "We will build the wall"));
+        assert!(attributions_in("Three steps: collect, clean and ship.").is_empty());
     }
 
     #[test]
