@@ -703,7 +703,8 @@ pub fn attribution_in(sentence: &str) -> Option<Attribution> {
     let spans = attributions_in(sentence);
     let best = spans
         .iter()
-        .filter(|a| a.source.is_some())
+        // A claim's authority is what someone said or a document states, not what they believe.
+        .filter(|a| a.source.is_some() && !BELIEF.contains(&sentence[a.cue.clone()].to_lowercase().as_str()))
         .min_by_key(|a| (!sentence[a.cue.clone()].starts_with("according") as u8, matches!(a.kind, Some(SourceKind::Unnamed)) as u8, a.cue.start))?;
     let src = best.source.clone()?;
     let mut source = sentence[src].trim().trim_end_matches(['.', ',']);
@@ -828,6 +829,7 @@ mod tests {
         let (s, c, x) = one("Trump: We will build the wall");
         assert_eq!((s.as_deref(), c.as_str(), x.as_str()), (Some("Trump"), ":", "We will build the wall"));
         assert!(attributions_in("Three steps: collect, clean and ship.").is_empty());
+        assert_eq!(attribution_in("Many voters believe that the economy is getting worse."), None);
     }
 
     #[test]
