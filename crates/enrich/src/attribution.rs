@@ -47,7 +47,8 @@ const BELIEF: &[&str] = &["think", "thinks", "thought", "believe", "believes", "
 fn cue_forms() -> &'static HashSet<&'static str> {
     static S: OnceLock<HashSet<&str>> = OnceLock::new();
     S.get_or_init(|| {
-        let learned = include_str!("attribution_cues.tsv").lines().filter(|l| !l.starts_with('#')).filter_map(|l| l.split('\t').next());
+        // Adverbs ("reportedly") are cues in PolNeAR but not verbs with a subject.
+        let learned = include_str!("attribution_cues.tsv").lines().filter(|l| !l.starts_with('#')).filter_map(|l| l.split('\t').next()).filter(|w| !w.ends_with("ly"));
         speech_forms().iter().copied().chain(learned).chain(BELIEF.iter().copied()).collect()
     })
 }
@@ -146,7 +147,7 @@ const SKIP_BEFORE_CUE: &[&str] = &[
     "then", "once", "publicly", "privately", "often", "frequently", "again", "already", "just", "still", "even", "never", "not", "n't", "specifically",
     "separately", "simply", "flatly", "further", "is", "was", "are", "were", "been", "did", "does", "do", "first", "earlier", "subsequently", "initially",
     "famously", "angrily", "bluntly", "quietly", "openly", "explicitly", "told", "last", "week", "on", "friday", "monday", "tuesday", "wednesday",
-    "thursday", "saturday", "sunday", "yesterday", "today",
+    "thursday", "saturday", "sunday", "yesterday", "today", "now", "widely", "commonly", "long", "being",
 ];
 
 /// Words that end a subject noun phrase when reading backwards from the cue.
@@ -159,7 +160,7 @@ const BOUNDARY: &[&str] = &[
 const PRONOUNS: &[&str] = &["he", "she", "they", "it", "we", "i", "you", "this", "that"];
 
 /// Prepositions and time words that can follow a cue before its content ("said in a statement that", "told CNN on Sunday").
-const AFTER_CUE: &[&str] = &["in", "on", "at", "during", "after", "before", "last", "this", "earlier", "later", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "yesterday", "today", "recently", "previously", "repeatedly", "also", "flatly", "via", "through", "to", "of"];
+const AFTER_CUE: &[&str] = &["in", "on", "at", "during", "after", "before", "last", "this", "earlier", "later", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "yesterday", "today", "recently", "previously", "repeatedly", "also", "flatly", "via", "through", "to"];
 
 struct Sent {
     range: Range<usize>,
@@ -306,7 +307,8 @@ fn according_to(text: &str, s: &Sent, c: usize, qs: &[Range<usize>]) -> Option<A
 const AMBIGUOUS: &[&str] = &[
     "state", "states", "remarks", "remark", "comment", "comments", "report", "reports", "claims", "claim", "promise", "promises", "vows", "vow",
     "post", "reads", "notes", "note", "joke", "jokes", "stress", "recall", "recalls", "complaints", "quip", "quips", "tweet", "tweets", "warning",
-    "indicate", "shows", "titled", "seeks", "finds", "sees", "cites", "reporting", "writing", "promising", "stating",
+    "indicate", "shows", "titled", "seeks", "finds", "sees", "cites", "reporting", "writing", "promising", "stating", "fear", "fears", "hope", "hopes",
+    "doubt", "doubts", "worries", "thought", "feel", "know",
 ];
 
 const DETERMINERS: &[&str] = &["the", "a", "an", "this", "these", "those", "his", "her", "their", "its", "our", "my", "your", "some", "many", "several", "two", "three", "one", "other", "another", "most", "few", "both", "all"];
@@ -443,7 +445,7 @@ fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&S
         source.as_ref()?;
     } else if j > 0 && matches!(t[j - 1].lower.as_str(), "and" | "but") && !participle {
         // "… and noted that …": the subject of the first verb.
-        source = last_source.clone().or_else(|| subject_of_sentence(t));
+        source = last_source.clone();
         source.as_ref()?;
         clause_start = j - 1;
     } else if !participle {
@@ -517,7 +519,9 @@ fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&S
     if k < t.len() && t[k].lower == ":" {
         k += 1;
     }
-    let after_words = t[k.min(t.len())..].iter().filter(|x| x.word).count();
+    // "said at a press conference, according to …": modifiers, no content after the cue.
+    let modifiers_only = t.get(k).is_some_and(|x| matches!(x.lower.as_str(), "in" | "at" | "during" | "on" | "after" | "before" | "via" | "through"));
+    let after_words = if modifiers_only { 0 } else { t[k.min(t.len())..].iter().filter(|x| x.word).count() };
     let after_start = t.get(k).map(|x| x.start);
     let before_end = clause_start;
     // A quotation right before the attribution clause.
@@ -619,6 +623,10 @@ fn subject_before(t: &[Tok], j: usize) -> Option<(usize, usize)> {
     if matches!(last.lower.as_str(), "who" | "which") {
         return Some((a, j));
     }
+    // "has already spurred reported changes": a verb, not a subject.
+    if !last.upper && last.lower.ends_with("ed") && !(a > 0 && DETERMINERS.contains(&t[a - 1].lower.as_str())) {
+        return None;
+    }
     while a > 0 && j - a < 10 {
         let p = &t[a - 1];
         let possessive = matches!(p.lower.as_str(), "’s" | "'s" | "’" | "-" | "&");
@@ -648,13 +656,15 @@ fn subject_before(t: &[Tok], j: usize) -> Option<(usize, usize)> {
 fn subject_of_sentence(t: &[Tok]) -> Option<Range<usize>> {
     let first = t.iter().position(|x| x.word)?;
     let mut e = first;
-    while e < t.len() && t[e].word && e - first < 6 && !cue_forms().contains(t[e].lower.as_str()) {
+    while e < t.len() && t[e].word && e - first < 6 && !cue_forms().contains(t[e].lower.as_str()) && !BOUNDARY.contains(&t[e].lower.as_str()) && !SKIP_BEFORE_CUE.contains(&t[e].lower.as_str()) {
         e += 1;
     }
     (e > first).then(|| t[first].start..t[e - 1].end)
 }
 
 fn kind_of(src: &str) -> SourceKind {
+    // "The document, reportedly composed in 2023": the head before an appositive says what it is.
+    let src = src.split(", ").next().unwrap_or(src).trim();
     let lower = src.to_lowercase();
     let first = lower.split_whitespace().next().unwrap_or("");
     if matches!(first, "he" | "she" | "they" | "it" | "we" | "i" | "you" | "sources" | "officials" | "experts" | "analysts" | "aides" | "people" | "critics" | "observers" | "diplomats")
@@ -703,8 +713,12 @@ pub fn attribution_in(sentence: &str) -> Option<Attribution> {
     let spans = attributions_in(sentence);
     let best = spans
         .iter()
-        // A claim's authority is what someone said or a document states, not what they believe.
-        .filter(|a| a.source.is_some() && !BELIEF.contains(&sentence[a.cue.clone()].to_lowercase().as_str()))
+        // A claim's authority is what someone said or a document states, not what they believe;
+        // participles ("…, revealing …") name their subject only loosely.
+        .filter(|a| {
+            let cue = sentence[a.cue.clone()].to_lowercase();
+            a.source.is_some() && !BELIEF.contains(&cue.as_str()) && !cue.ends_with("ing")
+        })
         .min_by_key(|a| (!sentence[a.cue.clone()].starts_with("according") as u8, matches!(a.kind, Some(SourceKind::Unnamed)) as u8, a.cue.start))?;
     let src = best.source.clone()?;
     let mut source = sentence[src].trim().trim_end_matches(['.', ',']);
