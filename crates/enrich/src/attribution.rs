@@ -326,6 +326,8 @@ fn content_stop(t: &[Tok], from: usize) -> Option<usize> {
         (x == "," && t.get(i + 1).is_some_and(|y| y.lower.ends_with("ing") && cue_at(i + 1)))
             || (matches!(x, "," | "but" | "and") && (cue_at(i + 1) || t.get(i + 1).is_some_and(|y| matches!(y.lower.as_str(), "also" | "later" | "then")) && cue_at(i + 2)) && x != "," || x == "," && t.get(i + 1).is_some_and(|y| matches!(y.lower.as_str(), "but" | "and")) && cue_at(i + 2))
             || matches!(x, "—" | "–") && t.get(i + 1).is_some_and(|y| y.word)
+            // "…, when Our Principles launched": a time clause after the content.
+            || x == "," && t.get(i + 1).is_some_and(|y| matches!(y.lower.as_str(), "when" | "just" | "while" | "whereas"))
             // "…, he said there is …": a new subject and cue start the next attribution.
             || x == "," && (i + 2..(i + 5).min(t.len())).any(|k| cue_at(k) && !t[k].lower.ends_with("ing") && t.get(k + 1).is_some_and(|y| y.word) && t[i + 1..k].iter().all(|y| y.word && !matches!(y.lower.as_str(), "that" | "which" | "who")))
     })
@@ -600,10 +602,16 @@ fn subject_before(t: &[Tok], j: usize) -> Option<(usize, usize)> {
     if j == 0 {
         return None;
     }
-    // "Sen. Bernie Sanders (I-Vt.) said": step over the parenthesis.
+    // "Sen. Bernie Sanders (I-Vt.) said", "Joyce — who is listed as an attorney — told": step over the aside.
     let mut j = j;
     if t[j - 1].lower == ")" {
         let open = t[..j - 1].iter().rposition(|x| x.lower == "(").filter(|&o| j - 1 - o <= 8)?;
+        if open == 0 {
+            return None;
+        }
+        j = open;
+    } else if matches!(t[j - 1].lower.as_str(), "—" | "–" | "--") {
+        let open = t[..j - 1].iter().rposition(|x| x.lower == t[j - 1].lower).filter(|&o| j - 1 - o <= 30)?;
         if open == 0 {
             return None;
         }
@@ -653,6 +661,8 @@ fn subject_before(t: &[Tok], j: usize) -> Option<(usize, usize)> {
     Some((a, j))
 }
 
+/// The words that open a sentence, up to its first verb-like word: the subject of a participle
+/// ("Clinton, in her speech, said …, adding that …") when no source came before.
 fn subject_of_sentence(t: &[Tok]) -> Option<Range<usize>> {
     let first = t.iter().position(|x| x.word)?;
     let mut e = first;
