@@ -77,7 +77,7 @@ struct Tok {
 
 fn tokenize(text: &str, range: Range<usize>) -> Vec<Tok> {
     static RE: OnceLock<Regex> = OnceLock::new();
-    let re = RE.get_or_init(|| Regex::new(r"[\p{L}\p{N}]+(?:['’.\-&][\p{L}\p{N}]+)*|''|\S").expect("valid regex"));
+    let re = RE.get_or_init(|| Regex::new(r"\p{N}+(?:[.,]\p{N}+)+|[\p{L}\p{N}]+(?:['’.\-&][\p{L}\p{N}]+)*|''|\S").expect("valid regex"));
     let mut out: Vec<Tok> = Vec::new();
     for m in re.find_iter(&text[range.clone()]) {
         let (start, end) = (range.start + m.start(), range.start + m.end());
@@ -503,7 +503,7 @@ fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&S
     let that = (k..upto)
         .find(|&i| t[i].lower == "that")
         .filter(|&i| t[k..i].iter().all(|x| modifier(x) || is_open_quote(x) || is_close_quote(x)))
-        .or_else(|| (k..upto).find(|&i| matches!(t[i].lower.as_str(), ":" | "“" | "\"" | "''" | ",")).filter(|&i| t[k..i].iter().all(modifier)));
+        .or_else(|| (k..upto).find(|&i| matches!(t[i].lower.as_str(), ":" | "“" | "\"" | "''" | ",")).filter(|&i| t[k..i].iter().all(modifier) && i - k <= 6 && !t[k..i].iter().any(|x| PRONOUNS.contains(&x.lower.as_str()))));
     if (takes_object || t.get(k).is_some_and(|x| AFTER_CUE.contains(&x.lower.as_str()))) && k < t.len() {
         match that {
             Some(i) => k = i,
@@ -547,7 +547,7 @@ fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&S
         let mut end = q.end;
         // "“A,” he said, “B.”" and "“A,” he said. “B.”": one content.
         let rest = &t[clause_end.min(t.len())..];
-        let cont = rest.iter().position(is_open_quote).filter(|&p| rest[..p].iter().all(|x| !x.word || AFTER_CUE.contains(&x.lower.as_str()) || x.upper));
+        let cont = rest.iter().position(is_open_quote).filter(|&p| rest[..p].iter().all(|x| !x.word || AFTER_CUE.contains(&x.lower.as_str()) || x.upper) || rest[..p].iter().filter(|x| x.word).count() <= 6 && rest[..p].iter().all(|x| x.word || x.lower == ","));
         if let Some(p) = cont {
             if let Some(q2) = quote_starting_at(qs, rest[p].start) {
                 end = q2.end;
@@ -577,7 +577,7 @@ fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&S
         }
         // "Before, X said, after": both sides.
         let before_words = t[..before_end].iter().filter(|x| x.word).count();
-        if before_end > 0 && t[before_end - 1].lower == "," && before_words >= 2 && (k > 0 && t[k - 1].lower == "," || t.get(clause_end).is_some_and(|x| x.lower == ",")) && !participle {
+        if before_end > 0 && t[before_end - 1].lower == "," && before_words >= 1 && (k > 0 && t[k - 1].lower == "," || t.get(clause_end).is_some_and(|x| x.lower == ",")) && !participle {
             t[0].start..end
         } else {
             a..end
