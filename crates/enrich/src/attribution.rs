@@ -410,6 +410,11 @@ fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&S
     let mut cue = tok.start..tok.end;
     // "reported by The Post": passive, the source after "by".
     let passive_by = t.get(c + 1).is_some_and(|x| x.lower == "by") && matches!(prev, Some("was" | "were" | "is" | "been" | "first" | "as" | ","));
+    let next_lower = t.get(c + 1).map(|x| x.lower.as_str());
+    // "exit polls reported by CNN" (a noun's modifier), "than, say, coffee" (an aside).
+    if next_lower == Some("by") && !passive_by || prev == Some(",") && next_lower == Some(",") && tok.lower == "say" {
+        return None;
+    }
     // Subject before the cue, skipping auxiliaries and adverbs.
     let mut j = c;
     while j > 0 && SKIP_BEFORE_CUE.contains(&t[j - 1].lower.as_str()) && j + 4 > c {
@@ -522,7 +527,10 @@ fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&S
         k += 1;
     }
     // "said at a press conference, according to …": modifiers, no content after the cue.
-    let modifiers_only = t.get(k).is_some_and(|x| matches!(x.lower.as_str(), "in" | "at" | "during" | "on" | "after" | "before" | "via" | "through"));
+    let rest_words: Vec<&Tok> = t[k.min(t.len())..].iter().filter(|x| x.word).collect();
+    let modifiers_only = t.get(k).is_some_and(|x| matches!(x.lower.as_str(), "in" | "at" | "during" | "on" | "after" | "before" | "via" | "through"))
+        // "the Washington Post reported ten days ago", "… said last week".
+        || rest_words.len() <= 4 && (rest_words.last().is_some_and(|x| x.lower == "ago") || rest_words.first().is_some_and(|x| AFTER_CUE.contains(&x.lower.as_str()) && x.lower != "to"));
     let after_words = if modifiers_only { 0 } else { t[k.min(t.len())..].iter().filter(|x| x.word).count() };
     let after_start = t.get(k).map(|x| x.start);
     let before_end = clause_start;
