@@ -728,18 +728,45 @@ fn kind_of(src: &str) -> SourceKind {
 /// assert_eq!((a.source.as_str(), a.kind, a.cue.as_str()), ("The memo", SourceKind::Document, "alleges"));
 /// ```
 pub fn attribution_in(sentence: &str) -> Option<Attribution> {
-    let spans = attributions_in(sentence);
-    let best = spans
+    best_attribution(sentence, attributions_in(sentence).iter())
+}
+
+/// The attribution each sentence carries, found over the whole text so that a sentence inside a
+/// quotation spanning several sentences (`“A. B,” Smith said.`) is attributed too: first a cue in
+/// the sentence itself, else a named source whose content holds the sentence. `sentences` are byte
+/// ranges into `text`, as [`crate::split_sentences`] gives them.
+///
+/// ```
+/// let text = "“The plan will fail. We all know it,” Smith said. Prices rose.";
+/// let s = dossier_enrich::split_sentences(text);
+/// let a = dossier_enrich::sentence_attributions(text, &s.iter().map(|s| s.start..s.end).collect::<Vec<_>>());
+/// assert_eq!(a[0].as_ref().map(|a| a.source.as_str()), Some("Smith"));
+/// assert_eq!(a[1].as_ref().map(|a| a.cue.as_str()), Some("said"));
+/// assert_eq!(a[2], None);
+/// ```
+pub fn sentence_attributions(text: &str, sentences: &[Range<usize>]) -> Vec<Option<Attribution>> {
+    let spans = attributions_in(text);
+    sentences
         .iter()
+        .map(|r| {
+            best_attribution(text, spans.iter().filter(|a| r.start <= a.cue.start && a.cue.end <= r.end)).or_else(|| {
+                best_attribution(text, spans.iter().filter(|a| a.content.start <= r.start && r.end <= a.content.end + 1 && !matches!(a.kind, Some(SourceKind::Unnamed))))
+            })
+        })
+        .collect()
+}
+
+fn best_attribution<'a>(text: &str, spans: impl Iterator<Item = &'a AttributionSpan>) -> Option<Attribution> {
+    let best = spans
         // A claim's authority is what someone said or a document states, not what they believe;
         // participles ("…, revealing …") name their subject only loosely.
         .filter(|a| {
-            let cue = sentence[a.cue.clone()].to_lowercase();
+            let cue = text[a.cue.clone()].to_lowercase();
             a.source.is_some() && !BELIEF.contains(&cue.as_str()) && !cue.ends_with("ing")
         })
-        .min_by_key(|a| (!sentence[a.cue.clone()].starts_with("according") as u8, matches!(a.kind, Some(SourceKind::Unnamed)) as u8, a.cue.start))?;
+        .min_by_key(|a| (!text[a.cue.clone()].starts_with("according") as u8, matches!(a.kind, Some(SourceKind::Unnamed)) as u8, a.cue.start))?;
     let src = best.source.clone()?;
-    let mut source = sentence[src].trim().trim_end_matches(['.', ',']);
+    let mut source = text[src].trim().trim_end_matches(['.', ',']);
     // Clause-initial function words are not part of a name ("As The New York Times notes").
     while let Some((first, rest)) = source.split_once(char::is_whitespace) {
         if matches!(first, "As" | "While" | "But" | "And" | "Although" | "Though" | "Since" | "If" | "When" | "In" | "On" | "At" | "For" | "Despite" | "Yet" | "So") {
@@ -748,7 +775,7 @@ pub fn attribution_in(sentence: &str) -> Option<Attribution> {
             break;
         }
     }
-    Some(Attribution { source: source.to_string(), kind: kind_of(source), cue: sentence[best.cue.clone()].to_string() })
+    Some(Attribution { source: source.to_string(), kind: kind_of(source), cue: text[best.cue.clone()].to_string() })
 }
 
 /// Byte offsets to character (Unicode scalar) offsets, for scorers that index Python strings.
