@@ -3,15 +3,20 @@
 //! content attributed, as spans over a whole document.
 //!
 //! Rules over tokens, sentences and paragraph-level quotation marks:
-//! - a cue is "according to", "reported by", or a verb from the cue lexicon
-//!   (`speech_cues.txt`, explicit; `attribution_cues.tsv`, learned from
-//!   PolNeAR train by `scripts/learn_attribution_cues.py`);
+//! - a cue is "according to", "reported by", "asked whether", a headline
+//!   colon ("Trump: …"), or a verb from the cue lexicon (`speech_cues.txt`,
+//!   explicit; belief verbs; `attribution_cues.tsv`, learned from PolNeAR
+//!   train by `scripts/learn_attribution_cues.py`);
 //! - the source is the noun phrase before the verb ("Officials said"), after
 //!   it when inverted ("…,” said Smith"), or after "according to";
 //! - the content is the quotation next to the attribution clause (a quote may
 //!   span several sentences, and `“A,” he said. “B.”` is one content), the
 //!   clause after the cue ("said (that) …", "told reporters that …"), the
-//!   clause before it ("…, sources said."), or both sides around it.
+//!   clause before it ("…, sources said."), or both sides around it;
+//! - a cue inside a quotation is part of that quotation's content.
+//!
+//! Offsets are byte offsets (as [`dossier_model::Sentence`]'s);
+//! [`char_offsets`] converts them for scorers that count characters.
 
 use std::collections::HashSet;
 use std::ops::Range;
@@ -265,8 +270,7 @@ fn according_to(text: &str, s: &Sent, c: usize, qs: &[Range<usize>]) -> Option<A
     // "according to a new report by The Times": the cue takes the report, the source is who wrote it.
     static DOC_BY: OnceLock<Regex> = OnceLock::new();
     let doc_by = DOC_BY.get_or_init(|| Regex::new(&format!(r"^(?:(?:a|an|the)\s+)?(?:(?:new|recent|latest|separate)\s+)?{DOCUMENT}\s+(?:by|from|in|of)\s+[A-Z]")).expect("valid regex"));
-    if let Some(m) = t.get(cue_end).filter(|_| doc_by.is_match(&text[t[cue_end].start..s.range.end])) {
-        let _ = m;
+    if cue_end < t.len() && doc_by.is_match(&text[t[cue_end].start..s.range.end]) {
         while cue_end < t.len() && !matches!(t[cue_end].lower.as_str(), "by" | "from" | "in" | "of") {
             cue_end += 1;
         }
