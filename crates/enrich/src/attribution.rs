@@ -137,6 +137,11 @@ fn quotes_in(text: &str, para: Range<usize>) -> Vec<Range<usize>> {
                 out.push(s..at + width);
                 open = None;
             }
+            // Mixed typography: “… closed by a straight mark.
+            (Some((s, "open")), "straight") => {
+                out.push(s..at + width);
+                open = None;
+            }
             (Some((s, "open")), "open") => open = Some((s.max(at), "open")),
             _ => {}
         }
@@ -508,7 +513,7 @@ fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&S
     let mut k = clause_end;
     let takes_object = matches!(tok.lower.as_str(), "told" | "tells" | "tell" | "telling" | "asked" | "asks" | "assured" | "reminded" | "urged" | "warned" | "accused" | "blamed" | "thanked" | "praised" | "criticized" | "slammed" | "blasted" | "mocked" | "emailed");
     let upto = (k + 12).min(t.len());
-    let modifier = |x: &Tok| x.word || matches!(x.lower.as_str(), "’s" | "'s" | "-" | ".");
+    let modifier = |x: &Tok| x.word && !cue_forms().contains(x.lower.as_str()) || matches!(x.lower.as_str(), "’s" | "'s" | ".");
     let that = (k..upto)
         .find(|&i| t[i].lower == "that")
         .filter(|&i| t[k..i].iter().all(|x| modifier(x) || is_open_quote(x) || is_close_quote(x)))
@@ -622,7 +627,7 @@ fn subject_before(t: &[Tok], j: usize) -> Option<(usize, usize)> {
             return None;
         }
         j = open;
-    } else if matches!(t[j - 1].lower.as_str(), "—" | "–" | "--") {
+    } else if matches!(t[j - 1].lower.as_str(), "—" | "–" | "--") || t[j - 1].lower == "-" && j > 1 && t[j - 2].end < t[j - 1].start {
         let open = t[..j - 1].iter().rposition(|x| x.lower == t[j - 1].lower).filter(|&o| j - 1 - o <= 30)?;
         if open == 0 {
             return None;
@@ -883,6 +888,15 @@ mod tests {
         let a = attributions_in(t);
         assert_eq!(a.len(), 1);
         assert_eq!(&t[a[0].cue.clone()], "recalled");
+    }
+
+    #[test]
+    fn mixed_quotation_marks_and_asides() {
+        let (s, _, x) = one("“At this point, I don’t think there is bad publicity,\" said Mayor Don Guardian.");
+        assert_eq!((s.as_deref(), x.as_str()), (Some("Mayor Don Guardian"), "“At this point, I don’t think there is bad publicity,\""));
+        let t = "Donald Trump - who once praised the plan - said on Saturday that the border should close.";
+        let said = attributions_in(t).into_iter().find(|a| &t[a.cue.clone()] == "said").unwrap();
+        assert_eq!((&t[said.source.unwrap()], &t[said.content]), ("Donald Trump", "that the border should close"));
     }
 
     #[test]
