@@ -193,6 +193,14 @@ pub enum Eval {
         #[arg(long, short)]
         jobs: Option<usize>,
     },
+    /// Print attribution predictions for every DIR/text/*.txt as JSON Lines
+    /// {"doc", "attributions": [{"source": [s,e]|null, "cue": [s,e], "content": [s,e], "kind"}]}
+    /// (character offsets), the format the attribution scorer reads.
+    Attribution {
+        dir: PathBuf,
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
     /// Print extraction predictions ({id: {"articleBody"}}) for every DIR/html/*.html[.gz], the format
     /// `score.py` reads.
     Extraction {

@@ -90,6 +90,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let output = if text { Output::Text } else if markdown { Output::Markdown } else { Output::Json };
             extract_cmd::extract(&inputs, output, jobs, out.as_deref(), allow_private)
         }
+        Command::Eval { what: Eval::Attribution { dir, out } } => eval_attribution(&dir, out.as_deref()),
         Command::Eval { what: Eval::Extraction { dir, jobs, out } } => extract_cmd::eval_extraction(&dir, jobs, out.as_deref()),
         Command::Eval { what: Eval::Stories { file, out, settings, embedding_cache, jobs } } => {
             crate::stories_cmd::eval_stories(&file, out.as_deref(), &settings, &embedding, embedding_cache.as_deref(), jobs)
@@ -110,6 +111,61 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench { what: Bench::Extraction { dir, passes } } => extract_cmd::bench_extraction(&dir, passes),
         Command::Demo { addr, no_serve } => demo(&data("dossier-demo-data"), addr, no_serve, &embedding),
     }
+}
+
+/// Largest article `eval attribution` reads; longer files are an error, not a slow run.
+const MAX_ATTRIBUTION_TEXT: u64 = 16 << 20;
+
+/// `dossier eval attribution DIR`: attribution spans for every DIR/text/*.txt, as JSON Lines with
+/// character (Unicode scalar) offsets, one line per document in name order.
+fn eval_attribution(dir: &Path, out: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let text_dir = dir.join("text");
+    if !text_dir.is_dir() {
+        bail!("no text/ folder in {} (expected {}/text/<doc>.txt)", dir.display(), dir.display());
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&text_dir)
+        .with_context(|| format!("reading {}", text_dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "txt") && p.is_file())
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        bail!("no .txt files in {}", text_dir.display());
+    }
+    let started = std::time::Instant::now();
+    let mut lines = String::new();
+    let mut relations = 0;
+    for path in &files {
+        let size = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?.len();
+        if size > MAX_ATTRIBUTION_TEXT {
+            bail!("{} is {size} bytes; the limit is {MAX_ATTRIBUTION_TEXT}", path.display());
+        }
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let text = String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8", path.display()))?;
+        let doc = path.file_stem().and_then(|s| s.to_str()).with_context(|| format!("{}: file name is not UTF-8", path.display()))?;
+        let spans = dossier_enrich::attributions_in(&text);
+        relations += spans.len();
+        let attributions: Vec<serde_json::Value> = spans
+            .iter()
+            .map(|a| {
+                json!({
+                    "source": a.source.as_ref().map(|r| dossier_enrich::char_offsets(&text, r)),
+                    "cue": dossier_enrich::char_offsets(&text, &a.cue),
+                    "content": dossier_enrich::char_offsets(&text, &a.content),
+                    "kind": a.kind,
+                })
+            })
+            .collect();
+        lines.push_str(&serde_json::to_string(&json!({ "doc": doc, "attributions": attributions }))?);
+        lines.push('\n');
+    }
+    let secs = started.elapsed().as_secs_f64();
+    match out {
+        Some(p) => std::fs::write(p, &lines).with_context(|| format!("writing {}", p.display()))?,
+        None => std::io::stdout().lock().write_all(lines.as_bytes())?,
+    }
+    eprintln!("{} documents, {relations} attributions, {:.0} documents/s", files.len(), files.len() as f64 / secs.max(1e-9));
+    Ok(ExitCode::SUCCESS)
 }
 
 fn open_existing(dir: &Path) -> anyhow::Result<SqliteStore> {

@@ -15,7 +15,7 @@ mod terms;
 
 use dossier_model::{Article, Attribution, Entity, Quantity, Sentence};
 
-pub use attribution::attribution_in;
+pub use attribution::{attribution_in, attributions_in, char_offsets, is_speech_cue, sentence_attributions, AttributionSpan};
 pub use entities::{entities_in, publication_like};
 pub use quantities::quantities_in;
 pub use sentences::split_sentences;
@@ -44,7 +44,10 @@ pub struct Enriched {
 /// Enriches one article.
 pub fn enrich(article: &Article) -> Enriched {
     let entities = entities_in(&article.text);
-    let sentences = split_sentences(&article.text)
+    let sentences = split_sentences(&article.text);
+    let ranges: Vec<std::ops::Range<usize>> = sentences.iter().map(|s| s.start..s.end).collect();
+    let mut attributions = sentence_attributions(&article.text, &ranges).into_iter();
+    let sentences = sentences
         .into_iter()
         .map(|s| {
             let mut names: Vec<String> = entities
@@ -57,7 +60,7 @@ pub fn enrich(article: &Article) -> Enriched {
             let is_heading = words < 6 && !s.text.trim_end().ends_with(['.', '!', '?', '"', '”', '’', '\'']);
             SentenceFacts {
                 quantities: quantities_in(&s.text),
-                attribution: attribution_in(&s.text),
+                attribution: attributions.next().flatten(),
                 entities: names,
                 is_heading,
                 sentence: s,

@@ -1,28 +1,82 @@
 //! Sentence segmentation with byte offsets, robust to common abbreviations,
-//! initials ("U.S.", "J. K."), titles ("Lt Gen", "Dr.") and list markers.
+//! initials ("U.S.", "J. K."), titles ("Lt Gen", "Dr."), decimals, quotes
+//! that close after the full stop, and list markers ("- ", "1. ", "a) ").
 
 use dossier_model::Sentence;
 
-const ABBREVIATIONS: &[&str] = &[
-    "mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "capt", "cpt", "sgt", "maj", "adm", "gov", "sen", "rep", "st",
-    "jr", "sr", "inc", "ltd", "co", "corp", "vs", "etc", "e.g", "i.e", "no", "nos", "approx", "jan", "feb", "mar", "apr",
-    "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mt", "ft", "fig", "vol", "rev", "hon", "pres",
+/// Abbreviations that never end a sentence: titles and ranks come before a
+/// name, so a capital after them is the name, not a new sentence.
+const TITLES: &[&str] = &[
+    "mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "capt", "cpt", "sgt", "maj", "adm", "gov", "sen", "rep", "st", "mt",
+    "rev", "hon", "pres", "supt", "cmdr", "brig", "msgr", "fr", "sr", "jr", "messrs", "mme", "mlle", "no", "nos", "fig", "vol",
+    "vs", "v", "e.g", "i.e", "cf", "approx", "ft", "pp", "ca", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
+    "oct", "nov", "dec", "ave", "blvd", "dept", "est", "univ", "assn", "bros", "gens", "reps", "sens", "govs",
 ];
 
-fn is_abbreviation(word: &str) -> bool {
-    let w = word.trim_start_matches(['(', '"', '“', '‘', '\'']).trim_end_matches('.');
+/// Abbreviations that may end a sentence ("... Apple Inc. The company ..."):
+/// they end one when a common sentence opener follows.
+const MAY_END: &[&str] = &["inc", "ltd", "co", "corp", "etc", "llc", "plc", "a.m", "p.m", "u.s", "u.k", "u.n", "d.c", "e.u"];
+
+/// Words that usually open a sentence; after an acronym or a "may end"
+/// abbreviation ("in the U.S. The ...") they mark a boundary.
+const OPENERS: &[&str] = &[
+    "the", "a", "an", "he", "she", "it", "they", "we", "i", "you", "this", "that", "these", "those", "but", "and", "in", "on",
+    "at", "for", "his", "her", "their", "its", "our", "there", "as", "if", "when", "while", "after", "before", "then", "so",
+    "yet", "still", "however", "meanwhile", "many", "some", "most", "what", "why", "how", "who", "one", "no", "not", "both",
+];
+
+#[derive(Debug, PartialEq)]
+enum Abbrev {
+    No,
+    /// A title, rank, month or initial: never ends a sentence.
+    Never,
+    /// An acronym or company suffix: ends a sentence only before an opener.
+    Maybe,
+}
+
+fn abbreviation(word: &str) -> Abbrev {
+    let w = word.trim_start_matches(['(', '"', '“', '‘', '\'', '[']).trim_end_matches('.');
     if w.is_empty() {
-        return false;
+        return Abbrev::No;
     }
     let lower = w.to_lowercase();
-    if ABBREVIATIONS.contains(&lower.as_str()) {
-        return true;
+    if MAY_END.contains(&lower.as_str()) {
+        return Abbrev::Maybe;
     }
-    // Initials and dotted acronyms: "J", "U.S", "U.K".
-    w.split('.').all(|p| p.chars().count() == 1 && p.chars().all(char::is_alphabetic))
+    if TITLES.contains(&lower.as_str()) {
+        return Abbrev::Never;
+    }
+    let parts: Vec<&str> = w.split('.').collect();
+    if parts.iter().all(|p| p.chars().count() == 1 && p.chars().all(char::is_alphabetic)) {
+        // "J." is an initial; "U.S." or "N.Y." is an acronym.
+        return if parts.len() == 1 && w.chars().all(char::is_uppercase) { Abbrev::Never } else { Abbrev::Maybe };
+    }
+    Abbrev::No
+}
+
+/// Strips a list marker ("- ", "• ", "1. ", "2) ", "(a) ", "a. ") from the start of a line.
+fn list_marker(body: &str) -> usize {
+    for marker in ["- ", "• ", "* ", "– ", "— ", "· ", "▪ "] {
+        if body.starts_with(marker) {
+            return marker.len();
+        }
+    }
+    let b = body.as_bytes();
+    let mut i = usize::from(b.first() == Some(&b'('));
+    let digits = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let letter = digits == 0 && b.get(i).is_some_and(|c| c.is_ascii_lowercase()) && !b.get(i + 1).is_some_and(|c| c.is_ascii_alphabetic());
+    if digits == 0 && !letter || digits > 3 {
+        return 0;
+    }
+    i += if letter { 1 } else { digits };
+    match (b.get(i), b.get(i + 1)) {
+        (Some(b'.' | b')'), Some(b' ')) if b[0] != b'(' || b[i] == b')' => i + 2,
+        _ => 0,
+    }
 }
 
 /// Splits text into sentences; a line never continues into the next line.
+/// Offsets are byte offsets into `text`.
 ///
 /// ```
 /// let s = dossier_enrich::split_sentences("Dr. Smith met U.S. officials. They agreed.\n\n- A list item");
@@ -38,20 +92,18 @@ pub fn split_sentences(text: &str) -> Vec<Sentence> {
         line_start += line.len();
         let trimmed = line.trim_end();
         let lead = trimmed.len() - trimmed.trim_start().len();
-        let mut start = base + lead;
-        let mut body = &trimmed[lead..];
-        for marker in ["- ", "• ", "* "] {
-            if let Some(rest) = body.strip_prefix(marker) {
-                start += marker.len();
-                body = rest;
-            }
-        }
-        split_line(body, start, &mut out);
+        let body = &trimmed[lead..];
+        let marker = list_marker(body);
+        split_line(&body[marker..], base + lead + marker, &mut out);
     }
     for (i, s) in out.iter_mut().enumerate() {
         s.index = i;
     }
     out
+}
+
+fn is_closer(c: char) -> bool {
+    matches!(c, '"' | '”' | '’' | '\'' | ')' | ']' | '»')
 }
 
 fn split_line(line: &str, offset: usize, out: &mut Vec<Sentence>) {
@@ -61,9 +113,9 @@ fn split_line(line: &str, offset: usize, out: &mut Vec<Sentence>) {
     while i < chars.len() {
         let (pos, c) = chars[i];
         if matches!(c, '.' | '!' | '?' | '…') {
-            // Absorb closing quotes and brackets.
+            // Runs of terminal punctuation ("?!", "...") and closing quotes or brackets stay with the sentence.
             let mut j = i + 1;
-            while j < chars.len() && matches!(chars[j].1, '"' | '”' | '’' | '\'' | ')' | ']') {
+            while j < chars.len() && (matches!(chars[j].1, '.' | '!' | '?' | '…') || is_closer(chars[j].1)) {
                 j += 1;
             }
             let end = if j < chars.len() { chars[j].0 } else { line.len() };
@@ -72,17 +124,29 @@ fn split_line(line: &str, offset: usize, out: &mut Vec<Sentence>) {
             while k < chars.len() && chars[k].1.is_whitespace() {
                 k += 1;
             }
-            let next_starts = k < chars.len()
-                && (chars[k].1.is_uppercase() || chars[k].1.is_ascii_digit() || matches!(chars[k].1, '"' | '“' | '‘' | '\'' | '('));
-            let word_start = line[..pos].rfind(char::is_whitespace).map(|w| w + line[w..].chars().next().map_or(1, char::len_utf8)).unwrap_or(0);
-            let word = &line[word_start..pos + c.len_utf8()];
-            let abbreviation = c == '.' && is_abbreviation(word);
-            if followed_by_space && next_starts && !abbreviation {
+            let next = chars.get(k).map(|&(_, c)| c);
+            let next_starts = next.is_some_and(|c| c.is_uppercase() || c.is_ascii_digit() || matches!(c, '"' | '“' | '‘' | '\'' | '(' | '['));
+            let boundary = followed_by_space && next_starts && {
+                if c == '.' && j == i + 1 {
+                    let word_start = line[..pos].rfind(char::is_whitespace).map(|w| w + line[w..].chars().next().map_or(1, char::len_utf8)).unwrap_or(0);
+                    let next_word: String = chars[k..].iter().map(|&(_, c)| c).take_while(|c| c.is_alphanumeric()).collect();
+                    match abbreviation(&line[word_start..pos + 1]) {
+                        Abbrev::No => true,
+                        Abbrev::Never => false,
+                        Abbrev::Maybe => OPENERS.contains(&next_word.to_lowercase().as_str()) && next_word.chars().next().is_some_and(char::is_uppercase),
+                    }
+                } else {
+                    true
+                }
+            };
+            if boundary {
                 push(line, offset, sent_start, end, out);
                 sent_start = chars[k].0;
                 i = k;
                 continue;
             }
+            i = j.max(i + 1);
+            continue;
         }
         i += 1;
     }
@@ -113,6 +177,25 @@ mod tests {
             texts("Lt. Gen. Asim Malik arrived. Mr. Doval left at 5 p.m. on Monday. The U.K. agreed."),
             ["Lt. Gen. Asim Malik arrived.", "Mr. Doval left at 5 p.m. on Monday.", "The U.K. agreed."]
         );
+        assert_eq!(texts("Lt Gen Malik met Dr. Jones and Sen. Warren on Sept. 11 in St. Louis."), ["Lt Gen Malik met Dr. Jones and Sen. Warren on Sept. 11 in St. Louis."]);
+    }
+
+    #[test]
+    fn acronyms_end_a_sentence_only_before_an_opener() {
+        assert_eq!(texts("Officials in the U.S. Senate agreed. He left."), ["Officials in the U.S. Senate agreed.", "He left."]);
+        assert_eq!(texts("He moved to the U.S. The move was quick."), ["He moved to the U.S.", "The move was quick."]);
+        assert_eq!(texts("It was bought by Acme Inc. The deal closed."), ["It was bought by Acme Inc.", "The deal closed."]);
+        assert_eq!(texts("The meeting ended at 5 p.m. Reporters waited."), ["The meeting ended at 5 p.m. Reporters waited."]);
+    }
+
+    #[test]
+    fn initials_do_not_split() {
+        assert_eq!(texts("J. K. Rowling and George W. Bush spoke. Then they left."), ["J. K. Rowling and George W. Bush spoke.", "Then they left."]);
+    }
+
+    #[test]
+    fn decimals_and_numbers() {
+        assert_eq!(texts("Growth was 2.5 percent. Inflation hit 3.1%. It cost $4.99."), ["Growth was 2.5 percent.", "Inflation hit 3.1%.", "It cost $4.99."]);
     }
 
     #[test]
@@ -125,6 +208,28 @@ mod tests {
         for x in &s {
             assert_eq!(&t[x.start..x.end], x.text);
         }
+    }
+
+    #[test]
+    fn quote_spanning_sentences_keeps_closing_marks() {
+        assert_eq!(
+            texts("“We are ready. We will win,” she said. “Nobody can stop us.” Really?! Yes..."),
+            ["“We are ready.", "We will win,” she said.", "“Nobody can stop us.”", "Really?!", "Yes..."]
+        );
+        // A quote that ends the sentence and is followed by a lower-case attribution stays whole.
+        assert_eq!(texts("“Stop it!” he shouted. Then silence."), ["“Stop it!” he shouted.", "Then silence."]);
+    }
+
+    #[test]
+    fn list_items() {
+        let t = "Three steps:\n1. Collect the data.\n2) Clean it.\n(a) Check it.\n• Ship it\n- Done";
+        assert_eq!(texts(t), ["Three steps:", "Collect the data.", "Clean it.", "Check it.", "Ship it", "Done"]);
+        let s = split_sentences(t);
+        for x in &s {
+            assert_eq!(&t[x.start..x.end], x.text);
+        }
+        // A year or a number opening a line is not a list marker.
+        assert_eq!(texts("2016. A year to forget."), ["2016.", "A year to forget."]);
     }
 
     #[test]
@@ -142,4 +247,3 @@ mod tests {
         }
     }
 }
-
