@@ -136,6 +136,11 @@ pub enum Command {
         #[command(subcommand)]
         what: Eval,
     },
+    /// Train a learned component from labelled data.
+    Train {
+        #[command(subcommand)]
+        what: Train,
+    },
     /// The sentence-embedding model (all-MiniLM-L6-v2) used for story clustering.
     Model {
         #[command(subcommand)]
@@ -201,6 +206,17 @@ pub enum Eval {
         #[arg(long, short)]
         out: Option<PathBuf>,
     },
+    /// Score sentence pairs (score<TAB>sentence1<TAB>sentence2 after a header, as STS-B) for similarity,
+    /// 0 (unrelated) to 5 (same meaning): one number per pair in file order, the format
+    /// `score.py` reads. Needs the embedding model.
+    Similarity {
+        file: PathBuf,
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// A combiner made by `dossier train similarity` instead of the shipped one.
+        #[arg(long)]
+        combiner: Option<PathBuf>,
+    },
     /// Print extraction predictions ({id: {"articleBody"}}) for every DIR/html/*.html[.gz], the format
     /// `score.py` reads.
     Extraction {
@@ -209,6 +225,21 @@ pub enum Eval {
         jobs: Option<usize>,
         #[arg(long, short)]
         out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Train {
+    /// Train the sentence-similarity combiner on STS-B-style pairs (score<TAB>sentence1<TAB>sentence2 after a
+    /// header): wordpiece IDF, then boosted trees with settings chosen by k-fold cross-validation. The shipped
+    /// one is crates/similarity/model/combiner.json, made from ../shared/bench/similarity/stsb-news-train.tsv.
+    Similarity {
+        file: PathBuf,
+        /// Where to write the combiner (JSON).
+        #[arg(long, short)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 5)]
+        folds: usize,
     },
 }
 

@@ -11,7 +11,7 @@ use dossier_model::{Article, Story};
 use dossier_store::{SqliteStore, Store};
 use serde_json::json;
 
-use crate::args::{Bench, Cli, Command, Eval, Model};
+use crate::args::{Bench, Cli, Command, Eval, Model, Train};
 use crate::embeddings::Embedding;
 use crate::extract_cmd::{self, Output};
 use crate::pipeline;
@@ -106,6 +106,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = open_existing(&dir)?;
             crate::search_cmd::reindex(&dir, &store)
         }
+        Command::Eval { what: Eval::Similarity { file, out, combiner } } => crate::similarity_cmd::eval(&file, out.as_deref(), combiner.as_deref(), &embedding),
+        Command::Train { what: Train::Similarity { file, out, folds } } => crate::similarity_cmd::train(&file, &out, folds, &embedding),
         Command::Model { what: Model::Fetch { dir } } => crate::embeddings::fetch(dir.as_deref()),
         Command::Model { what: Model::Status } => crate::embeddings::status(),
         Command::Bench { what: Bench::Extraction { dir, passes } } => extract_cmd::bench_extraction(&dir, passes),

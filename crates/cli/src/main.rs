@@ -7,6 +7,7 @@ mod embeddings;
 mod extract_cmd;
 mod pipeline;
 mod search_cmd;
+mod similarity_cmd;
 mod stories_cmd;
 mod watch;
 

