@@ -33,7 +33,7 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { clause_match: 0.6, min_shared_terms: 2, min_checkworthiness: 0.3, meaning_link: 3.6, max_meaning_pairs: 20_000 }
+        Settings { clause_match: 0.6, min_shared_terms: 2, min_checkworthiness: 0.3, meaning_link: 3.0, max_meaning_pairs: 20_000 }
     }
 }
 

@@ -53,6 +53,57 @@ fn embeddings(store: &mut dyn Store, enriched: &[Enriched], embedding: &Embeddin
     Ok(out)
 }
 
+/// Meaning scores for claim alignment: computed once per sentence pair and kept in the store
+/// (keyed by a hash of the scoring model and both sentences), so a re-analysis needs the model
+/// only for pairs it has not scored before.
+struct Meaning {
+    model: String,
+    similarity: Option<dossier_similarity::Similarity>,
+    can_load: bool,
+    embedding: Embedding,
+}
+
+impl Meaning {
+    /// None when alignment by meaning is off: `--embeddings off`, nothing to align, or `auto` without a model.
+    fn new(embedding: &Embedding, needed: bool) -> anyhow::Result<Option<Meaning>> {
+        use crate::args::Embeddings;
+        if embedding.is_off() || !needed {
+            return Ok(None);
+        }
+        let installed = dossier_embed::locate().is_some();
+        if embedding.0 == Embeddings::Auto && !installed {
+            return Ok(None);
+        }
+        let combiner = dossier_similarity::Combiner::bundled()?;
+        let model = dossier_model::stable_id(&["meaning", dossier_embed::MODEL, &combiner.to_json()]);
+        Ok(Some(Meaning { model, similarity: None, can_load: true, embedding: *embedding }))
+    }
+
+    fn score(&mut self, store: &mut dyn Store, pairs: &[(&str, &str)]) -> anyhow::Result<Vec<f32>> {
+        let keys: Vec<String> = pairs.iter().map(|(a, b)| dossier_model::stable_id(&[&self.model, a, b])).collect();
+        let known = store.meaning_scores(&self.model, &keys)?;
+        let missing: Vec<usize> = (0..pairs.len()).filter(|&i| !known.contains_key(&keys[i])).collect();
+        let mut out: Vec<f32> = keys.iter().map(|k| known.get(k).copied().unwrap_or(f32::NAN)).collect();
+        if missing.is_empty() {
+            return Ok(out);
+        }
+        if self.similarity.is_none() && self.can_load {
+            self.can_load = false;
+            let embedder = self.embedding.load()?.ok_or_else(|| anyhow::anyhow!("aligning claims by meaning needs the embedding model (run `dossier model fetch`)"))?;
+            self.similarity = Some(dossier_similarity::Similarity::new(embedder, dossier_similarity::Combiner::bundled()?));
+        }
+        let sim = self.similarity.as_ref().ok_or_else(|| anyhow::anyhow!("aligning claims by meaning needs the embedding model (run `dossier model fetch`)"))?;
+        let todo: Vec<(&str, &str)> = missing.iter().map(|&i| pairs[i]).collect();
+        let scores = sim.score_pairs(&todo)?;
+        let rows: Vec<(String, f32)> = missing.iter().zip(&scores).map(|(&i, &s)| (keys[i].clone(), s)).collect();
+        store.put_meaning_scores(&self.model, &rows)?;
+        for (&i, s) in missing.iter().zip(scores) {
+            out[i] = s;
+        }
+        Ok(out)
+    }
+}
+
 /// Where the search index of a data directory lives.
 pub fn index_dir(data: &Path) -> std::path::PathBuf {
     data.join("index")
@@ -106,10 +157,21 @@ pub fn analyse(store: &mut dyn Store, embedding: &Embedding, index_dir: &Path) -
     let meanings = embeddings(store, &enriched, embedding)?;
     let stories = dossier_stories::cluster_with(&enriched, &meanings, &dossier_stories::Settings::default());
     let by_id: HashMap<&str, &Enriched> = enriched.iter().map(|e| (e.article.id.as_str(), e)).collect();
+    // Claims in other words align by meaning (learned similarity over MiniLM features) when the
+    // model is installed, or with `--embeddings on`, where scores computed before are reused and
+    // only new pairs need the model; only stories with two or more outlets have anything to align.
+    let mut meaning = Meaning::new(embedding, stories.iter().any(|s| s.outlets.len() >= 2))?;
+    let settings = dossier_claims::Settings::default();
     let mut analysis = Analysis::default();
     for story in &stories {
         let docs: Vec<&Enriched> = story.article_ids.iter().filter_map(|id| by_id.get(id.as_str()).copied()).collect();
-        let claims = dossier_claims::align(story, &docs, &dossier_claims::Settings::default());
+        let claims = match (&mut meaning, story.outlets.len() >= 2) {
+            (Some(m), true) => {
+                let mut score = |pairs: &[(&str, &str)]| m.score(&mut *store, pairs).map_err(|e| format!("{e:#}"));
+                dossier_claims::align_with(story, &docs, &settings, Some(&mut score)).map_err(|e| anyhow::anyhow!("aligning the claims of story {}: {e}", story.id))?
+            }
+            _ => dossier_claims::align(story, &docs, &settings),
+        };
         let primary = dossier_claims::primary_sources(&docs);
         let brief = dossier_brief::build(story, &articles, &claims, &primary, &dossier_brief::Settings::default());
         analysis.claims.extend(claims);

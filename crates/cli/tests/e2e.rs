@@ -295,10 +295,13 @@ fn sample_corpus_groups_alike_with_meaning_and_embeds_each_article_once() {
     let stored = store.embeddings(dossier_embed::MODEL).unwrap();
     assert_eq!(stored.len(), store.articles().unwrap().len(), "one embedding per article");
     drop(store);
-    // Computed once: with the model gone, `--embeddings on` still works from the stored vectors.
+    let claims = stdout(&run(None, &["claims", "1", "--json"]));
+    // Computed once: with the model gone, `--embeddings on` still works from the stored vectors
+    // and the stored meaning scores of claim pairs, and gives the same stories and claims.
     let out = run(Some(&dir.path().join("no-model-here")), &["--embeddings", "on", "analyse"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(groups(&run(None, &["stories", "--json"])), lexical);
+    assert_eq!(stdout(&run(None, &["claims", "1", "--json"])), claims);
     // A new article needs the model, and says so.
     let extra = dir.path().join("extra.jsonl");
     std::fs::write(&extra, r#"{"url": "https://example.org/a", "title": "Riverton warehouse fire", "text": "A fire destroyed a warehouse in Riverton on Monday.", "outlet": "Example"}"#).unwrap();

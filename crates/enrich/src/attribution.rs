@@ -737,7 +737,7 @@ fn kind_of(src: &str) -> SourceKind {
 /// assert_eq!((a.source.as_str(), a.kind, a.cue.as_str()), ("The memo", SourceKind::Document, "alleges"));
 /// ```
 pub fn attribution_in(sentence: &str) -> Option<Attribution> {
-    best_attribution(sentence, attributions_in(sentence).iter())
+    best_attribution(sentence, 0, attributions_in(sentence).iter())
 }
 
 /// The attribution each sentence carries, found over the whole text so that a sentence inside a
@@ -758,14 +758,26 @@ pub fn sentence_attributions(text: &str, sentences: &[Range<usize>]) -> Vec<Opti
     sentences
         .iter()
         .map(|r| {
-            best_attribution(text, spans.iter().filter(|a| r.start <= a.cue.start && a.cue.end <= r.end)).or_else(|| {
-                best_attribution(text, spans.iter().filter(|a| a.content.start <= r.start && r.end <= a.content.end + 1 && !matches!(a.kind, Some(SourceKind::Unnamed))))
+            best_attribution(text, r.start, spans.iter().filter(|a| r.start <= a.cue.start && a.cue.end <= r.end)).or_else(|| {
+                best_attribution(text, r.start, spans.iter().filter(|a| a.content.start <= r.start && r.end <= a.content.end + 1 && !matches!(a.kind, Some(SourceKind::Unnamed))))
             })
         })
         .collect()
 }
 
-fn best_attribution<'a>(text: &str, spans: impl Iterator<Item = &'a AttributionSpan>) -> Option<Attribution> {
+/// Where an opening subordinate clause ("While …,", "Although …,") of the sentence at `start` ends, or `start`.
+fn subordinate_end(text: &str, start: usize) -> usize {
+    let rest = text[start..].trim_start();
+    let at = text.len() - rest.len();
+    let opener = ["While ", "Although ", "Though ", "Despite ", "As ", "Even as ", "Whereas ", "If ", "When ", "After ", "Before "].iter().any(|o| rest.starts_with(o));
+    match (opener, rest.find(", ")) {
+        (true, Some(comma)) if !rest[..comma].contains(['.', '!', '?']) => at + comma,
+        _ => start,
+    }
+}
+
+fn best_attribution<'a>(text: &str, sentence_start: usize, spans: impl Iterator<Item = &'a AttributionSpan>) -> Option<Attribution> {
+    let subordinate_end = subordinate_end(text, sentence_start);
     let best = spans
         // A claim's authority is what someone said or a document states, not what they believe;
         // participles ("…, revealing …") name their subject only loosely.
@@ -773,9 +785,17 @@ fn best_attribution<'a>(text: &str, spans: impl Iterator<Item = &'a AttributionS
             let cue = text[a.cue.clone()].to_lowercase();
             a.source.is_some() && !BELIEF.contains(&cue.as_str()) && !cue.ends_with("ing")
         })
-        .min_by_key(|a| (!text[a.cue.clone()].starts_with("according") as u8, matches!(a.kind, Some(SourceKind::Unnamed)) as u8, a.cue.start))?;
+        // The main clause's attribution, not one in an opening subordinate clause
+        // ("While X has portrayed A as B, a memo reveals that C": the memo, not X).
+        .min_by_key(|a| (!text[a.cue.clone()].starts_with("according") as u8, matches!(a.kind, Some(SourceKind::Unnamed)) as u8, (a.cue.start < subordinate_end) as u8, a.cue.start))?;
     let src = best.source.clone()?;
     let mut source = text[src].trim().trim_end_matches(['.', ',']);
+    // An apposition is not part of the name ("The document, reportedly composed in 2023, …").
+    if let Some((head, _)) = source.split_once(", ") {
+        if head.chars().filter(|c| c.is_alphabetic()).count() >= 2 {
+            source = head;
+        }
+    }
     // Clause-initial function words are not part of a name ("As The New York Times notes").
     while let Some((first, rest)) = source.split_once(char::is_whitespace) {
         if matches!(first, "As" | "While" | "But" | "And" | "Although" | "Though" | "Since" | "If" | "When" | "In" | "On" | "At" | "For" | "Despite" | "Yet" | "So") {
@@ -795,6 +815,15 @@ pub fn char_offsets(text: &str, r: &Range<usize>) -> [usize; 2] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_claim_is_attributed_by_its_main_clause() {
+        let a = attribution_in("While President Vladimir Putin has portrayed ties as a golden era, a secret planning document reveals that Chinese spies are a threat.").unwrap();
+        assert_eq!((a.source.as_str(), a.cue.as_str()), ("a secret planning document", "reveals"));
+        // An apposition after the source is not part of its name.
+        let a = attribution_in("The document, reportedly composed in late 2023, warns of growing Chinese espionage.").unwrap();
+        assert_eq!((a.source.as_str(), a.kind), ("The document", SourceKind::Document));
+    }
 
     fn one(text: &str) -> (Option<String>, String, String) {
         let a = attributions_in(text);

@@ -110,9 +110,19 @@ pub trait Store {
     fn embeddings(&self, model: &str) -> Result<HashMap<String, (String, Vec<u8>)>>;
     /// Stores embeddings `(article id, text hash, vector bytes)` in one transaction, replacing older ones.
     fn put_embeddings(&mut self, model: &str, rows: &[(String, String, Vec<u8>)]) -> Result<()>;
+    /// Meaning scores of sentence pairs computed before, by pair key (a hash of the two
+    /// sentences), for one scoring model. A store may keep none (the default).
+    fn meaning_scores(&self, model: &str, pairs: &[String]) -> Result<HashMap<String, f32>> {
+        let _ = (model, pairs);
+        Ok(HashMap::new())
+    }
+    fn put_meaning_scores(&mut self, model: &str, rows: &[(String, f32)]) -> Result<()> {
+        let _ = (model, rows);
+        Ok(())
+    }
 }
 
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 
 const MIGRATIONS: &[&str] = &[r#"
 CREATE TABLE articles (
@@ -182,6 +192,13 @@ CREATE TABLE embeddings (
 ALTER TABLE articles ADD COLUMN outlet_basis TEXT;
 ALTER TABLE articles ADD COLUMN teaser_age TEXT;
 UPDATE articles SET outlet_basis = json_extract(json, '$.outlet.basis'), teaser_age = json_extract(json, '$.kind.age');
+"#, r#"
+CREATE TABLE meaning_scores (
+    pair TEXT NOT NULL,
+    model TEXT NOT NULL,
+    score REAL NOT NULL,
+    PRIMARY KEY (pair, model)
+);
 "#];
 
 /// The embedded store: `DIR/dossier.sqlite` in WAL mode.
@@ -507,6 +524,30 @@ impl Store for SqliteStore {
         tx.commit().map_err(wrap)
     }
 
+    fn meaning_scores(&self, model: &str, pairs: &[String]) -> Result<HashMap<String, f32>> {
+        let mut st = self.conn.prepare_cached("SELECT score FROM meaning_scores WHERE pair = ?1 AND model = ?2").map_err(self.e())?;
+        let mut out = HashMap::new();
+        for p in pairs {
+            if let Some(score) = st.query_row(params![p, model], |r| r.get::<_, f64>(0)).optional().map_err(self.e())? {
+                out.insert(p.clone(), score as f32);
+            }
+        }
+        Ok(out)
+    }
+
+    fn put_meaning_scores(&mut self, model: &str, rows: &[(String, f32)]) -> Result<()> {
+        let path = self.path.clone();
+        let wrap = |source| StoreError::Sqlite { path: path.clone(), source };
+        let tx = self.conn.transaction().map_err(wrap)?;
+        {
+            let mut st = tx.prepare_cached("INSERT OR REPLACE INTO meaning_scores (pair, model, score) VALUES (?1, ?2, ?3)").map_err(wrap)?;
+            for (p, score) in rows {
+                st.execute(params![p, model, *score as f64]).map_err(wrap)?;
+            }
+        }
+        tx.commit().map_err(wrap)
+    }
+
     fn brief(&self, story_id: &str) -> Result<Option<Brief>> {
         Ok(self.query_json("brief", "SELECT story_id, json FROM briefs WHERE story_id = ?1", &[&story_id])?.pop())
     }
@@ -602,6 +643,19 @@ mod tests {
         revised.text = "the full article now".into();
         assert_eq!(s.put_articles(&[revised.clone()]).unwrap().revised, 1);
         assert_eq!(s.article_summaries(&["t".into()]).unwrap(), vec![ArticleSummary::from(revised)]);
+    }
+
+    #[test]
+    fn meaning_scores_round_trip_per_model() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = SqliteStore::open_dir(dir.path()).unwrap();
+        s.put_meaning_scores("m1", &[("p1".into(), 3.25), ("p2".into(), 0.5)]).unwrap();
+        s.put_meaning_scores("m2", &[("p1".into(), 1.0)]).unwrap();
+        s.put_meaning_scores("m1", &[("p2".into(), 4.0)]).unwrap();
+        let got = s.meaning_scores("m1", &["p1".into(), "p2".into(), "p3".into()]).unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!((got["p1"], got["p2"]), (3.25, 4.0));
+        assert_eq!(s.meaning_scores("m2", &["p1".into()]).unwrap()["p1"], 1.0);
     }
 
     #[test]
