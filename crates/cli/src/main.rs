@@ -9,6 +9,7 @@ mod pipeline;
 mod search_cmd;
 mod stories_cmd;
 mod watch;
+mod worker;
 
 use clap::Parser;
 
