@@ -52,9 +52,11 @@ start)
     pg_port=$(free_port)
     as_pg "$bin/initdb" -D "$dir/pg/data" -U postgres -A trust -E UTF8 --no-locale >"$dir/pg/initdb.log" 2>&1 \
         || { cat "$dir/pg/initdb.log" >&2; exit 1; }
-    # Durability settings are for throwaway test data only.
-    as_pg "$bin/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/server.log" -w -t 60 \
-        -o "-h 127.0.0.1 -p $pg_port -k $dir/pg -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" start >&2 \
+    # Durability off for throwaway test data; PG_DURABLE=1 keeps PostgreSQL's
+    # defaults (fsync, synchronous commit), as benchmarks want.
+    opts="-h 127.0.0.1 -p $pg_port -k $dir/pg -c max_connections=200"
+    [ "${PG_DURABLE:-0}" = 1 ] || opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    as_pg "$bin/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/server.log" -w -t 60 -o "$opts" start >&2 \
         || { cat "$dir/pg/server.log" >&2; exit 1; }
     nats_port=$(free_port)
     nohup nats-server -js -sd "$dir/nats" -a 127.0.0.1 -p "$nats_port" -l "$dir/nats/server.log" >/dev/null 2>&1 &
