@@ -78,11 +78,22 @@ pub fn publish(queue: &str, stream: &str, paths: &[PathBuf], json: bool, quiet: 
             errors
         });
         let mut p = q.publisher(512);
+        let mut too_large = Vec::new();
         while let Some(raw) = rx.recv().await {
-            p.send(&raw, &raw.id()).await?;
+            match p.send(&raw, &raw.id()).await {
+                Err(dossier_queue::QueueError::TooLarge { location, bytes, message }) => {
+                    let e = dossier_ingest::IngestError { location, reason: format!("{bytes}-byte message too large for the queue: {message}") };
+                    if !quiet {
+                        eprintln!("error: {e}");
+                    }
+                    too_large.push(e);
+                }
+                other => other?,
+            }
         }
         let published = p.finish().await?;
-        let errors = reader.await?;
+        let mut errors = reader.await?;
+        errors.append(&mut too_large);
         anyhow::Ok((published, errors))
     })?;
     if json {

@@ -308,3 +308,27 @@ fn sigterm(pid: u32) {
     let ok = Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap().success();
     assert!(ok, "kill -TERM {pid}");
 }
+
+#[test]
+fn an_input_too_large_for_the_queue_is_reported_and_the_rest_published() {
+    let Some((_, nats)) = servers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // ~3 MB of pseudo-random hex: still over NATS's default 1 MiB max_payload after gzip.
+    let mut seed: u64 = 7;
+    let noise: String = (0..3_000_000)
+        .map(|_| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            char::from_digit(((seed >> 33) % 16) as u32, 16).unwrap()
+        })
+        .collect();
+    std::fs::write(dir.path().join("huge.html"), format!("<html><body><article><p>{noise}</p></article></body></html>")).unwrap();
+    std::fs::write(dir.path().join("small.html"), "<html><body><article><p>A short page of an article that is long enough to be prose.</p></article></body></html>").unwrap();
+    let out = dossier().args(["ingest", "--queue", &nats, "--stream", &stream_name("BIG"), "--json"]).arg(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "an error exits 1");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["published"], 1, "{v}");
+    let errors = v["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{v}");
+    assert!(errors[0]["location"].as_str().unwrap().ends_with("huge.html"), "{v}");
+    assert!(errors[0]["reason"].as_str().unwrap().contains("too large for the queue"), "{v}");
+}

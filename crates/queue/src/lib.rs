@@ -41,6 +41,9 @@ pub enum QueueError {
     Nats { url: String, message: String },
     #[error("malformed queue message: {0}")]
     Malformed(String),
+    /// One input too large for the server's `max_payload`: the others can still go.
+    #[error("{location}: {bytes}-byte message exceeds the NATS server's max_payload ({message})")]
+    TooLarge { location: String, bytes: usize, message: String },
 }
 
 type Result<T> = std::result::Result<T, QueueError>;
@@ -342,8 +345,16 @@ pub struct Publisher<'a> {
 impl Publisher<'_> {
     /// Sends one input under message id `id` (normally [`RawInput::id`]).
     pub async fn send(&mut self, raw: &RawInput, id: &str) -> Result<()> {
-        let msg = jetstream::message::PublishMessage::build().payload(raw.encode().into()).message_id(id);
-        let ack = self.queue.js.send_publish(self.subject.clone(), msg).await.map_err(|e| self.queue.fail(format!("publishing {}: {e}", raw.location)))?;
+        let payload = raw.encode();
+        let bytes = payload.len();
+        let msg = jetstream::message::PublishMessage::build().payload(payload.into()).message_id(id);
+        let ack = self.queue.js.send_publish(self.subject.clone(), msg).await.map_err(|e| {
+            if e.kind() == jetstream::context::PublishErrorKind::MaxPayloadExceeded {
+                QueueError::TooLarge { location: raw.location.clone(), bytes, message: e.to_string() }
+            } else {
+                self.queue.fail(format!("publishing {}: {e}", raw.location))
+            }
+        })?;
         self.pending.push_back((raw.location.clone(), ack));
         while self.pending.len() >= self.window {
             self.settle_one().await?;
