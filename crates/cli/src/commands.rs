@@ -27,7 +27,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let data = |default: &str| cli.data.clone().unwrap_or_else(|| PathBuf::from(default));
     let embedding = crate::embeddings::Embedding(cli.embeddings);
     match cli.command {
-        Command::Ingest { paths, json, quiet, no_analyse, jobs } => {
+        Command::Ingest { paths, json, quiet, queue: Some(queue), stream, .. } => crate::worker::publish(&queue, &stream, &paths, json, quiet),
+        Command::Worker(args) => crate::worker::run(args, embedding),
+        Command::Ingest { paths, json, quiet, no_analyse, jobs, queue: None, .. } => {
             ingest(&data("dossier-data"), &paths, json, quiet, no_analyse, jobs.unwrap_or_else(crate::extract_cmd::default_jobs), &embedding)
         }
         Command::Analyse => {

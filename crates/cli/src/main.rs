@@ -10,6 +10,7 @@ mod search_cmd;
 mod similarity_cmd;
 mod stories_cmd;
 mod watch;
+mod worker;
 
 use clap::Parser;
 

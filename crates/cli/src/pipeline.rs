@@ -20,7 +20,7 @@ fn embeddings(store: &mut dyn Store, enriched: &[Enriched], embedding: &Embeddin
     }
     let model = dossier_embed::MODEL;
     let texts: Vec<String> = enriched.iter().map(dossier_stories::embedding_text).collect();
-    let hashes: Vec<String> = texts.iter().map(|t| dossier_model::stable_id(&[model, t])).collect();
+    let hashes: Vec<String> = texts.iter().map(|t| embedding_key(t)).collect();
     let mut stored: HashMap<String, (String, Vec<u8>)> = store.embeddings(model)?;
     let mut out: Vec<Option<Vec<f32>>> = Vec::with_capacity(enriched.len());
     let mut missing = Vec::new();
@@ -104,6 +104,11 @@ impl Meaning {
     }
 }
 
+/// The hash stored beside an embedding: of the model and the text it was computed from.
+pub fn embedding_key(text: &str) -> String {
+    dossier_model::stable_id(&[dossier_embed::MODEL, text])
+}
+
 /// Where the search index of a data directory lives.
 pub fn index_dir(data: &Path) -> std::path::PathBuf {
     data.join("index")
@@ -152,6 +157,16 @@ pub fn index_docs(enriched: &[Enriched], analysis: &Analysis) -> Vec<dossier_sea
 /// transaction, and brings the search index in `index_dir` up to date.
 /// Deterministic: the same articles always give the same result.
 pub fn analyse(store: &mut dyn Store, embedding: &Embedding, index_dir: &Path) -> anyhow::Result<Analysis> {
+    let (enriched, analysis) = analyse_store(store, embedding)?;
+    // The index is derived data: if updating it fails, what is stored stands and `dossier index --rebuild` redoes it.
+    let mut index = dossier_search::SearchIndex::open(index_dir)?;
+    index.sync(&index_docs(&enriched, &analysis))?;
+    Ok(analysis)
+}
+
+/// [`analyse`] without the search index (the scale-out workers have none):
+/// recomputes and replaces the stored analysis; gives the enriched articles too.
+pub fn analyse_store(store: &mut dyn Store, embedding: &Embedding) -> anyhow::Result<(Vec<Enriched>, Analysis)> {
     let articles = store.articles()?;
     let enriched: Vec<Enriched> = articles.iter().map(enrich).collect();
     let meanings = embeddings(store, &enriched, embedding)?;
@@ -179,8 +194,5 @@ pub fn analyse(store: &mut dyn Store, embedding: &Embedding, index_dir: &Path) -
     }
     analysis.stories = stories;
     store.replace_analysis(&analysis)?;
-    // The index is derived data: if updating it fails, what is stored stands and `dossier index --rebuild` redoes it.
-    let mut index = dossier_search::SearchIndex::open(index_dir)?;
-    index.sync(&index_docs(&enriched, &analysis))?;
-    Ok(analysis)
+    Ok((enriched, analysis))
 }

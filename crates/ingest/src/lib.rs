@@ -114,7 +114,8 @@ pub fn read_input(path: &Path) -> Result<Vec<u8>, IngestError> {
     Ok(raw)
 }
 
-fn sniff(bytes: &[u8]) -> Format {
+/// Guesses the format of bytes whose file name does not say.
+pub fn sniff(bytes: &[u8]) -> Format {
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(1024)]).to_ascii_lowercase();
     let t = head.trim_start();
     if t.starts_with("<!doctype html") || t.starts_with("<html") || (t.starts_with('<') && head.contains("<p")) {
@@ -311,6 +312,15 @@ fn parse_jsonl(location: &str, bytes: &[u8], seen_at: DateTime<Utc>) -> Parsed {
     parsed
 }
 
+/// One JSON Lines record on its own, as [`ingest_bytes`] reads it inside a
+/// file; `location` is `path:line` (the scale-out queue carries records one by one).
+pub fn ingest_record(location: &str, line: &str, seen_at: DateTime<Utc>) -> Parsed {
+    match parse_record(location, line, seen_at) {
+        Ok(articles) => Parsed { articles, errors: vec![] },
+        Err(e) => Parsed { articles: vec![], errors: vec![e] },
+    }
+}
+
 fn parse_record(loc: &str, line: &str, seen_at: DateTime<Utc>) -> Result<Vec<Article>, IngestError> {
     let r: JsonRecord = serde_json::from_str(line).map_err(|e| err(loc, format!("malformed JSON: {e}")))?;
     let published = match r.published.as_deref().filter(|p| !p.trim().is_empty()) {
@@ -396,12 +406,8 @@ fn warc_record(loc: &str, rec: Result<dossier_sources::warc::WarcRecord, dossier
     match rec {
         Err(e) => parsed.errors.push(IngestError { location: e.location.clone(), reason: e.reason }),
         Ok(rec) => {
-            let Some(http) = rec.http.as_ref().filter(|h| h.status == 200) else { return parsed };
-            let Some(uri) = rec.target_uri.as_deref() else { return parsed };
-            let ct = http.header("content-type");
-            if ct.is_some_and(|c| !c.to_ascii_lowercase().contains("html")) {
-                return parsed;
-            }
+            let Some((uri, ct)) = warc_page(&rec) else { return parsed };
+            let http = rec.http.as_ref().expect("warc_page checked");
             let seen_at = rec.date.unwrap_or_else(Utc::now);
             match article_from_page(uri, &http.body, ct, seen_at, PageHints::default()) {
                 Ok(mut arts) => parsed.articles.append(&mut arts),
@@ -410,6 +416,18 @@ fn warc_record(loc: &str, rec: Result<dossier_sources::warc::WarcRecord, dossier
         }
     }
     parsed
+}
+
+/// Whether a WARC record is a page dossier reads (a 200 response with a
+/// target URI, HTML or untyped); its URI and content type if so.
+pub fn warc_page(rec: &dossier_sources::warc::WarcRecord) -> Option<(&str, Option<&str>)> {
+    let http = rec.http.as_ref().filter(|h| h.status == 200)?;
+    let uri = rec.target_uri.as_deref()?;
+    let ct = http.header("content-type");
+    if ct.is_some_and(|c| !c.to_ascii_lowercase().contains("html")) {
+        return None;
+    }
+    Some((uri, ct))
 }
 
 /// What the place a page came from says about it (a feed item, a news sitemap entry).

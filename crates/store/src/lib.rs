@@ -2,8 +2,8 @@
 //!
 //! The [`Store`] trait is the seam every other part uses; [`SqliteStore`] is
 //! the embedded default (one SQLite file in WAL mode inside the data
-//! directory). A PostgreSQL implementation joins it in the scale-out work.
-//! Writes are transactional: a batch lands whole or not at all, so a failure
+//! directory); `dossier-store-postgres` is the shared store of the scale-out
+//! mode. Both pass the same [`conformance`] suite. Writes are transactional: a batch lands whole or not at all, so a failure
 //! never leaves half an input stored. The store never computes anything.
 
 use std::collections::HashMap;
@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 
 use dossier_model::{AlignedClaim, Article, ArticleKind, ArticleSummary, Brief, Outlet, OutletBasis, Story};
 use rusqlite::{params, Connection, OptionalExtension};
+
+pub mod conformance;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -24,6 +26,9 @@ pub enum StoreError {
     TooNew { path: String, found: i64, supported: i64 },
     #[error("corrupt record {what}")]
     Corrupt { what: String },
+    /// An error of another database engine (PostgreSQL); `db` names the database without credentials.
+    #[error("database {db}: {source}")]
+    Backend { db: String, source: Box<dyn std::error::Error + Send + Sync> },
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -556,93 +561,26 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dossier_model::{ArticleKind, Outlet, OutletBasis};
+    use crate::conformance::article;
 
-    fn article(id: &str, text: &str) -> Article {
-        Article {
-            id: id.into(),
-            kind: ArticleKind::Main,
-            title: format!("title {id}"),
-            text: text.into(),
-            outlet: Outlet { name: "Outlet".into(), basis: OutletBasis::Given },
-            url: None,
-            source: "test".into(),
-            published: None,
-            seen_at: "2025-06-22T12:00:00Z".parse().unwrap(),
-            language: None,
-        }
-    }
-
-    fn story(id: &str, articles: &[&str]) -> Story {
-        Story {
-            id: id.into(),
-            title: id.into(),
-            article_ids: articles.iter().map(|s| s.to_string()).collect(),
-            outlets: vec!["Outlet".into()],
-            first_seen: "2025-06-22T12:00:00Z".parse().unwrap(),
-            last_seen: "2025-06-22T12:00:00Z".parse().unwrap(),
-            entities: vec![],
-            copies: vec![],
-        }
-    }
+    crate::store_conformance_tests!(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_dir(dir.path()).unwrap();
+        // The folder lives as long as the test process; each test gets its own.
+        std::mem::forget(dir);
+        Some(Box::new(store) as Box<dyn Store>)
+    });
 
     #[test]
-    fn articles_round_trip_and_dedup() {
+    fn wal_mode_in_a_real_file_and_reopens() {
         let dir = tempfile::tempdir().unwrap();
         let mut s = SqliteStore::open_dir(dir.path()).unwrap();
-        assert_eq!(s.put_articles(&[article("a", "x"), article("b", "y")]).unwrap().new, 2);
-        assert_eq!(s.put_articles(&[article("a", "x")]).unwrap(), Put { new: 0, revised: 0, unchanged: 1 });
-        assert_eq!(s.article_count().unwrap(), 2);
-        assert_eq!(s.article("a").unwrap().unwrap(), article("a", "x"));
-        assert!(s.article("zz").unwrap().is_none());
-        // WAL mode is on, in a real file.
+        s.put_articles(&[article("a", "x"), article("b", "y")]).unwrap();
         let mode: String = s.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");
         drop(s);
         let s = SqliteStore::open_dir(dir.path()).unwrap();
         assert_eq!(s.articles().unwrap().len(), 2);
-    }
-
-    #[test]
-    fn changed_content_at_the_same_id_is_a_revision() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = SqliteStore::open_dir(dir.path()).unwrap();
-        let mut a = article("u", "first text");
-        a.url = Some("https://example.com/story".into());
-        s.put_articles(&[a.clone()]).unwrap();
-        assert!(s.has_url("https://example.com/story").unwrap());
-        assert!(!s.has_url("https://example.com/other").unwrap());
-        let mut b = a.clone();
-        b.text = "corrected text".into();
-        assert_eq!(s.put_articles(&[b.clone()]).unwrap(), Put { new: 0, revised: 1, unchanged: 0 });
-        assert_eq!(s.put_articles(&[b.clone()]).unwrap(), Put { new: 0, revised: 0, unchanged: 1 });
-        assert_eq!(s.article_count().unwrap(), 1, "one article, two revisions");
-        assert_eq!(s.article("u").unwrap().unwrap().text, "corrected text");
-        let revs = s.revisions("u").unwrap();
-        assert_eq!(revs.iter().map(|r| (r.number, r.article.text.as_str())).collect::<Vec<_>>(), [(1, "first text"), (2, "corrected text")]);
-    }
-
-    #[test]
-    fn summaries_match_the_articles_in_the_order_asked() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = SqliteStore::open_dir(dir.path()).unwrap();
-        let mut teaser = article("t", "teaser text");
-        teaser.kind = ArticleKind::Teaser { found_on: "a".into(), age: Some("22 minutes ago".into()) };
-        teaser.outlet = Outlet { name: "Wire".into(), basis: OutletBasis::Page };
-        teaser.published = Some("2025-06-21T08:30:00Z".parse().unwrap());
-        let mut a = article("a", "main text");
-        a.url = Some("https://example.com/a".into());
-        a.outlet.basis = OutletBasis::FileName;
-        s.put_articles(&[a.clone(), teaser.clone()]).unwrap();
-        let ids = ["t".to_string(), "missing".into(), "a".into()];
-        let expected = vec![ArticleSummary::from(teaser.clone()), ArticleSummary::from(a.clone())];
-        assert_eq!(s.article_summaries(&ids).unwrap(), expected);
-        // A revision that turns a teaser into a main article updates the summary too.
-        let mut revised = teaser.clone();
-        revised.kind = ArticleKind::Main;
-        revised.text = "the full article now".into();
-        assert_eq!(s.put_articles(&[revised.clone()]).unwrap().revised, 1);
-        assert_eq!(s.article_summaries(&["t".into()]).unwrap(), vec![ArticleSummary::from(revised)]);
     }
 
     #[test]
@@ -679,18 +617,6 @@ mod tests {
     }
 
     #[test]
-    fn fetch_state_round_trips() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = SqliteStore::open_dir(dir.path()).unwrap();
-        assert_eq!(s.fetch_state("https://x/feed").unwrap(), None);
-        let st = FetchState { etag: Some("\"v1\"".into()), last_modified: None, status: Some(200), fetched_at: "2025-06-22T12:00:00Z".into(), listed: None };
-        s.put_fetch_state("https://x/feed", &st).unwrap();
-        let st2 = FetchState { etag: Some("\"v2\"".into()), ..st.clone() };
-        s.put_fetch_state("https://x/feed", &st2).unwrap();
-        assert_eq!(s.fetch_state("https://x/feed").unwrap(), Some(st2));
-    }
-
-    #[test]
     fn migrates_a_version_one_database() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("dossier.sqlite");
@@ -716,39 +642,6 @@ mod tests {
         s.put_embeddings("m", &[("old".into(), "h".into(), vec![1, 2])]).unwrap();
         let v: i64 = s.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
         assert_eq!(v, SCHEMA_VERSION);
-    }
-
-    #[test]
-    fn embeddings_round_trip_per_model_and_replace() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = SqliteStore::open_dir(dir.path()).unwrap();
-        s.put_articles(&[article("a", "text a"), article("b", "text b")]).unwrap();
-        s.put_embeddings("m1", &[("a".into(), "h1".into(), vec![1, 2]), ("b".into(), "h2".into(), vec![3, 4])]).unwrap();
-        s.put_embeddings("m2", &[("a".into(), "h9".into(), vec![9])]).unwrap();
-        s.put_embeddings("m1", &[("a".into(), "h3".into(), vec![5, 6])]).unwrap();
-        let m1 = s.embeddings("m1").unwrap();
-        assert_eq!(m1.len(), 2);
-        assert_eq!(m1["a"], ("h3".to_string(), vec![5, 6]));
-        assert_eq!(m1["b"], ("h2".to_string(), vec![3, 4]));
-        assert_eq!(s.embeddings("m2").unwrap()["a"].1, vec![9]);
-        // An embedding of an article that is not stored is refused, and the batch with it.
-        assert!(s.put_embeddings("m1", &[("b".into(), "new".into(), vec![0]), ("missing".into(), "h".into(), vec![0])]).is_err());
-        assert_eq!(s.embeddings("m1").unwrap()["b"].0, "h2");
-    }
-
-    #[test]
-    fn analysis_replaced_whole() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = SqliteStore::open_dir(dir.path()).unwrap();
-        s.put_articles(&[article("a", "x"), article("b", "y")]).unwrap();
-        s.replace_analysis(&Analysis { stories: vec![story("s1", &["a"]), story("s2", &["a", "b"])], claims: vec![], briefs: vec![] }).unwrap();
-        let ids: Vec<String> = s.stories().unwrap().into_iter().map(|s| s.id).collect();
-        assert_eq!(ids, ["s2", "s1"]);
-        // A failing replacement (unknown article) leaves the previous analysis intact.
-        let bad = Analysis { stories: vec![story("s3", &["missing"])], claims: vec![], briefs: vec![] };
-        assert!(s.replace_analysis(&bad).is_err());
-        assert_eq!(s.stories().unwrap().len(), 2);
-        assert!(s.story("s2").unwrap().is_some());
     }
 
     #[test]
