@@ -503,7 +503,10 @@ fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&S
         source.as_ref()?;
     } else {
         // "…, adding that …": the source is the last one named in the sentence.
-        if !matches!(prev, Some(",")) && !matches!(prev, Some("”" | "\"")) && !(matches!(prev, Some("and" | "by" | "upon" | "while" | "after" | "before" | "without"))) {
+        if !matches!(prev, Some(",")) && !matches!(prev, Some("”" | "\"")) && !(matches!(prev, Some("and" | "by" | "upon" | "while" | "after" | "before" | "without")))
+            // "issued a statement saying …", "in a tweet saying …".
+            && !(matches!(prev, Some("statement" | "statements" | "tweet" | "tweets" | "letter" | "email" | "e-mail" | "post" | "message" | "release" | "video" | "ad" | "interview" | "speech" | "column" | "memo" | "note" | "report" | "op-ed" | "remarks" | "debate" | "rally")))
+        {
             return None;
         }
         source = last_source.or_else(|| subject_of_sentence(t));
