@@ -27,6 +27,9 @@ use regex::Regex;
 
 const DOCUMENT: &str = r"(?:memo|memorandum|document|report|assessment|letter|dossier|study|filing|statement|cable|briefing|analysis|poll|survey|complaint|lawsuit|indictment|email|e-mail|emails|transcript|order|ruling|affidavit|audit|review|investigation|article|story|book|paper|release|tweet|post|website|records|data|documents|reports|polls|surveys)";
 
+/// Longest sentence, in tokens, that is searched for attributions.
+const MAX_SENTENCE_TOKENS: usize = 400;
+
 /// One attribution relation, as byte ranges into the document text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttributionSpan {
@@ -213,14 +216,20 @@ pub fn attributions_in(text: &str) -> Vec<AttributionSpan> {
         })
         .collect();
     let mut out: Vec<AttributionSpan> = Vec::new();
+    let mut contents: HashSet<(usize, usize)> = HashSet::new();
     for (si, s) in sents.iter().enumerate() {
+        // A "sentence" of thousands of words is a table or a dump, not prose; skipping it keeps
+        // the work per cue bounded.
+        if s.toks.len() > MAX_SENTENCE_TOKENS {
+            continue;
+        }
         let qs = &quotes;
         let next = sents.get(si + 1).filter(|n| n.para == s.para);
         let mut last_source: Option<Range<usize>> = None;
         let mut c = 0;
         while c < s.toks.len() {
             // Speech reported inside a quotation ("“… and I said, ‘No,’” she recalled") is part of its content.
-            let quoted = qs.iter().any(|q| q.start < s.toks[c].start && s.toks[c].end < q.end && q.end - q.start > 2);
+            let quoted = quote_around(qs, s.toks[c].start).is_some_and(|q| s.toks[c].end < q.end && q.end - q.start > 2);
             let found = if quoted {
                 None
             } else {
@@ -234,7 +243,7 @@ pub fn attributions_in(text: &str) -> Vec<AttributionSpan> {
                 if a.content.end > a.content.start {
                     a.kind = a.source.as_ref().map(|r| kind_of(&text[r.clone()]));
                     // One relation per content: a second cue over the same quotation is dropped.
-                    if !out.iter().any(|o| o.content == a.content) {
+                    if contents.insert((a.content.start, a.content.end)) {
                         out.push(a);
                     }
                 }
@@ -257,12 +266,20 @@ fn trim_content(text: &str, r: &mut Range<usize>) {
     r.start += lead;
 }
 
+// Quotations never overlap and come in text order, so both their starts and their ends are
+// sorted: look-ups are binary searches, linear time over a whole document.
+
 fn quote_ending_at(qs: &[Range<usize>], pos: usize) -> Option<Range<usize>> {
-    qs.iter().find(|q| q.end == pos).cloned()
+    qs.get(qs.partition_point(|q| q.end < pos)).filter(|q| q.end == pos).cloned()
 }
 
 fn quote_starting_at(qs: &[Range<usize>], pos: usize) -> Option<Range<usize>> {
-    qs.iter().find(|q| q.start == pos).cloned()
+    qs.get(qs.partition_point(|q| q.start < pos)).filter(|q| q.start == pos).cloned()
+}
+
+/// The quotation that holds `pos` strictly inside it.
+fn quote_around(qs: &[Range<usize>], pos: usize) -> Option<&Range<usize>> {
+    qs[..qs.partition_point(|q| q.start < pos)].last().filter(|q| pos < q.end)
 }
 
 /// "according to X": the content is the rest of the sentence on the other side of the comma.
@@ -561,7 +578,7 @@ fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&S
         .or_else(|| {
             // "“… OK?” Trump said.": the quotation closed the previous sentence.
             let at = t.get(before_end)?.start;
-            (before_end == 0 && after_words < 3).then(|| qs.iter().rfind(|q| q.end <= at && text[q.end..at].chars().all(|c| c.is_whitespace() || c == ','))).flatten().cloned()
+            (before_end == 0 && after_words < 3).then(|| qs[..qs.partition_point(|q| q.end <= at)].last().filter(|q| text[q.end..at].chars().all(|c| c.is_whitespace() || c == ','))).flatten().cloned()
         });
     let content = if let Some(q) = quote_before {
         let mut end = q.end;
@@ -592,7 +609,7 @@ fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&S
             end = end.max(q.end);
         }
         // A content that ends inside a quotation ends with it.
-        if let Some(q) = qs.iter().find(|q| q.start < end && end < q.end && q.start >= a) {
+        if let Some(q) = quote_around(qs, end).filter(|q| q.start >= a) {
             end = q.end;
         }
         // "Before, X said, after": both sides.
@@ -938,6 +955,18 @@ mod tests {
             let _ = &t[a.cue.clone()];
         }
         assert_eq!(char_offsets(t, &(0..5)), [0, 4]);
+    }
+
+    #[test]
+    fn large_hostile_input_stays_fast() {
+        // Many quotations and cues in one paragraph, and one endless "sentence".
+        let para = "“Yes,” he said. ".repeat(20_000);
+        let endless = "officials said that ".repeat(20_000);
+        let text = format!("{para}\n{endless}\n“unclosed {}", "said \"".repeat(5_000));
+        let t = std::time::Instant::now();
+        let a = attributions_in(&text);
+        assert!(a.len() >= 20_000, "{}", a.len());
+        assert!(t.elapsed().as_secs() < 20, "{:?}", t.elapsed());
     }
 
     #[test]
