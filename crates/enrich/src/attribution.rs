@@ -808,8 +808,50 @@ fn best_attribution<'a>(text: &str, spans: impl Iterator<Item = &'a AttributionS
 }
 
 /// Byte offsets to character (Unicode scalar) offsets, for scorers that index Python strings.
+/// Counts from the start each time; for many ranges over one text use [`CharOffsets`].
 pub fn char_offsets(text: &str, r: &Range<usize>) -> [usize; 2] {
     [text[..r.start].chars().count(), text[..r.end].chars().count()]
+}
+
+/// Byte-to-character offset conversion for one text, in logarithmic time per offset: it keeps
+/// only the multi-byte characters, with the bytes they add so far.
+///
+/// ```
+/// let text = "Zoë said “yes”.";
+/// let c = dossier_enrich::CharOffsets::new(text);
+/// let b = text.find("yes").unwrap();
+/// assert_eq!(c.range(&(b..b + 3)), [10, 13]);
+/// assert_eq!(c.range(&(0..text.len())), [0, text.chars().count()]);
+/// ```
+#[derive(Debug, Clone)]
+pub struct CharOffsets {
+    /// (byte just after a multi-byte character, extra bytes of all such characters up to it).
+    ends: Vec<(usize, usize)>,
+}
+
+impl CharOffsets {
+    pub fn new(text: &str) -> Self {
+        let mut extra = 0;
+        let ends = text
+            .char_indices()
+            .filter(|(_, c)| c.len_utf8() > 1)
+            .map(|(i, c)| {
+                extra += c.len_utf8() - 1;
+                (i + c.len_utf8(), extra)
+            })
+            .collect();
+        Self { ends }
+    }
+
+    /// The character offset of a byte offset that falls on a character boundary.
+    pub fn char_at(&self, byte: usize) -> usize {
+        let k = self.ends.partition_point(|&(end, _)| end <= byte);
+        byte - if k == 0 { 0 } else { self.ends[k - 1].1 }
+    }
+
+    pub fn range(&self, r: &Range<usize>) -> [usize; 2] {
+        [self.char_at(r.start), self.char_at(r.end)]
+    }
 }
 
 #[cfg(test)]
@@ -955,6 +997,10 @@ mod tests {
             let _ = &t[a.cue.clone()];
         }
         assert_eq!(char_offsets(t, &(0..5)), [0, 4]);
+        let c = CharOffsets::new(t);
+        for (b, _) in t.char_indices().chain([(t.len(), ' ')]) {
+            assert_eq!(c.char_at(b), char_offsets(t, &(b..b))[0]);
+        }
     }
 
     #[test]
