@@ -352,6 +352,12 @@ fn content_stop(t: &[Tok], from: usize) -> Option<usize> {
         (x == "," && t.get(i + 1).is_some_and(|y| y.lower.ends_with("ing") && cue_at(i + 1)))
             || (matches!(x, "," | "but" | "and") && (cue_at(i + 1) || t.get(i + 1).is_some_and(|y| matches!(y.lower.as_str(), "also" | "later" | "then")) && cue_at(i + 2)) && x != "," || x == "," && t.get(i + 1).is_some_and(|y| matches!(y.lower.as_str(), "but" | "and")) && cue_at(i + 2))
             || matches!(x, "—" | "–") && t.get(i + 1).is_some_and(|y| y.word)
+            // "…; 26 percent say …", "…, compared with …", "…, and the ACLU has sued …".
+            || x == ";"
+            || x == "," && t.get(i + 1).is_some_and(|y| y.lower == "compared")
+            || x == "," && t.get(i + 1).is_some_and(|y| y.lower == "and") && t.get(i + 2).is_some_and(|y| matches!(y.lower.as_str(), "the" | "a" | "an"))
+            // "…,” saying …": a participle cue after a quotation.
+            || is_close_quote(&t[i]) && i > 0 && t[i - 1].lower == "," && t.get(i + 1).is_some_and(|y| y.lower.ends_with("ing") && cue_at(i + 1))
             // "…, when Our Principles launched": a time clause after the content.
             || x == "," && t.get(i + 1).is_some_and(|y| matches!(y.lower.as_str(), "when" | "just" | "while" | "whereas"))
             // "…, he said there is …": a new subject and cue start the next attribution.
