@@ -137,7 +137,11 @@ fn eval_attribution(dir: &Path, out: Option<&Path>) -> anyhow::Result<ExitCode> 
         bail!("no .txt files in {}", text_dir.display());
     }
     let started = std::time::Instant::now();
-    let mut lines = String::new();
+    // One line per document, written as it is made.
+    let mut sink: Box<dyn Write> = match out {
+        Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).with_context(|| format!("writing {}", p.display()))?)),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
     let mut relations = 0;
     for path in &files {
         let size = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?.len();
@@ -149,25 +153,23 @@ fn eval_attribution(dir: &Path, out: Option<&Path>) -> anyhow::Result<ExitCode> 
         let doc = path.file_stem().and_then(|s| s.to_str()).with_context(|| format!("{}: file name is not UTF-8", path.display()))?;
         let spans = dossier_enrich::attributions_in(&text);
         relations += spans.len();
+        let chars = dossier_enrich::CharOffsets::new(&text);
         let attributions: Vec<serde_json::Value> = spans
             .iter()
             .map(|a| {
                 json!({
-                    "source": a.source.as_ref().map(|r| dossier_enrich::char_offsets(&text, r)),
-                    "cue": dossier_enrich::char_offsets(&text, &a.cue),
-                    "content": dossier_enrich::char_offsets(&text, &a.content),
+                    "source": a.source.as_ref().map(|r| chars.range(r)),
+                    "cue": chars.range(&a.cue),
+                    "content": chars.range(&a.content),
                     "kind": a.kind,
                 })
             })
             .collect();
-        lines.push_str(&serde_json::to_string(&json!({ "doc": doc, "attributions": attributions }))?);
-        lines.push('\n');
+        serde_json::to_writer(&mut sink, &json!({ "doc": doc, "attributions": attributions }))?;
+        sink.write_all(b"\n")?;
     }
+    sink.flush().context("writing the predictions")?;
     let secs = started.elapsed().as_secs_f64();
-    match out {
-        Some(p) => std::fs::write(p, &lines).with_context(|| format!("writing {}", p.display()))?,
-        None => std::io::stdout().lock().write_all(lines.as_bytes())?,
-    }
     eprintln!("{} documents, {relations} attributions, {:.0} documents/s", files.len(), files.len() as f64 / secs.max(1e-9));
     Ok(ExitCode::SUCCESS)
 }

@@ -27,6 +27,9 @@ use regex::Regex;
 
 const DOCUMENT: &str = r"(?:memo|memorandum|document|report|assessment|letter|dossier|study|filing|statement|cable|briefing|analysis|poll|survey|complaint|lawsuit|indictment|email|e-mail|emails|transcript|order|ruling|affidavit|audit|review|investigation|article|story|book|paper|release|tweet|post|website|records|data|documents|reports|polls|surveys)";
 
+/// Longest sentence, in tokens, that is searched for attributions.
+const MAX_SENTENCE_TOKENS: usize = 400;
+
 /// One attribution relation, as byte ranges into the document text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttributionSpan {
@@ -213,14 +216,20 @@ pub fn attributions_in(text: &str) -> Vec<AttributionSpan> {
         })
         .collect();
     let mut out: Vec<AttributionSpan> = Vec::new();
+    let mut contents: HashSet<(usize, usize)> = HashSet::new();
     for (si, s) in sents.iter().enumerate() {
+        // A "sentence" of thousands of words is a table or a dump, not prose; skipping it keeps
+        // the work per cue bounded.
+        if s.toks.len() > MAX_SENTENCE_TOKENS {
+            continue;
+        }
         let qs = &quotes;
         let next = sents.get(si + 1).filter(|n| n.para == s.para);
         let mut last_source: Option<Range<usize>> = None;
         let mut c = 0;
         while c < s.toks.len() {
             // Speech reported inside a quotation ("“… and I said, ‘No,’” she recalled") is part of its content.
-            let quoted = qs.iter().any(|q| q.start < s.toks[c].start && s.toks[c].end < q.end && q.end - q.start > 2);
+            let quoted = quote_around(qs, s.toks[c].start).is_some_and(|q| s.toks[c].end < q.end && q.end - q.start > 2);
             let found = if quoted {
                 None
             } else {
@@ -234,7 +243,7 @@ pub fn attributions_in(text: &str) -> Vec<AttributionSpan> {
                 if a.content.end > a.content.start {
                     a.kind = a.source.as_ref().map(|r| kind_of(&text[r.clone()]));
                     // One relation per content: a second cue over the same quotation is dropped.
-                    if !out.iter().any(|o| o.content == a.content) {
+                    if contents.insert((a.content.start, a.content.end)) {
                         out.push(a);
                     }
                 }
@@ -257,12 +266,20 @@ fn trim_content(text: &str, r: &mut Range<usize>) {
     r.start += lead;
 }
 
+// Quotations never overlap and come in text order, so both their starts and their ends are
+// sorted: look-ups are binary searches, linear time over a whole document.
+
 fn quote_ending_at(qs: &[Range<usize>], pos: usize) -> Option<Range<usize>> {
-    qs.iter().find(|q| q.end == pos).cloned()
+    qs.get(qs.partition_point(|q| q.end < pos)).filter(|q| q.end == pos).cloned()
 }
 
 fn quote_starting_at(qs: &[Range<usize>], pos: usize) -> Option<Range<usize>> {
-    qs.iter().find(|q| q.start == pos).cloned()
+    qs.get(qs.partition_point(|q| q.start < pos)).filter(|q| q.start == pos).cloned()
+}
+
+/// The quotation that holds `pos` strictly inside it.
+fn quote_around(qs: &[Range<usize>], pos: usize) -> Option<&Range<usize>> {
+    qs[..qs.partition_point(|q| q.start < pos)].last().filter(|q| pos < q.end)
 }
 
 /// "according to X": the content is the rest of the sentence on the other side of the comma.
@@ -335,6 +352,12 @@ fn content_stop(t: &[Tok], from: usize) -> Option<usize> {
         (x == "," && t.get(i + 1).is_some_and(|y| y.lower.ends_with("ing") && cue_at(i + 1)))
             || (matches!(x, "," | "but" | "and") && (cue_at(i + 1) || t.get(i + 1).is_some_and(|y| matches!(y.lower.as_str(), "also" | "later" | "then")) && cue_at(i + 2)) && x != "," || x == "," && t.get(i + 1).is_some_and(|y| matches!(y.lower.as_str(), "but" | "and")) && cue_at(i + 2))
             || matches!(x, "—" | "–") && t.get(i + 1).is_some_and(|y| y.word)
+            // "…; 26 percent say …", "…, compared with …", "…, and the ACLU has sued …".
+            || x == ";"
+            || x == "," && t.get(i + 1).is_some_and(|y| y.lower == "compared")
+            || x == "," && t.get(i + 1).is_some_and(|y| y.lower == "and") && t.get(i + 2).is_some_and(|y| matches!(y.lower.as_str(), "the" | "a" | "an"))
+            // "…,” saying …": a participle cue after a quotation.
+            || is_close_quote(&t[i]) && i > 0 && t[i - 1].lower == "," && t.get(i + 1).is_some_and(|y| y.lower.ends_with("ing") && cue_at(i + 1))
             // "…, when Our Principles launched": a time clause after the content.
             || x == "," && t.get(i + 1).is_some_and(|y| matches!(y.lower.as_str(), "when" | "just" | "while" | "whereas"))
             // "…, he said there is …": a new subject and cue start the next attribution.
@@ -503,7 +526,10 @@ fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&S
         source.as_ref()?;
     } else {
         // "…, adding that …": the source is the last one named in the sentence.
-        if !matches!(prev, Some(",")) && !matches!(prev, Some("”" | "\"")) && !(matches!(prev, Some("and" | "by" | "upon" | "while" | "after" | "before" | "without"))) {
+        if !matches!(prev, Some(",")) && !matches!(prev, Some("”" | "\"")) && !(matches!(prev, Some("and" | "by" | "upon" | "while" | "after" | "before" | "without")))
+            // "issued a statement saying …", "in a tweet saying …".
+            && !(matches!(prev, Some("statement" | "statements" | "tweet" | "tweets" | "letter" | "email" | "e-mail" | "post" | "message" | "release" | "video" | "ad" | "interview" | "speech" | "column" | "memo" | "note" | "report" | "op-ed" | "remarks" | "debate" | "rally")))
+        {
             return None;
         }
         source = last_source.or_else(|| subject_of_sentence(t));
@@ -558,7 +584,7 @@ fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&S
         .or_else(|| {
             // "“… OK?” Trump said.": the quotation closed the previous sentence.
             let at = t.get(before_end)?.start;
-            (before_end == 0 && after_words < 3).then(|| qs.iter().rfind(|q| q.end <= at && text[q.end..at].chars().all(|c| c.is_whitespace() || c == ','))).flatten().cloned()
+            (before_end == 0 && after_words < 3).then(|| qs[..qs.partition_point(|q| q.end <= at)].last().filter(|q| text[q.end..at].chars().all(|c| c.is_whitespace() || c == ','))).flatten().cloned()
         });
     let content = if let Some(q) = quote_before {
         let mut end = q.end;
@@ -589,7 +615,7 @@ fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&S
             end = end.max(q.end);
         }
         // A content that ends inside a quotation ends with it.
-        if let Some(q) = qs.iter().find(|q| q.start < end && end < q.end && q.start >= a) {
+        if let Some(q) = quote_around(qs, end).filter(|q| q.start >= a) {
             end = q.end;
         }
         // "Before, X said, after": both sides.
@@ -808,8 +834,50 @@ fn best_attribution<'a>(text: &str, sentence_start: usize, spans: impl Iterator<
 }
 
 /// Byte offsets to character (Unicode scalar) offsets, for scorers that index Python strings.
+/// Counts from the start each time; for many ranges over one text use [`CharOffsets`].
 pub fn char_offsets(text: &str, r: &Range<usize>) -> [usize; 2] {
     [text[..r.start].chars().count(), text[..r.end].chars().count()]
+}
+
+/// Byte-to-character offset conversion for one text, in logarithmic time per offset: it keeps
+/// only the multi-byte characters, with the bytes they add so far.
+///
+/// ```
+/// let text = "Zoë said “yes”.";
+/// let c = dossier_enrich::CharOffsets::new(text);
+/// let b = text.find("yes").unwrap();
+/// assert_eq!(c.range(&(b..b + 3)), [10, 13]);
+/// assert_eq!(c.range(&(0..text.len())), [0, text.chars().count()]);
+/// ```
+#[derive(Debug, Clone)]
+pub struct CharOffsets {
+    /// (byte just after a multi-byte character, extra bytes of all such characters up to it).
+    ends: Vec<(usize, usize)>,
+}
+
+impl CharOffsets {
+    pub fn new(text: &str) -> Self {
+        let mut extra = 0;
+        let ends = text
+            .char_indices()
+            .filter(|(_, c)| c.len_utf8() > 1)
+            .map(|(i, c)| {
+                extra += c.len_utf8() - 1;
+                (i + c.len_utf8(), extra)
+            })
+            .collect();
+        Self { ends }
+    }
+
+    /// The character offset of a byte offset that falls on a character boundary.
+    pub fn char_at(&self, byte: usize) -> usize {
+        let k = self.ends.partition_point(|&(end, _)| end <= byte);
+        byte - if k == 0 { 0 } else { self.ends[k - 1].1 }
+    }
+
+    pub fn range(&self, r: &Range<usize>) -> [usize; 2] {
+        [self.char_at(r.start), self.char_at(r.end)]
+    }
 }
 
 #[cfg(test)]
@@ -964,6 +1032,22 @@ mod tests {
             let _ = &t[a.cue.clone()];
         }
         assert_eq!(char_offsets(t, &(0..5)), [0, 4]);
+        let c = CharOffsets::new(t);
+        for (b, _) in t.char_indices().chain([(t.len(), ' ')]) {
+            assert_eq!(c.char_at(b), char_offsets(t, &(b..b))[0]);
+        }
+    }
+
+    #[test]
+    fn large_hostile_input_stays_fast() {
+        // Many quotations and cues in one paragraph, and one endless "sentence".
+        let para = "“Yes,” he said. ".repeat(20_000);
+        let endless = "officials said that ".repeat(20_000);
+        let text = format!("{para}\n{endless}\n“unclosed {}", "said \"".repeat(5_000));
+        let t = std::time::Instant::now();
+        let a = attributions_in(&text);
+        assert!(a.len() >= 20_000, "{}", a.len());
+        assert!(t.elapsed().as_secs() < 20, "{:?}", t.elapsed());
     }
 
     #[test]

@@ -15,7 +15,7 @@ mod terms;
 
 use dossier_model::{Article, Attribution, Entity, Quantity, Sentence};
 
-pub use attribution::{attribution_in, attributions_in, char_offsets, is_speech_cue, sentence_attributions, AttributionSpan};
+pub use attribution::{attribution_in, attributions_in, char_offsets, is_speech_cue, sentence_attributions, AttributionSpan, CharOffsets};
 pub use entities::{entities_in, publication_like};
 pub use quantities::quantities_in;
 pub use sentences::split_sentences;

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use dossier_enrich::{attributions_in, char_offsets, is_speech_cue};
+use dossier_enrich::{attributions_in, is_speech_cue, CharOffsets};
 
 type Span = Option<[usize; 2]>;
 
@@ -73,10 +73,11 @@ fn score(split: &Path, subset: bool) -> (f64, f64) {
     for (doc, rels) in gold(split) {
         let text = std::fs::read_to_string(split.join("text").join(format!("{doc}.txt"))).unwrap();
         let chars: Vec<char> = text.chars().collect();
+        let offsets = CharOffsets::new(&text);
         let cue_text = |s: Span| s.map_or(String::new(), |[a, b]| chars[a..b].iter().collect());
         let preds: Vec<Rel> = attributions_in(&text)
             .iter()
-            .map(|a| Rel { source: a.source.as_ref().map(|r| char_offsets(&text, r)), cue: Some(char_offsets(&text, &a.cue)), content: char_offsets(&text, &a.content) })
+            .map(|a| Rel { source: a.source.as_ref().map(|r| offsets.range(r)), cue: Some(offsets.range(&a.cue)), content: offsets.range(&a.content) })
             .filter(|r| !subset || is_speech_cue(&cue_text(r.cue)))
             .collect();
         let rels: Vec<Rel> = rels.into_iter().filter(|r| !subset || is_speech_cue(&cue_text(r.cue))).collect();
