@@ -5,9 +5,10 @@
 //! pair is then described by [`features::NAMES`]: the sentence cosine, a
 //! soft alignment of the two sentences' wordpieces (BERTScore-style, plain
 //! and IDF-weighted), word, stem and character-trigram overlap, word order
-//! and length, and whether numbers, names and negation agree. Gradient-boosted
-//! trees ([`gbdt`]) trained on the STS Benchmark's news pairs turn those into
-//! the score. The trained combiner ships inside the crate
+//! and length, whether numbers, names and negation agree, and a ridge
+//! regression on the two sentence vectors' interaction ([`ridge`]).
+//! Gradient-boosted trees ([`gbdt`]) trained on the STS Benchmark's news
+//! pairs turn those into the score. The trained combiner ships inside the crate
 //! (`model/combiner.json`, made by `dossier train similarity`).
 //!
 //! ```no_run
@@ -39,6 +40,8 @@ use crate::ridge::{interaction, Ridge};
 
 /// Format tag of a combiner file.
 pub const FORMAT: &str = "dossier-similarity/1";
+/// Pairs scored together (sentences shared within a chunk run through the model once).
+pub const CHUNK: usize = 4096;
 /// Highest score (STS-B's scale).
 pub const MAX_SCORE: f32 = 5.0;
 
@@ -157,10 +160,16 @@ impl Similarity {
         Ok(self.features(pairs)?.iter().map(|f| self.combiner.predict(f)).collect())
     }
 
-    /// The features of each pair (see [`feature_names`]).
+    /// The features of each pair (see [`feature_names`]). Pairs are taken
+    /// [`CHUNK`] at a time, so memory (every wordpiece's state of the
+    /// chunk's sentences) stays bounded however many there are.
     pub fn features(&self, pairs: &[(&str, &str)]) -> anyhow::Result<Vec<Vec<f32>>> {
-        let (base, z) = pair_matrix(&self.embedder, &self.combiner.idf, pairs)?;
-        Ok(self.combiner.complete(base, &z))
+        let mut out = Vec::with_capacity(pairs.len());
+        for chunk in pairs.chunks(CHUNK) {
+            let (base, z) = pair_matrix(&self.embedder, &self.combiner.idf, chunk)?;
+            out.extend(self.combiner.complete(base, &z));
+        }
+        Ok(out)
     }
 }
 
