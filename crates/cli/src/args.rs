@@ -241,8 +241,9 @@ pub enum Eval {
 #[derive(Debug, Subcommand)]
 pub enum Train {
     /// Train the sentence-similarity combiner on STS-B-style pairs (score<TAB>sentence1<TAB>sentence2 after a
-    /// header): wordpiece IDF, then boosted trees with settings chosen by k-fold cross-validation. The shipped
-    /// one is crates/similarity/model/combiner.json, made from ../shared/bench/similarity/stsb-news-train.tsv.
+    /// header): wordpiece IDF, a ridge regression on the sentence vectors, then boosted trees, with settings chosen by
+    /// k-fold cross-validation. The shipped one is crates/similarity/model/combiner.json, made from
+    /// ../shared/bench/similarity/stsb-news-train.tsv.
     Similarity {
         file: PathBuf,
         /// Where to write the combiner (JSON).

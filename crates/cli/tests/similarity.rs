@@ -30,7 +30,7 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
 const PAIRS: &str = "score\tsentence1\tsentence2
 4.8\tThe central bank raised interest rates by half a point on Tuesday.\tOn Tuesday the central bank lifted interest rates by 0.5 percentage points.
 0.2\tThe central bank raised interest rates by half a point on Tuesday.\tA storm flooded hundreds of homes along the coast.
-3.0\tShares of Apple fell 3 percent in early trading.\tShares of Apple fell 9 percent in early trading.
+3.0\tThe central bank raised interest rates by half a point on Tuesday.\tOn Tuesday the central bank lifted interest rates by 1.5 percentage points.
 ";
 
 #[test]
@@ -70,7 +70,7 @@ fn prints_one_score_per_pair_in_order() {
     assert_eq!(scores.len(), 3);
     assert!(scores.iter().all(|s| (0.0..=5.0).contains(s)), "{scores:?}");
     assert!(scores[0] > scores[1] + 2.0, "paraphrase above unrelated: {scores:?}");
-    assert!(scores[2] < scores[0], "a changed number lowers the score: {scores:?}");
+    assert!(scores[2] < scores[0], "the same pair with a changed number scores lower: {scores:?}");
     // -o writes the same numbers to a file.
     let o = dir.path().join("scores.txt");
     assert!(dossier(&["eval", "similarity", &f, "-o", o.to_str().unwrap()]).status.success());

@@ -6,13 +6,12 @@ use std::path::Path;
 
 use dossier_similarity::data::{read_pairs, spearman};
 use dossier_similarity::features::{Idf, NAMES};
-use dossier_similarity::gbdt::Forest;
-use dossier_similarity::{cross_validate, pair_matrix, Grid};
+use dossier_similarity::{feature_names, fit, pair_matrix, Grid};
 
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Cache {
-    train: Vec<Vec<f32>>,
-    dev: Vec<Vec<f32>>,
+    train: (Vec<Vec<f32>>, Vec<Vec<f32>>),
+    dev: (Vec<Vec<f32>>, Vec<Vec<f32>>),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -51,12 +50,13 @@ fn main() -> anyhow::Result<()> {
     let ydev: Vec<f32> = dev.iter().map(|p| p.score).collect();
     for (k, name) in NAMES.iter().enumerate() {
         let col = |m: &[Vec<f32>]| m.iter().map(|r| r[k]).collect::<Vec<f32>>();
-        println!("{name:>24}  train {:+.4}  dev {:+.4}", spearman(&col(&cache.train), &ytr), spearman(&col(&cache.dev), &ydev));
+        println!("{name:>24}  train {:+.4}  dev {:+.4}", spearman(&col(&cache.train.0), &ytr), spearman(&col(&cache.dev.0), &ydev));
     }
     let grid = Grid::default();
-    let (p, cv) = cross_validate(&cache.train, &ytr, &grid, &mut |s: &str| eprintln!("{s}"));
-    let forest = Forest::fit(&cache.train, &ytr, &p, |_| {});
-    let pred: Vec<f32> = cache.dev.iter().map(|r| forest.predict(r)).collect();
-    println!("combiner: depth {} min_leaf {} trees {}; cv {cv:.4}; dev spearman {:.4}", p.depth, p.min_leaf, p.trees, spearman(&pred, &ydev));
+    let f = fit(cache.train.0.clone(), &cache.train.1, &ytr, &grid, &mut |s: &str| eprintln!("{s}"));
+    let ridge_dev: Vec<f32> = cache.dev.1.iter().map(|z| f.ridge.predict(z)).collect();
+    println!("{:>24}  dev {:+.4}", feature_names().last().unwrap(), spearman(&ridge_dev, &ydev));
+    let pred: Vec<f32> = cache.dev.0.iter().zip(&ridge_dev).map(|(r, &z)| f.forest.predict(&[&r[..], &[z]].concat())).collect();
+    println!("combiner: depth {} min_leaf {} rate {} trees {}; cv {:.4}; dev spearman {:.4}", f.params.depth, f.params.min_leaf, f.params.rate, f.params.trees, f.cv_spearman, spearman(&pred, &ydev));
     Ok(())
 }

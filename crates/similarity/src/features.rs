@@ -11,7 +11,7 @@ use rust_stemmers::{Algorithm, Stemmer};
 use serde::{Deserialize, Serialize};
 
 /// Feature names, in the order [`pair_features`] returns them.
-pub const NAMES: [&str; 22] = [
+pub const NAMES: [&str; 28] = [
     "cosine",
     "align_f",
     "align_min",
@@ -20,9 +20,15 @@ pub const NAMES: [&str; 22] = [
     "align_idf_min",
     "align_idf_max",
     "idf_mean_cosine",
+    "worst_match_min",
+    "worst_match_max",
+    "weak_share_min",
+    "weak_share_max",
     "word_jaccard",
     "stem_jaccard",
     "stem_containment",
+    "stems_unmatched_min",
+    "stems_unmatched_max",
     "wordpiece_idf_overlap",
     "trigram_cosine",
     "length_ratio",
@@ -35,6 +41,9 @@ pub const NAMES: [&str; 22] = [
     "negation_mismatch",
     "negation_any",
 ];
+
+/// A wordpiece whose best match in the other sentence is below this has no counterpart there.
+const WEAK_MATCH: f32 = 0.5;
 
 /// Longest sentence compared word by word (longer ones are cut here).
 const MAX_WORDS: usize = 200;
@@ -91,6 +100,11 @@ pub struct Prepared {
 }
 
 impl Prepared {
+    /// The sentence vector (unit length).
+    pub fn vector(&self) -> &[f32] {
+        &self.vector
+    }
+
     /// Prepares a sentence from its text and the model's output for it.
     pub fn new(text: &str, emb: TokenEmbedding, idf: &Idf) -> Prepared {
         let inner = emb.ids.len().saturating_sub(2);
@@ -119,8 +133,21 @@ impl Prepared {
 
 /// The features of a pair, in the order of [`NAMES`].
 pub fn pair_features(a: &Prepared, b: &Prepared) -> Vec<f32> {
-    let (p, r) = align(a, b, false);
-    let (pi, ri) = align(a, b, true);
+    let (best_a, best_b) = best_matches(a, b);
+    let (p, r) = (mean(&best_a, &a.weights, false), mean(&best_b, &b.weights, false));
+    let (pi, ri) = (mean(&best_a, &a.weights, true), mean(&best_b, &b.weights, true));
+    let worst = |best: &[f32]| best.iter().copied().fold(1.0f32, f32::min);
+    let (wa, wb) = (worst(&best_a), worst(&best_b));
+    let weak = |best: &[f32], w: &[f32]| {
+        let total: f32 = w.iter().sum();
+        if total > 0.0 {
+            best.iter().zip(w).filter(|(s, _)| **s < WEAK_MATCH).map(|(_, w)| w).sum::<f32>() / total
+        } else {
+            0.0
+        }
+    };
+    let (ka, kb) = (weak(&best_a, &a.weights), weak(&best_b, &b.weights));
+    let (ua, ub) = (a.stems.difference(&b.stems).count() as f32, b.stems.difference(&a.stems).count() as f32);
     let (la, lb) = (a.words.len() as f32, b.words.len() as f32);
     let (na, nb) = (a.negations > 0, b.negations > 0);
     vec![
@@ -132,9 +159,15 @@ pub fn pair_features(a: &Prepared, b: &Prepared) -> Vec<f32> {
         pi.min(ri),
         pi.max(ri),
         dot(&a.idf_mean, &b.idf_mean),
+        wa.min(wb),
+        wa.max(wb),
+        ka.min(kb),
+        ka.max(kb),
         jaccard(&a.words.iter().collect(), &b.words.iter().collect()),
         jaccard(&a.stems, &b.stems),
         containment(&a.stems, &b.stems),
+        ua.min(ub),
+        ua.max(ub),
         idf_overlap(a, b),
         count_cosine(&a.trigrams, &b.trigrams),
         if la.max(lb) > 0.0 { la.min(lb) / la.max(lb) } else { 1.0 },
@@ -177,12 +210,12 @@ fn harmonic(p: f32, r: f32) -> f32 {
     }
 }
 
-/// Soft alignment: each wordpiece of one sentence matched to its most similar
-/// wordpiece of the other; returns (a's mean best match, b's mean best
-/// match), IDF-weighted when asked.
-fn align(a: &Prepared, b: &Prepared, weighted: bool) -> (f32, f32) {
+/// Soft alignment: each wordpiece of one sentence matched to its most
+/// similar wordpiece of the other; the best similarity of each of a's
+/// wordpieces, and of each of b's.
+fn best_matches(a: &Prepared, b: &Prepared) -> (Vec<f32>, Vec<f32>) {
     if a.tokens.is_empty() || b.tokens.is_empty() {
-        return (0.0, 0.0);
+        return (vec![0.0; a.tokens.len()], vec![0.0; b.tokens.len()]);
     }
     let mut best_a = vec![f32::MIN; a.tokens.len()];
     let mut best_b = vec![f32::MIN; b.tokens.len()];
@@ -193,16 +226,21 @@ fn align(a: &Prepared, b: &Prepared, weighted: bool) -> (f32, f32) {
             best_b[j] = best_b[j].max(s);
         }
     }
-    let mean = |best: &[f32], w: &[f32]| {
-        if weighted {
-            let total: f32 = w.iter().sum();
-            if total > 0.0 {
-                return best.iter().zip(w).map(|(s, w)| s * w).sum::<f32>() / total;
-            }
+    (best_a, best_b)
+}
+
+/// Mean of best matches, IDF-weighted when asked (BERTScore's precision or recall).
+fn mean(best: &[f32], w: &[f32], weighted: bool) -> f32 {
+    if best.is_empty() {
+        return 0.0;
+    }
+    if weighted {
+        let total: f32 = w.iter().sum();
+        if total > 0.0 {
+            return best.iter().zip(w).map(|(s, w)| s * w).sum::<f32>() / total;
         }
-        best.iter().sum::<f32>() / best.len() as f32
-    };
-    (mean(&best_a, &a.weights), mean(&best_b, &b.weights))
+    }
+    best.iter().sum::<f32>() / best.len() as f32
 }
 
 /// IDF-weighted Jaccard of the two wordpiece sets.
@@ -309,6 +347,8 @@ const NUMBER_WORDS: &[(&str, &str)] = &[
     ("ten", "10"),
     ("eleven", "11"),
     ("twelve", "12"),
+    ("quarter", "0.25"),
+    ("half", "0.5"),
     ("twenty", "20"),
     ("hundred", "100"),
     ("thousand", "1000"),

@@ -5,9 +5,10 @@
 //! pair is then described by [`features::NAMES`]: the sentence cosine, a
 //! soft alignment of the two sentences' wordpieces (BERTScore-style, plain
 //! and IDF-weighted), word, stem and character-trigram overlap, word order
-//! and length, and whether numbers, names and negation agree. Gradient-boosted
-//! trees ([`gbdt`]) trained on the STS Benchmark's news pairs turn those into
-//! the score. The trained combiner ships inside the crate
+//! and length, whether numbers, names and negation agree, and a ridge
+//! regression on the two sentence vectors' interaction ([`ridge`]).
+//! Gradient-boosted trees ([`gbdt`]) trained on the STS Benchmark's news
+//! pairs turn those into the score. The trained combiner ships inside the crate
 //! (`model/combiner.json`, made by `dossier train similarity`).
 //!
 //! ```no_run
@@ -23,6 +24,7 @@ pub mod data;
 pub mod features;
 pub mod gbdt;
 pub mod head;
+pub mod ridge;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -34,9 +36,12 @@ use serde::{Deserialize, Serialize};
 use crate::data::{spearman, Pair};
 use crate::features::{pair_features, Idf, Prepared, NAMES};
 use crate::gbdt::{Forest, Params};
+use crate::ridge::{interaction, Ridge};
 
 /// Format tag of a combiner file.
 pub const FORMAT: &str = "dossier-similarity/1";
+/// Pairs scored together (sentences shared within a chunk run through the model once).
+pub const CHUNK: usize = 4096;
 /// Highest score (STS-B's scale).
 pub const MAX_SCORE: f32 = 5.0;
 
@@ -53,7 +58,14 @@ pub struct Combiner {
     /// How it was made: training file's pairs, chosen settings and cross-validated Spearman.
     pub training: Training,
     pub idf: Idf,
+    /// Ridge regression on the sentence vectors' interaction; its output is the last feature.
+    pub ridge: Ridge,
     pub forest: Forest,
+}
+
+/// All features the trees read: [`features::NAMES`], then the ridge regression's output.
+pub fn feature_names() -> Vec<String> {
+    NAMES.iter().map(|s| s.to_string()).chain(["interaction_ridge".to_string()]).collect()
 }
 
 /// Provenance of a combiner.
@@ -85,11 +97,14 @@ impl Combiner {
         if c.model != dossier_embed::MODEL {
             bail!("made for the model {:?}, not {:?}", c.model, dossier_embed::MODEL);
         }
-        if c.features != NAMES {
+        if c.features != feature_names() {
             bail!("made for other features ({}); retrain with `dossier train similarity`", c.features.join(", "));
         }
-        if c.forest.features != NAMES.len() {
-            bail!("trees read {} features, expected {}", c.forest.features, NAMES.len());
+        if c.forest.features != NAMES.len() + 1 {
+            bail!("trees read {} features, expected {}", c.forest.features, NAMES.len() + 1);
+        }
+        if c.ridge.weights.len() != 2 * dossier_embed::DIM || c.ridge.mean.len() != 2 * dossier_embed::DIM || !c.ridge.weights.iter().chain(&c.ridge.mean).all(|x| x.is_finite()) {
+            bail!("the ridge regression's weights are malformed");
         }
         c.forest.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok(c)
@@ -100,9 +115,17 @@ impl Combiner {
         serde_json::to_string(self).expect("serialisable")
     }
 
-    /// Score for one pair's features, clamped to 0..=5.
+    /// Score for one pair's features (all of [`feature_names`]), clamped to 0..=5.
     pub fn predict(&self, features: &[f32]) -> f32 {
         self.forest.predict(features).clamp(0.0, MAX_SCORE)
+    }
+
+    /// The features of pairs as [`pair_matrix`] gives them, completed with the ridge regression's output.
+    pub fn complete(&self, base: Vec<Vec<f32>>, interactions: &[Vec<f32>]) -> Vec<Vec<f32>> {
+        base.into_iter().zip(interactions).map(|(mut f, z)| {
+            f.push(self.ridge.predict(z));
+            f
+        }).collect()
     }
 }
 
@@ -137,18 +160,27 @@ impl Similarity {
         Ok(self.features(pairs)?.iter().map(|f| self.combiner.predict(f)).collect())
     }
 
-    /// The features of each pair (see [`features::NAMES`]).
+    /// The features of each pair (see [`feature_names`]). Pairs are taken
+    /// [`CHUNK`] at a time, so memory (every wordpiece's state of the
+    /// chunk's sentences) stays bounded however many there are.
     pub fn features(&self, pairs: &[(&str, &str)]) -> anyhow::Result<Vec<Vec<f32>>> {
-        pair_matrix(&self.embedder, &self.combiner.idf, pairs)
+        let mut out = Vec::with_capacity(pairs.len());
+        for chunk in pairs.chunks(CHUNK) {
+            let (base, z) = pair_matrix(&self.embedder, &self.combiner.idf, chunk)?;
+            out.extend(self.combiner.complete(base, &z));
+        }
+        Ok(out)
     }
 }
 
-/// Features for pairs; each distinct sentence is embedded and prepared once.
-pub fn pair_matrix(embedder: &Embedder, idf: &Idf, pairs: &[(&str, &str)]) -> anyhow::Result<Vec<Vec<f32>>> {
+/// [`features::NAMES`] for each pair, and its sentence vectors' interaction
+/// (for the ridge regression); each distinct sentence is embedded and
+/// prepared once.
+pub fn pair_matrix(embedder: &Embedder, idf: &Idf, pairs: &[(&str, &str)]) -> anyhow::Result<(Vec<Vec<f32>>, Vec<Vec<f32>>)> {
     let (texts, index) = distinct(pairs);
     let emb = embedder.embed_tokens(&texts)?;
     let prepared: Vec<Prepared> = texts.iter().zip(emb).map(|(t, e)| Prepared::new(t, e, idf)).collect();
-    Ok(index.iter().map(|&(i, j)| pair_features(&prepared[i], &prepared[j])).collect())
+    Ok(index.iter().map(|&(i, j)| (pair_features(&prepared[i], &prepared[j]), interaction(prepared[i].vector(), prepared[j].vector()))).unzip())
 }
 
 /// Distinct sentences of the pairs, and each pair as indices into them.
@@ -177,9 +209,11 @@ pub struct Grid {
 impl Default for Grid {
     fn default() -> Self {
         let mut params = Vec::new();
-        for depth in [2, 3, 4, 5] {
+        for depth in [3, 4, 5, 6] {
             for min_leaf in [8, 24] {
-                params.push(Params { trees: 1000, depth, min_leaf, ..Params::default() });
+                for rate in [0.05, 0.02] {
+                    params.push(Params { trees: if rate < 0.03 { 1000 } else { 500 }, depth, min_leaf, rate, ..Params::default() });
+                }
             }
         }
         Grid { params, folds: 5, every: 50 }
@@ -198,38 +232,89 @@ pub fn train(embedder: &Embedder, pairs: &[Pair], grid: &Grid, mut log: impl FnM
     log(&format!("embedding {} distinct sentences", texts.len()));
     let emb = embedder.embed_tokens(&texts)?;
     let idf = Idf::count(emb.iter().map(|e| &e.ids[1..e.ids.len().saturating_sub(1).max(1)]));
-    let x = {
+    let (base, z): (Vec<Vec<f32>>, Vec<Vec<f32>>) = {
         let prepared: HashMap<&str, Prepared> = texts.iter().zip(emb).map(|(t, e)| (*t, Prepared::new(t, e, &idf))).collect();
-        refs.iter().map(|(a, b)| pair_features(&prepared[a], &prepared[b])).collect::<Vec<_>>()
+        refs.iter().map(|(a, b)| (pair_features(&prepared[a], &prepared[b]), interaction(prepared[a].vector(), prepared[b].vector()))).unzip()
     };
     let y: Vec<f32> = pairs.iter().map(|p| p.score).collect();
-    let (params, cv_spearman) = cross_validate(&x, &y, grid, &mut log);
-    log(&format!("chosen: depth {} min_leaf {} trees {} (cv spearman {cv_spearman:.4})", params.depth, params.min_leaf, params.trees));
-    let forest = Forest::fit(&x, &y, &params, |_| {});
+    let fitted = fit(base, &z, &y, grid, &mut log);
     Ok(Combiner {
         format: FORMAT.into(),
         model: dossier_embed::MODEL.into(),
-        features: NAMES.iter().map(|s| s.to_string()).collect(),
-        training: Training { pairs: pairs.len(), folds: grid.folds, params, cv_spearman },
+        features: feature_names(),
+        training: Training { pairs: pairs.len(), folds: grid.folds, params: fitted.params, cv_spearman: fitted.cv_spearman },
         idf,
-        forest,
+        ridge: fitted.ridge,
+        forest: fitted.forest,
     })
 }
 
-/// The settings (tree count included) with the best mean Spearman over the folds.
-pub fn cross_validate(x: &[Vec<f32>], y: &[f32], grid: &Grid, log: &mut impl FnMut(&str)) -> (Params, f64) {
+/// What [`fit`] learns.
+pub struct Fitted {
+    pub ridge: Ridge,
+    pub forest: Forest,
+    pub params: Params,
+    pub cv_spearman: f64,
+}
+
+/// Ridge penalties tried.
+const LAMBDAS: [f64; 5] = [1.0, 3.0, 10.0, 30.0, 100.0];
+
+/// Learns from pairs' features and interactions: the ridge penalty with the
+/// best cross-validated Spearman; the ridge's out-of-fold predictions as the
+/// last feature (so the trees learn how far to trust it on pairs it has not
+/// seen); the trees' settings by cross-validation; then both refitted on all pairs.
+pub fn fit(mut base: Vec<Vec<f32>>, z: &[Vec<f32>], y: &[f32], grid: &Grid, log: &mut impl FnMut(&str)) -> Fitted {
     let folds = grid.folds.max(2);
-    // Rows dealt to folds in a fixed shuffled order.
-    let mut order: Vec<usize> = (0..x.len()).collect();
+    let fold_of = fold_assignment(y.len(), folds);
+    let oof = |lambda: f64| {
+        let mut pred = vec![0f32; y.len()];
+        for k in 0..folds {
+            let train: Vec<usize> = (0..y.len()).filter(|&i| fold_of[i] != k).collect();
+            let r = Ridge::fit(&train.iter().map(|&i| z[i].clone()).collect::<Vec<_>>(), &train.iter().map(|&i| y[i]).collect::<Vec<_>>(), lambda);
+            for i in (0..y.len()).filter(|&i| fold_of[i] == k) {
+                pred[i] = r.predict(&z[i]);
+            }
+        }
+        pred
+    };
+    let mut best = (LAMBDAS[0], f64::MIN, Vec::new());
+    for lambda in LAMBDAS {
+        let pred = oof(lambda);
+        let s = spearman(&pred, y);
+        log(&format!("ridge lambda {lambda}: cv spearman {s:.4}"));
+        if s > best.1 {
+            best = (lambda, s, pred);
+        }
+    }
+    let (lambda, _, pred) = best;
+    for (f, p) in base.iter_mut().zip(pred) {
+        f.push(p);
+    }
+    let (params, cv_spearman) = cross_validate(&base, y, grid, log);
+    log(&format!("chosen: ridge lambda {lambda}; trees depth {} min_leaf {} rate {} trees {} (cv spearman {cv_spearman:.4})", params.depth, params.min_leaf, params.rate, params.trees));
+    Fitted { ridge: Ridge::fit(z, y, lambda), forest: Forest::fit(&base, y, &params, |_| {}), params, cv_spearman }
+}
+
+/// Rows dealt to folds in a fixed shuffled order.
+fn fold_assignment(n: usize, folds: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
     let mut state = 0x5EED_u64;
     for i in (1..order.len()).rev() {
         state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         order.swap(i, (state >> 33) as usize % (i + 1));
     }
-    let mut fold_of = vec![0; x.len()];
+    let mut fold_of = vec![0; n];
     for (k, &i) in order.iter().enumerate() {
         fold_of[i] = k % folds;
     }
+    fold_of
+}
+
+/// The settings (tree count included) with the best mean Spearman over the folds.
+pub fn cross_validate(x: &[Vec<f32>], y: &[f32], grid: &Grid, log: &mut impl FnMut(&str)) -> (Params, f64) {
+    let folds = grid.folds.max(2);
+    let fold_of = fold_assignment(x.len(), folds);
     let mut best = (grid.params[0], f64::MIN);
     for p in &grid.params {
         let checks = p.trees / grid.every.max(1);
@@ -261,7 +346,7 @@ pub fn cross_validate(x: &[Vec<f32>], y: &[f32], grid: &Grid, log: &mut impl FnM
             }
         }
         let (c, s) = sums.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap_or((0, &0.0));
-        log(&format!("depth {} min_leaf {}: cv spearman {:.4} at {} trees", p.depth, p.min_leaf, s / folds as f64, (c + 1) * grid.every.max(1)));
+        log(&format!("depth {} min_leaf {} rate {}: cv spearman {:.4} at {} trees", p.depth, p.min_leaf, p.rate, s / folds as f64, (c + 1) * grid.every.max(1)));
     }
     best
 }
