@@ -391,6 +391,15 @@ fn memo_story_claims_have_statuses_and_provenance() {
     let eight = only("eight-page FSB memo")[0];
     let date = eight["members"].as_array().unwrap().iter().flat_map(|m| m["quantities"].as_array().unwrap()).find(|q| q["unit"] == "date").expect("a date");
     assert_eq!(date["span"], serde_json::json!({"from": "2023-09-01", "to": "2024-04-30"}));
+    // With the model, claims in other words align by meaning: 001's summary line and Daily8's
+    // account of the memo's espionage concerns share few words.
+    if dossier(dir.path(), &["model", "status"]).status.success() {
+        let c = claims
+            .iter()
+            .find(|c| members(c).iter().any(|m| m.contains("A leaked FSB memo brands China")) && members(c).iter().any(|m| m.contains("mounting concerns over Chinese espionage")))
+            .unwrap_or_else(|| panic!("not aligned by meaning: {claims:#?}"));
+        assert_eq!(c["status"], "corroborated");
+    }
     // Every claim's text is a sentence of one of its articles.
     for c in claims {
         assert!(members(c).contains(&c["text"].as_str().unwrap().to_string()));
