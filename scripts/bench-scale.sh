@@ -52,7 +52,8 @@ cleanup() {
     rm -rf "$svc"
 }
 trap cleanup EXIT
-eval "$(PG_DURABLE=1 scripts/scale-services.sh start "$svc")"
+service_env=$(PG_DURABLE=1 scripts/scale-services.sh start "$svc")
+eval "$service_env"
 PG="$DOSSIER_TEST_POSTGRES"; NATS="$DOSSIER_TEST_NATS"
 now() { date +%s.%N; }
 secs() { python3 -c "print(f'{$2 - $1:.2f}')"; }
