@@ -289,6 +289,26 @@ fn two_workers_with_embeddings_match_embedded_mode() {
             std::fs::copy(&f, corpus_dir.join(f.file_name().unwrap())).unwrap();
         }
     }
+    // And a WARC archive: HTML response records (one message each) and a non-HTML one (skipped).
+    {
+        use dossier_sources::warc;
+        let mut f = std::fs::File::create(corpus_dir.join("crawl.warc.gz")).unwrap();
+        let html = [("Content-Type", "text/html; charset=utf-8")];
+        for e in 0..10 {
+            for o in 0..3 {
+                let date = chrono::DateTime::parse_from_rfc3339(&format!("2024-03-{:02}T{:02}:00:00Z", e + 1, o + 8)).unwrap().with_timezone(&chrono::Utc);
+                let body = format!(
+                    "<html><head><title>Harbour {e} reopens after repairs</title></head><body><article><h1>Harbour {e} reopens after repairs</h1>\
+                     <p>The port authority said harbour {e} reopened on Monday after repairs costing {} million euros.</p>\
+                     <p>Fishermen in harbour {e} welcomed the news, site {o} reported.</p></article></body></html>",
+                    e + 2
+                );
+                warc::write_response_record_gz(&mut f, &format!("https://site{o}.example/harbour/{e}"), date, &html, body.as_bytes()).unwrap();
+            }
+        }
+        let date = chrono::DateTime::parse_from_rfc3339("2024-03-01T00:00:00Z").unwrap().with_timezone(&chrono::Utc);
+        warc::write_response_record_gz(&mut f, "https://site0.example/logo.png", date, &[("Content-Type", "image/png")], b"\x89PNG").unwrap();
+    }
     let pg = dossier_store_postgres::create_test_database(&pg_server).unwrap();
     let stream = stream_name("EMB");
     let published = publish(&nats, &stream, &corpus_dir);
@@ -301,6 +321,8 @@ fn two_workers_with_embeddings_match_embedded_mode() {
         assert!(w.child.wait().unwrap().success());
     }
     let scaled = PgStore::connect(&pg).unwrap();
+    let from_warc = scaled.articles().unwrap().iter().filter(|a| a.url.as_deref().is_some_and(|u| u.contains("/harbour/"))).count();
+    assert_eq!(from_warc, 30, "every HTML record of the archive travelled as its own message");
     assert_same_results(&embedded_store, &scaled);
 }
 
