@@ -25,7 +25,8 @@ cargo run --locked --quiet -p dossier-cli -- model fetch --dir "$DOSSIER_MODEL"
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 services=$(mktemp -d "${TMPDIR:-/tmp}/dossier-services.XXXXXX")
 trap 'scripts/scale-services.sh stop "$services"; rm -rf "$services"' EXIT
-eval "$(scripts/scale-services.sh start "$services")"
+service_env=$(scripts/scale-services.sh start "$services")
+eval "$service_env"
 cargo test --workspace --locked
 # The browser tests drive the dossier binary cargo test just built.
 node --test tests/browser/

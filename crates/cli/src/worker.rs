@@ -478,6 +478,7 @@ async fn worker(args: WorkerArgs, embedding: Embedding) -> anyhow::Result<ExitCo
                         let _ = m.ack_with(AckKind::Nak(Some(delay))).await;
                     }
                     tokio::time::sleep(delay.min(Duration::from_secs(5))).await;
+                    reconnect_if_closed(&mut slot, &args.store, &db).await;
                 }
             }
             metrics.in_flight.store(0, Relaxed);
@@ -517,12 +518,32 @@ async fn worker(args: WorkerArgs, embedding: Embedding) -> anyhow::Result<ExitCo
             Ok(None) => {}
             Err(e) => {
                 metrics.analysis_errors.fetch_add(1, Relaxed);
+                metrics.store_ok.store(false, Relaxed);
                 eprintln!("error: analysis in {db}: {e:#}");
+                reconnect_if_closed(&mut slot, &args.store, &db).await;
             }
         }
     }
     eprintln!("dossier worker: stopped cleanly");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Opens the store again if its connection is gone (database restart, failover, network).
+async fn reconnect_if_closed(slot: &mut Slot, url: &str, db: &str) {
+    if !slot.as_ref().is_some_and(PgStore::is_closed) {
+        return;
+    }
+    let url = url.to_string();
+    match tokio::task::spawn_blocking(move || PgStore::connect(&url)).await {
+        Ok(Ok(fresh)) => {
+            eprintln!("dossier worker: reconnected to {db}");
+            let old = slot.replace(fresh);
+            // Closed from a plain thread, as the blocking client requires.
+            let _ = std::thread::spawn(move || drop(old)).join();
+        }
+        Ok(Err(e)) => eprintln!("error: reconnecting to {db}: {e}"),
+        Err(e) => eprintln!("error: reconnecting to {db}: {e}"),
+    }
 }
 
 /// Recomputes the analysis if articles changed since it was computed and no

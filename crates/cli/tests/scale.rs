@@ -289,6 +289,26 @@ fn two_workers_with_embeddings_match_embedded_mode() {
             std::fs::copy(&f, corpus_dir.join(f.file_name().unwrap())).unwrap();
         }
     }
+    // And a WARC archive: HTML response records (one message each) and a non-HTML one (skipped).
+    {
+        use dossier_sources::warc;
+        let mut f = std::fs::File::create(corpus_dir.join("crawl.warc.gz")).unwrap();
+        let html = [("Content-Type", "text/html; charset=utf-8")];
+        for e in 0..10 {
+            for o in 0..3 {
+                let date = chrono::DateTime::parse_from_rfc3339(&format!("2024-03-{:02}T{:02}:00:00Z", e + 1, o + 8)).unwrap().with_timezone(&chrono::Utc);
+                let body = format!(
+                    "<html><head><title>Harbour {e} reopens after repairs</title></head><body><article><h1>Harbour {e} reopens after repairs</h1>\
+                     <p>The port authority said harbour {e} reopened on Monday after repairs costing {} million euros.</p>\
+                     <p>Fishermen in harbour {e} welcomed the news, site {o} reported.</p></article></body></html>",
+                    e + 2
+                );
+                warc::write_response_record_gz(&mut f, &format!("https://site{o}.example/harbour/{e}"), date, &html, body.as_bytes()).unwrap();
+            }
+        }
+        let date = chrono::DateTime::parse_from_rfc3339("2024-03-01T00:00:00Z").unwrap().with_timezone(&chrono::Utc);
+        warc::write_response_record_gz(&mut f, "https://site0.example/logo.png", date, &[("Content-Type", "image/png")], b"\x89PNG").unwrap();
+    }
     let pg = dossier_store_postgres::create_test_database(&pg_server).unwrap();
     let stream = stream_name("EMB");
     let published = publish(&nats, &stream, &corpus_dir);
@@ -301,6 +321,8 @@ fn two_workers_with_embeddings_match_embedded_mode() {
         assert!(w.child.wait().unwrap().success());
     }
     let scaled = PgStore::connect(&pg).unwrap();
+    let from_warc = scaled.articles().unwrap().iter().filter(|a| a.url.as_deref().is_some_and(|u| u.contains("/harbour/"))).count();
+    assert_eq!(from_warc, 30, "every HTML record of the archive travelled as its own message");
     assert_same_results(&embedded_store, &scaled);
 }
 
@@ -331,4 +353,42 @@ fn an_input_too_large_for_the_queue_is_reported_and_the_rest_published() {
     assert_eq!(errors.len(), 1, "{v}");
     assert!(errors[0]["location"].as_str().unwrap().ends_with("huge.html"), "{v}");
     assert!(errors[0]["reason"].as_str().unwrap().contains("too large for the queue"), "{v}");
+}
+
+/// The database drops the worker's connection (a restart, a failover, an
+/// operator terminating backends) while it works: the batch in flight goes
+/// back to the queue, the worker connects again, and nothing is lost.
+#[test]
+fn a_worker_reconnects_when_the_database_drops_its_connection() {
+    let Some((pg_server, nats)) = servers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus.jsonl");
+    write_corpus(&corpus, 120, 8);
+    let pg = dossier_store_postgres::create_test_database(&pg_server).unwrap();
+    let db = pg.rsplit('/').next().unwrap().to_string();
+    let stream = stream_name("RECONNECT");
+    publish(&nats, &stream, &corpus);
+    let workers = vec![start_worker(&nats, &stream, &pg, "off")];
+    let mut admin = postgres::Client::connect(&pg_server, postgres::NoTls).unwrap();
+    let mut terminated = 0;
+    for _ in 0..3 {
+        std::thread::sleep(Duration::from_millis(300));
+        let rows = admin
+            .query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", &[&db])
+            .unwrap();
+        terminated += rows.len();
+    }
+    assert!(terminated >= 1, "the worker's connection was dropped");
+    let embedded_store = embedded(&corpus, &dir.path().join("embedded"), "off");
+    wait_settled(&pg, &workers, embedded_store.article_count().unwrap(), Duration::from_secs(90));
+    let (status, _) = http_get(&workers[0].metrics.replace("/metrics", "/healthz"));
+    assert_eq!(status, 200, "healthy again after reconnecting");
+    let (_, body) = http_get(&workers[0].metrics);
+    let failures = metric(&body, "dossier_worker_errors_total{kind=\"store\"}") + metric(&body, "dossier_worker_errors_total{kind=\"analysis\"}");
+    assert!(failures >= 1.0, "the dropped connection was noticed:\n{body}");
+    for mut w in workers {
+        sigterm(w.child.id());
+        assert!(w.child.wait().unwrap().success());
+    }
+    assert_same_results(&embedded_store, &PgStore::connect(&pg).unwrap());
 }

@@ -165,6 +165,12 @@ impl PgStore {
         Ok(s)
     }
 
+    /// Whether the connection to the server is gone (server restart, network);
+    /// a closed store fails every call: connect again.
+    pub fn is_closed(&self) -> bool {
+        self.client.borrow().is_closed()
+    }
+
     /// `postgres://host:port/dbname`, for messages (no credentials).
     pub fn db(&self) -> &str {
         &self.db
