@@ -101,6 +101,13 @@ CREATE TABLE analysis_state (
     analysed_at TIMESTAMPTZ
 );
 INSERT INTO analysis_state (id, articles_version, analysed_version) VALUES (1, 0, 0);
+"#, r#"
+CREATE TABLE meaning_scores (
+    pair TEXT COLLATE "C" NOT NULL,
+    model TEXT COLLATE "C" NOT NULL,
+    score REAL NOT NULL,
+    PRIMARY KEY (pair, model)
+);
 "#];
 
 /// The schema version this build writes.
@@ -453,6 +460,25 @@ impl Store for PgStore {
     fn embeddings(&self, model: &str) -> Result<HashMap<String, (String, Vec<u8>)>> {
         let rows = self.client.borrow_mut().query("SELECT article_id, text_hash, vector FROM embeddings WHERE model = $1", &[&model]).map_err(self.e())?;
         Ok(rows.into_iter().map(|r| (r.get(0), (r.get(1), r.get(2)))).collect())
+    }
+
+    fn meaning_scores(&self, model: &str, pairs: &[String]) -> Result<HashMap<String, f32>> {
+        let rows = self.client.borrow_mut().query("SELECT pair, score FROM meaning_scores WHERE model = $1 AND pair = ANY($2)", &[&model, &pairs]).map_err(self.e())?;
+        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    fn put_meaning_scores(&mut self, model: &str, rows: &[(String, f32)]) -> Result<()> {
+        // Workers may score the same pair at once: the same pair and model always get the same score.
+        let pairs: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+        let scores: Vec<f32> = rows.iter().map(|r| r.1).collect();
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO meaning_scores (pair, model, score) SELECT p, $1, s FROM unnest($2::text[], $3::real[]) AS t(p, s)
+                 ON CONFLICT (pair, model) DO UPDATE SET score = excluded.score",
+                &[&model, &pairs, &scores],
+            )
+            .map(|_| ())
+        })
     }
 
     fn put_embeddings(&mut self, model: &str, rows: &[(String, String, Vec<u8>)]) -> Result<()> {

@@ -19,7 +19,7 @@ macro_rules! store_conformance_tests {
             articles_round_trip_and_dedup, changed_content_at_the_same_id_is_a_revision, a_batch_repeating_an_id,
             articles_come_oldest_first_in_byte_order, awkward_text_round_trips, fetch_state_round_trips,
             embeddings_round_trip_per_model_and_replace, analysis_replaced_whole, stories_claims_and_briefs_read_back,
-            summaries_match_the_articles_in_the_order_asked);
+            summaries_match_the_articles_in_the_order_asked, meaning_scores_round_trip_per_model);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
@@ -251,4 +251,16 @@ pub fn summaries_match_the_articles_in_the_order_asked(s: &mut dyn Store) {
     revised.text = "the full article now".into();
     assert_eq!(s.put_articles(&[revised.clone()]).unwrap().revised, 1);
     assert_eq!(s.article_summaries(&["t".into()]).unwrap(), vec![ArticleSummary::from(revised)]);
+}
+
+/// Meaning scores of sentence pairs, kept per scoring model; a pair scored again takes the new score.
+pub fn meaning_scores_round_trip_per_model(s: &mut dyn Store) {
+    s.put_meaning_scores("m1", &[("p1".into(), 3.25), ("p2".into(), 0.5)]).unwrap();
+    s.put_meaning_scores("m2", &[("p1".into(), 1.0)]).unwrap();
+    s.put_meaning_scores("m1", &[("p2".into(), 4.0)]).unwrap();
+    let got = s.meaning_scores("m1", &["p1".into(), "p2".into(), "p3".into()]).unwrap();
+    assert_eq!(got.len(), 2);
+    assert_eq!((got["p1"], got["p2"]), (3.25, 4.0));
+    assert_eq!(s.meaning_scores("m2", &["p1".into()]).unwrap()["p1"], 1.0);
+    assert!(s.meaning_scores("m1", &[]).unwrap().is_empty());
 }
