@@ -93,12 +93,15 @@ impl Meaning {
             self.similarity = Some(dossier_similarity::Similarity::new(embedder, dossier_similarity::Combiner::bundled()?));
         }
         let sim = self.similarity.as_ref().ok_or_else(|| anyhow::anyhow!("aligning claims by meaning needs the embedding model (run `dossier model fetch`)"))?;
-        let todo: Vec<(&str, &str)> = missing.iter().map(|&i| pairs[i]).collect();
-        let scores = sim.score_pairs(&todo)?;
-        let rows: Vec<(String, f32)> = missing.iter().zip(&scores).map(|(&i, &s)| (keys[i].clone(), s)).collect();
+        // Each distinct pair is scored once (two claims may share a sentence).
+        let mut first: HashMap<&str, usize> = HashMap::new();
+        let todo: Vec<usize> = missing.iter().copied().filter(|&i| first.insert(keys[i].as_str(), i).is_none()).collect();
+        let scores = sim.score_pairs(&todo.iter().map(|&i| pairs[i]).collect::<Vec<_>>())?;
+        let rows: Vec<(String, f32)> = todo.iter().zip(&scores).map(|(&i, &s)| (keys[i].clone(), s)).collect();
         store.put_meaning_scores(&self.model, &rows)?;
-        for (&i, s) in missing.iter().zip(scores) {
-            out[i] = s;
+        let scored: HashMap<&str, f32> = rows.iter().map(|(k, s)| (k.as_str(), *s)).collect();
+        for &i in &missing {
+            out[i] = scored[keys[i].as_str()];
         }
         Ok(out)
     }

@@ -468,8 +468,15 @@ impl Store for PgStore {
     }
 
     fn put_meaning_scores(&mut self, model: &str, rows: &[(String, f32)]) -> Result<()> {
-        // Workers may score the same pair at once: the same pair and model always get the same score.
-        let pairs: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+        // One row per pair (a batch may repeat one: two claims with the same sentence), the last
+        // winning as when rows are written one by one; workers scoring the same pair at once agree.
+        let mut last: HashMap<&str, f32> = HashMap::new();
+        for (p, score) in rows {
+            last.insert(p.as_str(), *score);
+        }
+        let mut rows: Vec<(&str, f32)> = last.into_iter().collect();
+        rows.sort_by(|a, b| a.0.cmp(b.0));
+        let pairs: Vec<&str> = rows.iter().map(|r| r.0).collect();
         let scores: Vec<f32> = rows.iter().map(|r| r.1).collect();
         self.write(|tx| {
             tx.execute(

@@ -257,7 +257,8 @@ pub fn summaries_match_the_articles_in_the_order_asked(s: &mut dyn Store) {
 pub fn meaning_scores_round_trip_per_model(s: &mut dyn Store) {
     s.put_meaning_scores("m1", &[("p1".into(), 3.25), ("p2".into(), 0.5)]).unwrap();
     s.put_meaning_scores("m2", &[("p1".into(), 1.0)]).unwrap();
-    s.put_meaning_scores("m1", &[("p2".into(), 4.0)]).unwrap();
+    // A batch repeating a pair: the last row wins.
+    s.put_meaning_scores("m1", &[("p2".into(), 2.0), ("p2".into(), 4.0)]).unwrap();
     let got = s.meaning_scores("m1", &["p1".into(), "p2".into(), "p3".into()]).unwrap();
     assert_eq!(got.len(), 2);
     assert_eq!((got["p1"], got["p2"]), (3.25, 4.0));
