@@ -58,8 +58,9 @@ fn embeddings(store: &mut dyn Store, enriched: &[Enriched], embedding: &Embeddin
 /// only for pairs it has not scored before.
 struct Meaning {
     model: String,
+    /// The learned combiner until the model is needed, then the loaded scorer.
+    combiner: Option<dossier_similarity::Combiner>,
     similarity: Option<dossier_similarity::Similarity>,
-    can_load: bool,
     embedding: Embedding,
 }
 
@@ -76,7 +77,7 @@ impl Meaning {
         }
         let combiner = dossier_similarity::Combiner::bundled()?;
         let model = dossier_model::stable_id(&["meaning", dossier_embed::MODEL, &combiner.to_json()]);
-        Ok(Some(Meaning { model, similarity: None, can_load: true, embedding: *embedding }))
+        Ok(Some(Meaning { model, combiner: Some(combiner), similarity: None, embedding: *embedding }))
     }
 
     fn score(&mut self, store: &mut dyn Store, pairs: &[(&str, &str)]) -> anyhow::Result<Vec<f32>> {
@@ -87,10 +88,9 @@ impl Meaning {
         if missing.is_empty() {
             return Ok(out);
         }
-        if self.similarity.is_none() && self.can_load {
-            self.can_load = false;
+        if let Some(combiner) = self.combiner.take() {
             let embedder = self.embedding.load()?.ok_or_else(|| anyhow::anyhow!("aligning claims by meaning needs the embedding model (run `dossier model fetch`)"))?;
-            self.similarity = Some(dossier_similarity::Similarity::new(embedder, dossier_similarity::Combiner::bundled()?));
+            self.similarity = Some(dossier_similarity::Similarity::new(embedder, combiner));
         }
         let sim = self.similarity.as_ref().ok_or_else(|| anyhow::anyhow!("aligning claims by meaning needs the embedding model (run `dossier model fetch`)"))?;
         // Each distinct pair is scored once (two claims may share a sentence).

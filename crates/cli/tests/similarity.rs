@@ -4,21 +4,12 @@
 //! model is a failure.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn dossier(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dossier")).args(args).output().expect("run dossier")
-}
+mod common;
+use common::dossier;
 
 fn model_installed() -> bool {
-    let ok = dossier(&["model", "status"]).status.success();
-    if !ok && std::env::var_os("CI").is_some() {
-        panic!("CI: the embedding model is not installed (scripts/test.sh fetches it)");
-    }
-    if !ok {
-        eprintln!("skipped: no embedding model installed (dossier model fetch)");
-    }
-    ok
+    common::model_installed("the model tests")
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> String {

@@ -5,21 +5,13 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn dossier(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dossier")).args(args).output().expect("run dossier")
-}
+mod common;
+use common::dossier;
 
 fn model_installed() -> bool {
-    let ok = dossier(&["model", "status"]).status.success();
-    if !ok && std::env::var_os("CI").is_some() {
-        panic!("CI: the embedding model is not installed (scripts/test.sh fetches it)");
-    }
-    if !ok {
-        eprintln!("skipped the embedding half: no model installed (dossier model fetch)");
-    }
-    ok
+    common::model_installed("the embedding half")
 }
 
 fn eval(file: &Path, embeddings: &str, extra: &[&str]) -> HashMap<String, String> {
