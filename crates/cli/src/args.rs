@@ -243,7 +243,8 @@ pub enum Train {
     /// Train the sentence-similarity combiner on STS-B-style pairs (score<TAB>sentence1<TAB>sentence2 after a
     /// header): wordpiece IDF, a ridge regression on the sentence vectors, then boosted trees, with settings chosen by
     /// k-fold cross-validation. The shipped one is crates/similarity/model/combiner.json, made from
-    /// ../shared/bench/similarity/stsb-news-train.tsv.
+    /// ../shared/bench/similarity/stsb-news-train.tsv. With --cross-holdout, it also chooses how much of the
+    /// cross-encoder's score to blend in.
     Similarity {
         file: PathBuf,
         /// Where to write the combiner (JSON).
@@ -251,6 +252,10 @@ pub enum Train {
         out: PathBuf,
         #[arg(long, default_value_t = 5)]
         folds: usize,
+        /// The cross-encoder's scores for training pairs it was not tuned on (`index<TAB>score` rows, 0-based pair
+        /// indices; `scripts/tune_similarity.py --holdout K/N --predictions FILE` writes them).
+        #[arg(long)]
+        cross_holdout: Option<PathBuf>,
     },
 }
 

@@ -89,8 +89,11 @@ impl Meaning {
             return Ok(out);
         }
         if let Some(combiner) = self.combiner.take() {
-            let embedder = self.embedding.load()?.ok_or_else(|| anyhow::anyhow!("aligning claims by meaning needs the embedding model (run `dossier model fetch`)"))?;
-            self.similarity = Some(dossier_similarity::Similarity::new(embedder, combiner));
+            let missing = || anyhow::anyhow!("aligning claims by meaning needs the embedding model (run `dossier model fetch`)");
+            let embedder = self.embedding.load()?.ok_or_else(missing)?;
+            let dir = dossier_embed::locate().ok_or_else(missing)?;
+            // Only pairs that may be the same claim need the cross-encoder's pass.
+            self.similarity = Some(dossier_similarity::Similarity::new(embedder, combiner, &dir)?.with_gate(dossier_similarity::GATE));
         }
         let sim = self.similarity.as_ref().ok_or_else(|| anyhow::anyhow!("aligning claims by meaning needs the embedding model (run `dossier model fetch`)"))?;
         // Each distinct pair is scored once (two claims may share a sentence).

@@ -4,7 +4,8 @@
 //! pair in file order, the format `../shared/bench/similarity/score.py` reads.
 
 use std::io::Write;
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
@@ -14,15 +15,34 @@ use dossier_similarity::{Combiner, Grid, Similarity};
 
 use crate::embeddings::Embedding;
 
-/// The model, which both commands need whatever `--embeddings` says.
-fn embedder(embedding: &Embedding) -> anyhow::Result<Embedder> {
+/// The model and its folder, which both commands need whatever `--embeddings` says.
+fn embedder(embedding: &Embedding) -> anyhow::Result<(Embedder, PathBuf)> {
     if embedding.is_off() {
         bail!("sentence similarity needs the embedding model; it cannot run with --embeddings off");
     }
     let Some(dir) = dossier_embed::locate() else {
         bail!("sentence similarity needs the embedding model, and none is installed (run `dossier model fetch`, or point $DOSSIER_MODEL at it)");
     };
-    Embedder::load(&dir).with_context(|| format!("loading the embedding model from {}", dir.display()))
+    let e = Embedder::load(&dir).with_context(|| format!("loading the embedding model from {}", dir.display()))?;
+    Ok((e, dir))
+}
+
+/// `index<TAB>score` rows: the cross-encoder's scores for held-out training pairs.
+fn read_holdout(path: &Path) -> anyhow::Result<HashMap<usize, f32>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut out = HashMap::new();
+    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let bad = || format!("{}:{}: expected `index<TAB>score`, found {line:?}", path.display(), n + 1);
+        let (i, s) = line.split_once('\t').with_context(bad)?;
+        let (i, s): (usize, f32) = (i.trim().parse().with_context(bad)?, s.trim().parse().with_context(bad)?);
+        if !(0.0..=dossier_similarity::MAX_SCORE).contains(&s) {
+            bail!("{}:{}: score {s} is outside 0..=5", path.display(), n + 1);
+        }
+        if out.insert(i, s).is_some() {
+            bail!("{}:{}: pair {i} appears twice", path.display(), n + 1);
+        }
+    }
+    Ok(out)
 }
 
 pub fn eval(file: &Path, out: Option<&Path>, combiner: Option<&Path>, embedding: &Embedding) -> anyhow::Result<ExitCode> {
@@ -31,7 +51,8 @@ pub fn eval(file: &Path, out: Option<&Path>, combiner: Option<&Path>, embedding:
         Some(p) => Combiner::read(p)?,
         None => Combiner::bundled()?,
     };
-    let sim = Similarity::new(embedder(embedding)?, combiner);
+    let (e, dir) = embedder(embedding)?;
+    let sim = Similarity::new(e, combiner, &dir)?;
     let started = std::time::Instant::now();
     let refs: Vec<(&str, &str)> = pairs.iter().map(|p| (p.a.as_str(), p.b.as_str())).collect();
     let scores = sim.score_pairs(&refs)?;
@@ -49,15 +70,25 @@ pub fn eval(file: &Path, out: Option<&Path>, combiner: Option<&Path>, embedding:
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn train(file: &Path, out: &Path, folds: usize, embedding: &Embedding) -> anyhow::Result<ExitCode> {
+pub fn train(file: &Path, out: &Path, folds: usize, cross_holdout: Option<&Path>, embedding: &Embedding) -> anyhow::Result<ExitCode> {
     if !(2..=20).contains(&folds) {
         bail!("--folds {folds}: use 2 to 20");
     }
     let pairs = read_pairs(file)?;
-    let embedder = embedder(embedding)?;
+    let holdout = cross_holdout.map(read_holdout).transpose()?;
+    if let (Some(h), Some(path)) = (&holdout, cross_holdout) {
+        if let Some(i) = h.keys().copied().filter(|&i| i >= pairs.len()).min() {
+            bail!("{}: pair {i} is not in {} ({} pairs, numbered from 0)", path.display(), file.display(), pairs.len());
+        }
+    }
+    let (embedder, _) = embedder(embedding)?;
     let grid = Grid { folds, ..Grid::default() };
-    let combiner = dossier_similarity::train(&embedder, &pairs, &grid, |line| eprintln!("{line}"))?;
+    let combiner = dossier_similarity::train(&embedder, &pairs, &grid, holdout.as_ref(), |line| eprintln!("{line}"))?;
     std::fs::write(out, combiner.to_json() + "\n").with_context(|| format!("writing {}", out.display()))?;
     println!("combiner written to {} ({} pairs, {}-fold cv spearman {:.4})", out.display(), pairs.len(), folds, combiner.training.cv_spearman);
+    if let Some(b) = &combiner.blend {
+        let h = b.holdout_spearman;
+        println!("cross-encoder weight {:.2}, chosen on {} held-out pairs: trees {:.4}, cross-encoder {:.4}, blend {:.4}", b.weight, b.holdout_pairs, h.trees, h.cross, h.blend);
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -97,6 +97,33 @@ fn train_writes_a_combiner_that_eval_reads() {
     let scores: Vec<f32> = String::from_utf8(out.stdout).unwrap().lines().map(|l| l.parse().unwrap()).collect();
     assert_eq!(scores.len(), 150);
     assert!(scores[0] > scores[1] && scores[1] > scores[2], "{:?}", &scores[..3]);
+    // With cross-encoder scores for held-out pairs: where they are the human scores, the blend leans on them;
+    // where they are noise, it leaves them out.
+    let gold: Vec<f32> = text.lines().skip(1).map(|l| l.split('\t').next().unwrap().parse().unwrap()).collect();
+    let holdout = |f: &dyn Fn(usize) -> f32| (0..150).step_by(2).map(|i| format!("{i}\t{}\n", f(i))).collect::<String>();
+    for (name, rows, heavy) in [("perfect", holdout(&|i| gold[i]), true), ("noise", holdout(&|i| ((i * 37) % 11) as f32 / 2.2), false)] {
+        let h = write(dir.path(), &format!("{name}.tsv"), &rows);
+        let blended = dir.path().join(format!("{name}.json"));
+        let out = dossier(&["train", "similarity", &train, "-o", blended.to_str().unwrap(), "--folds", "3", "--cross-holdout", &h]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&blended).unwrap()).unwrap();
+        let w = json["blend"]["weight"].as_f64().unwrap();
+        assert_eq!(json["blend"]["holdout_pairs"], 75);
+        assert!(if heavy { w >= 0.5 } else { w <= 0.2 }, "{name}: weight {w}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("cross-encoder weight"));
+    }
+    // The blended combiner runs the cross-encoder too.
+    let out = dossier(&["eval", "similarity", &train, "--combiner", dir.path().join("perfect.json").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 150);
+    // Held-out rows that are not `index<TAB>score`, or name a pair the file lacks, are refused before any work.
+    for (rows, want) in [("0\t4.0\n1\tfour\n", "bad.tsv:2"), ("0\t4.0\n0\t3.0\n", "twice"), ("0\t9.0\n", "outside"), (&*holdout(&|i| gold[i]).replace("148\t", "1480\t"), "1480")] {
+        let h = write(dir.path(), "bad.tsv", rows);
+        let out = dossier(&["train", "similarity", &train, "-o", dir.path().join("x.json").to_str().unwrap(), "--folds", "3", "--cross-holdout", &h]);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(want), "{want}: {err}");
+    }
     // A damaged combiner is refused with its name.
     std::fs::write(&combiner, "{\"format\": \"something else\"}").unwrap();
     let err = String::from_utf8_lossy(&dossier(&["eval", "similarity", &train, "--combiner", combiner.to_str().unwrap()]).stderr).to_string();

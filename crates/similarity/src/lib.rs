@@ -8,8 +8,12 @@
 //! and length, whether numbers, names and negation agree, and a ridge
 //! regression on the two sentence vectors' interaction ([`ridge`]).
 //! Gradient-boosted trees ([`gbdt`]) trained on the STS Benchmark's news
-//! pairs turn those into the score. The trained combiner ships inside the crate
-//! (`model/combiner.json`, made by `dossier train similarity`).
+//! pairs turn those into a score. That score is blended with a
+//! cross-encoder's ([`cross`]: the same model tuned to read both sentences at
+//! once, shipped as a 1.4 MB low-rank adapter), in the proportion that ranked
+//! held-out training pairs best. The trained combiner and adapter ship inside
+//! the crate (`model/combiner.json`, made by `dossier train similarity`;
+//! `model/cross-adapter.safetensors`, made by `scripts/tune_similarity.py`).
 //!
 //! ```no_run
 //! # fn main() -> anyhow::Result<()> {
@@ -23,7 +27,7 @@
 pub mod data;
 pub mod features;
 pub mod gbdt;
-pub mod head;
+pub mod cross;
 pub mod ridge;
 
 use std::collections::HashMap;
@@ -36,6 +40,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::{spearman, Pair};
 use crate::features::{pair_features, Idf, Prepared, NAMES};
 use crate::gbdt::{Forest, Params};
+use crate::cross::CrossEncoder;
 use crate::ridge::{interaction, Ridge};
 
 /// Format tag of a combiner file.
@@ -61,6 +66,31 @@ pub struct Combiner {
     /// Ridge regression on the sentence vectors' interaction; its output is the last feature.
     pub ridge: Ridge,
     pub forest: Forest,
+    /// How the cross-encoder's score is mixed in ([`cross`]); trees alone without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blend: Option<Blend>,
+}
+
+/// The final score is `weight × cross-encoder + (1 − weight) × trees`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Blend {
+    /// SHA-256 of the adapter file ([`cross::bundled_adapter`]) the blend goes with.
+    pub adapter: String,
+    /// The cross-encoder's share, 0..=1.
+    pub weight: f32,
+    /// How the weight was chosen: training pairs held out of a cross-encoder
+    /// tuned the same way on the rest (and of the trees fitted for the
+    /// choice), and the Spearman there of the trees, the cross-encoder and the blend.
+    pub holdout_pairs: usize,
+    pub holdout_spearman: HoldoutSpearman,
+}
+
+/// Spearman on the held-out training pairs.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct HoldoutSpearman {
+    pub trees: f64,
+    pub cross: f64,
+    pub blend: f64,
 }
 
 /// All features the trees read: [`features::NAMES`], then the ridge regression's output.
@@ -107,6 +137,11 @@ impl Combiner {
             bail!("the ridge regression's weights are malformed");
         }
         c.forest.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+        if let Some(b) = &c.blend {
+            if !(0.0..=1.0).contains(&b.weight) {
+                bail!("blend weight {} is outside 0..=1", b.weight);
+            }
+        }
         Ok(c)
     }
 
@@ -129,21 +164,55 @@ impl Combiner {
     }
 }
 
-/// The scorer: the embedding model and a trained combiner.
+/// Pairs whose trees' score is below this are left at that score by
+/// [`Similarity::with_gate`] scorers, without the cross-encoder's pass.
+pub const GATE: f32 = 1.5;
+/// ... and so are pairs that are not among the best this many (by the
+/// trees) for either of their sentences.
+pub const GATE_BEST: usize = 3;
+
+/// The scorer: the embedding model, a trained combiner and, where the
+/// combiner has a blend, the cross-encoder.
 pub struct Similarity {
     embedder: Embedder,
     combiner: Combiner,
+    cross: Option<CrossEncoder>,
+    gate: Option<f32>,
 }
 
 impl Similarity {
-    /// Loads the embedding model from `model_dir` (see [`dossier_embed::locate`]) with the bundled combiner.
+    /// Loads the embedding model from `model_dir` (see [`dossier_embed::locate`]) with the bundled
+    /// combiner and, as it blends one in, the cross-encoder.
     pub fn load(model_dir: &Path) -> anyhow::Result<Similarity> {
         let embedder = Embedder::load(model_dir).with_context(|| format!("loading the embedding model from {}", model_dir.display()))?;
-        Ok(Similarity { embedder, combiner: Combiner::bundled()? })
+        Similarity::new(embedder, Combiner::bundled()?, model_dir)
     }
 
-    pub fn new(embedder: Embedder, combiner: Combiner) -> Similarity {
-        Similarity { embedder, combiner }
+    /// A scorer from a loaded model and a combiner; the cross-encoder (built
+    /// from the model files in `model_dir` and the bundled adapter) is loaded
+    /// when the combiner blends one in, and must be the adapter it was made for.
+    pub fn new(embedder: Embedder, combiner: Combiner, model_dir: &Path) -> anyhow::Result<Similarity> {
+        let cross = match &combiner.blend {
+            None => None,
+            Some(b) => {
+                if b.adapter != cross::bundled_adapter_id() {
+                    bail!("the combiner's blend was made for another cross-encoder adapter ({}); retrain it with `dossier train similarity`", b.adapter);
+                }
+                Some(CrossEncoder::load(model_dir)?)
+            }
+        };
+        Ok(Similarity { embedder, combiner, cross, gate: None })
+    }
+
+    /// Runs the cross-encoder only on pairs whose trees' score reaches
+    /// `gate` and that are among the [`GATE_BEST`] best-scored pairs of one of
+    /// their sentences (others keep the trees' score): for callers that only
+    /// care about each sentence's best matches and have many pairs that are
+    /// clearly not, so the cross-encoder's cost (a model pass per pair) stays
+    /// proportional to the sentences, not to the pairs.
+    pub fn with_gate(mut self, gate: f32) -> Similarity {
+        self.gate = Some(gate);
+        self
     }
 
     pub fn combiner(&self) -> &Combiner {
@@ -155,9 +224,23 @@ impl Similarity {
         Ok(self.score_pairs(&[(a, b)])?[0])
     }
 
-    /// Scores many pairs, running the model once per distinct sentence.
+    /// Scores many pairs: the trees on features (the model runs once per
+    /// distinct sentence), blended with the cross-encoder (once per pair and order).
     pub fn score_pairs(&self, pairs: &[(&str, &str)]) -> anyhow::Result<Vec<f32>> {
-        Ok(self.features(pairs)?.iter().map(|f| self.combiner.predict(f)).collect())
+        let mut out: Vec<f32> = self.features(pairs)?.iter().map(|f| self.combiner.predict(f)).collect();
+        if let (Some(cross), Some(blend)) = (&self.cross, &self.combiner.blend) {
+            let todo: Vec<usize> = match self.gate {
+                None => (0..pairs.len()).collect(),
+                Some(g) => gated(pairs, &out, g, GATE_BEST),
+            };
+            for chunk in todo.chunks(CHUNK) {
+                let ce = cross.score_pairs(&chunk.iter().map(|&i| pairs[i]).collect::<Vec<_>>())?;
+                for (&i, c) in chunk.iter().zip(ce) {
+                    out[i] = (blend.weight * c + (1.0 - blend.weight) * out[i]).clamp(0.0, MAX_SCORE);
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// The features of each pair (see [`feature_names`]). Pairs are taken
@@ -171,6 +254,28 @@ impl Similarity {
         }
         Ok(out)
     }
+}
+
+/// Indices of the pairs scoring at least `gate` that are among the `best`
+/// highest-scoring pairs of their first or their second sentence.
+fn gated(pairs: &[(&str, &str)], scores: &[f32], gate: f32, best: usize) -> Vec<usize> {
+    let mut by_sentence: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, &(a, b)) in pairs.iter().enumerate() {
+        if scores[i] >= gate {
+            by_sentence.entry(a).or_default().push(i);
+            if b != a {
+                by_sentence.entry(b).or_default().push(i);
+            }
+        }
+    }
+    let mut keep = vec![false; pairs.len()];
+    for list in by_sentence.values_mut() {
+        list.sort_by(|&x, &y| scores[y].total_cmp(&scores[x]).then(x.cmp(&y)));
+        for &i in list.iter().take(best) {
+            keep[i] = true;
+        }
+    }
+    (0..pairs.len()).filter(|&i| keep[i]).collect()
 }
 
 /// [`features::NAMES`] for each pair, and its sentence vectors' interaction
@@ -223,7 +328,13 @@ impl Default for Grid {
 /// Trains a combiner on labelled pairs: IDF from their sentences, then the
 /// tree settings (and tree count) with the best `folds`-fold cross-validated
 /// Spearman, refitted on all pairs. `log` hears each setting's figure.
-pub fn train(embedder: &Embedder, pairs: &[Pair], grid: &Grid, mut log: impl FnMut(&str)) -> anyhow::Result<Combiner> {
+///
+/// With `cross_holdout` — the cross-encoder's scores for training pairs
+/// (by index) that a cross-encoder tuned the same way on the other pairs
+/// never saw (`scripts/tune_similarity.py --holdout`) — the trees are also
+/// fitted once without those pairs, and the blend weight is the one whose
+/// blend ranks the held-out pairs best (Spearman; steps of 0.05).
+pub fn train(embedder: &Embedder, pairs: &[Pair], grid: &Grid, cross_holdout: Option<&HashMap<usize, f32>>, mut log: impl FnMut(&str)) -> anyhow::Result<Combiner> {
     if pairs.len() < grid.folds.max(2) * 10 {
         bail!("{} pairs: too few to train on (at least {})", pairs.len(), grid.folds.max(2) * 10);
     }
@@ -238,6 +349,10 @@ pub fn train(embedder: &Embedder, pairs: &[Pair], grid: &Grid, mut log: impl FnM
     };
     let y: Vec<f32> = pairs.iter().map(|p| p.score).collect();
     let fitted = fit(base, &z, &y, grid, &mut log);
+    let blend = match cross_holdout {
+        None => None,
+        Some(h) => Some(choose_blend(&fitted, &y, h, &mut log)?),
+    };
     Ok(Combiner {
         format: FORMAT.into(),
         model: dossier_embed::MODEL.into(),
@@ -246,11 +361,44 @@ pub fn train(embedder: &Embedder, pairs: &[Pair], grid: &Grid, mut log: impl FnM
         idf,
         ridge: fitted.ridge,
         forest: fitted.forest,
+        blend,
     })
+}
+
+/// The cross-encoder's share of the final score, chosen on held-out training pairs (see [`train`]).
+fn choose_blend(fitted: &Fitted, y: &[f32], holdout: &HashMap<usize, f32>, log: &mut impl FnMut(&str)) -> anyhow::Result<Blend> {
+    if let Some(i) = holdout.keys().find(|&&i| i >= y.len()) {
+        bail!("the cross-encoder's held-out predictions name pair {i}; the training file has {}", y.len());
+    }
+    if holdout.len() < 50 {
+        bail!("{} held-out pairs: too few to choose a blend on (at least 50)", holdout.len());
+    }
+    let mut held: Vec<usize> = holdout.keys().copied().collect();
+    held.sort_unstable();
+    let rest: Vec<usize> = (0..y.len()).filter(|i| !holdout.contains_key(i)).collect();
+    let forest = Forest::fit(&rest.iter().map(|&i| fitted.features[i].clone()).collect::<Vec<_>>(), &rest.iter().map(|&i| y[i]).collect::<Vec<_>>(), &fitted.params, |_| {});
+    let trees: Vec<f32> = held.iter().map(|&i| forest.predict(&fitted.features[i]).clamp(0.0, MAX_SCORE)).collect();
+    let cross: Vec<f32> = held.iter().map(|i| holdout[i]).collect();
+    let gold: Vec<f32> = held.iter().map(|&i| y[i]).collect();
+    let mix = |w: f32| -> Vec<f32> { trees.iter().zip(&cross).map(|(t, c)| w * c + (1.0 - w) * t).collect() };
+    let mut best = (0.0f32, f64::MIN);
+    for step in 0..=20 {
+        let w = step as f32 / 20.0;
+        let s = spearman(&mix(w), &gold);
+        log(&format!("blend weight {w:.2}: held-out spearman {s:.4}"));
+        if s > best.1 + 1e-9 {
+            best = (w, s);
+        }
+    }
+    let figures = HoldoutSpearman { trees: spearman(&trees, &gold), cross: spearman(&cross, &gold), blend: best.1 };
+    log(&format!("chosen blend weight {:.2} on {} held-out pairs (trees {:.4}, cross-encoder {:.4}, blend {:.4})", best.0, held.len(), figures.trees, figures.cross, figures.blend));
+    Ok(Blend { adapter: cross::bundled_adapter_id(), weight: best.0, holdout_pairs: held.len(), holdout_spearman: figures })
 }
 
 /// What [`fit`] learns.
 pub struct Fitted {
+    /// Each pair's features, the ridge's out-of-fold prediction last.
+    pub features: Vec<Vec<f32>>,
     pub ridge: Ridge,
     pub forest: Forest,
     pub params: Params,
@@ -293,7 +441,8 @@ pub fn fit(mut base: Vec<Vec<f32>>, z: &[Vec<f32>], y: &[f32], grid: &Grid, log:
     }
     let (params, cv_spearman) = cross_validate(&base, y, grid, log);
     log(&format!("chosen: ridge lambda {lambda}; trees depth {} min_leaf {} rate {} trees {} (cv spearman {cv_spearman:.4})", params.depth, params.min_leaf, params.rate, params.trees));
-    Fitted { ridge: Ridge::fit(z, y, lambda), forest: Forest::fit(&base, y, &params, |_| {}), params, cv_spearman }
+    let forest = Forest::fit(&base, y, &params, |_| {});
+    Fitted { features: base, ridge: Ridge::fit(z, y, lambda), forest, params, cv_spearman }
 }
 
 /// Rows dealt to folds in a fixed shuffled order.
@@ -349,4 +498,21 @@ pub fn cross_validate(x: &[Vec<f32>], y: &[f32], grid: &Grid, log: &mut impl FnM
         log(&format!("depth {} min_leaf {} rate {}: cv spearman {:.4} at {} trees", p.depth, p.min_leaf, p.rate, s / folds as f64, (c + 1) * grid.every.max(1)));
     }
     best
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_gate_keeps_each_sentences_best_pairs_above_it() {
+        let pairs = [("a", "x"), ("a", "y"), ("a", "z"), ("a", "w"), ("b", "x"), ("c", "v")];
+        let scores = [4.0, 3.0, 2.5, 2.0, 1.0, 1.6];
+        // b–x is under the gate; every other pair is the best of one of its sentences (x, y, z, w, v).
+        assert_eq!(super::gated(&pairs, &scores, 1.5, 3), vec![0, 1, 2, 3, 5]);
+        assert_eq!(super::gated(&pairs, &scores, 1.5, 1), vec![0, 1, 2, 3, 5]);
+        assert_eq!(super::gated(&pairs, &scores, 3.5, 3), vec![0]);
+        // a–x is best for a and x, b–y for b, a–y for y; b–x is nobody's best.
+        let crowded = [("a", "x"), ("a", "y"), ("b", "x"), ("b", "y")];
+        assert_eq!(super::gated(&crowded, &[4.0, 3.0, 2.0, 2.5], 1.5, 1), vec![0, 1, 3]);
+        assert_eq!(super::gated(&crowded, &[4.0, 3.0, 2.0, 2.5], 1.5, 2), vec![0, 1, 2, 3]);
+    }
 }

@@ -76,21 +76,37 @@ fn dev_spearman_holds() {
 /// What the shipped combiner measures on dev (see BENCHMARKS.md), less a margin for float differences across machines.
 const FLOOR: f64 = 0.805;
 
-/// The last layer run here, on the first five layers' states, gives the model's own vectors.
+/// The cross-encoder built here (published weights with the bundled adapter
+/// merged in) gives the scores the tuning script printed for the first
+/// training pairs when it wrote the adapter (`probe` lines of
+/// `scripts/tune_similarity.py`).
 #[test]
-fn the_layer_run_here_reproduces_the_model() {
-    use candle_core::{Device, Tensor};
+fn the_cross_encoder_reproduces_the_tuning_script() {
     let Some(dir) = dossier_embed::locate() else { return };
-    let texts = ["Stocks fell sharply on Monday.", "The central bank kept its key rate at 4.5 percent, as expected by most economists."];
-    let full = dossier_embed::Embedder::load(&dir).unwrap().embed(&texts).unwrap();
-    let first = dossier_embed::Embedder::load_layers(&dir, Some(5)).unwrap().embed_tokens(&texts).unwrap();
-    let layer = dossier_similarity::head::Layer::from_model(&dossier_embed::weights_file(&dir).unwrap(), 5).unwrap();
-    let states: Vec<Tensor> = first.iter().map(|e| Tensor::from_vec(e.tokens.concat(), (e.tokens.len(), dossier_embed::DIM), &Device::Cpu).unwrap()).collect();
-    let (x, mask) = dossier_similarity::head::batch(&states.iter().collect::<Vec<_>>()).unwrap();
-    let (pooled, _) = layer.pooled(&x, &mask).unwrap();
-    for (mine, theirs) in pooled.to_vec2::<f32>().unwrap().iter().zip(&full) {
-        let cos: f32 = mine.iter().zip(theirs).map(|(a, b)| a * b).sum();
-        assert!(cos > 0.9999, "cosine with the model's own vector {cos}");
+    let cross = dossier_similarity::cross::CrossEncoder::load(&dir).unwrap();
+    let train = read_pairs(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/probe.tsv")).unwrap();
+    let refs: Vec<(&str, &str)> = train.iter().map(|p| (p.a.as_str(), p.b.as_str())).collect();
+    let mine = cross.score_pairs(&refs).unwrap();
+    for (m, p) in mine.iter().zip(&train) {
+        assert!((m - p.score).abs() < 0.01, "{m} here, {} in the script, for {:?} / {:?}", p.score, p.a, p.b);
     }
-    assert!(dossier_embed::Embedder::load_layers(&dir, Some(9)).is_err());
+}
+
+/// A damaged or foreign adapter is refused with what is wrong, never half-merged.
+#[test]
+fn a_bad_adapter_is_refused() {
+    let Some(dir) = dossier_embed::locate() else { return };
+    let err = |bytes: &[u8]| dossier_similarity::cross::CrossEncoder::with_adapter(&dir, bytes).err().map(|e| format!("{e:#}")).unwrap_or_default();
+    assert!(err(b"not a tensor file").contains("safetensors"));
+    let good = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("model/cross-adapter.safetensors")).unwrap();
+    assert!(dossier_similarity::cross::CrossEncoder::with_adapter(&dir, &good).is_ok());
+    let tensors = candle_core::safetensors::load_buffer(&good, &candle_core::Device::Cpu).unwrap();
+    let meta = || Some(std::collections::HashMap::from([("format".to_string(), dossier_similarity::cross::FORMAT.to_string())]));
+    let without = |drop: &str| safetensors::serialize(tensors.iter().filter(|(k, _)| !k.starts_with(drop)), meta()).unwrap();
+    // Everything but the head, and everything but one layer's query update.
+    assert!(err(&without("head.")).contains("no tensor head.weight"), "{}", err(&without("head.")));
+    assert!(err(&without("encoder.layer.3.attention.self.query.lora_a")).contains("encoder.layer.3.attention.self.query.lora_a"));
+    // No format tag (candle writes no metadata).
+    let untagged = safetensors::serialize(tensors.iter(), None).unwrap();
+    assert!(err(&untagged).contains("format"), "{}", err(&untagged));
 }

@@ -1,0 +1,172 @@
+//! The cross-encoder: all-MiniLM-L6-v2 reading both sentences at once
+//! (`[CLS] a [SEP] b [SEP]`), so every layer can compare their words, with a
+//! linear head on the mean of the last layer's states (sigmoid, times 5).
+//!
+//! What tuning learned ships as a low-rank adapter
+//! (`model/cross-adapter.safetensors`, made by `scripts/tune_similarity.py`
+//! on the STS Benchmark's news training pairs): for every linear map of the
+//! six layers two thin matrices `A` (rank × in) and `B` (out × rank) whose
+//! product is added to the published weight, new layer norms, and the head.
+//! [`CrossEncoder::load`] merges them into the published weights once, so
+//! scoring costs one plain BERT pass per pair and order.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{BertModel, Config};
+use tokenizers::{Tokenizer, TruncationParams, TruncationStrategy};
+
+/// Format tag in the adapter's metadata.
+pub const FORMAT: &str = "dossier-cross-adapter/1";
+/// Longest pair in wordpieces (both sentences and the three markers); the
+/// longer sentence is cut first.
+pub const MAX_TOKENS: usize = 256;
+/// The maps with a low-rank update, after `encoder.layer.N.`.
+const LINEARS: [&str; 6] = ["attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense", "intermediate.dense", "output.dense"];
+/// The layer norms the adapter replaces, after `encoder.layer.N.`.
+const NORMS: [&str; 2] = ["attention.output.LayerNorm", "output.LayerNorm"];
+/// Pairs per forward pass at most, and padded wordpieces per pass at most.
+const BATCH: usize = 32;
+const BATCH_TOKENS: usize = 4096;
+
+const BUNDLED: &[u8] = include_bytes!("../model/cross-adapter.safetensors");
+
+/// SHA-256 (hex) of the bundled adapter, which a combiner's blend names.
+pub fn bundled_adapter_id() -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(BUNDLED).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The tuned cross-encoder.
+pub struct CrossEncoder {
+    model: BertModel,
+    head_w: Tensor,
+    head_b: f32,
+    tokenizer: Tokenizer,
+}
+
+impl CrossEncoder {
+    /// The published model in `model_dir` (see [`dossier_embed::locate`]) with the bundled adapter.
+    pub fn load(model_dir: &Path) -> anyhow::Result<CrossEncoder> {
+        CrossEncoder::with_adapter(model_dir, BUNDLED).context("the bundled cross-encoder adapter (crates/similarity/model/cross-adapter.safetensors)")
+    }
+
+    /// The published model with an adapter file's bytes merged in.
+    pub fn with_adapter(model_dir: &Path, adapter: &[u8]) -> anyhow::Result<CrossEncoder> {
+        let files = dossier_embed::files_dir(model_dir).with_context(|| format!("{}: no model files there (run `dossier model fetch`)", model_dir.display()))?;
+        let weights = files.join("model.safetensors");
+        let mut base = candle_core::safetensors::load(&weights, &Device::Cpu).with_context(|| format!("reading {}", weights.display()))?;
+        let config: Config = serde_json::from_str(&std::fs::read_to_string(files.join("config.json")).context("reading config.json")?).context("config.json")?;
+        let layers = serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(files.join("config.json"))?)?["num_hidden_layers"].as_u64().unwrap_or(0) as usize;
+        let head = merge(&mut base, adapter, layers)?;
+        let vb = VarBuilder::from_tensors(base, DType::F32, &Device::Cpu);
+        let model = BertModel::load(vb, &config).with_context(|| format!("{}: not a BERT model", weights.display()))?;
+        let mut tokenizer = Tokenizer::from_file(files.join("tokenizer.json")).map_err(|e| anyhow::anyhow!("{}: {e}", files.join("tokenizer.json").display()))?;
+        tokenizer.with_padding(None);
+        tokenizer
+            .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, strategy: TruncationStrategy::LongestFirst, ..Default::default() }))
+            .map_err(|e| anyhow::anyhow!("tokenizer truncation: {e}"))?;
+        Ok(CrossEncoder { model, head_w: head.0, head_b: head.1, tokenizer })
+    }
+
+    /// How much `a` and `b` state the same thing, 0..=5, for each pair: the
+    /// mean of the scores for both orders (the model reads "a then b"
+    /// differently from "b then a").
+    pub fn score_pairs(&self, pairs: &[(&str, &str)]) -> anyhow::Result<Vec<f32>> {
+        let both: Vec<(&str, &str)> = pairs.iter().flat_map(|&(a, b)| [(a, b), (b, a)]).collect();
+        let enc = self.tokenizer.encode_batch(both.iter().map(|&(a, b)| (a, b)).collect::<Vec<_>>(), true).map_err(|e| anyhow::anyhow!("tokenizing: {e}"))?;
+        let mut order: Vec<usize> = (0..enc.len()).collect();
+        order.sort_by_key(|&i| (enc[i].get_ids().len(), i));
+        let mut raw = vec![0f32; enc.len()];
+        let mut start = 0;
+        while start < order.len() {
+            let mut end = start + 1;
+            while end < order.len() && end - start < BATCH && (end - start + 1) * enc[order[end]].get_ids().len() <= BATCH_TOKENS {
+                end += 1;
+            }
+            let batch: Vec<&tokenizers::Encoding> = order[start..end].iter().map(|&i| &enc[i]).collect();
+            for (&i, s) in order[start..end].iter().zip(self.forward(&batch)?) {
+                raw[i] = s;
+            }
+            start = end;
+        }
+        Ok(raw.chunks(2).map(|s| (s[0] + s[1]) / 2.0 * crate::MAX_SCORE).collect())
+    }
+
+    /// Sigmoid of the head's output for each encoded pair of a batch.
+    fn forward(&self, batch: &[&tokenizers::Encoding]) -> anyhow::Result<Vec<f32>> {
+        let width = batch.iter().map(|e| e.get_ids().len()).max().unwrap_or(0).max(1);
+        let (mut ids, mut types, mut mask) = (Vec::new(), Vec::new(), Vec::new());
+        for e in batch {
+            let n = e.get_ids().len();
+            ids.extend_from_slice(e.get_ids());
+            types.extend_from_slice(e.get_type_ids());
+            mask.extend(std::iter::repeat_n(1u32, n));
+            for v in [&mut ids, &mut types, &mut mask] {
+                v.extend(std::iter::repeat_n(0u32, width - n));
+            }
+        }
+        let shape = (batch.len(), width);
+        let ids = Tensor::from_vec(ids, shape, &Device::Cpu)?;
+        let types = Tensor::from_vec(types, shape, &Device::Cpu)?;
+        let mask = Tensor::from_vec(mask, shape, &Device::Cpu)?;
+        let hidden = self.model.forward(&ids, &types, Some(&mask))?;
+        let m = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+        let mean = hidden.broadcast_mul(&m)?.sum(1)?.broadcast_div(&m.sum(1)?.clamp(1e-9, f64::MAX)?)?;
+        let logits: Vec<f32> = mean.matmul(&self.head_w.t()?)?.squeeze(1)?.to_vec1()?;
+        Ok(logits.into_iter().map(|z| 1.0 / (1.0 + (-(z + self.head_b)).exp())).collect())
+    }
+}
+
+/// Adds the adapter's low-rank updates to `base`'s linear maps and puts its
+/// layer norms in place; returns the head (weight `(1, dim)`, bias).
+fn merge(base: &mut HashMap<String, Tensor>, adapter: &[u8], layers: usize) -> anyhow::Result<(Tensor, f32)> {
+    let meta = safetensors::SafeTensors::read_metadata(adapter).context("not a safetensors file")?.1;
+    let format = meta.metadata().as_ref().and_then(|m| m.get("format")).cloned().unwrap_or_default();
+    if format != FORMAT {
+        bail!("format {format:?}, expected {FORMAT:?}");
+    }
+    let mut ad = candle_core::safetensors::load_buffer(adapter, &Device::Cpu).context("not a safetensors file")?;
+    let mut take = |name: &str| -> anyhow::Result<Tensor> { Ok(ad.remove(name).with_context(|| format!("the adapter has no tensor {name}"))?.to_dtype(DType::F32)?) };
+    for l in 0..layers {
+        for lin in LINEARS {
+            let key = format!("encoder.layer.{l}.{lin}.weight");
+            let w = base.get(&key).with_context(|| format!("the model has no tensor {key}"))?.to_dtype(DType::F32)?;
+            let (a, b) = (take(&format!("encoder.layer.{l}.{lin}.lora_a"))?, take(&format!("encoder.layer.{l}.{lin}.lora_b"))?);
+            let (out, inp) = w.dims2()?;
+            if a.dim(1)? != inp || b.dim(0)? != out || a.dim(0)? != b.dim(1)? {
+                bail!("{key}: update shapes {:?} and {:?} do not fit the weight's {:?}", a.dims(), b.dims(), w.dims());
+            }
+            base.insert(key, (w + b.matmul(&a)?)?);
+        }
+        for norm in NORMS {
+            for part in ["weight", "bias"] {
+                let key = format!("encoder.layer.{l}.{norm}.{part}");
+                let t = take(&key)?;
+                let want = base.get(&key).with_context(|| format!("the model has no tensor {key}"))?.dims().to_vec();
+                if t.dims() != want {
+                    bail!("{key}: shape {:?}, expected {want:?}", t.dims());
+                }
+                base.insert(key, t);
+            }
+        }
+    }
+    let w = take("head.weight")?;
+    let b = take("head.bias")?;
+    if w.dims() != [1, dossier_embed::DIM] || b.dims() != [1] {
+        bail!("head shapes {:?} and {:?}, expected [1, {}] and [1]", w.dims(), b.dims(), dossier_embed::DIM);
+    }
+    if !ad.is_empty() {
+        let mut extra: Vec<&String> = ad.keys().collect();
+        extra.sort();
+        bail!("the adapter has tensors for more layers or maps than the model: {}", extra.iter().take(3).map(|s| s.as_str()).collect::<Vec<_>>().join(", "));
+    }
+    let bias = b.to_vec1::<f32>()?[0];
+    if !w.flatten_all()?.to_vec1::<f32>()?.iter().all(|x| x.is_finite()) || !bias.is_finite() {
+        bail!("the head's weights are not finite");
+    }
+    Ok((w, bias))
+}

