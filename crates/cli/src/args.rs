@@ -253,9 +253,10 @@ pub enum Train {
         #[arg(long, default_value_t = 5)]
         folds: usize,
         /// The cross-encoder's scores for training pairs it was not tuned on (`index<TAB>score` rows, 0-based pair
-        /// indices; `scripts/tune_similarity.py --holdout K/N --predictions FILE` writes them).
+        /// indices; `scripts/tune_similarity.py --holdout K/N --predictions FILE` writes them). Give it once per
+        /// shipped adapter (seed), the same pairs in each: their mean is the ensemble's score.
         #[arg(long)]
-        cross_holdout: Option<PathBuf>,
+        cross_holdout: Vec<PathBuf>,
     },
 }
 

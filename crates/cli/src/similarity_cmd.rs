@@ -45,6 +45,29 @@ fn read_holdout(path: &Path) -> anyhow::Result<HashMap<usize, f32>> {
     Ok(out)
 }
 
+/// The mean of several adapters' held-out scores (one file each, the same pairs in each), checked against the training file.
+fn ensemble_holdout(files: &[PathBuf], train: &Path, pairs: usize) -> anyhow::Result<Option<HashMap<usize, f32>>> {
+    let mut mean: Option<HashMap<usize, f32>> = None;
+    for path in files {
+        let h = read_holdout(path)?;
+        if let Some(i) = h.keys().copied().filter(|&i| i >= pairs).min() {
+            bail!("{}: pair {i} is not in {} ({pairs} pairs, numbered from 0)", path.display(), train.display());
+        }
+        match &mut mean {
+            None => mean = Some(h),
+            Some(m) => {
+                if m.len() != h.len() || h.keys().any(|i| !m.contains_key(i)) {
+                    bail!("{}: holds other pairs than {}; each adapter's held-out scores must cover the same pairs", path.display(), files[0].display());
+                }
+                for (i, s) in h {
+                    *m.get_mut(&i).expect("same pairs") += s;
+                }
+            }
+        }
+    }
+    Ok(mean.map(|m| m.into_iter().map(|(i, s)| (i, s / files.len() as f32)).collect()))
+}
+
 pub fn eval(file: &Path, out: Option<&Path>, combiner: Option<&Path>, embedding: &Embedding) -> anyhow::Result<ExitCode> {
     let pairs = read_pairs(file)?;
     let combiner = match combiner {
@@ -70,17 +93,12 @@ pub fn eval(file: &Path, out: Option<&Path>, combiner: Option<&Path>, embedding:
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn train(file: &Path, out: &Path, folds: usize, cross_holdout: Option<&Path>, embedding: &Embedding) -> anyhow::Result<ExitCode> {
+pub fn train(file: &Path, out: &Path, folds: usize, cross_holdout: &[PathBuf], embedding: &Embedding) -> anyhow::Result<ExitCode> {
     if !(2..=20).contains(&folds) {
         bail!("--folds {folds}: use 2 to 20");
     }
     let pairs = read_pairs(file)?;
-    let holdout = cross_holdout.map(read_holdout).transpose()?;
-    if let (Some(h), Some(path)) = (&holdout, cross_holdout) {
-        if let Some(i) = h.keys().copied().filter(|&i| i >= pairs.len()).min() {
-            bail!("{}: pair {i} is not in {} ({} pairs, numbered from 0)", path.display(), file.display(), pairs.len());
-        }
-    }
+    let holdout = ensemble_holdout(cross_holdout, file, pairs.len())?;
     let (embedder, _) = embedder(embedding)?;
     let grid = Grid { folds, ..Grid::default() };
     let combiner = dossier_similarity::train(&embedder, &pairs, &grid, holdout.as_ref(), |line| eprintln!("{line}"))?;

@@ -2,13 +2,13 @@
 //! (`[CLS] a [SEP] b [SEP]`), so every layer can compare their words, with a
 //! linear head on the mean of the last layer's states (sigmoid, times 5).
 //!
-//! What tuning learned ships as a low-rank adapter
-//! (`model/cross-adapter.safetensors`, made by `scripts/tune_similarity.py`
-//! on the STS Benchmark's news training pairs): for every linear map of the
+//! What tuning learned ships as low-rank adapters
+//! (`model/cross-adapter-SEED.safetensors`, made by `scripts/tune_similarity.py`
+//! on the STS Benchmark's news training pairs, one per seed): for every linear map of the
 //! six layers two thin matrices `A` (rank × in) and `B` (out × rank) whose
 //! product is added to the published weight, new layer norms, and the head.
-//! [`CrossEncoder::load`] merges them into the published weights once, so
-//! scoring costs one plain BERT pass per pair and order.
+//! [`CrossEncoder::load`] merges each into its own copy of the published
+//! weights once, so scoring costs one plain BERT pass per pair, order and copy.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -32,49 +32,75 @@ const NORMS: [&str; 2] = ["attention.output.LayerNorm", "output.LayerNorm"];
 const BATCH: usize = 32;
 const BATCH_TOKENS: usize = 4096;
 
-const BUNDLED: &[u8] = include_bytes!("../model/cross-adapter.safetensors");
+/// The shipped adapters: the same tuning run with two seeds; the
+/// cross-encoder's score is the mean of the two models' (an ensemble of two
+/// differs less from the truth than either, as their errors only partly agree).
+const BUNDLED: [&[u8]; 2] = [include_bytes!("../model/cross-adapter-7.safetensors"), include_bytes!("../model/cross-adapter-8.safetensors")];
 
-/// SHA-256 (hex) of the bundled adapter, which a combiner's blend names.
+/// SHA-256 (hex) over the bundled adapters' own SHA-256s, which a combiner's blend names.
 pub fn bundled_adapter_id() -> String {
     use sha2::{Digest, Sha256};
-    Sha256::digest(BUNDLED).iter().map(|b| format!("{b:02x}")).collect()
+    let mut all = Sha256::new();
+    for a in BUNDLED {
+        all.update(Sha256::digest(a));
+    }
+    all.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The tuned cross-encoder.
+/// The tuned cross-encoder: one or more tuned copies of the model, whose scores are averaged.
 pub struct CrossEncoder {
-    model: BertModel,
-    head_w: Tensor,
-    head_b: f32,
+    members: Vec<Member>,
     tokenizer: Tokenizer,
 }
 
+struct Member {
+    model: BertModel,
+    head_w: Tensor,
+    head_b: f32,
+}
+
 impl CrossEncoder {
-    /// The published model in `model_dir` (see [`dossier_embed::locate`]) with the bundled adapter.
+    /// The published model in `model_dir` (see [`dossier_embed::locate`]) with the bundled adapters.
     pub fn load(model_dir: &Path) -> anyhow::Result<CrossEncoder> {
-        CrossEncoder::with_adapter(model_dir, BUNDLED).context("the bundled cross-encoder adapter (crates/similarity/model/cross-adapter.safetensors)")
+        CrossEncoder::with_adapters(model_dir, &BUNDLED).context("the bundled cross-encoder adapters (crates/similarity/model/cross-adapter-*.safetensors)")
     }
 
-    /// The published model with an adapter file's bytes merged in.
+    /// The published model with one adapter file's bytes merged in.
     pub fn with_adapter(model_dir: &Path, adapter: &[u8]) -> anyhow::Result<CrossEncoder> {
+        CrossEncoder::with_adapters(model_dir, &[adapter])
+    }
+
+    /// One tuned copy of the published model per adapter file (bytes).
+    pub fn with_adapters(model_dir: &Path, adapters: &[&[u8]]) -> anyhow::Result<CrossEncoder> {
+        if adapters.is_empty() {
+            bail!("a cross-encoder needs at least one adapter");
+        }
         let files = dossier_embed::files_dir(model_dir).with_context(|| format!("{}: no model files there (run `dossier model fetch`)", model_dir.display()))?;
         let weights = files.join("model.safetensors");
-        let mut base = candle_core::safetensors::load(&weights, &Device::Cpu).with_context(|| format!("reading {}", weights.display()))?;
-        let config: Config = serde_json::from_str(&std::fs::read_to_string(files.join("config.json")).context("reading config.json")?).context("config.json")?;
-        let layers = serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(files.join("config.json"))?)?["num_hidden_layers"].as_u64().unwrap_or(0) as usize;
-        let head = merge(&mut base, adapter, layers)?;
-        let vb = VarBuilder::from_tensors(base, DType::F32, &Device::Cpu);
-        let model = BertModel::load(vb, &config).with_context(|| format!("{}: not a BERT model", weights.display()))?;
+        let base = candle_core::safetensors::load(&weights, &Device::Cpu).with_context(|| format!("reading {}", weights.display()))?;
+        let config_text = std::fs::read_to_string(files.join("config.json")).context("reading config.json")?;
+        let config: Config = serde_json::from_str(&config_text).context("config.json")?;
+        let layers = serde_json::from_str::<serde_json::Value>(&config_text)?["num_hidden_layers"].as_u64().unwrap_or(0) as usize;
+        let mut members = Vec::with_capacity(adapters.len());
+        for (n, adapter) in adapters.iter().enumerate() {
+            // Tensors are shared, not copied; merging replaces the tuned ones.
+            let mut tensors = base.clone();
+            let (head_w, head_b) = merge(&mut tensors, adapter, layers).with_context(|| format!("adapter {} of {}", n + 1, adapters.len()))?;
+            let vb = VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu);
+            let model = BertModel::load(vb, &config).with_context(|| format!("{}: not a BERT model", weights.display()))?;
+            members.push(Member { model, head_w, head_b });
+        }
         let mut tokenizer = Tokenizer::from_file(files.join("tokenizer.json")).map_err(|e| anyhow::anyhow!("{}: {e}", files.join("tokenizer.json").display()))?;
         tokenizer.with_padding(None);
         tokenizer
             .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, strategy: TruncationStrategy::LongestFirst, ..Default::default() }))
             .map_err(|e| anyhow::anyhow!("tokenizer truncation: {e}"))?;
-        Ok(CrossEncoder { model, head_w: head.0, head_b: head.1, tokenizer })
+        Ok(CrossEncoder { members, tokenizer })
     }
 
     /// How much `a` and `b` state the same thing, 0..=5, for each pair: the
     /// mean of the scores for both orders (the model reads "a then b"
-    /// differently from "b then a").
+    /// differently from "b then a") and over the tuned copies.
     pub fn score_pairs(&self, pairs: &[(&str, &str)]) -> anyhow::Result<Vec<f32>> {
         let both: Vec<(&str, &str)> = pairs.iter().flat_map(|&(a, b)| [(a, b), (b, a)]).collect();
         let enc = self.tokenizer.encode_batch(both.iter().map(|&(a, b)| (a, b)).collect::<Vec<_>>(), true).map_err(|e| anyhow::anyhow!("tokenizing: {e}"))?;
@@ -88,32 +114,39 @@ impl CrossEncoder {
                 end += 1;
             }
             let batch: Vec<&tokenizers::Encoding> = order[start..end].iter().map(|&i| &enc[i]).collect();
-            for (&i, s) in order[start..end].iter().zip(self.forward(&batch)?) {
-                raw[i] = s;
+            let (ids, types, mask) = inputs(&batch)?;
+            for m in &self.members {
+                for (&i, s) in order[start..end].iter().zip(m.forward(&ids, &types, &mask)?) {
+                    raw[i] += s / self.members.len() as f32;
+                }
             }
             start = end;
         }
         Ok(raw.chunks(2).map(|s| (s[0] + s[1]) / 2.0 * crate::MAX_SCORE).collect())
     }
+}
 
-    /// Sigmoid of the head's output for each encoded pair of a batch.
-    fn forward(&self, batch: &[&tokenizers::Encoding]) -> anyhow::Result<Vec<f32>> {
-        let width = batch.iter().map(|e| e.get_ids().len()).max().unwrap_or(0).max(1);
-        let (mut ids, mut types, mut mask) = (Vec::new(), Vec::new(), Vec::new());
-        for e in batch {
-            let n = e.get_ids().len();
-            ids.extend_from_slice(e.get_ids());
-            types.extend_from_slice(e.get_type_ids());
-            mask.extend(std::iter::repeat_n(1u32, n));
-            for v in [&mut ids, &mut types, &mut mask] {
-                v.extend(std::iter::repeat_n(0u32, width - n));
-            }
+/// Ids, type ids and mask `(pairs, longest)` for a batch of encoded pairs, zero-padded.
+fn inputs(batch: &[&tokenizers::Encoding]) -> anyhow::Result<(Tensor, Tensor, Tensor)> {
+    let width = batch.iter().map(|e| e.get_ids().len()).max().unwrap_or(0).max(1);
+    let (mut ids, mut types, mut mask) = (Vec::new(), Vec::new(), Vec::new());
+    for e in batch {
+        let n = e.get_ids().len();
+        ids.extend_from_slice(e.get_ids());
+        types.extend_from_slice(e.get_type_ids());
+        mask.extend(std::iter::repeat_n(1u32, n));
+        for v in [&mut ids, &mut types, &mut mask] {
+            v.extend(std::iter::repeat_n(0u32, width - n));
         }
-        let shape = (batch.len(), width);
-        let ids = Tensor::from_vec(ids, shape, &Device::Cpu)?;
-        let types = Tensor::from_vec(types, shape, &Device::Cpu)?;
-        let mask = Tensor::from_vec(mask, shape, &Device::Cpu)?;
-        let hidden = self.model.forward(&ids, &types, Some(&mask))?;
+    }
+    let shape = (batch.len(), width);
+    Ok((Tensor::from_vec(ids, shape, &Device::Cpu)?, Tensor::from_vec(types, shape, &Device::Cpu)?, Tensor::from_vec(mask, shape, &Device::Cpu)?))
+}
+
+impl Member {
+    /// Sigmoid of the head's output for each pair of a batch.
+    fn forward(&self, ids: &Tensor, types: &Tensor, mask: &Tensor) -> anyhow::Result<Vec<f32>> {
+        let hidden = self.model.forward(ids, types, Some(mask))?;
         let m = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
         let mean = hidden.broadcast_mul(&m)?.sum(1)?.broadcast_div(&m.sum(1)?.clamp(1e-9, f64::MAX)?)?;
         let logits: Vec<f32> = mean.matmul(&self.head_w.t()?)?.squeeze(1)?.to_vec1()?;

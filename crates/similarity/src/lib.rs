@@ -10,10 +10,10 @@
 //! Gradient-boosted trees ([`gbdt`]) trained on the STS Benchmark's news
 //! pairs turn those into a score. That score is blended with a
 //! cross-encoder's ([`cross`]: the same model tuned to read both sentences at
-//! once, shipped as a 1.4 MB low-rank adapter), in the proportion that ranked
+//! once, shipped as two 1.4 MB low-rank adapters), in the proportion that ranked
 //! held-out training pairs best. The trained combiner and adapter ship inside
 //! the crate (`model/combiner.json`, made by `dossier train similarity`;
-//! `model/cross-adapter.safetensors`, made by `scripts/tune_similarity.py`).
+//! `model/cross-adapter-*.safetensors`, made by `scripts/tune_similarity.py`).
 //!
 //! ```no_run
 //! # fn main() -> anyhow::Result<()> {
@@ -74,7 +74,7 @@ pub struct Combiner {
 /// The final score is `weight × cross-encoder + (1 − weight) × trees`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Blend {
-    /// SHA-256 of the adapter file ([`cross::bundled_adapter`]) the blend goes with.
+    /// Which adapters the blend goes with ([`cross::bundled_adapter_id`]).
     pub adapter: String,
     /// The cross-encoder's share, 0..=1.
     pub weight: f32,

@@ -73,22 +73,27 @@ fn dev_spearman_holds() {
     assert!(rho >= FLOOR, "dev spearman {rho:.4} fell below {FLOOR}");
 }
 
-/// What the shipped combiner measures on dev (see BENCHMARKS.md), less a margin for float differences across machines.
-const FLOOR: f64 = 0.805;
+/// What the shipped scorer (trees blended with the cross-encoders) measures on dev, 0.845 (see BENCHMARKS.md), less a margin for float differences across machines.
+const FLOOR: f64 = 0.835;
 
-/// The cross-encoder built here (published weights with the bundled adapter
-/// merged in) gives the scores the tuning script printed for the first
-/// training pairs when it wrote the adapter (`probe` lines of
-/// `scripts/tune_similarity.py`).
+/// Each cross-encoder built here (published weights with one bundled
+/// adapter merged in) gives the scores the tuning script printed for the
+/// first training pairs when it wrote that adapter (`probe` lines of
+/// `scripts/tune_similarity.py`, kept in `tests/data/probe-SEED.tsv`).
 #[test]
 fn the_cross_encoder_reproduces_the_tuning_script() {
     let Some(dir) = dossier_embed::locate() else { return };
-    let cross = dossier_similarity::cross::CrossEncoder::load(&dir).unwrap();
-    let train = read_pairs(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/probe.tsv")).unwrap();
-    let refs: Vec<(&str, &str)> = train.iter().map(|p| (p.a.as_str(), p.b.as_str())).collect();
-    let mine = cross.score_pairs(&refs).unwrap();
-    for (m, p) in mine.iter().zip(&train) {
-        assert!((m - p.score).abs() < 0.01, "{m} here, {} in the script, for {:?} / {:?}", p.score, p.a, p.b);
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for seed in [7, 8] {
+        let adapter = std::fs::read(here.join(format!("model/cross-adapter-{seed}.safetensors"))).unwrap();
+        let cross = dossier_similarity::cross::CrossEncoder::with_adapter(&dir, &adapter).unwrap();
+        let probe = read_pairs(&here.join(format!("tests/data/probe-{seed}.tsv"))).unwrap();
+        let refs: Vec<(&str, &str)> = probe.iter().map(|p| (p.a.as_str(), p.b.as_str())).collect();
+        let mine = cross.score_pairs(&refs).unwrap();
+        assert_eq!(mine.len(), 8);
+        for (m, p) in mine.iter().zip(&probe) {
+            assert!((m - p.score).abs() < 0.01, "seed {seed}: {m} here, {} in the script, for {:?} / {:?}", p.score, p.a, p.b);
+        }
     }
 }
 
@@ -98,7 +103,7 @@ fn a_bad_adapter_is_refused() {
     let Some(dir) = dossier_embed::locate() else { return };
     let err = |bytes: &[u8]| dossier_similarity::cross::CrossEncoder::with_adapter(&dir, bytes).err().map(|e| format!("{e:#}")).unwrap_or_default();
     assert!(err(b"not a tensor file").contains("safetensors"));
-    let good = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("model/cross-adapter.safetensors")).unwrap();
+    let good = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("model/cross-adapter-7.safetensors")).unwrap();
     assert!(dossier_similarity::cross::CrossEncoder::with_adapter(&dir, &good).is_ok());
     let tensors = candle_core::safetensors::load_buffer(&good, &candle_core::Device::Cpu).unwrap();
     let meta = || Some(std::collections::HashMap::from([("format".to_string(), dossier_similarity::cross::FORMAT.to_string())]));
