@@ -233,6 +233,7 @@ impl Similarity {
                 None => (0..pairs.len()).collect(),
                 Some(g) => gated(pairs, &out, g, GATE_BEST),
             };
+            tracing::debug!(pairs = pairs.len(), cross_encoder = todo.len(), "similarity: cross-encoder on {} of {} pairs", todo.len(), pairs.len());
             for chunk in todo.chunks(CHUNK) {
                 let ce = cross.score_pairs(&chunk.iter().map(|&i| pairs[i]).collect::<Vec<_>>())?;
                 for (&i, c) in chunk.iter().zip(ce) {
