@@ -41,6 +41,9 @@ pub struct AttributionSpan {
     pub kind: Option<SourceKind>,
 }
 
+/// Cues whose subject is the topic, not a source (PolNeAR counts them as cues of the writer's view).
+const APPEARANCE: &[&str] = &["appear", "appears", "appeared", "seem", "seems", "seemed", "look", "looks", "looked"];
+
 fn speech_forms() -> &'static HashSet<&'static str> {
     static S: OnceLock<HashSet<&str>> = OnceLock::new();
     S.get_or_init(|| {
@@ -806,10 +809,12 @@ fn best_attribution<'a>(text: &str, sentence_start: usize, spans: impl Iterator<
     let subordinate_end = subordinate_end(text, sentence_start);
     let best = spans
         // A claim's authority is what someone said or a document states, not what they believe;
-        // participles ("…, revealing …") name their subject only loosely.
+        // participles ("…, revealing …") name their subject only loosely; and the subject of
+        // "appears"/"seems" is what the claim is about, not who makes it ("the alliance appears
+        // entrenched" is the writer's judgement).
         .filter(|a| {
             let cue = text[a.cue.clone()].to_lowercase();
-            a.source.is_some() && !BELIEF.contains(&cue.as_str()) && !cue.ends_with("ing")
+            a.source.is_some() && !BELIEF.contains(&cue.as_str()) && !APPEARANCE.contains(&cue.as_str()) && !cue.ends_with("ing")
         })
         // The main clause's attribution, not one in an opening subordinate clause
         // ("While X has portrayed A as B, a memo reveals that C": the memo, not X).
@@ -1004,6 +1009,9 @@ mod tests {
         assert_eq!((s.as_deref(), c.as_str(), x.as_str()), (Some("Trump"), ":", "We will build the wall"));
         assert!(attributions_in("Three steps: collect, clean and ship.").is_empty());
         assert_eq!(attribution_in("Many voters believe that the economy is getting worse."), None);
+        // The subject of "appears" is the claim's topic, not its source.
+        assert_eq!(attribution_in("And with over 40 meetings in recent years, the strategic alignment appears too deeply entrenched for mistrust to alter its course."), None);
+        assert_eq!(attribution_in("The minister seems to have resigned, officials said.").map(|a| a.source), Some("officials".to_string()));
     }
 
     #[test]
