@@ -509,22 +509,23 @@ pub fn cluster_with(docs: &[Enriched], embeddings: &[Option<Vec<f32>>], settings
     formed.into_iter().map(|f| story_of(docs, &vectors, &copy_of, f)).collect()
 }
 
+/// Title scores closer than this count as a tie.
+const TITLE_TIE: f64 = 1e-4;
+
 fn story_of(docs: &[Enriched], vectors: &[Vector], copy_of: &HashMap<usize, usize>, f: Formed) -> Story {
     let mut members = f.members.clone();
     members.sort_by(|&x, &y| docs[x].article.time().cmp(&docs[y].article.time()).then_with(|| docs[x].article.id.cmp(&docs[y].article.id)));
     let arts: Vec<&Enriched> = members.iter().map(|&i| &docs[i]).collect();
-    // The title of the member closest to the story's centre, preferring stated titles and main articles.
-    let title_idx = members
-        .iter()
-        .copied()
-        .max_by(|&a, &b| {
-            let score = |i: usize| {
-                let d = &docs[i].article;
-                f.centrality(&vectors[i]) + if d.title.ends_with('…') { 0.0 } else { 0.5 } + if d.is_teaser() { 0.0 } else { 0.25 }
-            };
-            score(a).total_cmp(&score(b)).then(b.cmp(&a))
-        })
-        .unwrap_or(members[0]);
+    // The title of the member closest to the story's centre, preferring stated titles and main
+    // articles. Near-ties (within TITLE_TIE: float noise, such as embeddings computed in other
+    // batches by scaled-out workers) go to the earliest member, so every mode picks the same title.
+    let score = |i: usize| {
+        let d = &docs[i].article;
+        f.centrality(&vectors[i]) + if d.title.ends_with('…') { 0.0 } else { 0.5 } + if d.is_teaser() { 0.0 } else { 0.25 }
+    };
+    let scores: Vec<f64> = members.iter().map(|&i| score(i)).collect();
+    let best = scores.iter().copied().fold(f64::MIN, f64::max);
+    let title_idx = members.iter().zip(&scores).find(|(_, &s)| s >= best - TITLE_TIE).map(|(&i, _)| i).unwrap_or(members[0]);
     let mut outlets: Vec<String> = Vec::new();
     for a in &arts {
         if !outlets.contains(&a.article.outlet.name) {
