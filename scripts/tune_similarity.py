@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Tunes all-MiniLM-L6-v2 into a cross-encoder for sentence similarity and
+"""Tunes all-MiniLM-L6-v2 into a cross-encoder (or a bi-encoder) for sentence similarity and
 writes a low-rank adapter of the kind dossier ships (crates/similarity/model/cross-adapter-SEED.safetensors;
 dossier averages the cross-encoders of the adapters it ships, seeds 7 and 8).
 
@@ -10,6 +10,13 @@ goes through a linear head and a sigmoid, times 5. Only low-rank updates
 and the head are learned; the published weights stay as they are, so the
 adapter is small enough to commit (about 1 MB) and dossier merges it into
 the weights at load time (crates/similarity/src/cross.rs).
+
+With --kind bi it tunes the same updates (without the head) into a
+bi-encoder instead: each sentence read alone, mean-pooled and normalised,
+the score is the cosine of the two (times 5, below 0 counted as 0), trained
+with the CoSENT loss (every pair of pairs in a batch ordered as the human
+scores order them); dossier ships two of these too (bi-adapter-SEED.safetensors,
+crates/similarity/src/bi.rs).
 
 Trained on the training pairs only (stsb-news-train.tsv); both sentence
 orders are used, and a prediction is the mean over both orders. With
@@ -88,7 +95,39 @@ class Cross(torch.nn.Module):
         return {k: v.contiguous().float() for k, v in out.items()}
 
 
+class Bi(Cross):
+    """The same tuned layers read each sentence alone (a bi-encoder): the
+    score is the cosine of the two sentences' mean states, times 5."""
+
+    def embed(self, enc):
+        h = self.bert(**enc).last_hidden_state
+        m = enc["attention_mask"].unsqueeze(-1).to(h.dtype)
+        return torch.nn.functional.normalize((h * m).sum(1) / m.sum(1), dim=-1)
+
+    def cosines(self, tok, ch, max_len):
+        enc = lambda xs: tok(xs, padding=True, truncation=True, max_length=max_len, return_tensors="pt")
+        return (self.embed(enc([p[0] for p in ch])) * self.embed(enc([p[1] for p in ch]))).sum(-1)
+
+    def adapter(self):
+        out = super().adapter()
+        del out["head.weight"], out["head.bias"]
+        return out
+
+
+def cosent(cos, gold, scale=20.0):
+    """CoSENT: every pair the gold scores order should be ordered the same by the cosines."""
+    d = (cos[None, :] - cos[:, None]) * scale
+    d = d - (1 - (gold[:, None] > gold[None, :]).to(d.dtype)) * 1e12
+    return torch.logsumexp(torch.cat([torch.zeros(1), d.flatten()]), dim=0)
+
+
 def predict(model, tok, pairs, max_len):
+    if isinstance(model, Bi):
+        model.eval()
+        with torch.no_grad():
+            out = [c for i in range(0, len(pairs), 64) for c in (model.cosines(tok, pairs[i:i + 64], max_len).clamp(0, 1) * 5).tolist()]
+        model.train()
+        return out
     model.eval()
     out = []
     with torch.no_grad():
@@ -118,6 +157,7 @@ def main():
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--max-len", type=int, default=256)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--kind", choices=["cross", "bi"], default="cross", help="cross-encoder (pairs read together) or bi-encoder (each sentence alone, cosine)")
     a = ap.parse_args()
     torch.manual_seed(a.seed)
     rnd = random.Random(a.seed)
@@ -132,10 +172,12 @@ def main():
         hs = set(held)
         idx = [i for i in idx if i not in hs]
     tok = BertTokenizerFast.from_pretrained(a.model)
-    model = Cross(a.model, a.rank, a.alpha)
+    model = (Bi if a.kind == "bi" else Cross)(a.model, a.rank, a.alpha)
     params = [p for p in model.parameters() if p.requires_grad]
     print(f"{len(idx)} training pairs, {sum(p.numel() for p in params)} numbers learned", file=sys.stderr)
-    data = [pairs[i] for i in idx] + [(pairs[i][1], pairs[i][0], pairs[i][2]) for i in idx]
+    data = [pairs[i] for i in idx]
+    if a.kind == "cross":
+        data += [(pairs[i][1], pairs[i][0], pairs[i][2]) for i in idx]
     opt = torch.optim.AdamW(params, lr=a.rate, weight_decay=0.01)
     steps = a.epochs * math.ceil(len(data) / a.batch)
     warm = max(1, steps // 10)
@@ -148,8 +190,11 @@ def main():
         total = 0.0
         for i in range(0, len(data), a.batch):
             ch = data[i:i + a.batch]
-            enc = tok([p[0] for p in ch], [p[1] for p in ch], padding=True, truncation=True, max_length=a.max_len, return_tensors="pt")
-            loss = loss_f(model(enc), torch.tensor([p[2] / 5 for p in ch]))
+            if a.kind == "bi":
+                loss = cosent(model.cosines(tok, ch, a.max_len), torch.tensor([p[2] for p in ch]))
+            else:
+                enc = tok([p[0] for p in ch], [p[1] for p in ch], padding=True, truncation=True, max_length=a.max_len, return_tensors="pt")
+                loss = loss_f(model(enc), torch.tensor([p[2] / 5 for p in ch]))
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             opt.step(); sched.step(); opt.zero_grad()
@@ -165,7 +210,7 @@ def main():
             for i, p in zip(held, pred):
                 f.write(f"{i}\t{p:.6f}\n")
     if a.out:
-        meta = {"format": "dossier-cross-adapter/1", "base": "all-MiniLM-L6-v2", "rank": str(a.rank), "epochs": str(a.epochs),
+        meta = {"format": f"dossier-{a.kind}-adapter/1", "base": "all-MiniLM-L6-v2", "rank": str(a.rank), "epochs": str(a.epochs),
                 "rate": str(a.rate), "seed": str(a.seed), "pairs": str(len(idx)), "max_len": str(a.max_len)}
         save_file(model.adapter(), a.out, metadata=meta)
         # A few pairs' scores, so the Rust side can check it computes the same numbers.

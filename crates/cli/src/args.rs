@@ -243,8 +243,8 @@ pub enum Train {
     /// Train the sentence-similarity combiner on STS-B-style pairs (score<TAB>sentence1<TAB>sentence2 after a
     /// header): wordpiece IDF, a ridge regression on the sentence vectors, then boosted trees, with settings chosen by
     /// k-fold cross-validation. The shipped one is crates/similarity/model/combiner.json, made from
-    /// ../shared/bench/similarity/stsb-news-train.tsv. With --cross-holdout, it also chooses how much of the
-    /// cross-encoder's score to blend in.
+    /// ../shared/bench/similarity/stsb-news-train.tsv. With --cross-holdout (and --bi-holdout), it also chooses how
+    /// much of the cross-encoder's (and the tuned bi-encoder's) score to blend in.
     Similarity {
         file: PathBuf,
         /// Where to write the combiner (JSON).
@@ -257,6 +257,10 @@ pub enum Train {
         /// shipped adapter (seed), the same pairs in each: their mean is the ensemble's score.
         #[arg(long)]
         cross_holdout: Vec<PathBuf>,
+        /// The tuned bi-encoder's scores for the same held-out pairs (`scripts/tune_similarity.py --kind bi
+        /// --holdout K/N`), once per shipped bi-encoder adapter: the blend then weighs it too.
+        #[arg(long)]
+        bi_holdout: Vec<PathBuf>,
     },
 }
 

