@@ -73,8 +73,8 @@ fn dev_spearman_holds() {
     assert!(rho >= FLOOR, "dev spearman {rho:.4} fell below {FLOOR}");
 }
 
-/// What the shipped scorer (trees blended with the cross-encoders) measures on dev, 0.845 (see BENCHMARKS.md), less a margin for float differences across machines.
-const FLOOR: f64 = 0.835;
+/// What the shipped scorer (trees blended with the cross- and bi-encoders) measures on dev, 0.849 (see BENCHMARKS.md), less a margin for float differences across machines.
+const FLOOR: f64 = 0.842;
 
 /// Each cross-encoder built here (published weights with one bundled
 /// adapter merged in) gives the scores the tuning script printed for the
