@@ -34,13 +34,8 @@ impl BiEncoder {
 
     /// One tuned copy of the model read into `parts` per adapter file (bytes).
     pub fn from_parts(parts: &ModelParts, adapters: &[&[u8]]) -> anyhow::Result<BiEncoder> {
-        if adapters.is_empty() {
-            bail!("a bi-encoder needs at least one adapter");
-        }
         let mut members = Vec::with_capacity(adapters.len());
-        for (n, adapter) in adapters.iter().enumerate() {
-            let mut tensors = parts.tensors.clone();
-            let head = crate::cross::merge(&mut tensors, adapter, parts.layers, FORMAT).with_context(|| format!("adapter {} of {}", n + 1, adapters.len()))?;
+        for (n, (tensors, head)) in crate::cross::merged(parts, adapters, FORMAT)?.into_iter().enumerate() {
             if head.is_some() {
                 bail!("adapter {} of {}: has a cross-encoder's head; a bi-encoder adapter has none", n + 1, adapters.len());
             }

@@ -64,15 +64,9 @@ impl CrossEncoder {
 
     /// One tuned copy of the model read into `parts` per adapter file (bytes).
     pub fn from_parts(parts: &ModelParts, adapters: &[&[u8]]) -> anyhow::Result<CrossEncoder> {
-        if adapters.is_empty() {
-            bail!("a cross-encoder needs at least one adapter");
-        }
         let mut members = Vec::with_capacity(adapters.len());
-        for (n, adapter) in adapters.iter().enumerate() {
-            // Tensors are shared, not copied; merging replaces the tuned ones.
-            let mut tensors = parts.tensors.clone();
-            let head = merge(&mut tensors, adapter, parts.layers, FORMAT).with_context(|| format!("adapter {} of {}", n + 1, adapters.len()))?;
-            let (head_w, head_b) = head.context("the adapter has no head")?;
+        for (n, (tensors, head)) in merged(parts, adapters, FORMAT)?.into_iter().enumerate() {
+            let (head_w, head_b) = head.with_context(|| format!("adapter {} of {}: the adapter has no head", n + 1, adapters.len()))?;
             members.push(Member { model: parts.model(tensors)?, head_w, head_b });
         }
         Ok(CrossEncoder { members, tokenizer: parts.tokenizer.clone() })
@@ -134,10 +128,28 @@ impl Member {
     }
 }
 
+/// The weights of one tuned copy of `parts`' model per adapter (bytes; at
+/// least one), and each adapter's head where it has one. Tensors an adapter
+/// does not change are shared between the copies, not copied.
+pub(crate) fn merged(parts: &ModelParts, adapters: &[&[u8]], format: &str) -> anyhow::Result<Vec<(HashMap<String, Tensor>, Option<(Tensor, f32)>)>> {
+    if adapters.is_empty() {
+        bail!("a tuned model needs at least one adapter");
+    }
+    adapters
+        .iter()
+        .enumerate()
+        .map(|(n, adapter)| {
+            let mut tensors = parts.tensors.clone();
+            let head = merge(&mut tensors, adapter, parts.layers, format).with_context(|| format!("adapter {} of {}", n + 1, adapters.len()))?;
+            Ok((tensors, head))
+        })
+        .collect()
+}
+
 /// Adds the adapter's low-rank updates to `base`'s linear maps and puts its
 /// layer norms in place; returns its head (weight `(1, dim)`, bias) where it
 /// has one. `format` is the tag its metadata must carry.
-pub(crate) fn merge(base: &mut HashMap<String, Tensor>, adapter: &[u8], layers: usize, format: &str) -> anyhow::Result<Option<(Tensor, f32)>> {
+fn merge(base: &mut HashMap<String, Tensor>, adapter: &[u8], layers: usize, format: &str) -> anyhow::Result<Option<(Tensor, f32)>> {
     let meta = safetensors::SafeTensors::read_metadata(adapter).context("not a safetensors file")?.1;
     let found = meta.metadata().as_ref().and_then(|m| m.get("format")).cloned().unwrap_or_default();
     if found != format {
