@@ -29,7 +29,12 @@ pub struct BiEncoder {
 impl BiEncoder {
     /// The published model in `model_dir` with the bundled adapters.
     pub fn load(model_dir: &Path) -> anyhow::Result<BiEncoder> {
-        BiEncoder::from_parts(&ModelParts::read(model_dir)?, &BUNDLED).context("the bundled bi-encoder adapters (crates/similarity/model/bi-adapter-*.safetensors)")
+        BiEncoder::bundled(&ModelParts::read(model_dir)?)
+    }
+
+    /// The model read into `parts` with the bundled adapters.
+    pub fn bundled(parts: &ModelParts) -> anyhow::Result<BiEncoder> {
+        BiEncoder::from_parts(parts, &BUNDLED).context("the bundled bi-encoder adapters (crates/similarity/model/bi-adapter-*.safetensors)")
     }
 
     /// One tuned copy of the model read into `parts` per adapter file (bytes).

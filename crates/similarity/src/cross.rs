@@ -49,7 +49,12 @@ struct Member {
 impl CrossEncoder {
     /// The published model in `model_dir` (see [`dossier_embed::locate`]) with the bundled adapters.
     pub fn load(model_dir: &Path) -> anyhow::Result<CrossEncoder> {
-        CrossEncoder::with_adapters(model_dir, &BUNDLED).context("the bundled cross-encoder adapters (crates/similarity/model/cross-adapter-*.safetensors)")
+        CrossEncoder::bundled(&ModelParts::read(model_dir)?)
+    }
+
+    /// The model read into `parts` with the bundled adapters.
+    pub fn bundled(parts: &ModelParts) -> anyhow::Result<CrossEncoder> {
+        CrossEncoder::from_parts(parts, &BUNDLED).context("the bundled cross-encoder adapters (crates/similarity/model/cross-adapter-*.safetensors)")
     }
 
     /// The published model with one adapter file's bytes merged in.

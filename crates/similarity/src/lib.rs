@@ -278,8 +278,10 @@ impl Similarity {
     /// Loads the embedding model from `model_dir` (see [`dossier_embed::locate`]) with the bundled
     /// combiner and, as it blends one in, the cross-encoder.
     pub fn load(model_dir: &Path) -> anyhow::Result<Similarity> {
-        let embedder = Embedder::load(model_dir).with_context(|| format!("loading the embedding model from {}", model_dir.display()))?;
-        Similarity::new(embedder, Combiner::bundled()?, model_dir)
+        // The folder is read once for the plain model and the tuned copies.
+        let parts = dossier_embed::ModelParts::read(model_dir).with_context(|| format!("loading the embedding model from {}", model_dir.display()))?;
+        let embedder = Embedder::from_parts(&parts, parts.tensors.clone())?;
+        Similarity::with_parts(embedder, Combiner::bundled()?, || Ok(parts))
     }
 
     /// A scorer from a loaded model and a combiner; the cross- and
@@ -287,19 +289,23 @@ impl Similarity {
     /// adapters) are loaded when the combiner blends them in, and must be the
     /// adapters it was made for.
     pub fn new(embedder: Embedder, combiner: Combiner, model_dir: &Path) -> anyhow::Result<Similarity> {
+        Similarity::with_parts(embedder, combiner, || dossier_embed::ModelParts::read(model_dir))
+    }
+
+    /// [`Similarity::new`] with the model folder's parts from `parts`, called only when the combiner blends the encoders in.
+    fn with_parts(embedder: Embedder, combiner: Combiner, parts: impl FnOnce() -> anyhow::Result<dossier_embed::ModelParts>) -> anyhow::Result<Similarity> {
         let cross = match &combiner.blend {
             None => None,
             Some(b) => {
                 if b.adapter != bundled_adapters_id() {
                     bail!("the combiner's blend was made for other cross- and bi-encoder adapters ({}); retrain it with `dossier train similarity`", b.adapter);
                 }
-                let parts = dossier_embed::ModelParts::read(model_dir)?;
-                let cross = CrossEncoder::from_parts(&parts, &cross::BUNDLED).context("the bundled cross-encoder adapters (crates/similarity/model/cross-adapter-*.safetensors)")?;
+                let parts = parts()?;
                 let bi = match b.bi_weight > 0.0 {
-                    true => Some(BiEncoder::from_parts(&parts, &bi::BUNDLED).context("the bundled bi-encoder adapters (crates/similarity/model/bi-adapter-*.safetensors)")?),
+                    true => Some(BiEncoder::bundled(&parts)?),
                     false => None,
                 };
-                Some((cross, bi))
+                Some((CrossEncoder::bundled(&parts)?, bi))
             }
         };
         Ok(Similarity { embedder, combiner, cross, gate: None })

@@ -76,6 +76,18 @@ fn dev_spearman_holds() {
 /// What the shipped scorer (trees blended with the cross- and bi-encoders) measures on dev, 0.849 (see BENCHMARKS.md), less a margin for float differences across machines.
 const FLOOR: f64 = 0.842;
 
+/// The eight probe pairs of `probe` (the tuning script's `probe` lines) score
+/// what the script printed, within 0.01.
+fn reproduces(probe: &Path, score: impl Fn(&[(&str, &str)]) -> Vec<f32>) {
+    let probe_pairs = read_pairs(probe).unwrap();
+    let refs: Vec<(&str, &str)> = probe_pairs.iter().map(|p| (p.a.as_str(), p.b.as_str())).collect();
+    let mine = score(&refs);
+    assert_eq!(mine.len(), 8);
+    for (m, p) in mine.iter().zip(&probe_pairs) {
+        assert!((m - p.score).abs() < 0.01, "{}: {m} here, {} in the script, for {:?} / {:?}", probe.display(), p.score, p.a, p.b);
+    }
+}
+
 /// Each cross-encoder built here (published weights with one bundled
 /// adapter merged in) gives the scores the tuning script printed for the
 /// first training pairs when it wrote that adapter (`probe` lines of
@@ -87,13 +99,7 @@ fn the_cross_encoder_reproduces_the_tuning_script() {
     for seed in [7, 8] {
         let adapter = std::fs::read(here.join(format!("model/cross-adapter-{seed}.safetensors"))).unwrap();
         let cross = dossier_similarity::cross::CrossEncoder::with_adapter(&dir, &adapter).unwrap();
-        let probe = read_pairs(&here.join(format!("tests/data/probe-{seed}.tsv"))).unwrap();
-        let refs: Vec<(&str, &str)> = probe.iter().map(|p| (p.a.as_str(), p.b.as_str())).collect();
-        let mine = cross.score_pairs(&refs).unwrap();
-        assert_eq!(mine.len(), 8);
-        for (m, p) in mine.iter().zip(&probe) {
-            assert!((m - p.score).abs() < 0.01, "seed {seed}: {m} here, {} in the script, for {:?} / {:?}", p.score, p.a, p.b);
-        }
+        reproduces(&here.join(format!("tests/data/probe-{seed}.tsv")), |refs| cross.score_pairs(refs).unwrap());
     }
 }
 
@@ -107,13 +113,7 @@ fn the_bi_encoder_reproduces_the_tuning_script() {
     for seed in [7, 8, 9] {
         let adapter = std::fs::read(here.join(format!("model/bi-adapter-{seed}.safetensors"))).unwrap();
         let bi = dossier_similarity::bi::BiEncoder::from_parts(&parts, &[&adapter]).unwrap();
-        let probe = read_pairs(&here.join(format!("tests/data/probe-bi-{seed}.tsv"))).unwrap();
-        let refs: Vec<(&str, &str)> = probe.iter().map(|p| (p.a.as_str(), p.b.as_str())).collect();
-        let mine = bi.score_pairs(&refs).unwrap();
-        assert_eq!(mine.len(), 8);
-        for (m, p) in mine.iter().zip(&probe) {
-            assert!((m - p.score).abs() < 0.01, "seed {seed}: {m} here, {} in the script, for {:?} / {:?}", p.score, p.a, p.b);
-        }
+        reproduces(&here.join(format!("tests/data/probe-bi-{seed}.tsv")), |refs| bi.score_pairs(refs).unwrap());
     }
     // The two kinds of adapter are not interchangeable.
     let cross = std::fs::read(here.join("model/cross-adapter-7.safetensors")).unwrap();
