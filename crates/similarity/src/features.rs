@@ -4,7 +4,7 @@
 //! length), plus the details a paraphrase must keep: numbers, names and
 //! negation. Every feature is symmetric in the two sentences.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use dossier_embed::TokenEmbedding;
 use rust_stemmers::{Algorithm, Stemmer};
@@ -97,7 +97,7 @@ pub struct Prepared {
     idf_mean: Vec<f32>,
     words: Vec<String>,
     stems: HashSet<String>,
-    trigrams: HashMap<String, f32>,
+    trigrams: BTreeMap<String, f32>,
     numbers: HashSet<String>,
     names: HashSet<String>,
     negations: usize,
@@ -275,18 +275,14 @@ fn mean(best: &[f32], w: &[f32], weighted: bool) -> f32 {
 
 /// IDF-weighted Jaccard of the two wordpiece sets.
 fn idf_overlap(a: &Prepared, b: &Prepared) -> f32 {
-    let wa: HashMap<u32, f32> = a
-        .ids
-        .iter()
-        .copied()
-        .zip(a.weights.iter().copied())
-        .collect();
-    let wb: HashMap<u32, f32> = b
-        .ids
-        .iter()
-        .copied()
-        .zip(b.weights.iter().copied())
-        .collect();
+    weighted_jaccard(&a.ids, &a.weights, &b.ids, &b.weights)
+}
+
+/// Jaccard of two sets of ids, each id weighing its weight (the last one given for it).
+fn weighted_jaccard(a: &[u32], a_weights: &[f32], b: &[u32], b_weights: &[f32]) -> f32 {
+    // Ordered maps: the sums below then add in the same order on every run.
+    let wa: BTreeMap<u32, f32> = a.iter().copied().zip(a_weights.iter().copied()).collect();
+    let wb: BTreeMap<u32, f32> = b.iter().copied().zip(b_weights.iter().copied()).collect();
     let both: f32 = wa
         .iter()
         .filter(|(k, _)| wb.contains_key(k))
@@ -328,7 +324,7 @@ fn unmatched(a: &HashSet<String>, b: &HashSet<String>) -> f32 {
     }
 }
 
-fn count_cosine(a: &HashMap<String, f32>, b: &HashMap<String, f32>) -> f32 {
+fn count_cosine(a: &BTreeMap<String, f32>, b: &BTreeMap<String, f32>) -> f32 {
     let num: f32 = a.iter().filter_map(|(k, x)| b.get(k).map(|y| x * y)).sum();
     let na = a.values().map(|x| x * x).sum::<f32>().sqrt();
     let nb = b.values().map(|x| x * x).sum::<f32>().sqrt();
@@ -363,7 +359,8 @@ pub struct Lexical {
     pub words: Vec<String>,
     /// Stems of the words that are not stop words.
     pub stems: HashSet<String>,
-    pub trigrams: HashMap<String, f32>,
+    /// Character trigram counts (ordered, so sums over them are the same bits on every run).
+    pub trigrams: BTreeMap<String, f32>,
     /// Numbers, written plainly (`1,650` and `1650` alike; `two` as `2`).
     pub numbers: HashSet<String>,
     /// Capitalised words not at the start of the sentence, and all-capital abbreviations, lower-cased.
@@ -507,6 +504,33 @@ mod tests {
         );
         assert_eq!(l.negations, 1);
         assert!(l.stems.contains("analyst") && !l.stems.contains("of"));
+    }
+
+    /// Sums over maps go in a fixed order, so that a pair's features, and the
+    /// trees trained on them, are the same bits on every run (a hash map's
+    /// order differs between maps, and a float sum depends on its order).
+    #[test]
+    fn weighted_overlaps_do_not_depend_on_map_order() {
+        let a = "The quarterly report said 1,650 analysts at Apple, Microsoft and Alphabet expected revenue to rise across every regional market.";
+        let b = "Analysts at Apple and Microsoft expected quarterly revenue in every regional market to rise, the report said, while Alphabet's fell.";
+        let first = count_cosine(&Lexical::new(a).trigrams, &Lexical::new(b).trigrams);
+        let ids = |t: &str| t.bytes().map(u32::from).collect::<Vec<u32>>();
+        let weights = |t: &str| {
+            t.bytes()
+                .map(|c| 1.0 / (1.0 + c as f32).sqrt())
+                .collect::<Vec<f32>>()
+        };
+        let first_idf = weighted_jaccard(&ids(a), &weights(a), &ids(b), &weights(b));
+        for _ in 0..50 {
+            assert_eq!(
+                count_cosine(&Lexical::new(a).trigrams, &Lexical::new(b).trigrams).to_bits(),
+                first.to_bits()
+            );
+            assert_eq!(
+                weighted_jaccard(&ids(a), &weights(a), &ids(b), &weights(b)).to_bits(),
+                first_idf.to_bits()
+            );
+        }
     }
 
     #[test]
