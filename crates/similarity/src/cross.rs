@@ -184,6 +184,9 @@ impl Member {
     }
 }
 
+/// One tuned copy's weights by name, and its head (weights, bias) where the adapter has one.
+pub(crate) type TunedCopy = (HashMap<String, Tensor>, Option<(Tensor, f32)>);
+
 /// The weights of one tuned copy of `parts`' model per adapter (bytes; at
 /// least one), and each adapter's head where it has one. Tensors an adapter
 /// does not change are shared between the copies, not copied.
@@ -191,7 +194,7 @@ pub(crate) fn merged(
     parts: &ModelParts,
     adapters: &[&[u8]],
     format: &str,
-) -> anyhow::Result<Vec<(HashMap<String, Tensor>, Option<(Tensor, f32)>)>> {
+) -> anyhow::Result<Vec<TunedCopy>> {
     if adapters.is_empty() {
         bail!("a tuned model needs at least one adapter");
     }

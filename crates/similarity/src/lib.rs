@@ -459,6 +459,9 @@ fn gated(pairs: &[(&str, &str)], scores: &[f32], gate: f32, best: usize) -> Vec<
     (0..pairs.len()).filter(|&i| keep[i]).collect()
 }
 
+/// One row of numbers per pair.
+pub type Features = Vec<Vec<f32>>;
+
 /// [`features::NAMES`] for each pair, and its sentence vectors' interaction
 /// (for the ridge regression); each distinct sentence is embedded and
 /// prepared once.
@@ -466,7 +469,7 @@ pub fn pair_matrix(
     embedder: &Embedder,
     idf: &Idf,
     pairs: &[(&str, &str)],
-) -> anyhow::Result<(Vec<Vec<f32>>, Vec<Vec<f32>>)> {
+) -> anyhow::Result<(Features, Features)> {
     let (texts, index) = distinct(pairs);
     let emb = embedder.embed_tokens(&texts)?;
     let prepared: Vec<Prepared> = texts
