@@ -9,10 +9,7 @@
 
 use std::collections::HashSet;
 
-use dossier_model::{
-    AlignedClaim, Article, Brief, Bullet, Citation, ClaimStatus, PrimarySource, SourceKind, Story,
-    TimelineEntry,
-};
+use dossier_model::{AlignedClaim, Article, Brief, Bullet, Citation, ClaimStatus, PrimarySource, SourceKind, Story, TimelineEntry};
 
 /// How many bullets of each kind a brief shows.
 #[derive(Debug, Clone, Copy)]
@@ -23,71 +20,37 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings {
-            shared: 6,
-            per_outlet: 6,
-        }
+        Settings { shared: 6, per_outlet: 6 }
     }
 }
 
 /// Builds the brief of one story.
-pub fn build(
-    story: &Story,
-    articles: &[Article],
-    claims: &[AlignedClaim],
-    primary: &[PrimarySource],
-    settings: &Settings,
-) -> Brief {
-    let outlet_of = |article_id: &str| {
-        articles
-            .iter()
-            .find(|a| a.id == article_id)
-            .map(|a| a.outlet.name.clone())
-            .unwrap_or_default()
-    };
+pub fn build(story: &Story, articles: &[Article], claims: &[AlignedClaim], primary: &[PrimarySource], settings: &Settings) -> Brief {
+    let outlet_of = |article_id: &str| articles.iter().find(|a| a.id == article_id).map(|a| a.outlet.name.clone()).unwrap_or_default();
     // Sentences already shown or cited: a claim adds a bullet only if it brings a new one.
     let mut covered: HashSet<String> = HashSet::new();
     let mut shared = Vec::new();
-    for c in claims
-        .iter()
-        .filter(|c| c.outlets.len() >= 2 || c.status == ClaimStatus::Contested)
-    {
+    for c in claims.iter().filter(|c| c.outlets.len() >= 2 || c.status == ClaimStatus::Contested) {
         if shared.len() >= settings.shared {
             break;
         }
         // Show a sentence no earlier bullet showed, from the first outlet where possible.
-        let Some(lead) = c.members.iter().find(|m| !covered.contains(&m.id)) else {
-            continue;
-        };
+        let Some(lead) = c.members.iter().find(|m| !covered.contains(&m.id)) else { continue };
         let mut citations: Vec<Citation> = Vec::new();
         for m in std::iter::once(lead).chain(c.members.iter()) {
             let outlet = outlet_of(&m.article_id);
             if !citations.iter().any(|x| x.outlet == outlet) {
-                citations.push(Citation {
-                    outlet,
-                    article_id: m.article_id.clone(),
-                    sentence: m.text.clone(),
-                });
+                citations.push(Citation { outlet, article_id: m.article_id.clone(), sentence: m.text.clone() });
             }
         }
         covered.extend(c.members.iter().map(|m| m.id.clone()));
-        shared.push(Bullet {
-            text: lead.text.clone(),
-            status: c.status,
-            citations,
-            sources: c.sources.clone(),
-            conflict: c.conflict.clone(),
-        });
+        shared.push(Bullet { text: lead.text.clone(), status: c.status, citations, sources: c.sources.clone(), conflict: c.conflict.clone() });
     }
     let mut only_in: Vec<(String, Vec<Bullet>)> = Vec::new();
     for outlet in &story.outlets {
         let mut bullets: Vec<(f32, Bullet)> = claims
             .iter()
-            .filter(|c| {
-                c.outlets.len() == 1
-                    && &c.outlets[0] == outlet
-                    && c.status != ClaimStatus::Contested
-            })
+            .filter(|c| c.outlets.len() == 1 && &c.outlets[0] == outlet && c.status != ClaimStatus::Contested)
             .filter(|c| c.members.iter().all(|m| !covered.contains(&m.id)))
             .map(|c| {
                 let m = &c.members[0];
@@ -98,11 +61,7 @@ pub fn build(
                     Bullet {
                         text: m.text.clone(),
                         status: c.status,
-                        citations: vec![Citation {
-                            outlet: outlet.clone(),
-                            article_id: m.article_id.clone(),
-                            sentence: m.text.clone(),
-                        }],
+                        citations: vec![Citation { outlet: outlet.clone(), article_id: m.article_id.clone(), sentence: m.text.clone() }],
                         sources: c.sources.clone(),
                         conflict: None,
                     },
@@ -110,35 +69,17 @@ pub fn build(
             })
             .collect();
         bullets.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let bullets: Vec<Bullet> = bullets
-            .into_iter()
-            .take(settings.per_outlet)
-            .map(|(_, b)| b)
-            .collect();
+        let bullets: Vec<Bullet> = bullets.into_iter().take(settings.per_outlet).map(|(_, b)| b).collect();
         if !bullets.is_empty() {
             only_in.push((outlet.clone(), bullets));
         }
     }
-    let citing: HashSet<&str> = primary
-        .iter()
-        .filter(|p| p.kind != SourceKind::Document)
-        .flat_map(|p| p.cited_by.iter().map(String::as_str))
-        .collect();
-    let unsourced_outlets = story
-        .outlets
-        .iter()
-        .filter(|o| !citing.contains(o.as_str()))
-        .cloned()
-        .collect();
+    let citing: HashSet<&str> = primary.iter().filter(|p| p.kind != SourceKind::Document).flat_map(|p| p.cited_by.iter().map(String::as_str)).collect();
+    let unsourced_outlets = story.outlets.iter().filter(|o| !citing.contains(o.as_str())).cloned().collect();
     let mut timeline: Vec<TimelineEntry> = articles
         .iter()
         .filter(|a| story.article_ids.contains(&a.id))
-        .map(|a| TimelineEntry {
-            time: a.time(),
-            outlet: a.outlet.name.clone(),
-            article_id: a.id.clone(),
-            title: a.title.clone(),
-        })
+        .map(|a| TimelineEntry { time: a.time(), outlet: a.outlet.name.clone(), article_id: a.id.clone(), title: a.title.clone() })
         .collect();
     timeline.sort_by(|a, b| a.time.cmp(&b.time).then(a.article_id.cmp(&b.article_id)));
     Brief {
@@ -178,30 +119,15 @@ pub fn render_text(b: &Brief) -> String {
     let mut out = String::new();
     out.push_str(&format!("At a Glance — {}\n", b.title));
     let (first, last) = (b.timeline.first(), b.timeline.last());
-    out.push_str(&format!(
-        "{} article(s) from {} outlet(s): {}",
-        b.timeline.len(),
-        b.outlets.len(),
-        b.outlets.join(", ")
-    ));
+    out.push_str(&format!("{} article(s) from {} outlet(s): {}", b.timeline.len(), b.outlets.len(), b.outlets.join(", ")));
     if let (Some(f), Some(l)) = (first, last) {
-        out.push_str(&format!(
-            " · {} – {}",
-            f.time.format("%Y-%m-%d %H:%M"),
-            l.time.format("%Y-%m-%d %H:%M")
-        ));
+        out.push_str(&format!(" · {} – {}", f.time.format("%Y-%m-%d %H:%M"), l.time.format("%Y-%m-%d %H:%M")));
     }
     out.push('\n');
     if !b.primary_sources.is_empty() {
         out.push_str("\nPrimary sources:\n");
         for p in &b.primary_sources {
-            out.push_str(&format!(
-                "  ◆ {} ({}) — cited by {} (\"{}\")\n",
-                p.name,
-                kind_word(p.kind),
-                p.cited_by.join(", "),
-                p.cue
-            ));
+            out.push_str(&format!("  ◆ {} ({}) — cited by {} (\"{}\")\n", p.name, kind_word(p.kind), p.cited_by.join(", "), p.cue));
         }
     }
     if !b.shared.is_empty() {
@@ -220,19 +146,11 @@ pub fn render_text(b: &Brief) -> String {
         }
     }
     if !b.unsourced_outlets.is_empty() {
-        out.push_str(&format!(
-            "\nCites no source: {}\n",
-            b.unsourced_outlets.join(", ")
-        ));
+        out.push_str(&format!("\nCites no source: {}\n", b.unsourced_outlets.join(", ")));
     }
     out.push_str("\nTimeline:\n");
     for t in &b.timeline {
-        out.push_str(&format!(
-            "  {}  {}  {}\n",
-            t.time.format("%Y-%m-%d %H:%M"),
-            t.outlet,
-            t.title
-        ));
+        out.push_str(&format!("  {}  {}  {}\n", t.time.format("%Y-%m-%d %H:%M"), t.outlet, t.title));
     }
     out
 }
@@ -244,13 +162,7 @@ pub fn render_markdown(b: &Brief) -> String {
     if !b.primary_sources.is_empty() {
         out.push_str("## Primary sources\n\n");
         for p in &b.primary_sources {
-            out.push_str(&format!(
-                "- **{}** ({}) — cited by {} (“{}”)\n",
-                p.name,
-                kind_word(p.kind),
-                p.cited_by.join(", "),
-                p.cue
-            ));
+            out.push_str(&format!("- **{}** ({}) — cited by {} (“{}”)\n", p.name, kind_word(p.kind), p.cited_by.join(", "), p.cue));
         }
         out.push('\n');
     }
@@ -277,18 +189,7 @@ mod tests {
     use dossier_model::{Attribution, Claim};
 
     fn claim(id: &str, article: &str, text: &str, cw: f32) -> Claim {
-        Claim {
-            id: id.into(),
-            article_id: article.into(),
-            sentence: 0,
-            start: 0,
-            end: text.len(),
-            text: text.into(),
-            entities: vec![],
-            quantities: vec![],
-            attribution: None,
-            checkworthiness: cw,
-        }
+        Claim { id: id.into(), article_id: article.into(), sentence: 0, start: 0, end: text.len(), text: text.into(), entities: vec![], quantities: vec![], attribution: None, checkworthiness: cw }
     }
 
     #[test]
@@ -299,93 +200,29 @@ mod tests {
             kind: dossier_model::ArticleKind::Main,
             title: format!("title {id}"),
             text: String::new(),
-            outlet: dossier_model::Outlet {
-                name: outlet.into(),
-                basis: dossier_model::OutletBasis::Given,
-            },
+            outlet: dossier_model::Outlet { name: outlet.into(), basis: dossier_model::OutletBasis::Given },
             url: None,
             source: id.into(),
             published: None,
             seen_at: t,
             language: None,
         };
-        let story = Story {
-            id: "s".into(),
-            title: "T".into(),
-            article_ids: vec!["a".into(), "b".into()],
-            outlets: vec!["A".into(), "B".into()],
-            first_seen: t,
-            last_seen: t,
-            entities: vec![],
-            copies: vec![],
-        };
-        let nyt = Attribution {
-            source: "The Paper".into(),
-            kind: SourceKind::Publication,
-            cue: "according to".into(),
-        };
+        let story = Story { id: "s".into(), title: "T".into(), article_ids: vec!["a".into(), "b".into()], outlets: vec!["A".into(), "B".into()], first_seen: t, last_seen: t, entities: vec![], copies: vec![] };
+        let nyt = Attribution { source: "The Paper".into(), kind: SourceKind::Publication, cue: "according to".into() };
         let claims = vec![
-            AlignedClaim {
-                id: "1".into(),
-                story_id: "s".into(),
-                text: "x".into(),
-                status: ClaimStatus::Corroborated,
-                outlets: vec!["A".into(), "B".into()],
-                first_outlet: "A".into(),
-                sources: vec![],
-                members: vec![
-                    claim("c1", "a", "Both say this.", 0.5),
-                    claim("c2", "b", "Both say this too.", 0.5),
-                ],
-                conflict: None,
-                checkworthiness: 0.5,
-            },
-            AlignedClaim {
-                id: "2".into(),
-                story_id: "s".into(),
-                text: "y".into(),
-                status: ClaimStatus::SingleSource,
-                outlets: vec!["A".into()],
-                first_outlet: "A".into(),
-                sources: vec![nyt.clone()],
-                members: vec![claim("c3", "a", "Only A says this.", 0.9)],
-                conflict: None,
-                checkworthiness: 0.9,
-            },
+            AlignedClaim { id: "1".into(), story_id: "s".into(), text: "x".into(), status: ClaimStatus::Corroborated, outlets: vec!["A".into(), "B".into()], first_outlet: "A".into(), sources: vec![], members: vec![claim("c1", "a", "Both say this.", 0.5), claim("c2", "b", "Both say this too.", 0.5)], conflict: None, checkworthiness: 0.5 },
+            AlignedClaim { id: "2".into(), story_id: "s".into(), text: "y".into(), status: ClaimStatus::SingleSource, outlets: vec!["A".into()], first_outlet: "A".into(), sources: vec![nyt.clone()], members: vec![claim("c3", "a", "Only A says this.", 0.9)], conflict: None, checkworthiness: 0.9 },
         ];
-        let primary = vec![PrimarySource {
-            name: "The Paper".into(),
-            kind: SourceKind::Publication,
-            cited_by: vec!["A".into()],
-            cue: "according to".into(),
-        }];
-        let b = build(
-            &story,
-            &[art("a", "A"), art("b", "B")],
-            &claims,
-            &primary,
-            &Settings::default(),
-        );
+        let primary = vec![PrimarySource { name: "The Paper".into(), kind: SourceKind::Publication, cited_by: vec!["A".into()], cue: "according to".into() }];
+        let b = build(&story, &[art("a", "A"), art("b", "B")], &claims, &primary, &Settings::default());
         assert_eq!(b.shared.len(), 1);
-        assert_eq!(
-            b.shared[0]
-                .citations
-                .iter()
-                .map(|c| c.outlet.as_str())
-                .collect::<Vec<_>>(),
-            ["A", "B"]
-        );
+        assert_eq!(b.shared[0].citations.iter().map(|c| c.outlet.as_str()).collect::<Vec<_>>(), ["A", "B"]);
         assert_eq!(b.shared[0].citations[1].sentence, "Both say this too.");
         assert_eq!(b.only_in.len(), 1);
         assert_eq!(b.only_in[0].0, "A");
         assert_eq!(b.unsourced_outlets, ["B"]);
         let text = render_text(&b);
-        assert!(
-            text.contains(
-                "Only in A:\n  • Only A says this.\n    [single-source: A; source: The Paper]"
-            ),
-            "{text}"
-        );
+        assert!(text.contains("Only in A:\n  • Only A says this.\n    [single-source: A; source: The Paper]"), "{text}");
         assert!(render_markdown(&b).contains("## Carried by several outlets"));
     }
 }

@@ -33,13 +33,7 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings {
-            clause_match: 0.6,
-            min_shared_terms: 2,
-            min_checkworthiness: 0.3,
-            meaning_link: 3.0,
-            max_meaning_pairs: 20_000,
-        }
+        Settings { clause_match: 0.6, min_shared_terms: 2, min_checkworthiness: 0.3, meaning_link: 3.0, max_meaning_pairs: 20_000 }
     }
 }
 
@@ -47,81 +41,16 @@ impl Default for Settings {
 pub type MeaningScorer<'a> = &'a mut dyn FnMut(&[(&str, &str)]) -> Result<Vec<f32>, String>;
 
 const HEDGES: &[&str] = &[
-    "could",
-    "might",
-    "may",
-    "would",
-    "should",
-    "perhaps",
-    "interpret",
-    "suggest",
-    "appears",
-    "seems",
-    "remains to be seen",
-    "opinion",
-    "i think",
-    "we believe",
-    "arguably",
-    "interestingly",
-    "ironically",
-    "imagine",
-    "feel like",
+    "could", "might", "may", "would", "should", "perhaps", "interpret", "suggest", "appears", "seems", "remains to be seen",
+    "opinion", "i think", "we believe", "arguably", "interestingly", "ironically", "imagine", "feel like",
 ];
 const EVENT_WORDS: &[&str] = &[
-    "obtained",
-    "confirmed",
-    "launched",
-    "tracked",
-    "struck",
-    "killed",
-    "signed",
-    "announced",
-    "visited",
-    "met",
-    "soared",
-    "supplied",
-    "leaked",
-    "drafted",
-    "reviewed",
-    "authenticated",
-    "arrested",
-    "attacked",
-    "agreed",
-    "deployed",
-    "intercepted",
-    "subjected",
-    "labels",
-    "labeled",
-    "labelled",
-    "brands",
-    "warns",
-    "warned",
-    "claimed",
-    "accused",
-    "hacking",
-    "recruit",
-    "reported",
-    "provided",
-    "shipped",
-    "surfaced",
-    "dated",
-    "arrived",
-    "travelled",
-    "traveled",
-    "won",
-    "lost",
-    "rose",
-    "fell",
+    "obtained", "confirmed", "launched", "tracked", "struck", "killed", "signed", "announced", "visited", "met", "soared",
+    "supplied", "leaked", "drafted", "reviewed", "authenticated", "arrested", "attacked", "agreed", "deployed", "intercepted",
+    "subjected", "labels", "labeled", "labelled", "brands", "warns", "warned", "claimed", "accused", "hacking", "recruit",
+    "reported", "provided", "shipped", "surfaced", "dated", "arrived", "travelled", "traveled", "won", "lost", "rose", "fell",
 ];
-const ALLEGATION_WORDS: &[&str] = &[
-    "allegedly",
-    "reportedly",
-    "alleges",
-    "allegations",
-    "accused",
-    "suspected",
-    "believed to",
-];
+const ALLEGATION_WORDS: &[&str] = &["allegedly", "reportedly", "alleges", "allegations", "accused", "suspected", "believed to"];
 
 /// How much a sentence is a checkable statement (facts, numbers, dates,
 /// events, allegations) rather than framing or opinion: 0..1.
@@ -165,28 +94,9 @@ pub fn checkworthiness(text: &str, entities: usize, quantities: usize, attribute
 
 /// Words by which a sentence relays what someone else says or believes without naming them.
 const RELAY_WORDS: &[&str] = &[
-    "reportedly",
-    "allegedly",
-    "alleged",
-    "allegations",
-    "is believed",
-    "are believed",
-    "was believed",
-    "were believed",
-    "is said",
-    "are said",
-    "is thought",
-    "are thought",
-    "suspected",
-    "rumoured",
-    "rumored",
-    "purportedly",
-    "sources say",
-    "sources said",
-    "it is understood",
-    "claims",
-    "according to sources",
-    "unconfirmed",
+    "reportedly", "allegedly", "alleged", "allegations", "is believed", "are believed", "was believed", "were believed",
+    "is said", "are said", "is thought", "are thought", "suspected", "rumoured", "rumored", "purportedly", "sources say",
+    "sources said", "it is understood", "claims", "according to sources", "unconfirmed",
 ];
 
 /// True when a sentence relays a claim from an unnamed somebody ("Chinese operatives allegedly infiltrate ...").
@@ -197,14 +107,8 @@ pub fn relays_unnamed(text: &str) -> bool {
 
 fn contains_word(hay: &str, needle: &str) -> bool {
     hay.match_indices(needle).any(|(i, _)| {
-        let before = hay[..i]
-            .chars()
-            .next_back()
-            .is_none_or(|c| !c.is_alphanumeric());
-        let after = hay[i + needle.len()..]
-            .chars()
-            .next()
-            .is_none_or(|c| !c.is_alphanumeric());
+        let before = hay[..i].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
+        let after = hay[i + needle.len()..].chars().next().is_none_or(|c| !c.is_alphanumeric());
         before && after
     })
 }
@@ -219,19 +123,13 @@ pub fn article_sources(e: &Enriched) -> Vec<Attribution> {
             continue;
         }
         let key = source_key(&a.source, a.kind);
-        match seen
-            .iter_mut()
-            .find(|(x, _)| source_key(&x.source, x.kind) == key)
-        {
+        match seen.iter_mut().find(|(x, _)| source_key(&x.source, x.kind) == key) {
             Some((_, n)) => *n += 1,
             None => seen.push((a.clone(), 1)),
         }
     }
     seen.sort_by_key(|b| std::cmp::Reverse(b.1));
-    let publication = seen
-        .iter()
-        .find(|(a, _)| a.kind == SourceKind::Publication)
-        .map(|(a, _)| a.clone());
+    let publication = seen.iter().find(|(a, _)| a.kind == SourceKind::Publication).map(|(a, _)| a.clone());
     seen.into_iter()
         .map(|(a, _)| a)
         .filter(|a| publication.is_none() || !is_reporting_anaphor(a))
@@ -240,11 +138,7 @@ pub fn article_sources(e: &Enriched) -> Vec<Attribution> {
 
 /// "the report", "the article": a reference back to a publication's reporting, not a source of its own.
 fn is_reporting_anaphor(a: &Attribution) -> bool {
-    a.kind == SourceKind::Document
-        && matches!(
-            source_key(&a.source, a.kind).as_str(),
-            "report" | "article" | "story" | "investigation"
-        )
+    a.kind == SourceKind::Document && matches!(source_key(&a.source, a.kind).as_str(), "report" | "article" | "story" | "investigation")
 }
 
 /// Documents are named loosely ("The memo", "the eight-page memo"): compare by kind word.
@@ -262,19 +156,9 @@ pub fn claims_of(e: &Enriched, settings: &Settings) -> Vec<Claim> {
         .iter()
         .filter(|s| !s.is_heading)
         .filter_map(|s| {
-            let cw = checkworthiness(
-                &s.sentence.text,
-                s.entities.len(),
-                s.quantities.len(),
-                s.attribution.is_some(),
-            );
+            let cw = checkworthiness(&s.sentence.text, s.entities.len(), s.quantities.len(), s.attribution.is_some());
             (cw >= settings.min_checkworthiness).then(|| Claim {
-                id: stable_id(&[
-                    "claim",
-                    &e.article.id,
-                    &s.sentence.index.to_string(),
-                    &s.sentence.text,
-                ]),
+                id: stable_id(&["claim", &e.article.id, &s.sentence.index.to_string(), &s.sentence.text]),
                 article_id: e.article.id.clone(),
                 sentence: s.sentence.index,
                 start: s.sentence.start,
@@ -301,14 +185,9 @@ pub fn clauses(sentence: &str) -> Vec<String> {
     for p in parts.drain(..) {
         let mut rest = p.as_str();
         loop {
-            let cut = [" and ", " while ", " but ", " whereas "]
-                .iter()
-                .filter_map(|c| rest.find(c).map(|i| (i, c.len())))
-                .min();
+            let cut = [" and ", " while ", " but ", " whereas "].iter().filter_map(|c| rest.find(c).map(|i| (i, c.len()))).min();
             match cut {
-                Some((i, n))
-                    if terms(&rest[..i]).len() >= 2 && terms(&rest[i + n..]).len() >= 2 =>
-                {
+                Some((i, n)) if terms(&rest[..i]).len() >= 2 && terms(&rest[i + n..]).len() >= 2 => {
                     out.push(rest[..i].trim().to_string());
                     rest = &rest[i + n..];
                 }
@@ -373,18 +252,9 @@ fn shared_terms(a: &[u32], b: &[u32], idf: &[f64]) -> (usize, f64) {
 /// clauses; beyond, candidates come from an inverted index over the rarer
 /// terms (a pair sharing only very common terms is weak evidence), so the
 /// cost stays near-linear. Pairs come in (a, b) order either way.
-fn matching_pairs(
-    ids: &[Vec<u32>],
-    outlet: &[u32],
-    idf: &[f64],
-    settings: &Settings,
-    index_above: usize,
-) -> Vec<(usize, usize)> {
+fn matching_pairs(ids: &[Vec<u32>], outlet: &[u32], idf: &[f64], settings: &Settings, index_above: usize) -> Vec<(usize, usize)> {
     let n = ids.len();
-    let weights: Vec<f64> = ids
-        .iter()
-        .map(|v| v.iter().map(|&t| idf[t as usize]).sum())
-        .collect();
+    let weights: Vec<f64> = ids.iter().map(|v| v.iter().map(|&t| idf[t as usize]).sum()).collect();
     let index: Option<Vec<Vec<u32>>> = (n > index_above).then(|| {
         let mut df = vec![0usize; idf.len()];
         for v in ids {
@@ -428,9 +298,7 @@ fn matching_pairs(
                 continue;
             }
             let (k, w) = shared_terms(&ids[a], &ids[b], idf);
-            if k >= settings.min_shared_terms
-                && w / weights[a].min(weights[b]) >= settings.clause_match
-            {
+            if k >= settings.min_shared_terms && w / weights[a].min(weights[b]) >= settings.clause_match {
                 out.push((a, b));
             }
         }
@@ -446,32 +314,19 @@ pub fn align(story: &Story, docs: &[&Enriched], settings: &Settings) -> Vec<Alig
 /// `meaning` scores cross-outlet sentence pairs (for instance MiniLM features and a
 /// learned combiner); a pair at or above `settings.meaning_link` that is mutually the
 /// best match between its two outlets is one claim.
-pub fn align_with(
-    story: &Story,
-    docs: &[&Enriched],
-    settings: &Settings,
-    meaning: Option<MeaningScorer>,
-) -> Result<Vec<AlignedClaim>, String> {
+pub fn align_with(story: &Story, docs: &[&Enriched], settings: &Settings, meaning: Option<MeaningScorer>) -> Result<Vec<AlignedClaim>, String> {
     let mut claims: Vec<(Claim, &Enriched)> = Vec::new();
     for d in docs {
         for c in claims_of(d, settings) {
             claims.push((c, d));
         }
     }
-    let sources: HashMap<&str, Vec<Attribution>> = docs
-        .iter()
-        .map(|d| (d.article.id.as_str(), article_sources(d)))
-        .collect();
+    let sources: HashMap<&str, Vec<Attribution>> = docs.iter().map(|d| (d.article.id.as_str(), article_sources(d))).collect();
 
     let mut nodes: Vec<ClauseNode> = Vec::new();
     for (ci, (c, d)) in claims.iter().enumerate() {
         for cl in clauses(&c.text) {
-            nodes.push(ClauseNode {
-                claim: ci,
-                outlet: d.article.outlet.name.clone(),
-                terms: terms(&cl).into_iter().collect(),
-                text: cl,
-            });
+            nodes.push(ClauseNode { claim: ci, outlet: d.article.outlet.name.clone(), terms: terms(&cl).into_iter().collect(), text: cl });
         }
     }
     // Rarer terms across the story's clauses count for more. Terms are
@@ -480,14 +335,7 @@ pub fn align_with(
     let ids: Vec<Vec<u32>> = nodes
         .iter()
         .map(|n| {
-            let mut v: Vec<u32> = n
-                .terms
-                .iter()
-                .map(|t| {
-                    let next = vocab.len() as u32;
-                    *vocab.entry(t.as_str()).or_insert(next)
-                })
-                .collect();
+            let mut v: Vec<u32> = n.terms.iter().map(|t| { let next = vocab.len() as u32; *vocab.entry(t.as_str()).or_insert(next) }).collect();
             v.sort_unstable();
             v
         })
@@ -499,18 +347,9 @@ pub fn align_with(
         }
     }
     let total = nodes.len().max(1) as f64;
-    let idf: Vec<f64> = df
-        .iter()
-        .map(|&d| (1.0 + total / d.max(1) as f64).ln())
-        .collect();
+    let idf: Vec<f64> = df.iter().map(|&d| (1.0 + total / d.max(1) as f64).ln()).collect();
     let mut outlet_ids: HashMap<&str, u32> = HashMap::new();
-    let outlet: Vec<u32> = nodes
-        .iter()
-        .map(|n| {
-            let next = outlet_ids.len() as u32;
-            *outlet_ids.entry(n.outlet.as_str()).or_insert(next)
-        })
-        .collect();
+    let outlet: Vec<u32> = nodes.iter().map(|n| { let next = outlet_ids.len() as u32; *outlet_ids.entry(n.outlet.as_str()).or_insert(next) }).collect();
     let mut parent: Vec<usize> = (0..nodes.len()).collect();
     let mut conflicts: Vec<(usize, String)> = Vec::new();
     for (a, b) in matching_pairs(&ids, &outlet, &idf, settings, INDEX_ABOVE) {
@@ -523,14 +362,8 @@ pub fn align_with(
 
     // Meaning: whole sentences from different outlets, linked through one extra node per claim.
     if let Some(score) = meaning {
-        let claim_terms: Vec<BTreeSet<String>> = claims
-            .iter()
-            .map(|(c, _)| terms(&c.text).into_iter().collect())
-            .collect();
-        let outlet_of_claim: Vec<&str> = claims
-            .iter()
-            .map(|(_, d)| d.article.outlet.name.as_str())
-            .collect();
+        let claim_terms: Vec<BTreeSet<String>> = claims.iter().map(|(c, _)| terms(&c.text).into_iter().collect()).collect();
+        let outlet_of_claim: Vec<&str> = claims.iter().map(|(_, d)| d.article.outlet.name.as_str()).collect();
         let mut cands: Vec<(usize, usize, usize)> = Vec::new();
         for a in 0..claims.len() {
             for b in a + 1..claims.len() {
@@ -538,11 +371,7 @@ pub fn align_with(
                     continue;
                 }
                 let shared = claim_terms[a].intersection(&claim_terms[b]).count();
-                let entities = claims[a]
-                    .0
-                    .entities
-                    .iter()
-                    .any(|e| claims[b].0.entities.contains(e));
+                let entities = claims[a].0.entities.iter().any(|e| claims[b].0.entities.contains(e));
                 if shared >= 2 || entities {
                     cands.push((shared, a, b));
                 }
@@ -550,21 +379,10 @@ pub fn align_with(
         }
         cands.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
         cands.truncate(settings.max_meaning_pairs);
-        let pairs: Vec<(&str, &str)> = cands
-            .iter()
-            .map(|&(_, a, b)| (claims[a].0.text.as_str(), claims[b].0.text.as_str()))
-            .collect();
-        let scores = if pairs.is_empty() {
-            Vec::new()
-        } else {
-            score(&pairs)?
-        };
+        let pairs: Vec<(&str, &str)> = cands.iter().map(|&(_, a, b)| (claims[a].0.text.as_str(), claims[b].0.text.as_str())).collect();
+        let scores = if pairs.is_empty() { Vec::new() } else { score(&pairs)? };
         if scores.len() != pairs.len() {
-            return Err(format!(
-                "the meaning scorer gave {} scores for {} pairs",
-                scores.len(),
-                pairs.len()
-            ));
+            return Err(format!("the meaning scorer gave {} scores for {} pairs", scores.len(), pairs.len()));
         }
         // Each claim's best score against each other outlet.
         let mut best: HashMap<(usize, &str), f32> = HashMap::new();
@@ -576,12 +394,7 @@ pub fn align_with(
         }
         let base = nodes.len();
         for (ci, (c, d)) in claims.iter().enumerate() {
-            nodes.push(ClauseNode {
-                claim: ci,
-                outlet: d.article.outlet.name.clone(),
-                terms: BTreeSet::new(),
-                text: c.text.clone(),
-            });
+            nodes.push(ClauseNode { claim: ci, outlet: d.article.outlet.name.clone(), terms: BTreeSet::new(), text: c.text.clone() });
             parent.push(base + ci);
         }
         for (&(_, a, b), &s) in cands.iter().zip(&scores) {
@@ -607,17 +420,11 @@ pub fn align_with(
     let mut fact_list: Vec<(usize, BTreeSet<usize>)> = facts.into_iter().collect();
     fact_list.sort();
     for (root, members) in fact_list {
-        let outlets: BTreeSet<&str> = members
-            .iter()
-            .map(|&c| claims[c].1.article.outlet.name.as_str())
-            .collect();
+        let outlets: BTreeSet<&str> = members.iter().map(|&c| claims[c].1.article.outlet.name.as_str()).collect();
         if outlets.len() < 2 {
             continue;
         }
-        let conflict = conflicts
-            .iter()
-            .find(|(n, _)| find(&mut parent, *n) == root)
-            .map(|(_, c)| c.clone());
+        let conflict = conflicts.iter().find(|(n, _)| find(&mut parent, *n) == root).map(|(_, c)| c.clone());
         in_shared.extend(members.iter().copied());
         match groups.iter_mut().find(|(m, _)| *m == members) {
             Some(g) => {
@@ -634,21 +441,12 @@ pub fn align_with(
         }
     }
 
-    let outlet_of: HashMap<&str, &str> = docs
-        .iter()
-        .map(|d| (d.article.id.as_str(), d.article.outlet.name.as_str()))
-        .collect();
+    let outlet_of: HashMap<&str, &str> = docs.iter().map(|d| (d.article.id.as_str(), d.article.outlet.name.as_str())).collect();
     let mut out: Vec<AlignedClaim> = groups
         .into_iter()
         .map(|(members, conflict)| {
             let mut ms: Vec<&(Claim, &Enriched)> = members.iter().map(|&c| &claims[c]).collect();
-            ms.sort_by(|a, b| {
-                a.1.article
-                    .time()
-                    .cmp(&b.1.article.time())
-                    .then(a.1.article.id.cmp(&b.1.article.id))
-                    .then(a.0.sentence.cmp(&b.0.sentence))
-            });
+            ms.sort_by(|a, b| a.1.article.time().cmp(&b.1.article.time()).then(a.1.article.id.cmp(&b.1.article.id)).then(a.0.sentence.cmp(&b.0.sentence)));
             let mut outlets: Vec<String> = Vec::new();
             for (_, d) in &ms {
                 if !outlets.contains(&d.article.outlet.name) {
@@ -657,26 +455,16 @@ pub fn align_with(
             }
             let mut srcs: Vec<Attribution> = Vec::new();
             for (c, d) in &ms {
-                let article_level: Vec<Attribution> = sources[d.article.id.as_str()]
-                    .iter()
-                    .filter(|a| a.kind == SourceKind::Publication)
-                    .cloned()
-                    .collect();
+                let article_level: Vec<Attribution> = sources[d.article.id.as_str()].iter().filter(|a| a.kind == SourceKind::Publication).cloned().collect();
                 // "according to the report" in an article that names the report's publisher means that publisher.
                 let has_publication = !article_level.is_empty();
                 let own = c
                     .attribution
                     .iter()
-                    .filter(|a| {
-                        a.kind != SourceKind::Unnamed
-                            && !(is_reporting_anaphor(a) && has_publication)
-                    })
+                    .filter(|a| a.kind != SourceKind::Unnamed && !(is_reporting_anaphor(a) && has_publication))
                     .cloned();
                 for a in own.chain(article_level) {
-                    if !srcs
-                        .iter()
-                        .any(|x| source_key(&x.source, x.kind) == source_key(&a.source, a.kind))
-                    {
+                    if !srcs.iter().any(|x| source_key(&x.source, x.kind) == source_key(&a.source, a.kind)) {
                         srcs.push(a);
                     }
                 }
@@ -686,10 +474,7 @@ pub fn align_with(
                 .iter()
                 .map(|(_, d)| {
                     let own = d.article.outlet.name.as_str();
-                    story
-                        .original_of(&d.article.id)
-                        .and_then(|o| outlet_of.get(o).copied())
-                        .unwrap_or(own)
+                    story.original_of(&d.article.id).and_then(|o| outlet_of.get(o).copied()).unwrap_or(own)
                 })
                 .collect();
             let status = if conflict.is_some() {
@@ -714,21 +499,14 @@ pub fn align_with(
                 first_outlet: outlets[0].clone(),
                 outlets,
                 sources: srcs,
-                checkworthiness: member_claims
-                    .iter()
-                    .map(|c| c.checkworthiness)
-                    .fold(0.0, f32::max),
+                checkworthiness: member_claims.iter().map(|c| c.checkworthiness).fold(0.0, f32::max),
                 members: member_claims,
                 conflict,
             }
         })
         .collect();
     out.sort_by(|a, b| {
-        b.outlets
-            .len()
-            .cmp(&a.outlets.len())
-            .then(b.checkworthiness.total_cmp(&a.checkworthiness))
-            .then(a.id.cmp(&b.id))
+        b.outlets.len().cmp(&a.outlets.len()).then(b.checkworthiness.total_cmp(&a.checkworthiness)).then(a.id.cmp(&b.id))
     });
     Ok(out)
 }
@@ -742,28 +520,15 @@ fn quantity_conflict(a: &ClauseNode, b: &ClauseNode) -> Option<String> {
     let db: Vec<_> = qb.iter().filter_map(|q| q.span.map(|s| (q, s))).collect();
     if let ([(x, sx)], [(y, sy)]) = (da.as_slice(), db.as_slice()) {
         if !sx.overlaps(sy) {
-            return Some(format!(
-                "{} says {:?}; {} says {:?}",
-                a.outlet, x.text, b.outlet, y.text
-            ));
+            return Some(format!("{} says {:?}; {} says {:?}", a.outlet, x.text, b.outlet, y.text));
         }
     }
     for x in &qa {
         for y in &qb {
-            if x.unit == y.unit
-                && x.span.is_none()
-                && (x.value - y.value).abs() > 0.01 * x.value.abs().max(y.value.abs())
-            {
+            if x.unit == y.unit && x.span.is_none() && (x.value - y.value).abs() > 0.01 * x.value.abs().max(y.value.abs()) {
                 let shared = qa.iter().chain(&qb).filter(|q| q.unit == x.unit).count();
-                if shared >= 2
-                    && !qb
-                        .iter()
-                        .any(|z| z.unit == x.unit && (z.value - x.value).abs() < 1e-9)
-                {
-                    return Some(format!(
-                        "{} says {:?}; {} says {:?}",
-                        a.outlet, x.text, b.outlet, y.text
-                    ));
+                if shared >= 2 && !qb.iter().any(|z| z.unit == x.unit && (z.value - x.value).abs() < 1e-9) {
+                    return Some(format!("{} says {:?}; {} says {:?}", a.outlet, x.text, b.outlet, y.text));
                 }
             }
         }
@@ -790,28 +555,14 @@ pub fn primary_sources(docs: &[&Enriched]) -> Vec<dossier_model::PrimarySource> 
                 }
                 None => {
                     // Documents are named by what they are ("the memo"), however each outlet phrased it.
-                    let name = if a.kind == SourceKind::Document {
-                        format!("the {key}")
-                    } else {
-                        a.source.clone()
-                    };
-                    out.push(dossier_model::PrimarySource {
-                        name,
-                        kind: a.kind,
-                        cited_by: vec![outlet.clone()],
-                        cue: a.cue.clone(),
-                    })
+                    let name = if a.kind == SourceKind::Document { format!("the {key}") } else { a.source.clone() };
+                    out.push(dossier_model::PrimarySource { name, kind: a.kind, cited_by: vec![outlet.clone()], cue: a.cue.clone() })
                 }
             }
         }
     }
     // Publications and named bodies before documents; more citing outlets first.
-    out.sort_by_key(|p| {
-        (
-            p.kind == SourceKind::Document,
-            std::cmp::Reverse(p.cited_by.len()),
-        )
-    });
+    out.sort_by_key(|p| (p.kind == SourceKind::Document, std::cmp::Reverse(p.cited_by.len())));
     out
 }
 
@@ -827,10 +578,7 @@ mod tests {
             kind: ArticleKind::Main,
             title: id.into(),
             text: text.into(),
-            outlet: Outlet {
-                name: outlet.into(),
-                basis: OutletBasis::Given,
-            },
+            outlet: Outlet { name: outlet.into(), basis: OutletBasis::Given },
             url: None,
             source: id.into(),
             published: Some(format!("2025-06-22T{hour:02}:00:00Z").parse().unwrap()),
@@ -868,10 +616,7 @@ mod tests {
         let killed = out.iter().find(|c| c.text.contains("were killed")).unwrap();
         assert_eq!(killed.status, ClaimStatus::Contested, "{out:#?}");
         assert!(killed.conflict.as_ref().unwrap().contains("40 people"));
-        let auth = out
-            .iter()
-            .find(|c| c.text.contains("authenticity"))
-            .unwrap_or_else(|| panic!("{out:#?}"));
+        let auth = out.iter().find(|c| c.text.contains("authenticity")).unwrap_or_else(|| panic!("{out:#?}"));
         assert_eq!(auth.status, ClaimStatus::Corroborated);
         assert_eq!(auth.outlets, ["Alpha", "Beta"]);
         assert_eq!(auth.first_outlet, "Alpha");
@@ -879,24 +624,10 @@ mod tests {
         assert_eq!(barriers.outlets, ["Alpha"]);
         assert_eq!(barriers.status, ClaimStatus::SingleSource);
         assert_eq!(barriers.sources[0].source, "The Mayor of Riverton");
-        let rescue = out
-            .iter()
-            .find(|c| c.text.contains("Rescue teams"))
-            .unwrap_or_else(|| panic!("{out:#?}"));
-        assert_eq!(
-            rescue.status,
-            ClaimStatus::Unattributed,
-            "relayed ('reportedly') from nobody named"
-        );
-        let homes = out
-            .iter()
-            .find(|c| c.text.contains("300 homes"))
-            .unwrap_or_else(|| panic!("{out:#?}"));
-        assert_eq!(
-            homes.status,
-            ClaimStatus::SingleSource,
-            "a plain statement by one outlet"
-        );
+        let rescue = out.iter().find(|c| c.text.contains("Rescue teams")).unwrap_or_else(|| panic!("{out:#?}"));
+        assert_eq!(rescue.status, ClaimStatus::Unattributed, "relayed ('reportedly') from nobody named");
+        let homes = out.iter().find(|c| c.text.contains("300 homes")).unwrap_or_else(|| panic!("{out:#?}"));
+        assert_eq!(homes.status, ClaimStatus::SingleSource, "a plain statement by one outlet");
         assert!(homes.sources.is_empty());
     }
 
@@ -910,116 +641,51 @@ mod tests {
             calls += 1;
             Ok(pairs
                 .iter()
-                .map(|(x, y)| {
-                    match (
-                        x.contains("FSB memo"),
-                        y.contains("Lubyanka"),
-                        x.contains("Riverton") && y.contains("Riverton"),
-                    ) {
-                        (true, true, _) => 4.2,
-                        (_, _, true) => 4.0,
-                        (true, false, _) => 3.7,
-                        _ => 1.0,
-                    }
+                .map(|(x, y)| match (x.contains("FSB memo"), y.contains("Lubyanka"), x.contains("Riverton") && y.contains("Riverton")) {
+                    (true, true, _) => 4.2,
+                    (_, _, true) => 4.0,
+                    (true, false, _) => 3.7,
+                    _ => 1.0,
                 })
                 .collect())
         };
         let out = align_with(&story(), &[&a, &b], &Settings::default(), Some(&mut scorer)).unwrap();
         assert_eq!(calls, 1, "one batch per story");
-        let memo = out
-            .iter()
-            .find(|c| c.members.iter().any(|m| m.text.contains("FSB memo")))
-            .unwrap();
+        let memo = out.iter().find(|c| c.members.iter().any(|m| m.text.contains("FSB memo"))).unwrap();
         assert_eq!(memo.status, ClaimStatus::Corroborated, "{out:#?}");
         assert_eq!(memo.members.len(), 2);
         assert!(memo.members[1].text.contains("Lubyanka"));
         // The storm pair means the same but states different numbers.
-        let storm = out
-            .iter()
-            .find(|c| c.members.iter().any(|m| m.text.contains("40 homes")))
-            .unwrap();
+        let storm = out.iter().find(|c| c.members.iter().any(|m| m.text.contains("40 homes"))).unwrap();
         assert_eq!(storm.status, ClaimStatus::Contested, "{out:#?}");
         // Without meaning, wording alone does not align the paraphrase.
         let lexical = align(&story(), &[&a, &b], &Settings::default());
-        assert!(
-            lexical
-                .iter()
-                .filter(|c| c.members.iter().any(|m| m.text.contains("FSB memo")))
-                .all(|c| c.outlets.len() == 1),
-            "{lexical:#?}"
-        );
+        assert!(lexical.iter().filter(|c| c.members.iter().any(|m| m.text.contains("FSB memo"))).all(|c| c.outlets.len() == 1), "{lexical:#?}");
         // A scorer that fails is an error, not a silent fallback.
-        let mut broken =
-            |_: &[(&str, &str)]| -> Result<Vec<f32>, String> { Err("model gone".into()) };
-        assert_eq!(
-            align_with(&story(), &[&a, &b], &Settings::default(), Some(&mut broken)).unwrap_err(),
-            "model gone"
-        );
+        let mut broken = |_: &[(&str, &str)]| -> Result<Vec<f32>, String> { Err("model gone".into()) };
+        assert_eq!(align_with(&story(), &[&a, &b], &Settings::default(), Some(&mut broken)).unwrap_err(), "model gone");
     }
 
     #[test]
     fn different_dates_for_the_same_fact_are_contested() {
         let a = doc("a", "Alpha", "The Riverton dam inspection report was completed in March 2023 by the state engineers.", 1);
-        let b = doc(
-            "b",
-            "Beta",
-            "The Riverton dam inspection report was completed in late 2024 by the state engineers.",
-            2,
-        );
+        let b = doc("b", "Beta", "The Riverton dam inspection report was completed in late 2024 by the state engineers.", 2);
         let out = align(&story(), &[&a, &b], &Settings::default());
-        let dam = out
-            .iter()
-            .find(|c| c.text.contains("dam inspection"))
-            .unwrap();
+        let dam = out.iter().find(|c| c.text.contains("dam inspection")).unwrap();
         assert_eq!(dam.status, ClaimStatus::Contested, "{out:#?}");
-        assert!(
-            dam.conflict.as_ref().unwrap().contains("March 2023")
-                && dam.conflict.as_ref().unwrap().contains("late 2024")
-        );
-        let c = doc(
-            "c",
-            "Gamma",
-            "The Riverton dam inspection report was completed in 2023 by the state engineers.",
-            3,
-        );
+        assert!(dam.conflict.as_ref().unwrap().contains("March 2023") && dam.conflict.as_ref().unwrap().contains("late 2024"));
+        let c = doc("c", "Gamma", "The Riverton dam inspection report was completed in 2023 by the state engineers.", 3);
         let agree = align(&story(), &[&a, &c], &Settings::default());
-        assert_eq!(
-            agree
-                .iter()
-                .find(|c| c.text.contains("dam inspection"))
-                .unwrap()
-                .status,
-            ClaimStatus::Corroborated,
-            "March 2023 lies within 2023"
-        );
+        assert_eq!(agree.iter().find(|c| c.text.contains("dam inspection")).unwrap().status, ClaimStatus::Corroborated, "March 2023 lies within 2023");
     }
 
     #[test]
     fn primary_sources_resolve_anaphors_and_name_documents() {
         let a = doc("a", "Alpha", "A secret plan exists, according to a report by The Daily Planet. Since then, according to the report, officials have moved. The memo alleges that spies were active in Riverton.", 1);
-        let b = doc(
-            "b",
-            "Beta",
-            "This memo reveals that spies were active in Riverton in 2024.",
-            2,
-        );
+        let b = doc("b", "Beta", "This memo reveals that spies were active in Riverton in 2024.", 2);
         let p = primary_sources(&[&a, &b]);
-        let names: Vec<(&str, Vec<&str>)> = p
-            .iter()
-            .map(|p| {
-                (
-                    p.name.as_str(),
-                    p.cited_by.iter().map(String::as_str).collect(),
-                )
-            })
-            .collect();
-        assert_eq!(
-            names,
-            [
-                ("The Daily Planet", vec!["Alpha"]),
-                ("the memo", vec!["Alpha", "Beta"])
-            ]
-        );
+        let names: Vec<(&str, Vec<&str>)> = p.iter().map(|p| (p.name.as_str(), p.cited_by.iter().map(String::as_str).collect())).collect();
+        assert_eq!(names, [("The Daily Planet", vec!["Alpha"]), ("the memo", vec!["Alpha", "Beta"])]);
         assert_eq!(p[0].cue, "according to a report by");
     }
 
@@ -1028,45 +694,17 @@ mod tests {
         let text = "Officials said the new bridge across the Riverton estuary will cost $40 million and open in 2026.";
         let a = doc("a", "Alpha", text, 1);
         let b = doc("b", "Beta", text, 2);
-        let status = |story: &Story| {
-            align(story, &[&a, &b], &Settings::default())
-                .into_iter()
-                .find(|c| c.text.contains("bridge"))
-                .unwrap()
-                .status
-        };
-        assert_eq!(
-            status(&story()),
-            ClaimStatus::Corroborated,
-            "two independent outlets"
-        );
+        let status = |story: &Story| align(story, &[&a, &b], &Settings::default()).into_iter().find(|c| c.text.contains("bridge")).unwrap().status;
+        assert_eq!(status(&story()), ClaimStatus::Corroborated, "two independent outlets");
         let mut copied = story();
         copied.copies = vec![("b".into(), "a".into())];
-        assert_ne!(
-            status(&copied),
-            ClaimStatus::Corroborated,
-            "a wire copy is one voice, not two"
-        );
+        assert_ne!(status(&copied), ClaimStatus::Corroborated, "a wire copy is one voice, not two");
     }
 
     #[test]
     fn opinion_is_not_a_claim() {
-        assert!(
-            checkworthiness(
-                "Some experts think this might perhaps change everything for you.",
-                0,
-                0,
-                false
-            ) < 0.3
-        );
-        assert!(
-            checkworthiness(
-                "Trade between Russia and China soared to $240 billion in 2023.",
-                2,
-                2,
-                false
-            ) > 0.6
-        );
+        assert!(checkworthiness("Some experts think this might perhaps change everything for you.", 0, 0, false) < 0.3);
+        assert!(checkworthiness("Trade between Russia and China soared to $240 billion in 2023.", 2, 2, false) > 0.6);
     }
 
     /// The inverted-index path finds the same matches as comparing every pair
@@ -1079,9 +717,7 @@ mod tests {
         let mut outlet = Vec::new();
         let mut seed = 7u64;
         let mut rnd = |m: u64| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             (seed >> 33) % m
         };
         for i in 0..2000u32 {
@@ -1102,10 +738,7 @@ mod tests {
                 df[t as usize] += 1;
             }
         }
-        let idf: Vec<f64> = df
-            .iter()
-            .map(|&d| (1.0 + 2000.0 / d.max(1) as f64).ln())
-            .collect();
+        let idf: Vec<f64> = df.iter().map(|&d| (1.0 + 2000.0 / d.max(1) as f64).ln()).collect();
         let settings = Settings::default();
         let all = matching_pairs(&ids, &outlet, &idf, &settings, usize::MAX);
         let indexed = matching_pairs(&ids, &outlet, &idf, &settings, 0);

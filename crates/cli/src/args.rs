@@ -15,12 +15,7 @@ pub struct Cli {
     #[arg(long, global = true, env = "DOSSIER_DATA")]
     pub data: Option<PathBuf>,
     /// Sentence embeddings for story clustering: auto (use the model when it is installed), on (fail without it), off.
-    #[arg(
-        long,
-        global = true,
-        env = "DOSSIER_EMBEDDINGS",
-        default_value = "auto"
-    )]
+    #[arg(long, global = true, env = "DOSSIER_EMBEDDINGS", default_value = "auto")]
     pub embeddings: Embeddings,
     #[command(subcommand)]
     pub command: Command,

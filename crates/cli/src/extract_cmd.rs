@@ -31,41 +31,20 @@ struct Source {
 fn read_source(src: &str, allow_private: bool) -> anyhow::Result<Source> {
     if src == "-" {
         let mut buf = Vec::new();
-        std::io::stdin()
-            .take(MAX_INPUT + 1)
-            .read_to_end(&mut buf)
-            .context("reading stdin")?;
+        std::io::stdin().take(MAX_INPUT + 1).read_to_end(&mut buf).context("reading stdin")?;
         if buf.len() as u64 > MAX_INPUT {
             bail!("stdin: larger than {} MiB", MAX_INPUT >> 20);
         }
-        return Ok(Source {
-            bytes: buf,
-            content_type: None,
-            url: None,
-        });
+        return Ok(Source { bytes: buf, content_type: None, url: None });
     }
     if src.starts_with("http://") || src.starts_with("https://") {
-        let cfg = dossier_fetch::FetchConfig {
-            allow_private,
-            allow_loopback: allow_private,
-            ..Default::default()
-        };
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
+        let cfg = dossier_fetch::FetchConfig { allow_private, allow_loopback: allow_private, ..Default::default() };
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         let page = rt.block_on(async { dossier_fetch::Fetcher::new(cfg)?.get(src).await })?;
-        return Ok(Source {
-            bytes: page.body,
-            content_type: page.content_type,
-            url: Some(page.url),
-        });
+        return Ok(Source { bytes: page.body, content_type: page.content_type, url: Some(page.url) });
     }
     let bytes = dossier_ingest::read_input(Path::new(src)).map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(Source {
-        bytes,
-        content_type: None,
-        url: None,
-    })
+    Ok(Source { bytes, content_type: None, url: None })
 }
 
 pub fn article_json(source: &str, ex: &Extracted) -> Value {
@@ -131,11 +110,7 @@ pub fn markdown(ex: &Extracted) -> String {
 }
 
 fn extract_one(source: &str, src: &Source) -> Result<Extracted, String> {
-    let opts = HtmlOptions {
-        url: src.url.clone(),
-        content_type: src.content_type.clone(),
-        ..HtmlOptions::default()
-    };
+    let opts = HtmlOptions { url: src.url.clone(), content_type: src.content_type.clone(), ..HtmlOptions::default() };
     extract_html_with(&src.bytes, &opts).map_err(|e| format!("{source}: {e}"))
 }
 
@@ -156,17 +131,11 @@ pub fn par_map<T: Sync, R: Send>(items: &[T], jobs: usize, f: impl Fn(&T) -> R +
             });
         }
     });
-    out.into_inner()
-        .unwrap()
-        .into_iter()
-        .map(|r| r.expect("every item processed"))
-        .collect()
+    out.into_inner().unwrap().into_iter().map(|r| r.expect("every item processed")).collect()
 }
 
 pub fn default_jobs() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }
 
 fn html_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
@@ -175,10 +144,7 @@ fn html_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             let n = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            n.ends_with(".html")
-                || n.ends_with(".htm")
-                || n.ends_with(".html.gz")
-                || n.ends_with(".htm.gz")
+            n.ends_with(".html") || n.ends_with(".htm") || n.ends_with(".html.gz") || n.ends_with(".htm.gz")
         })
         .collect();
     files.sort();
@@ -186,13 +152,7 @@ fn html_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 /// `dossier extract`: one input prints one article; several (or a folder) print JSON Lines.
-pub fn extract(
-    inputs: &[String],
-    output: Output,
-    jobs: Option<usize>,
-    out: Option<&Path>,
-    allow_private: bool,
-) -> anyhow::Result<ExitCode> {
+pub fn extract(inputs: &[String], output: Output, jobs: Option<usize>, out: Option<&Path>, allow_private: bool) -> anyhow::Result<ExitCode> {
     let mut sources: Vec<String> = Vec::new();
     for i in inputs {
         let p = Path::new(i);
@@ -213,12 +173,7 @@ pub fn extract(
         let text = match output {
             Output::Json => serde_json::to_string_pretty(&article_json(src, &ex))? + "\n",
             Output::Text => {
-                let mut s = ex
-                    .main
-                    .title
-                    .clone()
-                    .map(|t| t + "\n\n")
-                    .unwrap_or_default();
+                let mut s = ex.main.title.clone().map(|t| t + "\n\n").unwrap_or_default();
                 s.push_str(&ex.main.body());
                 s + "\n"
             }
@@ -236,10 +191,7 @@ pub fn extract(
     // Chunks bound memory on huge batches while keeping input order.
     for chunk in sources.chunks(1024) {
         let lines = par_map(chunk, jobs, |src| {
-            let (v, ok) = match read_source(src, allow_private)
-                .map_err(|e| format!("{e:#}"))
-                .and_then(|b| extract_one(src, &b))
-            {
+            let (v, ok) = match read_source(src, allow_private).map_err(|e| format!("{e:#}")).and_then(|b| extract_one(src, &b)) {
                 Ok(ex) => (article_json(src, &ex), true),
                 Err(e) => (json!({"source": src, "error": e}), false),
             };
@@ -255,10 +207,7 @@ pub fn extract(
     }
     write_out(out, &buf)?;
     if failed > 0 {
-        eprintln!(
-            "{failed} of {} inputs failed (see their \"error\" lines)",
-            sources.len()
-        );
+        eprintln!("{failed} of {} inputs failed (see their \"error\" lines)", sources.len());
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
@@ -277,16 +226,8 @@ fn write_out(out: Option<&Path>, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 /// `dossier eval extraction DIR`: predictions JSON ({id: {"articleBody"}}) for DIR/html/*.
-pub fn eval_extraction(
-    dir: &Path,
-    jobs: Option<usize>,
-    out: Option<&Path>,
-) -> anyhow::Result<ExitCode> {
-    let html = if dir.join("html").is_dir() {
-        dir.join("html")
-    } else {
-        dir.to_path_buf()
-    };
+pub fn eval_extraction(dir: &Path, jobs: Option<usize>, out: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let html = if dir.join("html").is_dir() { dir.join("html") } else { dir.to_path_buf() };
     let files = html_files(&html)?;
     if files.is_empty() {
         bail!("no .html or .html.gz files in {}", html.display());
@@ -294,23 +235,10 @@ pub fn eval_extraction(
     let jobs = jobs.unwrap_or_else(default_jobs);
     let results = par_map(&files, jobs, |p| {
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let id = name
-            .trim_end_matches(".gz")
-            .trim_end_matches(".html")
-            .trim_end_matches(".htm")
-            .to_string();
+        let id = name.trim_end_matches(".gz").trim_end_matches(".html").trim_end_matches(".htm").to_string();
         let body = dossier_ingest::read_input(p)
             .map_err(|e| e.to_string())
-            .and_then(|bytes| {
-                extract_one(
-                    &p.display().to_string(),
-                    &Source {
-                        bytes,
-                        content_type: None,
-                        url: None,
-                    },
-                )
-            })
+            .and_then(|bytes| extract_one(&p.display().to_string(), &Source { bytes, content_type: None, url: None }))
             .map(|ex| ex.main.body());
         (id, body)
     });
@@ -327,34 +255,23 @@ pub fn eval_extraction(
     // With the folder's ground truth beside it, also report the score.
     let truth_path = dir.join("ground-truth.json");
     if let Ok(raw) = std::fs::read_to_string(&truth_path) {
-        let truth: Value = serde_json::from_str(&raw)
-            .with_context(|| format!("reading {}", truth_path.display()))?;
+        let truth: Value = serde_json::from_str(&raw).with_context(|| format!("reading {}", truth_path.display()))?;
         if let Some(t) = truth.as_object() {
             let pairs: Vec<(&str, &str)> = t
                 .iter()
                 .map(|(id, v)| {
                     let gold = v.get("articleBody").and_then(Value::as_str).unwrap_or("");
-                    let pred = map
-                        .get(id)
-                        .and_then(|p| p.get("articleBody"))
-                        .and_then(Value::as_str)
-                        .unwrap_or("");
+                    let pred = map.get(id).and_then(|p| p.get("articleBody")).and_then(Value::as_str).unwrap_or("");
                     (gold, pred)
                 })
                 .collect();
             let (p, r, f1) = dossier_extract::score::score(pairs);
-            eprintln!(
-                "score against {}: precision {p:.4} recall {r:.4} F1 {f1:.4}",
-                truth_path.display()
-            );
+            eprintln!("score against {}: precision {p:.4} recall {r:.4} F1 {f1:.4}", truth_path.display());
         }
     }
     let text = serde_json::to_string_pretty(&Value::Object(map))? + "\n";
     write_out(out, text.as_bytes())?;
-    eprintln!(
-        "extracted {} pages ({failed} without an article)",
-        files.len()
-    );
+    eprintln!("extracted {} pages ({failed} without an article)", files.len());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -368,11 +285,7 @@ pub fn peak_rss() -> Option<u64> {
 
 /// `dossier bench extraction DIR`: one thread, pages already in memory, median of `passes`.
 pub fn bench_extraction(dir: &Path, passes: usize) -> anyhow::Result<ExitCode> {
-    let html = if dir.join("html").is_dir() {
-        dir.join("html")
-    } else {
-        dir.to_path_buf()
-    };
+    let html = if dir.join("html").is_dir() { dir.join("html") } else { dir.to_path_buf() };
     let files = html_files(&html)?;
     if files.is_empty() {
         bail!("no .html or .html.gz files in {}", html.display());

@@ -14,28 +14,19 @@ use crate::embeddings::Embedding;
 /// are embedded when the model is installed; if it is not, clustering uses
 /// wording only for every article (never a mix, so the result does not
 /// depend on what happened to be computed before).
-fn embeddings(
-    store: &mut dyn Store,
-    enriched: &[Enriched],
-    embedding: &Embedding,
-) -> anyhow::Result<Vec<Option<Vec<f32>>>> {
+fn embeddings(store: &mut dyn Store, enriched: &[Enriched], embedding: &Embedding) -> anyhow::Result<Vec<Option<Vec<f32>>>> {
     if embedding.is_off() || enriched.is_empty() {
         return Ok(Vec::new());
     }
     let model = dossier_embed::MODEL;
-    let texts: Vec<String> = enriched
-        .iter()
-        .map(dossier_stories::embedding_text)
-        .collect();
+    let texts: Vec<String> = enriched.iter().map(dossier_stories::embedding_text).collect();
     let hashes: Vec<String> = texts.iter().map(|t| embedding_key(t)).collect();
     let mut stored: HashMap<String, (String, Vec<u8>)> = store.embeddings(model)?;
     let mut out: Vec<Option<Vec<f32>>> = Vec::with_capacity(enriched.len());
     let mut missing = Vec::new();
     for (i, e) in enriched.iter().enumerate() {
         match stored.remove(&e.article.id) {
-            Some((h, bytes)) if h == hashes[i] => {
-                out.push(Some(dossier_embed::from_bytes(&bytes)?))
-            }
+            Some((h, bytes)) if h == hashes[i] => out.push(Some(dossier_embed::from_bytes(&bytes)?)),
             _ => {
                 out.push(None);
                 missing.push(i);
@@ -45,24 +36,12 @@ fn embeddings(
     if missing.is_empty() {
         return Ok(out);
     }
-    let Some(embedder) = embedding.load()? else {
-        return Ok(Vec::new());
-    };
+    let Some(embedder) = embedding.load()? else { return Ok(Vec::new()) };
     let bar = crate::commands::progress_bar(missing.len() as u64, "embedding");
     for chunk in missing.chunks(256) {
         let refs: Vec<&str> = chunk.iter().map(|&i| texts[i].as_str()).collect();
         let vectors = embedder.embed(&refs)?;
-        let rows: Vec<(String, String, Vec<u8>)> = chunk
-            .iter()
-            .zip(&vectors)
-            .map(|(&i, v)| {
-                (
-                    enriched[i].article.id.clone(),
-                    hashes[i].clone(),
-                    dossier_embed::to_bytes(v),
-                )
-            })
-            .collect();
+        let rows: Vec<(String, String, Vec<u8>)> = chunk.iter().zip(&vectors).map(|(&i, v)| (enriched[i].article.id.clone(), hashes[i].clone(), dossier_embed::to_bytes(v))).collect();
         // Stored as they are made: an interrupted run keeps what it computed.
         store.put_embeddings(model, &rows)?;
         for (&i, v) in chunk.iter().zip(vectors) {
@@ -97,62 +76,31 @@ impl Meaning {
             return Ok(None);
         }
         let combiner = dossier_similarity::Combiner::bundled()?;
-        let model =
-            dossier_model::stable_id(&["meaning", dossier_embed::MODEL, &combiner.to_json()]);
-        Ok(Some(Meaning {
-            model,
-            combiner: Some(combiner),
-            similarity: None,
-            embedding: *embedding,
-        }))
+        let model = dossier_model::stable_id(&["meaning", dossier_embed::MODEL, &combiner.to_json()]);
+        Ok(Some(Meaning { model, combiner: Some(combiner), similarity: None, embedding: *embedding }))
     }
 
     fn score(&mut self, store: &mut dyn Store, pairs: &[(&str, &str)]) -> anyhow::Result<Vec<f32>> {
-        let keys: Vec<String> = pairs
-            .iter()
-            .map(|(a, b)| dossier_model::stable_id(&[&self.model, a, b]))
-            .collect();
+        let keys: Vec<String> = pairs.iter().map(|(a, b)| dossier_model::stable_id(&[&self.model, a, b])).collect();
         let known = store.meaning_scores(&self.model, &keys)?;
-        let missing: Vec<usize> = (0..pairs.len())
-            .filter(|&i| !known.contains_key(&keys[i]))
-            .collect();
-        let mut out: Vec<f32> = keys
-            .iter()
-            .map(|k| known.get(k).copied().unwrap_or(f32::NAN))
-            .collect();
+        let missing: Vec<usize> = (0..pairs.len()).filter(|&i| !known.contains_key(&keys[i])).collect();
+        let mut out: Vec<f32> = keys.iter().map(|k| known.get(k).copied().unwrap_or(f32::NAN)).collect();
         if missing.is_empty() {
             return Ok(out);
         }
         if let Some(combiner) = self.combiner.take() {
-            let missing = || {
-                anyhow::anyhow!("aligning claims by meaning needs the embedding model (run `dossier model fetch`)")
-            };
+            let missing = || anyhow::anyhow!("aligning claims by meaning needs the embedding model (run `dossier model fetch`)");
             let embedder = self.embedding.load()?.ok_or_else(missing)?;
             let dir = dossier_embed::locate().ok_or_else(missing)?;
             // Only pairs that may be the same claim need the cross-encoder's pass.
-            self.similarity = Some(
-                dossier_similarity::Similarity::new(embedder, combiner, &dir)?
-                    .with_gate(dossier_similarity::GATE),
-            );
+            self.similarity = Some(dossier_similarity::Similarity::new(embedder, combiner, &dir)?.with_gate(dossier_similarity::GATE));
         }
-        let sim = self.similarity.as_ref().ok_or_else(|| {
-            anyhow::anyhow!(
-                "aligning claims by meaning needs the embedding model (run `dossier model fetch`)"
-            )
-        })?;
+        let sim = self.similarity.as_ref().ok_or_else(|| anyhow::anyhow!("aligning claims by meaning needs the embedding model (run `dossier model fetch`)"))?;
         // Each distinct pair is scored once (two claims may share a sentence).
         let mut first: HashMap<&str, usize> = HashMap::new();
-        let todo: Vec<usize> = missing
-            .iter()
-            .copied()
-            .filter(|&i| first.insert(keys[i].as_str(), i).is_none())
-            .collect();
+        let todo: Vec<usize> = missing.iter().copied().filter(|&i| first.insert(keys[i].as_str(), i).is_none()).collect();
         let scores = sim.score_pairs(&todo.iter().map(|&i| pairs[i]).collect::<Vec<_>>())?;
-        let rows: Vec<(String, f32)> = todo
-            .iter()
-            .zip(&scores)
-            .map(|(&i, &s)| (keys[i].clone(), s))
-            .collect();
+        let rows: Vec<(String, f32)> = todo.iter().zip(&scores).map(|(&i, &s)| (keys[i].clone(), s)).collect();
         store.put_meaning_scores(&self.model, &rows)?;
         let scored: HashMap<&str, f32> = rows.iter().map(|(k, s)| (k.as_str(), *s)).collect();
         for &i in &missing {
@@ -176,10 +124,7 @@ pub fn index_dir(data: &Path) -> std::path::PathBuf {
 pub fn index_docs(enriched: &[Enriched], analysis: &Analysis) -> Vec<dossier_search::IndexDoc> {
     let mut statuses: HashMap<&str, Vec<String>> = HashMap::new();
     for c in &analysis.claims {
-        let status = serde_json::to_value(c.status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
+        let status = serde_json::to_value(c.status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
         for m in &c.members {
             let v = statuses.entry(m.article_id.as_str()).or_default();
             if !v.contains(&status) {
@@ -217,11 +162,7 @@ pub fn index_docs(enriched: &[Enriched], analysis: &Analysis) -> Vec<dossier_sea
 /// Re-analyses every stored article, replaces the stored analysis in one
 /// transaction, and brings the search index in `index_dir` up to date.
 /// Deterministic: the same articles always give the same result.
-pub fn analyse(
-    store: &mut dyn Store,
-    embedding: &Embedding,
-    index_dir: &Path,
-) -> anyhow::Result<Analysis> {
+pub fn analyse(store: &mut dyn Store, embedding: &Embedding, index_dir: &Path) -> anyhow::Result<Analysis> {
     let (enriched, analysis) = analyse_store(store, embedding)?;
     // The index is derived data: if updating it fails, what is stored stands and `dossier index --rebuild` redoes it.
     let mut index = dossier_search::SearchIndex::open(index_dir)?;
@@ -231,19 +172,12 @@ pub fn analyse(
 
 /// [`analyse`] without the search index (the scale-out workers have none):
 /// recomputes and replaces the stored analysis; gives the enriched articles too.
-pub fn analyse_store(
-    store: &mut dyn Store,
-    embedding: &Embedding,
-) -> anyhow::Result<(Vec<Enriched>, Analysis)> {
+pub fn analyse_store(store: &mut dyn Store, embedding: &Embedding) -> anyhow::Result<(Vec<Enriched>, Analysis)> {
     let articles = store.articles()?;
     let enriched: Vec<Enriched> = articles.iter().map(enrich).collect();
     let meanings = embeddings(store, &enriched, embedding)?;
-    let stories =
-        dossier_stories::cluster_with(&enriched, &meanings, &dossier_stories::Settings::default());
-    let by_id: HashMap<&str, &Enriched> = enriched
-        .iter()
-        .map(|e| (e.article.id.as_str(), e))
-        .collect();
+    let stories = dossier_stories::cluster_with(&enriched, &meanings, &dossier_stories::Settings::default());
+    let by_id: HashMap<&str, &Enriched> = enriched.iter().map(|e| (e.article.id.as_str(), e)).collect();
     // Claims in other words align by meaning (learned similarity over MiniLM features) when the
     // model is installed, or with `--embeddings on`, where scores computed before are reused and
     // only new pairs need the model; only stories with two or more outlets have anything to align.
@@ -251,30 +185,16 @@ pub fn analyse_store(
     let settings = dossier_claims::Settings::default();
     let mut analysis = Analysis::default();
     for story in &stories {
-        let docs: Vec<&Enriched> = story
-            .article_ids
-            .iter()
-            .filter_map(|id| by_id.get(id.as_str()).copied())
-            .collect();
+        let docs: Vec<&Enriched> = story.article_ids.iter().filter_map(|id| by_id.get(id.as_str()).copied()).collect();
         let claims = match (&mut meaning, story.outlets.len() >= 2) {
             (Some(m), true) => {
-                let mut score = |pairs: &[(&str, &str)]| {
-                    m.score(&mut *store, pairs).map_err(|e| format!("{e:#}"))
-                };
-                dossier_claims::align_with(story, &docs, &settings, Some(&mut score)).map_err(
-                    |e| anyhow::anyhow!("aligning the claims of story {}: {e}", story.id),
-                )?
+                let mut score = |pairs: &[(&str, &str)]| m.score(&mut *store, pairs).map_err(|e| format!("{e:#}"));
+                dossier_claims::align_with(story, &docs, &settings, Some(&mut score)).map_err(|e| anyhow::anyhow!("aligning the claims of story {}: {e}", story.id))?
             }
             _ => dossier_claims::align(story, &docs, &settings),
         };
         let primary = dossier_claims::primary_sources(&docs);
-        let brief = dossier_brief::build(
-            story,
-            &articles,
-            &claims,
-            &primary,
-            &dossier_brief::Settings::default(),
-        );
+        let brief = dossier_brief::build(story, &articles, &claims, &primary, &dossier_brief::Settings::default());
         analysis.claims.extend(claims);
         analysis.briefs.push(brief);
     }

@@ -27,10 +27,7 @@ pub struct SearchArgs {
 pub fn search(data: &Path, store: &SqliteStore, a: SearchArgs) -> anyhow::Result<ExitCode> {
     let index = SearchIndex::open(&pipeline::index_dir(data))?;
     if index.is_empty() && store.article_count()? > 0 {
-        anyhow::bail!(
-            "the search index of {} is empty: run `dossier reindex`",
-            data.display()
-        );
+        anyhow::bail!("the search index of {} is empty: run `dossier reindex`", data.display());
     }
     let q = SearchQuery {
         text: a.query.join(" "),
@@ -38,20 +35,8 @@ pub fn search(data: &Path, store: &SqliteStore, a: SearchArgs) -> anyhow::Result
         entities: a.entities,
         languages: a.languages,
         statuses: a.statuses,
-        from: a
-            .from
-            .as_deref()
-            .map(|s| parse_date_bound(s, false))
-            .transpose()
-            .map_err(anyhow::Error::msg)
-            .context("--from")?,
-        to: a
-            .to
-            .as_deref()
-            .map(|s| parse_date_bound(s, true))
-            .transpose()
-            .map_err(anyhow::Error::msg)
-            .context("--to")?,
+        from: a.from.as_deref().map(|s| parse_date_bound(s, false)).transpose().map_err(anyhow::Error::msg).context("--from")?,
+        to: a.to.as_deref().map(|s| parse_date_bound(s, true)).transpose().map_err(anyhow::Error::msg).context("--to")?,
         limit: a.limit,
         offset: a.offset,
     };
@@ -60,48 +45,17 @@ pub fn search(data: &Path, store: &SqliteStore, a: SearchArgs) -> anyhow::Result
         println!("{}", serde_json::to_string_pretty(&r)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let (bold, plain) = if std::io::stdout().is_terminal() {
-        ("\x1b[1m", "\x1b[0m")
-    } else {
-        ("**", "**")
-    };
-    println!(
-        "{} match(es){}",
-        r.total,
-        if r.total > r.hits.len() {
-            format!(", showing {}–{}", q.offset + 1, q.offset + r.hits.len())
-        } else {
-            String::new()
-        }
-    );
+    let (bold, plain) = if std::io::stdout().is_terminal() { ("\x1b[1m", "\x1b[0m") } else { ("**", "**") };
+    println!("{} match(es){}", r.total, if r.total > r.hits.len() { format!(", showing {}–{}", q.offset + 1, q.offset + r.hits.len()) } else { String::new() });
     for h in &r.hits {
-        println!(
-            "\n{} — {} · {}",
-            h.title,
-            h.outlet,
-            h.published.format("%Y-%m-%d %H:%M")
-        );
+        println!("\n{} — {} · {}", h.title, h.outlet, h.published.format("%Y-%m-%d %H:%M"));
         let snippet = unescape(&h.snippet_html.replace("<b>", bold).replace("</b>", plain));
-        println!(
-            "  {}",
-            snippet.split_whitespace().collect::<Vec<_>>().join(" ")
-        );
-        println!(
-            "  [{}]{}",
-            h.id,
-            h.story
-                .as_deref()
-                .map(|s| format!(" story {s}"))
-                .unwrap_or_default()
-        );
+        println!("  {}", snippet.split_whitespace().collect::<Vec<_>>().join(" "));
+        println!("  [{}]{}", h.id, h.story.as_deref().map(|s| format!(" story {s}")).unwrap_or_default());
     }
     let line = |name: &str, v: &[dossier_search::FacetValue]| {
         if !v.is_empty() {
-            let items: Vec<String> = v
-                .iter()
-                .take(8)
-                .map(|f| format!("{} ({})", f.value, f.count))
-                .collect();
+            let items: Vec<String> = v.iter().take(8).map(|f| format!("{} ({})", f.value, f.count)).collect();
             println!("{name}: {}", items.join(", "));
         }
     };
@@ -114,12 +68,7 @@ pub fn search(data: &Path, store: &SqliteStore, a: SearchArgs) -> anyhow::Result
 }
 
 fn unescape(s: &str) -> String {
-    s.replace("&#x27;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
+    s.replace("&#x27;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
 }
 
 /// Rebuilds the search index from the store and its stored analysis.
@@ -134,10 +83,7 @@ pub fn reindex(data: &Path, store: &SqliteStore) -> anyhow::Result<ExitCode> {
         })
         .collect();
     bar.finish_and_clear();
-    let mut analysis = Analysis {
-        stories: store.stories()?,
-        ..Default::default()
-    };
+    let mut analysis = Analysis { stories: store.stories()?, ..Default::default() };
     for s in &analysis.stories {
         analysis.claims.extend(store.aligned_claims(&s.id)?);
     }

@@ -3,8 +3,8 @@
 //! `score<TAB>sentence1<TAB>sentence2` after a header), printing one score per
 //! pair in file order, the format `../shared/bench/similarity/score.py` reads.
 
-use std::collections::HashMap;
 use std::io::Write;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -23,33 +23,18 @@ fn embedder(embedding: &Embedding) -> anyhow::Result<(Embedder, PathBuf)> {
     let Some(dir) = dossier_embed::locate() else {
         bail!("sentence similarity needs the embedding model, and none is installed (run `dossier model fetch`, or point $DOSSIER_MODEL at it)");
     };
-    let e = Embedder::load(&dir)
-        .with_context(|| format!("loading the embedding model from {}", dir.display()))?;
+    let e = Embedder::load(&dir).with_context(|| format!("loading the embedding model from {}", dir.display()))?;
     Ok((e, dir))
 }
 
 /// `index<TAB>score` rows: the cross-encoder's scores for held-out training pairs.
 fn read_holdout(path: &Path) -> anyhow::Result<HashMap<usize, f32>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let mut out = HashMap::new();
-    for (n, line) in text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        let bad = || {
-            format!(
-                "{}:{}: expected `index<TAB>score`, found {line:?}",
-                path.display(),
-                n + 1
-            )
-        };
+    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let bad = || format!("{}:{}: expected `index<TAB>score`, found {line:?}", path.display(), n + 1);
         let (i, s) = line.split_once('\t').with_context(bad)?;
-        let (i, s): (usize, f32) = (
-            i.trim().parse().with_context(bad)?,
-            s.trim().parse().with_context(bad)?,
-        );
+        let (i, s): (usize, f32) = (i.trim().parse().with_context(bad)?, s.trim().parse().with_context(bad)?);
         if !(0.0..=dossier_similarity::MAX_SCORE).contains(&s) {
             bail!("{}:{}: score {s} is outside 0..=5", path.display(), n + 1);
         }
@@ -61,20 +46,12 @@ fn read_holdout(path: &Path) -> anyhow::Result<HashMap<usize, f32>> {
 }
 
 /// The mean of several adapters' held-out scores (one file each, the same pairs in each), checked against the training file.
-fn ensemble_holdout(
-    files: &[PathBuf],
-    train: &Path,
-    pairs: usize,
-) -> anyhow::Result<Option<HashMap<usize, f32>>> {
+fn ensemble_holdout(files: &[PathBuf], train: &Path, pairs: usize) -> anyhow::Result<Option<HashMap<usize, f32>>> {
     let mut mean: Option<HashMap<usize, f32>> = None;
     for path in files {
         let h = read_holdout(path)?;
         if let Some(i) = h.keys().copied().filter(|&i| i >= pairs).min() {
-            bail!(
-                "{}: pair {i} is not in {} ({pairs} pairs, numbered from 0)",
-                path.display(),
-                train.display()
-            );
+            bail!("{}: pair {i} is not in {} ({pairs} pairs, numbered from 0)", path.display(), train.display());
         }
         match &mut mean {
             None => mean = Some(h),
@@ -88,19 +65,10 @@ fn ensemble_holdout(
             }
         }
     }
-    Ok(mean.map(|m| {
-        m.into_iter()
-            .map(|(i, s)| (i, s / files.len() as f32))
-            .collect()
-    }))
+    Ok(mean.map(|m| m.into_iter().map(|(i, s)| (i, s / files.len() as f32)).collect()))
 }
 
-pub fn eval(
-    file: &Path,
-    out: Option<&Path>,
-    combiner: Option<&Path>,
-    embedding: &Embedding,
-) -> anyhow::Result<ExitCode> {
+pub fn eval(file: &Path, out: Option<&Path>, combiner: Option<&Path>, embedding: &Embedding) -> anyhow::Result<ExitCode> {
     let pairs = read_pairs(file)?;
     let combiner = match combiner {
         Some(p) => Combiner::read(p)?,
@@ -118,29 +86,14 @@ pub fn eval(
     }
     match out {
         Some(p) => std::fs::write(p, text).with_context(|| format!("writing {}", p.display()))?,
-        None => std::io::stdout()
-            .lock()
-            .write_all(text.as_bytes())
-            .context("writing to stdout")?,
+        None => std::io::stdout().lock().write_all(text.as_bytes()).context("writing to stdout")?,
     }
     let gold: Vec<f32> = pairs.iter().map(|p| p.score).collect();
-    eprintln!(
-        "{} pairs scored in {secs:.1}s ({:.0} pairs/s); spearman against the file's scores {:.4}",
-        pairs.len(),
-        pairs.len() as f64 / secs.max(1e-9),
-        spearman(&scores, &gold)
-    );
+    eprintln!("{} pairs scored in {secs:.1}s ({:.0} pairs/s); spearman against the file's scores {:.4}", pairs.len(), pairs.len() as f64 / secs.max(1e-9), spearman(&scores, &gold));
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn train(
-    file: &Path,
-    out: &Path,
-    folds: usize,
-    cross_holdout: &[PathBuf],
-    bi_holdout: &[PathBuf],
-    embedding: &Embedding,
-) -> anyhow::Result<ExitCode> {
+pub fn train(file: &Path, out: &Path, folds: usize, cross_holdout: &[PathBuf], bi_holdout: &[PathBuf], embedding: &Embedding) -> anyhow::Result<ExitCode> {
     if !(2..=20).contains(&folds) {
         bail!("--folds {folds}: use 2 to 20");
     }
@@ -148,27 +101,10 @@ pub fn train(
     let holdout = ensemble_holdout(cross_holdout, file, pairs.len())?;
     let bi = ensemble_holdout(bi_holdout, file, pairs.len())?;
     let (embedder, _) = embedder(embedding)?;
-    let grid = Grid {
-        folds,
-        ..Grid::default()
-    };
-    let combiner = dossier_similarity::train(
-        &embedder,
-        &pairs,
-        &grid,
-        holdout.as_ref(),
-        bi.as_ref(),
-        |line| eprintln!("{line}"),
-    )?;
-    std::fs::write(out, combiner.to_json() + "\n")
-        .with_context(|| format!("writing {}", out.display()))?;
-    println!(
-        "combiner written to {} ({} pairs, {}-fold cv spearman {:.4})",
-        out.display(),
-        pairs.len(),
-        folds,
-        combiner.training.cv_spearman
-    );
+    let grid = Grid { folds, ..Grid::default() };
+    let combiner = dossier_similarity::train(&embedder, &pairs, &grid, holdout.as_ref(), bi.as_ref(), |line| eprintln!("{line}"))?;
+    std::fs::write(out, combiner.to_json() + "\n").with_context(|| format!("writing {}", out.display()))?;
+    println!("combiner written to {} ({} pairs, {}-fold cv spearman {:.4})", out.display(), pairs.len(), folds, combiner.training.cv_spearman);
     if let Some(b) = &combiner.blend {
         let h = b.holdout_spearman;
         println!("cross-encoder weight {:.2}, bi-encoder weight {:.2}, chosen on {} held-out pairs: trees {:.4}, cross-encoder {:.4}, bi-encoder {}, blend {:.4}", b.weight, b.bi_weight, b.holdout_pairs, h.trees, h.cross, h.bi.map_or("-".into(), |s| format!("{s:.4}")), h.blend);

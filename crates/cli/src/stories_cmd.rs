@@ -41,13 +41,9 @@ fn id_string(v: &serde_json::Value) -> String {
 }
 
 fn parse_record(file: &Path, line_no: usize, line: &str) -> anyhow::Result<Article> {
-    let r: Record = serde_json::from_str(line)
-        .with_context(|| format!("{}:{line_no}: malformed record", file.display()))?;
+    let r: Record = serde_json::from_str(line).with_context(|| format!("{}:{line_no}: malformed record", file.display()))?;
     let published = match r.published.as_deref() {
-        Some(p) => Some(
-            dossier_extract::parse_date(p)
-                .with_context(|| format!("{}:{line_no}: unreadable date {p:?}", file.display()))?,
-        ),
+        Some(p) => Some(dossier_extract::parse_date(p).with_context(|| format!("{}:{line_no}: unreadable date {p:?}", file.display()))?),
         None => None,
     };
     Ok(Article {
@@ -55,10 +51,7 @@ fn parse_record(file: &Path, line_no: usize, line: &str) -> anyhow::Result<Artic
         kind: ArticleKind::Main,
         title: r.title.unwrap_or_default(),
         text: r.text.unwrap_or_default(),
-        outlet: Outlet {
-            name: r.outlet.unwrap_or_else(|| "unknown".into()),
-            basis: OutletBasis::Given,
-        },
+        outlet: Outlet { name: r.outlet.unwrap_or_else(|| "unknown".into()), basis: OutletBasis::Given },
         url: r.url,
         source: format!("{}:{line_no}", file.display()),
         published,
@@ -69,22 +62,12 @@ fn parse_record(file: &Path, line_no: usize, line: &str) -> anyhow::Result<Artic
 }
 
 /// Enriches a batch of lines on `jobs` threads, keeping their order.
-fn enrich_lines(
-    file: &Path,
-    lines: &[(usize, String)],
-    jobs: usize,
-) -> anyhow::Result<Vec<Enriched>> {
+fn enrich_lines(file: &Path, lines: &[(usize, String)], jobs: usize) -> anyhow::Result<Vec<Enriched>> {
     let per = lines.len().div_ceil(jobs.max(1)).max(1);
     std::thread::scope(|s| {
         let handles: Vec<_> = lines
             .chunks(per)
-            .map(|part| {
-                s.spawn(move || {
-                    part.iter()
-                        .map(|(n, l)| parse_record(file, *n, l).map(|a| dossier_enrich::enrich(&a)))
-                        .collect::<anyhow::Result<Vec<_>>>()
-                })
-            })
+            .map(|part| s.spawn(move || part.iter().map(|(n, l)| parse_record(file, *n, l).map(|a| dossier_enrich::enrich(&a))).collect::<anyhow::Result<Vec<_>>>()))
             .collect();
         let mut out = Vec::with_capacity(lines.len());
         for h in handles {
@@ -97,13 +80,8 @@ fn enrich_lines(
 /// Applies `--set key=value` overrides.
 pub fn apply_settings(mut s: Settings, overrides: &[String]) -> anyhow::Result<Settings> {
     for o in overrides {
-        let (k, v) = o
-            .split_once('=')
-            .with_context(|| format!("--set {o}: expected KEY=VALUE"))?;
-        let x: f64 = v
-            .trim()
-            .parse()
-            .with_context(|| format!("--set {o}: {v:?} is not a number"))?;
+        let (k, v) = o.split_once('=').with_context(|| format!("--set {o}: expected KEY=VALUE"))?;
+        let x: f64 = v.trim().parse().with_context(|| format!("--set {o}: {v:?} is not a number"))?;
         let field = match k.trim() {
             "join_threshold" => &mut s.join_threshold,
             "half_life_days" => &mut s.half_life_days,
@@ -134,19 +112,14 @@ impl EmbeddingCache {
     fn open(path: &Path) -> anyhow::Result<Self> {
         let mut known = HashMap::new();
         if path.exists() {
-            let bytes =
-                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
             // A torn last record (an interrupted write) is ignored.
             for rec in bytes.chunks_exact(CACHE_RECORD) {
                 let key: [u8; 32] = rec[..32].try_into().unwrap();
                 known.insert(key, dossier_embed::from_bytes(&rec[32..])?);
             }
         }
-        Ok(EmbeddingCache {
-            path: path.to_path_buf(),
-            known,
-            fresh: Vec::new(),
-        })
+        Ok(EmbeddingCache { path: path.to_path_buf(), known, fresh: Vec::new() })
     }
 
     fn key(text: &str) -> [u8; 32] {
@@ -157,11 +130,7 @@ impl EmbeddingCache {
         if self.fresh.is_empty() {
             return Ok(());
         }
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
-            .with_context(|| format!("writing {}", self.path.display()))?;
+        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&self.path).with_context(|| format!("writing {}", self.path.display()))?;
         let len = f.metadata()?.len();
         if len % CACHE_RECORD as u64 != 0 {
             f.set_len(len - len % CACHE_RECORD as u64)?;
@@ -175,16 +144,9 @@ impl EmbeddingCache {
 }
 
 /// Embeddings for a batch, from the cache where it has them.
-fn embed_batch(
-    embedder: &dossier_embed::Embedder,
-    cache: &mut Option<EmbeddingCache>,
-    texts: &[String],
-) -> anyhow::Result<Vec<Option<Vec<f32>>>> {
+fn embed_batch(embedder: &dossier_embed::Embedder, cache: &mut Option<EmbeddingCache>, texts: &[String]) -> anyhow::Result<Vec<Option<Vec<f32>>>> {
     let keys: Vec<[u8; 32]> = texts.iter().map(|t| EmbeddingCache::key(t)).collect();
-    let mut out: Vec<Option<Vec<f32>>> = keys
-        .iter()
-        .map(|k| cache.as_ref().and_then(|c| c.known.get(k).cloned()))
-        .collect();
+    let mut out: Vec<Option<Vec<f32>>> = keys.iter().map(|k| cache.as_ref().and_then(|c| c.known.get(k).cloned())).collect();
     let missing: Vec<usize> = (0..texts.len()).filter(|&i| out[i].is_none()).collect();
     if !missing.is_empty() {
         let refs: Vec<&str> = missing.iter().map(|&i| texts[i].as_str()).collect();
@@ -214,11 +176,7 @@ impl<W: Write> Printer<W> {
             let story = stable_id(&["story", &self.ids[first]]);
             for m in &f.members {
                 let id = self.ids.remove(m).expect("each article is in one story");
-                writeln!(
-                    self.out,
-                    "{}",
-                    serde_json::json!({"id": id, "story": story})
-                )?;
+                writeln!(self.out, "{}", serde_json::json!({"id": id, "story": story}))?;
                 self.articles += 1;
             }
             self.stories += 1;
@@ -229,18 +187,9 @@ impl<W: Write> Printer<W> {
 
 const CHUNK: usize = 2048;
 
-pub fn eval_stories(
-    file: &Path,
-    out: Option<&Path>,
-    overrides: &[String],
-    embedding: &Embedding,
-    cache: Option<&Path>,
-    jobs: Option<usize>,
-) -> anyhow::Result<ExitCode> {
+pub fn eval_stories(file: &Path, out: Option<&Path>, overrides: &[String], embedding: &Embedding, cache: Option<&Path>, jobs: Option<usize>) -> anyhow::Result<ExitCode> {
     let settings = apply_settings(Settings::default(), overrides)?;
-    let jobs = jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
     let embedder = embedding.load()?;
     let started = std::time::Instant::now();
 
@@ -256,9 +205,7 @@ pub fn eval_stories(
         let mut offsets: Vec<u64> = Vec::new();
         loop {
             let mut line = String::new();
-            let n = r
-                .read_line(&mut line)
-                .with_context(|| format!("{}:{}", file.display(), line_no + 1))?;
+            let n = r.read_line(&mut line).with_context(|| format!("{}:{}", file.display(), line_no + 1))?;
             line_no += 1;
             if n > 0 && !line.trim().is_empty() {
                 offsets.push(offset);
@@ -266,11 +213,7 @@ pub fn eval_stories(
             }
             offset += n as u64;
             if batch.len() >= CHUNK || (n == 0 && !batch.is_empty()) {
-                for ((e, (ln, _)), off) in enrich_lines(file, &batch, jobs)?
-                    .iter()
-                    .zip(&batch)
-                    .zip(&offsets)
-                {
+                for ((e, (ln, _)), off) in enrich_lines(file, &batch, jobs)?.iter().zip(&batch).zip(&offsets) {
                     vocab.add(&dossier_stories::counts(e, &settings));
                     index.push((e.article.time().timestamp_micros(), *off, *ln));
                 }
@@ -291,17 +234,10 @@ pub fn eval_stories(
 
     // Pass 2: the articles again, in publication order, into the clusterer.
     let writer: Box<dyn Write> = match out {
-        Some(p) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("writing {}", p.display()))?,
-        )),
+        Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).with_context(|| format!("writing {}", p.display()))?)),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    let mut printer = Printer {
-        out: writer,
-        ids: HashMap::new(),
-        stories: 0,
-        articles: 0,
-    };
+    let mut printer = Printer { out: writer, ids: HashMap::new(), stories: 0, articles: 0 };
     let mut cache = match (cache, &embedder) {
         (Some(p), Some(_)) => Some(EmbeddingCache::open(p)?),
         _ => None,

@@ -88,36 +88,21 @@ pub struct SourceConfig {
 
 impl SourceConfig {
     fn label(&self) -> String {
-        self.name
-            .clone()
-            .or_else(|| self.feed.clone())
-            .or_else(|| self.sitemap.clone())
-            .or_else(|| self.urls.as_ref().map(|p| p.display().to_string()))
-            .unwrap_or_default()
+        self.name.clone().or_else(|| self.feed.clone()).or_else(|| self.sitemap.clone()).or_else(|| self.urls.as_ref().map(|p| p.display().to_string())).unwrap_or_default()
     }
 }
 
 pub fn load_config(path: &Path) -> anyhow::Result<WatchConfig> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut cfg: WatchConfig =
-        toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut cfg: WatchConfig = toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     if cfg.sources.is_empty() {
         bail!("{}: no [[source]] entries", path.display());
     }
     let base = path.parent().unwrap_or(Path::new("."));
     for (i, s) in cfg.sources.iter_mut().enumerate() {
-        let n = [s.feed.is_some(), s.sitemap.is_some(), s.urls.is_some()]
-            .iter()
-            .filter(|b| **b)
-            .count();
+        let n = [s.feed.is_some(), s.sitemap.is_some(), s.urls.is_some()].iter().filter(|b| **b).count();
         if n != 1 {
-            bail!(
-                "{}: source {} ({}) needs exactly one of feed, sitemap, urls",
-                path.display(),
-                i + 1,
-                s.label()
-            );
+            bail!("{}: source {} ({}) needs exactly one of feed, sitemap, urls", path.display(), i + 1, s.label());
         }
         if let Some(u) = &s.urls {
             if u.is_relative() {
@@ -126,10 +111,7 @@ pub fn load_config(path: &Path) -> anyhow::Result<WatchConfig> {
         }
     }
     if cfg.concurrency == 0 || cfg.interval_minutes == 0 {
-        bail!(
-            "{}: concurrency and interval_minutes must be at least 1",
-            path.display()
-        );
+        bail!("{}: concurrency and interval_minutes must be at least 1", path.display());
     }
     Ok(cfg)
 }
@@ -151,30 +133,16 @@ struct Discovered {
 }
 
 fn state_of(page: &dossier_fetch::Fetched) -> FetchState {
-    FetchState {
-        etag: page.etag.clone(),
-        last_modified: page.last_modified.clone(),
-        status: Some(page.status),
-        fetched_at: Utc::now().to_rfc3339(),
-        listed: None,
-    }
+    FetchState { etag: page.etag.clone(), last_modified: page.last_modified.clone(), status: Some(page.status), fetched_at: Utc::now().to_rfc3339(), listed: None }
 }
 
 /// Resolves a listing's link against the listing's own URL.
 fn resolve(base: &str, link: &str) -> String {
-    url::Url::parse(base)
-        .and_then(|b| b.join(link))
-        .map(|u| u.to_string())
-        .unwrap_or_else(|_| link.to_string())
+    url::Url::parse(base).and_then(|b| b.join(link)).map(|u| u.to_string()).unwrap_or_else(|_| link.to_string())
 }
 
 /// Fetches a feed or sitemap conditionally. None when unchanged since last time.
-async fn fetch_listing(
-    crawler: &Crawler,
-    url: &str,
-    known: &HashMap<String, Validators>,
-    out: &mut Discovered,
-) -> Option<Vec<u8>> {
+async fn fetch_listing(crawler: &Crawler, url: &str, known: &HashMap<String, Validators>, out: &mut Discovered) -> Option<Vec<u8>> {
     let v = known.get(url).cloned().unwrap_or_default();
     match crawler.get(url, &v).await {
         Ok(Outcome::NotModified) => None,
@@ -189,28 +157,18 @@ async fn fetch_listing(
     }
 }
 
-async fn discover(
-    crawler: Crawler,
-    src: SourceConfig,
-    known: Arc<HashMap<String, Validators>>,
-) -> Discovered {
+async fn discover(crawler: Crawler, src: SourceConfig, known: Arc<HashMap<String, Validators>>) -> Discovered {
     let mut out = Discovered::default();
     let label = src.label();
-    let hint = |title: Option<String>, published: Option<DateTime<Utc>>, outlet: Option<String>| {
-        PageHints {
-            title,
-            published,
-            outlet: src.outlet.clone().or(outlet),
-        }
+    let hint = |title: Option<String>, published: Option<DateTime<Utc>>, outlet: Option<String>| PageHints {
+        title,
+        published,
+        outlet: src.outlet.clone().or(outlet),
     };
     if let Some(feed) = &src.feed {
         if let Some(body) = fetch_listing(&crawler, feed, &known, &mut out).await {
             match dossier_sources::feeds::parse_feed(&body, Some(feed)) {
-                Ok(items) => out.items.extend(items.into_iter().map(|i| Candidate {
-                    url: i.url,
-                    source: label.clone(),
-                    hints: hint(i.title, i.published, None),
-                })),
+                Ok(items) => out.items.extend(items.into_iter().map(|i| Candidate { url: i.url, source: label.clone(), hints: hint(i.title, i.published, None) })),
                 Err(e) => out.errors.push(format!("{feed}: {e}")),
             }
         }
@@ -222,21 +180,13 @@ async fn discover(
             if !seen.insert(url.clone()) || seen.len() > 21 {
                 continue;
             }
-            let Some(body) = fetch_listing(&crawler, &url, &known, &mut out).await else {
-                continue;
-            };
+            let Some(body) = fetch_listing(&crawler, &url, &known, &mut out).await else { continue };
             match dossier_sources::sitemaps::parse_sitemap(&body) {
-                Ok(Sitemap::Index(children)) => {
-                    queue.extend(children.iter().map(|c| resolve(&url, c)))
-                }
+                Ok(Sitemap::Index(children)) => queue.extend(children.iter().map(|c| resolve(&url, c))),
                 Ok(Sitemap::Urls(urls)) => out.items.extend(urls.into_iter().map(|u| Candidate {
                     url: resolve(&url, &u.loc),
                     source: label.clone(),
-                    hints: hint(
-                        u.news_title,
-                        u.news_publication_date.or(u.lastmod),
-                        u.news_publication_name,
-                    ),
+                    hints: hint(u.news_title, u.news_publication_date.or(u.lastmod), u.news_publication_name),
                 })),
                 Err(e) => out.errors.push(format!("{url}: {e}")),
             }
@@ -245,16 +195,8 @@ async fn discover(
         match std::fs::read_to_string(path) {
             Ok(text) => {
                 let (urls, errors) = dossier_sources::urllist::parse_url_list(&text);
-                out.errors.extend(
-                    errors
-                        .into_iter()
-                        .map(|e| format!("{}: {e}", path.display())),
-                );
-                out.items.extend(urls.into_iter().map(|u| Candidate {
-                    url: u,
-                    source: label.clone(),
-                    hints: hint(None, None, None),
-                }));
+                out.errors.extend(errors.into_iter().map(|e| format!("{}: {e}", path.display())));
+                out.items.extend(urls.into_iter().map(|u| Candidate { url: u, source: label.clone(), hints: hint(None, None, None) }));
             }
             Err(e) => out.errors.push(format!("{}: {e}", path.display())),
         }
@@ -273,26 +215,14 @@ pub struct Round {
 }
 
 /// One polling round over every source.
-pub async fn round(
-    cfg: &WatchConfig,
-    store: &mut SqliteStore,
-    crawler: &Crawler,
-    quiet: bool,
-    embedding: &Embedding,
-) -> anyhow::Result<Round> {
+pub async fn round(cfg: &WatchConfig, store: &mut SqliteStore, crawler: &Crawler, quiet: bool, embedding: &Embedding) -> anyhow::Result<Round> {
     let mut r = Round::default();
     // Conditional-GET validators of every listing URL we know.
     let mut known = HashMap::new();
     for s in &cfg.sources {
         for u in [&s.feed, &s.sitemap].into_iter().flatten() {
             if let Some(st) = store.fetch_state(u)? {
-                known.insert(
-                    u.clone(),
-                    Validators {
-                        etag: st.etag,
-                        last_modified: st.last_modified,
-                    },
-                );
+                known.insert(u.clone(), Validators { etag: st.etag, last_modified: st.last_modified });
             }
         }
     }
@@ -347,14 +277,8 @@ pub async fn round(
                     let mut st = state_of(&page);
                     st.listed = c.hints.published.map(|d| d.to_rfc3339());
                     state = Some(st);
-                    article_from_page(
-                        &page.url,
-                        &page.body,
-                        page.content_type.as_deref(),
-                        Utc::now(),
-                        c.hints.clone(),
-                    )
-                    .map_err(|e| format!("{}: {e}", c.source))
+                    article_from_page(&page.url, &page.body, page.content_type.as_deref(), Utc::now(), c.hints.clone())
+                        .map_err(|e| format!("{}: {e}", c.source))
                 }
                 Ok(Outcome::NotModified) => Ok(vec![]),
                 Err(e) => Err(format!("{}: {e}", c.source)),
@@ -409,19 +333,12 @@ fn progress(quiet: bool, len: usize) -> indicatif::ProgressBar {
         return indicatif::ProgressBar::hidden();
     }
     indicatif::ProgressBar::new(len as u64).with_style(
-        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} pages {per_sec} eta {eta}")
-            .expect("valid template"),
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} pages {per_sec} eta {eta}").expect("valid template"),
     )
 }
 
 /// `dossier watch`: rounds until interrupted (or one with `--once`).
-pub fn watch(
-    data: &Path,
-    config: &Path,
-    once: bool,
-    quiet: bool,
-    embedding: &Embedding,
-) -> anyhow::Result<ExitCode> {
+pub fn watch(data: &Path, config: &Path, once: bool, quiet: bool, embedding: &Embedding) -> anyhow::Result<ExitCode> {
     let cfg = load_config(config)?;
     let mut store = SqliteStore::open_dir(data)?;
     let crawler = Crawler::new(CrawlConfig {
@@ -436,9 +353,7 @@ pub fn watch(
         respect_robots: cfg.respect_robots,
         ..CrawlConfig::default()
     })?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
         let mut n = 0;
         loop {

@@ -58,16 +58,8 @@ pub struct WorkerArgs {
 // ---------------------------------------------------------------- publishing
 
 /// `dossier ingest --queue URL PATH...`: one message per raw input.
-pub fn publish(
-    queue: &str,
-    stream: &str,
-    paths: &[PathBuf],
-    json: bool,
-    quiet: bool,
-) -> anyhow::Result<ExitCode> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+pub fn publish(queue: &str, stream: &str, paths: &[PathBuf], json: bool, quiet: bool) -> anyhow::Result<ExitCode> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let (published, errors) = rt.block_on(async {
         let q = Queue::connect(queue, stream).await?;
         let (tx, mut rx) = tokio::sync::mpsc::channel::<RawInput>(256);
@@ -91,15 +83,8 @@ pub fn publish(
         let mut too_large = Vec::new();
         while let Some(raw) = rx.recv().await {
             match p.send(&raw, &raw.id()).await {
-                Err(dossier_queue::QueueError::TooLarge {
-                    location,
-                    bytes,
-                    message,
-                }) => {
-                    let e = dossier_ingest::IngestError {
-                        location,
-                        reason: format!("{bytes}-byte message too large for the queue: {message}"),
-                    };
+                Err(dossier_queue::QueueError::TooLarge { location, bytes, message }) => {
+                    let e = dossier_ingest::IngestError { location, reason: format!("{bytes}-byte message too large for the queue: {message}") };
                     if !quiet {
                         eprintln!("error: {e}");
                     }
@@ -128,11 +113,7 @@ pub fn publish(
             errors.len()
         );
     }
-    Ok(if errors.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(if errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 // ---------------------------------------------------------------- metrics
@@ -187,13 +168,9 @@ impl Metrics {
     fn stored(&self, put: Put) {
         self.articles_new.fetch_add(put.new as u64, Relaxed);
         self.articles_revised.fetch_add(put.revised as u64, Relaxed);
-        self.articles_unchanged
-            .fetch_add(put.unchanged as u64, Relaxed);
+        self.articles_unchanged.fetch_add(put.unchanged as u64, Relaxed);
         let mut r = self.recent.lock().expect("metrics lock");
-        r.push_back((
-            Instant::now(),
-            (put.new + put.revised + put.unchanged) as u64,
-        ));
+        r.push_back((Instant::now(), (put.new + put.revised + put.unchanged) as u64));
     }
 
     fn rate(&self) -> f64 {
@@ -202,13 +179,7 @@ impl Metrics {
             r.pop_front();
         }
         let n: u64 = r.iter().map(|(_, n)| n).sum();
-        n as f64
-            / self
-                .started
-                .elapsed()
-                .min(RATE_WINDOW)
-                .as_secs_f64()
-                .max(1.0)
+        n as f64 / self.started.elapsed().min(RATE_WINDOW).as_secs_f64().max(1.0)
     }
 
     fn render(&self) -> String {
@@ -220,18 +191,8 @@ impl Metrics {
                 o.push_str(&format!("{name}{labels} {v}\n"));
             }
         };
-        metric(
-            "dossier_worker_up",
-            "gauge",
-            "1 while the worker runs.",
-            &[("", "1".into())],
-        );
-        metric(
-            "dossier_worker_uptime_seconds",
-            "gauge",
-            "Seconds since the worker started.",
-            &[("", format!("{:.1}", self.started.elapsed().as_secs_f64()))],
-        );
+        metric("dossier_worker_up", "gauge", "1 while the worker runs.", &[("", "1".into())]);
+        metric("dossier_worker_uptime_seconds", "gauge", "Seconds since the worker started.", &[("", format!("{:.1}", self.started.elapsed().as_secs_f64()))]);
         metric(
             "dossier_worker_messages_total",
             "counter",
@@ -248,12 +209,7 @@ impl Metrics {
                 ("{effect=\"unchanged\"}", g(&self.articles_unchanged).to_string()),
             ],
         );
-        metric(
-            "dossier_worker_articles_per_second",
-            "gauge",
-            "Articles stored per second over the last minute.",
-            &[("", format!("{:.2}", self.rate()))],
-        );
+        metric("dossier_worker_articles_per_second", "gauge", "Articles stored per second over the last minute.", &[("", format!("{:.2}", self.rate()))]);
         metric("dossier_worker_input_errors_total", "counter", "Inputs that could not be read as articles (bad HTML, JSON, dates); logged with their location.", &[("", g(&self.input_errors).to_string())]);
         metric(
             "dossier_worker_errors_total",
@@ -265,39 +221,11 @@ impl Metrics {
                 ("{kind=\"analysis\"}", g(&self.analysis_errors).to_string()),
             ],
         );
-        metric(
-            "dossier_worker_queue_pending",
-            "gauge",
-            "Queue lag: messages of the shared consumer not yet delivered to any worker.",
-            &[("", g(&self.pending).to_string())],
-        );
-        metric(
-            "dossier_worker_queue_ack_pending",
-            "gauge",
-            "Messages delivered to workers and not yet acknowledged.",
-            &[("", g(&self.ack_pending).to_string())],
-        );
-        metric(
-            "dossier_worker_in_flight",
-            "gauge",
-            "Messages this worker holds now.",
-            &[("", g(&self.in_flight).to_string())],
-        );
-        metric(
-            "dossier_worker_analyses_total",
-            "counter",
-            "Analyses (stories, claims, briefs over all articles) this worker ran.",
-            &[("", g(&self.analyses).to_string())],
-        );
-        metric(
-            "dossier_worker_analysis_seconds",
-            "gauge",
-            "Duration of this worker's last analysis.",
-            &[(
-                "",
-                format!("{:.3}", g(&self.analysis_ms_last) as f64 / 1000.0),
-            )],
-        );
+        metric("dossier_worker_queue_pending", "gauge", "Queue lag: messages of the shared consumer not yet delivered to any worker.", &[("", g(&self.pending).to_string())]);
+        metric("dossier_worker_queue_ack_pending", "gauge", "Messages delivered to workers and not yet acknowledged.", &[("", g(&self.ack_pending).to_string())]);
+        metric("dossier_worker_in_flight", "gauge", "Messages this worker holds now.", &[("", g(&self.in_flight).to_string())]);
+        metric("dossier_worker_analyses_total", "counter", "Analyses (stories, claims, briefs over all articles) this worker ran.", &[("", g(&self.analyses).to_string())]);
+        metric("dossier_worker_analysis_seconds", "gauge", "Duration of this worker's last analysis.", &[("", format!("{:.3}", g(&self.analysis_ms_last) as f64 / 1000.0))]);
         o
     }
 }
@@ -320,38 +248,22 @@ async fn refresh_lag(consumer: &mut jetstream::consumer::PullConsumer, m: &Metri
     }
 }
 
-async fn metrics_page(
-    axum::extract::State(s): axum::extract::State<HttpState>,
-) -> impl axum::response::IntoResponse {
+async fn metrics_page(axum::extract::State(s): axum::extract::State<HttpState>) -> impl axum::response::IntoResponse {
     let mut c = s.consumer.clone();
     if !refresh_lag(&mut c, &s.metrics).await {
         s.metrics.queue_errors.fetch_add(1, Relaxed);
     }
-    (
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4",
-        )],
-        s.metrics.render(),
-    )
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render())
 }
 
-async fn healthz(
-    axum::extract::State(s): axum::extract::State<HttpState>,
-) -> (axum::http::StatusCode, String) {
-    let queue_ok = matches!(
-        s.client.connection_state(),
-        async_nats::connection::State::Connected
-    );
+async fn healthz(axum::extract::State(s): axum::extract::State<HttpState>) -> (axum::http::StatusCode, String) {
+    let queue_ok = matches!(s.client.connection_state(), async_nats::connection::State::Connected);
     let store_ok = s.metrics.store_ok.load(Relaxed);
     if queue_ok && store_ok {
         (axum::http::StatusCode::OK, "ok\n".into())
     } else {
         let word = |ok: bool| if ok { "ok" } else { "failing" };
-        (
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            format!("queue {}, store {}\n", word(queue_ok), word(store_ok)),
-        )
+        (axum::http::StatusCode::SERVICE_UNAVAILABLE, format!("queue {}, store {}\n", word(queue_ok), word(store_ok)))
     }
 }
 
@@ -364,9 +276,7 @@ pub fn run(args: WorkerArgs, embedding: Embedding) -> anyhow::Result<ExitCode> {
     if args.batch == 0 {
         bail!("--batch must be at least 1");
     }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let out = rt.block_on(worker(args, embedding));
     // An abandoned analysis thread is not waited for: its transaction rolls back when the process ends.
     rt.shutdown_timeout(Duration::from_secs(1));
@@ -376,8 +286,7 @@ pub fn run(args: WorkerArgs, embedding: Embedding) -> anyhow::Result<ExitCode> {
 async fn stop_signal() {
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM handler");
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
         tokio::select! {
             _ = term.recv() => {}
             _ = tokio::signal::ctrl_c() => {}
@@ -413,10 +322,7 @@ impl std::ops::DerefMut for Slot {
 }
 
 /// Runs `f` with the store on a blocking thread (the PostgreSQL client blocks).
-async fn with_store<T: Send + 'static>(
-    slot: &mut Option<PgStore>,
-    f: impl FnOnce(&mut PgStore) -> T + Send + 'static,
-) -> T {
+async fn with_store<T: Send + 'static>(slot: &mut Option<PgStore>, f: impl FnOnce(&mut PgStore) -> T + Send + 'static) -> T {
     let mut store = slot.take().expect("store is back after each use");
     let (store, out) = tokio::task::spawn_blocking(move || {
         let out = f(&mut store);
@@ -430,30 +336,16 @@ async fn with_store<T: Send + 'static>(
 
 /// Embeds articles just stored, so the analysis finds their vectors (computed
 /// here, in parallel across workers, rather than in the one analysing worker).
-fn embed_and_store(
-    store: &mut PgStore,
-    articles: &[Article],
-    embedder: &Embedder,
-) -> anyhow::Result<()> {
-    let enriched: Vec<dossier_enrich::Enriched> =
-        articles.iter().map(dossier_enrich::enrich).collect();
-    let texts: Vec<String> = enriched
-        .iter()
-        .map(dossier_stories::embedding_text)
-        .collect();
+fn embed_and_store(store: &mut PgStore, articles: &[Article], embedder: &Embedder) -> anyhow::Result<()> {
+    let enriched: Vec<dossier_enrich::Enriched> = articles.iter().map(dossier_enrich::enrich).collect();
+    let texts: Vec<String> = enriched.iter().map(dossier_stories::embedding_text).collect();
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let vectors = embedder.embed(&refs)?;
     let rows: Vec<(String, String, Vec<u8>)> = articles
         .iter()
         .zip(&texts)
         .zip(&vectors)
-        .map(|((a, t), v)| {
-            (
-                a.id.clone(),
-                crate::pipeline::embedding_key(t),
-                dossier_embed::to_bytes(v),
-            )
-        })
+        .map(|((a, t), v)| (a.id.clone(), crate::pipeline::embedding_key(t), dossier_embed::to_bytes(v)))
         .collect();
     store.put_embeddings(dossier_embed::MODEL, &rows)?;
     Ok(())
@@ -469,40 +361,20 @@ async fn worker(args: WorkerArgs, embedding: Embedding) -> anyhow::Result<ExitCo
     let stopped = || *stop_rx.borrow();
 
     let url = args.store.clone();
-    let store = Slot(Some(
-        tokio::task::spawn_blocking(move || PgStore::connect(&url))
-            .await?
-            .context("opening the store")?,
-    ));
-    let db = store
-        .as_ref()
-        .map(|s| s.db().to_string())
-        .unwrap_or_default();
+    let store = Slot(Some(tokio::task::spawn_blocking(move || PgStore::connect(&url)).await?.context("opening the store")?));
+    let db = store.as_ref().map(|s| s.db().to_string()).unwrap_or_default();
     let queue = Queue::connect(&args.queue, &args.stream).await?;
-    let mut consumer = queue
-        .consumer(Duration::from_secs_f64(args.ack_wait.max(1.0)))
-        .await?;
-    let embedder: Option<Arc<Embedder>> = tokio::task::spawn_blocking(move || embedding.load())
-        .await??
-        .map(Arc::new);
+    let mut consumer = queue.consumer(Duration::from_secs_f64(args.ack_wait.max(1.0))).await?;
+    let embedder: Option<Arc<Embedder>> = tokio::task::spawn_blocking(move || embedding.load()).await??.map(Arc::new);
 
-    let listener = tokio::net::TcpListener::bind(args.metrics_addr)
-        .await
-        .with_context(|| format!("serving metrics on {}", args.metrics_addr))?;
+    let listener = tokio::net::TcpListener::bind(args.metrics_addr).await.with_context(|| format!("serving metrics on {}", args.metrics_addr))?;
     let bound = listener.local_addr()?;
     let app = axum::Router::new()
         .route("/healthz", axum::routing::get(healthz))
         .route("/metrics", axum::routing::get(metrics_page))
-        .with_state(HttpState {
-            metrics: metrics.clone(),
-            consumer: consumer.clone(),
-            client: queue.client.clone(),
-        });
+        .with_state(HttpState { metrics: metrics.clone(), consumer: consumer.clone(), client: queue.client.clone() });
     tokio::spawn(async move { axum::serve(listener, app).await });
-    println!(
-        "dossier worker: stream {} on {} into {db}; metrics on http://{bound}/metrics",
-        args.stream, args.queue
-    );
+    println!("dossier worker: stream {} on {} into {db}; metrics on http://{bound}/metrics", args.stream, args.queue);
     let _ = std::io::stdout().flush();
 
     let mut slot = store;
@@ -511,13 +383,7 @@ async fn worker(args: WorkerArgs, embedding: Embedding) -> anyhow::Result<ExitCo
     let mut failures: u32 = 0;
     while !stopped() {
         let mut batch = Vec::with_capacity(args.batch);
-        match consumer
-            .fetch()
-            .max_messages(args.batch)
-            .expires(Duration::from_secs(1))
-            .messages()
-            .await
-        {
+        match consumer.fetch().max_messages(args.batch).expires(Duration::from_secs(1)).messages().await {
             Ok(mut msgs) => {
                 while let Some(m) = msgs.next().await {
                     match m {
@@ -557,39 +423,33 @@ async fn worker(args: WorkerArgs, embedding: Embedding) -> anyhow::Result<ExitCo
                     }
                     Err(e) => {
                         // Redelivering cannot fix it: stop it, say so.
-                        eprintln!(
-                            "error: message {}: {e}",
-                            m.info().map(|i| i.stream_sequence).unwrap_or_default()
-                        );
+                        eprintln!("error: message {}: {e}", m.info().map(|i| i.stream_sequence).unwrap_or_default());
                         metrics.messages_invalid.fetch_add(1, Relaxed);
                         let _ = m.ack_with(AckKind::Term).await;
                     }
                 }
             }
             let emb = embedder.clone();
-            let result = with_store(
-                &mut slot,
-                move |store| -> anyhow::Result<(Put, Vec<dossier_ingest::IngestError>)> {
-                    let mut articles = Vec::new();
-                    let mut errors = Vec::new();
-                    for r in &raws {
-                        let p = r.to_articles();
-                        articles.extend(p.articles);
-                        errors.extend(p.errors);
-                    }
-                    // One transaction for the batch; acknowledged only after it commits.
-                    let put = store.put_articles(&articles)?;
-                    if put.new + put.revised > 0 {
-                        if let Some(e) = emb {
-                            // Derived data: if it fails, the analysis computes what is missing.
-                            if let Err(err) = embed_and_store(store, &articles, &e) {
-                                tracing::warn!("embedding: {err:#}");
-                            }
+            let result = with_store(&mut slot, move |store| -> anyhow::Result<(Put, Vec<dossier_ingest::IngestError>)> {
+                let mut articles = Vec::new();
+                let mut errors = Vec::new();
+                for r in &raws {
+                    let p = r.to_articles();
+                    articles.extend(p.articles);
+                    errors.extend(p.errors);
+                }
+                // One transaction for the batch; acknowledged only after it commits.
+                let put = store.put_articles(&articles)?;
+                if put.new + put.revised > 0 {
+                    if let Some(e) = emb {
+                        // Derived data: if it fails, the analysis computes what is missing.
+                        if let Err(err) = embed_and_store(store, &articles, &e) {
+                            tracing::warn!("embedding: {err:#}");
                         }
                     }
-                    Ok((put, errors))
-                },
-            )
+                }
+                Ok((put, errors))
+            })
             .await;
             match result {
                 Ok((put, errors)) => {
@@ -607,9 +467,7 @@ async fn worker(args: WorkerArgs, embedding: Embedding) -> anyhow::Result<ExitCo
                         }
                     }
                     let _ = queue.client.flush().await;
-                    metrics
-                        .messages_stored
-                        .fetch_add(held.len() as u64, Relaxed);
+                    metrics.messages_stored.fetch_add(held.len() as u64, Relaxed);
                     metrics.stored(put);
                 }
                 Err(e) => {
@@ -630,11 +488,8 @@ async fn worker(args: WorkerArgs, embedding: Embedding) -> anyhow::Result<ExitCo
                 metrics.queue_errors.fetch_add(1, Relaxed);
             }
         }
-        // The analysis: when idle, or every `interval` while busy; one worker at a time.
-        if args.no_analyse
-            || !analysis_due(idle, last_analysis, interval, Instant::now())
-            || stopped()
-        {
+        // The analysis: when idle, or while busy as `analysis_due` paces it; one worker at a time.
+        if args.no_analyse || !analysis_due(idle, last_analysis, interval, Instant::now()) || stopped() {
             continue;
         }
         let started = Instant::now();
@@ -659,9 +514,7 @@ async fn worker(args: WorkerArgs, embedding: Embedding) -> anyhow::Result<ExitCo
         match out {
             Ok(Some(took)) => {
                 metrics.analyses.fetch_add(1, Relaxed);
-                metrics
-                    .analysis_ms_last
-                    .store(took.as_millis() as u64, Relaxed);
+                metrics.analysis_ms_last.store(took.as_millis() as u64, Relaxed);
                 metrics.store_ok.store(true, Relaxed);
             }
             Ok(None) => {}
@@ -681,15 +534,8 @@ async fn worker(args: WorkerArgs, embedding: Embedding) -> anyhow::Result<ExitCo
 /// coming, once `interval` has passed since the last analysis ended and also
 /// three times as long as that analysis took, so that analysing a growing
 /// store never starves storing (at most a quarter of a busy worker's time).
-fn analysis_due(
-    idle: bool,
-    last: Option<(Instant, Duration)>,
-    interval: Duration,
-    now: Instant,
-) -> bool {
-    let Some((ended, took)) = last else {
-        return true;
-    };
+fn analysis_due(idle: bool, last: Option<(Instant, Duration)>, interval: Duration, now: Instant) -> bool {
+    let Some((ended, took)) = last else { return true };
     idle || now.saturating_duration_since(ended) >= interval.max(took * 3)
 }
 

@@ -42,22 +42,12 @@ fn ingest(data: &Path, corpus: &Path) -> std::process::Child {
 fn check_intact(data: &Path) -> usize {
     let store = SqliteStore::open_dir(data).expect("store opens after a kill");
     let conn = rusqlite::Connection::open(data.join("dossier.sqlite")).unwrap();
-    let check: String = conn
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .unwrap();
+    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     assert_eq!(check, "ok");
-    let urls: Vec<String> = store
-        .articles()
-        .unwrap()
-        .into_iter()
-        .map(|a| a.url.unwrap())
-        .collect();
+    let urls: Vec<String> = store.articles().unwrap().into_iter().map(|a| a.url.unwrap()).collect();
     let distinct: HashSet<&String> = urls.iter().collect();
     assert_eq!(distinct.len(), urls.len(), "an article stored twice");
-    assert!(
-        urls.iter().all(|u| !u.contains("utm_")),
-        "tracking parameters dropped"
-    );
+    assert!(urls.iter().all(|u| !u.contains("utm_")), "tracking parameters dropped");
     urls.len()
 }
 
@@ -79,9 +69,7 @@ fn sigkill_at_random_points_loses_and_duplicates_nothing() {
     let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut counts = Vec::new();
     for _ in 0..5 {
-        seed = seed
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         let frac = 0.1 + (seed >> 33) as f64 / (1u64 << 31) as f64 * 0.8;
         let mut child = ingest(&data, &corpus);
         std::thread::sleep(Duration::from_secs_f64(full.as_secs_f64() * frac));

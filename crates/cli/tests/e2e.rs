@@ -13,12 +13,7 @@ fn corpus() -> PathBuf {
 }
 
 fn dossier(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dossier"))
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .output()
-        .expect("run dossier")
+    Command::new(env!("CARGO_BIN_EXE_dossier")).arg("--data").arg(data).args(args).output().expect("run dossier")
 }
 
 fn stdout(o: &Output) -> String {
@@ -26,22 +21,14 @@ fn stdout(o: &Output) -> String {
 }
 
 fn json(o: &Output) -> Value {
-    assert!(
-        o.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
 }
 
 fn ingested() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let out = dossier(dir.path(), &["ingest", corpus().to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
     dir
 }
 
@@ -55,18 +42,12 @@ fn ingest_is_idempotent() {
     assert_eq!(articles_before.iter().filter(|a| !a.is_teaser()).count(), 3);
     assert_eq!(articles_before.iter().filter(|a| a.is_teaser()).count(), 3);
 
-    let again = json(&dossier(
-        dir.path(),
-        &["ingest", "--json", corpus().to_str().unwrap()],
-    ));
+    let again = json(&dossier(dir.path(), &["ingest", "--json", corpus().to_str().unwrap()]));
     assert_eq!(again["new_articles"], 0);
     assert_eq!(again["new_teasers"], 0);
     assert_eq!(again["already_stored"], 6);
     assert_eq!(again["reanalysed"], false);
-    assert_eq!(
-        stdout(&dossier(dir.path(), &["stories", "--json"])),
-        stories_before
-    );
+    assert_eq!(stdout(&dossier(dir.path(), &["stories", "--json"])), stories_before);
     let store = SqliteStore::open_dir(dir.path()).unwrap();
     assert_eq!(store.articles().unwrap(), articles_before);
 }
@@ -75,18 +56,10 @@ fn ingest_is_idempotent() {
 fn bad_inputs_are_reported_and_skipped() {
     let input = tempfile::tempdir().unwrap();
     let p = input.path();
-    std::fs::copy(
-        corpus().join("002_6d44a654a7eeca9a.txt"),
-        p.join("good.txt"),
-    )
-    .unwrap();
+    std::fs::copy(corpus().join("002_6d44a654a7eeca9a.txt"), p.join("good.txt")).unwrap();
     std::fs::write(p.join("binary.txt"), b"\x7fELF\x00\x00\x01binary").unwrap();
     std::fs::write(p.join("empty.txt"), b"").unwrap();
-    std::fs::write(
-        p.join("latin1.txt"),
-        b"Caf\xe9 society is a long enough sentence to be prose here.",
-    )
-    .unwrap();
+    std::fs::write(p.join("latin1.txt"), b"Caf\xe9 society is a long enough sentence to be prose here.").unwrap();
     std::fs::write(
         p.join("feed.jsonl"),
         "{\"url\":\"https://x.example/a\",\"title\":\"Flood hits town\",\"text\":\"A flood hit the town of Riverton on Monday, officials said.\",\"outlet\":\"X News\",\"published\":\"2025-06-20T10:00:00Z\"}\n{\"title\": broken\n",
@@ -96,25 +69,13 @@ fn bad_inputs_are_reported_and_skipped() {
     let out = dossier(data.path(), &["ingest", p.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    for (path, reason) in [
-        ("binary.txt", "binary"),
-        ("empty.txt", "empty"),
-        ("latin1.txt", "invalid UTF-8"),
-        ("feed.jsonl:2", "malformed JSON"),
-    ] {
-        let line = err
-            .lines()
-            .find(|l| l.contains(path))
-            .unwrap_or_else(|| panic!("no error for {path} in {err}"));
+    for (path, reason) in [("binary.txt", "binary"), ("empty.txt", "empty"), ("latin1.txt", "invalid UTF-8"), ("feed.jsonl:2", "malformed JSON")] {
+        let line = err.lines().find(|l| l.contains(path)).unwrap_or_else(|| panic!("no error for {path} in {err}"));
         assert!(line.contains(reason), "{line}");
     }
     let store = SqliteStore::open_dir(data.path()).unwrap();
     let arts = store.articles().unwrap();
-    assert_eq!(
-        arts.len(),
-        2,
-        "the good text file and the good JSONL line are stored"
-    );
+    assert_eq!(arts.len(), 2, "the good text file and the good JSONL line are stored");
     let x = arts.iter().find(|a| a.outlet.name == "X News").unwrap();
     assert_eq!(x.source, format!("{}:1", p.join("feed.jsonl").display()));
 }
@@ -124,24 +85,9 @@ fn seed_000_noise_is_not_stored_and_teasers_are() {
     let dir = ingested();
     let store = SqliteStore::open_dir(dir.path()).unwrap();
     let arts = store.articles().unwrap();
-    let main = arts
-        .iter()
-        .find(|a| a.source.ends_with("000_d6bffa9cee783423.txt") && !a.is_teaser())
-        .unwrap();
-    for noise in [
-        "&w=3840&q=100)",
-        "STORY CONTINUES BELOW THIS AD",
-        "Hashtags",
-        "Try Our AI Features",
-        "Explore what Daily8 AI can do for you",
-        "Comments",
-        "No comments yet...",
-        "Related Articles",
-    ] {
-        assert!(
-            !main.text.contains(noise) && !main.title.contains(noise),
-            "stored article has {noise:?}"
-        );
+    let main = arts.iter().find(|a| a.source.ends_with("000_d6bffa9cee783423.txt") && !a.is_teaser()).unwrap();
+    for noise in ["&w=3840&q=100)", "STORY CONTINUES BELOW THIS AD", "Hashtags", "Try Our AI Features", "Explore what Daily8 AI can do for you", "Comments", "No comments yet...", "Related Articles"] {
+        assert!(!main.text.contains(noise) && !main.title.contains(noise), "stored article has {noise:?}");
     }
     assert_eq!(main.outlet.name, "Daily8");
     let teasers: Vec<_> = arts.iter().filter(|a| a.is_teaser()).collect();
@@ -156,11 +102,7 @@ fn seed_000_noise_is_not_stored_and_teasers_are() {
             }
             _ => unreachable!(),
         }
-        assert!(
-            !main.text.contains(&t.title),
-            "teaser {:?} leaked into the main article",
-            t.title
-        );
+        assert!(!main.text.contains(&t.title), "teaser {:?} leaked into the main article", t.title);
     }
 }
 
@@ -172,12 +114,7 @@ fn stories_group_the_memo_reports() {
     assert_eq!(stories.len(), 5, "{stories:#?}");
     let memo = &stories[0];
     assert_eq!(memo["article_count"], 2);
-    let mut outlets: Vec<&str> = memo["outlets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o.as_str().unwrap())
-        .collect();
+    let mut outlets: Vec<&str> = memo["outlets"].as_array().unwrap().iter().map(|o| o.as_str().unwrap()).collect();
     outlets.sort();
     assert_eq!(outlets, ["001_4e4791946bcd72aa", "Daily8"]);
     let title_of = |needle: &str| {
@@ -189,44 +126,22 @@ fn stories_group_the_memo_reports() {
     let assessment = title_of("convergence of Russian and Chinese");
     assert_eq!(assessment["article_count"], 1);
     assert_eq!(assessment["outlets"][0], "002_6d44a654a7eeca9a");
-    for (title, outlet) in [
-        ("Chernobyl", "India.com"),
-        ("Iran foreign minister to visit Moscow", "Time of India"),
-        ("Rajnath, Doval", "Indian Express"),
-    ] {
+    for (title, outlet) in [("Chernobyl", "India.com"), ("Iran foreign minister to visit Moscow", "Time of India"), ("Rajnath, Doval", "Indian Express")] {
         let s = title_of(title);
         assert_eq!(s["article_count"], 1, "{title}");
         assert_eq!(s["outlets"][0], outlet);
     }
     // The plain listing shows title, outlets, count and span.
     let text = stdout(&dossier(dir.path(), &["stories"]));
-    assert!(
-        text.contains("2 article(s) · Daily8, 001_4e4791946bcd72aa")
-            || text.contains("2 article(s) · 001_4e4791946bcd72aa, Daily8"),
-        "{text}"
-    );
+    assert!(text.contains("2 article(s) · Daily8, 001_4e4791946bcd72aa") || text.contains("2 article(s) · 001_4e4791946bcd72aa, Daily8"), "{text}");
 }
 
 fn bullets_with<'a>(list: &'a [Value], needle: &str) -> Vec<&'a Value> {
-    list.iter()
-        .filter(|b| {
-            b["text"].as_str().unwrap().contains(needle)
-                || b["citations"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|c| c["sentence"].as_str().unwrap().contains(needle))
-        })
-        .collect()
+    list.iter().filter(|b| b["text"].as_str().unwrap().contains(needle) || b["citations"].as_array().unwrap().iter().any(|c| c["sentence"].as_str().unwrap().contains(needle))).collect()
 }
 
 fn cited_outlets(b: &Value) -> Vec<String> {
-    let mut v: Vec<String> = b["citations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["outlet"].as_str().unwrap().to_string())
-        .collect();
+    let mut v: Vec<String> = b["citations"].as_array().unwrap().iter().map(|c| c["outlet"].as_str().unwrap().to_string()).collect();
     v.sort();
     v
 }
@@ -239,49 +154,24 @@ fn brief_shows_shared_single_and_primary_source() {
     let both = ["001_4e4791946bcd72aa".to_string(), "Daily8".to_string()];
     for needle in ["eight-page", "Ares Leaks", "Western intelligence"] {
         let hits = bullets_with(shared, needle);
-        assert!(
-            hits.iter().any(|b| cited_outlets(b) == both),
-            "no shared bullet for {needle:?}: {shared:#?}"
-        );
+        assert!(hits.iter().any(|b| cited_outlets(b) == both), "no shared bullet for {needle:?}: {shared:#?}");
     }
     let only: Vec<(String, Vec<Value>)> = serde_json::from_value(brief["only_in"].clone()).unwrap();
-    let only_in = |outlet: &str| {
-        only.iter()
-            .find(|(o, _)| o == outlet)
-            .map(|(_, b)| b.clone())
-            .unwrap_or_default()
-    };
-    for (outlet, needle) in [
-        ("001_4e4791946bcd72aa", "$240 billion"),
-        ("Daily8", "40 meetings"),
-        ("Daily8", "polygraph"),
-    ] {
+    let only_in = |outlet: &str| only.iter().find(|(o, _)| o == outlet).map(|(_, b)| b.clone()).unwrap_or_default();
+    for (outlet, needle) in [("001_4e4791946bcd72aa", "$240 billion"), ("Daily8", "40 meetings"), ("Daily8", "polygraph")] {
         let list = only_in(outlet);
         let hit = bullets_with(&list, needle);
-        assert_eq!(
-            hit.len().min(1),
-            1,
-            "{needle:?} not shown as only in {outlet}: {list:#?}"
-        );
+        assert_eq!(hit.len().min(1), 1, "{needle:?} not shown as only in {outlet}: {list:#?}");
         assert_eq!(cited_outlets(hit[0]), [outlet.to_string()]);
         // And no other outlet claims it.
         let shared_hits = bullets_with(shared, needle);
-        assert!(
-            shared_hits.is_empty(),
-            "{needle:?} shown as shared: {shared_hits:?}"
-        );
+        assert!(shared_hits.is_empty(), "{needle:?} shown as shared: {shared_hits:?}");
     }
     let primary = brief["primary_sources"].as_array().unwrap();
-    let nyt = primary
-        .iter()
-        .find(|p| p["name"] == "The New York Times")
-        .expect("NYT named as primary source");
+    let nyt = primary.iter().find(|p| p["name"] == "The New York Times").expect("NYT named as primary source");
     assert_eq!(nyt["kind"], "publication");
     assert_eq!(nyt["cited_by"], serde_json::json!(["Daily8"]));
-    assert_eq!(
-        brief["unsourced_outlets"],
-        serde_json::json!(["001_4e4791946bcd72aa"])
-    );
+    assert_eq!(brief["unsourced_outlets"], serde_json::json!(["001_4e4791946bcd72aa"]));
 
     let text = stdout(&dossier(dir.path(), &["brief", "1"]));
     assert!(text.starts_with("At a Glance — "), "{text}");
@@ -295,11 +185,7 @@ fn brief_shows_shared_single_and_primary_source() {
 
 fn http_get(addr: &str, path: &str) -> (u16, String) {
     let mut s = TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
     let mut buf = String::new();
     s.read_to_string(&mut buf).unwrap();
     let (head, body) = buf.split_once("\r\n\r\n").unwrap();
@@ -331,14 +217,7 @@ fn serve_pages_and_api_on_loopback() {
     let _server = Server(child);
     let mut line = String::new();
     BufReader::new(out).read_line(&mut line).unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap()
-        .to_string();
+    let addr = line.split("http://").nth(1).unwrap().split('/').next().unwrap().to_string();
 
     let (status, list) = http_get(&addr, "/api/stories");
     assert_eq!(status, 200);
@@ -362,13 +241,7 @@ fn serve_pages_and_api_on_loopback() {
     assert!(page.contains("At a Glance"));
     assert!(page.contains("The New York Times"));
     // Citations link to the articles, which are served.
-    let first_link = page
-        .split("href=\"/articles/")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap();
+    let first_link = page.split("href=\"/articles/").nth(1).unwrap().split('"').next().unwrap();
     let (status, article) = http_get(&addr, &format!("/articles/{first_link}"));
     assert_eq!(status, 200);
     assert!(article.contains("<p>"));
@@ -379,32 +252,16 @@ fn serve_pages_and_api_on_loopback() {
 fn demo_prints_stories_and_the_largest_brief() {
     let dir = tempfile::tempdir().unwrap();
     let out = dossier(&dir.path().join("demo"), &["demo", "--no-serve"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = stdout(&out);
     assert!(text.contains("Stories in the sample corpus"));
     assert!(text.contains("Iran foreign minister to visit Moscow today"));
-    let brief = text
-        .split("At a Glance — ")
-        .nth(1)
-        .expect("a brief is printed");
-    assert!(
-        brief.starts_with("Behind the ‘no-limits' partnership"),
-        "{brief}"
-    );
+    let brief = text.split("At a Glance — ").nth(1).expect("a brief is printed");
+    assert!(brief.starts_with("Behind the ‘no-limits' partnership"), "{brief}");
     assert!(brief.contains("$240 billion"));
     // Running it again starts afresh and gives the same result.
     let again = dossier(&dir.path().join("demo"), &["demo", "--no-serve"]);
-    assert_eq!(
-        stdout(&again)
-            .lines()
-            .filter(|l| l.contains("article(s) ·"))
-            .count(),
-        5
-    );
+    assert_eq!(stdout(&again).lines().filter(|l| l.contains("article(s) ·")).count(), 5);
 }
 
 #[test]
@@ -418,155 +275,71 @@ fn sample_corpus_groups_alike_with_meaning_and_embeds_each_article_once() {
         c.arg("--data").arg(dir.path()).args(args).output().unwrap()
     };
     let groups = |o: &Output| -> Vec<Vec<String>> {
-        let mut g: Vec<Vec<String>> = json(o)
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| {
-                s["article_ids"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|a| a.as_str().unwrap().to_string())
-                    .collect()
-            })
-            .collect();
+        let mut g: Vec<Vec<String>> = json(o).as_array().unwrap().iter().map(|s| s["article_ids"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()).collect()).collect();
         g.sort();
         g
     };
-    let out = run(
-        None,
-        &["--embeddings", "off", "ingest", corpus().to_str().unwrap()],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run(None, &["--embeddings", "off", "ingest", corpus().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let lexical = groups(&run(None, &["stories", "--json"]));
     if !run(None, &["model", "status"]).status.success() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI: the embedding model is not installed"
-        );
+        assert!(std::env::var_os("CI").is_none(), "CI: the embedding model is not installed");
         return;
     }
     let out = run(None, &["--embeddings", "on", "analyse"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     // The memo reports stay together and the British assessment (same
     // topic, another event) stays apart, with meaning as without it.
     assert_eq!(groups(&run(None, &["stories", "--json"])), lexical);
     let store = SqliteStore::open_dir(dir.path()).unwrap();
     let stored = store.embeddings(dossier_embed::MODEL).unwrap();
-    assert_eq!(
-        stored.len(),
-        store.articles().unwrap().len(),
-        "one embedding per article"
-    );
+    assert_eq!(stored.len(), store.articles().unwrap().len(), "one embedding per article");
     drop(store);
     let claims = stdout(&run(None, &["claims", "1", "--json"]));
     // Computed once: with the model gone, `--embeddings on` still works from the stored vectors
     // and the stored meaning scores of claim pairs, and gives the same stories and claims.
-    let out = run(
-        Some(&dir.path().join("no-model-here")),
-        &["--embeddings", "on", "analyse"],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run(Some(&dir.path().join("no-model-here")), &["--embeddings", "on", "analyse"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(groups(&run(None, &["stories", "--json"])), lexical);
     assert_eq!(stdout(&run(None, &["claims", "1", "--json"])), claims);
     // A new article needs the model, and says so.
     let extra = dir.path().join("extra.jsonl");
     std::fs::write(&extra, r#"{"url": "https://example.org/a", "title": "Riverton warehouse fire", "text": "A fire destroyed a warehouse in Riverton on Monday.", "outlet": "Example"}"#).unwrap();
-    let out = run(
-        Some(&dir.path().join("no-model-here")),
-        &["--embeddings", "on", "ingest", extra.to_str().unwrap()],
-    );
+    let out = run(Some(&dir.path().join("no-model-here")), &["--embeddings", "on", "ingest", extra.to_str().unwrap()]);
     assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("dossier model fetch"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("dossier model fetch"), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]
 fn search_finds_phrases_with_facets_and_the_index_rebuilds() {
     let dir = ingested();
-    let r = json(&dossier(
-        dir.path(),
-        &["search", "\"eight-page document\"", "--json"],
-    ));
+    let r = json(&dossier(dir.path(), &["search", "\"eight-page document\"", "--json"]));
     assert_eq!(r["total"], 1, "{r:#}");
-    assert!(
-        r["hits"][0]["snippet_html"]
-            .as_str()
-            .unwrap()
-            .contains("<b>eight</b>-<b>page</b> <b>document</b>"),
-        "{r:#}"
-    );
+    assert!(r["hits"][0]["snippet_html"].as_str().unwrap().contains("<b>eight</b>-<b>page</b> <b>document</b>"), "{r:#}");
     let memo = json(&dossier(dir.path(), &["search", "memo", "--json"]));
     assert_eq!(memo["total"], 2);
-    let outlets: Vec<&str> = memo["facets"]["outlet"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["value"].as_str().unwrap())
-        .collect();
+    let outlets: Vec<&str> = memo["facets"]["outlet"].as_array().unwrap().iter().map(|f| f["value"].as_str().unwrap()).collect();
     assert!(outlets.contains(&"Daily8"), "{outlets:?}");
-    let only = json(&dossier(
-        dir.path(),
-        &["search", "memo", "--outlet", "Daily8", "--json"],
-    ));
+    let only = json(&dossier(dir.path(), &["search", "memo", "--outlet", "Daily8", "--json"]));
     assert_eq!(only["total"], 1);
     assert_eq!(only["hits"][0]["outlet"], "Daily8");
-    let by_entity = json(&dossier(
-        dir.path(),
-        &["search", "--entity", "Federal Security Service", "--json"],
-    ));
+    let by_entity = json(&dossier(dir.path(), &["search", "--entity", "Federal Security Service", "--json"]));
     assert!(by_entity["total"].as_u64().unwrap() >= 2);
-    let corroborated = json(&dossier(
-        dir.path(),
-        &["search", "--status", "corroborated", "--json"],
-    ));
-    assert!(
-        corroborated["total"].as_u64().unwrap() >= 2,
-        "{corroborated:#}"
-    );
-    assert_eq!(
-        json(&dossier(
-            dir.path(),
-            &["search", "memo", "--to", "2000-01-01", "--json"]
-        ))["total"],
-        0
-    );
+    let corroborated = json(&dossier(dir.path(), &["search", "--status", "corroborated", "--json"]));
+    assert!(corroborated["total"].as_u64().unwrap() >= 2, "{corroborated:#}");
+    assert_eq!(json(&dossier(dir.path(), &["search", "memo", "--to", "2000-01-01", "--json"]))["total"], 0);
     // The plain listing, and a clear error for a bad date.
     let text = stdout(&dossier(dir.path(), &["search", "memo"]));
-    assert!(
-        text.starts_with("2 match(es)") && text.contains("outlets:"),
-        "{text}"
-    );
+    assert!(text.starts_with("2 match(es)") && text.contains("outlets:"), "{text}");
     let bad = dossier(dir.path(), &["search", "memo", "--from", "yesterday-ish"]);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--from"));
     // Rebuilt from the store after the index is lost.
     std::fs::remove_dir_all(dir.path().join("index")).unwrap();
     let out = dossier(dir.path(), &["search", "memo"]);
-    assert!(
-        !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("dossier reindex")
-    );
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("dossier reindex"));
     assert!(stdout(&dossier(dir.path(), &["reindex"])).contains("6 articles"));
-    assert_eq!(
-        json(&dossier(dir.path(), &["search", "memo", "--json"]))["total"],
-        2
-    );
+    assert_eq!(json(&dossier(dir.path(), &["search", "memo", "--json"]))["total"], 2);
 }
 
 /// The FSB-memo story's aligned claims: what both outlets state is corroborated, with the
@@ -577,58 +350,26 @@ fn memo_story_claims_have_statuses_and_provenance() {
     let dir = ingested();
     let claims = json(&dossier(dir.path(), &["claims", "1", "--json"]));
     let claims = claims.as_array().unwrap();
-    let members = |c: &Value| {
-        c["members"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| m["text"].as_str().unwrap().to_string())
-            .collect::<Vec<_>>()
-    };
+    let members = |c: &Value| c["members"].as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap().to_string()).collect::<Vec<_>>();
     let outlets = |c: &Value| {
-        let mut v: Vec<String> = c["outlets"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|o| o.as_str().unwrap().to_string())
-            .collect();
+        let mut v: Vec<String> = c["outlets"].as_array().unwrap().iter().map(|o| o.as_str().unwrap().to_string()).collect();
         v.sort();
         v
     };
     let both = ["001_4e4791946bcd72aa".to_string(), "Daily8".to_string()];
     // Each of these is stated by both outlets, in different words, and aligned into one claim.
-    for (daily8, other) in [
-        ("eight-page FSB memo", "eight-page document"),
-        ("obtained by Ares Leaks", "Ares Leaks platform"),
-        (
-            "authenticity of which has been confirmed",
-            "authenticated by Western intelligence",
-        ),
-    ] {
+    for (daily8, other) in [("eight-page FSB memo", "eight-page document"), ("obtained by Ares Leaks", "Ares Leaks platform"), ("authenticity of which has been confirmed", "authenticated by Western intelligence")] {
         let c = claims
             .iter()
-            .find(|c| {
-                members(c).iter().any(|m| m.contains(daily8))
-                    && members(c).iter().any(|m| m.contains(other))
-            })
+            .find(|c| members(c).iter().any(|m| m.contains(daily8)) && members(c).iter().any(|m| m.contains(other)))
             .unwrap_or_else(|| panic!("{daily8:?} and {other:?} not aligned: {claims:#?}"));
         assert_eq!(c["status"], "corroborated", "{c:#?}");
         assert_eq!(outlets(c), both);
         assert_eq!(c["first_outlet"], c["outlets"][0]);
-        assert!(
-            c["sources"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|s| s["source"] == "The New York Times" && s["kind"] == "publication"),
-            "{c:#?}"
-        );
+        assert!(c["sources"].as_array().unwrap().iter().any(|s| s["source"] == "The New York Times" && s["kind"] == "publication"), "{c:#?}");
     }
     let only = |needle: &str| {
-        let hits: Vec<&Value> = claims
-            .iter()
-            .filter(|c| members(c).iter().any(|m| m.contains(needle)))
-            .collect();
+        let hits: Vec<&Value> = claims.iter().filter(|c| members(c).iter().any(|m| m.contains(needle))).collect();
         assert!(!hits.is_empty(), "no claim with {needle:?}");
         hits
     };
@@ -636,54 +377,26 @@ fn memo_story_claims_have_statuses_and_provenance() {
         assert_eq!(c["status"], "single_source", "{c:#?}");
         assert_eq!(outlets(c), ["001_4e4791946bcd72aa"]);
         let q = &c["members"][0]["quantities"];
-        assert!(
-            q.as_array()
-                .unwrap()
-                .iter()
-                .any(|q| q["value"] == 240e9 && q["unit"] == "USD"),
-            "{q}"
-        );
+        assert!(q.as_array().unwrap().iter().any(|q| q["value"] == 240e9 && q["unit"] == "USD"), "{q}");
     }
     for c in only("polygraph tests") {
         assert_eq!(c["status"], "single_source");
-        assert_eq!(
-            c["sources"][0]["source"], "The New York Times",
-            "the report Daily8 relays is its primary source"
-        );
+        assert_eq!(c["sources"][0]["source"], "The New York Times", "the report Daily8 relays is its primary source");
     }
     for c in only("Chinese operatives allegedly infiltrate") {
-        assert_eq!(
-            c["status"], "unattributed",
-            "an allegation relayed from nobody named: {c:#?}"
-        );
+        assert_eq!(c["status"], "unattributed", "an allegation relayed from nobody named: {c:#?}");
         assert!(c["sources"].as_array().unwrap().is_empty());
     }
     // The memo's date is one normalised range.
     let eight = only("eight-page FSB memo")[0];
-    let date = eight["members"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|m| m["quantities"].as_array().unwrap())
-        .find(|q| q["unit"] == "date")
-        .expect("a date");
-    assert_eq!(
-        date["span"],
-        serde_json::json!({"from": "2023-09-01", "to": "2024-04-30"})
-    );
+    let date = eight["members"].as_array().unwrap().iter().flat_map(|m| m["quantities"].as_array().unwrap()).find(|q| q["unit"] == "date").expect("a date");
+    assert_eq!(date["span"], serde_json::json!({"from": "2023-09-01", "to": "2024-04-30"}));
     // With the model, claims in other words align by meaning: 001's summary line and Daily8's
     // account of the memo's espionage concerns share few words.
     if dossier(dir.path(), &["model", "status"]).status.success() {
         let c = claims
             .iter()
-            .find(|c| {
-                members(c)
-                    .iter()
-                    .any(|m| m.contains("A leaked FSB memo brands China"))
-                    && members(c)
-                        .iter()
-                        .any(|m| m.contains("mounting concerns over Chinese espionage"))
-            })
+            .find(|c| members(c).iter().any(|m| m.contains("A leaked FSB memo brands China")) && members(c).iter().any(|m| m.contains("mounting concerns over Chinese espionage")))
             .unwrap_or_else(|| panic!("not aligned by meaning: {claims:#?}"));
         assert_eq!(c["status"], "corroborated");
     }

@@ -9,10 +9,7 @@ fn pages() -> PathBuf {
 }
 
 fn dossier(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dossier"))
-        .args(args)
-        .output()
-        .expect("run dossier")
+    Command::new(env!("CARGO_BIN_EXE_dossier")).args(args).output().expect("run dossier")
 }
 
 fn page(prefix: &str) -> String {
@@ -28,28 +25,14 @@ fn page(prefix: &str) -> String {
 #[test]
 fn one_page_as_json_text_and_markdown() {
     let out = dossier(&["extract", &page("1ace8c85aa")]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(
-        v["title"],
-        "New York State Attorney General reportedly investigating WeWork"
-    );
+    assert_eq!(v["title"], "New York State Attorney General reportedly investigating WeWork");
     assert_eq!(v["authors"], serde_json::json!(["Catherine Shu"]));
     assert_eq!(v["site_name"], "TechCrunch");
-    assert!(v["published"]
-        .as_str()
-        .unwrap()
-        .starts_with("2019-11-19T04:58:46"));
+    assert!(v["published"].as_str().unwrap().starts_with("2019-11-19T04:58:46"));
     assert!(v["body"].as_str().unwrap().contains("WeWork"));
-    assert!(v["blocks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|b| b["kind"].is_string() && b["text"].is_string()));
+    assert!(v["blocks"].as_array().unwrap().iter().all(|b| b["kind"].is_string() && b["text"].is_string()));
 
     let md = dossier(&["extract", "--markdown", &page("1ace8c85aa")]);
     let md = String::from_utf8(md.stdout).unwrap();
@@ -88,23 +71,12 @@ fn batch_writes_json_lines_in_input_order_and_reports_failures() {
     let a = page("1ace8c85aa");
     let b = page("042bb7b5fe");
     let out = dossier(&["extract", "--jobs", "2", &a, bad.to_str().unwrap(), &b]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "a failed input makes the exit code 1"
-    );
-    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    assert_eq!(out.status.code(), Some(1), "a failed input makes the exit code 1");
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[0]["source"], a.as_str());
-    assert!(
-        lines[1]["error"].as_str().unwrap().contains("binary"),
-        "{}",
-        lines[1]
-    );
+    assert!(lines[1]["error"].as_str().unwrap().contains("binary"), "{}", lines[1]);
     assert_eq!(lines[2]["site_name"], "WSJ");
     assert!(String::from_utf8_lossy(&out.stderr).contains("1 of 3 inputs failed"));
 
@@ -117,25 +89,13 @@ fn batch_writes_json_lines_in_input_order_and_reports_failures() {
 #[test]
 fn eval_prints_predictions_and_the_score() {
     let out = dossier(&["eval", "extraction", &pages().display().to_string()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let map = v.as_object().unwrap();
     assert_eq!(map.len(), 12);
-    assert!(map
-        .values()
-        .all(|p| p["articleBody"].as_str().is_some_and(|b| !b.is_empty())));
+    assert!(map.values().all(|p| p["articleBody"].as_str().is_some_and(|b| !b.is_empty())));
     let err = String::from_utf8_lossy(&out.stderr);
-    let f1: f64 = err
-        .split("F1 ")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .unwrap()
-        .parse()
-        .unwrap();
+    let f1: f64 = err.split("F1 ").nth(1).and_then(|s| s.split_whitespace().next()).unwrap().parse().unwrap();
     assert!(f1 > 0.95, "{err}");
 }
 
@@ -179,25 +139,14 @@ fn url_input_is_fetched_with_the_ssrf_guard() {
     // Loopback is refused unless allowed.
     let out = dossier(&["extract", &url]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("refused"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("refused"), "{}", String::from_utf8_lossy(&out.stderr));
     let out = dossier(&["extract", "--allow-private", &url]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["title"], "Fetched over HTTP");
     assert_eq!(v["url"], url.as_str());
     // The date comes from the URL when the page states none.
-    assert!(
-        v["published"].as_str().unwrap().starts_with("2024-03-05"),
-        "{v}"
-    );
+    assert!(v["published"].as_str().unwrap().starts_with("2024-03-05"), "{v}");
 }
 
 #[test]
@@ -215,16 +164,8 @@ fn eval_stories_prints_one_line_per_article() {
     )
     .unwrap();
     let out = dossier(&["eval", "stories", file.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let rows: Vec<serde_json::Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows: Vec<serde_json::Value> = String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(rows.len(), 3);
     let story = |id: &str| rows.iter().find(|r| r["id"] == id).unwrap()["story"].clone();
     assert_eq!(story("1"), story("2"), "the same event");

@@ -18,12 +18,8 @@ use dossier_store::{SqliteStore, Store};
 use dossier_store_postgres::PgStore;
 
 fn servers() -> Option<(String, String)> {
-    let pg = std::env::var("DOSSIER_TEST_POSTGRES")
-        .ok()
-        .filter(|v| !v.is_empty());
-    let nats = std::env::var("DOSSIER_TEST_NATS")
-        .ok()
-        .filter(|v| !v.is_empty());
+    let pg = std::env::var("DOSSIER_TEST_POSTGRES").ok().filter(|v| !v.is_empty());
+    let nats = std::env::var("DOSSIER_TEST_NATS").ok().filter(|v| !v.is_empty());
     match (pg, nats) {
         (Some(p), Some(n)) => Some((p, n)),
         _ if std::env::var("CI").is_ok_and(|v| v == "true") => panic!("CI=true but DOSSIER_TEST_POSTGRES / DOSSIER_TEST_NATS are not set (scripts/test.sh starts the servers)"),
@@ -39,54 +35,19 @@ fn servers() -> Option<(String, String)> {
 /// duplicates of some records (same URL) and a few broken lines.
 fn write_corpus(path: &Path, events: usize, outlets: usize) {
     let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    let places = [
-        "Lisbon", "Porto", "Braga", "Coimbra", "Faro", "Evora", "Aveiro", "Leiria", "Viseu",
-        "Tomar", "Sintra", "Cascais",
-    ];
+    let places = ["Lisbon", "Porto", "Braga", "Coimbra", "Faro", "Evora", "Aveiro", "Leiria", "Viseu", "Tomar", "Sintra", "Cascais"];
     let topics = [
-        (
-            "budget",
-            "approved a budget of {n} million euros for road repairs",
-            "the mayor",
-        ),
-        (
-            "strike",
-            "said {n} percent of bus drivers joined the strike on Monday",
-            "the transport union",
-        ),
-        (
-            "flood",
-            "reported that {n} homes were flooded after the storm",
-            "the civil protection agency",
-        ),
-        (
-            "school",
-            "announced {n} new schools will open next year",
-            "the education ministry",
-        ),
+        ("budget", "approved a budget of {n} million euros for road repairs", "the mayor"),
+        ("strike", "said {n} percent of bus drivers joined the strike on Monday", "the transport union"),
+        ("flood", "reported that {n} homes were flooded after the storm", "the civil protection agency"),
+        ("school", "announced {n} new schools will open next year", "the education ministry"),
     ];
     for e in 0..events {
         let place = places[e % places.len()];
         let (topic, claim, source) = topics[e % topics.len()];
         let firsts = ["Ana", "Rui", "Marta", "Joao", "Ines", "Pedro", "Sofia"];
-        let lasts = [
-            "Almeida",
-            "Barros",
-            "Carvalho",
-            "Duarte",
-            "Esteves",
-            "Ferreira",
-            "Gomes",
-            "Henriques",
-            "Igreja",
-            "Jardim",
-            "Lopes",
-        ];
-        let person = format!(
-            "{} {}",
-            firsts[e % firsts.len()],
-            lasts[(e / firsts.len()) % lasts.len()]
-        );
+        let lasts = ["Almeida", "Barros", "Carvalho", "Duarte", "Esteves", "Ferreira", "Gomes", "Henriques", "Igreja", "Jardim", "Lopes"];
+        let person = format!("{} {}", firsts[e % firsts.len()], lasts[(e / firsts.len()) % lasts.len()]);
         for o in 0..outlets {
             if (e + o) % 3 == 2 {
                 continue; // not every outlet covers every event
@@ -131,27 +92,8 @@ struct Worker {
 
 fn start_worker(nats: &str, stream: &str, pg: &str, embeddings: &str) -> Worker {
     let mut child = dossier()
-        .args([
-            "--embeddings",
-            embeddings,
-            "worker",
-            "--queue",
-            nats,
-            "--stream",
-            stream,
-            "--store",
-            pg,
-        ])
-        .args([
-            "--metrics-addr",
-            "127.0.0.1:0",
-            "--batch",
-            "8",
-            "--analyse-interval",
-            "0.5",
-            "--ack-wait",
-            "2",
-        ])
+        .args(["--embeddings", embeddings, "worker", "--queue", nats, "--stream", stream, "--store", pg])
+        .args(["--metrics-addr", "127.0.0.1:0", "--batch", "8", "--analyse-interval", "0.5", "--ack-wait", "2"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -159,16 +101,8 @@ fn start_worker(nats: &str, stream: &str, pg: &str, embeddings: &str) -> Worker 
     let mut line = String::new();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     stdout.read_line(&mut line).unwrap();
-    let metrics = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("worker printed no metrics address: {line:?}"))
-        .to_string();
-    Worker {
-        child,
-        metrics,
-        _stdout: stdout,
-    }
+    let metrics = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("worker printed no metrics address: {line:?}")).to_string();
+    Worker { child, metrics, _stdout: stdout }
 }
 
 fn http_get(url: &str) -> (u16, String) {
@@ -176,54 +110,26 @@ fn http_get(url: &str) -> (u16, String) {
     let (host, path) = rest.split_once('/').unwrap();
     let mut s = std::net::TcpStream::connect(host).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(
-        s,
-        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
+    write!(s, "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
     let mut out = String::new();
     std::io::Read::read_to_string(&mut s, &mut out).unwrap();
     let status = out.split_whitespace().nth(1).unwrap().parse().unwrap();
-    (
-        status,
-        out.split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_string())
-            .unwrap_or_default(),
-    )
+    (status, out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default())
 }
 
 fn metric(body: &str, name: &str) -> f64 {
-    body.lines()
-        .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in:\n{body}"))
+    body.lines().find(|l| l.starts_with(name) && l[name.len()..].starts_with(' ')).and_then(|l| l.rsplit(' ').next()).and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("no {name} in:\n{body}"))
 }
 
 fn publish(nats: &str, stream: &str, corpus: &Path) -> serde_json::Value {
-    let out = dossier()
-        .args(["ingest", "--queue", nats, "--stream", stream, "--json"])
-        .arg(corpus)
-        .output()
-        .unwrap();
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+    let out = dossier().args(["ingest", "--queue", nats, "--stream", stream, "--json"]).arg(corpus).output().unwrap();
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
 }
 
 /// Embedded mode on the same corpus.
 fn embedded(corpus: &Path, data: &Path, embeddings: &str) -> SqliteStore {
-    let out = dossier()
-        .arg("--data")
-        .arg(data)
-        .args(["--embeddings", embeddings, "ingest", "--quiet"])
-        .arg(corpus)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.code() == Some(1) || out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = dossier().arg("--data").arg(data).args(["--embeddings", embeddings, "ingest", "--quiet"]).arg(corpus).output().unwrap();
+    assert!(out.status.code() == Some(1) || out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     SqliteStore::open_dir(data).unwrap()
 }
 
@@ -233,36 +139,18 @@ fn wait_settled(pg: &str, workers: &[Worker], expected_articles: usize, limit: D
     let store = PgStore::connect(pg).unwrap();
     loop {
         let (_, body) = http_get(&workers[0].metrics);
-        let drained = metric(&body, "dossier_worker_queue_pending") == 0.0
-            && metric(&body, "dossier_worker_queue_ack_pending") == 0.0;
-        if drained
-            && store.article_count().unwrap() >= expected_articles
-            && !store.analysis_stale().unwrap()
-        {
+        let drained = metric(&body, "dossier_worker_queue_pending") == 0.0 && metric(&body, "dossier_worker_queue_ack_pending") == 0.0;
+        if drained && store.article_count().unwrap() >= expected_articles && !store.analysis_stale().unwrap() {
             return;
         }
-        assert!(
-            started.elapsed() < limit,
-            "not settled after {limit:?}: {} articles of {expected_articles}; metrics:\n{body}",
-            store.article_count().unwrap()
-        );
+        assert!(started.elapsed() < limit, "not settled after {limit:?}: {} articles of {expected_articles}; metrics:\n{body}", store.article_count().unwrap());
         std::thread::sleep(Duration::from_millis(300));
     }
 }
 
 fn assert_same_results(embedded: &SqliteStore, scaled: &PgStore) {
-    let ids = |s: &dyn Store| {
-        s.articles()
-            .unwrap()
-            .into_iter()
-            .map(|a| a.id)
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(
-        ids(scaled),
-        ids(embedded),
-        "the same articles, in the same order"
-    );
+    let ids = |s: &dyn Store| s.articles().unwrap().into_iter().map(|a| a.id).collect::<Vec<_>>();
+    assert_eq!(ids(scaled), ids(embedded), "the same articles, in the same order");
     let (es, ss) = (embedded.stories().unwrap(), scaled.stories().unwrap());
     assert!(es.len() >= 5, "the corpus makes stories: {}", es.len());
     assert_eq!(ss, es, "the same stories");
@@ -270,18 +158,8 @@ fn assert_same_results(embedded: &SqliteStore, scaled: &PgStore) {
     for s in &es {
         let c = embedded.aligned_claims(&s.id).unwrap();
         claims += c.len();
-        assert_eq!(
-            scaled.aligned_claims(&s.id).unwrap(),
-            c,
-            "the same claims in story {}",
-            s.id
-        );
-        assert_eq!(
-            scaled.brief(&s.id).unwrap(),
-            embedded.brief(&s.id).unwrap(),
-            "the same brief of story {}",
-            s.id
-        );
+        assert_eq!(scaled.aligned_claims(&s.id).unwrap(), c, "the same claims in story {}", s.id);
+        assert_eq!(scaled.brief(&s.id).unwrap(), embedded.brief(&s.id).unwrap(), "the same brief of story {}", s.id);
     }
     assert!(claims > 0, "the corpus makes claims");
 }
@@ -292,9 +170,7 @@ fn stream_name(tag: &str) -> String {
 
 #[test]
 fn workers_killed_at_random_keep_effects_exactly_once_and_match_embedded_mode() {
-    let Some((pg_server, nats)) = servers() else {
-        return;
-    };
+    let Some((pg_server, nats)) = servers() else { return };
     let dir = tempfile::tempdir().unwrap();
     let corpus = dir.path().join("corpus.jsonl");
     write_corpus(&corpus, 300, 12);
@@ -308,21 +184,13 @@ fn workers_killed_at_random_keep_effects_exactly_once_and_match_embedded_mode() 
     assert!(first["errors"].as_array().unwrap().is_empty(), "{first}");
     // Publishing the same inputs again: the stream drops every one as a duplicate.
     let again = publish(&nats, &stream, &corpus);
-    assert_eq!(
-        (again["published"].as_u64(), again["duplicates"].as_u64()),
-        (Some(0), Some(inputs)),
-        "{again}"
-    );
+    assert_eq!((again["published"].as_u64(), again["duplicates"].as_u64()), (Some(0), Some(inputs)), "{again}");
 
-    let mut workers: Vec<Worker> = (0..3)
-        .map(|_| start_worker(&nats, &stream, &pg, "off"))
-        .collect();
+    let mut workers: Vec<Worker> = (0..3).map(|_| start_worker(&nats, &stream, &pg, "off")).collect();
     // Deterministic "random" kills: a simple LCG.
     let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
     let mut next = |n: u64| {
-        seed = seed
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         (seed >> 33) % n
     };
     let mut kills = 0;
@@ -340,10 +208,7 @@ fn workers_killed_at_random_keep_effects_exactly_once_and_match_embedded_mode() 
             // A duplicate publish beyond the stream's duplicate window (new
             // message ids): only the store's idempotence stands between it
             // and duplicates.
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             rt.block_on(async {
                 let q = dossier_queue::Queue::connect(&nats, &stream).await.unwrap();
                 let mut raws = Vec::new();
@@ -366,10 +231,7 @@ fn workers_killed_at_random_keep_effects_exactly_once_and_match_embedded_mode() 
     let embedded_store = embedded(&corpus, &dir.path().join("embedded"), "off");
     let expected = embedded_store.article_count().unwrap();
     eprintln!("{expected} articles; stored when each kill came: {stored_at_kills:?}");
-    assert!(
-        stored_at_kills.iter().filter(|&&n| n < expected).count() >= 4,
-        "most kills land mid-run: {stored_at_kills:?} of {expected}"
-    );
+    assert!(stored_at_kills.iter().filter(|&&n| n < expected).count() >= 4, "most kills land mid-run: {stored_at_kills:?} of {expected}");
     wait_settled(&pg, &workers, expected, Duration::from_secs(240));
 
     // Metrics and health of a live worker.
@@ -378,10 +240,7 @@ fn workers_killed_at_random_keep_effects_exactly_once_and_match_embedded_mode() 
     let (_, body) = http_get(&workers[0].metrics);
     assert_eq!(metric(&body, "dossier_worker_up"), 1.0);
     assert_eq!(metric(&body, "dossier_worker_queue_pending"), 0.0);
-    assert!(
-        body.contains("dossier_worker_articles_total{effect=\"new\"}"),
-        "{body}"
-    );
+    assert!(body.contains("dossier_worker_articles_total{effect=\"new\"}"), "{body}");
 
     // SIGTERM: every worker stops cleanly, promptly.
     for w in &mut workers {
@@ -393,50 +252,24 @@ fn workers_killed_at_random_keep_effects_exactly_once_and_match_embedded_mode() 
             if let Some(s) = w.child.try_wait().unwrap() {
                 break s;
             }
-            assert!(
-                t.elapsed() < Duration::from_secs(15),
-                "worker ignored SIGTERM"
-            );
+            assert!(t.elapsed() < Duration::from_secs(15), "worker ignored SIGTERM");
             std::thread::sleep(Duration::from_millis(50));
         };
         assert!(status.success(), "graceful stop exits 0: {status:?}");
     }
 
     let scaled = PgStore::connect(&pg).unwrap();
-    assert_eq!(
-        scaled.article_count().unwrap(),
-        expected,
-        "no article lost or duplicated after {kills} kills"
-    );
+    assert_eq!(scaled.article_count().unwrap(), expected, "no article lost or duplicated after {kills} kills");
     let mut c = postgres::Client::connect(&pg, postgres::NoTls).unwrap();
-    let revisions: i64 = c
-        .query_one("SELECT count(*) FROM revisions", &[])
-        .unwrap()
-        .get(0);
-    assert_eq!(
-        revisions, 0,
-        "redeliveries and duplicate publishes make no revisions"
-    );
+    let revisions: i64 = c.query_one("SELECT count(*) FROM revisions", &[]).unwrap().get(0);
+    assert_eq!(revisions, 0, "redeliveries and duplicate publishes make no revisions");
     let (memberships, distinct): (i64, i64) = {
-        let r = c
-            .query_one(
-                "SELECT count(*), count(DISTINCT (story_id, article_id)) FROM story_articles",
-                &[],
-            )
-            .unwrap();
+        let r = c.query_one("SELECT count(*), count(DISTINCT (story_id, article_id)) FROM story_articles", &[]).unwrap();
         (r.get(0), r.get(1))
     };
     assert_eq!(memberships, distinct);
-    let listed: usize = scaled
-        .stories()
-        .unwrap()
-        .iter()
-        .map(|s| s.article_ids.len())
-        .sum();
-    assert_eq!(
-        memberships as usize, listed,
-        "one membership row per story member"
-    );
+    let listed: usize = scaled.stories().unwrap().iter().map(|s| s.article_ids.len()).sum();
+    assert_eq!(memberships as usize, listed, "one membership row per story member");
     assert_same_results(&embedded_store, &scaled);
 }
 
@@ -444,9 +277,7 @@ fn workers_killed_at_random_keep_effects_exactly_once_and_match_embedded_mode() 
 /// workers and the embedded mode still agree on stories and claims.
 #[test]
 fn two_workers_with_embeddings_match_embedded_mode() {
-    let Some((pg_server, nats)) = servers() else {
-        return;
-    };
+    let Some((pg_server, nats)) = servers() else { return };
     let dir = tempfile::tempdir().unwrap();
     let corpus_dir = dir.path().join("corpus");
     std::fs::create_dir_all(&corpus_dir).unwrap();
@@ -465,79 +296,38 @@ fn two_workers_with_embeddings_match_embedded_mode() {
         let html = [("Content-Type", "text/html; charset=utf-8")];
         for e in 0..10 {
             for o in 0..3 {
-                let date = chrono::DateTime::parse_from_rfc3339(&format!(
-                    "2024-03-{:02}T{:02}:00:00Z",
-                    e + 1,
-                    o + 8
-                ))
-                .unwrap()
-                .with_timezone(&chrono::Utc);
+                let date = chrono::DateTime::parse_from_rfc3339(&format!("2024-03-{:02}T{:02}:00:00Z", e + 1, o + 8)).unwrap().with_timezone(&chrono::Utc);
                 let body = format!(
                     "<html><head><title>Harbour {e} reopens after repairs</title></head><body><article><h1>Harbour {e} reopens after repairs</h1>\
                      <p>The port authority said harbour {e} reopened on Monday after repairs costing {} million euros.</p>\
                      <p>Fishermen in harbour {e} welcomed the news, site {o} reported.</p></article></body></html>",
                     e + 2
                 );
-                warc::write_response_record_gz(
-                    &mut f,
-                    &format!("https://site{o}.example/harbour/{e}"),
-                    date,
-                    &html,
-                    body.as_bytes(),
-                )
-                .unwrap();
+                warc::write_response_record_gz(&mut f, &format!("https://site{o}.example/harbour/{e}"), date, &html, body.as_bytes()).unwrap();
             }
         }
-        let date = chrono::DateTime::parse_from_rfc3339("2024-03-01T00:00:00Z")
-            .unwrap()
-            .with_timezone(&chrono::Utc);
-        warc::write_response_record_gz(
-            &mut f,
-            "https://site0.example/logo.png",
-            date,
-            &[("Content-Type", "image/png")],
-            b"\x89PNG",
-        )
-        .unwrap();
+        let date = chrono::DateTime::parse_from_rfc3339("2024-03-01T00:00:00Z").unwrap().with_timezone(&chrono::Utc);
+        warc::write_response_record_gz(&mut f, "https://site0.example/logo.png", date, &[("Content-Type", "image/png")], b"\x89PNG").unwrap();
     }
     let pg = dossier_store_postgres::create_test_database(&pg_server).unwrap();
     let stream = stream_name("EMB");
     let published = publish(&nats, &stream, &corpus_dir);
     assert!(published["published"].as_u64().unwrap() > 50, "{published}");
-    let workers: Vec<Worker> = (0..2)
-        .map(|_| start_worker(&nats, &stream, &pg, "auto"))
-        .collect();
+    let workers: Vec<Worker> = (0..2).map(|_| start_worker(&nats, &stream, &pg, "auto")).collect();
     let embedded_store = embedded(&corpus_dir, &dir.path().join("embedded"), "auto");
-    wait_settled(
-        &pg,
-        &workers,
-        embedded_store.article_count().unwrap(),
-        Duration::from_secs(240),
-    );
+    wait_settled(&pg, &workers, embedded_store.article_count().unwrap(), Duration::from_secs(240));
     for mut w in workers {
         sigterm(w.child.id());
         assert!(w.child.wait().unwrap().success());
     }
     let scaled = PgStore::connect(&pg).unwrap();
-    let from_warc = scaled
-        .articles()
-        .unwrap()
-        .iter()
-        .filter(|a| a.url.as_deref().is_some_and(|u| u.contains("/harbour/")))
-        .count();
-    assert_eq!(
-        from_warc, 30,
-        "every HTML record of the archive travelled as its own message"
-    );
+    let from_warc = scaled.articles().unwrap().iter().filter(|a| a.url.as_deref().is_some_and(|u| u.contains("/harbour/"))).count();
+    assert_eq!(from_warc, 30, "every HTML record of the archive travelled as its own message");
     assert_same_results(&embedded_store, &scaled);
 }
 
 fn sigterm(pid: u32) {
-    let ok = Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .unwrap()
-        .success();
+    let ok = Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap().success();
     assert!(ok, "kill -TERM {pid}");
 }
 
@@ -553,43 +343,16 @@ fn an_input_too_large_for_the_queue_is_reported_and_the_rest_published() {
             char::from_digit(((seed >> 33) % 16) as u32, 16).unwrap()
         })
         .collect();
-    std::fs::write(
-        dir.path().join("huge.html"),
-        format!("<html><body><article><p>{noise}</p></article></body></html>"),
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("huge.html"), format!("<html><body><article><p>{noise}</p></article></body></html>")).unwrap();
     std::fs::write(dir.path().join("small.html"), "<html><body><article><p>A short page of an article that is long enough to be prose.</p></article></body></html>").unwrap();
-    let out = dossier()
-        .args([
-            "ingest",
-            "--queue",
-            &nats,
-            "--stream",
-            &stream_name("BIG"),
-            "--json",
-        ])
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let out = dossier().args(["ingest", "--queue", &nats, "--stream", &stream_name("BIG"), "--json"]).arg(dir.path()).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "an error exits 1");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["published"], 1, "{v}");
     let errors = v["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 1, "{v}");
-    assert!(
-        errors[0]["location"]
-            .as_str()
-            .unwrap()
-            .ends_with("huge.html"),
-        "{v}"
-    );
-    assert!(
-        errors[0]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("too large for the queue"),
-        "{v}"
-    );
+    assert!(errors[0]["location"].as_str().unwrap().ends_with("huge.html"), "{v}");
+    assert!(errors[0]["reason"].as_str().unwrap().contains("too large for the queue"), "{v}");
 }
 
 /// The database drops the worker's connection (a restart, a failover, an
@@ -597,9 +360,7 @@ fn an_input_too_large_for_the_queue_is_reported_and_the_rest_published() {
 /// back to the queue, the worker connects again, and nothing is lost.
 #[test]
 fn a_worker_reconnects_when_the_database_drops_its_connection() {
-    let Some((pg_server, nats)) = servers() else {
-        return;
-    };
+    let Some((pg_server, nats)) = servers() else { return };
     let dir = tempfile::tempdir().unwrap();
     let corpus = dir.path().join("corpus.jsonl");
     write_corpus(&corpus, 120, 8);
@@ -619,21 +380,12 @@ fn a_worker_reconnects_when_the_database_drops_its_connection() {
     }
     assert!(terminated >= 1, "the worker's connection was dropped");
     let embedded_store = embedded(&corpus, &dir.path().join("embedded"), "off");
-    wait_settled(
-        &pg,
-        &workers,
-        embedded_store.article_count().unwrap(),
-        Duration::from_secs(240),
-    );
+    wait_settled(&pg, &workers, embedded_store.article_count().unwrap(), Duration::from_secs(240));
     let (status, _) = http_get(&workers[0].metrics.replace("/metrics", "/healthz"));
     assert_eq!(status, 200, "healthy again after reconnecting");
     let (_, body) = http_get(&workers[0].metrics);
-    let failures = metric(&body, "dossier_worker_errors_total{kind=\"store\"}")
-        + metric(&body, "dossier_worker_errors_total{kind=\"analysis\"}");
-    assert!(
-        failures >= 1.0,
-        "the dropped connection was noticed:\n{body}"
-    );
+    let failures = metric(&body, "dossier_worker_errors_total{kind=\"store\"}") + metric(&body, "dossier_worker_errors_total{kind=\"analysis\"}");
+    assert!(failures >= 1.0, "the dropped connection was noticed:\n{body}");
     for mut w in workers {
         sigterm(w.child.id());
         assert!(w.child.wait().unwrap().success());

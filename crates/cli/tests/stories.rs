@@ -15,29 +15,16 @@ fn model_installed() -> bool {
 }
 
 fn eval(file: &Path, embeddings: &str, extra: &[&str]) -> HashMap<String, String> {
-    let mut args = vec![
-        "--embeddings",
-        embeddings,
-        "eval",
-        "stories",
-        file.to_str().unwrap(),
-    ];
+    let mut args = vec!["--embeddings", embeddings, "eval", "stories", file.to_str().unwrap()];
     args.extend_from_slice(extra);
     let out = dossier(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
         .map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            (
-                v["id"].as_str().unwrap().to_string(),
-                v["story"].as_str().unwrap().to_string(),
-            )
+            (v["id"].as_str().unwrap().to_string(), v["story"].as_str().unwrap().to_string())
         })
         .collect()
 }
@@ -65,14 +52,7 @@ fn bcubed(pred: &HashMap<String, String>, truth: &HashMap<String, String>) -> f6
 
 fn write_jsonl(dir: &Path, rows: &[serde_json::Value]) -> PathBuf {
     let file = dir.join("in.jsonl");
-    std::fs::write(
-        &file,
-        rows.iter()
-            .map(|r| r.to_string())
-            .collect::<Vec<_>>()
-            .join("\n"),
-    )
-    .unwrap();
+    std::fs::write(&file, rows.iter().map(|r| r.to_string()).collect::<Vec<_>>().join("\n")).unwrap();
     file
 }
 
@@ -82,54 +62,24 @@ fn same_event_in_other_words_joins_only_with_meaning() {
     let row = |id: &str, title: &str, hour: u32| serde_json::json!({"id": id, "title": title, "outlet": format!("outlet {id}"), "published": format!("2014-03-10T{hour:02}:00:00Z")});
     // Background headlines give the rare words their weight, as in a real stream.
     let mut rows = vec![
-        row(
-            "quake1",
-            "Earthquake of magnitude 7 strikes off northern Chile",
-            1,
-        ),
-        row(
-            "quake2",
-            "Powerful quake hits Chilean coastline, tsunami alert issued",
-            3,
-        ),
-        row(
-            "rates",
-            "Central bank raises interest rates by half a point",
-            2,
-        ),
+        row("quake1", "Earthquake of magnitude 7 strikes off northern Chile", 1),
+        row("quake2", "Powerful quake hits Chilean coastline, tsunami alert issued", 3),
+        row("rates", "Central bank raises interest rates by half a point", 2),
         row("vote", "City council approves new school budget", 4),
     ];
-    for (i, t) in [
-        "Apple unveils new iPhone at Cupertino event",
-        "Heavy snow closes schools across the Midwest",
-        "Oil prices climb on supply worries",
-        "Film festival opens with drama premiere",
-        "Football club sacks manager after defeat",
-    ]
-    .iter()
-    .enumerate()
-    {
+    for (i, t) in ["Apple unveils new iPhone at Cupertino event", "Heavy snow closes schools across the Midwest", "Oil prices climb on supply worries", "Film festival opens with drama premiere", "Football club sacks manager after defeat"].iter().enumerate() {
         rows.push(row(&format!("bg{i}"), t, 5 + i as u32));
     }
     let file = write_jsonl(dir.path(), &rows);
     let lexical = eval(&file, "off", &[]);
-    assert_ne!(
-        lexical["quake1"], lexical["quake2"],
-        "no shared words: wording alone keeps them apart"
-    );
+    assert_ne!(lexical["quake1"], lexical["quake2"], "no shared words: wording alone keeps them apart");
     if !model_installed() {
         return;
     }
     let meaning = eval(&file, "on", &[]);
-    assert_eq!(
-        meaning["quake1"], meaning["quake2"],
-        "the same event in other words"
-    );
+    assert_eq!(meaning["quake1"], meaning["quake2"], "the same event in other words");
     for other in ["rates", "vote", "bg0", "bg1", "bg2", "bg3", "bg4"] {
-        assert_ne!(
-            meaning["quake1"], meaning[other],
-            "{other} is another event"
-        );
+        assert_ne!(meaning["quake1"], meaning[other], "{other} is another event");
     }
 }
 
@@ -139,32 +89,15 @@ fn embeddings_on_without_a_model_is_a_clear_error() {
     let file = write_jsonl(dir.path(), &[serde_json::json!({"id": 1, "title": "x"})]);
     let out = Command::new(env!("CARGO_BIN_EXE_dossier"))
         .env("DOSSIER_MODEL", dir.path().join("nothing-here"))
-        .args([
-            "--embeddings",
-            "on",
-            "eval",
-            "stories",
-            file.to_str().unwrap(),
-        ])
+        .args(["--embeddings", "on", "eval", "stories", file.to_str().unwrap()])
         .output()
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("no model installed") && err.contains("dossier model fetch"),
-        "{err}"
-    );
+    assert!(err.contains("no model installed") && err.contains("dossier model fetch"), "{err}");
     // auto falls back to wording.
-    let out = Command::new(env!("CARGO_BIN_EXE_dossier"))
-        .env("DOSSIER_MODEL", dir.path().join("nothing-here"))
-        .args(["eval", "stories", file.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new(env!("CARGO_BIN_EXE_dossier")).env("DOSSIER_MODEL", dir.path().join("nothing-here")).args(["eval", "stories", file.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("embeddings off"));
 }
 
@@ -184,24 +117,9 @@ fn unsorted_input_is_clustered_in_publication_order_and_bad_settings_refused() {
     assert_eq!(s["late"], s["early"]);
     assert_ne!(s["vote"], s["early"]);
     // The story is named after its first report, whatever the file order.
-    let sorted = write_jsonl(
-        dir.path(),
-        &[
-            rows[1].clone(),
-            rows[2].clone(),
-            rows[3].clone(),
-            rows[4].clone(),
-            rows[0].clone(),
-        ],
-    );
+    let sorted = write_jsonl(dir.path(), &[rows[1].clone(), rows[2].clone(), rows[3].clone(), rows[4].clone(), rows[0].clone()]);
     assert_eq!(eval(&sorted, "off", &[])["late"], s["late"]);
-    let out = dossier(&[
-        "eval",
-        "stories",
-        file.to_str().unwrap(),
-        "--set",
-        "join_treshold=0.3",
-    ]);
+    let out = dossier(&["eval", "stories", file.to_str().unwrap(), "--set", "join_treshold=0.3"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown setting \"join_treshold\""));
 }
@@ -215,10 +133,7 @@ fn uci_headlines_reach_the_bar() {
         eprintln!("skipped: ../shared/bench/stories is not beside the checkout");
         return;
     }
-    let truth: HashMap<String, String> =
-        serde_json::from_str::<HashMap<String, serde_json::Value>>(
-            &std::fs::read_to_string(bench.join("uci-headlines.truth.json")).unwrap(),
-        )
+    let truth: HashMap<String, String> = serde_json::from_str::<HashMap<String, serde_json::Value>>(&std::fs::read_to_string(bench.join("uci-headlines.truth.json")).unwrap())
         .unwrap()
         .into_iter()
         .map(|(k, v)| (k, v.to_string()))
@@ -248,22 +163,10 @@ fn results_do_not_depend_on_the_thread_count() {
     let run = |threads: &str, embeddings: &str| {
         let out = Command::new(env!("CARGO_BIN_EXE_dossier"))
             .env("RAYON_NUM_THREADS", threads)
-            .args([
-                "--embeddings",
-                embeddings,
-                "eval",
-                "stories",
-                file.to_str().unwrap(),
-                "--jobs",
-                threads,
-            ])
+            .args(["--embeddings", embeddings, "eval", "stories", file.to_str().unwrap(), "--jobs", threads])
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         out.stdout
     };
     assert_eq!(run("1", "off"), run("2", "off"));

@@ -33,19 +33,12 @@ fn page(title: &str, body: &str) -> String {
 async fn feed(State(s): State<Site>, headers: HeaderMap) -> impl IntoResponse {
     let round = s.round.load(Ordering::SeqCst);
     let etag = format!("\"feed-{round}\"");
-    if headers
-        .get(header::IF_NONE_MATCH)
-        .is_some_and(|v| v.to_str().unwrap() == etag)
-    {
+    if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v.to_str().unwrap() == etag) {
         s.not_modified.fetch_add(1, Ordering::SeqCst);
         return StatusCode::NOT_MODIFIED.into_response();
     }
     // In round 2 the story at /a is updated, and the feed says so.
-    let a_date = if round >= 2 {
-        "Wed, 21 Feb 2024 12:00:00 GMT"
-    } else {
-        "Tue, 20 Feb 2024 09:00:00 GMT"
-    };
+    let a_date = if round >= 2 { "Wed, 21 Feb 2024 12:00:00 GMT" } else { "Tue, 20 Feb 2024 09:00:00 GMT" };
     let xml = format!(
         r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Loopback</title><link>/</link>
 <item><title>A</title><link>/a</link><pubDate>{a_date}</pubDate></item>
@@ -53,14 +46,7 @@ async fn feed(State(s): State<Site>, headers: HeaderMap) -> impl IntoResponse {
 <item><title>Gone</title><link>/missing</link><pubDate>Tue, 20 Feb 2024 09:00:00 GMT</pubDate></item>
 </channel></rss>"#
     );
-    (
-        [
-            (header::CONTENT_TYPE, "application/rss+xml"),
-            (header::ETAG, etag.as_str()),
-        ],
-        xml,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "application/rss+xml"), (header::ETAG, etag.as_str())], xml).into_response()
 }
 
 async fn serve(site: Site) -> SocketAddr {
@@ -111,13 +97,7 @@ async fn serve(site: Site) -> SocketAddr {
 }
 
 fn watch(data: &Path, config: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dossier"))
-        .arg("--data")
-        .arg(data)
-        .args(["watch", "--once"])
-        .arg(config)
-        .output()
-        .unwrap()
+    Command::new(env!("CARGO_BIN_EXE_dossier")).arg("--data").arg(data).args(["watch", "--once"]).arg(config).output().unwrap()
 }
 
 #[test]
@@ -127,11 +107,7 @@ fn watch_rounds_over_a_loopback_site() {
     site.round.store(1, Ordering::SeqCst);
     let addr = rt.block_on(serve(site.clone()));
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("urls.txt"),
-        format!("# hand-picked\nhttp://{addr}/flaky\nnot a url\n"),
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("urls.txt"), format!("# hand-picked\nhttp://{addr}/flaky\nnot a url\n")).unwrap();
     let config = dir.path().join("watch.toml");
     std::fs::write(
         &config,
@@ -163,67 +139,28 @@ feed = "http://nonexistent.invalid/feed.xml"
     let out = watch(&data, &config);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "errors make the exit code 1\n{stdout}\n{stderr}"
-    );
+    assert_eq!(out.status.code(), Some(1), "errors make the exit code 1\n{stdout}\n{stderr}");
     // Every failure names its source and reason, and the others went on.
     assert!(stderr.contains("disallowed by robots.txt"), "{stderr}");
     assert!(stderr.contains("HTTP 404"), "{stderr}");
     assert!(stderr.contains("broken.xml"), "{stderr}");
-    assert!(
-        stderr.contains("nonexistent.invalid"),
-        "a DNS failure is reported with its source: {stderr}"
-    );
-    assert!(
-        stderr.contains("line 3"),
-        "the bad URL-list line is named: {stderr}"
-    );
+    assert!(stderr.contains("nonexistent.invalid"), "a DNS failure is reported with its source: {stderr}");
+    assert!(stderr.contains("line 3"), "the bad URL-list line is named: {stderr}");
     let store = SqliteStore::open_dir(&data).unwrap();
-    let mut urls: Vec<String> = store
-        .articles()
-        .unwrap()
-        .into_iter()
-        .filter_map(|a| a.url)
-        .collect();
+    let mut urls: Vec<String> = store.articles().unwrap().into_iter().filter_map(|a| a.url).collect();
     urls.sort();
-    assert_eq!(
-        urls,
-        [
-            format!("http://{addr}/a"),
-            format!("http://{addr}/c"),
-            format!("http://{addr}/flaky")
-        ],
-        "{stdout}"
-    );
-    assert!(
-        !store.stories().unwrap().is_empty(),
-        "new items flow through the whole pipeline"
-    );
+    assert_eq!(urls, [format!("http://{addr}/a"), format!("http://{addr}/c"), format!("http://{addr}/flaky")], "{stdout}");
+    assert!(!store.stories().unwrap().is_empty(), "new items flow through the whole pipeline");
     drop(store);
 
     // Round 2: the feed changed (new ETag) and says /a was updated; /a's text changed.
     site.round.store(2, Ordering::SeqCst);
     let out = watch(&data, &config);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        stdout.contains("0 new, 1 revised"),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(stdout.contains("0 new, 1 revised"), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     let store = SqliteStore::open_dir(&data).unwrap();
-    assert_eq!(
-        store.article_count().unwrap(),
-        3,
-        "a revision, not a new article"
-    );
-    let a = store
-        .articles()
-        .unwrap()
-        .into_iter()
-        .find(|a| a.url.as_deref() == Some(&format!("http://{addr}/a")))
-        .unwrap();
+    assert_eq!(store.article_count().unwrap(), 3, "a revision, not a new article");
+    let a = store.articles().unwrap().into_iter().find(|a| a.url.as_deref() == Some(&format!("http://{addr}/a"))).unwrap();
     let revs = store.revisions(&a.id).unwrap();
     assert_eq!(revs.len(), 2);
     assert!(revs[1].article.text.contains("31 votes"));
@@ -233,8 +170,5 @@ feed = "http://nonexistent.invalid/feed.xml"
     let before = site.not_modified.load(Ordering::SeqCst);
     let out = watch(&data, &config);
     assert!(String::from_utf8_lossy(&out.stdout).contains("0 new, 0 revised"));
-    assert!(
-        site.not_modified.load(Ordering::SeqCst) > before,
-        "conditional GET sent with the remembered ETag"
-    );
+    assert!(site.not_modified.load(Ordering::SeqCst) > before, "conditional GET sent with the remembered ETag");
 }

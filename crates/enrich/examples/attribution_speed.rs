@@ -12,25 +12,15 @@ fn main() {
     };
     let passes: usize = args.next().and_then(|p| p.parse().ok()).unwrap_or(5);
     let text_dir = std::path::Path::new(&dir).join("text");
-    let mut files: Vec<_> = std::fs::read_dir(&text_dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", text_dir.display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
-        .collect();
+    let mut files: Vec<_> = std::fs::read_dir(&text_dir).unwrap_or_else(|e| panic!("{}: {e}", text_dir.display())).filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "txt")).collect();
     files.sort();
-    let texts: Vec<String> = files
-        .iter()
-        .map(|p| std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
-        .collect();
+    let texts: Vec<String> = files.iter().map(|p| std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))).collect();
     let bytes: usize = texts.iter().map(String::len).sum();
     let mut times = Vec::new();
     let mut found = 0;
     for _ in 0..passes.max(1) {
         let t = Instant::now();
-        found = texts
-            .iter()
-            .map(|t| dossier_enrich::attributions_in(t).len())
-            .sum::<usize>();
+        found = texts.iter().map(|t| dossier_enrich::attributions_in(t).len()).sum::<usize>();
         times.push(t.elapsed().as_secs_f64());
     }
     times.sort_by(f64::total_cmp);

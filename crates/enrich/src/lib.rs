@@ -15,10 +15,7 @@ mod terms;
 
 use dossier_model::{Article, Attribution, Entity, Quantity, Sentence};
 
-pub use attribution::{
-    attribution_in, attributions_in, char_offsets, is_speech_cue, sentence_attributions,
-    AttributionSpan, CharOffsets,
-};
+pub use attribution::{attribution_in, attributions_in, char_offsets, is_speech_cue, sentence_attributions, AttributionSpan, CharOffsets};
 pub use entities::{entities_in, publication_like};
 pub use quantities::quantities_in;
 pub use sentences::split_sentences;
@@ -55,20 +52,12 @@ pub fn enrich(article: &Article) -> Enriched {
         .map(|s| {
             let mut names: Vec<String> = entities
                 .iter()
-                .filter(|e| {
-                    e.mentions
-                        .iter()
-                        .any(|m| m.start >= s.start && m.end <= s.end)
-                })
+                .filter(|e| e.mentions.iter().any(|m| m.start >= s.start && m.end <= s.end))
                 .map(|e| e.name.clone())
                 .collect();
             names.dedup();
             let words = s.text.split_whitespace().count();
-            let is_heading = words < 6
-                && !s
-                    .text
-                    .trim_end()
-                    .ends_with(['.', '!', '?', '"', '”', '’', '\'']);
+            let is_heading = words < 6 && !s.text.trim_end().ends_with(['.', '!', '?', '"', '”', '’', '\'']);
             SentenceFacts {
                 quantities: quantities_in(&s.text),
                 attribution: attributions.next().flatten(),
@@ -78,9 +67,5 @@ pub fn enrich(article: &Article) -> Enriched {
             }
         })
         .collect();
-    Enriched {
-        article: article.clone(),
-        sentences,
-        entities,
-    }
+    Enriched { article: article.clone(), sentences, entities }
 }

@@ -21,11 +21,7 @@ fn split_dir() -> Option<PathBuf> {
 
 /// Gold relations per document: the first annotation file in sorted order, as score.py reads it.
 fn gold(split: &Path) -> BTreeMap<String, Vec<Rel>> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(split.join("attributions"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "ann"))
-        .collect();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(split.join("attributions")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "ann")).collect();
     files.sort();
     let mut out = BTreeMap::new();
     for f in files {
@@ -40,14 +36,8 @@ fn gold(split: &Path) -> BTreeMap<String, Vec<Rel>> {
             let parts: Vec<&str> = line.splitn(3, '\t').collect();
             if line.starts_with('T') && parts.len() == 3 {
                 let (_, offs) = parts[1].split_once(' ').unwrap();
-                let pieces: Vec<Vec<usize>> = offs
-                    .split(';')
-                    .map(|p| p.split_whitespace().map(|n| n.parse().unwrap()).collect())
-                    .collect();
-                spans.insert(
-                    parts[0].to_string(),
-                    [pieces[0][0], pieces[pieces.len() - 1][1]],
-                );
+                let pieces: Vec<Vec<usize>> = offs.split(';').map(|p| p.split_whitespace().map(|n| n.parse().unwrap()).collect()).collect();
+                spans.insert(parts[0].to_string(), [pieces[0][0], pieces[pieces.len() - 1][1]]);
             } else if line.starts_with('E') && parts.len() >= 2 {
                 let roles: BTreeMap<String, [usize; 2]> = parts[1]
                     .split_whitespace()
@@ -55,11 +45,7 @@ fn gold(split: &Path) -> BTreeMap<String, Vec<Rel>> {
                     .filter_map(|(r, t)| spans.get(t).map(|s| (r.to_lowercase(), *s)))
                     .collect();
                 if let Some(content) = roles.get("content") {
-                    rels.push(Rel {
-                        source: roles.get("source").copied(),
-                        cue: roles.get("cue").copied(),
-                        content: *content,
-                    });
+                    rels.push(Rel { source: roles.get("source").copied(), cue: roles.get("cue").copied(), content: *content });
                 }
             }
         }
@@ -69,34 +55,16 @@ fn gold(split: &Path) -> BTreeMap<String, Vec<Rel>> {
 }
 
 fn overlap(a: Span, b: Span) -> f64 {
-    let (Some(a), Some(b)) = (a, b) else {
-        return 0.0;
-    };
+    let (Some(a), Some(b)) = (a, b) else { return 0.0 };
     let inter = a[1].min(b[1]).saturating_sub(a[0].max(b[0]));
     let union = a[1].max(b[1]) - a[0].min(b[0]);
-    if union == 0 {
-        0.0
-    } else {
-        inter as f64 / union as f64
-    }
+    if union == 0 { 0.0 } else { inter as f64 / union as f64 }
 }
 
 fn f1(hit: usize, pred: usize, gold: usize) -> f64 {
-    let p = if pred == 0 {
-        0.0
-    } else {
-        hit as f64 / pred as f64
-    };
-    let r = if gold == 0 {
-        0.0
-    } else {
-        hit as f64 / gold as f64
-    };
-    if p + r == 0.0 {
-        0.0
-    } else {
-        2.0 * p * r / (p + r)
-    }
+    let p = if pred == 0 { 0.0 } else { hit as f64 / pred as f64 };
+    let r = if gold == 0 { 0.0 } else { hit as f64 / gold as f64 };
+    if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) }
 }
 
 /// (content F1, full-relation F1), over all relations or only reported speech and "according to".
@@ -109,17 +77,10 @@ fn score(split: &Path, subset: bool) -> (f64, f64) {
         let cue_text = |s: Span| s.map_or(String::new(), |[a, b]| chars[a..b].iter().collect());
         let preds: Vec<Rel> = attributions_in(&text)
             .iter()
-            .map(|a| Rel {
-                source: a.source.as_ref().map(|r| offsets.range(r)),
-                cue: Some(offsets.range(&a.cue)),
-                content: offsets.range(&a.content),
-            })
+            .map(|a| Rel { source: a.source.as_ref().map(|r| offsets.range(r)), cue: Some(offsets.range(&a.cue)), content: offsets.range(&a.content) })
             .filter(|r| !subset || is_speech_cue(&cue_text(r.cue)))
             .collect();
-        let rels: Vec<Rel> = rels
-            .into_iter()
-            .filter(|r| !subset || is_speech_cue(&cue_text(r.cue)))
-            .collect();
+        let rels: Vec<Rel> = rels.into_iter().filter(|r| !subset || is_speech_cue(&cue_text(r.cue))).collect();
         n_gold += rels.len();
         n_pred += preds.len();
         let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
@@ -157,20 +118,12 @@ fn polnear_dev_scores_hold() {
         return;
     };
     let (content, full) = score(&dev, true);
-    eprintln!(
-        "reported speech and according to: content F1 {content:.4}, full-relation F1 {full:.4}"
-    );
+    eprintln!("reported speech and according to: content F1 {content:.4}, full-relation F1 {full:.4}");
     let (all_content, all_full) = score(&dev, false);
     eprintln!("all relations: content F1 {all_content:.4}, full-relation F1 {all_full:.4}");
     // Measured figures (BENCHMARKS.md) less a small margin.
-    assert!(
-        full >= SUBSET_FULL - 0.02,
-        "subset full-relation F1 {full:.4}"
-    );
-    assert!(
-        all_full >= ALL_FULL - 0.02,
-        "overall full-relation F1 {all_full:.4}"
-    );
+    assert!(full >= SUBSET_FULL - 0.02, "subset full-relation F1 {full:.4}");
+    assert!(all_full >= ALL_FULL - 0.02, "overall full-relation F1 {all_full:.4}");
 }
 
 const SUBSET_FULL: f64 = 0.79;

@@ -6,9 +6,7 @@ fn main() {
     let raw = std::fs::read(&path).expect("readable file");
     let bytes = if path.ends_with(".gz") {
         let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .expect("gzip");
+        flate2::read::GzDecoder::new(&raw[..]).read_to_end(&mut out).expect("gzip");
         out
     } else {
         raw

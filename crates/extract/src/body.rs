@@ -31,32 +31,9 @@ const KEY: u8 = 4;
 fn is_invisible_tag(tag: &str) -> bool {
     matches!(
         tag,
-        "head"
-            | "script"
-            | "style"
-            | "noscript"
-            | "template"
-            | "svg"
-            | "math"
-            | "iframe"
-            | "object"
-            | "embed"
-            | "canvas"
-            | "video"
-            | "audio"
-            | "select"
-            | "option"
-            | "button"
-            | "input"
-            | "textarea"
-            | "map"
-            | "dialog"
-            | "link"
-            | "meta"
-            | "title"
-            | "source"
-            | "picture"
-            | "img"
+        "head" | "script" | "style" | "noscript" | "template" | "svg" | "math" | "iframe" | "object" | "embed"
+            | "canvas" | "video" | "audio" | "select" | "option" | "button" | "input" | "textarea" | "map"
+            | "dialog" | "link" | "meta" | "title" | "source" | "picture" | "img"
     )
 }
 
@@ -67,137 +44,31 @@ fn is_furniture_tag(tag: &str) -> bool {
 fn is_block_tag(tag: &str) -> bool {
     matches!(
         tag,
-        "p" | "div"
-            | "section"
-            | "article"
-            | "main"
-            | "body"
-            | "h1"
-            | "h2"
-            | "h3"
-            | "h4"
-            | "h5"
-            | "h6"
-            | "li"
-            | "ul"
-            | "ol"
-            | "dl"
-            | "dt"
-            | "dd"
-            | "blockquote"
-            | "pre"
-            | "table"
-            | "tr"
-            | "figure"
-            | "figcaption"
-            | "header"
-            | "footer"
-            | "nav"
-            | "aside"
-            | "form"
-            | "fieldset"
-            | "address"
-            | "hr"
-            | "center"
-            | "details"
-            | "summary"
-            | "caption"
-            | "tbody"
-            | "thead"
-            | "tfoot"
+        "p" | "div" | "section" | "article" | "main" | "body" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "li" | "ul"
+            | "ol" | "dl" | "dt" | "dd" | "blockquote" | "pre" | "table" | "tr" | "figure"
+            | "figcaption" | "header" | "footer" | "nav" | "aside" | "form" | "fieldset" | "address" | "hr"
+            | "center" | "details" | "summary" | "caption" | "tbody" | "thead" | "tfoot"
     )
 }
 
 /// Words in class/id names that mark page furniture.
 const FURNITURE_WORDS: &[&str] = &[
-    "share",
-    "sharing",
-    "sharebar",
-    "comment",
-    "comments",
-    "disqus",
-    "related",
-    "recommended",
-    "recommendations",
-    "recirc",
-    "newsletter",
-    "newsletters",
-    "subscribe",
-    "subscription",
-    "signup",
-    "promo",
-    "promotion",
-    "advert",
-    "advertisement",
-    "advertising",
-    "ad",
-    "ads",
-    "adslot",
-    "dfp",
-    "sponsor",
-    "sponsored",
-    "cookie",
-    "cookies",
-    "consent",
-    "gdpr",
-    "banner",
-    "sidebar",
-    "breadcrumb",
-    "breadcrumbs",
-    "popup",
-    "modal",
-    "outbrain",
-    "taboola",
-    "footer",
-    "nav",
-    "navbar",
-    "navigation",
-    "menu",
-    "toolbar",
-    "byline",
-    "author",
-    "authors",
-    "bio",
-    "tags",
-    "trending",
-    "popular",
-    "pagination",
-    "pager",
-    "masthead",
-    "skip",
-    "paywall",
-    "rss",
-    "caption",
-    "credit",
-    "credits",
-    "timestamp",
-    "dateline",
-    "offscreen",
-    "overlay",
-    "login",
-    "signin",
-    "slideshow",
-    "carousel",
+    "share", "sharing", "sharebar", "comment", "comments", "disqus", "related", "recommended",
+    "recommendations", "recirc", "newsletter", "newsletters", "subscribe", "subscription", "signup", "promo",
+    "promotion", "advert", "advertisement", "advertising", "ad", "ads", "adslot", "dfp", "sponsor", "sponsored",
+    "cookie", "cookies", "consent", "gdpr", "banner", "sidebar", "breadcrumb", "breadcrumbs", "popup", "modal",
+    "outbrain", "taboola", "footer", "nav", "navbar", "navigation", "menu", "toolbar", "byline", "author",
+    "authors", "bio", "tags", "trending", "popular", "pagination", "pager", "masthead",
+    "skip", "paywall", "rss", "caption", "credit", "credits", "timestamp", "dateline",
+    "offscreen", "overlay", "login", "signin", "slideshow", "carousel",
 ];
 
 /// Furniture words that a content word beside them does not excuse ("comment-body").
-const HARD_FURNITURE_WORDS: &[&str] = &[
-    "comment",
-    "comments",
-    "disqus",
-    "related",
-    "newsletter",
-    "footer",
-    "sidebar",
-    "recommended",
-    "outbrain",
-    "taboola",
-];
+const HARD_FURNITURE_WORDS: &[&str] =
+    &["comment", "comments", "disqus", "related", "newsletter", "footer", "sidebar", "recommended", "outbrain", "taboola"];
 
 /// Words in class/id names that mark the article itself.
-const CONTENT_WORDS: &[&str] = &[
-    "article", "content", "body", "story", "entry", "text", "post", "main", "copy", "prose",
-];
+const CONTENT_WORDS: &[&str] = &["article", "content", "body", "story", "entry", "text", "post", "main", "copy", "prose"];
 
 /// Calls `f` with each lower-cased word of a class/id value, split on
 /// non-alphanumerics and camelCase humps ("articleShareBar" -> article, share, bar).
@@ -226,26 +97,13 @@ fn class_words(s: &str, buf: &mut String, mut f: impl FnMut(&str)) {
 }
 
 fn is_hidden(dom: &Dom, n: u32) -> bool {
-    if dom.attr(n, "hidden").is_some()
-        || dom
-            .attr(n, "aria-hidden")
-            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-    {
+    if dom.attr(n, "hidden").is_some() || dom.attr(n, "aria-hidden").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
         return true;
     }
     if let Some(style) = dom.attr(n, "style") {
-        let lower = |w: &[u8]| {
-            style
-                .as_bytes()
-                .windows(w.len())
-                .any(|x| x.eq_ignore_ascii_case(w))
-        };
+        let lower = |w: &[u8]| style.as_bytes().windows(w.len()).any(|x| x.eq_ignore_ascii_case(w));
         if style.len() < 2000 && (lower(b"none") || lower(b"hidden")) {
-            let s: String = style
-                .chars()
-                .filter(|c| !c.is_whitespace())
-                .collect::<String>()
-                .to_ascii_lowercase();
+            let s: String = style.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
             if s.contains("display:none") || s.contains("visibility:hidden") {
                 return true;
             }
@@ -259,25 +117,14 @@ fn names_of(dom: &Dom, n: u32, words: &mut String) -> (bool, bool, bool) {
     if let Some(role) = dom.attr(n, "role") {
         if matches!(
             role.trim().to_ascii_lowercase().as_str(),
-            "navigation"
-                | "banner"
-                | "contentinfo"
-                | "complementary"
-                | "search"
-                | "menu"
-                | "menubar"
-                | "dialog"
-                | "alertdialog"
-                | "toolbar"
+            "navigation" | "banner" | "contentinfo" | "complementary" | "search" | "menu" | "menubar" | "dialog"
+                | "alertdialog" | "toolbar"
         ) {
             return (true, false, true);
         }
     }
     let (mut furniture, mut content, mut hard) = (false, false, false);
-    for v in [dom.attr(n, "class"), dom.attr(n, "id")]
-        .into_iter()
-        .flatten()
-    {
+    for v in [dom.attr(n, "class"), dom.attr(n, "id")].into_iter().flatten() {
         class_words(v, words, |w| {
             furniture |= FURNITURE_WORDS.contains(&w);
             content |= CONTENT_WORDS.contains(&w);
@@ -290,9 +137,7 @@ fn names_of(dom: &Dom, n: u32, words: &mut String) -> (bool, bool, bool) {
 /// Non-whitespace characters in a string.
 fn weight(s: &str) -> usize {
     // Characters are counted by their leading bytes; ASCII whitespace is skipped.
-    s.bytes()
-        .filter(|&b| (b & 0xC0) != 0x80 && !b.is_ascii_whitespace())
-        .count()
+    s.bytes().filter(|&b| (b & 0xC0) != 0x80 && !b.is_ascii_whitespace()).count()
 }
 
 /// The role a block plays in the body.
@@ -364,10 +209,7 @@ pub fn analyse(dom: &Dom) -> Page {
             }
         }
     }
-    let h1 = order
-        .iter()
-        .copied()
-        .find(|&id| dom.is(id, "h1") && flags[id as usize] & INVISIBLE == 0);
+    let h1 = order.iter().copied().find(|&id| dom.is(id, "h1") && flags[id as usize] & INVISIBLE == 0);
     // Sizes and key flags bottom-up.
     for (i, &id) in order.iter().enumerate().rev() {
         let node = dom.node(id);
@@ -377,9 +219,7 @@ pub fn analyse(dom: &Dom) -> Page {
                 text_w[id as usize] += weight(t);
             }
             if Some(id) == h1
-                || dom
-                    .attr(id, "itemprop")
-                    .is_some_and(|v| v.eq_ignore_ascii_case("articleBody"))
+                || dom.attr(id, "itemprop").is_some_and(|v| v.eq_ignore_ascii_case("articleBody"))
             {
                 flags[id as usize] |= KEY;
             }
@@ -428,10 +268,7 @@ pub fn analyse(dom: &Dom) -> Page {
         let (furniture, content, hard) = names_of(dom, id, &mut words);
         let by_tag = is_furniture_tag(tag);
         // Prose-rich elements named as content keep their text whatever else the name says.
-        if (furniture && (hard || !(content && p >= 400 && pb >= 2)))
-            || (by_tag && (p < 600 || pb < 3))
-            || card[id as usize]
-        {
+        if (furniture && (hard || !(content && p >= 400 && pb >= 2))) || (by_tag && (p < 600 || pb < 3)) || card[id as usize] {
             flags[id as usize] |= FURNITURE;
         }
     }
@@ -439,13 +276,7 @@ pub fn analyse(dom: &Dom) -> Page {
     for b in &mut blocks {
         b.furniture = flags[b.owner as usize] & FURNITURE != 0;
     }
-    Page {
-        flags,
-        blocks,
-        pre,
-        end,
-        order,
-    }
+    Page { flags, blocks, pre, end, order }
 }
 
 /// Teaser cards: repeated siblings (same tag and class, three or more) that
@@ -468,11 +299,7 @@ fn teaser_cards(dom: &Dom, order: &[u32], blocks: &[Blk], flags: &[u8]) -> Vec<b
     for &id in order.iter().rev() {
         let p = dom.node(id).parent;
         if p != NONE {
-            let (c, l, k) = (
-                nblocks[id as usize],
-                link_block[id as usize],
-                chars[id as usize],
-            );
+            let (c, l, k) = (nblocks[id as usize], link_block[id as usize], chars[id as usize]);
             nblocks[p as usize] += c;
             link_block[p as usize] |= l;
             chars[p as usize] += k;
@@ -488,10 +315,7 @@ fn teaser_cards(dom: &Dom, order: &[u32], blocks: &[Blk], flags: &[u8]) -> Vec<b
             continue;
         }
         let candidate = |c: u32| {
-            flags[c as usize] & (INVISIBLE | KEY) == 0
-                && link_block[c as usize]
-                && nblocks[c as usize] >= 2
-                && chars[c as usize] <= 1500
+            flags[c as usize] & (INVISIBLE | KEY) == 0 && link_block[c as usize] && nblocks[c as usize] >= 2 && chars[c as usize] <= 1500
         };
         if !candidate(id) {
             continue;
@@ -573,11 +397,7 @@ fn cut_blocks(dom: &Dom, flags: &[u8]) -> Vec<Blk> {
     }
     let mut blocks = Vec::new();
     let mut owners: Vec<u32> = vec![ROOT];
-    let mut cur = Open {
-        owner: ROOT,
-        text: String::new(),
-        link_chars: 0,
-    };
+    let mut cur = Open { owner: ROOT, text: String::new(), link_chars: 0 };
     let mut in_link = 0usize;
     let mut in_pre = 0usize;
     // (node, exiting)
@@ -771,107 +591,29 @@ fn boilerplate_line(t: &str) -> bool {
     if t.len() > 480 {
         return false;
     }
-    let l = t
-        .trim()
-        .trim_end_matches([':', '.', '!', ' ', '»', '›', '→'])
-        .to_lowercase();
+    let l = t.trim().trim_end_matches([':', '.', '!', ' ', '»', '›', '→']).to_lowercase();
     if l.chars().count() > 120 {
         return false;
     }
     // Whole-line labels.
     const LABELS: &[&str] = &[
-        "advertisement",
-        "advertisment",
-        "advert",
-        "ad",
-        "ads",
-        "sponsored",
-        "sponsored content",
-        "video",
-        "watch",
-        "share",
-        "share this",
-        "share this article",
-        "share this story",
-        "tweet",
-        "email",
-        "print",
-        "comments",
-        "related",
-        "related articles",
-        "related stories",
-        "related content",
-        "read more",
-        "more",
-        "see more",
-        "explore further",
-        "don't miss",
-        "don’t miss",
-        "recommended",
-        "most popular",
-        "most read",
-        "trending",
-        "you may also like",
-        "next",
-        "previous",
-        "back to top",
-        "top",
-        "loading",
-        "show comments",
-        "close",
-        "something to consider",
-        "listen",
-        "subscribe",
-        "sign up",
-        "log in",
-        "login",
-        "register",
+        "advertisement", "advertisment", "advert", "ad", "ads", "sponsored", "sponsored content", "video", "watch",
+        "share", "share this", "share this article", "share this story", "tweet", "email", "print", "comments",
+        "related", "related articles", "related stories", "related content", "read more", "more", "see more",
+        "explore further", "don't miss", "don’t miss", "recommended", "most popular", "most read", "trending",
+        "you may also like", "next", "previous", "back to top", "top", "loading", "show comments", "close",
+        "something to consider", "listen", "subscribe", "sign up", "log in", "login", "register",
     ];
     if LABELS.contains(&l.as_str()) {
         return true;
     }
     const STARTS: &[&str] = &[
-        "advertisement ",
-        "share this",
-        "share on ",
-        "share:",
-        "read more:",
-        "read also",
-        "see also:",
-        "related:",
-        "click here",
-        "sign up for",
-        "sign up to",
-        "subscribe to",
-        "subscribe now",
-        "follow us",
-        "photo:",
-        "image:",
-        "credit:",
-        "photograph:",
-        "©",
-        "copyright ©",
-        "copyright (c)",
-        "all rights reserved",
-        "story continues below",
-        "continue reading",
-        "scroll to continue",
-        "skip to",
-        "watch:",
-        "listen:",
-        "more:",
-        "also read",
-        "this document is subject to copyright",
-        "citation:",
-        "published:",
-        "updated:",
-        "updated at",
-        "last updated",
-        "posted:",
-        "posted on",
-        "filed under",
-        "tags:",
-        "topics:",
+        "advertisement ", "share this", "share on ", "share:", "read more:", "read also", "see also:", "related:",
+        "click here", "sign up for", "sign up to", "subscribe to", "subscribe now", "follow us", "photo:", "image:",
+        "credit:", "photograph:", "©", "copyright ©", "copyright (c)", "all rights reserved",
+        "story continues below", "continue reading", "scroll to continue", "skip to", "watch:", "listen:", "more:",
+        "also read", "this document is subject to copyright", "citation:", "published:", "updated:", "updated at",
+        "last updated", "posted:", "posted on", "filed under", "tags:", "topics:",
     ];
     STARTS.iter().any(|s| l.starts_with(s))
 }
@@ -889,28 +631,17 @@ fn caption_like(t: &str) -> bool {
 /// links are inline (names, sources) are still prose.
 fn link_heavy(b: &Blk, limit: f64) -> bool {
     let d = b.link_chars as f64 / (b.chars.max(1)) as f64;
-    d > limit
-        && !(b.chars >= 100 && d < 0.85 && ends_like_prose(&b.text) && b.kind != Kind::Caption)
+    d > limit && !(b.chars >= 100 && d < 0.85 && ends_like_prose(&b.text) && b.kind != Kind::Caption)
 }
 
 /// The blocks of the chosen element that are article text.
-pub fn body_blocks(
-    dom: &Dom,
-    page: &Page,
-    root: u32,
-    reference: Option<&HashSet<u64>>,
-    title: Option<&str>,
-) -> Vec<Block> {
+pub fn body_blocks(dom: &Dom, page: &Page, root: u32, reference: Option<&HashSet<u64>>, title: Option<&str>) -> Vec<Block> {
     let mut keep: Vec<&Blk> = Vec::new();
     for b in &page.blocks {
         if !page.inside(b.owner, root) || b.furniture {
             continue;
         }
-        if link_heavy(b, 0.6)
-            || boilerplate_line(&b.text)
-            || b.kind == Kind::Caption
-            || caption_like(&b.text)
-        {
+        if link_heavy(b, 0.6) || boilerplate_line(&b.text) || b.kind == Kind::Caption || caption_like(&b.text) {
             continue;
         }
         if b.kind == Kind::Heading(1) || title.is_some_and(|t| same_text(t, &b.text)) {
@@ -928,16 +659,10 @@ pub fn body_blocks(
         !matches!(b.kind, Kind::Heading(_)) && word_count(&b.text) < 10 && !ends_like_prose(&b.text)
             || b.kind == Kind::Caption
     };
-    while keep
-        .first()
-        .is_some_and(|b| weak(b) || matches!(b.kind, Kind::Heading(_)))
-    {
+    while keep.first().is_some_and(|b| weak(b) || matches!(b.kind, Kind::Heading(_))) {
         keep.remove(0);
     }
-    while keep
-        .last()
-        .is_some_and(|b| weak(b) || matches!(b.kind, Kind::Heading(_)))
-    {
+    while keep.last().is_some_and(|b| weak(b) || matches!(b.kind, Kind::Heading(_))) {
         keep.pop();
     }
     let _ = dom;
@@ -955,21 +680,12 @@ pub fn body_blocks(
 }
 
 fn same_text(a: &str, b: &str) -> bool {
-    let norm = |s: &str| {
-        s.split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(str::to_lowercase)
-            .collect::<Vec<_>>()
-    };
+    let norm = |s: &str| s.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect::<Vec<_>>();
     let (x, y) = (norm(a), norm(b));
     !x.is_empty() && x == y
 }
 
 /// Text in a subtree's blocks that are not furniture.
 pub fn root_chars(page: &Page, root: u32) -> usize {
-    page.blocks
-        .iter()
-        .filter(|b| !b.furniture && page.inside(b.owner, root))
-        .map(|b| b.chars)
-        .sum()
+    page.blocks.iter().filter(|b| !b.furniture && page.inside(b.owner, root)).map(|b| b.chars).sum()
 }

@@ -19,11 +19,7 @@ pub const NONE: u32 = u32::MAX;
 #[derive(Debug)]
 pub enum Data {
     Document,
-    Element {
-        name: QualName,
-        attrs: Vec<Attribute>,
-        template: u32,
-    },
+    Element { name: QualName, attrs: Vec<Attribute>, template: u32 },
     Text(StrTendril),
     /// Comments, doctypes, processing instructions: kept out of every pass.
     Other,
@@ -41,14 +37,7 @@ pub struct Node {
 
 impl Node {
     fn new(data: Data) -> Node {
-        Node {
-            parent: NONE,
-            first_child: NONE,
-            last_child: NONE,
-            prev: NONE,
-            next: NONE,
-            data,
-        }
+        Node { parent: NONE, first_child: NONE, last_child: NONE, prev: NONE, next: NONE, data }
     }
 }
 
@@ -81,10 +70,7 @@ impl Dom {
 
     pub fn attr(&self, id: u32, name: &str) -> Option<&str> {
         match &self.nodes[id as usize].data {
-            Data::Element { attrs, .. } => attrs
-                .iter()
-                .find(|a| &*a.name.local == name)
-                .map(|a| &*a.value),
+            Data::Element { attrs, .. } => attrs.iter().find(|a| &*a.name.local == name).map(|a| &*a.value),
             _ => None,
         }
     }
@@ -97,27 +83,17 @@ impl Dom {
     }
 
     pub fn children(&self, id: u32) -> Children<'_> {
-        Children {
-            dom: self,
-            next: self.nodes[id as usize].first_child,
-        }
+        Children { dom: self, next: self.nodes[id as usize].first_child }
     }
 
     /// Nodes of the subtree under `id` (itself first) in document order.
     pub fn descendants(&self, id: u32) -> Descendants<'_> {
-        Descendants {
-            dom: self,
-            root: id,
-            next: id,
-        }
+        Descendants { dom: self, root: id, next: id }
     }
 
     /// Ancestors of `id`, nearest first (not `id` itself).
     pub fn ancestors(&self, id: u32) -> Ancestors<'_> {
-        Ancestors {
-            dom: self,
-            next: self.nodes[id as usize].parent,
-        }
+        Ancestors { dom: self, next: self.nodes[id as usize].parent }
     }
 
     /// Elements with the given tag, in document order.
@@ -345,24 +321,12 @@ impl TreeSink for Sink {
     fn elem_name<'a>(&'a self, target: &'a u32) -> Name {
         match &self.nodes.borrow()[*target as usize].data {
             Data::Element { name, .. } => Name(name.clone()),
-            _ => Name(QualName::new(
-                None,
-                Namespace::from(""),
-                LocalName::from(""),
-            )),
+            _ => Name(QualName::new(None, Namespace::from(""), LocalName::from(""))),
         }
     }
     fn create_element(&self, name: QualName, attrs: Vec<Attribute>, flags: ElementFlags) -> u32 {
-        let template = if flags.template {
-            self.push(Data::Document)
-        } else {
-            NONE
-        };
-        self.push(Data::Element {
-            name,
-            attrs,
-            template,
-        })
+        let template = if flags.template { self.push(Data::Document) } else { NONE };
+        self.push(Data::Element { name, attrs, template })
     }
     fn create_comment(&self, _text: StrTendril) -> u32 {
         self.push(Data::Other)
@@ -383,12 +347,7 @@ impl TreeSink for Sink {
         };
         Self::append_node(&mut self.nodes.borrow_mut(), *parent, id);
     }
-    fn append_based_on_parent_node(
-        &self,
-        element: &u32,
-        prev_element: &u32,
-        child: NodeOrText<u32>,
-    ) {
+    fn append_based_on_parent_node(&self, element: &u32, prev_element: &u32, child: NodeOrText<u32>) {
         let has_parent = self.nodes.borrow()[*element as usize].parent != NONE;
         if has_parent {
             self.append_before_sibling(element, child)
@@ -396,12 +355,7 @@ impl TreeSink for Sink {
             self.append(prev_element, child)
         }
     }
-    fn append_doctype_to_document(
-        &self,
-        _name: StrTendril,
-        _public_id: StrTendril,
-        _system_id: StrTendril,
-    ) {
+    fn append_doctype_to_document(&self, _name: StrTendril, _public_id: StrTendril, _system_id: StrTendril) {
         let id = self.push(Data::Other);
         Self::append_node(&mut self.nodes.borrow_mut(), ROOT, id);
     }
@@ -463,11 +417,7 @@ pub struct Limits {
 pub fn parse(html: &str, limits: Limits) -> Dom {
     let mut nodes = Vec::with_capacity((html.len() / 48).clamp(64, limits.max_nodes.min(1 << 22)));
     nodes.push(Node::new(Data::Document));
-    let sink = Sink {
-        nodes: RefCell::new(nodes),
-        max_nodes: limits.max_nodes,
-        full: Cell::new(false),
-    };
+    let sink = Sink { nodes: RefCell::new(nodes), max_nodes: limits.max_nodes, full: Cell::new(false) };
     let mut parser = parse_document(sink, Default::default());
     const CHUNK: usize = 64 * 1024;
     let mut rest = html;
@@ -495,18 +445,12 @@ mod tests {
     use super::*;
 
     fn unlimited() -> Limits {
-        Limits {
-            deadline: None,
-            max_nodes: usize::MAX,
-        }
+        Limits { deadline: None, max_nodes: usize::MAX }
     }
 
     #[test]
     fn builds_a_tree_with_html5_repairs() {
-        let dom = parse(
-            "<!doctype html><p>one<p>two <b>bold <i>both</b> after</i><table><td>cell</table>",
-            unlimited(),
-        );
+        let dom = parse("<!doctype html><p>one<p>two <b>bold <i>both</b> after</i><table><td>cell</table>", unlimited());
         let ps: Vec<u32> = dom.elements("p").collect();
         assert_eq!(ps.len(), 2);
         assert_eq!(dom.text_content(ps[0]), "one");
@@ -530,31 +474,15 @@ mod tests {
         // page nested 100,000 deep is quadratic: the deadline cuts it short.
         let html = "<div>".repeat(100_000) + "deep text";
         let start = Instant::now();
-        let dom = parse(
-            &html,
-            Limits {
-                deadline: Some(start + std::time::Duration::from_millis(300)),
-                max_nodes: usize::MAX,
-            },
-        );
+        let dom = parse(&html, Limits { deadline: Some(start + std::time::Duration::from_millis(300)), max_nodes: usize::MAX });
         assert!(dom.truncated);
-        assert!(
-            start.elapsed() < std::time::Duration::from_secs(20),
-            "{:?}",
-            start.elapsed()
-        );
+        assert!(start.elapsed() < std::time::Duration::from_secs(20), "{:?}", start.elapsed());
     }
 
     #[test]
     fn node_cap_truncates() {
         let html = "<p>x</p>".repeat(100_000);
-        let dom = parse(
-            &html,
-            Limits {
-                deadline: None,
-                max_nodes: 1000,
-            },
-        );
+        let dom = parse(&html, Limits { deadline: None, max_nodes: 1000 });
         assert!(dom.truncated);
         assert!(dom.nodes.len() < 50_000, "{}", dom.nodes.len());
     }

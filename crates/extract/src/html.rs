@@ -48,18 +48,10 @@ fn charset_re() -> &'static Regex {
 /// Decodes HTML bytes: BOM, then the HTTP header's charset, then a `<meta>`
 /// declaration in the first 4 KiB, then valid UTF-8, then detection from the
 /// content (chardetng). Returns the text and the encoding used.
-pub fn decode_html_with(
-    bytes: &[u8],
-    content_type: Option<&str>,
-) -> Result<(String, &'static encoding_rs::Encoding), ExtractError> {
+pub fn decode_html_with(bytes: &[u8], content_type: Option<&str>) -> Result<(String, &'static encoding_rs::Encoding), ExtractError> {
     check_text_bytes(bytes)?;
     if let Some((enc, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
-        return Ok((
-            enc.decode_without_bom_handling(&bytes[bom_len..])
-                .0
-                .into_owned(),
-            enc,
-        ));
+        return Ok((enc.decode_without_bom_handling(&bytes[bom_len..]).0.into_owned(), enc));
     }
     let declared = content_type
         .and_then(|ct| charset_re().captures(ct).map(|c| c[1].to_string()))
@@ -69,13 +61,7 @@ pub fn decode_html_with(
         })
         .and_then(|label| encoding_rs::Encoding::for_label(label.as_bytes()));
     // A page that declares UTF-16 in ASCII-compatible markup is not UTF-16.
-    let declared = declared.map(|e| {
-        if e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE {
-            encoding_rs::UTF_8
-        } else {
-            e
-        }
-    });
+    let declared = declared.map(|e| if e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE { encoding_rs::UTF_8 } else { e });
     if let Some(enc) = declared {
         if enc != encoding_rs::UTF_8 || std::str::from_utf8(bytes).is_ok() {
             return Ok((enc.decode_without_bom_handling(bytes).0.into_owned(), enc));
@@ -98,11 +84,7 @@ pub fn decode_html(bytes: &[u8]) -> Result<String, ExtractError> {
 /// The page's JSON-LD article text as a guide, when it looks complete: at
 /// least 70% as long as what the page-structure alone would choose. Some
 /// sites put only a teaser there.
-fn trusted_reference(
-    dom: &dom::Dom,
-    page: &body::Page,
-    article_body: Option<&str>,
-) -> Option<std::collections::HashSet<u64>> {
+fn trusted_reference(dom: &dom::Dom, page: &body::Page, article_body: Option<&str>) -> Option<std::collections::HashSet<u64>> {
     let text = article_body?;
     let plain = body::choose_root(dom, page, None).map_or(0, |r| body::root_chars(page, r));
     let own: usize = text.chars().filter(|c| !c.is_whitespace()).count();
@@ -122,55 +104,14 @@ fn detect_language(blocks: &[crate::Block]) -> Option<String> {
     let info = whatlang::detect(&sample).filter(|i| i.is_reliable())?;
     let code = info.lang().code();
     const TWO: &[(&str, &str)] = &[
-        ("eng", "en"),
-        ("deu", "de"),
-        ("fra", "fr"),
-        ("spa", "es"),
-        ("por", "pt"),
-        ("ita", "it"),
-        ("rus", "ru"),
-        ("jpn", "ja"),
-        ("cmn", "zh"),
-        ("kor", "ko"),
-        ("ara", "ar"),
-        ("hin", "hi"),
-        ("ind", "id"),
-        ("nld", "nl"),
-        ("tur", "tr"),
-        ("pol", "pl"),
-        ("ukr", "uk"),
-        ("swe", "sv"),
-        ("dan", "da"),
-        ("nob", "nb"),
-        ("fin", "fi"),
-        ("ces", "cs"),
-        ("ell", "el"),
-        ("heb", "he"),
-        ("hun", "hu"),
-        ("ron", "ro"),
-        ("vie", "vi"),
-        ("tha", "th"),
-        ("pes", "fa"),
-        ("urd", "ur"),
-        ("ben", "bn"),
-        ("tam", "ta"),
-        ("bul", "bg"),
-        ("hrv", "hr"),
-        ("srp", "sr"),
-        ("slk", "sk"),
-        ("slv", "sl"),
-        ("lit", "lt"),
-        ("lav", "lv"),
-        ("est", "et"),
-        ("cat", "ca"),
-        ("zsm", "ms"),
+        ("eng", "en"), ("deu", "de"), ("fra", "fr"), ("spa", "es"), ("por", "pt"), ("ita", "it"), ("rus", "ru"),
+        ("jpn", "ja"), ("cmn", "zh"), ("kor", "ko"), ("ara", "ar"), ("hin", "hi"), ("ind", "id"), ("nld", "nl"),
+        ("tur", "tr"), ("pol", "pl"), ("ukr", "uk"), ("swe", "sv"), ("dan", "da"), ("nob", "nb"), ("fin", "fi"),
+        ("ces", "cs"), ("ell", "el"), ("heb", "he"), ("hun", "hu"), ("ron", "ro"), ("vie", "vi"), ("tha", "th"),
+        ("pes", "fa"), ("urd", "ur"), ("ben", "bn"), ("tam", "ta"), ("bul", "bg"), ("hrv", "hr"), ("srp", "sr"),
+        ("slk", "sk"), ("slv", "sl"), ("lit", "lt"), ("lav", "lv"), ("est", "et"), ("cat", "ca"), ("zsm", "ms"),
     ];
-    Some(
-        TWO.iter()
-            .find(|(three, _)| *three == code)
-            .map_or(code, |(_, two)| two)
-            .to_string(),
-    )
+    Some(TWO.iter().find(|(three, _)| *three == code).map_or(code, |(_, two)| two).to_string())
 }
 
 /// Extracts the main article from an HTML page with default limits.
@@ -184,13 +125,7 @@ pub fn extract_html_with(bytes: &[u8], opts: &HtmlOptions) -> Result<Extracted, 
     let cut = bytes.len() > opts.max_bytes;
     let bytes = &bytes[..bytes.len().min(opts.max_bytes)];
     let (text, _) = decode_html_with(bytes, opts.content_type.as_deref())?;
-    let dom = dom::parse(
-        &prefilter(&text),
-        Limits {
-            deadline: Some(start + opts.time_budget),
-            max_nodes: opts.max_nodes,
-        },
-    );
+    let dom = dom::parse(&prefilter(&text), Limits { deadline: Some(start + opts.time_budget), max_nodes: opts.max_nodes });
     drop(text);
     let m = meta::read(&dom, opts.url.as_deref());
     let page = body::analyse(&dom);
@@ -229,73 +164,28 @@ pub fn explain(bytes: &[u8]) -> String {
         Ok(x) => x,
         Err(e) => return e.to_string(),
     };
-    let dom = dom::parse(
-        &prefilter(&text),
-        Limits {
-            deadline: None,
-            max_nodes: usize::MAX,
-        },
-    );
+    let dom = dom::parse(&prefilter(&text), Limits { deadline: None, max_nodes: usize::MAX });
     let m = meta::read(&dom, None);
     let page = body::analyse(&dom);
     let reference = trusted_reference(&dom, &page, m.article_body.as_deref());
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "encoding {} nodes {} blocks {} json-ld body {}",
-        enc.name(),
-        dom.nodes.len(),
-        page.blocks.len(),
-        m.article_body.as_ref().map_or(0, |b| b.len())
-    );
+    let _ = writeln!(out, "encoding {} nodes {} blocks {} json-ld body {}", enc.name(), dom.nodes.len(), page.blocks.len(), m.article_body.as_ref().map_or(0, |b| b.len()));
     let _ = writeln!(out, "title {:?} published {:?}", m.title, m.published);
     let root = body::choose_root(&dom, &page, reference.as_ref());
     let describe = |n: u32| {
-        let mut path: Vec<String> = dom
-            .ancestors(n)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .chain(std::iter::once(n))
-            .filter_map(|a| {
-                let t = dom.tag(a)?;
-                let c = dom.attr(a, "class").unwrap_or("");
-                let i = dom.attr(a, "id").unwrap_or("");
-                Some(format!(
-                    "{t}{}{}",
-                    if i.is_empty() {
-                        String::new()
-                    } else {
-                        format!("#{i}")
-                    },
-                    if c.is_empty() {
-                        String::new()
-                    } else {
-                        format!(".{}", c.split_whitespace().collect::<Vec<_>>().join("."))
-                    }
-                ))
-            })
-            .collect();
-        if path.len() > 6 {
-            path.drain(..path.len() - 6);
-        }
+        let mut path: Vec<String> = dom.ancestors(n).collect::<Vec<_>>().into_iter().rev().chain(std::iter::once(n)).filter_map(|a| {
+            let t = dom.tag(a)?;
+            let c = dom.attr(a, "class").unwrap_or("");
+            let i = dom.attr(a, "id").unwrap_or("");
+            Some(format!("{t}{}{}", if i.is_empty() { String::new() } else { format!("#{i}") }, if c.is_empty() { String::new() } else { format!(".{}", c.split_whitespace().collect::<Vec<_>>().join(".")) }))
+        }).collect();
+        if path.len() > 6 { path.drain(..path.len() - 6); }
         path.join(" > ")
     };
     let _ = writeln!(out, "root {:?}", root.map(describe));
     for b in &page.blocks {
         let inside = root.is_some_and(|r| page.inside(b.owner, r));
-        let _ = writeln!(
-            out,
-            "{} {:>5.0} {:?} f{} l{}/{} [{}] {}",
-            if inside { "+" } else { " " },
-            body::value_of(b, reference.as_ref()),
-            b.kind,
-            b.furniture as u8,
-            b.link_chars,
-            b.chars,
-            describe(b.owner),
-            b.text.chars().take(90).collect::<String>()
-        );
+        let _ = writeln!(out, "{} {:>5.0} {:?} f{} l{}/{} [{}] {}", if inside { "+" } else { " " }, body::value_of(b, reference.as_ref()), b.kind, b.furniture as u8, b.link_chars, b.chars, describe(b.owner), b.text.chars().take(90).collect::<String>());
     }
     out
 }
@@ -309,13 +199,7 @@ pub fn stage_times(pages: &[Vec<u8>]) -> [f64; 4] {
         let (text, _) = decode_html_with(p, None).unwrap();
         t[0] += s.elapsed().as_secs_f64();
         let s = Instant::now();
-        let dom = dom::parse(
-            &prefilter(&text),
-            Limits {
-                deadline: None,
-                max_nodes: usize::MAX,
-            },
-        );
+        let dom = dom::parse(&prefilter(&text), Limits { deadline: None, max_nodes: usize::MAX });
         t[1] += s.elapsed().as_secs_f64();
         let s = Instant::now();
         let m = meta::read(&dom, None);
@@ -341,23 +225,12 @@ pub fn prefiltered(html: &str) -> String {
 /// never shown (for the property tests in `tests/robustness.rs`).
 #[doc(hidden)]
 pub fn visible_text(html: &str) -> String {
-    let dom = dom::parse(
-        html,
-        Limits {
-            deadline: None,
-            max_nodes: usize::MAX,
-        },
-    );
-    let hidden = [
-        "script", "style", "svg", "noscript", "iframe", "noembed", "noframes", "xmp",
-    ];
+    let dom = dom::parse(html, Limits { deadline: None, max_nodes: usize::MAX });
+    let hidden = ["script", "style", "svg", "noscript", "iframe", "noembed", "noframes", "xmp"];
     let mut out = String::new();
     for n in dom.descendants(dom::ROOT) {
         if let Some(t) = dom.text(n) {
-            if !dom
-                .ancestors(n)
-                .any(|a| hidden.iter().any(|h| dom.is(a, h)))
-            {
+            if !dom.ancestors(n).any(|a| hidden.iter().any(|h| dom.is(a, h))) {
                 out.push_str(t);
                 out.push('|');
             }
@@ -392,10 +265,7 @@ mod tests {
         assert_eq!(ex.site_name.as_deref(), Some("Example News"));
         assert_eq!(m.url.as_deref(), Some("https://example.com/a"));
         assert_eq!(m.language.as_deref(), Some("en"));
-        assert_eq!(
-            m.published.unwrap().to_rfc3339(),
-            "2025-06-22T10:00:00+00:00"
-        );
+        assert_eq!(m.published.unwrap().to_rfc3339(), "2025-06-22T10:00:00+00:00");
         let body = m.body();
         assert!(body.starts_with("The first paragraph"), "{body}");
         assert!(body.contains("A section"));
@@ -416,8 +286,7 @@ mod tests {
         let ex = extract_html(plain).unwrap();
         assert!(ex.main.body().contains("marché"), "{}", ex.main.body());
         // The HTTP header wins over the content.
-        let (s, enc) =
-            decode_html_with("<p>é</p>".as_bytes(), Some("text/html; charset=utf-8")).unwrap();
+        let (s, enc) = decode_html_with("<p>é</p>".as_bytes(), Some("text/html; charset=utf-8")).unwrap();
         assert_eq!((s.as_str(), enc.name()), ("<p>é</p>", "UTF-8"));
         bytes.insert(10, 0);
         assert_eq!(extract_html(&bytes), Err(ExtractError::Binary));

@@ -17,11 +17,9 @@ mod text;
 
 use chrono::{DateTime, Utc};
 
-pub use html::{
-    decode_html, decode_html_with, extract_html, extract_html_with, parse_date, HtmlOptions,
-};
 #[doc(hidden)]
 pub use html::{explain, prefiltered, stage_times, visible_text};
+pub use html::{decode_html, decode_html_with, extract_html, extract_html_with, parse_date, HtmlOptions};
 pub use meta::url_date;
 pub use text::extract_text;
 
@@ -130,10 +128,7 @@ impl std::fmt::Display for ExtractError {
             ExtractError::Empty => write!(f, "empty input"),
             ExtractError::Binary => write!(f, "binary data, not text or HTML (NUL bytes found)"),
             ExtractError::InvalidUtf8 { byte_offset } => {
-                write!(
-                    f,
-                    "invalid UTF-8 at byte {byte_offset} and no charset declared"
-                )
+                write!(f, "invalid UTF-8 at byte {byte_offset} and no charset declared")
             }
             ExtractError::NoContent => write!(f, "no article text found"),
         }
@@ -158,7 +153,5 @@ pub fn check_text_bytes(bytes: &[u8]) -> Result<(), ExtractError> {
 pub fn decode_utf8(bytes: &[u8]) -> Result<&str, ExtractError> {
     check_text_bytes(bytes)?;
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    std::str::from_utf8(bytes).map_err(|e| ExtractError::InvalidUtf8 {
-        byte_offset: e.valid_up_to(),
-    })
+    std::str::from_utf8(bytes).map_err(|e| ExtractError::InvalidUtf8 { byte_offset: e.valid_up_to() })
 }

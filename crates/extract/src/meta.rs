@@ -30,10 +30,7 @@ pub struct Meta {
 
 /// Entities decoded (pages often double-encode them in metadata) and whitespace collapsed.
 fn clean(s: &str) -> String {
-    html_escape::decode_html_entities(s)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    html_escape::decode_html_entities(s).split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn nonempty(s: String) -> Option<String> {
@@ -47,11 +44,7 @@ impl Metas {
     fn of(dom: &Dom) -> Metas {
         let mut v = Vec::new();
         for m in dom.elements("meta") {
-            let key = dom
-                .attr(m, "property")
-                .or_else(|| dom.attr(m, "name"))
-                .or_else(|| dom.attr(m, "itemprop"))
-                .or_else(|| dom.attr(m, "http-equiv"));
+            let key = dom.attr(m, "property").or_else(|| dom.attr(m, "name")).or_else(|| dom.attr(m, "itemprop")).or_else(|| dom.attr(m, "http-equiv"));
             if let (Some(k), Some(c)) = (key, dom.attr(m, "content")) {
                 let c = clean(c);
                 if !c.is_empty() {
@@ -62,66 +55,37 @@ impl Metas {
         Metas(v)
     }
     fn get(&self, keys: &[&str]) -> Option<&str> {
-        keys.iter().find_map(|k| {
-            self.0
-                .iter()
-                .find(|(mk, _)| mk == k)
-                .map(|(_, v)| v.as_str())
-        })
+        keys.iter().find_map(|k| self.0.iter().find(|(mk, _)| mk == k).map(|(_, v)| v.as_str()))
     }
 }
 
 const ARTICLE_TYPES: &[&str] = &[
-    "article",
-    "newsarticle",
-    "reportagenewsarticle",
-    "analysisnewsarticle",
-    "opinionnewsarticle",
-    "blogposting",
-    "liveblogposting",
-    "backgroundnewsarticle",
-    "reviewnewsarticle",
-    "scholarlyarticle",
-    "techarticle",
-    "report",
-    "webpage",
-    "socialmediaposting",
-    "posting",
+    "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle", "blogposting",
+    "liveblogposting", "backgroundnewsarticle", "reviewnewsarticle", "scholarlyarticle", "techarticle", "report",
+    "webpage", "socialmediaposting", "posting",
 ];
 
 fn type_rank(v: &Value) -> Option<usize> {
     let types: Vec<String> = match v.get("@type") {
         Some(Value::String(s)) => vec![s.to_ascii_lowercase()],
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(|t| t.as_str())
-            .map(str::to_ascii_lowercase)
-            .collect(),
+        Some(Value::Array(a)) => a.iter().filter_map(|t| t.as_str()).map(str::to_ascii_lowercase).collect(),
         _ => vec![],
     };
-    types
-        .iter()
-        .filter_map(|t| ARTICLE_TYPES.iter().position(|a| a == t))
-        .min()
+    types.iter().filter_map(|t| ARTICLE_TYPES.iter().position(|a| a == t)).min()
 }
 
 /// The schema.org article objects on the page, best kind first.
 fn json_ld_articles(dom: &Dom) -> Vec<Value> {
     let mut found: Vec<(usize, Value)> = Vec::new();
     for s in dom.elements("script") {
-        if !dom
-            .attr(s, "type")
-            .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/ld+json"))
-        {
+        if !dom.attr(s, "type").is_some_and(|t| t.trim().eq_ignore_ascii_case("application/ld+json")) {
             continue;
         }
         let raw: String = dom.children(s).filter_map(|c| dom.text(c)).collect();
         if raw.len() > 4 << 20 {
             continue;
         }
-        let Ok(v) = serde_json::from_str::<Value>(raw.trim().trim_end_matches(';')) else {
-            continue;
-        };
+        let Ok(v) = serde_json::from_str::<Value>(raw.trim().trim_end_matches(';')) else { continue };
         let mut stack = vec![v];
         let mut budget = 10_000;
         while let Some(v) = stack.pop() {
@@ -152,16 +116,8 @@ fn json_ld_articles(dom: &Dom) -> Vec<Value> {
 fn str_field(v: &Value, key: &str) -> Option<String> {
     match v.get(key)? {
         Value::String(s) => nonempty(clean(s)),
-        Value::Array(a) => a
-            .iter()
-            .find_map(|x| x.as_str().map(clean))
-            .filter(|s| !s.is_empty()),
-        Value::Object(o) => o
-            .get("name")
-            .or_else(|| o.get("url"))
-            .and_then(|x| x.as_str())
-            .map(clean)
-            .filter(|s| !s.is_empty()),
+        Value::Array(a) => a.iter().find_map(|x| x.as_str().map(clean)).filter(|s| !s.is_empty()),
+        Value::Object(o) => o.get("name").or_else(|| o.get("url")).and_then(|x| x.as_str()).map(clean).filter(|s| !s.is_empty()),
         _ => None,
     }
 }
@@ -170,19 +126,14 @@ fn names(v: Option<&Value>) -> Vec<String> {
     match v {
         Some(Value::String(s)) => split_names(s),
         Some(Value::Array(a)) => a.iter().flat_map(|x| names(Some(x))).collect(),
-        Some(Value::Object(o)) => o
-            .get("name")
-            .and_then(|n| n.as_str())
-            .map(split_names)
-            .unwrap_or_default(),
+        Some(Value::Object(o)) => o.get("name").and_then(|n| n.as_str()).map(split_names).unwrap_or_default(),
         _ => vec![],
     }
 }
 
 fn split_names(s: &str) -> Vec<String> {
     static BY: OnceLock<Regex> = OnceLock::new();
-    let by = BY
-        .get_or_init(|| Regex::new(r"(?i)^\s*(?:written\s+|posted\s+|words\s+)?by:?\s+").unwrap());
+    let by = BY.get_or_init(|| Regex::new(r"(?i)^\s*(?:written\s+|posted\s+|words\s+)?by:?\s+").unwrap());
     let s = clean(s);
     let s = by.replace(&s, "");
     s.split([',', '|', ';', '•', '/'])
@@ -195,54 +146,25 @@ fn split_names(s: &str) -> Vec<String> {
 
 /// A person's or an organisation's name, not a date, handle, role or sentence.
 fn plausible_name(p: &str) -> bool {
-    const PARTICLES: &[&str] = &[
-        "de", "da", "del", "della", "di", "van", "von", "der", "den", "la", "le", "bin", "al",
-        "el", "y", "du", "dos", "das", "ibn",
-    ];
-    const ROLES: &[&str] = &[
-        "writer",
-        "staff",
-        "editor",
-        "correspondent",
-        "reporter",
-        "contributor",
-        "columnist",
-        "author",
-        "admin",
-        "print",
-        "read",
-        "min",
-    ];
+    const PARTICLES: &[&str] = &["de", "da", "del", "della", "di", "van", "von", "der", "den", "la", "le", "bin", "al", "el", "y", "du", "dos", "das", "ibn"];
+    const ROLES: &[&str] = &["writer", "staff", "editor", "correspondent", "reporter", "contributor", "columnist", "author", "admin", "print", "read", "min"];
     let words: Vec<&str> = p.split_whitespace().collect();
     if p.len() < 2 || p.len() > 60 || words.is_empty() || words.len() > 5 {
         return false;
     }
-    if p.chars()
-        .any(|c| c.is_ascii_digit() || matches!(c, '@' | ':' | '?' | '!' | '“' | '"' | '='))
-        || p.contains("://")
-        || p.contains(".com")
-    {
+    if p.chars().any(|c| c.is_ascii_digit() || matches!(c, '@' | ':' | '?' | '!' | '“' | '"' | '=')) || p.contains("://") || p.contains(".com") {
         return false;
     }
     // Credentials after a name ("MS", "RDN") are not names of their own.
     if words.len() == 1 && p.len() <= 4 && p.chars().all(|c| c.is_ascii_uppercase() || c == '.') {
         return false;
     }
-    if words.iter().any(|w| {
-        ROLES.contains(
-            &w.trim_matches(|c: char| !c.is_alphabetic())
-                .to_lowercase()
-                .as_str(),
-        )
-    }) && words.len() > 1
-    {
+    if words.iter().any(|w| ROLES.contains(&w.trim_matches(|c: char| !c.is_alphabetic()).to_lowercase().as_str())) && words.len() > 1 {
         return false;
     }
     words.iter().all(|w| {
         let first = w.chars().next().unwrap_or(' ');
-        first.is_uppercase()
-            || !first.is_alphabetic()
-            || PARTICLES.contains(&w.to_lowercase().as_str())
+        first.is_uppercase() || !first.is_alphabetic() || PARTICLES.contains(&w.to_lowercase().as_str())
     })
 }
 
@@ -250,12 +172,7 @@ fn plausible_name(p: &str) -> bool {
 /// "Headline – Site"): the part that is the page's headline is kept.
 fn tidy_title(title: &str, h1: Option<&str>, site: Option<&str>) -> String {
     const SEPS: &[&str] = &[" | ", " – ", " — ", " - ", " :: ", " » ", " · "];
-    let norm = |s: &str| {
-        s.split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(str::to_lowercase)
-            .collect::<Vec<_>>()
-    };
+    let norm = |s: &str| s.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect::<Vec<_>>();
     if let Some(h) = h1 {
         let (hn, tn) = (norm(h), norm(title));
         if !hn.is_empty() && hn != tn && tn.starts_with(&hn) && hn.len() * 2 >= tn.len() {
@@ -270,9 +187,7 @@ fn tidy_title(title: &str, h1: Option<&str>, site: Option<&str>) -> String {
     }
     for sep in SEPS {
         if let Some((head, tail)) = title.rsplit_once(sep) {
-            let is_site = site.is_some_and(|s| {
-                norm(s) == norm(tail) || norm(s).starts_with(&norm(tail)) && !norm(tail).is_empty()
-            });
+            let is_site = site.is_some_and(|s| norm(s) == norm(tail) || norm(s).starts_with(&norm(tail)) && !norm(tail).is_empty());
             if is_site && head.split_whitespace().count() >= 3 {
                 return head.trim().to_string();
             }
@@ -300,34 +215,18 @@ fn text_date(s: &str) -> Option<DateTime<Utc>> {
         Regex::new(r"(?i)\b(?:(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})|(\d{1,2})(?:st|nd|rd|th)?\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?\s+(\d{4}))\b").unwrap()
     });
     let c = r.captures(s)?;
-    let (mon, day, year) = if let Some(m) = c.get(1) {
-        (m.as_str(), &c[2], &c[3])
-    } else {
-        (c.get(5)?.as_str(), &c[4], &c[6])
-    };
-    let months = [
-        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-    ];
-    let m = months
-        .iter()
-        .position(|x| mon.to_ascii_lowercase().starts_with(x))? as u32
-        + 1;
-    NaiveDate::from_ymd_opt(year.parse().ok()?, m, day.parse().ok()?)?
-        .and_hms_opt(0, 0, 0)
-        .map(|d| d.and_utc())
+    let (mon, day, year) = if let Some(m) = c.get(1) { (m.as_str(), &c[2], &c[3]) } else { (c.get(5)?.as_str(), &c[4], &c[6]) };
+    let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+    let m = months.iter().position(|x| mon.to_ascii_lowercase().starts_with(x))? as u32 + 1;
+    NaiveDate::from_ymd_opt(year.parse().ok()?, m, day.parse().ok()?)?.and_hms_opt(0, 0, 0).map(|d| d.and_utc())
 }
 
 /// A date in a URL path: /2019/11/19/ or /2019-11-19/ or /20191119/.
 pub fn url_date(url: &str) -> Option<DateTime<Utc>> {
     static R: OnceLock<Regex> = OnceLock::new();
-    let r = R.get_or_init(|| {
-        Regex::new(r"/((?:19|20)\d{2})[/-]?(0[1-9]|1[0-2])[/-]?(0[1-9]|[12]\d|3[01])(?:/|-|_|\.|$)")
-            .unwrap()
-    });
+    let r = R.get_or_init(|| Regex::new(r"/((?:19|20)\d{2})[/-]?(0[1-9]|1[0-2])[/-]?(0[1-9]|[12]\d|3[01])(?:/|-|_|\.|$)").unwrap());
     let c = r.captures(url)?;
-    NaiveDate::from_ymd_opt(c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?)?
-        .and_hms_opt(0, 0, 0)
-        .map(|d| d.and_utc())
+    NaiveDate::from_ymd_opt(c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?)?.and_hms_opt(0, 0, 0).map(|d| d.and_utc())
 }
 
 fn plausible(d: DateTime<Utc>) -> bool {
@@ -342,62 +241,28 @@ pub fn read(dom: &Dom, page_url: Option<&str>) -> Meta {
     let ld = lds.first();
     let mut m = Meta::default();
 
-    let h1 = dom
-        .elements("h1")
-        .map(|h| dom.text_content(h))
-        .find(|t| !t.is_empty());
-    let title_tag = dom
-        .elements("title")
-        .next()
-        .map(|t| dom.text_content(t))
-        .filter(|t| !t.is_empty());
+    let h1 = dom.elements("h1").map(|h| dom.text_content(h)).find(|t| !t.is_empty());
+    let title_tag = dom.elements("title").next().map(|t| dom.text_content(t)).filter(|t| !t.is_empty());
     m.title = ld
         .and_then(|v| str_field(v, "headline"))
-        .or_else(|| {
-            metas
-                .get(&["og:title", "twitter:title", "dc.title", "headline"])
-                .map(str::to_string)
-        })
+        .or_else(|| metas.get(&["og:title", "twitter:title", "dc.title", "headline"]).map(str::to_string))
         .or(h1.clone())
         .or(title_tag);
 
     m.authors = ld.map(|v| names(v.get("author"))).unwrap_or_default();
     if m.authors.is_empty() {
-        if let Some(a) = metas.get(&[
-            "author",
-            "article:author",
-            "byl",
-            "dc.creator",
-            "parsely-author",
-            "sailthru.author",
-        ]) {
+        if let Some(a) = metas.get(&["author", "article:author", "byl", "dc.creator", "parsely-author", "sailthru.author"]) {
             m.authors = split_names(a);
         }
     }
     if m.authors.is_empty() {
         m.authors = dom
             .descendants(ROOT)
-            .filter(|&n| {
-                dom.attr(n, "rel").is_some_and(|r| {
-                    r.split_whitespace()
-                        .any(|w| w.eq_ignore_ascii_case("author"))
-                }) || dom
-                    .attr(n, "itemprop")
-                    .is_some_and(|r| r.eq_ignore_ascii_case("author"))
-            })
+            .filter(|&n| dom.attr(n, "rel").is_some_and(|r| r.split_whitespace().any(|w| w.eq_ignore_ascii_case("author"))) || dom.attr(n, "itemprop").is_some_and(|r| r.eq_ignore_ascii_case("author")))
             .map(|n| {
                 dom.descendants(n)
-                    .find(|&d| {
-                        d != n
-                            && dom
-                                .attr(d, "itemprop")
-                                .is_some_and(|v| v.eq_ignore_ascii_case("name"))
-                    })
-                    .map(|d| {
-                        dom.attr(d, "content")
-                            .map(str::to_string)
-                            .unwrap_or_else(|| dom.text_content(d))
-                    })
+                    .find(|&d| d != n && dom.attr(d, "itemprop").is_some_and(|v| v.eq_ignore_ascii_case("name")))
+                    .map(|d| dom.attr(d, "content").map(str::to_string).unwrap_or_else(|| dom.text_content(d)))
                     .unwrap_or_else(|| dom.text_content(n))
             })
             .flat_map(|t| split_names(&t))
@@ -406,87 +271,35 @@ pub fn read(dom: &Dom, page_url: Option<&str>) -> Meta {
     }
     m.authors.dedup();
 
+
     let time_attr = |pub_: bool| {
         dom.elements("time").find_map(|t| {
             let ip = dom.attr(t, "itemprop").unwrap_or("").to_ascii_lowercase();
-            let want = if pub_ {
-                !ip.contains("modified")
-            } else {
-                ip.contains("modified")
-            };
-            if want {
-                dom.attr(t, "datetime").and_then(parse_date)
-            } else {
-                None
-            }
+            let want = if pub_ { !ip.contains("modified") } else { ip.contains("modified") };
+            if want { dom.attr(t, "datetime").and_then(parse_date) } else { None }
         })
     };
     m.published = ld
         .and_then(|v| str_field(v, "datePublished").or_else(|| str_field(v, "dateCreated")))
         .and_then(|d| parse_date(&d))
-        .or_else(|| {
-            metas
-                .get(&[
-                    "article:published_time",
-                    "og:published_time",
-                    "datepublished",
-                    "pubdate",
-                    "publishdate",
-                    "publish-date",
-                    "date",
-                    "dc.date",
-                    "dc.date.issued",
-                    "dcterms.created",
-                    "sailthru.date",
-                    "parsely-pub-date",
-                    "article.published",
-                    "originalpublicationdate",
-                ])
-                .and_then(parse_date)
-        })
+        .or_else(|| metas.get(&["article:published_time", "og:published_time", "datepublished", "pubdate", "publishdate", "publish-date", "date", "dc.date", "dc.date.issued", "dcterms.created", "sailthru.date", "parsely-pub-date", "article.published", "originalpublicationdate"]).and_then(parse_date))
         .or_else(|| time_attr(true))
         .filter(|d| plausible(*d));
     m.modified = ld
         .and_then(|v| str_field(v, "dateModified"))
         .and_then(|d| parse_date(&d))
-        .or_else(|| {
-            metas
-                .get(&[
-                    "article:modified_time",
-                    "og:updated_time",
-                    "datemodified",
-                    "last-modified",
-                    "dcterms.modified",
-                ])
-                .and_then(parse_date)
-        })
+        .or_else(|| metas.get(&["article:modified_time", "og:updated_time", "datemodified", "last-modified", "dcterms.modified"]).and_then(parse_date))
         .or_else(|| time_attr(false))
         .filter(|d| plausible(*d));
 
-    m.title = m.title.map(|t| {
-        tidy_title(
-            &t,
-            h1.as_deref(),
-            metas.get(&["og:site_name", "application-name"]),
-        )
-    });
+    m.title = m.title.map(|t| tidy_title(&t, h1.as_deref(), metas.get(&["og:site_name", "application-name"])));
     m.site_name = metas
-        .get(&[
-            "og:site_name",
-            "application-name",
-            "publisher",
-            "twitter:site",
-        ])
+        .get(&["og:site_name", "application-name", "publisher", "twitter:site"])
         .map(|s| s.trim_start_matches('@').to_string())
         .or_else(|| ld.and_then(|v| str_field(v, "publisher")));
     m.url = dom
         .elements("link")
-        .find(|&l| {
-            dom.attr(l, "rel").is_some_and(|r| {
-                r.split_whitespace()
-                    .any(|w| w.eq_ignore_ascii_case("canonical"))
-            })
-        })
+        .find(|&l| dom.attr(l, "rel").is_some_and(|r| r.split_whitespace().any(|w| w.eq_ignore_ascii_case("canonical"))))
         .and_then(|l| dom.attr(l, "href"))
         .map(clean)
         .filter(|u| u.starts_with("http"))
@@ -494,21 +307,14 @@ pub fn read(dom: &Dom, page_url: Option<&str>) -> Meta {
         .or_else(|| ld.and_then(|v| str_field(v, "url")))
         .or_else(|| page_url.map(str::to_string));
     if m.published.is_none() {
-        m.published = m
-            .url
-            .as_deref()
-            .and_then(url_date)
-            .or_else(|| page_url.and_then(url_date));
+        m.published = m.url.as_deref().and_then(url_date).or_else(|| page_url.and_then(url_date));
     }
     if m.published.is_none() {
         // Visible text near the headline: a short element that is only a date.
         m.published = dom
             .descendants(ROOT)
             .filter(|&n| dom.text(n).is_some_and(|t| t.len() < 80))
-            .filter(|&n| {
-                !dom.ancestors(n)
-                    .any(|a| dom.is(a, "script") || dom.is(a, "style") || dom.is(a, "head"))
-            })
+            .filter(|&n| !dom.ancestors(n).any(|a| dom.is(a, "script") || dom.is(a, "style") || dom.is(a, "head")))
             .find_map(|n| text_date(dom.text(n)?))
             .filter(|d| plausible(*d));
     }
@@ -518,29 +324,13 @@ pub fn read(dom: &Dom, page_url: Option<&str>) -> Meta {
         .next()
         .and_then(|h| dom.attr(h, "lang").or_else(|| dom.attr(h, "xml:lang")))
         .map(str::to_string)
-        .or_else(|| {
-            metas
-                .get(&["content-language", "og:locale", "language", "dc.language"])
-                .map(str::to_string)
-        })
+        .or_else(|| metas.get(&["content-language", "og:locale", "language", "dc.language"]).map(str::to_string))
         .or_else(|| ld.and_then(|v| str_field(v, "inLanguage")))
-        .map(|l| {
-            l.split(['-', '_', ','])
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
+        .map(|l| l.split(['-', '_', ',']).next().unwrap_or("").trim().to_ascii_lowercase())
         .filter(|l| (2..=3).contains(&l.len()) && l.chars().all(|c| c.is_ascii_alphabetic()));
 
     m.image = metas
-        .get(&[
-            "og:image",
-            "og:image:url",
-            "og:image:secure_url",
-            "twitter:image",
-            "twitter:image:src",
-        ])
+        .get(&["og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src"])
         .map(str::to_string)
         .or_else(|| ld.and_then(|v| str_field(v, "image")));
     if let Some(site) = &m.site_name {
@@ -548,9 +338,7 @@ pub fn read(dom: &Dom, page_url: Option<&str>) -> Meta {
         let site = site.clone();
         m.authors.retain(|a| !a.eq_ignore_ascii_case(&site));
     }
-    m.description = metas
-        .get(&["og:description", "description", "twitter:description"])
-        .map(str::to_string);
+    m.description = metas.get(&["og:description", "description", "twitter:description"]).map(str::to_string);
     m.article_body = lds
         .iter()
         .filter_map(|v| v.get("articleBody").and_then(|b| b.as_str()))
@@ -567,100 +355,37 @@ mod tests {
     #[test]
     fn dates_in_many_shapes() {
         let d = |s| parse_date(s).map(|d| d.format("%Y-%m-%d").to_string());
-        assert_eq!(
-            d("2019-11-19T12:00:00+01:00").as_deref(),
-            Some("2019-11-19")
-        );
+        assert_eq!(d("2019-11-19T12:00:00+01:00").as_deref(), Some("2019-11-19"));
         assert_eq!(d("2019-11-19T12:00:00.000Z").as_deref(), Some("2019-11-19"));
-        assert_eq!(
-            d("Tue, 19 Nov 2019 10:00:00 GMT").as_deref(),
-            Some("2019-11-19")
-        );
+        assert_eq!(d("Tue, 19 Nov 2019 10:00:00 GMT").as_deref(), Some("2019-11-19"));
         assert_eq!(d("2019/11/19").as_deref(), Some("2019-11-19"));
         let full = |s| parse_date(s).map(|d| d.to_rfc3339());
-        assert_eq!(
-            full("2019-11-20T10:43Z").as_deref(),
-            Some("2019-11-20T10:43:00+00:00")
-        );
-        assert_eq!(
-            full("2019-11-18T18:54:53+0000").as_deref(),
-            Some("2019-11-18T18:54:53+00:00")
-        );
-        assert_eq!(
-            d("Updated November 19, 2019 at 5:02 pm").as_deref(),
-            Some("2019-11-19")
-        );
+        assert_eq!(full("2019-11-20T10:43Z").as_deref(), Some("2019-11-20T10:43:00+00:00"));
+        assert_eq!(full("2019-11-18T18:54:53+0000").as_deref(), Some("2019-11-18T18:54:53+00:00"));
+        assert_eq!(d("Updated November 19, 2019 at 5:02 pm").as_deref(), Some("2019-11-19"));
         assert_eq!(d("19th Nov. 2019").as_deref(), Some("2019-11-19"));
         assert_eq!(d("yesterday"), None);
         let u = |s| url_date(s).map(|d| d.format("%Y-%m-%d").to_string());
-        assert_eq!(
-            u("https://x.com/news/2019/11/19/story-slug").as_deref(),
-            Some("2019-11-19")
-        );
-        assert_eq!(
-            u("https://x.com/2019-11-19-story").as_deref(),
-            Some("2019-11-19")
-        );
+        assert_eq!(u("https://x.com/news/2019/11/19/story-slug").as_deref(), Some("2019-11-19"));
+        assert_eq!(u("https://x.com/2019-11-19-story").as_deref(), Some("2019-11-19"));
         assert_eq!(u("https://x.com/story-14848164.php"), None);
     }
 
     #[test]
     fn titles_lose_site_names() {
-        assert_eq!(
-            tidy_title(
-                "Hong Kong: a city on the brink | Editorial",
-                Some("Hong Kong: a city on the brink"),
-                None
-            ),
-            "Hong Kong: a city on the brink"
-        );
-        assert_eq!(
-            tidy_title(
-                "Attorney General investigating WeWork – TechCrunch",
-                None,
-                Some("TechCrunch")
-            ),
-            "Attorney General investigating WeWork"
-        );
-        assert_eq!(
-            tidy_title(
-                "TechCrunch | Attorney General investigating WeWork",
-                None,
-                Some("TechCrunch")
-            ),
-            "Attorney General investigating WeWork"
-        );
-        assert_eq!(
-            tidy_title("Left - right", None, Some("Other")),
-            "Left - right"
-        );
+        assert_eq!(tidy_title("Hong Kong: a city on the brink | Editorial", Some("Hong Kong: a city on the brink"), None), "Hong Kong: a city on the brink");
+        assert_eq!(tidy_title("Attorney General investigating WeWork – TechCrunch", None, Some("TechCrunch")), "Attorney General investigating WeWork");
+        assert_eq!(tidy_title("TechCrunch | Attorney General investigating WeWork", None, Some("TechCrunch")), "Attorney General investigating WeWork");
+        assert_eq!(tidy_title("Left - right", None, Some("Other")), "Left - right");
     }
 
     #[test]
     fn author_lists_split() {
-        assert_eq!(
-            split_names("By Jane Doe and John Roe"),
-            vec!["Jane Doe", "John Roe"]
-        );
-        assert_eq!(
-            split_names("https://facebook.com/someone"),
-            Vec::<String>::new()
-        );
-        assert_eq!(
-            split_names("Ilana Muhlstein, MS, RDN"),
-            vec!["Ilana Muhlstein"]
-        );
-        assert_eq!(
-            split_names("TOM KRISHER, AP Auto Writer"),
-            vec!["TOM KRISHER"]
-        );
-        assert_eq!(
-            split_names("Bryan DeArdo @BryanDeArdo Nov 18, 2019 at 9:24 pm ET • 2 min read"),
-            Vec::<String>::new()
-        );
-        assert_eq!(
-            split_names("Ludwig van Beethoven"),
-            vec!["Ludwig van Beethoven"]
-        );
+        assert_eq!(split_names("By Jane Doe and John Roe"), vec!["Jane Doe", "John Roe"]);
+        assert_eq!(split_names("https://facebook.com/someone"), Vec::<String>::new());
+        assert_eq!(split_names("Ilana Muhlstein, MS, RDN"), vec!["Ilana Muhlstein"]);
+        assert_eq!(split_names("TOM KRISHER, AP Auto Writer"), vec!["TOM KRISHER"]);
+        assert_eq!(split_names("Bryan DeArdo @BryanDeArdo Nov 18, 2019 at 9:24 pm ET • 2 min read"), Vec::<String>::new());
+        assert_eq!(split_names("Ludwig van Beethoven"), vec!["Ludwig van Beethoven"]);
     }
 }

@@ -16,43 +16,16 @@
 /// Attributes some later stage reads.
 fn keep_attr(name: &[u8]) -> bool {
     const KEEP: &[&[u8]] = &[
-        b"class",
-        b"id",
-        b"role",
-        b"style",
-        b"hidden",
-        b"aria-hidden",
-        b"itemprop",
-        b"itemtype",
-        b"itemscope",
-        b"rel",
-        b"href",
-        b"content",
-        b"name",
-        b"property",
-        b"http-equiv",
-        b"charset",
-        b"type",
-        b"datetime",
-        b"lang",
-        b"xml:lang",
-        b"dir",
+        b"class", b"id", b"role", b"style", b"hidden", b"aria-hidden", b"itemprop", b"itemtype", b"itemscope",
+        b"rel", b"href", b"content", b"name", b"property", b"http-equiv", b"charset", b"type", b"datetime",
+        b"lang", b"xml:lang", b"dir",
     ];
     KEEP.iter().any(|k| k.eq_ignore_ascii_case(name))
 }
 
 /// Elements whose contents never reach the article (dropped whole).
 fn drops_contents(name: &[u8]) -> bool {
-    const DROP: &[&[u8]] = &[
-        b"script",
-        b"style",
-        b"svg",
-        b"noscript",
-        b"iframe",
-        b"noembed",
-        b"noframes",
-        b"xmp",
-    ];
+    const DROP: &[&[u8]] = &[b"script", b"style", b"svg", b"noscript", b"iframe", b"noembed", b"noframes", b"xmp"];
     DROP.iter().any(|k| k.eq_ignore_ascii_case(name))
 }
 
@@ -74,8 +47,7 @@ fn find_end_tag(b: &[u8], from: usize, name: &[u8]) -> Option<usize> {
         let after = at + 2 + name.len();
         if b.len() >= after
             && b[at + 2..after].eq_ignore_ascii_case(name)
-            && b.get(after)
-                .is_none_or(|&c| is_ws(c) || c == b'>' || c == b'/')
+            && b.get(after).is_none_or(|&c| is_ws(c) || c == b'>' || c == b'/')
         {
             return Some(at);
         }
@@ -146,12 +118,7 @@ fn read_start_tag(b: &[u8], at: usize, attrs: &mut Vec<(usize, usize, bool)>) ->
         }
         attrs.push((start, j, keep_attr(name)));
     }
-    Some(StartTag {
-        name_end,
-        gt: j,
-        self_closing,
-        attrs: std::mem::take(attrs),
-    })
+    Some(StartTag { name_end, gt: j, self_closing, attrs: std::mem::take(attrs) })
 }
 
 /// The filtered page (see the module docs).
@@ -175,9 +142,7 @@ pub fn prefilter(html: &str) -> String {
             Some(c) if c.is_ascii_alphabetic() => {}
             Some(b'/') if b.get(at + 2).is_some_and(u8::is_ascii_alphabetic) => {
                 // An end tag: copied as it is, but read whole (its quotes may hide a '<').
-                let Some(end) = read_start_tag(b, at + 1, &mut scratch) else {
-                    break;
-                };
+                let Some(end) = read_start_tag(b, at + 1, &mut scratch) else { break };
                 i = end.gt + 1;
                 scratch = end.attrs;
                 continue;
@@ -195,18 +160,11 @@ pub fn prefilter(html: &str) -> String {
                 continue;
             }
         }
-        let Some(tag) = read_start_tag(b, at, &mut scratch) else {
-            break;
-        };
+        let Some(tag) = read_start_tag(b, at, &mut scratch) else { break };
         let name = &b[at + 1..tag.name_end];
         let dropped_attr = tag.attrs.iter().any(|a| !a.2);
         let json_ld = name.eq_ignore_ascii_case(b"script")
-            && tag.attrs.iter().any(|&(s, e, _)| {
-                b[s..e]
-                    .to_ascii_lowercase()
-                    .windows(7)
-                    .any(|w| w == b"ld+json")
-            });
+            && tag.attrs.iter().any(|&(s, e, _)| b[s..e].to_ascii_lowercase().windows(7).any(|w| w == b"ld+json"));
         if dropped_attr {
             out.push_str(&html[copy_from..at]);
             out.push('<');
@@ -227,16 +185,12 @@ pub fn prefilter(html: &str) -> String {
         }
         let svg_closed = tag.self_closing && name.eq_ignore_ascii_case(b"svg");
         if drops_contents(name) && !json_ld && !svg_closed {
-            let Some(close) = find_end_tag(b, i, name) else {
-                break;
-            };
+            let Some(close) = find_end_tag(b, i, name) else { break };
             out.push_str(&html[copy_from..i]);
             copy_from = close;
             i = close;
         } else if raw_text(name) || json_ld {
-            let Some(close) = find_end_tag(b, i, name) else {
-                break;
-            };
+            let Some(close) = find_end_tag(b, i, name) else { break };
             i = close;
         }
         // End tags and other markup after this point are scanned as usual.
@@ -270,12 +224,8 @@ mod tests {
 
     #[test]
     fn title_and_textarea_bodies_are_text() {
-        let html =
-            "<title>A <b data-x=1> title</title><textarea><i data-y=2></textarea><i data-y=2>x</i>";
-        assert_eq!(
-            prefilter(html),
-            "<title>A <b data-x=1> title</title><textarea><i data-y=2></textarea><i>x</i>"
-        );
+        let html = "<title>A <b data-x=1> title</title><textarea><i data-y=2></textarea><i data-y=2>x</i>";
+        assert_eq!(prefilter(html), "<title>A <b data-x=1> title</title><textarea><i data-y=2></textarea><i>x</i>");
     }
 
     /// Parsing the filtered page gives the same visible text as the original.
@@ -286,18 +236,13 @@ mod tests {
             "<p>a<!-- c --> b</p><svg><text>x</text></svg><p>c</p><noscript><p>ns</p></noscript>",
             "<div id=x class=y data-z=w>t</div><img src=a.png><br/><input value=\"v\">",
         ];
-        let limits = Limits {
-            deadline: None,
-            max_nodes: usize::MAX,
-        };
+        let limits = Limits { deadline: None, max_nodes: usize::MAX };
         let visible = |html: &str| {
             let dom = parse(html, limits);
             let mut out = String::new();
             for n in dom.descendants(ROOT) {
                 let skip = dom.ancestors(n).any(|a| {
-                    ["script", "style", "svg", "noscript", "title"]
-                        .iter()
-                        .any(|t| dom.is(a, t))
+                    ["script", "style", "svg", "noscript", "title"].iter().any(|t| dom.is(a, t))
                 });
                 if let Some(t) = dom.text(n).filter(|_| !skip) {
                     out.push_str(t);

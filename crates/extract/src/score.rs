@@ -36,10 +36,7 @@ pub fn page_counts(truth: &str, predicted: &str) -> (f64, f64, f64) {
         tp += n.min(m);
         fp += (n - m).max(0);
     }
-    let fneg: i64 = t
-        .iter()
-        .map(|(k, &m)| (m - p.get(k).copied().unwrap_or(0)).max(0))
-        .sum();
+    let fneg: i64 = t.iter().map(|(k, &m)| (m - p.get(k).copied().unwrap_or(0)).max(0)).sum();
     let total = (tp + fp + fneg) as f64;
     if total == 0.0 {
         return (0.0, 0.0, 0.0);
@@ -60,19 +57,9 @@ pub fn score<'a>(pages: impl IntoIterator<Item = (&'a str, &'a str)>) -> (f64, f
             rs.push(if perfect { 1.0 } else { tp / (tp + fneg) });
         }
     }
-    let mean = |v: &[f64]| {
-        if v.is_empty() {
-            0.0
-        } else {
-            v.iter().sum::<f64>() / v.len() as f64
-        }
-    };
+    let mean = |v: &[f64]| if v.is_empty() { 0.0 } else { v.iter().sum::<f64>() / v.len() as f64 };
     let (p, r) = (mean(&ps), mean(&rs));
-    let f1 = if p + r > 0.0 {
-        2.0 * p * r / (p + r)
-    } else {
-        0.0
-    };
+    let f1 = if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 };
     (p, r, f1)
 }
 

@@ -53,10 +53,7 @@ fn self_reference_re() -> &'static Regex {
 /// Trailing link cues that scrapers leave glued to a paragraph.
 fn trailing_cue_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    re(
-        &R,
-        r"(?i)(?:\s*(?:\.\.\.|…))?\s*\b(?:read\s+more|continue\s+reading|full\s+story|see\s+more)\s*(?:»|›|→)?$",
-    )
+    re(&R, r"(?i)(?:\s*(?:\.\.\.|…))?\s*\b(?:read\s+more|continue\s+reading|full\s+story|see\s+more)\s*(?:»|›|→)?$")
 }
 
 fn word_count(s: &str) -> usize {
@@ -80,7 +77,9 @@ fn is_url_fragment(s: &str) -> bool {
         return false;
     }
     let letters = s.chars().filter(|c| c.is_alphabetic()).count();
-    s.contains(['=', '&', '/', '?']) || s.starts_with("http") || letters * 2 < s.chars().count()
+    s.contains(['=', '&', '/', '?'])
+        || s.starts_with("http")
+        || letters * 2 < s.chars().count()
 }
 
 /// All-caps short line: an ad marker or page chrome ("STORY CONTINUES BELOW THIS AD").
@@ -92,23 +91,16 @@ fn is_caps_marker(s: &str) -> bool {
 /// "Watch a report: ...", "VIDEO: ...": a label for an embedded player, not text.
 fn media_label_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    re(
-        &R,
-        r"(?i)^(?:watch|listen|video|audio|photos?|gallery|podcast)(?:\s+\w+){0,2}\s*:",
-    )
+    re(&R, r"(?i)^(?:watch|listen|video|audio|photos?|gallery|podcast)(?:\s+\w+){0,2}\s*:")
 }
 
 fn is_furniture(s: &str) -> bool {
     media_label_re().is_match(s) && word_count(s) <= 16
-        || word_count(s) <= 10
-            && (furniture_re().is_match(s) || s.trim_end().ends_with(':') && !is_prose(s))
+        || word_count(s) <= 10 && (furniture_re().is_match(s) || s.trim_end().ends_with(':') && !is_prose(s))
 }
 
 fn is_noise(s: &str) -> bool {
-    is_url_fragment(s)
-        || is_caps_marker(s)
-        || is_furniture(s)
-        || s.trim_end().ends_with("...") && word_count(s) <= 6
+    is_url_fragment(s) || is_caps_marker(s) || is_furniture(s) || s.trim_end().ends_with("...") && word_count(s) <= 6
 }
 
 fn strip_trailing_cue(s: &str) -> String {
@@ -116,10 +108,7 @@ fn strip_trailing_cue(s: &str) -> String {
 }
 
 fn list_item(s: &str) -> Option<&str> {
-    ["- ", "• ", "* ", "– ", "· "]
-        .iter()
-        .find_map(|m| s.strip_prefix(m))
-        .map(str::trim)
+    ["- ", "• ", "* ", "– ", "· "].iter().find_map(|m| s.strip_prefix(m)).map(str::trim)
 }
 
 /// Extracts the main article and any teasers from scraped plain text.
@@ -135,10 +124,7 @@ pub fn extract_text(raw: &str) -> Result<Extracted, ExtractError> {
     if lines.iter().all(|l| l.is_empty()) {
         return Err(ExtractError::Empty);
     }
-    let first_prose = lines
-        .iter()
-        .position(|l| is_prose(l))
-        .ok_or(ExtractError::NoContent)?;
+    let first_prose = lines.iter().position(|l| is_prose(l)).ok_or(ExtractError::NoContent)?;
 
     // Teaser zone: starts at the first card (outlet line + relative age) after the body begins.
     let card_at = |i: usize| -> bool {
@@ -154,9 +140,7 @@ pub fn extract_text(raw: &str) -> Result<Extracted, ExtractError> {
     // Without age-stamped cards, a heading for other stories after the body starts the zone.
     let mut heading_zone = None;
     if cards.is_empty() {
-        if let Some(h) =
-            (first_prose..lines.len()).find(|&i| other_stories_heading_re().is_match(&lines[i]))
-        {
+        if let Some(h) = (first_prose..lines.len()).find(|&i| other_stories_heading_re().is_match(&lines[i])) {
             heading_zone = Some(h);
             zone_start = h;
         }
@@ -213,11 +197,7 @@ pub fn extract_text(raw: &str) -> Result<Extracted, ExtractError> {
         .find_map(|(_, l)| site_name_in(l));
 
     Ok(Extracted {
-        main: Item {
-            title,
-            blocks,
-            ..Item::default()
-        },
+        main: Item { title, blocks, ..Item::default() },
         teasers,
         site_name,
         partial: false,
@@ -227,9 +207,7 @@ pub fn extract_text(raw: &str) -> Result<Extracted, ExtractError> {
 fn site_name_in(line: &str) -> Option<String> {
     let caps = self_reference_re().captures(line)?;
     let raw = caps.name("a").or_else(|| caps.name("b"))?.as_str();
-    let generic = [
-        "AI", "App", "Apps", "Premium", "Plus", "Pro", "Features", "Ltd", "Inc", "All",
-    ];
+    let generic = ["AI", "App", "Apps", "Premium", "Plus", "Pro", "Features", "Ltd", "Inc", "All"];
     let mut words: Vec<&str> = raw.split_whitespace().collect();
     while words.len() > 1 && generic.contains(words.last()?) {
         words.pop();
@@ -245,33 +223,20 @@ fn teasers_from_cards(lines: &[String], cards: &[usize]) -> Vec<Item> {
         let end = cards.get(k + 1).copied().unwrap_or(lines.len());
         let outlet = lines[start].clone();
         let age = lines[start + 1].clone();
-        let mut rest: Vec<&String> = lines[start + 2..end]
-            .iter()
-            .filter(|l| !l.is_empty())
-            .collect();
+        let mut rest: Vec<&String> = lines[start + 2..end].iter().filter(|l| !l.is_empty()).collect();
         if let Some(first) = rest.first() {
-            let byline = list_item(first)
-                .or_else(|| first.strip_prefix("By "))
-                .map(str::trim);
+            let byline = list_item(first).or_else(|| first.strip_prefix("By ")).map(str::trim);
             if byline.is_some_and(|b| b.eq_ignore_ascii_case(&outlet) || word_count(b) <= 4) {
                 rest.remove(0);
             }
         }
-        let Some(title) = rest.first().map(|t| t.to_string()) else {
-            continue;
-        };
+        let Some(title) = rest.first().map(|t| t.to_string()) else { continue };
         let blocks = rest[1..]
             .iter()
             .filter(|l| !is_noise(l))
             .map(|l| Block::Paragraph(l.to_string()))
             .collect();
-        out.push(Item {
-            title: Some(title),
-            blocks,
-            outlet: Some(outlet),
-            age: Some(age),
-            ..Item::default()
-        });
+        out.push(Item { title: Some(title), blocks, outlet: Some(outlet), age: Some(age), ..Item::default() });
     }
     out
 }
@@ -281,21 +246,12 @@ fn teasers_from_groups(lines: &[String]) -> Vec<Item> {
     let mut out = Vec::new();
     for group in lines.split(|l| l.is_empty()) {
         let useful: Vec<&String> = group.iter().filter(|l| !is_noise(l)).collect();
-        let Some(title) = useful.first() else {
-            continue;
-        };
+        let Some(title) = useful.first() else { continue };
         if word_count(title) < 3 {
             continue;
         }
-        let blocks = useful[1..]
-            .iter()
-            .map(|l| Block::Paragraph(l.to_string()))
-            .collect();
-        out.push(Item {
-            title: Some(title.to_string()),
-            blocks,
-            ..Item::default()
-        });
+        let blocks = useful[1..].iter().map(|l| Block::Paragraph(l.to_string())).collect();
+        out.push(Item { title: Some(title.to_string()), blocks, ..Item::default() });
     }
     out
 }
@@ -309,10 +265,7 @@ mod tests {
     #[test]
     fn strips_furniture_and_keeps_body() {
         let ex = extract_text(PAGE).unwrap();
-        assert_eq!(
-            ex.main.title.as_deref(),
-            Some("A Headline That Is Not A Sentence")
-        );
+        assert_eq!(ex.main.title.as_deref(), Some("A Headline That Is Not A Sentence"));
         let body = ex.main.body();
         assert!(body.starts_with("The first paragraph"), "{body}");
         assert!(!body.contains("read more"));
@@ -349,32 +302,20 @@ mod tests {
         let ex = extract_text(page).unwrap();
         assert_eq!(ex.main.title, None);
         assert_eq!(ex.main.blocks[1], Block::Heading("At a Glance".into()));
-        assert_eq!(
-            ex.main.blocks[2],
-            Block::ListItem("first point of the list".into())
-        );
+        assert_eq!(ex.main.blocks[2], Block::ListItem("first point of the list".into()));
         assert_eq!(ex.main.blocks[4], Block::Heading("Section Heading".into()));
     }
 
     #[test]
     fn finds_self_reference() {
-        assert_eq!(
-            site_name_in("Explore what Example AI can do for you:").as_deref(),
-            Some("Example")
-        );
-        assert_eq!(
-            site_name_in("© 2024 Daily Planet. All rights reserved").as_deref(),
-            Some("Daily Planet")
-        );
+        assert_eq!(site_name_in("Explore what Example AI can do for you:").as_deref(), Some("Example"));
+        assert_eq!(site_name_in("© 2024 Daily Planet. All rights reserved").as_deref(), Some("Daily Planet"));
         assert_eq!(site_name_in("nothing here"), None);
     }
 
     #[test]
     fn no_prose_is_an_error() {
-        assert_eq!(
-            extract_text("just\nshort\nlines"),
-            Err(ExtractError::NoContent)
-        );
+        assert_eq!(extract_text("just\nshort\nlines"), Err(ExtractError::NoContent));
         assert_eq!(extract_text("\n\n"), Err(ExtractError::Empty));
     }
 }

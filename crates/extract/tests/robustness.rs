@@ -21,19 +21,11 @@ fn fifty_megabyte_page_is_bounded() {
         html.push_str("</p>\n");
     }
     let start = Instant::now();
-    let opts = HtmlOptions {
-        time_budget: Duration::from_secs(2),
-        ..HtmlOptions::default()
-    };
-    let ex = extract_html_with(html.as_bytes(), &opts)
-        .expect("a best-effort article from the part read in time");
+    let opts = HtmlOptions { time_budget: Duration::from_secs(2), ..HtmlOptions::default() };
+    let ex = extract_html_with(html.as_bytes(), &opts).expect("a best-effort article from the part read in time");
     assert!(ex.main.body().contains("approve the new budget"));
     // Parsing stops at the byte cap or the deadline; the rest of the work is linear.
-    assert!(
-        start.elapsed() < Duration::from_secs(60),
-        "took {:?}",
-        start.elapsed()
-    );
+    assert!(start.elapsed() < Duration::from_secs(60), "took {:?}", start.elapsed());
 }
 
 #[test]
@@ -42,52 +34,32 @@ fn ten_thousand_deep_nesting() {
     let start = Instant::now();
     let ex = extract_html(article(&body).as_bytes()).unwrap();
     assert!(ex.main.body().contains("approve the new budget"));
-    assert!(
-        start.elapsed() < Duration::from_secs(30),
-        "took {:?}",
-        start.elapsed()
-    );
+    assert!(start.elapsed() < Duration::from_secs(30), "took {:?}", start.elapsed());
 }
 
 #[test]
 fn quadratic_nesting_is_cut_by_the_time_budget() {
     let body = "<span>".repeat(300_000) + PARA;
     let start = Instant::now();
-    let opts = HtmlOptions {
-        time_budget: Duration::from_millis(500),
-        ..HtmlOptions::default()
-    };
+    let opts = HtmlOptions { time_budget: Duration::from_millis(500), ..HtmlOptions::default() };
     let _ = extract_html_with(article(&body).as_bytes(), &opts);
-    assert!(
-        start.elapsed() < Duration::from_secs(30),
-        "took {:?}",
-        start.elapsed()
-    );
+    assert!(start.elapsed() < Duration::from_secs(30), "took {:?}", start.elapsed());
 }
 
 #[test]
 fn broken_tags_still_yield_the_text() {
     let html = format!("<html><body><div <p class=x>{PARA}<p title=\"a>b\">{PARA}</b></i></table><<>><p>{PARA}<!-- unclosed");
     let ex = extract_html(html.as_bytes()).unwrap();
-    assert!(
-        ex.main.body().contains("approve the new budget"),
-        "{}",
-        ex.main.body()
-    );
+    assert!(ex.main.body().contains("approve the new budget"), "{}", ex.main.body());
 }
 
 #[test]
 fn binary_garbage_is_a_clear_error() {
-    let mut bytes: Vec<u8> = (0..100_000u32)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
-        .collect();
+    let mut bytes: Vec<u8> = (0..100_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     bytes[5] = 0;
     assert_eq!(extract_html(&bytes), Err(ExtractError::Binary));
     assert_eq!(extract_html(b"   \n "), Err(ExtractError::Empty));
-    assert_eq!(
-        extract_html(b"<html><body><nav><a href=x>Home</a></nav></body></html>"),
-        Err(ExtractError::NoContent)
-    );
+    assert_eq!(extract_html(b"<html><body><nav><a href=x>Home</a></nav></body></html>"), Err(ExtractError::NoContent));
 }
 
 #[test]

@@ -43,22 +43,11 @@ fn seed_000_teasers() {
         .collect();
     assert_eq!(
         got,
-        [
-            ("India.com", "22 minutes ago"),
-            ("Time of India", "an hour ago"),
-            ("Indian Express", "an hour ago")
-        ]
+        [("India.com", "22 minutes ago"), ("Time of India", "an hour ago"), ("Indian Express", "an hour ago")]
     );
-    assert!(ex.teasers[0]
-        .title
-        .as_deref()
-        .unwrap()
-        .contains("Chernobyl"));
+    assert!(ex.teasers[0].title.as_deref().unwrap().contains("Chernobyl"));
     assert!(ex.teasers[0].body().contains("Bushehr"));
-    assert_eq!(
-        ex.teasers[1].title.as_deref(),
-        Some("Iran foreign minister to visit Moscow today")
-    );
+    assert_eq!(ex.teasers[1].title.as_deref(), Some("Iran foreign minister to visit Moscow today"));
     assert!(ex.teasers[2].body().contains("Doval"));
     assert!(!ex.teasers[2].body().contains("Read More"));
 }
@@ -68,26 +57,10 @@ fn seed_001_structure() {
     let ex = extract_text(SEED_001).unwrap();
     assert!(ex.teasers.is_empty());
     assert_eq!(ex.main.title, None);
-    assert!(ex
-        .main
-        .blocks
-        .contains(&Block::Heading("At a Glance".into())));
-    assert!(ex
-        .main
-        .blocks
-        .contains(&Block::Heading("Shadowed Trust".into())));
-    assert_eq!(
-        ex.main
-            .blocks
-            .iter()
-            .filter(|b| matches!(b, Block::ListItem(_)))
-            .count(),
-        5
-    );
-    assert!(ex
-        .main
-        .title_or_lead()
-        .starts_with("China is now described"));
+    assert!(ex.main.blocks.contains(&Block::Heading("At a Glance".into())));
+    assert!(ex.main.blocks.contains(&Block::Heading("Shadowed Trust".into())));
+    assert_eq!(ex.main.blocks.iter().filter(|b| matches!(b, Block::ListItem(_))).count(), 5);
+    assert!(ex.main.title_or_lead().starts_with("China is now described"));
 }
 
 #[test]

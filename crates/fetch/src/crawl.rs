@@ -59,20 +59,9 @@ pub struct Crawler {
 }
 
 fn host_key(url: &str) -> Result<String, FetchError> {
-    let u = reqwest::Url::parse(url).map_err(|e| FetchError::InvalidUrl {
-        url: url.to_string(),
-        reason: e.to_string(),
-    })?;
-    let host = u.host_str().ok_or_else(|| FetchError::InvalidUrl {
-        url: url.to_string(),
-        reason: "no host".into(),
-    })?;
-    Ok(format!(
-        "{}://{}:{}",
-        u.scheme(),
-        host.to_ascii_lowercase(),
-        u.port_or_known_default().unwrap_or(0)
-    ))
+    let u = reqwest::Url::parse(url).map_err(|e| FetchError::InvalidUrl { url: url.to_string(), reason: e.to_string() })?;
+    let host = u.host_str().ok_or_else(|| FetchError::InvalidUrl { url: url.to_string(), reason: "no host".into() })?;
+    Ok(format!("{}://{}:{}", u.scheme(), host.to_ascii_lowercase(), u.port_or_known_default().unwrap_or(0)))
 }
 
 fn retryable(e: &FetchError) -> bool {
@@ -90,11 +79,7 @@ fn agent_token(user_agent: &str) -> &str {
 
 impl Crawler {
     pub fn new(cfg: CrawlConfig) -> Result<Crawler, FetchError> {
-        Ok(Crawler {
-            fetcher: Fetcher::new(cfg.fetch.clone())?,
-            cfg,
-            hosts: Arc::default(),
-        })
+        Ok(Crawler { fetcher: Fetcher::new(cfg.fetch.clone())?, cfg, hosts: Arc::default() })
     }
 
     pub fn config(&self) -> &CrawlConfig {
@@ -105,13 +90,7 @@ impl Crawler {
         let mut hosts = self.hosts.lock().expect("host map lock");
         hosts
             .entry(key.to_string())
-            .or_insert_with(|| {
-                Arc::new(tokio::sync::Mutex::new(Host {
-                    next_request: None,
-                    rules: None,
-                    crawl_delay: None,
-                }))
-            })
+            .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(Host { next_request: None, rules: None, crawl_delay: None })))
             .clone()
     }
 
@@ -125,20 +104,13 @@ impl Crawler {
     }
 
     fn done(&self, h: &mut Host) {
-        let delay = self
-            .cfg
-            .per_host_delay
-            .max(h.crawl_delay.unwrap_or_default())
-            .min(Duration::from_secs(60));
+        let delay = self.cfg.per_host_delay.max(h.crawl_delay.unwrap_or_default()).min(Duration::from_secs(60));
         h.next_request = Some(Instant::now() + delay);
     }
 
     /// robots.txt for a host, fetched once and kept (a day when read, five minutes after an error).
     async fn rules(&self, key: &str, h: &mut Host) {
-        if h.rules
-            .as_ref()
-            .is_some_and(|(_, until)| *until > Instant::now())
-        {
+        if h.rules.as_ref().is_some_and(|(_, until)| *until > Instant::now()) {
             return;
         }
         self.wait_turn(h).await;
@@ -153,9 +125,7 @@ impl Crawler {
                 Err(_) => (Rules::AllowAll, Duration::from_secs(86_400)),
             },
             // No robots.txt (4xx): everything is allowed. Unreachable (5xx, network): nothing is, for now.
-            Err(FetchError::Status { status, .. }) if (400..500).contains(&status) => {
-                (Rules::AllowAll, Duration::from_secs(86_400))
-            }
+            Err(FetchError::Status { status, .. }) if (400..500).contains(&status) => (Rules::AllowAll, Duration::from_secs(86_400)),
             Err(_) => (Rules::DisallowAll, Duration::from_secs(300)),
         };
         h.rules = Some((rules, Instant::now() + keep));
@@ -181,9 +151,7 @@ impl Crawler {
     /// transient failures retried with backoff.
     pub async fn get(&self, url: &str, v: &Validators) -> Result<Outcome, FetchError> {
         if !self.allowed(url).await? {
-            return Err(FetchError::Disallowed {
-                url: url.to_string(),
-            });
+            return Err(FetchError::Disallowed { url: url.to_string() });
         }
         let host = self.host(&host_key(url)?);
         let mut h = host.lock().await;
@@ -195,10 +163,7 @@ impl Crawler {
             match res {
                 Err(e) if retryable(&e) && attempt < self.cfg.retries => {
                     let backoff = match &e {
-                        FetchError::Status {
-                            retry_after: Some(d),
-                            ..
-                        } => *d,
+                        FetchError::Status { retry_after: Some(d), .. } => *d,
                         _ => self.cfg.backoff * 2u32.saturating_pow(attempt),
                     }
                     .min(self.cfg.max_backoff);
@@ -211,30 +176,17 @@ impl Crawler {
     }
 }
 
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn hosts_and_agents() {
-        assert_eq!(
-            host_key("https://Example.com/a?b").unwrap(),
-            "https://example.com:443"
-        );
-        assert_eq!(
-            host_key("http://example.com:8080/").unwrap(),
-            "http://example.com:8080"
-        );
+        assert_eq!(host_key("https://Example.com/a?b").unwrap(), "https://example.com:443");
+        assert_eq!(host_key("http://example.com:8080/").unwrap(), "http://example.com:8080");
         assert_eq!(agent_token("dossier/0.1 (news analysis)"), "dossier");
-        assert!(retryable(&FetchError::Status {
-            url: String::new(),
-            status: 503,
-            retry_after: None
-        }));
-        assert!(!retryable(&FetchError::Status {
-            url: String::new(),
-            status: 404,
-            retry_after: None
-        }));
+        assert!(retryable(&FetchError::Status { url: String::new(), status: 503, retry_after: None }));
+        assert!(!retryable(&FetchError::Status { url: String::new(), status: 404, retry_after: None }));
     }
 }

@@ -50,10 +50,7 @@ impl FetchConfig {
 impl Default for FetchConfig {
     fn default() -> Self {
         FetchConfig {
-            user_agent: format!(
-                "dossier/{} (news analysis; +https://github.com/dossier)",
-                env!("CARGO_PKG_VERSION")
-            ),
+            user_agent: format!("dossier/{} (news analysis; +https://github.com/dossier)", env!("CARGO_PKG_VERSION")),
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(30),
             max_body: 10 << 20,
@@ -83,11 +80,7 @@ pub enum FetchError {
     #[error("{url}: refused, {reason}")]
     Refused { url: String, reason: String },
     #[error("{url}: HTTP {status}")]
-    Status {
-        url: String,
-        status: u16,
-        retry_after: Option<Duration>,
-    },
+    Status { url: String, status: u16, retry_after: Option<Duration> },
     #[error("{url}: disallowed by robots.txt")]
     Disallowed { url: String },
     #[error("{url}: body larger than {limit} bytes")]
@@ -144,25 +137,14 @@ impl Resolve for GuardedResolver {
         let cfg = self.cfg.clone();
         Box::pin(async move {
             let host = name.as_str().to_string();
-            let lookup = tokio::time::timeout(
-                Duration::from_secs(10),
-                tokio::net::lookup_host((host.as_str(), 0)),
-            )
-            .await
-            .map_err(|_| format!("DNS lookup of {host} timed out"))??;
+            let lookup = tokio::time::timeout(Duration::from_secs(10), tokio::net::lookup_host((host.as_str(), 0)))
+                .await
+                .map_err(|_| format!("DNS lookup of {host} timed out"))??;
             let addrs: Vec<SocketAddr> = lookup.collect();
-            let kept: Vec<SocketAddr> = addrs
-                .iter()
-                .copied()
-                .filter(|a| cfg.permits(a.ip()))
-                .collect();
+            let kept: Vec<SocketAddr> = addrs.iter().copied().filter(|a| cfg.permits(a.ip())).collect();
             if kept.is_empty() {
                 let shown: Vec<String> = addrs.iter().map(|a| a.ip().to_string()).collect();
-                return Err(format!(
-                    "{host} resolves only to non-public addresses ({})",
-                    shown.join(", ")
-                )
-                .into());
+                return Err(format!("{host} resolves only to non-public addresses ({})", shown.join(", ")).into());
             }
             let it: Addrs = Box::new(kept.into_iter());
             Ok(it)
@@ -194,11 +176,7 @@ pub enum Outcome {
 }
 
 fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
-    let v = resp
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?;
+    let v = resp.headers().get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
     v.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 
@@ -232,10 +210,7 @@ impl Fetcher {
             .redirect(policy)
             .dns_resolver(Arc::new(GuardedResolver { cfg: cfg.clone() }))
             .build()
-            .map_err(|e| FetchError::Network {
-                url: String::new(),
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| FetchError::Network { url: String::new(), reason: e.to_string() })?;
         Ok(Fetcher { client, cfg })
     }
 
@@ -247,31 +222,18 @@ impl Fetcher {
     pub async fn get(&self, url: &str) -> Result<Fetched, FetchError> {
         match self.get_conditional(url, &Validators::default()).await? {
             Outcome::Fetched(f) => Ok(f),
-            Outcome::NotModified => Err(FetchError::Status {
-                url: url.to_string(),
-                status: 304,
-                retry_after: None,
-            }),
+            Outcome::NotModified => Err(FetchError::Status { url: url.to_string(), status: 304, retry_after: None }),
         }
     }
 
     /// GETs `url`, sending `If-None-Match`/`If-Modified-Since` from `v`.
     pub async fn get_conditional(&self, url: &str, v: &Validators) -> Result<Outcome, FetchError> {
-        let parsed = reqwest::Url::parse(url).map_err(|e| FetchError::InvalidUrl {
-            url: url.to_string(),
-            reason: e.to_string(),
-        })?;
+        let parsed = reqwest::Url::parse(url).map_err(|e| FetchError::InvalidUrl { url: url.to_string(), reason: e.to_string() })?;
         if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(FetchError::InvalidUrl {
-                url: url.to_string(),
-                reason: format!("scheme {} is not http or https", parsed.scheme()),
-            });
+            return Err(FetchError::InvalidUrl { url: url.to_string(), reason: format!("scheme {} is not http or https", parsed.scheme()) });
         }
         if let Some(ip) = literal_ip(&parsed).filter(|ip| !self.cfg.permits(*ip)) {
-            return Err(FetchError::Refused {
-                url: url.to_string(),
-                reason: format!("{ip} is not a public address"),
-            });
+            return Err(FetchError::Refused { url: url.to_string(), reason: format!("{ip} is not a public address") });
         }
         let mut req = self.client.get(parsed);
         if let Some(e) = &v.etag {
@@ -287,65 +249,33 @@ impl Fetcher {
             return Ok(Outcome::NotModified);
         }
         if !resp.status().is_success() {
-            return Err(FetchError::Status {
-                url: final_url,
-                status,
-                retry_after: retry_after(&resp),
-            });
+            return Err(FetchError::Status { url: final_url, status, retry_after: retry_after(&resp) });
         }
-        let header = |name: reqwest::header::HeaderName| {
-            resp.headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
+        let header = |name: reqwest::header::HeaderName| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
         let content_type = header(reqwest::header::CONTENT_TYPE);
         let etag = header(reqwest::header::ETAG);
         let last_modified = header(reqwest::header::LAST_MODIFIED);
         let limit = self.cfg.max_body;
         if resp.content_length().is_some_and(|n| n as usize > limit) {
-            return Err(FetchError::TooLarge {
-                url: final_url,
-                limit,
-            });
+            return Err(FetchError::TooLarge { url: final_url, limit });
         }
         let mut body = Vec::new();
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .map_err(|e| self.classify(&final_url, e))?
-        {
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.classify(&final_url, e))? {
             if body.len() + chunk.len() > limit {
-                return Err(FetchError::TooLarge {
-                    url: final_url,
-                    limit,
-                });
+                return Err(FetchError::TooLarge { url: final_url, limit });
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Outcome::Fetched(Fetched {
-            url: final_url,
-            status,
-            content_type,
-            etag,
-            last_modified,
-            body,
-        }))
+        Ok(Outcome::Fetched(Fetched { url: final_url, status, content_type, etag, last_modified, body }))
     }
 
     fn classify(&self, url: &str, e: reqwest::Error) -> FetchError {
-        let url = e
-            .url()
-            .map(|u| u.to_string())
-            .unwrap_or_else(|| url.to_string());
+        let url = e.url().map(|u| u.to_string()).unwrap_or_else(|| url.to_string());
         let chain = error_chain(&e);
         if e.is_timeout() {
             FetchError::Timeout { url }
         } else if e.is_redirect() && chain.contains("redirects") {
-            FetchError::TooManyRedirects {
-                url,
-                limit: self.cfg.max_redirects,
-            }
+            FetchError::TooManyRedirects { url, limit: self.cfg.max_redirects }
         } else if chain.contains("non-public") {
             FetchError::Refused { url, reason: chain }
         } else {
@@ -371,20 +301,7 @@ mod tests {
 
     #[test]
     fn public_and_private_addresses() {
-        for ip in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "0.0.0.0",
-            "224.0.0.1",
-            "100.64.0.1",
-            "::1",
-            "fe80::1",
-            "fd00::1",
-            "::ffff:10.0.0.1",
-        ] {
+        for ip in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0", "224.0.0.1", "100.64.0.1", "::1", "fe80::1", "fd00::1", "::ffff:10.0.0.1"] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }
         for ip in ["93.184.216.34", "8.8.8.8", "2606:4700::1111"] {

@@ -35,10 +35,7 @@ impl std::fmt::Display for IngestError {
 impl std::error::Error for IngestError {}
 
 fn err(location: impl Into<String>, reason: impl std::fmt::Display) -> IngestError {
-    IngestError {
-        location: location.into(),
-        reason: reason.to_string(),
-    }
+    IngestError { location: location.into(), reason: reason.to_string() }
 }
 
 /// How an input's bytes are read.
@@ -73,10 +70,7 @@ pub fn collect_inputs(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<IngestError>) {
     let mut errors = Vec::new();
     for p in paths {
         if p.is_dir() {
-            for entry in walkdir::WalkDir::new(p)
-                .sort_by_file_name()
-                .follow_links(false)
-            {
+            for entry in walkdir::WalkDir::new(p).sort_by_file_name().follow_links(false) {
                 match entry {
                     Ok(e) if e.file_type().is_file() => {
                         let hidden = e.file_name().to_string_lossy().starts_with('.');
@@ -102,14 +96,9 @@ pub fn read_input(path: &Path) -> Result<Vec<u8>, IngestError> {
     let loc = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| err(&loc, e))?;
     let mut raw = Vec::new();
-    file.take(MAX_INPUT_BYTES + 1)
-        .read_to_end(&mut raw)
-        .map_err(|e| err(&loc, e))?;
+    file.take(MAX_INPUT_BYTES + 1).read_to_end(&mut raw).map_err(|e| err(&loc, e))?;
     if raw.len() as u64 > MAX_INPUT_BYTES {
-        return Err(err(
-            &loc,
-            format!("larger than the {MAX_INPUT_BYTES}-byte limit"),
-        ));
+        return Err(err(&loc, format!("larger than the {MAX_INPUT_BYTES}-byte limit")));
     }
     if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
@@ -118,10 +107,7 @@ pub fn read_input(path: &Path) -> Result<Vec<u8>, IngestError> {
             .read_to_end(&mut out)
             .map_err(|e| err(&loc, format!("bad gzip data: {e}")))?;
         if out.len() as u64 > MAX_INPUT_BYTES {
-            return Err(err(
-                &loc,
-                format!("inflates past the {MAX_INPUT_BYTES}-byte limit"),
-            ));
+            return Err(err(&loc, format!("inflates past the {MAX_INPUT_BYTES}-byte limit")));
         }
         return Ok(out);
     }
@@ -132,10 +118,7 @@ pub fn read_input(path: &Path) -> Result<Vec<u8>, IngestError> {
 pub fn sniff(bytes: &[u8]) -> Format {
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(1024)]).to_ascii_lowercase();
     let t = head.trim_start();
-    if t.starts_with("<!doctype html")
-        || t.starts_with("<html")
-        || (t.starts_with('<') && head.contains("<p"))
-    {
+    if t.starts_with("<!doctype html") || t.starts_with("<html") || (t.starts_with('<') && head.contains("<p")) {
         Format::Html
     } else if t.starts_with('{') {
         Format::JsonLines
@@ -155,12 +138,7 @@ pub struct Parsed {
 pub fn ingest_file(path: &Path) -> Parsed {
     let bytes = match read_input(path) {
         Ok(b) => b,
-        Err(e) => {
-            return Parsed {
-                articles: vec![],
-                errors: vec![e],
-            }
-        }
+        Err(e) => return Parsed { articles: vec![], errors: vec![e] },
     };
     let seen_at = std::fs::metadata(path)
         .and_then(|m| m.modified())
@@ -168,30 +146,16 @@ pub fn ingest_file(path: &Path) -> Parsed {
         .unwrap_or_else(|_| Utc::now());
     let format = format_of(path).unwrap_or_else(|| sniff(&bytes));
     if format == Format::Warc {
-        return Parsed {
-            articles: vec![],
-            errors: vec![err(
-                path.display().to_string(),
-                "a WARC archive is read with ingest_warc",
-            )],
-        };
+        return Parsed { articles: vec![], errors: vec![err(path.display().to_string(), "a WARC archive is read with ingest_warc")] };
     }
     ingest_bytes(&path.display().to_string(), &bytes, format, seen_at)
 }
 
 /// Parses bytes already in memory; `location` names them in errors and as the source.
-pub fn ingest_bytes(
-    location: &str,
-    bytes: &[u8],
-    format: Format,
-    seen_at: DateTime<Utc>,
-) -> Parsed {
+pub fn ingest_bytes(location: &str, bytes: &[u8], format: Format, seen_at: DateTime<Utc>) -> Parsed {
     let stem = file_stem(location);
     match format {
-        Format::Warc => Parsed {
-            articles: vec![],
-            errors: vec![err(location, "a WARC archive is read with ingest_warc")],
-        },
+        Format::Warc => Parsed { articles: vec![], errors: vec![err(location, "a WARC archive is read with ingest_warc")] },
         Format::JsonLines => parse_jsonl(location, bytes, seen_at),
         Format::Html | Format::Text => {
             let extracted = if format == Format::Html {
@@ -201,34 +165,19 @@ pub fn ingest_bytes(
             };
             match extracted {
                 Ok(ex) => {
-                    let fallback = Outlet {
-                        name: stem,
-                        basis: OutletBasis::FileName,
-                    };
-                    Parsed {
-                        articles: articles_from(ex, location, None, fallback, seen_at),
-                        errors: vec![],
-                    }
+                    let fallback = Outlet { name: stem, basis: OutletBasis::FileName };
+                    Parsed { articles: articles_from(ex, location, None, fallback, seen_at), errors: vec![] }
                 }
-                Err(e) => Parsed {
-                    articles: vec![],
-                    errors: vec![err(location, e)],
-                },
+                Err(e) => Parsed { articles: vec![], errors: vec![err(location, e)] },
             }
         }
     }
 }
 
 fn file_stem(location: &str) -> String {
-    let name = Path::new(location)
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or(location);
+    let name = Path::new(location).file_name().and_then(|n| n.to_str()).unwrap_or(location);
     let name = name.strip_suffix(".gz").unwrap_or(name);
-    name.rsplit_once('.')
-        .map(|(s, _)| s)
-        .unwrap_or(name)
-        .to_string()
+    name.rsplit_once('.').map(|(s, _)| s).unwrap_or(name).to_string()
 }
 
 /// Metadata that came with the input rather than from the page.
@@ -240,23 +189,11 @@ struct Given {
     published: Option<DateTime<Utc>>,
 }
 
-fn articles_from(
-    ex: Extracted,
-    source: &str,
-    given: Option<Given>,
-    fallback: Outlet,
-    seen_at: DateTime<Utc>,
-) -> Vec<Article> {
+fn articles_from(ex: Extracted, source: &str, given: Option<Given>, fallback: Outlet, seen_at: DateTime<Utc>) -> Vec<Article> {
     let given = given.unwrap_or_default();
     let outlet = match (&given.outlet, &ex.site_name) {
-        (Some(o), _) => Outlet {
-            name: o.clone(),
-            basis: OutletBasis::Given,
-        },
-        (None, Some(s)) => Outlet {
-            name: s.clone(),
-            basis: OutletBasis::Page,
-        },
+        (Some(o), _) => Outlet { name: o.clone(), basis: OutletBasis::Given },
+        (None, Some(s)) => Outlet { name: s.clone(), basis: OutletBasis::Page },
         (None, None) => fallback,
     };
     let main = &ex.main;
@@ -265,10 +202,7 @@ fn articles_from(
     // and changed text there is a new revision of it. Without a URL, the
     // content is the identity.
     let url = match (&given.url, &main.url) {
-        (Some(page), rel) => Some(dossier_sources::canonical::canonical_url(
-            page,
-            rel.as_deref(),
-        )),
+        (Some(page), rel) => Some(dossier_sources::canonical::canonical_url(page, rel.as_deref())),
         (None, Some(rel)) => Some(dossier_sources::canonical::canonical_url(rel, None)),
         (None, None) => None,
     };
@@ -302,16 +236,10 @@ fn teaser(t: &Item, found_on: &str, source: &str, seen_at: DateTime<Utc>) -> Art
     let text = t.body();
     Article {
         id: stable_id(&["teaser", &outlet_name, &title, &text]),
-        kind: ArticleKind::Teaser {
-            found_on: found_on.to_string(),
-            age: t.age.clone(),
-        },
+        kind: ArticleKind::Teaser { found_on: found_on.to_string(), age: t.age.clone() },
         title,
         text,
-        outlet: Outlet {
-            name: outlet_name,
-            basis: OutletBasis::Page,
-        },
+        outlet: Outlet { name: outlet_name, basis: OutletBasis::Page },
         url: t.url.clone(),
         source: source.to_string(),
         // The page said how old the teaser was when it was scraped.
@@ -330,10 +258,7 @@ pub fn parse_age(s: &str) -> Option<Duration> {
     if s == "yesterday" {
         return Some(Duration::days(1));
     }
-    let words: Vec<&str> = s
-        .split_whitespace()
-        .filter(|w| !matches!(*w, "about" | "over" | "almost" | "nearly"))
-        .collect();
+    let words: Vec<&str> = s.split_whitespace().filter(|w| !matches!(*w, "about" | "over" | "almost" | "nearly")).collect();
     if words.len() != 3 || words[2] != "ago" {
         return None;
     }
@@ -391,29 +316,15 @@ fn parse_jsonl(location: &str, bytes: &[u8], seen_at: DateTime<Utc>) -> Parsed {
 /// file; `location` is `path:line` (the scale-out queue carries records one by one).
 pub fn ingest_record(location: &str, line: &str, seen_at: DateTime<Utc>) -> Parsed {
     match parse_record(location, line, seen_at) {
-        Ok(articles) => Parsed {
-            articles,
-            errors: vec![],
-        },
-        Err(e) => Parsed {
-            articles: vec![],
-            errors: vec![e],
-        },
+        Ok(articles) => Parsed { articles, errors: vec![] },
+        Err(e) => Parsed { articles: vec![], errors: vec![e] },
     }
 }
 
-fn parse_record(
-    loc: &str,
-    line: &str,
-    seen_at: DateTime<Utc>,
-) -> Result<Vec<Article>, IngestError> {
-    let r: JsonRecord =
-        serde_json::from_str(line).map_err(|e| err(loc, format!("malformed JSON: {e}")))?;
+fn parse_record(loc: &str, line: &str, seen_at: DateTime<Utc>) -> Result<Vec<Article>, IngestError> {
+    let r: JsonRecord = serde_json::from_str(line).map_err(|e| err(loc, format!("malformed JSON: {e}")))?;
     let published = match r.published.as_deref().filter(|p| !p.trim().is_empty()) {
-        Some(p) => Some(
-            dossier_extract::parse_date(p)
-                .ok_or_else(|| err(loc, format!("unreadable published date {p:?}")))?,
-        ),
+        Some(p) => Some(dossier_extract::parse_date(p).ok_or_else(|| err(loc, format!("unreadable published date {p:?}")))?),
         None => None,
     };
     let ex = match (&r.text, &r.html) {
@@ -422,16 +333,8 @@ fn parse_record(
         _ => return Err(err(loc, "record has neither `text` nor `html`")),
     }
     .map_err(|e| err(loc, e))?;
-    let given = Given {
-        url: r.url,
-        title: r.title,
-        outlet: r.outlet,
-        published,
-    };
-    let fallback = Outlet {
-        name: file_stem(loc.rsplit_once(':').map(|(p, _)| p).unwrap_or(loc)),
-        basis: OutletBasis::FileName,
-    };
+    let given = Given { url: r.url, title: r.title, outlet: r.outlet, published };
+    let fallback = Outlet { name: file_stem(loc.rsplit_once(':').map(|(p, _)| p).unwrap_or(loc)), basis: OutletBasis::FileName };
     Ok(articles_from(ex, loc, Some(given), fallback, seen_at))
 }
 
@@ -454,12 +357,7 @@ pub fn ingest_warc<E>(
     let loc = path.display().to_string();
     let reader = match dossier_sources::warc::open_counted(path, progress) {
         Ok(r) => r,
-        Err(e) => {
-            return on_batch(Parsed {
-                articles: vec![],
-                errors: vec![err(&loc, e)],
-            })
-        }
+        Err(e) => return on_batch(Parsed { articles: vec![], errors: vec![err(&loc, e)] }),
     };
     let jobs = jobs.max(1);
     std::thread::scope(|s| {
@@ -503,28 +401,17 @@ pub fn ingest_warc<E>(
     })
 }
 
-fn warc_record(
-    loc: &str,
-    rec: Result<dossier_sources::warc::WarcRecord, dossier_sources::SourceError>,
-) -> Parsed {
+fn warc_record(loc: &str, rec: Result<dossier_sources::warc::WarcRecord, dossier_sources::SourceError>) -> Parsed {
     let mut parsed = Parsed::default();
     match rec {
-        Err(e) => parsed.errors.push(IngestError {
-            location: e.location.clone(),
-            reason: e.reason,
-        }),
+        Err(e) => parsed.errors.push(IngestError { location: e.location.clone(), reason: e.reason }),
         Ok(rec) => {
-            let Some((uri, ct)) = warc_page(&rec) else {
-                return parsed;
-            };
+            let Some((uri, ct)) = warc_page(&rec) else { return parsed };
             let http = rec.http.as_ref().expect("warc_page checked");
             let seen_at = rec.date.unwrap_or_else(Utc::now);
             match article_from_page(uri, &http.body, ct, seen_at, PageHints::default()) {
                 Ok(mut arts) => parsed.articles.append(&mut arts),
-                Err(e) => parsed.errors.push(err(
-                    format!("{loc}@{}", rec.offset),
-                    format!("{uri}: {}", e.reason),
-                )),
+                Err(e) => parsed.errors.push(err(format!("{loc}@{}", rec.offset), format!("{uri}: {}", e.reason))),
             }
         }
     }
@@ -553,36 +440,13 @@ pub struct PageHints {
 
 /// Articles from one fetched or archived HTML page. `url` is where it came
 /// from (after redirects); `content_type` the HTTP header, for the charset.
-pub fn article_from_page(
-    url: &str,
-    bytes: &[u8],
-    content_type: Option<&str>,
-    seen_at: DateTime<Utc>,
-    hints: PageHints,
-) -> Result<Vec<Article>, IngestError> {
-    let opts = dossier_extract::HtmlOptions {
-        url: Some(url.to_string()),
-        content_type: content_type.map(str::to_string),
-        ..Default::default()
-    };
+pub fn article_from_page(url: &str, bytes: &[u8], content_type: Option<&str>, seen_at: DateTime<Utc>, hints: PageHints) -> Result<Vec<Article>, IngestError> {
+    let opts = dossier_extract::HtmlOptions { url: Some(url.to_string()), content_type: content_type.map(str::to_string), ..Default::default() };
     let ex = dossier_extract::extract_html_with(bytes, &opts).map_err(|e| err(url, e))?;
-    let host = url
-        .split("://")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .unwrap_or(url)
-        .to_string();
-    let fallback = Outlet {
-        name: host,
-        basis: OutletBasis::Page,
-    };
+    let host = url.split("://").nth(1).and_then(|r| r.split('/').next()).unwrap_or(url).to_string();
+    let fallback = Outlet { name: host, basis: OutletBasis::Page };
     // The page's own date outranks the feed's; the feed's title is often shortened.
-    let given = Given {
-        url: Some(url.to_string()),
-        title: None,
-        outlet: hints.outlet,
-        published: None,
-    };
+    let given = Given { url: Some(url.to_string()), title: None, outlet: hints.outlet, published: None };
     let mut arts = articles_from(ex, url, Some(given), fallback, seen_at);
     if let Some(main) = arts.first_mut() {
         if main.published.is_none() {
@@ -605,15 +469,7 @@ fn plain(t: &str) -> Extracted {
         .filter(|l| !l.is_empty())
         .map(|l| dossier_extract::Block::Paragraph(l.to_string()))
         .collect();
-    Extracted {
-        main: Item {
-            blocks,
-            ..Item::default()
-        },
-        teasers: vec![],
-        site_name: None,
-        partial: false,
-    }
+    Extracted { main: Item { blocks, ..Item::default() }, teasers: vec![], site_name: None, partial: false }
 }
 
 #[cfg(test)]
@@ -630,19 +486,10 @@ mod tests {
         let p = ingest_bytes("feed.jsonl", data, Format::JsonLines, now());
         assert_eq!(p.articles.len(), 1);
         let a = &p.articles[0];
-        assert_eq!(
-            a.outlet,
-            Outlet {
-                name: "A News".into(),
-                basis: OutletBasis::Given
-            }
-        );
+        assert_eq!(a.outlet, Outlet { name: "A News".into(), basis: OutletBasis::Given });
         assert_eq!(a.title, "T1");
         assert_eq!(a.source, "feed.jsonl:1");
-        assert_eq!(
-            a.published.unwrap().to_rfc3339(),
-            "2025-06-21T08:00:00+00:00"
-        );
+        assert_eq!(a.published.unwrap().to_rfc3339(), "2025-06-21T08:00:00+00:00");
         let locs: Vec<&str> = p.errors.iter().map(|e| e.location.as_str()).collect();
         assert_eq!(locs, ["feed.jsonl:2", "feed.jsonl:4"]);
         assert!(p.errors[0].reason.contains("malformed JSON"));
@@ -652,17 +499,8 @@ mod tests {
     fn bad_files_are_reported() {
         let p = ingest_bytes("x.txt", b"\x00\x01\x02binary", Format::Text, now());
         assert!(p.errors[0].reason.contains("binary"));
-        let p = ingest_bytes(
-            "x.txt",
-            b"caf\xe9 is not utf-8 text at all in this file, sadly.",
-            Format::Text,
-            now(),
-        );
-        assert!(
-            p.errors[0].reason.contains("invalid UTF-8 at byte 3"),
-            "{}",
-            p.errors[0]
-        );
+        let p = ingest_bytes("x.txt", b"caf\xe9 is not utf-8 text at all in this file, sadly.", Format::Text, now());
+        assert!(p.errors[0].reason.contains("invalid UTF-8 at byte 3"), "{}", p.errors[0]);
         let p = ingest_bytes("x.txt", b"  \n ", Format::Text, now());
         assert!(p.errors[0].reason.contains("empty"));
     }
@@ -673,13 +511,7 @@ mod tests {
         let a = ingest_bytes("dir/abc_1.txt", text, Format::Text, now());
         let b = ingest_bytes("dir/abc_1.txt", text, Format::Text, now());
         assert_eq!(a.articles[0].id, b.articles[0].id);
-        assert_eq!(
-            a.articles[0].outlet,
-            Outlet {
-                name: "abc_1".into(),
-                basis: OutletBasis::FileName
-            }
-        );
+        assert_eq!(a.articles[0].outlet, Outlet { name: "abc_1".into(), basis: OutletBasis::FileName });
     }
 
     #[test]

@@ -22,25 +22,13 @@ pub fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
     if let Ok(d) = DateTime::parse_from_rfc2822(s) {
         return Some(d.with_timezone(&Utc));
     }
-    for f in [
-        "%Y-%m-%dT%H:%M:%S%z",
-        "%Y-%m-%dT%H:%M:%S%.f%z",
-        "%Y-%m-%dT%H:%M%z",
-        "%Y-%m-%d %H:%M:%S%z",
-        "%Y-%m-%d %H:%M:%S %z",
-    ] {
+    for f in ["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%d %H:%M:%S %z"] {
         if let Ok(d) = DateTime::parse_from_str(s, f) {
             return Some(d.with_timezone(&Utc));
         }
     }
     let naive = s.strip_suffix('Z').unwrap_or(s);
-    for f in [
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M",
-    ] {
+    for f in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
         if let Ok(d) = NaiveDateTime::parse_from_str(naive, f) {
             return Some(d.and_utc());
         }
@@ -149,15 +137,7 @@ pub struct ArticleSummary {
 
 impl From<Article> for ArticleSummary {
     fn from(a: Article) -> Self {
-        ArticleSummary {
-            time: a.time(),
-            id: a.id,
-            title: a.title,
-            outlet: a.outlet,
-            url: a.url,
-            kind: a.kind,
-            source: a.source,
-        }
+        ArticleSummary { time: a.time(), id: a.id, title: a.title, outlet: a.outlet, url: a.url, kind: a.kind, source: a.source }
     }
 }
 
@@ -170,19 +150,7 @@ pub struct Sentence {
     pub text: String,
 }
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EntityKind {
     Person,
@@ -342,10 +310,7 @@ pub struct Story {
 impl Story {
     /// The original an article copies, when it is a copy.
     pub fn original_of(&self, article_id: &str) -> Option<&str> {
-        self.copies
-            .iter()
-            .find(|(c, _)| c == article_id)
-            .map(|(_, o)| o.as_str())
+        self.copies.iter().find(|(c, _)| c == article_id).map(|(_, o)| o.as_str())
     }
 }
 
@@ -407,39 +372,14 @@ mod timestamp_tests {
     #[test]
     fn machine_date_forms() {
         let t = |s| parse_timestamp(s).map(|d| d.to_rfc3339());
-        assert_eq!(
-            t("2019-11-19T12:00:00+01:00").as_deref(),
-            Some("2019-11-19T11:00:00+00:00")
-        );
-        assert_eq!(
-            t("2019-11-20T10:43Z").as_deref(),
-            Some("2019-11-20T10:43:00+00:00")
-        );
-        assert_eq!(
-            t("2019-11-20T10:43+04:00").as_deref(),
-            Some("2019-11-20T06:43:00+00:00")
-        );
-        assert_eq!(
-            t("2019-11-18T18:54:53+0000").as_deref(),
-            Some("2019-11-18T18:54:53+00:00")
-        );
-        assert_eq!(
-            t("Tue, 19 Nov 2019 10:00:00 GMT").as_deref(),
-            Some("2019-11-19T10:00:00+00:00")
-        );
-        assert_eq!(
-            t("2019-11-19 10:00:00").as_deref(),
-            Some("2019-11-19T10:00:00+00:00")
-        );
-        assert_eq!(
-            t("2019/11/19").as_deref(),
-            Some("2019-11-19T00:00:00+00:00")
-        );
+        assert_eq!(t("2019-11-19T12:00:00+01:00").as_deref(), Some("2019-11-19T11:00:00+00:00"));
+        assert_eq!(t("2019-11-20T10:43Z").as_deref(), Some("2019-11-20T10:43:00+00:00"));
+        assert_eq!(t("2019-11-20T10:43+04:00").as_deref(), Some("2019-11-20T06:43:00+00:00"));
+        assert_eq!(t("2019-11-18T18:54:53+0000").as_deref(), Some("2019-11-18T18:54:53+00:00"));
+        assert_eq!(t("Tue, 19 Nov 2019 10:00:00 GMT").as_deref(), Some("2019-11-19T10:00:00+00:00"));
+        assert_eq!(t("2019-11-19 10:00:00").as_deref(), Some("2019-11-19T10:00:00+00:00"));
+        assert_eq!(t("2019/11/19").as_deref(), Some("2019-11-19T00:00:00+00:00"));
         assert_eq!(t("20191119").as_deref(), Some("2019-11-19T00:00:00+00:00"));
-        assert_eq!(
-            t("November 19, 2019"),
-            None,
-            "prose dates are the extractor's business"
-        );
+        assert_eq!(t("November 19, 2019"), None, "prose dates are the extractor's business");
     }
 }

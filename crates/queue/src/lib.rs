@@ -43,11 +43,7 @@ pub enum QueueError {
     Malformed(String),
     /// One input too large for the server's `max_payload`: the others can still go.
     #[error("{location}: {bytes}-byte message exceeds the NATS server's max_payload ({message})")]
-    TooLarge {
-        location: String,
-        bytes: usize,
-        message: String,
-    },
+    TooLarge { location: String, bytes: usize, message: String },
 }
 
 type Result<T> = std::result::Result<T, QueueError>;
@@ -107,13 +103,7 @@ impl RawInput {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
         let seen = self.seen_at.to_rfc3339();
-        for part in [
-            self.kind.as_str().as_bytes(),
-            self.location.as_bytes(),
-            self.url.as_deref().unwrap_or("").as_bytes(),
-            seen.as_bytes(),
-            &self.body,
-        ] {
+        for part in [self.kind.as_str().as_bytes(), self.location.as_bytes(), self.url.as_deref().unwrap_or("").as_bytes(), seen.as_bytes(), &self.body] {
             h.update((part.len() as u64).to_le_bytes());
             h.update(part);
         }
@@ -123,48 +113,17 @@ impl RawInput {
     /// The articles (and errors) the embedded ingest makes of the same input.
     pub fn to_articles(&self) -> Parsed {
         match self.kind {
-            Kind::Html => dossier_ingest::ingest_bytes(
-                &self.location,
-                &self.body,
-                dossier_ingest::Format::Html,
-                self.seen_at,
-            ),
-            Kind::Text => dossier_ingest::ingest_bytes(
-                &self.location,
-                &self.body,
-                dossier_ingest::Format::Text,
-                self.seen_at,
-            ),
+            Kind::Html => dossier_ingest::ingest_bytes(&self.location, &self.body, dossier_ingest::Format::Html, self.seen_at),
+            Kind::Text => dossier_ingest::ingest_bytes(&self.location, &self.body, dossier_ingest::Format::Text, self.seen_at),
             Kind::JsonLine => match std::str::from_utf8(&self.body) {
                 Ok(line) => dossier_ingest::ingest_record(&self.location, line, self.seen_at),
-                Err(e) => Parsed {
-                    articles: vec![],
-                    errors: vec![IngestError {
-                        location: self.location.clone(),
-                        reason: format!("invalid UTF-8: {e}"),
-                    }],
-                },
+                Err(e) => Parsed { articles: vec![], errors: vec![IngestError { location: self.location.clone(), reason: format!("invalid UTF-8: {e}") }] },
             },
             Kind::Page => {
                 let url = self.url.as_deref().unwrap_or_default();
-                match dossier_ingest::article_from_page(
-                    url,
-                    &self.body,
-                    self.content_type.as_deref(),
-                    self.seen_at,
-                    Default::default(),
-                ) {
-                    Ok(articles) => Parsed {
-                        articles,
-                        errors: vec![],
-                    },
-                    Err(e) => Parsed {
-                        articles: vec![],
-                        errors: vec![IngestError {
-                            location: self.location.clone(),
-                            reason: format!("{url}: {}", e.reason),
-                        }],
-                    },
+                match dossier_ingest::article_from_page(url, &self.body, self.content_type.as_deref(), self.seen_at, Default::default()) {
+                    Ok(articles) => Parsed { articles, errors: vec![] },
+                    Err(e) => Parsed { articles: vec![], errors: vec![IngestError { location: self.location.clone(), reason: format!("{url}: {}", e.reason) }] },
                 }
             }
         }
@@ -196,21 +155,12 @@ impl RawInput {
 
     pub fn decode(payload: &[u8]) -> Result<RawInput> {
         let bad = |m: &str| QueueError::Malformed(m.to_string());
-        let nl = payload
-            .iter()
-            .position(|&b| b == b'\n')
-            .ok_or_else(|| bad("no metadata line"))?;
-        let meta: serde_json::Value =
-            serde_json::from_slice(&payload[..nl]).map_err(|e| bad(&format!("metadata: {e}")))?;
+        let nl = payload.iter().position(|&b| b == b'\n').ok_or_else(|| bad("no metadata line"))?;
+        let meta: serde_json::Value = serde_json::from_slice(&payload[..nl]).map_err(|e| bad(&format!("metadata: {e}")))?;
         let s = |k: &str| meta.get(k).and_then(|v| v.as_str()).map(str::to_string);
-        let kind = s("kind")
-            .and_then(|k| Kind::parse(&k))
-            .ok_or_else(|| bad("unknown kind"))?;
+        let kind = s("kind").and_then(|k| Kind::parse(&k)).ok_or_else(|| bad("unknown kind"))?;
         let location = s("location").ok_or_else(|| bad("no location"))?;
-        let seen_at = s("seen_at")
-            .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
-            .ok_or_else(|| bad("no seen_at"))?
-            .with_timezone(&Utc);
+        let seen_at = s("seen_at").and_then(|t| DateTime::parse_from_rfc3339(&t).ok()).ok_or_else(|| bad("no seen_at"))?.with_timezone(&Utc);
         let rest = &payload[nl + 1..];
         let body = if meta.get("gzip").and_then(|v| v.as_bool()).unwrap_or(false) {
             use std::io::Read;
@@ -223,23 +173,13 @@ impl RawInput {
         } else {
             rest.to_vec()
         };
-        Ok(RawInput {
-            kind,
-            location,
-            seen_at,
-            url: s("url"),
-            content_type: s("content_type"),
-            body,
-        })
+        Ok(RawInput { kind, location, seen_at, url: s("url"), content_type: s("content_type"), body })
     }
 }
 
 /// Reads inputs as the embedded ingest does and hands each raw input (or the
 /// error that kept it from being read) to `on_input`, in order.
-pub fn read_inputs<E>(
-    paths: &[PathBuf],
-    mut on_input: impl FnMut(std::result::Result<RawInput, IngestError>) -> std::result::Result<(), E>,
-) -> std::result::Result<(), E> {
+pub fn read_inputs<E>(paths: &[PathBuf], mut on_input: impl FnMut(std::result::Result<RawInput, IngestError>) -> std::result::Result<(), E>) -> std::result::Result<(), E> {
     let (files, errors) = dossier_ingest::collect_inputs(paths);
     for e in errors {
         on_input(Err(e))?;
@@ -250,16 +190,10 @@ pub fn read_inputs<E>(
     Ok(())
 }
 
-fn read_file<E>(
-    path: &Path,
-    on_input: &mut impl FnMut(std::result::Result<RawInput, IngestError>) -> std::result::Result<(), E>,
-) -> std::result::Result<(), E> {
+fn read_file<E>(path: &Path, on_input: &mut impl FnMut(std::result::Result<RawInput, IngestError>) -> std::result::Result<(), E>) -> std::result::Result<(), E> {
     use dossier_ingest::Format;
     let loc = path.display().to_string();
-    let err = |reason: String| IngestError {
-        location: loc.clone(),
-        reason,
-    };
+    let err = |reason: String| IngestError { location: loc.clone(), reason };
     if dossier_ingest::format_of(path) == Some(Format::Warc) {
         let reader = match dossier_sources::warc::open(path) {
             Ok(r) => r,
@@ -267,25 +201,16 @@ fn read_file<E>(
         };
         for rec in reader {
             match rec {
-                Err(e) => on_input(Err(IngestError {
-                    location: e.location.clone(),
-                    reason: e.reason,
-                }))?,
+                Err(e) => on_input(Err(IngestError { location: e.location.clone(), reason: e.reason }))?,
                 Ok(rec) => {
-                    let Some((uri, ct)) = dossier_ingest::warc_page(&rec) else {
-                        continue;
-                    };
+                    let Some((uri, ct)) = dossier_ingest::warc_page(&rec) else { continue };
                     let raw = RawInput {
                         kind: Kind::Page,
                         location: format!("{loc}@{}", rec.offset),
                         seen_at: rec.date.unwrap_or_else(Utc::now),
                         url: Some(uri.to_string()),
                         content_type: ct.map(str::to_string),
-                        body: rec
-                            .http
-                            .as_ref()
-                            .map(|h| h.body.clone())
-                            .unwrap_or_default(),
+                        body: rec.http.as_ref().map(|h| h.body.clone()).unwrap_or_default(),
                     };
                     on_input(Ok(raw))?;
                 }
@@ -297,10 +222,7 @@ fn read_file<E>(
         Ok(b) => b,
         Err(e) => return on_input(Err(e)),
     };
-    let seen_at = std::fs::metadata(path)
-        .and_then(|m| m.modified())
-        .map(DateTime::<Utc>::from)
-        .unwrap_or_else(|_| Utc::now());
+    let seen_at = std::fs::metadata(path).and_then(|m| m.modified()).map(DateTime::<Utc>::from).unwrap_or_else(|_| Utc::now());
     let format = dossier_ingest::format_of(path).unwrap_or_else(|| dossier_ingest::sniff(&bytes));
     match format {
         Format::JsonLines => {
@@ -312,32 +234,14 @@ fn read_file<E>(
                 if line.trim().is_empty() {
                     continue;
                 }
-                let raw = RawInput {
-                    kind: Kind::JsonLine,
-                    location: format!("{loc}:{}", n + 1),
-                    seen_at,
-                    url: None,
-                    content_type: None,
-                    body: line.as_bytes().to_vec(),
-                };
+                let raw = RawInput { kind: Kind::JsonLine, location: format!("{loc}:{}", n + 1), seen_at, url: None, content_type: None, body: line.as_bytes().to_vec() };
                 on_input(Ok(raw))?;
             }
             Ok(())
         }
         Format::Html | Format::Text => {
-            let kind = if format == Format::Html {
-                Kind::Html
-            } else {
-                Kind::Text
-            };
-            on_input(Ok(RawInput {
-                kind,
-                location: loc.clone(),
-                seen_at,
-                url: None,
-                content_type: None,
-                body: bytes,
-            }))
+            let kind = if format == Format::Html { Kind::Html } else { Kind::Text };
+            on_input(Ok(RawInput { kind, location: loc.clone(), seen_at, url: None, content_type: None, body: bytes }))
         }
         Format::Warc => unreachable!("handled above"),
     }
@@ -363,16 +267,9 @@ impl Queue {
     /// Connects and makes sure the stream exists (work-queue retention: a
     /// message is removed once a worker acknowledged it).
     pub async fn connect(url: &str, stream_name: &str) -> Result<Queue> {
-        let fail = |m: String| QueueError::Nats {
-            url: url.to_string(),
-            message: m,
-        };
-        if stream_name.is_empty()
-            || stream_name.contains(|c: char| c == '.' || c == '*' || c == '>' || c.is_whitespace())
-        {
-            return Err(fail(format!(
-                "stream name {stream_name:?} may not be empty or contain '.', '*', '>' or spaces"
-            )));
+        let fail = |m: String| QueueError::Nats { url: url.to_string(), message: m };
+        if stream_name.is_empty() || stream_name.contains(|c: char| c == '.' || c == '*' || c == '>' || c.is_whitespace()) {
+            return Err(fail(format!("stream name {stream_name:?} may not be empty or contain '.', '*', '>' or spaces")));
         }
         let client = async_nats::ConnectOptions::new()
             .connection_timeout(Duration::from_secs(5))
@@ -392,28 +289,16 @@ impl Queue {
         })
         .await
         .map_err(|e| fail(format!("stream {stream_name}: {e}")))?;
-        Ok(Queue {
-            client,
-            js,
-            stream: stream_name.to_string(),
-            url: url.to_string(),
-        })
+        Ok(Queue { client, js, stream: stream_name.to_string(), url: url.to_string() })
     }
 
     fn fail(&self, m: impl std::fmt::Display) -> QueueError {
-        QueueError::Nats {
-            url: self.url.clone(),
-            message: m.to_string(),
-        }
+        QueueError::Nats { url: self.url.clone(), message: m.to_string() }
     }
 
     /// Publishes inputs under the given message ids, at most `window` awaiting
     /// the stream's acknowledgement at once; returns when all are stored in the stream.
-    pub async fn publish_all(
-        &self,
-        inputs: impl IntoIterator<Item = (RawInput, String)>,
-        window: usize,
-    ) -> Result<Published> {
+    pub async fn publish_all(&self, inputs: impl IntoIterator<Item = (RawInput, String)>, window: usize) -> Result<Published> {
         let mut p = self.publisher(window);
         for (raw, id) in inputs {
             p.send(&raw, &id).await?;
@@ -423,24 +308,14 @@ impl Queue {
 
     /// A publisher that keeps up to `window` publishes in flight.
     pub fn publisher(&self, window: usize) -> Publisher<'_> {
-        Publisher {
-            queue: self,
-            pending: Default::default(),
-            out: Published::default(),
-            window: window.max(1),
-            subject: format!("{}.raw", self.stream),
-        }
+        Publisher { queue: self, pending: Default::default(), out: Published::default(), window: window.max(1), subject: format!("{}.raw", self.stream) }
     }
 
     /// The durable pull consumer every worker shares (created if missing).
     /// `ack_wait`: how long a delivered message may go unacknowledged before
     /// it is delivered again (to any worker).
     pub async fn consumer(&self, ack_wait: Duration) -> Result<jetstream::consumer::PullConsumer> {
-        let stream = self
-            .js
-            .get_stream(&self.stream)
-            .await
-            .map_err(|e| self.fail(format!("stream {}: {e}", self.stream)))?;
+        let stream = self.js.get_stream(&self.stream).await.map_err(|e| self.fail(format!("stream {}: {e}", self.stream)))?;
         stream
             .get_or_create_consumer(
                 CONSUMER,
@@ -472,25 +347,14 @@ impl Publisher<'_> {
     pub async fn send(&mut self, raw: &RawInput, id: &str) -> Result<()> {
         let payload = raw.encode();
         let bytes = payload.len();
-        let msg = jetstream::message::PublishMessage::build()
-            .payload(payload.into())
-            .message_id(id);
-        let ack = self
-            .queue
-            .js
-            .send_publish(self.subject.clone(), msg)
-            .await
-            .map_err(|e| {
-                if e.kind() == jetstream::context::PublishErrorKind::MaxPayloadExceeded {
-                    QueueError::TooLarge {
-                        location: raw.location.clone(),
-                        bytes,
-                        message: e.to_string(),
-                    }
-                } else {
-                    self.queue.fail(format!("publishing {}: {e}", raw.location))
-                }
-            })?;
+        let msg = jetstream::message::PublishMessage::build().payload(payload.into()).message_id(id);
+        let ack = self.queue.js.send_publish(self.subject.clone(), msg).await.map_err(|e| {
+            if e.kind() == jetstream::context::PublishErrorKind::MaxPayloadExceeded {
+                QueueError::TooLarge { location: raw.location.clone(), bytes, message: e.to_string() }
+            } else {
+                self.queue.fail(format!("publishing {}: {e}", raw.location))
+            }
+        })?;
         self.pending.push_back((raw.location.clone(), ack));
         while self.pending.len() >= self.window {
             self.settle_one().await?;
@@ -499,12 +363,8 @@ impl Publisher<'_> {
     }
 
     async fn settle_one(&mut self) -> Result<()> {
-        let Some((loc, ack)) = self.pending.pop_front() else {
-            return Ok(());
-        };
-        let ack = ack
-            .await
-            .map_err(|e| self.queue.fail(format!("publishing {loc}: {e}")))?;
+        let Some((loc, ack)) = self.pending.pop_front() else { return Ok(()) };
+        let ack = ack.await.map_err(|e| self.queue.fail(format!("publishing {loc}: {e}")))?;
         if ack.duplicate {
             self.out.duplicates += 1;
         } else {
@@ -527,22 +387,12 @@ mod tests {
     use super::*;
 
     fn raw(kind: Kind, body: &[u8]) -> RawInput {
-        RawInput {
-            kind,
-            location: "x/a.jsonl:3".into(),
-            seen_at: "2025-06-22T12:00:00Z".parse().unwrap(),
-            url: None,
-            content_type: None,
-            body: body.to_vec(),
-        }
+        RawInput { kind, location: "x/a.jsonl:3".into(), seen_at: "2025-06-22T12:00:00Z".parse().unwrap(), url: None, content_type: None, body: body.to_vec() }
     }
 
     #[test]
     fn messages_round_trip_and_ids_are_stable() {
-        let a = raw(
-            Kind::JsonLine,
-            br#"{"title":"T","text":"A sentence of text that is long enough here."}"#,
-        );
+        let a = raw(Kind::JsonLine, br#"{"title":"T","text":"A sentence of text that is long enough here."}"#);
         assert_eq!(RawInput::decode(&a.encode()).unwrap(), a);
         assert_eq!(a.id(), a.clone().id());
         let mut b = a.clone();

@@ -17,10 +17,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
-use tantivy::schema::{
-    DateOptions, DateTimePrecision, Facet, FacetOptions, Field, IndexRecordOption, Schema, Value,
-    INDEXED, STORED, STRING, TEXT,
-};
+use tantivy::schema::{DateOptions, DateTimePrecision, Facet, FacetOptions, Field, IndexRecordOption, Schema, Value, INDEXED, STORED, STRING, TEXT};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
@@ -31,15 +28,9 @@ const WRITER_MEMORY: usize = 50_000_000;
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
     #[error("search index {path}: {source}")]
-    Index {
-        path: String,
-        source: tantivy::TantivyError,
-    },
+    Index { path: String, source: tantivy::TantivyError },
     #[error("search index {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    Io { path: String, source: std::io::Error },
     #[error("bad query {query:?}: {reason}")]
     Query { query: String, reason: String },
 }
@@ -63,14 +54,7 @@ pub struct IndexDoc {
 
 impl IndexDoc {
     fn signature(&self) -> String {
-        let mut parts: Vec<&str> = vec![
-            &self.id,
-            &self.title,
-            &self.body,
-            &self.outlet,
-            self.language.as_deref().unwrap_or(""),
-            self.story.as_deref().unwrap_or(""),
-        ];
+        let mut parts: Vec<&str> = vec![&self.id, &self.title, &self.body, &self.outlet, self.language.as_deref().unwrap_or(""), self.story.as_deref().unwrap_or("")];
         let when = self.published.to_rfc3339();
         parts.push(&when);
         parts.push("entities");
@@ -99,14 +83,9 @@ pub struct SearchQuery {
 /// Reads a date bound given by a person: RFC 3339 or a plain date
 /// (`YYYY-MM-DD`); a plain date as the upper bound means the end of that day.
 pub fn parse_date_bound(s: &str, upper: bool) -> std::result::Result<DateTime<Utc>, String> {
-    let t = dossier_model::parse_timestamp(s)
-        .ok_or_else(|| format!("{s:?} is not a date (use YYYY-MM-DD or RFC 3339)"))?;
+    let t = dossier_model::parse_timestamp(s).ok_or_else(|| format!("{s:?} is not a date (use YYYY-MM-DD or RFC 3339)"))?;
     let plain_date = s.trim().len() <= 10 && !s.contains('T');
-    Ok(if upper && plain_date {
-        t + chrono::Duration::days(1) - chrono::Duration::seconds(1)
-    } else {
-        t
-    })
+    Ok(if upper && plain_date { t + chrono::Duration::days(1) - chrono::Duration::seconds(1) } else { t })
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
@@ -169,13 +148,7 @@ fn schema() -> (Schema, Fields) {
         outlet_name: b.add_text_field("outlet_name", STORED),
         language: b.add_facet_field("language", FacetOptions::default()),
         language_name: b.add_text_field("language_name", STORED),
-        published: b.add_date_field(
-            "published",
-            DateOptions::from(INDEXED)
-                .set_stored()
-                .set_fast()
-                .set_precision(DateTimePrecision::Seconds),
-        ),
+        published: b.add_date_field("published", DateOptions::from(INDEXED).set_stored().set_fast().set_precision(DateTimePrecision::Seconds)),
         entity: b.add_facet_field("entity", FacetOptions::default()),
         status: b.add_facet_field("status", FacetOptions::default()),
         story: b.add_text_field("story", STRING | STORED),
@@ -204,44 +177,24 @@ impl SearchIndex {
     /// another schema version is emptied (the next [`sync`](Self::sync) fills it).
     pub fn open(dir: &Path) -> Result<SearchIndex> {
         let p = dir.display().to_string();
-        let io = |source| SearchError::Io {
-            path: p.clone(),
-            source,
-        };
+        let io = |source| SearchError::Io { path: p.clone(), source };
         let version_file = dir.join("dossier-schema-version");
-        let current = std::fs::read_to_string(&version_file)
-            .ok()
-            .and_then(|v| v.trim().parse::<u32>().ok());
+        let current = std::fs::read_to_string(&version_file).ok().and_then(|v| v.trim().parse::<u32>().ok());
         if dir.exists() && current != Some(SCHEMA_VERSION) {
             std::fs::remove_dir_all(dir).map_err(io)?;
         }
         std::fs::create_dir_all(dir).map_err(io)?;
         let (schema, fields) = schema();
-        let ix = |source| SearchError::Index {
-            path: p.clone(),
-            source,
-        };
+        let ix = |source| SearchError::Index { path: p.clone(), source };
         let mmap = tantivy::directory::MmapDirectory::open(dir).map_err(|e| ix(e.into()))?;
         let index = Index::open_or_create(mmap, schema).map_err(ix)?;
         std::fs::write(&version_file, SCHEMA_VERSION.to_string()).map_err(io)?;
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::OnCommitWithDelay)
-            .try_into()
-            .map_err(ix)?;
-        Ok(SearchIndex {
-            dir: dir.to_path_buf(),
-            index,
-            reader,
-            fields,
-        })
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::OnCommitWithDelay).try_into().map_err(ix)?;
+        Ok(SearchIndex { dir: dir.to_path_buf(), index, reader, fields })
     }
 
     fn err(&self) -> impl Fn(tantivy::TantivyError) -> SearchError + '_ {
-        move |source| SearchError::Index {
-            path: self.dir.display().to_string(),
-            source,
-        }
+        move |source| SearchError::Index { path: self.dir.display().to_string(), source }
     }
 
     fn signatures_path(&self) -> PathBuf {
@@ -249,24 +202,14 @@ impl SearchIndex {
     }
 
     fn signatures(&self) -> HashMap<String, String> {
-        std::fs::read(self.signatures_path())
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default()
+        std::fs::read(self.signatures_path()).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
     }
 
     fn save_signatures(&self, sigs: &HashMap<String, String>) -> Result<()> {
         let path = self.signatures_path();
         let tmp = path.with_extension("json.tmp");
-        let io = |source| SearchError::Io {
-            path: path.display().to_string(),
-            source,
-        };
-        std::fs::write(
-            &tmp,
-            serde_json::to_vec(sigs).expect("signatures serialise"),
-        )
-        .map_err(io)?;
+        let io = |source| SearchError::Io { path: path.display().to_string(), source };
+        std::fs::write(&tmp, serde_json::to_vec(sigs).expect("signatures serialise")).map_err(io)?;
         std::fs::rename(&tmp, &path).map_err(io)
     }
 
@@ -322,11 +265,7 @@ impl SearchIndex {
             sigs.insert(d.id.clone(), sig);
             changed += 1;
         }
-        let gone: Vec<String> = sigs
-            .keys()
-            .filter(|id| !keep.contains(&id[..]))
-            .cloned()
-            .collect();
+        let gone: Vec<String> = sigs.keys().filter(|id| !keep.contains(&id[..])).cloned().collect();
         for id in gone {
             w.delete_term(Term::from_field_text(self.fields.id, &id));
             sigs.remove(&id);
@@ -373,12 +312,7 @@ impl SearchIndex {
             let mut parser = QueryParser::for_index(&self.index, vec![f.title, f.body]);
             parser.set_conjunction_by_default();
             parser.set_field_boost(f.title, 2.0);
-            let text = parser
-                .parse_query(&q.text)
-                .map_err(|e| SearchError::Query {
-                    query: q.text.clone(),
-                    reason: e.to_string(),
-                })?;
+            let text = parser.parse_query(&q.text).map_err(|e| SearchError::Query { query: q.text.clone(), reason: e.to_string() })?;
             must.push((Occur::Must, text));
         }
         let any_of = |field: Field, values: &[String]| -> Option<Box<dyn Query>> {
@@ -387,51 +321,24 @@ impl SearchIndex {
             }
             let should: Vec<(Occur, Box<dyn Query>)> = values
                 .iter()
-                .map(|v| {
-                    (
-                        Occur::Should,
-                        Box::new(TermQuery::new(
-                            Term::from_facet(field, &facet(v)),
-                            IndexRecordOption::Basic,
-                        )) as Box<dyn Query>,
-                    )
-                })
+                .map(|v| (Occur::Should, Box::new(TermQuery::new(Term::from_facet(field, &facet(v)), IndexRecordOption::Basic)) as Box<dyn Query>))
                 .collect();
             Some(Box::new(BooleanQuery::new(should)))
         };
-        for (field, values) in [
-            (f.outlet, &q.outlets),
-            (f.language, &q.languages),
-            (f.status, &q.statuses),
-        ] {
+        for (field, values) in [(f.outlet, &q.outlets), (f.language, &q.languages), (f.status, &q.statuses)] {
             must.extend(any_of(field, values).map(|x| (Occur::Must, x)));
         }
         // Every named entity must be present.
         for e in &q.entities {
-            must.push((
-                Occur::Must,
-                Box::new(TermQuery::new(
-                    Term::from_facet(f.entity, &facet(e)),
-                    IndexRecordOption::Basic,
-                )),
-            ));
+            must.push((Occur::Must, Box::new(TermQuery::new(Term::from_facet(f.entity, &facet(e)), IndexRecordOption::Basic))));
         }
         if q.from.is_some() || q.to.is_some() {
             let bound = |t: Option<DateTime<Utc>>, incl: bool| match t {
-                Some(t) if incl => Bound::Included(Term::from_field_date_for_search(
-                    f.published,
-                    to_tantivy_date(t),
-                )),
-                Some(t) => Bound::Excluded(Term::from_field_date_for_search(
-                    f.published,
-                    to_tantivy_date(t),
-                )),
+                Some(t) if incl => Bound::Included(Term::from_field_date_for_search(f.published, to_tantivy_date(t))),
+                Some(t) => Bound::Excluded(Term::from_field_date_for_search(f.published, to_tantivy_date(t))),
                 None => Bound::Unbounded,
             };
-            must.push((
-                Occur::Must,
-                Box::new(RangeQuery::new(bound(q.from, true), bound(q.to, true))),
-            ));
+            must.push((Occur::Must, Box::new(RangeQuery::new(bound(q.from, true), bound(q.to, true)))));
         }
         Ok(match must.len() {
             0 => Box::new(AllQuery),
@@ -452,55 +359,26 @@ impl SearchIndex {
             c.add_facet(Facet::root());
             facet_collectors.push(c);
         }
-        let [co, ce, cl, cs]: [FacetCollector; 4] = facet_collectors
-            .try_into()
-            .unwrap_or_else(|_| unreachable!());
+        let [co, ce, cl, cs]: [FacetCollector; 4] = facet_collectors.try_into().unwrap_or_else(|_| unreachable!());
         let by_date = q.text.trim().is_empty();
-        let (total, (fo, fe, fl, fs)) = searcher
-            .search(&*query, &(Count, (co, ce, cl, cs)))
-            .map_err(self.err())?;
+        let (total, (fo, fe, fl, fs)) = searcher.search(&*query, &(Count, (co, ce, cl, cs))).map_err(self.err())?;
         let addresses: Vec<(f32, tantivy::DocAddress)> = if by_date {
             searcher
-                .search(
-                    &*query,
-                    &TopDocs::with_limit(limit)
-                        .and_offset(q.offset)
-                        .order_by_fast_field::<tantivy::DateTime>(
-                            "published",
-                            tantivy::Order::Desc,
-                        ),
-                )
+                .search(&*query, &TopDocs::with_limit(limit).and_offset(q.offset).order_by_fast_field::<tantivy::DateTime>("published", tantivy::Order::Desc))
                 .map_err(self.err())?
                 .into_iter()
                 .map(|(_, a)| (0.0, a))
                 .collect()
         } else {
-            searcher
-                .search(
-                    &*query,
-                    &TopDocs::with_limit(limit)
-                        .and_offset(q.offset)
-                        .order_by_score(),
-                )
-                .map_err(self.err())?
+            searcher.search(&*query, &TopDocs::with_limit(limit).and_offset(q.offset).order_by_score()).map_err(self.err())?
         };
-        let mut snippets =
-            SnippetGenerator::create(&searcher, &*query, f.body).map_err(self.err())?;
+        let mut snippets = SnippetGenerator::create(&searcher, &*query, f.body).map_err(self.err())?;
         snippets.set_max_num_chars(240);
         let mut hits = Vec::with_capacity(addresses.len());
         for (score, addr) in addresses {
             let doc: TantivyDocument = searcher.doc(addr).map_err(self.err())?;
-            let text = |field: Field| {
-                doc.get_first(field)
-                    .and_then(|v| v.as_value().as_str().map(str::to_string))
-            };
-            let published = doc
-                .get_first(f.published)
-                .and_then(|v| v.as_value().as_datetime())
-                .map(|d| {
-                    DateTime::<Utc>::from_timestamp(d.into_timestamp_secs(), 0).unwrap_or_default()
-                })
-                .unwrap_or_default();
+            let text = |field: Field| doc.get_first(field).and_then(|v| v.as_value().as_str().map(str::to_string));
+            let published = doc.get_first(f.published).and_then(|v| v.as_value().as_datetime()).map(|d| DateTime::<Utc>::from_timestamp(d.into_timestamp_secs(), 0).unwrap_or_default()).unwrap_or_default();
             let mut snippet = snippets.snippet_from_doc(&doc);
             snippet.set_snippet_prefix_postfix("<b>", "</b>");
             let mut snippet_html = snippet.to_html();
@@ -522,31 +400,12 @@ impl SearchIndex {
             });
         }
         let counts = |c: tantivy::collector::FacetCounts| -> Vec<FacetValue> {
-            let mut v: Vec<FacetValue> = c
-                .get(Facet::root())
-                .map(|(f, n)| FacetValue {
-                    value: f
-                        .to_path()
-                        .last()
-                        .map(|x| x.to_string())
-                        .unwrap_or_default(),
-                    count: n,
-                })
-                .collect();
+            let mut v: Vec<FacetValue> = c.get(Facet::root()).map(|(f, n)| FacetValue { value: f.to_path().last().map(|x| x.to_string()).unwrap_or_default(), count: n }).collect();
             v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
             v.truncate(50);
             v
         };
-        Ok(SearchResults {
-            total,
-            hits,
-            facets: Facets {
-                outlet: counts(fo),
-                entity: counts(fe),
-                language: counts(fl),
-                status: counts(fs),
-            },
-        })
+        Ok(SearchResults { total, hits, facets: Facets { outlet: counts(fo), entity: counts(fe), language: counts(fl), status: counts(fs) } })
     }
 }
 

@@ -1,14 +1,6 @@
 use super::*;
 
-fn d(
-    id: &str,
-    title: &str,
-    body: &str,
-    outlet: &str,
-    day: u32,
-    entities: &[&str],
-    statuses: &[&str],
-) -> IndexDoc {
+fn d(id: &str, title: &str, body: &str, outlet: &str, day: u32, entities: &[&str], statuses: &[&str]) -> IndexDoc {
     IndexDoc {
         id: id.into(),
         title: title.into(),
@@ -32,11 +24,7 @@ fn corpus() -> Vec<IndexDoc> {
 }
 
 fn q(text: &str) -> SearchQuery {
-    SearchQuery {
-        text: text.into(),
-        limit: 10,
-        ..Default::default()
-    }
+    SearchQuery { text: text.into(), limit: 10, ..Default::default() }
 }
 
 fn ids(r: &SearchResults) -> Vec<&str> {
@@ -57,40 +45,20 @@ fn words_phrases_and_boolean_operators() {
     let (_d, ix) = index();
     assert_eq!(ids(&ix.search(&q("memo")).unwrap()), ["a1", "a2"]);
     assert_eq!(ids(&ix.search(&q("\"eight-page memo\"")).unwrap()), ["a2"]);
-    assert_eq!(
-        ids(&ix.search(&q("\"memo eight-page\"")).unwrap()),
-        Vec::<&str>::new(),
-        "a phrase keeps its order"
-    );
+    assert_eq!(ids(&ix.search(&q("\"memo eight-page\"")).unwrap()), Vec::<&str>::new(), "a phrase keeps its order");
     assert_eq!(ids(&ix.search(&q("memo AND espionage")).unwrap()), ["a1"]);
-    assert_eq!(
-        ids(&ix.search(&q("memo espionage")).unwrap()),
-        ["a1"],
-        "words are ANDed by default"
-    );
-    assert_eq!(
-        ids(&ix.search(&q("espionage OR tsunami")).unwrap()),
-        ["a1", "b1"]
-    );
+    assert_eq!(ids(&ix.search(&q("memo espionage")).unwrap()), ["a1"], "words are ANDed by default");
+    assert_eq!(ids(&ix.search(&q("espionage OR tsunami")).unwrap()), ["a1", "b1"]);
     assert_eq!(ids(&ix.search(&q("memo -espionage")).unwrap()), ["a2"]);
     assert_eq!(ids(&ix.search(&q("memo NOT espionage")).unwrap()), ["a2"]);
     assert_eq!(ids(&ix.search(&q("title:earthquake")).unwrap()), ["b1"]);
-    assert_eq!(
-        ids(&ix.search(&q("землетрясение")).unwrap()),
-        ["ru1"],
-        "non-Latin scripts are searchable"
-    );
+    assert_eq!(ids(&ix.search(&q("землетрясение")).unwrap()), ["ru1"], "non-Latin scripts are searchable");
 }
 
 #[test]
 fn facets_are_counted_over_all_matches_and_filter() {
     let (_d, ix) = index();
-    let all = ix
-        .search(&SearchQuery {
-            limit: 1,
-            ..Default::default()
-        })
-        .unwrap();
+    let all = ix.search(&SearchQuery { limit: 1, ..Default::default() }).unwrap();
     assert_eq!(all.total, 4);
     assert_eq!(all.hits.len(), 1, "one per page");
     assert_eq!(all.hits[0].id, "ru1", "no text: newest first");
@@ -105,33 +73,16 @@ fn facets_are_counted_over_all_matches_and_filter() {
         f(&mut s);
         ix.search(&s).unwrap()
     };
-    assert_eq!(
-        ids(&by(&|s| s.outlets = vec!["Daily8".into(), "Reuters".into()])),
-        ["a2", "b1"]
-    );
-    assert_eq!(
-        ids(&by(
-            &|s| s.entities = vec!["China".into(), "Federal Security Service".into()]
-        )),
-        ["a1", "a2"]
-    );
+    assert_eq!(ids(&by(&|s| s.outlets = vec!["Daily8".into(), "Reuters".into()])), ["a2", "b1"]);
+    assert_eq!(ids(&by(&|s| s.entities = vec!["China".into(), "Federal Security Service".into()])), ["a1", "a2"]);
     assert_eq!(ids(&by(&|s| s.languages = vec!["ru".into()])), ["ru1"]);
-    assert_eq!(
-        ids(&by(&|s| s.statuses = vec!["single-source".into()])),
-        ["a2", "b1"]
-    );
+    assert_eq!(ids(&by(&|s| s.statuses = vec!["single-source".into()])), ["a2", "b1"]);
     let filtered = by(&|s| {
         s.text = "memo".into();
         s.statuses = vec!["single-source".into()];
     });
     assert_eq!(ids(&filtered), ["a2"]);
-    assert_eq!(
-        filtered.facets.outlet,
-        [FacetValue {
-            value: "Daily8".into(),
-            count: 1
-        }]
-    );
+    assert_eq!(filtered.facets.outlet, [FacetValue { value: "Daily8".into(), count: 1 }]);
     let range = by(&|s| {
         s.from = Some("2025-06-02T00:00:00Z".parse().unwrap());
         s.to = Some("2025-06-03T23:59:59Z".parse().unwrap());
@@ -143,23 +94,12 @@ fn facets_are_counted_over_all_matches_and_filter() {
 fn snippets_highlight_matches_and_escape_everything_else() {
     let dir = tempfile::tempdir().unwrap();
     let mut ix = SearchIndex::open(dir.path()).unwrap();
-    let mut doc = d(
-        "x1",
-        "<script>alert(1)</script> title",
-        "Before <img src=x onerror=alert(1)> the memo & after.",
-        "Evil \"outlet\"",
-        1,
-        &[],
-        &[],
-    );
+    let mut doc = d("x1", "<script>alert(1)</script> title", "Before <img src=x onerror=alert(1)> the memo & after.", "Evil \"outlet\"", 1, &[], &[]);
     doc.language = None;
     ix.sync(&[doc]).unwrap();
     let r = ix.search(&q("memo")).unwrap();
     let h = &r.hits[0];
-    assert_eq!(
-        h.title, "<script>alert(1)</script> title",
-        "stored as given; escaping is the renderer's job"
-    );
+    assert_eq!(h.title, "<script>alert(1)</script> title", "stored as given; escaping is the renderer's job");
     assert!(h.snippet_html.contains("<b>memo</b>"), "{}", h.snippet_html);
     assert!(!h.snippet_html.contains("<img"), "{}", h.snippet_html);
     assert!(h.snippet_html.contains("&lt;img"), "{}", h.snippet_html);
@@ -187,10 +127,7 @@ fn bad_queries_are_errors_that_say_what() {
     let err = ix.search(&q("nosuchfield:x")).unwrap_err().to_string();
     assert!(err.contains("nosuchfield"), "{err}");
     let err = ix.search(&q("published:notadate")).unwrap_err().to_string();
-    assert!(
-        err.contains("bad query") && err.contains("published:notadate"),
-        "{err}"
-    );
+    assert!(err.contains("bad query") && err.contains("published:notadate"), "{err}");
 }
 
 #[test]
@@ -207,9 +144,5 @@ fn reopens_and_survives_a_schema_change() {
     std::fs::write(path.join("dossier-schema-version"), "0").unwrap();
     let mut ix = SearchIndex::open(&path).unwrap();
     assert_eq!(ix.len(), 0, "an index of another schema starts over");
-    assert_eq!(
-        ix.sync(&corpus()).unwrap(),
-        4,
-        "and is filled again by the next sync"
-    );
+    assert_eq!(ix.sync(&corpus()).unwrap(), 4, "and is filled again by the next sync");
 }

@@ -51,67 +51,34 @@ fn bullet_html(b: &Bullet) -> String {
     let cites: Vec<String> = b
         .citations
         .iter()
-        .map(|c| {
-            format!(
-                "<a class=\"cite\" href=\"/articles/{}\" title=\"{}\">{}</a>",
-                escape(&c.article_id),
-                escape(&c.sentence),
-                escape(&c.outlet)
-            )
-        })
+        .map(|c| format!("<a class=\"cite\" href=\"/articles/{}\" title=\"{}\">{}</a>", escape(&c.article_id), escape(&c.sentence), escape(&c.outlet)))
         .collect();
-    let mut li = format!(
-        "<li>{} {} <span class=\"meta\">— {}",
-        badge(b.status),
-        escape(&b.text),
-        cites.join(", ")
-    );
+    let mut li = format!("<li>{} {} <span class=\"meta\">— {}", badge(b.status), escape(&b.text), cites.join(", "));
     if !b.sources.is_empty() {
         let s: Vec<String> = b.sources.iter().map(|s| escape(&s.source)).collect();
         li.push_str(&format!("; source: {}", s.join(", ")));
     }
     li.push_str("</span>");
     if let Some(c) = &b.conflict {
-        li.push_str(&format!(
-            "<div class=\"meta\">contested: {}</div>",
-            escape(c)
-        ));
+        li.push_str(&format!("<div class=\"meta\">contested: {}</div>", escape(c)));
     }
     li.push_str("</li>");
     li
 }
 
-pub async fn story(
-    State(s): State<Shared>,
-    Path(id): Path<String>,
-) -> Result<Html<String>, ApiError> {
+pub async fn story(State(s): State<Shared>, Path(id): Path<String>) -> Result<Html<String>, ApiError> {
     let store = read(&s);
     store.snapshot(|store| Ok(story_page(store, &id)))?
 }
 
 fn story_page(store: &SqliteStore, id: &str) -> Result<Html<String>, ApiError> {
     let st = store.story(id)?.ok_or_else(|| not_found("story", id))?;
-    let mut body = format!(
-        "<h1>{}</h1><p class=\"meta\">{} · {} article(s)</p>",
-        escape(&st.title),
-        escape(&st.outlets.join(", ")),
-        st.article_ids.len()
-    );
+    let mut body = format!("<h1>{}</h1><p class=\"meta\">{} · {} article(s)</p>", escape(&st.title), escape(&st.outlets.join(", ")), st.article_ids.len());
     if let Some(b) = store.brief(id)? {
         body.push_str("<section class=\"card brief\"><h2>At a Glance</h2>");
         if !b.primary_sources.is_empty() {
             body.push_str("<p><strong>Primary sources:</strong> ");
-            let ps: Vec<String> = b
-                .primary_sources
-                .iter()
-                .map(|p| {
-                    format!(
-                        "{} <span class=\"meta\">(cited by {})</span>",
-                        escape(&p.name),
-                        escape(&p.cited_by.join(", "))
-                    )
-                })
-                .collect();
+            let ps: Vec<String> = b.primary_sources.iter().map(|p| format!("{} <span class=\"meta\">(cited by {})</span>", escape(&p.name), escape(&p.cited_by.join(", ")))).collect();
             body.push_str(&ps.join("; "));
             body.push_str("</p>");
         }
@@ -126,10 +93,7 @@ fn story_page(store: &SqliteStore, id: &str) -> Result<Html<String>, ApiError> {
             body.push_str("</ul>");
         }
         if !b.unsourced_outlets.is_empty() {
-            body.push_str(&format!(
-                "<p class=\"meta\">Cites no source: {}</p>",
-                escape(&b.unsourced_outlets.join(", "))
-            ));
+            body.push_str(&format!("<p class=\"meta\">Cites no source: {}</p>", escape(&b.unsourced_outlets.join(", "))));
         }
         body.push_str("<h3>Timeline</h3><ul>");
         for t in &b.timeline {
@@ -147,37 +111,15 @@ fn story_page(store: &SqliteStore, id: &str) -> Result<Html<String>, ApiError> {
     Ok(page(&st.title, &body))
 }
 
-pub async fn article(
-    State(s): State<Shared>,
-    Path(id): Path<String>,
-) -> Result<Html<String>, ApiError> {
+pub async fn article(State(s): State<Shared>, Path(id): Path<String>) -> Result<Html<String>, ApiError> {
     let store = read(&s);
-    let a = store
-        .article(&id)?
-        .ok_or_else(|| not_found("article", &id))?;
-    let mut body = format!(
-        "<h1>{}</h1><p class=\"meta\">{} · {}",
-        escape(&a.title),
-        escape(&a.outlet.name),
-        a.time().format("%Y-%m-%d %H:%M")
-    );
+    let a = store.article(&id)?.ok_or_else(|| not_found("article", &id))?;
+    let mut body = format!("<h1>{}</h1><p class=\"meta\">{} · {}", escape(&a.title), escape(&a.outlet.name), a.time().format("%Y-%m-%d %H:%M"));
     if let dossier_model::ArticleKind::Teaser { age, .. } = &a.kind {
-        body.push_str(&format!(
-            " · teaser found on another page{}",
-            age.as_ref()
-                .map(|g| format!(" ({})", escape(g)))
-                .unwrap_or_default()
-        ));
+        body.push_str(&format!(" · teaser found on another page{}", age.as_ref().map(|g| format!(" ({})", escape(g))).unwrap_or_default()));
     }
-    if let Some(u) = a
-        .url
-        .as_ref()
-        .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
-    {
-        body.push_str(&format!(
-            " · <a href=\"{}\" rel=\"noopener noreferrer\">original</a>",
-            escape(u)
-        ));
+    if let Some(u) = a.url.as_ref().filter(|u| u.starts_with("http://") || u.starts_with("https://")) {
+        body.push_str(&format!(" · <a href=\"{}\" rel=\"noopener noreferrer\">original</a>", escape(u)));
     }
     body.push_str("</p><div class=\"card\">");
     for p in a.text.split("\n\n") {

@@ -85,15 +85,10 @@ impl From<dossier_store::StoreError> for ApiError {
 impl From<dossier_search::SearchError> for ApiError {
     fn from(e: dossier_search::SearchError) -> Self {
         match e {
-            dossier_search::SearchError::Query { .. } => {
-                ApiError(StatusCode::BAD_REQUEST, e.to_string())
-            }
+            dossier_search::SearchError::Query { .. } => ApiError(StatusCode::BAD_REQUEST, e.to_string()),
             other => {
                 tracing::error!("search: {other}");
-                ApiError(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "search index error".into(),
-                )
+                ApiError(StatusCode::INTERNAL_SERVER_ERROR, "search index error".into())
             }
         }
     }
@@ -120,12 +115,7 @@ struct BearerScheme;
 impl utoipa::Modify for BearerScheme {
     fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-        api.components
-            .get_or_insert_with(Default::default)
-            .add_security_scheme(
-                "bearer",
-                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-            );
+        api.components.get_or_insert_with(Default::default).add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
     }
 }
 
@@ -139,9 +129,7 @@ pub fn router(store: SqliteStore, index: SearchIndex, options: ServeOptions) -> 
 /// The routes, and the shared state (for the store watcher that feeds `/api/events`).
 pub fn app(store: SqliteStore, index: SearchIndex, options: ServeOptions) -> (Router, Arc<App>) {
     let (changes, _) = tokio::sync::broadcast::channel(1024);
-    let cores = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(2, 16);
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 16);
     let readers = (0..cores)
         .filter_map(|_| match SqliteStore::open_reader(&store.path()) {
             Ok(r) => Some(Mutex::new(r)),
@@ -151,15 +139,7 @@ pub fn app(store: SqliteStore, index: SearchIndex, options: ServeOptions) -> (Ro
             }
         })
         .collect();
-    let state: Shared = Arc::new(App {
-        store: Mutex::new(store),
-        readers,
-        next_reader: 0.into(),
-        index,
-        options,
-        changes,
-        poke: tokio::sync::Notify::new(),
-    });
+    let state: Shared = Arc::new(App { store: Mutex::new(store), readers, next_reader: 0.into(), index, options, changes, poke: tokio::sync::Notify::new() });
     let (api_routes, api) = OpenApiRouter::with_openapi(<ApiDoc as utoipa::OpenApi>::openapi())
         .routes(routes!(api_stories))
         .routes(routes!(api_story))
@@ -182,10 +162,7 @@ pub fn app(store: SqliteStore, index: SearchIndex, options: ServeOptions) -> (Ro
         .route("/api/openapi.json", get(move || async move { Json(api) }))
         .fallback(|| async { ApiError(StatusCode::NOT_FOUND, "no such page".into()) })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_INGEST_BODY))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            live::require_read_token,
-        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), live::require_read_token))
         .with_state(state.clone());
     (router, state)
 }
@@ -209,10 +186,7 @@ fn read(s: &Shared) -> std::sync::MutexGuard<'_, SqliteStore> {
     if s.readers.is_empty() {
         return lock(s);
     }
-    let i = s
-        .next_reader
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        % s.readers.len();
+    let i = s.next_reader.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % s.readers.len();
     s.readers[i].lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -271,24 +245,14 @@ async fn api_stories(State(s): State<Shared>) -> Result<Json<StoriesResponse>, A
 /// A story with its brief, aligned claims and articles.
 #[utoipa::path(get, path = "/api/stories/{id}", params(("id" = String, Path, description = "Story id")),
     responses((status = 200, body = StoryResponse), (status = 404, body = ErrorBody)))]
-async fn api_story(
-    State(s): State<Shared>,
-    Path(id): Path<String>,
-) -> Result<Json<StoryResponse>, ApiError> {
+async fn api_story(State(s): State<Shared>, Path(id): Path<String>) -> Result<Json<StoryResponse>, ApiError> {
     let store = read(&s);
     let response = store.snapshot(|store| {
-        let Some(story) = store.story(&id)? else {
-            return Ok(None);
-        };
+        let Some(story) = store.story(&id)? else { return Ok(None) };
         let brief = store.brief(&id)?;
         let claims = store.aligned_claims(&id)?;
         let articles = store.article_summaries(&story.article_ids)?;
-        Ok(Some(StoryResponse {
-            story,
-            brief,
-            claims,
-            articles,
-        }))
+        Ok(Some(StoryResponse { story, brief, claims, articles }))
     })?;
     Ok(Json(response.ok_or_else(|| not_found("story", &id))?))
 }
@@ -296,34 +260,23 @@ async fn api_story(
 /// One article, whole.
 #[utoipa::path(get, path = "/api/articles/{id}", params(("id" = String, Path, description = "Article id")),
     responses((status = 200, body = Article), (status = 404, body = ErrorBody)))]
-async fn api_article(
-    State(s): State<Shared>,
-    Path(id): Path<String>,
-) -> Result<Json<Article>, ApiError> {
+async fn api_article(State(s): State<Shared>, Path(id): Path<String>) -> Result<Json<Article>, ApiError> {
     let store = read(&s);
-    let a = store
-        .article(&id)?
-        .ok_or_else(|| not_found("article", &id))?;
+    let a = store.article(&id)?.ok_or_else(|| not_found("article", &id))?;
     Ok(Json(a))
 }
 
 /// An entity: articles per day, the entities it appears with, outlets, claim statuses, stories, newest articles.
 #[utoipa::path(get, path = "/api/entities/{name}", params(("name" = String, Path, description = "Entity name, as in a story's entities")),
     responses((status = 200, body = ui::Profile), (status = 404, body = ErrorBody)))]
-async fn api_entity(
-    State(s): State<Shared>,
-    Path(name): Path<String>,
-) -> Result<Json<ui::Profile>, ApiError> {
+async fn api_entity(State(s): State<Shared>, Path(name): Path<String>) -> Result<Json<ui::Profile>, ApiError> {
     Ok(Json(ui::profile(&s, ui::Kind::Entity, &name)?))
 }
 
 /// An outlet: articles per day, what it covers, claim statuses, stories, newest articles.
 #[utoipa::path(get, path = "/api/outlets/{name}", params(("name" = String, Path, description = "Outlet name")),
     responses((status = 200, body = ui::Profile), (status = 404, body = ErrorBody)))]
-async fn api_outlet(
-    State(s): State<Shared>,
-    Path(name): Path<String>,
-) -> Result<Json<ui::Profile>, ApiError> {
+async fn api_outlet(State(s): State<Shared>, Path(name): Path<String>) -> Result<Json<ui::Profile>, ApiError> {
     Ok(Json(ui::profile(&s, ui::Kind::Outlet, &name)?))
 }
 
@@ -341,24 +294,11 @@ async fn api_outlet(
         ("offset" = Option<usize>, Query, description = "Hits to skip (at most 10000)"),
     ),
     responses((status = 200, body = SearchResults), (status = 400, body = ErrorBody)))]
-async fn api_search(
-    State(s): State<Shared>,
-    RawQuery(raw): RawQuery,
-) -> Result<Json<SearchResults>, ApiError> {
-    let mut q = SearchQuery {
-        limit: 20,
-        ..Default::default()
-    };
+async fn api_search(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<Json<SearchResults>, ApiError> {
+    let mut q = SearchQuery { limit: 20, ..Default::default() };
     for (k, v) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
         let number = |max: usize| -> Result<usize, ApiError> {
-            v.parse::<usize>()
-                .ok()
-                .filter(|n| *n <= max)
-                .ok_or_else(|| {
-                    bad_request(format!(
-                        "parameter {k}: {v:?} is not a whole number from 0 to {max}"
-                    ))
-                })
+            v.parse::<usize>().ok().filter(|n| *n <= max).ok_or_else(|| bad_request(format!("parameter {k}: {v:?} is not a whole number from 0 to {max}")))
         };
         match &*k {
             "q" => q.text = v.into_owned(),
@@ -380,17 +320,10 @@ async fn api_search(
 }
 
 /// Binds `addr`, calls `on_ready` with the bound address, and serves until Ctrl-C.
-pub async fn serve(
-    dir: PathBuf,
-    addr: SocketAddr,
-    options: ServeOptions,
-    on_ready: impl FnOnce(SocketAddr),
-) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+pub async fn serve(dir: PathBuf, addr: SocketAddr, options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let store = SqliteStore::open_dir(&dir)?;
     let index = SearchIndex::open(&dir.join("index"))?;
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     on_ready(listener.local_addr()?);
     let (router, state) = app(store, index, options);
     spawn_watcher(state);
@@ -401,6 +334,7 @@ pub async fn serve(
         .await?;
     Ok(())
 }
+
 
 #[cfg(test)]
 mod tests;

@@ -30,11 +30,7 @@ pub enum Change {
     /// New or revised articles were stored.
     Articles { new: usize, total: usize },
     /// A story appeared or its membership changed.
-    Story {
-        id: String,
-        title: String,
-        article_count: usize,
-    },
+    Story { id: String, title: String, article_count: usize },
 }
 
 /// What `POST /api/ingest` did.
@@ -50,38 +46,22 @@ pub struct IngestResult {
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
+    headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
 }
 
 fn cookie_token(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::COOKIE)?
-        .to_str()
-        .ok()?
-        .split(';')
-        .find_map(|c| c.trim().strip_prefix("dossier_token="))
+    headers.get(header::COOKIE)?.to_str().ok()?.split(';').find_map(|c| c.trim().strip_prefix("dossier_token="))
 }
 
 /// Compares without an early exit, so timing does not tell how much of a guess was right.
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// When a read token is configured, every page and API call needs it: as a
 /// bearer token, or the `dossier_token` cookie that `/login?token=...` sets.
 pub async fn require_read_token(State(s): State<Shared>, req: Request, next: Next) -> Response {
-    let Some(want) = s.options.read_token.as_deref() else {
-        return next.run(req).await;
-    };
+    let Some(want) = s.options.read_token.as_deref() else { return next.run(req).await };
     let path = req.uri().path();
     if path == "/login" {
         return next.run(req).await;
@@ -91,11 +71,7 @@ pub async fn require_read_token(State(s): State<Shared>, req: Request, next: Nex
     if given.is_some_and(|g| same(g, want)) || path == "/api/ingest" {
         return next.run(req).await;
     }
-    ApiError(
-        StatusCode::UNAUTHORIZED,
-        "a read token is required (Authorization: Bearer TOKEN, or open /login?token=TOKEN)".into(),
-    )
-    .into_response()
+    ApiError(StatusCode::UNAUTHORIZED, "a read token is required (Authorization: Bearer TOKEN, or open /login?token=TOKEN)".into()).into_response()
 }
 
 #[derive(Deserialize)]
@@ -108,16 +84,7 @@ pub async fn login(State(s): State<Shared>, Query(l): Query<Login>) -> Response 
     match s.options.read_token.as_deref() {
         Some(want) if same(&l.token, want) => (
             StatusCode::SEE_OTHER,
-            [
-                (
-                    header::SET_COOKIE,
-                    format!(
-                        "dossier_token={}; HttpOnly; SameSite=Strict; Path=/",
-                        l.token
-                    ),
-                ),
-                (header::LOCATION, "/".to_string()),
-            ],
+            [(header::SET_COOKIE, format!("dossier_token={}; HttpOnly; SameSite=Strict; Path=/", l.token)), (header::LOCATION, "/".to_string())],
         )
             .into_response(),
         Some(_) => ApiError(StatusCode::UNAUTHORIZED, "wrong token".into()).into_response(),
@@ -138,38 +105,21 @@ pub async fn login(State(s): State<Shared>, Query(l): Query<Login>) -> Response 
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)
     ),
     security(("bearer" = [])))]
-pub async fn ingest(
-    State(s): State<Shared>,
-    Query(params): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Result<Json<IngestResult>, ApiError> {
+pub async fn ingest(State(s): State<Shared>, Query(params): Query<HashMap<String, String>>, headers: HeaderMap, body: axum::body::Bytes) -> Result<Json<IngestResult>, ApiError> {
     let Some(want) = s.options.ingest_token.as_deref() else {
         return Err(ApiError(StatusCode::FORBIDDEN, "ingest is disabled: start `dossier serve` with an ingest token ($DOSSIER_INGEST_TOKEN)".into()));
     };
     if !bearer(&headers).is_some_and(|g| same(g, want)) {
-        return Err(ApiError(
-            StatusCode::UNAUTHORIZED,
-            "POST /api/ingest needs Authorization: Bearer <ingest token>".into(),
-        ));
+        return Err(ApiError(StatusCode::UNAUTHORIZED, "POST /api/ingest needs Authorization: Bearer <ingest token>".into()));
     }
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
     let now = Utc::now();
     let parsed = if content_type.starts_with("application/json") {
-        let value: serde_json::Value = serde_json::from_slice(&body)
-            .map_err(|e| bad_request(format!("body: not JSON: {e}")))?;
+        let value: serde_json::Value = serde_json::from_slice(&body).map_err(|e| bad_request(format!("body: not JSON: {e}")))?;
         let records: Vec<serde_json::Value> = match value {
             serde_json::Value::Array(a) => a,
             o @ serde_json::Value::Object(_) => vec![o],
-            _ => {
-                return Err(bad_request(
-                    "body: expected an article object or an array of them",
-                ))
-            }
+            _ => return Err(bad_request("body: expected an article object or an array of them")),
         };
         if records.is_empty() {
             return Err(bad_request("body: no articles"));
@@ -183,38 +133,20 @@ pub async fn ingest(
         }
         dossier_ingest::ingest_bytes("api", lines.join("\n").as_bytes(), Format::JsonLines, now)
     } else if content_type.starts_with("text/html") {
-        let url = params
-            .get("url")
-            .ok_or_else(|| bad_request("an HTML body needs ?url= (where the page is from)"))?;
+        let url = params.get("url").ok_or_else(|| bad_request("an HTML body needs ?url= (where the page is from)"))?;
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(bad_request(format!("url {url:?}: not an http(s) URL")));
         }
-        match dossier_ingest::article_from_page(
-            url,
-            &body,
-            Some(&content_type),
-            now,
-            Default::default(),
-        ) {
-            Ok(articles) => dossier_ingest::Parsed {
-                articles,
-                errors: vec![],
-            },
+        match dossier_ingest::article_from_page(url, &body, Some(&content_type), now, Default::default()) {
+            Ok(articles) => dossier_ingest::Parsed { articles, errors: vec![] },
             Err(e) => return Err(bad_request(e.to_string())),
         }
     } else {
-        return Err(ApiError(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            format!("Content-Type {content_type:?}: send application/json or text/html"),
-        ));
+        return Err(ApiError(StatusCode::UNSUPPORTED_MEDIA_TYPE, format!("Content-Type {content_type:?}: send application/json or text/html")));
     };
     let errors: Vec<String> = parsed.errors.iter().map(|e| e.to_string()).collect();
     if parsed.articles.is_empty() {
-        return Err(bad_request(if errors.is_empty() {
-            "no articles in the body".to_string()
-        } else {
-            errors.join("; ")
-        }));
+        return Err(bad_request(if errors.is_empty() { "no articles in the body".to_string() } else { errors.join("; ") }));
     }
     let state = s.clone();
     let result = tokio::task::spawn_blocking(move || -> Result<IngestResult, ApiError> {
@@ -224,30 +156,16 @@ pub async fn ingest(
             if let Some(analyse) = &state.options.analyse {
                 analyse(&mut store).map_err(|e| {
                     tracing::error!("analysis after ingest: {e}");
-                    ApiError(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "the articles were stored; the analysis failed (see the server log)".into(),
-                    )
+                    ApiError(StatusCode::INTERNAL_SERVER_ERROR, "the articles were stored; the analysis failed (see the server log)".into())
                 })?;
             }
         }
         // Read-your-writes: searches after this answer see the new articles.
         state.index.reload()?;
-        Ok(IngestResult {
-            new: put.new,
-            revised: put.revised,
-            unchanged: put.unchanged,
-            errors,
-            stories: store.stories()?.len(),
-        })
+        Ok(IngestResult { new: put.new, revised: put.revised, unchanged: put.unchanged, errors, stories: store.stories()?.len() })
     })
     .await
-    .map_err(|_| {
-        ApiError(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "ingest task failed".into(),
-        )
-    })??;
+    .map_err(|_| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "ingest task failed".into()))??;
     // Tell watchers now rather than at the next poll.
     s.poke.notify_one();
     Ok(Json(result))
@@ -259,14 +177,7 @@ pub async fn ingest(
 #[utoipa::path(get, path = "/api/events", responses((status = 200, description = "text/event-stream of `change` events", body = Change, content_type = "text/event-stream")))]
 pub async fn events(State(s): State<Shared>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let rx = s.changes.subscribe();
-    let stream = BroadcastStream::new(rx)
-        .filter_map(|c| c.ok())
-        .map(|c: Change| {
-            Ok(Event::default()
-                .event("change")
-                .json_data(&c)
-                .expect("changes serialise"))
-        });
+    let stream = BroadcastStream::new(rx).filter_map(|c| c.ok()).map(|c: Change| Ok(Event::default().event("change").json_data(&c).expect("changes serialise")));
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
@@ -282,41 +193,23 @@ pub async fn watch_store(s: Shared) {
     let mut last: Option<Snapshot> = None;
     loop {
         let state = s.clone();
-        let snap = tokio::task::spawn_blocking(
-            move || -> Option<(Snapshot, Vec<dossier_model::Story>)> {
-                let store = read(&state);
-                let articles = store.article_count().ok()?;
-                let stories = store.stories().ok()?;
-                Some((
-                    Snapshot {
-                        articles,
-                        stories: stories
-                            .iter()
-                            .map(|st| (st.id.clone(), st.article_ids.len()))
-                            .collect(),
-                    },
-                    stories,
-                ))
-            },
-        )
+        let snap = tokio::task::spawn_blocking(move || -> Option<(Snapshot, Vec<dossier_model::Story>)> {
+            let store = read(&state);
+            let articles = store.article_count().ok()?;
+            let stories = store.stories().ok()?;
+            Some((Snapshot { articles, stories: stories.iter().map(|st| (st.id.clone(), st.article_ids.len())).collect() }, stories))
+        })
         .await
         .ok()
         .flatten();
         if let Some((snap, stories)) = snap {
             if let Some(prev) = &last {
                 if snap.articles != prev.articles {
-                    let _ = s.changes.send(Change::Articles {
-                        new: snap.articles.saturating_sub(prev.articles),
-                        total: snap.articles,
-                    });
+                    let _ = s.changes.send(Change::Articles { new: snap.articles.saturating_sub(prev.articles), total: snap.articles });
                 }
                 for st in &stories {
                     if prev.stories.get(&st.id) != Some(&st.article_ids.len()) {
-                        let _ = s.changes.send(Change::Story {
-                            id: st.id.clone(),
-                            title: st.title.clone(),
-                            article_count: st.article_ids.len(),
-                        });
+                        let _ = s.changes.send(Change::Story { id: st.id.clone(), title: st.title.clone(), article_count: st.article_ids.len() });
                     }
                 }
             }

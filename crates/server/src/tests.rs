@@ -15,12 +15,8 @@ fn store_with_hostile_article() -> (tempfile::TempDir, SqliteStore) {
         id: "a1".into(),
         kind: ArticleKind::Main,
         title: "<script>alert(1)</script> title".into(),
-        text: "Body <img src=x onerror=alert(2)> and <a href=\"javascript:alert(3)\">link</a>."
-            .into(),
-        outlet: Outlet {
-            name: "O\"utlet".into(),
-            basis: OutletBasis::Given,
-        },
+        text: "Body <img src=x onerror=alert(2)> and <a href=\"javascript:alert(3)\">link</a>.".into(),
+        outlet: Outlet { name: "O\"utlet".into(), basis: OutletBasis::Given },
         url: Some("javascript:alert(4)".into()),
         source: "t".into(),
         published: None,
@@ -28,22 +24,8 @@ fn store_with_hostile_article() -> (tempfile::TempDir, SqliteStore) {
         language: None,
     };
     s.put_articles(&[a]).unwrap();
-    let story = Story {
-        id: "s1".into(),
-        title: "<script>x</script>".into(),
-        article_ids: vec!["a1".into()],
-        outlets: vec!["O\"utlet".into()],
-        first_seen: t,
-        last_seen: t,
-        entities: vec![],
-        copies: vec![],
-    };
-    s.replace_analysis(&Analysis {
-        stories: vec![story],
-        claims: vec![],
-        briefs: vec![],
-    })
-    .unwrap();
+    let story = Story { id: "s1".into(), title: "<script>x</script>".into(), article_ids: vec!["a1".into()], outlets: vec!["O\"utlet".into()], first_seen: t, last_seen: t, entities: vec![], copies: vec![] };
+    s.replace_analysis(&Analysis { stories: vec![story], claims: vec![], briefs: vec![] }).unwrap();
     (dir, s)
 }
 
@@ -53,17 +35,7 @@ fn app(dir: &tempfile::TempDir, s: SqliteStore) -> Router {
         .articles()
         .unwrap()
         .into_iter()
-        .map(|a| dossier_search::IndexDoc {
-            published: a.time(),
-            id: a.id,
-            title: a.title,
-            body: a.text,
-            outlet: a.outlet.name,
-            language: a.language,
-            entities: vec!["Chile".into()],
-            statuses: vec!["single_source".into()],
-            story: Some("s1".into()),
-        })
+        .map(|a| dossier_search::IndexDoc { published: a.time(), id: a.id, title: a.title, body: a.text, outlet: a.outlet.name, language: a.language, entities: vec!["Chile".into()], statuses: vec!["single_source".into()], story: Some("s1".into()) })
         .collect();
     index.sync(&docs).unwrap();
     router(s, index, ServeOptions::default())
@@ -83,12 +55,7 @@ async fn send(app: &Router, req: Request<Body>) -> (StatusCode, String) {
     (status, String::from_utf8_lossy(&body).into_owned())
 }
 
-fn post(
-    uri: &str,
-    token: Option<&str>,
-    content_type: &str,
-    body: impl Into<Body>,
-) -> Request<Body> {
+fn post(uri: &str, token: Option<&str>, content_type: &str, body: impl Into<Body>) -> Request<Body> {
     let mut r = Request::post(uri).header("content-type", content_type);
     if let Some(t) = token {
         r = r.header("authorization", format!("Bearer {t}"));
@@ -97,11 +64,7 @@ fn post(
 }
 
 async fn get(app: &Router, uri: &str) -> (StatusCode, String) {
-    let resp = app
-        .clone()
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
+    let resp = app.clone().oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
     let status = resp.status();
     let body = resp.into_body().collect().await.unwrap().to_bytes();
     (status, String::from_utf8(body.to_vec()).unwrap())
@@ -149,13 +112,7 @@ async fn search_api_and_clear_400s() {
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["total"], 1);
     assert_eq!(v["hits"][0]["id"], "a1");
-    assert!(
-        !v["hits"][0]["snippet_html"]
-            .as_str()
-            .unwrap()
-            .contains("<img"),
-        "snippets are escaped"
-    );
+    assert!(!v["hits"][0]["snippet_html"].as_str().unwrap().contains("<img"), "snippets are escaped");
     assert_eq!(v["facets"]["entity"][0]["value"], "Chile");
     for (uri, says) in [
         ("/api/search?limit=abc", "limit"),
@@ -168,10 +125,7 @@ async fn search_api_and_clear_400s() {
     ] {
         let (status, body) = get(&app, uri).await;
         if says.is_empty() {
-            assert!(
-                status == StatusCode::OK || status == StatusCode::BAD_REQUEST,
-                "{uri}: {status}"
-            );
+            assert!(status == StatusCode::OK || status == StatusCode::BAD_REQUEST, "{uri}: {status}");
             continue;
         }
         assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
@@ -184,17 +138,10 @@ async fn search_api_and_clear_400s() {
 /// writes: $ref, type, properties/required, items, prefixItems, enum,
 /// oneOf/anyOf/allOf, additionalProperties). Objects may not carry
 /// properties the schema does not name, so an undocumented field is caught.
-fn check(
-    doc: &serde_json::Value,
-    schema: &serde_json::Value,
-    v: &serde_json::Value,
-    at: &str,
-) -> Result<(), String> {
+fn check(doc: &serde_json::Value, schema: &serde_json::Value, v: &serde_json::Value, at: &str) -> Result<(), String> {
     use serde_json::Value as J;
     if let Some(r) = schema.get("$ref").and_then(J::as_str) {
-        let name = r
-            .strip_prefix("#/components/schemas/")
-            .ok_or(format!("{at}: unsupported $ref {r}"))?;
+        let name = r.strip_prefix("#/components/schemas/").ok_or(format!("{at}: unsupported $ref {r}"))?;
         return check(doc, &doc["components"]["schemas"][name], v, at);
     }
     if let Some(all) = schema.get("allOf").and_then(J::as_array) {
@@ -204,10 +151,7 @@ fn check(
     }
     for key in ["oneOf", "anyOf"] {
         if let Some(alts) = schema.get(key).and_then(J::as_array) {
-            let errors: Vec<String> = alts
-                .iter()
-                .filter_map(|s| check(doc, s, v, at).err())
-                .collect();
+            let errors: Vec<String> = alts.iter().filter_map(|s| check(doc, s, v, at).err()).collect();
             if errors.len() == alts.len() {
                 return Err(format!("{at}: matches none of {key}: {errors:?}"));
             }
@@ -238,18 +182,9 @@ fn check(
             return Err(format!("{at}: {v} is not {types:?}"));
         }
     }
-    if let (Some(obj), true) = (
-        v.as_object(),
-        schema.get("properties").is_some() || schema.get("additionalProperties").is_some(),
-    ) {
+    if let (Some(obj), true) = (v.as_object(), schema.get("properties").is_some() || schema.get("additionalProperties").is_some()) {
         let props = schema.get("properties").and_then(J::as_object);
-        for req in schema
-            .get("required")
-            .and_then(J::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(J::as_str)
-        {
+        for req in schema.get("required").and_then(J::as_array).into_iter().flatten().filter_map(J::as_str) {
             if !obj.contains_key(req) {
                 return Err(format!("{at}: required {req} missing"));
             }
@@ -288,35 +223,18 @@ async fn served_responses_match_the_served_openapi_document() {
     let mut articles = Vec::new();
     for e in std::fs::read_dir(&corpus).unwrap() {
         let p = e.unwrap().path();
-        let parsed = dossier_ingest::ingest_bytes(
-            &p.display().to_string(),
-            &std::fs::read(&p).unwrap(),
-            dossier_ingest::Format::Text,
-            "2025-06-22T00:00:00Z".parse().unwrap(),
-        );
+        let parsed = dossier_ingest::ingest_bytes(&p.display().to_string(), &std::fs::read(&p).unwrap(), dossier_ingest::Format::Text, "2025-06-22T00:00:00Z".parse().unwrap());
         articles.extend(parsed.articles);
     }
     s.put_articles(&articles).unwrap();
     let enriched: Vec<_> = articles.iter().map(dossier_enrich::enrich).collect();
     let stories = dossier_stories::cluster(&enriched, &dossier_stories::Settings::default());
-    let mut analysis = Analysis {
-        stories: stories.clone(),
-        ..Default::default()
-    };
+    let mut analysis = Analysis { stories: stories.clone(), ..Default::default() };
     for st in &stories {
-        let docs: Vec<&dossier_enrich::Enriched> = enriched
-            .iter()
-            .filter(|e| st.article_ids.contains(&e.article.id))
-            .collect();
+        let docs: Vec<&dossier_enrich::Enriched> = enriched.iter().filter(|e| st.article_ids.contains(&e.article.id)).collect();
         let claims = dossier_claims::align(st, &docs, &dossier_claims::Settings::default());
         let primary = dossier_claims::primary_sources(&docs);
-        analysis.briefs.push(dossier_brief::build(
-            st,
-            &articles,
-            &claims,
-            &primary,
-            &dossier_brief::Settings::default(),
-        ));
+        analysis.briefs.push(dossier_brief::build(st, &articles, &claims, &primary, &dossier_brief::Settings::default()));
         analysis.claims.extend(claims);
     }
     s.replace_analysis(&analysis).unwrap();
@@ -325,48 +243,21 @@ async fn served_responses_match_the_served_openapi_document() {
     assert_eq!(status, StatusCode::OK);
     let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-    let story = &stories
-        .iter()
-        .max_by_key(|s| s.article_ids.len())
-        .unwrap()
-        .id;
+    let story = &stories.iter().max_by_key(|s| s.article_ids.len()).unwrap().id;
     let teaser = articles.iter().find(|a| a.is_teaser()).unwrap();
     let mut uris = vec![
         ("/api/stories".to_string(), "/api/stories", 200),
         (format!("/api/stories/{story}"), "/api/stories/{id}", 200),
-        (
-            format!("/api/articles/{}", articles[0].id),
-            "/api/articles/{id}",
-            200,
-        ),
-        (
-            format!("/api/articles/{}", teaser.id),
-            "/api/articles/{id}",
-            200,
-        ),
+        (format!("/api/articles/{}", articles[0].id), "/api/articles/{id}", 200),
+        (format!("/api/articles/{}", teaser.id), "/api/articles/{id}", 200),
         ("/api/articles/nope".to_string(), "/api/articles/{id}", 404),
         ("/api/stories/nope".to_string(), "/api/stories/{id}", 404),
         ("/api/search?q=memo".to_string(), "/api/search", 200),
         ("/api/search".to_string(), "/api/search", 200),
         ("/api/search?limit=x".to_string(), "/api/search", 400),
-        (
-            "/api/entities/Chile".to_string(),
-            "/api/entities/{name}",
-            200,
-        ),
-        (
-            "/api/entities/Atlantis".to_string(),
-            "/api/entities/{name}",
-            404,
-        ),
-        (
-            format!(
-                "/api/outlets/{}",
-                articles[0].outlet.name.replace(' ', "%20")
-            ),
-            "/api/outlets/{name}",
-            200,
-        ),
+        ("/api/entities/Chile".to_string(), "/api/entities/{name}", 200),
+        ("/api/entities/Atlantis".to_string(), "/api/entities/{name}", 404),
+        (format!("/api/outlets/{}", articles[0].outlet.name.replace(' ', "%20")), "/api/outlets/{name}", 200),
     ];
     uris.dedup();
     let mut checked_claims = false;
@@ -374,8 +265,7 @@ async fn served_responses_match_the_served_openapi_document() {
         let (status, body) = get(&app, &uri).await;
         assert_eq!(status.as_u16(), want, "{uri}: {body}");
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-        let schema = &doc["paths"][path]["get"]["responses"][want.to_string()]["content"]
-            ["application/json"]["schema"];
+        let schema = &doc["paths"][path]["get"]["responses"][want.to_string()]["content"]["application/json"]["schema"];
         assert!(!schema.is_null(), "{path} {want} is not documented");
         check(&doc, schema, &v, &uri).unwrap_or_else(|e| panic!("{e}"));
         checked_claims |= v["claims"].as_array().is_some_and(|c| !c.is_empty());
@@ -384,50 +274,24 @@ async fn served_responses_match_the_served_openapi_document() {
     // The checker itself catches drift: an undocumented field, a wrong type, a missing field.
     let (_, body) = get(&app, "/api/stories").await;
     let good: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let schema = &doc["paths"]["/api/stories"]["get"]["responses"]["200"]["content"]
-        ["application/json"]["schema"];
-    for (field, value) in [
-        ("surprise", serde_json::json!(1)),
-        ("article_count", serde_json::json!("three")),
-        ("first_seen", serde_json::Value::Null),
-    ] {
+    let schema = &doc["paths"]["/api/stories"]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
+    for (field, value) in [("surprise", serde_json::json!(1)), ("article_count", serde_json::json!("three")), ("first_seen", serde_json::Value::Null)] {
         let mut bad = good.clone();
         bad["stories"][0][field] = value;
-        assert!(
-            check(&doc, schema, &bad, "bad").is_err(),
-            "{field} drift not caught"
-        );
+        assert!(check(&doc, schema, &bad, "bad").is_err(), "{field} drift not caught");
     }
     let mut bad = good.clone();
     bad["stories"][0].as_object_mut().unwrap().remove("title");
-    assert!(
-        check(&doc, schema, &bad, "bad").is_err(),
-        "missing field not caught"
-    );
+    assert!(check(&doc, schema, &bad, "bad").is_err(), "missing field not caught");
     // Every documented path and method is served (statuses only: the event stream never ends).
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
             let uri = path.replace("{id}", "nope").replace("{name}", "nope");
-            let req = Request::builder()
-                .method(method.to_uppercase().as_str())
-                .uri(&uri)
-                .header("content-type", "application/json")
-                .body(Body::from("{}"))
-                .unwrap();
+            let req = Request::builder().method(method.to_uppercase().as_str()).uri(&uri).header("content-type", "application/json").body(Body::from("{}")).unwrap();
             let resp = app.clone().oneshot(req).await.unwrap();
             let status = resp.status();
-            assert!(
-                ![
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    StatusCode::INTERNAL_SERVER_ERROR
-                ]
-                .contains(&status),
-                "{method} {path}: {status}"
-            );
-            assert!(
-                item[method]["responses"][status.as_u16().to_string()].is_object(),
-                "{method} {path}: {status} is not documented"
-            );
+            assert!(![StatusCode::METHOD_NOT_ALLOWED, StatusCode::INTERNAL_SERVER_ERROR].contains(&status), "{method} {path}: {status}");
+            assert!(item[method]["responses"][status.as_u16().to_string()].is_object(), "{method} {path}: {status} is not documented");
         }
     }
 }
@@ -442,126 +306,33 @@ async fn ingest_needs_its_token_and_says_what_is_wrong() {
         c.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         Ok(())
     });
-    let (app, _) = app_with(
-        &dir,
-        s,
-        ServeOptions {
-            ingest_token: Some(TOKEN.into()),
-            read_token: None,
-            analyse: Some(analyse),
-        },
-    );
+    let (app, _) = app_with(&dir, s, ServeOptions { ingest_token: Some(TOKEN.into()), read_token: None, analyse: Some(analyse) });
     let two = r#"[{"url": "https://example.org/a", "title": "Quake hits Chile", "text": "A strong earthquake hit Chile on Monday.", "outlet": "Example", "published": "2025-06-22"},
                  {"url": "https://example.org/b", "title": "Rates rise", "text": "The central bank raised rates.", "outlet": "Example"}]"#;
     let (status, body) = send(&app, post("/api/ingest", None, "application/json", two)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
-    let (status, _) = send(
-        &app,
-        post(
-            "/api/ingest",
-            Some("0123456789abcdef-wrong!"),
-            "application/json",
-            two,
-        ),
-    )
-    .await;
+    let (status, _) = send(&app, post("/api/ingest", Some("0123456789abcdef-wrong!"), "application/json", two)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, body) = send(
-        &app,
-        post("/api/ingest", Some(TOKEN), "application/json", two),
-    )
-    .await;
+    let (status, body) = send(&app, post("/api/ingest", Some(TOKEN), "application/json", two)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["new"], 2);
-    assert_eq!(
-        calls.load(std::sync::atomic::Ordering::SeqCst),
-        1,
-        "analysed once"
-    );
-    let (_, body) = send(
-        &app,
-        post("/api/ingest", Some(TOKEN), "application/json", two),
-    )
-    .await;
-    assert_eq!(
-        serde_json::from_str::<serde_json::Value>(&body).unwrap()["unchanged"],
-        2
-    );
-    assert_eq!(
-        calls.load(std::sync::atomic::Ordering::SeqCst),
-        1,
-        "nothing new, no analysis"
-    );
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1, "analysed once");
+    let (_, body) = send(&app, post("/api/ingest", Some(TOKEN), "application/json", two)).await;
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&body).unwrap()["unchanged"], 2);
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1, "nothing new, no analysis");
     let page = "<html><head><title>Fire in Riverton</title></head><body><article><h1>Fire in Riverton</h1><p>A fire destroyed a warehouse in the Riverton port district on Monday, officials said, and firefighters fought the blaze for six hours before it was under control.</p></article></body></html>";
-    let (status, body) = send(
-        &app,
-        post(
-            "/api/ingest?url=https://example.org/fire",
-            Some(TOKEN),
-            "text/html; charset=utf-8",
-            page,
-        ),
-    )
-    .await;
+    let (status, body) = send(&app, post("/api/ingest?url=https://example.org/fire", Some(TOKEN), "text/html; charset=utf-8", page)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     for (uri, ct, body, want, says) in [
-        (
-            "/api/ingest",
-            "application/json",
-            "{not json".to_string(),
-            StatusCode::BAD_REQUEST,
-            "not JSON",
-        ),
-        (
-            "/api/ingest",
-            "application/json",
-            "[1]".to_string(),
-            StatusCode::BAD_REQUEST,
-            "article 1",
-        ),
-        (
-            "/api/ingest",
-            "application/json",
-            "[]".to_string(),
-            StatusCode::BAD_REQUEST,
-            "no articles",
-        ),
-        (
-            "/api/ingest",
-            "application/json",
-            r#"{"title": "no text"}"#.to_string(),
-            StatusCode::BAD_REQUEST,
-            "api",
-        ),
-        (
-            "/api/ingest",
-            "text/html",
-            page.to_string(),
-            StatusCode::BAD_REQUEST,
-            "?url=",
-        ),
-        (
-            "/api/ingest?url=file:///etc/passwd",
-            "text/html",
-            page.to_string(),
-            StatusCode::BAD_REQUEST,
-            "not an http",
-        ),
-        (
-            "/api/ingest",
-            "text/plain",
-            "hello".to_string(),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Content-Type",
-        ),
-        (
-            "/api/ingest",
-            "application/json",
-            "x".repeat(MAX_INGEST_BODY + 1),
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "",
-        ),
+        ("/api/ingest", "application/json", "{not json".to_string(), StatusCode::BAD_REQUEST, "not JSON"),
+        ("/api/ingest", "application/json", "[1]".to_string(), StatusCode::BAD_REQUEST, "article 1"),
+        ("/api/ingest", "application/json", "[]".to_string(), StatusCode::BAD_REQUEST, "no articles"),
+        ("/api/ingest", "application/json", r#"{"title": "no text"}"#.to_string(), StatusCode::BAD_REQUEST, "api"),
+        ("/api/ingest", "text/html", page.to_string(), StatusCode::BAD_REQUEST, "?url="),
+        ("/api/ingest?url=file:///etc/passwd", "text/html", page.to_string(), StatusCode::BAD_REQUEST, "not an http"),
+        ("/api/ingest", "text/plain", "hello".to_string(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type"),
+        ("/api/ingest", "application/json", "x".repeat(MAX_INGEST_BODY + 1), StatusCode::PAYLOAD_TOO_LARGE, ""),
     ] {
         let (status, text) = send(&app, post(uri, Some(TOKEN), ct, body)).await;
         assert_eq!(status, want, "{uri} {ct}: {text}");
@@ -569,72 +340,26 @@ async fn ingest_needs_its_token_and_says_what_is_wrong() {
     }
     // Without an ingest token configured, ingest is off.
     let dir2 = tempfile::tempdir().unwrap();
-    let (off, _) = app_with(
-        &dir2,
-        SqliteStore::open_dir(dir2.path()).unwrap(),
-        ServeOptions::default(),
-    );
-    let (status, body) = send(
-        &off,
-        post("/api/ingest", Some(TOKEN), "application/json", two),
-    )
-    .await;
+    let (off, _) = app_with(&dir2, SqliteStore::open_dir(dir2.path()).unwrap(), ServeOptions::default());
+    let (status, body) = send(&off, post("/api/ingest", Some(TOKEN), "application/json", two)).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
 }
 
 #[tokio::test]
 async fn read_token_guards_pages_and_api_when_set() {
     let (d, s) = store_with_hostile_article();
-    let (app, _) = app_with(
-        &d,
-        s,
-        ServeOptions {
-            read_token: Some("read-token-0123456789".into()),
-            ..Default::default()
-        },
-    );
+    let (app, _) = app_with(&d, s, ServeOptions { read_token: Some("read-token-0123456789".into()), ..Default::default() });
     let (status, body) = get(&app, "/api/stories").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     assert_eq!(get(&app, "/").await.0, StatusCode::UNAUTHORIZED);
-    let (status, _) = send(
-        &app,
-        Request::get("/api/stories")
-            .header("authorization", "Bearer read-token-0123456789")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let (status, _) = send(&app, Request::get("/api/stories").header("authorization", "Bearer read-token-0123456789").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::OK);
-    let resp = app
-        .clone()
-        .oneshot(
-            Request::get("/login?token=read-token-0123456789")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
+    let resp = app.clone().oneshot(Request::get("/login?token=read-token-0123456789").body(Body::empty()).unwrap()).await.unwrap();
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
-    let cookie = resp.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let (status, _) = send(
-        &app,
-        Request::get("/")
-            .header("cookie", cookie)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let cookie = resp.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let (status, _) = send(&app, Request::get("/").header("cookie", cookie).body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(
-        get(&app, "/login?token=nope").await.0,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(get(&app, "/login?token=nope").await.0, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -646,40 +371,16 @@ async fn events_announce_new_articles_and_stories() {
     let analyse: Analyser = Arc::new(|store: &mut SqliteStore| {
         let arts = store.articles().map_err(|e| e.to_string())?;
         let t = arts[0].time();
-        let story = Story {
-            id: "st".into(),
-            title: arts[0].title.clone(),
-            article_ids: arts.iter().map(|a| a.id.clone()).collect(),
-            outlets: vec![],
-            first_seen: t,
-            last_seen: t,
-            entities: vec![],
-            copies: vec![],
-        };
-        store
-            .replace_analysis(&Analysis {
-                stories: vec![story],
-                ..Default::default()
-            })
-            .map_err(|e| e.to_string())
+        let story = Story { id: "st".into(), title: arts[0].title.clone(), article_ids: arts.iter().map(|a| a.id.clone()).collect(), outlets: vec![], first_seen: t, last_seen: t, entities: vec![], copies: vec![] };
+        store.replace_analysis(&Analysis { stories: vec![story], ..Default::default() }).map_err(|e| e.to_string())
     });
-    let (app, state) = app_with(
-        &dir,
-        s,
-        ServeOptions {
-            ingest_token: Some(TOKEN.into()),
-            read_token: None,
-            analyse: Some(analyse),
-        },
-    );
+    let (app, state) = app_with(&dir, s, ServeOptions { ingest_token: Some(TOKEN.into()), read_token: None, analyse: Some(analyse) });
     spawn_watcher(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let mut sse = tokio::net::TcpStream::connect(addr).await.unwrap();
-    sse.write_all(b"GET /api/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
-        .await
-        .unwrap();
+    sse.write_all(b"GET /api/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n").await.unwrap();
     let mut lines = BufReader::new(sse).lines();
     assert!(lines.next_line().await.unwrap().unwrap().contains("200"));
     // Let the watcher take its first look before anything changes.
@@ -689,41 +390,22 @@ async fn events_announce_new_articles_and_stories() {
     post.write_all(format!("POST /api/ingest HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).as_bytes()).await.unwrap();
     let mut seen = Vec::new();
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !(seen
-        .iter()
-        .any(|l: &String| l.contains("\"type\":\"articles\""))
-        && seen.iter().any(|l| l.contains("\"type\":\"story\"")))
-    {
-        let line = tokio::time::timeout_at(deadline, lines.next_line())
-            .await
-            .expect("events within 10 s")
-            .unwrap()
-            .unwrap();
+    while !(seen.iter().any(|l: &String| l.contains("\"type\":\"articles\"")) && seen.iter().any(|l| l.contains("\"type\":\"story\""))) {
+        let line = tokio::time::timeout_at(deadline, lines.next_line()).await.expect("events within 10 s").unwrap().unwrap();
         if line.starts_with("data:") {
             seen.push(line);
         }
     }
-    assert!(
-        seen.iter()
-            .any(|l| l.contains("\"new\":1") && l.contains("\"total\":1")),
-        "{seen:?}"
-    );
-    assert!(
-        seen.iter()
-            .any(|l| l.contains("Quake hits Chile") && l.contains("\"article_count\":1")),
-        "{seen:?}"
-    );
+    assert!(seen.iter().any(|l| l.contains("\"new\":1") && l.contains("\"total\":1")), "{seen:?}");
+    assert!(seen.iter().any(|l| l.contains("Quake hits Chile") && l.contains("\"article_count\":1")), "{seen:?}");
 }
 
 #[tokio::test]
 async fn ui_pages_draw_charts_matrix_and_facets_and_escape() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = SqliteStore::open_dir(dir.path()).unwrap();
-    let t = |d: u32| -> chrono::DateTime<chrono::Utc> {
-        format!("2025-06-{d:02}T10:00:00Z").parse().unwrap()
-    };
-    let art = |id: &str, outlet: &str, d: u32| {
-        Article {
+    let t = |d: u32| -> chrono::DateTime<chrono::Utc> { format!("2025-06-{d:02}T10:00:00Z").parse().unwrap() };
+    let art = |id: &str, outlet: &str, d: u32| Article {
         id: id.into(),
         kind: ArticleKind::Main,
         title: format!("<script>alert('{id}')</script> Quake report {id}"),
@@ -734,24 +416,10 @@ async fn ui_pages_draw_charts_matrix_and_facets_and_escape() {
         published: Some(t(d)),
         seen_at: t(d),
         language: Some("en".into()),
-    }
     };
-    let arts = vec![
-        art("a1", "Alpha <News>", 1),
-        art("a2", "Beta", 2),
-        art("a3", "Beta", 3),
-    ];
+    let arts = vec![art("a1", "Alpha <News>", 1), art("a2", "Beta", 2), art("a3", "Beta", 3)];
     s.put_articles(&arts).unwrap();
-    let story = Story {
-        id: "s1".into(),
-        title: "<b>Quake</b>".into(),
-        article_ids: vec!["a1".into(), "a2".into(), "a3".into()],
-        outlets: vec!["Alpha <News>".into(), "Beta".into()],
-        first_seen: t(1),
-        last_seen: t(3),
-        entities: vec!["Chile".into()],
-        copies: vec![("a3".into(), "a2".into())],
-    };
+    let story = Story { id: "s1".into(), title: "<b>Quake</b>".into(), article_ids: vec!["a1".into(), "a2".into(), "a3".into()], outlets: vec!["Alpha <News>".into(), "Beta".into()], first_seen: t(1), last_seen: t(3), entities: vec!["Chile".into()], copies: vec![("a3".into(), "a2".into())] };
     let claim = |text: &str, status: dossier_model::ClaimStatus, outlets: &[&str]| AlignedClaim {
         id: text.into(),
         story_id: "s1".into(),
@@ -764,114 +432,45 @@ async fn ui_pages_draw_charts_matrix_and_facets_and_escape() {
         conflict: None,
         checkworthiness: 0.5,
     };
-    let claims = vec![
-        claim(
-            "Quake <hit> Chile",
-            dossier_model::ClaimStatus::Corroborated,
-            &["Alpha <News>", "Beta"],
-        ),
-        claim(
-            "Damage limited",
-            dossier_model::ClaimStatus::SingleSource,
-            &["Beta"],
-        ),
-    ];
-    s.replace_analysis(&Analysis {
-        stories: vec![story],
-        claims,
-        briefs: vec![],
-    })
-    .unwrap();
+    let claims = vec![claim("Quake <hit> Chile", dossier_model::ClaimStatus::Corroborated, &["Alpha <News>", "Beta"]), claim("Damage limited", dossier_model::ClaimStatus::SingleSource, &["Beta"])];
+    s.replace_analysis(&Analysis { stories: vec![story], claims, briefs: vec![] }).unwrap();
     let mut index = SearchIndex::open(&dir.path().join("index")).unwrap();
-    let docs: Vec<dossier_search::IndexDoc> = arts
-        .iter()
-        .map(|a| dossier_search::IndexDoc {
-            id: a.id.clone(),
-            title: a.title.clone(),
-            body: a.text.clone(),
-            outlet: a.outlet.name.clone(),
-            language: a.language.clone(),
-            published: a.time(),
-            entities: vec!["Chile".into(), "Santiago".into()],
-            statuses: vec!["corroborated".into()],
-            story: Some("s1".into()),
-        })
-        .collect();
+    let docs: Vec<dossier_search::IndexDoc> = arts.iter().map(|a| dossier_search::IndexDoc { id: a.id.clone(), title: a.title.clone(), body: a.text.clone(), outlet: a.outlet.name.clone(), language: a.language.clone(), published: a.time(), entities: vec!["Chile".into(), "Santiago".into()], statuses: vec!["corroborated".into()], story: Some("s1".into()) }).collect();
     index.sync(&docs).unwrap();
     let app = router(s, index, ServeOptions::default());
-    let pages = [
-        "/",
-        "/stories/s1",
-        "/entities/Chile",
-        "/outlets/Beta",
-        "/outlets/Alpha%20%3CNews%3E",
-        "/search?q=earthquake&outlet=Beta",
-        "/articles/a1",
-    ];
+    let pages = ["/", "/stories/s1", "/entities/Chile", "/outlets/Beta", "/outlets/Alpha%20%3CNews%3E", "/search?q=earthquake&outlet=Beta", "/articles/a1"];
     for uri in pages {
         let (status, body) = get(&app, uri).await;
         assert_eq!(status, StatusCode::OK, "{uri}: {body}");
         assert!(!body.contains("<script>alert"), "{uri}: unescaped title");
         assert!(!body.contains("<img src=x"), "{uri}: unescaped body");
         assert!(!body.contains("<News>"), "{uri}: unescaped outlet");
-        assert!(
-            body.contains("name=\"viewport\""),
-            "{uri}: phone-sized screens"
-        );
+        assert!(body.contains("name=\"viewport\""), "{uri}: phone-sized screens");
     }
     let (_, feed) = get(&app, "/").await;
-    assert!(
-        feed.contains("href=\"/stories/s1\"")
-            && feed.contains("2 independent report(s), 1 copies")
-            && feed.contains("href=\"/entities/Chile\""),
-        "{feed}"
-    );
+    assert!(feed.contains("href=\"/stories/s1\"") && feed.contains("2 independent report(s), 1 copies") && feed.contains("href=\"/entities/Chile\""), "{feed}");
     let (_, story) = get(&app, "/stories/s1").await;
     assert!(story.contains("Claims × outlets"), "the matrix");
-    assert_eq!(
-        story.matches("class=\"has").count(),
-        3,
-        "three outlet cells carry a claim"
-    );
+    assert_eq!(story.matches("class=\"has").count(), 3, "three outlet cells carry a claim");
     assert_eq!(story.matches("class=\"no\"").count(), 1, "one does not");
     assert!(story.contains("badge corroborated") && story.contains("badge single-source"));
     assert!(story.contains("Quake &lt;hit&gt; Chile"));
-    assert!(
-        story.contains("aria-label=\"Timeline of reports\"")
-            && story.matches("<circle").count() == 3,
-        "a dot per report"
-    );
-    assert!(
-        story.contains("(copy of <a href=\"/articles/a2\">"),
-        "copies are marked"
-    );
+    assert!(story.contains("aria-label=\"Timeline of reports\"") && story.matches("<circle").count() == 3, "a dot per report");
+    assert!(story.contains("(copy of <a href=\"/articles/a2\">"), "copies are marked");
     let (_, entity) = get(&app, "/entities/Chile").await;
-    assert!(
-        entity.contains("Articles mentioning it, per day")
-            && entity.matches("class=\"bar\"").count() >= 3 + 1 + 2,
-        "{entity}"
-    );
-    assert!(
-        entity.contains("href=\"/entities/Santiago\""),
-        "co-occurring entities link on"
-    );
+    assert!(entity.contains("Articles mentioning it, per day") && entity.matches("class=\"bar\"").count() >= 3 + 1 + 2, "{entity}");
+    assert!(entity.contains("href=\"/entities/Santiago\""), "co-occurring entities link on");
     let (status, _) = get(&app, "/entities/Atlantis").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, json) = get(&app, "/api/entities/Chile").await;
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["articles"], 3);
     assert_eq!(v["per_day"].as_array().unwrap().len(), 3, "{json}");
-    assert_eq!(
-        v["entities"][0]["value"], "Santiago",
-        "itself is not among the entities it appears with"
-    );
+    assert_eq!(v["entities"][0]["value"], "Santiago", "itself is not among the entities it appears with");
     assert_eq!(v["stories"][0]["id"], "s1");
     let (_, search) = get(&app, "/search?q=earthquake&outlet=Beta").await;
     assert!(search.contains("2 match(es)"), "{search}");
-    assert!(
-        search.contains("class=\"on\" href=\"/search?q=earthquake\""),
-        "an active facet links to its removal: {search}"
-    );
+    assert!(search.contains("class=\"on\" href=\"/search?q=earthquake\""), "an active facet links to its removal: {search}");
     assert!(search.contains("<b>earthquake</b>"), "highlighted snippet");
     let (status, body) = get(&app, "/search?from=nonsense").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");

@@ -20,19 +20,11 @@ fn url_part(s: &str) -> String {
 }
 
 fn entity_link(name: &str) -> String {
-    format!(
-        "<a class=\"chip\" href=\"/entities/{}\">{}</a>",
-        url_part(name),
-        escape(name)
-    )
+    format!("<a class=\"chip\" href=\"/entities/{}\">{}</a>", url_part(name), escape(name))
 }
 
 fn outlet_link(name: &str) -> String {
-    format!(
-        "<a href=\"/outlets/{}\">{}</a>",
-        url_part(name),
-        escape(name)
-    )
+    format!("<a href=\"/outlets/{}\">{}</a>", url_part(name), escape(name))
 }
 
 /// How a story ranks in the feed: breadth of independent coverage, fading
@@ -52,11 +44,7 @@ pub fn bar_chart(title: &str, rows: &[(String, u64, Option<String>)]) -> String 
     for (i, (label, n, href)) in rows.iter().enumerate() {
         let y = 4 + i * 22;
         let w = (*n as f64 / max * 380.0).max(2.0);
-        let text = format!(
-            "<text x=\"0\" y=\"{}\" class=\"lbl\">{}</text>",
-            y + 15,
-            escape(&label.chars().take(28).collect::<String>())
-        );
+        let text = format!("<text x=\"0\" y=\"{}\" class=\"lbl\">{}</text>", y + 15, escape(&label.chars().take(28).collect::<String>()));
         let text = match href {
             Some(h) => format!("<a href=\"{}\">{text}</a>", escape(h)),
             None => text,
@@ -69,10 +57,7 @@ pub fn bar_chart(title: &str, rows: &[(String, u64, Option<String>)]) -> String 
 
 /// A column chart of counts per day.
 pub fn day_chart(title: &str, per_day: &BTreeMap<chrono::NaiveDate, u64>) -> String {
-    let (Some(first), Some(last)) = (
-        per_day.keys().next().copied(),
-        per_day.keys().last().copied(),
-    ) else {
+    let (Some(first), Some(last)) = (per_day.keys().next().copied(), per_day.keys().last().copied()) else {
         return format!("<figure class=\"chart\"><figcaption>{}</figcaption><p class=\"meta\">no dated mentions</p></figure>", escape(title));
     };
     let days = ((last - first).num_days() + 1).clamp(1, 366) as usize;
@@ -97,12 +82,7 @@ pub fn day_chart(title: &str, per_day: &BTreeMap<chrono::NaiveDate, u64>) -> Str
 
 /// A timeline: one row per outlet, a dot per report at its time.
 fn timeline_chart(points: &[(DateTime<Utc>, String, String, String)]) -> String {
-    let (Some(t0), Some(t1)) = (
-        points.iter().map(|p| p.0).min(),
-        points.iter().map(|p| p.0).max(),
-    ) else {
-        return String::new();
-    };
+    let (Some(t0), Some(t1)) = (points.iter().map(|p| p.0).min(), points.iter().map(|p| p.0).max()) else { return String::new() };
     let mut outlets: Vec<&str> = Vec::new();
     for p in points {
         if !outlets.contains(&p.1.as_str()) {
@@ -140,17 +120,8 @@ fn timeline_chart(points: &[(DateTime<Utc>, String, String, String)]) -> String 
 pub async fn feed(State(s): State<Shared>) -> Result<Html<String>, ApiError> {
     let store = read(&s);
     let mut stories = store.stories()?;
-    let now = stories
-        .iter()
-        .map(|s| s.last_seen)
-        .max()
-        .unwrap_or_else(Utc::now)
-        .max(Utc::now());
-    stories.sort_by(|a, b| {
-        feed_rank(b, now)
-            .total_cmp(&feed_rank(a, now))
-            .then_with(|| a.id.cmp(&b.id))
-    });
+    let now = stories.iter().map(|s| s.last_seen).max().unwrap_or_else(Utc::now).max(Utc::now());
+    stories.sort_by(|a, b| feed_rank(b, now).total_cmp(&feed_rank(a, now)).then_with(|| a.id.cmp(&b.id)));
     let mut body = String::from("<h1>Stories</h1><form class=\"search\" action=\"/search\"><input name=\"q\" type=\"search\" placeholder=\"Search articles\" aria-label=\"Search articles\"><button>Search</button></form>");
     for st in &stories {
         let independent = st.article_ids.len() - st.copies.len();
@@ -188,21 +159,10 @@ pub fn claim_matrix(story: &Story, claims: &[AlignedClaim]) -> String {
     html.push_str("</tr></thead><tbody>");
     for c in claims {
         let status = c.status.as_str();
-        html.push_str(&format!(
-            "<tr><td>{}</td><td><span class=\"badge {status}\">{status}</span></td>",
-            escape(&c.text)
-        ));
+        html.push_str(&format!("<tr><td>{}</td><td><span class=\"badge {status}\">{status}</span></td>", escape(&c.text)));
         for o in &story.outlets {
             let first = &c.first_outlet == o;
-            let cell = if c.outlets.contains(o) {
-                if first {
-                    "<td class=\"has first\" title=\"carries it (first)\">●</td>"
-                } else {
-                    "<td class=\"has\" title=\"carries it\">●</td>"
-                }
-            } else {
-                "<td class=\"no\" title=\"does not carry it\">·</td>"
-            };
+            let cell = if c.outlets.contains(o) { if first { "<td class=\"has first\" title=\"carries it (first)\">●</td>" } else { "<td class=\"has\" title=\"carries it\">●</td>" } } else { "<td class=\"no\" title=\"does not carry it\">·</td>" };
             html.push_str(cell);
         }
         html.push_str("</tr>");
@@ -219,25 +179,13 @@ pub fn story_sections(store: &dyn Store, story: &Story) -> Result<String, ApiErr
     let mut list = String::from("<section class=\"card\"><h2>Articles</h2><ul class=\"articles\">");
     for a in store.article_summaries(&story.article_ids)? {
         {
-            let copy = story
-                .original_of(&a.id)
-                .map(|o| {
-                    format!(
-                        " <span class=\"meta\">(copy of <a href=\"/articles/{}\">{}</a>)</span>",
-                        escape(o),
-                        escape(o)
-                    )
-                })
-                .unwrap_or_default();
+            let copy = story.original_of(&a.id).map(|o| format!(" <span class=\"meta\">(copy of <a href=\"/articles/{}\">{}</a>)</span>", escape(o), escape(o))).unwrap_or_default();
             list.push_str(&format!("<li><a href=\"/articles/{}\">{}</a> — {} <span class=\"meta\">{}</span>{copy}</li>", escape(&a.id), escape(&a.title), outlet_link(&a.outlet.name), a.time.format("%Y-%m-%d %H:%M")));
             points.push((a.time, a.outlet.name.clone(), a.id.clone(), a.title.clone()));
         }
     }
     list.push_str("</ul></section>");
-    html.push_str(&format!(
-        "<section class=\"card\">{}</section>",
-        timeline_chart(&points)
-    ));
+    html.push_str(&format!("<section class=\"card\">{}</section>", timeline_chart(&points)));
     html.push_str(&list);
     if !story.entities.is_empty() {
         let ents: Vec<String> = story.entities.iter().map(|e| entity_link(e)).collect();
@@ -296,50 +244,27 @@ pub enum Kind {
 }
 
 pub fn profile(s: &Shared, kind: Kind, name: &str) -> Result<Profile, ApiError> {
-    let mut q = SearchQuery {
-        limit: CHART_ARTICLES,
-        ..Default::default()
-    };
+    let mut q = SearchQuery { limit: CHART_ARTICLES, ..Default::default() };
     match kind {
         Kind::Entity => q.entities.push(name.to_string()),
         Kind::Outlet => q.outlets.push(name.to_string()),
     }
     let r = s.index.search(&q)?;
     if r.total == 0 {
-        return Err(crate::not_found(
-            if kind == Kind::Entity {
-                "entity"
-            } else {
-                "outlet"
-            },
-            name,
-        ));
+        return Err(crate::not_found(if kind == Kind::Entity { "entity" } else { "outlet" }, name));
     }
-    let story_ids: std::collections::HashSet<&str> =
-        r.hits.iter().filter_map(|h| h.story.as_deref()).collect();
+    let story_ids: std::collections::HashSet<&str> = r.hits.iter().filter_map(|h| h.story.as_deref()).collect();
     let stories = read(s)
         .stories()?
         .into_iter()
         .filter(|st| story_ids.contains(st.id.as_str()))
-        .map(|st| StoryRef {
-            outlets: st.outlets.len(),
-            id: st.id,
-            title: st.title,
-        })
+        .map(|st| StoryRef { outlets: st.outlets.len(), id: st.id, title: st.title })
         .collect();
     Ok(Profile {
         name: name.to_string(),
         articles: r.total,
-        per_day: per_day(&r.hits)
-            .into_iter()
-            .map(|(date, count)| DayCount { date, count })
-            .collect(),
-        entities: r
-            .facets
-            .entity
-            .into_iter()
-            .filter(|f| !(kind == Kind::Entity && f.value == name))
-            .collect(),
+        per_day: per_day(&r.hits).into_iter().map(|(date, count)| DayCount { date, count }).collect(),
+        entities: r.facets.entity.into_iter().filter(|f| !(kind == Kind::Entity && f.value == name)).collect(),
         outlets: r.facets.outlet,
         statuses: r.facets.status,
         stories,
@@ -347,65 +272,26 @@ pub fn profile(s: &Shared, kind: Kind, name: &str) -> Result<Profile, ApiError> 
     })
 }
 
-fn bars(
-    values: &[dossier_search::FacetValue],
-    link: Option<&str>,
-) -> Vec<(String, u64, Option<String>)> {
-    values
-        .iter()
-        .take(12)
-        .map(|f| {
-            (
-                f.value.clone(),
-                f.count,
-                link.map(|l| format!("/{l}/{}", url_part(&f.value))),
-            )
-        })
-        .collect()
+fn bars(values: &[dossier_search::FacetValue], link: Option<&str>) -> Vec<(String, u64, Option<String>)> {
+    values.iter().take(12).map(|f| (f.value.clone(), f.count, link.map(|l| format!("/{l}/{}", url_part(&f.value))))).collect()
 }
 
 fn profile_page(p: &Profile, kind: Kind) -> Html<String> {
-    let days: BTreeMap<chrono::NaiveDate, u64> =
-        p.per_day.iter().map(|d| (d.date, d.count)).collect();
-    let mut body = format!(
-        "<h1>{}</h1><p class=\"meta\">{} article(s) in {} story(ies)</p>",
-        escape(&p.name),
-        p.articles,
-        p.stories.len()
-    );
+    let days: BTreeMap<chrono::NaiveDate, u64> = p.per_day.iter().map(|d| (d.date, d.count)).collect();
+    let mut body = format!("<h1>{}</h1><p class=\"meta\">{} article(s) in {} story(ies)</p>", escape(&p.name), p.articles, p.stories.len());
     let (per, with) = match kind {
         Kind::Entity => ("Articles mentioning it, per day", "Appears with"),
         Kind::Outlet => ("Articles per day", "What it covers"),
     };
-    body.push_str(&format!(
-        "<section class=\"card\">{}</section>",
-        day_chart(per, &days)
-    ));
-    body.push_str(&format!(
-        "<section class=\"card\">{}</section>",
-        bar_chart(with, &bars(&p.entities, Some("entities")))
-    ));
+    body.push_str(&format!("<section class=\"card\">{}</section>", day_chart(per, &days)));
+    body.push_str(&format!("<section class=\"card\">{}</section>", bar_chart(with, &bars(&p.entities, Some("entities")))));
     match kind {
-        Kind::Entity => body.push_str(&format!(
-            "<section class=\"card\">{}</section>",
-            bar_chart("Outlets", &bars(&p.outlets, Some("outlets")))
-        )),
-        Kind::Outlet => body.push_str(&format!(
-            "<section class=\"card\">{}</section>",
-            bar_chart(
-                "Its articles by the status of the claims they carry",
-                &bars(&p.statuses, None)
-            )
-        )),
+        Kind::Entity => body.push_str(&format!("<section class=\"card\">{}</section>", bar_chart("Outlets", &bars(&p.outlets, Some("outlets"))))),
+        Kind::Outlet => body.push_str(&format!("<section class=\"card\">{}</section>", bar_chart("Its articles by the status of the claims they carry", &bars(&p.statuses, None)))),
     }
     body.push_str("<section class=\"card\"><h2>Stories</h2><ul>");
     for st in p.stories.iter().take(30) {
-        body.push_str(&format!(
-            "<li><a href=\"/stories/{}\">{}</a> <span class=\"meta\">{} outlet(s)</span></li>",
-            escape(&st.id),
-            escape(&st.title),
-            st.outlets
-        ));
+        body.push_str(&format!("<li><a href=\"/stories/{}\">{}</a> <span class=\"meta\">{} outlet(s)</span></li>", escape(&st.id), escape(&st.title), st.outlets));
     }
     body.push_str("</ul></section>");
     body.push_str(&hit_list(&p.latest));
@@ -413,25 +299,13 @@ fn profile_page(p: &Profile, kind: Kind) -> Html<String> {
 }
 
 /// An entity: mentions over time, the entities it appears with, outlets, stories, latest articles.
-pub async fn entity(
-    State(s): State<Shared>,
-    Path(name): Path<String>,
-) -> Result<Html<String>, ApiError> {
-    Ok(profile_page(
-        &profile(&s, Kind::Entity, &name)?,
-        Kind::Entity,
-    ))
+pub async fn entity(State(s): State<Shared>, Path(name): Path<String>) -> Result<Html<String>, ApiError> {
+    Ok(profile_page(&profile(&s, Kind::Entity, &name)?, Kind::Entity))
 }
 
 /// An outlet: its articles over time, what it covers, its claim statuses, stories, latest articles.
-pub async fn outlet(
-    State(s): State<Shared>,
-    Path(name): Path<String>,
-) -> Result<Html<String>, ApiError> {
-    Ok(profile_page(
-        &profile(&s, Kind::Outlet, &name)?,
-        Kind::Outlet,
-    ))
+pub async fn outlet(State(s): State<Shared>, Path(name): Path<String>) -> Result<Html<String>, ApiError> {
+    Ok(profile_page(&profile(&s, Kind::Outlet, &name)?, Kind::Outlet))
 }
 
 fn hit_list(hits: &[dossier_search::Hit]) -> String {
@@ -453,18 +327,9 @@ fn hit_list(hits: &[dossier_search::Hit]) -> String {
 }
 
 /// Search with facets: each facet value is a link that adds (or removes) it as a filter.
-pub async fn search(
-    State(s): State<Shared>,
-    RawQuery(raw): RawQuery,
-) -> Result<Html<String>, ApiError> {
-    let pairs: Vec<(String, String)> =
-        url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
-            .into_owned()
-            .collect();
-    let mut q = SearchQuery {
-        limit: 20,
-        ..Default::default()
-    };
+pub async fn search(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<Html<String>, ApiError> {
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect();
+    let mut q = SearchQuery { limit: 20, ..Default::default() };
     for (k, v) in &pairs {
         match k.as_str() {
             "q" => q.text = v.clone(),
@@ -472,14 +337,8 @@ pub async fn search(
             "entity" => q.entities.push(v.clone()),
             "language" => q.languages.push(v.clone()),
             "status" => q.statuses.push(v.clone()),
-            "from" if !v.is_empty() => {
-                q.from = Some(
-                    parse_date_bound(v, false).map_err(|e| bad_request(format!("from: {e}")))?,
-                )
-            }
-            "to" if !v.is_empty() => {
-                q.to = Some(parse_date_bound(v, true).map_err(|e| bad_request(format!("to: {e}")))?)
-            }
+            "from" if !v.is_empty() => q.from = Some(parse_date_bound(v, false).map_err(|e| bad_request(format!("from: {e}")))?),
+            "to" if !v.is_empty() => q.to = Some(parse_date_bound(v, true).map_err(|e| bad_request(format!("to: {e}")))?),
             _ => {}
         }
     }
@@ -491,25 +350,16 @@ pub async fn search(
         if !had {
             p.push((toggle.0.to_string(), toggle.1.to_string()));
         }
-        let qs: String = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(p.iter())
-            .finish();
+        let qs: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(p.iter()).finish();
         format!("/search?{qs}")
     };
     let active = |k: &str, v: &str| pairs.iter().any(|(a, b)| a == k && b == v);
     let mut facets = String::new();
-    for (label, key, values) in [
-        ("Outlet", "outlet", &r.facets.outlet),
-        ("Entity", "entity", &r.facets.entity),
-        ("Language", "language", &r.facets.language),
-        ("Claim status", "status", &r.facets.status),
-    ] {
+    for (label, key, values) in [("Outlet", "outlet", &r.facets.outlet), ("Entity", "entity", &r.facets.entity), ("Language", "language", &r.facets.language), ("Claim status", "status", &r.facets.status)] {
         if values.is_empty() {
             continue;
         }
-        facets.push_str(&format!(
-            "<div class=\"facet\" data-facet=\"{key}\"><h3>{label}</h3><ul>"
-        ));
+        facets.push_str(&format!("<div class=\"facet\" data-facet=\"{key}\"><h3>{label}</h3><ul>"));
         for f in values.iter().take(12) {
             facets.push_str(&format!(
                 "<li><a class=\"{}\" href=\"{}\">{}</a> <span class=\"meta\">{}</span></li>",
@@ -521,23 +371,10 @@ pub async fn search(
         }
         facets.push_str("</ul></div>");
     }
-    let val = |k: &str| {
-        pairs
-            .iter()
-            .find(|(a, _)| a == k)
-            .map(|(_, v)| escape(v))
-            .unwrap_or_default()
-    };
+    let val = |k: &str| pairs.iter().find(|(a, _)| a == k).map(|(_, v)| escape(v)).unwrap_or_default();
     let mut hidden = String::new();
-    for (k, v) in pairs
-        .iter()
-        .filter(|(k, _)| !["q", "from", "to"].contains(&k.as_str()))
-    {
-        hidden.push_str(&format!(
-            "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-            escape(k),
-            escape(v)
-        ));
+    for (k, v) in pairs.iter().filter(|(k, _)| !["q", "from", "to"].contains(&k.as_str())) {
+        hidden.push_str(&format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", escape(k), escape(v)));
     }
     let body = format!(
         "<h1>Search</h1><form class=\"search\" action=\"/search\"><input name=\"q\" type=\"search\" value=\"{}\" placeholder='words, \"a phrase\", AND OR NOT' aria-label=\"Search\"> <label>from <input name=\"from\" type=\"date\" value=\"{}\"></label> <label>to <input name=\"to\" type=\"date\" value=\"{}\"></label>{hidden}<button>Search</button></form><p class=\"meta results\">{} match(es)</p><div class=\"searchgrid\"><aside class=\"facets\">{facets}</aside><div>{}</div></div>",

@@ -19,11 +19,7 @@ use dossier_embed::{Embedder, ModelParts};
 pub const FORMAT: &str = "dossier-bi-adapter/1";
 
 /// The shipped adapters: the same tuning run with three seeds.
-pub const BUNDLED: [&[u8]; 3] = [
-    include_bytes!("../model/bi-adapter-7.safetensors"),
-    include_bytes!("../model/bi-adapter-8.safetensors"),
-    include_bytes!("../model/bi-adapter-9.safetensors"),
-];
+pub const BUNDLED: [&[u8]; 3] = [include_bytes!("../model/bi-adapter-7.safetensors"), include_bytes!("../model/bi-adapter-8.safetensors"), include_bytes!("../model/bi-adapter-9.safetensors")];
 
 /// One tuned copy of the embedding model per adapter.
 pub struct BiEncoder {
@@ -38,24 +34,15 @@ impl BiEncoder {
 
     /// The model read into `parts` with the bundled adapters.
     pub fn bundled(parts: &ModelParts) -> anyhow::Result<BiEncoder> {
-        BiEncoder::from_parts(parts, &BUNDLED).context(
-            "the bundled bi-encoder adapters (crates/similarity/model/bi-adapter-*.safetensors)",
-        )
+        BiEncoder::from_parts(parts, &BUNDLED).context("the bundled bi-encoder adapters (crates/similarity/model/bi-adapter-*.safetensors)")
     }
 
     /// One tuned copy of the model read into `parts` per adapter file (bytes).
     pub fn from_parts(parts: &ModelParts, adapters: &[&[u8]]) -> anyhow::Result<BiEncoder> {
         let mut members = Vec::with_capacity(adapters.len());
-        for (n, (tensors, head)) in crate::cross::merged(parts, adapters, FORMAT)?
-            .into_iter()
-            .enumerate()
-        {
+        for (n, (tensors, head)) in crate::cross::merged(parts, adapters, FORMAT)?.into_iter().enumerate() {
             if head.is_some() {
-                bail!(
-                    "adapter {} of {}: has a cross-encoder's head; a bi-encoder adapter has none",
-                    n + 1,
-                    adapters.len()
-                );
+                bail!("adapter {} of {}: has a cross-encoder's head; a bi-encoder adapter has none", n + 1, adapters.len());
             }
             members.push(Embedder::from_parts(parts, tensors)?);
         }
@@ -71,8 +58,7 @@ impl BiEncoder {
         for m in &self.members {
             let v = m.embed(&texts)?;
             for (o, &(i, j)) in out.iter_mut().zip(&index) {
-                *o += dossier_embed::dot(&v[i], &v[j]).clamp(0.0, 1.0) * crate::MAX_SCORE
-                    / self.members.len() as f32;
+                *o += dossier_embed::dot(&v[i], &v[j]).clamp(0.0, 1.0) * crate::MAX_SCORE / self.members.len() as f32;
             }
         }
         Ok(out)

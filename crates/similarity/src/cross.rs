@@ -22,14 +22,7 @@ use tokenizers::Tokenizer;
 /// Format tag in the adapter's metadata.
 pub const FORMAT: &str = "dossier-cross-adapter/1";
 /// The maps with a low-rank update, after `encoder.layer.N.`.
-const LINEARS: [&str; 6] = [
-    "attention.self.query",
-    "attention.self.key",
-    "attention.self.value",
-    "attention.output.dense",
-    "intermediate.dense",
-    "output.dense",
-];
+const LINEARS: [&str; 6] = ["attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense", "intermediate.dense", "output.dense"];
 /// The layer norms the adapter replaces, after `encoder.layer.N.`.
 const NORMS: [&str; 2] = ["attention.output.LayerNorm", "output.LayerNorm"];
 /// Pairs per forward pass at most, and padded wordpieces per pass at most.
@@ -39,10 +32,7 @@ const BATCH_TOKENS: usize = 4096;
 /// The shipped adapters: the same tuning run with two seeds; the
 /// cross-encoder's score is the mean of the two models' (an ensemble of two
 /// differs less from the truth than either, as their errors only partly agree).
-pub const BUNDLED: [&[u8]; 2] = [
-    include_bytes!("../model/cross-adapter-7.safetensors"),
-    include_bytes!("../model/cross-adapter-8.safetensors"),
-];
+pub const BUNDLED: [&[u8]; 2] = [include_bytes!("../model/cross-adapter-7.safetensors"), include_bytes!("../model/cross-adapter-8.safetensors")];
 
 /// The tuned cross-encoder: one or more tuned copies of the model, whose scores are averaged.
 pub struct CrossEncoder {
@@ -81,23 +71,10 @@ impl CrossEncoder {
     pub fn from_parts(parts: &ModelParts, adapters: &[&[u8]]) -> anyhow::Result<CrossEncoder> {
         let mut members = Vec::with_capacity(adapters.len());
         for (n, (tensors, head)) in merged(parts, adapters, FORMAT)?.into_iter().enumerate() {
-            let (head_w, head_b) = head.with_context(|| {
-                format!(
-                    "adapter {} of {}: the adapter has no head",
-                    n + 1,
-                    adapters.len()
-                )
-            })?;
-            members.push(Member {
-                model: parts.model(tensors)?,
-                head_w,
-                head_b,
-            });
+            let (head_w, head_b) = head.with_context(|| format!("adapter {} of {}: the adapter has no head", n + 1, adapters.len()))?;
+            members.push(Member { model: parts.model(tensors)?, head_w, head_b });
         }
-        Ok(CrossEncoder {
-            members,
-            tokenizer: parts.tokenizer.clone(),
-        })
+        Ok(CrossEncoder { members, tokenizer: parts.tokenizer.clone() })
     }
 
     /// How much `a` and `b` state the same thing, 0..=5, for each pair: the
@@ -105,50 +82,32 @@ impl CrossEncoder {
     /// differently from "b then a") and over the tuned copies.
     pub fn score_pairs(&self, pairs: &[(&str, &str)]) -> anyhow::Result<Vec<f32>> {
         let both: Vec<(&str, &str)> = pairs.iter().flat_map(|&(a, b)| [(a, b), (b, a)]).collect();
-        let enc = self
-            .tokenizer
-            .encode_batch(both.iter().map(|&(a, b)| (a, b)).collect::<Vec<_>>(), true)
-            .map_err(|e| anyhow::anyhow!("tokenizing: {e}"))?;
+        let enc = self.tokenizer.encode_batch(both.iter().map(|&(a, b)| (a, b)).collect::<Vec<_>>(), true).map_err(|e| anyhow::anyhow!("tokenizing: {e}"))?;
         let mut order: Vec<usize> = (0..enc.len()).collect();
         order.sort_by_key(|&i| (enc[i].get_ids().len(), i));
         let mut raw = vec![0f32; enc.len()];
         let mut start = 0;
         while start < order.len() {
             let mut end = start + 1;
-            while end < order.len()
-                && end - start < BATCH
-                && (end - start + 1) * enc[order[end]].get_ids().len() <= BATCH_TOKENS
-            {
+            while end < order.len() && end - start < BATCH && (end - start + 1) * enc[order[end]].get_ids().len() <= BATCH_TOKENS {
                 end += 1;
             }
-            let batch: Vec<&tokenizers::Encoding> =
-                order[start..end].iter().map(|&i| &enc[i]).collect();
+            let batch: Vec<&tokenizers::Encoding> = order[start..end].iter().map(|&i| &enc[i]).collect();
             let (ids, types, mask) = inputs(&batch)?;
             for m in &self.members {
-                for (&i, s) in order[start..end]
-                    .iter()
-                    .zip(m.forward(&ids, &types, &mask)?)
-                {
+                for (&i, s) in order[start..end].iter().zip(m.forward(&ids, &types, &mask)?) {
                     raw[i] += s / self.members.len() as f32;
                 }
             }
             start = end;
         }
-        Ok(raw
-            .chunks(2)
-            .map(|s| (s[0] + s[1]) / 2.0 * crate::MAX_SCORE)
-            .collect())
+        Ok(raw.chunks(2).map(|s| (s[0] + s[1]) / 2.0 * crate::MAX_SCORE).collect())
     }
 }
 
 /// Ids, type ids and mask `(pairs, longest)` for a batch of encoded pairs, zero-padded.
 fn inputs(batch: &[&tokenizers::Encoding]) -> anyhow::Result<(Tensor, Tensor, Tensor)> {
-    let width = batch
-        .iter()
-        .map(|e| e.get_ids().len())
-        .max()
-        .unwrap_or(0)
-        .max(1);
+    let width = batch.iter().map(|e| e.get_ids().len()).max().unwrap_or(0).max(1);
     let (mut ids, mut types, mut mask) = (Vec::new(), Vec::new(), Vec::new());
     for e in batch {
         let n = e.get_ids().len();
@@ -160,11 +119,7 @@ fn inputs(batch: &[&tokenizers::Encoding]) -> anyhow::Result<(Tensor, Tensor, Te
         }
     }
     let shape = (batch.len(), width);
-    Ok((
-        Tensor::from_vec(ids, shape, &Device::Cpu)?,
-        Tensor::from_vec(types, shape, &Device::Cpu)?,
-        Tensor::from_vec(mask, shape, &Device::Cpu)?,
-    ))
+    Ok((Tensor::from_vec(ids, shape, &Device::Cpu)?, Tensor::from_vec(types, shape, &Device::Cpu)?, Tensor::from_vec(mask, shape, &Device::Cpu)?))
 }
 
 impl Member {
@@ -172,15 +127,9 @@ impl Member {
     fn forward(&self, ids: &Tensor, types: &Tensor, mask: &Tensor) -> anyhow::Result<Vec<f32>> {
         let hidden = self.model.forward(ids, types, Some(mask))?;
         let m = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
-        let mean = hidden
-            .broadcast_mul(&m)?
-            .sum(1)?
-            .broadcast_div(&m.sum(1)?.clamp(1e-9, f64::MAX)?)?;
+        let mean = hidden.broadcast_mul(&m)?.sum(1)?.broadcast_div(&m.sum(1)?.clamp(1e-9, f64::MAX)?)?;
         let logits: Vec<f32> = mean.matmul(&self.head_w.t()?)?.squeeze(1)?.to_vec1()?;
-        Ok(logits
-            .into_iter()
-            .map(|z| 1.0 / (1.0 + (-(z + self.head_b)).exp()))
-            .collect())
+        Ok(logits.into_iter().map(|z| 1.0 / (1.0 + (-(z + self.head_b)).exp())).collect())
     }
 }
 
@@ -190,11 +139,7 @@ pub(crate) type TunedCopy = (HashMap<String, Tensor>, Option<(Tensor, f32)>);
 /// The weights of one tuned copy of `parts`' model per adapter (bytes; at
 /// least one), and each adapter's head where it has one. Tensors an adapter
 /// does not change are shared between the copies, not copied.
-pub(crate) fn merged(
-    parts: &ModelParts,
-    adapters: &[&[u8]],
-    format: &str,
-) -> anyhow::Result<Vec<TunedCopy>> {
+pub(crate) fn merged(parts: &ModelParts, adapters: &[&[u8]], format: &str) -> anyhow::Result<Vec<TunedCopy>> {
     if adapters.is_empty() {
         bail!("a tuned model needs at least one adapter");
     }
@@ -203,8 +148,7 @@ pub(crate) fn merged(
         .enumerate()
         .map(|(n, adapter)| {
             let mut tensors = parts.tensors.clone();
-            let head = merge(&mut tensors, adapter, parts.layers, format)
-                .with_context(|| format!("adapter {} of {}", n + 1, adapters.len()))?;
+            let head = merge(&mut tensors, adapter, parts.layers, format).with_context(|| format!("adapter {} of {}", n + 1, adapters.len()))?;
             Ok((tensors, head))
         })
         .collect()
@@ -213,51 +157,22 @@ pub(crate) fn merged(
 /// Adds the adapter's low-rank updates to `base`'s linear maps and puts its
 /// layer norms in place; returns its head (weight `(1, dim)`, bias) where it
 /// has one. `format` is the tag its metadata must carry.
-fn merge(
-    base: &mut HashMap<String, Tensor>,
-    adapter: &[u8],
-    layers: usize,
-    format: &str,
-) -> anyhow::Result<Option<(Tensor, f32)>> {
-    let meta = safetensors::SafeTensors::read_metadata(adapter)
-        .context("not a safetensors file")?
-        .1;
-    let found = meta
-        .metadata()
-        .as_ref()
-        .and_then(|m| m.get("format"))
-        .cloned()
-        .unwrap_or_default();
+fn merge(base: &mut HashMap<String, Tensor>, adapter: &[u8], layers: usize, format: &str) -> anyhow::Result<Option<(Tensor, f32)>> {
+    let meta = safetensors::SafeTensors::read_metadata(adapter).context("not a safetensors file")?.1;
+    let found = meta.metadata().as_ref().and_then(|m| m.get("format")).cloned().unwrap_or_default();
     if found != format {
         bail!("format {found:?}, expected {format:?}");
     }
-    let mut ad = candle_core::safetensors::load_buffer(adapter, &Device::Cpu)
-        .context("not a safetensors file")?;
-    let mut take = |name: &str| -> anyhow::Result<Tensor> {
-        Ok(ad
-            .remove(name)
-            .with_context(|| format!("the adapter has no tensor {name}"))?
-            .to_dtype(DType::F32)?)
-    };
+    let mut ad = candle_core::safetensors::load_buffer(adapter, &Device::Cpu).context("not a safetensors file")?;
+    let mut take = |name: &str| -> anyhow::Result<Tensor> { Ok(ad.remove(name).with_context(|| format!("the adapter has no tensor {name}"))?.to_dtype(DType::F32)?) };
     for l in 0..layers {
         for lin in LINEARS {
             let key = format!("encoder.layer.{l}.{lin}.weight");
-            let w = base
-                .get(&key)
-                .with_context(|| format!("the model has no tensor {key}"))?
-                .to_dtype(DType::F32)?;
-            let (a, b) = (
-                take(&format!("encoder.layer.{l}.{lin}.lora_a"))?,
-                take(&format!("encoder.layer.{l}.{lin}.lora_b"))?,
-            );
+            let w = base.get(&key).with_context(|| format!("the model has no tensor {key}"))?.to_dtype(DType::F32)?;
+            let (a, b) = (take(&format!("encoder.layer.{l}.{lin}.lora_a"))?, take(&format!("encoder.layer.{l}.{lin}.lora_b"))?);
             let (out, inp) = w.dims2()?;
             if a.dim(1)? != inp || b.dim(0)? != out || a.dim(0)? != b.dim(1)? {
-                bail!(
-                    "{key}: update shapes {:?} and {:?} do not fit the weight's {:?}",
-                    a.dims(),
-                    b.dims(),
-                    w.dims()
-                );
+                bail!("{key}: update shapes {:?} and {:?} do not fit the weight's {:?}", a.dims(), b.dims(), w.dims());
             }
             base.insert(key, (w + b.matmul(&a)?)?);
         }
@@ -265,11 +180,7 @@ fn merge(
             for part in ["weight", "bias"] {
                 let key = format!("encoder.layer.{l}.{norm}.{part}");
                 let t = take(&key)?;
-                let want = base
-                    .get(&key)
-                    .with_context(|| format!("the model has no tensor {key}"))?
-                    .dims()
-                    .to_vec();
+                let want = base.get(&key).with_context(|| format!("the model has no tensor {key}"))?.dims().to_vec();
                 if t.dims() != want {
                     bail!("{key}: shape {:?}, expected {want:?}", t.dims());
                 }
@@ -282,21 +193,10 @@ fn merge(
         (Some(w), Some(b)) => {
             let (w, b) = (w.to_dtype(DType::F32)?, b.to_dtype(DType::F32)?);
             if w.dims() != [1, dossier_embed::DIM] || b.dims() != [1] {
-                bail!(
-                    "head shapes {:?} and {:?}, expected [1, {}] and [1]",
-                    w.dims(),
-                    b.dims(),
-                    dossier_embed::DIM
-                );
+                bail!("head shapes {:?} and {:?}, expected [1, {}] and [1]", w.dims(), b.dims(), dossier_embed::DIM);
             }
             let bias = b.to_vec1::<f32>()?[0];
-            if !w
-                .flatten_all()?
-                .to_vec1::<f32>()?
-                .iter()
-                .all(|x| x.is_finite())
-                || !bias.is_finite()
-            {
+            if !w.flatten_all()?.to_vec1::<f32>()?.iter().all(|x| x.is_finite()) || !bias.is_finite() {
                 bail!("the head's weights are not finite");
             }
             Some((w, bias))
@@ -306,15 +206,7 @@ fn merge(
     if !ad.is_empty() {
         let mut extra: Vec<&String> = ad.keys().collect();
         extra.sort();
-        bail!(
-            "the adapter has tensors for more layers or maps than the model: {}",
-            extra
-                .iter()
-                .take(3)
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        bail!("the adapter has tensors for more layers or maps than the model: {}", extra.iter().take(3).map(|s| s.as_str()).collect::<Vec<_>>().join(", "));
     }
     Ok(head)
 }

@@ -23,17 +23,11 @@ pub struct Pair {
 
 /// Reads a pairs file (see [`parse_pairs`]).
 pub fn read_pairs(path: &Path) -> anyhow::Result<Vec<Pair>> {
-    let len = std::fs::metadata(path)
-        .with_context(|| format!("reading {}", path.display()))?
-        .len();
+    let len = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?.len();
     if len > MAX_FILE_BYTES {
-        bail!(
-            "{}: {len} bytes, more than the {MAX_FILE_BYTES} read",
-            path.display()
-        );
+        bail!("{}: {len} bytes, more than the {MAX_FILE_BYTES} read", path.display());
     }
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     parse_pairs(&text).with_context(|| format!("{}", path.display()))
 }
 
@@ -56,37 +50,20 @@ pub fn parse_pairs(text: &str) -> anyhow::Result<Vec<Pair>> {
             continue;
         }
         let cols: Vec<&str> = line.split('\t').collect();
-        let [score, a, b] = cols[..] else {
-            bail!(
-                "line {n}: {} tab-separated columns, expected 3 (score, sentence1, sentence2)",
-                cols.len()
-            )
-        };
-        let score: f32 = score
-            .trim()
-            .parse()
-            .ok()
-            .filter(|s: &f32| s.is_finite())
-            .with_context(|| format!("line {n}: score {:?} is not a number", truncate(score)))?;
+        let [score, a, b] = cols[..] else { bail!("line {n}: {} tab-separated columns, expected 3 (score, sentence1, sentence2)", cols.len()) };
+        let score: f32 = score.trim().parse().ok().filter(|s: &f32| s.is_finite()).with_context(|| format!("line {n}: score {:?} is not a number", truncate(score)))?;
         for (which, s) in [("sentence1", a), ("sentence2", b)] {
             if s.trim().is_empty() {
                 bail!("line {n}: {which} is empty");
             }
             if s.len() > MAX_SENTENCE_BYTES {
-                bail!(
-                    "line {n}: {which} is {} bytes long, more than {MAX_SENTENCE_BYTES}",
-                    s.len()
-                );
+                bail!("line {n}: {which} is {} bytes long, more than {MAX_SENTENCE_BYTES}", s.len());
             }
         }
         if out.len() == MAX_PAIRS {
             bail!("line {n}: more than {MAX_PAIRS} pairs");
         }
-        out.push(Pair {
-            score,
-            a: a.to_string(),
-            b: b.to_string(),
-        });
+        out.push(Pair { score, a: a.to_string(), b: b.to_string() });
     }
     Ok(out)
 }
@@ -141,42 +118,17 @@ mod tests {
 
     #[test]
     fn parses_rows_and_names_the_bad_line() {
-        let ok = parse_pairs(
-            "score\tsentence1\tsentence2\n4.5\tA cat sat.\tA cat was sitting.\n\n0\tx\ty\n",
-        )
-        .unwrap();
+        let ok = parse_pairs("score\tsentence1\tsentence2\n4.5\tA cat sat.\tA cat was sitting.\n\n0\tx\ty\n").unwrap();
         assert_eq!(ok.len(), 2);
-        assert_eq!(
-            ok[0],
-            Pair {
-                score: 4.5,
-                a: "A cat sat.".into(),
-                b: "A cat was sitting.".into()
-            }
-        );
-        let e = parse_pairs("score\ts1\ts2\n1\ta\tb\n2\tonly two\n")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("line 3") && e.contains("2 tab-separated columns"),
-            "{e}"
-        );
-        let e = parse_pairs("score\ts1\ts2\nhigh\ta\tb\n")
-            .unwrap_err()
-            .to_string();
+        assert_eq!(ok[0], Pair { score: 4.5, a: "A cat sat.".into(), b: "A cat was sitting.".into() });
+        let e = parse_pairs("score\ts1\ts2\n1\ta\tb\n2\tonly two\n").unwrap_err().to_string();
+        assert!(e.contains("line 3") && e.contains("2 tab-separated columns"), "{e}");
+        let e = parse_pairs("score\ts1\ts2\nhigh\ta\tb\n").unwrap_err().to_string();
         assert!(e.contains("line 2") && e.contains("not a number"), "{e}");
-        let e = parse_pairs("score\ts1\ts2\n1\ta\t \n")
-            .unwrap_err()
-            .to_string();
+        let e = parse_pairs("score\ts1\ts2\n1\ta\t \n").unwrap_err().to_string();
         assert!(e.contains("line 2: sentence2 is empty"), "{e}");
-        assert!(parse_pairs("")
-            .unwrap_err()
-            .to_string()
-            .contains("empty file"));
-        assert!(parse_pairs("just a line\n")
-            .unwrap_err()
-            .to_string()
-            .contains("line 1"));
+        assert!(parse_pairs("").unwrap_err().to_string().contains("empty file"));
+        assert!(parse_pairs("just a line\n").unwrap_err().to_string().contains("line 1"));
     }
 
     #[test]

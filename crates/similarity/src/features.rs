@@ -75,11 +75,7 @@ impl Idf {
 
     /// ln((N + 1) / (df + 1)): rare wordpieces weigh most, unseen ones most of all.
     pub fn weight(&self, id: u32) -> f32 {
-        let df = self
-            .counts
-            .binary_search_by_key(&id, |c| c.0)
-            .map(|i| self.counts[i].1)
-            .unwrap_or(0);
+        let df = self.counts.binary_search_by_key(&id, |c| c.0).map(|i| self.counts[i].1).unwrap_or(0);
         ((self.documents as f32 + 1.0) / (df as f32 + 1.0)).ln()
     }
 }
@@ -112,15 +108,7 @@ impl Prepared {
     /// Prepares a sentence from its text and the model's output for it.
     pub fn new(text: &str, emb: TokenEmbedding, idf: &Idf) -> Prepared {
         let inner = emb.ids.len().saturating_sub(2);
-        let (ids, tokens): (Vec<u32>, Vec<Vec<f32>>) = emb
-            .ids
-            .iter()
-            .copied()
-            .zip(emb.tokens)
-            .skip(1)
-            .take(inner)
-            .map(|(i, t)| (i, unit(t)))
-            .unzip();
+        let (ids, tokens): (Vec<u32>, Vec<Vec<f32>>) = emb.ids.iter().copied().zip(emb.tokens).skip(1).take(inner).map(|(i, t)| (i, unit(t))).unzip();
         let weights: Vec<f32> = ids.iter().map(|&i| idf.weight(i)).collect();
         let mut idf_mean = vec![0.0; emb.vector.len()];
         for (t, w) in tokens.iter().zip(&weights) {
@@ -146,34 +134,20 @@ impl Prepared {
 /// The features of a pair, in the order of [`NAMES`].
 pub fn pair_features(a: &Prepared, b: &Prepared) -> Vec<f32> {
     let (best_a, best_b) = best_matches(a, b);
-    let (p, r) = (
-        mean(&best_a, &a.weights, false),
-        mean(&best_b, &b.weights, false),
-    );
-    let (pi, ri) = (
-        mean(&best_a, &a.weights, true),
-        mean(&best_b, &b.weights, true),
-    );
+    let (p, r) = (mean(&best_a, &a.weights, false), mean(&best_b, &b.weights, false));
+    let (pi, ri) = (mean(&best_a, &a.weights, true), mean(&best_b, &b.weights, true));
     let worst = |best: &[f32]| best.iter().copied().fold(1.0f32, f32::min);
     let (wa, wb) = (worst(&best_a), worst(&best_b));
     let weak = |best: &[f32], w: &[f32]| {
         let total: f32 = w.iter().sum();
         if total > 0.0 {
-            best.iter()
-                .zip(w)
-                .filter(|(s, _)| **s < WEAK_MATCH)
-                .map(|(_, w)| w)
-                .sum::<f32>()
-                / total
+            best.iter().zip(w).filter(|(s, _)| **s < WEAK_MATCH).map(|(_, w)| w).sum::<f32>() / total
         } else {
             0.0
         }
     };
     let (ka, kb) = (weak(&best_a, &a.weights), weak(&best_b, &b.weights));
-    let (ua, ub) = (
-        a.stems.difference(&b.stems).count() as f32,
-        b.stems.difference(&a.stems).count() as f32,
-    );
+    let (ua, ub) = (a.stems.difference(&b.stems).count() as f32, b.stems.difference(&a.stems).count() as f32);
     let (la, lb) = (a.words.len() as f32, b.words.len() as f32);
     let (na, nb) = (a.negations > 0, b.negations > 0);
     vec![
@@ -196,11 +170,7 @@ pub fn pair_features(a: &Prepared, b: &Prepared) -> Vec<f32> {
         ua.max(ub),
         idf_overlap(a, b),
         count_cosine(&a.trigrams, &b.trigrams),
-        if la.max(lb) > 0.0 {
-            la.min(lb) / la.max(lb)
-        } else {
-            1.0
-        },
+        if la.max(lb) > 0.0 { la.min(lb) / la.max(lb) } else { 1.0 },
         (la + lb) / 2.0,
         lcs(&a.words, &b.words) as f32 / la.max(lb).max(1.0),
         f(!a.numbers.is_empty() || !b.numbers.is_empty()),
@@ -283,11 +253,7 @@ fn weighted_jaccard(a: &[u32], a_weights: &[f32], b: &[u32], b_weights: &[f32]) 
     // Ordered maps: the sums below then add in the same order on every run.
     let wa: BTreeMap<u32, f32> = a.iter().copied().zip(a_weights.iter().copied()).collect();
     let wb: BTreeMap<u32, f32> = b.iter().copied().zip(b_weights.iter().copied()).collect();
-    let both: f32 = wa
-        .iter()
-        .filter(|(k, _)| wb.contains_key(k))
-        .map(|(_, w)| w)
-        .sum();
+    let both: f32 = wa.iter().filter(|(k, _)| wb.contains_key(k)).map(|(_, w)| w).sum();
     let all: f32 = wa.values().sum::<f32>() + wb.values().sum::<f32>() - both;
     if all > 0.0 {
         both / all
@@ -341,11 +307,7 @@ fn lcs(a: &[String], b: &[String]) -> usize {
     for x in a {
         let mut cur = vec![0usize; b.len() + 1];
         for (j, y) in b.iter().enumerate() {
-            cur[j + 1] = if x == y {
-                prev[j] + 1
-            } else {
-                prev[j + 1].max(cur[j])
-            };
+            cur[j + 1] = if x == y { prev[j] + 1 } else { prev[j + 1].max(cur[j]) };
         }
         prev = cur;
     }
@@ -370,19 +332,13 @@ pub struct Lexical {
 }
 
 const STOP: &[&str] = &[
-    "a", "about", "after", "all", "also", "an", "and", "any", "are", "as", "at", "be", "been",
-    "but", "by", "can", "could", "did", "do", "does", "for", "from", "had", "has", "have", "he",
-    "her", "his", "i", "if", "in", "into", "is", "it", "its", "it's", "may", "more", "most", "mr",
-    "ms", "of", "on", "one", "or", "other", "our", "out", "over", "said", "says", "say", "she",
-    "so", "some", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this",
-    "those", "to", "up", "was", "we", "were", "what", "when", "which", "while", "who", "will",
-    "with", "would", "you", "s",
+    "a", "about", "after", "all", "also", "an", "and", "any", "are", "as", "at", "be", "been", "but", "by", "can", "could", "did", "do", "does", "for", "from",
+    "had", "has", "have", "he", "her", "his", "i", "if", "in", "into", "is", "it", "its", "it's", "may", "more", "most", "mr", "ms", "of", "on", "one", "or",
+    "other", "our", "out", "over", "said", "says", "say", "she", "so", "some", "than", "that", "the", "their", "them", "then", "there", "these", "they",
+    "this", "those", "to", "up", "was", "we", "were", "what", "when", "which", "while", "who", "will", "with", "would", "you", "s",
 ];
 
-const NEGATIONS: &[&str] = &[
-    "not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "nowhere", "without",
-    "cannot",
-];
+const NEGATIONS: &[&str] = &["not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "nowhere", "without", "cannot"];
 
 const NUMBER_WORDS: &[(&str, &str)] = &[
     ("zero", "0"),
@@ -415,13 +371,11 @@ impl Lexical {
         for raw in split_words(text).into_iter().take(MAX_WORDS) {
             let lower = raw.to_lowercase();
             let starts_upper = raw.chars().next().is_some_and(char::is_uppercase);
-            let all_caps = raw.chars().filter(|c| c.is_alphabetic()).count() >= 2
-                && raw.chars().all(|c| !c.is_lowercase());
+            let all_caps = raw.chars().filter(|c| c.is_alphabetic()).count() >= 2 && raw.chars().all(|c| !c.is_lowercase());
             if raw.chars().next().is_some_and(|c| c.is_ascii_digit()) {
                 let plain: String = raw.chars().filter(|&c| c != ',').collect();
                 let plain = plain.trim_end_matches('.').to_string();
-                lex.numbers
-                    .insert(plain.parse::<f64>().map(|n| n.to_string()).unwrap_or(plain));
+                lex.numbers.insert(plain.parse::<f64>().map(|n| n.to_string()).unwrap_or(plain));
             } else if let Some((_, n)) = NUMBER_WORDS.iter().find(|(w, _)| *w == lower) {
                 lex.numbers.insert(n.to_string());
             }
@@ -433,8 +387,7 @@ impl Lexical {
                 lex.names.insert(lower.clone());
             }
             if !stop && !NEGATIONS.contains(&lower.as_str()) {
-                lex.stems
-                    .insert(stemmer.stem(lower.trim_end_matches("'s")).into_owned());
+                lex.stems.insert(stemmer.stem(lower.trim_end_matches("'s")).into_owned());
             }
             lex.words.push(lower);
             first = false;
@@ -465,10 +418,7 @@ fn split_words(text: &str) -> Vec<&str> {
             let next_alnum = chars.get(j + 1).is_some_and(|n| n.1.is_alphanumeric());
             let next_digit = chars.get(j + 1).is_some_and(|n| n.1.is_ascii_digit());
             let prev_digit = chars[j - 1].1.is_ascii_digit();
-            if c.is_alphanumeric()
-                || ((c == '\'' || c == '’' || c == '-') && next_alnum)
-                || ((c == ',' || c == '.') && prev_digit && next_digit)
-            {
+            if c.is_alphanumeric() || ((c == '\'' || c == '’' || c == '-') && next_alnum) || ((c == ',' || c == '.') && prev_digit && next_digit) {
                 j += 1;
             } else {
                 break;
@@ -490,18 +440,8 @@ mod tests {
         let l = Lexical::new("Shares of Apple Inc. didn't rise 1,650 points, or 0.11 percent, said two U.S. analysts.");
         assert_eq!(l.words[..4], ["shares", "of", "apple", "inc"]);
         assert!(l.words.contains(&"didn't".to_string()));
-        assert_eq!(
-            l.numbers,
-            ["1650", "0.11", "2"]
-                .into_iter()
-                .map(String::from)
-                .collect()
-        );
-        assert!(
-            l.names.contains("apple") && l.names.contains("inc") && !l.names.contains("shares"),
-            "{:?}",
-            l.names
-        );
+        assert_eq!(l.numbers, ["1650", "0.11", "2"].into_iter().map(String::from).collect());
+        assert!(l.names.contains("apple") && l.names.contains("inc") && !l.names.contains("shares"), "{:?}", l.names);
         assert_eq!(l.negations, 1);
         assert!(l.stems.contains("analyst") && !l.stems.contains("of"));
     }
@@ -515,21 +455,11 @@ mod tests {
         let b = "Analysts at Apple and Microsoft expected quarterly revenue in every regional market to rise, the report said, while Alphabet's fell.";
         let first = count_cosine(&Lexical::new(a).trigrams, &Lexical::new(b).trigrams);
         let ids = |t: &str| t.bytes().map(u32::from).collect::<Vec<u32>>();
-        let weights = |t: &str| {
-            t.bytes()
-                .map(|c| 1.0 / (1.0 + c as f32).sqrt())
-                .collect::<Vec<f32>>()
-        };
+        let weights = |t: &str| t.bytes().map(|c| 1.0 / (1.0 + c as f32).sqrt()).collect::<Vec<f32>>();
         let first_idf = weighted_jaccard(&ids(a), &weights(a), &ids(b), &weights(b));
         for _ in 0..50 {
-            assert_eq!(
-                count_cosine(&Lexical::new(a).trigrams, &Lexical::new(b).trigrams).to_bits(),
-                first.to_bits()
-            );
-            assert_eq!(
-                weighted_jaccard(&ids(a), &weights(a), &ids(b), &weights(b)).to_bits(),
-                first_idf.to_bits()
-            );
+            assert_eq!(count_cosine(&Lexical::new(a).trigrams, &Lexical::new(b).trigrams).to_bits(), first.to_bits());
+            assert_eq!(weighted_jaccard(&ids(a), &weights(a), &ids(b), &weights(b)).to_bits(), first_idf.to_bits());
         }
     }
 
@@ -542,20 +472,13 @@ mod tests {
         assert_eq!(containment(&a, &b), 1.0);
         assert_eq!(jaccard(&a, &b), 0.5);
         let w = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
-        assert_eq!(
-            lcs(&w("the cat sat on the mat"), &w("the cat was on a mat")),
-            4
-        );
+        assert_eq!(lcs(&w("the cat sat on the mat"), &w("the cat was on a mat")), 4);
     }
 
     #[test]
     fn idf_weighs_rare_wordpieces_more() {
         let idf = Idf::count([&[1u32, 2][..], &[1, 3], &[1, 2]]);
         assert_eq!(idf.documents, 3);
-        assert!(
-            idf.weight(1) < idf.weight(2)
-                && idf.weight(2) < idf.weight(3)
-                && idf.weight(3) < idf.weight(99)
-        );
+        assert!(idf.weight(1) < idf.weight(2) && idf.weight(2) < idf.weight(3) && idf.weight(3) < idf.weight(99));
     }
 }

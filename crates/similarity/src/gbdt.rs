@@ -22,15 +22,7 @@ pub struct Params {
 
 impl Default for Params {
     fn default() -> Self {
-        Params {
-            trees: 400,
-            depth: 4,
-            rate: 0.05,
-            min_leaf: 10,
-            subsample: 0.8,
-            lambda: 1.0,
-            seed: 7,
-        }
+        Params { trees: 400, depth: 4, rate: 0.05, min_leaf: 10, subsample: 0.8, lambda: 1.0, seed: 7 }
     }
 }
 
@@ -68,13 +60,7 @@ impl Forest {
                 return Err(format!("tree {k} has no nodes"));
             }
             for (i, n) in t.0.iter().enumerate() {
-                if n.0 >= 0
-                    && (n.0 as usize >= self.features
-                        || n.2 as usize <= i
-                        || n.3 as usize <= i
-                        || n.2 as usize >= t.0.len()
-                        || n.3 as usize >= t.0.len())
-                {
+                if n.0 >= 0 && (n.0 as usize >= self.features || n.2 as usize <= i || n.3 as usize <= i || n.2 as usize >= t.0.len() || n.3 as usize >= t.0.len()) {
                     return Err(format!("tree {k} node {i} is malformed"));
                 }
                 if !n.1.is_finite() {
@@ -90,37 +76,15 @@ impl Forest {
     pub fn fit(x: &[Vec<f32>], y: &[f32], p: &Params, mut on_tree: impl FnMut(&Forest)) -> Forest {
         let n = x.len();
         let d = x.first().map_or(0, |r| r.len());
-        let cuts: Vec<Vec<f32>> = (0..d)
-            .map(|f| quantile_cuts(x.iter().map(|r| r[f])))
-            .collect();
-        let bins: Vec<Vec<u8>> = x
-            .iter()
-            .map(|r| {
-                r.iter()
-                    .zip(&cuts)
-                    .map(|(&v, c)| c.partition_point(|&t| t < v) as u8)
-                    .collect()
-            })
-            .collect();
-        let base = if n > 0 {
-            y.iter().sum::<f32>() / n as f32
-        } else {
-            0.0
-        };
-        let mut forest = Forest {
-            base,
-            features: d,
-            trees: Vec::new(),
-        };
+        let cuts: Vec<Vec<f32>> = (0..d).map(|f| quantile_cuts(x.iter().map(|r| r[f]))).collect();
+        let bins: Vec<Vec<u8>> = x.iter().map(|r| r.iter().zip(&cuts).map(|(&v, c)| c.partition_point(|&t| t < v) as u8).collect()).collect();
+        let base = if n > 0 { y.iter().sum::<f32>() / n as f32 } else { 0.0 };
+        let mut forest = Forest { base, features: d, trees: Vec::new() };
         let mut pred = vec![base; n];
         let mut rng = p.seed ^ 0x9E37_79B9_7F4A_7C15;
         for _ in 0..p.trees {
             let residual: Vec<f32> = y.iter().zip(&pred).map(|(y, p)| y - p).collect();
-            let rows: Vec<usize> = (0..n)
-                .filter(|_| {
-                    ((next(&mut rng) >> 11) as f64 / (1u64 << 53) as f64) < p.subsample as f64
-                })
-                .collect();
+            let rows: Vec<usize> = (0..n).filter(|_| ((next(&mut rng) >> 11) as f64 / (1u64 << 53) as f64) < p.subsample as f64).collect();
             let mut nodes = Vec::new();
             grow(&mut nodes, &rows, &bins, &cuts, &residual, p, 0);
             let tree = Tree(nodes);
@@ -143,11 +107,7 @@ impl Tree {
             if f < 0 {
                 return t;
             }
-            i = if x[f as usize] <= t {
-                l as usize
-            } else {
-                r as usize
-            };
+            i = if x[f as usize] <= t { l as usize } else { r as usize };
         }
     }
 }
@@ -169,24 +129,13 @@ fn quantile_cuts(values: impl Iterator<Item = f32>) -> Vec<f32> {
     if v.len() <= BINS {
         return v.windows(2).map(|w| (w[0] + w[1]) / 2.0).collect();
     }
-    let mut cuts: Vec<f32> = (1..BINS)
-        .map(|k| k * v.len() / BINS)
-        .map(|i| (v[i - 1] + v[i]) / 2.0)
-        .collect();
+    let mut cuts: Vec<f32> = (1..BINS).map(|k| k * v.len() / BINS).map(|i| (v[i - 1] + v[i]) / 2.0).collect();
     cuts.dedup();
     cuts
 }
 
 /// Grows the subtree for `rows` and returns its root's index in `nodes`.
-fn grow(
-    nodes: &mut Vec<Node>,
-    rows: &[usize],
-    bins: &[Vec<u8>],
-    cuts: &[Vec<f32>],
-    g: &[f32],
-    p: &Params,
-    depth: usize,
-) -> u32 {
+fn grow(nodes: &mut Vec<Node>, rows: &[usize], bins: &[Vec<u8>], cuts: &[Vec<f32>], g: &[f32], p: &Params, depth: usize) -> u32 {
     let here = nodes.len();
     let sum: f32 = rows.iter().map(|&i| g[i]).sum();
     let leaf = Node(-1, p.rate * sum / (rows.len() as f32 + p.lambda), 0, 0);
@@ -223,11 +172,8 @@ fn grow(
             }
         }
     }
-    let Some((_, f, b)) = best else {
-        return here as u32;
-    };
-    let (left, right): (Vec<usize>, Vec<usize>) =
-        rows.iter().partition(|&&i| bins[i][f] as usize <= b);
+    let Some((_, f, b)) = best else { return here as u32 };
+    let (left, right): (Vec<usize>, Vec<usize>) = rows.iter().partition(|&&i| bins[i][f] as usize <= b);
     let l = grow(nodes, &left, bins, cuts, g, p, depth + 1);
     let r = grow(nodes, &right, bins, cuts, g, p, depth + 1);
     nodes[here] = Node(f as i32, cuts[f][b], l, r);
@@ -241,62 +187,23 @@ mod tests {
     #[test]
     fn learns_a_step_and_an_interaction() {
         // y = 3 when x0 > 0.5 and x1 > 0.5, else 0: needs depth 2.
-        let x: Vec<Vec<f32>> = (0..400)
-            .map(|i| {
-                vec![
-                    (i % 20) as f32 / 20.0,
-                    (i / 20) as f32 / 20.0,
-                    ((i * 7) % 13) as f32,
-                ]
-            })
-            .collect();
-        let y: Vec<f32> = x
-            .iter()
-            .map(|r| if r[0] > 0.5 && r[1] > 0.5 { 3.0 } else { 0.0 })
-            .collect();
-        let forest = Forest::fit(
-            &x,
-            &y,
-            &Params {
-                trees: 200,
-                depth: 2,
-                rate: 0.2,
-                min_leaf: 5,
-                subsample: 1.0,
-                lambda: 0.0,
-                seed: 1,
-            },
-            |_| {},
-        );
+        let x: Vec<Vec<f32>> = (0..400).map(|i| vec![(i % 20) as f32 / 20.0, (i / 20) as f32 / 20.0, ((i * 7) % 13) as f32]).collect();
+        let y: Vec<f32> = x.iter().map(|r| if r[0] > 0.5 && r[1] > 0.5 { 3.0 } else { 0.0 }).collect();
+        let forest = Forest::fit(&x, &y, &Params { trees: 200, depth: 2, rate: 0.2, min_leaf: 5, subsample: 1.0, lambda: 0.0, seed: 1 }, |_| {});
         forest.validate().unwrap();
         assert!((forest.predict(&[0.9, 0.9, 3.0]) - 3.0).abs() < 0.1);
         assert!(forest.predict(&[0.9, 0.1, 3.0]).abs() < 0.1);
         assert!(forest.predict(&[0.1, 0.9, 3.0]).abs() < 0.1);
         let json = serde_json::to_string(&forest).unwrap();
         let back: Forest = serde_json::from_str(&json).unwrap();
-        assert_eq!(
-            back.predict(&[0.9, 0.9, 3.0]),
-            forest.predict(&[0.9, 0.9, 3.0])
-        );
+        assert_eq!(back.predict(&[0.9, 0.9, 3.0]), forest.predict(&[0.9, 0.9, 3.0]));
     }
 
     #[test]
     fn malformed_forests_are_refused() {
-        let f = Forest {
-            base: 0.0,
-            features: 2,
-            trees: vec![Tree(vec![Node(0, 0.5, 0, 0)])],
-        };
+        let f = Forest { base: 0.0, features: 2, trees: vec![Tree(vec![Node(0, 0.5, 0, 0)])] };
         assert!(f.validate().is_err());
-        let f = Forest {
-            base: 0.0,
-            features: 2,
-            trees: vec![Tree(vec![
-                Node(5, 0.5, 1, 2),
-                Node(-1, 1.0, 0, 0),
-                Node(-1, 2.0, 0, 0),
-            ])],
-        };
+        let f = Forest { base: 0.0, features: 2, trees: vec![Tree(vec![Node(5, 0.5, 1, 2), Node(-1, 1.0, 0, 0), Node(-1, 2.0, 0, 0)])] };
         assert!(f.validate().is_err());
     }
 }

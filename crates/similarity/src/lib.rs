@@ -27,10 +27,10 @@
 //! ```
 
 pub mod bi;
-pub mod cross;
 pub mod data;
 pub mod features;
 pub mod gbdt;
+pub mod cross;
 pub mod ridge;
 
 use std::collections::HashMap;
@@ -40,11 +40,11 @@ use anyhow::{bail, Context};
 use dossier_embed::Embedder;
 use serde::{Deserialize, Serialize};
 
-use crate::bi::BiEncoder;
-use crate::cross::CrossEncoder;
 use crate::data::{spearman, Pair};
 use crate::features::{pair_features, Idf, Prepared, NAMES};
 use crate::gbdt::{Forest, Params};
+use crate::bi::BiEncoder;
+use crate::cross::CrossEncoder;
 use crate::ridge::{interaction, Ridge};
 
 /// Format tag of a combiner file.
@@ -115,9 +115,7 @@ impl Blend {
 
 /// `x` through the knots (linear between them, flat beyond); `x` itself without knots.
 fn calibrate(knots: &[(f32, f32)], x: f32) -> f32 {
-    let Some(&(x0, y0)) = knots.first() else {
-        return x;
-    };
+    let Some(&(x0, y0)) = knots.first() else { return x };
     let &(xn, yn) = knots.last().expect("non-empty");
     if x <= x0 {
         return y0;
@@ -187,11 +185,7 @@ pub fn bundled_adapters_id() -> String {
 
 /// All features the trees read: [`features::NAMES`], then the ridge regression's output.
 pub fn feature_names() -> Vec<String> {
-    NAMES
-        .iter()
-        .map(|s| s.to_string())
-        .chain(["interaction_ridge".to_string()])
-        .collect()
+    NAMES.iter().map(|s| s.to_string()).chain(["interaction_ridge".to_string()]).collect()
 }
 
 /// Provenance of a combiner.
@@ -206,14 +200,12 @@ pub struct Training {
 impl Combiner {
     /// The combiner shipped with dossier.
     pub fn bundled() -> anyhow::Result<Combiner> {
-        Combiner::from_json(BUNDLED)
-            .context("the bundled similarity combiner (crates/similarity/model/combiner.json)")
+        Combiner::from_json(BUNDLED).context("the bundled similarity combiner (crates/similarity/model/combiner.json)")
     }
 
     /// Reads a combiner file written by [`Combiner::to_json`].
     pub fn read(path: &Path) -> anyhow::Result<Combiner> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         Combiner::from_json(&text).with_context(|| format!("{}", path.display()))
     }
 
@@ -223,54 +215,24 @@ impl Combiner {
             bail!("format {:?}, expected {FORMAT:?}", c.format);
         }
         if c.model != dossier_embed::MODEL {
-            bail!(
-                "made for the model {:?}, not {:?}",
-                c.model,
-                dossier_embed::MODEL
-            );
+            bail!("made for the model {:?}, not {:?}", c.model, dossier_embed::MODEL);
         }
         if c.features != feature_names() {
-            bail!(
-                "made for other features ({}); retrain with `dossier train similarity`",
-                c.features.join(", ")
-            );
+            bail!("made for other features ({}); retrain with `dossier train similarity`", c.features.join(", "));
         }
         if c.forest.features != NAMES.len() + 1 {
-            bail!(
-                "trees read {} features, expected {}",
-                c.forest.features,
-                NAMES.len() + 1
-            );
+            bail!("trees read {} features, expected {}", c.forest.features, NAMES.len() + 1);
         }
-        if c.ridge.weights.len() != 2 * dossier_embed::DIM
-            || c.ridge.mean.len() != 2 * dossier_embed::DIM
-            || !c
-                .ridge
-                .weights
-                .iter()
-                .chain(&c.ridge.mean)
-                .all(|x| x.is_finite())
-        {
+        if c.ridge.weights.len() != 2 * dossier_embed::DIM || c.ridge.mean.len() != 2 * dossier_embed::DIM || !c.ridge.weights.iter().chain(&c.ridge.mean).all(|x| x.is_finite()) {
             bail!("the ridge regression's weights are malformed");
         }
         c.forest.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
         if let Some(b) = &c.blend {
-            if !(0.0..=1.0).contains(&b.weight)
-                || !(0.0..=1.0).contains(&b.bi_weight)
-                || b.weight + b.bi_weight > 1.0 + 1e-6
-            {
-                bail!(
-                    "blend weights {} and {} are not shares of 1",
-                    b.weight,
-                    b.bi_weight
-                );
+            if !(0.0..=1.0).contains(&b.weight) || !(0.0..=1.0).contains(&b.bi_weight) || b.weight + b.bi_weight > 1.0 + 1e-6 {
+                bail!("blend weights {} and {} are not shares of 1", b.weight, b.bi_weight);
             }
             let k = &b.calibration;
-            if !k
-                .iter()
-                .all(|&(x, y)| x.is_finite() && (0.0..=MAX_SCORE).contains(&y))
-                || k.windows(2).any(|w| w[1].0 <= w[0].0 || w[1].1 < w[0].1)
-            {
+            if !k.iter().all(|&(x, y)| x.is_finite() && (0.0..=MAX_SCORE).contains(&y)) || k.windows(2).any(|w| w[1].0 <= w[0].0 || w[1].1 < w[0].1) {
                 bail!("the blend's calibration is not a non-decreasing map onto 0..=5");
             }
         }
@@ -289,13 +251,10 @@ impl Combiner {
 
     /// The features of pairs as [`pair_matrix`] gives them, completed with the ridge regression's output.
     pub fn complete(&self, base: Vec<Vec<f32>>, interactions: &[Vec<f32>]) -> Vec<Vec<f32>> {
-        base.into_iter()
-            .zip(interactions)
-            .map(|(mut f, z)| {
-                f.push(self.ridge.predict(z));
-                f
-            })
-            .collect()
+        base.into_iter().zip(interactions).map(|(mut f, z)| {
+            f.push(self.ridge.predict(z));
+            f
+        }).collect()
     }
 }
 
@@ -320,8 +279,7 @@ impl Similarity {
     /// combiner and, as it blends one in, the cross-encoder.
     pub fn load(model_dir: &Path) -> anyhow::Result<Similarity> {
         // The folder is read once for the plain model and the tuned copies.
-        let parts = dossier_embed::ModelParts::read(model_dir)
-            .with_context(|| format!("loading the embedding model from {}", model_dir.display()))?;
+        let parts = dossier_embed::ModelParts::read(model_dir).with_context(|| format!("loading the embedding model from {}", model_dir.display()))?;
         let embedder = Embedder::from_parts(&parts, parts.tensors.clone())?;
         Similarity::with_parts(embedder, Combiner::bundled()?, || Ok(parts))
     }
@@ -330,22 +288,12 @@ impl Similarity {
     /// bi-encoders (built from the model files in `model_dir` and the bundled
     /// adapters) are loaded when the combiner blends them in, and must be the
     /// adapters it was made for.
-    pub fn new(
-        embedder: Embedder,
-        combiner: Combiner,
-        model_dir: &Path,
-    ) -> anyhow::Result<Similarity> {
-        Similarity::with_parts(embedder, combiner, || {
-            dossier_embed::ModelParts::read(model_dir)
-        })
+    pub fn new(embedder: Embedder, combiner: Combiner, model_dir: &Path) -> anyhow::Result<Similarity> {
+        Similarity::with_parts(embedder, combiner, || dossier_embed::ModelParts::read(model_dir))
     }
 
     /// [`Similarity::new`] with the model folder's parts from `parts`, called only when the combiner blends the encoders in.
-    fn with_parts(
-        embedder: Embedder,
-        combiner: Combiner,
-        parts: impl FnOnce() -> anyhow::Result<dossier_embed::ModelParts>,
-    ) -> anyhow::Result<Similarity> {
+    fn with_parts(embedder: Embedder, combiner: Combiner, parts: impl FnOnce() -> anyhow::Result<dossier_embed::ModelParts>) -> anyhow::Result<Similarity> {
         let cross = match &combiner.blend {
             None => None,
             Some(b) => {
@@ -360,12 +308,7 @@ impl Similarity {
                 Some((CrossEncoder::bundled(&parts)?, bi))
             }
         };
-        Ok(Similarity {
-            embedder,
-            combiner,
-            cross,
-            gate: None,
-        })
+        Ok(Similarity { embedder, combiner, cross, gate: None })
     }
 
     /// Runs the cross-encoder only on pairs whose trees' score reaches
@@ -392,23 +335,13 @@ impl Similarity {
     /// distinct sentence), blended with the cross-encoder (once per pair and
     /// order) and the tuned bi-encoder (once per distinct sentence).
     pub fn score_pairs(&self, pairs: &[(&str, &str)]) -> anyhow::Result<Vec<f32>> {
-        let mut out: Vec<f32> = self
-            .features(pairs)?
-            .iter()
-            .map(|f| self.combiner.predict(f))
-            .collect();
+        let mut out: Vec<f32> = self.features(pairs)?.iter().map(|f| self.combiner.predict(f)).collect();
         if let (Some((cross, bi)), Some(blend)) = (&self.cross, &self.combiner.blend) {
             let todo: Vec<usize> = match self.gate {
                 None => (0..pairs.len()).collect(),
                 Some(g) => gated(pairs, &out, g, GATE_BEST),
             };
-            tracing::debug!(
-                pairs = pairs.len(),
-                cross_encoder = todo.len(),
-                "similarity: cross-encoder on {} of {} pairs",
-                todo.len(),
-                pairs.len()
-            );
+            tracing::debug!(pairs = pairs.len(), cross_encoder = todo.len(), "similarity: cross-encoder on {} of {} pairs", todo.len(), pairs.len());
             for chunk in todo.chunks(CHUNK) {
                 let some: Vec<(&str, &str)> = chunk.iter().map(|&i| pairs[i]).collect();
                 let ce = cross.score_pairs(&some)?;
@@ -465,27 +398,11 @@ pub type Features = Vec<Vec<f32>>;
 /// [`features::NAMES`] for each pair, and its sentence vectors' interaction
 /// (for the ridge regression); each distinct sentence is embedded and
 /// prepared once.
-pub fn pair_matrix(
-    embedder: &Embedder,
-    idf: &Idf,
-    pairs: &[(&str, &str)],
-) -> anyhow::Result<(Features, Features)> {
+pub fn pair_matrix(embedder: &Embedder, idf: &Idf, pairs: &[(&str, &str)]) -> anyhow::Result<(Features, Features)> {
     let (texts, index) = distinct(pairs);
     let emb = embedder.embed_tokens(&texts)?;
-    let prepared: Vec<Prepared> = texts
-        .iter()
-        .zip(emb)
-        .map(|(t, e)| Prepared::new(t, e, idf))
-        .collect();
-    Ok(index
-        .iter()
-        .map(|&(i, j)| {
-            (
-                pair_features(&prepared[i], &prepared[j]),
-                interaction(prepared[i].vector(), prepared[j].vector()),
-            )
-        })
-        .unzip())
+    let prepared: Vec<Prepared> = texts.iter().zip(emb).map(|(t, e)| Prepared::new(t, e, idf)).collect();
+    Ok(index.iter().map(|&(i, j)| (pair_features(&prepared[i], &prepared[j]), interaction(prepared[i].vector(), prepared[j].vector()))).unzip())
 }
 
 /// Distinct sentences of the pairs, and each pair as indices into them.
@@ -517,21 +434,11 @@ impl Default for Grid {
         for depth in [3, 4, 5, 6] {
             for min_leaf in [8, 24] {
                 for rate in [0.05, 0.02] {
-                    params.push(Params {
-                        trees: if rate < 0.03 { 1000 } else { 500 },
-                        depth,
-                        min_leaf,
-                        rate,
-                        ..Params::default()
-                    });
+                    params.push(Params { trees: if rate < 0.03 { 1000 } else { 500 }, depth, min_leaf, rate, ..Params::default() });
                 }
             }
         }
-        Grid {
-            params,
-            folds: 5,
-            every: 50,
-        }
+        Grid { params, folds: 5, every: 50 }
     }
 }
 
@@ -546,43 +453,18 @@ impl Default for Grid {
 /// blend ranks the held-out pairs best (Spearman; steps of 0.05). With
 /// `bi_holdout` too (the tuned bi-encoder's scores for the same pairs), the
 /// blend has the bi-encoder's weight as well, chosen the same way.
-pub fn train(
-    embedder: &Embedder,
-    pairs: &[Pair],
-    grid: &Grid,
-    cross_holdout: Option<&HashMap<usize, f32>>,
-    bi_holdout: Option<&HashMap<usize, f32>>,
-    mut log: impl FnMut(&str),
-) -> anyhow::Result<Combiner> {
+pub fn train(embedder: &Embedder, pairs: &[Pair], grid: &Grid, cross_holdout: Option<&HashMap<usize, f32>>, bi_holdout: Option<&HashMap<usize, f32>>, mut log: impl FnMut(&str)) -> anyhow::Result<Combiner> {
     if pairs.len() < grid.folds.max(2) * 10 {
-        bail!(
-            "{} pairs: too few to train on (at least {})",
-            pairs.len(),
-            grid.folds.max(2) * 10
-        );
+        bail!("{} pairs: too few to train on (at least {})", pairs.len(), grid.folds.max(2) * 10);
     }
     let refs: Vec<(&str, &str)> = pairs.iter().map(|p| (p.a.as_str(), p.b.as_str())).collect();
     let (texts, _) = distinct(&refs);
     log(&format!("embedding {} distinct sentences", texts.len()));
     let emb = embedder.embed_tokens(&texts)?;
-    let idf = Idf::count(
-        emb.iter()
-            .map(|e| &e.ids[1..e.ids.len().saturating_sub(1).max(1)]),
-    );
+    let idf = Idf::count(emb.iter().map(|e| &e.ids[1..e.ids.len().saturating_sub(1).max(1)]));
     let (base, z): (Vec<Vec<f32>>, Vec<Vec<f32>>) = {
-        let prepared: HashMap<&str, Prepared> = texts
-            .iter()
-            .zip(emb)
-            .map(|(t, e)| (*t, Prepared::new(t, e, &idf)))
-            .collect();
-        refs.iter()
-            .map(|(a, b)| {
-                (
-                    pair_features(&prepared[a], &prepared[b]),
-                    interaction(prepared[a].vector(), prepared[b].vector()),
-                )
-            })
-            .unzip()
+        let prepared: HashMap<&str, Prepared> = texts.iter().zip(emb).map(|(t, e)| (*t, Prepared::new(t, e, &idf))).collect();
+        refs.iter().map(|(a, b)| (pair_features(&prepared[a], &prepared[b]), interaction(prepared[a].vector(), prepared[b].vector()))).unzip()
     };
     let y: Vec<f32> = pairs.iter().map(|p| p.score).collect();
     let fitted = fit(base, &z, &y, grid, &mut log);
@@ -595,12 +477,7 @@ pub fn train(
         format: FORMAT.into(),
         model: dossier_embed::MODEL.into(),
         features: feature_names(),
-        training: Training {
-            pairs: pairs.len(),
-            folds: grid.folds,
-            params: fitted.params,
-            cv_spearman: fitted.cv_spearman,
-        },
+        training: Training { pairs: pairs.len(), folds: grid.folds, params: fitted.params, cv_spearman: fitted.cv_spearman },
         idf,
         ridge: fitted.ridge,
         forest: fitted.forest,
@@ -609,24 +486,12 @@ pub fn train(
 }
 
 /// The cross- and bi-encoders' shares of the final score, chosen on held-out training pairs (see [`train`]).
-fn choose_blend(
-    fitted: &Fitted,
-    y: &[f32],
-    holdout: &HashMap<usize, f32>,
-    bi: Option<&HashMap<usize, f32>>,
-    log: &mut impl FnMut(&str),
-) -> anyhow::Result<Blend> {
+fn choose_blend(fitted: &Fitted, y: &[f32], holdout: &HashMap<usize, f32>, bi: Option<&HashMap<usize, f32>>, log: &mut impl FnMut(&str)) -> anyhow::Result<Blend> {
     if let Some(i) = holdout.keys().find(|&&i| i >= y.len()) {
-        bail!(
-            "the cross-encoder's held-out predictions name pair {i}; the training file has {}",
-            y.len()
-        );
+        bail!("the cross-encoder's held-out predictions name pair {i}; the training file has {}", y.len());
     }
     if holdout.len() < 50 {
-        bail!(
-            "{} held-out pairs: too few to choose a blend on (at least 50)",
-            holdout.len()
-        );
+        bail!("{} held-out pairs: too few to choose a blend on (at least 50)", holdout.len());
     }
     if let Some(bi) = bi {
         if bi.len() != holdout.len() || holdout.keys().any(|i| !bi.contains_key(i)) {
@@ -636,49 +501,17 @@ fn choose_blend(
     let mut held: Vec<usize> = holdout.keys().copied().collect();
     held.sort_unstable();
     let rest: Vec<usize> = (0..y.len()).filter(|i| !holdout.contains_key(i)).collect();
-    let forest = Forest::fit(
-        &rest
-            .iter()
-            .map(|&i| fitted.features[i].clone())
-            .collect::<Vec<_>>(),
-        &rest.iter().map(|&i| y[i]).collect::<Vec<_>>(),
-        &fitted.params,
-        |_| {},
-    );
-    let trees: Vec<f32> = held
-        .iter()
-        .map(|&i| forest.predict(&fitted.features[i]).clamp(0.0, MAX_SCORE))
-        .collect();
+    let forest = Forest::fit(&rest.iter().map(|&i| fitted.features[i].clone()).collect::<Vec<_>>(), &rest.iter().map(|&i| y[i]).collect::<Vec<_>>(), &fitted.params, |_| {});
+    let trees: Vec<f32> = held.iter().map(|&i| forest.predict(&fitted.features[i]).clamp(0.0, MAX_SCORE)).collect();
     let cross: Vec<f32> = held.iter().map(|i| holdout[i]).collect();
     let bis: Vec<f32> = held.iter().map(|i| bi.map_or(0.0, |b| b[i])).collect();
     let gold: Vec<f32> = held.iter().map(|&i| y[i]).collect();
-    let mut best = (
-        Blend {
-            adapter: bundled_adapters_id(),
-            weight: 0.0,
-            bi_weight: 0.0,
-            calibration: Vec::new(),
-            holdout_pairs: held.len(),
-            holdout_spearman: HoldoutSpearman {
-                trees: 0.0,
-                cross: 0.0,
-                bi: None,
-                blend: f64::MIN,
-            },
-        },
-        f64::MIN,
-    );
+    let mut best = (Blend { adapter: bundled_adapters_id(), weight: 0.0, bi_weight: 0.0, calibration: Vec::new(), holdout_pairs: held.len(), holdout_spearman: HoldoutSpearman { trees: 0.0, cross: 0.0, bi: None, blend: f64::MIN } }, f64::MIN);
     for step in 0..=20 {
         for bi_step in 0..=if bi.is_some() { 20 - step } else { 0 } {
             let (weight, bi_weight) = (step as f32 / 20.0, bi_step as f32 / 20.0);
-            let b = Blend {
-                weight,
-                bi_weight,
-                ..best.0.clone()
-            };
-            let mixed: Vec<f32> = (0..held.len())
-                .map(|k| b.raw(trees[k], cross[k], bis[k]))
-                .collect();
+            let b = Blend { weight, bi_weight, ..best.0.clone() };
+            let mixed: Vec<f32> = (0..held.len()).map(|k| b.raw(trees[k], cross[k], bis[k])).collect();
             let s = spearman(&mixed, &gold);
             log(&format!("blend weights cross-encoder {weight:.2} bi-encoder {bi_weight:.2}: held-out spearman {s:.4}"));
             if s > best.1 + 1e-9 {
@@ -687,31 +520,12 @@ fn choose_blend(
         }
     }
     let (mut blend, _) = best;
-    let raw: Vec<f32> = (0..held.len())
-        .map(|k| blend.raw(trees[k], cross[k], bis[k]))
-        .collect();
+    let raw: Vec<f32> = (0..held.len()).map(|k| blend.raw(trees[k], cross[k], bis[k])).collect();
     blend.calibration = isotonic(&raw, &gold);
-    let s = spearman(
-        &(0..held.len())
-            .map(|k| blend.mix(trees[k], cross[k], bis[k]))
-            .collect::<Vec<_>>(),
-        &gold,
-    );
-    blend.holdout_spearman = HoldoutSpearman {
-        trees: spearman(&trees, &gold),
-        cross: spearman(&cross, &gold),
-        bi: bi.map(|_| spearman(&bis, &gold)),
-        blend: s,
-    };
+    let s = spearman(&(0..held.len()).map(|k| blend.mix(trees[k], cross[k], bis[k])).collect::<Vec<_>>(), &gold);
+    blend.holdout_spearman = HoldoutSpearman { trees: spearman(&trees, &gold), cross: spearman(&cross, &gold), bi: bi.map(|_| spearman(&bis, &gold)), blend: s };
     let h = blend.holdout_spearman;
-    log(&format!(
-        "calibration: {} knots, blended {:.2} → {:.2} … {:.2} → {:.2}",
-        blend.calibration.len(),
-        blend.calibration.first().map_or(0.0, |k| k.0),
-        blend.calibration.first().map_or(0.0, |k| k.1),
-        blend.calibration.last().map_or(0.0, |k| k.0),
-        blend.calibration.last().map_or(0.0, |k| k.1)
-    ));
+    log(&format!("calibration: {} knots, blended {:.2} → {:.2} … {:.2} → {:.2}", blend.calibration.len(), blend.calibration.first().map_or(0.0, |k| k.0), blend.calibration.first().map_or(0.0, |k| k.1), blend.calibration.last().map_or(0.0, |k| k.0), blend.calibration.last().map_or(0.0, |k| k.1)));
     log(&format!("chosen blend weights cross-encoder {:.2} bi-encoder {:.2} on {} held-out pairs (trees {:.4}, cross-encoder {:.4}, bi-encoder {}, blend {:.4})", blend.weight, blend.bi_weight, held.len(), h.trees, h.cross, h.bi.map_or("-".into(), |b| format!("{b:.4}")), h.blend));
     Ok(blend)
 }
@@ -733,24 +547,14 @@ const LAMBDAS: [f64; 5] = [1.0, 3.0, 10.0, 30.0, 100.0];
 /// best cross-validated Spearman; the ridge's out-of-fold predictions as the
 /// last feature (so the trees learn how far to trust it on pairs it has not
 /// seen); the trees' settings by cross-validation; then both refitted on all pairs.
-pub fn fit(
-    mut base: Vec<Vec<f32>>,
-    z: &[Vec<f32>],
-    y: &[f32],
-    grid: &Grid,
-    log: &mut impl FnMut(&str),
-) -> Fitted {
+pub fn fit(mut base: Vec<Vec<f32>>, z: &[Vec<f32>], y: &[f32], grid: &Grid, log: &mut impl FnMut(&str)) -> Fitted {
     let folds = grid.folds.max(2);
     let fold_of = fold_assignment(y.len(), folds);
     let oof = |lambda: f64| {
         let mut pred = vec![0f32; y.len()];
         for k in 0..folds {
             let train: Vec<usize> = (0..y.len()).filter(|&i| fold_of[i] != k).collect();
-            let r = Ridge::fit(
-                &train.iter().map(|&i| z[i].clone()).collect::<Vec<_>>(),
-                &train.iter().map(|&i| y[i]).collect::<Vec<_>>(),
-                lambda,
-            );
+            let r = Ridge::fit(&train.iter().map(|&i| z[i].clone()).collect::<Vec<_>>(), &train.iter().map(|&i| y[i]).collect::<Vec<_>>(), lambda);
             for i in (0..y.len()).filter(|&i| fold_of[i] == k) {
                 pred[i] = r.predict(&z[i]);
             }
@@ -773,13 +577,7 @@ pub fn fit(
     let (params, cv_spearman) = cross_validate(&base, y, grid, log);
     log(&format!("chosen: ridge lambda {lambda}; trees depth {} min_leaf {} rate {} trees {} (cv spearman {cv_spearman:.4})", params.depth, params.min_leaf, params.rate, params.trees));
     let forest = Forest::fit(&base, y, &params, |_| {});
-    Fitted {
-        features: base,
-        ridge: Ridge::fit(z, y, lambda),
-        forest,
-        params,
-        cv_spearman,
-    }
+    Fitted { features: base, ridge: Ridge::fit(z, y, lambda), forest, params, cv_spearman }
 }
 
 /// Rows dealt to folds in a fixed shuffled order.
@@ -787,9 +585,7 @@ fn fold_assignment(n: usize, folds: usize) -> Vec<usize> {
     let mut order: Vec<usize> = (0..n).collect();
     let mut state = 0x5EED_u64;
     for i in (1..order.len()).rev() {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         order.swap(i, (state >> 33) as usize % (i + 1));
     }
     let mut fold_of = vec![0; n];
@@ -800,12 +596,7 @@ fn fold_assignment(n: usize, folds: usize) -> Vec<usize> {
 }
 
 /// The settings (tree count included) with the best mean Spearman over the folds.
-pub fn cross_validate(
-    x: &[Vec<f32>],
-    y: &[f32],
-    grid: &Grid,
-    log: &mut impl FnMut(&str),
-) -> (Params, f64) {
+pub fn cross_validate(x: &[Vec<f32>], y: &[f32], grid: &Grid, log: &mut impl FnMut(&str)) -> (Params, f64) {
     let folds = grid.folds.max(2);
     let fold_of = fold_assignment(x.len(), folds);
     let mut best = (grid.params[0], f64::MIN);
@@ -827,9 +618,7 @@ pub fn cross_validate(
                 for (v, &i) in pred.iter_mut().zip(&test) {
                     *v += last.predict(&x[i]);
                 }
-                if f.trees.len() % grid.every.max(1) == 0
-                    && f.trees.len() / grid.every.max(1) <= checks
-                {
+                if f.trees.len() % grid.every.max(1) == 0 && f.trees.len() / grid.every.max(1) <= checks {
                     sums[f.trees.len() / grid.every.max(1) - 1] += spearman(&pred, &gold);
                 }
             });
@@ -837,28 +626,11 @@ pub fn cross_validate(
         for (c, s) in sums.iter().enumerate() {
             let mean = s / folds as f64;
             if mean > best.1 {
-                best = (
-                    Params {
-                        trees: (c + 1) * grid.every.max(1),
-                        ..*p
-                    },
-                    mean,
-                );
+                best = (Params { trees: (c + 1) * grid.every.max(1), ..*p }, mean);
             }
         }
-        let (c, s) = sums
-            .iter()
-            .enumerate()
-            .max_by(|a, b| a.1.total_cmp(b.1))
-            .unwrap_or((0, &0.0));
-        log(&format!(
-            "depth {} min_leaf {} rate {}: cv spearman {:.4} at {} trees",
-            p.depth,
-            p.min_leaf,
-            p.rate,
-            s / folds as f64,
-            (c + 1) * grid.every.max(1)
-        ));
+        let (c, s) = sums.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap_or((0, &0.0));
+        log(&format!("depth {} min_leaf {} rate {}: cv spearman {:.4} at {} trees", p.depth, p.min_leaf, p.rate, s / folds as f64, (c + 1) * grid.every.max(1)));
     }
     best
 }
@@ -877,22 +649,13 @@ mod tests {
         assert_eq!(super::calibrate(&k, 9.0), 4.5);
         assert_eq!(super::calibrate(&[], 3.3), 3.3);
         // Non-decreasing everywhere.
-        let ys: Vec<f32> = (0..100)
-            .map(|i| super::calibrate(&k, i as f32 * 0.06))
-            .collect();
+        let ys: Vec<f32> = (0..100).map(|i| super::calibrate(&k, i as f32 * 0.06)).collect();
         assert!(ys.windows(2).all(|w| w[1] >= w[0]));
     }
 
     #[test]
     fn the_gate_keeps_each_sentences_best_pairs_above_it() {
-        let pairs = [
-            ("a", "x"),
-            ("a", "y"),
-            ("a", "z"),
-            ("a", "w"),
-            ("b", "x"),
-            ("c", "v"),
-        ];
+        let pairs = [("a", "x"), ("a", "y"), ("a", "z"), ("a", "w"), ("b", "x"), ("c", "v")];
         let scores = [4.0, 3.0, 2.5, 2.0, 1.0, 1.6];
         // b–x is under the gate; every other pair is the best of one of its sentences (x, y, z, w, v).
         assert_eq!(super::gated(&pairs, &scores, 1.5, 3), vec![0, 1, 2, 3, 5]);
@@ -900,13 +663,7 @@ mod tests {
         assert_eq!(super::gated(&pairs, &scores, 3.5, 3), vec![0]);
         // a–x is best for a and x, b–y for b, a–y for y; b–x is nobody's best.
         let crowded = [("a", "x"), ("a", "y"), ("b", "x"), ("b", "y")];
-        assert_eq!(
-            super::gated(&crowded, &[4.0, 3.0, 2.0, 2.5], 1.5, 1),
-            vec![0, 1, 3]
-        );
-        assert_eq!(
-            super::gated(&crowded, &[4.0, 3.0, 2.0, 2.5], 1.5, 2),
-            vec![0, 1, 2, 3]
-        );
+        assert_eq!(super::gated(&crowded, &[4.0, 3.0, 2.0, 2.5], 1.5, 1), vec![0, 1, 3]);
+        assert_eq!(super::gated(&crowded, &[4.0, 3.0, 2.0, 2.5], 1.5, 2), vec![0, 1, 2, 3]);
     }
 }

@@ -16,11 +16,7 @@ pub struct Ridge {
 
 /// The interaction of two unit sentence vectors: |u − v| then u ⊙ v.
 pub fn interaction(u: &[f32], v: &[f32]) -> Vec<f32> {
-    u.iter()
-        .zip(v)
-        .map(|(a, b)| (a - b).abs())
-        .chain(u.iter().zip(v).map(|(a, b)| a * b))
-        .collect()
+    u.iter().zip(v).map(|(a, b)| (a - b).abs()).chain(u.iter().zip(v).map(|(a, b)| a * b)).collect()
 }
 
 impl Ridge {
@@ -28,9 +24,7 @@ impl Ridge {
     pub fn fit(z: &[Vec<f32>], y: &[f32], lambda: f64) -> Ridge {
         let d = z.first().map_or(0, |r| r.len());
         let n = z.len().max(1) as f64;
-        let mean: Vec<f64> = (0..d)
-            .map(|j| z.iter().map(|r| r[j] as f64).sum::<f64>() / n)
-            .collect();
+        let mean: Vec<f64> = (0..d).map(|j| z.iter().map(|r| r[j] as f64).sum::<f64>() / n).collect();
         let ym = y.iter().map(|&v| v as f64).sum::<f64>() / n;
         let mut a = vec![0f64; d * d];
         let mut b = vec![0f64; d];
@@ -52,21 +46,11 @@ impl Ridge {
             a[i * d + i] += lambda;
         }
         let w = cholesky_solve(&mut a, &b, d);
-        Ridge {
-            lambda,
-            mean: mean.iter().map(|&m| m as f32).collect(),
-            bias: ym as f32,
-            weights: w.iter().map(|&x| x as f32).collect(),
-        }
+        Ridge { lambda, mean: mean.iter().map(|&m| m as f32).collect(), bias: ym as f32, weights: w.iter().map(|&x| x as f32).collect() }
     }
 
     pub fn predict(&self, z: &[f32]) -> f32 {
-        self.bias
-            + z.iter()
-                .zip(&self.mean)
-                .zip(&self.weights)
-                .map(|((x, m), w)| (x - m) * w)
-                .sum::<f32>()
+        self.bias + z.iter().zip(&self.mean).zip(&self.weights).map(|((x, m), w)| (x - m) * w).sum::<f32>()
     }
 }
 
@@ -106,30 +90,13 @@ mod tests {
 
     #[test]
     fn recovers_a_linear_rule() {
-        let z: Vec<Vec<f32>> = (0..200)
-            .map(|i| {
-                vec![
-                    (i % 7) as f32,
-                    (i % 11) as f32 / 3.0,
-                    ((i * 13) % 17) as f32,
-                ]
-            })
-            .collect();
+        let z: Vec<Vec<f32>> = (0..200).map(|i| vec![(i % 7) as f32, (i % 11) as f32 / 3.0, ((i * 13) % 17) as f32]).collect();
         let y: Vec<f32> = z.iter().map(|r| 1.0 + 2.0 * r[0] - 0.5 * r[1]).collect();
         let r = Ridge::fit(&z, &y, 1e-6);
-        assert!(
-            (r.weights[0] - 2.0).abs() < 1e-3
-                && (r.weights[1] + 0.5).abs() < 1e-3
-                && r.weights[2].abs() < 1e-3,
-            "{:?}",
-            r.weights
-        );
+        assert!((r.weights[0] - 2.0).abs() < 1e-3 && (r.weights[1] + 0.5).abs() < 1e-3 && r.weights[2].abs() < 1e-3, "{:?}", r.weights);
         assert!((r.predict(&[3.0, 3.0, 5.0]) - 5.5).abs() < 1e-3);
         // A heavy penalty shrinks the weights towards zero.
         assert!(Ridge::fit(&z, &y, 1e6).weights[0].abs() < 0.5);
-        assert_eq!(
-            interaction(&[1.0, 0.0], &[0.0, 1.0]),
-            vec![1.0, 1.0, 0.0, 0.0]
-        );
+        assert_eq!(interaction(&[1.0, 0.0], &[0.0, 1.0]), vec![1.0, 1.0, 0.0, 0.0]);
     }
 }

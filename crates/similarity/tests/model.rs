@@ -10,9 +10,7 @@ use dossier_similarity::Similarity;
 fn scorer() -> Option<Similarity> {
     match dossier_embed::locate() {
         Some(dir) => Some(Similarity::load(&dir).expect("model and combiner load")),
-        None if std::env::var_os("CI").is_some() => {
-            panic!("CI: the embedding model is not installed (scripts/test.sh fetches it)")
-        }
+        None if std::env::var_os("CI").is_some() => panic!("CI: the embedding model is not installed (scripts/test.sh fetches it)"),
         None => {
             eprintln!("skipped: no embedding model installed (dossier model fetch)");
             None
@@ -35,12 +33,7 @@ fn paraphrase_above_related_above_unrelated() {
     assert!(scores[0] > scores[1] && scores[1] > scores[2], "{scores:?}");
     assert!(scores[0] > 3.0 && scores[2] < 1.0, "{scores:?}");
     // Symmetric, and the batch form agrees with the single one.
-    let one = s
-        .score(
-            "Heavy rain flooded roads across the north of England.",
-            base,
-        )
-        .unwrap();
+    let one = s.score("Heavy rain flooded roads across the north of England.", base).unwrap();
     assert!((one - scores[2]).abs() < 1e-3, "{one} vs {}", scores[2]);
 }
 
@@ -48,48 +41,24 @@ fn paraphrase_above_related_above_unrelated() {
 fn a_different_number_lowers_the_score() {
     let Some(s) = scorer() else { return };
     let a = "The earthquake killed 250 people and injured more than 1,000 in the province.";
-    let same = s
-        .score(
-            a,
-            "The quake in the province left 250 dead and over 1,000 injured.",
-        )
-        .unwrap();
-    let other = s
-        .score(
-            a,
-            "The quake in the province left 25 dead and over 100 injured.",
-        )
-        .unwrap();
-    assert!(
-        same > other + 0.3,
-        "same numbers {same}, other numbers {other}"
-    );
+    let same = s.score(a, "The quake in the province left 250 dead and over 1,000 injured.").unwrap();
+    let other = s.score(a, "The quake in the province left 25 dead and over 100 injured.").unwrap();
+    assert!(same > other + 0.3, "same numbers {same}, other numbers {other}");
 }
 
 #[test]
 fn negation_lowers_the_score() {
     let Some(s) = scorer() else { return };
     let a = "The minister said the government would raise the fuel tax next year.";
-    let same = s
-        .score(
-            a,
-            "The government will raise the fuel tax next year, the minister said.",
-        )
-        .unwrap();
-    let negated = s
-        .score(
-            a,
-            "The minister said the government would not raise the fuel tax next year.",
-        )
-        .unwrap();
+    let same = s.score(a, "The government will raise the fuel tax next year, the minister said.").unwrap();
+    let negated = s.score(a, "The minister said the government would not raise the fuel tax next year.").unwrap();
     assert!(same > negated, "same {same}, negated {negated}");
 }
 
 /// The dev split of the benchmark, where the shared data sits beside the repository.
 #[test]
 fn dev_spearman_holds() {
-    let dev = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/bench/similarity/stsb-news-dev.tsv");
+    let dev = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench/similarity/stsb-news-dev.tsv");
     if !dev.exists() {
         eprintln!("skipped: {} not present", dev.display());
         return;
@@ -111,21 +80,11 @@ const FLOOR: f64 = 0.842;
 /// what the script printed, within 0.01.
 fn reproduces(probe: &Path, score: impl Fn(&[(&str, &str)]) -> Vec<f32>) {
     let probe_pairs = read_pairs(probe).unwrap();
-    let refs: Vec<(&str, &str)> = probe_pairs
-        .iter()
-        .map(|p| (p.a.as_str(), p.b.as_str()))
-        .collect();
+    let refs: Vec<(&str, &str)> = probe_pairs.iter().map(|p| (p.a.as_str(), p.b.as_str())).collect();
     let mine = score(&refs);
     assert_eq!(mine.len(), 8);
     for (m, p) in mine.iter().zip(&probe_pairs) {
-        assert!(
-            (m - p.score).abs() < 0.01,
-            "{}: {m} here, {} in the script, for {:?} / {:?}",
-            probe.display(),
-            p.score,
-            p.a,
-            p.b
-        );
+        assert!((m - p.score).abs() < 0.01, "{}: {m} here, {} in the script, for {:?} / {:?}", probe.display(), p.score, p.a, p.b);
     }
 }
 
@@ -135,17 +94,12 @@ fn reproduces(probe: &Path, score: impl Fn(&[(&str, &str)]) -> Vec<f32>) {
 /// `scripts/tune_similarity.py`, kept in `tests/data/probe-SEED.tsv`).
 #[test]
 fn the_cross_encoder_reproduces_the_tuning_script() {
-    let Some(dir) = dossier_embed::locate() else {
-        return;
-    };
+    let Some(dir) = dossier_embed::locate() else { return };
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
     for seed in [7, 8] {
-        let adapter =
-            std::fs::read(here.join(format!("model/cross-adapter-{seed}.safetensors"))).unwrap();
+        let adapter = std::fs::read(here.join(format!("model/cross-adapter-{seed}.safetensors"))).unwrap();
         let cross = dossier_similarity::cross::CrossEncoder::with_adapter(&dir, &adapter).unwrap();
-        reproduces(&here.join(format!("tests/data/probe-{seed}.tsv")), |refs| {
-            cross.score_pairs(refs).unwrap()
-        });
+        reproduces(&here.join(format!("tests/data/probe-{seed}.tsv")), |refs| cross.score_pairs(refs).unwrap());
     }
 }
 
@@ -153,80 +107,38 @@ fn the_cross_encoder_reproduces_the_tuning_script() {
 /// printed when it wrote that adapter (`--kind bi`; `tests/data/probe-bi-SEED.tsv`).
 #[test]
 fn the_bi_encoder_reproduces_the_tuning_script() {
-    let Some(dir) = dossier_embed::locate() else {
-        return;
-    };
+    let Some(dir) = dossier_embed::locate() else { return };
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
     let parts = dossier_embed::ModelParts::read(&dir).unwrap();
     for seed in [7, 8, 9] {
-        let adapter =
-            std::fs::read(here.join(format!("model/bi-adapter-{seed}.safetensors"))).unwrap();
+        let adapter = std::fs::read(here.join(format!("model/bi-adapter-{seed}.safetensors"))).unwrap();
         let bi = dossier_similarity::bi::BiEncoder::from_parts(&parts, &[&adapter]).unwrap();
-        reproduces(
-            &here.join(format!("tests/data/probe-bi-{seed}.tsv")),
-            |refs| bi.score_pairs(refs).unwrap(),
-        );
+        reproduces(&here.join(format!("tests/data/probe-bi-{seed}.tsv")), |refs| bi.score_pairs(refs).unwrap());
     }
     // The two kinds of adapter are not interchangeable.
     let cross = std::fs::read(here.join("model/cross-adapter-7.safetensors")).unwrap();
-    let err = dossier_similarity::bi::BiEncoder::from_parts(&parts, &[&cross])
-        .err()
-        .map(|e| format!("{e:#}"))
-        .unwrap_or_default();
-    assert!(
-        err.contains("format") && err.contains("dossier-bi-adapter/1"),
-        "{err}"
-    );
+    let err = dossier_similarity::bi::BiEncoder::from_parts(&parts, &[&cross]).err().map(|e| format!("{e:#}")).unwrap_or_default();
+    assert!(err.contains("format") && err.contains("dossier-bi-adapter/1"), "{err}");
     let bi = std::fs::read(here.join("model/bi-adapter-7.safetensors")).unwrap();
-    let err = dossier_similarity::cross::CrossEncoder::from_parts(&parts, &[&bi])
-        .err()
-        .map(|e| format!("{e:#}"))
-        .unwrap_or_default();
+    let err = dossier_similarity::cross::CrossEncoder::from_parts(&parts, &[&bi]).err().map(|e| format!("{e:#}")).unwrap_or_default();
     assert!(err.contains("format"), "{err}");
 }
 
 /// A damaged or foreign adapter is refused with what is wrong, never half-merged.
 #[test]
 fn a_bad_adapter_is_refused() {
-    let Some(dir) = dossier_embed::locate() else {
-        return;
-    };
-    let err = |bytes: &[u8]| {
-        dossier_similarity::cross::CrossEncoder::with_adapter(&dir, bytes)
-            .err()
-            .map(|e| format!("{e:#}"))
-            .unwrap_or_default()
-    };
+    let Some(dir) = dossier_embed::locate() else { return };
+    let err = |bytes: &[u8]| dossier_similarity::cross::CrossEncoder::with_adapter(&dir, bytes).err().map(|e| format!("{e:#}")).unwrap_or_default();
     assert!(err(b"not a tensor file").contains("safetensors"));
-    let good = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("model/cross-adapter-7.safetensors"),
-    )
-    .unwrap();
+    let good = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("model/cross-adapter-7.safetensors")).unwrap();
     assert!(dossier_similarity::cross::CrossEncoder::with_adapter(&dir, &good).is_ok());
     let tensors = candle_core::safetensors::load_buffer(&good, &candle_core::Device::Cpu).unwrap();
-    let meta = || {
-        Some(std::collections::HashMap::from([(
-            "format".to_string(),
-            dossier_similarity::cross::FORMAT.to_string(),
-        )]))
-    };
-    let without = |drop: &str| {
-        safetensors::serialize(tensors.iter().filter(|(k, _)| !k.starts_with(drop)), meta())
-            .unwrap()
-    };
+    let meta = || Some(std::collections::HashMap::from([("format".to_string(), dossier_similarity::cross::FORMAT.to_string())]));
+    let without = |drop: &str| safetensors::serialize(tensors.iter().filter(|(k, _)| !k.starts_with(drop)), meta()).unwrap();
     // Everything but the head, and everything but one layer's query update.
-    assert!(
-        err(&without("head.")).contains("no head"),
-        "{}",
-        err(&without("head."))
-    );
-    assert!(
-        err(&without("head.bias")).contains("partial"),
-        "{}",
-        err(&without("head.bias"))
-    );
-    assert!(err(&without("encoder.layer.3.attention.self.query.lora_a"))
-        .contains("encoder.layer.3.attention.self.query.lora_a"));
+    assert!(err(&without("head.")).contains("no head"), "{}", err(&without("head.")));
+    assert!(err(&without("head.bias")).contains("partial"), "{}", err(&without("head.bias")));
+    assert!(err(&without("encoder.layer.3.attention.self.query.lora_a")).contains("encoder.layer.3.attention.self.query.lora_a"));
     // No format tag (candle writes no metadata).
     let untagged = safetensors::serialize(tensors.iter(), None).unwrap();
     assert!(err(&untagged).contains("format"), "{}", err(&untagged));

@@ -23,10 +23,7 @@ pub struct SourceError {
 
 impl SourceError {
     pub fn new(location: impl Into<String>, reason: impl std::fmt::Display) -> SourceError {
-        SourceError {
-            location: location.into(),
-            reason: reason.to_string(),
-        }
+        SourceError { location: location.into(), reason: reason.to_string() }
     }
 }
 

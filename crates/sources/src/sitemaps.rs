@@ -35,15 +35,9 @@ pub fn parse_sitemap(bytes: &[u8]) -> Result<Sitemap, SourceError> {
     let inflated;
     let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(bytes)
-            .take(MAX_BYTES + 1)
-            .read_to_end(&mut out)
-            .map_err(|e| SourceError::new("sitemap", format!("bad gzip: {e}")))?;
+        flate2::read::MultiGzDecoder::new(bytes).take(MAX_BYTES + 1).read_to_end(&mut out).map_err(|e| SourceError::new("sitemap", format!("bad gzip: {e}")))?;
         if out.len() as u64 > MAX_BYTES {
-            return Err(SourceError::new(
-                "sitemap",
-                format!("inflates beyond {} MiB", MAX_BYTES >> 20),
-            ));
+            return Err(SourceError::new("sitemap", format!("inflates beyond {} MiB", MAX_BYTES >> 20)));
         }
         inflated = out;
         &inflated[..]
@@ -60,12 +54,7 @@ pub fn parse_sitemap(bytes: &[u8]) -> Result<Sitemap, SourceError> {
     let mut cur = SitemapUrl::default();
     let mut text = String::new();
     loop {
-        let ev = reader.read_event_into(&mut buf).map_err(|e| {
-            SourceError::new(
-                "sitemap",
-                format!("malformed XML at byte {}: {e}", reader.buffer_position()),
-            )
-        })?;
+        let ev = reader.read_event_into(&mut buf).map_err(|e| SourceError::new("sitemap", format!("malformed XML at byte {}: {e}", reader.buffer_position())))?;
         match ev {
             Event::Start(e) => {
                 let name = e.local_name().as_ref().to_ascii_lowercase();
@@ -73,14 +62,7 @@ pub fn parse_sitemap(bytes: &[u8]) -> Result<Sitemap, SourceError> {
                     index = match name.as_str() {
                         "sitemapindex" => Some(true),
                         "urlset" => Some(false),
-                        other => {
-                            return Err(SourceError::new(
-                                "sitemap",
-                                format!(
-                                    "root element <{other}> is neither urlset nor sitemapindex"
-                                ),
-                            ))
-                        }
+                        other => return Err(SourceError::new("sitemap", format!("root element <{other}> is neither urlset nor sitemapindex"))),
                     };
                 }
                 if name == "url" {
@@ -91,11 +73,7 @@ pub fn parse_sitemap(bytes: &[u8]) -> Result<Sitemap, SourceError> {
             }
             Event::Text(t) => {
                 let raw: &str = t.as_ref();
-                text.push_str(
-                    &quick_xml::escape::unescape(raw)
-                        .map(|c| c.into_owned())
-                        .unwrap_or_else(|_| raw.to_string()),
-                );
+                text.push_str(&quick_xml::escape::unescape(raw).map(|c| c.into_owned()).unwrap_or_else(|_| raw.to_string()));
             }
             Event::CData(t) => text.push_str(&t.into_inner()),
             Event::GeneralRef(r) => {
@@ -123,12 +101,8 @@ pub fn parse_sitemap(bytes: &[u8]) -> Result<Sitemap, SourceError> {
                     ("lastmod", "url") => cur.lastmod = parse_date(&value),
                     ("title", "news") => cur.news_title = Some(value).filter(|v| !v.is_empty()),
                     ("publication_date", "news") => cur.news_publication_date = parse_date(&value),
-                    ("name", "publication") => {
-                        cur.news_publication_name = Some(value).filter(|v| !v.is_empty())
-                    }
-                    ("language", "publication") => {
-                        cur.news_publication_language = Some(value).filter(|v| !v.is_empty())
-                    }
+                    ("name", "publication") => cur.news_publication_name = Some(value).filter(|v| !v.is_empty()),
+                    ("language", "publication") => cur.news_publication_language = Some(value).filter(|v| !v.is_empty()),
                     ("url", _) => {
                         if !cur.loc.is_empty() {
                             urls.push(std::mem::take(&mut cur));

@@ -13,10 +13,7 @@ pub fn parse_url_list(text: &str) -> (Vec<String>, Vec<SourceError>) {
         }
         match crate::canonical::canonicalize(l) {
             Ok(u) => urls.push(u),
-            Err(e) => errors.push(SourceError::new(
-                format!("line {}", i + 1),
-                format!("{l:?} is not an http(s) URL ({})", e.reason),
-            )),
+            Err(e) => errors.push(SourceError::new(format!("line {}", i + 1), format!("{l:?} is not an http(s) URL ({})", e.reason))),
         }
     }
     (urls, errors)
@@ -26,9 +23,7 @@ pub fn parse_url_list(text: &str) -> (Vec<String>, Vec<SourceError>) {
 mod tests {
     #[test]
     fn lines_comments_and_errors() {
-        let (urls, errs) = super::parse_url_list(
-            "# list\nhttps://a.example/1\n\n  http://B.example/2#x  \nftp://c/3\nnonsense\n",
-        );
+        let (urls, errs) = super::parse_url_list("# list\nhttps://a.example/1\n\n  http://B.example/2#x  \nftp://c/3\nnonsense\n");
         assert_eq!(urls, ["https://a.example/1", "http://b.example/2"]);
         assert_eq!(errs.len(), 2);
         assert!(errs[0].to_string().starts_with("line 5:"), "{}", errs[0]);

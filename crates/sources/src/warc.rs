@@ -33,10 +33,7 @@ pub struct HttpResponse {
 
 impl HttpResponse {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
 
@@ -83,28 +80,12 @@ pub fn open(path: &Path) -> Result<WarcReader<Box<dyn BufRead + Send>>, SourceEr
 }
 
 /// Like [`open`], adding the archive bytes read so far to `progress`.
-pub fn open_counted(
-    path: &Path,
-    progress: Arc<AtomicU64>,
-) -> Result<WarcReader<Box<dyn BufRead + Send>>, SourceError> {
+pub fn open_counted(path: &Path, progress: Arc<AtomicU64>) -> Result<WarcReader<Box<dyn BufRead + Send>>, SourceError> {
     let name = path.display().to_string();
-    let file = Counted {
-        inner: File::open(path).map_err(|e| SourceError::new(&name, e))?,
-        count: progress,
-    };
+    let file = Counted { inner: File::open(path).map_err(|e| SourceError::new(&name, e))?, count: progress };
     let mut buf = BufReader::with_capacity(256 * 1024, file);
-    let gz = buf
-        .fill_buf()
-        .map_err(|e| SourceError::new(&name, e))?
-        .starts_with(&[0x1f, 0x8b]);
-    let r: Box<dyn BufRead + Send> = if gz {
-        Box::new(BufReader::with_capacity(
-            256 * 1024,
-            flate2::read::MultiGzDecoder::new(buf),
-        ))
-    } else {
-        Box::new(buf)
-    };
+    let gz = buf.fill_buf().map_err(|e| SourceError::new(&name, e))?.starts_with(&[0x1f, 0x8b]);
+    let r: Box<dyn BufRead + Send> = if gz { Box::new(BufReader::with_capacity(256 * 1024, flate2::read::MultiGzDecoder::new(buf))) } else { Box::new(buf) };
     Ok(WarcReader::named(r, name))
 }
 
@@ -119,14 +100,7 @@ impl<R: BufRead> WarcReader<R> {
     }
 
     pub fn named(r: R, name: String) -> WarcReader<R> {
-        WarcReader {
-            r,
-            pos: 0,
-            max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
-            name,
-            done: false,
-            resync: false,
-        }
+        WarcReader { r, pos: 0, max_record_bytes: DEFAULT_MAX_RECORD_BYTES, name, done: false, resync: false }
     }
 
     fn err(&self, offset: u64, reason: impl std::fmt::Display) -> SourceError {
@@ -134,11 +108,7 @@ impl<R: BufRead> WarcReader<R> {
     }
 
     /// An error after which the stream cannot go on (truncated, unreadable).
-    fn fatal(
-        &mut self,
-        offset: u64,
-        reason: impl std::fmt::Display,
-    ) -> Option<Result<WarcRecord, SourceError>> {
+    fn fatal(&mut self, offset: u64, reason: impl std::fmt::Display) -> Option<Result<WarcRecord, SourceError>> {
         self.done = true;
         Some(Err(self.err(offset, reason)))
     }
@@ -149,11 +119,7 @@ impl<R: BufRead> WarcReader<R> {
         loop {
             let buf = self.r.fill_buf()?;
             if buf.is_empty() {
-                return Ok(if out.is_empty() {
-                    Line::Eof
-                } else {
-                    Line::Line(out)
-                });
+                return Ok(if out.is_empty() { Line::Eof } else { Line::Line(out) });
             }
             let (take, end) = match memchr_newline(buf) {
                 Some(i) => (i + 1, true),
@@ -169,10 +135,7 @@ impl<R: BufRead> WarcReader<R> {
                 return Ok(Line::Line(out));
             }
             if out.len() > MAX_LINE {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    format!("line longer than {MAX_LINE} bytes"),
-                ));
+                return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("line longer than {MAX_LINE} bytes")));
             }
         }
     }
@@ -209,10 +172,7 @@ impl<R: BufRead> WarcReader<R> {
                 Ok(Line::Line(l)) => {
                     self.resync = true;
                     let shown = String::from_utf8_lossy(&l[..l.len().min(40)]).into_owned();
-                    return Some(Err(self.err(
-                        at,
-                        format!("broken record header: expected a WARC/1.x line, found {shown:?}"),
-                    )));
+                    return Some(Err(self.err(at, format!("broken record header: expected a WARC/1.x line, found {shown:?}"))));
                 }
             }
         };
@@ -220,16 +180,12 @@ impl<R: BufRead> WarcReader<R> {
         loop {
             match self.line() {
                 Err(e) => return self.fatal(offset, format!("unreadable record header: {e}")),
-                Ok(Line::Eof) => {
-                    return self.fatal(offset, "archive ends inside a record header (truncated)")
-                }
+                Ok(Line::Eof) => return self.fatal(offset, "archive ends inside a record header (truncated)"),
                 Ok(Line::Line(l)) if l.is_empty() => break,
                 Ok(Line::Line(l)) => {
                     if headers.len() >= MAX_HEADER_LINES {
                         self.resync = true;
-                        return Some(Err(
-                            self.err(offset, "broken record header: too many header lines")
-                        ));
+                        return Some(Err(self.err(offset, "broken record header: too many header lines")));
                     }
                     let l = String::from_utf8_lossy(&l).into_owned();
                     if let Some((k, v)) = l.split_once(':') {
@@ -238,18 +194,10 @@ impl<R: BufRead> WarcReader<R> {
                 }
             }
         }
-        let get = |name: &str| {
-            headers
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.clone())
-        };
+        let get = |name: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone());
         let Some(len) = get("Content-Length").and_then(|v| v.parse::<u64>().ok()) else {
             self.resync = true;
-            return Some(Err(self.err(
-                offset,
-                "broken record header: missing or invalid Content-Length",
-            )));
+            return Some(Err(self.err(offset, "broken record header: missing or invalid Content-Length")));
         };
         let record_type = get("WARC-Type").unwrap_or_default().to_ascii_lowercase();
         let content_type = get("Content-Type");
@@ -262,10 +210,7 @@ impl<R: BufRead> WarcReader<R> {
             http: None,
             offset,
         };
-        let wanted = record_type == "response"
-            && content_type
-                .as_deref()
-                .is_some_and(|c| c.to_ascii_lowercase().starts_with("application/http"));
+        let wanted = record_type == "response" && content_type.as_deref().is_some_and(|c| c.to_ascii_lowercase().starts_with("application/http"));
         if len > self.max_record_bytes || !wanted {
             match self.skip(len) {
                 Ok(n) if n == len => {}
@@ -273,13 +218,7 @@ impl<R: BufRead> WarcReader<R> {
                 Err(e) => return self.fatal(offset, format!("unreadable record: {e}")),
             }
             if len > self.max_record_bytes {
-                return Some(Err(self.err(
-                    offset,
-                    format!(
-                        "record of {len} bytes skipped: larger than {} bytes",
-                        self.max_record_bytes
-                    ),
-                )));
+                return Some(Err(self.err(offset, format!("record of {len} bytes skipped: larger than {} bytes", self.max_record_bytes))));
             }
             return Some(Ok(rec));
         }
@@ -290,15 +229,7 @@ impl<R: BufRead> WarcReader<R> {
         };
         match parse_http(&block, self.max_record_bytes) {
             Ok(h) => rec.http = Some(h),
-            Err(reason) => {
-                return Some(Err(self.err(
-                    offset,
-                    format!(
-                        "{}: {reason}",
-                        rec.target_uri.as_deref().unwrap_or("record")
-                    ),
-                )))
-            }
+            Err(reason) => return Some(Err(self.err(offset, format!("{}: {reason}", rec.target_uri.as_deref().unwrap_or("record"))))),
         }
         Some(Ok(rec))
     }
@@ -321,57 +252,32 @@ impl<R: BufRead> Iterator for WarcReader<R> {
 /// Parses an HTTP response message: status line, headers, and the body
 /// de-chunked and inflated (gzip, deflate) within `limit` bytes.
 pub fn parse_http(block: &[u8], limit: u64) -> Result<HttpResponse, String> {
-    let head_end = find(block, b"\r\n\r\n")
-        .map(|i| (i, i + 4))
-        .or_else(|| find(block, b"\n\n").map(|i| (i, i + 2)))
-        .ok_or("HTTP head without an end")?;
+    let head_end = find(block, b"\r\n\r\n").map(|i| (i, i + 4)).or_else(|| find(block, b"\n\n").map(|i| (i, i + 2))).ok_or("HTTP head without an end")?;
     let head = String::from_utf8_lossy(&block[..head_end.0]);
     let mut lines = head.lines();
     let status_line = lines.next().unwrap_or("");
     let mut parts = status_line.split_whitespace();
     if !parts.next().is_some_and(|p| p.starts_with("HTTP/")) {
-        return Err(format!(
-            "not an HTTP response: {:?}",
-            &status_line[..status_line.len().min(40)]
-        ));
+        return Err(format!("not an HTTP response: {:?}", &status_line[..status_line.len().min(40)]));
     }
-    let status = parts
-        .next()
-        .and_then(|s| s.parse::<u16>().ok())
-        .ok_or("HTTP status line without a status")?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect();
-    let header = |n: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(n))
-            .map(|(_, v)| v.to_ascii_lowercase())
-    };
+    let status = parts.next().and_then(|s| s.parse::<u16>().ok()).ok_or("HTTP status line without a status")?;
+    let headers: Vec<(String, String)> = lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect();
+    let header = |n: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.to_ascii_lowercase());
     let mut body = block[head_end.1..].to_vec();
     if header("transfer-encoding").is_some_and(|t| t.contains("chunked")) {
         body = dechunk(&body).unwrap_or(body);
     }
     match header("content-encoding").as_deref().map(str::trim) {
-        Some("gzip") | Some("x-gzip") => {
-            body = inflate(flate2::read::MultiGzDecoder::new(&body[..]), limit)?
-        }
+        Some("gzip") | Some("x-gzip") => body = inflate(flate2::read::MultiGzDecoder::new(&body[..]), limit)?,
         Some("deflate") => body = inflate(flate2::read::ZlibDecoder::new(&body[..]), limit)?,
         _ => {}
     }
-    Ok(HttpResponse {
-        status,
-        headers,
-        body,
-    })
+    Ok(HttpResponse { status, headers, body })
 }
 
 fn inflate(r: impl Read, limit: u64) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
-    r.take(limit + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| format!("bad compressed body: {e}"))?;
+    r.take(limit + 1).read_to_end(&mut out).map_err(|e| format!("bad compressed body: {e}"))?;
     if out.len() as u64 > limit {
         return Err(format!("body inflates beyond {limit} bytes"));
     }
@@ -405,24 +311,11 @@ fn record_id(uri: &str, date: &DateTime<Utc>) -> String {
     let mut b = std::collections::hash_map::DefaultHasher::new();
     (uri, date.timestamp(), 2u8).hash(&mut b);
     let (x, y) = (a.finish(), b.finish());
-    format!(
-        "<urn:uuid:{:08x}-{:04x}-{:04x}-{:04x}-{:012x}>",
-        x >> 32,
-        (x >> 16) & 0xffff,
-        x & 0xffff,
-        y >> 48,
-        y & 0xffff_ffff_ffff
-    )
+    format!("<urn:uuid:{:08x}-{:04x}-{:04x}-{:04x}-{:012x}>", x >> 32, (x >> 16) & 0xffff, x & 0xffff, y >> 48, y & 0xffff_ffff_ffff)
 }
 
 /// Writes a WARC/1.0 `response` record (for tests and benchmarks).
-pub fn write_response_record<W: Write>(
-    w: &mut W,
-    uri: &str,
-    date: DateTime<Utc>,
-    http_headers: &[(&str, &str)],
-    body: &[u8],
-) -> std::io::Result<()> {
+pub fn write_response_record<W: Write>(w: &mut W, uri: &str, date: DateTime<Utc>, http_headers: &[(&str, &str)], body: &[u8]) -> std::io::Result<()> {
     let mut http = b"HTTP/1.1 200 OK\r\n".to_vec();
     for (k, v) in http_headers {
         http.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
@@ -441,13 +334,7 @@ pub fn write_response_record<W: Write>(
 }
 
 /// The same record as its own gzip member, the way `.warc.gz` files are written.
-pub fn write_response_record_gz<W: Write>(
-    w: &mut W,
-    uri: &str,
-    date: DateTime<Utc>,
-    http_headers: &[(&str, &str)],
-    body: &[u8],
-) -> std::io::Result<()> {
+pub fn write_response_record_gz<W: Write>(w: &mut W, uri: &str, date: DateTime<Utc>, http_headers: &[(&str, &str)], body: &[u8]) -> std::io::Result<()> {
     let mut gz = flate2::write::GzEncoder::new(w, flate2::Compression::fast());
     write_response_record(&mut gz, uri, date, http_headers, body)?;
     gz.finish().map(|_| ())

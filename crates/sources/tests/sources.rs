@@ -33,42 +33,23 @@ const JSON_FEED: &str = r#"{"version":"https://jsonfeed.org/version/1.1","title"
 fn four_feed_formats() {
     let rss = parse_feed(RSS2.as_bytes(), Some("https://news.example/feed.xml")).unwrap();
     assert_eq!(rss.len(), 1, "the item without a link is skipped");
-    assert_eq!(
-        rss[0].url, "https://news.example/world/storm?utm_source=rss",
-        "relative link resolved"
-    );
+    assert_eq!(rss[0].url, "https://news.example/world/storm?utm_source=rss", "relative link resolved");
     assert_eq!(rss[0].title.as_deref(), Some("Storm closes harbour"));
-    assert_eq!(
-        rss[0].published,
-        Some(Utc.with_ymd_and_hms(2024, 2, 20, 9, 30, 0).unwrap())
-    );
+    assert_eq!(rss[0].published, Some(Utc.with_ymd_and_hms(2024, 2, 20, 9, 30, 0).unwrap()));
 
     let rdf = parse_feed(RSS1.as_bytes(), None).unwrap();
     assert_eq!(rdf[0].url, "https://news.example/a");
-    assert_eq!(
-        rdf[0].published,
-        Some(Utc.with_ymd_and_hms(2024, 2, 20, 10, 0, 0).unwrap())
-    );
+    assert_eq!(rdf[0].published, Some(Utc.with_ymd_and_hms(2024, 2, 20, 10, 0, 0).unwrap()));
 
     let atom = parse_feed(ATOM.as_bytes(), None).unwrap();
-    assert_eq!(
-        atom[0].url, "https://news.example/bridge",
-        "the alternate link, not the enclosure"
-    );
-    assert_eq!(
-        atom[0].published,
-        Some(Utc.with_ymd_and_hms(2024, 2, 19, 7, 0, 0).unwrap())
-    );
+    assert_eq!(atom[0].url, "https://news.example/bridge", "the alternate link, not the enclosure");
+    assert_eq!(atom[0].published, Some(Utc.with_ymd_and_hms(2024, 2, 19, 7, 0, 0).unwrap()));
 
     let json = parse_feed(JSON_FEED.as_bytes(), None).unwrap();
     assert_eq!(json[0].url, "https://news.example/j1");
     assert_eq!(json[0].content_html.as_deref(), Some("<p>Delayed.</p>"));
 
-    let err = parse_feed(
-        b"<rss><channel><item><link>unclosed",
-        Some("https://x/feed"),
-    )
-    .unwrap_err();
+    let err = parse_feed(b"<rss><channel><item><link>unclosed", Some("https://x/feed")).unwrap_err();
     assert!(err.to_string().starts_with("https://x/feed: "), "{err}");
 }
 
@@ -82,47 +63,24 @@ const NEWS_SITEMAP: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 
 #[test]
 fn news_sitemaps_and_indexes() {
-    let Sitemap::Urls(urls) = parse_sitemap(NEWS_SITEMAP.as_bytes()).unwrap() else {
-        panic!("a urlset")
-    };
+    let Sitemap::Urls(urls) = parse_sitemap(NEWS_SITEMAP.as_bytes()).unwrap() else { panic!("a urlset") };
     assert_eq!(urls.len(), 2);
     assert_eq!(urls[0].loc, "https://news.example/a?x=1&y=2");
-    assert_eq!(
-        urls[0].news_publication_name.as_deref(),
-        Some("Example News")
-    );
+    assert_eq!(urls[0].news_publication_name.as_deref(), Some("Example News"));
     assert_eq!(urls[0].news_publication_language.as_deref(), Some("en"));
     assert_eq!(urls[0].news_title.as_deref(), Some("Budget & tax"));
-    assert_eq!(
-        urls[0].news_publication_date,
-        Some(Utc.with_ymd_and_hms(2024, 2, 20, 10, 0, 0).unwrap())
-    );
-    assert_eq!(
-        urls[0].lastmod,
-        Some(Utc.with_ymd_and_hms(2024, 2, 20, 0, 0, 0).unwrap())
-    );
+    assert_eq!(urls[0].news_publication_date, Some(Utc.with_ymd_and_hms(2024, 2, 20, 10, 0, 0).unwrap()));
+    assert_eq!(urls[0].lastmod, Some(Utc.with_ymd_and_hms(2024, 2, 20, 0, 0, 0).unwrap()));
     assert_eq!(urls[1].news_title, None);
 
     let index = r#"<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><sitemap><loc>https://news.example/s1.xml</loc></sitemap><sitemap><loc>https://news.example/s2.xml.gz</loc></sitemap></sitemapindex>"#;
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(index.as_bytes()).unwrap();
     let gz = gz.finish().unwrap();
-    assert_eq!(
-        parse_sitemap(&gz).unwrap(),
-        Sitemap::Index(vec![
-            "https://news.example/s1.xml".into(),
-            "https://news.example/s2.xml.gz".into()
-        ])
-    );
+    assert_eq!(parse_sitemap(&gz).unwrap(), Sitemap::Index(vec!["https://news.example/s1.xml".into(), "https://news.example/s2.xml.gz".into()]));
 
-    assert!(parse_sitemap(b"<html><body>not a sitemap</body></html>")
-        .unwrap_err()
-        .to_string()
-        .contains("neither urlset nor sitemapindex"));
-    assert!(
-        parse_sitemap(b"<urlset><url><loc>x</loc></url>").is_ok(),
-        "a truncated sitemap keeps what it read"
-    );
+    assert!(parse_sitemap(b"<html><body>not a sitemap</body></html>").unwrap_err().to_string().contains("neither urlset nor sitemapindex"));
+    assert!(parse_sitemap(b"<urlset><url><loc>x</loc></url>").is_ok(), "a truncated sitemap keeps what it read");
 }
 
 fn page(i: usize) -> String {
@@ -151,32 +109,21 @@ fn thousand_records_plain_and_gzip() {
             let body = page(i);
             let headers = [("Content-Type", "text/html; charset=utf-8")];
             if gz {
-                warc::write_response_record_gz(&mut f, &uri, date(), &headers, body.as_bytes())
-                    .unwrap();
+                warc::write_response_record_gz(&mut f, &uri, date(), &headers, body.as_bytes()).unwrap();
             } else {
-                warc::write_response_record(&mut f, &uri, date(), &headers, body.as_bytes())
-                    .unwrap();
+                warc::write_response_record(&mut f, &uri, date(), &headers, body.as_bytes()).unwrap();
             }
         }
         drop(f);
-        let records: Vec<_> = warc::open(&path)
-            .unwrap()
-            .collect::<Result<Vec<_>, _>>()
-            .unwrap();
+        let records: Vec<_> = warc::open(&path).unwrap().collect::<Result<Vec<_>, _>>().unwrap();
         assert_eq!(records.len(), 1001);
         assert_eq!(records[0].record_type, "warcinfo");
         assert!(records[0].http.is_none());
         for (i, r) in records[1..].iter().enumerate() {
-            assert_eq!(
-                r.target_uri.as_deref(),
-                Some(format!("https://news.example/{i}").as_str())
-            );
+            assert_eq!(r.target_uri.as_deref(), Some(format!("https://news.example/{i}").as_str()));
             let http = r.http.as_ref().unwrap();
             assert_eq!(http.status, 200);
-            assert_eq!(
-                http.header("content-type"),
-                Some("text/html; charset=utf-8")
-            );
+            assert_eq!(http.header("content-type"), Some("text/html; charset=utf-8"));
             assert_eq!(http.body, page(i).as_bytes());
             assert_eq!(r.date, Some(date()));
         }
@@ -195,48 +142,30 @@ fn chunked_and_gzip_encoded_bodies() {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(b"<p>inflated body</p>").unwrap();
     let gz = gz.finish().unwrap();
-    let mut http =
-        b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    let mut http = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
     http.extend_from_slice(format!("{:x}\r\n", 5).as_bytes());
     http.extend_from_slice(&gz[..5]);
     http.extend_from_slice(format!("\r\n{:x}\r\n", gz.len() - 5).as_bytes());
     http.extend_from_slice(&gz[5..]);
     http.extend_from_slice(b"\r\n0\r\n\r\n");
     let recs: Vec<_> = WarcReader::new(&raw_record("https://x/c", &http)[..]).collect();
-    assert_eq!(
-        recs[0].as_ref().unwrap().http.as_ref().unwrap().body,
-        b"<p>inflated body</p>"
-    );
+    assert_eq!(recs[0].as_ref().unwrap().http.as_ref().unwrap().body, b"<p>inflated body</p>");
 }
 
 #[test]
 fn oversized_and_broken_records_are_reported_and_skipped() {
-    let mut data = raw_record(
-        "https://x/big",
-        &[b"HTTP/1.1 200 OK\r\n\r\n".as_slice(), &vec![b'x'; 5000]].concat(),
-    );
+    let mut data = raw_record("https://x/big", &[b"HTTP/1.1 200 OK\r\n\r\n".as_slice(), &vec![b'x'; 5000]].concat());
     data.extend_from_slice(b"garbage line that is not a header\r\nmore garbage\r\n");
     data.extend_from_slice(b"WARC/1.0\r\nWARC-Type: response\r\nContent-Length: nope\r\n\r\n");
-    data.extend(raw_record(
-        "https://x/good",
-        b"HTTP/1.1 200 OK\r\n\r\n<p>good</p>",
-    ));
+    data.extend(raw_record("https://x/good", b"HTTP/1.1 200 OK\r\n\r\n<p>good</p>"));
     let mut r = WarcReader::new(&data[..]);
     r.max_record_bytes = 1000;
     let recs: Vec<_> = r.collect();
     assert_eq!(recs.len(), 4, "{recs:?}");
     let e0 = recs[0].as_ref().unwrap_err().to_string();
     assert!(e0.contains("skipped") && e0.starts_with("warc@0"), "{e0}");
-    assert!(recs[1]
-        .as_ref()
-        .unwrap_err()
-        .to_string()
-        .contains("broken record header"));
-    assert!(recs[2]
-        .as_ref()
-        .unwrap_err()
-        .to_string()
-        .contains("Content-Length"));
+    assert!(recs[1].as_ref().unwrap_err().to_string().contains("broken record header"));
+    assert!(recs[2].as_ref().unwrap_err().to_string().contains("Content-Length"));
     let good = recs[3].as_ref().unwrap();
     assert_eq!(good.target_uri.as_deref(), Some("https://x/good"));
     assert_eq!(good.http.as_ref().unwrap().body, b"<p>good</p>");
@@ -248,14 +177,7 @@ fn truncated_gzip_archive_errs_then_ends() {
     let path = dir.path().join("t.warc.gz");
     let mut buf = Vec::new();
     for i in 0..20 {
-        warc::write_response_record_gz(
-            &mut buf,
-            &format!("https://x/{i}"),
-            date(),
-            &[],
-            page(i).as_bytes(),
-        )
-        .unwrap();
+        warc::write_response_record_gz(&mut buf, &format!("https://x/{i}"), date(), &[], page(i).as_bytes()).unwrap();
     }
     buf.truncate(buf.len() * 2 / 3);
     std::fs::write(&path, &buf).unwrap();

@@ -31,8 +31,7 @@ use dossier_store::{content_hash, Analysis, FetchState, Put, Result, Revision, S
 use postgres::{Client, NoTls, Row};
 
 /// Schema versions this build applies, in order; the index + 1 is the version.
-const MIGRATIONS: &[&str] = &[
-    r#"
+const MIGRATIONS: &[&str] = &[r#"
 CREATE TABLE articles (
     id TEXT COLLATE "C" PRIMARY KEY,
     kind TEXT NOT NULL,
@@ -102,16 +101,14 @@ CREATE TABLE analysis_state (
     analysed_at TIMESTAMPTZ
 );
 INSERT INTO analysis_state (id, articles_version, analysed_version) VALUES (1, 0, 0);
-"#,
-    r#"
+"#, r#"
 CREATE TABLE meaning_scores (
     pair TEXT COLLATE "C" NOT NULL,
     model TEXT COLLATE "C" NOT NULL,
     score REAL NOT NULL,
     PRIMARY KEY (pair, model)
 );
-"#,
-];
+"#];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -140,10 +137,7 @@ pub fn describe(url: &str) -> String {
                 None => "localhost".into(),
             };
             let port = c.get_ports().first().copied().unwrap_or(5432);
-            format!(
-                "postgres://{host}:{port}/{}",
-                c.get_dbname().or(c.get_user()).unwrap_or("postgres")
-            )
+            format!("postgres://{host}:{port}/{}", c.get_dbname().or(c.get_user()).unwrap_or("postgres"))
         }
         Err(_) => "postgres (unreadable connection string)".into(),
     }
@@ -172,14 +166,8 @@ impl PgStore {
     /// Connects (a `postgres://` URL or `key=value` string) and applies migrations.
     pub fn connect(url: &str) -> Result<Self> {
         let db = describe(url);
-        let client = Client::connect(url, NoTls).map_err(|e| StoreError::Backend {
-            db: db.clone(),
-            source: Box::new(e),
-        })?;
-        let s = PgStore {
-            client: RefCell::new(client),
-            db,
-        };
+        let client = Client::connect(url, NoTls).map_err(|e| StoreError::Backend { db: db.clone(), source: Box::new(e) })?;
+        let s = PgStore { client: RefCell::new(client), db };
         s.migrate()?;
         Ok(s)
     }
@@ -196,93 +184,48 @@ impl PgStore {
     }
 
     fn e(&self) -> impl Fn(postgres::Error) -> StoreError + '_ {
-        move |source| StoreError::Backend {
-            db: self.db.clone(),
-            source: Box::new(source),
-        }
+        move |source| StoreError::Backend { db: self.db.clone(), source: Box::new(source) }
     }
 
-    fn decode<T: serde::de::DeserializeOwned>(
-        what: &'static str,
-        id: &str,
-        json: &str,
-    ) -> Result<T> {
-        serde_json::from_str(json).map_err(|source| StoreError::Decode {
-            what,
-            id: id.to_string(),
-            source,
-        })
+    fn decode<T: serde::de::DeserializeOwned>(what: &'static str, id: &str, json: &str) -> Result<T> {
+        serde_json::from_str(json).map_err(|source| StoreError::Decode { what, id: id.to_string(), source })
     }
 
     fn migrate(&self) -> Result<()> {
         let mut c = self.client.borrow_mut();
         let mut tx = c.transaction().map_err(self.e())?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-            .map_err(self.e())?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).map_err(self.e())?;
         tx.batch_execute("CREATE TABLE IF NOT EXISTS dossier_schema (version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
             .map_err(self.e())?;
-        let found: i64 = tx
-            .query_one("SELECT coalesce(max(version), 0) FROM dossier_schema", &[])
-            .map_err(self.e())?
-            .get(0);
+        let found: i64 = tx.query_one("SELECT coalesce(max(version), 0) FROM dossier_schema", &[]).map_err(self.e())?.get(0);
         if found > SCHEMA_VERSION {
-            return Err(StoreError::TooNew {
-                path: self.db.clone(),
-                found,
-                supported: SCHEMA_VERSION,
-            });
+            return Err(StoreError::TooNew { path: self.db.clone(), found, supported: SCHEMA_VERSION });
         }
         for (i, m) in MIGRATIONS.iter().enumerate().skip(found as usize) {
             tx.batch_execute(m).map_err(self.e())?;
-            tx.execute(
-                "INSERT INTO dossier_schema (version) VALUES ($1)",
-                &[&(i as i64 + 1)],
-            )
-            .map_err(self.e())?;
+            tx.execute("INSERT INTO dossier_schema (version) VALUES ($1)", &[&(i as i64 + 1)]).map_err(self.e())?;
         }
         tx.commit().map_err(self.e())
     }
 
     /// The schema version of the database.
     pub fn schema_version(&self) -> Result<i64> {
-        Ok(self
-            .client
-            .borrow_mut()
-            .query_one("SELECT max(version) FROM dossier_schema", &[])
-            .map_err(self.e())?
-            .get(0))
+        Ok(self.client.borrow_mut().query_one("SELECT max(version) FROM dossier_schema", &[]).map_err(self.e())?.get(0))
     }
 
     /// Bumped by every write that adds or revises an article.
     pub fn articles_version(&self) -> Result<i64> {
-        Ok(self
-            .client
-            .borrow_mut()
-            .query_one("SELECT articles_version FROM analysis_state", &[])
-            .map_err(self.e())?
-            .get(0))
+        Ok(self.client.borrow_mut().query_one("SELECT articles_version FROM analysis_state", &[]).map_err(self.e())?.get(0))
     }
 
     /// The `articles_version` the stored analysis covers.
     pub fn analysed_version(&self) -> Result<i64> {
-        Ok(self
-            .client
-            .borrow_mut()
-            .query_one("SELECT analysed_version FROM analysis_state", &[])
-            .map_err(self.e())?
-            .get(0))
+        Ok(self.client.borrow_mut().query_one("SELECT analysed_version FROM analysis_state", &[]).map_err(self.e())?.get(0))
     }
 
     /// Whether articles were added or revised since the stored analysis was computed.
     pub fn analysis_stale(&self) -> Result<bool> {
-        let r = self
-            .client
-            .borrow_mut()
-            .query_one(
-                "SELECT articles_version > analysed_version FROM analysis_state",
-                &[],
-            )
-            .map_err(self.e())?;
+        let r = self.client.borrow_mut().query_one("SELECT articles_version > analysed_version FROM analysis_state", &[]).map_err(self.e())?;
         Ok(r.get(0))
     }
 
@@ -300,27 +243,16 @@ impl PgStore {
     /// held until [`unlock_analysis`](Self::unlock_analysis) or until this
     /// connection ends (a killed worker releases it).
     pub fn try_lock_analysis(&mut self) -> Result<bool> {
-        Ok(self
-            .client
-            .get_mut()
-            .query_one("SELECT pg_try_advisory_lock($1)", &[&ANALYSIS_LOCK])
-            .map_err(self.e())?
-            .get(0))
+        Ok(self.client.get_mut().query_one("SELECT pg_try_advisory_lock($1)", &[&ANALYSIS_LOCK]).map_err(self.e())?.get(0))
     }
 
     pub fn unlock_analysis(&mut self) -> Result<()> {
-        self.client
-            .get_mut()
-            .execute("SELECT pg_advisory_unlock($1)", &[&ANALYSIS_LOCK])
-            .map_err(self.e())?;
+        self.client.get_mut().execute("SELECT pg_advisory_unlock($1)", &[&ANALYSIS_LOCK]).map_err(self.e())?;
         Ok(())
     }
 
     /// Runs a write transaction, retrying it after deadlocks and serialization failures.
-    fn write<T>(
-        &mut self,
-        mut f: impl FnMut(&mut postgres::Transaction<'_>) -> std::result::Result<T, postgres::Error>,
-    ) -> Result<T> {
+    fn write<T>(&mut self, mut f: impl FnMut(&mut postgres::Transaction<'_>) -> std::result::Result<T, postgres::Error>) -> Result<T> {
         let mut tries = 0;
         loop {
             let attempt = (|| {
@@ -335,31 +267,15 @@ impl PgStore {
                     tries += 1;
                     std::thread::sleep(std::time::Duration::from_millis(10 << tries));
                 }
-                Err(e) => {
-                    return Err(StoreError::Backend {
-                        db: self.db.clone(),
-                        source: Box::new(e),
-                    })
-                }
+                Err(e) => return Err(StoreError::Backend { db: self.db.clone(), source: Box::new(e) }),
                 Ok(v) => return Ok(v),
             }
         }
     }
 
-    fn query_json<T: serde::de::DeserializeOwned>(
-        &self,
-        what: &'static str,
-        sql: &str,
-        args: &[&(dyn postgres::types::ToSql + Sync)],
-    ) -> Result<Vec<T>> {
-        let rows = self
-            .client
-            .borrow_mut()
-            .query(sql, args)
-            .map_err(self.e())?;
-        rows.iter()
-            .map(|r| Self::decode(what, r.get::<_, &str>(0), r.get::<_, &str>(1)))
-            .collect()
+    fn query_json<T: serde::de::DeserializeOwned>(&self, what: &'static str, sql: &str, args: &[&(dyn postgres::types::ToSql + Sync)]) -> Result<Vec<T>> {
+        let rows = self.client.borrow_mut().query(sql, args).map_err(self.e())?;
+        rows.iter().map(|r| Self::decode(what, r.get::<_, &str>(0), r.get::<_, &str>(1))).collect()
     }
 }
 
@@ -370,25 +286,14 @@ enum Effect {
     Unchanged,
 }
 
-fn put_one(
-    tx: &mut postgres::Transaction<'_>,
-    a: &Article,
-) -> std::result::Result<Effect, postgres::Error> {
+fn put_one(tx: &mut postgres::Transaction<'_>, a: &Article) -> std::result::Result<Effect, postgres::Error> {
     let (kind, found_on) = match &a.kind {
         dossier_model::ArticleKind::Main => ("main", None),
-        dossier_model::ArticleKind::Teaser { found_on, .. } => {
-            ("teaser", Some(clean(found_on).into_owned()))
-        }
+        dossier_model::ArticleKind::Teaser { found_on, .. } => ("teaser", Some(clean(found_on).into_owned())),
     };
     let hash = content_hash(a);
     let json = to_json(a);
-    let (title, outlet, url, source, time) = (
-        clean(&a.title),
-        clean(&a.outlet.name),
-        a.url.as_deref().map(clean),
-        clean(&a.source),
-        a.time().to_rfc3339(),
-    );
+    let (title, outlet, url, source, time) = (clean(&a.title), clean(&a.outlet.name), a.url.as_deref().map(clean), clean(&a.source), a.time().to_rfc3339());
     let inserted = tx.execute(
         "INSERT INTO articles (id, kind, found_on, title, outlet, url, source, time, json, content_hash, revision)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1) ON CONFLICT (id) DO NOTHING",
@@ -398,19 +303,12 @@ fn put_one(
         return Ok(Effect::New);
     }
     // Stored already (perhaps a moment ago by another worker): lock the row and compare content.
-    let row = tx.query_one(
-        "SELECT content_hash, revision, json FROM articles WHERE id = $1 FOR UPDATE",
-        &[&a.id],
-    )?;
-    let (old_hash, revision, old_json): (String, i32, String) =
-        (row.get(0), row.get(1), row.get(2));
+    let row = tx.query_one("SELECT content_hash, revision, json FROM articles WHERE id = $1 FOR UPDATE", &[&a.id])?;
+    let (old_hash, revision, old_json): (String, i32, String) = (row.get(0), row.get(1), row.get(2));
     if old_hash == hash {
         return Ok(Effect::Unchanged);
     }
-    tx.execute(
-        "INSERT INTO revisions (article_id, revision, content_hash, json) VALUES ($1, $2, $3, $4)",
-        &[&a.id, &revision, &old_hash, &old_json],
-    )?;
+    tx.execute("INSERT INTO revisions (article_id, revision, content_hash, json) VALUES ($1, $2, $3, $4)", &[&a.id, &revision, &old_hash, &old_json])?;
     tx.execute(
         "UPDATE articles SET title = $2, outlet = $3, url = $4, source = $5, time = $6, json = $7, content_hash = $8, revision = $9 WHERE id = $1",
         &[&a.id, &title, &outlet, &url, &source, &time, &json, &hash, &(revision + 1)],
@@ -435,10 +333,7 @@ impl Store for PgStore {
             }
             if put.new + put.revised > 0 {
                 // Last, so the one hot row is held only for the commit.
-                tx.execute(
-                    "UPDATE analysis_state SET articles_version = articles_version + 1",
-                    &[],
-                )?;
+                tx.execute("UPDATE analysis_state SET articles_version = articles_version + 1", &[])?;
             }
             Ok(put)
         })
@@ -446,41 +341,20 @@ impl Store for PgStore {
 
     fn revisions(&self, id: &str) -> Result<Vec<Revision>> {
         let mut c = self.client.borrow_mut();
-        let mut tx = c
-            .build_transaction()
-            .read_only(true)
-            .isolation_level(postgres::IsolationLevel::RepeatableRead)
-            .start()
-            .map_err(self.e())?;
+        let mut tx = c.build_transaction().read_only(true).isolation_level(postgres::IsolationLevel::RepeatableRead).start().map_err(self.e())?;
         let old = tx.query("SELECT revision, content_hash, json FROM revisions WHERE article_id = $1 ORDER BY revision", &[&id]).map_err(self.e())?;
-        let current = tx
-            .query_opt(
-                "SELECT revision, content_hash, json FROM articles WHERE id = $1",
-                &[&id],
-            )
-            .map_err(self.e())?;
+        let current = tx.query_opt("SELECT revision, content_hash, json FROM articles WHERE id = $1", &[&id]).map_err(self.e())?;
         tx.commit().map_err(self.e())?;
         let mut out = Vec::with_capacity(old.len() + 1);
         for r in old.iter().chain(current.iter()) {
             let (n, hash, json): (i32, String, &str) = (r.get(0), r.get(1), r.get(2));
-            out.push(Revision {
-                number: n as u32,
-                content_hash: hash,
-                article: Self::decode("revision", id, json)?,
-            });
+            out.push(Revision { number: n as u32, content_hash: hash, article: Self::decode("revision", id, json)? });
         }
         Ok(out)
     }
 
     fn has_url(&self, url: &str) -> Result<bool> {
-        let r = self
-            .client
-            .borrow_mut()
-            .query_one(
-                "SELECT EXISTS(SELECT 1 FROM articles WHERE url = $1)",
-                &[&clean(url)],
-            )
-            .map_err(self.e())?;
+        let r = self.client.borrow_mut().query_one("SELECT EXISTS(SELECT 1 FROM articles WHERE url = $1)", &[&clean(url)]).map_err(self.e())?;
         Ok(r.get(0))
     }
 
@@ -513,36 +387,22 @@ impl Store for PgStore {
     }
 
     fn article(&self, id: &str) -> Result<Option<Article>> {
-        let row = self
-            .client
-            .borrow_mut()
-            .query_opt("SELECT json FROM articles WHERE id = $1", &[&id])
-            .map_err(self.e())?;
-        row.map(|r| Self::decode("article", id, r.get::<_, &str>(0)))
-            .transpose()
+        let row = self.client.borrow_mut().query_opt("SELECT json FROM articles WHERE id = $1", &[&id]).map_err(self.e())?;
+        row.map(|r| Self::decode("article", id, r.get::<_, &str>(0))).transpose()
     }
 
     fn articles(&self) -> Result<Vec<Article>> {
-        self.query_json(
-            "article",
-            "SELECT id, json FROM articles ORDER BY time, id",
-            &[],
-        )
+        self.query_json("article", "SELECT id, json FROM articles ORDER BY time, id", &[])
     }
 
     fn article_count(&self) -> Result<usize> {
-        let r = self
-            .client
-            .borrow_mut()
-            .query_one("SELECT count(*) FROM articles", &[])
-            .map_err(self.e())?;
+        let r = self.client.borrow_mut().query_one("SELECT count(*) FROM articles", &[]).map_err(self.e())?;
         Ok(r.get::<_, i64>(0) as usize)
     }
 
     fn replace_analysis(&mut self, analysis: &Analysis) -> Result<()> {
         // Whole columns at a time (unnest), so a large analysis is a handful of statements.
-        let (mut sid, mut stitle, mut scount, mut slast, mut sjson) =
-            (vec![], vec![], vec![], vec![], vec![]);
+        let (mut sid, mut stitle, mut scount, mut slast, mut sjson) = (vec![], vec![], vec![], vec![], vec![]);
         let (mut msid, mut maid) = (vec![], vec![]);
         for s in &analysis.stories {
             sid.push(s.id.clone());
@@ -555,8 +415,7 @@ impl Store for PgStore {
                 maid.push(a.clone());
             }
         }
-        let (mut cid, mut cstory, mut crank, mut cstatus, mut cjson) =
-            (vec![], vec![], vec![], vec![], vec![]);
+        let (mut cid, mut cstory, mut crank, mut cstatus, mut cjson) = (vec![], vec![], vec![], vec![], vec![]);
         for (rank, c) in analysis.claims.iter().enumerate() {
             cid.push(c.id.clone());
             cstory.push(c.story_id.clone());
@@ -583,65 +442,28 @@ impl Store for PgStore {
     }
 
     fn stories(&self) -> Result<Vec<Story>> {
-        self.query_json(
-            "story",
-            "SELECT id, json FROM stories ORDER BY article_count DESC, last_seen DESC, id",
-            &[],
-        )
+        self.query_json("story", "SELECT id, json FROM stories ORDER BY article_count DESC, last_seen DESC, id", &[])
     }
 
     fn story(&self, id: &str) -> Result<Option<Story>> {
-        Ok(self
-            .query_json(
-                "story",
-                "SELECT id, json FROM stories WHERE id = $1",
-                &[&id],
-            )?
-            .pop())
+        Ok(self.query_json("story", "SELECT id, json FROM stories WHERE id = $1", &[&id])?.pop())
     }
 
     fn aligned_claims(&self, story_id: &str) -> Result<Vec<AlignedClaim>> {
-        self.query_json(
-            "aligned claim",
-            "SELECT id, json FROM aligned_claims WHERE story_id = $1 ORDER BY rank",
-            &[&story_id],
-        )
+        self.query_json("aligned claim", "SELECT id, json FROM aligned_claims WHERE story_id = $1 ORDER BY rank", &[&story_id])
     }
 
     fn brief(&self, story_id: &str) -> Result<Option<Brief>> {
-        Ok(self
-            .query_json(
-                "brief",
-                "SELECT story_id, json FROM briefs WHERE story_id = $1",
-                &[&story_id],
-            )?
-            .pop())
+        Ok(self.query_json("brief", "SELECT story_id, json FROM briefs WHERE story_id = $1", &[&story_id])?.pop())
     }
 
     fn embeddings(&self, model: &str) -> Result<HashMap<String, (String, Vec<u8>)>> {
-        let rows = self
-            .client
-            .borrow_mut()
-            .query(
-                "SELECT article_id, text_hash, vector FROM embeddings WHERE model = $1",
-                &[&model],
-            )
-            .map_err(self.e())?;
-        Ok(rows
-            .into_iter()
-            .map(|r| (r.get(0), (r.get(1), r.get(2))))
-            .collect())
+        let rows = self.client.borrow_mut().query("SELECT article_id, text_hash, vector FROM embeddings WHERE model = $1", &[&model]).map_err(self.e())?;
+        Ok(rows.into_iter().map(|r| (r.get(0), (r.get(1), r.get(2)))).collect())
     }
 
     fn meaning_scores(&self, model: &str, pairs: &[String]) -> Result<HashMap<String, f32>> {
-        let rows = self
-            .client
-            .borrow_mut()
-            .query(
-                "SELECT pair, score FROM meaning_scores WHERE model = $1 AND pair = ANY($2)",
-                &[&model, &pairs],
-            )
-            .map_err(self.e())?;
+        let rows = self.client.borrow_mut().query("SELECT pair, score FROM meaning_scores WHERE model = $1 AND pair = ANY($2)", &[&model, &pairs]).map_err(self.e())?;
         Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
@@ -694,22 +516,11 @@ pub fn create_test_database(admin_url: &str) -> Result<String> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static N: AtomicUsize = AtomicUsize::new(0);
     let db = describe(admin_url);
-    let e = |source: postgres::Error| StoreError::Backend {
-        db: db.clone(),
-        source: Box::new(source),
-    };
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let name = format!(
-        "dossier_test_{}_{}_{nanos}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    );
+    let e = |source: postgres::Error| StoreError::Backend { db: db.clone(), source: Box::new(source) };
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let name = format!("dossier_test_{}_{}_{nanos}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
     let mut c = Client::connect(admin_url, NoTls).map_err(e)?;
-    c.batch_execute(&format!("CREATE DATABASE {name}"))
-        .map_err(e)?;
+    c.batch_execute(&format!("CREATE DATABASE {name}")).map_err(e)?;
     let (base, query) = match admin_url.split_once('?') {
         Some((b, q)) => (b, format!("?{q}")),
         None => (admin_url, String::new()),

@@ -3,9 +3,7 @@
 
 use dossier_store::conformance::article;
 use dossier_store::{Store, StoreError};
-use dossier_store_postgres::{
-    create_test_database, describe, test_server, PgStore, SCHEMA_VERSION,
-};
+use dossier_store_postgres::{create_test_database, describe, test_server, PgStore, SCHEMA_VERSION};
 
 fn fresh_url() -> Option<String> {
     Some(create_test_database(&test_server()?).unwrap())
@@ -14,28 +12,19 @@ fn fresh_url() -> Option<String> {
 #[test]
 fn migrations_are_versioned_and_applied_once_by_concurrent_openers() {
     let Some(url) = fresh_url() else { return };
-    let handles: Vec<_> = (0..6)
-        .map(|_| {
-            let url = url.clone();
-            std::thread::spawn(move || PgStore::connect(&url).map(|s| s.schema_version().unwrap()))
-        })
-        .collect();
+    let handles: Vec<_> = (0..6).map(|_| {
+        let url = url.clone();
+        std::thread::spawn(move || PgStore::connect(&url).map(|s| s.schema_version().unwrap()))
+    }).collect();
     for h in handles {
         assert_eq!(h.join().unwrap().unwrap(), SCHEMA_VERSION);
     }
     let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-    let n: i64 = c
-        .query_one("SELECT count(*) FROM dossier_schema", &[])
-        .unwrap()
-        .get(0);
+    let n: i64 = c.query_one("SELECT count(*) FROM dossier_schema", &[]).unwrap().get(0);
     assert_eq!(n, SCHEMA_VERSION);
     // A database from a newer dossier is refused, not touched.
-    c.execute("INSERT INTO dossier_schema (version) VALUES (99)", &[])
-        .unwrap();
-    assert!(matches!(
-        PgStore::connect(&url),
-        Err(StoreError::TooNew { found: 99, .. })
-    ));
+    c.execute("INSERT INTO dossier_schema (version) VALUES (99)", &[]).unwrap();
+    assert!(matches!(PgStore::connect(&url), Err(StoreError::TooNew { found: 99, .. })));
 }
 
 #[test]
@@ -73,9 +62,7 @@ fn staleness_counter_and_analysis_lock() {
 fn concurrent_writers_of_the_same_articles_store_each_once() {
     let Some(url) = fresh_url() else { return };
     PgStore::connect(&url).unwrap();
-    let batch: Vec<_> = (0..200)
-        .map(|i| article(&format!("a{i:03}"), &format!("text {i}")))
-        .collect();
+    let batch: Vec<_> = (0..200).map(|i| article(&format!("a{i:03}"), &format!("text {i}"))).collect();
     let handles: Vec<_> = (0..4)
         .map(|t| {
             let (url, mut batch) = (url.clone(), batch.clone());
@@ -106,17 +93,9 @@ fn concurrent_writers_of_the_same_articles_store_each_once() {
 
 #[test]
 fn errors_name_the_database_without_the_password() {
-    assert_eq!(
-        describe("postgres://user:secret@db.example:6543/news"),
-        "postgres://db.example:6543/news"
-    );
-    let err = PgStore::connect("postgres://user:secret@127.0.0.1:1/news?connect_timeout=2")
-        .err()
-        .expect("nothing listens on port 1");
+    assert_eq!(describe("postgres://user:secret@db.example:6543/news"), "postgres://db.example:6543/news");
+    let err = PgStore::connect("postgres://user:secret@127.0.0.1:1/news?connect_timeout=2").err().expect("nothing listens on port 1");
     let msg = err.to_string();
-    assert!(
-        msg.starts_with("database postgres://127.0.0.1:1/news:"),
-        "{msg}"
-    );
+    assert!(msg.starts_with("database postgres://127.0.0.1:1/news:"), "{msg}");
     assert!(!msg.contains("secret"), "{msg}");
 }

@@ -6,10 +6,7 @@
 //! with a closure that makes a fresh store, or gives `None` to skip (a
 //! database that is not configured).
 
-use dossier_model::{
-    AlignedClaim, Article, ArticleKind, ArticleSummary, Brief, ClaimStatus, Outlet, OutletBasis,
-    Story,
-};
+use dossier_model::{AlignedClaim, Article, ArticleKind, ArticleSummary, Brief, ClaimStatus, Outlet, OutletBasis, Story};
 
 use crate::{Analysis, FetchState, Put, Store};
 
@@ -46,10 +43,7 @@ pub fn article(id: &str, text: &str) -> Article {
         kind: ArticleKind::Main,
         title: format!("title {id}"),
         text: text.into(),
-        outlet: Outlet {
-            name: "Outlet".into(),
-            basis: OutletBasis::Given,
-        },
+        outlet: Outlet { name: "Outlet".into(), basis: OutletBasis::Given },
         url: None,
         source: "test".into(),
         published: None,
@@ -101,28 +95,13 @@ fn brief(story_id: &str) -> Brief {
 
 pub fn articles_round_trip_and_dedup(s: &mut dyn Store) {
     assert_eq!(s.article_count().unwrap(), 0);
-    assert_eq!(
-        s.put_articles(&[article("a", "x"), article("b", "y")])
-            .unwrap()
-            .new,
-        2
-    );
-    assert_eq!(
-        s.put_articles(&[article("a", "x")]).unwrap(),
-        Put {
-            new: 0,
-            revised: 0,
-            unchanged: 1
-        }
-    );
+    assert_eq!(s.put_articles(&[article("a", "x"), article("b", "y")]).unwrap().new, 2);
+    assert_eq!(s.put_articles(&[article("a", "x")]).unwrap(), Put { new: 0, revised: 0, unchanged: 1 });
     assert_eq!(s.put_articles(&[]).unwrap(), Put::default());
     assert_eq!(s.article_count().unwrap(), 2);
     assert_eq!(s.article("a").unwrap().unwrap(), article("a", "x"));
     assert!(s.article("zz").unwrap().is_none());
-    assert_eq!(
-        s.articles().unwrap(),
-        [article("a", "x"), article("b", "y")]
-    );
+    assert_eq!(s.articles().unwrap(), [article("a", "x"), article("b", "y")]);
     assert_eq!(s.revisions("a").unwrap().len(), 1);
     assert!(s.revisions("zz").unwrap().is_empty());
 }
@@ -135,31 +114,12 @@ pub fn changed_content_at_the_same_id_is_a_revision(s: &mut dyn Store) {
     assert!(!s.has_url("https://example.com/other").unwrap());
     let mut b = a.clone();
     b.text = "corrected text".into();
-    assert_eq!(
-        s.put_articles(&[b.clone()]).unwrap(),
-        Put {
-            new: 0,
-            revised: 1,
-            unchanged: 0
-        }
-    );
-    assert_eq!(
-        s.put_articles(&[b.clone()]).unwrap(),
-        Put {
-            new: 0,
-            revised: 0,
-            unchanged: 1
-        }
-    );
+    assert_eq!(s.put_articles(&[b.clone()]).unwrap(), Put { new: 0, revised: 1, unchanged: 0 });
+    assert_eq!(s.put_articles(&[b.clone()]).unwrap(), Put { new: 0, revised: 0, unchanged: 1 });
     assert_eq!(s.article_count().unwrap(), 1, "one article, two revisions");
     assert_eq!(s.article("u").unwrap().unwrap().text, "corrected text");
     let revs = s.revisions("u").unwrap();
-    assert_eq!(
-        revs.iter()
-            .map(|r| (r.number, r.article.text.as_str()))
-            .collect::<Vec<_>>(),
-        [(1, "first text"), (2, "corrected text")]
-    );
+    assert_eq!(revs.iter().map(|r| (r.number, r.article.text.as_str())).collect::<Vec<_>>(), [(1, "first text"), (2, "corrected text")]);
     assert_eq!(revs[0].content_hash, crate::content_hash(&a));
     assert_eq!(revs[1].content_hash, crate::content_hash(&b));
     // Going back to the first text is a third revision, not a no-op.
@@ -169,22 +129,8 @@ pub fn changed_content_at_the_same_id_is_a_revision(s: &mut dyn Store) {
 
 /// One batch carrying the same id twice: the second copy is compared with the first.
 pub fn a_batch_repeating_an_id(s: &mut dyn Store) {
-    let put = s
-        .put_articles(&[
-            article("a", "x"),
-            article("a", "x"),
-            article("a", "x2"),
-            article("b", "y"),
-        ])
-        .unwrap();
-    assert_eq!(
-        put,
-        Put {
-            new: 2,
-            revised: 1,
-            unchanged: 1
-        }
-    );
+    let put = s.put_articles(&[article("a", "x"), article("a", "x"), article("a", "x2"), article("b", "y")]).unwrap();
+    assert_eq!(put, Put { new: 2, revised: 1, unchanged: 1 });
     assert_eq!(s.article("a").unwrap().unwrap().text, "x2");
     assert_eq!(s.article_count().unwrap(), 2);
 }
@@ -193,16 +139,7 @@ pub fn a_batch_repeating_an_id(s: &mut dyn Store) {
 /// analysis reads articles in this order, so every store must agree on it.
 pub fn articles_come_oldest_first_in_byte_order(s: &mut dyn Store) {
     let mut batch = Vec::new();
-    for (id, day) in [
-        ("b", 2),
-        ("B", 2),
-        ("a", 2),
-        ("_z", 2),
-        ("Z", 1),
-        ("é", 2),
-        ("a-1", 2),
-        ("a1", 2),
-    ] {
+    for (id, day) in [("b", 2), ("B", 2), ("a", 2), ("_z", 2), ("Z", 1), ("é", 2), ("a-1", 2), ("a1", 2)] {
         let mut a = article(id, id);
         a.published = Some(format!("2025-06-{day:02}T08:00:00Z").parse().unwrap());
         batch.push(a);
@@ -217,13 +154,7 @@ pub fn articles_come_oldest_first_in_byte_order(s: &mut dyn Store) {
 
 /// Text a database might mangle: NUL characters, quotes, non-BMP characters, long text.
 pub fn awkward_text_round_trips(s: &mut dyn Store) {
-    let mut a = article(
-        "weird",
-        &format!(
-            "nul \u{0} quote ' \" backslash \\ emoji 🦀 {}",
-            "long ".repeat(20_000)
-        ),
-    );
+    let mut a = article("weird", &format!("nul \u{0} quote ' \" backslash \\ emoji 🦀 {}", "long ".repeat(20_000)));
     a.title = "title with \u{0} and 'quotes'".into();
     a.outlet.name = "Outlet \u{0}".into();
     a.url = Some("https://example.com/a?q='1'".into());
@@ -235,94 +166,46 @@ pub fn awkward_text_round_trips(s: &mut dyn Store) {
 
 pub fn fetch_state_round_trips(s: &mut dyn Store) {
     assert_eq!(s.fetch_state("https://x/feed").unwrap(), None);
-    let st = FetchState {
-        etag: Some("\"v1\"".into()),
-        last_modified: None,
-        status: Some(200),
-        fetched_at: "2025-06-22T12:00:00Z".into(),
-        listed: None,
-    };
+    let st = FetchState { etag: Some("\"v1\"".into()), last_modified: None, status: Some(200), fetched_at: "2025-06-22T12:00:00Z".into(), listed: None };
     s.put_fetch_state("https://x/feed", &st).unwrap();
     assert_eq!(s.fetch_state("https://x/feed").unwrap(), Some(st.clone()));
-    let st2 = FetchState {
-        etag: Some("\"v2\"".into()),
-        last_modified: Some("Sun, 22 Jun 2025 10:00:00 GMT".into()),
-        status: Some(304),
-        listed: Some("2025-06-22".into()),
-        ..st.clone()
-    };
+    let st2 = FetchState { etag: Some("\"v2\"".into()), last_modified: Some("Sun, 22 Jun 2025 10:00:00 GMT".into()), status: Some(304), listed: Some("2025-06-22".into()), ..st.clone() };
     s.put_fetch_state("https://x/feed", &st2).unwrap();
     assert_eq!(s.fetch_state("https://x/feed").unwrap(), Some(st2));
 }
 
 pub fn embeddings_round_trip_per_model_and_replace(s: &mut dyn Store) {
-    s.put_articles(&[article("a", "text a"), article("b", "text b")])
-        .unwrap();
+    s.put_articles(&[article("a", "text a"), article("b", "text b")]).unwrap();
     assert!(s.embeddings("m1").unwrap().is_empty());
-    s.put_embeddings(
-        "m1",
-        &[
-            ("a".into(), "h1".into(), vec![1, 2]),
-            ("b".into(), "h2".into(), vec![3, 4]),
-        ],
-    )
-    .unwrap();
-    s.put_embeddings("m2", &[("a".into(), "h9".into(), vec![9])])
-        .unwrap();
-    s.put_embeddings("m1", &[("a".into(), "h3".into(), vec![5, 6])])
-        .unwrap();
+    s.put_embeddings("m1", &[("a".into(), "h1".into(), vec![1, 2]), ("b".into(), "h2".into(), vec![3, 4])]).unwrap();
+    s.put_embeddings("m2", &[("a".into(), "h9".into(), vec![9])]).unwrap();
+    s.put_embeddings("m1", &[("a".into(), "h3".into(), vec![5, 6])]).unwrap();
     let m1 = s.embeddings("m1").unwrap();
     assert_eq!(m1.len(), 2);
     assert_eq!(m1["a"], ("h3".to_string(), vec![5, 6]));
     assert_eq!(m1["b"], ("h2".to_string(), vec![3, 4]));
     assert_eq!(s.embeddings("m2").unwrap()["a"].1, vec![9]);
     // An embedding of an article that is not stored is refused, and the batch with it.
-    assert!(s
-        .put_embeddings(
-            "m1",
-            &[
-                ("b".into(), "new".into(), vec![0]),
-                ("missing".into(), "h".into(), vec![0])
-            ]
-        )
-        .is_err());
+    assert!(s.put_embeddings("m1", &[("b".into(), "new".into(), vec![0]), ("missing".into(), "h".into(), vec![0])]).is_err());
     assert_eq!(s.embeddings("m1").unwrap()["b"].0, "h2");
     // The store still works after a refused batch.
-    s.put_embeddings("m1", &[("b".into(), "h4".into(), vec![0, 255])])
-        .unwrap();
-    assert_eq!(
-        s.embeddings("m1").unwrap()["b"],
-        ("h4".to_string(), vec![0, 255])
-    );
+    s.put_embeddings("m1", &[("b".into(), "h4".into(), vec![0, 255])]).unwrap();
+    assert_eq!(s.embeddings("m1").unwrap()["b"], ("h4".to_string(), vec![0, 255]));
 }
 
 pub fn analysis_replaced_whole(s: &mut dyn Store) {
-    s.put_articles(&[article("a", "x"), article("b", "y")])
-        .unwrap();
+    s.put_articles(&[article("a", "x"), article("b", "y")]).unwrap();
     assert!(s.stories().unwrap().is_empty());
-    s.replace_analysis(&Analysis {
-        stories: vec![story("s1", &["a"]), story("s2", &["a", "b"])],
-        claims: vec![],
-        briefs: vec![],
-    })
-    .unwrap();
+    s.replace_analysis(&Analysis { stories: vec![story("s1", &["a"]), story("s2", &["a", "b"])], claims: vec![], briefs: vec![] }).unwrap();
     let ids: Vec<String> = s.stories().unwrap().into_iter().map(|s| s.id).collect();
     assert_eq!(ids, ["s2", "s1"]);
     // A failing replacement (unknown article) leaves the previous analysis intact.
-    let bad = Analysis {
-        stories: vec![story("s3", &["missing"])],
-        claims: vec![],
-        briefs: vec![],
-    };
+    let bad = Analysis { stories: vec![story("s3", &["missing"])], claims: vec![], briefs: vec![] };
     assert!(s.replace_analysis(&bad).is_err());
     assert_eq!(s.stories().unwrap().len(), 2);
     assert!(s.story("s2").unwrap().is_some());
     // A claim of a story that is not in the analysis is refused too.
-    let bad = Analysis {
-        stories: vec![story("s4", &["a"])],
-        claims: vec![claim("c", "nope", "t")],
-        briefs: vec![],
-    };
+    let bad = Analysis { stories: vec![story("s4", &["a"])], claims: vec![claim("c", "nope", "t")], briefs: vec![] };
     assert!(s.replace_analysis(&bad).is_err());
     assert_eq!(s.stories().unwrap().len(), 2);
     // An empty analysis clears everything.
@@ -333,28 +216,13 @@ pub fn analysis_replaced_whole(s: &mut dyn Store) {
 
 /// Stories largest first, then most recent, then by id in byte order; claims in the order given; briefs by story.
 pub fn stories_claims_and_briefs_read_back(s: &mut dyn Store) {
-    s.put_articles(&[article("a", "x"), article("b", "y"), article("c", "z")])
-        .unwrap();
+    s.put_articles(&[article("a", "x"), article("b", "y"), article("c", "z")]).unwrap();
     let mut recent = story("r", &["c"]);
     recent.last_seen = "2025-06-23T12:00:00Z".parse().unwrap();
-    let stories = vec![
-        story("s", &["a"]),
-        story("S", &["b"]),
-        recent,
-        story("big", &["a", "b", "c"]),
-    ];
-    let claims = vec![
-        claim("c2", "big", "second"),
-        claim("c1", "big", "first \u{0} nul"),
-        claim("c3", "s", "other"),
-    ];
+    let stories = vec![story("s", &["a"]), story("S", &["b"]), recent, story("big", &["a", "b", "c"])];
+    let claims = vec![claim("c2", "big", "second"), claim("c1", "big", "first \u{0} nul"), claim("c3", "s", "other")];
     let briefs = vec![brief("big"), brief("s")];
-    s.replace_analysis(&Analysis {
-        stories: stories.clone(),
-        claims: claims.clone(),
-        briefs: briefs.clone(),
-    })
-    .unwrap();
+    s.replace_analysis(&Analysis { stories: stories.clone(), claims: claims.clone(), briefs: briefs.clone() }).unwrap();
     let ids: Vec<String> = s.stories().unwrap().into_iter().map(|s| s.id).collect();
     assert_eq!(ids, ["big", "r", "S", "s"]);
     assert_eq!(s.story("big").unwrap().unwrap(), stories[3]);
@@ -369,48 +237,29 @@ pub fn stories_claims_and_briefs_read_back(s: &mut dyn Store) {
 /// skipping unknown ids, and follow a revision.
 pub fn summaries_match_the_articles_in_the_order_asked(s: &mut dyn Store) {
     let mut teaser = article("t", "teaser text");
-    teaser.kind = ArticleKind::Teaser {
-        found_on: "a".into(),
-        age: Some("22 minutes ago".into()),
-    };
-    teaser.outlet = Outlet {
-        name: "Wire".into(),
-        basis: OutletBasis::Page,
-    };
+    teaser.kind = ArticleKind::Teaser { found_on: "a".into(), age: Some("22 minutes ago".into()) };
+    teaser.outlet = Outlet { name: "Wire".into(), basis: OutletBasis::Page };
     teaser.published = Some("2025-06-21T08:30:00Z".parse().unwrap());
     let mut a = article("a", "main text");
     a.url = Some("https://example.com/a".into());
     a.outlet.basis = OutletBasis::FileName;
     s.put_articles(&[a.clone(), teaser.clone()]).unwrap();
     let ids = ["t".to_string(), "missing".into(), "a".into()];
-    assert_eq!(
-        s.article_summaries(&ids).unwrap(),
-        vec![
-            ArticleSummary::from(teaser.clone()),
-            ArticleSummary::from(a)
-        ]
-    );
+    assert_eq!(s.article_summaries(&ids).unwrap(), vec![ArticleSummary::from(teaser.clone()), ArticleSummary::from(a)]);
     let mut revised = teaser;
     revised.kind = ArticleKind::Main;
     revised.text = "the full article now".into();
     assert_eq!(s.put_articles(&[revised.clone()]).unwrap().revised, 1);
-    assert_eq!(
-        s.article_summaries(&["t".into()]).unwrap(),
-        vec![ArticleSummary::from(revised)]
-    );
+    assert_eq!(s.article_summaries(&["t".into()]).unwrap(), vec![ArticleSummary::from(revised)]);
 }
 
 /// Meaning scores of sentence pairs, kept per scoring model; a pair scored again takes the new score.
 pub fn meaning_scores_round_trip_per_model(s: &mut dyn Store) {
-    s.put_meaning_scores("m1", &[("p1".into(), 3.25), ("p2".into(), 0.5)])
-        .unwrap();
+    s.put_meaning_scores("m1", &[("p1".into(), 3.25), ("p2".into(), 0.5)]).unwrap();
     s.put_meaning_scores("m2", &[("p1".into(), 1.0)]).unwrap();
     // A batch repeating a pair: the last row wins.
-    s.put_meaning_scores("m1", &[("p2".into(), 2.0), ("p2".into(), 4.0)])
-        .unwrap();
-    let got = s
-        .meaning_scores("m1", &["p1".into(), "p2".into(), "p3".into()])
-        .unwrap();
+    s.put_meaning_scores("m1", &[("p2".into(), 2.0), ("p2".into(), 4.0)]).unwrap();
+    let got = s.meaning_scores("m1", &["p1".into(), "p2".into(), "p3".into()]).unwrap();
     assert_eq!(got.len(), 2);
     assert_eq!((got["p1"], got["p2"]), (3.25, 4.0));
     assert_eq!(s.meaning_scores("m2", &["p1".into()]).unwrap()["p1"], 1.0);

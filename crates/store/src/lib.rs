@@ -9,9 +9,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use dossier_model::{
-    AlignedClaim, Article, ArticleKind, ArticleSummary, Brief, Outlet, OutletBasis, Story,
-};
+use dossier_model::{AlignedClaim, Article, ArticleKind, ArticleSummary, Brief, Outlet, OutletBasis, Story};
 use rusqlite::{params, Connection, OptionalExtension};
 
 pub mod conformance;
@@ -19,35 +17,18 @@ pub mod conformance;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database {path}: {source}")]
-    Sqlite {
-        path: String,
-        source: rusqlite::Error,
-    },
+    Sqlite { path: String, source: rusqlite::Error },
     #[error("corrupt record {what} {id}: {source}")]
-    Decode {
-        what: &'static str,
-        id: String,
-        source: serde_json::Error,
-    },
+    Decode { what: &'static str, id: String, source: serde_json::Error },
     #[error("data directory {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    Io { path: String, source: std::io::Error },
     #[error("database {path} has schema version {found}, newer than this dossier understands ({supported})")]
-    TooNew {
-        path: String,
-        found: i64,
-        supported: i64,
-    },
+    TooNew { path: String, found: i64, supported: i64 },
     #[error("corrupt record {what}")]
     Corrupt { what: String },
     /// An error of another database engine (PostgreSQL); `db` names the database without credentials.
     #[error("database {db}: {source}")]
-    Backend {
-        db: String,
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
+    Backend { db: String, source: Box<dyn std::error::Error + Send + Sync> },
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -148,8 +129,7 @@ pub trait Store {
 
 const SCHEMA_VERSION: i64 = 5;
 
-const MIGRATIONS: &[&str] = &[
-    r#"
+const MIGRATIONS: &[&str] = &[r#"
 CREATE TABLE articles (
     id TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
@@ -186,8 +166,7 @@ CREATE TABLE briefs (
     story_id TEXT PRIMARY KEY REFERENCES stories(id) ON DELETE CASCADE,
     json TEXT NOT NULL
 );
-"#,
-    r#"
+"#, r#"
 ALTER TABLE articles ADD COLUMN content_hash TEXT;
 ALTER TABLE articles ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
 CREATE INDEX articles_url ON articles(url);
@@ -206,8 +185,7 @@ CREATE TABLE fetch_state (
     fetched_at TEXT NOT NULL,
     listed TEXT
 );
-"#,
-    r#"
+"#, r#"
 CREATE TABLE embeddings (
     article_id TEXT NOT NULL REFERENCES articles(id),
     model TEXT NOT NULL,
@@ -215,21 +193,18 @@ CREATE TABLE embeddings (
     vector BLOB NOT NULL,
     PRIMARY KEY (article_id, model)
 );
-"#,
-    r#"
+"#, r#"
 ALTER TABLE articles ADD COLUMN outlet_basis TEXT;
 ALTER TABLE articles ADD COLUMN teaser_age TEXT;
 UPDATE articles SET outlet_basis = json_extract(json, '$.outlet.basis'), teaser_age = json_extract(json, '$.kind.age');
-"#,
-    r#"
+"#, r#"
 CREATE TABLE meaning_scores (
     pair TEXT NOT NULL,
     model TEXT NOT NULL,
     score REAL NOT NULL,
     PRIMARY KEY (pair, model)
 );
-"#,
-];
+"#];
 
 /// The embedded store: `DIR/dossier.sqlite` in WAL mode.
 pub struct SqliteStore {
@@ -240,19 +215,13 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) the store in a data directory and applies migrations.
     pub fn open_dir(dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
-            path: dir.display().to_string(),
-            source,
-        })?;
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io { path: dir.display().to_string(), source })?;
         Self::open(&dir.join("dossier.sqlite"))
     }
 
     pub fn open(path: &Path) -> Result<Self> {
         let p = path.display().to_string();
-        let conn = Connection::open(path).map_err(|source| StoreError::Sqlite {
-            path: p.clone(),
-            source,
-        })?;
+        let conn = Connection::open(path).map_err(|source| StoreError::Sqlite { path: p.clone(), source })?;
         let mut s = SqliteStore { conn, path: p };
         s.init()?;
         Ok(s)
@@ -282,71 +251,40 @@ impl SqliteStore {
     }
 
     fn e(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-        move |source| StoreError::Sqlite {
-            path: self.path.clone(),
-            source,
-        }
+        move |source| StoreError::Sqlite { path: self.path.clone(), source }
     }
 
     fn init(&mut self) -> Result<()> {
         let path = self.path.clone();
-        let wrap = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let wrap = |source| StoreError::Sqlite { path: path.clone(), source };
         self.conn
             .execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;")
             .map_err(wrap)?;
-        let version: i64 = self
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(wrap)?;
+        let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(wrap)?;
         if version > SCHEMA_VERSION {
-            return Err(StoreError::TooNew {
-                path: self.path.clone(),
-                found: version,
-                supported: SCHEMA_VERSION,
-            });
+            return Err(StoreError::TooNew { path: self.path.clone(), found: version, supported: SCHEMA_VERSION });
         }
         for (i, m) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             let tx = self.conn.transaction().map_err(wrap)?;
             tx.execute_batch(m).map_err(wrap)?;
-            tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))
-                .map_err(wrap)?;
+            tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1)).map_err(wrap)?;
             tx.commit().map_err(wrap)?;
         }
         Ok(())
     }
 
-    fn decode<T: serde::de::DeserializeOwned>(
-        what: &'static str,
-        id: &str,
-        json: &str,
-    ) -> Result<T> {
-        serde_json::from_str(json).map_err(|source| StoreError::Decode {
-            what,
-            id: id.to_string(),
-            source,
-        })
+    fn decode<T: serde::de::DeserializeOwned>(what: &'static str, id: &str, json: &str) -> Result<T> {
+        serde_json::from_str(json).map_err(|source| StoreError::Decode { what, id: id.to_string(), source })
     }
 
-    fn query_json<T: serde::de::DeserializeOwned>(
-        &self,
-        what: &'static str,
-        sql: &str,
-        args: &[&dyn rusqlite::ToSql],
-    ) -> Result<Vec<T>> {
+    fn query_json<T: serde::de::DeserializeOwned>(&self, what: &'static str, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<T>> {
         let mut st = self.conn.prepare_cached(sql).map_err(self.e())?;
         let rows = st
-            .query_map(args, |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })
+            .query_map(args, |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
             .map_err(self.e())?
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(self.e())?;
-        rows.iter()
-            .map(|(id, json)| Self::decode(what, id, json))
-            .collect()
+        rows.iter().map(|(id, json)| Self::decode(what, id, json)).collect()
     }
 }
 
@@ -365,18 +303,13 @@ fn to_json<T: serde::Serialize>(v: &T) -> String {
 impl Store for SqliteStore {
     fn put_articles(&mut self, articles: &[Article]) -> Result<Put> {
         let path = self.path.clone();
-        let wrap = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let wrap = |source| StoreError::Sqlite { path: path.clone(), source };
         let tx = self.conn.transaction().map_err(wrap)?;
         let mut put = Put::default();
         for a in articles {
             let (kind, found_on, age) = match &a.kind {
                 ArticleKind::Main => ("main", None, None),
-                ArticleKind::Teaser { found_on, age } => {
-                    ("teaser", Some(found_on.as_str()), age.as_deref())
-                }
+                ArticleKind::Teaser { found_on, age } => ("teaser", Some(found_on.as_str()), age.as_deref()),
             };
             let hash = content_hash(a);
             let stored: Option<(Option<String>, i64, String)> = tx
@@ -396,9 +329,7 @@ impl Store for SqliteStore {
                 Some((old_hash, revision, old_json)) => {
                     let old_hash = match old_hash {
                         Some(h) => h,
-                        None => {
-                            content_hash(&Self::decode::<Article>("article", &a.id, &old_json)?)
-                        }
+                        None => content_hash(&Self::decode::<Article>("article", &a.id, &old_json)?),
                     };
                     if old_hash == hash {
                         put.unchanged += 1;
@@ -424,51 +355,29 @@ impl Store for SqliteStore {
         let mut out = Vec::new();
         let mut st = self.conn.prepare_cached("SELECT revision, content_hash, json FROM revisions WHERE article_id = ?1 ORDER BY revision").map_err(self.e())?;
         let rows = st
-            .query_map([id], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            })
+            .query_map([id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
             .map_err(self.e())?
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(self.e())?;
         for (n, hash, json) in rows {
-            out.push(Revision {
-                number: n as u32,
-                content_hash: hash,
-                article: Self::decode("revision", id, &json)?,
-            });
+            out.push(Revision { number: n as u32, content_hash: hash, article: Self::decode("revision", id, &json)? });
         }
         let current: Option<(i64, Option<String>, String)> = self
             .conn
-            .query_row(
-                "SELECT revision, content_hash, json FROM articles WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
+            .query_row("SELECT revision, content_hash, json FROM articles WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()
             .map_err(self.e())?;
         if let Some((n, hash, json)) = current {
             let article: Article = Self::decode("article", id, &json)?;
             let hash = hash.unwrap_or_else(|| content_hash(&article));
-            out.push(Revision {
-                number: n as u32,
-                content_hash: hash,
-                article,
-            });
+            out.push(Revision { number: n as u32, content_hash: hash, article });
         }
         Ok(out)
     }
 
     fn has_url(&self, url: &str) -> Result<bool> {
         self.conn
-            .query_row(
-                "SELECT EXISTS(SELECT 1 FROM articles WHERE url = ?1)",
-                [url],
-                |r| r.get::<_, bool>(0),
-            )
+            .query_row("SELECT EXISTS(SELECT 1 FROM articles WHERE url = ?1)", [url], |r| r.get::<_, bool>(0))
             .map_err(self.e())
     }
 
@@ -502,20 +411,14 @@ impl Store for SqliteStore {
     fn article(&self, id: &str) -> Result<Option<Article>> {
         let json: Option<String> = self
             .conn
-            .query_row("SELECT json FROM articles WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
+            .query_row("SELECT json FROM articles WHERE id = ?1", [id], |r| r.get(0))
             .optional()
             .map_err(self.e())?;
         json.map(|j| Self::decode("article", id, &j)).transpose()
     }
 
     fn articles(&self) -> Result<Vec<Article>> {
-        self.query_json(
-            "article",
-            "SELECT id, json FROM articles ORDER BY time, id",
-            &[],
-        )
+        self.query_json("article", "SELECT id, json FROM articles ORDER BY time, id", &[])
     }
 
     fn article_summaries(&self, ids: &[String]) -> Result<Vec<ArticleSummary>> {
@@ -528,32 +431,15 @@ impl Store for SqliteStore {
             let row = st
                 .query_row([id], |r| {
                     Ok((
-                        (
-                            r.get::<_, String>(0)?,
-                            r.get::<_, Option<String>>(1)?,
-                            r.get::<_, Option<String>>(2)?,
-                        ),
-                        (
-                            r.get::<_, String>(3)?,
-                            r.get::<_, String>(4)?,
-                            r.get::<_, Option<String>>(5)?,
-                        ),
-                        (
-                            r.get::<_, Option<String>>(6)?,
-                            r.get::<_, String>(7)?,
-                            r.get::<_, String>(8)?,
-                        ),
+                        (r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, Option<String>>(2)?),
+                        (r.get::<_, String>(3)?, r.get::<_, String>(4)?, r.get::<_, Option<String>>(5)?),
+                        (r.get::<_, Option<String>>(6)?, r.get::<_, String>(7)?, r.get::<_, String>(8)?),
                     ))
                 })
                 .optional()
                 .map_err(self.e())?;
-            let Some(((kind, found_on, age), (title, outlet, basis), (url, source, time))) = row
-            else {
-                continue;
-            };
-            let bad = |what: &str, value: &str| StoreError::Corrupt {
-                what: format!("article {id}: {what} {value:?}"),
-            };
+            let Some(((kind, found_on, age), (title, outlet, basis), (url, source, time))) = row else { continue };
+            let bad = |what: &str, value: &str| StoreError::Corrupt { what: format!("article {id}: {what} {value:?}") };
             let kind = match (kind.as_str(), found_on) {
                 ("main", _) => ArticleKind::Main,
                 ("teaser", Some(found_on)) => ArticleKind::Teaser { found_on, age },
@@ -565,38 +451,19 @@ impl Store for SqliteStore {
                 Some("file_name") => OutletBasis::FileName,
                 other => return Err(bad("outlet basis", other.unwrap_or("NULL"))),
             };
-            let time = chrono::DateTime::parse_from_rfc3339(&time)
-                .map_err(|_| bad("time", &time))?
-                .with_timezone(&chrono::Utc);
-            out.push(ArticleSummary {
-                id: id.clone(),
-                title,
-                outlet: Outlet {
-                    name: outlet,
-                    basis,
-                },
-                url,
-                time,
-                kind,
-                source,
-            });
+            let time = chrono::DateTime::parse_from_rfc3339(&time).map_err(|_| bad("time", &time))?.with_timezone(&chrono::Utc);
+            out.push(ArticleSummary { id: id.clone(), title, outlet: Outlet { name: outlet, basis }, url, time, kind, source });
         }
         Ok(out)
     }
 
     fn article_count(&self) -> Result<usize> {
-        self.conn
-            .query_row("SELECT count(*) FROM articles", [], |r| r.get::<_, i64>(0))
-            .map(|n| n as usize)
-            .map_err(self.e())
+        self.conn.query_row("SELECT count(*) FROM articles", [], |r| r.get::<_, i64>(0)).map(|n| n as usize).map_err(self.e())
     }
 
     fn replace_analysis(&mut self, analysis: &Analysis) -> Result<()> {
         let path = self.path.clone();
-        let wrap = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let wrap = |source| StoreError::Sqlite { path: path.clone(), source };
         let tx = self.conn.transaction().map_err(wrap)?;
         tx.execute_batch("DELETE FROM briefs; DELETE FROM aligned_claims; DELETE FROM story_articles; DELETE FROM stories;").map_err(wrap)?;
         for s in &analysis.stories {
@@ -606,11 +473,7 @@ impl Store for SqliteStore {
             )
             .map_err(wrap)?;
             for a in &s.article_ids {
-                tx.execute(
-                    "INSERT INTO story_articles (story_id, article_id) VALUES (?1, ?2)",
-                    params![s.id, a],
-                )
-                .map_err(wrap)?;
+                tx.execute("INSERT INTO story_articles (story_id, article_id) VALUES (?1, ?2)", params![s.id, a]).map_err(wrap)?;
             }
         }
         for (rank, c) in analysis.claims.iter().enumerate() {
@@ -621,53 +484,27 @@ impl Store for SqliteStore {
             .map_err(wrap)?;
         }
         for b in &analysis.briefs {
-            tx.execute(
-                "INSERT INTO briefs (story_id, json) VALUES (?1, ?2)",
-                params![b.story_id, to_json(b)],
-            )
-            .map_err(wrap)?;
+            tx.execute("INSERT INTO briefs (story_id, json) VALUES (?1, ?2)", params![b.story_id, to_json(b)]).map_err(wrap)?;
         }
         tx.commit().map_err(wrap)
     }
 
     fn stories(&self) -> Result<Vec<Story>> {
-        self.query_json(
-            "story",
-            "SELECT id, json FROM stories ORDER BY article_count DESC, last_seen DESC, id",
-            &[],
-        )
+        self.query_json("story", "SELECT id, json FROM stories ORDER BY article_count DESC, last_seen DESC, id", &[])
     }
 
     fn story(&self, id: &str) -> Result<Option<Story>> {
-        Ok(self
-            .query_json(
-                "story",
-                "SELECT id, json FROM stories WHERE id = ?1",
-                &[&id],
-            )?
-            .pop())
+        Ok(self.query_json("story", "SELECT id, json FROM stories WHERE id = ?1", &[&id])?.pop())
     }
 
     fn aligned_claims(&self, story_id: &str) -> Result<Vec<AlignedClaim>> {
-        self.query_json(
-            "aligned claim",
-            "SELECT id, json FROM aligned_claims WHERE story_id = ?1 ORDER BY rank",
-            &[&story_id],
-        )
+        self.query_json("aligned claim", "SELECT id, json FROM aligned_claims WHERE story_id = ?1 ORDER BY rank", &[&story_id])
     }
 
     fn embeddings(&self, model: &str) -> Result<HashMap<String, (String, Vec<u8>)>> {
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT article_id, text_hash, vector FROM embeddings WHERE model = ?1")
-            .map_err(self.e())?;
+        let mut st = self.conn.prepare_cached("SELECT article_id, text_hash, vector FROM embeddings WHERE model = ?1").map_err(self.e())?;
         let rows = st
-            .query_map([model], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    (r.get::<_, String>(1)?, r.get::<_, Vec<u8>>(2)?),
-                ))
-            })
+            .query_map([model], |r| Ok((r.get::<_, String>(0)?, (r.get::<_, String>(1)?, r.get::<_, Vec<u8>>(2)?))))
             .map_err(self.e())?
             .collect::<rusqlite::Result<HashMap<_, _>>>()
             .map_err(self.e())?;
@@ -676,10 +513,7 @@ impl Store for SqliteStore {
 
     fn put_embeddings(&mut self, model: &str, rows: &[(String, String, Vec<u8>)]) -> Result<()> {
         let path = self.path.clone();
-        let wrap = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let wrap = |source| StoreError::Sqlite { path: path.clone(), source };
         let tx = self.conn.transaction().map_err(wrap)?;
         {
             let mut st = tx
@@ -696,17 +530,10 @@ impl Store for SqliteStore {
     }
 
     fn meaning_scores(&self, model: &str, pairs: &[String]) -> Result<HashMap<String, f32>> {
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT score FROM meaning_scores WHERE pair = ?1 AND model = ?2")
-            .map_err(self.e())?;
+        let mut st = self.conn.prepare_cached("SELECT score FROM meaning_scores WHERE pair = ?1 AND model = ?2").map_err(self.e())?;
         let mut out = HashMap::new();
         for p in pairs {
-            if let Some(score) = st
-                .query_row(params![p, model], |r| r.get::<_, f64>(0))
-                .optional()
-                .map_err(self.e())?
-            {
+            if let Some(score) = st.query_row(params![p, model], |r| r.get::<_, f64>(0)).optional().map_err(self.e())? {
                 out.insert(p.clone(), score as f32);
             }
         }
@@ -715,10 +542,7 @@ impl Store for SqliteStore {
 
     fn put_meaning_scores(&mut self, model: &str, rows: &[(String, f32)]) -> Result<()> {
         let path = self.path.clone();
-        let wrap = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let wrap = |source| StoreError::Sqlite { path: path.clone(), source };
         let tx = self.conn.transaction().map_err(wrap)?;
         {
             let mut st = tx.prepare_cached("INSERT OR REPLACE INTO meaning_scores (pair, model, score) VALUES (?1, ?2, ?3)").map_err(wrap)?;
@@ -730,13 +554,7 @@ impl Store for SqliteStore {
     }
 
     fn brief(&self, story_id: &str) -> Result<Option<Brief>> {
-        Ok(self
-            .query_json(
-                "brief",
-                "SELECT story_id, json FROM briefs WHERE story_id = ?1",
-                &[&story_id],
-            )?
-            .pop())
+        Ok(self.query_json("brief", "SELECT story_id, json FROM briefs WHERE story_id = ?1", &[&story_id])?.pop())
     }
 }
 
@@ -757,12 +575,8 @@ mod tests {
     fn wal_mode_in_a_real_file_and_reopens() {
         let dir = tempfile::tempdir().unwrap();
         let mut s = SqliteStore::open_dir(dir.path()).unwrap();
-        s.put_articles(&[article("a", "x"), article("b", "y")])
-            .unwrap();
-        let mode: String = s
-            .conn
-            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-            .unwrap();
+        s.put_articles(&[article("a", "x"), article("b", "y")]).unwrap();
+        let mode: String = s.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");
         drop(s);
         let s = SqliteStore::open_dir(dir.path()).unwrap();
@@ -783,11 +597,7 @@ mod tests {
             })
             .unwrap();
         assert_eq!(seen, (1, 1, false), "one snapshot throughout");
-        assert_eq!(
-            r.article_count().unwrap(),
-            2,
-            "the next read sees the commit"
-        );
+        assert_eq!(r.article_count().unwrap(), 2, "the next read sees the commit");
         // The reader refuses to write.
         let mut r = r;
         assert!(r.put_articles(&[article("c", "z")]).is_err());
@@ -811,30 +621,13 @@ mod tests {
         let mut s = SqliteStore::open(&path).unwrap();
         assert_eq!(s.article_count().unwrap(), 1);
         // Summary columns added later were filled from the stored JSON.
-        assert_eq!(
-            s.article_summaries(&["old".into()]).unwrap(),
-            vec![ArticleSummary::from(article("old", "old text"))]
-        );
+        assert_eq!(s.article_summaries(&["old".into()]).unwrap(), vec![ArticleSummary::from(article("old", "old text"))]);
         // A row from before content hashes were kept still compares by content.
-        assert_eq!(
-            s.put_articles(&[article("old", "old text")])
-                .unwrap()
-                .unchanged,
-            1
-        );
-        assert_eq!(
-            s.put_articles(&[article("old", "new text")])
-                .unwrap()
-                .revised,
-            1
-        );
+        assert_eq!(s.put_articles(&[article("old", "old text")]).unwrap().unchanged, 1);
+        assert_eq!(s.put_articles(&[article("old", "new text")]).unwrap().revised, 1);
         // Later migrations ran too: embeddings can be stored.
-        s.put_embeddings("m", &[("old".into(), "h".into(), vec![1, 2])])
-            .unwrap();
-        let v: i64 = s
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .unwrap();
+        s.put_embeddings("m", &[("old".into(), "h".into(), vec![1, 2])]).unwrap();
+        let v: i64 = s.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
         assert_eq!(v, SCHEMA_VERSION);
     }
 
@@ -842,13 +635,7 @@ mod tests {
     fn refuses_newer_schema() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("dossier.sqlite");
-        Connection::open(&path)
-            .unwrap()
-            .execute_batch("PRAGMA user_version = 99")
-            .unwrap();
-        assert!(matches!(
-            SqliteStore::open(&path),
-            Err(StoreError::TooNew { found: 99, .. })
-        ));
+        Connection::open(&path).unwrap().execute_batch("PRAGMA user_version = 99").unwrap();
+        assert!(matches!(SqliteStore::open(&path), Err(StoreError::TooNew { found: 99, .. })));
     }
 }

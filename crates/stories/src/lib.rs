@@ -88,8 +88,7 @@ impl Settings {
             None => lexical,
             Some(c) => {
                 let m = ((c - self.embedding_floor) / (1.0 - self.embedding_floor)).max(0.0);
-                let w = self.embedding_weight
-                    * (self.short_text_terms / terms.max(1.0)).sqrt().min(1.0);
+                let w = self.embedding_weight * (self.short_text_terms / terms.max(1.0)).sqrt().min(1.0);
                 (1.0 - w) * lexical + w * m
             }
         }
@@ -113,8 +112,7 @@ pub fn counts(e: &Enriched, s: &Settings) -> Counts {
         }
     }
     for ent in &e.entities {
-        *v.entry(format!("entity:{}", ent.name)).or_default() +=
-            s.entity_weight * (ent.mentions.len() as f64).sqrt();
+        *v.entry(format!("entity:{}", ent.name)).or_default() += s.entity_weight * (ent.mentions.len() as f64).sqrt();
     }
     v
 }
@@ -133,11 +131,7 @@ pub fn embedding_text(e: &Enriched) -> String {
             continue;
         }
         if !out.is_empty() {
-            out.push_str(if out.ends_with(['.', '!', '?']) {
-                " "
-            } else {
-                ". "
-            });
+            out.push_str(if out.ends_with(['.', '!', '?']) { " " } else { ". " });
         }
         out.push_str(t);
         words += t.split_whitespace().count();
@@ -254,10 +248,7 @@ fn cosine_with_sum(sum: &HashMap<u32, f64>, norm2: f64, v: &Vector) -> f64 {
     if norm2 <= 0.0 {
         return 0.0;
     }
-    v.0.iter()
-        .filter_map(|(k, w)| sum.get(k).map(|s| s * w))
-        .sum::<f64>()
-        / norm2.sqrt()
+    v.0.iter().filter_map(|(k, w)| sum.get(k).map(|s| s * w)).sum::<f64>() / norm2.sqrt()
 }
 
 fn cosine_dense(a: &[f32], b: &[f32]) -> f64 {
@@ -309,17 +300,7 @@ pub struct Clusterer<'v> {
 
 impl<'v> Clusterer<'v> {
     pub fn new(vocab: &'v Vocabulary, settings: Settings) -> Self {
-        Clusterer {
-            vocab,
-            settings,
-            open: HashMap::new(),
-            postings: HashMap::new(),
-            next: 0,
-            pushed: 0,
-            now: None,
-            last_sweep: None,
-            peak_open: 0,
-        }
+        Clusterer { vocab, settings, open: HashMap::new(), postings: HashMap::new(), next: 0, pushed: 0, now: None, last_sweep: None, peak_open: 0 }
     }
 
     /// Most stories open at once so far.
@@ -333,53 +314,25 @@ impl<'v> Clusterer<'v> {
     }
 
     fn similarity(&self, v: &Vector, meaning: Option<&[f32]>, s: &Open, t: DateTime<Utc>) -> f64 {
-        let Some(decay) = self.settings.decay(t, s.last) else {
-            return 0.0;
-        };
-        let m = meaning
-            .zip(s.meaning.as_deref())
-            .map(|(a, b)| cosine_dense(a, b));
+        let Some(decay) = self.settings.decay(t, s.last) else { return 0.0 };
+        let m = meaning.zip(s.meaning.as_deref()).map(|(a, b)| cosine_dense(a, b));
         self.settings.combine(s.lexical(v), m, v.0.len() as f64) * decay
     }
 
     fn story_similarity(&self, a: &Open, b: &Open) -> f64 {
-        let Some(decay) = self.settings.decay(a.last, b.last) else {
-            return 0.0;
-        };
-        let (small, large) = if a.sum.len() < b.sum.len() {
-            (a, b)
-        } else {
-            (b, a)
-        };
-        let dot: f64 = small
-            .sum
-            .iter()
-            .filter_map(|(k, x)| large.sum.get(k).map(|y| x * y))
-            .sum();
-        let lex = if a.norm2 > 0.0 && b.norm2 > 0.0 {
-            dot / (a.norm2.sqrt() * b.norm2.sqrt())
-        } else {
-            0.0
-        };
-        let m = a
-            .meaning
-            .as_deref()
-            .zip(b.meaning.as_deref())
-            .map(|(x, y)| cosine_dense(x, y));
-        self.settings
-            .combine(lex, m, a.mean_terms().min(b.mean_terms()))
-            * decay
+        let Some(decay) = self.settings.decay(a.last, b.last) else { return 0.0 };
+        let (small, large) = if a.sum.len() < b.sum.len() { (a, b) } else { (b, a) };
+        let dot: f64 = small.sum.iter().filter_map(|(k, x)| large.sum.get(k).map(|y| x * y)).sum();
+        let lex = if a.norm2 > 0.0 && b.norm2 > 0.0 { dot / (a.norm2.sqrt() * b.norm2.sqrt()) } else { 0.0 };
+        let m = a.meaning.as_deref().zip(b.meaning.as_deref()).map(|(x, y)| cosine_dense(x, y));
+        self.settings.combine(lex, m, a.mean_terms().min(b.mean_terms())) * decay
     }
 
     /// Open stories sharing one of the article's heaviest rare terms, in
     /// order of first posting (stale entries of closed stories are dropped).
     fn lexical_candidates(&mut self, v: &Vector, out: &mut Vec<u32>) {
         let open = &self.open;
-        for &(term, _) in
-            v.0.iter()
-                .filter(|(t, _)| !self.vocab.too_common(*t))
-                .take(CANDIDATE_TERMS)
-        {
+        for &(term, _) in v.0.iter().filter(|(t, _)| !self.vocab.too_common(*t)).take(CANDIDATE_TERMS) {
             if let Some(list) = self.postings.get_mut(&term) {
                 list.retain(|s| open.contains_key(s));
                 out.extend_from_slice(list);
@@ -393,13 +346,7 @@ impl<'v> Clusterer<'v> {
     /// [`Formed::members`]), `t` its publication time (non-decreasing, or
     /// nearly), `v` its vector from the vocabulary, `meaning` its embedding.
     /// Returns the stories that closed because time moved on.
-    pub fn push(
-        &mut self,
-        pos: usize,
-        t: DateTime<Utc>,
-        v: &Vector,
-        meaning: Option<&[f32]>,
-    ) -> Vec<Formed> {
+    pub fn push(&mut self, pos: usize, t: DateTime<Utc>, v: &Vector, meaning: Option<&[f32]>) -> Vec<Formed> {
         self.now = Some(self.now.map_or(t, |n| n.max(t)));
         let mut cands = Vec::new();
         self.lexical_candidates(v, &mut cands);
@@ -407,48 +354,29 @@ impl<'v> Clusterer<'v> {
             // Same meaning in other words shares no rare term: with
             // embeddings, every story in the active window is a candidate
             // (bounded by the window, and cheap next to computing the embedding).
-            cands = self
-                .open
-                .iter()
-                .filter(|(_, s)| s.meaning.is_some())
-                .map(|(&k, _)| k)
-                .chain(cands)
-                .collect();
+            cands = self.open.iter().filter(|(_, s)| s.meaning.is_some()).map(|(&k, _)| k).chain(cands).collect();
             cands.sort_unstable();
             cands.dedup();
         }
-        let scored: Vec<(u32, f64)> = cands
-            .iter()
-            .map(|&k| (k, self.similarity(v, meaning, &self.open[&k], t)))
-            .collect();
+        let scored: Vec<(u32, f64)> = cands.iter().map(|&k| (k, self.similarity(v, meaning, &self.open[&k], t))).collect();
         if tracing::enabled!(tracing::Level::DEBUG) {
             for &(k, sim) in scored.iter().filter(|s| s.1 > 0.05) {
                 let s = &self.open[&k];
-                let m = meaning
-                    .zip(s.meaning.as_deref())
-                    .map(|(a, b)| cosine_dense(a, b));
+                let m = meaning.zip(s.meaning.as_deref()).map(|(a, b)| cosine_dense(a, b));
                 tracing::debug!(article = pos, story = k, lexical = s.lexical(v), meaning = ?m, similarity = sim, "candidate");
             }
         }
         // Highest similarity wins; ties go to the oldest story.
-        let best = scored
-            .iter()
-            .copied()
-            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+        let best = scored.iter().copied().max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
         match best {
             Some((k, sim)) if sim >= self.settings.join_threshold => {
                 self.join(k, pos, t, v, meaning);
                 // The article may bridge stories that have converged: merge
                 // the ones it also matched into the one it joined, best first.
-                let mut others: Vec<(u32, f64)> = scored
-                    .into_iter()
-                    .filter(|&(o, s)| o != k && s > 0.0)
-                    .collect();
+                let mut others: Vec<(u32, f64)> = scored.into_iter().filter(|&(o, s)| o != k && s > 0.0).collect();
                 others.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
                 for (o, _) in others {
-                    let (Some(a), Some(b)) = (self.open.get(&k), self.open.get(&o)) else {
-                        continue;
-                    };
+                    let (Some(a), Some(b)) = (self.open.get(&k), self.open.get(&o)) else { continue };
                     if self.story_similarity(a, b) >= self.settings.merge_threshold {
                         self.merge(k, o);
                     }
@@ -457,14 +385,7 @@ impl<'v> Clusterer<'v> {
             _ => {
                 let k = self.next;
                 self.next += 1;
-                let mut s = Open {
-                    members: Vec::new(),
-                    sum: HashMap::new(),
-                    norm2: 0.0,
-                    meaning: None,
-                    member_terms: v.0.len(),
-                    last: t,
-                };
+                let mut s = Open { members: Vec::new(), sum: HashMap::new(), norm2: 0.0, meaning: None, member_terms: v.0.len(), last: t };
                 s.members.push(pos);
                 s.add(v);
                 if let Some(m) = meaning {
@@ -478,11 +399,8 @@ impl<'v> Clusterer<'v> {
         }
         self.peak_open = self.peak_open.max(self.open.len());
         self.pushed += 1;
-        let quarter =
-            chrono::Duration::seconds((self.settings.horizon_days() * 86_400.0 / 4.0) as i64);
-        if self.pushed.is_multiple_of(SWEEP_EVERY)
-            || self.last_sweep.is_none_or(|l| t - l > quarter)
-        {
+        let quarter = chrono::Duration::seconds((self.settings.horizon_days() * 86_400.0 / 4.0) as i64);
+        if self.pushed.is_multiple_of(SWEEP_EVERY) || self.last_sweep.is_none_or(|l| t - l > quarter) {
             self.last_sweep = Some(t);
             self.sweep()
         } else {
@@ -492,11 +410,7 @@ impl<'v> Clusterer<'v> {
 
     fn join(&mut self, k: u32, pos: usize, t: DateTime<Utc>, v: &Vector, meaning: Option<&[f32]>) {
         let s = self.open.get_mut(&k).expect("joined story is open");
-        let fresh: Vec<u32> =
-            v.0.iter()
-                .filter(|(term, _)| !s.sum.contains_key(term))
-                .map(|(term, _)| *term)
-                .collect();
+        let fresh: Vec<u32> = v.0.iter().filter(|(term, _)| !s.sum.contains_key(term)).map(|(term, _)| *term).collect();
         s.members.push(pos);
         s.member_terms += v.0.len();
         s.last = s.last.max(t);
@@ -538,16 +452,9 @@ impl<'v> Clusterer<'v> {
 
     /// Closes the stories idle past the horizon and prunes the index of them.
     fn sweep(&mut self) -> Vec<Formed> {
-        let Some(now) = self.now else {
-            return Vec::new();
-        };
+        let Some(now) = self.now else { return Vec::new() };
         let horizon = self.settings.horizon_days();
-        let mut idle: Vec<u32> = self
-            .open
-            .iter()
-            .filter(|(_, s)| (now - s.last).num_seconds() as f64 / 86_400.0 > horizon)
-            .map(|(&k, _)| k)
-            .collect();
+        let mut idle: Vec<u32> = self.open.iter().filter(|(_, s)| (now - s.last).num_seconds() as f64 / 86_400.0 > horizon).map(|(&k, _)| k).collect();
         if idle.is_empty() {
             return Vec::new();
         }
@@ -563,12 +470,7 @@ impl<'v> Clusterer<'v> {
 
     fn close(&mut self, k: u32) -> Formed {
         let s = self.open.remove(&k).expect("closing an open story");
-        Formed {
-            number: k,
-            members: s.members,
-            sum: s.sum,
-            norm2: s.norm2,
-        }
+        Formed { number: k, members: s.members, sum: s.sum, norm2: s.norm2 }
     }
 
     /// Closes every story still open; with the ones [`push`](Self::push)
@@ -587,24 +489,14 @@ pub fn cluster(docs: &[Enriched], settings: &Settings) -> Vec<Story> {
 
 /// Groups articles into stories. `embeddings` is empty (lexical path only)
 /// or holds one optional embedding per article, in the order of `docs`.
-pub fn cluster_with(
-    docs: &[Enriched],
-    embeddings: &[Option<Vec<f32>>],
-    settings: &Settings,
-) -> Vec<Story> {
+pub fn cluster_with(docs: &[Enriched], embeddings: &[Option<Vec<f32>>], settings: &Settings) -> Vec<Story> {
     let counts: Vec<Counts> = docs.iter().map(|d| counts(d, settings)).collect();
     let mut vocab = Vocabulary::default();
     counts.iter().for_each(|c| vocab.add(c));
     let vectors: Vec<Vector> = counts.iter().map(|c| vocab.vector(c)).collect();
     drop(counts);
     let mut order: Vec<usize> = (0..docs.len()).collect();
-    order.sort_by(|&a, &b| {
-        docs[a]
-            .article
-            .time()
-            .cmp(&docs[b].article.time())
-            .then_with(|| docs[a].article.id.cmp(&docs[b].article.id))
-    });
+    order.sort_by(|&a, &b| docs[a].article.time().cmp(&docs[b].article.time()).then_with(|| docs[a].article.id.cmp(&docs[b].article.id)));
     let mut c = Clusterer::new(&vocab, *settings);
     let mut formed = Vec::new();
     for &i in &order {
@@ -614,47 +506,26 @@ pub fn cluster_with(
     formed.extend(c.finish());
     formed.sort_by_key(|f| f.number);
     let copy_of: HashMap<usize, usize> = syndication::copies(docs).into_iter().collect();
-    formed
-        .into_iter()
-        .map(|f| story_of(docs, &vectors, &copy_of, f))
-        .collect()
+    formed.into_iter().map(|f| story_of(docs, &vectors, &copy_of, f)).collect()
 }
 
 /// Title scores closer than this count as a tie.
 const TITLE_TIE: f64 = 1e-4;
 
-fn story_of(
-    docs: &[Enriched],
-    vectors: &[Vector],
-    copy_of: &HashMap<usize, usize>,
-    f: Formed,
-) -> Story {
+fn story_of(docs: &[Enriched], vectors: &[Vector], copy_of: &HashMap<usize, usize>, f: Formed) -> Story {
     let mut members = f.members.clone();
-    members.sort_by(|&x, &y| {
-        docs[x]
-            .article
-            .time()
-            .cmp(&docs[y].article.time())
-            .then_with(|| docs[x].article.id.cmp(&docs[y].article.id))
-    });
+    members.sort_by(|&x, &y| docs[x].article.time().cmp(&docs[y].article.time()).then_with(|| docs[x].article.id.cmp(&docs[y].article.id)));
     let arts: Vec<&Enriched> = members.iter().map(|&i| &docs[i]).collect();
     // The title of the member closest to the story's centre, preferring stated titles and main
     // articles. Near-ties (within TITLE_TIE: float noise, such as embeddings computed in other
     // batches by scaled-out workers) go to the earliest member, so every mode picks the same title.
     let score = |i: usize| {
         let d = &docs[i].article;
-        f.centrality(&vectors[i])
-            + if d.title.ends_with('…') { 0.0 } else { 0.5 }
-            + if d.is_teaser() { 0.0 } else { 0.25 }
+        f.centrality(&vectors[i]) + if d.title.ends_with('…') { 0.0 } else { 0.5 } + if d.is_teaser() { 0.0 } else { 0.25 }
     };
     let scores: Vec<f64> = members.iter().map(|&i| score(i)).collect();
     let best = scores.iter().copied().fold(f64::MIN, f64::max);
-    let title_idx = members
-        .iter()
-        .zip(&scores)
-        .find(|(_, &s)| s >= best - TITLE_TIE)
-        .map(|(&i, _)| i)
-        .unwrap_or(members[0]);
+    let title_idx = members.iter().zip(&scores).find(|(_, &s)| s >= best - TITLE_TIE).map(|(&i, _)| i).unwrap_or(members[0]);
     let mut outlets: Vec<String> = Vec::new();
     for a in &arts {
         if !outlets.contains(&a.article.outlet.name) {
@@ -676,20 +547,9 @@ fn story_of(
         outlets,
         first_seen: arts.iter().map(|a| a.article.time()).min().unwrap(),
         last_seen: arts.iter().map(|a| a.article.time()).max().unwrap(),
-        entities: entities
-            .into_iter()
-            .take(8)
-            .map(|(n, _)| n.to_string())
-            .collect(),
+        entities: entities.into_iter().take(8).map(|(n, _)| n.to_string()).collect(),
         // Copies whose original is elsewhere still count as copies: the story holds a report it did not originate.
-        copies: members
-            .iter()
-            .filter_map(|&i| {
-                copy_of
-                    .get(&i)
-                    .map(|&o| (docs[i].article.id.clone(), docs[o].article.id.clone()))
-            })
-            .collect(),
+        copies: members.iter().filter_map(|&i| copy_of.get(&i).map(|&o| (docs[i].article.id.clone(), docs[o].article.id.clone()))).collect(),
     }
 }
 
@@ -705,10 +565,7 @@ mod tests {
             kind: ArticleKind::Main,
             title: title.into(),
             text: text.into(),
-            outlet: Outlet {
-                name: format!("outlet-{id}"),
-                basis: OutletBasis::Given,
-            },
+            outlet: Outlet { name: format!("outlet-{id}"), basis: OutletBasis::Given },
             url: None,
             source: id.into(),
             published: Some(format!("2025-06-22T{hour:02}:00:00Z").parse().unwrap()),
@@ -742,18 +599,12 @@ mod tests {
         docs.reverse();
         let b = cluster(&docs, &Settings::default());
         let ids = |v: &[Story]| {
-            let mut x: Vec<(String, Vec<String>)> = v
-                .iter()
-                .map(|s| (s.id.clone(), s.article_ids.clone()))
-                .collect();
+            let mut x: Vec<(String, Vec<String>)> = v.iter().map(|s| (s.id.clone(), s.article_ids.clone())).collect();
             x.sort();
             x
         };
         assert_eq!(ids(&a), ids(&b));
-        let quake = a
-            .iter()
-            .find(|s| s.article_ids.contains(&"a".to_string()))
-            .unwrap();
+        let quake = a.iter().find(|s| s.article_ids.contains(&"a".to_string())).unwrap();
         assert_eq!(quake.outlets, ["outlet-a", "outlet-c"]);
         assert_eq!(quake.first_seen.to_rfc3339(), "2025-06-22T01:00:00+00:00");
         assert_eq!(quake.last_seen.to_rfc3339(), "2025-06-22T03:00:00+00:00");
@@ -784,9 +635,7 @@ mod tests {
     #[test]
     fn idle_stories_close_and_leave_the_window() {
         // A new, unrelated event every day for 200 days, five articles each.
-        let days: Vec<Counts> = (0..200)
-            .map(|d| [(format!("event{d}"), 1.0), ("news".to_string(), 1.0)].into())
-            .collect();
+        let days: Vec<Counts> = (0..200).map(|d| [(format!("event{d}"), 1.0), ("news".to_string(), 1.0)].into()).collect();
         let mut vocab = Vocabulary::default();
         days.iter().for_each(|d| vocab.add(d));
         let mut cl = Clusterer::new(&vocab, Settings::default());
@@ -794,35 +643,17 @@ mod tests {
         let mut closed = Vec::new();
         for (d, c) in days.iter().enumerate() {
             for k in 0..5 {
-                closed.extend(cl.push(
-                    d * 5 + k,
-                    start + chrono::Duration::days(d as i64) + chrono::Duration::hours(k as i64),
-                    &vocab.vector(c),
-                    None,
-                ));
+                closed.extend(cl.push(d * 5 + k, start + chrono::Duration::days(d as i64) + chrono::Duration::hours(k as i64), &vocab.vector(c), None));
             }
         }
         let window = (Settings::default().horizon_days() * 1.25).ceil() as usize + 2;
-        assert!(
-            cl.peak_open() <= window,
-            "open stories bounded by the horizon: peak {} > {window}",
-            cl.peak_open()
-        );
-        assert!(
-            closed.len() >= 200 - window,
-            "old stories were handed back: {}",
-            closed.len()
-        );
+        assert!(cl.peak_open() <= window, "open stories bounded by the horizon: peak {} > {window}", cl.peak_open());
+        assert!(closed.len() >= 200 - window, "old stories were handed back: {}", closed.len());
         let rest = cl.finish();
         let mut all: Vec<Vec<usize>> = closed.into_iter().chain(rest).map(|f| f.members).collect();
         all.sort();
         assert_eq!(all.len(), 200);
-        assert!(
-            all.iter()
-                .enumerate()
-                .all(|(d, m)| *m == (d * 5..d * 5 + 5).collect::<Vec<_>>()),
-            "each day's event is one story"
-        );
+        assert!(all.iter().enumerate().all(|(d, m)| *m == (d * 5..d * 5 + 5).collect::<Vec<_>>()), "each day's event is one story");
     }
 
     #[test]
@@ -830,9 +661,7 @@ mod tests {
         let wire = "The central bank raised its main interest rate by half a percentage point on Thursday, the largest increase in two decades, \
             as policymakers moved to contain inflation that has climbed to its highest level since the early 1990s. The governor told reporters \
             that further increases were likely in the coming months if price pressures did not ease, and markets fell sharply after the announcement.";
-        let edited = wire
-            .replace("on Thursday", "on Thursday morning")
-            .replace("told reporters", "told a news conference");
+        let edited = wire.replace("on Thursday", "on Thursday morning").replace("told reporters", "told a news conference");
         let docs = vec![
             art("orig", "Central bank raises rates by half a point", wire, 1),
             art("copy", "Central bank raises rates by half a point", &edited, 3),
@@ -840,16 +669,9 @@ mod tests {
                 traders said, adding that a further rise next month now looked likely to many in the market who had hoped for a pause.", 4),
         ];
         let pairs = syndication::copies(&docs);
-        assert_eq!(
-            pairs,
-            [(1, 0)],
-            "the light edit is a copy of the earlier wire story; the own report is independent"
-        );
+        assert_eq!(pairs, [(1, 0)], "the light edit is a copy of the earlier wire story; the own report is independent");
         let stories = cluster(&docs, &Settings::default());
-        let s = stories
-            .iter()
-            .find(|s| s.article_ids.contains(&"copy".to_string()))
-            .unwrap();
+        let s = stories.iter().find(|s| s.article_ids.contains(&"copy".to_string())).unwrap();
         assert_eq!(s.original_of("copy"), Some("orig"));
         assert_eq!(s.original_of("own"), None);
     }
@@ -870,49 +692,21 @@ mod tests {
         // Other news of those days, so rarity weights are those of a real stream.
         docs.extend(corpus());
         let stories = cluster(&docs, &Settings::default());
-        let story_of = |id: &str| {
-            stories
-                .iter()
-                .position(|s| s.article_ids.iter().any(|a| a == id))
-                .unwrap()
-        };
-        assert_ne!(
-            story_of("fire"),
-            story_of("vote"),
-            "same day, same city, different events"
-        );
-        assert_eq!(
-            story_of("fire"),
-            story_of("fire2"),
-            "the next day's follow-up joins"
-        );
+        let story_of = |id: &str| stories.iter().position(|s| s.article_ids.iter().any(|a| a == id)).unwrap();
+        assert_ne!(story_of("fire"), story_of("vote"), "same day, same city, different events");
+        assert_eq!(story_of("fire"), story_of("fire2"), "the next day's follow-up joins");
     }
 
     #[test]
     fn the_same_words_long_apart_are_different_stories() {
         let text = "A fire destroyed a warehouse in the Riverton port district. Firefighters fought the blaze for six hours.";
         let mut docs = vec![
-            at(
-                "now",
-                "Fire destroys warehouse in Riverton port",
-                text,
-                "2025-06-22T08:00:00Z",
-            ),
-            at(
-                "then",
-                "Fire destroys warehouse in Riverton port",
-                text,
-                "2024-01-10T08:00:00Z",
-            ),
+            at("now", "Fire destroys warehouse in Riverton port", text, "2025-06-22T08:00:00Z"),
+            at("then", "Fire destroys warehouse in Riverton port", text, "2024-01-10T08:00:00Z"),
         ];
         docs.extend(corpus());
         let stories = cluster(&docs, &Settings::default());
-        let story_of = |id: &str| {
-            stories
-                .iter()
-                .position(|s| s.article_ids.iter().any(|a| a == id))
-                .unwrap()
-        };
+        let story_of = |id: &str| stories.iter().position(|s| s.article_ids.iter().any(|a| a == id)).unwrap();
         assert_ne!(story_of("now"), story_of("then"));
     }
 }

@@ -34,16 +34,11 @@ fn word_hash(w: &str) -> u64 {
 }
 
 fn words(text: &str) -> Vec<u64> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| word_hash(&w.to_lowercase()))
-        .collect()
+    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(|w| word_hash(&w.to_lowercase())).collect()
 }
 
 fn shingles(ws: &[u64]) -> HashSet<u64> {
-    ws.windows(5)
-        .map(|w| w.iter().fold(0u64, |acc, &x| mix(acc ^ x)))
-        .collect()
+    ws.windows(5).map(|w| w.iter().fold(0u64, |acc, &x| mix(acc ^ x))).collect()
 }
 
 fn jaccard(a: &HashSet<u64>, b: &HashSet<u64>) -> f64 {
@@ -60,14 +55,8 @@ fn jaccard(a: &HashSet<u64>, b: &HashSet<u64>) -> f64 {
 /// The original of a group of near-identical texts is its earliest article
 /// (publication time, then id). Deterministic; cost near-linear (LSH buckets).
 pub fn copies(docs: &[Enriched]) -> Vec<(usize, usize)> {
-    let texts: Vec<Vec<u64>> = docs
-        .iter()
-        .map(|d| words(&format!("{}\n{}", d.article.title, d.article.text)))
-        .collect();
-    let sets: Vec<Option<HashSet<u64>>> = texts
-        .iter()
-        .map(|w| (w.len() >= MIN_WORDS).then(|| shingles(w)))
-        .collect();
+    let texts: Vec<Vec<u64>> = docs.iter().map(|d| words(&format!("{}\n{}", d.article.title, d.article.text))).collect();
+    let sets: Vec<Option<HashSet<u64>>> = texts.iter().map(|w| (w.len() >= MIN_WORDS).then(|| shingles(w))).collect();
     let mut parent: Vec<usize> = (0..docs.len()).collect();
     fn find(p: &mut [usize], x: usize) -> usize {
         let mut r = x;
@@ -99,18 +88,9 @@ pub fn copies(docs: &[Enriched]) -> Vec<(usize, usize)> {
     let mut buckets: HashMap<(usize, u64), Vec<usize>> = HashMap::new();
     for (i, s) in sets.iter().enumerate() {
         let Some(s) = s else { continue };
-        let sig: Vec<u64> = (0..HASHES as u64)
-            .map(|k| {
-                s.iter()
-                    .map(|&x| mix(x ^ mix(k + 1)))
-                    .min()
-                    .unwrap_or(u64::MAX)
-            })
-            .collect();
+        let sig: Vec<u64> = (0..HASHES as u64).map(|k| s.iter().map(|&x| mix(x ^ mix(k + 1))).min().unwrap_or(u64::MAX)).collect();
         for b in 0..BANDS {
-            let key = sig[b * ROWS..(b + 1) * ROWS]
-                .iter()
-                .fold(b as u64, |acc, &x| mix(acc ^ x));
+            let key = sig[b * ROWS..(b + 1) * ROWS].iter().fold(b as u64, |acc, &x| mix(acc ^ x));
             buckets.entry((b, key)).or_default().push(i);
         }
     }
@@ -121,9 +101,7 @@ pub fn copies(docs: &[Enriched]) -> Vec<(usize, usize)> {
         let members = &buckets[k];
         for (x, &a) in members.iter().enumerate() {
             for &b in &members[x + 1..] {
-                if checked.insert((a, b))
-                    && jaccard(sets[a].as_ref().unwrap(), sets[b].as_ref().unwrap()) >= COPY_JACCARD
-                {
+                if checked.insert((a, b)) && jaccard(sets[a].as_ref().unwrap(), sets[b].as_ref().unwrap()) >= COPY_JACCARD {
                     union(&mut parent, a, b);
                 }
             }
@@ -140,13 +118,7 @@ pub fn copies(docs: &[Enriched]) -> Vec<(usize, usize)> {
         if g.len() < 2 {
             continue;
         }
-        g.sort_by(|&a, &b| {
-            docs[a]
-                .article
-                .time()
-                .cmp(&docs[b].article.time())
-                .then_with(|| docs[a].article.id.cmp(&docs[b].article.id))
-        });
+        g.sort_by(|&a, &b| docs[a].article.time().cmp(&docs[b].article.time()).then_with(|| docs[a].article.id.cmp(&docs[b].article.id)));
         out.extend(g[1..].iter().map(|&c| (c, g[0])));
     }
     out.sort_unstable();

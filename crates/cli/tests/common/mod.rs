@@ -5,10 +5,7 @@ use std::process::{Command, Output};
 
 /// Runs the `dossier` binary cargo built for these tests.
 pub fn dossier(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dossier"))
-        .args(args)
-        .output()
-        .expect("run dossier")
+    Command::new(env!("CARGO_BIN_EXE_dossier")).args(args).output().expect("run dossier")
 }
 
 /// Whether the embedding model is installed. Under CI (where the test script installs it) a
