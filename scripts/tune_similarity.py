@@ -57,17 +57,39 @@ class Lora(torch.nn.Module):
         return self.lin(x) + (x @ self.a.t()) @ self.b.t() * self.scale
 
 
-class Cross(torch.nn.Module):
-    def __init__(self, model, rank, alpha):
+class Full(torch.nn.Module):
+    """A linear map whose whole weight is tuned (as an update `delta` beside
+    the published weight, which weight decay pulls back towards); the bias
+    stays. `truncate` keeps the update's best rank-r approximation (SVD), the
+    form an adapter file holds."""
+
+    def __init__(self, lin):
         super().__init__()
-        self.bert = BertModel.from_pretrained(model, add_pooling_layer=False)
+        self.lin = lin
+        self.delta = torch.nn.Parameter(torch.zeros_like(lin.weight))
+
+    def forward(self, x):
+        return torch.nn.functional.linear(x, self.lin.weight + self.delta, self.lin.bias)
+
+    def truncate(self, rank):
+        u, s, vh = torch.linalg.svd(self.delta.detach().double(), full_matrices=False)
+        self.b_r = (u[:, :rank] * s[:rank]).float()
+        self.a_r = vh[:rank].float()
+        with torch.no_grad():
+            self.delta.copy_(self.b_r @ self.a_r)
+
+
+class Cross(torch.nn.Module):
+    def __init__(self, model, rank, alpha, full=False):
+        super().__init__()
+        self.bert = BertModel.from_pretrained(model, add_pooling_layer=False).float()
         for p in self.bert.parameters():
             p.requires_grad = False
         for layer in self.bert.encoder.layer:
             for name in LINEARS:
                 parent, attr = name.rsplit(".", 1)
                 owner = layer.get_submodule(parent)
-                setattr(owner, attr, Lora(getattr(owner, attr), rank, alpha))
+                setattr(owner, attr, Full(getattr(owner, attr)) if full else Lora(getattr(owner, attr), rank, alpha))
             for name in NORMS:
                 for p in layer.get_submodule(name).parameters():
                     p.requires_grad = True
@@ -84,6 +106,11 @@ class Cross(torch.nn.Module):
         for i, layer in enumerate(self.bert.encoder.layer):
             for name in LINEARS:
                 l = layer.get_submodule(name)
+                if isinstance(l, Full):
+                    # Half precision: the factors of a rank-32 update are four times the size of rank 8's.
+                    out[f"encoder.layer.{i}.{name}.lora_a"] = l.a_r.detach().half().cpu()
+                    out[f"encoder.layer.{i}.{name}.lora_b"] = l.b_r.detach().half().cpu()
+                    continue
                 out[f"encoder.layer.{i}.{name}.lora_a"] = l.a.detach().clone()
                 out[f"encoder.layer.{i}.{name}.lora_b"] = (l.b * l.scale).detach().clone()
             for name in NORMS:
@@ -92,7 +119,12 @@ class Cross(torch.nn.Module):
                 out[f"encoder.layer.{i}.{name}.bias"] = n.bias.detach().clone()
         out["head.weight"] = self.head.weight.detach().clone()
         out["head.bias"] = self.head.bias.detach().clone()
-        return {k: v.contiguous().float() for k, v in out.items()}
+        return {k: (v if v.dtype == torch.float16 else v.float()).contiguous().cpu() for k, v in out.items()}
+
+    def truncate(self, rank):
+        for m in self.modules():
+            if isinstance(m, Full):
+                m.truncate(rank)
 
 
 class Bi(Cross):
@@ -105,7 +137,7 @@ class Bi(Cross):
         return torch.nn.functional.normalize((h * m).sum(1) / m.sum(1), dim=-1)
 
     def cosines(self, tok, ch, max_len):
-        enc = lambda xs: tok(xs, padding=True, truncation=True, max_length=max_len, return_tensors="pt")
+        enc = lambda xs: tok(xs, padding=True, truncation=True, max_length=max_len, return_tensors="pt").to(DEVICE)
         return (self.embed(enc([p[0] for p in ch])) * self.embed(enc([p[1] for p in ch]))).sum(-1)
 
     def adapter(self):
@@ -114,11 +146,26 @@ class Bi(Cross):
         return out
 
 
+DEVICE = torch.device("cpu")
+
+
 def cosent(cos, gold, scale=20.0):
     """CoSENT: every pair the gold scores order should be ordered the same by the cosines."""
     d = (cos[None, :] - cos[:, None]) * scale
     d = d - (1 - (gold[:, None] > gold[None, :]).to(d.dtype)) * 1e12
-    return torch.logsumexp(torch.cat([torch.zeros(1), d.flatten()]), dim=0)
+    return torch.logsumexp(torch.cat([torch.zeros(1, device=d.device), d.flatten()]), dim=0)
+
+
+def angle(u, v, gold, tau=20.0):
+    """AnglE's angle term: CoSENT over the (normalised) angle difference of the
+    two vectors read as complex numbers (first half real, second imaginary)."""
+    a, b = torch.chunk(u, 2, dim=1)
+    c, d = torch.chunk(v, 2, dim=1)
+    z = (c ** 2 + d ** 2).sum(1, keepdim=True)
+    re, im = (a * c + b * d) / z, (b * c - a * d) / z
+    scale = (a ** 2 + b ** 2).sum(1, keepdim=True).sqrt() / z.sqrt()
+    re, im = re / scale, im / scale
+    return cosent(-torch.abs(torch.cat([re, im], 1).sum(1)), gold, tau)
 
 
 def predict(model, tok, pairs, max_len):
@@ -135,7 +182,7 @@ def predict(model, tok, pairs, max_len):
             ch = pairs[i:i + 64]
             s = 0
             for x, y in ((0, 1), (1, 0)):
-                enc = tok([p[x] for p in ch], [p[y] for p in ch], padding=True, truncation=True, max_length=max_len, return_tensors="pt")
+                enc = tok([p[x] for p in ch], [p[y] for p in ch], padding=True, truncation=True, max_length=max_len, return_tensors="pt").to(DEVICE)
                 s = s + torch.sigmoid(model(enc))
             out += (s / 2 * 5).tolist()
     model.train()
@@ -158,7 +205,15 @@ def main():
     ap.add_argument("--max-len", type=int, default=256)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--kind", choices=["cross", "bi"], default="cross", help="cross-encoder (pairs read together) or bi-encoder (each sentence alone, cosine)")
+    ap.add_argument("--full", action="store_true", help="tune the whole weight of each linear map (not a rank --rank update); the result is cut to rank --rank (SVD) before predicting and writing")
+    ap.add_argument("--loss", choices=["cosent", "angle"], default="cosent", help="bi-encoder loss: CoSENT, or CoSENT plus AnglE's angle term")
+    ap.add_argument("--device", default="cpu", help="torch device (cpu, cuda)")
+    ap.add_argument("--probe", help="only print the probe lines of this adapter file (merged into --model's weights)")
     a = ap.parse_args()
+    global DEVICE
+    DEVICE = torch.device(a.device)
+    if a.probe:
+        return probe_only(a)
     torch.manual_seed(a.seed)
     rnd = random.Random(a.seed)
     pairs = read(a.train)
@@ -172,7 +227,7 @@ def main():
         hs = set(held)
         idx = [i for i in idx if i not in hs]
     tok = BertTokenizerFast.from_pretrained(a.model)
-    model = (Bi if a.kind == "bi" else Cross)(a.model, a.rank, a.alpha)
+    model = (Bi if a.kind == "bi" else Cross)(a.model, a.rank, a.alpha, a.full).to(DEVICE)
     params = [p for p in model.parameters() if p.requires_grad]
     print(f"{len(idx)} training pairs, {sum(p.numel() for p in params)} numbers learned", file=sys.stderr)
     data = [pairs[i] for i in idx]
@@ -190,11 +245,16 @@ def main():
         total = 0.0
         for i in range(0, len(data), a.batch):
             ch = data[i:i + a.batch]
+            gold = torch.tensor([p[2] for p in ch], device=DEVICE)
             if a.kind == "bi":
-                loss = cosent(model.cosines(tok, ch, a.max_len), torch.tensor([p[2] for p in ch]))
+                enc = lambda xs: tok(xs, padding=True, truncation=True, max_length=a.max_len, return_tensors="pt").to(DEVICE)
+                u, v = model.embed(enc([p[0] for p in ch])), model.embed(enc([p[1] for p in ch]))
+                loss = cosent((u * v).sum(-1), gold)
+                if a.loss == "angle":
+                    loss = loss + angle(u, v, gold)
             else:
-                enc = tok([p[0] for p in ch], [p[1] for p in ch], padding=True, truncation=True, max_length=a.max_len, return_tensors="pt")
-                loss = loss_f(model(enc), torch.tensor([p[2] / 5 for p in ch]))
+                enc = tok([p[0] for p in ch], [p[1] for p in ch], padding=True, truncation=True, max_length=a.max_len, return_tensors="pt").to(DEVICE)
+                loss = loss_f(model(enc), gold / 5)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             opt.step(); sched.step(); opt.zero_grad()
@@ -204,19 +264,55 @@ def main():
             from scipy.stats import spearmanr
             line += f", spearman on {a.eval}: {spearmanr(predict(model, tok, evals, a.max_len), [p[2] for p in evals]).correlation:.4f}"
         print(line, file=sys.stderr, flush=True)
+    if a.full:
+        if held and a.predictions:
+            pred = predict(model, tok, [pairs[i] for i in held], a.max_len)
+            with open(a.predictions + ".full", "w") as f:
+                for i, p in zip(held, pred):
+                    f.write(f"{i}\t{p:.6f}\n")
+        model.truncate(a.rank)
     if held and a.predictions:
         pred = predict(model, tok, [pairs[i] for i in held], a.max_len)
         with open(a.predictions, "w") as f:
             for i, p in zip(held, pred):
                 f.write(f"{i}\t{p:.6f}\n")
     if a.out:
-        meta = {"format": f"dossier-{a.kind}-adapter/1", "base": "all-MiniLM-L6-v2", "rank": str(a.rank), "epochs": str(a.epochs),
+        meta = {"format": f"dossier-{a.kind}-adapter/1", "base": "all-MiniLM-L6-v2", "rank": str(a.rank), "epochs": str(a.epochs), "full": str(a.full), "loss": a.loss,
                 "rate": str(a.rate), "seed": str(a.seed), "pairs": str(len(idx)), "max_len": str(a.max_len)}
         save_file(model.adapter(), a.out, metadata=meta)
         # A few pairs' scores, so the Rust side can check it computes the same numbers.
         probe = pairs[:8]
         for (x, y, _), s in zip(probe, predict(model, tok, probe, a.max_len)):
             print(f"probe\t{s:.5f}\t{x}\t{y}")
+
+
+def probe_only(a):
+    """The probe lines of an adapter written earlier, computed with --model's
+    weights (e.g. the published f32 weights, for an adapter tuned on another
+    machine with a half-precision copy of them)."""
+    from safetensors import safe_open
+    with safe_open(a.probe, "pt") as f:
+        kind = "bi" if f.metadata()["format"] == "dossier-bi-adapter/1" else "cross"
+        ad = {k: f.get_tensor(k).float() for k in f.keys()}
+    model = (Bi if kind == "bi" else Cross)(a.model, 1, 1.0, True)
+    with torch.no_grad():
+        for i, layer in enumerate(model.bert.encoder.layer):
+            for name in LINEARS:
+                layer.get_submodule(name).delta.copy_(ad.pop(f"encoder.layer.{i}.{name}.lora_b") @ ad.pop(f"encoder.layer.{i}.{name}.lora_a"))
+            for name in NORMS:
+                for part in ("weight", "bias"):
+                    getattr(layer.get_submodule(name), part).copy_(ad.pop(f"encoder.layer.{i}.{name}.{part}"))
+        if kind == "cross":
+            model.head.weight.copy_(ad.pop("head.weight"))
+            model.head.bias.copy_(ad.pop("head.bias"))
+    assert not ad, f"tensors left over: {list(ad)[:3]}"
+    probe = read(a.train)[:8]
+    for (x, y, _), s in zip(probe, predict(model, tok_of(a.model), probe, a.max_len)):
+        print(f"probe\t{s:.5f}\t{x}\t{y}")
+
+
+def tok_of(model):
+    return BertTokenizerFast.from_pretrained(model)
 
 
 if __name__ == "__main__":
