@@ -720,12 +720,21 @@ fn subject_of_sentence(t: &[Tok]) -> Option<Range<usize>> {
 
 fn kind_of(src: &str) -> SourceKind {
     // "The document, reportedly composed in 2023": the head before an appositive says what it is.
+    let whole = src;
     let src = src.split(", ").next().unwrap_or(src).trim();
     let lower = src.to_lowercase();
     let first = lower.split_whitespace().next().unwrap_or("");
     if matches!(first, "he" | "she" | "they" | "it" | "we" | "i" | "you" | "sources" | "officials" | "experts" | "analysts" | "aides" | "people" | "critics" | "observers" | "diplomats")
         || lower.split_whitespace().any(|w| matches!(w, "source" | "sources" | "official" | "officials" | "aide" | "aides"))
             && !src.chars().next().is_some_and(char::is_uppercase)
+    {
+        return SourceKind::Unnamed;
+    }
+    // Quantifiers standing for people ("Others suggest …", "Some Democrats said …") name nobody,
+    // unless an apposition names someone ("Another pollster, David Woodard of Clemson University").
+    if matches!(first, "others" | "some" | "many" | "several" | "most" | "few" | "these" | "those" | "someone" | "somebody" | "another" | "witnesses" | "insiders")
+        && !whole.split(", ").skip(1).any(|p| p.chars().next().is_some_and(char::is_uppercase))
+        && !crate::entities_in(whole).iter().any(|e| e.kind == dossier_model::EntityKind::Person)
     {
         return SourceKind::Unnamed;
     }
@@ -896,6 +905,23 @@ mod tests {
         // An apposition after the source is not part of its name.
         let a = attribution_in("The document, reportedly composed in late 2023, warns of growing Chinese espionage.").unwrap();
         assert_eq!((a.source.as_str(), a.kind), ("The document", SourceKind::Document));
+    }
+
+    #[test]
+    fn vague_sources_name_nobody() {
+        // A capitalised quantifier at the start of a sentence is not a person's name.
+        for (text, source) in [
+            ("Others suggest the opposite: that Putin is fully aware of the risks.", "Others"),
+            ("Some argue the sanctions have failed.", "Some"),
+            ("Several warned that the talks would fail.", "Several"),
+        ] {
+            let a = attribution_in(text).unwrap();
+            assert_eq!((a.source.as_str(), a.kind), (source, SourceKind::Unnamed), "{text}");
+        }
+        // Names keep their kind, also after a vague head.
+        assert_eq!(kind_of("Both Clinton and Trump"), SourceKind::Person);
+        assert_ne!(kind_of("Another pollster, David Woodard of Clemson University"), SourceKind::Unnamed);
+        assert_eq!(kind_of("Dmitry Peskov"), SourceKind::Person);
     }
 
     fn one(text: &str) -> (Option<String>, String, String) {
