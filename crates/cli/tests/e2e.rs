@@ -404,4 +404,9 @@ fn memo_story_claims_have_statuses_and_provenance() {
     for c in claims {
         assert!(members(c).contains(&c["text"].as_str().unwrap().to_string()));
     }
+    // The text listing shows, under an aligned claim, the other outlet's own wording, named by outlet.
+    let text = stdout(&dossier(dir.path(), &["claims", "1"]));
+    let head = text.lines().position(|l| l.starts_with("[corroborated]") && l.contains("eight-page FSB memo")).expect("the memo claim");
+    let block: Vec<&str> = text.lines().skip(head + 1).take_while(|l| l.starts_with("    ")).collect();
+    assert!(block.iter().any(|l| l.starts_with("    001_4e4791946bcd72aa: ") && l.contains("eight-page document")), "{block:#?}");
 }

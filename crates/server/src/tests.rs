@@ -432,7 +432,20 @@ async fn ui_pages_draw_charts_matrix_and_facets_and_escape() {
         conflict: None,
         checkworthiness: 0.5,
     };
-    let claims = vec![claim("Quake <hit> Chile", dossier_model::ClaimStatus::Corroborated, &["Alpha <News>", "Beta"]), claim("Damage limited", dossier_model::ClaimStatus::SingleSource, &["Beta"])];
+    let mut quake = claim("Quake <hit> Chile", dossier_model::ClaimStatus::Corroborated, &["Alpha <News>", "Beta"]);
+    quake.members = vec![dossier_model::Claim {
+        id: "m1".into(),
+        article_id: "a2".into(),
+        sentence: 0,
+        start: 0,
+        end: 10,
+        text: "A \"strong\" <b>quake</b> hit Chile".into(),
+        entities: vec![],
+        quantities: vec![],
+        attribution: None,
+        checkworthiness: 0.5,
+    }];
+    let claims = vec![quake, claim("Damage limited", dossier_model::ClaimStatus::SingleSource, &["Beta"])];
     s.replace_analysis(&Analysis { stories: vec![story], claims, briefs: vec![] }).unwrap();
     let mut index = SearchIndex::open(&dir.path().join("index")).unwrap();
     let docs: Vec<dossier_search::IndexDoc> = arts.iter().map(|a| dossier_search::IndexDoc { id: a.id.clone(), title: a.title.clone(), body: a.text.clone(), outlet: a.outlet.name.clone(), language: a.language.clone(), published: a.time(), entities: vec!["Chile".into(), "Santiago".into()], statuses: vec!["corroborated".into()], story: Some("s1".into()) }).collect();
@@ -455,6 +468,8 @@ async fn ui_pages_draw_charts_matrix_and_facets_and_escape() {
     assert_eq!(story.matches("class=\"no\"").count(), 1, "one does not");
     assert!(story.contains("badge corroborated") && story.contains("badge single-source"));
     assert!(story.contains("Quake &lt;hit&gt; Chile"));
+    // Hovering an outlet's mark shows its own wording, escaped.
+    assert!(story.contains("title=\"carries it: “A &quot;strong&quot; &lt;b&gt;quake&lt;/b&gt; hit Chile”\""), "{story}");
     assert!(story.contains("aria-label=\"Timeline of reports\"") && story.matches("<circle").count() == 3, "a dot per report");
     assert!(story.contains("(copy of <a href=\"/articles/a2\">"), "copies are marked");
     let (_, entity) = get(&app, "/entities/Chile").await;

@@ -3,7 +3,7 @@
 //! as inline SVG on the server (no scripts, no build step, works on a phone).
 //! Everything from articles is escaped.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Html;
@@ -147,8 +147,9 @@ pub async fn feed(State(s): State<Shared>) -> Result<Html<String>, ApiError> {
 }
 
 /// The claim × outlet matrix: a row per aligned claim with its status, a
-/// column per outlet, a mark where the outlet carries the claim.
-pub fn claim_matrix(story: &Story, claims: &[AlignedClaim]) -> String {
+/// column per outlet, a mark where the outlet carries the claim; hovering a
+/// mark shows that outlet's own wording (`outlet_of`: article id → outlet).
+pub fn claim_matrix(story: &Story, claims: &[AlignedClaim], outlet_of: &HashMap<String, String>) -> String {
     if claims.is_empty() {
         return String::new();
     }
@@ -161,23 +162,29 @@ pub fn claim_matrix(story: &Story, claims: &[AlignedClaim]) -> String {
         let status = c.status.as_str();
         html.push_str(&format!("<tr><td>{}</td><td><span class=\"badge {status}\">{status}</span></td>", escape(&c.text)));
         for o in &story.outlets {
-            let first = &c.first_outlet == o;
-            let cell = if c.outlets.contains(o) { if first { "<td class=\"has first\" title=\"carries it (first)\">●</td>" } else { "<td class=\"has\" title=\"carries it\">●</td>" } } else { "<td class=\"no\" title=\"does not carry it\">·</td>" };
-            html.push_str(cell);
+            if !c.outlets.contains(o) {
+                html.push_str("<td class=\"no\" title=\"does not carry it\">·</td>");
+                continue;
+            }
+            let (class, what) = if &c.first_outlet == o { ("has first", "carries it (first)") } else { ("has", "carries it") };
+            let wording = c.members.iter().find(|m| outlet_of.get(&m.article_id) == Some(o)).map(|m| format!(": “{}”", m.text)).unwrap_or_default();
+            html.push_str(&format!("<td class=\"{class}\" title=\"{}\">●</td>", escape(&format!("{what}{wording}"))));
         }
         html.push_str("</tr>");
     }
-    html.push_str("</tbody></table></div><p class=\"meta\">● carries the claim (bold ring: first to publish) · · does not</p></section>");
+    html.push_str("</tbody></table></div><p class=\"meta\">● carries the claim (bold ring: first to publish; hover for the outlet's wording) · · does not</p></section>");
     html
 }
 
 /// The story page's extra sections: matrix, timeline and articles.
 pub fn story_sections(store: &dyn Store, story: &Story) -> Result<String, ApiError> {
     let claims = store.aligned_claims(&story.id)?;
-    let mut html = claim_matrix(story, &claims);
+    let summaries = store.article_summaries(&story.article_ids)?;
+    let outlet_of: HashMap<String, String> = summaries.iter().map(|a| (a.id.clone(), a.outlet.name.clone())).collect();
+    let mut html = claim_matrix(story, &claims, &outlet_of);
     let mut points = Vec::new();
     let mut list = String::from("<section class=\"card\"><h2>Articles</h2><ul class=\"articles\">");
-    for a in store.article_summaries(&story.article_ids)? {
+    for a in summaries {
         {
             let copy = story.original_of(&a.id).map(|o| format!(" <span class=\"meta\">(copy of <a href=\"/articles/{}\">{}</a>)</span>", escape(o), escape(o))).unwrap_or_default();
             list.push_str(&format!("<li><a href=\"/articles/{}\">{}</a> — {} <span class=\"meta\">{}</span>{copy}</li>", escape(&a.id), escape(&a.title), outlet_link(&a.outlet.name), a.time.format("%Y-%m-%d %H:%M")));
