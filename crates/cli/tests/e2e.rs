@@ -404,6 +404,12 @@ fn memo_story_claims_have_statuses_and_provenance() {
     for c in claims {
         assert!(members(c).contains(&c["text"].as_str().unwrap().to_string()));
     }
+    // Daily8's "While Putin has portrayed …, a secret planning document—… confirmed by Western
+    // agencies—reveals that …": the document is that claim's source, not Putin nor the agencies.
+    for c in only("a secret planning document") {
+        let names: Vec<&str> = c["sources"].as_array().unwrap().iter().map(|s| s["source"].as_str().unwrap()).collect();
+        assert!(names.contains(&"a secret planning document") && !names.iter().any(|n| n.contains("Putin") || n.contains("agencies")), "{names:?}");
+    }
     // The text listing shows, under an aligned claim, the other outlet's own wording, named by outlet.
     let text = stdout(&dossier(dir.path(), &["claims", "1"]));
     let head = text.lines().position(|l| l.starts_with("[corroborated]") && l.contains("eight-page FSB memo")).expect("the memo claim");
