@@ -808,12 +808,16 @@ fn subordinate_end(text: &str, start: usize) -> usize {
     let rest = text[start..].trim_start();
     let at = text.len() - rest.len();
     let opener = ["While ", "Although ", "Though ", "Despite ", "As ", "Even as ", "Whereas ", "If ", "When ", "After ", "Before "].iter().any(|o| rest.starts_with(o));
-    // The clause ends at its first comma, also one inside closing quotes ("… a 'golden era,' a memo …").
-    let comma = rest.char_indices().find(|&(i, c)| c == ',' && rest[i + 1..].trim_start_matches(['\'', '’', '"', '”']).starts_with(char::is_whitespace)).map(|(i, _)| i);
-    match (opener, comma) {
-        (true, Some(comma)) if !rest[..comma].contains(['.', '!', '?']) => at + comma,
-        _ => start,
+    if !opener {
+        return start;
     }
+    // The clause ends at its first comma, also one inside closing quotes ("… a 'golden era,' a memo …"),
+    // within the sentence.
+    let comma = rest
+        .char_indices()
+        .take_while(|&(_, c)| !matches!(c, '.' | '!' | '?'))
+        .find(|&(i, c)| c == ',' && rest[i + 1..].trim_start_matches(['\'', '’', '"', '”']).starts_with(char::is_whitespace));
+    comma.map_or(start, |(i, _)| at + i)
 }
 
 /// Byte ranges of the parentheticals in the sentence at `start`: between a pair of dashes
