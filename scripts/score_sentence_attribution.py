@@ -14,29 +14,7 @@ occurrence in the sentence.
 import sys
 from pathlib import Path
 
-
-def gold_for(split):
-    gold = {}
-    for ann in sorted((split / "attributions").glob("*.ann")):
-        doc = ann.stem.rsplit("_", 1)[0]
-        if doc in gold:
-            continue
-        spans, rels = {}, []
-        for line in ann.read_text(encoding="utf-8").splitlines():
-            if line.startswith("T"):
-                parts = line.split("\t", 2)
-                if len(parts) < 3:
-                    continue
-                kind, offs = parts[1].split(" ", 1)
-                pieces = [tuple(map(int, p.split())) for p in offs.split(";")]
-                spans[parts[0]] = (pieces[0][0], pieces[-1][1])
-            elif line.startswith("E"):
-                roles = dict(a.split(":") for a in line.split("\t", 1)[1].split())
-                rel = {r.lower(): spans[t] for r, t in roles.items() if t in spans}
-                if {"content", "cue", "source"} <= rel.keys():
-                    rels.append(rel)
-        gold[doc] = rels
-    return gold
+from score_attribution_subset import gold_for  # the same brat reader (first annotator is the gold)
 
 
 def overlaps(a, b):
@@ -45,7 +23,7 @@ def overlaps(a, b):
 
 def main():
     pred, split = sys.argv[1], Path(sys.argv[2])
-    gold = gold_for(split)
+    gold = {doc: [r for r in rels if {"cue", "source"} <= r.keys()] for doc, rels in gold_for(split).items()}
     texts = {}
     dominant = some = total = 0
     for line in open(pred, encoding="utf-8"):

@@ -163,18 +163,6 @@ def cosent(cos, gold, scale=20.0):
     return torch.logsumexp(torch.cat([torch.zeros(1, device=d.device), d.flatten()]), dim=0)
 
 
-def angle(u, v, gold, tau=20.0):
-    """AnglE's angle term: CoSENT over the (normalised) angle difference of the
-    two vectors read as complex numbers (first half real, second imaginary)."""
-    a, b = torch.chunk(u, 2, dim=1)
-    c, d = torch.chunk(v, 2, dim=1)
-    z = (c ** 2 + d ** 2).sum(1, keepdim=True)
-    re, im = (a * c + b * d) / z, (b * c - a * d) / z
-    scale = (a ** 2 + b ** 2).sum(1, keepdim=True).sqrt() / z.sqrt()
-    re, im = re / scale, im / scale
-    return cosent(-torch.abs(torch.cat([re, im], 1).sum(1)), gold, tau)
-
-
 def predict(model, tok, pairs, max_len):
     if isinstance(model, Bi):
         model.eval()
@@ -213,7 +201,6 @@ def main():
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--kind", choices=["cross", "bi"], default="cross", help="cross-encoder (pairs read together) or bi-encoder (each sentence alone, cosine)")
     ap.add_argument("--full", action="store_true", help="tune the whole weight of each linear map (not a rank --rank update); the result is cut to rank --rank (SVD) before predicting and writing")
-    ap.add_argument("--loss", choices=["cosent", "angle"], default="cosent", help="bi-encoder loss: CoSENT, or CoSENT plus AnglE's angle term")
     ap.add_argument("--device", default="cpu", help="torch device (cpu, cuda)")
     ap.add_argument("--probe", help="only print the probe lines of this adapter file (merged into --model's weights)")
     a = ap.parse_args()
@@ -254,11 +241,7 @@ def main():
             ch = data[i:i + a.batch]
             gold = torch.tensor([p[2] for p in ch], device=DEVICE)
             if a.kind == "bi":
-                enc = lambda xs: tok(xs, padding=True, truncation=True, max_length=a.max_len, return_tensors="pt").to(DEVICE)
-                u, v = model.embed(enc([p[0] for p in ch])), model.embed(enc([p[1] for p in ch]))
-                loss = cosent((u * v).sum(-1), gold)
-                if a.loss == "angle":
-                    loss = loss + angle(u, v, gold)
+                loss = cosent(model.cosines(tok, ch, a.max_len), gold)
             else:
                 enc = tok([p[0] for p in ch], [p[1] for p in ch], padding=True, truncation=True, max_length=a.max_len, return_tensors="pt").to(DEVICE)
                 loss = loss_f(model(enc), gold / 5)
@@ -284,7 +267,7 @@ def main():
             for i, p in zip(held, pred):
                 f.write(f"{i}\t{p:.6f}\n")
     if a.out:
-        meta = {"format": f"dossier-{a.kind}-adapter/1", "base": "all-MiniLM-L6-v2", "rank": str(a.rank), "epochs": str(a.epochs), "full": str(a.full), "loss": a.loss,
+        meta = {"format": f"dossier-{a.kind}-adapter/1", "base": "all-MiniLM-L6-v2", "rank": str(a.rank), "epochs": str(a.epochs), "full": str(a.full),
                 "rate": str(a.rate), "seed": str(a.seed), "pairs": str(len(idx)), "max_len": str(a.max_len)}
         save_file(model.adapter(), a.out, metadata=meta)
         # A few pairs' scores, so the Rust side can check it computes the same numbers.
@@ -314,12 +297,8 @@ def probe_only(a):
             model.head.bias.copy_(ad.pop("head.bias"))
     assert not ad, f"tensors left over: {list(ad)[:3]}"
     probe = read(a.train)[:8]
-    for (x, y, _), s in zip(probe, predict(model, tok_of(a.model), probe, a.max_len)):
+    for (x, y, _), s in zip(probe, predict(model, BertTokenizerFast.from_pretrained(a.model), probe, a.max_len)):
         print(f"probe\t{s:.5f}\t{x}\t{y}")
-
-
-def tok_of(model):
-    return BertTokenizerFast.from_pretrained(model)
 
 
 if __name__ == "__main__":
