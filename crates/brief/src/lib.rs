@@ -82,16 +82,7 @@ pub fn build(story: &Story, articles: &[Article], claims: &[AlignedClaim], prima
         .map(|a| TimelineEntry { time: a.time(), outlet: a.outlet.name.clone(), article_id: a.id.clone(), title: a.title.clone() })
         .collect();
     timeline.sort_by(|a, b| a.time.cmp(&b.time).then(a.article_id.cmp(&b.article_id)));
-    Brief {
-        story_id: story.id.clone(),
-        title: story.title.clone(),
-        outlets: story.outlets.clone(),
-        primary_sources: primary.to_vec(),
-        shared,
-        only_in,
-        unsourced_outlets,
-        timeline,
-    }
+    Brief { story_id: story.id.clone(), title: story.title.clone(), outlets: story.outlets.clone(), primary_sources: primary.to_vec(), shared, only_in, unsourced_outlets, timeline }
 }
 
 fn kind_word(k: SourceKind) -> &'static str {
@@ -207,11 +198,42 @@ mod tests {
             seen_at: t,
             language: None,
         };
-        let story = Story { id: "s".into(), title: "T".into(), article_ids: vec!["a".into(), "b".into()], outlets: vec!["A".into(), "B".into()], first_seen: t, last_seen: t, entities: vec![], copies: vec![] };
+        let story = Story {
+            id: "s".into(),
+            title: "T".into(),
+            article_ids: vec!["a".into(), "b".into()],
+            outlets: vec!["A".into(), "B".into()],
+            first_seen: t,
+            last_seen: t,
+            entities: vec![],
+            copies: vec![],
+        };
         let nyt = Attribution { source: "The Paper".into(), kind: SourceKind::Publication, cue: "according to".into() };
         let claims = vec![
-            AlignedClaim { id: "1".into(), story_id: "s".into(), text: "x".into(), status: ClaimStatus::Corroborated, outlets: vec!["A".into(), "B".into()], first_outlet: "A".into(), sources: vec![], members: vec![claim("c1", "a", "Both say this.", 0.5), claim("c2", "b", "Both say this too.", 0.5)], conflict: None, checkworthiness: 0.5 },
-            AlignedClaim { id: "2".into(), story_id: "s".into(), text: "y".into(), status: ClaimStatus::SingleSource, outlets: vec!["A".into()], first_outlet: "A".into(), sources: vec![nyt.clone()], members: vec![claim("c3", "a", "Only A says this.", 0.9)], conflict: None, checkworthiness: 0.9 },
+            AlignedClaim {
+                id: "1".into(),
+                story_id: "s".into(),
+                text: "x".into(),
+                status: ClaimStatus::Corroborated,
+                outlets: vec!["A".into(), "B".into()],
+                first_outlet: "A".into(),
+                sources: vec![],
+                members: vec![claim("c1", "a", "Both say this.", 0.5), claim("c2", "b", "Both say this too.", 0.5)],
+                conflict: None,
+                checkworthiness: 0.5,
+            },
+            AlignedClaim {
+                id: "2".into(),
+                story_id: "s".into(),
+                text: "y".into(),
+                status: ClaimStatus::SingleSource,
+                outlets: vec!["A".into()],
+                first_outlet: "A".into(),
+                sources: vec![nyt.clone()],
+                members: vec![claim("c3", "a", "Only A says this.", 0.9)],
+                conflict: None,
+                checkworthiness: 0.9,
+            },
         ];
         let primary = vec![PrimarySource { name: "The Paper".into(), kind: SourceKind::Publication, cited_by: vec!["A".into()], cue: "according to".into() }];
         let b = build(&story, &[art("a", "A"), art("b", "B")], &claims, &primary, &Settings::default());

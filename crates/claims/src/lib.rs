@@ -41,14 +41,71 @@ impl Default for Settings {
 pub type MeaningScorer<'a> = &'a mut dyn FnMut(&[(&str, &str)]) -> Result<Vec<f32>, String>;
 
 const HEDGES: &[&str] = &[
-    "could", "might", "may", "would", "should", "perhaps", "interpret", "suggest", "appears", "seems", "remains to be seen",
-    "opinion", "i think", "we believe", "arguably", "interestingly", "ironically", "imagine", "feel like",
+    "could",
+    "might",
+    "may",
+    "would",
+    "should",
+    "perhaps",
+    "interpret",
+    "suggest",
+    "appears",
+    "seems",
+    "remains to be seen",
+    "opinion",
+    "i think",
+    "we believe",
+    "arguably",
+    "interestingly",
+    "ironically",
+    "imagine",
+    "feel like",
 ];
 const EVENT_WORDS: &[&str] = &[
-    "obtained", "confirmed", "launched", "tracked", "struck", "killed", "signed", "announced", "visited", "met", "soared",
-    "supplied", "leaked", "drafted", "reviewed", "authenticated", "arrested", "attacked", "agreed", "deployed", "intercepted",
-    "subjected", "labels", "labeled", "labelled", "brands", "warns", "warned", "claimed", "accused", "hacking", "recruit",
-    "reported", "provided", "shipped", "surfaced", "dated", "arrived", "travelled", "traveled", "won", "lost", "rose", "fell",
+    "obtained",
+    "confirmed",
+    "launched",
+    "tracked",
+    "struck",
+    "killed",
+    "signed",
+    "announced",
+    "visited",
+    "met",
+    "soared",
+    "supplied",
+    "leaked",
+    "drafted",
+    "reviewed",
+    "authenticated",
+    "arrested",
+    "attacked",
+    "agreed",
+    "deployed",
+    "intercepted",
+    "subjected",
+    "labels",
+    "labeled",
+    "labelled",
+    "brands",
+    "warns",
+    "warned",
+    "claimed",
+    "accused",
+    "hacking",
+    "recruit",
+    "reported",
+    "provided",
+    "shipped",
+    "surfaced",
+    "dated",
+    "arrived",
+    "travelled",
+    "traveled",
+    "won",
+    "lost",
+    "rose",
+    "fell",
 ];
 const ALLEGATION_WORDS: &[&str] = &["allegedly", "reportedly", "alleges", "allegations", "accused", "suspected", "believed to"];
 
@@ -94,9 +151,28 @@ pub fn checkworthiness(text: &str, entities: usize, quantities: usize, attribute
 
 /// Words by which a sentence relays what someone else says or believes without naming them.
 const RELAY_WORDS: &[&str] = &[
-    "reportedly", "allegedly", "alleged", "allegations", "is believed", "are believed", "was believed", "were believed",
-    "is said", "are said", "is thought", "are thought", "suspected", "rumoured", "rumored", "purportedly", "sources say",
-    "sources said", "it is understood", "claims", "according to sources", "unconfirmed",
+    "reportedly",
+    "allegedly",
+    "alleged",
+    "allegations",
+    "is believed",
+    "are believed",
+    "was believed",
+    "were believed",
+    "is said",
+    "are said",
+    "is thought",
+    "are thought",
+    "suspected",
+    "rumoured",
+    "rumored",
+    "purportedly",
+    "sources say",
+    "sources said",
+    "it is understood",
+    "claims",
+    "according to sources",
+    "unconfirmed",
 ];
 
 /// True when a sentence relays a claim from an unnamed somebody ("Chinese operatives allegedly infiltrate ...").
@@ -130,10 +206,7 @@ pub fn article_sources(e: &Enriched) -> Vec<Attribution> {
     }
     seen.sort_by_key(|b| std::cmp::Reverse(b.1));
     let publication = seen.iter().find(|(a, _)| a.kind == SourceKind::Publication).map(|(a, _)| a.clone());
-    seen.into_iter()
-        .map(|(a, _)| a)
-        .filter(|a| publication.is_none() || !is_reporting_anaphor(a))
-        .collect()
+    seen.into_iter().map(|(a, _)| a).filter(|a| publication.is_none() || !is_reporting_anaphor(a)).collect()
 }
 
 /// "the report", "the article": a reference back to a publication's reporting, not a source of its own.
@@ -176,11 +249,7 @@ pub fn claims_of(e: &Enriched, settings: &Settings) -> Vec<Claim> {
 /// Cuts a sentence into clauses: at commas, dashes, semicolons and colons, and
 /// at "and"/"while"/"but" when both sides carry content.
 pub fn clauses(sentence: &str) -> Vec<String> {
-    let mut parts: Vec<String> = sentence
-        .split([',', ';', ':', '—', '–', '(', ')'])
-        .map(|p| p.trim().to_string())
-        .filter(|p| !p.is_empty())
-        .collect();
+    let mut parts: Vec<String> = sentence.split([',', ';', ':', '—', '–', '(', ')']).map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect();
     let mut out = Vec::new();
     for p in parts.drain(..) {
         let mut rest = p.as_str();
@@ -335,7 +404,14 @@ pub fn align_with(story: &Story, docs: &[&Enriched], settings: &Settings, meanin
     let ids: Vec<Vec<u32>> = nodes
         .iter()
         .map(|n| {
-            let mut v: Vec<u32> = n.terms.iter().map(|t| { let next = vocab.len() as u32; *vocab.entry(t.as_str()).or_insert(next) }).collect();
+            let mut v: Vec<u32> = n
+                .terms
+                .iter()
+                .map(|t| {
+                    let next = vocab.len() as u32;
+                    *vocab.entry(t.as_str()).or_insert(next)
+                })
+                .collect();
             v.sort_unstable();
             v
         })
@@ -349,7 +425,13 @@ pub fn align_with(story: &Story, docs: &[&Enriched], settings: &Settings, meanin
     let total = nodes.len().max(1) as f64;
     let idf: Vec<f64> = df.iter().map(|&d| (1.0 + total / d.max(1) as f64).ln()).collect();
     let mut outlet_ids: HashMap<&str, u32> = HashMap::new();
-    let outlet: Vec<u32> = nodes.iter().map(|n| { let next = outlet_ids.len() as u32; *outlet_ids.entry(n.outlet.as_str()).or_insert(next) }).collect();
+    let outlet: Vec<u32> = nodes
+        .iter()
+        .map(|n| {
+            let next = outlet_ids.len() as u32;
+            *outlet_ids.entry(n.outlet.as_str()).or_insert(next)
+        })
+        .collect();
     let mut parent: Vec<usize> = (0..nodes.len()).collect();
     let mut conflicts: Vec<(usize, String)> = Vec::new();
     for (a, b) in matching_pairs(&ids, &outlet, &idf, settings, INDEX_ABOVE) {
@@ -458,11 +540,7 @@ pub fn align_with(story: &Story, docs: &[&Enriched], settings: &Settings, meanin
                 let article_level: Vec<Attribution> = sources[d.article.id.as_str()].iter().filter(|a| a.kind == SourceKind::Publication).cloned().collect();
                 // "according to the report" in an article that names the report's publisher means that publisher.
                 let has_publication = !article_level.is_empty();
-                let own = c
-                    .attribution
-                    .iter()
-                    .filter(|a| a.kind != SourceKind::Unnamed && !(is_reporting_anaphor(a) && has_publication))
-                    .cloned();
+                let own = c.attribution.iter().filter(|a| a.kind != SourceKind::Unnamed && !(is_reporting_anaphor(a) && has_publication)).cloned();
                 for a in own.chain(article_level) {
                     if !srcs.iter().any(|x| source_key(&x.source, x.kind) == source_key(&a.source, a.kind)) {
                         srcs.push(a);
@@ -505,9 +583,7 @@ pub fn align_with(story: &Story, docs: &[&Enriched], settings: &Settings, meanin
             }
         })
         .collect();
-    out.sort_by(|a, b| {
-        b.outlets.len().cmp(&a.outlets.len()).then(b.checkworthiness.total_cmp(&a.checkworthiness)).then(a.id.cmp(&b.id))
-    });
+    out.sort_by(|a, b| b.outlets.len().cmp(&a.outlets.len()).then(b.checkworthiness.total_cmp(&a.checkworthiness)).then(a.id.cmp(&b.id)));
     Ok(out)
 }
 
@@ -681,7 +757,12 @@ mod tests {
 
     #[test]
     fn primary_sources_resolve_anaphors_and_name_documents() {
-        let a = doc("a", "Alpha", "A secret plan exists, according to a report by The Daily Planet. Since then, according to the report, officials have moved. The memo alleges that spies were active in Riverton.", 1);
+        let a = doc(
+            "a",
+            "Alpha",
+            "A secret plan exists, according to a report by The Daily Planet. Since then, according to the report, officials have moved. The memo alleges that spies were active in Riverton.",
+            1,
+        );
         let b = doc("b", "Beta", "This memo reveals that spies were active in Riverton in 2024.", 2);
         let p = primary_sources(&[&a, &b]);
         let names: Vec<(&str, Vec<&str>)> = p.iter().map(|p| (p.name.as_str(), p.cited_by.iter().map(String::as_str).collect())).collect();

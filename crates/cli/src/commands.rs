@@ -96,7 +96,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Extract { inputs, text, markdown, jobs, out, allow_private } => {
-            let output = if text { Output::Text } else if markdown { Output::Markdown } else { Output::Json };
+            let output = if text {
+                Output::Text
+            } else if markdown {
+                Output::Markdown
+            } else {
+                Output::Json
+            };
             extract_cmd::extract(&inputs, output, jobs, out.as_deref(), allow_private)
         }
         Command::Eval { what: Eval::Attribution { dir, out } } => eval_attribution(&dir, out.as_deref()),
@@ -234,9 +240,7 @@ pub fn progress_bar(len: u64, what: &str) -> indicatif::ProgressBar {
     if !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
-    indicatif::ProgressBar::new(len).with_style(
-        indicatif::ProgressStyle::with_template(&format!("{{bar:30}} {{pos}}/{{len}} {what} {{per_sec}} eta {{eta}}")).expect("valid template"),
-    )
+    indicatif::ProgressBar::new(len).with_style(indicatif::ProgressStyle::with_template(&format!("{{bar:30}} {{pos}}/{{len}} {what} {{per_sec}} eta {{eta}}")).expect("valid template"))
 }
 
 fn files_style() -> indicatif::ProgressStyle {
@@ -249,11 +253,7 @@ const STORE_BATCH: usize = 256;
 fn ingest(dir: &Path, paths: &[PathBuf], json: bool, quiet: bool, no_analyse: bool, jobs: usize, embedding: &Embedding) -> anyhow::Result<ExitCode> {
     let mut store = SqliteStore::open_dir(dir)?;
     let (files, mut errors) = collect_inputs(paths);
-    let bar = if quiet || !std::io::stderr().is_terminal() {
-        indicatif::ProgressBar::hidden()
-    } else {
-        indicatif::ProgressBar::new(files.len() as u64).with_style(files_style())
-    };
+    let bar = if quiet || !std::io::stderr().is_terminal() { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new(files.len() as u64).with_style(files_style()) };
     let mut sum = Summary { files: files.len(), new_articles: 0, new_teasers: 0, revised: 0, already_stored: 0, errors: vec![] };
     let plain_log = !quiet && !std::io::stderr().is_terminal();
     let started = std::time::Instant::now();
@@ -286,9 +286,7 @@ fn ingest(dir: &Path, paths: &[PathBuf], json: bool, quiet: bool, no_analyse: bo
             let read = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
             let total = std::fs::metadata(f).map(|m| m.len()).unwrap_or(0);
             let file_pos = bar.position();
-            bar.set_style(
-                indicatif::ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta} {msg}").expect("valid template"),
-            );
+            bar.set_style(indicatif::ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta} {msg}").expect("valid template"));
             bar.set_length(total);
             bar.set_position(0);
             bar.reset_eta();
@@ -371,14 +369,7 @@ fn print_stories(store: &dyn Store, json: bool) -> anyhow::Result<()> {
     for (i, s) in stories.iter().enumerate() {
         writeln!(out, "{:>3}. [{}] {}", i + 1, &s.id, s.title)?;
         let copies = if s.copies.is_empty() { String::new() } else { format!(" ({} independent, {} copies)", s.article_ids.len() - s.copies.len(), s.copies.len()) };
-        writeln!(
-            out,
-            "     {} article(s){copies} · {} · {} – {}",
-            s.article_ids.len(),
-            s.outlets.join(", "),
-            s.first_seen.format("%Y-%m-%d %H:%M"),
-            s.last_seen.format("%Y-%m-%d %H:%M")
-        )?;
+        writeln!(out, "     {} article(s){copies} · {} · {} – {}", s.article_ids.len(), s.outlets.join(", "), s.first_seen.format("%Y-%m-%d %H:%M"), s.last_seen.format("%Y-%m-%d %H:%M"))?;
         if !s.entities.is_empty() {
             writeln!(out, "     about: {}", s.entities.iter().take(5).cloned().collect::<Vec<_>>().join(", "))?;
         }

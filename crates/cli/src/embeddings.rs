@@ -50,7 +50,11 @@ pub fn fetch(dir: Option<&Path>) -> anyhow::Result<ExitCode> {
 
 pub fn status() -> anyhow::Result<ExitCode> {
     let Some(dir) = dossier_embed::locate() else {
-        println!("{}: not installed (looked in {}); story clustering uses wording only. `dossier model fetch` installs it.", dossier_embed::MODEL, model_dir(None).map(|d| d.display().to_string()).unwrap_or_default());
+        println!(
+            "{}: not installed (looked in {}); story clustering uses wording only. `dossier model fetch` installs it.",
+            dossier_embed::MODEL,
+            model_dir(None).map(|d| d.display().to_string()).unwrap_or_default()
+        );
         return Ok(ExitCode::from(1));
     };
     match dossier_embed::verify(&dir) {

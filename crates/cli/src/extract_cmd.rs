@@ -236,10 +236,8 @@ pub fn eval_extraction(dir: &Path, jobs: Option<usize>, out: Option<&Path>) -> a
     let results = par_map(&files, jobs, |p| {
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
         let id = name.trim_end_matches(".gz").trim_end_matches(".html").trim_end_matches(".htm").to_string();
-        let body = dossier_ingest::read_input(p)
-            .map_err(|e| e.to_string())
-            .and_then(|bytes| extract_one(&p.display().to_string(), &Source { bytes, content_type: None, url: None }))
-            .map(|ex| ex.main.body());
+        let body =
+            dossier_ingest::read_input(p).map_err(|e| e.to_string()).and_then(|bytes| extract_one(&p.display().to_string(), &Source { bytes, content_type: None, url: None })).map(|ex| ex.main.body());
         (id, body)
     });
     let mut map = serde_json::Map::new();
@@ -290,10 +288,7 @@ pub fn bench_extraction(dir: &Path, passes: usize) -> anyhow::Result<ExitCode> {
     if files.is_empty() {
         bail!("no .html or .html.gz files in {}", html.display());
     }
-    let pages: Vec<Vec<u8>> = files
-        .iter()
-        .map(|p| dossier_ingest::read_input(p).map_err(|e| anyhow::anyhow!("{e}")))
-        .collect::<anyhow::Result<_>>()?;
+    let pages: Vec<Vec<u8>> = files.iter().map(|p| dossier_ingest::read_input(p).map_err(|e| anyhow::anyhow!("{e}"))).collect::<anyhow::Result<_>>()?;
     let bytes: usize = pages.iter().map(Vec::len).sum();
     let rss_before = peak_rss();
     let mut times = Vec::new();

@@ -3,8 +3,8 @@
 //! `score<TAB>sentence1<TAB>sentence2` after a header), printing one score per
 //! pair in file order, the format `../shared/bench/similarity/score.py` reads.
 
-use std::io::Write;
 use std::collections::HashMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -107,7 +107,16 @@ pub fn train(file: &Path, out: &Path, folds: usize, cross_holdout: &[PathBuf], b
     println!("combiner written to {} ({} pairs, {}-fold cv spearman {:.4})", out.display(), pairs.len(), folds, combiner.training.cv_spearman);
     if let Some(b) = &combiner.blend {
         let h = b.holdout_spearman;
-        println!("cross-encoder weight {:.2}, bi-encoder weight {:.2}, chosen on {} held-out pairs: trees {:.4}, cross-encoder {:.4}, bi-encoder {}, blend {:.4}", b.weight, b.bi_weight, b.holdout_pairs, h.trees, h.cross, h.bi.map_or("-".into(), |s| format!("{s:.4}")), h.blend);
+        println!(
+            "cross-encoder weight {:.2}, bi-encoder weight {:.2}, chosen on {} held-out pairs: trees {:.4}, cross-encoder {:.4}, bi-encoder {}, blend {:.4}",
+            b.weight,
+            b.bi_weight,
+            b.holdout_pairs,
+            h.trees,
+            h.cross,
+            h.bi.map_or("-".into(), |s| format!("{s:.4}")),
+            h.blend
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -65,10 +65,8 @@ fn parse_record(file: &Path, line_no: usize, line: &str) -> anyhow::Result<Artic
 fn enrich_lines(file: &Path, lines: &[(usize, String)], jobs: usize) -> anyhow::Result<Vec<Enriched>> {
     let per = lines.len().div_ceil(jobs.max(1)).max(1);
     std::thread::scope(|s| {
-        let handles: Vec<_> = lines
-            .chunks(per)
-            .map(|part| s.spawn(move || part.iter().map(|(n, l)| parse_record(file, *n, l).map(|a| dossier_enrich::enrich(&a))).collect::<anyhow::Result<Vec<_>>>()))
-            .collect();
+        let handles: Vec<_> =
+            lines.chunks(per).map(|part| s.spawn(move || part.iter().map(|(n, l)| parse_record(file, *n, l).map(|a| dossier_enrich::enrich(&a))).collect::<anyhow::Result<Vec<_>>>())).collect();
         let mut out = Vec::with_capacity(lines.len());
         for h in handles {
             out.extend(h.join().expect("enrichment thread panicked")?);
@@ -92,7 +90,9 @@ pub fn apply_settings(mut s: Settings, overrides: &[String]) -> anyhow::Result<S
             "embedding_weight" => &mut s.embedding_weight,
             "embedding_floor" => &mut s.embedding_floor,
             "short_text_terms" => &mut s.short_text_terms,
-            other => bail!("--set: unknown setting {other:?} (join_threshold, half_life_days, title_weight, lead_weight, entity_weight, merge_threshold, embedding_weight, embedding_floor, short_text_terms)"),
+            other => bail!(
+                "--set: unknown setting {other:?} (join_threshold, half_life_days, title_weight, lead_weight, entity_weight, merge_threshold, embedding_weight, embedding_floor, short_text_terms)"
+            ),
         };
         *field = x;
     }

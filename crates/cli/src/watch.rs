@@ -160,11 +160,7 @@ async fn fetch_listing(crawler: &Crawler, url: &str, known: &HashMap<String, Val
 async fn discover(crawler: Crawler, src: SourceConfig, known: Arc<HashMap<String, Validators>>) -> Discovered {
     let mut out = Discovered::default();
     let label = src.label();
-    let hint = |title: Option<String>, published: Option<DateTime<Utc>>, outlet: Option<String>| PageHints {
-        title,
-        published,
-        outlet: src.outlet.clone().or(outlet),
-    };
+    let hint = |title: Option<String>, published: Option<DateTime<Utc>>, outlet: Option<String>| PageHints { title, published, outlet: src.outlet.clone().or(outlet) };
     if let Some(feed) = &src.feed {
         if let Some(body) = fetch_listing(&crawler, feed, &known, &mut out).await {
             match dossier_sources::feeds::parse_feed(&body, Some(feed)) {
@@ -277,8 +273,7 @@ pub async fn round(cfg: &WatchConfig, store: &mut SqliteStore, crawler: &Crawler
                     let mut st = state_of(&page);
                     st.listed = c.hints.published.map(|d| d.to_rfc3339());
                     state = Some(st);
-                    article_from_page(&page.url, &page.body, page.content_type.as_deref(), Utc::now(), c.hints.clone())
-                        .map_err(|e| format!("{}: {e}", c.source))
+                    article_from_page(&page.url, &page.body, page.content_type.as_deref(), Utc::now(), c.hints.clone()).map_err(|e| format!("{}: {e}", c.source))
                 }
                 Ok(Outcome::NotModified) => Ok(vec![]),
                 Err(e) => Err(format!("{}: {e}", c.source)),
@@ -332,9 +327,7 @@ fn progress(quiet: bool, len: usize) -> indicatif::ProgressBar {
     if quiet || !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
-    indicatif::ProgressBar::new(len as u64).with_style(
-        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} pages {per_sec} eta {eta}").expect("valid template"),
-    )
+    indicatif::ProgressBar::new(len as u64).with_style(indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} pages {per_sec} eta {eta}").expect("valid template"))
 }
 
 /// `dossier watch`: rounds until interrupted (or one with `--once`).
@@ -342,13 +335,7 @@ pub fn watch(data: &Path, config: &Path, once: bool, quiet: bool, embedding: &Em
     let cfg = load_config(config)?;
     let mut store = SqliteStore::open_dir(data)?;
     let crawler = Crawler::new(CrawlConfig {
-        fetch: FetchConfig {
-            user_agent: cfg.user_agent.clone(),
-            max_body: cfg.max_body_mb << 20,
-            allow_private: cfg.allow_private,
-            allow_loopback: cfg.allow_private,
-            ..FetchConfig::default()
-        },
+        fetch: FetchConfig { user_agent: cfg.user_agent.clone(), max_body: cfg.max_body_mb << 20, allow_private: cfg.allow_private, allow_loopback: cfg.allow_private, ..FetchConfig::default() },
         per_host_delay: Duration::from_millis(cfg.per_host_delay_ms),
         respect_robots: cfg.respect_robots,
         ..CrawlConfig::default()

@@ -106,12 +106,7 @@ pub fn publish(queue: &str, stream: &str, paths: &[PathBuf], json: bool, quiet: 
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        println!(
-            "{} input(s) published to stream {stream} on {queue}, {} already queued before (dropped as duplicates), {} error(s)",
-            published.published,
-            published.duplicates,
-            errors.len()
-        );
+        println!("{} input(s) published to stream {stream} on {queue}, {} already queued before (dropped as duplicates), {} error(s)", published.published, published.duplicates, errors.len());
     }
     Ok(if errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
@@ -210,16 +205,17 @@ impl Metrics {
             ],
         );
         metric("dossier_worker_articles_per_second", "gauge", "Articles stored per second over the last minute.", &[("", format!("{:.2}", self.rate()))]);
-        metric("dossier_worker_input_errors_total", "counter", "Inputs that could not be read as articles (bad HTML, JSON, dates); logged with their location.", &[("", g(&self.input_errors).to_string())]);
+        metric(
+            "dossier_worker_input_errors_total",
+            "counter",
+            "Inputs that could not be read as articles (bad HTML, JSON, dates); logged with their location.",
+            &[("", g(&self.input_errors).to_string())],
+        );
         metric(
             "dossier_worker_errors_total",
             "counter",
             "Failures: store (batch not committed, messages returned to the queue), queue, analysis.",
-            &[
-                ("{kind=\"store\"}", g(&self.store_errors).to_string()),
-                ("{kind=\"queue\"}", g(&self.queue_errors).to_string()),
-                ("{kind=\"analysis\"}", g(&self.analysis_errors).to_string()),
-            ],
+            &[("{kind=\"store\"}", g(&self.store_errors).to_string()), ("{kind=\"queue\"}", g(&self.queue_errors).to_string()), ("{kind=\"analysis\"}", g(&self.analysis_errors).to_string())],
         );
         metric("dossier_worker_queue_pending", "gauge", "Queue lag: messages of the shared consumer not yet delivered to any worker.", &[("", g(&self.pending).to_string())]);
         metric("dossier_worker_queue_ack_pending", "gauge", "Messages delivered to workers and not yet acknowledged.", &[("", g(&self.ack_pending).to_string())]);
@@ -341,12 +337,7 @@ fn embed_and_store(store: &mut PgStore, articles: &[Article], embedder: &Embedde
     let texts: Vec<String> = enriched.iter().map(dossier_stories::embedding_text).collect();
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let vectors = embedder.embed(&refs)?;
-    let rows: Vec<(String, String, Vec<u8>)> = articles
-        .iter()
-        .zip(&texts)
-        .zip(&vectors)
-        .map(|((a, t), v)| (a.id.clone(), crate::pipeline::embedding_key(t), dossier_embed::to_bytes(v)))
-        .collect();
+    let rows: Vec<(String, String, Vec<u8>)> = articles.iter().zip(&texts).zip(&vectors).map(|((a, t), v)| (a.id.clone(), crate::pipeline::embedding_key(t), dossier_embed::to_bytes(v))).collect();
     store.put_embeddings(dossier_embed::MODEL, &rows)?;
     Ok(())
 }
@@ -369,10 +360,11 @@ async fn worker(args: WorkerArgs, embedding: Embedding) -> anyhow::Result<ExitCo
 
     let listener = tokio::net::TcpListener::bind(args.metrics_addr).await.with_context(|| format!("serving metrics on {}", args.metrics_addr))?;
     let bound = listener.local_addr()?;
-    let app = axum::Router::new()
-        .route("/healthz", axum::routing::get(healthz))
-        .route("/metrics", axum::routing::get(metrics_page))
-        .with_state(HttpState { metrics: metrics.clone(), consumer: consumer.clone(), client: queue.client.clone() });
+    let app = axum::Router::new().route("/healthz", axum::routing::get(healthz)).route("/metrics", axum::routing::get(metrics_page)).with_state(HttpState {
+        metrics: metrics.clone(),
+        consumer: consumer.clone(),
+        client: queue.client.clone(),
+    });
     tokio::spawn(async move { axum::serve(listener, app).await });
     println!("dossier worker: stream {} on {} into {db}; metrics on http://{bound}/metrics", args.stream, args.queue);
     let _ = std::io::stdout().flush();

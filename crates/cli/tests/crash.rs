@@ -27,15 +27,7 @@ fn write_corpus(path: &Path) {
 }
 
 fn ingest(data: &Path, corpus: &Path) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_dossier"))
-        .arg("--data")
-        .arg(data)
-        .args(["ingest", "--no-analyse", "--quiet"])
-        .arg(corpus)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
+    Command::new(env!("CARGO_BIN_EXE_dossier")).arg("--data").arg(data).args(["ingest", "--no-analyse", "--quiet"]).arg(corpus).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap()
 }
 
 /// The store opens, passes SQLite's own integrity check, and its articles are distinct.

@@ -117,12 +117,7 @@ fn stories_group_the_memo_reports() {
     let mut outlets: Vec<&str> = memo["outlets"].as_array().unwrap().iter().map(|o| o.as_str().unwrap()).collect();
     outlets.sort();
     assert_eq!(outlets, ["001_4e4791946bcd72aa", "Daily8"]);
-    let title_of = |needle: &str| {
-        stories
-            .iter()
-            .find(|s| s["title"].as_str().unwrap().contains(needle))
-            .unwrap_or_else(|| panic!("no story titled {needle:?}"))
-    };
+    let title_of = |needle: &str| stories.iter().find(|s| s["title"].as_str().unwrap().contains(needle)).unwrap_or_else(|| panic!("no story titled {needle:?}"));
     let assessment = title_of("convergence of Russian and Chinese");
     assert_eq!(assessment["article_count"], 1);
     assert_eq!(assessment["outlets"][0], "002_6d44a654a7eeca9a");
@@ -205,14 +200,7 @@ impl Drop for Server {
 #[test]
 fn serve_pages_and_api_on_loopback() {
     let dir = ingested();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dossier"))
-        .arg("--data")
-        .arg(dir.path())
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dossier")).arg("--data").arg(dir.path()).args(["serve", "--addr", "127.0.0.1:0"]).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
     let out = child.stdout.take().unwrap();
     let _server = Server(child);
     let mut line = String::new();
@@ -358,7 +346,9 @@ fn memo_story_claims_have_statuses_and_provenance() {
     };
     let both = ["001_4e4791946bcd72aa".to_string(), "Daily8".to_string()];
     // Each of these is stated by both outlets, in different words, and aligned into one claim.
-    for (daily8, other) in [("eight-page FSB memo", "eight-page document"), ("obtained by Ares Leaks", "Ares Leaks platform"), ("authenticity of which has been confirmed", "authenticated by Western intelligence")] {
+    for (daily8, other) in
+        [("eight-page FSB memo", "eight-page document"), ("obtained by Ares Leaks", "Ares Leaks platform"), ("authenticity of which has been confirmed", "authenticated by Western intelligence")]
+    {
         let c = claims
             .iter()
             .find(|c| members(c).iter().any(|m| m.contains(daily8)) && members(c).iter().any(|m| m.contains(other)))

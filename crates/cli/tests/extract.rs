@@ -13,13 +13,7 @@ fn dossier(args: &[&str]) -> Output {
 }
 
 fn page(prefix: &str) -> String {
-    std::fs::read_dir(pages())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with(prefix))
-        .unwrap()
-        .display()
-        .to_string()
+    std::fs::read_dir(pages()).unwrap().map(|e| e.unwrap().path()).find(|p| p.file_name().unwrap().to_str().unwrap().starts_with(prefix)).unwrap().display().to_string()
 }
 
 #[test]
@@ -46,12 +40,7 @@ fn one_page_as_json_text_and_markdown() {
 
 #[test]
 fn stdin_page() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dossier"))
-        .args(["extract", "--text", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dossier")).args(["extract", "--text", "-"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
     child
         .stdin
         .take()
@@ -72,8 +61,7 @@ fn batch_writes_json_lines_in_input_order_and_reports_failures() {
     let b = page("042bb7b5fe");
     let out = dossier(&["extract", "--jobs", "2", &a, bad.to_str().unwrap(), &b]);
     assert_eq!(out.status.code(), Some(1), "a failed input makes the exit code 1");
-    let lines: Vec<serde_json::Value> =
-        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[0]["source"], a.as_str());
     assert!(lines[1]["error"].as_str().unwrap().contains("binary"), "{}", lines[1]);
@@ -119,10 +107,7 @@ fn serve_once(body: &'static str, connections: usize) -> String {
             while reader.read_line(&mut line).unwrap() > 2 {
                 line.clear();
             }
-            let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=windows-1252\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=windows-1252\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
             stream.write_all(head.as_bytes()).unwrap();
             stream.write_all(body.as_bytes()).unwrap();
         }
@@ -132,10 +117,7 @@ fn serve_once(body: &'static str, connections: usize) -> String {
 
 #[test]
 fn url_input_is_fetched_with_the_ssrf_guard() {
-    let url = serve_once(
-        "<html><body><article><h1>Fetched over HTTP</h1><p>The page came from a loopback server, and the charset came from its header.</p></article></body></html>",
-        1,
-    );
+    let url = serve_once("<html><body><article><h1>Fetched over HTTP</h1><p>The page came from a loopback server, and the charset came from its header.</p></article></body></html>", 1);
     // Loopback is refused unless allowed.
     let out = dossier(&["extract", &url]);
     assert_eq!(out.status.code(), Some(2));

@@ -373,9 +373,7 @@ fn a_worker_reconnects_when_the_database_drops_its_connection() {
     let mut terminated = 0;
     for _ in 0..3 {
         std::thread::sleep(Duration::from_millis(300));
-        let rows = admin
-            .query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", &[&db])
-            .unwrap();
+        let rows = admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", &[&db]).unwrap();
         terminated += rows.len();
     }
     assert!(terminated >= 1, "the worker's connection was dropped");

@@ -115,7 +115,8 @@ fn train_writes_a_combiner_that_eval_reads() {
     // Two adapters' scores are averaged: perfect and noise together still lean on the cross-encoder, and
     // files covering different pairs are refused.
     let (p, n) = (dir.path().join("perfect.tsv"), dir.path().join("noise.tsv"));
-    let out = dossier(&["train", "similarity", &train, "-o", dir.path().join("two.json").to_str().unwrap(), "--folds", "3", "--cross-holdout", p.to_str().unwrap(), "--cross-holdout", n.to_str().unwrap()]);
+    let out =
+        dossier(&["train", "similarity", &train, "-o", dir.path().join("two.json").to_str().unwrap(), "--folds", "3", "--cross-holdout", p.to_str().unwrap(), "--cross-holdout", n.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let fewer = write(dir.path(), "fewer.tsv", &holdout(&|i| gold[i]).lines().skip(1).map(|l| format!("{l}\n")).collect::<String>());
     let out = dossier(&["train", "similarity", &train, "-o", dir.path().join("x.json").to_str().unwrap(), "--cross-holdout", p.to_str().unwrap(), "--cross-holdout", &fewer]);

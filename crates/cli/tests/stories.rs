@@ -67,7 +67,16 @@ fn same_event_in_other_words_joins_only_with_meaning() {
         row("rates", "Central bank raises interest rates by half a point", 2),
         row("vote", "City council approves new school budget", 4),
     ];
-    for (i, t) in ["Apple unveils new iPhone at Cupertino event", "Heavy snow closes schools across the Midwest", "Oil prices climb on supply worries", "Film festival opens with drama premiere", "Football club sacks manager after defeat"].iter().enumerate() {
+    for (i, t) in [
+        "Apple unveils new iPhone at Cupertino event",
+        "Heavy snow closes schools across the Midwest",
+        "Oil prices climb on supply worries",
+        "Film festival opens with drama premiere",
+        "Football club sacks manager after defeat",
+    ]
+    .iter()
+    .enumerate()
+    {
         rows.push(row(&format!("bg{i}"), t, 5 + i as u32));
     }
     let file = write_jsonl(dir.path(), &rows);
@@ -87,11 +96,8 @@ fn same_event_in_other_words_joins_only_with_meaning() {
 fn embeddings_on_without_a_model_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let file = write_jsonl(dir.path(), &[serde_json::json!({"id": 1, "title": "x"})]);
-    let out = Command::new(env!("CARGO_BIN_EXE_dossier"))
-        .env("DOSSIER_MODEL", dir.path().join("nothing-here"))
-        .args(["--embeddings", "on", "eval", "stories", file.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_dossier")).env("DOSSIER_MODEL", dir.path().join("nothing-here")).args(["--embeddings", "on", "eval", "stories", file.to_str().unwrap()]).output().unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no model installed") && err.contains("dossier model fetch"), "{err}");
@@ -106,8 +112,18 @@ fn unsorted_input_is_clustered_in_publication_order_and_bad_settings_refused() {
     let dir = tempfile::tempdir().unwrap();
     let row = |id: &str, title: &str, text: &str, when: &str| serde_json::json!({"id": id, "title": title, "text": text, "published": when});
     let rows = [
-        row("late", "Riverton warehouse fire: investigators suspect arson", "Investigators said on Tuesday the Riverton port warehouse fire was probably arson. The blaze destroyed the warehouse.", "2025-06-23T10:00:00Z"),
-        row("early", "Fire destroys warehouse in Riverton port", "A fire destroyed a warehouse in the Riverton port district on Monday. Firefighters fought the blaze for six hours.", "2025-06-22T08:00:00Z"),
+        row(
+            "late",
+            "Riverton warehouse fire: investigators suspect arson",
+            "Investigators said on Tuesday the Riverton port warehouse fire was probably arson. The blaze destroyed the warehouse.",
+            "2025-06-23T10:00:00Z",
+        ),
+        row(
+            "early",
+            "Fire destroys warehouse in Riverton port",
+            "A fire destroyed a warehouse in the Riverton port district on Monday. Firefighters fought the blaze for six hours.",
+            "2025-06-22T08:00:00Z",
+        ),
         row("vote", "Riverton council votes on new budget", "The Riverton city council voted on the new budget on Monday. The plan raises school spending.", "2025-06-22T09:00:00Z"),
         row("bank", "Central bank raises interest rates", "The central bank raised interest rates by half a point to fight inflation. Markets fell.", "2025-06-22T11:00:00Z"),
         row("league", "Football club wins league title", "The club won the league title after a late goal on Sunday. Fans celebrated in the streets.", "2025-06-22T12:00:00Z"),

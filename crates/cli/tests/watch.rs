@@ -54,26 +54,33 @@ async fn serve(site: Site) -> SocketAddr {
         .route("/robots.txt", get(|| async { "User-agent: *\nDisallow: /private/\n" }))
         .route("/feed.xml", get(feed))
         .route("/broken.xml", get(|| async { "<rss><channel><item><link>unclosed" }))
-        .route("/sitemap.xml", get(|| async {
-            r#"<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><sitemap><loc>/news-sitemap.xml</loc></sitemap></sitemapindex>"#
-        }))
-        .route("/a", get(|State(s): State<Site>| async move {
-            let body = if s.round.load(Ordering::SeqCst) >= 2 {
-                "The council approved the budget on Tuesday by 31 votes to 9, correcting an earlier count."
-            } else {
-                "The council approved the budget on Tuesday by 30 votes to 10, officials said."
-            };
-            page("Council approves budget", body)
-        }))
+        .route(
+            "/sitemap.xml",
+            get(|| async { r#"<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><sitemap><loc>/news-sitemap.xml</loc></sitemap></sitemapindex>"# }),
+        )
+        .route(
+            "/a",
+            get(|State(s): State<Site>| async move {
+                let body = if s.round.load(Ordering::SeqCst) >= 2 {
+                    "The council approved the budget on Tuesday by 31 votes to 9, correcting an earlier count."
+                } else {
+                    "The council approved the budget on Tuesday by 30 votes to 10, officials said."
+                };
+                page("Council approves budget", body)
+            }),
+        )
         .route("/c", get(|| async { page("Storm closes the harbour", "Harbour authorities closed the port on Monday as the storm reached the coast.") }))
         .route("/private/b", get(|| async { page("Forbidden", "This page must never be fetched by a polite crawler at all.") }))
-        .route("/flaky", get(|State(s): State<Site>| async move {
-            if s.flaky.fetch_add(1, Ordering::SeqCst) == 0 {
-                StatusCode::INTERNAL_SERVER_ERROR.into_response()
-            } else {
-                page("Bridge reopens after repairs", "The bridge reopened to traffic on Wednesday after three weeks of repairs.").into_response()
-            }
-        }))
+        .route(
+            "/flaky",
+            get(|State(s): State<Site>| async move {
+                if s.flaky.fetch_add(1, Ordering::SeqCst) == 0 {
+                    StatusCode::INTERNAL_SERVER_ERROR.into_response()
+                } else {
+                    page("Bridge reopens after repairs", "The bridge reopened to traffic on Wednesday after three weeks of repairs.").into_response()
+                }
+            }),
+        )
         .with_state(site);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -51,11 +51,7 @@ fn padding_is_masked_so_batch_mates_do_not_matter() {
 fn paraphrases_score_above_different_events() {
     let Some(e) = embedder() else { return };
     let v = e
-        .embed(&[
-            "Earthquake of magnitude 7 strikes off the coast of Chile",
-            "Powerful quake hits Chilean coastline, tsunami alert issued",
-            "Central bank raises interest rates by half a point",
-        ])
+        .embed(&["Earthquake of magnitude 7 strikes off the coast of Chile", "Powerful quake hits Chilean coastline, tsunami alert issued", "Central bank raises interest rates by half a point"])
         .unwrap();
     assert!(dot(&v[0], &v[1]) > 0.6, "paraphrase {}", dot(&v[0], &v[1]));
     assert!(dot(&v[0], &v[2]) < 0.3, "different event {}", dot(&v[0], &v[2]));

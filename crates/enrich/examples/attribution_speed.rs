@@ -12,7 +12,8 @@ fn main() {
     };
     let passes: usize = args.next().and_then(|p| p.parse().ok()).unwrap_or(5);
     let text_dir = std::path::Path::new(&dir).join("text");
-    let mut files: Vec<_> = std::fs::read_dir(&text_dir).unwrap_or_else(|e| panic!("{}: {e}", text_dir.display())).filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "txt")).collect();
+    let mut files: Vec<_> =
+        std::fs::read_dir(&text_dir).unwrap_or_else(|e| panic!("{}: {e}", text_dir.display())).filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "txt")).collect();
     files.sort();
     let texts: Vec<String> = files.iter().map(|p| std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))).collect();
     let bytes: usize = texts.iter().map(String::len).sum();
@@ -25,5 +26,11 @@ fn main() {
     }
     times.sort_by(f64::total_cmp);
     let median = times[times.len() / 2];
-    println!("{} documents, {:.1} MB, {found} attributions; median pass {median:.3} s: {:.0} documents/s, {:.2} MB/s", texts.len(), bytes as f64 / 1e6, texts.len() as f64 / median, bytes as f64 / 1e6 / median);
+    println!(
+        "{} documents, {:.1} MB, {found} attributions; median pass {median:.3} s: {:.0} documents/s, {:.2} MB/s",
+        texts.len(),
+        bytes as f64 / 1e6,
+        texts.len() as f64 / median,
+        bytes as f64 / 1e6 / median
+    );
 }

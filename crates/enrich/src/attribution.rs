@@ -46,13 +46,14 @@ const APPEARANCE: &[&str] = &["appear", "appears", "appeared", "seem", "seems", 
 
 fn speech_forms() -> &'static HashSet<&'static str> {
     static S: OnceLock<HashSet<&str>> = OnceLock::new();
-    S.get_or_init(|| {
-        include_str!("speech_cues.txt").lines().filter(|l| !l.starts_with('#')).flat_map(str::split_whitespace).collect()
-    })
+    S.get_or_init(|| include_str!("speech_cues.txt").lines().filter(|l| !l.starts_with('#')).flat_map(str::split_whitespace).collect())
 }
 
 /// Belief and sentiment verbs ("voters think …"): PolNeAR attributes these too.
-const BELIEF: &[&str] = &["think", "thinks", "thought", "believe", "believes", "believed", "hope", "hopes", "hoped", "fear", "fears", "feared", "worry", "worries", "worried", "doubt", "doubts", "know", "knows", "knew", "agree", "agrees", "agreed", "feel", "feels", "felt"];
+const BELIEF: &[&str] = &[
+    "think", "thinks", "thought", "believe", "believes", "believed", "hope", "hopes", "hoped", "fear", "fears", "feared", "worry", "worries", "worried", "doubt", "doubts", "know", "knows", "knew",
+    "agree", "agrees", "agreed", "feel", "feels", "felt",
+];
 
 /// Verb cues: the explicit speech list, belief verbs, and the forms learned from train.
 fn cue_forms() -> &'static HashSet<&'static str> {
@@ -159,24 +160,116 @@ fn quotes_in(text: &str, para: Range<usize>) -> Vec<Range<usize>> {
 }
 
 const SKIP_BEFORE_CUE: &[&str] = &[
-    "has", "have", "had", "also", "later", "previously", "recently", "reportedly", "would", "will", "could", "may", "might", "repeatedly",
-    "then", "once", "publicly", "privately", "often", "frequently", "again", "already", "just", "still", "even", "never", "not", "n't", "specifically",
-    "separately", "simply", "flatly", "further", "is", "was", "are", "were", "been", "did", "does", "do", "first", "earlier", "subsequently", "initially",
-    "famously", "angrily", "bluntly", "quietly", "openly", "explicitly", "told", "last", "week", "on", "friday", "monday", "tuesday", "wednesday",
-    "thursday", "saturday", "sunday", "yesterday", "today", "now", "widely", "commonly", "long", "being",
+    "has",
+    "have",
+    "had",
+    "also",
+    "later",
+    "previously",
+    "recently",
+    "reportedly",
+    "would",
+    "will",
+    "could",
+    "may",
+    "might",
+    "repeatedly",
+    "then",
+    "once",
+    "publicly",
+    "privately",
+    "often",
+    "frequently",
+    "again",
+    "already",
+    "just",
+    "still",
+    "even",
+    "never",
+    "not",
+    "n't",
+    "specifically",
+    "separately",
+    "simply",
+    "flatly",
+    "further",
+    "is",
+    "was",
+    "are",
+    "were",
+    "been",
+    "did",
+    "does",
+    "do",
+    "first",
+    "earlier",
+    "subsequently",
+    "initially",
+    "famously",
+    "angrily",
+    "bluntly",
+    "quietly",
+    "openly",
+    "explicitly",
+    "told",
+    "last",
+    "week",
+    "on",
+    "friday",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "saturday",
+    "sunday",
+    "yesterday",
+    "today",
+    "now",
+    "widely",
+    "commonly",
+    "long",
+    "being",
 ];
 
 /// Words that end a subject noun phrase when reading backwards from the cue.
 const BOUNDARY: &[&str] = &[
-    "that", "which", "who", "whom", "whose", "and", "but", "because", "when", "while", "as", "if", "than", "where", "though", "although", "after",
-    "before", "since", "so", "or", "what", "how", "why", "whether", "where", "until", "unless", "once", "yet", "nor", "said", "says", "told", "to",
-    "in", "on", "at", "for", "with", "by", "from", "of", "into", "about", "during", "under", "over", "against", "despite", "without", "like",
+    "that", "which", "who", "whom", "whose", "and", "but", "because", "when", "while", "as", "if", "than", "where", "though", "although", "after", "before", "since", "so", "or", "what", "how", "why",
+    "whether", "where", "until", "unless", "once", "yet", "nor", "said", "says", "told", "to", "in", "on", "at", "for", "with", "by", "from", "of", "into", "about", "during", "under", "over",
+    "against", "despite", "without", "like",
 ];
 
 const PRONOUNS: &[&str] = &["he", "she", "they", "it", "we", "i", "you", "this", "that"];
 
 /// Prepositions and time words that can follow a cue before its content ("said in a statement that", "told CNN on Sunday").
-const AFTER_CUE: &[&str] = &["in", "on", "at", "during", "after", "before", "last", "this", "earlier", "later", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "yesterday", "today", "recently", "previously", "repeatedly", "also", "flatly", "via", "through", "to"];
+const AFTER_CUE: &[&str] = &[
+    "in",
+    "on",
+    "at",
+    "during",
+    "after",
+    "before",
+    "last",
+    "this",
+    "earlier",
+    "later",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "yesterday",
+    "today",
+    "recently",
+    "previously",
+    "repeatedly",
+    "also",
+    "flatly",
+    "via",
+    "through",
+    "to",
+];
 
 struct Sent {
     range: Range<usize>,
@@ -233,11 +326,7 @@ pub fn attributions_in(text: &str) -> Vec<AttributionSpan> {
         while c < s.toks.len() {
             // Speech reported inside a quotation ("“… and I said, ‘No,’” she recalled") is part of its content.
             let quoted = quote_around(qs, s.toks[c].start).is_some_and(|q| s.toks[c].end < q.end && q.end - q.start > 2);
-            let found = if quoted {
-                None
-            } else {
-                according_to(text, s, c, qs).or_else(|| asked(s, c)).or_else(|| colon_cue(s, c)).or_else(|| verb_cue(text, s, c, qs, next, last_source.clone()))
-            };
+            let found = if quoted { None } else { according_to(text, s, c, qs).or_else(|| asked(s, c)).or_else(|| colon_cue(s, c)).or_else(|| verb_cue(text, s, c, qs, next, last_source.clone())) };
             if let Some(mut a) = found {
                 if a.source.is_some() {
                     last_source = a.source.clone();
@@ -334,13 +423,61 @@ fn according_to(text: &str, s: &Sent, c: usize, qs: &[Range<usize>]) -> Option<A
 
 /// Forms that are also common nouns ("state ballots", "his remarks"): cues only before "that", a colon, a comma, a quotation or the end.
 const AMBIGUOUS: &[&str] = &[
-    "state", "states", "remarks", "remark", "comment", "comments", "report", "reports", "claims", "claim", "promise", "promises", "vows", "vow",
-    "post", "reads", "notes", "note", "joke", "jokes", "stress", "recall", "recalls", "complaints", "quip", "quips", "tweet", "tweets", "warning",
-    "indicate", "shows", "titled", "seeks", "finds", "sees", "cites", "reporting", "writing", "promising", "stating", "fear", "fears", "hope", "hopes",
-    "doubt", "doubts", "worries", "thought", "feel", "know",
+    "state",
+    "states",
+    "remarks",
+    "remark",
+    "comment",
+    "comments",
+    "report",
+    "reports",
+    "claims",
+    "claim",
+    "promise",
+    "promises",
+    "vows",
+    "vow",
+    "post",
+    "reads",
+    "notes",
+    "note",
+    "joke",
+    "jokes",
+    "stress",
+    "recall",
+    "recalls",
+    "complaints",
+    "quip",
+    "quips",
+    "tweet",
+    "tweets",
+    "warning",
+    "indicate",
+    "shows",
+    "titled",
+    "seeks",
+    "finds",
+    "sees",
+    "cites",
+    "reporting",
+    "writing",
+    "promising",
+    "stating",
+    "fear",
+    "fears",
+    "hope",
+    "hopes",
+    "doubt",
+    "doubts",
+    "worries",
+    "thought",
+    "feel",
+    "know",
 ];
 
-const DETERMINERS: &[&str] = &["the", "a", "an", "this", "these", "those", "his", "her", "their", "its", "our", "my", "your", "some", "many", "several", "two", "three", "one", "other", "another", "most", "few", "both", "all"];
+const DETERMINERS: &[&str] = &[
+    "the", "a", "an", "this", "these", "those", "his", "her", "their", "its", "our", "my", "your", "some", "many", "several", "two", "three", "one", "other", "another", "most", "few", "both", "all",
+];
 
 fn np_token(t: &Tok) -> bool {
     t.word || matches!(t.lower.as_str(), "’s" | "'s" | "-" | "&")
@@ -519,7 +656,9 @@ fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&S
             while e < t.len() && e - c <= 10 && np_token(&t[e]) {
                 e += 1;
             }
-            let starts_np = t.get(c + 1).is_some_and(|x| x.upper || DETERMINERS.contains(&x.lower.as_str()) || PRONOUNS.contains(&x.lower.as_str()) || quote_then_comma && x.word && !matches!(x.lower.as_str(), "that" | "to"));
+            let starts_np = t.get(c + 1).is_some_and(|x| {
+                x.upper || DETERMINERS.contains(&x.lower.as_str()) || PRONOUNS.contains(&x.lower.as_str()) || quote_then_comma && x.word && !matches!(x.lower.as_str(), "that" | "to")
+            });
             if e > c + 1 && starts_np {
                 source = Some(t[c + 1].start..t[e - 1].end);
                 clause_end = e;
@@ -540,20 +679,49 @@ fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&S
     }
     // Object and modifiers after the cue: "told reporters", "said in a statement on Monday".
     let mut k = clause_end;
-    let takes_object = matches!(tok.lower.as_str(), "told" | "tells" | "tell" | "telling" | "asked" | "asks" | "assured" | "reminded" | "urged" | "warned" | "accused" | "blamed" | "thanked" | "praised" | "criticized" | "slammed" | "blasted" | "mocked" | "emailed");
+    let takes_object = matches!(
+        tok.lower.as_str(),
+        "told"
+            | "tells"
+            | "tell"
+            | "telling"
+            | "asked"
+            | "asks"
+            | "assured"
+            | "reminded"
+            | "urged"
+            | "warned"
+            | "accused"
+            | "blamed"
+            | "thanked"
+            | "praised"
+            | "criticized"
+            | "slammed"
+            | "blasted"
+            | "mocked"
+            | "emailed"
+    );
     let upto = (k + 12).min(t.len());
     let modifier = |x: &Tok| x.word && !cue_forms().contains(x.lower.as_str()) || matches!(x.lower.as_str(), "’s" | "'s" | ".");
-    let that = (k..upto)
-        .find(|&i| t[i].lower == "that")
-        .filter(|&i| t[k..i].iter().all(|x| modifier(x) || is_open_quote(x) || is_close_quote(x)))
-        .or_else(|| (k..upto).find(|&i| matches!(t[i].lower.as_str(), ":" | "“" | "\"" | "''" | ",")).filter(|&i| t[k..i].iter().all(modifier) && i - k <= 6 && !t[k..i].iter().any(|x| PRONOUNS.contains(&x.lower.as_str()))));
+    let that = (k..upto).find(|&i| t[i].lower == "that").filter(|&i| t[k..i].iter().all(|x| modifier(x) || is_open_quote(x) || is_close_quote(x))).or_else(|| {
+        (k..upto)
+            .find(|&i| matches!(t[i].lower.as_str(), ":" | "“" | "\"" | "''" | ","))
+            .filter(|&i| t[k..i].iter().all(modifier) && i - k <= 6 && !t[k..i].iter().any(|x| PRONOUNS.contains(&x.lower.as_str())))
+    });
     if (takes_object || t.get(k).is_some_and(|x| AFTER_CUE.contains(&x.lower.as_str()))) && k < t.len() {
         match that {
             Some(i) => k = i,
             None if takes_object => {
                 // Skip a short object: a capitalised name or "reporters".
                 let mut e = k;
-                while e < t.len() && (t[e].upper || matches!(t[e].lower.as_str(), "the" | "a" | "an" | "reporters" | "journalists" | "supporters" | "him" | "her" | "them" | "me" | "us" | "his" | "voters" | "crowd" | "audience" | "’s" | "'s")) && e - k < 6 {
+                while e < t.len()
+                    && (t[e].upper
+                        || matches!(
+                            t[e].lower.as_str(),
+                            "the" | "a" | "an" | "reporters" | "journalists" | "supporters" | "him" | "her" | "them" | "me" | "us" | "his" | "voters" | "crowd" | "audience" | "’s" | "'s"
+                        ))
+                    && e - k < 6
+                {
                     e += 1;
                 }
                 k = e;
@@ -593,7 +761,10 @@ fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&S
         let mut end = q.end;
         // "“A,” he said, “B.”" and "“A,” he said. “B.”": one content.
         let rest = &t[clause_end.min(t.len())..];
-        let cont = rest.iter().position(is_open_quote).filter(|&p| rest[..p].iter().all(|x| !x.word || AFTER_CUE.contains(&x.lower.as_str()) || x.upper) || rest[..p].iter().filter(|x| x.word).count() <= 6 && rest[..p].iter().all(|x| x.word || x.lower == ","));
+        let cont = rest.iter().position(is_open_quote).filter(|&p| {
+            rest[..p].iter().all(|x| !x.word || AFTER_CUE.contains(&x.lower.as_str()) || x.upper)
+                || rest[..p].iter().filter(|x| x.word).count() <= 6 && rest[..p].iter().all(|x| x.word || x.lower == ",")
+        });
         if let Some(p) = cont {
             if let Some(q2) = quote_starting_at(qs, rest[p].start) {
                 end = q2.end;
@@ -725,8 +896,7 @@ fn kind_of(src: &str) -> SourceKind {
     let lower = src.to_lowercase();
     let first = lower.split_whitespace().next().unwrap_or("");
     if matches!(first, "he" | "she" | "they" | "it" | "we" | "i" | "you" | "sources" | "officials" | "experts" | "analysts" | "aides" | "people" | "critics" | "observers" | "diplomats")
-        || lower.split_whitespace().any(|w| matches!(w, "source" | "sources" | "official" | "officials" | "aide" | "aides"))
-            && !src.chars().next().is_some_and(char::is_uppercase)
+        || lower.split_whitespace().any(|w| matches!(w, "source" | "sources" | "official" | "officials" | "aide" | "aides")) && !src.chars().next().is_some_and(char::is_uppercase)
     {
         return SourceKind::Unnamed;
     }
@@ -796,9 +966,8 @@ pub fn sentence_attributions(text: &str, sentences: &[Range<usize>]) -> Vec<Opti
     sentences
         .iter()
         .map(|r| {
-            best_attribution(text, r.start, spans.iter().filter(|a| r.start <= a.cue.start && a.cue.end <= r.end)).or_else(|| {
-                best_attribution(text, r.start, spans.iter().filter(|a| a.content.start <= r.start && r.end <= a.content.end + 1 && !matches!(a.kind, Some(SourceKind::Unnamed))))
-            })
+            best_attribution(text, r.start, spans.iter().filter(|a| r.start <= a.cue.start && a.cue.end <= r.end))
+                .or_else(|| best_attribution(text, r.start, spans.iter().filter(|a| a.content.start <= r.start && r.end <= a.content.end + 1 && !matches!(a.kind, Some(SourceKind::Unnamed)))))
         })
         .collect()
 }
@@ -813,10 +982,8 @@ fn subordinate_end(text: &str, start: usize) -> usize {
     }
     // The clause ends at its first comma, also one inside closing quotes ("… a 'golden era,' a memo …"),
     // within the sentence.
-    let comma = rest
-        .char_indices()
-        .take_while(|&(_, c)| !matches!(c, '.' | '!' | '?'))
-        .find(|&(i, c)| c == ',' && rest[i + 1..].trim_start_matches(['\'', '’', '"', '”']).starts_with(char::is_whitespace));
+    let comma =
+        rest.char_indices().take_while(|&(_, c)| !matches!(c, '.' | '!' | '?')).find(|&(i, c)| c == ',' && rest[i + 1..].trim_start_matches(['\'', '’', '"', '”']).starts_with(char::is_whitespace));
     comma.map_or(start, |(i, _)| at + i)
 }
 

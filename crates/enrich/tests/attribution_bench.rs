@@ -39,11 +39,7 @@ fn gold(split: &Path) -> BTreeMap<String, Vec<Rel>> {
                 let pieces: Vec<Vec<usize>> = offs.split(';').map(|p| p.split_whitespace().map(|n| n.parse().unwrap()).collect()).collect();
                 spans.insert(parts[0].to_string(), [pieces[0][0], pieces[pieces.len() - 1][1]]);
             } else if line.starts_with('E') && parts.len() >= 2 {
-                let roles: BTreeMap<String, [usize; 2]> = parts[1]
-                    .split_whitespace()
-                    .filter_map(|a| a.split_once(':'))
-                    .filter_map(|(r, t)| spans.get(t).map(|s| (r.to_lowercase(), *s)))
-                    .collect();
+                let roles: BTreeMap<String, [usize; 2]> = parts[1].split_whitespace().filter_map(|a| a.split_once(':')).filter_map(|(r, t)| spans.get(t).map(|s| (r.to_lowercase(), *s))).collect();
                 if let Some(content) = roles.get("content") {
                     rels.push(Rel { source: roles.get("source").copied(), cue: roles.get("cue").copied(), content: *content });
                 }
@@ -58,13 +54,21 @@ fn overlap(a: Span, b: Span) -> f64 {
     let (Some(a), Some(b)) = (a, b) else { return 0.0 };
     let inter = a[1].min(b[1]).saturating_sub(a[0].max(b[0]));
     let union = a[1].max(b[1]) - a[0].min(b[0]);
-    if union == 0 { 0.0 } else { inter as f64 / union as f64 }
+    if union == 0 {
+        0.0
+    } else {
+        inter as f64 / union as f64
+    }
 }
 
 fn f1(hit: usize, pred: usize, gold: usize) -> f64 {
     let p = if pred == 0 { 0.0 } else { hit as f64 / pred as f64 };
     let r = if gold == 0 { 0.0 } else { hit as f64 / gold as f64 };
-    if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) }
+    if p + r == 0.0 {
+        0.0
+    } else {
+        2.0 * p * r / (p + r)
+    }
 }
 
 /// (content F1, full-relation F1), over all relations or only reported speech and "according to".

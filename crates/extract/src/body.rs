@@ -31,9 +31,32 @@ const KEY: u8 = 4;
 fn is_invisible_tag(tag: &str) -> bool {
     matches!(
         tag,
-        "head" | "script" | "style" | "noscript" | "template" | "svg" | "math" | "iframe" | "object" | "embed"
-            | "canvas" | "video" | "audio" | "select" | "option" | "button" | "input" | "textarea" | "map"
-            | "dialog" | "link" | "meta" | "title" | "source" | "picture" | "img"
+        "head"
+            | "script"
+            | "style"
+            | "noscript"
+            | "template"
+            | "svg"
+            | "math"
+            | "iframe"
+            | "object"
+            | "embed"
+            | "canvas"
+            | "video"
+            | "audio"
+            | "select"
+            | "option"
+            | "button"
+            | "input"
+            | "textarea"
+            | "map"
+            | "dialog"
+            | "link"
+            | "meta"
+            | "title"
+            | "source"
+            | "picture"
+            | "img"
     )
 }
 
@@ -44,28 +67,121 @@ fn is_furniture_tag(tag: &str) -> bool {
 fn is_block_tag(tag: &str) -> bool {
     matches!(
         tag,
-        "p" | "div" | "section" | "article" | "main" | "body" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "li" | "ul"
-            | "ol" | "dl" | "dt" | "dd" | "blockquote" | "pre" | "table" | "tr" | "figure"
-            | "figcaption" | "header" | "footer" | "nav" | "aside" | "form" | "fieldset" | "address" | "hr"
-            | "center" | "details" | "summary" | "caption" | "tbody" | "thead" | "tfoot"
+        "p" | "div"
+            | "section"
+            | "article"
+            | "main"
+            | "body"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "li"
+            | "ul"
+            | "ol"
+            | "dl"
+            | "dt"
+            | "dd"
+            | "blockquote"
+            | "pre"
+            | "table"
+            | "tr"
+            | "figure"
+            | "figcaption"
+            | "header"
+            | "footer"
+            | "nav"
+            | "aside"
+            | "form"
+            | "fieldset"
+            | "address"
+            | "hr"
+            | "center"
+            | "details"
+            | "summary"
+            | "caption"
+            | "tbody"
+            | "thead"
+            | "tfoot"
     )
 }
 
 /// Words in class/id names that mark page furniture.
 const FURNITURE_WORDS: &[&str] = &[
-    "share", "sharing", "sharebar", "comment", "comments", "disqus", "related", "recommended",
-    "recommendations", "recirc", "newsletter", "newsletters", "subscribe", "subscription", "signup", "promo",
-    "promotion", "advert", "advertisement", "advertising", "ad", "ads", "adslot", "dfp", "sponsor", "sponsored",
-    "cookie", "cookies", "consent", "gdpr", "banner", "sidebar", "breadcrumb", "breadcrumbs", "popup", "modal",
-    "outbrain", "taboola", "footer", "nav", "navbar", "navigation", "menu", "toolbar", "byline", "author",
-    "authors", "bio", "tags", "trending", "popular", "pagination", "pager", "masthead",
-    "skip", "paywall", "rss", "caption", "credit", "credits", "timestamp", "dateline",
-    "offscreen", "overlay", "login", "signin", "slideshow", "carousel",
+    "share",
+    "sharing",
+    "sharebar",
+    "comment",
+    "comments",
+    "disqus",
+    "related",
+    "recommended",
+    "recommendations",
+    "recirc",
+    "newsletter",
+    "newsletters",
+    "subscribe",
+    "subscription",
+    "signup",
+    "promo",
+    "promotion",
+    "advert",
+    "advertisement",
+    "advertising",
+    "ad",
+    "ads",
+    "adslot",
+    "dfp",
+    "sponsor",
+    "sponsored",
+    "cookie",
+    "cookies",
+    "consent",
+    "gdpr",
+    "banner",
+    "sidebar",
+    "breadcrumb",
+    "breadcrumbs",
+    "popup",
+    "modal",
+    "outbrain",
+    "taboola",
+    "footer",
+    "nav",
+    "navbar",
+    "navigation",
+    "menu",
+    "toolbar",
+    "byline",
+    "author",
+    "authors",
+    "bio",
+    "tags",
+    "trending",
+    "popular",
+    "pagination",
+    "pager",
+    "masthead",
+    "skip",
+    "paywall",
+    "rss",
+    "caption",
+    "credit",
+    "credits",
+    "timestamp",
+    "dateline",
+    "offscreen",
+    "overlay",
+    "login",
+    "signin",
+    "slideshow",
+    "carousel",
 ];
 
 /// Furniture words that a content word beside them does not excuse ("comment-body").
-const HARD_FURNITURE_WORDS: &[&str] =
-    &["comment", "comments", "disqus", "related", "newsletter", "footer", "sidebar", "recommended", "outbrain", "taboola"];
+const HARD_FURNITURE_WORDS: &[&str] = &["comment", "comments", "disqus", "related", "newsletter", "footer", "sidebar", "recommended", "outbrain", "taboola"];
 
 /// Words in class/id names that mark the article itself.
 const CONTENT_WORDS: &[&str] = &["article", "content", "body", "story", "entry", "text", "post", "main", "copy", "prose"];
@@ -115,11 +231,7 @@ fn is_hidden(dom: &Dom, n: u32) -> bool {
 /// Whether class/id/role name furniture; and whether they name content.
 fn names_of(dom: &Dom, n: u32, words: &mut String) -> (bool, bool, bool) {
     if let Some(role) = dom.attr(n, "role") {
-        if matches!(
-            role.trim().to_ascii_lowercase().as_str(),
-            "navigation" | "banner" | "contentinfo" | "complementary" | "search" | "menu" | "menubar" | "dialog"
-                | "alertdialog" | "toolbar"
-        ) {
+        if matches!(role.trim().to_ascii_lowercase().as_str(), "navigation" | "banner" | "contentinfo" | "complementary" | "search" | "menu" | "menubar" | "dialog" | "alertdialog" | "toolbar") {
             return (true, false, true);
         }
     }
@@ -218,9 +330,7 @@ pub fn analyse(dom: &Dom) -> Page {
             if let Data::Text(t) = &node.data {
                 text_w[id as usize] += weight(t);
             }
-            if Some(id) == h1
-                || dom.attr(id, "itemprop").is_some_and(|v| v.eq_ignore_ascii_case("articleBody"))
-            {
+            if Some(id) == h1 || dom.attr(id, "itemprop").is_some_and(|v| v.eq_ignore_ascii_case("articleBody")) {
                 flags[id as usize] |= KEY;
             }
         }
@@ -314,9 +424,7 @@ fn teaser_cards(dom: &Dom, order: &[u32], blocks: &[Blk], flags: &[u8]) -> Vec<b
         if parent == NONE || seen_parent[parent as usize] {
             continue;
         }
-        let candidate = |c: u32| {
-            flags[c as usize] & (INVISIBLE | KEY) == 0 && link_block[c as usize] && nblocks[c as usize] >= 2 && chars[c as usize] <= 1500
-        };
+        let candidate = |c: u32| flags[c as usize] & (INVISIBLE | KEY) == 0 && link_block[c as usize] && nblocks[c as usize] >= 2 && chars[c as usize] <= 1500;
         if !candidate(id) {
             continue;
         }
@@ -407,15 +515,7 @@ fn cut_blocks(dom: &Dom, flags: &[u8]) -> Vec<Blk> {
         let text = cur.text.trim();
         if !text.is_empty() {
             let chars = weight(text);
-            blocks.push(Blk {
-                owner: cur.owner,
-                kind: kind_of(dom, cur.owner),
-                text: text.to_string(),
-                chars,
-                link_chars: cur.link_chars.min(chars),
-                furniture: false,
-                row: dom.is(cur.owner, "tr"),
-            });
+            blocks.push(Blk { owner: cur.owner, kind: kind_of(dom, cur.owner), text: text.to_string(), chars, link_chars: cur.link_chars.min(chars), furniture: false, row: dom.is(cur.owner, "tr") });
         }
         cur.text.clear();
         cur.link_chars = 0;
@@ -488,11 +588,7 @@ fn cut_blocks(dom: &Dom, flags: &[u8]) -> Vec<Blk> {
 
 /// Lower-cased word 4-gram hashes of a text, for matching blocks to JSON-LD.
 pub fn shingles(text: &str) -> HashSet<u64> {
-    let words: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| w.to_lowercase())
-        .collect();
+    let words: Vec<String> = text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(|w| w.to_lowercase()).collect();
     let mut out = HashSet::new();
     for w in words.windows(4.min(words.len().max(1))) {
         out.insert(hash_words(w));
@@ -597,23 +693,98 @@ fn boilerplate_line(t: &str) -> bool {
     }
     // Whole-line labels.
     const LABELS: &[&str] = &[
-        "advertisement", "advertisment", "advert", "ad", "ads", "sponsored", "sponsored content", "video", "watch",
-        "share", "share this", "share this article", "share this story", "tweet", "email", "print", "comments",
-        "related", "related articles", "related stories", "related content", "read more", "more", "see more",
-        "explore further", "don't miss", "don’t miss", "recommended", "most popular", "most read", "trending",
-        "you may also like", "next", "previous", "back to top", "top", "loading", "show comments", "close",
-        "something to consider", "listen", "subscribe", "sign up", "log in", "login", "register",
+        "advertisement",
+        "advertisment",
+        "advert",
+        "ad",
+        "ads",
+        "sponsored",
+        "sponsored content",
+        "video",
+        "watch",
+        "share",
+        "share this",
+        "share this article",
+        "share this story",
+        "tweet",
+        "email",
+        "print",
+        "comments",
+        "related",
+        "related articles",
+        "related stories",
+        "related content",
+        "read more",
+        "more",
+        "see more",
+        "explore further",
+        "don't miss",
+        "don’t miss",
+        "recommended",
+        "most popular",
+        "most read",
+        "trending",
+        "you may also like",
+        "next",
+        "previous",
+        "back to top",
+        "top",
+        "loading",
+        "show comments",
+        "close",
+        "something to consider",
+        "listen",
+        "subscribe",
+        "sign up",
+        "log in",
+        "login",
+        "register",
     ];
     if LABELS.contains(&l.as_str()) {
         return true;
     }
     const STARTS: &[&str] = &[
-        "advertisement ", "share this", "share on ", "share:", "read more:", "read also", "see also:", "related:",
-        "click here", "sign up for", "sign up to", "subscribe to", "subscribe now", "follow us", "photo:", "image:",
-        "credit:", "photograph:", "©", "copyright ©", "copyright (c)", "all rights reserved",
-        "story continues below", "continue reading", "scroll to continue", "skip to", "watch:", "listen:", "more:",
-        "also read", "this document is subject to copyright", "citation:", "published:", "updated:", "updated at",
-        "last updated", "posted:", "posted on", "filed under", "tags:", "topics:",
+        "advertisement ",
+        "share this",
+        "share on ",
+        "share:",
+        "read more:",
+        "read also",
+        "see also:",
+        "related:",
+        "click here",
+        "sign up for",
+        "sign up to",
+        "subscribe to",
+        "subscribe now",
+        "follow us",
+        "photo:",
+        "image:",
+        "credit:",
+        "photograph:",
+        "©",
+        "copyright ©",
+        "copyright (c)",
+        "all rights reserved",
+        "story continues below",
+        "continue reading",
+        "scroll to continue",
+        "skip to",
+        "watch:",
+        "listen:",
+        "more:",
+        "also read",
+        "this document is subject to copyright",
+        "citation:",
+        "published:",
+        "updated:",
+        "updated at",
+        "last updated",
+        "posted:",
+        "posted on",
+        "filed under",
+        "tags:",
+        "topics:",
     ];
     STARTS.iter().any(|s| l.starts_with(s))
 }
@@ -655,10 +826,7 @@ pub fn body_blocks(dom: &Dom, page: &Page, root: u32, reference: Option<&HashSet
         keep.push(b);
     }
     // Trim short non-prose blocks (bylines, datelines, captions, labels) at the edges.
-    let weak = |b: &Blk| {
-        !matches!(b.kind, Kind::Heading(_)) && word_count(&b.text) < 10 && !ends_like_prose(&b.text)
-            || b.kind == Kind::Caption
-    };
+    let weak = |b: &Blk| !matches!(b.kind, Kind::Heading(_)) && word_count(&b.text) < 10 && !ends_like_prose(&b.text) || b.kind == Kind::Caption;
     while keep.first().is_some_and(|b| weak(b) || matches!(b.kind, Kind::Heading(_))) {
         keep.remove(0);
     }

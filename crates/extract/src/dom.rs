@@ -19,7 +19,11 @@ pub const NONE: u32 = u32::MAX;
 #[derive(Debug)]
 pub enum Data {
     Document,
-    Element { name: QualName, attrs: Vec<Attribute>, template: u32 },
+    Element {
+        name: QualName,
+        attrs: Vec<Attribute>,
+        template: u32,
+    },
     Text(StrTendril),
     /// Comments, doctypes, processing instructions: kept out of every pass.
     Other,

@@ -30,13 +30,7 @@ pub struct HtmlOptions {
 
 impl Default for HtmlOptions {
     fn default() -> Self {
-        HtmlOptions {
-            content_type: None,
-            url: None,
-            time_budget: Duration::from_secs(3),
-            max_bytes: 32 << 20,
-            max_nodes: 2_000_000,
-        }
+        HtmlOptions { content_type: None, url: None, time_budget: Duration::from_secs(3), max_bytes: 32 << 20, max_nodes: 2_000_000 }
     }
 }
 
@@ -104,12 +98,48 @@ fn detect_language(blocks: &[crate::Block]) -> Option<String> {
     let info = whatlang::detect(&sample).filter(|i| i.is_reliable())?;
     let code = info.lang().code();
     const TWO: &[(&str, &str)] = &[
-        ("eng", "en"), ("deu", "de"), ("fra", "fr"), ("spa", "es"), ("por", "pt"), ("ita", "it"), ("rus", "ru"),
-        ("jpn", "ja"), ("cmn", "zh"), ("kor", "ko"), ("ara", "ar"), ("hin", "hi"), ("ind", "id"), ("nld", "nl"),
-        ("tur", "tr"), ("pol", "pl"), ("ukr", "uk"), ("swe", "sv"), ("dan", "da"), ("nob", "nb"), ("fin", "fi"),
-        ("ces", "cs"), ("ell", "el"), ("heb", "he"), ("hun", "hu"), ("ron", "ro"), ("vie", "vi"), ("tha", "th"),
-        ("pes", "fa"), ("urd", "ur"), ("ben", "bn"), ("tam", "ta"), ("bul", "bg"), ("hrv", "hr"), ("srp", "sr"),
-        ("slk", "sk"), ("slv", "sl"), ("lit", "lt"), ("lav", "lv"), ("est", "et"), ("cat", "ca"), ("zsm", "ms"),
+        ("eng", "en"),
+        ("deu", "de"),
+        ("fra", "fr"),
+        ("spa", "es"),
+        ("por", "pt"),
+        ("ita", "it"),
+        ("rus", "ru"),
+        ("jpn", "ja"),
+        ("cmn", "zh"),
+        ("kor", "ko"),
+        ("ara", "ar"),
+        ("hin", "hi"),
+        ("ind", "id"),
+        ("nld", "nl"),
+        ("tur", "tr"),
+        ("pol", "pl"),
+        ("ukr", "uk"),
+        ("swe", "sv"),
+        ("dan", "da"),
+        ("nob", "nb"),
+        ("fin", "fi"),
+        ("ces", "cs"),
+        ("ell", "el"),
+        ("heb", "he"),
+        ("hun", "hu"),
+        ("ron", "ro"),
+        ("vie", "vi"),
+        ("tha", "th"),
+        ("pes", "fa"),
+        ("urd", "ur"),
+        ("ben", "bn"),
+        ("tam", "ta"),
+        ("bul", "bg"),
+        ("hrv", "hr"),
+        ("srp", "sr"),
+        ("slk", "sk"),
+        ("slv", "sl"),
+        ("lit", "lt"),
+        ("lav", "lv"),
+        ("est", "et"),
+        ("cat", "ca"),
+        ("zsm", "ms"),
     ];
     Some(TWO.iter().find(|(three, _)| *three == code).map_or(code, |(_, two)| two).to_string())
 }
@@ -173,19 +203,43 @@ pub fn explain(bytes: &[u8]) -> String {
     let _ = writeln!(out, "title {:?} published {:?}", m.title, m.published);
     let root = body::choose_root(&dom, &page, reference.as_ref());
     let describe = |n: u32| {
-        let mut path: Vec<String> = dom.ancestors(n).collect::<Vec<_>>().into_iter().rev().chain(std::iter::once(n)).filter_map(|a| {
-            let t = dom.tag(a)?;
-            let c = dom.attr(a, "class").unwrap_or("");
-            let i = dom.attr(a, "id").unwrap_or("");
-            Some(format!("{t}{}{}", if i.is_empty() { String::new() } else { format!("#{i}") }, if c.is_empty() { String::new() } else { format!(".{}", c.split_whitespace().collect::<Vec<_>>().join(".")) }))
-        }).collect();
-        if path.len() > 6 { path.drain(..path.len() - 6); }
+        let mut path: Vec<String> = dom
+            .ancestors(n)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .chain(std::iter::once(n))
+            .filter_map(|a| {
+                let t = dom.tag(a)?;
+                let c = dom.attr(a, "class").unwrap_or("");
+                let i = dom.attr(a, "id").unwrap_or("");
+                Some(format!(
+                    "{t}{}{}",
+                    if i.is_empty() { String::new() } else { format!("#{i}") },
+                    if c.is_empty() { String::new() } else { format!(".{}", c.split_whitespace().collect::<Vec<_>>().join(".")) }
+                ))
+            })
+            .collect();
+        if path.len() > 6 {
+            path.drain(..path.len() - 6);
+        }
         path.join(" > ")
     };
     let _ = writeln!(out, "root {:?}", root.map(describe));
     for b in &page.blocks {
         let inside = root.is_some_and(|r| page.inside(b.owner, r));
-        let _ = writeln!(out, "{} {:>5.0} {:?} f{} l{}/{} [{}] {}", if inside { "+" } else { " " }, body::value_of(b, reference.as_ref()), b.kind, b.furniture as u8, b.link_chars, b.chars, describe(b.owner), b.text.chars().take(90).collect::<String>());
+        let _ = writeln!(
+            out,
+            "{} {:>5.0} {:?} f{} l{}/{} [{}] {}",
+            if inside { "+" } else { " " },
+            body::value_of(b, reference.as_ref()),
+            b.kind,
+            b.furniture as u8,
+            b.link_chars,
+            b.chars,
+            describe(b.owner),
+            b.text.chars().take(90).collect::<String>()
+        );
     }
     out
 }

@@ -17,9 +17,9 @@ mod text;
 
 use chrono::{DateTime, Utc};
 
+pub use html::{decode_html, decode_html_with, extract_html, extract_html_with, parse_date, HtmlOptions};
 #[doc(hidden)]
 pub use html::{explain, prefiltered, stage_times, visible_text};
-pub use html::{decode_html, decode_html_with, extract_html, extract_html_with, parse_date, HtmlOptions};
 pub use meta::url_date;
 pub use text::extract_text;
 
@@ -83,12 +83,7 @@ impl Item {
             return t.clone();
         }
         let body = self.body();
-        let first = body
-            .split_inclusive(['.', '!', '?'])
-            .next()
-            .unwrap_or("")
-            .trim()
-            .trim_start_matches("- ");
+        let first = body.split_inclusive(['.', '!', '?']).next().unwrap_or("").trim().trim_start_matches("- ");
         shorten(first, 14)
     }
 }

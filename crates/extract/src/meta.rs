@@ -60,9 +60,21 @@ impl Metas {
 }
 
 const ARTICLE_TYPES: &[&str] = &[
-    "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle", "blogposting",
-    "liveblogposting", "backgroundnewsarticle", "reviewnewsarticle", "scholarlyarticle", "techarticle", "report",
-    "webpage", "socialmediaposting", "posting",
+    "article",
+    "newsarticle",
+    "reportagenewsarticle",
+    "analysisnewsarticle",
+    "opinionnewsarticle",
+    "blogposting",
+    "liveblogposting",
+    "backgroundnewsarticle",
+    "reviewnewsarticle",
+    "scholarlyarticle",
+    "techarticle",
+    "report",
+    "webpage",
+    "socialmediaposting",
+    "posting",
 ];
 
 fn type_rank(v: &Value) -> Option<usize> {
@@ -136,12 +148,7 @@ fn split_names(s: &str) -> Vec<String> {
     let by = BY.get_or_init(|| Regex::new(r"(?i)^\s*(?:written\s+|posted\s+|words\s+)?by:?\s+").unwrap());
     let s = clean(s);
     let s = by.replace(&s, "");
-    s.split([',', '|', ';', '•', '/'])
-        .flat_map(|p| p.split(" and "))
-        .flat_map(|p| p.split(" & "))
-        .map(|p| clean(by.replace(p, "").as_ref()))
-        .filter(|p| plausible_name(p))
-        .collect()
+    s.split([',', '|', ';', '•', '/']).flat_map(|p| p.split(" and ")).flat_map(|p| p.split(" & ")).map(|p| clean(by.replace(p, "").as_ref())).filter(|p| plausible_name(p)).collect()
 }
 
 /// A person's or an organisation's name, not a date, handle, role or sentence.
@@ -243,11 +250,7 @@ pub fn read(dom: &Dom, page_url: Option<&str>) -> Meta {
 
     let h1 = dom.elements("h1").map(|h| dom.text_content(h)).find(|t| !t.is_empty());
     let title_tag = dom.elements("title").next().map(|t| dom.text_content(t)).filter(|t| !t.is_empty());
-    m.title = ld
-        .and_then(|v| str_field(v, "headline"))
-        .or_else(|| metas.get(&["og:title", "twitter:title", "dc.title", "headline"]).map(str::to_string))
-        .or(h1.clone())
-        .or(title_tag);
+    m.title = ld.and_then(|v| str_field(v, "headline")).or_else(|| metas.get(&["og:title", "twitter:title", "dc.title", "headline"]).map(str::to_string)).or(h1.clone()).or(title_tag);
 
     m.authors = ld.map(|v| names(v.get("author"))).unwrap_or_default();
     if m.authors.is_empty() {
@@ -258,7 +261,9 @@ pub fn read(dom: &Dom, page_url: Option<&str>) -> Meta {
     if m.authors.is_empty() {
         m.authors = dom
             .descendants(ROOT)
-            .filter(|&n| dom.attr(n, "rel").is_some_and(|r| r.split_whitespace().any(|w| w.eq_ignore_ascii_case("author"))) || dom.attr(n, "itemprop").is_some_and(|r| r.eq_ignore_ascii_case("author")))
+            .filter(|&n| {
+                dom.attr(n, "rel").is_some_and(|r| r.split_whitespace().any(|w| w.eq_ignore_ascii_case("author"))) || dom.attr(n, "itemprop").is_some_and(|r| r.eq_ignore_ascii_case("author"))
+            })
             .map(|n| {
                 dom.descendants(n)
                     .find(|&d| d != n && dom.attr(d, "itemprop").is_some_and(|v| v.eq_ignore_ascii_case("name")))
@@ -271,18 +276,40 @@ pub fn read(dom: &Dom, page_url: Option<&str>) -> Meta {
     }
     m.authors.dedup();
 
-
     let time_attr = |pub_: bool| {
         dom.elements("time").find_map(|t| {
             let ip = dom.attr(t, "itemprop").unwrap_or("").to_ascii_lowercase();
             let want = if pub_ { !ip.contains("modified") } else { ip.contains("modified") };
-            if want { dom.attr(t, "datetime").and_then(parse_date) } else { None }
+            if want {
+                dom.attr(t, "datetime").and_then(parse_date)
+            } else {
+                None
+            }
         })
     };
     m.published = ld
         .and_then(|v| str_field(v, "datePublished").or_else(|| str_field(v, "dateCreated")))
         .and_then(|d| parse_date(&d))
-        .or_else(|| metas.get(&["article:published_time", "og:published_time", "datepublished", "pubdate", "publishdate", "publish-date", "date", "dc.date", "dc.date.issued", "dcterms.created", "sailthru.date", "parsely-pub-date", "article.published", "originalpublicationdate"]).and_then(parse_date))
+        .or_else(|| {
+            metas
+                .get(&[
+                    "article:published_time",
+                    "og:published_time",
+                    "datepublished",
+                    "pubdate",
+                    "publishdate",
+                    "publish-date",
+                    "date",
+                    "dc.date",
+                    "dc.date.issued",
+                    "dcterms.created",
+                    "sailthru.date",
+                    "parsely-pub-date",
+                    "article.published",
+                    "originalpublicationdate",
+                ])
+                .and_then(parse_date)
+        })
         .or_else(|| time_attr(true))
         .filter(|d| plausible(*d));
     m.modified = ld
@@ -293,10 +320,7 @@ pub fn read(dom: &Dom, page_url: Option<&str>) -> Meta {
         .filter(|d| plausible(*d));
 
     m.title = m.title.map(|t| tidy_title(&t, h1.as_deref(), metas.get(&["og:site_name", "application-name"])));
-    m.site_name = metas
-        .get(&["og:site_name", "application-name", "publisher", "twitter:site"])
-        .map(|s| s.trim_start_matches('@').to_string())
-        .or_else(|| ld.and_then(|v| str_field(v, "publisher")));
+    m.site_name = metas.get(&["og:site_name", "application-name", "publisher", "twitter:site"]).map(|s| s.trim_start_matches('@').to_string()).or_else(|| ld.and_then(|v| str_field(v, "publisher")));
     m.url = dom
         .elements("link")
         .find(|&l| dom.attr(l, "rel").is_some_and(|r| r.split_whitespace().any(|w| w.eq_ignore_ascii_case("canonical"))))
@@ -329,22 +353,14 @@ pub fn read(dom: &Dom, page_url: Option<&str>) -> Meta {
         .map(|l| l.split(['-', '_', ',']).next().unwrap_or("").trim().to_ascii_lowercase())
         .filter(|l| (2..=3).contains(&l.len()) && l.chars().all(|c| c.is_ascii_alphabetic()));
 
-    m.image = metas
-        .get(&["og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src"])
-        .map(str::to_string)
-        .or_else(|| ld.and_then(|v| str_field(v, "image")));
+    m.image = metas.get(&["og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src"]).map(str::to_string).or_else(|| ld.and_then(|v| str_field(v, "image")));
     if let Some(site) = &m.site_name {
         // A publisher named as author is not a byline.
         let site = site.clone();
         m.authors.retain(|a| !a.eq_ignore_ascii_case(&site));
     }
     m.description = metas.get(&["og:description", "description", "twitter:description"]).map(str::to_string);
-    m.article_body = lds
-        .iter()
-        .filter_map(|v| v.get("articleBody").and_then(|b| b.as_str()))
-        .map(|b| b.to_string())
-        .max_by_key(|b| b.len())
-        .filter(|b| b.split_whitespace().count() >= 40);
+    m.article_body = lds.iter().filter_map(|v| v.get("articleBody").and_then(|b| b.as_str())).map(|b| b.to_string()).max_by_key(|b| b.len()).filter(|b| b.split_whitespace().count() >= 40);
     m
 }
 

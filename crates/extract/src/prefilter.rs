@@ -16,9 +16,27 @@
 /// Attributes some later stage reads.
 fn keep_attr(name: &[u8]) -> bool {
     const KEEP: &[&[u8]] = &[
-        b"class", b"id", b"role", b"style", b"hidden", b"aria-hidden", b"itemprop", b"itemtype", b"itemscope",
-        b"rel", b"href", b"content", b"name", b"property", b"http-equiv", b"charset", b"type", b"datetime",
-        b"lang", b"xml:lang", b"dir",
+        b"class",
+        b"id",
+        b"role",
+        b"style",
+        b"hidden",
+        b"aria-hidden",
+        b"itemprop",
+        b"itemtype",
+        b"itemscope",
+        b"rel",
+        b"href",
+        b"content",
+        b"name",
+        b"property",
+        b"http-equiv",
+        b"charset",
+        b"type",
+        b"datetime",
+        b"lang",
+        b"xml:lang",
+        b"dir",
     ];
     KEEP.iter().any(|k| k.eq_ignore_ascii_case(name))
 }
@@ -45,10 +63,7 @@ fn find_end_tag(b: &[u8], from: usize, name: &[u8]) -> Option<usize> {
         let o = memchr::memmem::find(&b[k..], b"</")?;
         let at = k + o;
         let after = at + 2 + name.len();
-        if b.len() >= after
-            && b[at + 2..after].eq_ignore_ascii_case(name)
-            && b.get(after).is_none_or(|&c| is_ws(c) || c == b'>' || c == b'/')
-        {
+        if b.len() >= after && b[at + 2..after].eq_ignore_ascii_case(name) && b.get(after).is_none_or(|&c| is_ws(c) || c == b'>' || c == b'/') {
             return Some(at);
         }
         k = at + 2;
@@ -163,8 +178,7 @@ pub fn prefilter(html: &str) -> String {
         let Some(tag) = read_start_tag(b, at, &mut scratch) else { break };
         let name = &b[at + 1..tag.name_end];
         let dropped_attr = tag.attrs.iter().any(|a| !a.2);
-        let json_ld = name.eq_ignore_ascii_case(b"script")
-            && tag.attrs.iter().any(|&(s, e, _)| b[s..e].to_ascii_lowercase().windows(7).any(|w| w == b"ld+json"));
+        let json_ld = name.eq_ignore_ascii_case(b"script") && tag.attrs.iter().any(|&(s, e, _)| b[s..e].to_ascii_lowercase().windows(7).any(|w| w == b"ld+json"));
         if dropped_attr {
             out.push_str(&html[copy_from..at]);
             out.push('<');
@@ -207,10 +221,7 @@ mod tests {
     #[test]
     fn drops_raw_contents_and_unused_attributes() {
         let html = r#"<p class="a" data-x="1" onclick='x()'>a</p><!-- <script> --><SCRIPT src="x.js">var s = "</p>";</SCRIPT><style>p{}</style><svg viewBox="0"><path d="M0"/></svg><svg/><script type="application/ld+json">{"a":"<b>"}</script><p title='>'>b</p><img srcset="a 1x" alt=x/>"#;
-        assert_eq!(
-            prefilter(html),
-            r#"<p class="a">a</p><!-- <script> --><SCRIPT></SCRIPT><style></style><svg></svg><svg/><script type="application/ld+json">{"a":"<b>"}</script><p>b</p><img>"#
-        );
+        assert_eq!(prefilter(html), r#"<p class="a">a</p><!-- <script> --><SCRIPT></SCRIPT><style></style><svg></svg><svg/><script type="application/ld+json">{"a":"<b>"}</script><p>b</p><img>"#);
         assert_eq!(prefilter("<p>no change</p>"), "<p>no change</p>");
     }
 
@@ -241,9 +252,7 @@ mod tests {
             let dom = parse(html, limits);
             let mut out = String::new();
             for n in dom.descendants(ROOT) {
-                let skip = dom.ancestors(n).any(|a| {
-                    ["script", "style", "svg", "noscript", "title"].iter().any(|t| dom.is(a, t))
-                });
+                let skip = dom.ancestors(n).any(|a| ["script", "style", "svg", "noscript", "title"].iter().any(|t| dom.is(a, t)));
                 if let Some(t) = dom.text(n).filter(|_| !skip) {
                     out.push_str(t);
                     out.push('|');

@@ -16,10 +16,7 @@ fn re(cell: &'static OnceLock<Regex>, pat: &str) -> &'static Regex {
 
 fn relative_age_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    re(
-        &R,
-        r"(?i)^(?:(?:about|over|almost|nearly)\s+)?(?:\d+|an?|one|a few|few)\s+(?:sec(?:ond)?s?|mins?|minutes?|hrs?|hours?|days?|weeks?|months?|years?)\s+ago$|^(?:just now|yesterday)$",
-    )
+    re(&R, r"(?i)^(?:(?:about|over|almost|nearly)\s+)?(?:\d+|an?|one|a few|few)\s+(?:sec(?:ond)?s?|mins?|minutes?|hrs?|hours?|days?|weeks?|months?|years?)\s+ago$|^(?:just now|yesterday)$")
 }
 
 /// Furniture vocabulary: calls to action and section chrome that pages glue
@@ -77,9 +74,7 @@ fn is_url_fragment(s: &str) -> bool {
         return false;
     }
     let letters = s.chars().filter(|c| c.is_alphabetic()).count();
-    s.contains(['=', '&', '/', '?'])
-        || s.starts_with("http")
-        || letters * 2 < s.chars().count()
+    s.contains(['=', '&', '/', '?']) || s.starts_with("http") || letters * 2 < s.chars().count()
 }
 
 /// All-caps short line: an ad marker or page chrome ("STORY CONTINUES BELOW THIS AD").
@@ -95,8 +90,7 @@ fn media_label_re() -> &'static Regex {
 }
 
 fn is_furniture(s: &str) -> bool {
-    media_label_re().is_match(s) && word_count(s) <= 16
-        || word_count(s) <= 10 && (furniture_re().is_match(s) || s.trim_end().ends_with(':') && !is_prose(s))
+    media_label_re().is_match(s) && word_count(s) <= 16 || word_count(s) <= 10 && (furniture_re().is_match(s) || s.trim_end().ends_with(':') && !is_prose(s))
 }
 
 fn is_noise(s: &str) -> bool {
@@ -127,13 +121,7 @@ pub fn extract_text(raw: &str) -> Result<Extracted, ExtractError> {
     let first_prose = lines.iter().position(|l| is_prose(l)).ok_or(ExtractError::NoContent)?;
 
     // Teaser zone: starts at the first card (outlet line + relative age) after the body begins.
-    let card_at = |i: usize| -> bool {
-        i + 1 < lines.len()
-            && !lines[i].is_empty()
-            && word_count(&lines[i]) <= 6
-            && !is_prose(&lines[i])
-            && relative_age_re().is_match(&lines[i + 1])
-    };
+    let card_at = |i: usize| -> bool { i + 1 < lines.len() && !lines[i].is_empty() && word_count(&lines[i]) <= 6 && !is_prose(&lines[i]) && relative_age_re().is_match(&lines[i + 1]) };
     let cards: Vec<usize> = (first_prose..lines.len()).filter(|&i| card_at(i)).collect();
     let mut zone_start = cards.first().copied().unwrap_or(lines.len());
 
@@ -146,17 +134,10 @@ pub fn extract_text(raw: &str) -> Result<Extracted, ExtractError> {
         }
     }
 
-    let last_prose = (first_prose..zone_start)
-        .rev()
-        .find(|&i| is_prose(&lines[i]) && !is_noise(&lines[i]))
-        .unwrap_or(first_prose);
+    let last_prose = (first_prose..zone_start).rev().find(|&i| is_prose(&lines[i]) && !is_noise(&lines[i])).unwrap_or(first_prose);
 
     // Title: the last plausible headline line before the body.
-    let title = (0..first_prose)
-        .rev()
-        .map(|i| &lines[i])
-        .find(|l| !l.is_empty() && !is_noise(l) && word_count(l) >= 3)
-        .cloned();
+    let title = (0..first_prose).rev().map(|i| &lines[i]).find(|l| !l.is_empty() && !is_noise(l) && word_count(l) >= 3).cloned();
 
     let mut blocks = Vec::new();
     for i in first_prose..=last_prose {
@@ -171,10 +152,7 @@ pub fn extract_text(raw: &str) -> Result<Extracted, ExtractError> {
                 blocks.push(Block::Paragraph(l.clone()));
             }
         } else if !is_noise(l) {
-            let next_is_body = lines[i + 1..=last_prose]
-                .iter()
-                .find(|n| !n.is_empty() && !is_caps_marker(n))
-                .is_some_and(|n| is_prose(n) || list_item(n).is_some());
+            let next_is_body = lines[i + 1..=last_prose].iter().find(|n| !n.is_empty() && !is_caps_marker(n)).is_some_and(|n| is_prose(n) || list_item(n).is_some());
             if next_is_body && !ends_sentence(l) {
                 blocks.push(Block::Heading(l.clone()));
             } else {
@@ -189,19 +167,9 @@ pub fn extract_text(raw: &str) -> Result<Extracted, ExtractError> {
     };
 
     // The page names itself somewhere in its furniture, if anywhere.
-    let site_name = lines
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| *i < first_prose || *i > last_prose)
-        .filter(|(i, _)| !cards.iter().any(|&c| c == *i || c + 1 == *i))
-        .find_map(|(_, l)| site_name_in(l));
+    let site_name = lines.iter().enumerate().filter(|(i, _)| *i < first_prose || *i > last_prose).filter(|(i, _)| !cards.iter().any(|&c| c == *i || c + 1 == *i)).find_map(|(_, l)| site_name_in(l));
 
-    Ok(Extracted {
-        main: Item { title, blocks, ..Item::default() },
-        teasers,
-        site_name,
-        partial: false,
-    })
+    Ok(Extracted { main: Item { title, blocks, ..Item::default() }, teasers, site_name, partial: false })
 }
 
 fn site_name_in(line: &str) -> Option<String> {
@@ -231,11 +199,7 @@ fn teasers_from_cards(lines: &[String], cards: &[usize]) -> Vec<Item> {
             }
         }
         let Some(title) = rest.first().map(|t| t.to_string()) else { continue };
-        let blocks = rest[1..]
-            .iter()
-            .filter(|l| !is_noise(l))
-            .map(|l| Block::Paragraph(l.to_string()))
-            .collect();
+        let blocks = rest[1..].iter().filter(|l| !is_noise(l)).map(|l| Block::Paragraph(l.to_string())).collect();
         out.push(Item { title: Some(title), blocks, outlet: Some(outlet), age: Some(age), ..Item::default() });
     }
     out

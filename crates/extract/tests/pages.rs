@@ -20,11 +20,7 @@ fn read_gz(path: &Path) -> Vec<u8> {
 
 fn page(prefix: &str) -> Extracted {
     let dir = pages_dir();
-    let file = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with(prefix))
-        .unwrap_or_else(|| panic!("no page {prefix}"));
+    let file = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).find(|p| p.file_name().unwrap().to_str().unwrap().starts_with(prefix)).unwrap_or_else(|| panic!("no page {prefix}"));
     extract_html(&read_gz(&file)).unwrap_or_else(|e| panic!("{prefix}: {e}"))
 }
 
@@ -108,8 +104,7 @@ fn portuguese_blog_and_table_page() {
 /// The fixture pages scored with the benchmark metric against their labels.
 #[test]
 fn bodies_score_against_ground_truth() {
-    let truth: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(pages_dir().join("ground-truth.json")).unwrap()).unwrap();
+    let truth: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(pages_dir().join("ground-truth.json")).unwrap()).unwrap();
     let truth = truth.as_object().unwrap();
     assert_eq!(truth.len(), 12);
     let mut pairs = Vec::new();

@@ -71,7 +71,8 @@ fn mixed_encodings_decode_without_loss_of_the_rest() {
     let ex = extract_html(&bytes).unwrap();
     assert!(ex.main.body().contains("approve the new budget"));
     // A windows-1252 page that says it is UTF-8 is read as windows-1252 rather than mangled.
-    let latin = b"<html><head><meta charset=utf-8></head><body><article><p>Le caf\xe9 du march\xe9 est ferm\xe9 depuis l'\xe9t\xe9 dernier, disent les habitu\xe9s du quartier.</p></article></body></html>";
+    let latin =
+        b"<html><head><meta charset=utf-8></head><body><article><p>Le caf\xe9 du march\xe9 est ferm\xe9 depuis l'\xe9t\xe9 dernier, disent les habitu\xe9s du quartier.</p></article></body></html>";
     let ex = extract_html(latin).unwrap();
     assert!(ex.main.body().contains("march"), "{}", ex.main.body());
 }

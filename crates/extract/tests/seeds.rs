@@ -36,15 +36,8 @@ fn seed_000_noise_removed() {
 #[test]
 fn seed_000_teasers() {
     let ex = extract_text(SEED_000).unwrap();
-    let got: Vec<(&str, &str)> = ex
-        .teasers
-        .iter()
-        .map(|t| (t.outlet.as_deref().unwrap(), t.age.as_deref().unwrap()))
-        .collect();
-    assert_eq!(
-        got,
-        [("India.com", "22 minutes ago"), ("Time of India", "an hour ago"), ("Indian Express", "an hour ago")]
-    );
+    let got: Vec<(&str, &str)> = ex.teasers.iter().map(|t| (t.outlet.as_deref().unwrap(), t.age.as_deref().unwrap())).collect();
+    assert_eq!(got, [("India.com", "22 minutes ago"), ("Time of India", "an hour ago"), ("Indian Express", "an hour ago")]);
     assert!(ex.teasers[0].title.as_deref().unwrap().contains("Chernobyl"));
     assert!(ex.teasers[0].body().contains("Bushehr"));
     assert_eq!(ex.teasers[1].title.as_deref(), Some("Iran foreign minister to visit Moscow today"));

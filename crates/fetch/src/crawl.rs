@@ -88,10 +88,7 @@ impl Crawler {
 
     fn host(&self, key: &str) -> Arc<tokio::sync::Mutex<Host>> {
         let mut hosts = self.hosts.lock().expect("host map lock");
-        hosts
-            .entry(key.to_string())
-            .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(Host { next_request: None, rules: None, crawl_delay: None })))
-            .clone()
+        hosts.entry(key.to_string()).or_insert_with(|| Arc::new(tokio::sync::Mutex::new(Host { next_request: None, rules: None, crawl_delay: None }))).clone()
     }
 
     async fn wait_turn(&self, h: &mut Host) {
@@ -175,7 +172,6 @@ impl Crawler {
         }
     }
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -137,9 +137,7 @@ impl Resolve for GuardedResolver {
         let cfg = self.cfg.clone();
         Box::pin(async move {
             let host = name.as_str().to_string();
-            let lookup = tokio::time::timeout(Duration::from_secs(10), tokio::net::lookup_host((host.as_str(), 0)))
-                .await
-                .map_err(|_| format!("DNS lookup of {host} timed out"))??;
+            let lookup = tokio::time::timeout(Duration::from_secs(10), tokio::net::lookup_host((host.as_str(), 0))).await.map_err(|_| format!("DNS lookup of {host} timed out"))??;
             let addrs: Vec<SocketAddr> = lookup.collect();
             let kept: Vec<SocketAddr> = addrs.iter().copied().filter(|a| cfg.permits(a.ip())).collect();
             if kept.is_empty() {

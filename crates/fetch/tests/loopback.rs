@@ -18,17 +18,23 @@ async fn serve() -> String {
         .route("/loop", get(|| async { Redirect::temporary("/loop") }))
         .route("/missing", get(|| async { StatusCode::NOT_FOUND }))
         .route("/big", get(|| async { "x".repeat(64 * 1024) }))
-        .route("/slow", get(|| async {
-            tokio::time::sleep(Duration::from_secs(5)).await;
-            "late"
-        }))
-        .route("/bomb", get(|| async {
-            // 8 MiB of zeros compressed to a few KiB.
-            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-            gz.write_all(&vec![0u8; 8 << 20]).unwrap();
-            let body = gz.finish().unwrap();
-            Response::builder().header(header::CONTENT_ENCODING, "gzip").body(axum::body::Body::from(body)).unwrap().into_response()
-        }))
+        .route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                "late"
+            }),
+        )
+        .route(
+            "/bomb",
+            get(|| async {
+                // 8 MiB of zeros compressed to a few KiB.
+                let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+                gz.write_all(&vec![0u8; 8 << 20]).unwrap();
+                let body = gz.finish().unwrap();
+                Response::builder().header(header::CONTENT_ENCODING, "gzip").body(axum::body::Body::from(body)).unwrap().into_response()
+            }),
+        )
         .route("/to-private", get(|| async { Redirect::temporary("http://10.0.0.1/secret") }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -117,29 +123,38 @@ mod polite {
         let app = Router::new()
             .route("/robots.txt", get(|| async { "User-agent: *\nDisallow: /private/\n" }))
             .route("/private/page", get(|| async { "secret" }))
-            .route("/flaky", get(|State(s): State<Seen>| async move {
-                if s.flaky.fetch_add(1, Ordering::SeqCst) < 2 {
-                    StatusCode::SERVICE_UNAVAILABLE.into_response()
-                } else {
-                    "third time lucky".into_response()
-                }
-            }))
+            .route(
+                "/flaky",
+                get(|State(s): State<Seen>| async move {
+                    if s.flaky.fetch_add(1, Ordering::SeqCst) < 2 {
+                        StatusCode::SERVICE_UNAVAILABLE.into_response()
+                    } else {
+                        "third time lucky".into_response()
+                    }
+                }),
+            )
             .route("/down", get(|| async { StatusCode::INTERNAL_SERVER_ERROR }))
-            .route("/etag", get(|headers: HeaderMap| async move {
-                if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v == "\"abc\"") {
-                    StatusCode::NOT_MODIFIED.into_response()
-                } else {
-                    ([(header::ETAG, "\"abc\""), (header::LAST_MODIFIED, "Tue, 19 Nov 2019 10:00:00 GMT")], "body").into_response()
-                }
-            }))
-            .route("/slow", get(|State(s): State<Seen>| async move {
-                let now = s.busy.fetch_add(1, Ordering::SeqCst) + 1;
-                s.max_busy.fetch_max(now, Ordering::SeqCst);
-                s.times.lock().unwrap().push(Instant::now());
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                s.busy.fetch_sub(1, Ordering::SeqCst);
-                "ok"
-            }))
+            .route(
+                "/etag",
+                get(|headers: HeaderMap| async move {
+                    if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v == "\"abc\"") {
+                        StatusCode::NOT_MODIFIED.into_response()
+                    } else {
+                        ([(header::ETAG, "\"abc\""), (header::LAST_MODIFIED, "Tue, 19 Nov 2019 10:00:00 GMT")], "body").into_response()
+                    }
+                }),
+            )
+            .route(
+                "/slow",
+                get(|State(s): State<Seen>| async move {
+                    let now = s.busy.fetch_add(1, Ordering::SeqCst) + 1;
+                    s.max_busy.fetch_max(now, Ordering::SeqCst);
+                    s.times.lock().unwrap().push(Instant::now());
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    s.busy.fetch_sub(1, Ordering::SeqCst);
+                    "ok"
+                }),
+            )
             .with_state(seen);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

@@ -102,10 +102,7 @@ pub fn read_input(path: &Path) -> Result<Vec<u8>, IngestError> {
     }
     if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(&raw[..])
-            .take(MAX_INPUT_BYTES + 1)
-            .read_to_end(&mut out)
-            .map_err(|e| err(&loc, format!("bad gzip data: {e}")))?;
+        flate2::read::MultiGzDecoder::new(&raw[..]).take(MAX_INPUT_BYTES + 1).read_to_end(&mut out).map_err(|e| err(&loc, format!("bad gzip data: {e}")))?;
         if out.len() as u64 > MAX_INPUT_BYTES {
             return Err(err(&loc, format!("inflates past the {MAX_INPUT_BYTES}-byte limit")));
         }
@@ -140,10 +137,7 @@ pub fn ingest_file(path: &Path) -> Parsed {
         Ok(b) => b,
         Err(e) => return Parsed { articles: vec![], errors: vec![e] },
     };
-    let seen_at = std::fs::metadata(path)
-        .and_then(|m| m.modified())
-        .map(DateTime::<Utc>::from)
-        .unwrap_or_else(|_| Utc::now());
+    let seen_at = std::fs::metadata(path).and_then(|m| m.modified()).map(DateTime::<Utc>::from).unwrap_or_else(|_| Utc::now());
     let format = format_of(path).unwrap_or_else(|| sniff(&bytes));
     if format == Format::Warc {
         return Parsed { articles: vec![], errors: vec![err(path.display().to_string(), "a WARC archive is read with ingest_warc")] };
@@ -158,11 +152,7 @@ pub fn ingest_bytes(location: &str, bytes: &[u8], format: Format, seen_at: DateT
         Format::Warc => Parsed { articles: vec![], errors: vec![err(location, "a WARC archive is read with ingest_warc")] },
         Format::JsonLines => parse_jsonl(location, bytes, seen_at),
         Format::Html | Format::Text => {
-            let extracted = if format == Format::Html {
-                extract_html(bytes)
-            } else {
-                dossier_extract::decode_utf8(bytes).and_then(extract_text)
-            };
+            let extracted = if format == Format::Html { extract_html(bytes) } else { dossier_extract::decode_utf8(bytes).and_then(extract_text) };
             match extracted {
                 Ok(ex) => {
                     let fallback = Outlet { name: stem, basis: OutletBasis::FileName };
@@ -345,13 +335,7 @@ fn parse_record(loc: &str, line: &str, seen_at: DateTime<Utc>) -> Result<Vec<Art
 /// thread receives the batches. A broken record is an error (archive path
 /// and byte offset) and the stream goes on; `on_batch` failing stops it.
 /// `progress` counts the archive bytes read so far.
-pub fn ingest_warc<E>(
-    path: &Path,
-    batch: usize,
-    jobs: usize,
-    progress: std::sync::Arc<std::sync::atomic::AtomicU64>,
-    mut on_batch: impl FnMut(Parsed) -> Result<(), E>,
-) -> Result<(), E> {
+pub fn ingest_warc<E>(path: &Path, batch: usize, jobs: usize, progress: std::sync::Arc<std::sync::atomic::AtomicU64>, mut on_batch: impl FnMut(Parsed) -> Result<(), E>) -> Result<(), E> {
     use std::sync::mpsc::sync_channel;
     use std::sync::{Arc, Mutex};
     let loc = path.display().to_string();
@@ -463,12 +447,7 @@ pub fn article_from_page(url: &str, bytes: &[u8], content_type: Option<&str>, se
 
 /// Text handed over as clean already (a JSONL `text`): paragraphs by line.
 fn plain(t: &str) -> Extracted {
-    let blocks = t
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(|l| dossier_extract::Block::Paragraph(l.to_string()))
-        .collect();
+    let blocks = t.lines().map(str::trim).filter(|l| !l.is_empty()).map(|l| dossier_extract::Block::Paragraph(l.to_string())).collect();
     Extracted { main: Item { blocks, ..Item::default() }, teasers: vec![], site_name: None, partial: false }
 }
 

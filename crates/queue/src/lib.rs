@@ -165,10 +165,7 @@ impl RawInput {
         let body = if meta.get("gzip").and_then(|v| v.as_bool()).unwrap_or(false) {
             use std::io::Read;
             let mut out = Vec::new();
-            flate2::read::GzDecoder::new(rest)
-                .take(dossier_ingest::MAX_INPUT_BYTES + 1)
-                .read_to_end(&mut out)
-                .map_err(|e| bad(&format!("{location}: bad gzip body: {e}")))?;
+            flate2::read::GzDecoder::new(rest).take(dossier_ingest::MAX_INPUT_BYTES + 1).read_to_end(&mut out).map_err(|e| bad(&format!("{location}: bad gzip body: {e}")))?;
             out
         } else {
             rest.to_vec()
@@ -271,13 +268,8 @@ impl Queue {
         if stream_name.is_empty() || stream_name.contains(|c: char| c == '.' || c == '*' || c == '>' || c.is_whitespace()) {
             return Err(fail(format!("stream name {stream_name:?} may not be empty or contain '.', '*', '>' or spaces")));
         }
-        let client = async_nats::ConnectOptions::new()
-            .connection_timeout(Duration::from_secs(5))
-            .retry_on_initial_connect()
-            .max_reconnects(None)
-            .connect(url)
-            .await
-            .map_err(|e| fail(e.to_string()))?;
+        let client =
+            async_nats::ConnectOptions::new().connection_timeout(Duration::from_secs(5)).retry_on_initial_connect().max_reconnects(None).connect(url).await.map_err(|e| fail(e.to_string()))?;
         let js = jetstream::new(client.clone());
         js.get_or_create_stream(stream::Config {
             name: stream_name.to_string(),

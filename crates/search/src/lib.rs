@@ -319,10 +319,8 @@ impl SearchIndex {
             if values.is_empty() {
                 return None;
             }
-            let should: Vec<(Occur, Box<dyn Query>)> = values
-                .iter()
-                .map(|v| (Occur::Should, Box::new(TermQuery::new(Term::from_facet(field, &facet(v)), IndexRecordOption::Basic)) as Box<dyn Query>))
-                .collect();
+            let should: Vec<(Occur, Box<dyn Query>)> =
+                values.iter().map(|v| (Occur::Should, Box::new(TermQuery::new(Term::from_facet(field, &facet(v)), IndexRecordOption::Basic)) as Box<dyn Query>)).collect();
             Some(Box::new(BooleanQuery::new(should)))
         };
         for (field, values) in [(f.outlet, &q.outlets), (f.language, &q.languages), (f.status, &q.statuses)] {
@@ -378,7 +376,8 @@ impl SearchIndex {
         for (score, addr) in addresses {
             let doc: TantivyDocument = searcher.doc(addr).map_err(self.err())?;
             let text = |field: Field| doc.get_first(field).and_then(|v| v.as_value().as_str().map(str::to_string));
-            let published = doc.get_first(f.published).and_then(|v| v.as_value().as_datetime()).map(|d| DateTime::<Utc>::from_timestamp(d.into_timestamp_secs(), 0).unwrap_or_default()).unwrap_or_default();
+            let published =
+                doc.get_first(f.published).and_then(|v| v.as_value().as_datetime()).map(|d| DateTime::<Utc>::from_timestamp(d.into_timestamp_secs(), 0).unwrap_or_default()).unwrap_or_default();
             let mut snippet = snippets.snippet_from_doc(&doc);
             snippet.set_snippet_prefix_postfix("<b>", "</b>");
             let mut snippet_html = snippet.to_html();

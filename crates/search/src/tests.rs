@@ -16,8 +16,24 @@ fn d(id: &str, title: &str, body: &str, outlet: &str, day: u32, entities: &[&str
 
 fn corpus() -> Vec<IndexDoc> {
     vec![
-        d("a1", "Leaked FSB memo calls China the enemy", "A leaked memo from the Federal Security Service describes China as the enemy and warns of espionage.", "The New York Times", 1, &["Federal Security Service", "China", "Russia"], &["corroborated"]),
-        d("a2", "Russian spy agency memo brands Beijing a threat", "The eight-page memo, obtained through Ares Leaks, says Chinese intelligence recruits Russian scientists.", "Daily8", 2, &["Federal Security Service", "China"], &["corroborated", "single-source"]),
+        d(
+            "a1",
+            "Leaked FSB memo calls China the enemy",
+            "A leaked memo from the Federal Security Service describes China as the enemy and warns of espionage.",
+            "The New York Times",
+            1,
+            &["Federal Security Service", "China", "Russia"],
+            &["corroborated"],
+        ),
+        d(
+            "a2",
+            "Russian spy agency memo brands Beijing a threat",
+            "The eight-page memo, obtained through Ares Leaks, says Chinese intelligence recruits Russian scientists.",
+            "Daily8",
+            2,
+            &["Federal Security Service", "China"],
+            &["corroborated", "single-source"],
+        ),
         d("b1", "Earthquake strikes Chile coast", "A magnitude 7 earthquake struck the coast of Chile. A tsunami warning was issued, officials said.", "Reuters", 3, &["Chile"], &["single-source"]),
         d("ru1", "Землетрясение в Чили", "Сильное землетрясение произошло у побережья Чили.", "TASS", 4, &["Chile"], &[]),
     ]

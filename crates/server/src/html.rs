@@ -48,11 +48,8 @@ fn badge(s: ClaimStatus) -> String {
 }
 
 fn bullet_html(b: &Bullet) -> String {
-    let cites: Vec<String> = b
-        .citations
-        .iter()
-        .map(|c| format!("<a class=\"cite\" href=\"/articles/{}\" title=\"{}\">{}</a>", escape(&c.article_id), escape(&c.sentence), escape(&c.outlet)))
-        .collect();
+    let cites: Vec<String> =
+        b.citations.iter().map(|c| format!("<a class=\"cite\" href=\"/articles/{}\" title=\"{}\">{}</a>", escape(&c.article_id), escape(&c.sentence), escape(&c.outlet))).collect();
     let mut li = format!("<li>{} {} <span class=\"meta\">— {}", badge(b.status), escape(&b.text), cites.join(", "));
     if !b.sources.is_empty() {
         let s: Vec<String> = b.sources.iter().map(|s| escape(&s.source)).collect();

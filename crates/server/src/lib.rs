@@ -297,9 +297,8 @@ async fn api_outlet(State(s): State<Shared>, Path(name): Path<String>) -> Result
 async fn api_search(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<Json<SearchResults>, ApiError> {
     let mut q = SearchQuery { limit: 20, ..Default::default() };
     for (k, v) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
-        let number = |max: usize| -> Result<usize, ApiError> {
-            v.parse::<usize>().ok().filter(|n| *n <= max).ok_or_else(|| bad_request(format!("parameter {k}: {v:?} is not a whole number from 0 to {max}")))
-        };
+        let number =
+            |max: usize| -> Result<usize, ApiError> { v.parse::<usize>().ok().filter(|n| *n <= max).ok_or_else(|| bad_request(format!("parameter {k}: {v:?} is not a whole number from 0 to {max}"))) };
         match &*k {
             "q" => q.text = v.into_owned(),
             "outlet" => q.outlets.push(v.into_owned()),
@@ -334,7 +333,6 @@ pub async fn serve(dir: PathBuf, addr: SocketAddr, options: ServeOptions, on_rea
         .await?;
     Ok(())
 }
-
 
 #[cfg(test)]
 mod tests;

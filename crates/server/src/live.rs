@@ -82,11 +82,9 @@ pub struct Login {
 /// Sets the read-token cookie and goes to the feed.
 pub async fn login(State(s): State<Shared>, Query(l): Query<Login>) -> Response {
     match s.options.read_token.as_deref() {
-        Some(want) if same(&l.token, want) => (
-            StatusCode::SEE_OTHER,
-            [(header::SET_COOKIE, format!("dossier_token={}; HttpOnly; SameSite=Strict; Path=/", l.token)), (header::LOCATION, "/".to_string())],
-        )
-            .into_response(),
+        Some(want) if same(&l.token, want) => {
+            (StatusCode::SEE_OTHER, [(header::SET_COOKIE, format!("dossier_token={}; HttpOnly; SameSite=Strict; Path=/", l.token)), (header::LOCATION, "/".to_string())]).into_response()
+        }
         Some(_) => ApiError(StatusCode::UNAUTHORIZED, "wrong token".into()).into_response(),
         None => (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response(),
     }

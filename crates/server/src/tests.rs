@@ -24,7 +24,8 @@ fn store_with_hostile_article() -> (tempfile::TempDir, SqliteStore) {
         language: None,
     };
     s.put_articles(&[a]).unwrap();
-    let story = Story { id: "s1".into(), title: "<script>x</script>".into(), article_ids: vec!["a1".into()], outlets: vec!["O\"utlet".into()], first_seen: t, last_seen: t, entities: vec![], copies: vec![] };
+    let story =
+        Story { id: "s1".into(), title: "<script>x</script>".into(), article_ids: vec!["a1".into()], outlets: vec!["O\"utlet".into()], first_seen: t, last_seen: t, entities: vec![], copies: vec![] };
     s.replace_analysis(&Analysis { stories: vec![story], claims: vec![], briefs: vec![] }).unwrap();
     (dir, s)
 }
@@ -35,7 +36,17 @@ fn app(dir: &tempfile::TempDir, s: SqliteStore) -> Router {
         .articles()
         .unwrap()
         .into_iter()
-        .map(|a| dossier_search::IndexDoc { published: a.time(), id: a.id, title: a.title, body: a.text, outlet: a.outlet.name, language: a.language, entities: vec!["Chile".into()], statuses: vec!["single_source".into()], story: Some("s1".into()) })
+        .map(|a| dossier_search::IndexDoc {
+            published: a.time(),
+            id: a.id,
+            title: a.title,
+            body: a.text,
+            outlet: a.outlet.name,
+            language: a.language,
+            entities: vec!["Chile".into()],
+            statuses: vec!["single_source".into()],
+            story: Some("s1".into()),
+        })
         .collect();
     index.sync(&docs).unwrap();
     router(s, index, ServeOptions::default())
@@ -371,7 +382,16 @@ async fn events_announce_new_articles_and_stories() {
     let analyse: Analyser = Arc::new(|store: &mut SqliteStore| {
         let arts = store.articles().map_err(|e| e.to_string())?;
         let t = arts[0].time();
-        let story = Story { id: "st".into(), title: arts[0].title.clone(), article_ids: arts.iter().map(|a| a.id.clone()).collect(), outlets: vec![], first_seen: t, last_seen: t, entities: vec![], copies: vec![] };
+        let story = Story {
+            id: "st".into(),
+            title: arts[0].title.clone(),
+            article_ids: arts.iter().map(|a| a.id.clone()).collect(),
+            outlets: vec![],
+            first_seen: t,
+            last_seen: t,
+            entities: vec![],
+            copies: vec![],
+        };
         store.replace_analysis(&Analysis { stories: vec![story], ..Default::default() }).map_err(|e| e.to_string())
     });
     let (app, state) = app_with(&dir, s, ServeOptions { ingest_token: Some(TOKEN.into()), read_token: None, analyse: Some(analyse) });
@@ -387,7 +407,12 @@ async fn events_announce_new_articles_and_stories() {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let body = r#"{"url": "https://example.org/a", "title": "Quake hits Chile", "text": "A strong earthquake hit Chile on Monday.", "outlet": "Example"}"#;
     let mut post = tokio::net::TcpStream::connect(addr).await.unwrap();
-    post.write_all(format!("POST /api/ingest HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).as_bytes()).await.unwrap();
+    post.write_all(
+        format!("POST /api/ingest HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
+            .as_bytes(),
+    )
+    .await
+    .unwrap();
     let mut seen = Vec::new();
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
     while !(seen.iter().any(|l: &String| l.contains("\"type\":\"articles\"")) && seen.iter().any(|l| l.contains("\"type\":\"story\""))) {
@@ -419,7 +444,16 @@ async fn ui_pages_draw_charts_matrix_and_facets_and_escape() {
     };
     let arts = vec![art("a1", "Alpha <News>", 1), art("a2", "Beta", 2), art("a3", "Beta", 3)];
     s.put_articles(&arts).unwrap();
-    let story = Story { id: "s1".into(), title: "<b>Quake</b>".into(), article_ids: vec!["a1".into(), "a2".into(), "a3".into()], outlets: vec!["Alpha <News>".into(), "Beta".into()], first_seen: t(1), last_seen: t(3), entities: vec!["Chile".into()], copies: vec![("a3".into(), "a2".into())] };
+    let story = Story {
+        id: "s1".into(),
+        title: "<b>Quake</b>".into(),
+        article_ids: vec!["a1".into(), "a2".into(), "a3".into()],
+        outlets: vec!["Alpha <News>".into(), "Beta".into()],
+        first_seen: t(1),
+        last_seen: t(3),
+        entities: vec!["Chile".into()],
+        copies: vec![("a3".into(), "a2".into())],
+    };
     let claim = |text: &str, status: dossier_model::ClaimStatus, outlets: &[&str]| AlignedClaim {
         id: text.into(),
         story_id: "s1".into(),
@@ -448,7 +482,20 @@ async fn ui_pages_draw_charts_matrix_and_facets_and_escape() {
     let claims = vec![quake, claim("Damage limited", dossier_model::ClaimStatus::SingleSource, &["Beta"])];
     s.replace_analysis(&Analysis { stories: vec![story], claims, briefs: vec![] }).unwrap();
     let mut index = SearchIndex::open(&dir.path().join("index")).unwrap();
-    let docs: Vec<dossier_search::IndexDoc> = arts.iter().map(|a| dossier_search::IndexDoc { id: a.id.clone(), title: a.title.clone(), body: a.text.clone(), outlet: a.outlet.name.clone(), language: a.language.clone(), published: a.time(), entities: vec!["Chile".into(), "Santiago".into()], statuses: vec!["corroborated".into()], story: Some("s1".into()) }).collect();
+    let docs: Vec<dossier_search::IndexDoc> = arts
+        .iter()
+        .map(|a| dossier_search::IndexDoc {
+            id: a.id.clone(),
+            title: a.title.clone(),
+            body: a.text.clone(),
+            outlet: a.outlet.name.clone(),
+            language: a.language.clone(),
+            published: a.time(),
+            entities: vec!["Chile".into(), "Santiago".into()],
+            statuses: vec!["corroborated".into()],
+            story: Some("s1".into()),
+        })
+        .collect();
     index.sync(&docs).unwrap();
     let app = router(s, index, ServeOptions::default());
     let pages = ["/", "/stories/s1", "/entities/Chile", "/outlets/Beta", "/outlets/Alpha%20%3CNews%3E", "/search?q=earthquake&outlet=Beta", "/articles/a1"];

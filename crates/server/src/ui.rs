@@ -49,7 +49,12 @@ pub fn bar_chart(title: &str, rows: &[(String, u64, Option<String>)]) -> String 
             Some(h) => format!("<a href=\"{}\">{text}</a>", escape(h)),
             None => text,
         };
-        svg.push_str(&format!("{text}<rect class=\"bar\" x=\"200\" y=\"{y}\" width=\"{w:.1}\" height=\"16\" rx=\"3\"><title>{}: {n}</title></rect><text x=\"{:.1}\" y=\"{}\" class=\"num\">{n}</text>", escape(label), 206.0 + w, y + 13));
+        svg.push_str(&format!(
+            "{text}<rect class=\"bar\" x=\"200\" y=\"{y}\" width=\"{w:.1}\" height=\"16\" rx=\"3\"><title>{}: {n}</title></rect><text x=\"{:.1}\" y=\"{}\" class=\"num\">{n}</text>",
+            escape(label),
+            206.0 + w,
+            y + 13
+        ));
     }
     svg.push_str("</svg></figure>");
     svg
@@ -93,7 +98,13 @@ fn timeline_chart(points: &[(DateTime<Utc>, String, String, String)]) -> String 
     let h = 26 * outlets.len() + 30;
     let mut svg = format!("<figure class=\"chart\"><figcaption>Timeline</figcaption><svg role=\"img\" aria-label=\"Timeline of reports\" viewBox=\"0 0 600 {h}\" width=\"100%\">");
     for (i, o) in outlets.iter().enumerate() {
-        svg.push_str(&format!("<text x=\"0\" y=\"{}\" class=\"lbl\">{}</text><line x1=\"180\" x2=\"590\" y1=\"{}\" y2=\"{}\" class=\"axis\"/>", 18 + i * 26, escape(&o.chars().take(24).collect::<String>()), 14 + i * 26, 14 + i * 26));
+        svg.push_str(&format!(
+            "<text x=\"0\" y=\"{}\" class=\"lbl\">{}</text><line x1=\"180\" x2=\"590\" y1=\"{}\" y2=\"{}\" class=\"axis\"/>",
+            18 + i * 26,
+            escape(&o.chars().take(24).collect::<String>()),
+            14 + i * 26,
+            14 + i * 26
+        ));
     }
     for (t, o, id, title) in points {
         let row = outlets.iter().position(|x| x == o).unwrap_or(0);
@@ -122,7 +133,9 @@ pub async fn feed(State(s): State<Shared>) -> Result<Html<String>, ApiError> {
     let mut stories = store.stories()?;
     let now = stories.iter().map(|s| s.last_seen).max().unwrap_or_else(Utc::now).max(Utc::now());
     stories.sort_by(|a, b| feed_rank(b, now).total_cmp(&feed_rank(a, now)).then_with(|| a.id.cmp(&b.id)));
-    let mut body = String::from("<h1>Stories</h1><form class=\"search\" action=\"/search\"><input name=\"q\" type=\"search\" placeholder=\"Search articles\" aria-label=\"Search articles\"><button>Search</button></form>");
+    let mut body = String::from(
+        "<h1>Stories</h1><form class=\"search\" action=\"/search\"><input name=\"q\" type=\"search\" placeholder=\"Search articles\" aria-label=\"Search articles\"><button>Search</button></form>",
+    );
     for st in &stories {
         let independent = st.article_ids.len() - st.copies.len();
         let ents: Vec<String> = st.entities.iter().take(5).map(|e| entity_link(e)).collect();
@@ -187,7 +200,13 @@ pub fn story_sections(store: &dyn Store, story: &Story) -> Result<String, ApiErr
     for a in summaries {
         {
             let copy = story.original_of(&a.id).map(|o| format!(" <span class=\"meta\">(copy of <a href=\"/articles/{}\">{}</a>)</span>", escape(o), escape(o))).unwrap_or_default();
-            list.push_str(&format!("<li><a href=\"/articles/{}\">{}</a> — {} <span class=\"meta\">{}</span>{copy}</li>", escape(&a.id), escape(&a.title), outlet_link(&a.outlet.name), a.time.format("%Y-%m-%d %H:%M")));
+            list.push_str(&format!(
+                "<li><a href=\"/articles/{}\">{}</a> — {} <span class=\"meta\">{}</span>{copy}</li>",
+                escape(&a.id),
+                escape(&a.title),
+                outlet_link(&a.outlet.name),
+                a.time.format("%Y-%m-%d %H:%M")
+            ));
             points.push((a.time, a.outlet.name.clone(), a.id.clone(), a.title.clone()));
         }
     }
@@ -261,12 +280,7 @@ pub fn profile(s: &Shared, kind: Kind, name: &str) -> Result<Profile, ApiError> 
         return Err(crate::not_found(if kind == Kind::Entity { "entity" } else { "outlet" }, name));
     }
     let story_ids: std::collections::HashSet<&str> = r.hits.iter().filter_map(|h| h.story.as_deref()).collect();
-    let stories = read(s)
-        .stories()?
-        .into_iter()
-        .filter(|st| story_ids.contains(st.id.as_str()))
-        .map(|st| StoryRef { outlets: st.outlets.len(), id: st.id, title: st.title })
-        .collect();
+    let stories = read(s).stories()?.into_iter().filter(|st| story_ids.contains(st.id.as_str())).map(|st| StoryRef { outlets: st.outlets.len(), id: st.id, title: st.title }).collect();
     Ok(Profile {
         name: name.to_string(),
         articles: r.total,
@@ -362,7 +376,9 @@ pub async fn search(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<
     };
     let active = |k: &str, v: &str| pairs.iter().any(|(a, b)| a == k && b == v);
     let mut facets = String::new();
-    for (label, key, values) in [("Outlet", "outlet", &r.facets.outlet), ("Entity", "entity", &r.facets.entity), ("Language", "language", &r.facets.language), ("Claim status", "status", &r.facets.status)] {
+    for (label, key, values) in
+        [("Outlet", "outlet", &r.facets.outlet), ("Entity", "entity", &r.facets.entity), ("Language", "language", &r.facets.language), ("Claim status", "status", &r.facets.status)]
+    {
         if values.is_empty() {
             continue;
         }

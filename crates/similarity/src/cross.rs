@@ -33,7 +33,8 @@ const BATCH_TOKENS: usize = 4096;
 /// cross-encoder's score is the mean of the three models' (an ensemble
 /// differs less from the truth than any one, as their errors only partly agree:
 /// cross-validated on the training pairs, one copy ranks them at 0.824, three at 0.834).
-pub const BUNDLED: [&[u8]; 3] = [include_bytes!("../model/cross-adapter-7.safetensors"), include_bytes!("../model/cross-adapter-8.safetensors"), include_bytes!("../model/cross-adapter-9.safetensors")];
+pub const BUNDLED: [&[u8]; 3] =
+    [include_bytes!("../model/cross-adapter-7.safetensors"), include_bytes!("../model/cross-adapter-8.safetensors"), include_bytes!("../model/cross-adapter-9.safetensors")];
 
 /// The tuned cross-encoder: one or more tuned copies of the model, whose scores are averaged.
 pub struct CrossEncoder {

@@ -332,10 +332,10 @@ pub struct Lexical {
 }
 
 const STOP: &[&str] = &[
-    "a", "about", "after", "all", "also", "an", "and", "any", "are", "as", "at", "be", "been", "but", "by", "can", "could", "did", "do", "does", "for", "from",
-    "had", "has", "have", "he", "her", "his", "i", "if", "in", "into", "is", "it", "its", "it's", "may", "more", "most", "mr", "ms", "of", "on", "one", "or",
-    "other", "our", "out", "over", "said", "says", "say", "she", "so", "some", "than", "that", "the", "their", "them", "then", "there", "these", "they",
-    "this", "those", "to", "up", "was", "we", "were", "what", "when", "which", "while", "who", "will", "with", "would", "you", "s",
+    "a", "about", "after", "all", "also", "an", "and", "any", "are", "as", "at", "be", "been", "but", "by", "can", "could", "did", "do", "does", "for", "from", "had", "has", "have", "he", "her",
+    "his", "i", "if", "in", "into", "is", "it", "its", "it's", "may", "more", "most", "mr", "ms", "of", "on", "one", "or", "other", "our", "out", "over", "said", "says", "say", "she", "so", "some",
+    "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "to", "up", "was", "we", "were", "what", "when", "which", "while", "who", "will", "with", "would",
+    "you", "s",
 ];
 
 const NEGATIONS: &[&str] = &["not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "nowhere", "without", "cannot"];

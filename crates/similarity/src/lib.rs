@@ -27,10 +27,10 @@
 //! ```
 
 pub mod bi;
+pub mod cross;
 pub mod data;
 pub mod features;
 pub mod gbdt;
-pub mod cross;
 pub mod ridge;
 
 use std::collections::HashMap;
@@ -40,11 +40,11 @@ use anyhow::{bail, Context};
 use dossier_embed::Embedder;
 use serde::{Deserialize, Serialize};
 
+use crate::bi::BiEncoder;
+use crate::cross::CrossEncoder;
 use crate::data::{spearman, Pair};
 use crate::features::{pair_features, Idf, Prepared, NAMES};
 use crate::gbdt::{Forest, Params};
-use crate::bi::BiEncoder;
-use crate::cross::CrossEncoder;
 use crate::ridge::{interaction, Ridge};
 
 /// Format tag of a combiner file.
@@ -251,10 +251,13 @@ impl Combiner {
 
     /// The features of pairs as [`pair_matrix`] gives them, completed with the ridge regression's output.
     pub fn complete(&self, base: Vec<Vec<f32>>, interactions: &[Vec<f32>]) -> Vec<Vec<f32>> {
-        base.into_iter().zip(interactions).map(|(mut f, z)| {
-            f.push(self.ridge.predict(z));
-            f
-        }).collect()
+        base.into_iter()
+            .zip(interactions)
+            .map(|(mut f, z)| {
+                f.push(self.ridge.predict(z));
+                f
+            })
+            .collect()
     }
 }
 
@@ -453,7 +456,14 @@ impl Default for Grid {
 /// blend ranks the held-out pairs best (Spearman; steps of 0.05). With
 /// `bi_holdout` too (the tuned bi-encoder's scores for the same pairs), the
 /// blend has the bi-encoder's weight as well, chosen the same way.
-pub fn train(embedder: &Embedder, pairs: &[Pair], grid: &Grid, cross_holdout: Option<&HashMap<usize, f32>>, bi_holdout: Option<&HashMap<usize, f32>>, mut log: impl FnMut(&str)) -> anyhow::Result<Combiner> {
+pub fn train(
+    embedder: &Embedder,
+    pairs: &[Pair],
+    grid: &Grid,
+    cross_holdout: Option<&HashMap<usize, f32>>,
+    bi_holdout: Option<&HashMap<usize, f32>>,
+    mut log: impl FnMut(&str),
+) -> anyhow::Result<Combiner> {
     if pairs.len() < grid.folds.max(2) * 10 {
         bail!("{} pairs: too few to train on (at least {})", pairs.len(), grid.folds.max(2) * 10);
     }
@@ -506,7 +516,17 @@ fn choose_blend(fitted: &Fitted, y: &[f32], holdout: &HashMap<usize, f32>, bi: O
     let cross: Vec<f32> = held.iter().map(|i| holdout[i]).collect();
     let bis: Vec<f32> = held.iter().map(|i| bi.map_or(0.0, |b| b[i])).collect();
     let gold: Vec<f32> = held.iter().map(|&i| y[i]).collect();
-    let mut best = (Blend { adapter: bundled_adapters_id(), weight: 0.0, bi_weight: 0.0, calibration: Vec::new(), holdout_pairs: held.len(), holdout_spearman: HoldoutSpearman { trees: 0.0, cross: 0.0, bi: None, blend: f64::MIN } }, f64::MIN);
+    let mut best = (
+        Blend {
+            adapter: bundled_adapters_id(),
+            weight: 0.0,
+            bi_weight: 0.0,
+            calibration: Vec::new(),
+            holdout_pairs: held.len(),
+            holdout_spearman: HoldoutSpearman { trees: 0.0, cross: 0.0, bi: None, blend: f64::MIN },
+        },
+        f64::MIN,
+    );
     for step in 0..=20 {
         for bi_step in 0..=if bi.is_some() { 20 - step } else { 0 } {
             let (weight, bi_weight) = (step as f32 / 20.0, bi_step as f32 / 20.0);
@@ -525,8 +545,24 @@ fn choose_blend(fitted: &Fitted, y: &[f32], holdout: &HashMap<usize, f32>, bi: O
     let s = spearman(&(0..held.len()).map(|k| blend.mix(trees[k], cross[k], bis[k])).collect::<Vec<_>>(), &gold);
     blend.holdout_spearman = HoldoutSpearman { trees: spearman(&trees, &gold), cross: spearman(&cross, &gold), bi: bi.map(|_| spearman(&bis, &gold)), blend: s };
     let h = blend.holdout_spearman;
-    log(&format!("calibration: {} knots, blended {:.2} → {:.2} … {:.2} → {:.2}", blend.calibration.len(), blend.calibration.first().map_or(0.0, |k| k.0), blend.calibration.first().map_or(0.0, |k| k.1), blend.calibration.last().map_or(0.0, |k| k.0), blend.calibration.last().map_or(0.0, |k| k.1)));
-    log(&format!("chosen blend weights cross-encoder {:.2} bi-encoder {:.2} on {} held-out pairs (trees {:.4}, cross-encoder {:.4}, bi-encoder {}, blend {:.4})", blend.weight, blend.bi_weight, held.len(), h.trees, h.cross, h.bi.map_or("-".into(), |b| format!("{b:.4}")), h.blend));
+    log(&format!(
+        "calibration: {} knots, blended {:.2} → {:.2} … {:.2} → {:.2}",
+        blend.calibration.len(),
+        blend.calibration.first().map_or(0.0, |k| k.0),
+        blend.calibration.first().map_or(0.0, |k| k.1),
+        blend.calibration.last().map_or(0.0, |k| k.0),
+        blend.calibration.last().map_or(0.0, |k| k.1)
+    ));
+    log(&format!(
+        "chosen blend weights cross-encoder {:.2} bi-encoder {:.2} on {} held-out pairs (trees {:.4}, cross-encoder {:.4}, bi-encoder {}, blend {:.4})",
+        blend.weight,
+        blend.bi_weight,
+        held.len(),
+        h.trees,
+        h.cross,
+        h.bi.map_or("-".into(), |b| format!("{b:.4}")),
+        h.blend
+    ));
     Ok(blend)
 }
 

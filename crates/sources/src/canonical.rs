@@ -6,10 +6,7 @@ use crate::SourceError;
 fn tracking(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
     n.starts_with("utm_")
-        || matches!(
-            n.as_str(),
-            "fbclid" | "gclid" | "dclid" | "msclkid" | "mc_cid" | "mc_eid" | "igshid" | "_ga" | "ref_src" | "cmpid" | "ocid" | "smid" | "sr_share" | "yclid" | "twclid"
-        )
+        || matches!(n.as_str(), "fbclid" | "gclid" | "dclid" | "msclkid" | "mc_cid" | "mc_eid" | "igshid" | "_ga" | "ref_src" | "cmpid" | "ocid" | "smid" | "sr_share" | "yclid" | "twclid")
 }
 
 /// Lower-cased scheme and host, default port, fragment and tracking

@@ -31,7 +31,8 @@ use dossier_store::{content_hash, Analysis, FetchState, Put, Result, Revision, S
 use postgres::{Client, NoTls, Row};
 
 /// Schema versions this build applies, in order; the index + 1 is the version.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE articles (
     id TEXT COLLATE "C" PRIMARY KEY,
     kind TEXT NOT NULL,
@@ -101,14 +102,16 @@ CREATE TABLE analysis_state (
     analysed_at TIMESTAMPTZ
 );
 INSERT INTO analysis_state (id, articles_version, analysed_version) VALUES (1, 0, 0);
-"#, r#"
+"#,
+    r#"
 CREATE TABLE meaning_scores (
     pair TEXT COLLATE "C" NOT NULL,
     model TEXT COLLATE "C" NOT NULL,
     score REAL NOT NULL,
     PRIMARY KEY (pair, model)
 );
-"#];
+"#,
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -195,8 +198,7 @@ impl PgStore {
         let mut c = self.client.borrow_mut();
         let mut tx = c.transaction().map_err(self.e())?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).map_err(self.e())?;
-        tx.batch_execute("CREATE TABLE IF NOT EXISTS dossier_schema (version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
-            .map_err(self.e())?;
+        tx.batch_execute("CREATE TABLE IF NOT EXISTS dossier_schema (version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())").map_err(self.e())?;
         let found: i64 = tx.query_one("SELECT coalesce(max(version), 0) FROM dossier_schema", &[]).map_err(self.e())?.get(0);
         if found > SCHEMA_VERSION {
             return Err(StoreError::TooNew { path: self.db.clone(), found, supported: SCHEMA_VERSION });
@@ -232,10 +234,7 @@ impl PgStore {
     /// Records that the stored analysis covers every article write up to `version`
     /// (read with [`articles_version`](Self::articles_version) before the articles were read).
     pub fn mark_analysed(&mut self, version: i64) -> Result<()> {
-        self.client
-            .get_mut()
-            .execute("UPDATE analysis_state SET analysed_version = greatest(analysed_version, $1), analysed_at = now()", &[&version])
-            .map_err(self.e())?;
+        self.client.get_mut().execute("UPDATE analysis_state SET analysed_version = greatest(analysed_version, $1), analysed_at = now()", &[&version]).map_err(self.e())?;
         Ok(())
     }
 
@@ -359,18 +358,8 @@ impl Store for PgStore {
     }
 
     fn fetch_state(&self, url: &str) -> Result<Option<FetchState>> {
-        let row = self
-            .client
-            .borrow_mut()
-            .query_opt("SELECT etag, last_modified, status, fetched_at, listed FROM fetch_state WHERE url = $1", &[&url])
-            .map_err(self.e())?;
-        Ok(row.map(|r: Row| FetchState {
-            etag: r.get(0),
-            last_modified: r.get(1),
-            status: r.get::<_, Option<i32>>(2).map(|s| s as u16),
-            fetched_at: r.get(3),
-            listed: r.get(4),
-        }))
+        let row = self.client.borrow_mut().query_opt("SELECT etag, last_modified, status, fetched_at, listed FROM fetch_state WHERE url = $1", &[&url]).map_err(self.e())?;
+        Ok(row.map(|r: Row| FetchState { etag: r.get(0), last_modified: r.get(1), status: r.get::<_, Option<i32>>(2).map(|s| s as u16), fetched_at: r.get(3), listed: r.get(4) }))
     }
 
     fn put_fetch_state(&mut self, url: &str, state: &FetchState) -> Result<()> {

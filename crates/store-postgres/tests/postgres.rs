@@ -12,10 +12,12 @@ fn fresh_url() -> Option<String> {
 #[test]
 fn migrations_are_versioned_and_applied_once_by_concurrent_openers() {
     let Some(url) = fresh_url() else { return };
-    let handles: Vec<_> = (0..6).map(|_| {
-        let url = url.clone();
-        std::thread::spawn(move || PgStore::connect(&url).map(|s| s.schema_version().unwrap()))
-    }).collect();
+    let handles: Vec<_> = (0..6)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || PgStore::connect(&url).map(|s| s.schema_version().unwrap()))
+        })
+        .collect();
     for h in handles {
         assert_eq!(h.join().unwrap().unwrap(), SCHEMA_VERSION);
     }

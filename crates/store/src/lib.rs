@@ -129,7 +129,8 @@ pub trait Store {
 
 const SCHEMA_VERSION: i64 = 5;
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE articles (
     id TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
@@ -166,7 +167,8 @@ CREATE TABLE briefs (
     story_id TEXT PRIMARY KEY REFERENCES stories(id) ON DELETE CASCADE,
     json TEXT NOT NULL
 );
-"#, r#"
+"#,
+    r#"
 ALTER TABLE articles ADD COLUMN content_hash TEXT;
 ALTER TABLE articles ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
 CREATE INDEX articles_url ON articles(url);
@@ -185,7 +187,8 @@ CREATE TABLE fetch_state (
     fetched_at TEXT NOT NULL,
     listed TEXT
 );
-"#, r#"
+"#,
+    r#"
 CREATE TABLE embeddings (
     article_id TEXT NOT NULL REFERENCES articles(id),
     model TEXT NOT NULL,
@@ -193,18 +196,21 @@ CREATE TABLE embeddings (
     vector BLOB NOT NULL,
     PRIMARY KEY (article_id, model)
 );
-"#, r#"
+"#,
+    r#"
 ALTER TABLE articles ADD COLUMN outlet_basis TEXT;
 ALTER TABLE articles ADD COLUMN teaser_age TEXT;
 UPDATE articles SET outlet_basis = json_extract(json, '$.outlet.basis'), teaser_age = json_extract(json, '$.kind.age');
-"#, r#"
+"#,
+    r#"
 CREATE TABLE meaning_scores (
     pair TEXT NOT NULL,
     model TEXT NOT NULL,
     score REAL NOT NULL,
     PRIMARY KEY (pair, model)
 );
-"#];
+"#,
+];
 
 /// The embedded store: `DIR/dossier.sqlite` in WAL mode.
 pub struct SqliteStore {
@@ -231,9 +237,7 @@ impl SqliteStore {
     /// the file is memory-mapped and the page cache is larger, so reads stay off system calls.
     pub fn open_reader(path: &Path) -> Result<Self> {
         let s = Self::open(path)?;
-        s.conn
-            .execute_batch("PRAGMA query_only = ON; PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -32768;")
-            .map_err(s.e())?;
+        s.conn.execute_batch("PRAGMA query_only = ON; PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -32768;").map_err(s.e())?;
         Ok(s)
     }
 
@@ -257,9 +261,7 @@ impl SqliteStore {
     fn init(&mut self) -> Result<()> {
         let path = self.path.clone();
         let wrap = |source| StoreError::Sqlite { path: path.clone(), source };
-        self.conn
-            .execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;")
-            .map_err(wrap)?;
+        self.conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;").map_err(wrap)?;
         let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(wrap)?;
         if version > SCHEMA_VERSION {
             return Err(StoreError::TooNew { path: self.path.clone(), found: version, supported: SCHEMA_VERSION });
@@ -279,11 +281,7 @@ impl SqliteStore {
 
     fn query_json<T: serde::de::DeserializeOwned>(&self, what: &'static str, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<T>> {
         let mut st = self.conn.prepare_cached(sql).map_err(self.e())?;
-        let rows = st
-            .query_map(args, |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-            .map_err(self.e())?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(self.e())?;
+        let rows = st.query_map(args, |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).map_err(self.e())?.collect::<rusqlite::Result<Vec<_>>>().map_err(self.e())?;
         rows.iter().map(|(id, json)| Self::decode(what, id, json)).collect()
     }
 }
@@ -354,19 +352,12 @@ impl Store for SqliteStore {
     fn revisions(&self, id: &str) -> Result<Vec<Revision>> {
         let mut out = Vec::new();
         let mut st = self.conn.prepare_cached("SELECT revision, content_hash, json FROM revisions WHERE article_id = ?1 ORDER BY revision").map_err(self.e())?;
-        let rows = st
-            .query_map([id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
-            .map_err(self.e())?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(self.e())?;
+        let rows = st.query_map([id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))).map_err(self.e())?.collect::<rusqlite::Result<Vec<_>>>().map_err(self.e())?;
         for (n, hash, json) in rows {
             out.push(Revision { number: n as u32, content_hash: hash, article: Self::decode("revision", id, &json)? });
         }
-        let current: Option<(i64, Option<String>, String)> = self
-            .conn
-            .query_row("SELECT revision, content_hash, json FROM articles WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .optional()
-            .map_err(self.e())?;
+        let current: Option<(i64, Option<String>, String)> =
+            self.conn.query_row("SELECT revision, content_hash, json FROM articles WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional().map_err(self.e())?;
         if let Some((n, hash, json)) = current {
             let article: Article = Self::decode("article", id, &json)?;
             let hash = hash.unwrap_or_else(|| content_hash(&article));
@@ -376,21 +367,13 @@ impl Store for SqliteStore {
     }
 
     fn has_url(&self, url: &str) -> Result<bool> {
-        self.conn
-            .query_row("SELECT EXISTS(SELECT 1 FROM articles WHERE url = ?1)", [url], |r| r.get::<_, bool>(0))
-            .map_err(self.e())
+        self.conn.query_row("SELECT EXISTS(SELECT 1 FROM articles WHERE url = ?1)", [url], |r| r.get::<_, bool>(0)).map_err(self.e())
     }
 
     fn fetch_state(&self, url: &str) -> Result<Option<FetchState>> {
         self.conn
             .query_row("SELECT etag, last_modified, status, fetched_at, listed FROM fetch_state WHERE url = ?1", [url], |r| {
-                Ok(FetchState {
-                    etag: r.get(0)?,
-                    last_modified: r.get(1)?,
-                    status: r.get::<_, Option<i64>>(2)?.map(|s| s as u16),
-                    fetched_at: r.get(3)?,
-                    listed: r.get(4)?,
-                })
+                Ok(FetchState { etag: r.get(0)?, last_modified: r.get(1)?, status: r.get::<_, Option<i64>>(2)?.map(|s| s as u16), fetched_at: r.get(3)?, listed: r.get(4)? })
             })
             .optional()
             .map_err(self.e())
@@ -409,11 +392,7 @@ impl Store for SqliteStore {
     }
 
     fn article(&self, id: &str) -> Result<Option<Article>> {
-        let json: Option<String> = self
-            .conn
-            .query_row("SELECT json FROM articles WHERE id = ?1", [id], |r| r.get(0))
-            .optional()
-            .map_err(self.e())?;
+        let json: Option<String> = self.conn.query_row("SELECT json FROM articles WHERE id = ?1", [id], |r| r.get(0)).optional().map_err(self.e())?;
         json.map(|j| Self::decode("article", id, &j)).transpose()
     }
 
@@ -422,10 +401,7 @@ impl Store for SqliteStore {
     }
 
     fn article_summaries(&self, ids: &[String]) -> Result<Vec<ArticleSummary>> {
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT kind, found_on, teaser_age, title, outlet, outlet_basis, url, source, time FROM articles WHERE id = ?1")
-            .map_err(self.e())?;
+        let mut st = self.conn.prepare_cached("SELECT kind, found_on, teaser_age, title, outlet, outlet_basis, url, source, time FROM articles WHERE id = ?1").map_err(self.e())?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             let row = st
@@ -477,11 +453,8 @@ impl Store for SqliteStore {
             }
         }
         for (rank, c) in analysis.claims.iter().enumerate() {
-            tx.execute(
-                "INSERT INTO aligned_claims (id, story_id, rank, status, json) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![c.id, c.story_id, rank as i64, c.status.as_str(), to_json(c)],
-            )
-            .map_err(wrap)?;
+            tx.execute("INSERT INTO aligned_claims (id, story_id, rank, status, json) VALUES (?1, ?2, ?3, ?4, ?5)", params![c.id, c.story_id, rank as i64, c.status.as_str(), to_json(c)])
+                .map_err(wrap)?;
         }
         for b in &analysis.briefs {
             tx.execute("INSERT INTO briefs (story_id, json) VALUES (?1, ?2)", params![b.story_id, to_json(b)]).map_err(wrap)?;

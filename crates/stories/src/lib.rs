@@ -613,12 +613,7 @@ mod tests {
     #[test]
     fn converging_stories_merge_when_an_article_bridges_them_and_others_stay() {
         let c = |words: &[&str]| -> Counts { words.iter().map(|w| (w.to_string(), 1.0)).collect() };
-        let docs = [
-            c(&["quake", "chile", "coast"]),
-            c(&["tsunami", "warning", "pacific"]),
-            c(&["league", "title", "fans"]),
-            c(&["quake", "chile", "tsunami", "warning"]),
-        ];
+        let docs = [c(&["quake", "chile", "coast"]), c(&["tsunami", "warning", "pacific"]), c(&["league", "title", "fans"]), c(&["quake", "chile", "tsunami", "warning"])];
         let mut vocab = Vocabulary::default();
         docs.iter().for_each(|d| vocab.add(d));
         let t = |h: u32| -> DateTime<Utc> { format!("2025-06-22T{h:02}:00:00Z").parse().unwrap() };
@@ -665,8 +660,13 @@ mod tests {
         let docs = vec![
             art("orig", "Central bank raises rates by half a point", wire, 1),
             art("copy", "Central bank raises rates by half a point", &edited, 3),
-            art("own", "Bank's rate rise hits markets", "Shares fell across the region after the central bank's decision, with banks and builders hardest hit, \
-                traders said, adding that a further rise next month now looked likely to many in the market who had hoped for a pause.", 4),
+            art(
+                "own",
+                "Bank's rate rise hits markets",
+                "Shares fell across the region after the central bank's decision, with banks and builders hardest hit, \
+                traders said, adding that a further rise next month now looked likely to many in the market who had hoped for a pause.",
+                4,
+            ),
         ];
         let pairs = syndication::copies(&docs);
         assert_eq!(pairs, [(1, 0)], "the light edit is a copy of the earlier wire story; the own report is independent");
@@ -685,9 +685,19 @@ mod tests {
     #[test]
     fn same_day_different_events_stay_apart_and_next_day_follow_up_joins() {
         let mut docs = vec![
-            at("fire", "Fire destroys warehouse in Riverton port", "A fire destroyed a warehouse in the Riverton port district on Monday. Firefighters fought the blaze for six hours.", "2025-06-22T08:00:00Z"),
+            at(
+                "fire",
+                "Fire destroys warehouse in Riverton port",
+                "A fire destroyed a warehouse in the Riverton port district on Monday. Firefighters fought the blaze for six hours.",
+                "2025-06-22T08:00:00Z",
+            ),
             at("vote", "Riverton council votes on new budget", "The Riverton city council voted on the new budget on Monday. The plan raises school spending.", "2025-06-22T09:00:00Z"),
-            at("fire2", "Riverton warehouse fire: investigators suspect arson", "Investigators said on Tuesday the Riverton port warehouse fire was probably arson. The blaze destroyed the warehouse.", "2025-06-23T10:00:00Z"),
+            at(
+                "fire2",
+                "Riverton warehouse fire: investigators suspect arson",
+                "Investigators said on Tuesday the Riverton port warehouse fire was probably arson. The blaze destroyed the warehouse.",
+                "2025-06-23T10:00:00Z",
+            ),
         ];
         // Other news of those days, so rarity weights are those of a real stream.
         docs.extend(corpus());
@@ -700,10 +710,7 @@ mod tests {
     #[test]
     fn the_same_words_long_apart_are_different_stories() {
         let text = "A fire destroyed a warehouse in the Riverton port district. Firefighters fought the blaze for six hours.";
-        let mut docs = vec![
-            at("now", "Fire destroys warehouse in Riverton port", text, "2025-06-22T08:00:00Z"),
-            at("then", "Fire destroys warehouse in Riverton port", text, "2024-01-10T08:00:00Z"),
-        ];
+        let mut docs = vec![at("now", "Fire destroys warehouse in Riverton port", text, "2025-06-22T08:00:00Z"), at("then", "Fire destroys warehouse in Riverton port", text, "2024-01-10T08:00:00Z")];
         docs.extend(corpus());
         let stories = cluster(&docs, &Settings::default());
         let story_of = |id: &str| stories.iter().position(|s| s.article_ids.iter().any(|a| a == id)).unwrap();
