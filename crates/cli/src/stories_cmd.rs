@@ -171,9 +171,7 @@ struct Printer<W: Write> {
 impl<W: Write> Printer<W> {
     fn emit(&mut self, formed: Vec<dossier_stories::Formed>) -> anyhow::Result<()> {
         for f in formed {
-            // Positions follow publication order, so the smallest is the first report.
-            let first = f.members.iter().min().expect("a story has members");
-            let story = stable_id(&["story", &self.ids[first]]);
+            let story = dossier_stories::story_id(&self.ids[&f.creator]);
             for m in &f.members {
                 let id = self.ids.remove(m).expect("each article is in one story");
                 writeln!(self.out, "{}", serde_json::json!({"id": id, "story": story}))?;
@@ -242,7 +240,7 @@ pub fn eval_stories(file: &Path, out: Option<&Path>, overrides: &[String], embed
         (Some(p), Some(_)) => Some(EmbeddingCache::open(p)?),
         _ => None,
     };
-    let mut clusterer = Clusterer::new(&vocab, settings);
+    let mut clusterer = Clusterer::new(settings);
     let f = std::fs::File::open(file).with_context(|| format!("reading {}", file.display()))?;
     let mut r = BufReader::with_capacity(1 << 20, f);
     let mut embed_secs = 0.0;
@@ -279,7 +277,7 @@ pub fn eval_stories(file: &Path, out: Option<&Path>, overrides: &[String], embed
             let pos = chunk_no * CHUNK + k;
             printer.ids.insert(pos, d.article.id.clone());
             let v = vocab.vector(&dossier_stories::counts(d, &settings));
-            let closed = clusterer.push(pos, d.article.time(), &v, m.as_deref());
+            let closed = clusterer.push(&vocab, pos, d.article.time(), &v, m.as_deref()).closed;
             printer.emit(closed)?;
         }
         if let Some(c) = cache.as_mut() {

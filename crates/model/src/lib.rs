@@ -383,3 +383,72 @@ mod timestamp_tests {
         assert_eq!(t("November 19, 2019"), None, "prose dates are the extractor's business");
     }
 }
+
+/// What an analysis step changed, as the change log records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    /// A new story: its first article arrived.
+    StoryCreated,
+    /// An article joined a story (or, revised, was analysed again in it).
+    ArticleJoined,
+    /// Another story merged into this one (`other_story_id`); the other id now redirects here.
+    StoriesMerged,
+    /// A claim appeared in the story.
+    ClaimAdded,
+    /// A claim is no longer in the story (its article was revised, or claims realigned).
+    ClaimRemoved,
+    /// A claim's status changed (`from` → `to`), e.g. single-source → corroborated.
+    ClaimStatusChanged,
+    /// The story's brief was rewritten with different content.
+    BriefChanged,
+}
+
+impl ChangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::StoryCreated => "story_created",
+            ChangeKind::ArticleJoined => "article_joined",
+            ChangeKind::StoriesMerged => "stories_merged",
+            ChangeKind::ClaimAdded => "claim_added",
+            ChangeKind::ClaimRemoved => "claim_removed",
+            ChangeKind::ClaimStatusChanged => "claim_status_changed",
+            ChangeKind::BriefChanged => "brief_changed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ChangeKind> {
+        [ChangeKind::StoryCreated, ChangeKind::ArticleJoined, ChangeKind::StoriesMerged, ChangeKind::ClaimAdded, ChangeKind::ClaimRemoved, ChangeKind::ClaimStatusChanged, ChangeKind::BriefChanged]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// One entry of the change log: what changed, in which story, cited to the
+/// article or claim behind it. `seq` is monotonic per store: readers resume
+/// from the last one they saw.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ChangeEntry {
+    /// Assigned by the store when the entry is written (0 before).
+    pub seq: i64,
+    /// When the analysis step that made the change ran.
+    pub at: DateTime<Utc>,
+    pub kind: ChangeKind,
+    pub story_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub article_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim_id: Option<String>,
+    /// The story merged in (`stories_merged`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_story_id: Option<String>,
+    /// The status before (`claim_status_changed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<ClaimStatus>,
+    /// The status now (`claim_added`, `claim_status_changed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<ClaimStatus>,
+    /// What a reader sees: the story's title, the claim's text.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub text: String,
+}

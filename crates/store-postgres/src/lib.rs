@@ -497,6 +497,35 @@ impl Store for PgStore {
             .map(|_| ())
         })
     }
+
+    // ---- incremental analysis: not yet implemented for PostgreSQL (TODO(pg-engine)) ----
+    fn pending_arrivals(&self, _limit: usize) -> Result<Vec<dossier_store::Arrival>> {
+        Err(StoreError::Corrupt { what: "incremental analysis is not implemented for PostgreSQL yet".into() })
+    }
+    fn engine_state(&self, _keys: &[String]) -> Result<HashMap<String, Vec<u8>>> {
+        Err(StoreError::Corrupt { what: "incremental analysis is not implemented for PostgreSQL yet".into() })
+    }
+    fn engine_state_prefix(&self, _prefix: &str) -> Result<Vec<(String, Vec<u8>)>> {
+        Err(StoreError::Corrupt { what: "incremental analysis is not implemented for PostgreSQL yet".into() })
+    }
+    fn commit_step(&mut self, _step: &dossier_store::AnalysisStep) -> Result<()> {
+        Err(StoreError::Corrupt { what: "incremental analysis is not implemented for PostgreSQL yet".into() })
+    }
+    fn reset_analysis(&mut self) -> Result<()> {
+        Err(StoreError::Corrupt { what: "incremental analysis is not implemented for PostgreSQL yet".into() })
+    }
+    fn story_alias(&self, _id: &str) -> Result<Option<String>> {
+        Ok(None)
+    }
+    fn stories_of(&self, _article_ids: &[String]) -> Result<HashMap<String, String>> {
+        Err(StoreError::Corrupt { what: "incremental analysis is not implemented for PostgreSQL yet".into() })
+    }
+    fn changes(&self, _since: i64, _story: Option<&str>, _limit: usize) -> Result<Vec<dossier_model::ChangeEntry>> {
+        Ok(Vec::new())
+    }
+    fn last_change(&self) -> Result<i64> {
+        Ok(0)
+    }
 }
 
 /// For tests: a fresh, empty database on the server of `admin_url` (a URL

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use dossier_model::{AlignedClaim, Article, ArticleKind, ArticleSummary, Brief, Outlet, OutletBasis, Story};
+use dossier_model::{AlignedClaim, Article, ArticleKind, ArticleSummary, Brief, ChangeEntry, Outlet, OutletBasis, Story};
 use rusqlite::{params, Connection, OptionalExtension};
 
 pub mod conformance;
@@ -39,6 +39,41 @@ pub struct Analysis {
     pub stories: Vec<Story>,
     pub claims: Vec<AlignedClaim>,
     pub briefs: Vec<Brief>,
+}
+
+/// An article waiting for (or replayed by) the analysis: every stored new or
+/// revised article gets one, in arrival order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Arrival {
+    /// Arrival order, monotonic.
+    pub seq: i64,
+    pub article_id: String,
+    /// The analysis batch that took it, once one has (kept through a rebuild,
+    /// so a rebuild replays the same batches).
+    pub batch: Option<i64>,
+}
+
+/// What one incremental analysis step writes, in one transaction: the
+/// stories it touched (with their claims and briefs), the stories merged
+/// away, the engine's state, the arrivals it took and the change log.
+#[derive(Debug, Default, Clone)]
+pub struct AnalysisStep {
+    /// The batch number recorded on the arrivals taken.
+    pub batch: i64,
+    /// Arrival seqs analysed by this step.
+    pub arrivals: Vec<i64>,
+    /// Stories created or changed: their rows, members, claims and brief are replaced.
+    pub stories: Vec<Story>,
+    /// Each story's claims, most check-worthy first (for the stories above).
+    pub claims: Vec<(String, Vec<AlignedClaim>)>,
+    pub briefs: Vec<Brief>,
+    /// Stories merged into others: (merged id, surviving id). Their rows go;
+    /// the merged id keeps answering as an alias of the survivor.
+    pub merged: Vec<(String, String)>,
+    /// Engine state to put (Some) or delete (None), by key.
+    pub state: Vec<(String, Option<Vec<u8>>)>,
+    /// Entries for the change log (their `seq` is assigned on commit).
+    pub changes: Vec<ChangeEntry>,
 }
 
 /// What storing a batch of articles did.
@@ -113,6 +148,11 @@ pub trait Store {
     fn brief(&self, story_id: &str) -> Result<Option<Brief>>;
     /// Stored embeddings of one model: article id -> (hash of the text it was computed from, vector bytes).
     fn embeddings(&self, model: &str) -> Result<HashMap<String, (String, Vec<u8>)>>;
+    /// Stored embeddings of one model for these articles only.
+    fn embeddings_of(&self, model: &str, ids: &[String]) -> Result<HashMap<String, (String, Vec<u8>)>> {
+        let mut all = self.embeddings(model)?;
+        Ok(ids.iter().filter_map(|id| all.remove_entry(id)).collect())
+    }
     /// Stores embeddings `(article id, text hash, vector bytes)` in one transaction, replacing older ones.
     fn put_embeddings(&mut self, model: &str, rows: &[(String, String, Vec<u8>)]) -> Result<()>;
     /// Meaning scores of sentence pairs computed before, by pair key (a hash of the two
@@ -125,9 +165,48 @@ pub trait Store {
         let _ = (model, rows);
         Ok(())
     }
+
+    // ---- the incremental analysis (dossier-engine) ----
+
+    /// These articles, in the order given; ids not stored are skipped.
+    fn articles_by_id(&self, ids: &[String]) -> Result<Vec<Article>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(a) = self.article(id)? {
+                out.push(a);
+            }
+        }
+        Ok(out)
+    }
+    /// Arrivals not analysed yet: those with a batch first, by batch (a
+    /// rebuild replays them), then the rest in arrival order; at most `limit`.
+    fn pending_arrivals(&self, limit: usize) -> Result<Vec<Arrival>>;
+    /// Whether any arrival waits for the analysis.
+    fn has_pending(&self) -> Result<bool> {
+        Ok(!self.pending_arrivals(1)?.is_empty())
+    }
+    /// Engine state values by key (missing keys are absent from the answer).
+    fn engine_state(&self, keys: &[String]) -> Result<HashMap<String, Vec<u8>>>;
+    /// Every engine state value whose key starts with `prefix`.
+    fn engine_state_prefix(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>>;
+    /// Writes one analysis step atomically (see [`AnalysisStep`]).
+    fn commit_step(&mut self, step: &AnalysisStep) -> Result<()>;
+    /// Forgets the analysis (stories, claims, briefs, aliases, engine state)
+    /// and marks every arrival pending again, keeping its batch, for a rebuild.
+    /// The change log stays.
+    fn reset_analysis(&mut self) -> Result<()>;
+    /// The story an old (merged-away) story id now belongs to.
+    fn story_alias(&self, id: &str) -> Result<Option<String>>;
+    /// The story each of these articles is in (articles in none are absent).
+    fn stories_of(&self, article_ids: &[String]) -> Result<HashMap<String, String>>;
+    /// Change log entries after `since`, oldest first, at most `limit`;
+    /// only one story's (or an alias of it) when `story` is given.
+    fn changes(&self, since: i64, story: Option<&str>, limit: usize) -> Result<Vec<ChangeEntry>>;
+    /// The last change log seq (0 when empty).
+    fn last_change(&self) -> Result<i64>;
 }
 
-const SCHEMA_VERSION: i64 = 5;
+const SCHEMA_VERSION: i64 = 6;
 
 const MIGRATIONS: &[&str] = &[
     r#"
@@ -209,6 +288,30 @@ CREATE TABLE meaning_scores (
     score REAL NOT NULL,
     PRIMARY KEY (pair, model)
 );
+"#,
+    // The incremental engine: arrivals (what waits for the analysis, and the batches a
+    // rebuild replays), its state between runs, merged stories' ids, and the change log.
+    // Articles stored before wait for the analysis in publication order.
+    r#"
+CREATE TABLE arrivals (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    article_id TEXT NOT NULL REFERENCES articles(id),
+    batch INTEGER,
+    analysed INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX arrivals_pending ON arrivals(analysed, batch, seq);
+INSERT INTO arrivals (article_id) SELECT id FROM articles ORDER BY time, id;
+CREATE TABLE engine_state (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE story_aliases (id TEXT PRIMARY KEY, story_id TEXT NOT NULL);
+CREATE TABLE changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    story_id TEXT NOT NULL,
+    json TEXT NOT NULL
+);
+CREATE INDEX changes_story ON changes(story_id, seq);
+CREATE INDEX story_articles_article ON story_articles(article_id);
 "#,
 ];
 
@@ -322,6 +425,7 @@ impl Store for SqliteStore {
                         .map_err(wrap)?
                         .execute(params![a.id, kind, found_on, a.title, a.outlet.name, a.url, a.source, a.time().to_rfc3339(), to_json(a), hash, basis_name(a.outlet.basis), age])
                         .map_err(wrap)?;
+                    tx.prepare_cached("INSERT INTO arrivals (article_id) VALUES (?1)").map_err(wrap)?.execute([&a.id]).map_err(wrap)?;
                     put.new += 1;
                 }
                 Some((old_hash, revision, old_json)) => {
@@ -341,6 +445,7 @@ impl Store for SqliteStore {
                         .map_err(wrap)?
                         .execute(params![a.id, a.title, a.outlet.name, a.url, a.source, a.time().to_rfc3339(), to_json(a), hash, revision + 1, kind, found_on, basis_name(a.outlet.basis), age])
                         .map_err(wrap)?;
+                    tx.prepare_cached("INSERT INTO arrivals (article_id) VALUES (?1)").map_err(wrap)?.execute([&a.id]).map_err(wrap)?;
                     put.revised += 1;
                 }
             }
@@ -528,6 +633,175 @@ impl Store for SqliteStore {
 
     fn brief(&self, story_id: &str) -> Result<Option<Brief>> {
         Ok(self.query_json("brief", "SELECT story_id, json FROM briefs WHERE story_id = ?1", &[&story_id])?.pop())
+    }
+
+    fn embeddings_of(&self, model: &str, ids: &[String]) -> Result<HashMap<String, (String, Vec<u8>)>> {
+        let mut st = self.conn.prepare_cached("SELECT text_hash, vector FROM embeddings WHERE article_id = ?1 AND model = ?2").map_err(self.e())?;
+        let mut out = HashMap::new();
+        for id in ids {
+            if let Some(row) = st.query_row(params![id, model], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))).optional().map_err(self.e())? {
+                out.insert(id.clone(), row);
+            }
+        }
+        Ok(out)
+    }
+
+    fn articles_by_id(&self, ids: &[String]) -> Result<Vec<Article>> {
+        let mut st = self.conn.prepare_cached("SELECT json FROM articles WHERE id = ?1").map_err(self.e())?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(json) = st.query_row([id], |r| r.get::<_, String>(0)).optional().map_err(self.e())? {
+                out.push(Self::decode("article", id, &json)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn pending_arrivals(&self, limit: usize) -> Result<Vec<Arrival>> {
+        let mut st = self.conn.prepare_cached("SELECT seq, article_id, batch FROM arrivals WHERE analysed = 0 ORDER BY batch IS NULL, batch, seq LIMIT ?1").map_err(self.e())?;
+        let rows = st.query_map([limit as i64], |r| Ok(Arrival { seq: r.get(0)?, article_id: r.get(1)?, batch: r.get(2)? })).map_err(self.e())?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(self.e())
+    }
+
+    fn has_pending(&self) -> Result<bool> {
+        self.conn.query_row("SELECT EXISTS(SELECT 1 FROM arrivals WHERE analysed = 0)", [], |r| r.get::<_, bool>(0)).map_err(self.e())
+    }
+
+    fn engine_state(&self, keys: &[String]) -> Result<HashMap<String, Vec<u8>>> {
+        let mut st = self.conn.prepare_cached("SELECT value FROM engine_state WHERE key = ?1").map_err(self.e())?;
+        let mut out = HashMap::new();
+        for k in keys {
+            if let Some(v) = st.query_row([k], |r| r.get::<_, Vec<u8>>(0)).optional().map_err(self.e())? {
+                out.insert(k.clone(), v);
+            }
+        }
+        Ok(out)
+    }
+
+    fn engine_state_prefix(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>> {
+        // A range over the primary key: prefix <= key < prefix + U+10FFFF.
+        let end = format!("{prefix}\u{10FFFF}");
+        let mut st = self.conn.prepare_cached("SELECT key, value FROM engine_state WHERE key >= ?1 AND key < ?2 ORDER BY key").map_err(self.e())?;
+        let rows = st.query_map([prefix, end.as_str()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))).map_err(self.e())?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(self.e())
+    }
+
+    fn commit_step(&mut self, step: &AnalysisStep) -> Result<()> {
+        let path = self.path.clone();
+        let wrap = |source| StoreError::Sqlite { path: path.clone(), source };
+        let tx = self.conn.transaction().map_err(wrap)?;
+        for (gone, keep) in &step.merged {
+            tx.execute("DELETE FROM briefs WHERE story_id = ?1", [gone]).map_err(wrap)?;
+            tx.execute("DELETE FROM aligned_claims WHERE story_id = ?1", [gone]).map_err(wrap)?;
+            tx.execute("DELETE FROM story_articles WHERE story_id = ?1", [gone]).map_err(wrap)?;
+            tx.execute("DELETE FROM stories WHERE id = ?1", [gone]).map_err(wrap)?;
+            // Older aliases of the merged story follow it to the survivor.
+            tx.execute("UPDATE story_aliases SET story_id = ?2 WHERE story_id = ?1", params![gone, keep]).map_err(wrap)?;
+            tx.execute("INSERT OR REPLACE INTO story_aliases (id, story_id) VALUES (?1, ?2)", params![gone, keep]).map_err(wrap)?;
+        }
+        for s in &step.stories {
+            tx.execute("DELETE FROM story_articles WHERE story_id = ?1", [&s.id]).map_err(wrap)?;
+            tx.execute(
+                "INSERT INTO stories (id, title, article_count, last_seen, json) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(id) DO UPDATE SET title = excluded.title, article_count = excluded.article_count, last_seen = excluded.last_seen, json = excluded.json",
+                params![s.id, s.title, s.article_ids.len() as i64, s.last_seen.to_rfc3339(), to_json(s)],
+            )
+            .map_err(wrap)?;
+            // A story that got this id back (merged away before) is no alias any more.
+            tx.execute("DELETE FROM story_aliases WHERE id = ?1", [&s.id]).map_err(wrap)?;
+            let mut ins = tx.prepare_cached("INSERT OR REPLACE INTO story_articles (story_id, article_id) VALUES (?1, ?2)").map_err(wrap)?;
+            for a in &s.article_ids {
+                // An article moves: out of whichever story held it before.
+                tx.prepare_cached("DELETE FROM story_articles WHERE article_id = ?1 AND story_id <> ?2").map_err(wrap)?.execute(params![a, s.id]).map_err(wrap)?;
+                ins.execute(params![s.id, a]).map_err(wrap)?;
+            }
+        }
+        for (story, claims) in &step.claims {
+            tx.execute("DELETE FROM aligned_claims WHERE story_id = ?1", [story]).map_err(wrap)?;
+            let mut ins = tx.prepare_cached("INSERT OR REPLACE INTO aligned_claims (id, story_id, rank, status, json) VALUES (?1, ?2, ?3, ?4, ?5)").map_err(wrap)?;
+            for (rank, c) in claims.iter().enumerate() {
+                ins.execute(params![c.id, c.story_id, rank as i64, c.status.as_str(), to_json(c)]).map_err(wrap)?;
+            }
+        }
+        for b in &step.briefs {
+            tx.execute("INSERT OR REPLACE INTO briefs (story_id, json) VALUES (?1, ?2)", params![b.story_id, to_json(b)]).map_err(wrap)?;
+        }
+        {
+            let mut put = tx.prepare_cached("INSERT OR REPLACE INTO engine_state (key, value) VALUES (?1, ?2)").map_err(wrap)?;
+            let mut del = tx.prepare_cached("DELETE FROM engine_state WHERE key = ?1").map_err(wrap)?;
+            for (k, v) in &step.state {
+                match v {
+                    Some(v) => put.execute(params![k, v]).map_err(wrap)?,
+                    None => del.execute([k]).map_err(wrap)?,
+                };
+            }
+            let mut took = tx.prepare_cached("UPDATE arrivals SET analysed = 1, batch = ?2 WHERE seq = ?1").map_err(wrap)?;
+            for seq in &step.arrivals {
+                took.execute(params![seq, step.batch]).map_err(wrap)?;
+            }
+            let mut log = tx.prepare_cached("INSERT INTO changes (at, kind, story_id, json) VALUES (?1, ?2, ?3, ?4)").map_err(wrap)?;
+            for c in &step.changes {
+                log.execute(params![c.at.to_rfc3339(), c.kind.as_str(), c.story_id, to_json(c)]).map_err(wrap)?;
+            }
+        }
+        tx.commit().map_err(wrap)
+    }
+
+    fn reset_analysis(&mut self) -> Result<()> {
+        let path = self.path.clone();
+        let wrap = |source| StoreError::Sqlite { path: path.clone(), source };
+        let tx = self.conn.transaction().map_err(wrap)?;
+        tx.execute_batch(
+            "DELETE FROM briefs; DELETE FROM aligned_claims; DELETE FROM story_articles; DELETE FROM stories;
+             DELETE FROM story_aliases; DELETE FROM engine_state; UPDATE arrivals SET analysed = 0;",
+        )
+        .map_err(wrap)?;
+        tx.commit().map_err(wrap)
+    }
+
+    fn story_alias(&self, id: &str) -> Result<Option<String>> {
+        self.conn.query_row("SELECT story_id FROM story_aliases WHERE id = ?1", [id], |r| r.get(0)).optional().map_err(self.e())
+    }
+
+    fn stories_of(&self, article_ids: &[String]) -> Result<HashMap<String, String>> {
+        let mut st = self.conn.prepare_cached("SELECT story_id FROM story_articles WHERE article_id = ?1").map_err(self.e())?;
+        let mut out = HashMap::new();
+        for a in article_ids {
+            if let Some(s) = st.query_row([a], |r| r.get::<_, String>(0)).optional().map_err(self.e())? {
+                out.insert(a.clone(), s);
+            }
+        }
+        Ok(out)
+    }
+
+    fn changes(&self, since: i64, story: Option<&str>, limit: usize) -> Result<Vec<ChangeEntry>> {
+        let rows: Vec<(i64, String)> = match story {
+            Some(id) => {
+                let id = self.story_alias(id)?.unwrap_or_else(|| id.to_string());
+                let mut st = self
+                    .conn
+                    .prepare_cached("SELECT seq, json FROM changes WHERE seq > ?1 AND (story_id = ?2 OR story_id IN (SELECT id FROM story_aliases WHERE story_id = ?2)) ORDER BY seq LIMIT ?3")
+                    .map_err(self.e())?;
+                let r = st.query_map(params![since, id, limit as i64], |r| Ok((r.get(0)?, r.get(1)?))).map_err(self.e())?.collect::<rusqlite::Result<Vec<_>>>();
+                r.map_err(self.e())?
+            }
+            None => {
+                let mut st = self.conn.prepare_cached("SELECT seq, json FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2").map_err(self.e())?;
+                let r = st.query_map(params![since, limit as i64], |r| Ok((r.get(0)?, r.get(1)?))).map_err(self.e())?.collect::<rusqlite::Result<Vec<_>>>();
+                r.map_err(self.e())?
+            }
+        };
+        rows.into_iter()
+            .map(|(seq, json)| {
+                let mut c: ChangeEntry = Self::decode("change", &seq.to_string(), &json)?;
+                c.seq = seq;
+                Ok(c)
+            })
+            .collect()
+    }
+
+    fn last_change(&self) -> Result<i64> {
+        self.conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| r.get(0)).map_err(self.e())
     }
 }
 

@@ -140,7 +140,7 @@ pub fn embedding_text(e: &Enriched) -> String {
 }
 
 /// Document frequencies: in how many articles each term occurs.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct Vocabulary {
     ids: HashMap<String, u32>,
     df: Vec<u32>,
@@ -148,8 +148,8 @@ pub struct Vocabulary {
 }
 
 /// An article's unit TF-IDF vector over interned terms, heaviest term first.
-#[derive(Debug, Default, Clone)]
-pub struct Vector(Vec<(u32, f64)>);
+#[derive(Debug, Default, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Vector(pub Vec<(u32, f64)>);
 
 impl Vocabulary {
     /// Counts one article's terms.
@@ -167,6 +167,31 @@ impl Vocabulary {
 
     pub fn terms(&self) -> usize {
         self.ids.len()
+    }
+
+    /// Articles counted so far.
+    pub fn docs(&self) -> u64 {
+        self.docs
+    }
+
+    /// The vocabulary as parts to persist: articles counted, and each term
+    /// with its document frequency, in id order.
+    pub fn to_parts(&self) -> (u64, Vec<(&str, u32)>) {
+        let mut terms: Vec<(&str, u32)> = vec![("", 0); self.df.len()];
+        for (t, &id) in &self.ids {
+            terms[id as usize] = (t.as_str(), self.df[id as usize]);
+        }
+        (self.docs, terms)
+    }
+
+    /// The vocabulary [`to_parts`](Self::to_parts) gave.
+    pub fn from_parts(docs: u64, terms: Vec<(String, u32)>) -> Vocabulary {
+        let mut v = Vocabulary { ids: HashMap::with_capacity(terms.len()), df: Vec::with_capacity(terms.len()), docs };
+        for (t, df) in terms {
+            v.ids.insert(t, v.df.len() as u32);
+            v.df.push(df);
+        }
+        v
     }
 
     /// The article's TF-IDF vector: `(1 + ln tf) * ln((N + 1) / df)`, unit length.
@@ -204,10 +229,20 @@ const CANDIDATE_TERMS: usize = 16;
 /// quarter of the horizon passing also sweeps).
 const SWEEP_EVERY: usize = 1024;
 
-/// A story still open to new articles.
-struct Open {
-    /// Stream positions of the members, in arrival order.
-    members: Vec<usize>,
+/// What identifies an article inside the clusterer: a stream position for
+/// in-memory runs, an article id for the engine's persistent state.
+pub trait Member: Clone + Ord + std::fmt::Debug {}
+impl<T: Clone + Ord + std::fmt::Debug> Member for T {}
+
+/// A story still open to new articles. Serialisable, so the engine can keep
+/// the window of open stories between runs.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Open<K> {
+    /// The article that started the story (of the oldest story, after merges):
+    /// what the story's id is made from, so the id never changes.
+    pub creator: K,
+    /// The members, in arrival order (merged stories' members follow).
+    pub members: Vec<K>,
     /// Sum of the members' TF-IDF vectors, and its squared length.
     sum: HashMap<u32, f64>,
     norm2: f64,
@@ -215,10 +250,10 @@ struct Open {
     meaning: Option<Vec<f32>>,
     /// Distinct terms over all members (for the mean text length).
     member_terms: usize,
-    last: DateTime<Utc>,
+    pub last: DateTime<Utc>,
 }
 
-impl Open {
+impl<K> Open<K> {
     fn mean_terms(&self) -> f64 {
         self.member_terms as f64 / self.members.len().max(1) as f64
     }
@@ -267,45 +302,93 @@ fn cosine_dense(a: &[f32], b: &[f32]) -> f64 {
 
 /// A story the clusterer is done with: no later article can join it.
 #[derive(Debug, Clone)]
-pub struct Formed {
+pub struct Formed<K = usize> {
     /// Creation order among the clusterer's stories.
     pub number: u32,
-    /// Stream positions of the members, in arrival order.
-    pub members: Vec<usize>,
+    /// The article that started it (see [`Open::creator`]).
+    pub creator: K,
+    /// The members, in arrival order.
+    pub members: Vec<K>,
     sum: HashMap<u32, f64>,
     norm2: f64,
 }
 
-impl Formed {
+impl<K> Formed<K> {
     /// Cosine of a member's vector with the story's centre.
     pub fn centrality(&self, v: &Vector) -> f64 {
         cosine_with_sum(&self.sum, self.norm2, v)
     }
 }
 
-/// Streaming single-pass clustering with merging of converging stories.
-/// Feed articles in publication order with [`Clusterer::push`]; stories come
-/// back as they close, and the rest from [`Clusterer::finish`].
-pub struct Clusterer<'v> {
-    vocab: &'v Vocabulary,
-    settings: Settings,
-    open: HashMap<u32, Open>,
-    postings: HashMap<u32, Vec<u32>>,
-    next: u32,
-    pushed: usize,
-    now: Option<DateTime<Utc>>,
-    last_sweep: Option<DateTime<Utc>>,
-    peak_open: usize,
+/// What one [`Clusterer::push`] did.
+#[derive(Debug, Clone)]
+pub struct Pushed<K = usize> {
+    /// The open story the article is now in.
+    pub story: u32,
+    /// Whether the article started it.
+    pub created: bool,
+    /// Stories merged into `story` because the article bridged them.
+    pub merged: Vec<u32>,
+    /// Stories that closed because time moved on.
+    pub closed: Vec<Formed<K>>,
 }
 
-impl<'v> Clusterer<'v> {
-    pub fn new(vocab: &'v Vocabulary, settings: Settings) -> Self {
-        Clusterer { vocab, settings, open: HashMap::new(), postings: HashMap::new(), next: 0, pushed: 0, now: None, last_sweep: None, peak_open: 0 }
+/// The clusterer's scalars, persisted beside its open stories.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Clock {
+    pub next: u32,
+    pub pushed: usize,
+    pub now: Option<DateTime<Utc>>,
+    pub last_sweep: Option<DateTime<Utc>>,
+    pub peak_open: usize,
+}
+
+/// Streaming single-pass clustering with merging of converging stories.
+/// Feed articles in publication order with [`Clusterer::push`]; stories come
+/// back as they close, and the rest from [`Clusterer::finish`]. Its state
+/// (the open stories and a [`Clock`]) can be taken out and put back
+/// ([`Clusterer::restore`]), so a stream can be continued in a later run.
+pub struct Clusterer<K = usize> {
+    settings: Settings,
+    open: HashMap<u32, Open<K>>,
+    postings: HashMap<u32, Vec<u32>>,
+    clock: Clock,
+}
+
+impl<K: Member> Clusterer<K> {
+    pub fn new(settings: Settings) -> Self {
+        Clusterer { settings, open: HashMap::new(), postings: HashMap::new(), clock: Clock::default() }
+    }
+
+    /// A clusterer continuing from saved state: its clock and open stories.
+    pub fn restore(settings: Settings, clock: Clock, open: Vec<(u32, Open<K>)>) -> Self {
+        let mut c = Clusterer { settings, open: HashMap::new(), postings: HashMap::new(), clock };
+        let mut open = open;
+        // Postings in story-number order, as pushing them would have built them.
+        open.sort_by_key(|(k, _)| *k);
+        for (k, s) in open {
+            let mut terms: Vec<u32> = s.sum.keys().copied().collect();
+            terms.sort_unstable();
+            for t in terms {
+                c.postings.entry(t).or_default().push(k);
+            }
+            c.open.insert(k, s);
+        }
+        c
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// An open story, by number.
+    pub fn open_story(&self, k: u32) -> Option<&Open<K>> {
+        self.open.get(&k)
     }
 
     /// Most stories open at once so far.
     pub fn peak_open(&self) -> usize {
-        self.peak_open
+        self.clock.peak_open
     }
 
     /// Stories open now.
@@ -313,13 +396,13 @@ impl<'v> Clusterer<'v> {
         self.open.len()
     }
 
-    fn similarity(&self, v: &Vector, meaning: Option<&[f32]>, s: &Open, t: DateTime<Utc>) -> f64 {
+    fn similarity(&self, v: &Vector, meaning: Option<&[f32]>, s: &Open<K>, t: DateTime<Utc>) -> f64 {
         let Some(decay) = self.settings.decay(t, s.last) else { return 0.0 };
         let m = meaning.zip(s.meaning.as_deref()).map(|(a, b)| cosine_dense(a, b));
         self.settings.combine(s.lexical(v), m, v.0.len() as f64) * decay
     }
 
-    fn story_similarity(&self, a: &Open, b: &Open) -> f64 {
+    fn story_similarity(&self, a: &Open<K>, b: &Open<K>) -> f64 {
         let Some(decay) = self.settings.decay(a.last, b.last) else { return 0.0 };
         let (small, large) = if a.sum.len() < b.sum.len() { (a, b) } else { (b, a) };
         let dot: f64 = small.sum.iter().filter_map(|(k, x)| large.sum.get(k).map(|y| x * y)).sum();
@@ -330,9 +413,9 @@ impl<'v> Clusterer<'v> {
 
     /// Open stories sharing one of the article's heaviest rare terms, in
     /// order of first posting (stale entries of closed stories are dropped).
-    fn lexical_candidates(&mut self, v: &Vector, out: &mut Vec<u32>) {
+    fn lexical_candidates(&mut self, vocab: &Vocabulary, v: &Vector, out: &mut Vec<u32>) {
         let open = &self.open;
-        for &(term, _) in v.0.iter().filter(|(t, _)| !self.vocab.too_common(*t)).take(CANDIDATE_TERMS) {
+        for &(term, _) in v.0.iter().filter(|(t, _)| !vocab.too_common(*t)).take(CANDIDATE_TERMS) {
             if let Some(list) = self.postings.get_mut(&term) {
                 list.retain(|s| open.contains_key(s));
                 out.extend_from_slice(list);
@@ -342,14 +425,13 @@ impl<'v> Clusterer<'v> {
         out.dedup();
     }
 
-    /// Adds one article: `pos` is its position in the stream (handed back in
-    /// [`Formed::members`]), `t` its publication time (non-decreasing, or
-    /// nearly), `v` its vector from the vocabulary, `meaning` its embedding.
-    /// Returns the stories that closed because time moved on.
-    pub fn push(&mut self, pos: usize, t: DateTime<Utc>, v: &Vector, meaning: Option<&[f32]>) -> Vec<Formed> {
-        self.now = Some(self.now.map_or(t, |n| n.max(t)));
+    /// Adds one article: `id` identifies it (handed back in
+    /// [`Formed::members`]), `t` is its publication time (non-decreasing, or
+    /// nearly), `v` its vector from `vocab`, `meaning` its embedding.
+    pub fn push(&mut self, vocab: &Vocabulary, id: K, t: DateTime<Utc>, v: &Vector, meaning: Option<&[f32]>) -> Pushed<K> {
+        self.clock.now = Some(self.clock.now.map_or(t, |n| n.max(t)));
         let mut cands = Vec::new();
-        self.lexical_candidates(v, &mut cands);
+        self.lexical_candidates(vocab, v, &mut cands);
         if meaning.is_some() {
             // Same meaning in other words shares no rare term: with
             // embeddings, every story in the active window is a candidate
@@ -363,30 +445,33 @@ impl<'v> Clusterer<'v> {
             for &(k, sim) in scored.iter().filter(|s| s.1 > 0.05) {
                 let s = &self.open[&k];
                 let m = meaning.zip(s.meaning.as_deref()).map(|(a, b)| cosine_dense(a, b));
-                tracing::debug!(article = pos, story = k, lexical = s.lexical(v), meaning = ?m, similarity = sim, "candidate");
+                tracing::debug!(article = ?id, story = k, lexical = s.lexical(v), meaning = ?m, similarity = sim, "candidate");
             }
         }
         // Highest similarity wins; ties go to the oldest story.
         let best = scored.iter().copied().max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+        let mut out = Pushed { story: 0, created: false, merged: Vec::new(), closed: Vec::new() };
         match best {
             Some((k, sim)) if sim >= self.settings.join_threshold => {
-                self.join(k, pos, t, v, meaning);
+                self.join(k, id, t, v, meaning);
+                out.story = k;
                 // The article may bridge stories that have converged: merge
                 // the ones it also matched into the one it joined, best first.
                 let mut others: Vec<(u32, f64)> = scored.into_iter().filter(|&(o, s)| o != k && s > 0.0).collect();
                 others.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
                 for (o, _) in others {
-                    let (Some(a), Some(b)) = (self.open.get(&k), self.open.get(&o)) else { continue };
+                    let (Some(a), Some(b)) = (self.open.get(&out.story), self.open.get(&o)) else { continue };
                     if self.story_similarity(a, b) >= self.settings.merge_threshold {
-                        self.merge(k, o);
+                        let (keep, gone) = self.merge(out.story, o);
+                        out.story = keep;
+                        out.merged.push(gone);
                     }
                 }
             }
             _ => {
-                let k = self.next;
-                self.next += 1;
-                let mut s = Open { members: Vec::new(), sum: HashMap::new(), norm2: 0.0, meaning: None, member_terms: v.0.len(), last: t };
-                s.members.push(pos);
+                let k = self.clock.next;
+                self.clock.next += 1;
+                let mut s = Open { creator: id.clone(), members: vec![id], sum: HashMap::new(), norm2: 0.0, meaning: None, member_terms: v.0.len(), last: t };
                 s.add(v);
                 if let Some(m) = meaning {
                     s.add_meaning(m);
@@ -395,23 +480,24 @@ impl<'v> Clusterer<'v> {
                     self.postings.entry(term).or_default().push(k);
                 }
                 self.open.insert(k, s);
+                out.story = k;
+                out.created = true;
             }
         }
-        self.peak_open = self.peak_open.max(self.open.len());
-        self.pushed += 1;
+        self.clock.peak_open = self.clock.peak_open.max(self.open.len());
+        self.clock.pushed += 1;
         let quarter = chrono::Duration::seconds((self.settings.horizon_days() * 86_400.0 / 4.0) as i64);
-        if self.pushed.is_multiple_of(SWEEP_EVERY) || self.last_sweep.is_none_or(|l| t - l > quarter) {
-            self.last_sweep = Some(t);
-            self.sweep()
-        } else {
-            Vec::new()
+        if self.clock.pushed.is_multiple_of(SWEEP_EVERY) || self.clock.last_sweep.is_none_or(|l| t - l > quarter) {
+            self.clock.last_sweep = Some(t);
+            out.closed = self.sweep();
         }
+        out
     }
 
-    fn join(&mut self, k: u32, pos: usize, t: DateTime<Utc>, v: &Vector, meaning: Option<&[f32]>) {
+    fn join(&mut self, k: u32, id: K, t: DateTime<Utc>, v: &Vector, meaning: Option<&[f32]>) {
         let s = self.open.get_mut(&k).expect("joined story is open");
         let fresh: Vec<u32> = v.0.iter().filter(|(term, _)| !s.sum.contains_key(term)).map(|(term, _)| *term).collect();
-        s.members.push(pos);
+        s.members.push(id);
         s.member_terms += v.0.len();
         s.last = s.last.max(t);
         s.add(v);
@@ -423,43 +509,49 @@ impl<'v> Clusterer<'v> {
         }
     }
 
-    /// Merges story `b` into story `a` (the survivor keeps its number).
-    fn merge(&mut self, a: u32, b: u32) {
+    /// Merges two stories; the older (lower number) survives and keeps its
+    /// number and creator, so its id stays. Gives (survivor, merged away).
+    fn merge(&mut self, a: u32, b: u32) -> (u32, u32) {
         let (keep, gone) = (a.min(b), a.max(b));
         let g = self.open.remove(&gone).expect("merged story is open");
         let s = self.open.get_mut(&keep).expect("surviving story is open");
         let mut fresh = Vec::new();
-        for (term, w) in g.sum {
+        // In term order, so the sums (floats) do not depend on hash order.
+        let mut gsum: Vec<(u32, f64)> = g.sum.into_iter().collect();
+        gsum.sort_unstable_by_key(|(t, _)| *t);
+        for (term, w) in gsum {
             let x = s.sum.entry(term).or_insert_with(|| {
                 fresh.push(term);
                 0.0
             });
             *x += w;
         }
-        s.norm2 = s.sum.values().map(|w| w * w).sum();
+        let mut sq: Vec<(u32, f64)> = s.sum.iter().map(|(&k, &w)| (k, w)).collect();
+        sq.sort_unstable_by_key(|(t, _)| *t);
+        s.norm2 = sq.iter().map(|(_, w)| w * w).sum();
         if let Some(m) = g.meaning {
             s.add_meaning(&m);
         }
         s.members.extend(g.members);
-        s.members.sort_unstable();
         s.member_terms += g.member_terms;
         s.last = s.last.max(g.last);
         fresh.sort_unstable();
         for term in fresh {
             self.postings.entry(term).or_default().push(keep);
         }
+        (keep, gone)
     }
 
     /// Closes the stories idle past the horizon and prunes the index of them.
-    fn sweep(&mut self) -> Vec<Formed> {
-        let Some(now) = self.now else { return Vec::new() };
+    fn sweep(&mut self) -> Vec<Formed<K>> {
+        let Some(now) = self.clock.now else { return Vec::new() };
         let horizon = self.settings.horizon_days();
         let mut idle: Vec<u32> = self.open.iter().filter(|(_, s)| (now - s.last).num_seconds() as f64 / 86_400.0 > horizon).map(|(&k, _)| k).collect();
         if idle.is_empty() {
             return Vec::new();
         }
         idle.sort_unstable();
-        let out: Vec<Formed> = idle.into_iter().map(|k| self.close(k)).collect();
+        let out: Vec<Formed<K>> = idle.into_iter().map(|k| self.close(k)).collect();
         let open = &self.open;
         self.postings.retain(|_, list| {
             list.retain(|s| open.contains_key(s));
@@ -468,14 +560,14 @@ impl<'v> Clusterer<'v> {
         out
     }
 
-    fn close(&mut self, k: u32) -> Formed {
+    fn close(&mut self, k: u32) -> Formed<K> {
         let s = self.open.remove(&k).expect("closing an open story");
-        Formed { number: k, members: s.members, sum: s.sum, norm2: s.norm2 }
+        Formed { number: k, creator: s.creator, members: s.members, sum: s.sum, norm2: s.norm2 }
     }
 
     /// Closes every story still open; with the ones [`push`](Self::push)
     /// returned, these are all the stories, each article in exactly one.
-    pub fn finish(mut self) -> Vec<Formed> {
+    pub fn finish(mut self) -> Vec<Formed<K>> {
         let mut keys: Vec<u32> = self.open.keys().copied().collect();
         keys.sort_unstable();
         keys.into_iter().map(|k| self.close(k)).collect()
@@ -487,8 +579,10 @@ pub fn cluster(docs: &[Enriched], settings: &Settings) -> Vec<Story> {
     cluster_with(docs, &[], settings)
 }
 
-/// Groups articles into stories. `embeddings` is empty (lexical path only)
-/// or holds one optional embedding per article, in the order of `docs`.
+/// Groups articles into stories, as one batch: every article is counted in
+/// the vocabulary first, then pushed in publication order. `embeddings` is
+/// empty (lexical path only) or holds one optional embedding per article, in
+/// the order of `docs`.
 pub fn cluster_with(docs: &[Enriched], embeddings: &[Option<Vec<f32>>], settings: &Settings) -> Vec<Story> {
     let counts: Vec<Counts> = docs.iter().map(|d| counts(d, settings)).collect();
     let mut vocab = Vocabulary::default();
@@ -497,35 +591,61 @@ pub fn cluster_with(docs: &[Enriched], embeddings: &[Option<Vec<f32>>], settings
     drop(counts);
     let mut order: Vec<usize> = (0..docs.len()).collect();
     order.sort_by(|&a, &b| docs[a].article.time().cmp(&docs[b].article.time()).then_with(|| docs[a].article.id.cmp(&docs[b].article.id)));
-    let mut c = Clusterer::new(&vocab, *settings);
+    let mut c = Clusterer::new(*settings);
     let mut formed = Vec::new();
     for &i in &order {
         let meaning = embeddings.get(i).and_then(|e| e.as_deref());
-        formed.extend(c.push(i, docs[i].article.time(), &vectors[i], meaning));
+        formed.extend(c.push(&vocab, i, docs[i].article.time(), &vectors[i], meaning).closed);
     }
     formed.extend(c.finish());
     formed.sort_by_key(|f| f.number);
-    let copy_of: HashMap<usize, usize> = syndication::copies(docs).into_iter().collect();
-    formed.into_iter().map(|f| story_of(docs, &vectors, &copy_of, f)).collect()
+    formed
+        .into_iter()
+        .map(|f| {
+            let members: Vec<&Enriched> = f.members.iter().map(|&i| &docs[i]).collect();
+            let vs: Vec<&Vector> = f.members.iter().map(|&i| &vectors[i]).collect();
+            story_from(story_id(&docs[f.creator].article.id), &members, &vs)
+        })
+        .collect()
+}
+
+/// A story's id: made from the article that started it, so it never changes
+/// as articles join (earlier-dated ones included) or other stories merge in.
+pub fn story_id(creator: &str) -> String {
+    stable_id(&["story", creator])
 }
 
 /// Title scores closer than this count as a tie.
 const TITLE_TIE: f64 = 1e-4;
 
-fn story_of(docs: &[Enriched], vectors: &[Vector], copy_of: &HashMap<usize, usize>, f: Formed) -> Story {
-    let mut members = f.members.clone();
-    members.sort_by(|&x, &y| docs[x].article.time().cmp(&docs[y].article.time()).then_with(|| docs[x].article.id.cmp(&docs[y].article.id)));
-    let arts: Vec<&Enriched> = members.iter().map(|&i| &docs[i]).collect();
+/// A story's row from its members (any order) and their TF-IDF vectors (same
+/// order): members by publication time, the title of the member closest to
+/// the centre, outlets, top entities and syndicated copies among them.
+pub fn story_from(id: String, members: &[&Enriched], vectors: &[&Vector]) -> Story {
+    let mut order: Vec<usize> = (0..members.len()).collect();
+    order.sort_by(|&x, &y| members[x].article.time().cmp(&members[y].article.time()).then_with(|| members[x].article.id.cmp(&members[y].article.id)));
+    let arts: Vec<&Enriched> = order.iter().map(|&i| members[i]).collect();
+    // The centre: the members' vectors summed in publication order (a fixed order, so the
+    // same members always give the same floats).
+    let mut sum: HashMap<u32, f64> = HashMap::new();
+    for &i in &order {
+        for &(k, w) in &vectors[i].0 {
+            *sum.entry(k).or_default() += w;
+        }
+    }
+    let mut sq: Vec<(u32, f64)> = sum.iter().map(|(&k, &w)| (k, w)).collect();
+    sq.sort_unstable_by_key(|(k, _)| *k);
+    let norm2: f64 = sq.iter().map(|(_, w)| w * w).sum();
     // The title of the member closest to the story's centre, preferring stated titles and main
     // articles. Near-ties (within TITLE_TIE: float noise, such as embeddings computed in other
     // batches by scaled-out workers) go to the earliest member, so every mode picks the same title.
     let score = |i: usize| {
-        let d = &docs[i].article;
-        f.centrality(&vectors[i]) + if d.title.ends_with('…') { 0.0 } else { 0.5 } + if d.is_teaser() { 0.0 } else { 0.25 }
+        let d = &members[i].article;
+        cosine_with_sum(&sum, norm2, vectors[i]) + if d.title.ends_with('…') { 0.0 } else { 0.5 } + if d.is_teaser() { 0.0 } else { 0.25 }
     };
-    let scores: Vec<f64> = members.iter().map(|&i| score(i)).collect();
+    let scores: Vec<f64> = order.iter().map(|&i| score(i)).collect();
     let best = scores.iter().copied().fold(f64::MIN, f64::max);
-    let title_idx = members.iter().zip(&scores).find(|(_, &s)| s >= best - TITLE_TIE).map(|(&i, _)| i).unwrap_or(members[0]);
+    let title_idx = order.iter().zip(&scores).find(|(_, &s)| s >= best - TITLE_TIE).map(|(&i, _)| i).unwrap_or(order[0]);
     let mut outlets: Vec<String> = Vec::new();
     for a in &arts {
         if !outlets.contains(&a.article.outlet.name) {
@@ -541,15 +661,15 @@ fn story_of(docs: &[Enriched], vectors: &[Vector], copy_of: &HashMap<usize, usiz
     let mut entities: Vec<(&str, usize)> = ent_counts.into_iter().collect();
     entities.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     Story {
-        id: stable_id(&["story", &arts[0].article.id]),
-        title: docs[title_idx].article.title.clone(),
+        id,
+        title: members[title_idx].article.title.clone(),
         article_ids: arts.iter().map(|a| a.article.id.clone()).collect(),
         outlets,
         first_seen: arts.iter().map(|a| a.article.time()).min().unwrap(),
         last_seen: arts.iter().map(|a| a.article.time()).max().unwrap(),
         entities: entities.into_iter().take(8).map(|(n, _)| n.to_string()).collect(),
-        // Copies whose original is elsewhere still count as copies: the story holds a report it did not originate.
-        copies: members.iter().filter_map(|&i| copy_of.get(&i).map(|&o| (docs[i].article.id.clone(), docs[o].article.id.clone()))).collect(),
+        // Copies among the story's members: a copy's original is the earliest of its near-identical texts.
+        copies: syndication::copies(&arts).into_iter().map(|(c, o)| (arts[c].article.id.clone(), arts[o].article.id.clone())).collect(),
     }
 }
 
@@ -617,13 +737,20 @@ mod tests {
         let mut vocab = Vocabulary::default();
         docs.iter().for_each(|d| vocab.add(d));
         let t = |h: u32| -> DateTime<Utc> { format!("2025-06-22T{h:02}:00:00Z").parse().unwrap() };
-        let mut cl = Clusterer::new(&vocab, Settings::default());
+        let mut cl = Clusterer::new(Settings::default());
         for (i, d) in docs.iter().take(3).enumerate() {
-            assert!(cl.push(i, t(i as u32), &vocab.vector(d), None).is_empty());
+            assert!(cl.push(&vocab, i, t(i as u32), &vocab.vector(d), None).closed.is_empty());
         }
         assert_eq!(cl.open_stories(), 3, "nothing in common yet");
-        cl.push(3, t(4), &vocab.vector(&docs[3]), None);
-        let groups: Vec<Vec<usize>> = cl.finish().into_iter().map(|f| f.members).collect();
+        cl.push(&vocab, 3, t(4), &vocab.vector(&docs[3]), None);
+        let groups: Vec<Vec<usize>> = cl
+            .finish()
+            .into_iter()
+            .map(|mut f| {
+                f.members.sort_unstable();
+                f.members
+            })
+            .collect();
         assert_eq!(groups, [vec![0, 1, 3], vec![2]]);
     }
 
@@ -633,19 +760,26 @@ mod tests {
         let days: Vec<Counts> = (0..200).map(|d| [(format!("event{d}"), 1.0), ("news".to_string(), 1.0)].into()).collect();
         let mut vocab = Vocabulary::default();
         days.iter().for_each(|d| vocab.add(d));
-        let mut cl = Clusterer::new(&vocab, Settings::default());
+        let mut cl = Clusterer::new(Settings::default());
         let start: DateTime<Utc> = "2025-01-01T00:00:00Z".parse().unwrap();
         let mut closed = Vec::new();
         for (d, c) in days.iter().enumerate() {
             for k in 0..5 {
-                closed.extend(cl.push(d * 5 + k, start + chrono::Duration::days(d as i64) + chrono::Duration::hours(k as i64), &vocab.vector(c), None));
+                closed.extend(cl.push(&vocab, d * 5 + k, start + chrono::Duration::days(d as i64) + chrono::Duration::hours(k as i64), &vocab.vector(c), None).closed);
             }
         }
         let window = (Settings::default().horizon_days() * 1.25).ceil() as usize + 2;
         assert!(cl.peak_open() <= window, "open stories bounded by the horizon: peak {} > {window}", cl.peak_open());
         assert!(closed.len() >= 200 - window, "old stories were handed back: {}", closed.len());
         let rest = cl.finish();
-        let mut all: Vec<Vec<usize>> = closed.into_iter().chain(rest).map(|f| f.members).collect();
+        let mut all: Vec<Vec<usize>> = closed
+            .into_iter()
+            .chain(rest)
+            .map(|mut f| {
+                f.members.sort_unstable();
+                f.members
+            })
+            .collect();
         all.sort();
         assert_eq!(all.len(), 200);
         assert!(all.iter().enumerate().all(|(d, m)| *m == (d * 5..d * 5 + 5).collect::<Vec<_>>()), "each day's event is one story");

@@ -54,7 +54,8 @@ fn jaccard(a: &HashSet<u64>, b: &HashSet<u64>) -> f64 {
 /// For every article that copies an earlier one: (copy index, original index).
 /// The original of a group of near-identical texts is its earliest article
 /// (publication time, then id). Deterministic; cost near-linear (LSH buckets).
-pub fn copies(docs: &[Enriched]) -> Vec<(usize, usize)> {
+pub fn copies<E: std::borrow::Borrow<Enriched>>(docs: &[E]) -> Vec<(usize, usize)> {
+    let docs: Vec<&Enriched> = docs.iter().map(|d| d.borrow()).collect();
     let texts: Vec<Vec<u64>> = docs.iter().map(|d| words(&format!("{}\n{}", d.article.title, d.article.text))).collect();
     let sets: Vec<Option<HashSet<u64>>> = texts.iter().map(|w| (w.len() >= MIN_WORDS).then(|| shingles(w))).collect();
     let mut parent: Vec<usize> = (0..docs.len()).collect();
