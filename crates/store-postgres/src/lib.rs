@@ -26,8 +26,8 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use dossier_model::{AlignedClaim, Article, Brief, Story};
-use dossier_store::{content_hash, Analysis, FetchState, Put, Result, Revision, Store, StoreError};
+use dossier_model::{AlignedClaim, Article, ArticleSummary, Brief, ChangeEntry, Story};
+use dossier_store::{content_hash, Analysis, AnalysisStep, Arrival, FetchState, Put, Result, Revision, Store, StoreError};
 use postgres::{Client, NoTls, Row};
 
 /// Schema versions this build applies, in order; the index + 1 is the version.
@@ -111,6 +111,38 @@ CREATE TABLE meaning_scores (
     PRIMARY KEY (pair, model)
 );
 "#,
+    // The incremental engine: arrivals (what waits for the analysis, and the batches a
+    // rebuild replays), its state between runs, merged stories' ids, and the change log.
+    // Articles stored before wait for the analysis in publication order (numbered
+    // explicitly: the order of a serial column filled by INSERT .. SELECT is not promised).
+    r#"
+CREATE TABLE arrivals (
+    seq BIGSERIAL PRIMARY KEY,
+    article_id TEXT COLLATE "C" NOT NULL REFERENCES articles(id),
+    batch BIGINT,
+    analysed BOOLEAN NOT NULL DEFAULT false
+);
+CREATE INDEX arrivals_pending ON arrivals(batch, seq) WHERE NOT analysed;
+INSERT INTO arrivals (seq, article_id) SELECT row_number() OVER (ORDER BY time, id), id FROM articles;
+SELECT setval(pg_get_serial_sequence('arrivals', 'seq'), coalesce(max(seq), 0) + 1, false) FROM arrivals;
+CREATE TABLE engine_state (
+    key TEXT COLLATE "C" PRIMARY KEY,
+    value BYTEA NOT NULL
+);
+CREATE TABLE story_aliases (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    story_id TEXT COLLATE "C" NOT NULL
+);
+CREATE INDEX story_aliases_story ON story_aliases(story_id);
+CREATE TABLE changes (
+    seq BIGSERIAL PRIMARY KEY,
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    story_id TEXT COLLATE "C" NOT NULL,
+    json TEXT NOT NULL
+);
+CREATE INDEX changes_story ON changes(story_id, seq);
+"#,
 ];
 
 /// The schema version this build writes.
@@ -119,6 +151,13 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// Advisory lock keys ("dossier" + a number), shared by every worker of a database.
 const MIGRATION_LOCK: i64 = 0x646f_7373_6965_7201;
 const ANALYSIS_LOCK: i64 = 0x646f_7373_6965_7202;
+/// Taken (for the transaction) by every write that appends to the change log, just
+/// before it appends: seqs are then handed out in commit order, so a reader that
+/// resumes after the last seq it saw never skips an entry committed late.
+const CHANGES_LOCK: i64 = 0x646f_7373_6965_7203;
+/// The first key of the two-key advisory locks on stories ("doss"); the second is a
+/// hash of the story id. (Two-key locks never collide with the one-key locks above.)
+const STORY_LOCK_CLASS: i32 = 0x646f_7373;
 
 /// How often a write is retried after a deadlock or serialization failure.
 const RETRIES: usize = 5;
@@ -250,6 +289,53 @@ impl PgStore {
         Ok(())
     }
 
+    /// Takes the engine's lock on each of these stories, waiting while another session
+    /// holds any of them: a scaled-out worker holds the stories its batch touches while it
+    /// reads, analyses and commits them ([`commit_step`](Store::commit_step)), so no two
+    /// workers analyse one story at once. Session locks, like the analysis lock: held until
+    /// [`unlock_stories`](Self::unlock_stories) with the same ids, or until this connection
+    /// ends (a killed worker releases them). Take all the stories a step needs in one call
+    /// (the locks are taken in one fixed order, so two workers cannot deadlock); the locks
+    /// are by a 32-bit hash of the id, so two stories may rarely share one (a wait, never
+    /// a wrong answer).
+    pub fn lock_stories(&mut self, ids: &[String]) -> Result<()> {
+        let keys = story_lock_keys(ids);
+        if !keys.is_empty() {
+            self.client.get_mut().execute("SELECT pg_advisory_lock($1, k) FROM unnest($2::int4[]) AS k", &[&STORY_LOCK_CLASS, &keys]).map_err(self.e())?;
+        }
+        Ok(())
+    }
+
+    /// Takes the locks of all these stories if no other session holds any of them (and
+    /// then `true`); otherwise takes none and answers `false`.
+    pub fn try_lock_stories(&mut self, ids: &[String]) -> Result<bool> {
+        let keys = story_lock_keys(ids);
+        if keys.is_empty() {
+            return Ok(true);
+        }
+        let c = self.client.get_mut();
+        let rows = c
+            .query("SELECT k, pg_try_advisory_lock($1, k) FROM unnest($2::int4[]) AS k", &[&STORY_LOCK_CLASS, &keys])
+            .map_err(|source| StoreError::Backend { db: self.db.clone(), source: Box::new(source) })?;
+        let taken: Vec<i32> = rows.iter().filter(|r| r.get::<_, bool>(1)).map(|r| r.get(0)).collect();
+        if taken.len() == keys.len() {
+            return Ok(true);
+        }
+        c.execute("SELECT pg_advisory_unlock($1, k) FROM unnest($2::int4[]) AS k", &[&STORY_LOCK_CLASS, &taken])
+            .map_err(|source| StoreError::Backend { db: self.db.clone(), source: Box::new(source) })?;
+        Ok(false)
+    }
+
+    /// Releases the locks of these stories taken by [`lock_stories`](Self::lock_stories)
+    /// or [`try_lock_stories`](Self::try_lock_stories).
+    pub fn unlock_stories(&mut self, ids: &[String]) -> Result<()> {
+        let keys = story_lock_keys(ids);
+        if !keys.is_empty() {
+            self.client.get_mut().execute("SELECT pg_advisory_unlock($1, k) FROM unnest($2::int4[]) AS k", &[&STORY_LOCK_CLASS, &keys]).map_err(self.e())?;
+        }
+        Ok(())
+    }
+
     /// Runs a write transaction, retrying it after deadlocks and serialization failures.
     fn write<T>(&mut self, mut f: impl FnMut(&mut postgres::Transaction<'_>) -> std::result::Result<T, postgres::Error>) -> Result<T> {
         let mut tries = 0;
@@ -275,6 +361,255 @@ impl PgStore {
     fn query_json<T: serde::de::DeserializeOwned>(&self, what: &'static str, sql: &str, args: &[&(dyn postgres::types::ToSql + Sync)]) -> Result<Vec<T>> {
         let rows = self.client.borrow_mut().query(sql, args).map_err(self.e())?;
         rows.iter().map(|r| Self::decode(what, r.get::<_, &str>(0), r.get::<_, &str>(1))).collect()
+    }
+}
+
+/// A `LIMIT` for a count (`usize::MAX`: no limit).
+fn sql_limit(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+/// The least string after every string that starts with `prefix` (code point order, which
+/// is UTF-8 byte order, `COLLATE "C"`); `None` when there is none (no upper bound).
+fn prefix_end(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = match last as u32 + 1 {
+            0xD800 => Some('\u{E000}'),
+            n => char::from_u32(n),
+        };
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+/// A 32-bit hash of a story id for its advisory lock (FNV-1a: the same in every process).
+fn story_lock_key(id: &str) -> i32 {
+    let h = id.bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ b as u32).wrapping_mul(0x0100_0193));
+    h as i32
+}
+
+/// The lock keys of these stories: sorted (every session takes them in the same order, so
+/// two cannot deadlock) and each once (a session lock taken twice needs two unlocks).
+fn story_lock_keys(ids: &[String]) -> Vec<i32> {
+    let mut keys: Vec<i32> = ids.iter().map(|id| story_lock_key(id)).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// An [`AnalysisStep`] as the columns of its batch statements. Where a step repeats
+/// itself (a story, claim, brief or state key twice), the rows are those that writing it
+/// one row at a time, in order, would leave (the SQLite store's reference semantics):
+/// the last one wins.
+struct StepRows<'a> {
+    merged: Vec<(&'a str, &'a str)>,
+    gone: Vec<&'a str>,
+    story_ids: Vec<&'a str>,
+    story_titles: Vec<String>,
+    story_counts: Vec<i32>,
+    story_last_seen: Vec<String>,
+    story_json: Vec<String>,
+    /// Every article a story of the step lists: out of whichever story held it before.
+    listed: Vec<&'a str>,
+    member_story: Vec<&'a str>,
+    member_article: Vec<&'a str>,
+    /// The stories whose claims are replaced.
+    claim_stories: Vec<&'a str>,
+    claim_ids: Vec<&'a str>,
+    claim_story: Vec<&'a str>,
+    claim_rank: Vec<i32>,
+    claim_status: Vec<&'static str>,
+    claim_json: Vec<String>,
+    brief_story: Vec<&'a str>,
+    brief_json: Vec<String>,
+    state_keys: Vec<&'a str>,
+    state_values: Vec<&'a [u8]>,
+    state_deleted: Vec<&'a str>,
+    batch: i64,
+    arrivals: &'a [i64],
+    change_at: Vec<String>,
+    change_kind: Vec<&'static str>,
+    change_story: Vec<&'a str>,
+    change_json: Vec<String>,
+}
+
+/// The positions of the last item of each key, in order.
+fn last_of_each<'a, T>(items: &'a [T], key: impl Fn(&'a T) -> &'a str) -> Vec<usize> {
+    let mut last: HashMap<&str, usize> = HashMap::new();
+    for (i, item) in items.iter().enumerate() {
+        last.insert(key(item), i);
+    }
+    let mut keep: Vec<usize> = last.into_values().collect();
+    keep.sort_unstable();
+    keep
+}
+
+impl<'a> StepRows<'a> {
+    fn new(step: &'a AnalysisStep) -> Self {
+        let mut rows = StepRows {
+            merged: step.merged.iter().map(|(gone, keep)| (gone.as_str(), keep.as_str())).collect(),
+            gone: step.merged.iter().map(|(gone, _)| gone.as_str()).collect(),
+            story_ids: vec![],
+            story_titles: vec![],
+            story_counts: vec![],
+            story_last_seen: vec![],
+            story_json: vec![],
+            listed: vec![],
+            member_story: vec![],
+            member_article: vec![],
+            claim_stories: vec![],
+            claim_ids: vec![],
+            claim_story: vec![],
+            claim_rank: vec![],
+            claim_status: vec![],
+            claim_json: vec![],
+            brief_story: vec![],
+            brief_json: vec![],
+            state_keys: vec![],
+            state_values: vec![],
+            state_deleted: vec![],
+            batch: step.batch,
+            arrivals: &step.arrivals,
+            change_at: step.changes.iter().map(|c| c.at.to_rfc3339()).collect(),
+            change_kind: step.changes.iter().map(|c| c.kind.as_str()).collect(),
+            change_story: step.changes.iter().map(|c| c.story_id.as_str()).collect(),
+            change_json: step.changes.iter().map(to_json).collect(),
+        };
+        for i in last_of_each(&step.stories, |s| s.id.as_str()) {
+            let s = &step.stories[i];
+            rows.story_ids.push(&s.id);
+            rows.story_titles.push(clean(&s.title).into_owned());
+            rows.story_counts.push(s.article_ids.len() as i32);
+            rows.story_last_seen.push(s.last_seen.to_rfc3339());
+            rows.story_json.push(to_json(s));
+        }
+        // Members: a story written again drops the members it was given before; an article
+        // listed again moves to the story that lists it last.
+        let mut owner: HashMap<&str, &str> = HashMap::new();
+        let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        let mut listed: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        for s in &step.stories {
+            if !seen.insert(&s.id) {
+                owner.retain(|_, story| *story != s.id);
+            }
+            for a in &s.article_ids {
+                owner.insert(a, &s.id);
+                if listed.insert(a) {
+                    rows.listed.push(a);
+                }
+            }
+        }
+        let mut members: Vec<(&str, &str)> = owner.into_iter().map(|(a, s)| (s, a)).collect();
+        members.sort_unstable();
+        (rows.member_story, rows.member_article) = members.into_iter().unzip();
+        // Claims: each entry replaces the claims of its story (those written earlier in the
+        // step included); a claim id written again takes the last row.
+        let mut claims: HashMap<&str, (usize, i32, &AlignedClaim)> = HashMap::new();
+        let mut claim_stories: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        let mut written_for: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        let mut n = 0;
+        for (story, list) in &step.claims {
+            if claim_stories.insert(story) {
+                rows.claim_stories.push(story);
+            }
+            if written_for.contains(story.as_str()) {
+                claims.retain(|_, (_, _, c)| c.story_id != *story);
+            }
+            for (rank, c) in list.iter().enumerate() {
+                claims.insert(&c.id, (n, rank as i32, c));
+                written_for.insert(&c.story_id);
+                n += 1;
+            }
+        }
+        let mut claims: Vec<(usize, i32, &AlignedClaim)> = claims.into_values().collect();
+        claims.sort_unstable_by_key(|c| c.0);
+        for (_, rank, c) in claims {
+            rows.claim_ids.push(&c.id);
+            rows.claim_story.push(&c.story_id);
+            rows.claim_rank.push(rank);
+            rows.claim_status.push(c.status.as_str());
+            rows.claim_json.push(to_json(c));
+        }
+        for i in last_of_each(&step.briefs, |b| b.story_id.as_str()) {
+            rows.brief_story.push(&step.briefs[i].story_id);
+            rows.brief_json.push(to_json(&step.briefs[i]));
+        }
+        for i in last_of_each(&step.state, |(k, _)| k.as_str()) {
+            match &step.state[i] {
+                (k, Some(v)) => {
+                    rows.state_keys.push(k);
+                    rows.state_values.push(v);
+                }
+                (k, None) => rows.state_deleted.push(k),
+            }
+        }
+        rows
+    }
+
+    fn write(&self, tx: &mut postgres::Transaction<'_>) -> std::result::Result<(), postgres::Error> {
+        if !self.gone.is_empty() {
+            // Their members, claims and briefs go with the rows (ON DELETE CASCADE).
+            tx.execute("DELETE FROM stories WHERE id = ANY($1)", &[&self.gone])?;
+            // One pair at a time, in order (merges are few): older aliases of a merged story
+            // follow it to the survivor, also along a chain merged within this step.
+            let follow = tx.prepare("UPDATE story_aliases SET story_id = $2 WHERE story_id = $1")?;
+            let alias = tx.prepare("INSERT INTO story_aliases (id, story_id) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET story_id = excluded.story_id")?;
+            for (gone, keep) in &self.merged {
+                tx.execute(&follow, &[gone, keep])?;
+                tx.execute(&alias, &[gone, keep])?;
+            }
+        }
+        if !self.story_ids.is_empty() {
+            tx.execute("DELETE FROM story_articles WHERE story_id = ANY($1) OR article_id = ANY($2)", &[&self.story_ids, &self.listed])?;
+            tx.execute(
+                "INSERT INTO stories (id, title, article_count, last_seen, json) SELECT * FROM unnest($1::text[], $2::text[], $3::int4[], $4::text[], $5::text[])
+                 ON CONFLICT (id) DO UPDATE SET title = excluded.title, article_count = excluded.article_count, last_seen = excluded.last_seen, json = excluded.json",
+                &[&self.story_ids, &self.story_titles, &self.story_counts, &self.story_last_seen, &self.story_json],
+            )?;
+            // A story that got its id back (merged away before) is no alias any more.
+            tx.execute("DELETE FROM story_aliases WHERE id = ANY($1)", &[&self.story_ids])?;
+            tx.execute("INSERT INTO story_articles (story_id, article_id) SELECT * FROM unnest($1::text[], $2::text[])", &[&self.member_story, &self.member_article])?;
+        }
+        if !self.claim_stories.is_empty() {
+            tx.execute("DELETE FROM aligned_claims WHERE story_id = ANY($1)", &[&self.claim_stories])?;
+            tx.execute(
+                "INSERT INTO aligned_claims (id, story_id, rank, status, json) SELECT * FROM unnest($1::text[], $2::text[], $3::int4[], $4::text[], $5::text[])
+                 ON CONFLICT (id) DO UPDATE SET story_id = excluded.story_id, rank = excluded.rank, status = excluded.status, json = excluded.json",
+                &[&self.claim_ids, &self.claim_story, &self.claim_rank, &self.claim_status, &self.claim_json],
+            )?;
+        }
+        if !self.brief_story.is_empty() {
+            tx.execute(
+                "INSERT INTO briefs (story_id, json) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (story_id) DO UPDATE SET json = excluded.json",
+                &[&self.brief_story, &self.brief_json],
+            )?;
+        }
+        if !self.state_deleted.is_empty() {
+            tx.execute("DELETE FROM engine_state WHERE key = ANY($1)", &[&self.state_deleted])?;
+        }
+        if !self.state_keys.is_empty() {
+            tx.execute(
+                "INSERT INTO engine_state (key, value) SELECT * FROM unnest($1::text[], $2::bytea[]) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                &[&self.state_keys, &self.state_values],
+            )?;
+        }
+        if !self.arrivals.is_empty() {
+            tx.execute("UPDATE arrivals SET analysed = true, batch = $2 WHERE seq = ANY($1)", &[&self.arrivals, &self.batch])?;
+        }
+        if !self.change_json.is_empty() {
+            // Last, and under the change log's lock until commit: seqs in commit order.
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&CHANGES_LOCK])?;
+            tx.execute(
+                "INSERT INTO changes (at, kind, story_id, json)
+                 SELECT at, kind, story_id, json FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(at, kind, story_id, json, i) ORDER BY i",
+                &[&self.change_at, &self.change_kind, &self.change_story, &self.change_json],
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -319,20 +654,30 @@ impl Store for PgStore {
     fn put_articles(&mut self, articles: &[Article]) -> Result<Put> {
         // Rows are locked in id order (stable: copies of one id keep their
         // order), so concurrent batches cannot deadlock on each other.
-        let mut order: Vec<&Article> = articles.iter().collect();
-        order.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut order: Vec<usize> = (0..articles.len()).collect();
+        order.sort_by(|&a, &b| articles[a].id.cmp(&articles[b].id));
         self.write(|tx| {
             let mut put = Put::default();
-            for a in &order {
-                match put_one(tx, a)? {
+            let mut arrived = Vec::new();
+            for &i in &order {
+                match put_one(tx, &articles[i])? {
                     Effect::New => put.new += 1,
                     Effect::Revised => put.revised += 1,
-                    Effect::Unchanged => put.unchanged += 1,
+                    Effect::Unchanged => {
+                        put.unchanged += 1;
+                        continue;
+                    }
                 }
+                arrived.push(i);
             }
-            if put.new + put.revised > 0 {
+            if !arrived.is_empty() {
                 // Last, so the one hot row is held only for the commit.
                 tx.execute("UPDATE analysis_state SET articles_version = articles_version + 1", &[])?;
+                // Each new or revised article waits for the analysis, in the order given. Numbered
+                // while holding that row, so arrivals are numbered in commit order.
+                arrived.sort_unstable();
+                let ids: Vec<&str> = arrived.iter().map(|&i| articles[i].id.as_str()).collect();
+                tx.execute("INSERT INTO arrivals (article_id) SELECT a FROM unnest($1::text[]) WITH ORDINALITY AS t(a, i) ORDER BY i", &[&ids])?;
             }
             Ok(put)
         })
@@ -498,33 +843,101 @@ impl Store for PgStore {
         })
     }
 
-    // ---- incremental analysis: not yet implemented for PostgreSQL (TODO(pg-engine)) ----
-    fn pending_arrivals(&self, _limit: usize) -> Result<Vec<dossier_store::Arrival>> {
-        Err(StoreError::Corrupt { what: "incremental analysis is not implemented for PostgreSQL yet".into() })
+    fn article_summaries(&self, ids: &[String]) -> Result<Vec<ArticleSummary>> {
+        Ok(self.articles_by_id(ids)?.into_iter().map(ArticleSummary::from).collect())
     }
-    fn engine_state(&self, _keys: &[String]) -> Result<HashMap<String, Vec<u8>>> {
-        Err(StoreError::Corrupt { what: "incremental analysis is not implemented for PostgreSQL yet".into() })
+
+    // ---- the incremental analysis (dossier-engine) ----
+
+    fn articles_by_id(&self, ids: &[String]) -> Result<Vec<Article>> {
+        let rows = self.client.borrow_mut().query("SELECT id, json FROM articles WHERE id = ANY($1)", &[&ids]).map_err(self.e())?;
+        let json: HashMap<&str, &str> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        // In the order asked (repeats included), as one by one.
+        ids.iter().filter_map(|id| json.get(id.as_str()).map(|j| Self::decode("article", id, j))).collect()
     }
-    fn engine_state_prefix(&self, _prefix: &str) -> Result<Vec<(String, Vec<u8>)>> {
-        Err(StoreError::Corrupt { what: "incremental analysis is not implemented for PostgreSQL yet".into() })
+
+    fn embeddings_of(&self, model: &str, ids: &[String]) -> Result<HashMap<String, (String, Vec<u8>)>> {
+        let rows = self.client.borrow_mut().query("SELECT article_id, text_hash, vector FROM embeddings WHERE model = $1 AND article_id = ANY($2)", &[&model, &ids]).map_err(self.e())?;
+        Ok(rows.into_iter().map(|r| (r.get(0), (r.get(1), r.get(2)))).collect())
     }
-    fn commit_step(&mut self, _step: &dossier_store::AnalysisStep) -> Result<()> {
-        Err(StoreError::Corrupt { what: "incremental analysis is not implemented for PostgreSQL yet".into() })
+
+    fn pending_arrivals(&self, limit: usize) -> Result<Vec<Arrival>> {
+        let rows = self.client.borrow_mut().query("SELECT seq, article_id, batch FROM arrivals WHERE NOT analysed ORDER BY batch NULLS LAST, seq LIMIT $1", &[&sql_limit(limit)]).map_err(self.e())?;
+        Ok(rows.into_iter().map(|r| Arrival { seq: r.get(0), article_id: r.get(1), batch: r.get(2) }).collect())
     }
+
+    fn has_pending(&self) -> Result<bool> {
+        Ok(self.client.borrow_mut().query_one("SELECT EXISTS(SELECT 1 FROM arrivals WHERE NOT analysed)", &[]).map_err(self.e())?.get(0))
+    }
+
+    fn engine_state(&self, keys: &[String]) -> Result<HashMap<String, Vec<u8>>> {
+        let rows = self.client.borrow_mut().query("SELECT key, value FROM engine_state WHERE key = ANY($1)", &[&keys]).map_err(self.e())?;
+        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    fn engine_state_prefix(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>> {
+        // A range over the primary key (byte order): prefix <= key < the next string after every key with the prefix.
+        let rows = match prefix_end(prefix) {
+            Some(end) => self.client.borrow_mut().query("SELECT key, value FROM engine_state WHERE key >= $1 AND key < $2 ORDER BY key", &[&prefix, &end]),
+            None => self.client.borrow_mut().query("SELECT key, value FROM engine_state WHERE key >= $1 ORDER BY key", &[&prefix]),
+        }
+        .map_err(self.e())?;
+        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    fn commit_step(&mut self, step: &AnalysisStep) -> Result<()> {
+        let rows = StepRows::new(step);
+        self.write(|tx| rows.write(tx))
+    }
+
     fn reset_analysis(&mut self) -> Result<()> {
-        Err(StoreError::Corrupt { what: "incremental analysis is not implemented for PostgreSQL yet".into() })
+        self.write(|tx| {
+            tx.batch_execute(
+                "DELETE FROM briefs; DELETE FROM aligned_claims; DELETE FROM story_articles; DELETE FROM stories;
+                 DELETE FROM story_aliases; DELETE FROM engine_state; UPDATE arrivals SET analysed = false WHERE analysed;",
+            )
+        })
     }
-    fn story_alias(&self, _id: &str) -> Result<Option<String>> {
-        Ok(None)
+
+    fn story_alias(&self, id: &str) -> Result<Option<String>> {
+        Ok(self.client.borrow_mut().query_opt("SELECT story_id FROM story_aliases WHERE id = $1", &[&id]).map_err(self.e())?.map(|r| r.get(0)))
     }
-    fn stories_of(&self, _article_ids: &[String]) -> Result<HashMap<String, String>> {
-        Err(StoreError::Corrupt { what: "incremental analysis is not implemented for PostgreSQL yet".into() })
+
+    fn stories_of(&self, article_ids: &[String]) -> Result<HashMap<String, String>> {
+        // An article is in one story (commit_step keeps it so); should an older analysis have
+        // put it in several, the first story id in byte order answers.
+        let rows = self
+            .client
+            .borrow_mut()
+            .query("SELECT DISTINCT ON (article_id) article_id, story_id FROM story_articles WHERE article_id = ANY($1) ORDER BY article_id, story_id", &[&article_ids])
+            .map_err(self.e())?;
+        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
     }
-    fn changes(&self, _since: i64, _story: Option<&str>, _limit: usize) -> Result<Vec<dossier_model::ChangeEntry>> {
-        Ok(Vec::new())
+
+    fn changes(&self, since: i64, story: Option<&str>, limit: usize) -> Result<Vec<ChangeEntry>> {
+        let rows = match story {
+            Some(id) => {
+                let id = self.story_alias(id)?.unwrap_or_else(|| id.to_string());
+                self.client.borrow_mut().query(
+                    "SELECT seq, json FROM changes WHERE seq > $1 AND (story_id = $2 OR story_id IN (SELECT id FROM story_aliases WHERE story_id = $2)) ORDER BY seq LIMIT $3",
+                    &[&since, &id, &sql_limit(limit)],
+                )
+            }
+            None => self.client.borrow_mut().query("SELECT seq, json FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2", &[&since, &sql_limit(limit)]),
+        }
+        .map_err(self.e())?;
+        rows.iter()
+            .map(|r| {
+                let seq: i64 = r.get(0);
+                let mut c: ChangeEntry = Self::decode("change", &seq.to_string(), r.get(1))?;
+                c.seq = seq;
+                Ok(c)
+            })
+            .collect()
     }
+
     fn last_change(&self) -> Result<i64> {
-        Ok(0)
+        Ok(self.client.borrow_mut().query_one("SELECT coalesce(max(seq), 0)::int8 FROM changes", &[]).map_err(self.e())?.get(0))
     }
 }
 

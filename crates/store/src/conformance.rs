@@ -6,9 +6,11 @@
 //! with a closure that makes a fresh store, or gives `None` to skip (a
 //! database that is not configured).
 
-use dossier_model::{AlignedClaim, Article, ArticleKind, ArticleSummary, Brief, ClaimStatus, Outlet, OutletBasis, Story};
+use std::collections::HashMap;
 
-use crate::{Analysis, FetchState, Put, Store};
+use dossier_model::{AlignedClaim, Article, ArticleKind, ArticleSummary, Brief, ChangeEntry, ChangeKind, ClaimStatus, Outlet, OutletBasis, Story};
+
+use crate::{Analysis, AnalysisStep, Arrival, FetchState, Put, Store};
 
 /// One `#[test]` per conformance check, each on a store from `$make`
 /// (a closure returning `Option<Box<dyn Store>>`; `None` skips).
@@ -19,7 +21,11 @@ macro_rules! store_conformance_tests {
             articles_round_trip_and_dedup, changed_content_at_the_same_id_is_a_revision, a_batch_repeating_an_id,
             articles_come_oldest_first_in_byte_order, awkward_text_round_trips, fetch_state_round_trips,
             embeddings_round_trip_per_model_and_replace, analysis_replaced_whole, stories_claims_and_briefs_read_back,
-            summaries_match_the_articles_in_the_order_asked, meaning_scores_round_trip_per_model);
+            summaries_match_the_articles_in_the_order_asked, meaning_scores_round_trip_per_model,
+            articles_and_embeddings_by_id_in_the_order_asked, arrivals_recorded_for_new_and_revised_articles_in_order,
+            commit_step_writes_the_analysis_and_takes_the_arrivals, a_failing_step_writes_nothing, merged_stories_leave_aliases_that_follow,
+            changes_are_numbered_and_filtered, reset_analysis_keeps_the_log_and_replays_the_batches, stories_of_the_articles,
+            engine_state_by_key_and_prefix);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
@@ -264,4 +270,381 @@ pub fn meaning_scores_round_trip_per_model(s: &mut dyn Store) {
     assert_eq!((got["p1"], got["p2"]), (3.25, 4.0));
     assert_eq!(s.meaning_scores("m2", &["p1".into()]).unwrap()["p1"], 1.0);
     assert!(s.meaning_scores("m1", &[]).unwrap().is_empty());
+}
+
+// ---- the incremental analysis (dossier-engine) ----
+
+fn change(kind: ChangeKind, story: &str) -> ChangeEntry {
+    ChangeEntry { seq: 0, at: "2025-06-22T12:00:00Z".parse().unwrap(), kind, story_id: story.into(), article_id: None, claim_id: None, other_story_id: None, from: None, to: None, text: String::new() }
+}
+
+/// Pending arrivals as (article id, batch).
+fn pending(s: &dyn Store) -> Vec<(String, Option<i64>)> {
+    s.pending_arrivals(1000).unwrap().into_iter().map(|a| (a.article_id, a.batch)).collect()
+}
+
+/// The seq of each article's (latest) arrival.
+fn arrival_seqs(s: &dyn Store) -> HashMap<String, i64> {
+    s.pending_arrivals(1000).unwrap().into_iter().map(|a| (a.article_id, a.seq)).collect()
+}
+
+fn ids<'a>(v: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    v.into_iter().map(String::from).collect()
+}
+
+/// Articles and embeddings fetched by id: in the order asked, repeats kept, unknown ids skipped.
+pub fn articles_and_embeddings_by_id_in_the_order_asked(s: &mut dyn Store) {
+    s.put_articles(&[article("a", "x"), article("b", "y"), article("c", "z")]).unwrap();
+    let got = s.articles_by_id(&ids(["c", "missing", "a", "c"])).unwrap();
+    assert_eq!(got, [article("c", "z"), article("a", "x"), article("c", "z")]);
+    assert!(s.articles_by_id(&[]).unwrap().is_empty());
+    s.put_embeddings("m1", &[("a".into(), "h1".into(), vec![1]), ("b".into(), "h2".into(), vec![2])]).unwrap();
+    s.put_embeddings("m2", &[("c".into(), "h3".into(), vec![3])]).unwrap();
+    let got = s.embeddings_of("m1", &ids(["b", "c", "missing"])).unwrap();
+    assert_eq!(got, HashMap::from([("b".to_string(), ("h2".to_string(), vec![2]))]));
+    assert!(s.embeddings_of("m1", &[]).unwrap().is_empty());
+}
+
+/// Every new or revised article waits for the analysis, in the order stored (the order
+/// given within a batch); an unchanged one does not.
+pub fn arrivals_recorded_for_new_and_revised_articles_in_order(s: &mut dyn Store) {
+    assert!(!s.has_pending().unwrap());
+    assert!(s.pending_arrivals(10).unwrap().is_empty());
+    s.put_articles(&[article("b", "x"), article("a", "y")]).unwrap();
+    assert!(s.has_pending().unwrap());
+    s.put_articles(&[article("b", "x")]).unwrap();
+    s.put_articles(&[article("c", "z"), article("a", "y2"), article("b", "x")]).unwrap();
+    // One batch repeating an id: the new copy and the revision each arrive.
+    s.put_articles(&[article("d", "1"), article("d", "1"), article("d", "2")]).unwrap();
+    let got = s.pending_arrivals(100).unwrap();
+    let order: Vec<&str> = got.iter().map(|a| a.article_id.as_str()).collect();
+    assert_eq!(order, ["b", "a", "c", "a", "d", "d"]);
+    assert!(got.windows(2).all(|w| w[0].seq < w[1].seq), "{got:?}");
+    assert!(got.iter().all(|a| a.batch.is_none()));
+    assert_eq!(s.pending_arrivals(2).unwrap(), got[..2]);
+}
+
+/// A step writes its stories, claims, briefs and state, takes its arrivals (marked with
+/// its batch) and appends to the change log; a later step replaces what it touches.
+pub fn commit_step_writes_the_analysis_and_takes_the_arrivals(s: &mut dyn Store) {
+    s.put_articles(&[article("a", "x"), article("b", "y"), article("c", "z")]).unwrap();
+    let seq = arrival_seqs(s);
+    let mut created = change(ChangeKind::StoryCreated, "s1");
+    created.article_id = Some("a".into());
+    created.text = "title \u{0} of s1 🦀".into();
+    let mut added = change(ChangeKind::ClaimAdded, "s1");
+    added.claim_id = Some("c1".into());
+    added.to = Some(ClaimStatus::SingleSource);
+    let step = AnalysisStep {
+        batch: 1,
+        arrivals: vec![seq["a"], seq["b"]],
+        stories: vec![story("s1", &["a", "b"])],
+        claims: vec![("s1".into(), vec![claim("c1", "s1", "first"), claim("c2", "s1", "second")])],
+        briefs: vec![brief("s1")],
+        merged: vec![],
+        state: vec![("k1".into(), Some(vec![1])), ("k2".into(), Some(vec![2, 0, 255])), ("k3".into(), Some(vec![]))],
+        changes: vec![created.clone(), added.clone()],
+    };
+    s.commit_step(&step).unwrap();
+    assert_eq!(s.story("s1").unwrap().unwrap(), story("s1", &["a", "b"]));
+    assert_eq!(s.stories().unwrap().len(), 1);
+    assert_eq!(s.aligned_claims("s1").unwrap(), [claim("c1", "s1", "first"), claim("c2", "s1", "second")]);
+    assert_eq!(s.brief("s1").unwrap().unwrap(), brief("s1"));
+    assert_eq!(pending(s), [("c".to_string(), None)]);
+    assert!(s.has_pending().unwrap());
+    assert_eq!(s.stories_of(&ids(["a", "b", "c"])).unwrap(), HashMap::from([("a".to_string(), "s1".to_string()), ("b".to_string(), "s1".to_string())]));
+    let state = s.engine_state(&ids(["k1", "k2", "k3", "k4"])).unwrap();
+    assert_eq!(state, HashMap::from([("k1".to_string(), vec![1]), ("k2".to_string(), vec![2, 0, 255]), ("k3".to_string(), vec![])]));
+    let log = s.changes(0, None, 100).unwrap();
+    assert_eq!(log.len(), 2);
+    assert!(log[0].seq > 0 && log[0].seq < log[1].seq, "{log:?}");
+    assert_eq!(log[0], ChangeEntry { seq: log[0].seq, ..created });
+    assert_eq!(log[1], ChangeEntry { seq: log[1].seq, ..added });
+    assert_eq!(s.last_change().unwrap(), log[1].seq);
+
+    // The next step: s1 changes, b moves to a new story s2, claims and state are replaced.
+    let step = AnalysisStep {
+        batch: 2,
+        arrivals: vec![seq["c"]],
+        stories: vec![story("s1", &["a"]), story("s2", &["c", "b"])],
+        claims: vec![("s1".into(), vec![claim("c3", "s1", "third")]), ("s2".into(), vec![claim("c4", "s2", "fourth")])],
+        briefs: vec![brief("s2")],
+        merged: vec![],
+        state: vec![("k1".into(), None), ("k2".into(), Some(vec![3])), ("k4".into(), None)],
+        changes: vec![change(ChangeKind::StoryCreated, "s2")],
+    };
+    s.commit_step(&step).unwrap();
+    assert_eq!(s.story("s1").unwrap().unwrap(), story("s1", &["a"]));
+    assert_eq!(s.stories().unwrap().into_iter().map(|s| s.id).collect::<Vec<_>>(), ["s2", "s1"]);
+    assert_eq!(s.aligned_claims("s1").unwrap(), [claim("c3", "s1", "third")]);
+    assert_eq!(s.aligned_claims("s2").unwrap(), [claim("c4", "s2", "fourth")]);
+    assert_eq!(s.brief("s1").unwrap().unwrap(), brief("s1"), "a brief the step does not give stays");
+    assert!(s.brief("s2").unwrap().is_some());
+    assert!(!s.has_pending().unwrap());
+    assert!(s.pending_arrivals(10).unwrap().is_empty());
+    let of = s.stories_of(&ids(["a", "b", "c"])).unwrap();
+    assert_eq!((of["a"].as_str(), of["b"].as_str(), of["c"].as_str()), ("s1", "s2", "s2"));
+    assert_eq!(s.engine_state(&ids(["k1", "k2", "k3"])).unwrap(), HashMap::from([("k2".to_string(), vec![3]), ("k3".to_string(), vec![])]));
+    let log = s.changes(0, None, 100).unwrap();
+    assert_eq!(log.len(), 3);
+    assert!(log[1].seq < log[2].seq);
+    assert_eq!(s.last_change().unwrap(), log[2].seq);
+
+    // A step that only moves state and takes nothing is fine too; an empty one changes nothing.
+    s.commit_step(&AnalysisStep { batch: 3, state: vec![("k9".into(), Some(vec![9]))], ..Default::default() }).unwrap();
+    s.commit_step(&AnalysisStep::default()).unwrap();
+    assert_eq!(s.engine_state(&ids(["k9"])).unwrap()["k9"], [9]);
+    assert_eq!(s.last_change().unwrap(), log[2].seq);
+}
+
+/// A step that cannot be written (a story listing an article not stored) writes nothing of itself.
+pub fn a_failing_step_writes_nothing(s: &mut dyn Store) {
+    s.put_articles(&[article("a", "x"), article("b", "y")]).unwrap();
+    let seq = arrival_seqs(s);
+    s.commit_step(&AnalysisStep {
+        batch: 1,
+        arrivals: vec![seq["a"]],
+        stories: vec![story("s1", &["a"])],
+        state: vec![("k".into(), Some(vec![1]))],
+        changes: vec![change(ChangeKind::StoryCreated, "s1")],
+        ..Default::default()
+    })
+    .unwrap();
+    let last = s.last_change().unwrap();
+    let bad = AnalysisStep {
+        batch: 2,
+        arrivals: vec![seq["b"]],
+        stories: vec![story("s1", &["a", "b"]), story("s2", &["missing"])],
+        claims: vec![("s1".into(), vec![claim("c1", "s1", "t")])],
+        briefs: vec![brief("s1")],
+        merged: vec![],
+        state: vec![("k".into(), None), ("k2".into(), Some(vec![2]))],
+        changes: vec![change(ChangeKind::ArticleJoined, "s1")],
+    };
+    assert!(s.commit_step(&bad).is_err());
+    assert_eq!(s.story("s1").unwrap().unwrap(), story("s1", &["a"]));
+    assert!(s.story("s2").unwrap().is_none());
+    assert!(s.aligned_claims("s1").unwrap().is_empty());
+    assert!(s.brief("s1").unwrap().is_none());
+    assert_eq!(s.engine_state(&ids(["k", "k2"])).unwrap(), HashMap::from([("k".to_string(), vec![1])]));
+    assert_eq!(pending(s), [("b".to_string(), None)]);
+    assert_eq!(s.last_change().unwrap(), last);
+    assert_eq!(s.stories_of(&ids(["b"])).unwrap(), HashMap::new());
+    // The store still works after a refused step.
+    s.commit_step(&AnalysisStep { batch: 2, arrivals: vec![seq["b"]], stories: vec![story("s1", &["a", "b"])], ..Default::default() }).unwrap();
+    assert!(!s.has_pending().unwrap());
+}
+
+/// A merged story's rows go and its id answers as an alias of the survivor; the aliases
+/// of a story merged later follow it; a story that gets an old id back is no alias.
+pub fn merged_stories_leave_aliases_that_follow(s: &mut dyn Store) {
+    s.put_articles(&[article("a", "x"), article("b", "y"), article("c", "z"), article("d", "w")]).unwrap();
+    let step = AnalysisStep {
+        batch: 1,
+        stories: vec![story("s1", &["a"]), story("s2", &["b"]), story("s3", &["c"]), story("s4", &["d"])],
+        claims: vec![("s2".into(), vec![claim("c2", "s2", "two")])],
+        briefs: vec![brief("s2"), brief("s1")],
+        changes: ["s1", "s2", "s3", "s4"].into_iter().map(|id| change(ChangeKind::StoryCreated, id)).collect(),
+        ..Default::default()
+    };
+    s.commit_step(&step).unwrap();
+    let mut merged = change(ChangeKind::StoriesMerged, "s1");
+    merged.other_story_id = Some("s2".into());
+    s.commit_step(&AnalysisStep {
+        batch: 2,
+        stories: vec![story("s1", &["a", "b"])],
+        claims: vec![("s1".into(), vec![claim("c2", "s1", "two")])],
+        merged: vec![("s2".into(), "s1".into())],
+        changes: vec![merged],
+        ..Default::default()
+    })
+    .unwrap();
+    assert!(s.story("s2").unwrap().is_none());
+    assert!(s.brief("s2").unwrap().is_none());
+    assert!(s.aligned_claims("s2").unwrap().is_empty());
+    assert_eq!(s.aligned_claims("s1").unwrap(), [claim("c2", "s1", "two")]);
+    assert_eq!(s.stories().unwrap().into_iter().map(|s| s.id).collect::<Vec<_>>(), ["s1", "s3", "s4"]);
+    assert_eq!(s.story_alias("s2").unwrap().as_deref(), Some("s1"));
+    assert_eq!(s.story_alias("s1").unwrap(), None, "a live story is no alias");
+    assert_eq!(s.story_alias("nope").unwrap(), None);
+    assert_eq!(s.stories_of(&ids(["b"])).unwrap()["b"], "s1");
+    // s1 merges into s3: s2 now answers s3 too.
+    s.commit_step(&AnalysisStep {
+        batch: 3,
+        stories: vec![story("s3", &["c", "a", "b"])],
+        merged: vec![("s1".into(), "s3".into())],
+        changes: vec![change(ChangeKind::StoriesMerged, "s3")],
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(s.story_alias("s1").unwrap().as_deref(), Some("s3"));
+    assert_eq!(s.story_alias("s2").unwrap().as_deref(), Some("s3"));
+    assert!(s.brief("s1").unwrap().is_none());
+    assert_eq!(s.stories().unwrap().into_iter().map(|s| s.id).collect::<Vec<_>>(), ["s3", "s4"]);
+    // The log of a story includes that of the stories merged into it, asked by any of its ids.
+    let story_log = |s: &dyn Store, id: &str| s.changes(0, Some(id), 100).unwrap().into_iter().map(|c| (c.story_id, c.kind)).collect::<Vec<_>>();
+    let expected = vec![
+        ("s1".to_string(), ChangeKind::StoryCreated),
+        ("s2".to_string(), ChangeKind::StoryCreated),
+        ("s3".to_string(), ChangeKind::StoryCreated),
+        ("s1".to_string(), ChangeKind::StoriesMerged),
+        ("s3".to_string(), ChangeKind::StoriesMerged),
+    ];
+    assert_eq!(story_log(s, "s3"), expected);
+    assert_eq!(story_log(s, "s2"), expected);
+    assert_eq!(story_log(s, "s1"), expected);
+    assert_eq!(story_log(s, "s4"), [("s4".to_string(), ChangeKind::StoryCreated)]);
+    // Two merges in one step, along a chain: s4 into s3, then s3 into s5 (a new story).
+    s.put_articles(&[article("e", "v")]).unwrap();
+    s.commit_step(&AnalysisStep { batch: 4, stories: vec![story("s5", &["a", "b", "c", "d", "e"])], merged: vec![("s4".into(), "s3".into()), ("s3".into(), "s5".into())], ..Default::default() })
+        .unwrap();
+    for old in ["s1", "s2", "s3", "s4"] {
+        assert_eq!(s.story_alias(old).unwrap().as_deref(), Some("s5"), "{old}");
+    }
+    assert_eq!(s.stories().unwrap().into_iter().map(|s| s.id).collect::<Vec<_>>(), ["s5"]);
+    assert_eq!(s.changes(0, Some("s2"), 100).unwrap().len(), 6, "every entry is s5's now");
+    // A story that takes a merged-away id again is that story, no alias.
+    s.commit_step(&AnalysisStep { batch: 5, stories: vec![story("s5", &["a", "b", "c", "d"]), story("s2", &["e"])], ..Default::default() }).unwrap();
+    assert_eq!(s.story_alias("s2").unwrap(), None);
+    assert_eq!(s.story_alias("s1").unwrap().as_deref(), Some("s5"));
+    assert_eq!(s.stories_of(&ids(["e", "a"])).unwrap(), HashMap::from([("e".to_string(), "s2".to_string()), ("a".to_string(), "s5".to_string())]));
+}
+
+/// The change log: increasing seqs across steps, read after a seq, a page at a time, per story.
+pub fn changes_are_numbered_and_filtered(s: &mut dyn Store) {
+    assert_eq!(s.last_change().unwrap(), 0);
+    assert!(s.changes(0, None, 10).unwrap().is_empty());
+    let mut status = change(ChangeKind::ClaimStatusChanged, "s1");
+    status.claim_id = Some("c1".into());
+    status.from = Some(ClaimStatus::SingleSource);
+    status.to = Some(ClaimStatus::Contested);
+    status.text = "it's a \"claim\"".into();
+    status.at = "2025-06-23T08:30:00Z".parse().unwrap();
+    let written = [change(ChangeKind::StoryCreated, "s1"), change(ChangeKind::StoryCreated, "s2"), status, change(ChangeKind::BriefChanged, "s2"), change(ChangeKind::ClaimRemoved, "s1")];
+    s.commit_step(&AnalysisStep { batch: 1, changes: written[..2].to_vec(), ..Default::default() }).unwrap();
+    s.commit_step(&AnalysisStep { batch: 2, changes: written[2..].to_vec(), ..Default::default() }).unwrap();
+    let all = s.changes(0, None, 100).unwrap();
+    assert_eq!(all.len(), 5);
+    assert!(all.windows(2).all(|w| w[0].seq < w[1].seq));
+    for (got, want) in all.iter().zip(&written) {
+        assert_eq!(*got, ChangeEntry { seq: got.seq, ..want.clone() });
+    }
+    assert_eq!(s.last_change().unwrap(), all[4].seq);
+    assert_eq!(s.changes(0, None, 2).unwrap(), all[..2]);
+    assert_eq!(s.changes(all[1].seq, None, 100).unwrap(), all[2..]);
+    assert_eq!(s.changes(all[1].seq, None, 1).unwrap(), all[2..3]);
+    assert!(s.changes(all[4].seq, None, 100).unwrap().is_empty());
+    assert_eq!(s.changes(0, None, usize::MAX).unwrap(), all, "no limit");
+    let of = |s: &dyn Store, since: i64, id: &str| s.changes(since, Some(id), 100).unwrap();
+    assert_eq!(of(s, 0, "s1"), [all[0].clone(), all[2].clone(), all[4].clone()]);
+    assert_eq!(of(s, all[2].seq, "s1"), [all[4].clone()]);
+    assert_eq!(of(s, 0, "s2"), [all[1].clone(), all[3].clone()]);
+    assert!(of(s, 0, "nope").is_empty());
+    assert_eq!(s.changes(0, Some("s1"), 1).unwrap(), all[..1]);
+}
+
+/// A rebuild: the analysis (stories, claims, briefs, aliases, state) is forgotten, the change
+/// log and the articles stay, and every arrival waits again, batch by batch as first taken.
+pub fn reset_analysis_keeps_the_log_and_replays_the_batches(s: &mut dyn Store) {
+    s.put_articles(&[article("a", "1"), article("b", "2"), article("c", "3"), article("d", "4")]).unwrap();
+    let seq = arrival_seqs(s);
+    s.commit_step(&AnalysisStep {
+        batch: 1,
+        arrivals: vec![seq["a"], seq["c"]],
+        stories: vec![story("s1", &["a"]), story("s2", &["c"])],
+        claims: vec![("s1".into(), vec![claim("c1", "s1", "t")])],
+        briefs: vec![brief("s1")],
+        state: vec![("k".into(), Some(vec![1]))],
+        changes: vec![change(ChangeKind::StoryCreated, "s1"), change(ChangeKind::StoryCreated, "s2")],
+        ..Default::default()
+    })
+    .unwrap();
+    s.commit_step(&AnalysisStep {
+        batch: 2,
+        arrivals: vec![seq["b"]],
+        stories: vec![story("s1", &["a", "b", "c"])],
+        merged: vec![("s2".into(), "s1".into())],
+        changes: vec![change(ChangeKind::StoriesMerged, "s1")],
+        ..Default::default()
+    })
+    .unwrap();
+    let log = s.changes(0, None, 100).unwrap();
+    s.reset_analysis().unwrap();
+    assert!(s.stories().unwrap().is_empty());
+    assert!(s.story("s1").unwrap().is_none());
+    assert!(s.aligned_claims("s1").unwrap().is_empty());
+    assert!(s.brief("s1").unwrap().is_none());
+    assert_eq!(s.story_alias("s2").unwrap(), None);
+    assert!(s.engine_state(&ids(["k"])).unwrap().is_empty());
+    assert!(s.engine_state_prefix("").unwrap().is_empty());
+    assert!(s.stories_of(&ids(["a", "b", "c"])).unwrap().is_empty());
+    assert_eq!(s.changes(0, None, 100).unwrap(), log, "the change log stays");
+    assert_eq!(s.last_change().unwrap(), log[2].seq);
+    assert_eq!(s.article_count().unwrap(), 4);
+    // Batch 1 (a, c), batch 2 (b), then d, never taken: a rebuild replays the same batches.
+    let replay = s.pending_arrivals(10).unwrap();
+    assert_eq!(
+        replay,
+        [
+            Arrival { seq: seq["a"], article_id: "a".into(), batch: Some(1) },
+            Arrival { seq: seq["c"], article_id: "c".into(), batch: Some(1) },
+            Arrival { seq: seq["b"], article_id: "b".into(), batch: Some(2) },
+            Arrival { seq: seq["d"], article_id: "d".into(), batch: None },
+        ]
+    );
+    assert_eq!(s.pending_arrivals(2).unwrap(), replay[..2]);
+    // The rebuild goes on as before; new changes number after the old ones.
+    s.commit_step(&AnalysisStep { batch: 1, arrivals: vec![seq["a"], seq["c"]], stories: vec![story("s1", &["a", "c"])], changes: vec![change(ChangeKind::StoryCreated, "s1")], ..Default::default() })
+        .unwrap();
+    assert_eq!(pending(s), [("b".to_string(), Some(2)), ("d".to_string(), None)]);
+    assert!(s.last_change().unwrap() > log[2].seq);
+    // A reset with nothing analysed is harmless.
+    s.reset_analysis().unwrap();
+    s.reset_analysis().unwrap();
+    assert_eq!(s.pending_arrivals(10).unwrap(), replay);
+}
+
+/// The story each article is in, from either way of writing the analysis.
+pub fn stories_of_the_articles(s: &mut dyn Store) {
+    s.put_articles(&[article("a", "x"), article("b", "y"), article("c", "z")]).unwrap();
+    assert!(s.stories_of(&ids(["a"])).unwrap().is_empty());
+    assert!(s.stories_of(&[]).unwrap().is_empty());
+    s.replace_analysis(&Analysis { stories: vec![story("s1", &["a"]), story("s2", &["b"])], claims: vec![], briefs: vec![] }).unwrap();
+    assert_eq!(s.stories_of(&ids(["a", "b", "c", "missing"])).unwrap(), HashMap::from([("a".to_string(), "s1".to_string()), ("b".to_string(), "s2".to_string())]));
+    s.commit_step(&AnalysisStep { batch: 1, stories: vec![story("s2", &["b", "c"])], ..Default::default() }).unwrap();
+    assert_eq!(s.stories_of(&ids(["c", "b"])).unwrap(), HashMap::from([("b".to_string(), "s2".to_string()), ("c".to_string(), "s2".to_string())]));
+    // An article listed by another story moves there, out of the one that held it.
+    s.commit_step(&AnalysisStep { batch: 2, stories: vec![story("s3", &["a", "b"])], ..Default::default() }).unwrap();
+    assert_eq!(s.stories_of(&ids(["a", "b", "c"])).unwrap(), HashMap::from([("a".to_string(), "s3".to_string()), ("b".to_string(), "s3".to_string()), ("c".to_string(), "s2".to_string())]));
+}
+
+/// Engine state by key and by key prefix: byte order, no pattern characters, empty values kept.
+pub fn engine_state_by_key_and_prefix(s: &mut dyn Store) {
+    assert!(s.engine_state(&ids(["x"])).unwrap().is_empty());
+    assert!(s.engine_state(&[]).unwrap().is_empty());
+    assert!(s.engine_state_prefix("").unwrap().is_empty());
+    let keys = ["cluster", "clusterer/window", "clusterer/terms", "clusterer0", "clusterer/é", "clusterer/Z", "clusterer", "stories/x", "a%_1", "a%x", "ab_1", "a%_"];
+    let state: Vec<(String, Option<Vec<u8>>)> = keys.iter().enumerate().map(|(i, k)| (k.to_string(), Some(vec![i as u8]))).collect();
+    s.commit_step(&AnalysisStep { batch: 1, state, ..Default::default() }).unwrap();
+    let prefix = |s: &dyn Store, p: &str| s.engine_state_prefix(p).unwrap().into_iter().map(|(k, _)| k).collect::<Vec<_>>();
+    assert_eq!(prefix(s, "clusterer/"), ["clusterer/Z", "clusterer/terms", "clusterer/window", "clusterer/é"]);
+    assert_eq!(prefix(s, "clusterer"), ["clusterer", "clusterer/Z", "clusterer/terms", "clusterer/window", "clusterer/é", "clusterer0"]);
+    assert_eq!(prefix(s, "a%_"), ["a%_", "a%_1"]);
+    assert_eq!(prefix(s, "clusterer/é"), ["clusterer/é"]);
+    assert!(prefix(s, "nothing").is_empty());
+    assert!(prefix(s, "Clusterer").is_empty(), "case matters");
+    let all = s.engine_state_prefix("").unwrap();
+    let mut sorted: Vec<&str> = keys.to_vec();
+    sorted.sort_unstable();
+    assert_eq!(all.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), sorted);
+    assert_eq!(all.iter().find(|(k, _)| k == "stories/x").unwrap().1, [7]);
+    // A step repeating a key: the last write wins, a delete included.
+    s.commit_step(&AnalysisStep {
+        batch: 2,
+        state: vec![("cluster".into(), Some(vec![10])), ("cluster".into(), None), ("stories/x".into(), None), ("stories/x".into(), Some(vec![]))],
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(s.engine_state(&ids(["cluster", "stories/x"])).unwrap(), HashMap::from([("stories/x".to_string(), vec![])]));
+    assert_eq!(s.engine_state_prefix("stories/").unwrap(), [("stories/x".to_string(), vec![])]);
 }
