@@ -17,6 +17,13 @@
 //!   is stale, and [`PgStore::try_lock_analysis`] (a session advisory lock,
 //!   released by the server if the worker dies) lets one of them at a time
 //!   recompute it.
+//! - The incremental engine's tables (arrivals, engine state, story aliases, the
+//!   change log) follow the SQLite store's semantics. Arrivals and change log
+//!   entries are numbered in commit order (each write that appends holds a lock
+//!   until it commits: the `analysis_state` row, an advisory lock), so a reader
+//!   resuming after the last seq it saw never skips one committed late.
+//!   [`PgStore::lock_stories`] (session advisory locks, one per story) lets
+//!   scaled-out workers analyse different stories at once, never one story twice.
 //! - Text columns compare in byte order (`COLLATE "C"`), so reads come back in
 //!   the same order as from SQLite whatever the database's locale.
 //!
@@ -971,5 +978,52 @@ pub fn test_server() -> Option<String> {
         Ok(u) if !u.is_empty() => Some(u),
         _ if std::env::var("CI").is_ok_and(|v| v == "true") => panic!("CI=true but DOSSIER_TEST_POSTGRES is not set (scripts/test.sh starts a PostgreSQL server and sets it)"),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dossier_store::conformance::article;
+
+    #[test]
+    fn articles_stored_before_the_engine_wait_for_it_in_publication_order() {
+        let Some(server) = test_server() else { return };
+        let url = create_test_database(&server).unwrap();
+        // A database of schema version 2 (before the engine) with articles in it.
+        {
+            let mut c = Client::connect(&url, NoTls).unwrap();
+            let mut tx = c.transaction().unwrap();
+            tx.batch_execute("CREATE TABLE dossier_schema (version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())").unwrap();
+            for (i, m) in MIGRATIONS[..2].iter().enumerate() {
+                tx.batch_execute(m).unwrap();
+                tx.execute("INSERT INTO dossier_schema (version) VALUES ($1)", &[&(i as i64 + 1)]).unwrap();
+            }
+            for (id, day) in [("c", 3), ("b", 1), ("d", 2), ("a", 1)] {
+                let mut a = article(id, id);
+                a.published = Some(format!("2025-06-{day:02}T08:00:00Z").parse().unwrap());
+                put_one(&mut tx, &a).unwrap();
+            }
+            tx.commit().unwrap();
+        }
+        let mut s = PgStore::connect(&url).unwrap();
+        assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION);
+        let order = |s: &PgStore| s.pending_arrivals(100).unwrap().into_iter().map(|a| a.article_id).collect::<Vec<_>>();
+        assert_eq!(order(&s), ["a", "b", "d", "c"]);
+        // Later arrivals number after them.
+        s.put_articles(&[article("e", "e")]).unwrap();
+        let got = s.pending_arrivals(100).unwrap();
+        assert_eq!(order(&s), ["a", "b", "d", "c", "e"]);
+        assert!(got.windows(2).all(|w| w[0].seq < w[1].seq), "{got:?}");
+    }
+
+    #[test]
+    fn prefix_end_is_the_least_string_after_the_prefix() {
+        assert_eq!(prefix_end(""), None);
+        assert_eq!(prefix_end("ab").as_deref(), Some("ac"));
+        assert_eq!(prefix_end("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(prefix_end("\u{10FFFF}\u{10FFFF}"), None);
+        assert_eq!(prefix_end("a\u{D7FF}").as_deref(), Some("a\u{E000}"));
+        assert_eq!(prefix_end("é").as_deref(), Some("ê"));
     }
 }

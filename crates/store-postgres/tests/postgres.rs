@@ -1,8 +1,14 @@
 //! What only the PostgreSQL store does: versioned migrations shared by many
-//! processes, the staleness counter, the analysis lock, concurrent writers.
+//! processes, the staleness counter, the analysis and story locks, concurrent
+//! writers (of articles and of the change log).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dossier_model::{ChangeEntry, ChangeKind};
 use dossier_store::conformance::article;
-use dossier_store::{Store, StoreError};
+use dossier_store::{AnalysisStep, Store, StoreError};
 use dossier_store_postgres::{create_test_database, describe, test_server, PgStore, SCHEMA_VERSION};
 
 fn fresh_url() -> Option<String> {
@@ -91,6 +97,127 @@ fn concurrent_writers_of_the_same_articles_store_each_once() {
     let s = PgStore::connect(&url).unwrap();
     assert_eq!(s.article_count().unwrap(), 200);
     assert!(s.revisions("a007").unwrap().len() == 1);
+    // Each article arrived once, from whichever worker stored it.
+    let mut arrived: Vec<String> = s.pending_arrivals(1000).unwrap().into_iter().map(|a| a.article_id).collect();
+    arrived.sort();
+    assert_eq!(arrived, batch.iter().map(|a| a.id.clone()).collect::<Vec<_>>());
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+/// Waits until `f` answers true (a lock freed by a session the server is still closing).
+fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let mut tries = 0;
+    while !f() {
+        tries += 1;
+        assert!(tries < 100, "{what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn story_locks_are_per_story_all_or_none_and_released_with_the_session() {
+    let Some(url) = fresh_url() else { return };
+    let mut a = PgStore::connect(&url).unwrap();
+    let mut b = PgStore::connect(&url).unwrap();
+    // Repeating an id takes its lock once (one unlock frees it).
+    a.lock_stories(&strings(&["s1", "s2", "s1"])).unwrap();
+    assert!(!b.try_lock_stories(&strings(&["s3", "s2"])).unwrap(), "s2 is held");
+    // ... and b kept none of them: s3 is free.
+    assert!(a.try_lock_stories(&strings(&["s3"])).unwrap());
+    a.unlock_stories(&strings(&["s3"])).unwrap();
+    assert!(b.try_lock_stories(&strings(&["s3", "s4"])).unwrap());
+    assert!(b.try_lock_stories(&[]).unwrap());
+    // Story locks and the analysis lock are independent.
+    assert!(b.try_lock_analysis().unwrap());
+    b.unlock_analysis().unwrap();
+    // A blocking lock waits until the holder lets go.
+    let waiter = {
+        let url = url.clone();
+        std::thread::spawn(move || {
+            let mut c = PgStore::connect(&url).unwrap();
+            let t = Instant::now();
+            c.lock_stories(&strings(&["s2"])).unwrap();
+            t.elapsed()
+        })
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    a.unlock_stories(&strings(&["s1", "s2", "s1"])).unwrap();
+    assert!(waiter.join().unwrap() >= Duration::from_millis(250), "lock_stories waited for the holder");
+    // The waiter's session ended with its thread: s1 and s2 are free again.
+    eventually("s2 not released when its session ended", || a.try_lock_stories(&strings(&["s1", "s2"])).unwrap());
+    // A killed worker (its session ends) releases its story locks.
+    drop(b);
+    eventually("s3, s4 not released when their session ended", || a.try_lock_stories(&strings(&["s3", "s4"])).unwrap());
+}
+
+/// Workers committing steps at once: a reader that follows the change log from the last
+/// seq it saw sees every entry exactly once, each worker's in the order it wrote them.
+#[test]
+fn a_reader_following_the_change_log_misses_nothing_while_workers_commit() {
+    let Some(url) = fresh_url() else { return };
+    PgStore::connect(&url).unwrap();
+    let (workers, steps, per_step) = (4, 40, 3);
+    let done = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let (url, done) = (url.clone(), done.clone());
+        std::thread::spawn(move || {
+            let r = PgStore::connect(&url).unwrap();
+            let (mut since, mut seen) = (0, Vec::new());
+            loop {
+                let finished = done.load(Ordering::SeqCst);
+                let got = r.changes(since, None, 50).unwrap();
+                if finished && got.is_empty() {
+                    return seen;
+                }
+                for c in got {
+                    assert!(c.seq > since);
+                    since = c.seq;
+                    seen.push(c);
+                }
+            }
+        })
+    };
+    let writers: Vec<_> = (0..workers)
+        .map(|w| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let mut s = PgStore::connect(&url).unwrap();
+                for i in 0..steps {
+                    let changes = (0..per_step)
+                        .map(|j| ChangeEntry {
+                            seq: 0,
+                            at: "2025-06-22T12:00:00Z".parse().unwrap(),
+                            kind: ChangeKind::BriefChanged,
+                            story_id: format!("w{w}"),
+                            article_id: None,
+                            claim_id: None,
+                            other_story_id: None,
+                            from: None,
+                            to: None,
+                            text: format!("{:04}", i * per_step + j),
+                        })
+                        .collect();
+                    let state = vec![(format!("w{w}/step"), Some(vec![i as u8]))];
+                    s.commit_step(&AnalysisStep { batch: i as i64, changes, state, ..Default::default() }).unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    done.store(true, Ordering::SeqCst);
+    let seen = reader.join().unwrap();
+    assert_eq!(seen.len(), workers * steps * per_step, "the reader skipped entries committed after a later seq");
+    for w in 0..workers {
+        let texts: Vec<&str> = seen.iter().filter(|c| c.story_id == format!("w{w}")).map(|c| c.text.as_str()).collect();
+        let mut sorted = texts.clone();
+        sorted.sort_unstable();
+        assert_eq!(texts, sorted, "worker {w}'s entries in the order written");
+    }
 }
 
 #[test]
