@@ -620,69 +620,168 @@ impl<'a> StepRows<'a> {
     }
 }
 
-/// Outcome of one article inside [`put_articles`](Store::put_articles), before commit.
-enum Effect {
-    New,
-    Revised,
-    Unchanged,
+/// An article's row as stored: what its columns hold.
+struct ArticleRow<'a> {
+    kind: &'static str,
+    found_on: Option<std::borrow::Cow<'a, str>>,
+    title: std::borrow::Cow<'a, str>,
+    outlet: std::borrow::Cow<'a, str>,
+    url: Option<std::borrow::Cow<'a, str>>,
+    source: std::borrow::Cow<'a, str>,
+    time: String,
+    json: String,
+    hash: String,
 }
 
-fn put_one(tx: &mut postgres::Transaction<'_>, a: &Article) -> std::result::Result<Effect, postgres::Error> {
-    let (kind, found_on) = match &a.kind {
-        dossier_model::ArticleKind::Main => ("main", None),
-        dossier_model::ArticleKind::Teaser { found_on, .. } => ("teaser", Some(clean(found_on).into_owned())),
+impl<'a> ArticleRow<'a> {
+    fn new(a: &'a Article) -> Self {
+        let (kind, found_on) = match &a.kind {
+            dossier_model::ArticleKind::Main => ("main", None),
+            dossier_model::ArticleKind::Teaser { found_on, .. } => ("teaser", Some(clean(found_on))),
+        };
+        ArticleRow {
+            kind,
+            found_on,
+            title: clean(&a.title),
+            outlet: clean(&a.outlet.name),
+            url: a.url.as_deref().map(clean),
+            source: clean(&a.source),
+            time: a.time().to_rfc3339(),
+            json: to_json(a),
+            hash: content_hash(a),
+        }
+    }
+}
+
+/// Writes a batch of articles inside a transaction, a handful of statements whatever its
+/// size: what [`put_articles`](Store::put_articles) does, less the arrivals. Answers what
+/// it did and the positions (in the order given) of the articles stored new or revised.
+///
+/// Copies of one id are compared in the order given, each with the one before (the first
+/// with the stored row), as if written one by one. Rows are taken in id order (the new
+/// ones inserted, then the stored ones locked and compared), so concurrent batches
+/// cannot deadlock on each other; an id another worker is inserting at the same moment
+/// waits for it, then counts as stored.
+fn put_batch(tx: &mut postgres::Transaction<'_>, articles: &[Article]) -> std::result::Result<(Put, Vec<usize>), postgres::Error> {
+    let rows: Vec<ArticleRow> = articles.iter().map(ArticleRow::new).collect();
+    let mut copies: std::collections::BTreeMap<&str, Vec<usize>> = std::collections::BTreeMap::new();
+    for (i, a) in articles.iter().enumerate() {
+        copies.entry(a.id.as_str()).or_default().push(i);
+    }
+    let mut put = Put::default();
+    let mut arrived = Vec::new();
+    if copies.is_empty() {
+        return Ok((put, arrived));
+    }
+    // The first copy of each id, inserted unless stored.
+    let first: Vec<&ArticleRow> = copies.values().map(|c| &rows[c[0]]).collect();
+    let ids: Vec<&str> = copies.keys().copied().collect();
+    let col = |f: for<'r> fn(&'r ArticleRow<'r>) -> Option<&'r str>| first.iter().map(|r| f(r)).collect::<Vec<Option<&str>>>();
+    let inserted: std::collections::HashSet<String> = tx
+        .query(
+            "INSERT INTO articles (id, kind, found_on, title, outlet, url, source, time, json, content_hash, revision)
+             SELECT *, 1 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
+             ON CONFLICT (id) DO NOTHING RETURNING id",
+            &[
+                &ids,
+                &col(|r| Some(r.kind)),
+                &col(|r| r.found_on.as_deref()),
+                &col(|r| Some(&r.title)),
+                &col(|r| Some(&r.outlet)),
+                &col(|r| r.url.as_deref()),
+                &col(|r| Some(&r.source)),
+                &col(|r| Some(&r.time)),
+                &col(|r| Some(&r.json)),
+                &col(|r| Some(&r.hash)),
+            ],
+        )?
+        .into_iter()
+        .map(|r| r.get(0))
+        .collect();
+    // The others are stored (perhaps a moment ago by another worker): lock them and compare.
+    let stored_ids: Vec<&str> = ids.iter().copied().filter(|id| !inserted.contains(*id)).collect();
+    let stored: HashMap<String, (String, i32, String)> = if stored_ids.is_empty() {
+        HashMap::new()
+    } else {
+        tx.query("SELECT id, content_hash, revision, json FROM articles WHERE id = ANY($1) ORDER BY id FOR UPDATE", &[&stored_ids])?
+            .into_iter()
+            .map(|r| (r.get(0), (r.get(1), r.get(2), r.get(3))))
+            .collect()
     };
-    let hash = content_hash(a);
-    let json = to_json(a);
-    let (title, outlet, url, source, time) = (clean(&a.title), clean(&a.outlet.name), a.url.as_deref().map(clean), clean(&a.source), a.time().to_rfc3339());
-    let inserted = tx.execute(
-        "INSERT INTO articles (id, kind, found_on, title, outlet, url, source, time, json, content_hash, revision)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1) ON CONFLICT (id) DO NOTHING",
-        &[&a.id, &kind, &found_on, &title, &outlet, &url, &source, &time, &json, &hash],
-    )?;
-    if inserted == 1 {
-        return Ok(Effect::New);
+    // Each copy against the one before: the versions it replaces become revisions.
+    let mut revisions: Vec<(&str, i32, &str, &str)> = Vec::new();
+    let mut updates: Vec<(usize, i32)> = Vec::new();
+    for (id, copies) in &copies {
+        let (mut hash, mut revision, mut json, rest) = if inserted.contains(*id) {
+            put.new += 1;
+            arrived.push(copies[0]);
+            (rows[copies[0]].hash.as_str(), 1, rows[copies[0]].json.as_str(), &copies[1..])
+        } else {
+            // Articles are never deleted: a row not inserted is stored.
+            let Some((h, r, j)) = stored.get(*id) else { continue };
+            (h.as_str(), *r, j.as_str(), &copies[..])
+        };
+        let mut last = None;
+        for &i in rest {
+            if rows[i].hash == hash {
+                put.unchanged += 1;
+                continue;
+            }
+            revisions.push((id, revision, hash, json));
+            (hash, revision, json) = (&rows[i].hash, revision + 1, &rows[i].json);
+            last = Some(i);
+            put.revised += 1;
+            arrived.push(i);
+        }
+        if let Some(i) = last {
+            updates.push((i, revision));
+        }
     }
-    // Stored already (perhaps a moment ago by another worker): lock the row and compare content.
-    let row = tx.query_one("SELECT content_hash, revision, json FROM articles WHERE id = $1 FOR UPDATE", &[&a.id])?;
-    let (old_hash, revision, old_json): (String, i32, String) = (row.get(0), row.get(1), row.get(2));
-    if old_hash == hash {
-        return Ok(Effect::Unchanged);
+    if !revisions.is_empty() {
+        let ids: Vec<&str> = revisions.iter().map(|r| r.0).collect();
+        let numbers: Vec<i32> = revisions.iter().map(|r| r.1).collect();
+        let hashes: Vec<&str> = revisions.iter().map(|r| r.2).collect();
+        let json: Vec<&str> = revisions.iter().map(|r| r.3).collect();
+        tx.execute("INSERT INTO revisions (article_id, revision, content_hash, json) SELECT * FROM unnest($1::text[], $2::int4[], $3::text[], $4::text[])", &[&ids, &numbers, &hashes, &json])?;
     }
-    tx.execute("INSERT INTO revisions (article_id, revision, content_hash, json) VALUES ($1, $2, $3, $4)", &[&a.id, &revision, &old_hash, &old_json])?;
-    tx.execute(
-        "UPDATE articles SET title = $2, outlet = $3, url = $4, source = $5, time = $6, json = $7, content_hash = $8, revision = $9 WHERE id = $1",
-        &[&a.id, &title, &outlet, &url, &source, &time, &json, &hash, &(revision + 1)],
-    )?;
-    Ok(Effect::Revised)
+    if !updates.is_empty() {
+        let col = |f: for<'r> fn(&'r ArticleRow<'r>) -> Option<&'r str>| updates.iter().map(|&(i, _)| f(&rows[i])).collect::<Vec<Option<&str>>>();
+        let ids: Vec<&str> = updates.iter().map(|&(i, _)| articles[i].id.as_str()).collect();
+        let numbers: Vec<i32> = updates.iter().map(|u| u.1).collect();
+        tx.execute(
+            "UPDATE articles AS a SET kind = t.kind, found_on = t.found_on, title = t.title, outlet = t.outlet, url = t.url, source = t.source, time = t.time,
+                 json = t.json, content_hash = t.hash, revision = t.revision
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::int4[])
+                 AS t(id, kind, found_on, title, outlet, url, source, time, json, hash, revision)
+             WHERE a.id = t.id",
+            &[
+                &ids,
+                &col(|r| Some(r.kind)),
+                &col(|r| r.found_on.as_deref()),
+                &col(|r| Some(&r.title)),
+                &col(|r| Some(&r.outlet)),
+                &col(|r| r.url.as_deref()),
+                &col(|r| Some(&r.source)),
+                &col(|r| Some(&r.time)),
+                &col(|r| Some(&r.json)),
+                &col(|r| Some(&r.hash)),
+                &numbers,
+            ],
+        )?;
+    }
+    arrived.sort_unstable();
+    Ok((put, arrived))
 }
 
 impl Store for PgStore {
     fn put_articles(&mut self, articles: &[Article]) -> Result<Put> {
-        // Rows are locked in id order (stable: copies of one id keep their
-        // order), so concurrent batches cannot deadlock on each other.
-        let mut order: Vec<usize> = (0..articles.len()).collect();
-        order.sort_by(|&a, &b| articles[a].id.cmp(&articles[b].id));
         self.write(|tx| {
-            let mut put = Put::default();
-            let mut arrived = Vec::new();
-            for &i in &order {
-                match put_one(tx, &articles[i])? {
-                    Effect::New => put.new += 1,
-                    Effect::Revised => put.revised += 1,
-                    Effect::Unchanged => {
-                        put.unchanged += 1;
-                        continue;
-                    }
-                }
-                arrived.push(i);
-            }
+            let (put, arrived) = put_batch(tx, articles)?;
             if !arrived.is_empty() {
                 // Last, so the one hot row is held only for the commit.
                 tx.execute("UPDATE analysis_state SET articles_version = articles_version + 1", &[])?;
                 // Each new or revised article waits for the analysis, in the order given. Numbered
                 // while holding that row, so arrivals are numbered in commit order.
-                arrived.sort_unstable();
                 let ids: Vec<&str> = arrived.iter().map(|&i| articles[i].id.as_str()).collect();
                 tx.execute("INSERT INTO arrivals (article_id) SELECT a FROM unnest($1::text[]) WITH ORDINALITY AS t(a, i) ORDER BY i", &[&ids])?;
             }
@@ -1002,7 +1101,7 @@ mod tests {
             for (id, day) in [("c", 3), ("b", 1), ("d", 2), ("a", 1)] {
                 let mut a = article(id, id);
                 a.published = Some(format!("2025-06-{day:02}T08:00:00Z").parse().unwrap());
-                put_one(&mut tx, &a).unwrap();
+                put_batch(&mut tx, &[a]).unwrap();
             }
             tx.commit().unwrap();
         }

@@ -25,7 +25,7 @@ macro_rules! store_conformance_tests {
             articles_and_embeddings_by_id_in_the_order_asked, arrivals_recorded_for_new_and_revised_articles_in_order,
             commit_step_writes_the_analysis_and_takes_the_arrivals, a_failing_step_writes_nothing, merged_stories_leave_aliases_that_follow,
             changes_are_numbered_and_filtered, reset_analysis_keeps_the_log_and_replays_the_batches, stories_of_the_articles,
-            engine_state_by_key_and_prefix);
+            engine_state_by_key_and_prefix, a_batch_revising_a_stored_article_again_and_back);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
@@ -139,6 +139,21 @@ pub fn a_batch_repeating_an_id(s: &mut dyn Store) {
     assert_eq!(put, Put { new: 2, revised: 1, unchanged: 1 });
     assert_eq!(s.article("a").unwrap().unwrap().text, "x2");
     assert_eq!(s.article_count().unwrap(), 2);
+}
+
+/// One batch changing a stored article twice, repeating a version and going back to the
+/// first: each copy is compared with the one before it, each change is a revision and an arrival.
+pub fn a_batch_revising_a_stored_article_again_and_back(s: &mut dyn Store) {
+    s.put_articles(&[article("a", "v1"), article("b", "w1")]).unwrap();
+    let before = s.pending_arrivals(100).unwrap().len();
+    let batch = [article("a", "v2"), article("b", "w1"), article("a", "v2"), article("c", "new"), article("a", "v3"), article("a", "v1")];
+    assert_eq!(s.put_articles(&batch).unwrap(), Put { new: 1, revised: 3, unchanged: 2 });
+    let revs = s.revisions("a").unwrap();
+    assert_eq!(revs.iter().map(|r| (r.number, r.article.text.as_str())).collect::<Vec<_>>(), [(1, "v1"), (2, "v2"), (3, "v3"), (4, "v1")]);
+    assert_eq!(s.article("a").unwrap().unwrap().text, "v1");
+    assert_eq!(s.revisions("b").unwrap().len(), 1);
+    let arrived: Vec<String> = s.pending_arrivals(100).unwrap().into_iter().skip(before).map(|a| a.article_id).collect();
+    assert_eq!(arrived, ["a", "c", "a", "a"]);
 }
 
 /// Oldest first, ties by id in byte order (not a locale's collation): the
