@@ -50,8 +50,33 @@ pub enum Command {
     /// Scale-out worker: take raw inputs from the queue, extract, store in PostgreSQL, keep
     /// the stories and claims up to date. Run any number, on any machines (docs/scale-out.md).
     Worker(crate::worker::WorkerArgs),
-    /// Re-run the analysis (stories, claims, briefs) over everything stored.
-    Analyse,
+    /// Analyse what was stored and not analysed yet (stories, claims, briefs, search index, change log).
+    Analyse {
+        /// Forget the analysis and recompute it all from scratch, replaying the recorded arrival order.
+        #[arg(long)]
+        rebuild: bool,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+        /// No progress bar or log lines.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// What changed, from the change log: stories created, articles joined, merges, claims added or changed, briefs rewritten.
+    Changes {
+        /// Entries after this sequence number (0: from the start).
+        #[arg(long, default_value_t = 0)]
+        since: i64,
+        /// Only this story's (an id or id prefix).
+        #[arg(long)]
+        story: Option<String>,
+        /// At most this many entries.
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+        /// Print JSON (one array of entries).
+        #[arg(long)]
+        json: bool,
+    },
     /// Poll the feeds, news sitemaps and URL lists of CONFIG (see examples/watch.toml); fetch, extract, store and analyse new items.
     Watch {
         config: PathBuf,

@@ -15,7 +15,6 @@ use serde_json::json;
 use crate::args::{Bench, Cli, Command, Eval, Model, Train};
 use crate::embeddings::Embedding;
 use crate::extract_cmd::{self, Output};
-use crate::pipeline;
 
 /// The sample corpus, embedded so `dossier demo` works from the binary alone.
 const SAMPLE_CORPUS: &[(&str, &[u8])] = &[
@@ -33,11 +32,39 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ingest { paths, json, quiet, no_analyse, jobs, queue: None, .. } => {
             ingest(&data("dossier-data"), &paths, json, quiet, no_analyse, jobs.unwrap_or_else(crate::extract_cmd::default_jobs), &embedding)
         }
-        Command::Analyse => {
+        Command::Analyse { rebuild, json, quiet } => {
             let dir = data("dossier-data");
             let mut store = SqliteStore::open_dir(&dir)?;
-            let a = pipeline::analyse(&mut store, &embedding, &pipeline::index_dir(&dir))?;
-            println!("{} articles analysed: {} stories, {} aligned claims", store.article_count()?, a.stories.len(), a.claims.len());
+            let mut engine = embedding.engine(&dir);
+            let progress = crate::progress::Shown::new(quiet);
+            let r = if rebuild { engine.rebuild(&mut store, &progress)? } else { engine.analyse(&mut store, &progress)? };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&json!({"analysis": r, "stories": store.stories()?.len(), "last_change": store.last_change()?}))?);
+            } else {
+                println!(
+                    "{} article(s) analysed in {} step(s): {} stories touched ({} new, {} merges), {} changes logged; {} stories in {}",
+                    r.articles,
+                    r.steps,
+                    r.stories_touched,
+                    r.stories_created,
+                    r.merges,
+                    r.changes,
+                    store.stories()?.len(),
+                    dir.display()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Changes { since, story, limit, json } => {
+            let store = open_existing(&data("dossier-data"))?;
+            let story = match story {
+                Some(key) => Some(match store.story_alias(&key)? {
+                    Some(id) => id,
+                    None => resolve_story(&store, &key)?.id,
+                }),
+                None => None,
+            };
+            print_changes(&store, since, story.as_deref(), limit, json)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Watch { config, once, quiet } => crate::watch::watch(&data("dossier-data"), &config, once, quiet, &embedding),
@@ -118,8 +145,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Reindex => {
             let dir = data("dossier-data");
-            let store = open_existing(&dir)?;
-            crate::search_cmd::reindex(&dir, &store)
+            let mut store = open_existing(&dir)?;
+            crate::search_cmd::reindex(&dir, &mut store, &embedding)
         }
         Command::Eval { what: Eval::Similarity { file, out, combiner } } => crate::similarity_cmd::eval(&file, out.as_deref(), combiner.as_deref(), &embedding),
         Command::Train { what: Train::Similarity { file, out, folds, cross_holdout, bi_holdout } } => crate::similarity_cmd::train(&file, &out, folds, &cross_holdout, &bi_holdout, &embedding),
@@ -196,6 +223,10 @@ fn open_existing(dir: &Path) -> anyhow::Result<SqliteStore> {
 
 /// Finds a story by id, unique id prefix, or 1-based position in `dossier stories`.
 fn resolve_story(store: &dyn Store, key: &str) -> anyhow::Result<Story> {
+    // A story merged into another answers as the one it merged into.
+    if let Some(s) = store.story_alias(key)?.map(|id| store.story(&id)).transpose()?.flatten() {
+        return Ok(s);
+    }
     let stories = store.stories()?;
     if let Ok(n) = key.parse::<usize>() {
         if n >= 1 && n <= stories.len() && key.len() < 6 {
@@ -219,8 +250,8 @@ struct Summary {
     errors: Vec<IngestError>,
 }
 
-fn store_parsed(store: &mut SqliteStore, articles: &[Article], sum: &mut Summary) -> anyhow::Result<()> {
-    let put = store.put_articles(articles)?;
+fn store_parsed(engine: &mut dossier_engine::Engine, store: &mut SqliteStore, articles: &[Article], sum: &mut Summary) -> anyhow::Result<()> {
+    let put = engine.store(store, articles)?;
     let new = put.new;
     sum.revised += put.revised;
     let teasers = articles.iter().filter(|a| a.is_teaser()).count();
@@ -235,14 +266,6 @@ fn store_parsed(store: &mut SqliteStore, articles: &[Article], sum: &mut Summary
     Ok(())
 }
 
-/// A progress bar on a terminal, hidden otherwise.
-pub fn progress_bar(len: u64, what: &str) -> indicatif::ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    indicatif::ProgressBar::new(len).with_style(indicatif::ProgressStyle::with_template(&format!("{{bar:30}} {{pos}}/{{len}} {what} {{per_sec}} eta {{eta}}")).expect("valid template"))
-}
-
 fn files_style() -> indicatif::ProgressStyle {
     indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} files {per_sec} eta {eta} {msg}").expect("valid template")
 }
@@ -252,6 +275,7 @@ const STORE_BATCH: usize = 256;
 
 fn ingest(dir: &Path, paths: &[PathBuf], json: bool, quiet: bool, no_analyse: bool, jobs: usize, embedding: &Embedding) -> anyhow::Result<ExitCode> {
     let mut store = SqliteStore::open_dir(dir)?;
+    let mut engine = embedding.engine(dir);
     let (files, mut errors) = collect_inputs(paths);
     let bar = if quiet || !std::io::stderr().is_terminal() { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new(files.len() as u64).with_style(files_style()) };
     let mut sum = Summary { files: files.len(), new_articles: 0, new_teasers: 0, revised: 0, already_stored: 0, errors: vec![] };
@@ -266,7 +290,7 @@ fn ingest(dir: &Path, paths: &[PathBuf], json: bool, quiet: bool, no_analyse: bo
         // a rerun skips it (same ids) and carries on.
         let mut take = |parsed: dossier_ingest::Parsed| -> anyhow::Result<()> {
             for chunk in parsed.articles.chunks(STORE_BATCH) {
-                store_parsed(&mut store, chunk, &mut sum)?;
+                store_parsed(&mut engine, &mut store, chunk, &mut sum)?;
                 stored += chunk.len();
             }
             for e in parsed.errors {
@@ -310,14 +334,8 @@ fn ingest(dir: &Path, paths: &[PathBuf], json: bool, quiet: bool, no_analyse: bo
     }
     errors.append(&mut sum.errors);
     sum.errors = errors;
-    let changed = sum.new_articles + sum.new_teasers + sum.revised > 0;
-    let analysis = if no_analyse {
-        None
-    } else if changed || store.stories()?.is_empty() && store.article_count()? > 0 {
-        Some(pipeline::analyse(&mut store, embedding, &pipeline::index_dir(dir))?)
-    } else {
-        None
-    };
+    // Whatever waits is analysed: this run's articles, and any a killed run stored and never analysed.
+    let analysis = if no_analyse || !store.has_pending()? { None } else { Some(engine.analyse(&mut store, &crate::progress::Shown::new(quiet))?) };
     let stories = store.stories()?.len();
     if json {
         let out = json!({
@@ -329,6 +347,7 @@ fn ingest(dir: &Path, paths: &[PathBuf], json: bool, quiet: bool, no_analyse: bo
             "errors": sum.errors.iter().map(|e| json!({"location": e.location, "reason": e.reason})).collect::<Vec<_>>(),
             "stories": stories,
             "reanalysed": analysis.is_some(),
+            "analysis": analysis,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
@@ -345,6 +364,37 @@ fn ingest(dir: &Path, paths: &[PathBuf], json: bool, quiet: bool, no_analyse: bo
         );
     }
     Ok(if sum.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn print_changes(store: &dyn Store, since: i64, story: Option<&str>, limit: usize, json: bool) -> anyhow::Result<()> {
+    let changes = store.changes(since, story, limit)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&changes)?);
+        return Ok(());
+    }
+    let mut out = std::io::stdout().lock();
+    for c in &changes {
+        let mut what = c.kind.as_str().replace('_', " ");
+        if let (Some(from), Some(to)) = (c.from, c.to) {
+            what = format!("{what} {} -> {}", from.as_str(), to.as_str());
+        } else if let Some(to) = c.to {
+            what = format!("{what} ({})", to.as_str());
+        }
+        let cite = [c.article_id.as_deref().map(|a| format!("article {a}")), c.other_story_id.as_deref().map(|s| format!("from story {s}"))].into_iter().flatten().collect::<Vec<_>>().join(", ");
+        writeln!(
+            out,
+            "{:>6} {} [{}] {what}{}{}",
+            c.seq,
+            c.at.format("%Y-%m-%d %H:%M:%S"),
+            c.story_id,
+            if cite.is_empty() { String::new() } else { format!(" ({cite})") },
+            if c.text.is_empty() { String::new() } else { format!(": {}", c.text) }
+        )?;
+    }
+    if changes.is_empty() {
+        writeln!(out, "no changes after {since}")?;
+    }
+    Ok(())
 }
 
 fn print_stories(store: &dyn Store, json: bool) -> anyhow::Result<()> {
@@ -386,15 +436,17 @@ fn demo(dir: &Path, addr: std::net::SocketAddr, no_serve: bool, embedding: &Embe
         }
     }
     let mut store = SqliteStore::open_dir(dir)?;
+    let mut engine = embedding.engine(dir);
     let now = Utc::now();
+    let mut articles = Vec::new();
     for (name, bytes) in SAMPLE_CORPUS {
         let parsed = ingest_bytes(&format!("examples/corpus/{name}"), bytes, Format::Text, now);
         for e in &parsed.errors {
             eprintln!("error: {e}");
         }
-        store.put_articles(&parsed.articles)?;
+        articles.extend(parsed.articles);
     }
-    pipeline::analyse(&mut store, embedding, &pipeline::index_dir(dir))?;
+    engine.ingest(&mut store, &articles, &crate::progress::Shown::new(true))?;
     println!("Stories in the sample corpus:\n");
     print_stories(&store, false)?;
     if let Some(largest) = store.stories()?.first() {
@@ -410,8 +462,11 @@ fn demo(dir: &Path, addr: std::net::SocketAddr, no_serve: bool, embedding: &Embe
 
 fn serve(dir: &Path, addr: std::net::SocketAddr, ingest_token: Option<String>, read_token: Option<String>, embedding: Embedding) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let index = pipeline::index_dir(dir);
-    let analyse: dossier_server::Analyser = std::sync::Arc::new(move |store: &mut SqliteStore| pipeline::analyse(store, &embedding, &index).map(|_| ()).map_err(|e| format!("{e:#}")));
+    let engine = std::sync::Mutex::new(embedding.engine(dir));
+    let analyse: dossier_server::Analyser = std::sync::Arc::new(move |store: &mut SqliteStore| {
+        let mut engine = engine.lock().map_err(|_| "the engine failed earlier".to_string())?;
+        engine.analyse(store, &dossier_engine::Silent).map(|_| ()).map_err(|e| e.to_string())
+    });
     let options = dossier_server::ServeOptions { ingest_token, read_token, analyse: Some(analyse) };
     rt.block_on(dossier_server::serve(dir.to_path_buf(), addr, options, |bound| {
         println!("dossier is serving http://{bound}/  (Ctrl-C to stop)");

@@ -18,6 +18,20 @@ impl Embedding {
         self.0 == Embeddings::Off
     }
 
+    /// The engine's setting for the `--embeddings` choice.
+    pub fn mode(&self) -> dossier_engine::Embeddings {
+        match self.0 {
+            Embeddings::Auto => dossier_engine::Embeddings::Auto,
+            Embeddings::On => dossier_engine::Embeddings::On,
+            Embeddings::Off => dossier_engine::Embeddings::Off,
+        }
+    }
+
+    /// An engine for a data directory: the search index in `DIR/index` kept up to date too.
+    pub fn engine(&self, data: &Path) -> dossier_engine::Engine {
+        dossier_engine::Engine::new(self.mode()).with_index(&dossier_engine::index_dir(data))
+    }
+
     /// The model to use, if any: `auto` uses an installed model and runs the
     /// lexical path without one; `on` fails without one.
     pub fn load(&self) -> anyhow::Result<Option<Embedder>> {

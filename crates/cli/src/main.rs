@@ -1,11 +1,11 @@
 //! `dossier`: the command-line front of the news-intelligence engine.
-//! Flag parsing lives in `args.rs`; the stages are wired in `pipeline.rs`.
+//! Flag parsing lives in `args.rs`; the pipeline is the `dossier-engine` library.
 
 mod args;
 mod commands;
 mod embeddings;
 mod extract_cmd;
-mod pipeline;
+mod progress;
 mod search_cmd;
 mod similarity_cmd;
 mod stories_cmd;

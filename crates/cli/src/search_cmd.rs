@@ -6,9 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use dossier_search::{parse_date_bound, SearchIndex, SearchQuery};
-use dossier_store::{Analysis, SqliteStore, Store};
-
-use crate::pipeline;
+use dossier_store::{SqliteStore, Store};
 
 /// The flags of `dossier search`.
 pub struct SearchArgs {
@@ -25,7 +23,7 @@ pub struct SearchArgs {
 }
 
 pub fn search(data: &Path, store: &SqliteStore, a: SearchArgs) -> anyhow::Result<ExitCode> {
-    let index = SearchIndex::open(&pipeline::index_dir(data))?;
+    let index = SearchIndex::open(&dossier_engine::index_dir(data))?;
     if index.is_empty() && store.article_count()? > 0 {
         anyhow::bail!("the search index of {} is empty: run `dossier reindex`", data.display());
     }
@@ -72,23 +70,8 @@ fn unescape(s: &str) -> String {
 }
 
 /// Rebuilds the search index from the store and its stored analysis.
-pub fn reindex(data: &Path, store: &SqliteStore) -> anyhow::Result<ExitCode> {
-    let articles = store.articles()?;
-    let bar = crate::commands::progress_bar(articles.len() as u64, "articles");
-    let enriched: Vec<_> = articles
-        .iter()
-        .map(|a| {
-            bar.inc(1);
-            dossier_enrich::enrich(a)
-        })
-        .collect();
-    bar.finish_and_clear();
-    let mut analysis = Analysis { stories: store.stories()?, ..Default::default() };
-    for s in &analysis.stories {
-        analysis.claims.extend(store.aligned_claims(&s.id)?);
-    }
-    let mut index = SearchIndex::open(&pipeline::index_dir(data))?;
-    let n = index.rebuild(&pipeline::index_docs(&enriched, &analysis))?;
+pub fn reindex(data: &Path, store: &mut SqliteStore, embedding: &crate::embeddings::Embedding) -> anyhow::Result<ExitCode> {
+    let n = embedding.engine(data).reindex(store, &crate::progress::Shown::new(false))?;
     println!("search index rebuilt: {n} articles");
     Ok(ExitCode::SUCCESS)
 }

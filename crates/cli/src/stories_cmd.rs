@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use chrono::{DateTime, Utc};
 use dossier_enrich::Enriched;
-use dossier_model::{stable_id, Article, ArticleKind, Outlet, OutletBasis};
+use dossier_model::{Article, ArticleKind, Outlet, OutletBasis};
 use dossier_stories::{Clusterer, Settings, Vocabulary};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};

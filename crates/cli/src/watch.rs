@@ -20,8 +20,6 @@ use dossier_store::{FetchState, SqliteStore, Store};
 use crate::embeddings::Embedding;
 use serde::Deserialize;
 
-use crate::pipeline;
-
 fn default_user_agent() -> String {
     FetchConfig::default().user_agent
 }
@@ -211,7 +209,7 @@ pub struct Round {
 }
 
 /// One polling round over every source.
-pub async fn round(cfg: &WatchConfig, store: &mut SqliteStore, crawler: &Crawler, quiet: bool, embedding: &Embedding) -> anyhow::Result<Round> {
+pub async fn round(cfg: &WatchConfig, store: &mut SqliteStore, crawler: &Crawler, quiet: bool, engine: &mut dossier_engine::Engine) -> anyhow::Result<Round> {
     let mut r = Round::default();
     // Conditional-GET validators of every listing URL we know.
     let mut known = HashMap::new();
@@ -299,7 +297,7 @@ pub async fn round(cfg: &WatchConfig, store: &mut SqliteStore, crawler: &Crawler
             }
         }
         if batch.len() >= 64 {
-            let put = store.put_articles(&batch)?;
+            let put = engine.store(store, &batch)?;
             (r.new, r.revised) = (r.new + put.new, r.revised + put.revised);
             batch.clear();
         }
@@ -307,12 +305,11 @@ pub async fn round(cfg: &WatchConfig, store: &mut SqliteStore, crawler: &Crawler
             log(quiet, &format!("fetched {} pages ({url})", r.fetched));
         }
     }
-    let put = store.put_articles(&batch)?;
+    let put = engine.store(store, &batch)?;
     (r.new, r.revised) = (r.new + put.new, r.revised + put.revised);
     bar.finish_and_clear();
-    if r.new + r.revised > 0 {
-        let index = pipeline::index_dir(store.path().parent().unwrap_or(Path::new(".")));
-        pipeline::analyse(store, embedding, &index)?;
+    if store.has_pending()? {
+        engine.analyse(store, &crate::progress::Shown::new(quiet))?;
     }
     Ok(r)
 }
@@ -340,12 +337,13 @@ pub fn watch(data: &Path, config: &Path, once: bool, quiet: bool, embedding: &Em
         respect_robots: cfg.respect_robots,
         ..CrawlConfig::default()
     })?;
+    let mut engine = embedding.engine(data);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
         let mut n = 0;
         loop {
             n += 1;
-            let r = round(&cfg, &mut store, &crawler, quiet, embedding).await?;
+            let r = round(&cfg, &mut store, &crawler, quiet, &mut engine).await?;
             let stories = store.stories()?.len();
             println!(
                 "round {n}: {} sources, {} items discovered, {} pages fetched, {} new, {} revised, {} errors; {} stories in {}",

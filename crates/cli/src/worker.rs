@@ -337,7 +337,7 @@ fn embed_and_store(store: &mut PgStore, articles: &[Article], embedder: &Embedde
     let texts: Vec<String> = enriched.iter().map(dossier_stories::embedding_text).collect();
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let vectors = embedder.embed(&refs)?;
-    let rows: Vec<(String, String, Vec<u8>)> = articles.iter().zip(&texts).zip(&vectors).map(|((a, t), v)| (a.id.clone(), crate::pipeline::embedding_key(t), dossier_embed::to_bytes(v))).collect();
+    let rows: Vec<(String, String, Vec<u8>)> = articles.iter().zip(&texts).zip(&vectors).map(|((a, t), v)| (a.id.clone(), dossier_engine::embedding_key(t), dossier_embed::to_bytes(v))).collect();
     store.put_embeddings(dossier_embed::MODEL, &rows)?;
     Ok(())
 }
@@ -565,7 +565,7 @@ fn analyse_if_stale(store: &mut PgStore, embedding: Embedding) -> anyhow::Result
             return Ok(None);
         }
         let t = Instant::now();
-        crate::pipeline::analyse_store(store, &embedding)?;
+        dossier_engine::Engine::new(embedding.mode()).analyse(store, &dossier_engine::Silent)?;
         store.mark_analysed(version)?;
         Ok(Some(t.elapsed()))
     })();

@@ -274,7 +274,8 @@ fn sample_corpus_groups_alike_with_meaning_and_embeds_each_article_once() {
         assert!(std::env::var_os("CI").is_none(), "CI: the embedding model is not installed");
         return;
     }
-    let out = run(None, &["--embeddings", "on", "analyse"]);
+    // Another mode is another analysis: a rebuild recomputes it all with the model.
+    let out = run(None, &["--embeddings", "on", "analyse", "--rebuild"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     // The memo reports stay together and the British assessment (same
     // topic, another event) stays apart, with meaning as without it.
@@ -286,7 +287,7 @@ fn sample_corpus_groups_alike_with_meaning_and_embeds_each_article_once() {
     let claims = stdout(&run(None, &["claims", "1", "--json"]));
     // Computed once: with the model gone, `--embeddings on` still works from the stored vectors
     // and the stored meaning scores of claim pairs, and gives the same stories and claims.
-    let out = run(Some(&dir.path().join("no-model-here")), &["--embeddings", "on", "analyse"]);
+    let out = run(Some(&dir.path().join("no-model-here")), &["--embeddings", "on", "analyse", "--rebuild"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(groups(&run(None, &["stories", "--json"])), lexical);
     assert_eq!(stdout(&run(None, &["claims", "1", "--json"])), claims);

@@ -279,6 +279,23 @@ impl SearchIndex {
         Ok(changed)
     }
 
+    /// Writes these documents, replacing any with the same id, and commits:
+    /// what an incremental analysis step does with the articles it touched
+    /// (the cost is theirs, not the index's size).
+    pub fn upsert(&mut self, docs: &[IndexDoc]) -> Result<usize> {
+        if docs.is_empty() {
+            return Ok(0);
+        }
+        let mut w = self.writer()?;
+        for d in docs {
+            w.delete_term(Term::from_field_text(self.fields.id, &d.id));
+            self.add(&w, d)?;
+        }
+        w.commit().map_err(self.err())?;
+        self.reader.reload().map_err(self.err())?;
+        Ok(docs.len())
+    }
+
     /// Empties the index and indexes `docs` afresh.
     pub fn rebuild(&mut self, docs: &[IndexDoc]) -> Result<usize> {
         let mut w = self.writer()?;

@@ -327,8 +327,9 @@ pub struct Pushed<K = usize> {
     pub story: u32,
     /// Whether the article started it.
     pub created: bool,
-    /// Stories merged into `story` because the article bridged them.
-    pub merged: Vec<u32>,
+    /// Stories merged into `story` because the article bridged them, each
+    /// with the article that started it (what its id was made from).
+    pub merged: Vec<(u32, K)>,
     /// Stories that closed because time moved on.
     pub closed: Vec<Formed<K>>,
 }
@@ -510,10 +511,12 @@ impl<K: Member> Clusterer<K> {
     }
 
     /// Merges two stories; the older (lower number) survives and keeps its
-    /// number and creator, so its id stays. Gives (survivor, merged away).
-    fn merge(&mut self, a: u32, b: u32) -> (u32, u32) {
+    /// number and creator, so its id stays. Gives the survivor, and the story
+    /// merged away with its creator.
+    fn merge(&mut self, a: u32, b: u32) -> (u32, (u32, K)) {
         let (keep, gone) = (a.min(b), a.max(b));
         let g = self.open.remove(&gone).expect("merged story is open");
+        let gone_creator = g.creator.clone();
         let s = self.open.get_mut(&keep).expect("surviving story is open");
         let mut fresh = Vec::new();
         // In term order, so the sums (floats) do not depend on hash order.
@@ -539,7 +542,7 @@ impl<K: Member> Clusterer<K> {
         for term in fresh {
             self.postings.entry(term).or_default().push(keep);
         }
-        (keep, gone)
+        (keep, (gone, gone_creator))
     }
 
     /// Closes the stories idle past the horizon and prunes the index of them.

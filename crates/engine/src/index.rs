@@ -1,0 +1,45 @@
+//! What the search index holds for each article: its text and facets from
+//! enrichment, its story and the statuses of the claims it carries.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use dossier_enrich::Enriched;
+use dossier_model::AlignedClaim;
+
+/// Where the search index of a data directory lives.
+pub fn index_dir(data: &Path) -> PathBuf {
+    data.join("index")
+}
+
+/// Index documents for `docs`, each in story `story_of[id]` and carrying the statuses of `claims`.
+pub fn index_docs(docs: &[&Enriched], story_of: &HashMap<String, String>, claims: &[&AlignedClaim]) -> Vec<dossier_search::IndexDoc> {
+    let mut statuses: HashMap<&str, Vec<String>> = HashMap::new();
+    for c in claims {
+        for m in &c.members {
+            let v = statuses.entry(m.article_id.as_str()).or_default();
+            let s = c.status.as_str().replace('-', "_");
+            if !v.contains(&s) {
+                v.push(s);
+            }
+        }
+    }
+    docs.iter()
+        .map(|e| {
+            let a = &e.article;
+            let mut st = statuses.remove(a.id.as_str()).unwrap_or_default();
+            st.sort();
+            dossier_search::IndexDoc {
+                id: a.id.clone(),
+                title: a.title.clone(),
+                body: a.text.clone(),
+                outlet: a.outlet.name.clone(),
+                language: a.language.clone(),
+                published: a.time(),
+                entities: e.entities.iter().map(|x| x.name.clone()).collect(),
+                statuses: st,
+                story: story_of.get(&a.id).cloned(),
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,225 @@
+//! Engine: the pipeline as a library, incremental.
+//!
+//! Takes batches of [`Article`]s and a [`Store`]; gives stories, aligned
+//! claims, briefs, the search index and a change log, kept up to date one
+//! batch at a time; never parses arguments, prints, draws progress bars or
+//! serves HTTP (the faces — `dossier` on the command line, `dossier serve`,
+//! `watch` and `worker` — do that over it).
+//!
+//! Data flows one way: [`Engine::ingest`] stores a batch (each new or
+//! revised article becomes an *arrival*), then [`Engine::analyse`] takes the
+//! waiting arrivals in batches. Each batch is one step: its articles are
+//! enriched and embedded once, placed into stories by the streaming
+//! clusterer (whose window of open stories and vocabulary persist in the
+//! store between runs), and only the stories they touched get their claims
+//! re-aligned, their brief rebuilt and their rows rewritten; the step
+//! commits with the clusterer's state and the change log in one
+//! transaction, so a killed run loses nothing and re-running it finishes
+//! the work. A story's id comes from the article that started it and never
+//! changes; a story merged into an older one keeps answering as an alias.
+//! [`Engine::rebuild`] recomputes everything by replaying the recorded
+//! batches, and gives what the incremental runs gave.
+
+mod analyse;
+mod embedding;
+pub mod error;
+mod index;
+mod meaning;
+pub mod progress;
+mod state;
+
+use std::path::{Path, PathBuf};
+
+use dossier_model::Article;
+use dossier_search::SearchIndex;
+use dossier_store::{Put, Store};
+
+pub use embedding::{embedding_key, Embeddings};
+pub use error::{Error, Result};
+pub use index::{index_dir, index_docs};
+pub use progress::{Phase, Progress, Silent};
+
+use meaning::Meaning;
+use state::ClusterState;
+
+/// Arrivals taken per step at most: bounds a step's memory (a larger backlog
+/// is several steps, each committed).
+const STEP_ARRIVALS: usize = 4096;
+
+/// What an analysis did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct AnalysisReport {
+    /// Arrivals analysed (new and revised articles).
+    pub articles: usize,
+    /// Steps committed.
+    pub steps: usize,
+    /// Stories whose rows were rewritten.
+    pub stories_touched: usize,
+    pub stories_created: usize,
+    pub merges: usize,
+    /// Change log entries written.
+    pub changes: usize,
+}
+
+/// What [`Engine::ingest`] did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Ingested {
+    pub put: Put,
+    pub analysis: AnalysisReport,
+}
+
+/// The pipeline over a store. Long-lived faces keep one: it caches the
+/// clusterer's state (reloaded when another writer committed meanwhile) and
+/// the models once loaded.
+pub struct Engine {
+    mode: Embeddings,
+    index_dir: Option<PathBuf>,
+    stories: dossier_stories::Settings,
+    claims: dossier_claims::Settings,
+    cache: Option<ClusterState>,
+    embedder: embedding::LazyEmbedder,
+    meaning: Option<Option<Meaning>>,
+    index: Option<SearchIndex>,
+}
+
+impl Engine {
+    pub fn new(mode: Embeddings) -> Engine {
+        Engine {
+            mode,
+            index_dir: None,
+            stories: dossier_stories::Settings::default(),
+            claims: dossier_claims::Settings::default(),
+            cache: None,
+            embedder: Default::default(),
+            meaning: None,
+            index: None,
+        }
+    }
+
+    /// Keeps the search index in `dir` up to date too (a data directory's `index/`).
+    pub fn with_index(mut self, dir: &Path) -> Engine {
+        self.index_dir = Some(dir.to_path_buf());
+        self
+    }
+
+    pub fn embeddings(&self) -> Embeddings {
+        self.mode
+    }
+
+    /// Stores a batch in one transaction (new and revised articles wait for the analysis).
+    pub fn store(&mut self, store: &mut dyn Store, articles: &[Article]) -> Result<Put> {
+        Ok(store.put_articles(articles)?)
+    }
+
+    /// Stores a batch, then analyses what waits: the one way in for every face.
+    pub fn ingest(&mut self, store: &mut dyn Store, articles: &[Article], progress: &dyn Progress) -> Result<Ingested> {
+        let put = self.store(store, articles)?;
+        let analysis = self.analyse(store, progress)?;
+        Ok(Ingested { put, analysis })
+    }
+
+    /// Analyses every waiting arrival, a step per batch; first gives the
+    /// search index what an interrupted run owed it.
+    pub fn analyse(&mut self, store: &mut dyn Store, progress: &dyn Progress) -> Result<AnalysisReport> {
+        self.index_owed(store, progress)?;
+        let mut report = AnalysisReport::default();
+        loop {
+            let pending = store.pending_arrivals(STEP_ARRIVALS)?;
+            let Some(first) = pending.first() else { break };
+            let batch = first.batch;
+            let take: Vec<_> = pending.iter().take_while(|a| a.batch == batch).cloned().collect();
+            self.step(store, &take, batch, progress, &mut report)?;
+            if take.len() >= 1000 {
+                tracing::info!(articles = report.articles, steps = report.steps, "analysis progress");
+            }
+        }
+        Ok(report)
+    }
+
+    /// Forgets the analysis and recomputes it from scratch, replaying the
+    /// recorded batches in order; the search index is rebuilt too.
+    pub fn rebuild(&mut self, store: &mut dyn Store, progress: &dyn Progress) -> Result<AnalysisReport> {
+        store.reset_analysis()?;
+        self.cache = None;
+        if let Some(ix) = self.search_index()? {
+            ix.rebuild(&[])?;
+        }
+        self.analyse(store, progress)
+    }
+
+    /// Rebuilds the search index from the store (every article).
+    pub fn reindex(&mut self, store: &mut dyn Store, progress: &dyn Progress) -> Result<usize> {
+        let articles = store.articles()?;
+        progress.start(Phase::Indexing, articles.len() as u64);
+        let mut docs = Vec::with_capacity(articles.len());
+        for chunk in articles.chunks(1024) {
+            docs.extend(self.docs_for(store, chunk)?);
+            progress.advance(chunk.len() as u64);
+        }
+        progress.finish();
+        let Some(ix) = self.search_index()? else { return Ok(0) };
+        Ok(ix.rebuild(&docs)?)
+    }
+
+    fn meaning(&mut self) -> Result<Option<&mut Meaning>> {
+        if self.meaning.is_none() {
+            self.meaning = Some(Meaning::new(self.mode)?);
+        }
+        Ok(self.meaning.as_mut().and_then(|m| m.as_mut()))
+    }
+
+    fn search_index(&mut self) -> Result<Option<&mut SearchIndex>> {
+        if self.index.is_none() {
+            if let Some(dir) = &self.index_dir {
+                self.index = Some(SearchIndex::open(dir)?);
+            }
+        }
+        Ok(self.index.as_mut())
+    }
+
+    /// Search documents for these articles, from the store's analysis.
+    fn docs_for(&self, store: &dyn Store, articles: &[Article]) -> Result<Vec<dossier_search::IndexDoc>> {
+        let ids: Vec<String> = articles.iter().map(|a| a.id.clone()).collect();
+        let story_of = store.stories_of(&ids)?;
+        let mut stories: Vec<&String> = story_of.values().collect();
+        stories.sort();
+        stories.dedup();
+        let mut claims = Vec::new();
+        for s in stories {
+            claims.extend(store.aligned_claims(s)?);
+        }
+        let enriched = analyse::enrich_all(articles);
+        let refs: Vec<&dossier_enrich::Enriched> = enriched.iter().collect();
+        Ok(index_docs(&refs, &story_of, &claims.iter().collect::<Vec<_>>()))
+    }
+
+    /// Writes documents to the index, then clears what the store said was owed.
+    fn index_docs(&mut self, store: &mut dyn Store, docs: &[dossier_search::IndexDoc], progress: &dyn Progress) -> Result<()> {
+        let Some(ix) = self.search_index()? else { return Ok(()) };
+        progress.start(Phase::Indexing, docs.len() as u64);
+        ix.upsert(docs)?;
+        progress.advance(docs.len() as u64);
+        progress.finish();
+        let done = dossier_store::AnalysisStep { state: docs.iter().map(|d| (format!("{}{}", state::UNINDEXED, d.id), None)).collect(), ..Default::default() };
+        store.commit_step(&done)?;
+        Ok(())
+    }
+
+    /// Indexes the articles a committed step changed but a killed run never indexed.
+    fn index_owed(&mut self, store: &mut dyn Store, progress: &dyn Progress) -> Result<()> {
+        if self.index_dir.is_none() {
+            return Ok(());
+        }
+        let owed: Vec<String> = store.engine_state_prefix(state::UNINDEXED)?.into_iter().map(|(k, _)| k[state::UNINDEXED.len()..].to_string()).collect();
+        if owed.is_empty() {
+            return Ok(());
+        }
+        let articles = store.articles_by_id(&owed)?;
+        let docs = self.docs_for(store, &articles)?;
+        self.index_docs(store, &docs, progress)?;
+        // Owed ids no longer stored are simply forgotten.
+        let done = dossier_store::AnalysisStep { state: owed.iter().map(|id| (format!("{}{}", state::UNINDEXED, id), None)).collect(), ..Default::default() };
+        store.commit_step(&done)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,65 @@
+//! Meaning scores for claim alignment: computed once per sentence pair and
+//! kept in the store (keyed by a hash of the scoring model and both
+//! sentences), so a re-analysis needs the model only for pairs it has not
+//! scored before.
+
+use std::collections::HashMap;
+
+use dossier_store::Store;
+
+use crate::embedding::Embeddings;
+use crate::error::{Error, Result};
+
+/// The learned sentence-pair scorer, loaded when first needed.
+pub(crate) struct Meaning {
+    model: String,
+    /// The learned combiner until the model is needed, then the loaded scorer.
+    combiner: Option<dossier_similarity::Combiner>,
+    similarity: Option<dossier_similarity::Similarity>,
+    mode: Embeddings,
+}
+
+fn needs_model() -> Error {
+    Error::Usage("aligning claims by meaning needs the embedding model (run `dossier model fetch`)".into())
+}
+
+impl Meaning {
+    /// None when alignment by meaning is off: `Off`, or `Auto` without a model.
+    pub(crate) fn new(mode: Embeddings) -> Result<Option<Meaning>> {
+        if mode.is_off() || mode == Embeddings::Auto && dossier_embed::locate().is_none() {
+            return Ok(None);
+        }
+        let combiner = dossier_similarity::Combiner::bundled().map_err(|e| Error::internal_anyhow("the bundled similarity combiner", &e))?;
+        let model = dossier_model::stable_id(&["meaning", dossier_embed::MODEL, &combiner.to_json()]);
+        Ok(Some(Meaning { model, combiner: Some(combiner), similarity: None, mode }))
+    }
+
+    pub(crate) fn score(&mut self, store: &mut dyn Store, pairs: &[(&str, &str)]) -> Result<Vec<f32>> {
+        let keys: Vec<String> = pairs.iter().map(|(a, b)| dossier_model::stable_id(&[&self.model, a, b])).collect();
+        let known = store.meaning_scores(&self.model, &keys)?;
+        let missing: Vec<usize> = (0..pairs.len()).filter(|&i| !known.contains_key(&keys[i])).collect();
+        let mut out: Vec<f32> = keys.iter().map(|k| known.get(k).copied().unwrap_or(f32::NAN)).collect();
+        if missing.is_empty() {
+            return Ok(out);
+        }
+        if let Some(combiner) = self.combiner.take() {
+            let embedder = self.mode.load()?.ok_or_else(needs_model)?;
+            let dir = dossier_embed::locate().ok_or_else(needs_model)?;
+            // Only pairs that may be the same claim need the cross-encoder's pass.
+            let sim = dossier_similarity::Similarity::new(embedder, combiner, &dir).map_err(|e| Error::internal_anyhow("loading the similarity model", &e))?;
+            self.similarity = Some(sim.with_gate(dossier_similarity::GATE));
+        }
+        let sim = self.similarity.as_ref().ok_or_else(needs_model)?;
+        // Each distinct pair is scored once (two claims may share a sentence).
+        let mut first: HashMap<&str, usize> = HashMap::new();
+        let todo: Vec<usize> = missing.iter().copied().filter(|&i| first.insert(keys[i].as_str(), i).is_none()).collect();
+        let scores = sim.score_pairs(&todo.iter().map(|&i| pairs[i]).collect::<Vec<_>>()).map_err(|e| Error::internal_anyhow("scoring sentence pairs", &e))?;
+        let rows: Vec<(String, f32)> = todo.iter().zip(&scores).map(|(&i, &s)| (keys[i].clone(), s)).collect();
+        store.put_meaning_scores(&self.model, &rows)?;
+        let scored: HashMap<&str, f32> = rows.iter().map(|(k, s)| (k.as_str(), *s)).collect();
+        for &i in &missing {
+            out[i] = scored[keys[i].as_str()];
+        }
+        Ok(out)
+    }
+}

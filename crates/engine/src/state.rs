@@ -1,0 +1,110 @@
+//! The clusterer's state between runs, kept in the store's engine state:
+//! the clock, the vocabulary (document frequencies), one row per open story
+//! (only the window of stories that can still be joined), and each clustered
+//! article's TF-IDF vector (for its story's title). A step rewrites only
+//! the rows it changed.
+
+use std::collections::HashMap;
+
+use dossier_store::Store;
+use dossier_stories::{Clock, Clusterer, Open, Settings, Vector, Vocabulary};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+pub(crate) const CLOCK: &str = "clock";
+pub(crate) const VOCAB: &str = "vocab";
+pub(crate) const GENERATION: &str = "generation";
+pub(crate) const OPEN: &str = "open:";
+pub(crate) const VECTOR: &str = "vector:";
+/// Articles whose search documents a committed step changed and the index has not yet taken.
+pub(crate) const UNINDEXED: &str = "unindexed:";
+
+pub(crate) fn open_key(k: u32) -> String {
+    format!("{OPEN}{k:010}")
+}
+
+pub(crate) fn vector_key(id: &str) -> String {
+    format!("{VECTOR}{id}")
+}
+
+pub(crate) fn encode<T: Serialize>(v: &T) -> Vec<u8> {
+    postcard::to_stdvec(v).expect("engine state always serialises")
+}
+
+pub(crate) fn decode<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T> {
+    postcard::from_bytes(bytes).map_err(|e| Error::internal(format!("engine state {key}"), e))
+}
+
+#[derive(Serialize, Deserialize)]
+struct VocabParts {
+    docs: u64,
+    terms: Vec<(String, u32)>,
+}
+
+/// The engine's clustering state, as loaded.
+pub(crate) struct ClusterState {
+    pub generation: u64,
+    pub vocab: Vocabulary,
+    pub clusterer: Clusterer<String>,
+    pub next_batch: i64,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+struct Header {
+    clock: Clock,
+    next_batch: i64,
+}
+
+impl ClusterState {
+    /// The store's generation: bumped by every committed step, so a cached state can tell it is current.
+    pub(crate) fn stored_generation(store: &dyn Store) -> Result<u64> {
+        let got = store.engine_state(&[GENERATION.to_string()])?;
+        got.get(GENERATION).map(|b| decode::<u64>(GENERATION, b)).transpose().map(|g| g.unwrap_or(0))
+    }
+
+    pub(crate) fn load(store: &dyn Store, settings: Settings) -> Result<ClusterState> {
+        let got = store.engine_state(&[CLOCK.to_string(), VOCAB.to_string(), GENERATION.to_string()])?;
+        let header: Header = got.get(CLOCK).map(|b| decode(CLOCK, b)).transpose()?.unwrap_or_default();
+        let vocab = match got.get(VOCAB) {
+            Some(b) => {
+                let p: VocabParts = decode(VOCAB, b)?;
+                Vocabulary::from_parts(p.docs, p.terms)
+            }
+            None => Vocabulary::default(),
+        };
+        let generation = got.get(GENERATION).map(|b| decode::<u64>(GENERATION, b)).transpose()?.unwrap_or(0);
+        let mut open = Vec::new();
+        for (key, bytes) in store.engine_state_prefix(OPEN)? {
+            let k: u32 = key[OPEN.len()..].parse().map_err(|e| Error::internal(format!("engine state {key}"), e))?;
+            open.push((k, decode::<Open<String>>(&key, &bytes)?));
+        }
+        Ok(ClusterState { generation, vocab, clusterer: Clusterer::restore(settings, header.clock, open), next_batch: header.next_batch.max(1) })
+    }
+
+    /// The rows to write after a step: header, vocabulary, generation, and
+    /// the open stories in `changed` (written, or deleted when no longer open).
+    pub(crate) fn rows(&self, changed: &[u32]) -> Vec<(String, Option<Vec<u8>>)> {
+        let mut out = Vec::with_capacity(changed.len() + 3);
+        out.push((CLOCK.to_string(), Some(encode(&Header { clock: self.clusterer.clock().clone(), next_batch: self.next_batch }))));
+        let (docs, terms) = self.vocab.to_parts();
+        let parts = VocabParts { docs, terms: terms.into_iter().map(|(t, d)| (t.to_string(), d)).collect() };
+        out.push((VOCAB.to_string(), Some(encode(&parts))));
+        out.push((GENERATION.to_string(), Some(encode(&self.generation))));
+        for &k in changed {
+            out.push((open_key(k), self.clusterer.open_story(k).map(encode)));
+        }
+        out
+    }
+}
+
+/// Stored TF-IDF vectors of these articles (as computed when each was clustered).
+pub(crate) fn vectors_of(store: &dyn Store, ids: &[String]) -> Result<HashMap<String, Vector>> {
+    let keys: Vec<String> = ids.iter().map(|id| vector_key(id)).collect();
+    let got = store.engine_state(&keys)?;
+    let mut out = HashMap::with_capacity(got.len());
+    for (k, b) in got {
+        out.insert(k[VECTOR.len()..].to_string(), decode::<Vector>(&k, &b)?);
+    }
+    Ok(out)
+}
