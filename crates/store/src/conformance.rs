@@ -8,7 +8,7 @@
 
 use dossier_model::{AlignedClaim, Article, ArticleKind, ArticleSummary, Brief, ClaimStatus, Outlet, OutletBasis, Story};
 
-use crate::{Analysis, FetchState, Put, Store};
+use crate::{content_hash, snapshot, Analysis, FetchState, Put, Store, StoreError};
 
 /// One `#[test]` per conformance check, each on a store from `$make`
 /// (a closure returning `Option<Box<dyn Store>>`; `None` skips).
@@ -19,7 +19,8 @@ macro_rules! store_conformance_tests {
             articles_round_trip_and_dedup, changed_content_at_the_same_id_is_a_revision, a_batch_repeating_an_id,
             articles_come_oldest_first_in_byte_order, awkward_text_round_trips, fetch_state_round_trips,
             embeddings_round_trip_per_model_and_replace, analysis_replaced_whole, stories_claims_and_briefs_read_back,
-            summaries_match_the_articles_in_the_order_asked, meaning_scores_round_trip_per_model);
+            summaries_match_the_articles_in_the_order_asked, meaning_scores_round_trip_per_model,
+            snapshots_read_nest_and_end, article_hashes_follow_content);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
@@ -264,4 +265,37 @@ pub fn meaning_scores_round_trip_per_model(s: &mut dyn Store) {
     assert_eq!((got["p1"], got["p2"]), (3.25, 4.0));
     assert_eq!(s.meaning_scores("m2", &["p1".into()]).unwrap()["p1"], 1.0);
     assert!(s.meaning_scores("m1", &[]).unwrap().is_empty());
+}
+
+/// A snapshot reads what is stored, nests (the inner one is the outer one), gives back the
+/// closure's error, and ends: the store writes and reads as before afterwards.
+pub fn snapshots_read_nest_and_end(s: &mut dyn Store) {
+    s.put_articles(&[article("a", "x")]).unwrap();
+    s.replace_analysis(&Analysis { stories: vec![story("s", &["a"])], claims: vec![claim("c", "s", "said")], briefs: vec![brief("s")] }).unwrap();
+    let (count, story_, claims, inner) = snapshot(s, |r| {
+        let inner = snapshot(r, |r2| Ok(r2.brief("s")?.is_some()))?;
+        Ok((r.article_count()?, r.story("s")?, r.aligned_claims("s")?, inner))
+    })
+    .unwrap();
+    assert_eq!((count, story_.map(|st| st.id), claims.len(), inner), (1, Some("s".to_string()), 1, true));
+    let failed = snapshot(s, |r| -> crate::Result<()> {
+        r.article("a")?;
+        Err(StoreError::Corrupt { what: "on purpose".into() })
+    });
+    assert!(matches!(failed, Err(StoreError::Corrupt { .. })));
+    // Ended: a write lands and is read back, in a snapshot and outside one.
+    assert_eq!(s.put_articles(&[article("b", "y")]).unwrap().new, 1);
+    assert_eq!(snapshot(s, |r| r.article_count()).unwrap(), 2);
+    assert_eq!(s.article_count().unwrap(), 2);
+    assert!(!s.is_closed());
+}
+
+/// Every article's id and content hash, by id; a revision changes its hash.
+pub fn article_hashes_follow_content(s: &mut dyn Store) {
+    assert!(s.article_hashes().unwrap().is_empty());
+    s.put_articles(&[article("b", "y"), article("a", "x")]).unwrap();
+    let want = |a: &[(&str, &str)]| a.iter().map(|(id, t)| (id.to_string(), content_hash(&article(id, t)))).collect::<Vec<_>>();
+    assert_eq!(s.article_hashes().unwrap(), want(&[("a", "x"), ("b", "y")]));
+    s.put_articles(&[article("b", "revised")]).unwrap();
+    assert_eq!(s.article_hashes().unwrap(), want(&[("a", "x"), ("b", "revised")]));
 }
