@@ -97,6 +97,9 @@ impl Pool {
     }
 
     fn with<T>(&self, mut slot: MutexGuard<'_, Conn>, access: Access, f: impl FnOnce(&mut dyn Store) -> T) -> dossier_store::Result<T> {
+        if slot.0.as_ref().is_some_and(|s| s.is_closed()) {
+            slot.0 = None;
+        }
         if slot.0.is_none() {
             slot.0 = Some((self.open)(access)?);
         }

@@ -178,6 +178,22 @@ async fn serves_ui_api_search_and_events_from_a_postgres_store() {
     let n = tokio::task::spawn_blocking(move || PgStore::connect(&count_url).unwrap().article_count().unwrap()).await.unwrap();
     assert_eq!(n, 4);
 
+    // The database drops every connection (a restart, a failover): the server opens new ones.
+    let admin = url.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut c = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
+        c.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()", &[]).unwrap();
+    })
+    .await
+    .unwrap();
+    // Each pooled connection fails at most its next call, then is replaced.
+    let mut answers = Vec::new();
+    for _ in 0..15 {
+        answers.push(get(&app, "/api/stories/s1").await.0);
+    }
+    assert!(answers.iter().all(|s| [StatusCode::OK, StatusCode::INTERNAL_SERVER_ERROR].contains(s)), "{answers:?}");
+    assert!(answers[10..].iter().all(|s| *s == StatusCode::OK), "{answers:?}");
+
     // A server started again rereads nothing; a rebuild reads everything. (This one stops
     // first: one follower per index folder; a refresh takes the follower's lock.)
     watching.stop();
