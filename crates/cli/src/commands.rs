@@ -97,7 +97,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     // Before serving, with a progress bar (what changed since the last time; all of it the first time).
                     let r = index_postgres(&url, &index_dir, false)?;
                     if r.read > 0 {
-                        println!("search index of {}: {} of {} articles indexed in {}", dossier_store_postgres::describe(&url), r.read, r.articles, index_dir.display());
+                        // On stderr: the first line on stdout stays the address served.
+                        eprintln!("search index of {}: {} of {} articles indexed in {}", dossier_store_postgres::describe(&url), r.read, r.articles, index_dir.display());
                     }
                     dossier_server::Source::Postgres { url, index_dir }
                 }
