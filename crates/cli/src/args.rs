@@ -135,9 +135,17 @@ pub enum Command {
         json: bool,
     },
     /// Rebuild the search index from the stored articles and analysis.
-    Reindex,
+    Reindex {
+        /// Rebuild the local index of this PostgreSQL store (the one `dossier serve --store` keeps) instead.
+        #[arg(long, value_name = "postgres://USER@HOST/DB")]
+        store: Option<String>,
+    },
     /// Serve the web UI and JSON API on loopback.
     Serve {
+        /// Serve this PostgreSQL store (the one scale-out workers fill) instead of the data
+        /// directory's; the search index is kept in step with it under DATA/index-postgres/.
+        #[arg(long, value_name = "postgres://USER@HOST/DB")]
+        store: Option<String>,
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
         /// Bearer token that POST /api/ingest requires (ingest is off without one).

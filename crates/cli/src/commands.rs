@@ -111,15 +111,30 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { addr, ingest_token, read_token } => {
-            let dir = data("dossier-data");
-            open_existing(&dir)?;
+        Command::Serve { store, addr, ingest_token, read_token } => {
             for (name, t) in [("ingest", &ingest_token), ("read", &read_token)] {
                 if t.as_ref().is_some_and(|t| t.len() < 16) {
                     bail!("the {name} token is shorter than 16 characters");
                 }
             }
-            serve(&dir, addr, ingest_token, read_token, embedding)?;
+            let dir = data("dossier-data");
+            let source = match store {
+                Some(url) => {
+                    let index_dir = postgres_index_dir(&dir, &url)?;
+                    // Before serving, with a progress bar (what changed since the last time; all of it the first time).
+                    let r = index_postgres(&url, &index_dir, false)?;
+                    if r.read > 0 {
+                        // On stderr: the first line on stdout stays the address served.
+                        eprintln!("search index of {}: {} of {} articles indexed in {}", dossier_store_postgres::describe(&url), r.read, r.articles, index_dir.display());
+                    }
+                    dossier_server::Source::Postgres { url, index_dir }
+                }
+                None => {
+                    open_existing(&dir)?;
+                    dossier_server::Source::Dir(dir.clone())
+                }
+            };
+            serve(source, addr, ingest_token, read_token, embedding)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Extract { inputs, text, markdown, jobs, out, allow_private } => {
@@ -143,7 +158,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let args = crate::search_cmd::SearchArgs { query, outlets: outlet, entities: entity, languages: language, statuses: status, from, to, limit, offset, json };
             crate::search_cmd::search(&dir, &store, args)
         }
-        Command::Reindex => {
+        Command::Reindex { store: Some(url) } => {
+            let index_dir = postgres_index_dir(&data("dossier-data"), &url)?;
+            let r = index_postgres(&url, &index_dir, true)?;
+            println!("search index of {} rebuilt in {}: {} articles", dossier_store_postgres::describe(&url), index_dir.display(), r.read);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Reindex { store: None } => {
             let dir = data("dossier-data");
             let mut store = open_existing(&dir)?;
             crate::search_cmd::reindex(&dir, &mut store, &embedding)
@@ -264,6 +285,14 @@ fn store_parsed(engine: &mut dossier_engine::Engine, store: &mut SqliteStore, ar
         sum.new_articles += new;
     }
     Ok(())
+}
+
+/// A progress bar on a terminal, hidden otherwise.
+pub fn progress_bar(len: u64, what: &str) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    indicatif::ProgressBar::new(len).with_style(indicatif::ProgressStyle::with_template(&format!("{{bar:30}} {{pos}}/{{len}} {what} {{per_sec}} eta {{eta}}")).expect("valid template"))
 }
 
 fn files_style() -> indicatif::ProgressStyle {
@@ -455,20 +484,46 @@ fn demo(dir: &Path, addr: std::net::SocketAddr, no_serve: bool, embedding: &Embe
         }
     }
     if !no_serve {
-        serve(dir, addr, None, None, *embedding)?;
+        serve(dossier_server::Source::Dir(dir.to_path_buf()), addr, None, None, *embedding)?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn serve(dir: &Path, addr: std::net::SocketAddr, ingest_token: Option<String>, read_token: Option<String>, embedding: Embedding) -> anyhow::Result<()> {
+/// Where the local search index of the PostgreSQL store at `url` lives (`--store`).
+fn postgres_index_dir(data: &Path, url: &str) -> anyhow::Result<PathBuf> {
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        bail!("--store {}: expected a postgres:// URL (without --store, the data directory's SQLite store is used)", dossier_store_postgres::describe(url));
+    }
+    Ok(dossier_server::postgres_index_dir(data, url))
+}
+
+fn index_postgres(url: &str, index_dir: &Path, rebuild: bool) -> anyhow::Result<dossier_server::follow::Refreshed> {
+    let bar = progress_bar(0, "articles indexed");
+    let r = dossier_server::index_postgres(url, index_dir, rebuild, &mut |done, of| {
+        bar.set_length(of as u64);
+        bar.set_position(done as u64);
+    })
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    bar.finish_and_clear();
+    Ok(r)
+}
+
+fn serve(source: dossier_server::Source, addr: std::net::SocketAddr, ingest_token: Option<String>, read_token: Option<String>, embedding: Embedding) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let engine = std::sync::Mutex::new(embedding.engine(dir));
-    let analyse: dossier_server::Analyser = std::sync::Arc::new(move |store: &mut SqliteStore| {
-        let mut engine = engine.lock().map_err(|_| "the engine failed earlier".to_string())?;
-        engine.analyse(store, &dossier_engine::Silent).map(|_| ()).map_err(|e| e.to_string())
-    });
-    let options = dossier_server::ServeOptions { ingest_token, read_token, analyse: Some(analyse) };
-    rt.block_on(dossier_server::serve(dir.to_path_buf(), addr, options, |bound| {
+    // SQLite: POST /api/ingest runs the engine, which keeps DATA/index. PostgreSQL: the
+    // workers analyse what it stores (as they do for queued input), and the server follows.
+    let analyse: Option<dossier_server::Analyser> = match &source {
+        dossier_server::Source::Dir(dir) => {
+            let engine = std::sync::Mutex::new(embedding.engine(dir));
+            Some(std::sync::Arc::new(move |store: &mut dyn Store| {
+                let mut engine = engine.lock().map_err(|_| "the engine failed earlier".to_string())?;
+                engine.analyse(store, &dossier_engine::Silent).map(|_| ()).map_err(|e| e.to_string())
+            }))
+        }
+        dossier_server::Source::Postgres { .. } => None,
+    };
+    let options = dossier_server::ServeOptions { ingest_token, read_token, analyse, ..Default::default() };
+    rt.block_on(dossier_server::serve(source, addr, options, |bound| {
         println!("dossier is serving http://{bound}/  (Ctrl-C to stop)");
         let _ = std::io::stdout().flush();
     }))

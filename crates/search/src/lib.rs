@@ -250,12 +250,19 @@ impl SearchIndex {
     /// (re)written, vanished ones deleted, unchanged ones left alone. Returns
     /// how many documents were written or deleted.
     pub fn sync(&mut self, docs: &[IndexDoc]) -> Result<usize> {
+        let keep: std::collections::HashSet<&str> = docs.iter().map(|d| d.id.as_str()).collect();
+        let gone: Vec<String> = self.signatures().into_keys().filter(|id| !keep.contains(&id[..])).collect();
+        self.apply(docs, &gone)
+    }
+
+    /// Writes these documents (those whose content changed) and deletes these ids, leaving
+    /// every other document alone: for a caller that knows what changed. Returns how many
+    /// documents were written or deleted.
+    pub fn apply(&mut self, docs: &[IndexDoc], deleted: &[String]) -> Result<usize> {
         let mut sigs = self.signatures();
         let mut w = self.writer()?;
         let mut changed = 0;
-        let mut keep = std::collections::HashSet::new();
         for d in docs {
-            keep.insert(d.id.as_str());
             let sig = d.signature();
             if sigs.get(&d.id) == Some(&sig) {
                 continue;
@@ -265,11 +272,11 @@ impl SearchIndex {
             sigs.insert(d.id.clone(), sig);
             changed += 1;
         }
-        let gone: Vec<String> = sigs.keys().filter(|id| !keep.contains(&id[..])).cloned().collect();
-        for id in gone {
-            w.delete_term(Term::from_field_text(self.fields.id, &id));
-            sigs.remove(&id);
-            changed += 1;
+        for id in deleted {
+            if sigs.remove(id).is_some() {
+                w.delete_term(Term::from_field_text(self.fields.id, id));
+                changed += 1;
+            }
         }
         if changed > 0 {
             w.commit().map_err(self.err())?;
@@ -311,6 +318,11 @@ impl SearchIndex {
     /// reader's own short delay.
     pub fn reload(&self) -> Result<()> {
         self.reader.reload().map_err(self.err())
+    }
+
+    /// The folder the index lives in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// Documents in the index.

@@ -138,6 +138,22 @@ fn sync_writes_only_changes_and_deletes_vanished_articles() {
 }
 
 #[test]
+fn apply_writes_and_deletes_only_what_it_is_given() {
+    let (_d, mut ix) = index();
+    let mut changed = corpus()[0].clone();
+    changed.body.push_str(" Zugzwang.");
+    let gone = corpus()[3].id.clone();
+    assert_eq!(ix.apply(&[corpus()[1].clone(), changed], &[gone.clone(), "never-indexed".into()]).unwrap(), 2, "one rewritten, one deleted");
+    assert_eq!(ix.len(), 3, "the documents not named stay");
+    assert_eq!(ids(&ix.search(&q("zugzwang")).unwrap()), ["a1"]);
+    // The signatures follow: a sync with the same documents changes nothing.
+    let mut docs = corpus();
+    docs[0].body.push_str(" Zugzwang.");
+    docs.retain(|d| d.id != gone);
+    assert_eq!(ix.sync(&docs).unwrap(), 0);
+}
+
+#[test]
 fn bad_queries_are_errors_that_say_what() {
     let (_d, ix) = index();
     let err = ix.search(&q("nosuchfield:x")).unwrap_err().to_string();

@@ -3,7 +3,7 @@
 use axum::extract::{Path, State};
 use axum::response::Html;
 use dossier_model::{Bullet, ClaimStatus};
-use dossier_store::{SqliteStore, Store};
+use dossier_store::Store;
 
 use crate::{not_found, read, ApiError, Shared};
 
@@ -64,11 +64,10 @@ fn bullet_html(b: &Bullet) -> String {
 }
 
 pub async fn story(State(s): State<Shared>, Path(id): Path<String>) -> Result<Html<String>, ApiError> {
-    let store = read(&s);
-    store.snapshot(|store| Ok(story_page(store, &id)))?
+    read(&s, move |store| dossier_store::snapshot(store, |store| Ok(story_page(store, &id)))?).await
 }
 
-fn story_page(store: &SqliteStore, id: &str) -> Result<Html<String>, ApiError> {
+fn story_page(store: &dyn Store, id: &str) -> Result<Html<String>, ApiError> {
     let st = store.story(id)?.ok_or_else(|| not_found("story", id))?;
     let mut body = format!("<h1>{}</h1><p class=\"meta\">{} · {} article(s)</p>", escape(&st.title), escape(&st.outlets.join(", ")), st.article_ids.len());
     if let Some(b) = store.brief(id)? {
@@ -109,8 +108,7 @@ fn story_page(store: &SqliteStore, id: &str) -> Result<Html<String>, ApiError> {
 }
 
 pub async fn article(State(s): State<Shared>, Path(id): Path<String>) -> Result<Html<String>, ApiError> {
-    let store = read(&s);
-    let a = store.article(&id)?.ok_or_else(|| not_found("article", &id))?;
+    let a = read(&s, move |store| store.article(&id)?.ok_or_else(|| not_found("article", &id))).await?;
     let mut body = format!("<h1>{}</h1><p class=\"meta\">{} · {}", escape(&a.title), escape(&a.outlet.name), a.time().format("%Y-%m-%d %H:%M"));
     if let dossier_model::ArticleKind::Teaser { age, .. } = &a.kind {
         body.push_str(&format!(" · teaser found on another page{}", age.as_ref().map(|g| format!(" ({})", escape(g))).unwrap_or_default()));

@@ -6,15 +6,25 @@
 //! `/api/stories`, `/api/stories/{id}`, `/api/articles/{id}` and
 //! `/api/search` give the same as JSON, described by the OpenAPI document at
 //! `/api/openapi.json`. Everything that comes from articles is HTML-escaped.
+//!
+//! It reads and writes through the [`Store`] trait ([`Stores`]: the embedded
+//! SQLite store of a data directory, or the PostgreSQL store that scale-out
+//! workers fill), on blocking threads. With SQLite the pipeline that writes
+//! the store keeps the search index and the server reloads it; with
+//! PostgreSQL the server keeps a local index in step with the store itself
+//! ([`follow`]).
 
+pub mod follow;
 mod html;
 mod live;
+mod stores;
 mod ui;
 
 pub use live::{Change, IngestResult, MAX_INGEST_BODY};
+pub use stores::{Access, OpenStore, Stores};
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path as FsPath, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, RawQuery, State};
@@ -27,12 +37,13 @@ use dossier_model::{AlignedClaim, Article, ArticleSummary, Brief, Story};
 use dossier_search::{parse_date_bound, SearchIndex, SearchQuery, SearchResults};
 use dossier_store::{SqliteStore, Store};
 use serde::Serialize;
+use stores::Pool;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-/// Re-runs the analysis after `POST /api/ingest` stored something new
-/// (the pipeline lives with the command line; the server only calls it).
-pub type Analyser = Arc<dyn Fn(&mut SqliteStore) -> Result<(), String> + Send + Sync>;
+/// Re-runs the analysis after `POST /api/ingest` stored something new, on the
+/// connection that stored it (the pipeline lives outside; the server only calls it).
+pub type Analyser = Arc<dyn Fn(&mut dyn Store) -> Result<(), String> + Send + Sync>;
 
 /// How the server is run.
 #[derive(Clone, Default)]
@@ -42,20 +53,24 @@ pub struct ServeOptions {
     /// When set, reading (pages and API) requires this token too.
     pub read_token: Option<String>,
     pub analyse: Option<Analyser>,
+    /// Keep the search index in step with the store from here ([`follow`]): for a
+    /// store nothing else indexes (PostgreSQL filled by workers). Otherwise the
+    /// pipeline that writes the store keeps the index, and the server only reloads it.
+    pub follow_index: bool,
 }
 
-/// The server's state: the store (one connection, serialised), the search
-/// index (read concurrently), and the change feed.
+/// The server's state: the store's connections (one writer, a reader per
+/// core), the search index (read concurrently; kept by [`follow`] when
+/// following), and the change feed.
 pub struct App {
-    /// The writing connection (ingest).
-    store: Mutex<SqliteStore>,
-    /// Reading connections, one per core (SQLite in WAL mode lets them read while another writes).
-    readers: Vec<Mutex<SqliteStore>>,
-    next_reader: std::sync::atomic::AtomicUsize,
+    stores: Pool,
     index: SearchIndex,
+    follower: Option<Mutex<follow::Follower>>,
     options: ServeOptions,
     changes: tokio::sync::broadcast::Sender<Change>,
     poke: tokio::sync::Notify,
+    /// Wakes the index follower (the store changed).
+    follow_poke: tokio::sync::Notify,
 }
 
 type Shared = Arc<App>;
@@ -72,6 +87,13 @@ struct ApiError(StatusCode, String);
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (self.0, Json(ErrorBody { error: self.1 })).into_response()
+    }
+}
+
+impl From<tokio::task::JoinError> for ApiError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        tracing::error!("request task: {e}");
+        ApiError(StatusCode::INTERNAL_SERVER_ERROR, "internal error".into())
     }
 }
 
@@ -119,27 +141,31 @@ impl utoipa::Modify for BearerScheme {
     }
 }
 
-/// The application's routes over an open store and search index. The JSON
+/// The application's routes over a store and a search index. The JSON
 /// API's routes and the OpenAPI document at `/api/openapi.json` come from the
 /// same declarations, so they cannot drift apart.
-pub fn router(store: SqliteStore, index: SearchIndex, options: ServeOptions) -> Router {
-    app(store, index, options).0
+pub fn router(stores: impl Into<Stores>, index: SearchIndex, options: ServeOptions) -> Router {
+    app(stores, index, options).0
 }
 
-/// The routes, and the shared state (for the store watcher that feeds `/api/events`).
-pub fn app(store: SqliteStore, index: SearchIndex, options: ServeOptions) -> (Router, Arc<App>) {
+/// The routes, and the shared state (for the store watcher that feeds `/api/events`
+/// and the index follower). With `options.follow_index`, the index's folder is the
+/// follower's; call [`App::refresh_index`] (or [`spawn_watcher`]) to fill it.
+pub fn app(stores: impl Into<Stores>, index: SearchIndex, options: ServeOptions) -> (Router, Arc<App>) {
     let (changes, _) = tokio::sync::broadcast::channel(1024);
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 16);
-    let readers = (0..cores)
-        .filter_map(|_| match SqliteStore::open_reader(&store.path()) {
-            Ok(r) => Some(Mutex::new(r)),
+    let follower = if options.follow_index {
+        match follow::Follower::open(index.dir()) {
+            Ok(f) => Some(Mutex::new(f)),
             Err(e) => {
-                tracing::warn!("extra read connection: {e}");
+                tracing::error!("search index {}: {e}; search answers from it as it is", index.dir().display());
                 None
             }
-        })
-        .collect();
-    let state: Shared = Arc::new(App { store: Mutex::new(store), readers, next_reader: 0.into(), index, options, changes, poke: tokio::sync::Notify::new() });
+        }
+    } else {
+        None
+    };
+    let state: Shared = Arc::new(App { stores: Pool::new(stores.into(), cores), index, follower, options, changes, poke: tokio::sync::Notify::new(), follow_poke: tokio::sync::Notify::new() });
     let (api_routes, api) = OpenApiRouter::with_openapi(<ApiDoc as utoipa::OpenApi>::openapi())
         .routes(routes!(api_stories))
         .routes(routes!(api_story))
@@ -167,27 +193,52 @@ pub fn app(store: SqliteStore, index: SearchIndex, options: ServeOptions) -> (Ro
     (router, state)
 }
 
-/// Watches the store and feeds `/api/events` until the runtime stops.
-pub fn spawn_watcher(state: Arc<App>) {
-    tokio::spawn(live::watch_store(state));
+/// Watches the store and feeds `/api/events` until the runtime stops; when
+/// following, keeps the search index in step too.
+pub fn spawn_watcher(state: Arc<App>) -> Watching {
+    let mut tasks = vec![];
+    if state.follower.is_some() {
+        tasks.push(tokio::spawn(live::follow_store(state.clone())));
+    }
+    tasks.push(tokio::spawn(live::watch_store(state)));
+    Watching(tasks)
 }
 
-fn lock(s: &Shared) -> std::sync::MutexGuard<'_, SqliteStore> {
-    s.store.lock().unwrap_or_else(|p| p.into_inner())
+/// The tasks [`spawn_watcher`] started; they run until the runtime stops, or [`stop`](Watching::stop).
+pub struct Watching(Vec<tokio::task::JoinHandle<()>>);
+
+impl Watching {
+    /// Stops watching (a refresh of the index already under way finishes on its thread).
+    pub fn stop(self) {
+        self.0.iter().for_each(|t| t.abort());
+    }
 }
 
-/// A free reading connection (or the next one in turn; the writer if there are none).
-fn read(s: &Shared) -> std::sync::MutexGuard<'_, SqliteStore> {
-    for r in &s.readers {
-        if let Ok(g) = r.try_lock() {
-            return g;
-        }
+/// How often a following server refreshes its index when it saw no change
+/// (a claim's status can change without a story's articles changing).
+pub const FOLLOW_SWEEP: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl App {
+    /// Brings the followed search index up to date with the store (blocks; `Ok(None)`
+    /// when this server does not follow). Searches see the result when it returns.
+    pub fn refresh_index(&self) -> Result<Option<follow::Refreshed>, follow::Error> {
+        self.refresh_index_with(&mut |_, _| {})
     }
-    if s.readers.is_empty() {
-        return lock(s);
+
+    /// [`refresh_index`](Self::refresh_index), telling `progress` (done, of) as articles are read.
+    pub fn refresh_index_with(&self, progress: &mut dyn FnMut(usize, usize)) -> Result<Option<follow::Refreshed>, follow::Error> {
+        let Some(f) = &self.follower else { return Ok(None) };
+        let mut f = f.lock().unwrap_or_else(|p| p.into_inner());
+        let r = self.stores.read(|store| f.refresh(store, progress))??;
+        self.index.reload()?;
+        Ok(Some(r))
     }
-    let i = s.next_reader.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % s.readers.len();
-    s.readers[i].lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Runs `f` on a reading connection, on a blocking thread.
+async fn read<T: Send + 'static>(s: &Shared, f: impl FnOnce(&dyn Store) -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
+    let s = s.clone();
+    tokio::task::spawn_blocking(move || s.stores.read(f)?).await?
 }
 
 /// One story in the feed.
@@ -223,9 +274,8 @@ pub struct StoryResponse {
 /// Stories, largest first, then most recent.
 #[utoipa::path(get, path = "/api/stories", responses((status = 200, body = StoriesResponse), (status = 500, body = ErrorBody)))]
 async fn api_stories(State(s): State<Shared>) -> Result<Json<StoriesResponse>, ApiError> {
-    let store = read(&s);
-    let stories = store
-        .stories()?
+    let stories = read(&s, |store| Ok(store.stories()?))
+        .await?
         .into_iter()
         .map(|s| StorySummary {
             independent_reports: s.article_ids.len() - s.copies.len(),
@@ -246,14 +296,17 @@ async fn api_stories(State(s): State<Shared>) -> Result<Json<StoriesResponse>, A
 #[utoipa::path(get, path = "/api/stories/{id}", params(("id" = String, Path, description = "Story id")),
     responses((status = 200, body = StoryResponse), (status = 404, body = ErrorBody)))]
 async fn api_story(State(s): State<Shared>, Path(id): Path<String>) -> Result<Json<StoryResponse>, ApiError> {
-    let store = read(&s);
-    let response = store.snapshot(|store| {
-        let Some(story) = store.story(&id)? else { return Ok(None) };
-        let brief = store.brief(&id)?;
-        let claims = store.aligned_claims(&id)?;
-        let articles = store.article_summaries(&story.article_ids)?;
-        Ok(Some(StoryResponse { story, brief, claims, articles }))
-    })?;
+    let key = id.clone();
+    let response = read(&s, move |store| {
+        Ok(dossier_store::snapshot(store, |store| {
+            let Some(story) = store.story(&key)? else { return Ok(None) };
+            let brief = store.brief(&key)?;
+            let claims = store.aligned_claims(&key)?;
+            let articles = store.article_summaries(&story.article_ids)?;
+            Ok(Some(StoryResponse { story, brief, claims, articles }))
+        })?)
+    })
+    .await?;
     Ok(Json(response.ok_or_else(|| not_found("story", &id))?))
 }
 
@@ -261,8 +314,7 @@ async fn api_story(State(s): State<Shared>, Path(id): Path<String>) -> Result<Js
 #[utoipa::path(get, path = "/api/articles/{id}", params(("id" = String, Path, description = "Article id")),
     responses((status = 200, body = Article), (status = 404, body = ErrorBody)))]
 async fn api_article(State(s): State<Shared>, Path(id): Path<String>) -> Result<Json<Article>, ApiError> {
-    let store = read(&s);
-    let a = store.article(&id)?.ok_or_else(|| not_found("article", &id))?;
+    let a = read(&s, move |store| store.article(&id)?.ok_or_else(|| not_found("article", &id))).await?;
     Ok(Json(a))
 }
 
@@ -270,14 +322,14 @@ async fn api_article(State(s): State<Shared>, Path(id): Path<String>) -> Result<
 #[utoipa::path(get, path = "/api/entities/{name}", params(("name" = String, Path, description = "Entity name, as in a story's entities")),
     responses((status = 200, body = ui::Profile), (status = 404, body = ErrorBody)))]
 async fn api_entity(State(s): State<Shared>, Path(name): Path<String>) -> Result<Json<ui::Profile>, ApiError> {
-    Ok(Json(ui::profile(&s, ui::Kind::Entity, &name)?))
+    Ok(Json(ui::profile(&s, ui::Kind::Entity, name).await?))
 }
 
 /// An outlet: articles per day, what it covers, claim statuses, stories, newest articles.
 #[utoipa::path(get, path = "/api/outlets/{name}", params(("name" = String, Path, description = "Outlet name")),
     responses((status = 200, body = ui::Profile), (status = 404, body = ErrorBody)))]
 async fn api_outlet(State(s): State<Shared>, Path(name): Path<String>) -> Result<Json<ui::Profile>, ApiError> {
-    Ok(Json(ui::profile(&s, ui::Kind::Outlet, &name)?))
+    Ok(Json(ui::profile(&s, ui::Kind::Outlet, name).await?))
 }
 
 /// Full-text search with facets. Filters may repeat (`outlet=A&outlet=B` means either).
@@ -318,13 +370,58 @@ async fn api_search(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<
     Ok(Json(s.index.search(&q)?))
 }
 
+/// The store a server serves.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A data directory: its SQLite store and its search index (`DIR/index`, kept by the pipeline).
+    Dir(PathBuf),
+    /// A PostgreSQL store (`postgres://USER@HOST:PORT/DB`), with the folder of the local
+    /// search index the server keeps in step with it ([`postgres_index_dir`]).
+    Postgres { url: String, index_dir: PathBuf },
+}
+
+/// Where a data directory keeps the followed search index of a PostgreSQL store:
+/// `DATA/index-postgres/HOST_PORT_DB` (one folder per database, so several can be served).
+pub fn postgres_index_dir(data: &FsPath, url: &str) -> PathBuf {
+    let db = dossier_store_postgres::describe(url);
+    let name: String = db.trim_start_matches("postgres://").chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' }).collect();
+    data.join("index-postgres").join(name)
+}
+
+/// Brings the followed search index of a PostgreSQL store up to date, or with `rebuild`
+/// builds it from scratch (`dossier reindex --store postgres://...`); `progress` hears
+/// (done, of). Blocks: call it off the async runtime.
+pub fn index_postgres(url: &str, index_dir: &FsPath, rebuild: bool, progress: &mut dyn FnMut(usize, usize)) -> Result<follow::Refreshed, follow::Error> {
+    let store = dossier_store_postgres::PgStore::connect(url)?;
+    let mut f = follow::Follower::open(index_dir)?;
+    if rebuild {
+        f.clear()?;
+    }
+    f.refresh(&store, progress)
+}
+
 /// Binds `addr`, calls `on_ready` with the bound address, and serves until Ctrl-C.
-pub async fn serve(dir: PathBuf, addr: SocketAddr, options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let store = SqliteStore::open_dir(&dir)?;
-    let index = SearchIndex::open(&dir.join("index"))?;
+/// A PostgreSQL store's search index is brought up to date before serving (only
+/// what changed since the last time), then followed.
+pub async fn serve(source: Source, addr: SocketAddr, mut options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let (stores, index) = match source {
+        Source::Dir(dir) => (Stores::sqlite(SqliteStore::open_dir(&dir)?), SearchIndex::open(&dir.join("index"))?),
+        Source::Postgres { url, index_dir } => {
+            // Connect once now, so a wrong URL or a database that is down is said at once.
+            let check = url.clone();
+            tokio::task::spawn_blocking(move || dossier_store_postgres::PgStore::connect(&check).map(drop)).await??;
+            options.follow_index = true;
+            (Stores::postgres(&url), SearchIndex::open(&index_dir)?)
+        }
+    };
+    let (router, state) = app(stores, index, options);
+    let st = state.clone();
+    let started = std::time::Instant::now();
+    if let Some(r) = tokio::task::spawn_blocking(move || st.refresh_index()).await?? {
+        tracing::info!("search index: {} of {} articles read and indexed in {:.1} s", r.read, r.articles, started.elapsed().as_secs_f64());
+    }
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     on_ready(listener.local_addr()?);
-    let (router, state) = app(store, index, options);
     spawn_watcher(state);
     axum::serve(listener, router)
         .with_graceful_shutdown(async {
@@ -336,3 +433,6 @@ pub async fn serve(dir: PathBuf, addr: SocketAddr, options: ServeOptions, on_rea
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod tests_postgres;

@@ -13,12 +13,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
 use dossier_ingest::Format;
-use dossier_store::Store;
 use serde::{Deserialize, Serialize};
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::{Stream, StreamExt};
 
-use crate::{bad_request, lock, read, ApiError, ErrorBody, Shared};
+use crate::{bad_request, ApiError, ErrorBody, Shared};
 
 /// Largest request body `POST /api/ingest` takes.
 pub const MAX_INGEST_BODY: usize = 10 * 1024 * 1024;
@@ -148,19 +147,27 @@ pub async fn ingest(State(s): State<Shared>, Query(params): Query<HashMap<String
     }
     let state = s.clone();
     let result = tokio::task::spawn_blocking(move || -> Result<IngestResult, ApiError> {
-        let mut store = lock(&state);
-        let put = store.put_articles(&parsed.articles)?;
-        if put.new + put.revised > 0 {
-            if let Some(analyse) = &state.options.analyse {
-                analyse(&mut store).map_err(|e| {
-                    tracing::error!("analysis after ingest: {e}");
-                    ApiError(StatusCode::INTERNAL_SERVER_ERROR, "the articles were stored; the analysis failed (see the server log)".into())
-                })?;
+        let (put, stories) = state.stores.write(|store| -> Result<_, ApiError> {
+            let put = store.put_articles(&parsed.articles)?;
+            if put.new + put.revised > 0 {
+                if let Some(analyse) = &state.options.analyse {
+                    analyse(store).map_err(|e| {
+                        tracing::error!("analysis after ingest: {e}");
+                        ApiError(StatusCode::INTERNAL_SERVER_ERROR, "the articles were stored; the analysis failed (see the server log)".into())
+                    })?;
+                }
             }
-        }
+            Ok((put, store.stories()?.len()))
+        })??;
         // Read-your-writes: searches after this answer see the new articles.
+        if put.new + put.revised > 0 {
+            state.refresh_index().map_err(|e| {
+                tracing::error!("search index after ingest: {e}");
+                ApiError(StatusCode::INTERNAL_SERVER_ERROR, "the articles were stored; updating the search index failed (see the server log)".into())
+            })?;
+        }
         state.index.reload()?;
-        Ok(IngestResult { new: put.new, revised: put.revised, unchanged: put.unchanged, errors, stories: store.stories()?.len() })
+        Ok(IngestResult { new: put.new, revised: put.revised, unchanged: put.unchanged, errors, stories })
     })
     .await
     .map_err(|_| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "ingest task failed".into()))??;
@@ -192,9 +199,12 @@ pub async fn watch_store(s: Shared) {
     loop {
         let state = s.clone();
         let snap = tokio::task::spawn_blocking(move || -> Option<(Snapshot, Vec<dossier_model::Story>)> {
-            let store = read(&state);
-            let articles = store.article_count().ok()?;
-            let stories = store.stories().ok()?;
+            let (articles, stories) = state
+                .stores
+                .read(|store| dossier_store::snapshot(store, |store| Ok((store.article_count()?, store.stories()?))))
+                .and_then(|r| r)
+                .map_err(|e| tracing::warn!("watching the store: {e}"))
+                .ok()?;
             Some((Snapshot { articles, stories: stories.iter().map(|st| (st.id.clone(), st.article_ids.len())).collect() }, stories))
         })
         .await
@@ -202,6 +212,9 @@ pub async fn watch_store(s: Shared) {
         .flatten();
         if let Some((snap, stories)) = snap {
             if let Some(prev) = &last {
+                if snap != *prev {
+                    s.follow_poke.notify_one();
+                }
                 if snap.articles != prev.articles {
                     let _ = s.changes.send(Change::Articles { new: snap.articles.saturating_sub(prev.articles), total: snap.articles });
                 }
@@ -216,6 +229,25 @@ pub async fn watch_store(s: Shared) {
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(2)) => {}
             _ = s.poke.notified() => {}
+        }
+    }
+}
+
+/// Keeps a followed search index in step with the store: refreshes it when the
+/// watcher saw the store change, and every [`FOLLOW_SWEEP`](crate::FOLLOW_SWEEP) in any case.
+pub async fn follow_store(s: Shared) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(crate::FOLLOW_SWEEP) => {}
+            _ = s.follow_poke.notified() => {}
+        }
+        let state = s.clone();
+        let started = std::time::Instant::now();
+        match tokio::task::spawn_blocking(move || state.refresh_index()).await {
+            Ok(Ok(Some(r))) if r.changed > 0 => tracing::info!("search index: {} article(s) read, {} document(s) changed in {:.2} s", r.read, r.changed, started.elapsed().as_secs_f64()),
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!("search index: {e}"),
+            Err(e) => tracing::error!("search index task: {e}"),
         }
     }
 }

@@ -313,11 +313,11 @@ async fn ingest_needs_its_token_and_says_what_is_wrong() {
     let s = SqliteStore::open_dir(dir.path()).unwrap();
     let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let c = calls.clone();
-    let analyse: Analyser = Arc::new(move |_store: &mut SqliteStore| {
+    let analyse: Analyser = Arc::new(move |_store: &mut dyn Store| {
         c.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         Ok(())
     });
-    let (app, _) = app_with(&dir, s, ServeOptions { ingest_token: Some(TOKEN.into()), read_token: None, analyse: Some(analyse) });
+    let (app, _) = app_with(&dir, s, ServeOptions { ingest_token: Some(TOKEN.into()), analyse: Some(analyse), ..Default::default() });
     let two = r#"[{"url": "https://example.org/a", "title": "Quake hits Chile", "text": "A strong earthquake hit Chile on Monday.", "outlet": "Example", "published": "2025-06-22"},
                  {"url": "https://example.org/b", "title": "Rates rise", "text": "The central bank raised rates.", "outlet": "Example"}]"#;
     let (status, body) = send(&app, post("/api/ingest", None, "application/json", two)).await;
@@ -379,7 +379,7 @@ async fn events_announce_new_articles_and_stories() {
     let dir = tempfile::tempdir().unwrap();
     let s = SqliteStore::open_dir(dir.path()).unwrap();
     // A stand-in analysis that makes one story of everything (the real pipeline lives in the CLI).
-    let analyse: Analyser = Arc::new(|store: &mut SqliteStore| {
+    let analyse: Analyser = Arc::new(|store: &mut dyn Store| {
         let arts = store.articles().map_err(|e| e.to_string())?;
         let t = arts[0].time();
         let story = Story {
@@ -394,7 +394,7 @@ async fn events_announce_new_articles_and_stories() {
         };
         store.replace_analysis(&Analysis { stories: vec![story], ..Default::default() }).map_err(|e| e.to_string())
     });
-    let (app, state) = app_with(&dir, s, ServeOptions { ingest_token: Some(TOKEN.into()), read_token: None, analyse: Some(analyse) });
+    let (app, state) = app_with(&dir, s, ServeOptions { ingest_token: Some(TOKEN.into()), analyse: Some(analyse), ..Default::default() });
     spawn_watcher(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -129,8 +129,7 @@ fn timeline_chart(points: &[(DateTime<Utc>, String, String, String)]) -> String 
 
 /// The feed: stories ranked by breadth of coverage and recency.
 pub async fn feed(State(s): State<Shared>) -> Result<Html<String>, ApiError> {
-    let store = read(&s);
-    let mut stories = store.stories()?;
+    let mut stories = read(&s, |store| Ok(store.stories()?)).await?;
     let now = stories.iter().map(|s| s.last_seen).max().unwrap_or_else(Utc::now).max(Utc::now());
     stories.sort_by(|a, b| feed_rank(b, now).total_cmp(&feed_rank(a, now)).then_with(|| a.id.cmp(&b.id)));
     let mut body = String::from(
@@ -269,20 +268,21 @@ pub enum Kind {
     Outlet,
 }
 
-pub fn profile(s: &Shared, kind: Kind, name: &str) -> Result<Profile, ApiError> {
+pub async fn profile(s: &Shared, kind: Kind, name: String) -> Result<Profile, ApiError> {
     let mut q = SearchQuery { limit: CHART_ARTICLES, ..Default::default() };
     match kind {
-        Kind::Entity => q.entities.push(name.to_string()),
-        Kind::Outlet => q.outlets.push(name.to_string()),
+        Kind::Entity => q.entities.push(name.clone()),
+        Kind::Outlet => q.outlets.push(name.clone()),
     }
     let r = s.index.search(&q)?;
     if r.total == 0 {
-        return Err(crate::not_found(if kind == Kind::Entity { "entity" } else { "outlet" }, name));
+        return Err(crate::not_found(if kind == Kind::Entity { "entity" } else { "outlet" }, &name));
     }
-    let story_ids: std::collections::HashSet<&str> = r.hits.iter().filter_map(|h| h.story.as_deref()).collect();
-    let stories = read(s).stories()?.into_iter().filter(|st| story_ids.contains(st.id.as_str())).map(|st| StoryRef { outlets: st.outlets.len(), id: st.id, title: st.title }).collect();
+    let story_ids: std::collections::HashSet<String> = r.hits.iter().filter_map(|h| h.story.clone()).collect();
+    let stories =
+        read(s, move |store| Ok(store.stories()?.into_iter().filter(|st| story_ids.contains(&st.id)).map(|st| StoryRef { outlets: st.outlets.len(), id: st.id, title: st.title }).collect())).await?;
     Ok(Profile {
-        name: name.to_string(),
+        name: name.clone(),
         articles: r.total,
         per_day: per_day(&r.hits).into_iter().map(|(date, count)| DayCount { date, count }).collect(),
         entities: r.facets.entity.into_iter().filter(|f| !(kind == Kind::Entity && f.value == name)).collect(),
@@ -321,12 +321,12 @@ fn profile_page(p: &Profile, kind: Kind) -> Html<String> {
 
 /// An entity: mentions over time, the entities it appears with, outlets, stories, latest articles.
 pub async fn entity(State(s): State<Shared>, Path(name): Path<String>) -> Result<Html<String>, ApiError> {
-    Ok(profile_page(&profile(&s, Kind::Entity, &name)?, Kind::Entity))
+    Ok(profile_page(&profile(&s, Kind::Entity, name).await?, Kind::Entity))
 }
 
 /// An outlet: its articles over time, what it covers, its claim statuses, stories, latest articles.
 pub async fn outlet(State(s): State<Shared>, Path(name): Path<String>) -> Result<Html<String>, ApiError> {
-    Ok(profile_page(&profile(&s, Kind::Outlet, &name)?, Kind::Outlet))
+    Ok(profile_page(&profile(&s, Kind::Outlet, name).await?, Kind::Outlet))
 }
 
 fn hit_list(hits: &[dossier_search::Hit]) -> String {

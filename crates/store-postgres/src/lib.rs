@@ -30,11 +30,11 @@
 //! Connections are plain TCP or a unix socket (no TLS in this build): keep the
 //! database on a private network or put a TLS tunnel in front.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use dossier_model::{AlignedClaim, Article, ArticleSummary, Brief, ChangeEntry, Story};
-use dossier_store::{content_hash, Analysis, AnalysisStep, Arrival, FetchState, Put, Result, Revision, Store, StoreError};
+use dossier_store::{content_hash, snapshot, Analysis, AnalysisStep, Arrival, FetchState, Put, Result, Revision, Store, StoreError};
 use postgres::{Client, NoTls, Row};
 
 /// Schema versions this build applies, in order; the index + 1 is the version.
@@ -173,6 +173,8 @@ const RETRIES: usize = 5;
 pub struct PgStore {
     client: RefCell<Client>,
     db: String,
+    /// Inside [`Store::in_snapshot`]: reads run in its transaction rather than their own.
+    in_snapshot: Cell<bool>,
 }
 
 /// `host:port/dbname` of a connection string, without user or password.
@@ -216,7 +218,7 @@ impl PgStore {
     pub fn connect(url: &str) -> Result<Self> {
         let db = describe(url);
         let client = Client::connect(url, NoTls).map_err(|e| StoreError::Backend { db: db.clone(), source: Box::new(e) })?;
-        let s = PgStore { client: RefCell::new(client), db };
+        let s = PgStore { client: RefCell::new(client), db, in_snapshot: Cell::new(false) };
         s.migrate()?;
         Ok(s)
     }
@@ -790,11 +792,12 @@ impl Store for PgStore {
     }
 
     fn revisions(&self, id: &str) -> Result<Vec<Revision>> {
-        let mut c = self.client.borrow_mut();
-        let mut tx = c.build_transaction().read_only(true).isolation_level(postgres::IsolationLevel::RepeatableRead).start().map_err(self.e())?;
-        let old = tx.query("SELECT revision, content_hash, json FROM revisions WHERE article_id = $1 ORDER BY revision", &[&id]).map_err(self.e())?;
-        let current = tx.query_opt("SELECT revision, content_hash, json FROM articles WHERE id = $1", &[&id]).map_err(self.e())?;
-        tx.commit().map_err(self.e())?;
+        let (old, current) = snapshot(self, |_| {
+            let mut c = self.client.borrow_mut();
+            let old = c.query("SELECT revision, content_hash, json FROM revisions WHERE article_id = $1 ORDER BY revision", &[&id]).map_err(self.e())?;
+            let current = c.query_opt("SELECT revision, content_hash, json FROM articles WHERE id = $1", &[&id]).map_err(self.e())?;
+            Ok((old, current))
+        })?;
         let mut out = Vec::with_capacity(old.len() + 1);
         for r in old.iter().chain(current.iter()) {
             let (n, hash, json): (i32, String, &str) = (r.get(0), r.get(1), r.get(2));
@@ -926,6 +929,28 @@ impl Store for PgStore {
             )
             .map(|_| ())
         })
+    }
+
+    fn in_snapshot(&self, f: &mut dyn FnMut(&dyn Store) -> Result<()>) -> Result<()> {
+        if self.in_snapshot.get() {
+            return f(self);
+        }
+        self.client.borrow_mut().batch_execute("START TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").map_err(self.e())?;
+        self.in_snapshot.set(true);
+        let out = f(self);
+        self.in_snapshot.set(false);
+        // Read only: nothing to commit (and after a failed statement, only a rollback ends it).
+        let ended = self.client.borrow_mut().batch_execute("ROLLBACK").map_err(self.e());
+        out.and(ended)
+    }
+
+    fn article_hashes(&self) -> Result<Vec<(String, String)>> {
+        let rows = self.client.borrow_mut().query("SELECT id, content_hash FROM articles ORDER BY id", &[]).map_err(self.e())?;
+        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    fn is_closed(&self) -> bool {
+        self.client.borrow().is_closed()
     }
 
     fn put_embeddings(&mut self, model: &str, rows: &[(String, String, Vec<u8>)]) -> Result<()> {

@@ -286,3 +286,19 @@ fn errors_name_the_database_without_the_password() {
     assert!(msg.starts_with("database postgres://127.0.0.1:1/news:"), "{msg}");
     assert!(!msg.contains("secret"), "{msg}");
 }
+
+#[test]
+fn a_snapshot_does_not_see_a_commit_made_during_it() {
+    let Some(url) = fresh_url() else { return };
+    let mut w = PgStore::connect(&url).unwrap();
+    let r = PgStore::connect(&url).unwrap();
+    w.put_articles(&[article("a", "x")]).unwrap();
+    let seen = dossier_store::snapshot(&r, |r| {
+        let before = r.article_count()?;
+        w.put_articles(&[article("b", "y")]).unwrap();
+        Ok((before, r.article_count()?, r.article("b")?.is_some(), r.revisions("a")?.len()))
+    })
+    .unwrap();
+    assert_eq!(seen, (1, 1, false, 1), "one snapshot throughout");
+    assert_eq!(r.article_count().unwrap(), 2, "the next read sees the commit");
+}

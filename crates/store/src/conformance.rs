@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use dossier_model::{AlignedClaim, Article, ArticleKind, ArticleSummary, Brief, ChangeEntry, ChangeKind, ClaimStatus, Outlet, OutletBasis, Story};
 
-use crate::{Analysis, AnalysisStep, Arrival, FetchState, Put, Store};
+use crate::{content_hash, snapshot, Analysis, AnalysisStep, Arrival, FetchState, Put, Store, StoreError};
 
 /// One `#[test]` per conformance check, each on a store from `$make`
 /// (a closure returning `Option<Box<dyn Store>>`; `None` skips).
@@ -25,7 +25,8 @@ macro_rules! store_conformance_tests {
             articles_and_embeddings_by_id_in_the_order_asked, arrivals_recorded_for_new_and_revised_articles_in_order,
             commit_step_writes_the_analysis_and_takes_the_arrivals, a_failing_step_writes_nothing, merged_stories_leave_aliases_that_follow,
             changes_are_numbered_and_filtered, reset_analysis_keeps_the_log_and_replays_the_batches, stories_of_the_articles,
-            engine_state_by_key_and_prefix, a_batch_revising_a_stored_article_again_and_back);
+            engine_state_by_key_and_prefix, a_batch_revising_a_stored_article_again_and_back,
+            snapshots_read_nest_and_end, article_hashes_follow_content);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
@@ -662,4 +663,37 @@ pub fn engine_state_by_key_and_prefix(s: &mut dyn Store) {
     .unwrap();
     assert_eq!(s.engine_state(&ids(["cluster", "stories/x"])).unwrap(), HashMap::from([("stories/x".to_string(), vec![])]));
     assert_eq!(s.engine_state_prefix("stories/").unwrap(), [("stories/x".to_string(), vec![])]);
+}
+
+/// A snapshot reads what is stored, nests (the inner one is the outer one), gives back the
+/// closure's error, and ends: the store writes and reads as before afterwards.
+pub fn snapshots_read_nest_and_end(s: &mut dyn Store) {
+    s.put_articles(&[article("a", "x")]).unwrap();
+    s.replace_analysis(&Analysis { stories: vec![story("s", &["a"])], claims: vec![claim("c", "s", "said")], briefs: vec![brief("s")] }).unwrap();
+    let (count, story_, claims, inner) = snapshot(s, |r| {
+        let inner = snapshot(r, |r2| Ok(r2.brief("s")?.is_some()))?;
+        Ok((r.article_count()?, r.story("s")?, r.aligned_claims("s")?, inner))
+    })
+    .unwrap();
+    assert_eq!((count, story_.map(|st| st.id), claims.len(), inner), (1, Some("s".to_string()), 1, true));
+    let failed = snapshot(s, |r| -> crate::Result<()> {
+        r.article("a")?;
+        Err(StoreError::Corrupt { what: "on purpose".into() })
+    });
+    assert!(matches!(failed, Err(StoreError::Corrupt { .. })));
+    // Ended: a write lands and is read back, in a snapshot and outside one.
+    assert_eq!(s.put_articles(&[article("b", "y")]).unwrap().new, 1);
+    assert_eq!(snapshot(s, |r| r.article_count()).unwrap(), 2);
+    assert_eq!(s.article_count().unwrap(), 2);
+    assert!(!s.is_closed());
+}
+
+/// Every article's id and content hash, by id; a revision changes its hash.
+pub fn article_hashes_follow_content(s: &mut dyn Store) {
+    assert!(s.article_hashes().unwrap().is_empty());
+    s.put_articles(&[article("b", "y"), article("a", "x")]).unwrap();
+    let want = |a: &[(&str, &str)]| a.iter().map(|(id, t)| (id.to_string(), content_hash(&article(id, t)))).collect::<Vec<_>>();
+    assert_eq!(s.article_hashes().unwrap(), want(&[("a", "x"), ("b", "y")]));
+    s.put_articles(&[article("b", "revised")]).unwrap();
+    assert_eq!(s.article_hashes().unwrap(), want(&[("a", "x"), ("b", "revised")]));
 }

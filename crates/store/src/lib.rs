@@ -204,6 +204,35 @@ pub trait Store {
     fn changes(&self, since: i64, story: Option<&str>, limit: usize) -> Result<Vec<ChangeEntry>>;
     /// The last change log seq (0 when empty).
     fn last_change(&self) -> Result<i64>;
+    /// Runs `f` inside one read transaction: everything it reads through the store it is given
+    /// comes from the same state, even while another connection commits (a story, its claims and
+    /// its brief from one analysis). A snapshot inside a snapshot is the outer one. Use
+    /// [`snapshot`] for a closure that returns a value.
+    fn in_snapshot(&self, f: &mut dyn FnMut(&dyn Store) -> Result<()>) -> Result<()>;
+    /// Every stored article's id and [`content_hash`], by id: what changed since a copy
+    /// (a search index) was made, without reading the texts.
+    fn article_hashes(&self) -> Result<Vec<(String, String)>> {
+        let mut out: Vec<(String, String)> = self.articles()?.iter().map(|a| (a.id.clone(), content_hash(a))).collect();
+        out.sort();
+        Ok(out)
+    }
+    /// Whether the connection is gone for good (a database server restart): every later call
+    /// fails, so a pool drops it and opens another. An embedded store never closes.
+    fn is_closed(&self) -> bool {
+        false
+    }
+}
+
+/// [`Store::in_snapshot`] for a closure that gives a value.
+pub fn snapshot<T>(store: &dyn Store, f: impl FnOnce(&dyn Store) -> Result<T>) -> Result<T> {
+    let mut f = Some(f);
+    let mut out = None;
+    store.in_snapshot(&mut |s| {
+        let f = f.take().expect("a snapshot runs its closure once");
+        out = Some(f(s)?);
+        Ok(())
+    })?;
+    Ok(out.expect("a snapshot that succeeded ran its closure"))
 }
 
 const SCHEMA_VERSION: i64 = 6;
@@ -802,6 +831,32 @@ impl Store for SqliteStore {
 
     fn last_change(&self) -> Result<i64> {
         self.conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| r.get(0)).map_err(self.e())
+    }
+    fn in_snapshot(&self, f: &mut dyn FnMut(&dyn Store) -> Result<()>) -> Result<()> {
+        if !self.conn.is_autocommit() {
+            // Inside a transaction already (an outer snapshot): that is the snapshot.
+            return f(self);
+        }
+        self.snapshot(|s| f(s))
+    }
+
+    fn article_hashes(&self) -> Result<Vec<(String, String)>> {
+        let mut st = self.conn.prepare_cached("SELECT id, content_hash, CASE WHEN content_hash IS NULL THEN json END FROM articles ORDER BY id").map_err(self.e())?;
+        let rows = st
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, Option<String>>(2)?)))
+            .map_err(self.e())?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(self.e())?;
+        rows.into_iter()
+            .map(|(id, hash, json)| match hash {
+                Some(h) => Ok((id, h)),
+                // A row from before content hashes were kept.
+                None => {
+                    let a: Article = Self::decode("article", &id, json.as_deref().unwrap_or_default())?;
+                    Ok((id, content_hash(&a)))
+                }
+            })
+            .collect()
     }
 }
 
