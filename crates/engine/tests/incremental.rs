@@ -1,0 +1,264 @@
+//! The incremental engine on the sample corpus plus realistic arrivals:
+//! stable story ids, untouched stories left alone, a change log, and a
+//! rebuild that gives what the incremental runs gave.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use dossier_engine::{Embeddings, Engine, Silent};
+use dossier_model::{Article, ChangeKind};
+use dossier_store::{SqliteStore, Store};
+
+fn corpus() -> Vec<Article> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/corpus");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "txt")).collect();
+    files.sort();
+    let mut out = Vec::new();
+    for f in files {
+        let parsed = dossier_ingest::ingest_file(&f);
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        out.extend(parsed.articles);
+    }
+    out
+}
+
+fn jsonl(records: &[(&str, &str, &str, &str, &str)]) -> Vec<Article> {
+    let lines: Vec<String> =
+        records.iter().map(|(url, title, text, outlet, published)| serde_json::json!({"url": url, "title": title, "text": text, "outlet": outlet, "published": published}).to_string()).collect();
+    let parsed = dossier_ingest::ingest_bytes("test.jsonl", lines.join("\n").as_bytes(), dossier_ingest::Format::JsonLines, "2026-01-01T00:00:00Z".parse().unwrap());
+    assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+    parsed.articles
+}
+
+/// Five short articles from another year, on other subjects.
+fn unrelated() -> Vec<Article> {
+    jsonl(&[
+        (
+            "https://example.org/quake",
+            "Earthquake strikes Chile coast",
+            "A magnitude 7 earthquake struck the coast of Chile on Monday, officials said. Tsunami warnings were issued for the Pacific coast.",
+            "Wire",
+            "2019-03-04",
+        ),
+        (
+            "https://example.org/league",
+            "Football club wins league title",
+            "The club won the league title after a late goal on Sunday. Fans celebrated in the streets of the city until morning.",
+            "Sports Daily",
+            "2019-05-12",
+        ),
+        (
+            "https://example.org/rates",
+            "Central bank raises interest rates",
+            "The central bank raised interest rates by half a point to fight inflation. Markets fell after the announcement.",
+            "Money News",
+            "2019-06-20",
+        ),
+        (
+            "https://example.org/fire",
+            "Fire destroys warehouse in Riverton port",
+            "A fire destroyed a warehouse in the Riverton port district on Monday. Firefighters fought the blaze for six hours.",
+            "Riverton Post",
+            "2019-08-02",
+        ),
+        (
+            "https://example.org/storm",
+            "Storm cuts power to thousands",
+            "A winter storm cut power to thousands of homes across the region overnight, the utility said on Tuesday.",
+            "Weather Desk",
+            "2019-12-10",
+        ),
+    ])
+}
+
+/// A report of the memo story dated a day before the stories' first reports
+/// (the sample corpus's scraped pages are dated when they were read).
+fn earlier_memo_report() -> Vec<Article> {
+    let day_before = (chrono::Utc::now() - chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
+    jsonl(&[(
+        "https://example.org/fsb-memo",
+        "Leaked FSB memo labels China 'the enemy'",
+        "A leaked FSB intelligence memo brands China \"the enemy\" and warns of Chinese espionage targeting Russia's military and scientific sectors. \
+         The eight-page document, dated late 2023 or early 2024, was obtained through the Ares Leaks platform. \
+         The memo describes Chinese recruitment of Russian scientists and the theft of data on drones, Arctic strategy and research tied to the war in Ukraine.",
+        "Example Wire",
+        &day_before,
+    )])
+}
+
+type Snapshot = BTreeMap<String, (Vec<String>, String, Vec<(String, String)>)>;
+
+/// Every story: members, title, and claims (id, status).
+fn snapshot(store: &dyn Store) -> Snapshot {
+    let mut out = BTreeMap::new();
+    for s in store.stories().unwrap() {
+        let claims = store.aligned_claims(&s.id).unwrap().into_iter().map(|c| (c.id, c.status.as_str().to_string())).collect();
+        out.insert(s.id.clone(), (s.article_ids.clone(), s.title.clone(), claims));
+    }
+    out
+}
+
+fn setup() -> (tempfile::TempDir, SqliteStore, Engine) {
+    setup_with(Embeddings::Off)
+}
+
+fn setup_with(mode: Embeddings) -> (tempfile::TempDir, SqliteStore, Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_dir(dir.path()).unwrap();
+    let engine = Engine::new(mode).with_index(&dossier_engine::index_dir(dir.path()));
+    (dir, store, engine)
+}
+
+/// Whether the embedding model is installed (CI installs it: there it must be).
+fn model_installed() -> bool {
+    let found = dossier_embed::locate().is_some();
+    assert!(found || std::env::var_os("CI").is_none(), "CI: the embedding model is not installed");
+    found
+}
+
+fn memo_story(store: &dyn Store) -> String {
+    store.stories().unwrap().into_iter().find(|s| s.title.contains("no-limits")).expect("the memo story").id
+}
+
+#[test]
+fn ids_are_stable_and_stories_an_arrival_does_not_join_are_left_alone() {
+    stable_ids_with(Embeddings::Off);
+}
+
+#[test]
+fn ids_are_stable_and_stories_an_arrival_does_not_join_are_left_alone_with_the_model() {
+    if model_installed() {
+        stable_ids_with(Embeddings::On);
+    }
+}
+
+#[test]
+fn a_rebuild_with_the_model_gives_what_the_incremental_runs_gave() {
+    if !model_installed() {
+        return;
+    }
+    let (_dir, mut store, mut engine) = setup_with(Embeddings::On);
+    engine.ingest(&mut store, &corpus(), &Silent).unwrap();
+    engine.ingest(&mut store, &unrelated(), &Silent).unwrap();
+    engine.ingest(&mut store, &earlier_memo_report(), &Silent).unwrap();
+    let incremental = snapshot(&store);
+    Engine::new(Embeddings::On).rebuild(&mut store, &Silent).unwrap();
+    assert_eq!(snapshot(&store), incremental);
+}
+
+fn stable_ids_with(mode: Embeddings) {
+    let (_dir, mut store, mut engine) = setup_with(mode);
+    engine.ingest(&mut store, &corpus(), &Silent).unwrap();
+    let first = snapshot(&store);
+    let memo = memo_story(&store);
+    assert_eq!(first[&memo].0.len(), 2, "the memo reports are one story: {first:#?}");
+
+    // Unrelated articles from another year: new stories, nothing else changes.
+    let r = engine.ingest(&mut store, &unrelated(), &Silent).unwrap();
+    assert_eq!(r.put.new, 5);
+    assert_eq!(r.analysis.stories_created, 5);
+    assert_eq!(r.analysis.stories_touched, 5, "only the new stories are rewritten");
+    let second = snapshot(&store);
+    for (id, s) in &first {
+        assert_eq!(second.get(id), Some(s), "story {id} changed though no article joined it");
+    }
+
+    // A report dated before the memo story's first one joins it; its id stays.
+    let r = engine.ingest(&mut store, &earlier_memo_report(), &Silent).unwrap();
+    assert_eq!(r.analysis.stories_touched, 1, "{r:?}");
+    let third = snapshot(&store);
+    let joined = store.story(&memo).unwrap().expect("the memo story keeps its id");
+    assert_eq!(joined.article_ids.len(), 3);
+    assert!(joined.first_seen < first[&memo].0.iter().map(|id| store.article(id).unwrap().unwrap().time()).min().unwrap(), "the earlier report is now its first");
+    for (id, s) in &second {
+        if *id != memo {
+            assert_eq!(third.get(id), Some(s), "story {id} changed though the report joined another");
+        }
+    }
+}
+
+#[test]
+fn a_rebuild_gives_what_the_incremental_runs_gave() {
+    let (_dir, mut store, mut engine) = setup();
+    engine.ingest(&mut store, &corpus(), &Silent).unwrap();
+    engine.ingest(&mut store, &unrelated()[..2], &Silent).unwrap();
+    engine.ingest(&mut store, &earlier_memo_report(), &Silent).unwrap();
+    engine.ingest(&mut store, &unrelated()[2..], &Silent).unwrap();
+    let incremental = snapshot(&store);
+    let log = store.last_change().unwrap();
+
+    let r = engine.rebuild(&mut store, &Silent).unwrap();
+    assert_eq!(r.steps, 4, "the four batches are replayed");
+    assert_eq!(snapshot(&store), incremental);
+    // A fresh engine (another process) rebuilds the same too.
+    Engine::new(Embeddings::Off).rebuild(&mut store, &Silent).unwrap();
+    assert_eq!(snapshot(&store), incremental);
+    assert!(store.last_change().unwrap() > log, "a rebuild is logged like any analysis");
+}
+
+#[test]
+fn the_change_log_records_each_step() {
+    let (_dir, mut store, mut engine) = setup();
+    engine.ingest(&mut store, &corpus(), &Silent).unwrap();
+    let after_corpus = store.last_change().unwrap();
+    let all = store.changes(0, None, 10_000).unwrap();
+    assert_eq!(all.len() as i64, after_corpus);
+    assert!(all.windows(2).all(|w| w[0].seq < w[1].seq), "sequence numbers increase");
+    let created = all.iter().filter(|c| c.kind == ChangeKind::StoryCreated).count();
+    assert_eq!(created, store.stories().unwrap().len(), "one story_created per story");
+    assert!(all.iter().any(|c| c.kind == ChangeKind::ArticleJoined), "the second memo report joined the first");
+    assert!(all.iter().any(|c| c.kind == ChangeKind::ClaimAdded && c.to == Some(dossier_model::ClaimStatus::Corroborated)), "corroborated claims are logged");
+
+    // The next arrival's entries come after, and are about its story only.
+    let memo = memo_story(&store);
+    engine.ingest(&mut store, &earlier_memo_report(), &Silent).unwrap();
+    let new = store.changes(after_corpus, None, 10_000).unwrap();
+    assert!(!new.is_empty());
+    assert!(new.iter().all(|c| c.story_id == memo), "{new:#?}");
+    let joined = new.iter().find(|c| c.kind == ChangeKind::ArticleJoined).expect("article_joined");
+    assert_eq!(joined.article_id.as_deref(), Some(earlier_memo_report()[0].id.as_str()));
+    assert!(new.iter().any(|c| c.kind == ChangeKind::BriefChanged));
+    assert_eq!(store.changes(after_corpus, Some(&memo), 10_000).unwrap(), new);
+    assert!(store.changes(store.last_change().unwrap(), None, 10).unwrap().is_empty());
+    // Nothing new, nothing logged.
+    let before = store.last_change().unwrap();
+    let r = engine.ingest(&mut store, &earlier_memo_report(), &Silent).unwrap();
+    assert_eq!((r.put.unchanged, r.analysis.articles), (1, 0));
+    assert_eq!(store.last_change().unwrap(), before);
+}
+
+#[test]
+fn articles_stored_by_a_run_that_died_are_analysed_by_the_next() {
+    let (dir, mut store, mut engine) = setup();
+    engine.ingest(&mut store, &corpus(), &Silent).unwrap();
+    // Stored, then killed before the analysis: the arrivals wait.
+    engine.store(&mut store, &unrelated()).unwrap();
+    assert!(store.has_pending().unwrap());
+    drop((store, engine));
+    let mut store = SqliteStore::open_dir(dir.path()).unwrap();
+    let r = Engine::new(Embeddings::Off).with_index(&dossier_engine::index_dir(dir.path())).analyse(&mut store, &Silent).unwrap();
+    assert_eq!(r.articles, 5);
+    assert!(!store.has_pending().unwrap());
+    let fire = store.stories().unwrap().into_iter().find(|s| s.title.contains("Riverton")).expect("the late articles are in stories");
+    // ... and in the search index.
+    let ix = dossier_search::SearchIndex::open(&dossier_engine::index_dir(dir.path())).unwrap();
+    let hits = ix.search(&dossier_search::SearchQuery { text: "warehouse".into(), limit: 10, ..Default::default() }).unwrap();
+    assert!(hits.hits.iter().any(|h| fire.article_ids.contains(&h.id)), "{:?}", hits.hits.iter().map(|h| &h.id).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_revised_article_realigns_its_story_and_logs_what_its_claims_did() {
+    let (_dir, mut store, mut engine) = setup();
+    let mut arts = unrelated();
+    engine.ingest(&mut store, &arts, &Silent).unwrap();
+    let fire = arts.iter().position(|a| a.title.contains("Riverton")).unwrap();
+    let story = store.stories_of(&[arts[fire].id.clone()]).unwrap()[&arts[fire].id].clone();
+    let before = store.last_change().unwrap();
+    arts[fire].text = "A fire destroyed a warehouse in the Riverton port district on Monday. The fire caused damage estimated at $2 million, the port authority said on Tuesday.".into();
+    let r = engine.ingest(&mut store, &arts[fire..fire + 1], &Silent).unwrap();
+    assert_eq!((r.put.revised, r.analysis.stories_touched), (1, 1));
+    assert_eq!(store.stories_of(&[arts[fire].id.clone()]).unwrap()[&arts[fire].id], story, "a revision stays in its story");
+    let log = store.changes(before, None, 100).unwrap();
+    assert!(log.iter().any(|c| c.kind == ChangeKind::ClaimAdded && c.text.contains("$2 million")), "{log:#?}");
+    assert!(log.iter().any(|c| c.kind == ChangeKind::ClaimRemoved && c.text.contains("six hours")), "{log:#?}");
+}
