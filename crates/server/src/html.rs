@@ -63,8 +63,15 @@ fn bullet_html(b: &Bullet) -> String {
     li
 }
 
-pub async fn story(State(s): State<Shared>, Path(id): Path<String>) -> Result<Html<String>, ApiError> {
-    read(&s, move |store| dossier_store::snapshot(store, |store| Ok(story_page(store, &id)))?).await
+pub async fn story(State(s): State<Shared>, Path(id): Path<String>) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let key = id.clone();
+    // A story merged into another answers as that one.
+    let alias = read(&s, move |store| Ok(if store.story(&key)?.is_none() { store.story_alias(&key)? } else { None })).await?;
+    if let Some(to) = alias {
+        return Ok((axum::http::StatusCode::PERMANENT_REDIRECT, [(axum::http::header::LOCATION, format!("/stories/{to}"))]).into_response());
+    }
+    Ok(read(&s, move |store| dossier_store::snapshot(store, |store| Ok(story_page(store, &id)))?).await?.into_response())
 }
 
 fn story_page(store: &dyn Store, id: &str) -> Result<Html<String>, ApiError> {

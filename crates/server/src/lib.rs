@@ -175,6 +175,7 @@ pub fn app(stores: impl Into<Stores>, index: SearchIndex, options: ServeOptions)
         .routes(routes!(api_outlet))
         .routes(routes!(live::ingest))
         .routes(routes!(live::events))
+        .routes(routes!(api_changes))
         .split_for_parts();
     let router = Router::new()
         .route("/", get(ui::feed))
@@ -295,19 +296,63 @@ async fn api_stories(State(s): State<Shared>) -> Result<Json<StoriesResponse>, A
 /// A story with its brief, aligned claims and articles.
 #[utoipa::path(get, path = "/api/stories/{id}", params(("id" = String, Path, description = "Story id")),
     responses((status = 200, body = StoryResponse), (status = 404, body = ErrorBody)))]
-async fn api_story(State(s): State<Shared>, Path(id): Path<String>) -> Result<Json<StoryResponse>, ApiError> {
+async fn api_story(State(s): State<Shared>, Path(id): Path<String>) -> Result<Response, ApiError> {
     let key = id.clone();
     let response = read(&s, move |store| {
         Ok(dossier_store::snapshot(store, |store| {
-            let Some(story) = store.story(&key)? else { return Ok(None) };
+            let Some(story) = store.story(&key)? else { return Ok(Err(store.story_alias(&key)?)) };
             let brief = store.brief(&key)?;
             let claims = store.aligned_claims(&key)?;
             let articles = store.article_summaries(&story.article_ids)?;
-            Ok(Some(StoryResponse { story, brief, claims, articles }))
+            Ok(Ok(StoryResponse { story, brief, claims, articles }))
         })?)
     })
     .await?;
-    Ok(Json(response.ok_or_else(|| not_found("story", &id))?))
+    match response {
+        Ok(r) => Ok(Json(r).into_response()),
+        // A story merged into another answers as that one.
+        Err(Some(to)) => Ok(moved(&format!("/api/stories/{to}"))),
+        Err(None) => Err(not_found("story", &id)),
+    }
+}
+
+/// A permanent redirect (a merged story's old address).
+fn moved(to: &str) -> Response {
+    (StatusCode::PERMANENT_REDIRECT, [(axum::http::header::LOCATION, to.to_string())]).into_response()
+}
+
+/// The change log read back: what changed after `since`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ChangesResponse {
+    pub changes: Vec<dossier_model::ChangeEntry>,
+    /// The last sequence number in the log: pass it as `since` next time.
+    pub last: i64,
+}
+
+/// What changed since a sequence number, from the change log: stories created, articles
+/// joined, merges, claims added, removed or changed status, briefs rewritten.
+#[utoipa::path(get, path = "/api/changes",
+    params(
+        ("since" = Option<i64>, Query, description = "Entries after this sequence number (default 0)"),
+        ("story" = Option<String>, Query, description = "Only this story's entries (an old id of a merged story works too)"),
+        ("limit" = Option<usize>, Query, description = "At most this many entries (default 500, at most 5000)")
+    ),
+    responses((status = 200, body = ChangesResponse), (status = 400, body = ErrorBody)))]
+async fn api_changes(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<Json<ChangesResponse>, ApiError> {
+    let (mut since, mut story, mut limit) = (0i64, None::<String>, 500usize);
+    for (k, v) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+        match k.as_ref() {
+            "since" => since = v.parse().map_err(|_| bad_request(format!("since: {v:?} is not a sequence number")))?,
+            "story" => story = Some(v.into_owned()),
+            "limit" => limit = v.parse::<usize>().map_err(|_| bad_request(format!("limit: {v:?} is not a number")))?.clamp(1, 5000),
+            other => return Err(bad_request(format!("unknown parameter {other:?} (since, story, limit)"))),
+        }
+    }
+    if since < 0 {
+        return Err(bad_request("since: must be 0 or more"));
+    }
+    let r = read(&s, move |store| Ok(ChangesResponse { changes: store.changes(since, story.as_deref(), limit)?, last: store.last_change()? })).await?;
+    Ok(Json(r))
 }
 
 /// One article, whole.

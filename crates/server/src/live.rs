@@ -30,6 +30,8 @@ pub enum Change {
     Articles { new: usize, total: usize },
     /// A story appeared or its membership changed.
     Story { id: String, title: String, article_count: usize },
+    /// An entry of the change log, as the analysis wrote it (see `/api/changes`).
+    Log { entry: dossier_model::ChangeEntry },
 }
 
 /// What `POST /api/ingest` did.
@@ -193,38 +195,55 @@ pub struct Snapshot {
     stories: HashMap<String, usize>,
 }
 
-/// Looks at the store (every two seconds, or when poked) and broadcasts what changed.
+/// Looks at the store (every two seconds, or at once when this server's ingest pokes it) and
+/// broadcasts what changed: the change log's new entries as they were written, and the
+/// articles and stories that changed. Between changes a look costs two small queries (the
+/// article count and the log's last sequence number); the stories are read only when one moved.
 pub async fn watch_store(s: Shared) {
     let mut last: Option<Snapshot> = None;
+    let mut heads: Option<(usize, i64)> = None;
     loop {
         let state = s.clone();
-        let snap = tokio::task::spawn_blocking(move || -> Option<(Snapshot, Vec<dossier_model::Story>)> {
-            let (articles, stories) = state
+        let seen = heads;
+        let looked = tokio::task::spawn_blocking(move || -> Option<((usize, i64), Option<(Snapshot, Vec<dossier_model::Story>, Vec<dossier_model::ChangeEntry>)>)> {
+            let now = state.stores.read(|store| Ok::<_, dossier_store::StoreError>((store.article_count()?, store.last_change()?))).and_then(|r| r).map_err(|e| tracing::warn!("watching the store: {e}")).ok()?;
+            if seen == Some(now) {
+                return Some((now, None));
+            }
+            let since = seen.map_or(now.1, |(_, l)| l);
+            let (articles, stories, log) = state
                 .stores
-                .read(|store| dossier_store::snapshot(store, |store| Ok((store.article_count()?, store.stories()?))))
+                .read(|store| dossier_store::snapshot(store, |store| Ok((store.article_count()?, store.stories()?, store.changes(since, None, 5000)?))))
                 .and_then(|r| r)
                 .map_err(|e| tracing::warn!("watching the store: {e}"))
                 .ok()?;
-            Some((Snapshot { articles, stories: stories.iter().map(|st| (st.id.clone(), st.article_ids.len())).collect() }, stories))
+            let head = log.last().map_or(now.1, |c| c.seq);
+            Some(((articles, head), Some((Snapshot { articles, stories: stories.iter().map(|st| (st.id.clone(), st.article_ids.len())).collect() }, stories, log))))
         })
         .await
         .ok()
         .flatten();
-        if let Some((snap, stories)) = snap {
-            if let Some(prev) = &last {
-                if snap != *prev {
-                    s.follow_poke.notify_one();
+        if let Some((now, changed)) = looked {
+            heads = Some(now);
+            if let Some((snap, stories, log)) = changed {
+                for entry in log {
+                    let _ = s.changes.send(Change::Log { entry });
                 }
-                if snap.articles != prev.articles {
-                    let _ = s.changes.send(Change::Articles { new: snap.articles.saturating_sub(prev.articles), total: snap.articles });
-                }
-                for st in &stories {
-                    if prev.stories.get(&st.id) != Some(&st.article_ids.len()) {
-                        let _ = s.changes.send(Change::Story { id: st.id.clone(), title: st.title.clone(), article_count: st.article_ids.len() });
+                if let Some(prev) = &last {
+                    if snap != *prev {
+                        s.follow_poke.notify_one();
+                    }
+                    if snap.articles != prev.articles {
+                        let _ = s.changes.send(Change::Articles { new: snap.articles.saturating_sub(prev.articles), total: snap.articles });
+                    }
+                    for st in &stories {
+                        if prev.stories.get(&st.id) != Some(&st.article_ids.len()) {
+                            let _ = s.changes.send(Change::Story { id: st.id.clone(), title: st.title.clone(), article_count: st.article_ids.len() });
+                        }
                     }
                 }
+                last = Some(snap);
             }
-            last = Some(snap);
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(2)) => {}

@@ -537,3 +537,58 @@ async fn ui_pages_draw_charts_matrix_and_facets_and_escape() {
     let (status, body) = get(&app, "/search?from=nonsense").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 }
+
+#[tokio::test]
+async fn changes_read_back_and_merged_stories_redirect() {
+    let (d, mut s) = store_with_hostile_article();
+    let t: chrono::DateTime<chrono::Utc> = "2025-06-22T00:00:00Z".parse().unwrap();
+    let entry = |kind, story: &str| dossier_model::ChangeEntry {
+        seq: 0,
+        at: t,
+        kind,
+        story_id: story.into(),
+        article_id: Some("a1".into()),
+        claim_id: None,
+        other_story_id: None,
+        from: None,
+        to: None,
+        text: String::new(),
+    };
+    // Story s0 merged into s1: its id answers as s1's.
+    let mut merged = entry(dossier_model::ChangeKind::StoriesMerged, "s1");
+    merged.other_story_id = Some("s0".into());
+    let step = dossier_store::AnalysisStep {
+        batch: 1,
+        merged: vec![("s0".into(), "s1".into())],
+        changes: vec![entry(dossier_model::ChangeKind::StoryCreated, "s0"), entry(dossier_model::ChangeKind::ArticleJoined, "s1"), merged],
+        ..Default::default()
+    };
+    s.commit_step(&step).unwrap();
+    let app = app(&d, s);
+    let (status, body) = get(&app, "/api/changes").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["last"], 3);
+    let kinds: Vec<&str> = v["changes"].as_array().unwrap().iter().map(|c| c["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["story_created", "article_joined", "stories_merged"]);
+    let (_, body) = get(&app, "/api/changes?since=1&limit=1").await;
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["changes"].as_array().unwrap().len(), 1);
+    assert_eq!(v["changes"][0]["seq"], 2);
+    // One story's entries, by its id or by the id of a story merged into it.
+    let (_, by_alias) = get(&app, "/api/changes?story=s0").await;
+    let (_, by_id) = get(&app, "/api/changes?story=s1").await;
+    assert_eq!(by_alias, by_id);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&by_id).unwrap()["changes"].as_array().unwrap().len(), 3);
+    for bad in ["/api/changes?since=x", "/api/changes?since=-1", "/api/changes?limit=0x", "/api/changes?what=1"] {
+        let (status, body) = get(&app, bad).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+    }
+    for (old, new) in [("/stories/s0", "/stories/s1"), ("/api/stories/s0", "/api/stories/s1")] {
+        let resp = app.clone().oneshot(Request::get(old).body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::PERMANENT_REDIRECT, "{old}");
+        assert_eq!(resp.headers()["location"], new);
+    }
+    assert_eq!(get(&app, "/api/stories/nope").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(get(&app, "/stories/nope").await.0, StatusCode::NOT_FOUND);
+}
