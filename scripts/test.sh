@@ -8,7 +8,7 @@
 # later runs. Starts throwaway PostgreSQL and NATS JetStream servers on
 # loopback (scripts/scale-services.sh: installs Debian's postgresql and
 # nats-server when missing) for the scale-out tests, and stops them on exit.
-# Then: cargo test, and the browser tests in tests/browser/ (screenshots in
+# Then: cargo fmt --check and cargo clippy -D warnings, cargo test, and the browser tests in tests/browser/ (screenshots in
 # target/browser-screenshots/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +20,13 @@ command -v npm >/dev/null 2>&1 || need_apt+=(nodejs npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
     apt-get update && apt-get install -y --no-install-recommends "${need_apt[@]}"
 fi
+# House style first: formatting (rustfmt.toml) and lints, warnings as errors.
+if command -v rustup >/dev/null 2>&1; then
+    rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
+    rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+fi
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
 export DOSSIER_MODEL="$PWD/models/all-minilm-l6-v2"
 cargo run --locked --quiet -p dossier-cli -- model fetch --dir "$DOSSIER_MODEL"
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)

@@ -370,6 +370,9 @@ async fn worker(args: WorkerArgs, embedding: Embedding) -> anyhow::Result<ExitCo
     let _ = std::io::stdout().flush();
 
     let mut slot = store;
+    // One engine for the worker's life: it keeps the clusterer's state between analyses
+    // (reloaded when another worker committed meanwhile) and the models once loaded.
+    let mut engine = Some(dossier_engine::Engine::new(embedding.mode()));
     let mut last_analysis: Option<(Instant, Duration)> = None;
     let interval = Duration::from_secs_f64(args.analyse_interval.max(0.0));
     let mut failures: u32 = 0;
@@ -486,14 +489,16 @@ async fn worker(args: WorkerArgs, embedding: Embedding) -> anyhow::Result<ExitCo
         }
         let started = Instant::now();
         let mut store = slot.take().expect("store is back after each use");
+        let mut eng = engine.take().expect("engine is back after each use");
         let task = tokio::task::spawn_blocking(move || {
-            let out = analyse_if_stale(&mut store, embedding);
-            (store, out)
+            let out = analyse_pending(&mut store, &mut eng);
+            (store, out, eng)
         });
         let mut stop_rx2 = stop_rx.clone();
         let (store, out) = tokio::select! {
             r = task => {
-                let (store, out) = r.expect("analysis task panicked");
+                let (store, out, eng) = r.expect("analysis task panicked");
+                engine = Some(eng);
                 (Slot(Some(store)), out)
             }
             _ = stop_rx2.wait_for(|s| *s) => {
@@ -549,30 +554,19 @@ async fn reconnect_if_closed(slot: &mut Slot, url: &str, db: &str) {
     }
 }
 
-/// Recomputes the analysis if articles changed since it was computed and no
-/// other worker is doing it; `Some(duration)` when it ran.
-///
-/// The version is read before the articles, so the analysis covers at least
-/// that version; a write that lands meanwhile leaves the store stale, and the
-/// next check (by this or any worker, at the latest when one goes idle) redoes it.
-fn analyse_if_stale(store: &mut PgStore, embedding: Embedding) -> anyhow::Result<Option<Duration>> {
-    if !store.analysis_stale()? || !store.try_lock_analysis()? {
+/// Analyses what waits (the engine's incremental steps) if anything does and no other
+/// worker is analysing; `Some(duration)` when it ran. Each step commits on its own, so an
+/// abandoned analysis keeps the steps it finished and the next worker takes the rest.
+fn analyse_pending(store: &mut PgStore, engine: &mut dossier_engine::Engine) -> anyhow::Result<Option<Duration>> {
+    if !store.has_pending()? || !store.try_lock_analysis()? {
         return Ok(None);
     }
-    let result = (|| -> anyhow::Result<Option<Duration>> {
-        let version = store.articles_version()?;
-        if version <= store.analysed_version()? {
-            return Ok(None);
-        }
-        let t = Instant::now();
-        dossier_engine::Engine::new(embedding.mode()).analyse(store, &dossier_engine::Silent)?;
-        store.mark_analysed(version)?;
-        Ok(Some(t.elapsed()))
-    })();
+    let t = Instant::now();
+    let result = engine.analyse(store, &dossier_engine::Silent);
     let unlocked = store.unlock_analysis();
-    let out = result?;
+    let report = result?;
     unlocked?;
-    Ok(out)
+    Ok((report.steps > 0).then(|| t.elapsed()))
 }
 
 #[cfg(test)]

@@ -206,7 +206,12 @@ pub async fn watch_store(s: Shared) {
         let state = s.clone();
         let seen = heads;
         let looked = tokio::task::spawn_blocking(move || -> Option<((usize, i64), Option<(Snapshot, Vec<dossier_model::Story>, Vec<dossier_model::ChangeEntry>)>)> {
-            let now = state.stores.read(|store| Ok::<_, dossier_store::StoreError>((store.article_count()?, store.last_change()?))).and_then(|r| r).map_err(|e| tracing::warn!("watching the store: {e}")).ok()?;
+            let now = state
+                .stores
+                .read(|store| Ok::<_, dossier_store::StoreError>((store.article_count()?, store.last_change()?)))
+                .and_then(|r| r)
+                .map_err(|e| tracing::warn!("watching the store: {e}"))
+                .ok()?;
             if seen == Some(now) {
                 return Some((now, None));
             }
