@@ -195,6 +195,10 @@ pub struct Snapshot {
     stories: HashMap<String, usize>,
 }
 
+/// What one look at the store found: the heads (article count, last log seq), and when they
+/// moved, the stories and the new log entries.
+type Look = ((usize, i64), Option<(Snapshot, Vec<dossier_model::Story>, Vec<dossier_model::ChangeEntry>)>);
+
 /// Looks at the store (every two seconds, or at once when this server's ingest pokes it) and
 /// broadcasts what changed: the change log's new entries as they were written, and the
 /// articles and stories that changed. Between changes a look costs two small queries (the
@@ -205,7 +209,7 @@ pub async fn watch_store(s: Shared) {
     loop {
         let state = s.clone();
         let seen = heads;
-        let looked = tokio::task::spawn_blocking(move || -> Option<((usize, i64), Option<(Snapshot, Vec<dossier_model::Story>, Vec<dossier_model::ChangeEntry>)>)> {
+        let looked = tokio::task::spawn_blocking(move || -> Option<Look> {
             let now = state
                 .stores
                 .read(|store| Ok::<_, dossier_store::StoreError>((store.article_count()?, store.last_change()?)))
