@@ -292,7 +292,6 @@ fn find(parent: &mut [usize], x: usize) -> usize {
     r
 }
 
-/// Aligns the claims of one story's articles across outlets.
 /// Stories with more clauses than this find candidate pairs through an
 /// inverted index instead of comparing every pair.
 const INDEX_ABOVE: usize = 1500;
@@ -375,6 +374,7 @@ fn matching_pairs(ids: &[Vec<u32>], outlet: &[u32], idf: &[f64], settings: &Sett
     out
 }
 
+/// Aligns the claims of one story's articles across outlets, by wording alone.
 pub fn align(story: &Story, docs: &[&Enriched], settings: &Settings) -> Vec<AlignedClaim> {
     align_with(story, docs, settings, None).expect("wording alone cannot fail")
 }
@@ -383,29 +383,97 @@ pub fn align(story: &Story, docs: &[&Enriched], settings: &Settings) -> Vec<Alig
 /// `meaning` scores cross-outlet sentence pairs (for instance MiniLM features and a
 /// learned combiner); a pair at or above `settings.meaning_link` that is mutually the
 /// best match between its two outlets is one claim.
+///
+/// The phases, in order: [`collect_claims`] (the check-worthy sentences),
+/// [`lexical_links`] (clauses in the same words), [`meaning_candidates`] and
+/// [`meaning_links`] (whole sentences in other words, when a scorer is given),
+/// [`facts_of`] (linked clauses and sentences become facts) and
+/// [`assemble_claim`] (status, outlets and sources of each).
 pub fn align_with(story: &Story, docs: &[&Enriched], settings: &Settings, meaning: Option<MeaningScorer>) -> Result<Vec<AlignedClaim>, String> {
-    let mut claims: Vec<(Claim, &Enriched)> = Vec::new();
-    for d in docs {
-        for c in claims_of(d, settings) {
-            claims.push((c, d));
+    let claims = collect_claims(docs, settings);
+    let mut links = lexical_links(&claims, settings);
+    if let Some(score) = meaning {
+        let cands = meaning_candidates(&claims, settings);
+        let pairs: Vec<(&str, &str)> = cands.iter().map(|&(a, b)| (claims[a].0.text.as_str(), claims[b].0.text.as_str())).collect();
+        // One call per story, so the caller can batch the model's passes and reuse stored scores.
+        let scores = if pairs.is_empty() { Vec::new() } else { score(&pairs)? };
+        if scores.len() != pairs.len() {
+            return Err(format!("the meaning scorer gave {} scores for {} pairs", scores.len(), pairs.len()));
+        }
+        meaning_links(&claims, &cands, &scores, &mut links, settings);
+    }
+    let groups = facts_of(&claims, &mut links);
+    let sources: HashMap<&str, Vec<Attribution>> = docs.iter().map(|d| (d.article.id.as_str(), article_sources(d))).collect();
+    let outlet_of: HashMap<&str, &str> = docs.iter().map(|d| (d.article.id.as_str(), d.article.outlet.name.as_str())).collect();
+    let mut out: Vec<AlignedClaim> = groups.into_iter().map(|(members, conflict)| assemble_claim(story, &claims, &members, conflict, &sources, &outlet_of)).collect();
+    out.sort_by(|a, b| b.outlets.len().cmp(&a.outlets.len()).then(b.checkworthiness.total_cmp(&a.checkworthiness)).then(a.id.cmp(&b.id)));
+    Ok(out)
+}
+
+/// A story's claims, each with the article it comes from.
+type StoryClaims<'a> = [(Claim, &'a Enriched)];
+
+/// Phase 1: every article's check-worthy sentences, in article order.
+fn collect_claims<'a>(docs: &[&'a Enriched], settings: &Settings) -> Vec<(Claim, &'a Enriched)> {
+    docs.iter().flat_map(|d| claims_of(d, settings).into_iter().map(move |c| (c, *d))).collect()
+}
+
+/// The link graph of a story: clause nodes (and, once meaning is looked at,
+/// one node per whole claim) joined by union-find, with the number
+/// conflicts found on the links.
+struct Links {
+    nodes: Vec<ClauseNode>,
+    parent: Vec<usize>,
+    conflicts: Vec<(usize, String)>,
+}
+
+impl Links {
+    /// Joins two nodes; linked clauses that give different numbers make their fact contested.
+    fn join(&mut self, a: usize, b: usize) {
+        let (ra, rb) = (find(&mut self.parent, a), find(&mut self.parent, b));
+        self.parent[ra] = rb;
+        if let Some(c) = quantity_conflict(&self.nodes[a], &self.nodes[b]) {
+            self.conflicts.push((a, c));
         }
     }
-    let sources: HashMap<&str, Vec<Attribution>> = docs.iter().map(|d| (d.article.id.as_str(), article_sources(d))).collect();
+}
 
+/// Phase 2: clauses (one fact each, roughly) from different outlets that
+/// share enough rare terms are linked. Rarer terms across the story's clauses
+/// count for more; terms are interned once, so the pair test is a merge of
+/// sorted integer lists.
+fn lexical_links(claims: &StoryClaims, settings: &Settings) -> Links {
     let mut nodes: Vec<ClauseNode> = Vec::new();
     for (ci, (c, d)) in claims.iter().enumerate() {
         for cl in clauses(&c.text) {
             nodes.push(ClauseNode { claim: ci, outlet: d.article.outlet.name.clone(), terms: terms(&cl).into_iter().collect(), text: cl });
         }
     }
-    // Rarer terms across the story's clauses count for more. Terms are
-    // interned once, so the pair test is a merge of sorted integer lists.
-    let mut vocab: HashMap<&str, u32> = HashMap::new();
-    let ids: Vec<Vec<u32>> = nodes
+    let (ids, idf) = interned(nodes.iter().map(|n| &n.terms));
+    let mut outlet_ids: HashMap<&str, u32> = HashMap::new();
+    let outlet: Vec<u32> = nodes
         .iter()
         .map(|n| {
-            let mut v: Vec<u32> = n
-                .terms
+            let next = outlet_ids.len() as u32;
+            *outlet_ids.entry(n.outlet.as_str()).or_insert(next)
+        })
+        .collect();
+    let pairs = matching_pairs(&ids, &outlet, &idf, settings, INDEX_ABOVE);
+    let parent = (0..nodes.len()).collect();
+    let mut links = Links { nodes, parent, conflicts: Vec::new() };
+    for (a, b) in pairs {
+        links.join(a, b);
+    }
+    links
+}
+
+/// Term sets as sorted ids into one vocabulary, in the order given, and each
+/// id's rarity over those sets: ln(1 + sets / sets holding it).
+fn interned<'t>(sets: impl Iterator<Item = &'t BTreeSet<String>>) -> (Vec<Vec<u32>>, Vec<f64>) {
+    let mut vocab: HashMap<&str, u32> = HashMap::new();
+    let ids: Vec<Vec<u32>> = sets
+        .map(|set| {
+            let mut v: Vec<u32> = set
                 .iter()
                 .map(|t| {
                     let next = vocab.len() as u32;
@@ -422,80 +490,72 @@ pub fn align_with(story: &Story, docs: &[&Enriched], settings: &Settings, meanin
             df[t as usize] += 1;
         }
     }
-    let total = nodes.len().max(1) as f64;
-    let idf: Vec<f64> = df.iter().map(|&d| (1.0 + total / d.max(1) as f64).ln()).collect();
-    let mut outlet_ids: HashMap<&str, u32> = HashMap::new();
-    let outlet: Vec<u32> = nodes
-        .iter()
-        .map(|n| {
-            let next = outlet_ids.len() as u32;
-            *outlet_ids.entry(n.outlet.as_str()).or_insert(next)
-        })
-        .collect();
-    let mut parent: Vec<usize> = (0..nodes.len()).collect();
-    let mut conflicts: Vec<(usize, String)> = Vec::new();
-    for (a, b) in matching_pairs(&ids, &outlet, &idf, settings, INDEX_ABOVE) {
-        let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
-        parent[ra] = rb;
-        if let Some(c) = quantity_conflict(&nodes[a], &nodes[b]) {
-            conflicts.push((a, c));
-        }
-    }
+    let total = ids.len().max(1) as f64;
+    let idf = df.iter().map(|&d| (1.0 + total / d.max(1) as f64).ln()).collect();
+    (ids, idf)
+}
 
-    // Meaning: whole sentences from different outlets, linked through one extra node per claim.
-    if let Some(score) = meaning {
-        let claim_terms: Vec<BTreeSet<String>> = claims.iter().map(|(c, _)| terms(&c.text).into_iter().collect()).collect();
-        let outlet_of_claim: Vec<&str> = claims.iter().map(|(_, d)| d.article.outlet.name.as_str()).collect();
-        let mut cands: Vec<(usize, usize, usize)> = Vec::new();
-        for a in 0..claims.len() {
-            for b in a + 1..claims.len() {
-                if outlet_of_claim[a] == outlet_of_claim[b] {
-                    continue;
-                }
-                let shared = claim_terms[a].intersection(&claim_terms[b]).count();
-                let entities = claims[a].0.entities.iter().any(|e| claims[b].0.entities.contains(e));
-                if shared >= 2 || entities {
-                    cands.push((shared, a, b));
-                }
+/// Phase 3: the cross-outlet sentence pairs worth the meaning scorer's
+/// model passes, (a, b) with a < b. A pair is eligible on cheap signals: at
+/// least two shared content terms, or a shared entity. Every eligible pair
+/// is scored, the most shared terms first, up to `max_meaning_pairs`.
+fn meaning_candidates(claims: &StoryClaims, settings: &Settings) -> Vec<(usize, usize)> {
+    let claim_terms: Vec<BTreeSet<String>> = claims.iter().map(|(c, _)| terms(&c.text).into_iter().collect()).collect();
+    let outlet_of_claim: Vec<&str> = claims.iter().map(|(_, d)| d.article.outlet.name.as_str()).collect();
+    let mut cands: Vec<(usize, usize, usize)> = Vec::new();
+    for a in 0..claims.len() {
+        for b in a + 1..claims.len() {
+            if outlet_of_claim[a] == outlet_of_claim[b] {
+                continue;
             }
-        }
-        cands.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
-        cands.truncate(settings.max_meaning_pairs);
-        let pairs: Vec<(&str, &str)> = cands.iter().map(|&(_, a, b)| (claims[a].0.text.as_str(), claims[b].0.text.as_str())).collect();
-        let scores = if pairs.is_empty() { Vec::new() } else { score(&pairs)? };
-        if scores.len() != pairs.len() {
-            return Err(format!("the meaning scorer gave {} scores for {} pairs", scores.len(), pairs.len()));
-        }
-        // Each claim's best score against each other outlet.
-        let mut best: HashMap<(usize, &str), f32> = HashMap::new();
-        for (&(_, a, b), &s) in cands.iter().zip(&scores) {
-            for (x, y) in [(a, b), (b, a)] {
-                let e = best.entry((x, outlet_of_claim[y])).or_insert(f32::MIN);
-                *e = e.max(s);
-            }
-        }
-        let base = nodes.len();
-        for (ci, (c, d)) in claims.iter().enumerate() {
-            nodes.push(ClauseNode { claim: ci, outlet: d.article.outlet.name.clone(), terms: BTreeSet::new(), text: c.text.clone() });
-            parent.push(base + ci);
-        }
-        for (&(_, a, b), &s) in cands.iter().zip(&scores) {
-            let mutual = best[&(a, outlet_of_claim[b])] <= s && best[&(b, outlet_of_claim[a])] <= s;
-            if s >= settings.meaning_link && mutual {
-                let (ra, rb) = (find(&mut parent, base + a), find(&mut parent, base + b));
-                parent[ra] = rb;
-                if let Some(c) = quantity_conflict(&nodes[base + a], &nodes[base + b]) {
-                    conflicts.push((base + a, c));
-                }
+            let shared = claim_terms[a].intersection(&claim_terms[b]).count();
+            let entities = claims[a].0.entities.iter().any(|e| claims[b].0.entities.contains(e));
+            if shared >= 2 || entities {
+                cands.push((shared, a, b));
             }
         }
     }
+    cands.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
+    cands.truncate(settings.max_meaning_pairs);
+    cands.into_iter().map(|(_, a, b)| (a, b)).collect()
+}
 
-    // A fact = a component of linked clauses; facts with the same sentences are one claim.
+/// Phase 4: scored pairs become links between whole sentences (one extra node
+/// per claim) when they reach `meaning_link` and each sentence is the other's
+/// best match in the other's outlet: a sentence states one thing, so only its
+/// best paraphrase per outlet is the same claim.
+fn meaning_links(claims: &StoryClaims, cands: &[(usize, usize)], scores: &[f32], links: &mut Links, settings: &Settings) {
+    let outlet_of_claim: Vec<&str> = claims.iter().map(|(_, d)| d.article.outlet.name.as_str()).collect();
+    // Each claim's best score against each other outlet.
+    let mut best: HashMap<(usize, &str), f32> = HashMap::new();
+    for (&(a, b), &s) in cands.iter().zip(scores) {
+        for (x, y) in [(a, b), (b, a)] {
+            let e = best.entry((x, outlet_of_claim[y])).or_insert(f32::MIN);
+            *e = e.max(s);
+        }
+    }
+    let base = links.nodes.len();
+    for (ci, (c, d)) in claims.iter().enumerate() {
+        links.nodes.push(ClauseNode { claim: ci, outlet: d.article.outlet.name.clone(), terms: BTreeSet::new(), text: c.text.clone() });
+        links.parent.push(base + ci);
+    }
+    for (&(a, b), &s) in cands.iter().zip(scores) {
+        let mutual = best[&(a, outlet_of_claim[b])] <= s && best[&(b, outlet_of_claim[a])] <= s;
+        if s >= settings.meaning_link && mutual {
+            links.join(base + a, base + b);
+        }
+    }
+}
+
+/// Phase 5: a fact is a component of linked nodes; a fact stated by two or
+/// more outlets is one aligned claim (facts with the same sentences are one
+/// claim, contested when any of their links disagree on a number), and every
+/// sentence in no such fact is a claim of its own.
+fn facts_of(claims: &StoryClaims, links: &mut Links) -> Vec<(BTreeSet<usize>, Option<String>)> {
     let mut facts: HashMap<usize, BTreeSet<usize>> = HashMap::new();
-    for (i, node) in nodes.iter().enumerate() {
-        let r = find(&mut parent, i);
-        facts.entry(r).or_default().insert(node.claim);
+    for i in 0..links.nodes.len() {
+        let r = find(&mut links.parent, i);
+        facts.entry(r).or_default().insert(links.nodes[i].claim);
     }
     let mut groups: Vec<(BTreeSet<usize>, Option<String>)> = Vec::new();
     let mut in_shared: BTreeSet<usize> = BTreeSet::new();
@@ -506,7 +566,7 @@ pub fn align_with(story: &Story, docs: &[&Enriched], settings: &Settings, meanin
         if outlets.len() < 2 {
             continue;
         }
-        let conflict = conflicts.iter().find(|(n, _)| find(&mut parent, *n) == root).map(|(_, c)| c.clone());
+        let conflict = links.conflicts.iter().find(|(n, _)| find(&mut links.parent, *n) == root).map(|(_, c)| c.clone());
         in_shared.extend(members.iter().copied());
         match groups.iter_mut().find(|(m, _)| *m == members) {
             Some(g) => {
@@ -522,69 +582,74 @@ pub fn align_with(story: &Story, docs: &[&Enriched], settings: &Settings, meanin
             groups.push((BTreeSet::from([ci]), None));
         }
     }
+    groups
+}
 
-    let outlet_of: HashMap<&str, &str> = docs.iter().map(|d| (d.article.id.as_str(), d.article.outlet.name.as_str())).collect();
-    let mut out: Vec<AlignedClaim> = groups
-        .into_iter()
-        .map(|(members, conflict)| {
-            let mut ms: Vec<&(Claim, &Enriched)> = members.iter().map(|&c| &claims[c]).collect();
-            ms.sort_by(|a, b| a.1.article.time().cmp(&b.1.article.time()).then(a.1.article.id.cmp(&b.1.article.id)).then(a.0.sentence.cmp(&b.0.sentence)));
-            let mut outlets: Vec<String> = Vec::new();
-            for (_, d) in &ms {
-                if !outlets.contains(&d.article.outlet.name) {
-                    outlets.push(d.article.outlet.name.clone());
-                }
+/// Phase 6: one fact's aligned claim: its sentences in publication order
+/// (the first is the claim's text), the outlets stating it, the sources they
+/// attribute it to, and its status.
+fn assemble_claim(
+    story: &Story,
+    claims: &StoryClaims,
+    members: &BTreeSet<usize>,
+    conflict: Option<String>,
+    sources: &HashMap<&str, Vec<Attribution>>,
+    outlet_of: &HashMap<&str, &str>,
+) -> AlignedClaim {
+    let mut ms: Vec<&(Claim, &Enriched)> = members.iter().map(|&c| &claims[c]).collect();
+    ms.sort_by(|a, b| a.1.article.time().cmp(&b.1.article.time()).then(a.1.article.id.cmp(&b.1.article.id)).then(a.0.sentence.cmp(&b.0.sentence)));
+    let mut outlets: Vec<String> = Vec::new();
+    for (_, d) in &ms {
+        if !outlets.contains(&d.article.outlet.name) {
+            outlets.push(d.article.outlet.name.clone());
+        }
+    }
+    let mut srcs: Vec<Attribution> = Vec::new();
+    for (c, d) in &ms {
+        let article_level: Vec<Attribution> = sources[d.article.id.as_str()].iter().filter(|a| a.kind == SourceKind::Publication).cloned().collect();
+        // "according to the report" in an article that names the report's publisher means that publisher.
+        let has_publication = !article_level.is_empty();
+        let own = c.attribution.iter().filter(|a| a.kind != SourceKind::Unnamed && !(is_reporting_anaphor(a) && has_publication)).cloned();
+        for a in own.chain(article_level) {
+            if !srcs.iter().any(|x| source_key(&x.source, x.kind) == source_key(&a.source, a.kind)) {
+                srcs.push(a);
             }
-            let mut srcs: Vec<Attribution> = Vec::new();
-            for (c, d) in &ms {
-                let article_level: Vec<Attribution> = sources[d.article.id.as_str()].iter().filter(|a| a.kind == SourceKind::Publication).cloned().collect();
-                // "according to the report" in an article that names the report's publisher means that publisher.
-                let has_publication = !article_level.is_empty();
-                let own = c.attribution.iter().filter(|a| a.kind != SourceKind::Unnamed && !(is_reporting_anaphor(a) && has_publication)).cloned();
-                for a in own.chain(article_level) {
-                    if !srcs.iter().any(|x| source_key(&x.source, x.kind) == source_key(&a.source, a.kind)) {
-                        srcs.push(a);
-                    }
-                }
-            }
-            // Corroboration counts independent reports: a copy speaks with its original's voice.
-            let independent: BTreeSet<&str> = ms
-                .iter()
-                .map(|(_, d)| {
-                    let own = d.article.outlet.name.as_str();
-                    story.original_of(&d.article.id).and_then(|o| outlet_of.get(o).copied()).unwrap_or(own)
-                })
-                .collect();
-            let status = if conflict.is_some() {
-                ClaimStatus::Contested
-            } else if independent.len() >= 2 {
-                ClaimStatus::Corroborated
-            } else if srcs.is_empty() && ms.iter().all(|(c, _)| relays_unnamed(&c.text)) {
-                // "Reportedly", "allegedly", "is believed": the outlet passes on what someone said, and names nobody.
-                ClaimStatus::Unattributed
-            } else {
-                ClaimStatus::SingleSource
-            };
-            let member_claims: Vec<Claim> = ms.iter().map(|(c, _)| c.clone()).collect();
-            let ids: Vec<&str> = member_claims.iter().map(|c| c.id.as_str()).collect();
-            let mut key = vec!["aligned", story.id.as_str()];
-            key.extend(ids);
-            AlignedClaim {
-                id: stable_id(&key),
-                story_id: story.id.clone(),
-                text: ms[0].0.text.clone(),
-                status,
-                first_outlet: outlets[0].clone(),
-                outlets,
-                sources: srcs,
-                checkworthiness: member_claims.iter().map(|c| c.checkworthiness).fold(0.0, f32::max),
-                members: member_claims,
-                conflict,
-            }
+        }
+    }
+    // Corroboration counts independent reports: a copy speaks with its original's voice.
+    let independent: BTreeSet<&str> = ms
+        .iter()
+        .map(|(_, d)| {
+            let own = d.article.outlet.name.as_str();
+            story.original_of(&d.article.id).and_then(|o| outlet_of.get(o).copied()).unwrap_or(own)
         })
         .collect();
-    out.sort_by(|a, b| b.outlets.len().cmp(&a.outlets.len()).then(b.checkworthiness.total_cmp(&a.checkworthiness)).then(a.id.cmp(&b.id)));
-    Ok(out)
+    let status = if conflict.is_some() {
+        ClaimStatus::Contested
+    } else if independent.len() >= 2 {
+        ClaimStatus::Corroborated
+    } else if srcs.is_empty() && ms.iter().all(|(c, _)| relays_unnamed(&c.text)) {
+        // "Reportedly", "allegedly", "is believed": the outlet passes on what someone said, and names nobody.
+        ClaimStatus::Unattributed
+    } else {
+        ClaimStatus::SingleSource
+    };
+    let member_claims: Vec<Claim> = ms.iter().map(|(c, _)| c.clone()).collect();
+    let ids: Vec<&str> = member_claims.iter().map(|c| c.id.as_str()).collect();
+    let mut key = vec!["aligned", story.id.as_str()];
+    key.extend(ids);
+    AlignedClaim {
+        id: stable_id(&key),
+        story_id: story.id.clone(),
+        text: ms[0].0.text.clone(),
+        status,
+        first_outlet: outlets[0].clone(),
+        outlets,
+        sources: srcs,
+        checkworthiness: member_claims.iter().map(|c| c.checkworthiness).fold(0.0, f32::max),
+        members: member_claims,
+        conflict,
+    }
 }
 
 /// Two matched clauses that give different numbers for the same unit disagree.
