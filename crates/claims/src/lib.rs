@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use dossier_enrich::{quantities_in, terms, Enriched};
+use dossier_enrich::{is_stopword, quantities_in, terms, Enriched};
 use dossier_model::{stable_id, AlignedClaim, Attribution, Claim, ClaimStatus, SourceKind, Story};
 
 /// Alignment settings; the defaults are what dossier uses everywhere.
@@ -119,7 +119,15 @@ pub fn checkworthiness(text: &str, entities: usize, quantities: usize, attribute
     if words < 6 || text.trim_end().ends_with('?') {
         return 0.0;
     }
-    let has = |list: &[&str]| list.iter().any(|w| contains_word(&lower, w));
+    // One-word entries are looked up among the sentence's words (sorted once); phrases are searched for.
+    let mut words_in: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    words_in.sort_unstable();
+    let has = |list: &[&str]| {
+        list.iter().any(|w| match w.chars().all(char::is_alphanumeric) {
+            true => words_in.binary_search(w).is_ok(),
+            false => contains_word(&lower, w),
+        })
+    };
     let mut s = 0.1f32;
     s += 0.3 * (quantities.min(2) as f32);
     s += match entities {
@@ -256,7 +264,7 @@ pub fn clauses(sentence: &str) -> Vec<String> {
         loop {
             let cut = [" and ", " while ", " but ", " whereas "].iter().filter_map(|c| rest.find(c).map(|i| (i, c.len()))).min();
             match cut {
-                Some((i, n)) if terms(&rest[..i]).len() >= 2 && terms(&rest[i + n..]).len() >= 2 => {
+                Some((i, n)) if term_count(&rest[..i]) >= 2 && term_count(&rest[i + n..]) >= 2 => {
                     out.push(rest[..i].trim().to_string());
                     rest = &rest[i + n..];
                 }
@@ -267,8 +275,19 @@ pub fn clauses(sentence: &str) -> Vec<String> {
             }
         }
     }
-    out.retain(|c| terms(c).len() >= 2);
+    out.retain(|c| term_count(c) >= 2);
     out
+}
+
+/// `terms(text).len()` without stemming the words (stemming keeps one term per word).
+fn term_count(text: &str) -> usize {
+    text.split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’')
+        .map(|w| w.trim_matches(['\'', '’']).to_lowercase())
+        .filter(|w| {
+            let w = w.strip_suffix("'s").or_else(|| w.strip_suffix("’s")).unwrap_or(w);
+            w.chars().count() >= 2 && !is_stopword(w)
+        })
+        .count()
 }
 
 struct ClauseNode {
@@ -845,6 +864,13 @@ mod tests {
         let mut copied = story();
         copied.copies = vec![("b".into(), "a".into())];
         assert_ne!(status(&copied), ClaimStatus::Corroborated, "a wire copy is one voice, not two");
+    }
+
+    #[test]
+    fn term_count_counts_terms() {
+        for t in ["The memo's authors, it's said, met O'Brien's aides — twice", "’Tis a a I x 42 the Kremlin’s ‘men’", "", "and and", "Don't stop: the U.S. said 'no'"] {
+            assert_eq!(term_count(t), terms(t).len(), "{t:?}");
+        }
     }
 
     #[test]
