@@ -6,7 +6,9 @@
 # Reports articles/s, CPU seconds and peak RSS (/usr/bin/time -v), the ratios
 # branch/baseline, what the analysis made (stories with two or more outlets,
 # aligned claims by status, sentence pairs the model scored) and how the
-# aligned claims differ between the two binaries.
+# aligned claims differ between the two binaries. "pairs" counts the sentence
+# pairs the model scored (stored scores), "cross" those that also went
+# through the cross-encoders (from the scorer's debug log).
 #
 # Usage: scripts/bench-engine.sh [SET.jsonl]
 #   SET       default target/bench-fulltext/fulltext-300.jsonl, made by
@@ -45,7 +47,7 @@ for mode in $MODES; do
         data="$OUT/$who-$mode.data"
         rm -rf "$data"
         echo "== $who ($bin), --embeddings $mode, $n articles" >&2
-        /usr/bin/time -v -o "$OUT/$who-$mode.time" "$bin" ingest "$SET" --data "$data" --embeddings "$mode" >"$OUT/$who-$mode.log" 2>&1 || {
+        DOSSIER_LOG=dossier_similarity=debug /usr/bin/time -v -o "$OUT/$who-$mode.time" "$bin" ingest "$SET" --data "$data" --embeddings "$mode" >"$OUT/$who-$mode.log" 2>&1 || {
             echo "$who --embeddings $mode failed:" >&2
             tail "$OUT/$who-$mode.log" >&2
             exit 1
@@ -77,7 +79,9 @@ def analysis(data):
         if len(c["outlets"]) >= 2:
             aligned.add(frozenset((url[m["article_id"]], m["sentence"]) for m in c["members"]))
     pairs = db.execute("SELECT count(*) FROM meaning_scores").fetchone()[0]
-    return {"stories": stories, "multi": multi, "status": status, "aligned": aligned, "pairs": pairs}
+    # The scorer's debug lines: "cross-encoder on X of Y pairs".
+    cross = sum(int(m.group(1)) for m in re.finditer(r"cross-encoder on (\d+) of \d+ pairs", open(data[:-5] + ".log", errors="replace").read()))
+    return {"stories": stories, "multi": multi, "status": status, "aligned": aligned, "pairs": pairs, "cross": cross}
 
 rows = {}
 for f in sorted(os.listdir(out)):
@@ -85,9 +89,9 @@ for f in sorted(os.listdir(out)):
         who, mode = f[:-5].rsplit("-", 1)
         rows[(who, mode)] = timing(os.path.join(out, f)) + (analysis(os.path.join(out, f"{who}-{mode}.data")),)
 print(f"{n} articles ({out})")
-print(f"{'binary':9} {'model':5} {'wall s':>8} {'art/s':>8} {'CPU s':>8} {'CPU ms/art':>10} {'peak MB':>8} {'stories':>7} {'2+ outl':>7} {'aligned':>7} {'corrob':>6} {'contest':>7} {'pairs':>7}")
+print(f"{'binary':9} {'model':5} {'wall s':>8} {'art/s':>8} {'CPU s':>8} {'CPU ms/art':>10} {'peak MB':>8} {'stories':>7} {'2+ outl':>7} {'aligned':>7} {'corrob':>6} {'contest':>7} {'pairs':>7} {'cross':>6}")
 for (who, mode), (wall, cpu, rss, a) in sorted(rows.items(), key=lambda kv: (kv[0][1] == "off", kv[0][0] != "baseline")):
-    print(f"{who:9} {mode:5} {wall:8.2f} {n / wall:8.2f} {cpu:8.2f} {1000 * cpu / n:10.1f} {rss:8.0f} {a['stories']:7} {a['multi']:7} {len(a['aligned']):7} {a['status']['corroborated']:6} {a['status']['contested']:7} {a['pairs']:7}")
+    print(f"{who:9} {mode:5} {wall:8.2f} {n / wall:8.2f} {cpu:8.2f} {1000 * cpu / n:10.1f} {rss:8.0f} {a['stories']:7} {a['multi']:7} {len(a['aligned']):7} {a['status']['corroborated']:6} {a['status']['contested']:7} {a['pairs']:7} {a['cross']:6}")
 for mode in ("on", "off"):
     if ("baseline", mode) in rows and ("branch", mode) in rows:
         (bw, bc, br, ba), (w, c, r, a) = rows[("baseline", mode)], rows[("branch", mode)]

@@ -7,8 +7,11 @@
 //! facts become aligned claims carrying the outlets that state them, the
 //! sources they are attributed to, the first outlet, and a status:
 //! corroborated, single-source, unattributed or contested (numbers that
-//! disagree). It never writes storage and never invents text: every claim's
-//! text is a source sentence.
+//! disagree). With a meaning scorer, sentences in other words align too; the
+//! scorer (a model pass per sentence or pair) sees only the pairs closest in
+//! wording, within a budget that grows linearly with the story. It never
+//! writes storage and never invents text: every claim's text is a source
+//! sentence.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -27,13 +30,34 @@ pub struct Settings {
     /// Two claims from different outlets whose meaning scores at least this (0-5) state the same
     /// thing, when each is the other's best match in that outlet.
     pub meaning_link: f32,
-    /// At most this many sentence pairs are scored per story (the lexically closest first).
+    /// At most this many sentence pairs are scored per story, whatever its size.
     pub max_meaning_pairs: usize,
+    /// Each claim's candidates for meaning in each other outlet: the this many closest in wording
+    /// (only a claim's best match per outlet can link, and a paraphrase still shares rare words).
+    pub meaning_candidates: usize,
+    /// A story's meaning budget: at most this many scored pairs per claim (the closest in wording
+    /// first), so the model's cost grows with the story's claims, not with their pairs.
+    pub meaning_pairs_per_claim: f64,
+    /// Pairs whose wording is less close than this (rarity-weighted share of the lighter sentence's
+    /// terms, 0..1) are not worth a model pass.
+    pub meaning_min_closeness: f64,
+    /// No model pass for a sentence's pairs into an outlet where wording already matched it.
+    pub meaning_skips_worded: bool,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { clause_match: 0.6, min_shared_terms: 2, min_checkworthiness: 0.3, meaning_link: 3.0, max_meaning_pairs: 20_000 }
+        Settings {
+            clause_match: 0.6,
+            min_shared_terms: 2,
+            min_checkworthiness: 0.3,
+            meaning_link: 3.0,
+            max_meaning_pairs: 20_000,
+            meaning_candidates: 2,
+            meaning_pairs_per_claim: 1.0,
+            meaning_min_closeness: 0.0,
+            meaning_skips_worded: true,
+        }
     }
 }
 
@@ -412,7 +436,7 @@ pub fn align_with(story: &Story, docs: &[&Enriched], settings: &Settings, meanin
     let claims = collect_claims(docs, settings);
     let mut links = lexical_links(&claims, settings);
     if let Some(score) = meaning {
-        let cands = meaning_candidates(&claims, settings);
+        let cands = meaning_candidates(&claims, &mut links, settings);
         let pairs: Vec<(&str, &str)> = cands.iter().map(|&(a, b)| (claims[a].0.text.as_str(), claims[b].0.text.as_str())).collect();
         // One call per story, so the caller can batch the model's passes and reuse stored scores.
         let scores = if pairs.is_empty() { Vec::new() } else { score(&pairs)? };
@@ -515,28 +539,140 @@ fn interned<'t>(sets: impl Iterator<Item = &'t BTreeSet<String>>) -> (Vec<Vec<u3
 }
 
 /// Phase 3: the cross-outlet sentence pairs worth the meaning scorer's
-/// model passes, (a, b) with a < b. A pair is eligible on cheap signals: at
-/// least two shared content terms, or a shared entity. Every eligible pair
-/// is scored, the most shared terms first, up to `max_meaning_pairs`.
-fn meaning_candidates(claims: &StoryClaims, settings: &Settings) -> Vec<(usize, usize)> {
+/// model passes, (a, b) with a < b, the closest in wording first. A pair is
+/// eligible on cheap signals: at least two shared content terms, or a shared
+/// entity; and only where wording left the decision open (neither sentence
+/// already states a fact in the same words as a sentence of the other's
+/// outlet, see [`worded_slots`]). A link needs each sentence to be the other's best match in its
+/// outlet, and a restatement still shares some rarer words, so a pair is a
+/// candidate only when it is among the `meaning_candidates` closest in
+/// wording (rarity-weighted shared terms) of one of its sentences in the
+/// other's outlet and at least `meaning_min_closeness` close. The story's
+/// budget, `meaning_pairs_per_claim` times its claims (at most
+/// `max_meaning_pairs`), takes the closest candidates: the model's cost
+/// grows linearly with a story, however many outlets tell it.
+fn meaning_candidates(claims: &StoryClaims, links: &mut Links, settings: &Settings) -> Vec<(usize, usize)> {
     let claim_terms: Vec<BTreeSet<String>> = claims.iter().map(|(c, _)| terms(&c.text).into_iter().collect()).collect();
-    let outlet_of_claim: Vec<&str> = claims.iter().map(|(_, d)| d.article.outlet.name.as_str()).collect();
-    let mut cands: Vec<(usize, usize, usize)> = Vec::new();
-    for a in 0..claims.len() {
-        for b in a + 1..claims.len() {
-            if outlet_of_claim[a] == outlet_of_claim[b] {
-                continue;
-            }
-            let shared = claim_terms[a].intersection(&claim_terms[b]).count();
-            let entities = claims[a].0.entities.iter().any(|e| claims[b].0.entities.contains(e));
-            if shared >= 2 || entities {
-                cands.push((shared, a, b));
+    let (ids, idf) = interned(claim_terms.iter());
+    let weights: Vec<f64> = ids.iter().map(|v| v.iter().map(|&t| idf[t as usize]).sum()).collect();
+    let mut outlet_ids: HashMap<&str, usize> = HashMap::new();
+    let outlet: Vec<usize> = claims
+        .iter()
+        .map(|(_, d)| {
+            let next = outlet_ids.len();
+            *outlet_ids.entry(d.article.outlet.name.as_str()).or_insert(next)
+        })
+        .collect();
+    let worded = match settings.meaning_skips_worded {
+        true => worded_slots(claims.len(), &outlet, links),
+        false => BTreeSet::new(),
+    };
+    // Eligible pairs and their closeness.
+    let mut eligible: Vec<(f64, usize, usize)> = Vec::new();
+    let entities: Vec<&[String]> = claims.iter().map(|(c, _)| c.entities.as_slice()).collect();
+    for (a, b) in sharing_pairs(&entities, &ids, INDEX_ABOVE) {
+        if outlet[a] == outlet[b] || worded.contains(&(a, outlet[b])) || worded.contains(&(b, outlet[a])) {
+            continue;
+        }
+        let (shared, w) = shared_terms(&ids[a], &ids[b], &idf);
+        let entities = claims[a].0.entities.iter().any(|e| claims[b].0.entities.contains(e));
+        let closeness = w / weights[a].min(weights[b]).max(f64::MIN_POSITIVE);
+        if (shared >= 2 || entities) && closeness >= settings.meaning_min_closeness {
+            eligible.push((closeness, a, b));
+        }
+    }
+    // The closest first; ties in claim order, so the choice is deterministic.
+    eligible.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
+    let mut taken: HashMap<(usize, usize), usize> = HashMap::new();
+    let mut keep: Vec<bool> = vec![false; eligible.len()];
+    for (i, &(_, a, b)) in eligible.iter().enumerate() {
+        for slot in [(a, outlet[b]), (b, outlet[a])] {
+            let n = taken.entry(slot).or_insert(0);
+            if *n < settings.meaning_candidates {
+                *n += 1;
+                keep[i] = true;
             }
         }
     }
-    cands.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
-    cands.truncate(settings.max_meaning_pairs);
-    cands.into_iter().map(|(_, a, b)| (a, b)).collect()
+    let budget = ((settings.meaning_pairs_per_claim * claims.len() as f64).ceil() as usize).min(settings.max_meaning_pairs);
+    eligible.into_iter().zip(keep).filter(|(_, k)| *k).map(|((_, a, b), _)| (a, b)).take(budget).collect()
+}
+
+/// The (claim, other outlet) slots that wording has filled: the claim states
+/// a fact that one of that outlet's sentences states in the same words. Its
+/// match in that outlet is found, so scoring its pairs there changes nothing
+/// worth a model pass.
+fn worded_slots(n: usize, outlet: &[usize], links: &mut Links) -> BTreeSet<(usize, usize)> {
+    let mut by_root: HashMap<usize, Vec<usize>> = HashMap::new();
+    for i in 0..links.nodes.len() {
+        let claim = links.nodes[i].claim;
+        if claim < n {
+            by_root.entry(find(&mut links.parent, i)).or_default().push(claim);
+        }
+    }
+    let mut out = BTreeSet::new();
+    for members in by_root.values() {
+        let outlets: BTreeSet<usize> = members.iter().map(|&c| outlet[c]).collect();
+        if outlets.len() >= 2 {
+            for &c in members {
+                out.extend(outlets.iter().filter(|&&o| o != outlet[c]).map(|&o| (c, o)));
+            }
+        }
+    }
+    out
+}
+
+/// Pairs (a < b) of claims that may share two terms or an entity: every pair
+/// up to `index_above` claims; beyond, those sharing one of the rarer terms
+/// or entities (the story's common ones are too weak a signal to pair on),
+/// found through an inverted index so the cost stays near-linear.
+fn sharing_pairs(entities: &[&[String]], ids: &[Vec<u32>], index_above: usize) -> Vec<(usize, usize)> {
+    let n = ids.len();
+    if n <= index_above {
+        return (0..n).flat_map(|a| (a + 1..n).map(move |b| (a, b))).collect();
+    }
+    // Entities join the terms as keys of their own, past the term ids.
+    let vocab = ids.iter().flatten().map(|&t| t as usize + 1).max().unwrap_or(0);
+    let mut entity_ids: HashMap<&str, usize> = HashMap::new();
+    let keys: Vec<Vec<usize>> = entities
+        .iter()
+        .zip(ids)
+        .map(|(es, v)| {
+            let mut k: Vec<usize> = v.iter().map(|&t| t as usize).collect();
+            for e in es.iter() {
+                let next = vocab + entity_ids.len();
+                k.push(*entity_ids.entry(e.as_str()).or_insert(next));
+            }
+            k.sort_unstable();
+            k.dedup();
+            k
+        })
+        .collect();
+    let mut postings: Vec<Vec<usize>> = vec![Vec::new(); vocab + entity_ids.len()];
+    for (i, k) in keys.iter().enumerate() {
+        for &t in k {
+            postings[t].push(i);
+        }
+    }
+    let common = (n / 20).max(50);
+    let mut out = Vec::new();
+    let mut seen = vec![usize::MAX; n];
+    for (a, k) in keys.iter().enumerate() {
+        let start = out.len();
+        for &t in k {
+            if postings[t].len() > common {
+                continue;
+            }
+            for &b in &postings[t] {
+                if b > a && seen[b] != a {
+                    seen[b] = a;
+                    out.push((a, b));
+                }
+            }
+        }
+        out[start..].sort_unstable();
+    }
+    out
 }
 
 /// Phase 4: scored pairs become links between whole sentences (one extra node
@@ -824,6 +960,61 @@ mod tests {
         // A scorer that fails is an error, not a silent fallback.
         let mut broken = |_: &[(&str, &str)]| -> Result<Vec<f32>, String> { Err("model gone".into()) };
         assert_eq!(align_with(&story(), &[&a, &b], &Settings::default(), Some(&mut broken)).unwrap_err(), "model gone");
+    }
+
+    /// The scorer sees a budget of pairs that grows with the story's claims, not with their pairs,
+    /// and never a pair whose sentences wording has already matched.
+    #[test]
+    fn meaning_cost_grows_linearly_with_the_story() {
+        let text = |o: usize, n: usize| {
+            // Every sentence shares two terms with every other outlet's, and little else.
+            (0..n).map(|i| format!("The Riverton council said that zq{o}x{i}a and zq{o}x{i}b costs rose {} percent.", i + 3 * o)).collect::<Vec<_>>().join(" ")
+        };
+        let settings = Settings::default();
+        let unbounded = Settings { meaning_candidates: usize::MAX, meaning_pairs_per_claim: f64::INFINITY, meaning_skips_worded: false, ..settings };
+        for n in [10, 40] {
+            let docs: Vec<Enriched> = (0..3).map(|o| doc(&format!("d{o}"), ["Alpha", "Beta", "Gamma"][o], &text(o, n), o as u32 + 1)).collect();
+            let refs: Vec<&Enriched> = docs.iter().collect();
+            let claims: usize = docs.iter().map(|d| claims_of(d, &settings).len()).sum();
+            assert_eq!(claims, 3 * n);
+            let scored = |settings: &Settings| {
+                let mut pairs: Vec<(String, String)> = Vec::new();
+                let mut scorer = |ps: &[(&str, &str)]| -> Result<Vec<f32>, String> {
+                    pairs.extend(ps.iter().map(|(a, b)| (a.to_string(), b.to_string())));
+                    Ok(vec![0.0; ps.len()])
+                };
+                align_with(&story(), &refs, settings, Some(&mut scorer)).unwrap();
+                pairs
+            };
+            let pairs = scored(&settings);
+            assert!(!pairs.is_empty() && pairs.len() <= claims, "{} pairs for {claims} claims", pairs.len());
+            assert_eq!(pairs.iter().collect::<BTreeSet<_>>().len(), pairs.len(), "each pair once");
+            assert!(scored(&unbounded).len() >= 3 * n * n, "every pair shares names: quadratic without the budget");
+        }
+        // Sentences that wording aligns need no model pass.
+        let a = doc("a", "Alpha", "The Riverton dam inspection report was completed in March 2023 by the state engineers.", 1);
+        let b = doc("b", "Beta", "The Riverton dam inspection report was completed in March 2023 by state engineers.", 2);
+        let mut calls = 0;
+        let mut scorer = |ps: &[(&str, &str)]| -> Result<Vec<f32>, String> {
+            calls += ps.len();
+            Ok(vec![5.0; ps.len()])
+        };
+        let out = align_with(&story(), &[&a, &b], &settings, Some(&mut scorer)).unwrap();
+        assert_eq!((calls, out.len(), out[0].status), (0, 1, ClaimStatus::Corroborated));
+    }
+
+    /// Through the inverted index, the pairs that share a term or an entity are all there.
+    #[test]
+    fn indexed_sharing_pairs_cover_all_sharing_pairs() {
+        let ids: Vec<Vec<u32>> = (0..60u32).map(|i| vec![i % 7, 10 + i % 11, 30 + i]).collect();
+        let names: Vec<Vec<String>> = (0..60).map(|i| if i % 13 == 0 { vec!["Riverton".to_string()] } else { vec![] }).collect();
+        let entities: Vec<&[String]> = names.iter().map(Vec::as_slice).collect();
+        let all = sharing_pairs(&entities, &ids, usize::MAX);
+        assert_eq!(all.len(), 60 * 59 / 2);
+        let shares = |&(a, b): &(usize, usize)| ids[a].iter().any(|t| ids[b].contains(t)) || entities[a].iter().any(|e| entities[b].contains(e));
+        let want: Vec<(usize, usize)> = all.into_iter().filter(shares).collect();
+        let indexed = sharing_pairs(&entities, &ids, 0);
+        assert_eq!(indexed, want);
     }
 
     #[test]
