@@ -2,8 +2,8 @@
 # Replays claim alignment over a data folder made with the model (for
 # instance target/bench-engine/fulltext-300/baseline-on.data from
 # scripts/bench-engine.sh) using the meaning scores it stored, under candidate
-# settings K:PER_CLAIM:MIN_CLOSENESS[:w] ("all": every eligible pair; ":w"
-# also the pairs wording already matched), and prints
+# settings K:PER_CLAIM:MIN_CLOSENESS ("all": every eligible pair)
+# and prints
 # what each would cost (pairs, distinct sentences for the model) and which
 # cross-outlet claims it keeps, loses or gains against the stored ones. No
 # model needed; SHOW=1 lists the claims lost and gained.

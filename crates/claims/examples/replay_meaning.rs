@@ -7,8 +7,8 @@
 //! The dump comes from `scripts/bench-engine.sh`'s data folders:
 //!     sqlite3 D/dossier.sqlite "SELECT json FROM articles" > DUMP/articles.jsonl   (and stories, aligned_claims)
 //!     sqlite3 -separator $'\t' D/dossier.sqlite "SELECT model, pair, score FROM meaning_scores" > DUMP/scores.tsv
-//! Usage: cargo run --release -p dossier-claims --example replay_meaning -- DUMP [K:PER_CLAIM:MIN_CLOSENESS[:w] ...]
-//! ("all" for every eligible pair, as before the budget; a trailing ":w" scores pairs wording already matched too).
+//! Usage: cargo run --release -p dossier-claims --example replay_meaning -- DUMP [K:PER_CLAIM:MIN_CLOSENESS ...]
+//! ("all" for every eligible pair, as before the budget).
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
@@ -55,13 +55,11 @@ fn main() {
             settings.meaning_candidates = usize::MAX;
             settings.meaning_pairs_per_claim = f64::INFINITY;
             settings.meaning_min_closeness = 0.0;
-            settings.meaning_skips_worded = false;
         } else {
             let f: Vec<&str> = v.split(':').collect();
             settings.meaning_candidates = f[0].parse().unwrap();
             settings.meaning_pairs_per_claim = f[1].parse().unwrap();
             settings.meaning_min_closeness = f[2].parse().unwrap();
-            settings.meaning_skips_worded = f.get(3) != Some(&"w");
         }
         let (mut pairs, mut missing) = (0usize, 0usize);
         let mut sentences: HashSet<String> = HashSet::new();

@@ -41,8 +41,6 @@ pub struct Settings {
     /// Pairs whose wording is less close than this (rarity-weighted share of the lighter sentence's
     /// terms, 0..1) are not worth a model pass.
     pub meaning_min_closeness: f64,
-    /// No model pass for a sentence's pairs into an outlet where wording already matched it.
-    pub meaning_skips_worded: bool,
 }
 
 impl Default for Settings {
@@ -56,7 +54,6 @@ impl Default for Settings {
             meaning_candidates: 2,
             meaning_pairs_per_claim: 1.0,
             meaning_min_closeness: 0.0,
-            meaning_skips_worded: true,
         }
     }
 }
@@ -436,7 +433,7 @@ pub fn align_with(story: &Story, docs: &[&Enriched], settings: &Settings, meanin
     let claims = collect_claims(docs, settings);
     let mut links = lexical_links(&claims, settings);
     if let Some(score) = meaning {
-        let cands = meaning_candidates(&claims, &mut links, settings);
+        let cands = meaning_candidates(&claims, settings);
         let pairs: Vec<(&str, &str)> = cands.iter().map(|&(a, b)| (claims[a].0.text.as_str(), claims[b].0.text.as_str())).collect();
         // One call per story, so the caller can batch the model's passes and reuse stored scores.
         let scores = if pairs.is_empty() { Vec::new() } else { score(&pairs)? };
@@ -541,9 +538,8 @@ fn interned<'t>(sets: impl Iterator<Item = &'t BTreeSet<String>>) -> (Vec<Vec<u3
 /// Phase 3: the cross-outlet sentence pairs worth the meaning scorer's
 /// model passes, (a, b) with a < b, the closest in wording first. A pair is
 /// eligible on cheap signals: at least two shared content terms, or a shared
-/// entity; and only where wording left the decision open (neither sentence
-/// already states a fact in the same words as a sentence of the other's
-/// outlet, see [`worded_slots`]). A link needs each sentence to be the other's best match in its
+/// entity. (Pairs that wording already linked are scored too: a sentence
+/// may state several facts, and wording may have found only one.) A link needs each sentence to be the other's best match in its
 /// outlet, and a restatement still shares some rarer words, so a pair is a
 /// candidate only when it is among the `meaning_candidates` closest in
 /// wording (rarity-weighted shared terms) of one of its sentences in the
@@ -551,7 +547,7 @@ fn interned<'t>(sets: impl Iterator<Item = &'t BTreeSet<String>>) -> (Vec<Vec<u3
 /// budget, `meaning_pairs_per_claim` times its claims (at most
 /// `max_meaning_pairs`), takes the closest candidates: the model's cost
 /// grows linearly with a story, however many outlets tell it.
-fn meaning_candidates(claims: &StoryClaims, links: &mut Links, settings: &Settings) -> Vec<(usize, usize)> {
+fn meaning_candidates(claims: &StoryClaims, settings: &Settings) -> Vec<(usize, usize)> {
     let claim_terms: Vec<BTreeSet<String>> = claims.iter().map(|(c, _)| terms(&c.text).into_iter().collect()).collect();
     let (ids, idf) = interned(claim_terms.iter());
     let weights: Vec<f64> = ids.iter().map(|v| v.iter().map(|&t| idf[t as usize]).sum()).collect();
@@ -563,15 +559,11 @@ fn meaning_candidates(claims: &StoryClaims, links: &mut Links, settings: &Settin
             *outlet_ids.entry(d.article.outlet.name.as_str()).or_insert(next)
         })
         .collect();
-    let worded = match settings.meaning_skips_worded {
-        true => worded_slots(claims.len(), &outlet, links),
-        false => BTreeSet::new(),
-    };
     // Eligible pairs and their closeness.
     let mut eligible: Vec<(f64, usize, usize)> = Vec::new();
     let entities: Vec<&[String]> = claims.iter().map(|(c, _)| c.entities.as_slice()).collect();
     for (a, b) in sharing_pairs(&entities, &ids, INDEX_ABOVE) {
-        if outlet[a] == outlet[b] || worded.contains(&(a, outlet[b])) || worded.contains(&(b, outlet[a])) {
+        if outlet[a] == outlet[b] {
             continue;
         }
         let (shared, w) = shared_terms(&ids[a], &ids[b], &idf);
@@ -596,30 +588,6 @@ fn meaning_candidates(claims: &StoryClaims, links: &mut Links, settings: &Settin
     }
     let budget = ((settings.meaning_pairs_per_claim * claims.len() as f64).ceil() as usize).min(settings.max_meaning_pairs);
     eligible.into_iter().zip(keep).filter(|(_, k)| *k).map(|((_, a, b), _)| (a, b)).take(budget).collect()
-}
-
-/// The (claim, other outlet) slots that wording has filled: the claim states
-/// a fact that one of that outlet's sentences states in the same words. Its
-/// match in that outlet is found, so scoring its pairs there changes nothing
-/// worth a model pass.
-fn worded_slots(n: usize, outlet: &[usize], links: &mut Links) -> BTreeSet<(usize, usize)> {
-    let mut by_root: HashMap<usize, Vec<usize>> = HashMap::new();
-    for i in 0..links.nodes.len() {
-        let claim = links.nodes[i].claim;
-        if claim < n {
-            by_root.entry(find(&mut links.parent, i)).or_default().push(claim);
-        }
-    }
-    let mut out = BTreeSet::new();
-    for members in by_root.values() {
-        let outlets: BTreeSet<usize> = members.iter().map(|&c| outlet[c]).collect();
-        if outlets.len() >= 2 {
-            for &c in members {
-                out.extend(outlets.iter().filter(|&&o| o != outlet[c]).map(|&o| (c, o)));
-            }
-        }
-    }
-    out
 }
 
 /// Pairs (a < b) of claims that may share two terms or an entity: every pair
@@ -962,8 +930,7 @@ mod tests {
         assert_eq!(align_with(&story(), &[&a, &b], &Settings::default(), Some(&mut broken)).unwrap_err(), "model gone");
     }
 
-    /// The scorer sees a budget of pairs that grows with the story's claims, not with their pairs,
-    /// and never a pair whose sentences wording has already matched.
+    /// The scorer sees a budget of pairs that grows with the story's claims, not with their pairs.
     #[test]
     fn meaning_cost_grows_linearly_with_the_story() {
         let text = |o: usize, n: usize| {
@@ -971,7 +938,7 @@ mod tests {
             (0..n).map(|i| format!("The Riverton council said that zq{o}x{i}a and zq{o}x{i}b costs rose {} percent.", i + 3 * o)).collect::<Vec<_>>().join(" ")
         };
         let settings = Settings::default();
-        let unbounded = Settings { meaning_candidates: usize::MAX, meaning_pairs_per_claim: f64::INFINITY, meaning_skips_worded: false, ..settings };
+        let unbounded = Settings { meaning_candidates: usize::MAX, meaning_pairs_per_claim: f64::INFINITY, ..settings };
         for n in [10, 40] {
             let docs: Vec<Enriched> = (0..3).map(|o| doc(&format!("d{o}"), ["Alpha", "Beta", "Gamma"][o], &text(o, n), o as u32 + 1)).collect();
             let refs: Vec<&Enriched> = docs.iter().collect();
@@ -991,16 +958,6 @@ mod tests {
             assert_eq!(pairs.iter().collect::<BTreeSet<_>>().len(), pairs.len(), "each pair once");
             assert!(scored(&unbounded).len() >= 3 * n * n, "every pair shares names: quadratic without the budget");
         }
-        // Sentences that wording aligns need no model pass.
-        let a = doc("a", "Alpha", "The Riverton dam inspection report was completed in March 2023 by the state engineers.", 1);
-        let b = doc("b", "Beta", "The Riverton dam inspection report was completed in March 2023 by state engineers.", 2);
-        let mut calls = 0;
-        let mut scorer = |ps: &[(&str, &str)]| -> Result<Vec<f32>, String> {
-            calls += ps.len();
-            Ok(vec![5.0; ps.len()])
-        };
-        let out = align_with(&story(), &[&a, &b], &settings, Some(&mut scorer)).unwrap();
-        assert_eq!((calls, out.len(), out[0].status), (0, 1, ClaimStatus::Corroborated));
     }
 
     /// Through the inverted index, the pairs that share a term or an entity are all there.
