@@ -85,7 +85,7 @@ def analysis(data):
 
 rows = {}
 for f in sorted(os.listdir(out)):
-    if f.endswith(".time"):
+    if f.endswith(".time") and "Exit status" in open(os.path.join(out, f)).read():
         who, mode = f[:-5].rsplit("-", 1)
         rows[(who, mode)] = timing(os.path.join(out, f)) + (analysis(os.path.join(out, f"{who}-{mode}.data")),)
 print(f"{n} articles ({out})")

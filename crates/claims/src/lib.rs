@@ -52,7 +52,7 @@ impl Default for Settings {
             meaning_link: 3.0,
             max_meaning_pairs: 20_000,
             meaning_candidates: 2,
-            meaning_pairs_per_claim: 1.0,
+            meaning_pairs_per_claim: 0.5,
             meaning_min_closeness: 0.0,
         }
     }
