@@ -559,7 +559,7 @@ pub fn entities_in(text: &str) -> Vec<Entity> {
             let calendar = single && CALENDAR.contains(&words[0]);
             let generic = kind == EntityKind::Other && words.iter().all(|w| common(w) || FUNCTION_WORDS.contains(w));
             let in_heading = headings.iter().any(|h| h.contains(&toks[s].start));
-            let keep = !calendar && !generic && !(sentence_initial && single && !after_title) && !(in_heading && matches!(kind, EntityKind::Person | EntityKind::Other) && !after_title);
+            let keep = !(calendar || generic || (sentence_initial && single && !after_title)) && !(in_heading && matches!(kind, EntityKind::Person | EntityKind::Other) && !after_title);
             if keep {
                 found.push((name.clone(), kind, Mention { text: name, start: toks[s].start, end: toks[j - 1].end }));
             }

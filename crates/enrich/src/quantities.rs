@@ -155,6 +155,8 @@ pub fn quantities_in(text: &str) -> Vec<Quantity> {
             taken.push((m.start(), m.end()));
         }
     }
+    static LOWER: OnceLock<Regex> = OnceLock::new();
+    let lower_re = LOWER.get_or_init(|| Regex::new(r"(?P<lo>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(?:to|-|–)\s*$").expect("valid regex"));
     for c in count.captures_iter(text) {
         let m = c.get(0).unwrap();
         let n_match = c.name("n").unwrap();
@@ -173,8 +175,6 @@ pub fn quantities_in(text: &str) -> Vec<Quantity> {
         }
         let k = c.name("scale").map(|s| scale(s.as_str())).unwrap_or(1.0);
         // "50,000 to 60,000 troops": a range whose first number stands alone.
-        static LOWER: OnceLock<Regex> = OnceLock::new();
-        let lower_re = LOWER.get_or_init(|| Regex::new(r"(?P<lo>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(?:to|-|–)\s*$").expect("valid regex"));
         let lower = lower_re.captures(&text[..n_match.start()]).and_then(|l| Some((l.get(0)?.start(), number(&l["lo"])?)));
         let (value, upper, text_start) = match lower {
             Some((at, lo)) if lo < n => (lo * k, Some(n * k), at),
