@@ -424,11 +424,11 @@ pub fn align(story: &Story, docs: &[&Enriched], settings: &Settings) -> Vec<Alig
 /// learned combiner); a pair at or above `settings.meaning_link` that is mutually the
 /// best match between its two outlets is one claim.
 ///
-/// The phases, in order: [`collect_claims`] (the check-worthy sentences),
-/// [`lexical_links`] (clauses in the same words), [`meaning_candidates`] and
-/// [`meaning_links`] (whole sentences in other words, when a scorer is given),
-/// [`facts_of`] (linked clauses and sentences become facts) and
-/// [`assemble_claim`] (status, outlets and sources of each).
+/// The phases, in order: `collect_claims` (the check-worthy sentences),
+/// `lexical_links` (clauses in the same words), `meaning_candidates` and
+/// `meaning_links` (whole sentences in other words, when a scorer is given),
+/// `facts_of` (linked clauses and sentences become facts) and
+/// `assemble_claim` (status, outlets and sources of each).
 pub fn align_with(story: &Story, docs: &[&Enriched], settings: &Settings, meaning: Option<MeaningScorer>) -> Result<Vec<AlignedClaim>, String> {
     let claims = collect_claims(docs, settings);
     let mut links = lexical_links(&claims, settings);
