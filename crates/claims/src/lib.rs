@@ -7,12 +7,15 @@
 //! facts become aligned claims carrying the outlets that state them, the
 //! sources they are attributed to, the first outlet, and a status:
 //! corroborated, single-source, unattributed or contested (numbers that
-//! disagree). It never writes storage and never invents text: every claim's
-//! text is a source sentence.
+//! disagree). With a meaning scorer, sentences in other words align too; the
+//! scorer (a model pass per sentence or pair) sees only the pairs closest in
+//! wording, within a budget that grows linearly with the story. It never
+//! writes storage and never invents text: every claim's text is a source
+//! sentence.
 
 use std::collections::{BTreeSet, HashMap};
 
-use dossier_enrich::{quantities_in, terms, Enriched};
+use dossier_enrich::{is_stopword, quantities_in, terms, Enriched};
 use dossier_model::{stable_id, AlignedClaim, Attribution, Claim, ClaimStatus, SourceKind, Story};
 
 /// Alignment settings; the defaults are what dossier uses everywhere.
@@ -27,13 +30,31 @@ pub struct Settings {
     /// Two claims from different outlets whose meaning scores at least this (0-5) state the same
     /// thing, when each is the other's best match in that outlet.
     pub meaning_link: f32,
-    /// At most this many sentence pairs are scored per story (the lexically closest first).
+    /// At most this many sentence pairs are scored per story, whatever its size.
     pub max_meaning_pairs: usize,
+    /// Each claim's candidates for meaning in each other outlet: the this many closest in wording
+    /// (only a claim's best match per outlet can link, and a paraphrase still shares rare words).
+    pub meaning_candidates: usize,
+    /// A story's meaning budget: at most this many scored pairs per claim (the closest in wording
+    /// first), so the model's cost grows with the story's claims, not with their pairs.
+    pub meaning_pairs_per_claim: f64,
+    /// Pairs whose wording is less close than this (rarity-weighted share of the lighter sentence's
+    /// terms, 0..1) are not worth a model pass.
+    pub meaning_min_closeness: f64,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { clause_match: 0.6, min_shared_terms: 2, min_checkworthiness: 0.3, meaning_link: 3.0, max_meaning_pairs: 20_000 }
+        Settings {
+            clause_match: 0.6,
+            min_shared_terms: 2,
+            min_checkworthiness: 0.3,
+            meaning_link: 3.0,
+            max_meaning_pairs: 20_000,
+            meaning_candidates: 2,
+            meaning_pairs_per_claim: 0.5,
+            meaning_min_closeness: 0.0,
+        }
     }
 }
 
@@ -119,7 +140,15 @@ pub fn checkworthiness(text: &str, entities: usize, quantities: usize, attribute
     if words < 6 || text.trim_end().ends_with('?') {
         return 0.0;
     }
-    let has = |list: &[&str]| list.iter().any(|w| contains_word(&lower, w));
+    // One-word entries are looked up among the sentence's words (sorted once); phrases are searched for.
+    let mut words_in: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    words_in.sort_unstable();
+    let has = |list: &[&str]| {
+        list.iter().any(|w| match w.chars().all(char::is_alphanumeric) {
+            true => words_in.binary_search(w).is_ok(),
+            false => contains_word(&lower, w),
+        })
+    };
     let mut s = 0.1f32;
     s += 0.3 * (quantities.min(2) as f32);
     s += match entities {
@@ -256,7 +285,7 @@ pub fn clauses(sentence: &str) -> Vec<String> {
         loop {
             let cut = [" and ", " while ", " but ", " whereas "].iter().filter_map(|c| rest.find(c).map(|i| (i, c.len()))).min();
             match cut {
-                Some((i, n)) if terms(&rest[..i]).len() >= 2 && terms(&rest[i + n..]).len() >= 2 => {
+                Some((i, n)) if term_count(&rest[..i]) >= 2 && term_count(&rest[i + n..]) >= 2 => {
                     out.push(rest[..i].trim().to_string());
                     rest = &rest[i + n..];
                 }
@@ -267,8 +296,19 @@ pub fn clauses(sentence: &str) -> Vec<String> {
             }
         }
     }
-    out.retain(|c| terms(c).len() >= 2);
+    out.retain(|c| term_count(c) >= 2);
     out
+}
+
+/// `terms(text).len()` without stemming the words (stemming keeps one term per word).
+fn term_count(text: &str) -> usize {
+    text.split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’')
+        .map(|w| w.trim_matches(['\'', '’']).to_lowercase())
+        .filter(|w| {
+            let w = w.strip_suffix("'s").or_else(|| w.strip_suffix("’s")).unwrap_or(w);
+            w.chars().count() >= 2 && !is_stopword(w)
+        })
+        .count()
 }
 
 struct ClauseNode {
@@ -292,7 +332,6 @@ fn find(parent: &mut [usize], x: usize) -> usize {
     r
 }
 
-/// Aligns the claims of one story's articles across outlets.
 /// Stories with more clauses than this find candidate pairs through an
 /// inverted index instead of comparing every pair.
 const INDEX_ABOVE: usize = 1500;
@@ -375,6 +414,7 @@ fn matching_pairs(ids: &[Vec<u32>], outlet: &[u32], idf: &[f64], settings: &Sett
     out
 }
 
+/// Aligns the claims of one story's articles across outlets, by wording alone.
 pub fn align(story: &Story, docs: &[&Enriched], settings: &Settings) -> Vec<AlignedClaim> {
     align_with(story, docs, settings, None).expect("wording alone cannot fail")
 }
@@ -383,29 +423,97 @@ pub fn align(story: &Story, docs: &[&Enriched], settings: &Settings) -> Vec<Alig
 /// `meaning` scores cross-outlet sentence pairs (for instance MiniLM features and a
 /// learned combiner); a pair at or above `settings.meaning_link` that is mutually the
 /// best match between its two outlets is one claim.
+///
+/// The phases, in order: `collect_claims` (the check-worthy sentences),
+/// `lexical_links` (clauses in the same words), `meaning_candidates` and
+/// `meaning_links` (whole sentences in other words, when a scorer is given),
+/// `facts_of` (linked clauses and sentences become facts) and
+/// `assemble_claim` (status, outlets and sources of each).
 pub fn align_with(story: &Story, docs: &[&Enriched], settings: &Settings, meaning: Option<MeaningScorer>) -> Result<Vec<AlignedClaim>, String> {
-    let mut claims: Vec<(Claim, &Enriched)> = Vec::new();
-    for d in docs {
-        for c in claims_of(d, settings) {
-            claims.push((c, d));
+    let claims = collect_claims(docs, settings);
+    let mut links = lexical_links(&claims, settings);
+    if let Some(score) = meaning {
+        let cands = meaning_candidates(&claims, settings);
+        let pairs: Vec<(&str, &str)> = cands.iter().map(|&(a, b)| (claims[a].0.text.as_str(), claims[b].0.text.as_str())).collect();
+        // One call per story, so the caller can batch the model's passes and reuse stored scores.
+        let scores = if pairs.is_empty() { Vec::new() } else { score(&pairs)? };
+        if scores.len() != pairs.len() {
+            return Err(format!("the meaning scorer gave {} scores for {} pairs", scores.len(), pairs.len()));
+        }
+        meaning_links(&claims, &cands, &scores, &mut links, settings);
+    }
+    let groups = facts_of(&claims, &mut links);
+    let sources: HashMap<&str, Vec<Attribution>> = docs.iter().map(|d| (d.article.id.as_str(), article_sources(d))).collect();
+    let outlet_of: HashMap<&str, &str> = docs.iter().map(|d| (d.article.id.as_str(), d.article.outlet.name.as_str())).collect();
+    let mut out: Vec<AlignedClaim> = groups.into_iter().map(|(members, conflict)| assemble_claim(story, &claims, &members, conflict, &sources, &outlet_of)).collect();
+    out.sort_by(|a, b| b.outlets.len().cmp(&a.outlets.len()).then(b.checkworthiness.total_cmp(&a.checkworthiness)).then(a.id.cmp(&b.id)));
+    Ok(out)
+}
+
+/// A story's claims, each with the article it comes from.
+type StoryClaims<'a> = [(Claim, &'a Enriched)];
+
+/// Phase 1: every article's check-worthy sentences, in article order.
+fn collect_claims<'a>(docs: &[&'a Enriched], settings: &Settings) -> Vec<(Claim, &'a Enriched)> {
+    docs.iter().flat_map(|d| claims_of(d, settings).into_iter().map(move |c| (c, *d))).collect()
+}
+
+/// The link graph of a story: clause nodes (and, once meaning is looked at,
+/// one node per whole claim) joined by union-find, with the number
+/// conflicts found on the links.
+struct Links {
+    nodes: Vec<ClauseNode>,
+    parent: Vec<usize>,
+    conflicts: Vec<(usize, String)>,
+}
+
+impl Links {
+    /// Joins two nodes; linked clauses that give different numbers make their fact contested.
+    fn join(&mut self, a: usize, b: usize) {
+        let (ra, rb) = (find(&mut self.parent, a), find(&mut self.parent, b));
+        self.parent[ra] = rb;
+        if let Some(c) = quantity_conflict(&self.nodes[a], &self.nodes[b]) {
+            self.conflicts.push((a, c));
         }
     }
-    let sources: HashMap<&str, Vec<Attribution>> = docs.iter().map(|d| (d.article.id.as_str(), article_sources(d))).collect();
+}
 
+/// Phase 2: clauses (one fact each, roughly) from different outlets that
+/// share enough rare terms are linked. Rarer terms across the story's clauses
+/// count for more; terms are interned once, so the pair test is a merge of
+/// sorted integer lists.
+fn lexical_links(claims: &StoryClaims, settings: &Settings) -> Links {
     let mut nodes: Vec<ClauseNode> = Vec::new();
     for (ci, (c, d)) in claims.iter().enumerate() {
         for cl in clauses(&c.text) {
             nodes.push(ClauseNode { claim: ci, outlet: d.article.outlet.name.clone(), terms: terms(&cl).into_iter().collect(), text: cl });
         }
     }
-    // Rarer terms across the story's clauses count for more. Terms are
-    // interned once, so the pair test is a merge of sorted integer lists.
-    let mut vocab: HashMap<&str, u32> = HashMap::new();
-    let ids: Vec<Vec<u32>> = nodes
+    let (ids, idf) = interned(nodes.iter().map(|n| &n.terms));
+    let mut outlet_ids: HashMap<&str, u32> = HashMap::new();
+    let outlet: Vec<u32> = nodes
         .iter()
         .map(|n| {
-            let mut v: Vec<u32> = n
-                .terms
+            let next = outlet_ids.len() as u32;
+            *outlet_ids.entry(n.outlet.as_str()).or_insert(next)
+        })
+        .collect();
+    let pairs = matching_pairs(&ids, &outlet, &idf, settings, INDEX_ABOVE);
+    let parent = (0..nodes.len()).collect();
+    let mut links = Links { nodes, parent, conflicts: Vec::new() };
+    for (a, b) in pairs {
+        links.join(a, b);
+    }
+    links
+}
+
+/// Term sets as sorted ids into one vocabulary, in the order given, and each
+/// id's rarity over those sets: ln(1 + sets / sets holding it).
+fn interned<'t>(sets: impl Iterator<Item = &'t BTreeSet<String>>) -> (Vec<Vec<u32>>, Vec<f64>) {
+    let mut vocab: HashMap<&str, u32> = HashMap::new();
+    let ids: Vec<Vec<u32>> = sets
+        .map(|set| {
+            let mut v: Vec<u32> = set
                 .iter()
                 .map(|t| {
                     let next = vocab.len() as u32;
@@ -422,80 +530,155 @@ pub fn align_with(story: &Story, docs: &[&Enriched], settings: &Settings, meanin
             df[t as usize] += 1;
         }
     }
-    let total = nodes.len().max(1) as f64;
-    let idf: Vec<f64> = df.iter().map(|&d| (1.0 + total / d.max(1) as f64).ln()).collect();
-    let mut outlet_ids: HashMap<&str, u32> = HashMap::new();
-    let outlet: Vec<u32> = nodes
+    let total = ids.len().max(1) as f64;
+    let idf = df.iter().map(|&d| (1.0 + total / d.max(1) as f64).ln()).collect();
+    (ids, idf)
+}
+
+/// Phase 3: the cross-outlet sentence pairs worth the meaning scorer's
+/// model passes, (a, b) with a < b, the closest in wording first. A pair is
+/// eligible on cheap signals: at least two shared content terms, or a shared
+/// entity. (Pairs that wording already linked are scored too: a sentence
+/// may state several facts, and wording may have found only one.) A link needs each sentence to be the other's best match in its
+/// outlet, and a restatement still shares some rarer words, so a pair is a
+/// candidate only when it is among the `meaning_candidates` closest in
+/// wording (rarity-weighted shared terms) of one of its sentences in the
+/// other's outlet and at least `meaning_min_closeness` close. The story's
+/// budget, `meaning_pairs_per_claim` times its claims (at most
+/// `max_meaning_pairs`), takes the closest candidates: the model's cost
+/// grows linearly with a story, however many outlets tell it.
+fn meaning_candidates(claims: &StoryClaims, settings: &Settings) -> Vec<(usize, usize)> {
+    let claim_terms: Vec<BTreeSet<String>> = claims.iter().map(|(c, _)| terms(&c.text).into_iter().collect()).collect();
+    let (ids, idf) = interned(claim_terms.iter());
+    let weights: Vec<f64> = ids.iter().map(|v| v.iter().map(|&t| idf[t as usize]).sum()).collect();
+    let mut outlet_ids: HashMap<&str, usize> = HashMap::new();
+    let outlet: Vec<usize> = claims
         .iter()
-        .map(|n| {
-            let next = outlet_ids.len() as u32;
-            *outlet_ids.entry(n.outlet.as_str()).or_insert(next)
+        .map(|(_, d)| {
+            let next = outlet_ids.len();
+            *outlet_ids.entry(d.article.outlet.name.as_str()).or_insert(next)
         })
         .collect();
-    let mut parent: Vec<usize> = (0..nodes.len()).collect();
-    let mut conflicts: Vec<(usize, String)> = Vec::new();
-    for (a, b) in matching_pairs(&ids, &outlet, &idf, settings, INDEX_ABOVE) {
-        let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
-        parent[ra] = rb;
-        if let Some(c) = quantity_conflict(&nodes[a], &nodes[b]) {
-            conflicts.push((a, c));
+    // Eligible pairs and their closeness.
+    let mut eligible: Vec<(f64, usize, usize)> = Vec::new();
+    let entities: Vec<&[String]> = claims.iter().map(|(c, _)| c.entities.as_slice()).collect();
+    for (a, b) in sharing_pairs(&entities, &ids, INDEX_ABOVE) {
+        if outlet[a] == outlet[b] {
+            continue;
+        }
+        let (shared, w) = shared_terms(&ids[a], &ids[b], &idf);
+        let entities = claims[a].0.entities.iter().any(|e| claims[b].0.entities.contains(e));
+        let closeness = w / weights[a].min(weights[b]).max(f64::MIN_POSITIVE);
+        if (shared >= 2 || entities) && closeness >= settings.meaning_min_closeness {
+            eligible.push((closeness, a, b));
         }
     }
-
-    // Meaning: whole sentences from different outlets, linked through one extra node per claim.
-    if let Some(score) = meaning {
-        let claim_terms: Vec<BTreeSet<String>> = claims.iter().map(|(c, _)| terms(&c.text).into_iter().collect()).collect();
-        let outlet_of_claim: Vec<&str> = claims.iter().map(|(_, d)| d.article.outlet.name.as_str()).collect();
-        let mut cands: Vec<(usize, usize, usize)> = Vec::new();
-        for a in 0..claims.len() {
-            for b in a + 1..claims.len() {
-                if outlet_of_claim[a] == outlet_of_claim[b] {
-                    continue;
-                }
-                let shared = claim_terms[a].intersection(&claim_terms[b]).count();
-                let entities = claims[a].0.entities.iter().any(|e| claims[b].0.entities.contains(e));
-                if shared >= 2 || entities {
-                    cands.push((shared, a, b));
-                }
-            }
-        }
-        cands.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
-        cands.truncate(settings.max_meaning_pairs);
-        let pairs: Vec<(&str, &str)> = cands.iter().map(|&(_, a, b)| (claims[a].0.text.as_str(), claims[b].0.text.as_str())).collect();
-        let scores = if pairs.is_empty() { Vec::new() } else { score(&pairs)? };
-        if scores.len() != pairs.len() {
-            return Err(format!("the meaning scorer gave {} scores for {} pairs", scores.len(), pairs.len()));
-        }
-        // Each claim's best score against each other outlet.
-        let mut best: HashMap<(usize, &str), f32> = HashMap::new();
-        for (&(_, a, b), &s) in cands.iter().zip(&scores) {
-            for (x, y) in [(a, b), (b, a)] {
-                let e = best.entry((x, outlet_of_claim[y])).or_insert(f32::MIN);
-                *e = e.max(s);
-            }
-        }
-        let base = nodes.len();
-        for (ci, (c, d)) in claims.iter().enumerate() {
-            nodes.push(ClauseNode { claim: ci, outlet: d.article.outlet.name.clone(), terms: BTreeSet::new(), text: c.text.clone() });
-            parent.push(base + ci);
-        }
-        for (&(_, a, b), &s) in cands.iter().zip(&scores) {
-            let mutual = best[&(a, outlet_of_claim[b])] <= s && best[&(b, outlet_of_claim[a])] <= s;
-            if s >= settings.meaning_link && mutual {
-                let (ra, rb) = (find(&mut parent, base + a), find(&mut parent, base + b));
-                parent[ra] = rb;
-                if let Some(c) = quantity_conflict(&nodes[base + a], &nodes[base + b]) {
-                    conflicts.push((base + a, c));
-                }
+    // The closest first; ties in claim order, so the choice is deterministic.
+    eligible.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
+    let mut taken: HashMap<(usize, usize), usize> = HashMap::new();
+    let mut keep: Vec<bool> = vec![false; eligible.len()];
+    for (i, &(_, a, b)) in eligible.iter().enumerate() {
+        for slot in [(a, outlet[b]), (b, outlet[a])] {
+            let n = taken.entry(slot).or_insert(0);
+            if *n < settings.meaning_candidates {
+                *n += 1;
+                keep[i] = true;
             }
         }
     }
+    let budget = ((settings.meaning_pairs_per_claim * claims.len() as f64).ceil() as usize).min(settings.max_meaning_pairs);
+    eligible.into_iter().zip(keep).filter(|(_, k)| *k).map(|((_, a, b), _)| (a, b)).take(budget).collect()
+}
 
-    // A fact = a component of linked clauses; facts with the same sentences are one claim.
+/// Pairs (a < b) of claims that may share two terms or an entity: every pair
+/// up to `index_above` claims; beyond, those sharing one of the rarer terms
+/// or entities (the story's common ones are too weak a signal to pair on),
+/// found through an inverted index so the cost stays near-linear.
+fn sharing_pairs(entities: &[&[String]], ids: &[Vec<u32>], index_above: usize) -> Vec<(usize, usize)> {
+    let n = ids.len();
+    if n <= index_above {
+        return (0..n).flat_map(|a| (a + 1..n).map(move |b| (a, b))).collect();
+    }
+    // Entities join the terms as keys of their own, past the term ids.
+    let vocab = ids.iter().flatten().map(|&t| t as usize + 1).max().unwrap_or(0);
+    let mut entity_ids: HashMap<&str, usize> = HashMap::new();
+    let keys: Vec<Vec<usize>> = entities
+        .iter()
+        .zip(ids)
+        .map(|(es, v)| {
+            let mut k: Vec<usize> = v.iter().map(|&t| t as usize).collect();
+            for e in es.iter() {
+                let next = vocab + entity_ids.len();
+                k.push(*entity_ids.entry(e.as_str()).or_insert(next));
+            }
+            k.sort_unstable();
+            k.dedup();
+            k
+        })
+        .collect();
+    let mut postings: Vec<Vec<usize>> = vec![Vec::new(); vocab + entity_ids.len()];
+    for (i, k) in keys.iter().enumerate() {
+        for &t in k {
+            postings[t].push(i);
+        }
+    }
+    let common = (n / 20).max(50);
+    let mut out = Vec::new();
+    let mut seen = vec![usize::MAX; n];
+    for (a, k) in keys.iter().enumerate() {
+        let start = out.len();
+        for &t in k {
+            if postings[t].len() > common {
+                continue;
+            }
+            for &b in &postings[t] {
+                if b > a && seen[b] != a {
+                    seen[b] = a;
+                    out.push((a, b));
+                }
+            }
+        }
+        out[start..].sort_unstable();
+    }
+    out
+}
+
+/// Phase 4: scored pairs become links between whole sentences (one extra node
+/// per claim) when they reach `meaning_link` and each sentence is the other's
+/// best match in the other's outlet: a sentence states one thing, so only its
+/// best paraphrase per outlet is the same claim.
+fn meaning_links(claims: &StoryClaims, cands: &[(usize, usize)], scores: &[f32], links: &mut Links, settings: &Settings) {
+    let outlet_of_claim: Vec<&str> = claims.iter().map(|(_, d)| d.article.outlet.name.as_str()).collect();
+    // Each claim's best score against each other outlet.
+    let mut best: HashMap<(usize, &str), f32> = HashMap::new();
+    for (&(a, b), &s) in cands.iter().zip(scores) {
+        for (x, y) in [(a, b), (b, a)] {
+            let e = best.entry((x, outlet_of_claim[y])).or_insert(f32::MIN);
+            *e = e.max(s);
+        }
+    }
+    let base = links.nodes.len();
+    for (ci, (c, d)) in claims.iter().enumerate() {
+        links.nodes.push(ClauseNode { claim: ci, outlet: d.article.outlet.name.clone(), terms: BTreeSet::new(), text: c.text.clone() });
+        links.parent.push(base + ci);
+    }
+    for (&(a, b), &s) in cands.iter().zip(scores) {
+        let mutual = best[&(a, outlet_of_claim[b])] <= s && best[&(b, outlet_of_claim[a])] <= s;
+        if s >= settings.meaning_link && mutual {
+            links.join(base + a, base + b);
+        }
+    }
+}
+
+/// Phase 5: a fact is a component of linked nodes; a fact stated by two or
+/// more outlets is one aligned claim (facts with the same sentences are one
+/// claim, contested when any of their links disagree on a number), and every
+/// sentence in no such fact is a claim of its own.
+fn facts_of(claims: &StoryClaims, links: &mut Links) -> Vec<(BTreeSet<usize>, Option<String>)> {
     let mut facts: HashMap<usize, BTreeSet<usize>> = HashMap::new();
-    for (i, node) in nodes.iter().enumerate() {
-        let r = find(&mut parent, i);
-        facts.entry(r).or_default().insert(node.claim);
+    for i in 0..links.nodes.len() {
+        let r = find(&mut links.parent, i);
+        facts.entry(r).or_default().insert(links.nodes[i].claim);
     }
     let mut groups: Vec<(BTreeSet<usize>, Option<String>)> = Vec::new();
     let mut in_shared: BTreeSet<usize> = BTreeSet::new();
@@ -506,7 +689,7 @@ pub fn align_with(story: &Story, docs: &[&Enriched], settings: &Settings, meanin
         if outlets.len() < 2 {
             continue;
         }
-        let conflict = conflicts.iter().find(|(n, _)| find(&mut parent, *n) == root).map(|(_, c)| c.clone());
+        let conflict = links.conflicts.iter().find(|(n, _)| find(&mut links.parent, *n) == root).map(|(_, c)| c.clone());
         in_shared.extend(members.iter().copied());
         match groups.iter_mut().find(|(m, _)| *m == members) {
             Some(g) => {
@@ -522,69 +705,74 @@ pub fn align_with(story: &Story, docs: &[&Enriched], settings: &Settings, meanin
             groups.push((BTreeSet::from([ci]), None));
         }
     }
+    groups
+}
 
-    let outlet_of: HashMap<&str, &str> = docs.iter().map(|d| (d.article.id.as_str(), d.article.outlet.name.as_str())).collect();
-    let mut out: Vec<AlignedClaim> = groups
-        .into_iter()
-        .map(|(members, conflict)| {
-            let mut ms: Vec<&(Claim, &Enriched)> = members.iter().map(|&c| &claims[c]).collect();
-            ms.sort_by(|a, b| a.1.article.time().cmp(&b.1.article.time()).then(a.1.article.id.cmp(&b.1.article.id)).then(a.0.sentence.cmp(&b.0.sentence)));
-            let mut outlets: Vec<String> = Vec::new();
-            for (_, d) in &ms {
-                if !outlets.contains(&d.article.outlet.name) {
-                    outlets.push(d.article.outlet.name.clone());
-                }
+/// Phase 6: one fact's aligned claim: its sentences in publication order
+/// (the first is the claim's text), the outlets stating it, the sources they
+/// attribute it to, and its status.
+fn assemble_claim(
+    story: &Story,
+    claims: &StoryClaims,
+    members: &BTreeSet<usize>,
+    conflict: Option<String>,
+    sources: &HashMap<&str, Vec<Attribution>>,
+    outlet_of: &HashMap<&str, &str>,
+) -> AlignedClaim {
+    let mut ms: Vec<&(Claim, &Enriched)> = members.iter().map(|&c| &claims[c]).collect();
+    ms.sort_by(|a, b| a.1.article.time().cmp(&b.1.article.time()).then(a.1.article.id.cmp(&b.1.article.id)).then(a.0.sentence.cmp(&b.0.sentence)));
+    let mut outlets: Vec<String> = Vec::new();
+    for (_, d) in &ms {
+        if !outlets.contains(&d.article.outlet.name) {
+            outlets.push(d.article.outlet.name.clone());
+        }
+    }
+    let mut srcs: Vec<Attribution> = Vec::new();
+    for (c, d) in &ms {
+        let article_level: Vec<Attribution> = sources[d.article.id.as_str()].iter().filter(|a| a.kind == SourceKind::Publication).cloned().collect();
+        // "according to the report" in an article that names the report's publisher means that publisher.
+        let has_publication = !article_level.is_empty();
+        let own = c.attribution.iter().filter(|a| a.kind != SourceKind::Unnamed && !(is_reporting_anaphor(a) && has_publication)).cloned();
+        for a in own.chain(article_level) {
+            if !srcs.iter().any(|x| source_key(&x.source, x.kind) == source_key(&a.source, a.kind)) {
+                srcs.push(a);
             }
-            let mut srcs: Vec<Attribution> = Vec::new();
-            for (c, d) in &ms {
-                let article_level: Vec<Attribution> = sources[d.article.id.as_str()].iter().filter(|a| a.kind == SourceKind::Publication).cloned().collect();
-                // "according to the report" in an article that names the report's publisher means that publisher.
-                let has_publication = !article_level.is_empty();
-                let own = c.attribution.iter().filter(|a| a.kind != SourceKind::Unnamed && !(is_reporting_anaphor(a) && has_publication)).cloned();
-                for a in own.chain(article_level) {
-                    if !srcs.iter().any(|x| source_key(&x.source, x.kind) == source_key(&a.source, a.kind)) {
-                        srcs.push(a);
-                    }
-                }
-            }
-            // Corroboration counts independent reports: a copy speaks with its original's voice.
-            let independent: BTreeSet<&str> = ms
-                .iter()
-                .map(|(_, d)| {
-                    let own = d.article.outlet.name.as_str();
-                    story.original_of(&d.article.id).and_then(|o| outlet_of.get(o).copied()).unwrap_or(own)
-                })
-                .collect();
-            let status = if conflict.is_some() {
-                ClaimStatus::Contested
-            } else if independent.len() >= 2 {
-                ClaimStatus::Corroborated
-            } else if srcs.is_empty() && ms.iter().all(|(c, _)| relays_unnamed(&c.text)) {
-                // "Reportedly", "allegedly", "is believed": the outlet passes on what someone said, and names nobody.
-                ClaimStatus::Unattributed
-            } else {
-                ClaimStatus::SingleSource
-            };
-            let member_claims: Vec<Claim> = ms.iter().map(|(c, _)| c.clone()).collect();
-            let ids: Vec<&str> = member_claims.iter().map(|c| c.id.as_str()).collect();
-            let mut key = vec!["aligned", story.id.as_str()];
-            key.extend(ids);
-            AlignedClaim {
-                id: stable_id(&key),
-                story_id: story.id.clone(),
-                text: ms[0].0.text.clone(),
-                status,
-                first_outlet: outlets[0].clone(),
-                outlets,
-                sources: srcs,
-                checkworthiness: member_claims.iter().map(|c| c.checkworthiness).fold(0.0, f32::max),
-                members: member_claims,
-                conflict,
-            }
+        }
+    }
+    // Corroboration counts independent reports: a copy speaks with its original's voice.
+    let independent: BTreeSet<&str> = ms
+        .iter()
+        .map(|(_, d)| {
+            let own = d.article.outlet.name.as_str();
+            story.original_of(&d.article.id).and_then(|o| outlet_of.get(o).copied()).unwrap_or(own)
         })
         .collect();
-    out.sort_by(|a, b| b.outlets.len().cmp(&a.outlets.len()).then(b.checkworthiness.total_cmp(&a.checkworthiness)).then(a.id.cmp(&b.id)));
-    Ok(out)
+    let status = if conflict.is_some() {
+        ClaimStatus::Contested
+    } else if independent.len() >= 2 {
+        ClaimStatus::Corroborated
+    } else if srcs.is_empty() && ms.iter().all(|(c, _)| relays_unnamed(&c.text)) {
+        // "Reportedly", "allegedly", "is believed": the outlet passes on what someone said, and names nobody.
+        ClaimStatus::Unattributed
+    } else {
+        ClaimStatus::SingleSource
+    };
+    let member_claims: Vec<Claim> = ms.iter().map(|(c, _)| c.clone()).collect();
+    let ids: Vec<&str> = member_claims.iter().map(|c| c.id.as_str()).collect();
+    let mut key = vec!["aligned", story.id.as_str()];
+    key.extend(ids);
+    AlignedClaim {
+        id: stable_id(&key),
+        story_id: story.id.clone(),
+        text: ms[0].0.text.clone(),
+        status,
+        first_outlet: outlets[0].clone(),
+        outlets,
+        sources: srcs,
+        checkworthiness: member_claims.iter().map(|c| c.checkworthiness).fold(0.0, f32::max),
+        members: member_claims,
+        conflict,
+    }
 }
 
 /// Two matched clauses that give different numbers for the same unit disagree.
@@ -742,6 +930,50 @@ mod tests {
         assert_eq!(align_with(&story(), &[&a, &b], &Settings::default(), Some(&mut broken)).unwrap_err(), "model gone");
     }
 
+    /// The scorer sees a budget of pairs that grows with the story's claims, not with their pairs.
+    #[test]
+    fn meaning_cost_grows_linearly_with_the_story() {
+        let text = |o: usize, n: usize| {
+            // Every sentence shares two terms with every other outlet's, and little else.
+            (0..n).map(|i| format!("The Riverton council said that zq{o}x{i}a and zq{o}x{i}b costs rose {} percent.", i + 3 * o)).collect::<Vec<_>>().join(" ")
+        };
+        let settings = Settings::default();
+        let unbounded = Settings { meaning_candidates: usize::MAX, meaning_pairs_per_claim: f64::INFINITY, ..settings };
+        for n in [10, 40] {
+            let docs: Vec<Enriched> = (0..3).map(|o| doc(&format!("d{o}"), ["Alpha", "Beta", "Gamma"][o], &text(o, n), o as u32 + 1)).collect();
+            let refs: Vec<&Enriched> = docs.iter().collect();
+            let claims: usize = docs.iter().map(|d| claims_of(d, &settings).len()).sum();
+            assert_eq!(claims, 3 * n);
+            let scored = |settings: &Settings| {
+                let mut pairs: Vec<(String, String)> = Vec::new();
+                let mut scorer = |ps: &[(&str, &str)]| -> Result<Vec<f32>, String> {
+                    pairs.extend(ps.iter().map(|(a, b)| (a.to_string(), b.to_string())));
+                    Ok(vec![0.0; ps.len()])
+                };
+                align_with(&story(), &refs, settings, Some(&mut scorer)).unwrap();
+                pairs
+            };
+            let pairs = scored(&settings);
+            assert!(!pairs.is_empty() && pairs.len() <= claims, "{} pairs for {claims} claims", pairs.len());
+            assert_eq!(pairs.iter().collect::<BTreeSet<_>>().len(), pairs.len(), "each pair once");
+            assert!(scored(&unbounded).len() >= 3 * n * n, "every pair shares names: quadratic without the budget");
+        }
+    }
+
+    /// Through the inverted index, the pairs that share a term or an entity are all there.
+    #[test]
+    fn indexed_sharing_pairs_cover_all_sharing_pairs() {
+        let ids: Vec<Vec<u32>> = (0..60u32).map(|i| vec![i % 7, 10 + i % 11, 30 + i]).collect();
+        let names: Vec<Vec<String>> = (0..60).map(|i| if i % 13 == 0 { vec!["Riverton".to_string()] } else { vec![] }).collect();
+        let entities: Vec<&[String]> = names.iter().map(Vec::as_slice).collect();
+        let all = sharing_pairs(&entities, &ids, usize::MAX);
+        assert_eq!(all.len(), 60 * 59 / 2);
+        let shares = |&(a, b): &(usize, usize)| ids[a].iter().any(|t| ids[b].contains(t)) || entities[a].iter().any(|e| entities[b].contains(e));
+        let want: Vec<(usize, usize)> = all.into_iter().filter(shares).collect();
+        let indexed = sharing_pairs(&entities, &ids, 0);
+        assert_eq!(indexed, want);
+    }
+
     #[test]
     fn different_dates_for_the_same_fact_are_contested() {
         let a = doc("a", "Alpha", "The Riverton dam inspection report was completed in March 2023 by the state engineers.", 1);
@@ -780,6 +1012,13 @@ mod tests {
         let mut copied = story();
         copied.copies = vec![("b".into(), "a".into())];
         assert_ne!(status(&copied), ClaimStatus::Corroborated, "a wire copy is one voice, not two");
+    }
+
+    #[test]
+    fn term_count_counts_terms() {
+        for t in ["The memo's authors, it's said, met O'Brien's aides — twice", "’Tis a a I x 42 the Kremlin’s ‘men’", "", "and and", "Don't stop: the U.S. said 'no'"] {
+            assert_eq!(term_count(t), terms(t).len(), "{t:?}");
+        }
     }
 
     #[test]

@@ -162,14 +162,42 @@ const STOPWORDS: &[&str] = &[
 ];
 
 pub fn is_stopword(w: &str) -> bool {
-    STOPWORDS.binary_search(&w).is_ok() || STOPWORDS.contains(&w)
+    // The list reads best grouped by kind; a sorted copy, made once, is searched.
+    static SORTED: OnceLock<Vec<&'static str>> = OnceLock::new();
+    SORTED
+        .get_or_init(|| {
+            let mut v = STOPWORDS.to_vec();
+            v.sort_unstable();
+            v
+        })
+        .binary_search(&w)
+        .is_ok()
 }
 
 /// Stems one lowercase word with the Snowball English stemmer.
 pub fn stem(word: &str) -> String {
     static S: OnceLock<Stemmer> = OnceLock::new();
-    S.get_or_init(|| Stemmer::create(Algorithm::English)).stem(word).into_owned()
+    // News repeats its words: each thread remembers the stems it made (up to
+    // STEM_CACHE words, then starts over), which costs a hash lookup instead
+    // of the Snowball rules.
+    thread_local! {
+        static SEEN: std::cell::RefCell<std::collections::HashMap<String, String>> = Default::default();
+    }
+    SEEN.with_borrow_mut(|seen| {
+        if let Some(s) = seen.get(word) {
+            return s.clone();
+        }
+        if seen.len() >= STEM_CACHE {
+            seen.clear();
+        }
+        let s = S.get_or_init(|| Stemmer::create(Algorithm::English)).stem(word).into_owned();
+        seen.insert(word.to_string(), s.clone());
+        s
+    })
 }
+
+/// Words whose stems one thread keeps (about 10 MB at most).
+const STEM_CACHE: usize = 100_000;
 
 /// The content terms of a text, in order.
 ///
