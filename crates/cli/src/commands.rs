@@ -364,7 +364,9 @@ fn ingest(dir: &Path, paths: &[PathBuf], json: bool, quiet: bool, no_analyse: bo
     errors.append(&mut sum.errors);
     sum.errors = errors;
     // Whatever waits is analysed: this run's articles, and any a killed run stored and never analysed.
+    let analysing = std::time::Instant::now();
     let analysis = if no_analyse || !store.has_pending()? { None } else { Some(engine.analyse(&mut store, &crate::progress::Shown::new(quiet))?) };
+    let analysis_seconds = analysing.elapsed().as_secs_f64();
     let stories = store.stories()?.len();
     if json {
         let out = json!({
@@ -377,6 +379,7 @@ fn ingest(dir: &Path, paths: &[PathBuf], json: bool, quiet: bool, no_analyse: bo
             "stories": stories,
             "reanalysed": analysis.is_some(),
             "analysis": analysis,
+            "analysis_seconds": analysis_seconds,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {

@@ -349,13 +349,11 @@ async fn worker(args: WorkerArgs, embedding: Embedding) -> anyhow::Result<ExitCo
         stop_signal().await;
         let _ = stop_tx.send(true);
     });
-    let stopped = || *stop_rx.borrow();
-
     let url = args.store.clone();
     let store = Slot(Some(tokio::task::spawn_blocking(move || PgStore::connect(&url)).await?.context("opening the store")?));
     let db = store.as_ref().map(|s| s.db().to_string()).unwrap_or_default();
     let queue = Queue::connect(&args.queue, &args.stream).await?;
-    let mut consumer = queue.consumer(Duration::from_secs_f64(args.ack_wait.max(1.0))).await?;
+    let consumer = queue.consumer(Duration::from_secs_f64(args.ack_wait.max(1.0))).await?;
     let embedder: Option<Arc<Embedder>> = tokio::task::spawn_blocking(move || embedding.load()).await??.map(Arc::new);
 
     let listener = tokio::net::TcpListener::bind(args.metrics_addr).await.with_context(|| format!("serving metrics on {}", args.metrics_addr))?;
@@ -369,162 +367,231 @@ async fn worker(args: WorkerArgs, embedding: Embedding) -> anyhow::Result<ExitCo
     println!("dossier worker: stream {} on {} into {db}; metrics on http://{bound}/metrics", args.stream, args.queue);
     let _ = std::io::stdout().flush();
 
-    let mut slot = store;
-    // One engine for the worker's life: it keeps the clusterer's state between analyses
-    // (reloaded when another worker committed meanwhile) and the models once loaded.
-    let mut engine = Some(dossier_engine::Engine::new(embedding.mode()));
-    let mut last_analysis: Option<(Instant, Duration)> = None;
-    let interval = Duration::from_secs_f64(args.analyse_interval.max(0.0));
-    let mut failures: u32 = 0;
-    while !stopped() {
-        let mut batch = Vec::with_capacity(args.batch);
-        match consumer.fetch().max_messages(args.batch).expires(Duration::from_secs(1)).messages().await {
+    let mut w = Loop {
+        metrics,
+        slot: store,
+        // One engine for the worker's life: it keeps the clusterer's state between analyses
+        // (reloaded when another worker committed meanwhile) and the models once loaded.
+        engine: Some(dossier_engine::Engine::new(embedding.mode())),
+        embedder,
+        queue,
+        consumer,
+        db,
+        failures: 0,
+        last_analysis: None,
+        interval: Duration::from_secs_f64(args.analyse_interval.max(0.0)),
+        stop_rx,
+        args,
+    };
+    while !w.stopped() {
+        let Some(batch) = w.take_batch().await else { continue };
+        let idle = batch.is_empty();
+        if !idle && w.store_batch(batch).await == Flow::Stop {
+            break;
+        }
+        // The analysis: when idle, or while busy as `analysis_due` paces it; one worker at a time.
+        if w.args.no_analyse || !analysis_due(idle, w.last_analysis, w.interval, Instant::now()) || w.stopped() {
+            continue;
+        }
+        if w.analyse().await == Flow::Stop {
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    eprintln!("dossier worker: stopped cleanly");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Whether the worker loop goes on.
+#[derive(PartialEq, Eq)]
+enum Flow {
+    Continue,
+    Stop,
+}
+
+/// The worker loop's state: a phase per method (take a batch, store it, analyse when due).
+struct Loop {
+    args: WorkerArgs,
+    metrics: Arc<Metrics>,
+    slot: Slot,
+    engine: Option<dossier_engine::Engine>,
+    embedder: Option<Arc<Embedder>>,
+    queue: Queue,
+    consumer: jetstream::consumer::PullConsumer,
+    db: String,
+    /// Store failures in a row (backoff).
+    failures: u32,
+    last_analysis: Option<(Instant, Duration)>,
+    interval: Duration,
+    stop_rx: tokio::sync::watch::Receiver<bool>,
+}
+
+impl Loop {
+    fn stopped(&self) -> bool {
+        *self.stop_rx.borrow()
+    }
+
+    /// Up to `--batch` messages (waiting at most a second); None after a queue error.
+    async fn take_batch(&mut self) -> Option<Vec<jetstream::Message>> {
+        let mut batch = Vec::with_capacity(self.args.batch);
+        match self.consumer.fetch().max_messages(self.args.batch).expires(Duration::from_secs(1)).messages().await {
             Ok(mut msgs) => {
                 while let Some(m) = msgs.next().await {
                     match m {
                         Ok(m) => batch.push(m),
                         Err(e) => {
-                            metrics.queue_errors.fetch_add(1, Relaxed);
+                            self.metrics.queue_errors.fetch_add(1, Relaxed);
                             tracing::warn!("queue: {e}");
                         }
                     }
                 }
+                Some(batch)
             }
             Err(e) => {
-                metrics.queue_errors.fetch_add(1, Relaxed);
-                eprintln!("error: queue {}: {e}", args.queue);
+                self.metrics.queue_errors.fetch_add(1, Relaxed);
+                eprintln!("error: queue {}: {e}", self.args.queue);
                 tokio::time::sleep(Duration::from_secs(1)).await;
-                continue;
+                None
             }
         }
-        let idle = batch.is_empty();
-        if !idle {
-            metrics.in_flight.store(batch.len() as u64, Relaxed);
-            if stopped() {
-                // Not started: hand them straight back.
-                for m in &batch {
-                    let _ = m.ack_with(AckKind::Nak(None)).await;
-                }
-                metrics.in_flight.store(0, Relaxed);
-                break;
-            }
-            let mut raws = Vec::with_capacity(batch.len());
-            let mut held = Vec::with_capacity(batch.len());
-            for m in batch {
-                match RawInput::decode(&m.payload) {
-                    Ok(r) => {
-                        raws.push(r);
-                        held.push(m);
-                    }
-                    Err(e) => {
-                        // Redelivering cannot fix it: stop it, say so.
-                        eprintln!("error: message {}: {e}", m.info().map(|i| i.stream_sequence).unwrap_or_default());
-                        metrics.messages_invalid.fetch_add(1, Relaxed);
-                        let _ = m.ack_with(AckKind::Term).await;
-                    }
-                }
-            }
-            let emb = embedder.clone();
-            let result = with_store(&mut slot, move |store| -> anyhow::Result<(Put, Vec<dossier_ingest::IngestError>)> {
-                let mut articles = Vec::new();
-                let mut errors = Vec::new();
-                for r in &raws {
-                    let p = r.to_articles();
-                    articles.extend(p.articles);
-                    errors.extend(p.errors);
-                }
-                // One transaction for the batch; acknowledged only after it commits.
-                let put = store.put_articles(&articles)?;
-                if put.new + put.revised > 0 {
-                    if let Some(e) = emb {
-                        // Derived data: if it fails, the analysis computes what is missing.
-                        if let Err(err) = embed_and_store(store, &articles, &e) {
-                            tracing::warn!("embedding: {err:#}");
-                        }
-                    }
-                }
-                Ok((put, errors))
-            })
-            .await;
-            match result {
-                Ok((put, errors)) => {
-                    failures = 0;
-                    metrics.store_ok.store(true, Relaxed);
-                    for e in &errors {
-                        eprintln!("error: {e}");
-                    }
-                    metrics.input_errors.fetch_add(errors.len() as u64, Relaxed);
-                    for m in &held {
-                        if let Err(e) = m.ack().await {
-                            // Redelivered later and found stored: harmless.
-                            metrics.queue_errors.fetch_add(1, Relaxed);
-                            tracing::warn!("ack: {e}");
-                        }
-                    }
-                    let _ = queue.client.flush().await;
-                    metrics.messages_stored.fetch_add(held.len() as u64, Relaxed);
-                    metrics.stored(put);
-                }
-                Err(e) => {
-                    failures += 1;
-                    metrics.store_ok.store(false, Relaxed);
-                    metrics.store_errors.fetch_add(1, Relaxed);
-                    eprintln!("error: storing a batch of {} message(s) in {db}: {e:#}; returned to the queue", held.len());
-                    let delay = Duration::from_secs((1u64 << failures.min(5)).min(30));
-                    for m in &held {
-                        let _ = m.ack_with(AckKind::Nak(Some(delay))).await;
-                    }
-                    tokio::time::sleep(delay.min(Duration::from_secs(5))).await;
-                    reconnect_if_closed(&mut slot, &args.store, &db).await;
-                }
+    }
+
+    /// Decodes, stores (one transaction) and embeds a batch, then acknowledges it; a
+    /// failed store hands the messages back with a growing delay. Stop: asked to stop
+    /// before starting, the messages went straight back.
+    async fn store_batch(&mut self, batch: Vec<jetstream::Message>) -> Flow {
+        let metrics = self.metrics.clone();
+        metrics.in_flight.store(batch.len() as u64, Relaxed);
+        if self.stopped() {
+            // Not started: hand them straight back.
+            for m in &batch {
+                let _ = m.ack_with(AckKind::Nak(None)).await;
             }
             metrics.in_flight.store(0, Relaxed);
-            if !refresh_lag(&mut consumer, &metrics).await {
-                metrics.queue_errors.fetch_add(1, Relaxed);
+            return Flow::Stop;
+        }
+        let (raws, held) = decode_batch(batch, &metrics).await;
+        let emb = self.embedder.clone();
+        let result = with_store(&mut self.slot, move |store| -> anyhow::Result<(Put, Vec<dossier_ingest::IngestError>)> {
+            let mut articles = Vec::new();
+            let mut errors = Vec::new();
+            for r in &raws {
+                let p = r.to_articles();
+                articles.extend(p.articles);
+                errors.extend(p.errors);
+            }
+            // One transaction for the batch; acknowledged only after it commits.
+            let put = store.put_articles(&articles)?;
+            if put.new + put.revised > 0 {
+                if let Some(e) = emb {
+                    // Derived data: if it fails, the analysis computes what is missing.
+                    if let Err(err) = embed_and_store(store, &articles, &e) {
+                        tracing::warn!("embedding: {err:#}");
+                    }
+                }
+            }
+            Ok((put, errors))
+        })
+        .await;
+        match result {
+            Ok((put, errors)) => {
+                self.failures = 0;
+                metrics.store_ok.store(true, Relaxed);
+                for e in &errors {
+                    eprintln!("error: {e}");
+                }
+                metrics.input_errors.fetch_add(errors.len() as u64, Relaxed);
+                for m in &held {
+                    if let Err(e) = m.ack().await {
+                        // Redelivered later and found stored: harmless.
+                        metrics.queue_errors.fetch_add(1, Relaxed);
+                        tracing::warn!("ack: {e}");
+                    }
+                }
+                let _ = self.queue.client.flush().await;
+                metrics.messages_stored.fetch_add(held.len() as u64, Relaxed);
+                metrics.stored(put);
+            }
+            Err(e) => {
+                self.failures += 1;
+                metrics.store_ok.store(false, Relaxed);
+                metrics.store_errors.fetch_add(1, Relaxed);
+                eprintln!("error: storing a batch of {} message(s) in {}: {e:#}; returned to the queue", held.len(), self.db);
+                let delay = Duration::from_secs((1u64 << self.failures.min(5)).min(30));
+                for m in &held {
+                    let _ = m.ack_with(AckKind::Nak(Some(delay))).await;
+                }
+                tokio::time::sleep(delay.min(Duration::from_secs(5))).await;
+                reconnect_if_closed(&mut self.slot, &self.args.store, &self.db).await;
             }
         }
-        // The analysis: when idle, or while busy as `analysis_due` paces it; one worker at a time.
-        if args.no_analyse || !analysis_due(idle, last_analysis, interval, Instant::now()) || stopped() {
-            continue;
+        metrics.in_flight.store(0, Relaxed);
+        if !refresh_lag(&mut self.consumer, &metrics).await {
+            metrics.queue_errors.fetch_add(1, Relaxed);
         }
+        Flow::Continue
+    }
+
+    /// Runs the engine over what waits, on a blocking thread; Stop: asked to stop meanwhile
+    /// (the step in progress rolls back; another worker redoes it).
+    async fn analyse(&mut self) -> Flow {
         let started = Instant::now();
-        let mut store = slot.take().expect("store is back after each use");
-        let mut eng = engine.take().expect("engine is back after each use");
+        let mut store = self.slot.take().expect("store is back after each use");
+        let mut eng = self.engine.take().expect("engine is back after each use");
         let task = tokio::task::spawn_blocking(move || {
             let out = analyse_pending(&mut store, &mut eng);
             (store, out, eng)
         });
-        let mut stop_rx2 = stop_rx.clone();
-        let (store, out) = tokio::select! {
+        let mut stop_rx = self.stop_rx.clone();
+        let out = tokio::select! {
             r = task => {
                 let (store, out, eng) = r.expect("analysis task panicked");
-                engine = Some(eng);
-                (Slot(Some(store)), out)
+                self.engine = Some(eng);
+                self.slot = Slot(Some(store));
+                out
             }
-            _ = stop_rx2.wait_for(|s| *s) => {
+            _ = stop_rx.wait_for(|s| *s) => {
                 eprintln!("dossier worker: stopping; the analysis in progress is abandoned (it rolls back; another worker redoes it)");
-                return Ok(ExitCode::SUCCESS);
+                return Flow::Stop;
             }
         };
-        slot = store;
-        last_analysis = Some((Instant::now(), started.elapsed()));
+        self.last_analysis = Some((Instant::now(), started.elapsed()));
         match out {
             Ok(Some(took)) => {
-                metrics.analyses.fetch_add(1, Relaxed);
-                metrics.analysis_ms_last.store(took.as_millis() as u64, Relaxed);
-                metrics.store_ok.store(true, Relaxed);
+                self.metrics.analyses.fetch_add(1, Relaxed);
+                self.metrics.analysis_ms_last.store(took.as_millis() as u64, Relaxed);
+                self.metrics.store_ok.store(true, Relaxed);
             }
             Ok(None) => {}
             Err(e) => {
-                metrics.analysis_errors.fetch_add(1, Relaxed);
-                metrics.store_ok.store(false, Relaxed);
-                eprintln!("error: analysis in {db}: {e:#}");
-                reconnect_if_closed(&mut slot, &args.store, &db).await;
+                self.metrics.analysis_errors.fetch_add(1, Relaxed);
+                self.metrics.store_ok.store(false, Relaxed);
+                eprintln!("error: analysis in {}: {e:#}", self.db);
+                reconnect_if_closed(&mut self.slot, &self.args.store, &self.db).await;
+            }
+        }
+        Flow::Continue
+    }
+}
+
+/// Raw inputs of a batch, with the messages they came in; a message that cannot be
+/// decoded is terminated (redelivering cannot fix it) and counted.
+async fn decode_batch(batch: Vec<jetstream::Message>, metrics: &Metrics) -> (Vec<RawInput>, Vec<jetstream::Message>) {
+    let mut raws = Vec::with_capacity(batch.len());
+    let mut held = Vec::with_capacity(batch.len());
+    for m in batch {
+        match RawInput::decode(&m.payload) {
+            Ok(r) => {
+                raws.push(r);
+                held.push(m);
+            }
+            Err(e) => {
+                eprintln!("error: message {}: {e}", m.info().map(|i| i.stream_sequence).unwrap_or_default());
+                metrics.messages_invalid.fetch_add(1, Relaxed);
+                let _ = m.ack_with(AckKind::Term).await;
             }
         }
     }
-    eprintln!("dossier worker: stopped cleanly");
-    Ok(ExitCode::SUCCESS)
+    (raws, held)
 }
 
 /// Whether to run the analysis now: at once when idle; while messages keep
