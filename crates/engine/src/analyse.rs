@@ -37,6 +37,8 @@ struct Placed {
     rows: BTreeSet<u32>,
     /// (article, story number it joined).
     joins: Vec<(String, u32)>,
+    /// Members of the stories that closed: no later article can touch them.
+    closed_members: Vec<String>,
 }
 
 impl Placed {
@@ -70,6 +72,9 @@ impl Engine {
         let targets = targets(store, &st, &placed, &known_docs)?;
         let batch_docs: HashMap<&str, &Enriched> = fresh_docs.iter().chain(&known_docs).map(|e| (e.article.id.as_str(), e)).collect();
         let members = load_members(store, &targets, &batch_docs, &fresh_vectors)?;
+        // What enrichment found is kept while an article's story is open: a member is enriched once.
+        let mut kept: Vec<(String, Option<Vec<u8>>)> = fresh_docs.iter().chain(&known_docs).map(state::enriched_row).collect();
+        kept.extend(members.enriched_afresh.iter().map(|id| state::enriched_row(&members.docs[id])));
 
         // Claims and briefs, story by story.
         progress.start(Phase::Aligning, targets.len() as u64);
@@ -106,6 +111,9 @@ impl Engine {
         for (id, v) in &fresh_vectors {
             out.state.push((state::vector_key(id), Some(state::encode(v))));
         }
+        out.state.extend(kept);
+        // Closed stories are never touched again (a revision re-enriches its article anyway).
+        out.state.extend(placed.closed_members.iter().map(|id| (state::enriched_key(id), None)));
         // Until the index has taken them (after the commit), these articles are owed to it.
         for d in &index_docs {
             out.state.push((format!("{}{}", state::UNINDEXED, d.id), Some(Vec::new())));
@@ -176,6 +184,7 @@ impl Engine {
             }
             for f in p.closed {
                 placed.rows.insert(f.number);
+                placed.closed_members.extend(f.members.iter().cloned());
                 if placed.touched.contains(&f.number) {
                     placed.closed.insert(f.number, f);
                 }
@@ -250,6 +259,8 @@ fn targets(store: &dyn Store, st: &ClusterState, placed: &Placed, known: &[Enric
 /// every member's stored TF-IDF vector.
 struct Members {
     docs: HashMap<String, Enriched>,
+    /// Members that had no kept enrichment (enriched now).
+    enriched_afresh: Vec<String>,
     vectors: HashMap<String, Vector>,
     empty: Vector,
 }
@@ -258,12 +269,14 @@ fn load_members(store: &dyn Store, targets: &[Target], batch: &HashMap<&str, &En
     let all: BTreeSet<&str> = targets.iter().flat_map(|t| t.members.iter().map(String::as_str)).collect();
     let outside: Vec<String> = all.iter().filter(|id| !batch.contains_key(**id)).map(|id| id.to_string()).collect();
     let articles = store.articles_by_id(&outside)?;
-    let docs: HashMap<String, Enriched> = enrich_all(&articles).into_iter().map(|e| (e.article.id.clone(), e)).collect();
+    let had: HashSet<String> = store.engine_state(&outside.iter().map(|id| state::enriched_key(id)).collect::<Vec<_>>())?.into_keys().map(|k| k[state::ENRICHED.len()..].to_string()).collect();
+    let enriched_afresh: Vec<String> = outside.iter().filter(|id| !had.contains(*id)).cloned().collect();
+    let docs: HashMap<String, Enriched> = state::enriched_of(store, articles)?.into_iter().map(|e| (e.article.id.clone(), e)).collect();
     let fresh_ids: HashSet<&str> = fresh.iter().map(|(id, _)| id.as_str()).collect();
     let stored: Vec<String> = all.iter().filter(|id| !fresh_ids.contains(**id)).map(|id| id.to_string()).collect();
     let mut vectors = state::vectors_of(store, &stored)?;
     vectors.extend(fresh.iter().cloned());
-    Ok(Members { docs, vectors, empty: Vector::default() })
+    Ok(Members { docs, enriched_afresh, vectors, empty: Vector::default() })
 }
 
 /// Change log entries for story creation, joins and merges.

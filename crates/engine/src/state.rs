@@ -17,6 +17,9 @@ pub(crate) const VOCAB: &str = "vocab";
 pub(crate) const GENERATION: &str = "generation";
 pub(crate) const OPEN: &str = "open:";
 pub(crate) const VECTOR: &str = "vector:";
+/// What enrichment found in an article of an open story (JSON: sentences and entities),
+/// kept while its story can still be touched, so a member is enriched once.
+pub(crate) const ENRICHED: &str = "enriched:";
 /// Articles whose search documents a committed step changed and the index has not yet taken.
 pub(crate) const UNINDEXED: &str = "unindexed:";
 
@@ -96,6 +99,38 @@ impl ClusterState {
         }
         out
     }
+}
+
+pub(crate) fn enriched_key(id: &str) -> String {
+    format!("{ENRICHED}{id}")
+}
+
+#[derive(Serialize, Deserialize)]
+struct Facts {
+    sentences: Vec<dossier_enrich::SentenceFacts>,
+    entities: Vec<dossier_model::Entity>,
+}
+
+/// The state row keeping what enrichment found in an article.
+pub(crate) fn enriched_row(e: &dossier_enrich::Enriched) -> (String, Option<Vec<u8>>) {
+    let facts = serde_json::json!({"sentences": e.sentences, "entities": e.entities});
+    (enriched_key(&e.article.id), Some(serde_json::to_vec(&facts).expect("enrichment serialises")))
+}
+
+/// These articles enriched: from the kept rows where their content is the one enriched, else afresh.
+pub(crate) fn enriched_of(store: &dyn Store, articles: Vec<dossier_model::Article>) -> Result<Vec<dossier_enrich::Enriched>> {
+    let keys: Vec<String> = articles.iter().map(|a| enriched_key(&a.id)).collect();
+    let kept = store.engine_state(&keys)?;
+    let mut out = Vec::with_capacity(articles.len());
+    let mut fresh = Vec::new();
+    for (a, k) in articles.into_iter().zip(&keys) {
+        match kept.get(k).and_then(|b| serde_json::from_slice::<Facts>(b).ok()) {
+            Some(f) => out.push(dossier_enrich::Enriched { article: a, sentences: f.sentences, entities: f.entities }),
+            None => fresh.push(a),
+        }
+    }
+    out.extend(crate::analyse::enrich_all(&fresh));
+    Ok(out)
 }
 
 /// Stored TF-IDF vectors of these articles (as computed when each was clustered).

@@ -22,7 +22,7 @@ pub use sentences::split_sentences;
 pub use terms::{is_stopword, stem, terms};
 
 /// What enrichment learns about one sentence.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SentenceFacts {
     pub sentence: Sentence,
     /// Canonical names of the entities mentioned in the sentence.
