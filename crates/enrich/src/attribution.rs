@@ -558,8 +558,30 @@ fn colon_cue(s: &Sent, c: usize) -> Option<AttributionSpan> {
     Some(AttributionSpan { source: Some(t[0].start..t[c - 1].end), cue: t[c].start..t[c].end, content: t[c + 1].start..s.range.end, kind: None })
 }
 
+/// A verb from the cue lexicon ("said", "alleges", "told reporters that") with its source and its content.
 fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&Sent>, last_source: Option<Range<usize>>) -> Option<AttributionSpan> {
     let t = &s.toks;
+    let verb = verb_at(t, c)?;
+    let clause = clause_of(t, &verb, last_source)?;
+    let k = content_start(t, &verb.tok.lower, clause.end);
+    let content = verb_content(text, s, qs, next, &verb, &clause, k)?;
+    Some(AttributionSpan { source: Some(clause.source), cue: clause.cue, content, kind: None })
+}
+
+/// A cue word taken as a verb, with what the later phases ask of it.
+struct Verb<'a> {
+    at: usize,
+    tok: &'a Tok,
+    prev: Option<&'a str>,
+    /// "adding that …": no subject of its own, the source comes from earlier in the sentence.
+    participle: bool,
+    passive_by: bool,
+    /// Where the verb group starts ("has also said"): the subject ends just before.
+    group: usize,
+}
+
+/// Token `c` as a cue verb; `None` where the cue form is used otherwise here.
+fn verb_at(t: &[Tok], c: usize) -> Option<Verb<'_>> {
     let tok = &t[c];
     let headline_says = tok.upper && matches!(tok.lower.as_str(), "says" | "said" | "say") && c > 0 && t[c - 1].upper;
     if !tok.word || tok.upper && !headline_says || !cue_forms().contains(tok.lower.as_str()) {
@@ -579,7 +601,6 @@ fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&S
         return None;
     }
     let participle = tok.lower.ends_with("ing");
-    let mut cue = tok.start..tok.end;
     // "reported by The Post": passive, the source after "by".
     let passive_by = t.get(c + 1).is_some_and(|x| x.lower == "by") && matches!(prev, Some("was" | "were" | "is" | "been" | "first" | "as" | ","));
     let next_lower = t.get(c + 1).map(|x| x.lower.as_str());
@@ -596,10 +617,61 @@ fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&S
     if !passive_by && !participle && t[j..c].iter().any(|x| matches!(x.lower.as_str(), "is" | "are" | "was" | "were" | "been" | "be")) {
         return None;
     }
-    let mut source: Option<Range<usize>> = None;
-    let mut clause_start = j;
-    let mut clause_end = c + 1;
-    let mut inverted = false;
+    Some(Verb { at: c, tok, prev, participle, passive_by, group: j })
+}
+
+/// The attribution clause: the source and the cue, and the tokens `start..end` they cover, which
+/// the content lies outside of.
+struct Clause {
+    source: Range<usize>,
+    cue: Range<usize>,
+    start: usize,
+    end: usize,
+    /// "…,” said Smith, a spokesman.": what follows the source is not content.
+    inverted: bool,
+}
+
+/// Who the verb's content is attributed to; `None` when nobody is found, which makes the verb no cue.
+fn clause_of(t: &[Tok], v: &Verb, last_source: Option<Range<usize>>) -> Option<Clause> {
+    let j = v.group;
+    if v.passive_by {
+        passive_agent(t, v)
+    } else if j > 0 && matches!(t[j - 1].lower.as_str(), "and" | "but") && !v.participle {
+        // "… and noted that …": the subject of the first verb.
+        Some(Clause { start: j - 1, ..plain_clause(v, last_source?) })
+    } else if !v.participle {
+        subject_clause(t, v)
+    } else {
+        participle_source(t, v.prev, last_source).map(|source| plain_clause(v, source))
+    }
+}
+
+/// The clause of a cue whose source is not next to it in the text.
+fn plain_clause(v: &Verb, source: Range<usize>) -> Clause {
+    Clause { source, cue: v.tok.start..v.tok.end, start: v.group, end: v.at + 1, inverted: false }
+}
+
+/// "reported by The Post", "as first reported by CNN": the cue takes the "by", the agent is the source.
+fn passive_agent(t: &[Tok], v: &Verb) -> Option<Clause> {
+    let c = v.at;
+    let mut e = c + 2;
+    while e < t.len() && e - c < 12 && np_token(&t[e]) {
+        e += 1;
+    }
+    if e <= c + 2 {
+        return None;
+    }
+    let mut start = c;
+    while start > 0 && matches!(t[start - 1].lower.as_str(), "was" | "were" | "is" | "been" | "first" | "as") {
+        start -= 1;
+    }
+    Some(Clause { source: t[c + 2].start..t[e - 1].end, cue: v.tok.start..t[c + 1].end, start, end: e, inverted: false })
+}
+
+/// The source of a finite verb: the noun phrase before it, a subject with its appositive, or the
+/// noun phrase after it when inverted.
+fn subject_clause(t: &[Tok], v: &Verb) -> Option<Clause> {
+    let (c, j) = (v.at, v.group);
     // "…, said Smith": a name right after the cue is the source, not the start of the content.
     let after_name = t.get(c + 1).is_some_and(|x| x.upper && x.lower != "i" && !AFTER_CUE.contains(&x.lower.as_str())) && {
         let run = t[c + 1..].iter().take_while(|x| x.upper || matches!(x.lower.as_str(), "’s" | "'s" | "-" | "of" | "the")).count();
@@ -607,80 +679,93 @@ fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&S
     };
     let comma_before = j > 0 && t[j - 1].lower == ",";
     let quote_then_comma = comma_before && j > 1 && is_close_quote(&t[j - 2]) || j > 0 && is_close_quote(&t[j - 1]);
-    if passive_by {
-        let mut e = c + 2;
-        while e < t.len() && e - c < 12 && np_token(&t[e]) {
-            e += 1;
-        }
-        if e > c + 2 {
-            source = Some(t[c + 2].start..t[e - 1].end);
-            cue = tok.start..t[c + 1].end;
-            clause_end = e;
-            clause_start = c;
-            while clause_start > 0 && matches!(t[clause_start - 1].lower.as_str(), "was" | "were" | "is" | "been" | "first" | "as") {
-                clause_start -= 1;
-            }
-        }
-        source.as_ref()?;
-    } else if j > 0 && matches!(t[j - 1].lower.as_str(), "and" | "but") && !participle {
-        // "… and noted that …": the subject of the first verb.
-        source = last_source.clone();
-        source.as_ref()?;
-        clause_start = j - 1;
-    } else if !participle {
-        if let Some((a, b)) = subject_before(t, j) {
-            source = Some(t[a].start..t[b - 1].end);
-            clause_start = a;
-        } else if comma_before && !quote_then_comma && !after_name {
-            // "Smith, a spokesman for the campaign, said the …": the subject with its appositive runs back
-            // to a quotation or the start of the sentence; with nothing after the cue, the content is
-            // before the first comma ("The talks failed, Smith, a spokesman, said.").
-            let left = t[..j - 1].iter().rposition(|x| is_close_quote(x) && x.lower != "’").map_or(0, |q| q + 1);
-            let mut a = left;
-            while a < j - 1 && !t[a].word {
-                a += 1;
-            }
-            let content_after = t[c + 1..].iter().filter(|x| x.word).count() >= 3 || t.get(c + 1).is_some_and(|x| is_open_quote(x) || x.lower == ":");
-            if !content_after && left == 0 {
-                if let Some(f) = t[..j - 1].iter().position(|x| x.lower == ",").filter(|&f| f + 1 < j - 1) {
-                    a = f + 1;
-                }
-            }
-            if a < j - 1 && j - 1 - a <= 40 {
-                source = Some(t[a].start..t[j - 2].end);
-                clause_start = a;
-            }
-        } else if j > 0 && matches!(t[j - 1].lower.as_str(), "," | "”" | "\"" | "''") {
-            // Inverted: "…,” said Smith, a spokesman."
-            let mut e = c + 1;
-            while e < t.len() && e - c <= 10 && np_token(&t[e]) {
-                e += 1;
-            }
-            let starts_np = t.get(c + 1).is_some_and(|x| {
-                x.upper || DETERMINERS.contains(&x.lower.as_str()) || PRONOUNS.contains(&x.lower.as_str()) || quote_then_comma && x.word && !matches!(x.lower.as_str(), "that" | "to")
-            });
-            if e > c + 1 && starts_np {
-                source = Some(t[c + 1].start..t[e - 1].end);
-                clause_end = e;
-                inverted = true;
-            }
-        }
-        source.as_ref()?;
+    if let Some((a, b)) = subject_before(t, j) {
+        Some(Clause { start: a, ..plain_clause(v, t[a].start..t[b - 1].end) })
+    } else if comma_before && !quote_then_comma && !after_name {
+        appositive_subject(t, v)
+    } else if j > 0 && matches!(t[j - 1].lower.as_str(), "," | "”" | "\"" | "''") {
+        inverted_source(t, v, quote_then_comma)
     } else {
-        // "…, adding that …": the source is the last one named in the sentence.
-        if !matches!(prev, Some(",")) && !matches!(prev, Some("”" | "\"")) && !(matches!(prev, Some("and" | "by" | "upon" | "while" | "after" | "before" | "without")))
-            // "issued a statement saying …", "in a tweet saying …".
-            && !(matches!(prev, Some("statement" | "statements" | "tweet" | "tweets" | "letter" | "email" | "e-mail" | "post" | "message" | "release" | "video" | "ad" | "interview" | "speech" | "column" | "memo" | "note" | "report" | "op-ed" | "remarks" | "debate" | "rally")))
-        {
-            return None;
-        }
-        source = last_source.or_else(|| subject_of_sentence(t));
-        source.as_ref()?;
+        None
     }
-    // Object and modifiers after the cue: "told reporters", "said in a statement on Monday".
+}
+
+/// "Smith, a spokesman for the campaign, said the …": the subject with its appositive runs back
+/// to a quotation or the start of the sentence; with nothing after the cue, the content is before
+/// the first comma ("The talks failed, Smith, a spokesman, said.").
+fn appositive_subject(t: &[Tok], v: &Verb) -> Option<Clause> {
+    let (c, j) = (v.at, v.group);
+    let left = t[..j - 1].iter().rposition(|x| is_close_quote(x) && x.lower != "’").map_or(0, |q| q + 1);
+    let mut a = left;
+    while a < j - 1 && !t[a].word {
+        a += 1;
+    }
+    let content_after = t[c + 1..].iter().filter(|x| x.word).count() >= 3 || t.get(c + 1).is_some_and(|x| is_open_quote(x) || x.lower == ":");
+    if !content_after && left == 0 {
+        if let Some(f) = t[..j - 1].iter().position(|x| x.lower == ",").filter(|&f| f + 1 < j - 1) {
+            a = f + 1;
+        }
+    }
+    (a < j - 1 && j - 1 - a <= 40).then(|| Clause { start: a, ..plain_clause(v, t[a].start..t[j - 2].end) })
+}
+
+/// Inverted: "…,” said Smith, a spokesman."
+fn inverted_source(t: &[Tok], v: &Verb, quote_then_comma: bool) -> Option<Clause> {
+    let c = v.at;
+    let mut e = c + 1;
+    while e < t.len() && e - c <= 10 && np_token(&t[e]) {
+        e += 1;
+    }
+    let starts_np = t
+        .get(c + 1)
+        .is_some_and(|x| x.upper || DETERMINERS.contains(&x.lower.as_str()) || PRONOUNS.contains(&x.lower.as_str()) || quote_then_comma && x.word && !matches!(x.lower.as_str(), "that" | "to"));
+    (e > c + 1 && starts_np).then(|| Clause { end: e, inverted: true, ..plain_clause(v, t[c + 1].start..t[e - 1].end) })
+}
+
+/// "…, adding that …": the source is the last one named in the sentence. Elsewhere a participle
+/// is a modifier ("the people reporting …"), not a cue.
+fn participle_source(t: &[Tok], prev: Option<&str>, last_source: Option<Range<usize>>) -> Option<Range<usize>> {
+    let after_clause = matches!(prev, Some("," | "”" | "\"" | "and" | "by" | "upon" | "while" | "after" | "before" | "without"));
+    // "issued a statement saying …", "in a tweet saying …".
+    let after_statement = matches!(
+        prev,
+        Some(
+            "statement"
+                | "statements"
+                | "tweet"
+                | "tweets"
+                | "letter"
+                | "email"
+                | "e-mail"
+                | "post"
+                | "message"
+                | "release"
+                | "video"
+                | "ad"
+                | "interview"
+                | "speech"
+                | "column"
+                | "memo"
+                | "note"
+                | "report"
+                | "op-ed"
+                | "remarks"
+                | "debate"
+                | "rally"
+        )
+    );
+    if !after_clause && !after_statement {
+        return None;
+    }
+    last_source.or_else(|| subject_of_sentence(t))
+}
+
+/// The token where the content after the clause starts, past an object and modifiers ("told
+/// reporters that", "said in a statement on Monday:").
+fn content_start(t: &[Tok], verb: &str, clause_end: usize) -> usize {
     let mut k = clause_end;
     let takes_object = matches!(
-        tok.lower.as_str(),
+        verb,
         "told"
             | "tells"
             | "tell"
@@ -732,20 +817,46 @@ fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&S
     if k < t.len() && t[k].lower == ":" {
         k += 1;
     }
-    // "said at a press conference, according to …": modifiers, no content after the cue.
+    k
+}
+
+/// What the clause attributes: a quotation just before it (with its continuation), else the
+/// words after the cue from token `k`, else the clause before it; `None` when there is none.
+fn verb_content(text: &str, s: &Sent, qs: &[Range<usize>], next: Option<&Sent>, v: &Verb, clause: &Clause, k: usize) -> Option<Range<usize>> {
+    let t = &s.toks;
+    let after_words = words_after(t, k);
+    let after_start = t.get(k).map(|x| x.start);
+    if let Some(q) = quote_before(text, t, qs, clause.start, after_words) {
+        Some(quote_with_continuation(t, qs, next, q, clause.end))
+    } else if !clause.inverted && (after_words >= 3 || after_start.is_some_and(|a| quote_starting_at(qs, a).is_some())) {
+        Some(content_after(s, qs, after_start?, k, clause, v.participle))
+    } else {
+        content_before(t, clause.start)
+    }
+}
+
+/// Words after the cue from token `k`, or 0 when they are only modifiers of the cue: then the
+/// content is elsewhere.
+fn words_after(t: &[Tok], k: usize) -> usize {
+    // "said at a press conference, according to …".
     let rest_words: Vec<&Tok> = t[k.min(t.len())..].iter().filter(|x| x.word).collect();
     let modifiers_only = t.get(k).is_some_and(|x| matches!(x.lower.as_str(), "in" | "at" | "during" | "on" | "after" | "before" | "via" | "through"))
         // "the Washington Post reported ten days ago", "… said last week".
         || rest_words.len() <= 4 && (rest_words.last().is_some_and(|x| x.lower == "ago") || rest_words.first().is_some_and(|x| AFTER_CUE.contains(&x.lower.as_str()) && x.lower != "to"));
-    let after_words = if modifiers_only { 0 } else { t[k.min(t.len())..].iter().filter(|x| x.word).count() };
-    let after_start = t.get(k).map(|x| x.start);
-    let before_end = clause_start;
-    // A quotation right before the attribution clause.
+    if modifiers_only {
+        0
+    } else {
+        rest_words.len()
+    }
+}
+
+/// A quotation right before the attribution clause, which starts at token `before_end`.
+fn quote_before(text: &str, t: &[Tok], qs: &[Range<usize>], before_end: usize, after_words: usize) -> Option<Range<usize>> {
     let mut q_end = before_end;
     while q_end > 0 && t[q_end - 1].lower == "," {
         q_end -= 1;
     }
-    let quote_before = (q_end > 0)
+    (q_end > 0)
         .then(|| quote_ending_at(qs, t[q_end - 1].end))
         .flatten()
         .or_else(|| {
@@ -756,62 +867,70 @@ fn verb_cue(text: &str, s: &Sent, c: usize, qs: &[Range<usize>], next: Option<&S
             // "“… OK?” Trump said.": the quotation closed the previous sentence.
             let at = t.get(before_end)?.start;
             (before_end == 0 && after_words < 3).then(|| qs[..qs.partition_point(|q| q.end <= at)].last().filter(|q| text[q.end..at].chars().all(|c| c.is_whitespace() || c == ','))).flatten().cloned()
-        });
-    let content = if let Some(q) = quote_before {
-        let mut end = q.end;
-        // "“A,” he said, “B.”" and "“A,” he said. “B.”": one content.
-        let rest = &t[clause_end.min(t.len())..];
-        let cont = rest.iter().position(is_open_quote).filter(|&p| {
-            rest[..p].iter().all(|x| !x.word || AFTER_CUE.contains(&x.lower.as_str()) || x.upper)
-                || rest[..p].iter().filter(|x| x.word).count() <= 6 && rest[..p].iter().all(|x| x.word || x.lower == ",")
-        });
-        if let Some(p) = cont {
-            if let Some(q2) = quote_starting_at(qs, rest[p].start) {
-                end = q2.end;
-            }
-        } else if rest.iter().all(|x| !is_open_quote(x)) {
-            if let Some(n) = next {
-                if let Some(first) = n.toks.first().filter(|f| is_open_quote(f)) {
-                    if let Some(q2) = quote_starting_at(qs, first.start) {
-                        end = q2.end;
-                    }
+        })
+}
+
+/// "“A,” he said, “B.”" and "“A,” he said. “B.”": one content, from the quotation `q` before the
+/// clause to the end of the one after it.
+fn quote_with_continuation(t: &[Tok], qs: &[Range<usize>], next: Option<&Sent>, q: Range<usize>, clause_end: usize) -> Range<usize> {
+    let mut end = q.end;
+    let rest = &t[clause_end.min(t.len())..];
+    let cont = rest.iter().position(is_open_quote).filter(|&p| {
+        rest[..p].iter().all(|x| !x.word || AFTER_CUE.contains(&x.lower.as_str()) || x.upper) || rest[..p].iter().filter(|x| x.word).count() <= 6 && rest[..p].iter().all(|x| x.word || x.lower == ",")
+    });
+    if let Some(p) = cont {
+        if let Some(q2) = quote_starting_at(qs, rest[p].start) {
+            end = q2.end;
+        }
+    } else if rest.iter().all(|x| !is_open_quote(x)) {
+        if let Some(n) = next {
+            if let Some(first) = n.toks.first().filter(|f| is_open_quote(f)) {
+                if let Some(q2) = quote_starting_at(qs, first.start) {
+                    end = q2.end;
                 }
             }
         }
-        q.start..end
-    } else if !inverted && (after_words >= 3 || after_start.is_some_and(|a| quote_starting_at(qs, a).is_some())) {
-        let a = after_start?;
-        let mut end = s.range.end;
-        if let Some(stop) = content_stop(t, k) {
-            end = t[stop].start;
-        }
-        if let Some(q) = quote_starting_at(qs, a) {
-            end = end.max(q.end);
-        }
-        // A content that ends inside a quotation ends with it.
-        if let Some(q) = quote_around(qs, end).filter(|q| q.start >= a) {
-            end = q.end;
-        }
-        // "Before, X said, after": both sides.
-        let before_words = t[..before_end].iter().filter(|x| x.word).count();
-        if before_end > 0 && t[before_end - 1].lower == "," && before_words >= 1 && (k > 0 && t[k - 1].lower == "," || t.get(clause_end).is_some_and(|x| x.lower == ",")) && !participle {
-            t[0].start..end
-        } else {
-            a..end
-        }
+    }
+    q.start..end
+}
+
+/// The content after the cue, from byte `a` (token `k`) to where a second attribution or an
+/// aside begins.
+fn content_after(s: &Sent, qs: &[Range<usize>], a: usize, k: usize, clause: &Clause, participle: bool) -> Range<usize> {
+    let t = &s.toks;
+    let before_end = clause.start;
+    let mut end = s.range.end;
+    if let Some(stop) = content_stop(t, k) {
+        end = t[stop].start;
+    }
+    if let Some(q) = quote_starting_at(qs, a) {
+        end = end.max(q.end);
+    }
+    // A content that ends inside a quotation ends with it.
+    if let Some(q) = quote_around(qs, end).filter(|q| q.start >= a) {
+        end = q.end;
+    }
+    // "Before, X said, after": both sides.
+    let before_words = t[..before_end].iter().filter(|x| x.word).count();
+    if before_end > 0 && t[before_end - 1].lower == "," && before_words >= 1 && (k > 0 && t[k - 1].lower == "," || t.get(clause.end).is_some_and(|x| x.lower == ",")) && !participle {
+        t[0].start..end
     } else {
-        let before_words = t[..before_end].iter().filter(|x| x.word).count();
-        if before_end > 0 && matches!(t[before_end - 1].lower.as_str(), "," | "—" | "–") && before_words >= 3 {
-            let mut e = before_end - 1;
-            while e > 0 && matches!(t[e - 1].lower.as_str(), "," | "—" | "–") {
-                e -= 1;
-            }
-            t[0].start..t[e - 1].end
-        } else {
-            return None;
+        a..end
+    }
+}
+
+/// "…, sources said.": with nothing after the cue, the content is the clause before it.
+fn content_before(t: &[Tok], before_end: usize) -> Option<Range<usize>> {
+    let before_words = t[..before_end].iter().filter(|x| x.word).count();
+    if before_end > 0 && matches!(t[before_end - 1].lower.as_str(), "," | "—" | "–") && before_words >= 3 {
+        let mut e = before_end - 1;
+        while e > 0 && matches!(t[e - 1].lower.as_str(), "," | "—" | "–") {
+            e -= 1;
         }
-    };
-    Some(AttributionSpan { source, cue, content, kind: None })
+        Some(t[0].start..t[e - 1].end)
+    } else {
+        None
+    }
 }
 
 /// The noun phrase that ends just before token `j`, as a token range.
