@@ -2,27 +2,28 @@
 # The engine at scale (issue 18): does an arrival cost what its story costs,
 # not the corpus? For each store size N: a full-text stream
 # (scripts/make_fulltext_stream.py, real PolNeAR train text, several outlets
-# per event, 1,000 articles a day) is ingested up to N articles; then one
+# per event, RATE articles a day, default 150: the 840 source texts do not
+# repeat within the clusterer's 15-day window) is ingested up to N articles; then one
 # more article is added (a fresh `dossier ingest` process, as a user would:
 # wall time, and the engine's own analysis time from --json), and then the
 # next M articles arrive in publication order in batches of B (a live desk),
 # reporting articles/s and the process's peak RSS.
 #
 # Usage: scripts/bench-engine-scale.sh [N...]      (default: 2000 5000 10000)
-#   M (default 1000), B (default 100), EMB (--embeddings value, default off),
+#   M (default 1000), B (default 100), RATE (default 150), EMB (--embeddings value, default off),
 #   BIN (default target/release/dossier, built here). Needs ../shared.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZES=("${@:-2000 5000 10000}")
 [ $# -eq 0 ] && SIZES=(2000 5000 10000)
-M="${M:-1000}"; B="${B:-100}"; EMB="${EMB:-off}"
+M="${M:-1000}"; B="${B:-100}"; EMB="${EMB:-off}"; RATE="${RATE:-150}"
 BIN="${BIN:-target/release/dossier}"
 [ "$BIN" = target/release/dossier ] && cargo build --release -q -p dossier-cli
 OUT=target/bench-engine-scale; mkdir -p "$OUT"
 printf "%8s %12s %14s %16s %14s %12s\n" "stored" "build art/s" "add-one wall" "add-one analysis" "next art/s" "peak RSS"
 for N in "${SIZES[@]}"; do
-    SET="$OUT/stream-$((N + M + 1)).jsonl"
-    [ -f "$SET" ] || python3 scripts/make_fulltext_stream.py $((N + M + 1)) "$SET" 1000 2>/dev/null
+    SET="$OUT/stream-$RATE-$((N + M + 1)).jsonl"
+    [ -f "$SET" ] || python3 scripts/make_fulltext_stream.py $((N + M + 1)) "$SET" "$RATE" 2>/dev/null
     head -n "$N" "$SET" > "$OUT/base.jsonl"
     sed -n "$((N + 1))p" "$SET" > "$OUT/one.jsonl"
     tail -n "$M" "$SET" > "$OUT/next.jsonl"
