@@ -67,8 +67,7 @@ impl Engine {
         st.next_batch = st.next_batch.max(batch + 1);
 
         let (fresh_docs, known_docs) = self.read_batch(store, arrivals, progress)?;
-        let fresh_vectors = self.place(store, &mut st, &fresh_docs, progress)?;
-        let (placed, fresh_vectors) = fresh_vectors;
+        let (placed, fresh_vectors) = self.place(store, &mut st, &fresh_docs, progress)?;
         let targets = targets(store, &st, &placed, &known_docs)?;
         let batch_docs: HashMap<&str, &Enriched> = fresh_docs.iter().chain(&known_docs).map(|e| (e.article.id.as_str(), e)).collect();
         let members = load_members(store, &targets, &batch_docs, &fresh_vectors)?;
@@ -127,7 +126,8 @@ impl Engine {
         report.merges += out.merged.len();
         report.changes += out.changes.len();
         self.cache = Some(st);
-        self.index_docs(store, &index_docs, progress)?;
+        let owed: Vec<String> = index_docs.iter().map(|d| d.id.clone()).collect();
+        self.index_docs(store, &index_docs, &owed, progress)?;
         Ok(())
     }
 
@@ -269,9 +269,8 @@ fn load_members(store: &dyn Store, targets: &[Target], batch: &HashMap<&str, &En
     let all: BTreeSet<&str> = targets.iter().flat_map(|t| t.members.iter().map(String::as_str)).collect();
     let outside: Vec<String> = all.iter().filter(|id| !batch.contains_key(**id)).map(|id| id.to_string()).collect();
     let articles = store.articles_by_id(&outside)?;
-    let had: HashSet<String> = store.engine_state(&outside.iter().map(|id| state::enriched_key(id)).collect::<Vec<_>>())?.into_keys().map(|k| k[state::ENRICHED.len()..].to_string()).collect();
-    let enriched_afresh: Vec<String> = outside.iter().filter(|id| !had.contains(*id)).cloned().collect();
-    let docs: HashMap<String, Enriched> = state::enriched_of(store, articles)?.into_iter().map(|e| (e.article.id.clone(), e)).collect();
+    let (docs, enriched_afresh) = state::enriched_of(store, articles)?;
+    let docs: HashMap<String, Enriched> = docs.into_iter().map(|e| (e.article.id.clone(), e)).collect();
     let fresh_ids: HashSet<&str> = fresh.iter().map(|(id, _)| id.as_str()).collect();
     let stored: Vec<String> = all.iter().filter(|id| !fresh_ids.contains(**id)).map(|id| id.to_string()).collect();
     let mut vectors = state::vectors_of(store, &stored)?;

@@ -193,14 +193,14 @@ impl Engine {
         Ok(index_docs(&refs, &story_of, &claims.iter().collect::<Vec<_>>()))
     }
 
-    /// Writes documents to the index, then clears what the store said was owed.
-    fn index_docs(&mut self, store: &mut dyn Store, docs: &[dossier_search::IndexDoc], progress: &dyn Progress) -> Result<()> {
+    /// Writes documents to the index, then clears what the store said was owed for `owed`.
+    fn index_docs(&mut self, store: &mut dyn Store, docs: &[dossier_search::IndexDoc], owed: &[String], progress: &dyn Progress) -> Result<()> {
         let Some(ix) = self.search_index()? else { return Ok(()) };
         progress.start(Phase::Indexing, docs.len() as u64);
         ix.upsert(docs)?;
         progress.advance(docs.len() as u64);
         progress.finish();
-        let done = dossier_store::AnalysisStep { state: docs.iter().map(|d| (format!("{}{}", state::UNINDEXED, d.id), None)).collect(), ..Default::default() };
+        let done = dossier_store::AnalysisStep { state: owed.iter().map(|id| (format!("{}{}", state::UNINDEXED, id), None)).collect(), ..Default::default() };
         store.commit_step(&done)?;
         Ok(())
     }
@@ -216,10 +216,7 @@ impl Engine {
         }
         let articles = store.articles_by_id(&owed)?;
         let docs = self.docs_for(store, &articles)?;
-        self.index_docs(store, &docs, progress)?;
         // Owed ids no longer stored are simply forgotten.
-        let done = dossier_store::AnalysisStep { state: owed.iter().map(|id| (format!("{}{}", state::UNINDEXED, id), None)).collect(), ..Default::default() };
-        store.commit_step(&done)?;
-        Ok(())
+        self.index_docs(store, &docs, &owed, progress)
     }
 }

@@ -117,8 +117,9 @@ pub(crate) fn enriched_row(e: &dossier_enrich::Enriched) -> (String, Option<Vec<
     (enriched_key(&e.article.id), Some(serde_json::to_vec(&facts).expect("enrichment serialises")))
 }
 
-/// These articles enriched: from the kept rows where their content is the one enriched, else afresh.
-pub(crate) fn enriched_of(store: &dyn Store, articles: Vec<dossier_model::Article>) -> Result<Vec<dossier_enrich::Enriched>> {
+/// These articles enriched: from the kept rows where there is one, else afresh; also
+/// which ones were enriched afresh (their rows are worth keeping).
+pub(crate) fn enriched_of(store: &dyn Store, articles: Vec<dossier_model::Article>) -> Result<(Vec<dossier_enrich::Enriched>, Vec<String>)> {
     let keys: Vec<String> = articles.iter().map(|a| enriched_key(&a.id)).collect();
     let kept = store.engine_state(&keys)?;
     let mut out = Vec::with_capacity(articles.len());
@@ -129,8 +130,9 @@ pub(crate) fn enriched_of(store: &dyn Store, articles: Vec<dossier_model::Articl
             None => fresh.push(a),
         }
     }
+    let afresh = fresh.iter().map(|a| a.id.clone()).collect();
     out.extend(crate::analyse::enrich_all(&fresh));
-    Ok(out)
+    Ok((out, afresh))
 }
 
 /// Stored TF-IDF vectors of these articles (as computed when each was clustered).
