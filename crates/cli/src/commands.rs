@@ -114,7 +114,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { store, addr, ingest_token, read_token } => {
             for (name, t) in [("ingest", &ingest_token), ("read", &read_token)] {
                 if t.as_ref().is_some_and(|t| t.len() < 16) {
-                    bail!("the {name} token is shorter than 16 characters");
+                    crate::usage!("the {name} token is shorter than 16 characters");
                 }
             }
             let dir = data("dossier-data");
@@ -257,8 +257,8 @@ fn resolve_story(store: &dyn Store, key: &str) -> anyhow::Result<Story> {
     let matches: Vec<&Story> = stories.iter().filter(|s| s.id.starts_with(key)).collect();
     match matches.as_slice() {
         [one] => Ok((*one).clone()),
-        [] => bail!("no story {key:?} (see `dossier stories`)"),
-        many => bail!("{key:?} matches {} stories; give more of the id", many.len()),
+        [] => crate::usage!("no story {key:?} (see `dossier stories`)"),
+        many => crate::usage!("{key:?} matches {} stories; give more of the id", many.len()),
     }
 }
 
@@ -495,7 +495,7 @@ fn demo(dir: &Path, addr: std::net::SocketAddr, no_serve: bool, embedding: &Embe
 /// Where the local search index of the PostgreSQL store at `url` lives (`--store`).
 fn postgres_index_dir(data: &Path, url: &str) -> anyhow::Result<PathBuf> {
     if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-        bail!("--store {}: expected a postgres:// URL (without --store, the data directory's SQLite store is used)", dossier_store_postgres::describe(url));
+        crate::usage!("--store {}: expected a postgres:// URL (without --store, the data directory's SQLite store is used)", dossier_store_postgres::describe(url));
     }
     Ok(dossier_server::postgres_index_dir(data, url))
 }

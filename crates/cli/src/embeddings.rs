@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use dossier_embed::Embedder;
 
 use crate::args::Embeddings;
@@ -38,7 +38,7 @@ impl Embedding {
         match (self.0, dossier_embed::locate()) {
             (Embeddings::Off, _) => Ok(None),
             (_, Some(dir)) => Embedder::load(&dir).map(Some).with_context(|| format!("loading the embedding model from {}", dir.display())),
-            (Embeddings::On, None) => bail!("--embeddings on: no model installed (run `dossier model fetch`, or point $DOSSIER_MODEL at it)"),
+            (Embeddings::On, None) => crate::usage!("--embeddings on: no model installed (run `dossier model fetch`, or point $DOSSIER_MODEL at it)"),
             (Embeddings::Auto, None) => Ok(None),
         }
     }

@@ -183,7 +183,7 @@ pub fn extract(inputs: &[String], output: Output, jobs: Option<usize>, out: Opti
         return Ok(ExitCode::SUCCESS);
     }
     if output != Output::Json {
-        bail!("batch mode writes JSON Lines; --text and --markdown take a single input");
+        crate::usage!("batch mode writes JSON Lines; --text and --markdown take a single input");
     }
     let jobs = jobs.unwrap_or_else(default_jobs);
     let mut failed = 0usize;

@@ -14,14 +14,49 @@ mod worker;
 
 use clap::Parser;
 
+/// A mistake in how dossier was called (a flag's value, a setting's name),
+/// as opposed to a failure while doing the work: the process exits 2 for
+/// these, as clap does for flags it cannot parse, and 1 for failures.
+#[derive(Debug)]
+pub struct Usage(pub String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
+/// Returns a [`Usage`] error from the enclosing function (like `anyhow::bail!`).
+#[macro_export]
+macro_rules! usage {
+    ($($arg:tt)*) => {
+        return Err(anyhow::Error::new($crate::Usage(format!($($arg)*))))
+    };
+}
+
+/// Exit status for an error: 2 for a usage mistake (ours or the engine's
+/// `Error::Usage`), 1 for everything else.
+fn exit_code(e: &anyhow::Error) -> u8 {
+    let usage = e.chain().any(|c| c.downcast_ref::<Usage>().is_some() || matches!(c.downcast_ref::<dossier_engine::Error>(), Some(dossier_engine::Error::Usage(_))));
+    if usage {
+        2
+    } else {
+        1
+    }
+}
+
 fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_env("DOSSIER_LOG").unwrap_or_else(|_| "warn".into())).with_writer(std::io::stderr).init();
+    // DOSSIER_LOG wins; RUST_LOG works too, as for any Rust tool.
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DOSSIER_LOG").or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env()).unwrap_or_else(|_| "warn".into());
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
     let cli = args::Cli::parse();
     match commands::run(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            std::process::ExitCode::from(2)
+            std::process::ExitCode::from(exit_code(&e))
         }
     }
 }

@@ -18,7 +18,7 @@ use crate::embeddings::Embedding;
 /// The model and its folder, which both commands need whatever `--embeddings` says.
 fn embedder(embedding: &Embedding) -> anyhow::Result<(Embedder, PathBuf)> {
     if embedding.is_off() {
-        bail!("sentence similarity needs the embedding model; it cannot run with --embeddings off");
+        crate::usage!("sentence similarity needs the embedding model; it cannot run with --embeddings off");
     }
     let Some(dir) = dossier_embed::locate() else {
         bail!("sentence similarity needs the embedding model, and none is installed (run `dossier model fetch`, or point $DOSSIER_MODEL at it)");
@@ -95,7 +95,7 @@ pub fn eval(file: &Path, out: Option<&Path>, combiner: Option<&Path>, embedding:
 
 pub fn train(file: &Path, out: &Path, folds: usize, cross_holdout: &[PathBuf], bi_holdout: &[PathBuf], embedding: &Embedding) -> anyhow::Result<ExitCode> {
     if !(2..=20).contains(&folds) {
-        bail!("--folds {folds}: use 2 to 20");
+        crate::usage!("--folds {folds}: use 2 to 20");
     }
     let pairs = read_pairs(file)?;
     let holdout = ensemble_holdout(cross_holdout, file, pairs.len())?;

@@ -90,7 +90,7 @@ pub fn apply_settings(mut s: Settings, overrides: &[String]) -> anyhow::Result<S
             "embedding_weight" => &mut s.embedding_weight,
             "embedding_floor" => &mut s.embedding_floor,
             "short_text_terms" => &mut s.short_text_terms,
-            other => bail!(
+            other => crate::usage!(
                 "--set: unknown setting {other:?} (join_threshold, half_life_days, title_weight, lead_weight, entity_weight, merge_threshold, embedding_weight, embedding_floor, short_text_terms)"
             ),
         };

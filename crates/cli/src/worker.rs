@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use async_nats::jetstream::{self, AckKind};
 use dossier_embed::Embedder;
 use dossier_model::Article;
@@ -267,10 +267,10 @@ async fn healthz(axum::extract::State(s): axum::extract::State<HttpState>) -> (a
 
 pub fn run(args: WorkerArgs, embedding: Embedding) -> anyhow::Result<ExitCode> {
     if !(args.store.starts_with("postgres://") || args.store.starts_with("postgresql://")) {
-        bail!("--store must be a PostgreSQL URL (postgres://USER@HOST:PORT/DBNAME); the embedded mode needs no worker");
+        crate::usage!("--store must be a PostgreSQL URL (postgres://USER@HOST:PORT/DBNAME); the embedded mode needs no worker");
     }
     if args.batch == 0 {
-        bail!("--batch must be at least 1");
+        crate::usage!("--batch must be at least 1");
     }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let out = rt.block_on(worker(args, embedding));

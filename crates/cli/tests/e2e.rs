@@ -174,7 +174,7 @@ fn brief_shows_shared_single_and_primary_source() {
     let md = stdout(&dossier(dir.path(), &["brief", "1", "--markdown"]));
     assert!(md.starts_with("# At a Glance"));
     let missing = dossier(dir.path(), &["brief", "ffffffffffff"]);
-    assert!(!missing.status.success());
+    assert_eq!(missing.status.code(), Some(2), "an unknown story id is a usage mistake");
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no story"));
 }
 

@@ -90,7 +90,7 @@ fn eval_prints_predictions_and_the_score() {
 #[test]
 fn urls_and_missing_files_get_clear_errors() {
     let out = dossier(&["extract", "/nonexistent/page.html"]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/page.html"));
 }
 
@@ -120,7 +120,7 @@ fn url_input_is_fetched_with_the_ssrf_guard() {
     let url = serve_once("<html><body><article><h1>Fetched over HTTP</h1><p>The page came from a loopback server, and the charset came from its header.</p></article></body></html>", 1);
     // Loopback is refused unless allowed.
     let out = dossier(&["extract", &url]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("refused"), "{}", String::from_utf8_lossy(&out.stderr));
     let out = dossier(&["extract", "--allow-private", &url]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

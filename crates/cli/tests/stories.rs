@@ -136,7 +136,7 @@ fn unsorted_input_is_clustered_in_publication_order_and_bad_settings_refused() {
     let sorted = write_jsonl(dir.path(), &[rows[1].clone(), rows[2].clone(), rows[3].clone(), rows[4].clone(), rows[0].clone()]);
     assert_eq!(eval(&sorted, "off", &[])["late"], s["late"]);
     let out = dossier(&["eval", "stories", file.to_str().unwrap(), "--set", "join_treshold=0.3"]);
-    assert!(!out.status.success());
+    assert_eq!(out.status.code(), Some(2), "a misspelt setting is a usage mistake");
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown setting \"join_treshold\""));
 }
 
