@@ -259,6 +259,10 @@ pub enum Eval {
         /// A combiner made by `dossier train similarity` instead of the shipped one.
         #[arg(long)]
         combiner: Option<PathBuf>,
+        /// Score with the combiner's blend without the cross-encoder (trees and the tuned bi-encoder: model
+        /// passes per sentence, not per pair), the one the analysis uses.
+        #[arg(long)]
+        without_cross: bool,
     },
     /// Print extraction predictions ({id: {"articleBody"}}) for every DIR/html/*.html[.gz], the format
     /// `score.py` reads.

@@ -169,7 +169,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut store = open_existing(&dir)?;
             crate::search_cmd::reindex(&dir, &mut store, &embedding)
         }
-        Command::Eval { what: Eval::Similarity { file, out, combiner } } => crate::similarity_cmd::eval(&file, out.as_deref(), combiner.as_deref(), &embedding),
+        Command::Eval { what: Eval::Similarity { file, out, combiner, without_cross } } => crate::similarity_cmd::eval(&file, out.as_deref(), combiner.as_deref(), without_cross, &embedding),
         Command::Train { what: Train::Similarity { file, out, folds, cross_holdout, bi_holdout } } => crate::similarity_cmd::train(&file, &out, folds, &cross_holdout, &bi_holdout, &embedding),
         Command::Model { what: Model::Fetch { dir } } => crate::embeddings::fetch(dir.as_deref()),
         Command::Model { what: Model::Status } => crate::embeddings::status(),

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use dossier_embed::Embedder;
 use dossier_similarity::data::{read_pairs, spearman};
-use dossier_similarity::{Combiner, Grid, Similarity};
+use dossier_similarity::{Combiner, Grid, Similarity, Variant};
 
 use crate::embeddings::Embedding;
 
@@ -68,14 +68,15 @@ fn ensemble_holdout(files: &[PathBuf], train: &Path, pairs: usize) -> anyhow::Re
     Ok(mean.map(|m| m.into_iter().map(|(i, s)| (i, s / files.len() as f32)).collect()))
 }
 
-pub fn eval(file: &Path, out: Option<&Path>, combiner: Option<&Path>, embedding: &Embedding) -> anyhow::Result<ExitCode> {
+pub fn eval(file: &Path, out: Option<&Path>, combiner: Option<&Path>, without_cross: bool, embedding: &Embedding) -> anyhow::Result<ExitCode> {
     let pairs = read_pairs(file)?;
     let combiner = match combiner {
         Some(p) => Combiner::read(p)?,
         None => Combiner::bundled()?,
     };
     let (e, dir) = embedder(embedding)?;
-    let sim = Similarity::new(e, combiner, &dir)?;
+    let variant = if without_cross { Variant::WithoutCross } else { Variant::Full };
+    let sim = Similarity::with_variant(e, combiner, variant, &dir)?;
     let started = std::time::Instant::now();
     let refs: Vec<(&str, &str)> = pairs.iter().map(|p| (p.a.as_str(), p.b.as_str())).collect();
     let scores = sim.score_pairs(&refs)?;
@@ -105,10 +106,11 @@ pub fn train(file: &Path, out: &Path, folds: usize, cross_holdout: &[PathBuf], b
     let combiner = dossier_similarity::train(&embedder, &pairs, &grid, holdout.as_ref(), bi.as_ref(), |line| eprintln!("{line}"))?;
     std::fs::write(out, combiner.to_json() + "\n").with_context(|| format!("writing {}", out.display()))?;
     println!("combiner written to {} ({} pairs, {}-fold cv spearman {:.4})", out.display(), pairs.len(), folds, combiner.training.cv_spearman);
-    if let Some(b) = &combiner.blend {
+    for (name, b) in [("blend", &combiner.blend), ("blend without the cross-encoder", &combiner.blend_without_cross)] {
+        let Some(b) = b else { continue };
         let h = b.holdout_spearman;
         println!(
-            "cross-encoder weight {:.2}, bi-encoder weight {:.2}, chosen on {} held-out pairs: trees {:.4}, cross-encoder {:.4}, bi-encoder {}, blend {:.4}",
+            "{name}: cross-encoder weight {:.2}, bi-encoder weight {:.2}, chosen on {} held-out pairs: trees {:.4}, cross-encoder {:.4}, bi-encoder {}, blend {:.4}",
             b.weight,
             b.bi_weight,
             b.holdout_pairs,

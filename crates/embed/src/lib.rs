@@ -202,6 +202,25 @@ impl Embedder {
         self.run(texts, true)
     }
 
+    /// The wordpiece ids the model reads for `text` (`[CLS]` and `[SEP]` included, truncated at [`MAX_TOKENS`]).
+    pub fn wordpieces(&self, text: &str) -> anyhow::Result<Vec<u32>> {
+        Ok(self.tokenizer.encode(text, true).map_err(|e| anyhow::anyhow!("tokenizing: {e}"))?.get_ids().to_vec())
+    }
+
+    /// Size of the tokenizer's vocabulary.
+    pub fn vocab_size(&self) -> usize {
+        self.tokenizer.get_vocab_size(true)
+    }
+
+    /// Pooled vectors (unit length, f16-rounded) of wordpiece-id sequences given directly, batched as [`Embedder::embed`] does.
+    pub fn embed_ids(&self, seqs: &[&[u32]]) -> anyhow::Result<Vec<Vec<f32>>> {
+        let mut out = Vec::with_capacity(seqs.len());
+        for chunk in seqs.chunks(BATCH) {
+            out.extend(self.embed_batch(chunk, false)?.into_iter().map(|e| e.vector));
+        }
+        Ok(out)
+    }
+
     fn run(&self, texts: &[&str], keep_tokens: bool) -> anyhow::Result<Vec<TokenEmbedding>> {
         let enc = self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| anyhow::anyhow!("tokenizing: {e}"))?;
         let tokens: Vec<&[u32]> = enc.iter().map(|e| e.get_ids()).collect();

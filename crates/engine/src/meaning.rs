@@ -45,9 +45,12 @@ impl Meaning {
         if let Some(combiner) = self.combiner.take() {
             let embedder = self.mode.load()?.ok_or_else(needs_model)?;
             let dir = dossier_embed::locate().ok_or_else(needs_model)?;
-            // Only pairs that may be the same claim need the cross-encoder's pass.
-            let sim = dossier_similarity::Similarity::new(embedder, combiner, &dir).map_err(|e| Error::internal_anyhow("loading the similarity model", &e))?;
-            self.similarity = Some(sim.with_gate(dossier_similarity::GATE));
+            // The blend without the cross-encoder: its model passes are per
+            // distinct sentence (the features' and the tuned bi-encoder's),
+            // never per pair, so a story's cost grows with its sentences.
+            let sim = dossier_similarity::Similarity::with_variant(embedder, combiner, dossier_similarity::Variant::WithoutCross, &dir)
+                .map_err(|e| Error::internal_anyhow("loading the similarity model", &e))?;
+            self.similarity = Some(sim);
         }
         let sim = self.similarity.as_ref().ok_or_else(needs_model)?;
         // Each distinct pair is scored once (two claims may share a sentence).

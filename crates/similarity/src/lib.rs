@@ -73,6 +73,23 @@ pub struct Combiner {
     /// How the cross-encoder's score is mixed in ([`cross`]); trees alone without it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blend: Option<Blend>,
+    /// The blend without the cross-encoder: trees and the tuned bi-encoder
+    /// only, weighed and calibrated on the same held-out pairs. It costs
+    /// model passes per distinct sentence instead of per pair (the
+    /// cross-encoder reads each pair in both orders with each tuned copy),
+    /// which is what a streaming analysis can afford ([`Variant::WithoutCross`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blend_without_cross: Option<Blend>,
+}
+
+/// Which of the combiner's blends a [`Similarity`] scores with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    /// Trees, the cross-encoder and the bi-encoder (`Combiner::blend`): the best ranking, and the dearest.
+    Full,
+    /// Trees and the bi-encoder (`Combiner::blend_without_cross`), when the
+    /// combiner has that blend; model passes per sentence only.
+    WithoutCross,
 }
 
 /// The final score is `weight × cross-encoder + bi_weight × bi-encoder +
@@ -227,7 +244,10 @@ impl Combiner {
             bail!("the ridge regression's weights are malformed");
         }
         c.forest.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
-        if let Some(b) = &c.blend {
+        if c.blend_without_cross.as_ref().is_some_and(|b| b.weight != 0.0) {
+            bail!("the blend without the cross-encoder gives the cross-encoder a share");
+        }
+        for b in c.blend.iter().chain(&c.blend_without_cross) {
             if !(0.0..=1.0).contains(&b.weight) || !(0.0..=1.0).contains(&b.bi_weight) || b.weight + b.bi_weight > 1.0 + 1e-6 {
                 bail!("blend weights {} and {} are not shares of 1", b.weight, b.bi_weight);
             }
@@ -273,7 +293,10 @@ pub const GATE_BEST: usize = 3;
 pub struct Similarity {
     embedder: Embedder,
     combiner: Combiner,
-    cross: Option<(CrossEncoder, Option<BiEncoder>)>,
+    /// The blend scored with (one of the combiner's), and the encoders it needs.
+    blend: Option<Blend>,
+    cross: Option<CrossEncoder>,
+    bi: Option<BiEncoder>,
     gate: Option<f32>,
 }
 
@@ -284,7 +307,7 @@ impl Similarity {
         // The folder is read once for the plain model and the tuned copies.
         let parts = dossier_embed::ModelParts::read(model_dir).with_context(|| format!("loading the embedding model from {}", model_dir.display()))?;
         let embedder = Embedder::from_parts(&parts, parts.tensors.clone())?;
-        Similarity::with_parts(embedder, Combiner::bundled()?, || Ok(parts))
+        Similarity::with_parts(embedder, Combiner::bundled()?, Variant::Full, || Ok(parts))
     }
 
     /// A scorer from a loaded model and a combiner; the cross- and
@@ -292,26 +315,37 @@ impl Similarity {
     /// adapters) are loaded when the combiner blends them in, and must be the
     /// adapters it was made for.
     pub fn new(embedder: Embedder, combiner: Combiner, model_dir: &Path) -> anyhow::Result<Similarity> {
-        Similarity::with_parts(embedder, combiner, || dossier_embed::ModelParts::read(model_dir))
+        Similarity::with_variant(embedder, combiner, Variant::Full, model_dir)
     }
 
-    /// [`Similarity::new`] with the model folder's parts from `parts`, called only when the combiner blends the encoders in.
-    fn with_parts(embedder: Embedder, combiner: Combiner, parts: impl FnOnce() -> anyhow::Result<dossier_embed::ModelParts>) -> anyhow::Result<Similarity> {
-        let cross = match &combiner.blend {
-            None => None,
-            Some(b) => {
-                if b.adapter != bundled_adapters_id() {
-                    bail!("the combiner's blend was made for other cross- and bi-encoder adapters ({}); retrain it with `dossier train similarity`", b.adapter);
-                }
-                let parts = parts()?;
-                let bi = match b.bi_weight > 0.0 {
-                    true => Some(BiEncoder::bundled(&parts)?),
-                    false => None,
-                };
-                Some((CrossEncoder::bundled(&parts)?, bi))
-            }
+    /// [`Similarity::new`] scoring with the combiner's blend `variant`
+    /// (`WithoutCross` falls back to the trees alone when the combiner has no such blend).
+    pub fn with_variant(embedder: Embedder, combiner: Combiner, variant: Variant, model_dir: &Path) -> anyhow::Result<Similarity> {
+        Similarity::with_parts(embedder, combiner, variant, || dossier_embed::ModelParts::read(model_dir))
+    }
+
+    /// [`Similarity::with_variant`] with the model folder's parts from `parts`, called only when the blend needs an encoder.
+    fn with_parts(embedder: Embedder, combiner: Combiner, variant: Variant, parts: impl FnOnce() -> anyhow::Result<dossier_embed::ModelParts>) -> anyhow::Result<Similarity> {
+        let blend = match variant {
+            Variant::Full => combiner.blend.clone(),
+            Variant::WithoutCross => combiner.blend_without_cross.clone(),
         };
-        Ok(Similarity { embedder, combiner, cross, gate: None })
+        let (mut cross, mut bi) = (None, None);
+        if let Some(b) = &blend {
+            if b.adapter != bundled_adapters_id() {
+                bail!("the combiner's blend was made for other cross- and bi-encoder adapters ({}); retrain it with `dossier train similarity`", b.adapter);
+            }
+            if b.weight > 0.0 || b.bi_weight > 0.0 {
+                let parts = parts()?;
+                if b.weight > 0.0 {
+                    cross = Some(CrossEncoder::bundled(&parts)?);
+                }
+                if b.bi_weight > 0.0 {
+                    bi = Some(BiEncoder::bundled(&parts)?);
+                }
+            }
+        }
+        Ok(Similarity { embedder, combiner, blend, cross, bi, gate: None })
     }
 
     /// Runs the cross-encoder only on pairs whose trees' score reaches
@@ -339,22 +373,29 @@ impl Similarity {
     /// order) and the tuned bi-encoder (once per distinct sentence).
     pub fn score_pairs(&self, pairs: &[(&str, &str)]) -> anyhow::Result<Vec<f32>> {
         let mut out: Vec<f32> = self.features(pairs)?.iter().map(|f| self.combiner.predict(f)).collect();
-        if let (Some((cross, bi)), Some(blend)) = (&self.cross, &self.combiner.blend) {
-            let todo: Vec<usize> = match self.gate {
-                None => (0..pairs.len()).collect(),
-                Some(g) => gated(pairs, &out, g, GATE_BEST),
+        let Some(blend) = &self.blend else {
+            return Ok(out);
+        };
+        // The gate spares the cross-encoder's per-pair passes; the
+        // bi-encoder's cost is per distinct sentence, so without the
+        // cross-encoder every pair is blended.
+        let todo: Vec<usize> = match (self.gate, &self.cross) {
+            (Some(g), Some(_)) => gated(pairs, &out, g, GATE_BEST),
+            _ => (0..pairs.len()).collect(),
+        };
+        tracing::debug!(pairs = pairs.len(), blended = todo.len(), cross_encoder = self.cross.is_some(), "similarity: encoders on {} of {} pairs", todo.len(), pairs.len());
+        for chunk in todo.chunks(CHUNK) {
+            let some: Vec<(&str, &str)> = chunk.iter().map(|&i| pairs[i]).collect();
+            let ce = match &self.cross {
+                Some(cross) => cross.score_pairs(&some)?,
+                None => vec![0.0; some.len()],
             };
-            tracing::debug!(pairs = pairs.len(), cross_encoder = todo.len(), "similarity: cross-encoder on {} of {} pairs", todo.len(), pairs.len());
-            for chunk in todo.chunks(CHUNK) {
-                let some: Vec<(&str, &str)> = chunk.iter().map(|&i| pairs[i]).collect();
-                let ce = cross.score_pairs(&some)?;
-                let be = match bi {
-                    Some(bi) => bi.score_pairs(&some)?,
-                    None => vec![0.0; some.len()],
-                };
-                for ((&i, c), b) in chunk.iter().zip(ce).zip(be) {
-                    out[i] = blend.mix(out[i], c, b);
-                }
+            let be = match &self.bi {
+                Some(bi) => bi.score_pairs(&some)?,
+                None => vec![0.0; some.len()],
+            };
+            for ((&i, c), b) in chunk.iter().zip(ce).zip(be) {
+                out[i] = blend.mix(out[i], c, b);
             }
         }
         Ok(out)
@@ -478,9 +519,16 @@ pub fn train(
     };
     let y: Vec<f32> = pairs.iter().map(|p| p.score).collect();
     let fitted = fit(base, &z, &y, grid, &mut log);
-    let blend = match (cross_holdout, bi_holdout) {
-        (None, None) => None,
-        (Some(h), bi) => Some(choose_blend(&fitted, &y, h, bi, &mut log)?),
+    let (blend, blend_without_cross) = match (cross_holdout, bi_holdout) {
+        (None, None) => (None, None),
+        (Some(h), bi) => {
+            let full = choose_blend(&fitted, &y, h, bi, true, &mut log)?;
+            let without = match bi {
+                Some(_) => Some(choose_blend(&fitted, &y, h, bi, false, &mut log)?),
+                None => None,
+            };
+            (Some(full), without)
+        }
         (None, Some(_)) => bail!("the bi-encoder's held-out scores are blended beside the cross-encoder's; give those too"),
     };
     Ok(Combiner {
@@ -492,11 +540,13 @@ pub fn train(
         ridge: fitted.ridge,
         forest: fitted.forest,
         blend,
+        blend_without_cross,
     })
 }
 
 /// The cross- and bi-encoders' shares of the final score, chosen on held-out training pairs (see [`train`]).
-fn choose_blend(fitted: &Fitted, y: &[f32], holdout: &HashMap<usize, f32>, bi: Option<&HashMap<usize, f32>>, log: &mut impl FnMut(&str)) -> anyhow::Result<Blend> {
+/// With `with_cross` false the cross-encoder's share stays 0 (the blend of [`Variant::WithoutCross`]).
+fn choose_blend(fitted: &Fitted, y: &[f32], holdout: &HashMap<usize, f32>, bi: Option<&HashMap<usize, f32>>, with_cross: bool, log: &mut impl FnMut(&str)) -> anyhow::Result<Blend> {
     if let Some(i) = holdout.keys().find(|&&i| i >= y.len()) {
         bail!("the cross-encoder's held-out predictions name pair {i}; the training file has {}", y.len());
     }
@@ -527,7 +577,7 @@ fn choose_blend(fitted: &Fitted, y: &[f32], holdout: &HashMap<usize, f32>, bi: O
         },
         f64::MIN,
     );
-    for step in 0..=20 {
+    for step in 0..=if with_cross { 20 } else { 0 } {
         for bi_step in 0..=if bi.is_some() { 20 - step } else { 0 } {
             let (weight, bi_weight) = (step as f32 / 20.0, bi_step as f32 / 20.0);
             let b = Blend { weight, bi_weight, ..best.0.clone() };
@@ -554,7 +604,8 @@ fn choose_blend(fitted: &Fitted, y: &[f32], holdout: &HashMap<usize, f32>, bi: O
         blend.calibration.last().map_or(0.0, |k| k.1)
     ));
     log(&format!(
-        "chosen blend weights cross-encoder {:.2} bi-encoder {:.2} on {} held-out pairs (trees {:.4}, cross-encoder {:.4}, bi-encoder {}, blend {:.4})",
+        "chosen blend{} weights cross-encoder {:.2} bi-encoder {:.2} on {} held-out pairs (trees {:.4}, cross-encoder {:.4}, bi-encoder {}, blend {:.4})",
+        if with_cross { "" } else { " without the cross-encoder" },
         blend.weight,
         blend.bi_weight,
         held.len(),

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use dossier_similarity::data::{read_pairs, spearman};
-use dossier_similarity::Similarity;
+use dossier_similarity::{Combiner, Similarity, Variant};
 
 fn scorer() -> Option<Similarity> {
     match dossier_embed::locate() {
@@ -18,9 +18,27 @@ fn scorer() -> Option<Similarity> {
     }
 }
 
+/// Both blends the shipped combiner has: the full one, and the one without
+/// the cross-encoder that the analysis scores claims with.
+fn scorers() -> Vec<(Variant, Similarity)> {
+    let Some(full) = scorer() else { return Vec::new() };
+    let dir = dossier_embed::locate().expect("located above");
+    let combiner = Combiner::bundled().unwrap();
+    let b = combiner.blend_without_cross.clone().expect("the shipped combiner has a blend without the cross-encoder");
+    assert_eq!(b.weight, 0.0);
+    assert!(b.bi_weight > 0.0, "{b:?}");
+    let cheap = Similarity::with_variant(dossier_embed::Embedder::load(&dir).unwrap(), combiner, Variant::WithoutCross, &dir).unwrap();
+    vec![(Variant::Full, full), (Variant::WithoutCross, cheap)]
+}
+
 #[test]
 fn paraphrase_above_related_above_unrelated() {
-    let Some(s) = scorer() else { return };
+    for (variant, s) in scorers() {
+        paraphrase_order(&s, variant);
+    }
+}
+
+fn paraphrase_order(s: &Similarity, variant: Variant) {
     let base = "The Federal Reserve raised interest rates by a quarter point on Wednesday.";
     let scores = s
         .score_pairs(&[
@@ -29,30 +47,32 @@ fn paraphrase_above_related_above_unrelated() {
             (base, "Heavy rain flooded roads across the north of England."),
         ])
         .unwrap();
-    assert!(scores.iter().all(|x| (0.0..=5.0).contains(x)), "{scores:?}");
-    assert!(scores[0] > scores[1] && scores[1] > scores[2], "{scores:?}");
-    assert!(scores[0] > 3.0 && scores[2] < 1.0, "{scores:?}");
+    assert!(scores.iter().all(|x| (0.0..=5.0).contains(x)), "{variant:?} {scores:?}");
+    assert!(scores[0] > scores[1] && scores[1] > scores[2], "{variant:?} {scores:?}");
+    assert!(scores[0] > 3.0 && scores[2] < 1.0, "{variant:?} {scores:?}");
     // Symmetric, and the batch form agrees with the single one.
     let one = s.score("Heavy rain flooded roads across the north of England.", base).unwrap();
-    assert!((one - scores[2]).abs() < 1e-3, "{one} vs {}", scores[2]);
+    assert!((one - scores[2]).abs() < 1e-3, "{variant:?} {one} vs {}", scores[2]);
 }
 
 #[test]
 fn a_different_number_lowers_the_score() {
-    let Some(s) = scorer() else { return };
-    let a = "The earthquake killed 250 people and injured more than 1,000 in the province.";
-    let same = s.score(a, "The quake in the province left 250 dead and over 1,000 injured.").unwrap();
-    let other = s.score(a, "The quake in the province left 25 dead and over 100 injured.").unwrap();
-    assert!(same > other + 0.3, "same numbers {same}, other numbers {other}");
+    for (variant, s) in scorers() {
+        let a = "The earthquake killed 250 people and injured more than 1,000 in the province.";
+        let same = s.score(a, "The quake in the province left 250 dead and over 1,000 injured.").unwrap();
+        let other = s.score(a, "The quake in the province left 25 dead and over 100 injured.").unwrap();
+        assert!(same > other + 0.3, "{variant:?}: same numbers {same}, other numbers {other}");
+    }
 }
 
 #[test]
 fn negation_lowers_the_score() {
-    let Some(s) = scorer() else { return };
-    let a = "The minister said the government would raise the fuel tax next year.";
-    let same = s.score(a, "The government will raise the fuel tax next year, the minister said.").unwrap();
-    let negated = s.score(a, "The minister said the government would not raise the fuel tax next year.").unwrap();
-    assert!(same > negated, "same {same}, negated {negated}");
+    for (variant, s) in scorers() {
+        let a = "The minister said the government would raise the fuel tax next year.";
+        let same = s.score(a, "The government will raise the fuel tax next year, the minister said.").unwrap();
+        let negated = s.score(a, "The minister said the government would not raise the fuel tax next year.").unwrap();
+        assert!(same > negated, "{variant:?}: same {same}, negated {negated}");
+    }
 }
 
 /// The dev split of the benchmark, where the shared data sits beside the repository.
