@@ -75,28 +75,44 @@ impl Engine {
         let mut kept: Vec<(String, Option<Vec<u8>>)> = fresh_docs.iter().chain(&known_docs).map(state::enriched_row).collect();
         kept.extend(members.enriched_afresh.iter().map(|id| state::enriched_row(&members.docs[id])));
 
-        // Claims and briefs, story by story.
+        // Claims and briefs of the touched stories. Stories are independent,
+        // so they are worked out on all cores; the sentence pairs that the
+        // meaning scorer must see are gathered from every story first and
+        // scored in one call (full model batches, one look at the stored scores).
         progress.start(Phase::Aligning, targets.len() as u64);
+        let stories: Vec<(Story, Vec<&Enriched>)> = targets
+            .par_iter()
+            .filter_map(|t| {
+                let docs: Vec<&Enriched> = t.members.iter().filter_map(|id| members.docs.get(id.as_str()).or_else(|| batch_docs.get(id.as_str()).copied())).collect();
+                if docs.is_empty() {
+                    return None;
+                }
+                let vectors: Vec<&Vector> = docs.iter().map(|d| members.vectors.get(d.article.id.as_str()).unwrap_or(&members.empty)).collect();
+                Some((story_from(t.id.clone(), &docs, &vectors), docs))
+            })
+            .collect();
+        let scores = self.meaning_scores(store, &stories)?;
+        let settings = self.claims;
+        let analysed: Vec<(Vec<AlignedClaim>, Brief)> = stories
+            .par_iter()
+            .map(|(story, docs)| {
+                let done = align_story(story, docs, &settings, scores.as_ref());
+                progress.advance(1);
+                done
+            })
+            .collect::<Result<_>>()?;
+        progress.finish();
         let mut out = AnalysisStep { batch, arrivals: arrivals.iter().map(|a| a.seq).collect(), ..Default::default() };
         let mut index_docs = Vec::new();
         let mut changes = Vec::new();
-        for t in &targets {
-            let docs: Vec<&Enriched> = t.members.iter().filter_map(|id| members.docs.get(id.as_str()).or_else(|| batch_docs.get(id.as_str()).copied())).collect();
-            if docs.is_empty() {
-                continue;
-            }
-            let vectors: Vec<&Vector> = docs.iter().map(|d| members.vectors.get(d.article.id.as_str()).unwrap_or(&members.empty)).collect();
-            let story = story_from(t.id.clone(), &docs, &vectors);
-            let (claims, brief) = self.align(store, &story, &docs)?;
+        for ((story, docs), (claims, brief)) in stories.into_iter().zip(analysed) {
             let story_of: HashMap<String, String> = story.article_ids.iter().map(|a| (a.clone(), story.id.clone())).collect();
             index_docs.extend(crate::index::index_docs(&docs, &story_of, &claims.iter().collect::<Vec<_>>()));
             changes.extend(claim_changes(store, &story, &placed, &st, &claims, &brief, at)?);
             out.claims.push((story.id.clone(), claims));
             out.briefs.push(brief);
             out.stories.push(story);
-            progress.advance(1);
         }
-        progress.finish();
 
         // The change log: stories first, then their articles, then claims and briefs.
         let mut log = story_changes(&placed, &st, at, &out.stories);
@@ -196,23 +212,59 @@ impl Engine {
         Ok((placed, fresh))
     }
 
-    /// A story's claims (aligned by meaning where the model is in use and two
-    /// or more outlets report it) and its brief, from its own articles only.
-    fn align(&mut self, store: &mut dyn Store, story: &Story, docs: &[&Enriched]) -> Result<(Vec<AlignedClaim>, Brief)> {
+    /// The meaning scores of every sentence pair that claim alignment will
+    /// ask about in `stories` (those told by two or more outlets), when
+    /// alignment by meaning is on. Alignment chooses its pairs before it sees
+    /// a score, so a first pass that only records them finds exactly the
+    /// pairs of the real one.
+    fn meaning_scores(&mut self, store: &mut dyn Store, stories: &[(Story, Vec<&Enriched>)]) -> Result<Option<PairScores>> {
+        if !stories.iter().any(|(s, _)| s.outlets.len() >= 2) {
+            return Ok(None);
+        }
         let settings = self.claims;
-        let meaning = if story.outlets.len() >= 2 { self.meaning()? } else { None };
-        let claims = match meaning {
-            Some(m) => {
-                let mut score = |pairs: &[(&str, &str)]| m.score(&mut *store, pairs).map_err(|e| e.to_string());
-                dossier_claims::align_with(story, docs, &settings, Some(&mut score)).map_err(|e| Error::internal(format!("aligning the claims of story {}", story.id), e))?
-            }
-            None => dossier_claims::align(story, docs, &settings),
+        let Some(meaning) = self.meaning()? else {
+            return Ok(None);
         };
-        let primary = dossier_claims::primary_sources(docs);
-        let articles: Vec<Article> = docs.iter().map(|d| d.article.clone()).collect();
-        let brief = dossier_brief::build(story, &articles, &claims, &primary, &dossier_brief::Settings::default());
-        Ok((claims, brief))
+        let asked: Vec<Vec<(String, String)>> = stories
+            .par_iter()
+            .filter(|(s, _)| s.outlets.len() >= 2)
+            .map(|(story, docs)| {
+                let mut pairs = Vec::new();
+                let mut record = |p: &[(&str, &str)]| {
+                    pairs.extend(p.iter().map(|(a, b)| (a.to_string(), b.to_string())));
+                    Ok(vec![0.0; p.len()])
+                };
+                // Only the pairs are wanted; this pass's claims are dropped.
+                let _ = dossier_claims::align_with(story, docs, &settings, Some(&mut record));
+                pairs
+            })
+            .collect();
+        let mut seen = HashSet::new();
+        let pairs: Vec<(&str, &str)> = asked.iter().flatten().filter(|p| seen.insert(*p)).map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        let scores = meaning.score(store, &pairs)?;
+        Ok(Some(pairs.iter().zip(scores).map(|(&(a, b), s)| ((a.to_string(), b.to_string()), s)).collect()))
     }
+}
+
+/// Meaning scores by sentence pair, as [`Engine::meaning_scores`] gathers them.
+type PairScores = HashMap<(String, String), f32>;
+
+/// A story's claims (aligned by meaning where `scores` are given and two or
+/// more outlets report it) and its brief, from its own articles only.
+fn align_story(story: &Story, docs: &[&Enriched], settings: &dossier_claims::Settings, scores: Option<&PairScores>) -> Result<(Vec<AlignedClaim>, Brief)> {
+    let claims = match scores {
+        Some(known) if story.outlets.len() >= 2 => {
+            let mut look_up = |pairs: &[(&str, &str)]| {
+                pairs.iter().map(|&(a, b)| known.get(&(a.to_string(), b.to_string())).copied().ok_or_else(|| format!("no meaning score gathered for the pair {a:?} / {b:?}"))).collect()
+            };
+            dossier_claims::align_with(story, docs, settings, Some(&mut look_up)).map_err(|e| Error::internal(format!("aligning the claims of story {}", story.id), e))?
+        }
+        _ => dossier_claims::align(story, docs, settings),
+    };
+    let primary = dossier_claims::primary_sources(docs);
+    let articles: Vec<Article> = docs.iter().map(|d| d.article.clone()).collect();
+    let brief = dossier_brief::build(story, &articles, &claims, &primary, &dossier_brief::Settings::default());
+    Ok((claims, brief))
 }
 
 /// The id of an open (or just closed) story by number.

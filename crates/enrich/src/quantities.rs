@@ -48,18 +48,22 @@ fn number(s: &str) -> Option<f64> {
     s.replace(',', "").parse().ok()
 }
 
+/// Word boundaries are ASCII (`(?-u:\b)`): a Unicode `\b` makes the
+/// regex engine leave its fast automaton for a backtracking search on every
+/// text holding a non-ASCII byte (curly quotes, dashes), which is most news.
+/// Numbers, units and months are ASCII words, so nothing else changes.
 fn regexes() -> &'static [Regex; 5] {
     static R: OnceLock<[Regex; 5]> = OnceLock::new();
     R.get_or_init(|| {
         [
             // Money with a currency sign.
-            Regex::new(r"(?i)(?P<bound>over|more than|at least|about|around|nearly|almost|up to|some)?\s*(?P<cur>US\$|\$|€|£|₹|¥)\s?(?P<n>\d+(?:[.,]\d+)*)(?:\s*(?P<scale>trillion|billion|million|thousand|tn|bn|mn)\b)?").unwrap(),
+            Regex::new(r"(?i)(?P<bound>over|more than|at least|about|around|nearly|almost|up to|some)?\s*(?P<cur>US\$|\$|€|£|₹|¥)\s?(?P<n>\d+(?:[.,]\d+)*)(?:\s*(?P<scale>trillion|billion|million|thousand|tn|bn|mn)(?-u:\b))?").unwrap(),
             // Percentages.
-            Regex::new(r"(?i)(?P<n>\d+(?:\.\d+)?)\s*(?:%|per\s?cent\b)").unwrap(),
+            Regex::new(r"(?i)(?P<n>\d+(?:\.\d+)?)\s*(?:%|per\s?cent(?-u:\b))").unwrap(),
             // Counted things: "over 40 meetings", "600 personnel", "eight-page".
-            Regex::new(r"(?i)\b(?P<bound>over|more than|at least|about|around|nearly|almost|up to|some|fewer than|less than)?\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|dozen)(?:\s*(?P<scale>trillion|billion|million|thousand)\b)?(?:-|\s+)(?P<unit>[a-z]+)").unwrap(),
+            Regex::new(r"(?i)(?-u:\b)(?P<bound>over|more than|at least|about|around|nearly|almost|up to|some|fewer than|less than)?\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|dozen)(?:\s*(?P<scale>trillion|billion|million|thousand)(?-u:\b))?(?:-|\s+)(?P<unit>[a-z]+)").unwrap(),
             // Dates: "late 2023", "March 5, 2024", "5 March 2024", "the first half of 2024", "Q3 2024", "2023".
-            Regex::new(&format!(r"(?i)\b(?:(?P<q>Q[1-4])\s+|(?P<part>early|mid|late|(?:the\s+)?(?:first|second)\s+half\s+of|(?:the\s+)?(?:end|beginning|start)\s+of)[\s-]+)?(?:(?P<day1>\d{{1,2}})\s+(?P<month1>{MONTHS})\s+|(?P<month2>{MONTHS})\s+(?:(?P<day2>\d{{1,2}})(?:st|nd|rd|th)?,?\s+)?)?(?P<year>1[89]\d\d|20\d\d)\b")).unwrap(),
+            Regex::new(&format!(r"(?i)(?-u:\b)(?:(?P<q>Q[1-4])\s+|(?P<part>early|mid|late|(?:the\s+)?(?:first|second)\s+half\s+of|(?:the\s+)?(?:end|beginning|start)\s+of)[\s-]+)?(?:(?P<day1>\d{{1,2}})\s+(?P<month1>{MONTHS})\s+|(?P<month2>{MONTHS})\s+(?:(?P<day2>\d{{1,2}})(?:st|nd|rd|th)?,?\s+)?)?(?P<year>1[89]\d\d|20\d\d)(?-u:\b)")).unwrap(),
             // Two dates joined into one range: "late 2023 or early 2024", "between 2019 and 2021", "2019-2021".
             Regex::new(r"^\s*(?:or|and|to|until|through|-|–|—)\s*$").unwrap(),
         ]
