@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use chrono::Utc;
-use dossier_ingest::{collect_inputs, ingest_bytes, ingest_file, Format, IngestError};
+use dossier_ingest::{collect_inputs, ingest_bytes, Format, IngestError};
 use dossier_model::{Article, Story};
 use dossier_store::{SqliteStore, Store};
 use serde_json::json;
@@ -353,7 +353,8 @@ fn ingest(dir: &Path, paths: &[PathBuf], json: bool, quiet: bool, no_analyse: bo
             bar.set_length(files.len() as u64);
             bar.set_position(file_pos);
         } else {
-            take(ingest_file(f))?;
+            // JSON Lines as a stream, a batch of records at a time; other files whole.
+            dossier_ingest::ingest_path(f, STORE_BATCH, &mut take)?;
         }
         bar.inc(1);
     }

@@ -1,13 +1,15 @@
 //! Ingest: files and folders -> [`Article`]s ready to store.
 //!
 //! Takes paths (files or folders of `.html`/`.htm`, scraped `.txt`, `.jsonl`,
-//! each optionally `.gz`), reads them within size limits, hands page bytes to
-//! `dossier-extract`, and gives back articles with stable, content-derived ids,
-//! plus a clear error (path, and line for JSONL) for every input it had to skip.
+//! each optionally `.gz`), reads them within size limits (a page or text per
+//! file, a record per JSON line: JSON Lines files are streamed, whatever their
+//! size), hands page bytes to `dossier-extract`, and gives back articles with
+//! stable, content-derived ids, plus a clear error (path, and line for JSONL)
+//! for every input or record it had to skip.
 //! It never writes anything: storing is the caller's job, so a bad file can
 //! never damage what is stored.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, Utc};
@@ -15,8 +17,13 @@ use dossier_extract::{extract_html, extract_text, Extracted, Item};
 use dossier_model::{stable_id, Article, ArticleKind, Outlet, OutletBasis};
 use serde::Deserialize;
 
-/// Largest input file read, and largest size a `.gz` may inflate to.
+/// Largest input file read whole (a page or a text), and largest size such a
+/// `.gz` may inflate to. JSON Lines files are streamed and have no file limit.
 pub const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Largest JSON Lines record (one line, after inflation); a longer line is
+/// reported with its line number and skipped, and reading goes on.
+pub const MAX_RECORD_BYTES: usize = 16 * 1024 * 1024;
 
 /// One input dossier could not use, with where and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,18 +138,188 @@ pub struct Parsed {
     pub errors: Vec<IngestError>,
 }
 
-/// Reads and parses one file.
-pub fn ingest_file(path: &Path) -> Parsed {
-    let bytes = match read_input(path) {
-        Ok(b) => b,
-        Err(e) => return Parsed { articles: vec![], errors: vec![e] },
-    };
-    let seen_at = std::fs::metadata(path).and_then(|m| m.modified()).map(DateTime::<Utc>::from).unwrap_or_else(|_| Utc::now());
-    let format = format_of(path).unwrap_or_else(|| sniff(&bytes));
-    if format == Format::Warc {
-        return Parsed { articles: vec![], errors: vec![err(path.display().to_string(), "a WARC archive is read with ingest_warc")] };
+/// The format of a file: from its name, else sniffed from its first bytes (inflated when gzip).
+pub fn format_of_file(path: &Path) -> Result<Format, IngestError> {
+    if let Some(f) = format_of(path) {
+        return Ok(f);
     }
-    ingest_bytes(&path.display().to_string(), &bytes, format, seen_at)
+    let loc = path.display().to_string();
+    let mut head = Vec::new();
+    open_input(path)?.take(1024).read_to_end(&mut head).map_err(|e| err(&loc, format!("bad gzip data: {e}")))?;
+    Ok(sniff(&head))
+}
+
+/// Opens a file for streaming, inflating it when it is gzip (magic bytes, not the name).
+fn open_input(path: &Path) -> Result<Box<dyn BufRead + Send>, IngestError> {
+    let loc = path.display().to_string();
+    let mut file = BufReader::with_capacity(256 * 1024, std::fs::File::open(path).map_err(|e| err(&loc, e))?);
+    let gz = file.fill_buf().map_err(|e| err(&loc, e))?.starts_with(&[0x1f, 0x8b]);
+    Ok(if gz { Box::new(BufReader::with_capacity(256 * 1024, flate2::read::MultiGzDecoder::new(file))) } else { Box::new(file) })
+}
+
+fn modified(path: &Path) -> DateTime<Utc> {
+    std::fs::metadata(path).and_then(|m| m.modified()).map(DateTime::<Utc>::from).unwrap_or_else(|_| Utc::now())
+}
+
+/// Reads and parses one file (all of it in memory; see [`ingest_path`] for a stream).
+pub fn ingest_file(path: &Path) -> Parsed {
+    let mut all = Parsed::default();
+    let _ = ingest_path::<()>(path, usize::MAX, |mut p| {
+        all.articles.append(&mut p.articles);
+        all.errors.append(&mut p.errors);
+        Ok(())
+    });
+    all
+}
+
+/// Reads and parses one file, handing what it yields to `on_batch`: a JSON
+/// Lines file as a stream, `batch` records at a time (so its size does not
+/// matter, only each record's), any other file whole. `on_batch` failing stops it.
+pub fn ingest_path<E>(path: &Path, batch: usize, mut on_batch: impl FnMut(Parsed) -> Result<(), E>) -> Result<(), E> {
+    let loc = path.display().to_string();
+    let format = match format_of_file(path) {
+        Ok(f) => f,
+        Err(e) => return on_batch(Parsed { articles: vec![], errors: vec![e] }),
+    };
+    let seen_at = modified(path);
+    match format {
+        Format::Warc => on_batch(Parsed { articles: vec![], errors: vec![err(loc, "a WARC archive is read with ingest_warc")] }),
+        Format::JsonLines => {
+            let lines = match json_lines(path) {
+                Ok(l) => l,
+                Err(e) => return on_batch(Parsed { articles: vec![], errors: vec![e] }),
+            };
+            let mut parsed = Parsed::default();
+            let mut n = 0usize;
+            for line in lines {
+                match line.and_then(|(at, line)| parse_record(&at, &line, seen_at)) {
+                    Ok(mut arts) => parsed.articles.append(&mut arts),
+                    Err(e) => parsed.errors.push(e),
+                }
+                n += 1;
+                if n % batch.max(1) == 0 {
+                    on_batch(std::mem::take(&mut parsed))?;
+                }
+            }
+            on_batch(parsed)
+        }
+        Format::Html | Format::Text => match read_input(path) {
+            Ok(bytes) => on_batch(ingest_bytes(&loc, &bytes, format, seen_at)),
+            Err(e) => on_batch(Parsed { articles: vec![], errors: vec![e] }),
+        },
+    }
+}
+
+/// Opens a JSON Lines file (gzip or not) as a stream of its lines.
+pub fn json_lines(path: &Path) -> Result<JsonLines<Box<dyn BufRead + Send>>, IngestError> {
+    Ok(JsonLines::new(open_input(path)?, &path.display().to_string()))
+}
+
+/// The lines of a JSON Lines stream, one at a time, each at most
+/// [`MAX_RECORD_BYTES`]: `(path:line, text)` for every line holding anything,
+/// or the error that line (or the stream) met. A line that is too long or not
+/// UTF-8 is an error of its own and the next line is read; a stream that
+/// cannot be read (bad gzip data) ends with its error. A stream with nothing
+/// but blank lines, or with NUL bytes at its start, is one error for the file.
+pub struct JsonLines<R> {
+    r: R,
+    location: String,
+    line: usize,
+    buf: Vec<u8>,
+    started: bool,
+    any: bool,
+    done: bool,
+}
+
+impl<R: BufRead> JsonLines<R> {
+    pub fn new(r: R, location: &str) -> JsonLines<R> {
+        JsonLines { r, location: location.to_string(), line: 0, buf: Vec::new(), started: false, any: false, done: false }
+    }
+
+    fn at(&self) -> String {
+        format!("{}:{}", self.location, self.line)
+    }
+}
+
+impl<R: BufRead> Iterator for JsonLines<R> {
+    type Item = Result<(String, String), IngestError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.done {
+            if !self.started {
+                self.started = true;
+                match self.r.fill_buf() {
+                    Ok(head) if head[..head.len().min(8192)].contains(&0) => {
+                        self.done = true;
+                        return Some(Err(err(&self.location, dossier_extract::ExtractError::Binary)));
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        self.done = true;
+                        return Some(Err(err(&self.location, format!("unreadable: {e}"))));
+                    }
+                }
+            }
+            self.buf.clear();
+            let read = (&mut self.r).take(MAX_RECORD_BYTES as u64 + 1).read_until(b'\n', &mut self.buf);
+            match read {
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(err(&self.location, format!("cannot read past line {}: {e}", self.line))));
+                }
+                Ok(0) => {
+                    self.done = true;
+                    if !self.any {
+                        return Some(Err(err(&self.location, dossier_extract::ExtractError::Empty)));
+                    }
+                    return None;
+                }
+                Ok(_) => {}
+            }
+            self.line += 1;
+            if self.buf.len() > MAX_RECORD_BYTES && self.buf.last() != Some(&b'\n') {
+                // The rest of the line is skipped without keeping it.
+                let mut rest = 0usize;
+                loop {
+                    let chunk = match self.r.fill_buf() {
+                        Ok(c) => c,
+                        Err(e) => {
+                            self.done = true;
+                            return Some(Err(err(&self.location, format!("unreadable in line {}: {e}", self.line))));
+                        }
+                    };
+                    if chunk.is_empty() {
+                        break;
+                    }
+                    let (n, end) = chunk.iter().position(|&b| b == b'\n').map_or((chunk.len(), false), |i| (i + 1, true));
+                    self.r.consume(n);
+                    rest += n;
+                    if end {
+                        break;
+                    }
+                }
+                self.any = true;
+                let total = self.buf.len() + rest;
+                return Some(Err(err(self.at(), format!("record of {total} bytes skipped: longer than the {MAX_RECORD_BYTES}-byte limit for one line"))));
+            }
+            let mut line = std::mem::take(&mut self.buf);
+            while line.last().is_some_and(|c| *c == b'\n' || *c == b'\r') {
+                line.pop();
+            }
+            if self.line == 1 && line.starts_with(b"\xEF\xBB\xBF") {
+                line.drain(..3);
+            }
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            self.any = true;
+            return Some(match String::from_utf8(line) {
+                Ok(text) => Ok((self.at(), text)),
+                Err(e) => Err(err(self.at(), format!("invalid UTF-8 at byte {} of the line (JSON Lines must be UTF-8); line skipped", e.utf8_error().valid_up_to()))),
+            });
+        }
+        None
+    }
 }
 
 /// Parses bytes already in memory; `location` names them in errors and as the source.
@@ -282,19 +459,8 @@ struct JsonRecord {
 
 fn parse_jsonl(location: &str, bytes: &[u8], seen_at: DateTime<Utc>) -> Parsed {
     let mut parsed = Parsed::default();
-    let text = match dossier_extract::decode_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            parsed.errors.push(err(location, e));
-            return parsed;
-        }
-    };
-    for (n, line) in text.lines().enumerate() {
-        let loc = format!("{location}:{}", n + 1);
-        if line.trim().is_empty() {
-            continue;
-        }
-        match parse_record(&loc, line, seen_at) {
+    for line in JsonLines::new(bytes, location) {
+        match line.and_then(|(at, line)| parse_record(&at, &line, seen_at)) {
             Ok(mut arts) => parsed.articles.append(&mut arts),
             Err(e) => parsed.errors.push(e),
         }
@@ -514,6 +680,74 @@ mod tests {
         std::fs::write(&path, b"\x1f\x8b\x08garbage").unwrap();
         assert!(ingest_file(&path).errors[0].reason.contains("gzip"));
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    fn record(i: usize, pad: usize) -> String {
+        let text = format!("Item {i} of the plan was approved by the council on Monday, officials said.");
+        serde_json::json!({"url": format!("https://a.example/{i}"), "title": format!("Report {i}"), "text": text, "outlet": "A News", "pad": "x".repeat(pad)}).to_string()
+    }
+
+    #[test]
+    fn a_jsonl_file_over_the_file_cap_is_streamed_and_an_overlong_line_is_named() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.jsonl");
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        // 70 records of 1 MiB each (the padding is a field nobody reads), then one
+        // line over the per-record limit, then one more good record.
+        for i in 0..70 {
+            writeln!(f, "{}", record(i, 1 << 20)).unwrap();
+        }
+        writeln!(f, "{}", record(70, MAX_RECORD_BYTES)).unwrap();
+        writeln!(f, "{}", record(71, 10)).unwrap();
+        drop(f);
+        assert!(std::fs::metadata(&path).unwrap().len() > MAX_INPUT_BYTES);
+        let (mut batches, mut articles, mut errors) = (0, vec![], vec![]);
+        ingest_path::<()>(&path, 16, |p| {
+            batches += 1;
+            articles.extend(p.articles);
+            errors.extend(p.errors);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(articles.len(), 71, "{errors:?}");
+        assert!(batches >= 5, "handed over as it is read, {batches} batches");
+        assert_eq!(articles[70].title, "Report 71");
+        assert_eq!(articles[70].source, format!("{}:72", path.display()));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].location, format!("{}:71", path.display()));
+        assert!(errors[0].reason.contains("limit for one line"), "{}", errors[0]);
+    }
+
+    #[test]
+    fn a_jsonl_line_with_invalid_utf8_is_named_and_the_others_are_read() {
+        let mut data = Vec::new();
+        for i in 0..100 {
+            if i == 41 {
+                data.extend_from_slice(b"{\"title\":\"Caf\xe9\",\"text\":\"Latin-1 is not UTF-8.\"}\n");
+            }
+            data.extend_from_slice(record(i, 0).as_bytes());
+            data.push(b'\n');
+        }
+        // Through a gzip file on disk, as `dossier ingest` reads it.
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mixed.jsonl.gz");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&data).unwrap();
+        std::fs::write(&path, gz.finish().unwrap()).unwrap();
+        let p = ingest_file(&path);
+        assert_eq!(p.articles.len(), 100);
+        assert_eq!(p.errors.len(), 1, "{:?}", p.errors);
+        assert_eq!(p.errors[0].location, format!("{}:42", path.display()));
+        assert!(p.errors[0].reason.contains("invalid UTF-8 at byte 13"), "{}", p.errors[0]);
+        // The same bytes in memory (the API's path) give the same.
+        let m = ingest_bytes("mem.jsonl", &data, Format::JsonLines, now());
+        assert_eq!((m.articles.len(), m.errors[0].location.as_str()), (100, "mem.jsonl:42"));
+        // A file of blank lines, or a binary one, is one error for the file.
+        assert!(ingest_bytes("blank.jsonl", b"\n  \n", Format::JsonLines, now()).errors[0].reason.contains("empty"));
+        let bin = ingest_bytes("bin.jsonl", b"\x00\x01{}", Format::JsonLines, now());
+        assert!(bin.errors[0].reason.contains("binary") && bin.errors[0].location == "bin.jsonl", "{:?}", bin.errors);
     }
 
     fn tempfile_dir() -> PathBuf {
