@@ -55,9 +55,10 @@ pub enum Format {
     Warc,
 }
 
-/// Decides the format from the file name (a trailing `.gz` is looked through).
+/// Decides the format from the file name (a trailing `.gz` is looked through;
+/// a name that is not valid UTF-8 is read by its extension all the same).
 pub fn format_of(path: &Path) -> Option<Format> {
-    let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+    let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
     let name = name.strip_suffix(".gz").unwrap_or(&name);
     let ext = name.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
     match ext {
@@ -69,30 +70,87 @@ pub fn format_of(path: &Path) -> Option<Format> {
     }
 }
 
-/// Expands folders (recursively, sorted, known extensions only, hidden files
-/// skipped). Files named explicitly are always taken; their format is sniffed
-/// when the name does not say.
+/// What a path that is neither a regular file nor a folder is, for its error.
+fn not_regular(t: std::fs::FileType) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let what = if t.is_fifo() {
+            "a FIFO (named pipe)"
+        } else if t.is_socket() {
+            "a socket"
+        } else if t.is_char_device() || t.is_block_device() {
+            "a device"
+        } else {
+            "something else"
+        };
+        format!("not a regular file: {what}")
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = t;
+        "not a regular file".to_string()
+    }
+}
+
+/// The error for a path whose metadata could not be read (missing, a
+/// symbolic link loop or a dangling link, no permission).
+fn unreadable_path(p: &Path, e: &std::io::Error) -> String {
+    let link = std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
+    match (e.kind(), link) {
+        (std::io::ErrorKind::NotFound, false) => "no such file or folder".to_string(),
+        (std::io::ErrorKind::NotFound, true) => "dangling symbolic link: what it points to does not exist".to_string(),
+        (_, true) => format!("symbolic link that cannot be followed (a loop?): {e}"),
+        _ => e.to_string(),
+    }
+}
+
+/// Expands folders (recursively, sorted, regular files with a known extension
+/// only, hidden files skipped; symbolic links are followed, a loop is an
+/// error). Files named explicitly are always taken; their format is sniffed
+/// when the name does not say. Anything that cannot be read as a file — a
+/// dangling link, a link loop, a FIFO, socket or device, a folder that cannot
+/// be listed — is an error naming it, never skipped in silence.
 pub fn collect_inputs(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<IngestError>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     for p in paths {
-        if p.is_dir() {
-            for entry in walkdir::WalkDir::new(p).sort_by_file_name().follow_links(false) {
+        let meta = match std::fs::metadata(p) {
+            Ok(m) => m,
+            Err(e) => {
+                errors.push(err(p.display().to_string(), unreadable_path(p, &e)));
+                continue;
+            }
+        };
+        if meta.is_dir() {
+            for entry in walkdir::WalkDir::new(p).sort_by_file_name().follow_links(true) {
                 match entry {
-                    Ok(e) if e.file_type().is_file() => {
-                        let hidden = e.file_name().to_string_lossy().starts_with('.');
-                        if !hidden && format_of(e.path()).is_some() {
+                    Ok(e) if e.file_type().is_dir() => {}
+                    Ok(e) => {
+                        if e.file_name().to_string_lossy().starts_with('.') {
+                            continue;
+                        }
+                        if !e.file_type().is_file() {
+                            errors.push(err(e.path().display().to_string(), not_regular(e.file_type())));
+                        } else if format_of(e.path()).is_some() {
                             files.push(e.into_path());
                         }
                     }
-                    Ok(_) => {}
-                    Err(e) => errors.push(err(p.display().to_string(), e)),
+                    Err(e) => {
+                        let at = e.path().unwrap_or(p).display().to_string();
+                        let reason = match (e.loop_ancestor(), e.io_error()) {
+                            (Some(a), _) => format!("symbolic link loop: leads back to {}", a.display()),
+                            (None, Some(io)) => unreadable_path(e.path().unwrap_or(p), io),
+                            (None, None) => e.to_string(),
+                        };
+                        errors.push(err(at, reason));
+                    }
                 }
             }
-        } else if p.is_file() {
+        } else if meta.is_file() {
             files.push(p.clone());
         } else {
-            errors.push(err(p.display().to_string(), "no such file or folder"));
+            errors.push(err(p.display().to_string(), not_regular(meta.file_type())));
         }
     }
     (files, errors)
@@ -748,6 +806,49 @@ mod tests {
         assert!(ingest_bytes("blank.jsonl", b"\n  \n", Format::JsonLines, now()).errors[0].reason.contains("empty"));
         let bin = ingest_bytes("bin.jsonl", b"\x00\x01{}", Format::JsonLines, now());
         assert!(bin.errors[0].reason.contains("binary") && bin.errors[0].location == "bin.jsonl", "{:?}", bin.errors);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn folders_follow_links_and_name_everything_they_skip() {
+        use std::os::unix::ffi::OsStrExt;
+        use std::os::unix::fs::symlink;
+        let root = tempfile::tempdir().unwrap();
+        let (dir, outside) = (root.path().join("in"), root.path().join("outside"));
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(dir.join("a.txt"), "A paragraph.").unwrap();
+        std::fs::write(outside.join("real.txt"), "A paragraph that is long enough to be prose, in a file linked from the folder.").unwrap();
+        std::fs::write(dir.join("notes.md"), "not an input").unwrap();
+        symlink(outside.join("real.txt"), dir.join("link.txt")).unwrap();
+        symlink(dir.join("self.txt"), dir.join("self.txt")).unwrap();
+        symlink(&dir, dir.join("sub/up")).unwrap();
+        symlink(dir.join("gone.txt"), dir.join("dangling.txt")).unwrap();
+        let latin1 = dir.join(std::ffi::OsStr::from_bytes(b"caf\xe9.txt"));
+        std::fs::write(&latin1, "A paragraph that is long enough to be prose, in a file named in Latin-1.").unwrap();
+        let fifo = dir.join("feed.jsonl");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+
+        let (files, errors) = collect_inputs(std::slice::from_ref(&dir));
+        let mut names: Vec<String> = files.iter().map(|f| f.file_name().unwrap().to_string_lossy().into_owned()).collect();
+        names.sort();
+        assert_eq!(names, ["a.txt", "caf\u{fffd}.txt", "link.txt"], "{errors:?}");
+        assert!(ingest_file(&dir.join("link.txt")).articles[0].text.contains("linked from the folder"));
+        assert_eq!(ingest_file(&latin1).articles.len(), 1);
+        let reason = |name: &str| errors.iter().find(|e| e.location.ends_with(name)).unwrap_or_else(|| panic!("no error for {name}: {errors:?}")).reason.clone();
+        assert!(reason("feed.jsonl").contains("not a regular file: a FIFO"), "{errors:?}");
+        assert!(reason("self.txt").contains("symbolic link"), "{errors:?}");
+        assert!(reason("sub/up").contains("symbolic link loop"), "{errors:?}");
+        assert!(reason("dangling.txt").contains("dangling symbolic link"), "{errors:?}");
+        assert_eq!(errors.len(), 4, "{errors:?}");
+
+        // Given directly: the true reason, not "no such file or folder".
+        let (files, errors) = collect_inputs(&[fifo.clone(), dir.join("self.txt"), dir.join("missing.txt"), dir.join("link.txt")]);
+        assert_eq!(files, [dir.join("link.txt")]);
+        let reasons: Vec<&str> = errors.iter().map(|e| e.reason.as_str()).collect();
+        assert!(reasons[0].starts_with("not a regular file: a FIFO"), "{reasons:?}");
+        assert!(reasons[1].contains("symbolic link") && reasons[1].contains("os error 40"), "{reasons:?}");
+        assert_eq!(reasons[2], "no such file or folder");
     }
 
     fn tempfile_dir() -> PathBuf {
