@@ -537,6 +537,13 @@ pub fn ingest_record(location: &str, line: &str, seen_at: DateTime<Utc>) -> Pars
 
 fn parse_record(loc: &str, line: &str, seen_at: DateTime<Utc>) -> Result<Vec<Article>, IngestError> {
     let r: JsonRecord = serde_json::from_str(line).map_err(|e| err(loc, format!("malformed JSON: {e}")))?;
+    // A field given blank would make an article nobody can reach (an outlet page
+    // without a name, a URL identity shared by every such record).
+    for (field, value) in [("outlet", &r.outlet), ("url", &r.url)] {
+        if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+            return Err(err(loc, format!("field `{field}` is empty: give a value or leave the field out")));
+        }
+    }
     let published = match r.published.as_deref().filter(|p| !p.trim().is_empty()) {
         Some(p) => Some(dossier_extract::parse_date(p).ok_or_else(|| err(loc, format!("unreadable published date {p:?}")))?),
         None => None,
@@ -547,7 +554,9 @@ fn parse_record(loc: &str, line: &str, seen_at: DateTime<Utc>) -> Result<Vec<Art
         _ => return Err(err(loc, "record has neither `text` nor `html`")),
     }
     .map_err(|e| err(loc, e))?;
-    let given = Given { url: r.url, title: r.title, outlet: r.outlet, published };
+    // A blank title is no title: the page's own, or its lead, is used.
+    let title = r.title.filter(|t| !t.trim().is_empty());
+    let given = Given { url: r.url, title, outlet: r.outlet, published };
     let fallback = Outlet { name: file_stem(loc.rsplit_once(':').map(|(p, _)| p).unwrap_or(loc)), basis: OutletBasis::FileName };
     Ok(articles_from(ex, loc, Some(given), fallback, seen_at))
 }
@@ -696,6 +705,24 @@ mod tests {
         let locs: Vec<&str> = p.errors.iter().map(|e| e.location.as_str()).collect();
         assert_eq!(locs, ["feed.jsonl:2", "feed.jsonl:4"]);
         assert!(p.errors[0].reason.contains("malformed JSON"));
+    }
+
+    #[test]
+    fn blank_outlet_or_url_is_an_error_naming_the_field_and_a_blank_title_falls_back() {
+        let body = "A body sentence that is long enough to be prose for sure.";
+        let lines = [
+            serde_json::json!({"url": "https://a.example/1", "text": body, "outlet": " \t "}),
+            serde_json::json!({"url": "", "text": body, "outlet": "A News"}),
+            serde_json::json!({"url": "https://a.example/3", "title": "  ", "text": body, "outlet": "A News"}),
+        ];
+        let data = lines.iter().map(|l| l.to_string()).collect::<Vec<_>>().join("\n");
+        let p = ingest_bytes("feed.jsonl", data.as_bytes(), Format::JsonLines, now());
+        let errs: Vec<String> = p.errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert!(errs[0].starts_with("feed.jsonl:1: field `outlet` is empty"), "{errs:?}");
+        assert!(errs[1].starts_with("feed.jsonl:2: field `url` is empty"), "{errs:?}");
+        assert_eq!(p.articles.len(), 1);
+        assert_eq!(p.articles[0].title, "A body sentence that is long enough to be prose for sure.");
     }
 
     #[test]

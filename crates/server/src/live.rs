@@ -143,7 +143,8 @@ pub async fn ingest(State(s): State<Shared>, Query(params): Query<HashMap<String
     } else {
         return Err(ApiError(StatusCode::UNSUPPORTED_MEDIA_TYPE, format!("Content-Type {content_type:?}: send application/json or text/html")));
     };
-    let errors: Vec<String> = parsed.errors.iter().map(|e| e.to_string()).collect();
+    // Records are named by their place in the body: "article 2: field `outlet` is empty ...".
+    let errors: Vec<String> = parsed.errors.iter().map(|e| e.location.strip_prefix("api:").map_or_else(|| e.to_string(), |n| format!("article {n}: {}", e.reason))).collect();
     if parsed.articles.is_empty() {
         return Err(bad_request(if errors.is_empty() { "no articles in the body".to_string() } else { errors.join("; ") }));
     }

@@ -339,7 +339,8 @@ async fn ingest_needs_its_token_and_says_what_is_wrong() {
         ("/api/ingest", "application/json", "{not json".to_string(), StatusCode::BAD_REQUEST, "not JSON"),
         ("/api/ingest", "application/json", "[1]".to_string(), StatusCode::BAD_REQUEST, "article 1"),
         ("/api/ingest", "application/json", "[]".to_string(), StatusCode::BAD_REQUEST, "no articles"),
-        ("/api/ingest", "application/json", r#"{"title": "no text"}"#.to_string(), StatusCode::BAD_REQUEST, "api"),
+        ("/api/ingest", "application/json", r#"{"title": "no text"}"#.to_string(), StatusCode::BAD_REQUEST, "article 1: record has neither"),
+        ("/api/ingest", "application/json", r#"{"url": "https://example.org/e", "text": "An article with a blank outlet.", "outlet": "  "}"#.to_string(), StatusCode::BAD_REQUEST, "article 1: field `outlet` is empty"),
         ("/api/ingest", "text/html", page.to_string(), StatusCode::BAD_REQUEST, "?url="),
         ("/api/ingest?url=file:///etc/passwd", "text/html", page.to_string(), StatusCode::BAD_REQUEST, "not an http"),
         ("/api/ingest", "text/plain", "hello".to_string(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type"),
@@ -349,6 +350,14 @@ async fn ingest_needs_its_token_and_says_what_is_wrong() {
         assert_eq!(status, want, "{uri} {ct}: {text}");
         assert!(text.contains(says), "{uri} {ct}: {text}");
     }
+    // In a batch, the article with a blank outlet is refused and named, the others stored.
+    let mixed = r#"[{"url": "https://example.org/c", "text": "Council approves the budget.", "outlet": "Example"},
+                    {"url": "https://example.org/d", "text": "Storm closes the port.", "outlet": ""}]"#;
+    let (status, body) = send(&app, post("/api/ingest", Some(TOKEN), "application/json", mixed)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["new"], 1, "{body}");
+    assert!(v["errors"][0].as_str().unwrap().starts_with("article 2: field `outlet` is empty"), "{body}");
     // Without an ingest token configured, ingest is off.
     let dir2 = tempfile::tempdir().unwrap();
     let (off, _) = app_with(&dir2, SqliteStore::open_dir(dir2.path()).unwrap(), ServeOptions::default());
