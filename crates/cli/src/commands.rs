@@ -34,6 +34,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Analyse { rebuild, json, quiet } => {
             let dir = data("dossier-data");
+            let _lock = writer_lock(&dir)?;
             let mut store = SqliteStore::open_dir(&dir)?;
             let mut engine = embedding.engine(&dir);
             let progress = crate::progress::Shown::new(quiet);
@@ -167,6 +168,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Reindex { store: None } => {
             let dir = data("dossier-data");
             let mut store = open_existing(&dir)?;
+            let _lock = writer_lock(&dir)?;
             crate::search_cmd::reindex(&dir, &mut store, &embedding)
         }
         Command::Eval { what: Eval::Similarity { file, out, combiner } } => crate::similarity_cmd::eval(&file, out.as_deref(), combiner.as_deref(), &embedding),
@@ -233,6 +235,15 @@ fn eval_attribution(dir: &Path, out: Option<&Path>) -> anyhow::Result<ExitCode> 
     let secs = started.elapsed().as_secs_f64();
     eprintln!("{} documents, {relations} attributions, {:.0} documents/s", files.len(), files.len() as f64 / secs.max(1e-9));
     Ok(ExitCode::SUCCESS)
+}
+
+/// Takes the data directory's writer lock (one writing dossier at a time; the
+/// others wait their turn), saying so when another dossier holds it.
+pub fn writer_lock(dir: &Path) -> anyhow::Result<dossier_store::WriterLock> {
+    Ok(dossier_store::WriterLock::acquire(dir, |who| {
+        let who = if who.is_empty() { String::new() } else { format!(" ({who})") };
+        eprintln!("waiting for another dossier writing to {}{who} to finish ...", dir.display());
+    })?)
 }
 
 fn open_existing(dir: &Path) -> anyhow::Result<SqliteStore> {
@@ -303,6 +314,8 @@ fn files_style() -> indicatif::ProgressStyle {
 const STORE_BATCH: usize = 256;
 
 fn ingest(dir: &Path, paths: &[PathBuf], json: bool, quiet: bool, no_analyse: bool, jobs: usize, embedding: &Embedding) -> anyhow::Result<ExitCode> {
+    // Held to the end: concurrent ingests run one after the other, as if run in turn.
+    let _lock = writer_lock(dir)?;
     let mut store = SqliteStore::open_dir(dir)?;
     let mut engine = embedding.engine(dir);
     let (files, mut errors) = collect_inputs(paths);
@@ -461,6 +474,7 @@ fn print_stories(store: &dyn Store, json: bool) -> anyhow::Result<()> {
 }
 
 fn demo(dir: &Path, addr: std::net::SocketAddr, no_serve: bool, embedding: &Embedding) -> anyhow::Result<ExitCode> {
+    let lock = writer_lock(dir)?;
     // A fresh store: remove only dossier's own files, never anything else in the folder.
     for f in ["dossier.sqlite", "dossier.sqlite-wal", "dossier.sqlite-shm"] {
         let p = dir.join(f);
@@ -487,6 +501,7 @@ fn demo(dir: &Path, addr: std::net::SocketAddr, no_serve: bool, embedding: &Embe
             println!("\n{}", dossier_brief::render_text(&brief));
         }
     }
+    drop(lock);
     if !no_serve {
         serve(dossier_server::Source::Dir(dir.to_path_buf()), addr, None, None, *embedding)?;
     }

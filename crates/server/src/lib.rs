@@ -57,7 +57,14 @@ pub struct ServeOptions {
     /// store nothing else indexes (PostgreSQL filled by workers). Otherwise the
     /// pipeline that writes the store keeps the index, and the server only reloads it.
     pub follow_index: bool,
+    /// The data directory whose writer lock `POST /api/ingest` takes while it stores and
+    /// analyses (so it waits for a `dossier ingest` or `watch` writing there), and how long
+    /// it waits before answering 503. [`serve`] sets it for a data directory.
+    pub writer_lock: Option<(PathBuf, std::time::Duration)>,
 }
+
+/// How long `POST /api/ingest` waits for another writer of the data directory before a 503.
+pub const WRITER_PATIENCE: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// The server's state: the store's connections (one writer, a reader per
 /// core), the search index (read concurrently; kept by [`follow`] when
@@ -450,7 +457,10 @@ pub fn index_postgres(url: &str, index_dir: &FsPath, rebuild: bool, progress: &m
 /// what changed since the last time), then followed.
 pub async fn serve(source: Source, addr: SocketAddr, mut options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let (stores, index) = match source {
-        Source::Dir(dir) => (Stores::sqlite(SqliteStore::open_dir(&dir)?), SearchIndex::open(&dir.join("index"))?),
+        Source::Dir(dir) => {
+            options.writer_lock.get_or_insert_with(|| (dir.clone(), WRITER_PATIENCE));
+            (Stores::sqlite(SqliteStore::open_dir(&dir)?), SearchIndex::open(&dir.join("index"))?)
+        }
         Source::Postgres { url, index_dir } => {
             // Connect once now, so a wrong URL or a database that is down is said at once.
             let check = url.clone();

@@ -101,7 +101,7 @@ pub async fn login(State(s): State<Shared>, Query(l): Query<Login>) -> Response 
     responses(
         (status = 200, body = IngestResult),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)
     ),
     security(("bearer" = [])))]
 pub async fn ingest(State(s): State<Shared>, Query(params): Query<HashMap<String, String>>, headers: HeaderMap, body: axum::body::Bytes) -> Result<Json<IngestResult>, ApiError> {
@@ -150,6 +150,14 @@ pub async fn ingest(State(s): State<Shared>, Query(params): Query<HashMap<String
     }
     let state = s.clone();
     let result = tokio::task::spawn_blocking(move || -> Result<IngestResult, ApiError> {
+        // One writer of a data directory at a time (a `dossier ingest` or `watch` may hold it).
+        let _lock = match &state.options.writer_lock {
+            Some((dir, patience)) => Some(dossier_store::WriterLock::acquire_within(dir, *patience)?.map_err(|who| {
+                let who = if who.is_empty() { String::new() } else { format!(" ({who})") };
+                ApiError(StatusCode::SERVICE_UNAVAILABLE, format!("another dossier is writing to the data directory{who}; nothing was stored, try again later"))
+            })?),
+            None => None,
+        };
         let (put, stories) = state.stores.write(|store| -> Result<_, ApiError> {
             let put = store.put_articles(&parsed.articles)?;
             if put.new + put.revised > 0 {

@@ -340,7 +340,13 @@ async fn ingest_needs_its_token_and_says_what_is_wrong() {
         ("/api/ingest", "application/json", "[1]".to_string(), StatusCode::BAD_REQUEST, "article 1"),
         ("/api/ingest", "application/json", "[]".to_string(), StatusCode::BAD_REQUEST, "no articles"),
         ("/api/ingest", "application/json", r#"{"title": "no text"}"#.to_string(), StatusCode::BAD_REQUEST, "article 1: record has neither"),
-        ("/api/ingest", "application/json", r#"{"url": "https://example.org/e", "text": "An article with a blank outlet.", "outlet": "  "}"#.to_string(), StatusCode::BAD_REQUEST, "article 1: field `outlet` is empty"),
+        (
+            "/api/ingest",
+            "application/json",
+            r#"{"url": "https://example.org/e", "text": "An article with a blank outlet.", "outlet": "  "}"#.to_string(),
+            StatusCode::BAD_REQUEST,
+            "article 1: field `outlet` is empty",
+        ),
         ("/api/ingest", "text/html", page.to_string(), StatusCode::BAD_REQUEST, "?url="),
         ("/api/ingest?url=file:///etc/passwd", "text/html", page.to_string(), StatusCode::BAD_REQUEST, "not an http"),
         ("/api/ingest", "text/plain", "hello".to_string(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type"),
@@ -358,6 +364,20 @@ async fn ingest_needs_its_token_and_says_what_is_wrong() {
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["new"], 1, "{body}");
     assert!(v["errors"][0].as_str().unwrap().starts_with("article 2: field `outlet` is empty"), "{body}");
+    // While another process holds the data directory's writer lock, ingest waits, then says so.
+    let held = dossier_store::WriterLock::acquire(dir.path(), |_| {}).unwrap();
+    let (locked, _) = app_with(
+        &dir,
+        SqliteStore::open_dir(dir.path()).unwrap(),
+        ServeOptions { ingest_token: Some(TOKEN.into()), writer_lock: Some((dir.path().to_path_buf(), std::time::Duration::from_millis(300))), ..Default::default() },
+    );
+    let fresh = r#"{"url": "https://example.org/locked", "text": "Written while the directory is locked.", "outlet": "Example"}"#;
+    let (status, body) = send(&locked, post("/api/ingest", Some(TOKEN), "application/json", fresh)).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(body.contains("another dossier is writing") && body.contains(&format!("pid {}", std::process::id())), "{body}");
+    drop(held);
+    let (status, body) = send(&locked, post("/api/ingest", Some(TOKEN), "application/json", fresh)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     // Without an ingest token configured, ingest is off.
     let dir2 = tempfile::tempdir().unwrap();
     let (off, _) = app_with(&dir2, SqliteStore::open_dir(dir2.path()).unwrap(), ServeOptions::default());
