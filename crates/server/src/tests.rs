@@ -394,12 +394,23 @@ async fn read_token_guards_pages_and_api_when_set() {
     assert_eq!(get(&app, "/").await.0, StatusCode::UNAUTHORIZED);
     let (status, _) = send(&app, Request::get("/api/stories").header("authorization", "Bearer read-token-0123456789").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::OK);
-    let resp = app.clone().oneshot(Request::get("/login?token=read-token-0123456789").body(Body::empty()).unwrap()).await.unwrap();
+    // A page asks for the token with a form that posts it: the token never goes in a URL.
+    let (status, page) = get(&app, "/stories/s1").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(page.contains("<form") && page.contains("method=\"post\" action=\"/login\"") && page.contains("type=\"password\" name=\"token\""), "{page}");
+    let form = |token: &str| Request::post("/login").header("content-type", "application/x-www-form-urlencoded").body(Body::from(format!("token={token}"))).unwrap();
+    let resp = app.clone().oneshot(form("read-token-0123456789")).await.unwrap();
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     let cookie = resp.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
     let (status, _) = send(&app, Request::get("/").header("cookie", cookie).body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(get(&app, "/login?token=nope").await.0, StatusCode::UNAUTHORIZED);
+    let (status, page) = send(&app, form("nope")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(page.contains("not the read token") && page.contains("<form"), "{page}");
+    // The old way, a token in the query string, logs nobody in.
+    let resp = app.clone().oneshot(Request::get("/login?token=read-token-0123456789").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.headers().get("set-cookie").is_none());
 }
 
 #[tokio::test]
