@@ -527,7 +527,28 @@ fn index_postgres(url: &str, index_dir: &Path, rebuild: bool) -> anyhow::Result<
     Ok(r)
 }
 
+/// What serving on `addr` exposes, when it is not loopback only.
+fn exposure_warning(addr: std::net::SocketAddr, read_token: bool, ingest_token: bool) -> Option<String> {
+    if addr.ip().is_loopback() {
+        return None;
+    }
+    let reach = if addr.ip().is_unspecified() { "every network interface" } else { "a network interface" };
+    let mut w = format!("warning: listening on {addr}, {reach}: every machine that can reach it can connect");
+    if read_token {
+        w.push_str(" (reading needs the read token)");
+    } else {
+        w.push_str("; reading is open to all of them (set DOSSIER_READ_TOKEN to require a token)");
+    }
+    if ingest_token {
+        w.push_str("; the ingest token travels unencrypted over plain HTTP (put a TLS proxy in front)");
+    }
+    Some(w)
+}
+
 fn serve(source: dossier_server::Source, addr: std::net::SocketAddr, ingest_token: Option<String>, read_token: Option<String>, embedding: Embedding) -> anyhow::Result<()> {
+    if let Some(w) = exposure_warning(addr, read_token.is_some(), ingest_token.is_some()) {
+        eprintln!("{w}");
+    }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     // SQLite: POST /api/ingest runs the engine, which keeps DATA/index. PostgreSQL: the
     // workers analyse what it stores (as they do for queued input), and the server follows.
