@@ -39,6 +39,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut engine = embedding.engine(&dir);
             let progress = crate::progress::Shown::new(quiet);
             let r = if rebuild { engine.rebuild(&mut store, &progress)? } else { engine.analyse(&mut store, &progress)? };
+            note_cut(Some(&r));
             if json {
                 println!("{}", serde_json::to_string_pretty(&json!({"analysis": r, "stories": store.stories()?.len(), "last_change": store.last_change()?}))?);
             } else {
@@ -237,6 +238,17 @@ fn eval_attribution(dir: &Path, out: Option<&Path>) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
+/// Says when articles were too long to analyse whole (the engine logs which).
+fn note_cut(analysis: Option<&dossier_engine::AnalysisReport>) {
+    if let Some(n) = analysis.map(|a| a.cut).filter(|n| *n > 0) {
+        eprintln!(
+            "note: {n} article(s) longer than one article's analysis limit ({} KiB of text, {} sentences): analysed and indexed in their first part, stored whole",
+            dossier_enrich::MAX_ANALYSED_BYTES / 1024,
+            dossier_enrich::MAX_SENTENCES
+        );
+    }
+}
+
 /// Takes the data directory's writer lock (one writing dossier at a time; the
 /// others wait their turn), saying so when another dossier holds it.
 pub fn writer_lock(dir: &Path) -> anyhow::Result<dossier_store::WriterLock> {
@@ -381,6 +393,7 @@ fn ingest(dir: &Path, paths: &[PathBuf], json: bool, quiet: bool, no_analyse: bo
     let analysing = std::time::Instant::now();
     let analysis = if no_analyse || !store.has_pending()? { None } else { Some(engine.analyse(&mut store, &crate::progress::Shown::new(quiet))?) };
     let analysis_seconds = analysing.elapsed().as_secs_f64();
+    note_cut(analysis.as_ref());
     let stories = store.stories()?.len();
     if json {
         let out = json!({

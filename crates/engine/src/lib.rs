@@ -59,6 +59,9 @@ pub struct AnalysisReport {
     pub merges: usize,
     /// Change log entries written.
     pub changes: usize,
+    /// Arrivals too long to analyse whole, analysed (and indexed) in their first part and
+    /// stored whole ([`dossier_enrich::MAX_ANALYSED_BYTES`], [`dossier_enrich::MAX_SENTENCES`]).
+    pub cut: usize,
 }
 
 /// What [`Engine::ingest`] did.
