@@ -132,7 +132,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     dossier_server::Source::Postgres { url, index_dir }
                 }
                 None => {
-                    open_existing(&dir)?;
+                    let mut store = open_existing(&dir)?;
+                    // A run killed between the analysis and the search index left the index
+                    // behind: bring it up to date before serving it (unless a writer is at it).
+                    match dossier_store::WriterLock::acquire_within(&dir, std::time::Duration::from_secs(2))? {
+                        Ok(_lock) => {
+                            let n = embedding.engine(&dir).index_owed(&mut store, &dossier_engine::Silent)?;
+                            if n > 0 {
+                                eprintln!("search index of {}: {n} article(s) a killed run had not indexed, indexed", dir.display());
+                            }
+                        }
+                        Err(_) => eprintln!("note: another dossier is writing to {}; it brings the search index up to date", dir.display()),
+                    }
                     dossier_server::Source::Dir(dir.clone())
                 }
             };
@@ -391,7 +402,14 @@ fn ingest(dir: &Path, paths: &[PathBuf], json: bool, quiet: bool, no_analyse: bo
     sum.errors = errors;
     // Whatever waits is analysed: this run's articles, and any a killed run stored and never analysed.
     let analysing = std::time::Instant::now();
-    let analysis = if no_analyse || !store.has_pending()? { None } else { Some(engine.analyse(&mut store, &crate::progress::Shown::new(quiet))?) };
+    // Even with nothing new, the analysis first gives the search index what a killed run owed it.
+    let analysis = if no_analyse {
+        None
+    } else {
+        let pending = store.has_pending()?;
+        let r = engine.analyse(&mut store, &crate::progress::Shown::new(quiet))?;
+        pending.then_some(r)
+    };
     let analysis_seconds = analysing.elapsed().as_secs_f64();
     note_cut(analysis.as_ref());
     let stories = store.stories()?.len();

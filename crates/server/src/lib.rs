@@ -449,7 +449,7 @@ async fn api_outlet(State(s): State<Shared>, Path(name): Path<String>) -> Result
         ("limit" = Option<usize>, Query, description = "Hits per page, 1-100 (default 20)"),
         ("offset" = Option<usize>, Query, description = "Hits to skip (at most 10000)"),
     ),
-    responses((status = 200, body = SearchResults), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = SearchResults), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn api_search(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<Json<SearchResults>, ApiError> {
     let mut q = SearchQuery { limit: 20, ..Default::default() };
     for (k, v) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
@@ -471,7 +471,19 @@ async fn api_search(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<
     if q.text.len() > 2000 {
         return Err(bad_request("parameter q: longer than 2000 bytes"));
     }
+    index_ready(&s).await?;
     Ok(Json(s.index.search(&q)?))
+}
+
+/// An empty search index over a store that holds articles is not "no results": a 503 says so.
+async fn index_ready(s: &Shared) -> Result<(), ApiError> {
+    if !s.index.is_empty() {
+        return Ok(());
+    }
+    match read(s, |store| Ok(store.article_count()?)).await? {
+        0 => Ok(()),
+        n => Err(ApiError(StatusCode::SERVICE_UNAVAILABLE, format!("the search index is empty while the store holds {n} articles: run `dossier reindex` (a following server fills it itself)"))),
+    }
 }
 
 /// The store a server serves.

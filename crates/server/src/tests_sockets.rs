@@ -227,3 +227,16 @@ async fn security_headers_on_every_answer_and_errors_in_the_routes_form() {
     assert_eq!(answer(&app, "/stories/nope").await.0, StatusCode::NOT_FOUND);
     assert_eq!(answer(&app, "/articles/%FF").await.0, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn an_empty_index_over_stored_articles_is_not_served_as_no_results() {
+    let (dir, s) = store();
+    let index = SearchIndex::open(&dir.path().join("index")).unwrap();
+    let app = router(s, index, ServeOptions::default());
+    let (status, h, body) = answer(&app, "/api/search?q=quake").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(h["content-type"].to_str().unwrap().starts_with("application/json") && body.contains("dossier reindex"), "{body}");
+    let (status, h, body) = answer(&app, "/search?q=quake").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(h["content-type"].to_str().unwrap().starts_with("text/html") && body.contains("dossier reindex"), "{body}");
+}
