@@ -255,7 +255,7 @@ pub fn ingest_path<E>(path: &Path, batch: usize, mut on_batch: impl FnMut(Parsed
                     Err(e) => parsed.errors.push(e),
                 }
                 n += 1;
-                if n % batch.max(1) == 0 {
+                if n.is_multiple_of(batch.max(1)) {
                     on_batch(std::mem::take(&mut parsed))?;
                 }
             }

@@ -93,7 +93,7 @@ pub fn open_counted(path: &Path, progress: Arc<AtomicU64>) -> Result<WarcReader<
 
 enum Line {
     Eof,
-    Line(Vec<u8>),
+    Text(Vec<u8>),
     /// A line longer than MAX_LINE, passed over while looking for the next record.
     Long,
 }
@@ -125,7 +125,7 @@ impl<R: BufRead> WarcReader<R> {
         loop {
             let buf = self.r.fill_buf()?;
             if buf.is_empty() {
-                return Ok(if out.is_empty() { Line::Eof } else { Line::Line(out) });
+                return Ok(if out.is_empty() { Line::Eof } else { Line::Text(out) });
             }
             let (take, end) = match memchr_newline(buf) {
                 Some(i) => (i + 1, true),
@@ -143,7 +143,7 @@ impl<R: BufRead> WarcReader<R> {
                 while out.last().is_some_and(|c| *c == b'\n' || *c == b'\r') {
                     out.pop();
                 }
-                return Ok(Line::Line(out));
+                return Ok(Line::Text(out));
             }
             if out.len() > MAX_LINE && !long {
                 if !pass_long {
@@ -179,13 +179,13 @@ impl<R: BufRead> WarcReader<R> {
                     return None;
                 }
                 Ok(Line::Long) => continue,
-                Ok(Line::Line(l)) if l.is_empty() => continue,
-                Ok(Line::Line(l)) if l.starts_with(b"WARC/1.") => {
+                Ok(Line::Text(l)) if l.is_empty() => continue,
+                Ok(Line::Text(l)) if l.starts_with(b"WARC/1.") => {
                     self.resync = false;
                     break at;
                 }
-                Ok(Line::Line(_)) if self.resync => continue,
-                Ok(Line::Line(l)) => {
+                Ok(Line::Text(_)) if self.resync => continue,
+                Ok(Line::Text(l)) => {
                     self.resync = true;
                     let shown = String::from_utf8_lossy(&l[..l.len().min(40)]).into_owned();
                     return Some(Err(self.err(at, format!("broken record header: expected a WARC/1.x line, found {shown:?}"))));
@@ -198,8 +198,8 @@ impl<R: BufRead> WarcReader<R> {
                 Err(e) => return self.fatal(offset, format!("unreadable record header: {e}")),
                 Ok(Line::Eof) => return self.fatal(offset, "archive ends inside a record header (truncated)"),
                 Ok(Line::Long) => unreachable!("only while resynchronising"),
-                Ok(Line::Line(l)) if l.is_empty() => break,
-                Ok(Line::Line(l)) => {
+                Ok(Line::Text(l)) if l.is_empty() => break,
+                Ok(Line::Text(l)) => {
                     if headers.len() >= MAX_HEADER_LINES {
                         self.resync = true;
                         return Some(Err(self.err(offset, "broken record header: too many header lines")));
