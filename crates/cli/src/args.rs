@@ -140,12 +140,15 @@ pub enum Command {
         #[arg(long, value_name = "postgres://USER@HOST/DB")]
         store: Option<String>,
     },
-    /// Serve the web UI and JSON API on loopback.
+    /// Serve the web UI and JSON API (on loopback, 127.0.0.1:8080, unless --addr says otherwise).
     Serve {
         /// Serve this PostgreSQL store (the one scale-out workers fill) instead of the data
         /// directory's; the search index is kept in step with it under DATA/index-postgres/.
         #[arg(long, value_name = "postgres://USER@HOST/DB")]
         store: Option<String>,
+        /// Address to listen on. The default answers this machine only; any other address
+        /// (0.0.0.0, a network interface's) answers every machine that can reach it, and
+        /// dossier prints a warning; reading is open to all of them unless a read token is set.
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
         /// Bearer token that POST /api/ingest requires (ingest is off without one).
@@ -196,6 +199,7 @@ pub enum Command {
     },
     /// Ingest the bundled sample corpus into a fresh data directory, print the stories and the largest story's brief, then serve.
     Demo {
+        /// Address to serve on (loopback by default; any other address is reachable from other machines, with a warning).
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
         /// Stop after printing; do not serve.

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use chrono::Utc;
-use dossier_ingest::{collect_inputs, ingest_bytes, ingest_file, Format, IngestError};
+use dossier_ingest::{collect_inputs, ingest_bytes, Format, IngestError};
 use dossier_model::{Article, Story};
 use dossier_store::{SqliteStore, Store};
 use serde_json::json;
@@ -34,10 +34,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Analyse { rebuild, json, quiet } => {
             let dir = data("dossier-data");
+            let _lock = writer_lock(&dir)?;
             let mut store = SqliteStore::open_dir(&dir)?;
             let mut engine = embedding.engine(&dir);
             let progress = crate::progress::Shown::new(quiet);
             let r = if rebuild { engine.rebuild(&mut store, &progress)? } else { engine.analyse(&mut store, &progress)? };
+            note_cut(Some(&r));
             if json {
                 println!("{}", serde_json::to_string_pretty(&json!({"analysis": r, "stories": store.stories()?.len(), "last_change": store.last_change()?}))?);
             } else {
@@ -130,7 +132,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     dossier_server::Source::Postgres { url, index_dir }
                 }
                 None => {
-                    open_existing(&dir)?;
+                    let mut store = open_existing(&dir)?;
+                    // A run killed between the analysis and the search index left the index
+                    // behind: bring it up to date before serving it (unless a writer is at it).
+                    match dossier_store::WriterLock::acquire_within(&dir, std::time::Duration::from_secs(2))? {
+                        Ok(_lock) => {
+                            let n = embedding.engine(&dir).index_owed(&mut store, &dossier_engine::Silent)?;
+                            if n > 0 {
+                                eprintln!("search index of {}: {n} article(s) a killed run had not indexed, indexed", dir.display());
+                            }
+                        }
+                        Err(_) => eprintln!("note: another dossier is writing to {}; it brings the search index up to date", dir.display()),
+                    }
                     dossier_server::Source::Dir(dir.clone())
                 }
             };
@@ -167,6 +180,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Reindex { store: None } => {
             let dir = data("dossier-data");
             let mut store = open_existing(&dir)?;
+            let _lock = writer_lock(&dir)?;
             crate::search_cmd::reindex(&dir, &mut store, &embedding)
         }
         Command::Eval { what: Eval::Similarity { file, out, combiner, without_cross } } => crate::similarity_cmd::eval(&file, out.as_deref(), combiner.as_deref(), without_cross, &embedding),
@@ -233,6 +247,26 @@ fn eval_attribution(dir: &Path, out: Option<&Path>) -> anyhow::Result<ExitCode> 
     let secs = started.elapsed().as_secs_f64();
     eprintln!("{} documents, {relations} attributions, {:.0} documents/s", files.len(), files.len() as f64 / secs.max(1e-9));
     Ok(ExitCode::SUCCESS)
+}
+
+/// Says when articles were too long to analyse whole (the engine logs which).
+fn note_cut(analysis: Option<&dossier_engine::AnalysisReport>) {
+    if let Some(n) = analysis.map(|a| a.cut).filter(|n| *n > 0) {
+        eprintln!(
+            "note: {n} article(s) longer than one article's analysis limit ({} KiB of text, {} sentences): analysed and indexed in their first part, stored whole",
+            dossier_enrich::MAX_ANALYSED_BYTES / 1024,
+            dossier_enrich::MAX_SENTENCES
+        );
+    }
+}
+
+/// Takes the data directory's writer lock (one writing dossier at a time; the
+/// others wait their turn), saying so when another dossier holds it.
+pub fn writer_lock(dir: &Path) -> anyhow::Result<dossier_store::WriterLock> {
+    Ok(dossier_store::WriterLock::acquire(dir, |who| {
+        let who = if who.is_empty() { String::new() } else { format!(" ({who})") };
+        eprintln!("waiting for another dossier writing to {}{who} to finish ...", dir.display());
+    })?)
 }
 
 fn open_existing(dir: &Path) -> anyhow::Result<SqliteStore> {
@@ -303,6 +337,8 @@ fn files_style() -> indicatif::ProgressStyle {
 const STORE_BATCH: usize = 256;
 
 fn ingest(dir: &Path, paths: &[PathBuf], json: bool, quiet: bool, no_analyse: bool, jobs: usize, embedding: &Embedding) -> anyhow::Result<ExitCode> {
+    // Held to the end: concurrent ingests run one after the other, as if run in turn.
+    let _lock = writer_lock(dir)?;
     let mut store = SqliteStore::open_dir(dir)?;
     let mut engine = embedding.engine(dir);
     let (files, mut errors) = collect_inputs(paths);
@@ -353,7 +389,8 @@ fn ingest(dir: &Path, paths: &[PathBuf], json: bool, quiet: bool, no_analyse: bo
             bar.set_length(files.len() as u64);
             bar.set_position(file_pos);
         } else {
-            take(ingest_file(f))?;
+            // JSON Lines as a stream, a batch of records at a time; other files whole.
+            dossier_ingest::ingest_path(f, STORE_BATCH, &mut take)?;
         }
         bar.inc(1);
     }
@@ -365,8 +402,16 @@ fn ingest(dir: &Path, paths: &[PathBuf], json: bool, quiet: bool, no_analyse: bo
     sum.errors = errors;
     // Whatever waits is analysed: this run's articles, and any a killed run stored and never analysed.
     let analysing = std::time::Instant::now();
-    let analysis = if no_analyse || !store.has_pending()? { None } else { Some(engine.analyse(&mut store, &crate::progress::Shown::new(quiet))?) };
+    // Even with nothing new, the analysis first gives the search index what a killed run owed it.
+    let analysis = if no_analyse {
+        None
+    } else {
+        let pending = store.has_pending()?;
+        let r = engine.analyse(&mut store, &crate::progress::Shown::new(quiet))?;
+        pending.then_some(r)
+    };
     let analysis_seconds = analysing.elapsed().as_secs_f64();
+    note_cut(analysis.as_ref());
     let stories = store.stories()?.len();
     if json {
         let out = json!({
@@ -460,6 +505,7 @@ fn print_stories(store: &dyn Store, json: bool) -> anyhow::Result<()> {
 }
 
 fn demo(dir: &Path, addr: std::net::SocketAddr, no_serve: bool, embedding: &Embedding) -> anyhow::Result<ExitCode> {
+    let lock = writer_lock(dir)?;
     // A fresh store: remove only dossier's own files, never anything else in the folder.
     for f in ["dossier.sqlite", "dossier.sqlite-wal", "dossier.sqlite-shm"] {
         let p = dir.join(f);
@@ -486,6 +532,7 @@ fn demo(dir: &Path, addr: std::net::SocketAddr, no_serve: bool, embedding: &Embe
             println!("\n{}", dossier_brief::render_text(&brief));
         }
     }
+    drop(lock);
     if !no_serve {
         serve(dossier_server::Source::Dir(dir.to_path_buf()), addr, None, None, *embedding)?;
     }
@@ -511,7 +558,28 @@ fn index_postgres(url: &str, index_dir: &Path, rebuild: bool) -> anyhow::Result<
     Ok(r)
 }
 
+/// What serving on `addr` exposes, when it is not loopback only.
+fn exposure_warning(addr: std::net::SocketAddr, read_token: bool, ingest_token: bool) -> Option<String> {
+    if addr.ip().is_loopback() {
+        return None;
+    }
+    let reach = if addr.ip().is_unspecified() { "every network interface" } else { "a network interface" };
+    let mut w = format!("warning: listening on {addr}, {reach}: every machine that can reach it can connect");
+    if read_token {
+        w.push_str(" (reading needs the read token)");
+    } else {
+        w.push_str("; reading is open to all of them (set DOSSIER_READ_TOKEN to require a token)");
+    }
+    if ingest_token {
+        w.push_str("; the ingest token travels unencrypted over plain HTTP (put a TLS proxy in front)");
+    }
+    Some(w)
+}
+
 fn serve(source: dossier_server::Source, addr: std::net::SocketAddr, ingest_token: Option<String>, read_token: Option<String>, embedding: Embedding) -> anyhow::Result<()> {
+    if let Some(w) = exposure_warning(addr, read_token.is_some(), ingest_token.is_some()) {
+        eprintln!("{w}");
+    }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     // SQLite: POST /api/ingest runs the engine, which keeps DATA/index. PostgreSQL: the
     // workers analyse what it stores (as they do for queued input), and the server follows.

@@ -343,7 +343,10 @@ pub fn watch(data: &Path, config: &Path, once: bool, quiet: bool, embedding: &Em
         let mut n = 0;
         loop {
             n += 1;
+            // A round stores and analyses as it goes: one writer at a time; let go between rounds.
+            let lock = crate::commands::writer_lock(data)?;
             let r = round(&cfg, &mut store, &crawler, quiet, &mut engine).await?;
+            drop(lock);
             let stories = store.stories()?.len();
             println!(
                 "round {n}: {} sources, {} items discovered, {} pages fetched, {} new, {} revised, {} errors; {} stories in {}",

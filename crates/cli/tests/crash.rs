@@ -75,3 +75,33 @@ fn sigkill_at_random_points_loses_and_duplicates_nothing() {
     assert!(ingest(&data, &corpus).wait().unwrap().success());
     assert_eq!(check_intact(&data), N, "after kills {counts:?}");
 }
+
+/// A run killed after the analysis committed and before the search index did
+/// (here: the same steps through an engine that keeps no index) owes the index
+/// those articles: the next `ingest`, with nothing new, and `serve` repair it.
+#[test]
+fn the_index_a_killed_run_owed_is_repaired_by_the_next_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/corpus");
+    let mut articles = Vec::new();
+    for f in std::fs::read_dir(&corpus).unwrap() {
+        articles.extend(dossier_ingest::ingest_file(&f.unwrap().path()).articles);
+    }
+    let mut store = SqliteStore::open_dir(&data).unwrap();
+    dossier_engine::Engine::new(dossier_engine::Embeddings::Off).ingest(&mut store, &articles, &dossier_engine::Silent).unwrap();
+    drop(store);
+    let dossier = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_dossier")).args(["--embeddings", "off", "--data"]).arg(&data).args(args).output().unwrap();
+    let search = || dossier(&["search", "--json", "memo"]);
+    let before = search();
+    assert!(!before.status.success() && String::from_utf8_lossy(&before.stderr).contains("index"), "an empty index is said, not served as no results");
+
+    let again = dossier(&["ingest", "--json", corpus.to_str().unwrap()]);
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    let sum: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(sum["new_articles"], 0);
+    let after = search();
+    assert!(after.status.success(), "{}", String::from_utf8_lossy(&after.stderr));
+    let hits: serde_json::Value = serde_json::from_slice(&after.stdout).unwrap();
+    assert!(hits["total"].as_u64().unwrap() >= 1, "{hits}");
+}

@@ -67,6 +67,17 @@ impl Engine {
         st.next_batch = st.next_batch.max(batch + 1);
 
         let (fresh_docs, known_docs) = self.read_batch(store, arrivals, progress)?;
+        for d in fresh_docs.iter().chain(&known_docs).filter(|d| d.cut()) {
+            report.cut += 1;
+            tracing::warn!(
+                "article {} ({}): {} bytes of text, analysed in its first {} bytes and {} sentences (the limits per article); stored whole",
+                d.article.id,
+                d.article.source,
+                d.stored_bytes,
+                d.article.text.len(),
+                d.sentences.len()
+            );
+        }
         let (placed, fresh_vectors) = self.place(store, &mut st, &fresh_docs, progress)?;
         let targets = targets(store, &st, &placed, &known_docs)?;
         let batch_docs: HashMap<&str, &Enriched> = fresh_docs.iter().chain(&known_docs).map(|e| (e.article.id.as_str(), e)).collect();

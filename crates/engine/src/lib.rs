@@ -59,6 +59,9 @@ pub struct AnalysisReport {
     pub merges: usize,
     /// Change log entries written.
     pub changes: usize,
+    /// Arrivals too long to analyse whole, analysed (and indexed) in their first part and
+    /// stored whole ([`dossier_enrich::MAX_ANALYSED_BYTES`], [`dossier_enrich::MAX_SENTENCES`]).
+    pub cut: usize,
 }
 
 /// What [`Engine::ingest`] did.
@@ -205,18 +208,21 @@ impl Engine {
         Ok(())
     }
 
-    /// Indexes the articles a committed step changed but a killed run never indexed.
-    fn index_owed(&mut self, store: &mut dyn Store, progress: &dyn Progress) -> Result<()> {
+    /// Indexes the articles a committed step changed but a killed run never
+    /// indexed (what [`analyse`](Self::analyse) does first); how many. A face that
+    /// serves the index calls it before serving, so a stale index is not served.
+    pub fn index_owed(&mut self, store: &mut dyn Store, progress: &dyn Progress) -> Result<usize> {
         if self.index_dir.is_none() {
-            return Ok(());
+            return Ok(0);
         }
         let owed: Vec<String> = store.engine_state_prefix(state::UNINDEXED)?.into_iter().map(|(k, _)| k[state::UNINDEXED.len()..].to_string()).collect();
         if owed.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         let articles = store.articles_by_id(&owed)?;
         let docs = self.docs_for(store, &articles)?;
         // Owed ids no longer stored are simply forgotten.
-        self.index_docs(store, &docs, &owed, progress)
+        self.index_docs(store, &docs, &owed, progress)?;
+        Ok(owed.len())
     }
 }

@@ -126,8 +126,8 @@ pub(crate) fn enriched_of(store: &dyn Store, articles: Vec<dossier_model::Articl
     let mut fresh = Vec::new();
     for (a, k) in articles.into_iter().zip(&keys) {
         match kept.get(k).and_then(|b| serde_json::from_slice::<Facts>(b).ok()) {
-            Some(f) => out.push(dossier_enrich::Enriched { article: a, sentences: f.sentences, entities: f.entities }),
-            None => fresh.push(a),
+            Some(f) if dossier_enrich::Enriched::fits(&a.text, &f.sentences) => out.push(dossier_enrich::Enriched::kept(a, f.sentences, f.entities)),
+            _ => fresh.push(a),
         }
     }
     let afresh = fresh.iter().map(|a| a.id.clone()).collect();

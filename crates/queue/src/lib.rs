@@ -215,28 +215,28 @@ fn read_file<E>(path: &Path, on_input: &mut impl FnMut(std::result::Result<RawIn
         }
         return Ok(());
     }
-    let bytes = match dossier_ingest::read_input(path) {
-        Ok(b) => b,
+    let format = match dossier_ingest::format_of_file(path) {
+        Ok(f) => f,
         Err(e) => return on_input(Err(e)),
     };
     let seen_at = std::fs::metadata(path).and_then(|m| m.modified()).map(DateTime::<Utc>::from).unwrap_or_else(|_| Utc::now());
-    let format = dossier_ingest::format_of(path).unwrap_or_else(|| dossier_ingest::sniff(&bytes));
     match format {
         Format::JsonLines => {
-            let text = match dossier_extract::decode_utf8(&bytes) {
-                Ok(t) => t,
-                Err(e) => return on_input(Err(err(e.to_string()))),
+            // A stream: each line is a message, whatever the file's size; a bad line is its own error.
+            let lines = match dossier_ingest::json_lines(path) {
+                Ok(l) => l,
+                Err(e) => return on_input(Err(e)),
             };
-            for (n, line) in text.lines().enumerate() {
-                if line.trim().is_empty() {
-                    continue;
-                }
-                let raw = RawInput { kind: Kind::JsonLine, location: format!("{loc}:{}", n + 1), seen_at, url: None, content_type: None, body: line.as_bytes().to_vec() };
-                on_input(Ok(raw))?;
+            for line in lines {
+                on_input(line.map(|(location, line)| RawInput { kind: Kind::JsonLine, location, seen_at, url: None, content_type: None, body: line.into_bytes() }))?;
             }
             Ok(())
         }
         Format::Html | Format::Text => {
+            let bytes = match dossier_ingest::read_input(path) {
+                Ok(b) => b,
+                Err(e) => return on_input(Err(e)),
+            };
             let kind = if format == Format::Html { Kind::Html } else { Kind::Text };
             on_input(Ok(RawInput { kind, location: loc.clone(), seen_at, url: None, content_type: None, body: bytes }))
         }

@@ -43,6 +43,33 @@ pub fn page(title: &str, body: &str) -> Html<String> {
     ))
 }
 
+/// The Content-Security-Policy source of the pages' stylesheet (the only inline thing they have).
+pub fn style_hash() -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    format!("sha256-{}", base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(STYLE.as_bytes())))
+}
+
+/// An error answered as a page (the routes outside `/api/`); a 401 carries the login form.
+pub fn error_page(status: axum::http::StatusCode, message: &str) -> Html<String> {
+    let title = format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or("Error"));
+    let mut body = format!("<h1>{}</h1><p>{}</p>", escape(&title), escape(message));
+    if status == axum::http::StatusCode::UNAUTHORIZED {
+        body.push_str(&login_form(""));
+    } else {
+        body.push_str("<p><a href=\"/\">Back to the stories</a></p>");
+    }
+    page(&title, &body)
+}
+
+/// The read-token form: posted, so the token never lands in a URL.
+pub fn login_form(note: &str) -> String {
+    let note = if note.is_empty() { String::new() } else { format!("<p class=\"meta\">{}</p>", escape(note)) };
+    format!(
+        "<section class=\"card\"><h2>Log in</h2>{note}<form class=\"search\" method=\"post\" action=\"/login\"><input type=\"password\" name=\"token\" autocomplete=\"current-password\" aria-label=\"Read token\" placeholder=\"Read token\" required> <button type=\"submit\">Log in</button></form></section>"
+    )
+}
+
 fn badge(s: ClaimStatus) -> String {
     format!("<span class=\"badge {0}\">{0}</span>", s.as_str())
 }

@@ -16,10 +16,12 @@
 
 pub mod follow;
 mod html;
+mod listen;
 mod live;
 mod stores;
 mod ui;
 
+pub use listen::{serve_listener, Limits};
 pub use live::{Change, IngestResult, MAX_INGEST_BODY};
 pub use stores::{Access, OpenStore, Stores};
 
@@ -57,7 +59,16 @@ pub struct ServeOptions {
     /// store nothing else indexes (PostgreSQL filled by workers). Otherwise the
     /// pipeline that writes the store keeps the index, and the server only reloads it.
     pub follow_index: bool,
+    /// The data directory whose writer lock `POST /api/ingest` takes while it stores and
+    /// analyses (so it waits for a `dossier ingest` or `watch` writing there), and how long
+    /// it waits before answering 503. [`serve`] sets it for a data directory.
+    pub writer_lock: Option<(PathBuf, std::time::Duration)>,
+    /// Timeouts and the connection limit ([`serve_listener`]); the body deadline applies to every way of serving.
+    pub limits: Limits,
 }
+
+/// How long `POST /api/ingest` waits for another writer of the data directory before a 503.
+pub const WRITER_PATIENCE: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// The server's state: the store's connections (one writer, a reader per
 /// core), the search index (read concurrently; kept by [`follow`] when
@@ -184,14 +195,62 @@ pub fn app(stores: impl Into<Stores>, index: SearchIndex, options: ServeOptions)
         .route("/entities/{name}", get(ui::entity))
         .route("/outlets/{name}", get(ui::outlet))
         .route("/search", get(ui::search))
-        .route("/login", get(live::login))
+        .route("/login", get(live::login_form).post(live::login))
         .merge(api_routes)
         .route("/api/openapi.json", get(move || async move { Json(api) }))
         .fallback(|| async { ApiError(StatusCode::NOT_FOUND, "no such page".into()) })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_INGEST_BODY))
+        // A Content-Length over the limit is refused before any of the body is read.
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_INGEST_BODY))
         .layer(axum::middleware::from_fn_with_state(state.clone(), live::require_read_token))
+        .layer(axum::middleware::from_fn(error_pages))
         .with_state(state.clone());
-    (router, state)
+    (security_headers(router), state)
+}
+
+/// Headers every answer carries: a Content-Security-Policy that allows the
+/// pages' own stylesheet (by its hash) and nothing else — no script at all, no
+/// framing, forms only to this server — and no MIME sniffing, framing or referrer.
+fn security_headers(router: Router) -> Router {
+    use axum::http::{header, HeaderValue};
+    use tower_http::set_header::SetResponseHeaderLayer;
+    let csp = format!("default-src 'none'; style-src '{}'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'", html::style_hash());
+    let csp = HeaderValue::from_str(&csp).expect("a CSP is ASCII");
+    router
+        .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, csp))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+}
+
+/// Errors in the form of the route that failed: JSON (`{"error": ...}`) under
+/// `/api/`, an HTML page elsewhere, whoever made them (a handler, an
+/// extractor's rejection, a layer such as the body limit).
+async fn error_pages(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+    let api = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    if !(res.status().is_client_error() || res.status().is_server_error()) {
+        return res;
+    }
+    let content_type = res.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+    let json = content_type.starts_with("application/json");
+    if (api && json) || (!api && content_type.starts_with("text/html")) {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
+    let said = if json { serde_json::from_slice::<serde_json::Value>(&bytes).ok().and_then(|v| v["error"].as_str().map(str::to_string)) } else { None };
+    let mut message = said.unwrap_or_else(|| String::from_utf8_lossy(&bytes).trim().to_string());
+    if message.is_empty() {
+        message = parts.status.canonical_reason().unwrap_or("error").to_lowercase();
+    }
+    parts.headers.remove(CONTENT_TYPE);
+    parts.headers.remove(CONTENT_LENGTH);
+    let answer = if api { Json(ErrorBody { error: message }).into_response() } else { html::error_page(parts.status, &message).into_response() };
+    let (new_parts, body) = answer.into_parts();
+    parts.headers.extend(new_parts.headers);
+    Response::from_parts(parts, body)
 }
 
 /// Watches the store and feeds `/api/events` until the runtime stops; when
@@ -390,7 +449,7 @@ async fn api_outlet(State(s): State<Shared>, Path(name): Path<String>) -> Result
         ("limit" = Option<usize>, Query, description = "Hits per page, 1-100 (default 20)"),
         ("offset" = Option<usize>, Query, description = "Hits to skip (at most 10000)"),
     ),
-    responses((status = 200, body = SearchResults), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = SearchResults), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn api_search(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<Json<SearchResults>, ApiError> {
     let mut q = SearchQuery { limit: 20, ..Default::default() };
     for (k, v) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
@@ -412,7 +471,19 @@ async fn api_search(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<
     if q.text.len() > 2000 {
         return Err(bad_request("parameter q: longer than 2000 bytes"));
     }
+    index_ready(&s).await?;
     Ok(Json(s.index.search(&q)?))
+}
+
+/// An empty search index over a store that holds articles is not "no results": a 503 says so.
+async fn index_ready(s: &Shared) -> Result<(), ApiError> {
+    if !s.index.is_empty() {
+        return Ok(());
+    }
+    match read(s, |store| Ok(store.article_count()?)).await? {
+        0 => Ok(()),
+        n => Err(ApiError(StatusCode::SERVICE_UNAVAILABLE, format!("the search index is empty while the store holds {n} articles: run `dossier reindex` (a following server fills it itself)"))),
+    }
 }
 
 /// The store a server serves.
@@ -450,7 +521,10 @@ pub fn index_postgres(url: &str, index_dir: &FsPath, rebuild: bool, progress: &m
 /// what changed since the last time), then followed.
 pub async fn serve(source: Source, addr: SocketAddr, mut options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let (stores, index) = match source {
-        Source::Dir(dir) => (Stores::sqlite(SqliteStore::open_dir(&dir)?), SearchIndex::open(&dir.join("index"))?),
+        Source::Dir(dir) => {
+            options.writer_lock.get_or_insert_with(|| (dir.clone(), WRITER_PATIENCE));
+            (Stores::sqlite(SqliteStore::open_dir(&dir)?), SearchIndex::open(&dir.join("index"))?)
+        }
         Source::Postgres { url, index_dir } => {
             // Connect once now, so a wrong URL or a database that is down is said at once.
             let check = url.clone();
@@ -467,12 +541,11 @@ pub async fn serve(source: Source, addr: SocketAddr, mut options: ServeOptions, 
     }
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     on_ready(listener.local_addr()?);
-    spawn_watcher(state);
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    spawn_watcher(state.clone());
+    serve_listener(listener, router, state.options.limits, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await;
     Ok(())
 }
 
@@ -481,3 +554,6 @@ mod tests;
 
 #[cfg(test)]
 mod tests_postgres;
+
+#[cfg(test)]
+mod tests_sockets;

@@ -60,7 +60,7 @@ fn same(a: &str, b: &str) -> bool {
 }
 
 /// When a read token is configured, every page and API call needs it: as a
-/// bearer token, or the `dossier_token` cookie that `/login?token=...` sets.
+/// bearer token, or the `dossier_token` cookie that the login form (`/login`) sets.
 pub async fn require_read_token(State(s): State<Shared>, req: Request, next: Next) -> Response {
     let Some(want) = s.options.read_token.as_deref() else { return next.run(req).await };
     let path = req.uri().path();
@@ -72,7 +72,7 @@ pub async fn require_read_token(State(s): State<Shared>, req: Request, next: Nex
     if given.is_some_and(|g| same(g, want)) || path == "/api/ingest" {
         return next.run(req).await;
     }
-    ApiError(StatusCode::UNAUTHORIZED, "a read token is required (Authorization: Bearer TOKEN, or open /login?token=TOKEN)".into()).into_response()
+    ApiError(StatusCode::UNAUTHORIZED, "a read token is required: log in at /login, or send Authorization: Bearer TOKEN".into()).into_response()
 }
 
 #[derive(Deserialize)]
@@ -80,13 +80,21 @@ pub struct Login {
     token: String,
 }
 
-/// Sets the read-token cookie and goes to the feed.
-pub async fn login(State(s): State<Shared>, Query(l): Query<Login>) -> Response {
+/// The login form: the token is posted, never put in a URL (where history and logs keep it).
+pub async fn login_form(State(s): State<Shared>) -> Response {
+    match s.options.read_token {
+        Some(_) => crate::html::page("Log in", &crate::html::login_form("")).into_response(),
+        None => (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response(),
+    }
+}
+
+/// Checks the posted read token, sets the cookie and goes to the feed.
+pub async fn login(State(s): State<Shared>, axum::Form(l): axum::Form<Login>) -> Response {
     match s.options.read_token.as_deref() {
         Some(want) if same(&l.token, want) => {
             (StatusCode::SEE_OTHER, [(header::SET_COOKIE, format!("dossier_token={}; HttpOnly; SameSite=Strict; Path=/", l.token)), (header::LOCATION, "/".to_string())]).into_response()
         }
-        Some(_) => ApiError(StatusCode::UNAUTHORIZED, "wrong token".into()).into_response(),
+        Some(_) => (StatusCode::UNAUTHORIZED, crate::html::page("Log in", &crate::html::login_form("That is not the read token."))).into_response(),
         None => (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response(),
     }
 }
@@ -100,17 +108,18 @@ pub async fn login(State(s): State<Shared>, Query(l): Query<Login>) -> Response 
     request_body(content = String, description = "JSON article(s), or an HTML page", content_type = "application/json"),
     responses(
         (status = 200, body = IngestResult),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 408, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)
     ),
     security(("bearer" = [])))]
-pub async fn ingest(State(s): State<Shared>, Query(params): Query<HashMap<String, String>>, headers: HeaderMap, body: axum::body::Bytes) -> Result<Json<IngestResult>, ApiError> {
+pub async fn ingest(State(s): State<Shared>, Query(params): Query<HashMap<String, String>>, headers: HeaderMap, body: axum::body::Body) -> Result<Json<IngestResult>, ApiError> {
     let Some(want) = s.options.ingest_token.as_deref() else {
         return Err(ApiError(StatusCode::FORBIDDEN, "ingest is disabled: start `dossier serve` with an ingest token ($DOSSIER_INGEST_TOKEN)".into()));
     };
     if !bearer(&headers).is_some_and(|g| same(g, want)) {
         return Err(ApiError(StatusCode::UNAUTHORIZED, "POST /api/ingest needs Authorization: Bearer <ingest token>".into()));
     }
+    let body = read_body(body, s.options.limits.body_read).await?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
     let now = Utc::now();
     let parsed = if content_type.starts_with("application/json") {
@@ -143,12 +152,21 @@ pub async fn ingest(State(s): State<Shared>, Query(params): Query<HashMap<String
     } else {
         return Err(ApiError(StatusCode::UNSUPPORTED_MEDIA_TYPE, format!("Content-Type {content_type:?}: send application/json or text/html")));
     };
-    let errors: Vec<String> = parsed.errors.iter().map(|e| e.to_string()).collect();
+    // Records are named by their place in the body: "article 2: field `outlet` is empty ...".
+    let errors: Vec<String> = parsed.errors.iter().map(|e| e.location.strip_prefix("api:").map_or_else(|| e.to_string(), |n| format!("article {n}: {}", e.reason))).collect();
     if parsed.articles.is_empty() {
         return Err(bad_request(if errors.is_empty() { "no articles in the body".to_string() } else { errors.join("; ") }));
     }
     let state = s.clone();
     let result = tokio::task::spawn_blocking(move || -> Result<IngestResult, ApiError> {
+        // One writer of a data directory at a time (a `dossier ingest` or `watch` may hold it).
+        let _lock = match &state.options.writer_lock {
+            Some((dir, patience)) => Some(dossier_store::WriterLock::acquire_within(dir, *patience)?.map_err(|who| {
+                let who = if who.is_empty() { String::new() } else { format!(" ({who})") };
+                ApiError(StatusCode::SERVICE_UNAVAILABLE, format!("another dossier is writing to the data directory{who}; nothing was stored, try again later"))
+            })?),
+            None => None,
+        };
         let (put, stories) = state.stores.write(|store| -> Result<_, ApiError> {
             let put = store.put_articles(&parsed.articles)?;
             if put.new + put.revised > 0 {
@@ -176,6 +194,20 @@ pub async fn ingest(State(s): State<Shared>, Query(params): Query<HashMap<String
     // Tell watchers now rather than at the next poll.
     s.poke.notify_one();
     Ok(Json(result))
+}
+
+/// The whole body, within [`MAX_INGEST_BODY`] and `deadline` (a client trickling it is cut off with a 408).
+async fn read_body(body: axum::body::Body, deadline: Duration) -> Result<axum::body::Bytes, ApiError> {
+    use http_body_util::BodyExt;
+    let limited = http_body_util::Limited::new(body, MAX_INGEST_BODY);
+    match tokio::time::timeout(deadline, limited.collect()).await {
+        Err(_) => Err(ApiError(StatusCode::REQUEST_TIMEOUT, format!("the request body did not arrive within {} s", deadline.as_secs_f64()))),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() || std::iter::successors(e.source(), |e| e.source()).any(|e| e.is::<http_body_util::LengthLimitError>()) => {
+            Err(ApiError(StatusCode::PAYLOAD_TOO_LARGE, format!("the body is larger than the {MAX_INGEST_BODY}-byte limit")))
+        }
+        Ok(Err(e)) => Err(bad_request(format!("reading the body: {e}"))),
+    }
 }
 
 /// Server-Sent Events: `change` events (JSON: new articles, stories that

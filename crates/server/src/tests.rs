@@ -339,7 +339,14 @@ async fn ingest_needs_its_token_and_says_what_is_wrong() {
         ("/api/ingest", "application/json", "{not json".to_string(), StatusCode::BAD_REQUEST, "not JSON"),
         ("/api/ingest", "application/json", "[1]".to_string(), StatusCode::BAD_REQUEST, "article 1"),
         ("/api/ingest", "application/json", "[]".to_string(), StatusCode::BAD_REQUEST, "no articles"),
-        ("/api/ingest", "application/json", r#"{"title": "no text"}"#.to_string(), StatusCode::BAD_REQUEST, "api"),
+        ("/api/ingest", "application/json", r#"{"title": "no text"}"#.to_string(), StatusCode::BAD_REQUEST, "article 1: record has neither"),
+        (
+            "/api/ingest",
+            "application/json",
+            r#"{"url": "https://example.org/e", "text": "An article with a blank outlet.", "outlet": "  "}"#.to_string(),
+            StatusCode::BAD_REQUEST,
+            "article 1: field `outlet` is empty",
+        ),
         ("/api/ingest", "text/html", page.to_string(), StatusCode::BAD_REQUEST, "?url="),
         ("/api/ingest?url=file:///etc/passwd", "text/html", page.to_string(), StatusCode::BAD_REQUEST, "not an http"),
         ("/api/ingest", "text/plain", "hello".to_string(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type"),
@@ -349,6 +356,28 @@ async fn ingest_needs_its_token_and_says_what_is_wrong() {
         assert_eq!(status, want, "{uri} {ct}: {text}");
         assert!(text.contains(says), "{uri} {ct}: {text}");
     }
+    // In a batch, the article with a blank outlet is refused and named, the others stored.
+    let mixed = r#"[{"url": "https://example.org/c", "text": "Council approves the budget.", "outlet": "Example"},
+                    {"url": "https://example.org/d", "text": "Storm closes the port.", "outlet": ""}]"#;
+    let (status, body) = send(&app, post("/api/ingest", Some(TOKEN), "application/json", mixed)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["new"], 1, "{body}");
+    assert!(v["errors"][0].as_str().unwrap().starts_with("article 2: field `outlet` is empty"), "{body}");
+    // While another process holds the data directory's writer lock, ingest waits, then says so.
+    let held = dossier_store::WriterLock::acquire(dir.path(), |_| {}).unwrap();
+    let (locked, _) = app_with(
+        &dir,
+        SqliteStore::open_dir(dir.path()).unwrap(),
+        ServeOptions { ingest_token: Some(TOKEN.into()), writer_lock: Some((dir.path().to_path_buf(), std::time::Duration::from_millis(300))), ..Default::default() },
+    );
+    let fresh = r#"{"url": "https://example.org/locked", "text": "Written while the directory is locked.", "outlet": "Example"}"#;
+    let (status, body) = send(&locked, post("/api/ingest", Some(TOKEN), "application/json", fresh)).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(body.contains("another dossier is writing") && body.contains(&format!("pid {}", std::process::id())), "{body}");
+    drop(held);
+    let (status, body) = send(&locked, post("/api/ingest", Some(TOKEN), "application/json", fresh)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     // Without an ingest token configured, ingest is off.
     let dir2 = tempfile::tempdir().unwrap();
     let (off, _) = app_with(&dir2, SqliteStore::open_dir(dir2.path()).unwrap(), ServeOptions::default());
@@ -365,12 +394,23 @@ async fn read_token_guards_pages_and_api_when_set() {
     assert_eq!(get(&app, "/").await.0, StatusCode::UNAUTHORIZED);
     let (status, _) = send(&app, Request::get("/api/stories").header("authorization", "Bearer read-token-0123456789").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::OK);
-    let resp = app.clone().oneshot(Request::get("/login?token=read-token-0123456789").body(Body::empty()).unwrap()).await.unwrap();
+    // A page asks for the token with a form that posts it: the token never goes in a URL.
+    let (status, page) = get(&app, "/stories/s1").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(page.contains("<form") && page.contains("method=\"post\" action=\"/login\"") && page.contains("type=\"password\" name=\"token\""), "{page}");
+    let form = |token: &str| Request::post("/login").header("content-type", "application/x-www-form-urlencoded").body(Body::from(format!("token={token}"))).unwrap();
+    let resp = app.clone().oneshot(form("read-token-0123456789")).await.unwrap();
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     let cookie = resp.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
     let (status, _) = send(&app, Request::get("/").header("cookie", cookie).body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(get(&app, "/login?token=nope").await.0, StatusCode::UNAUTHORIZED);
+    let (status, page) = send(&app, form("nope")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(page.contains("not the read token") && page.contains("<form"), "{page}");
+    // The old way, a token in the query string, logs nobody in.
+    let resp = app.clone().oneshot(Request::get("/login?token=read-token-0123456789").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.headers().get("set-cookie").is_none());
 }
 
 #[tokio::test]

@@ -363,6 +363,7 @@ pub async fn search(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<
             _ => {}
         }
     }
+    crate::index_ready(&s).await?;
     let r = s.index.search(&q)?;
     let link = |toggle: (&str, &str)| -> String {
         let mut p: Vec<(String, String)> = pairs.clone();

@@ -5,8 +5,10 @@
 //! blocks of records we do not need are skipped without buffering, and a
 //! record larger than `max_record_bytes` is skipped and reported. A record
 //! with a broken header is reported with its byte offset, and reading
-//! resumes at the next `WARC/1.` line; a truncated archive is reported and
-//! ends the stream.
+//! resumes at the next `WARC/1.` line; so does a record that claims more
+//! than `max_record_bytes` (its length is not trusted: a corrupt length
+//! would otherwise swallow the records after it). A truncated archive is
+//! reported and ends the stream.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -91,7 +93,9 @@ pub fn open_counted(path: &Path, progress: Arc<AtomicU64>) -> Result<WarcReader<
 
 enum Line {
     Eof,
-    Line(Vec<u8>),
+    Text(Vec<u8>),
+    /// A line longer than MAX_LINE, passed over while looking for the next record.
+    Long,
 }
 
 impl<R: BufRead> WarcReader<R> {
@@ -113,29 +117,40 @@ impl<R: BufRead> WarcReader<R> {
         Some(Err(self.err(offset, reason)))
     }
 
-    /// One line (without its line ending), at most MAX_LINE bytes.
-    fn line(&mut self) -> std::io::Result<Line> {
+    /// One line (without its line ending), at most MAX_LINE bytes; a longer
+    /// one is an error, or with `pass_long` (resynchronising) skipped as [`Line::Long`].
+    fn line(&mut self, pass_long: bool) -> std::io::Result<Line> {
         let mut out = Vec::new();
+        let mut long = false;
         loop {
             let buf = self.r.fill_buf()?;
             if buf.is_empty() {
-                return Ok(if out.is_empty() { Line::Eof } else { Line::Line(out) });
+                return Ok(if out.is_empty() { Line::Eof } else { Line::Text(out) });
             }
             let (take, end) = match memchr_newline(buf) {
                 Some(i) => (i + 1, true),
                 None => (buf.len(), false),
             };
-            out.extend_from_slice(&buf[..take]);
+            if !long {
+                out.extend_from_slice(&buf[..take]);
+            }
             self.r.consume(take);
             self.pos += take as u64;
             if end {
+                if long {
+                    return Ok(Line::Long);
+                }
                 while out.last().is_some_and(|c| *c == b'\n' || *c == b'\r') {
                     out.pop();
                 }
-                return Ok(Line::Line(out));
+                return Ok(Line::Text(out));
             }
-            if out.len() > MAX_LINE {
-                return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("line longer than {MAX_LINE} bytes")));
+            if out.len() > MAX_LINE && !long {
+                if !pass_long {
+                    return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("line longer than {MAX_LINE} bytes")));
+                }
+                long = true;
+                out = Vec::new();
             }
         }
     }
@@ -157,19 +172,20 @@ impl<R: BufRead> WarcReader<R> {
         // Find the version line, skipping the blank lines between records.
         let offset = loop {
             let at = self.pos;
-            match self.line() {
+            match self.line(self.resync) {
                 Err(e) => return self.fatal(at, format!("unreadable archive: {e}")),
                 Ok(Line::Eof) => {
                     self.done = true;
                     return None;
                 }
-                Ok(Line::Line(l)) if l.is_empty() => continue,
-                Ok(Line::Line(l)) if l.starts_with(b"WARC/1.") => {
+                Ok(Line::Long) => continue,
+                Ok(Line::Text(l)) if l.is_empty() => continue,
+                Ok(Line::Text(l)) if l.starts_with(b"WARC/1.") => {
                     self.resync = false;
                     break at;
                 }
-                Ok(Line::Line(_)) if self.resync => continue,
-                Ok(Line::Line(l)) => {
+                Ok(Line::Text(_)) if self.resync => continue,
+                Ok(Line::Text(l)) => {
                     self.resync = true;
                     let shown = String::from_utf8_lossy(&l[..l.len().min(40)]).into_owned();
                     return Some(Err(self.err(at, format!("broken record header: expected a WARC/1.x line, found {shown:?}"))));
@@ -178,11 +194,12 @@ impl<R: BufRead> WarcReader<R> {
         };
         let mut headers: Vec<(String, String)> = Vec::new();
         loop {
-            match self.line() {
+            match self.line(false) {
                 Err(e) => return self.fatal(offset, format!("unreadable record header: {e}")),
                 Ok(Line::Eof) => return self.fatal(offset, "archive ends inside a record header (truncated)"),
-                Ok(Line::Line(l)) if l.is_empty() => break,
-                Ok(Line::Line(l)) => {
+                Ok(Line::Long) => unreachable!("only while resynchronising"),
+                Ok(Line::Text(l)) if l.is_empty() => break,
+                Ok(Line::Text(l)) => {
                     if headers.len() >= MAX_HEADER_LINES {
                         self.resync = true;
                         return Some(Err(self.err(offset, "broken record header: too many header lines")));
@@ -211,14 +228,17 @@ impl<R: BufRead> WarcReader<R> {
             offset,
         };
         let wanted = record_type == "response" && content_type.as_deref().is_some_and(|c| c.to_ascii_lowercase().starts_with("application/http"));
-        if len > self.max_record_bytes || !wanted {
+        if len > self.max_record_bytes {
+            // Not trusted: the next record is found by its header line instead, so a
+            // corrupt length cannot swallow the rest of the archive.
+            self.resync = true;
+            return Some(Err(self.err(offset, format!("record of {len} bytes skipped: larger than {} bytes; reading resumes at the next record", self.max_record_bytes))));
+        }
+        if !wanted {
             match self.skip(len) {
                 Ok(n) if n == len => {}
                 Ok(_) => return self.fatal(offset, "archive ends inside a record (truncated)"),
                 Err(e) => return self.fatal(offset, format!("unreadable record: {e}")),
-            }
-            if len > self.max_record_bytes {
-                return Some(Err(self.err(offset, format!("record of {len} bytes skipped: larger than {} bytes", self.max_record_bytes))));
             }
             return Some(Ok(rec));
         }

@@ -154,8 +154,8 @@ fn chunked_and_gzip_encoded_bodies() {
 
 #[test]
 fn oversized_and_broken_records_are_reported_and_skipped() {
-    let mut data = raw_record("https://x/big", &[b"HTTP/1.1 200 OK\r\n\r\n".as_slice(), &vec![b'x'; 5000]].concat());
-    data.extend_from_slice(b"garbage line that is not a header\r\nmore garbage\r\n");
+    let mut data = b"garbage line that is not a header\r\nmore garbage\r\n".to_vec();
+    data.extend(raw_record("https://x/big", &[b"HTTP/1.1 200 OK\r\n\r\n".as_slice(), &vec![b'x'; 5000]].concat()));
     data.extend_from_slice(b"WARC/1.0\r\nWARC-Type: response\r\nContent-Length: nope\r\n\r\n");
     data.extend(raw_record("https://x/good", b"HTTP/1.1 200 OK\r\n\r\n<p>good</p>"));
     let mut r = WarcReader::new(&data[..]);
@@ -163,12 +163,54 @@ fn oversized_and_broken_records_are_reported_and_skipped() {
     let recs: Vec<_> = r.collect();
     assert_eq!(recs.len(), 4, "{recs:?}");
     let e0 = recs[0].as_ref().unwrap_err().to_string();
-    assert!(e0.contains("skipped") && e0.starts_with("warc@0"), "{e0}");
-    assert!(recs[1].as_ref().unwrap_err().to_string().contains("broken record header"));
+    assert!(e0.contains("broken record header") && e0.starts_with("warc@0"), "{e0}");
+    let e1 = recs[1].as_ref().unwrap_err().to_string();
+    assert!(e1.contains("5019 bytes skipped") && e1.starts_with("warc@49:"), "{e1}");
     assert!(recs[2].as_ref().unwrap_err().to_string().contains("Content-Length"));
     let good = recs[3].as_ref().unwrap();
     assert_eq!(good.target_uri.as_deref(), Some("https://x/good"));
     assert_eq!(good.http.as_ref().unwrap().body, b"<p>good</p>");
+}
+
+/// A length that fits in 64 bits but not in the archive used to end the
+/// stream as "truncated": the records after it are read now.
+#[test]
+fn a_record_with_an_impossible_length_is_skipped_and_the_next_ones_read() {
+    let dir = tempfile::tempdir().unwrap();
+    for gz in [false, true] {
+        let path = dir.path().join(if gz { "lie.warc.gz" } else { "lie.warc" });
+        let mut f = std::fs::File::create(&path).unwrap();
+        let write = |f: &mut std::fs::File, i: usize| {
+            let headers = [("Content-Type", "text/html")];
+            if gz {
+                warc::write_response_record_gz(f, &format!("https://x/{i}"), date(), &headers, page(i).as_bytes()).unwrap();
+            } else {
+                warc::write_response_record(f, &format!("https://x/{i}"), date(), &headers, page(i).as_bytes()).unwrap();
+            }
+        };
+        write(&mut f, 0);
+        // Content-Length near u64::MAX, a body of a few bytes, and a line longer than any header.
+        let mut liar = b"WARC/1.0\r\nWARC-Type: response\r\nContent-Type: application/http; msgtype=response\r\nContent-Length: 18446744073709551000\r\n\r\nHTTP/1.1 200 OK\r\n\r\n".to_vec();
+        liar.extend(vec![b'z'; 100_000]);
+        liar.extend_from_slice(b"\r\n\r\n");
+        if gz {
+            let mut member = flate2::write::GzEncoder::new(&mut f, flate2::Compression::fast());
+            member.write_all(&liar).unwrap();
+            member.finish().unwrap();
+        } else {
+            f.write_all(&liar).unwrap();
+        }
+        for i in 1..4 {
+            write(&mut f, i);
+        }
+        drop(f);
+        let recs: Vec<_> = warc::open(&path).unwrap().collect();
+        assert_eq!(recs.len(), 5, "{recs:?}");
+        let e = recs[1].as_ref().unwrap_err().to_string();
+        assert!(e.contains("18446744073709551000 bytes skipped") && e.contains("resumes at the next record"), "{e}");
+        let uris: Vec<&str> = recs.iter().filter_map(|r| r.as_ref().ok()?.target_uri.as_deref()).collect();
+        assert_eq!(uris, ["https://x/0", "https://x/1", "https://x/2", "https://x/3"], "gzip: {gz}");
+    }
 }
 
 #[test]

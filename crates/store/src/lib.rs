@@ -10,9 +10,12 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use dossier_model::{AlignedClaim, Article, ArticleKind, ArticleSummary, Brief, ChangeEntry, Outlet, OutletBasis, Story};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 pub mod conformance;
+mod lock;
+
+pub use lock::{WriterLock, LOCK_FILE};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -344,6 +347,9 @@ CREATE INDEX story_articles_article ON story_articles(article_id);
 "#,
 ];
 
+/// How long a connection waits for another one's write lock before "database is locked".
+const BUSY_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The embedded store: `DIR/dossier.sqlite` in WAL mode.
 pub struct SqliteStore {
     conn: Connection,
@@ -393,13 +399,34 @@ impl SqliteStore {
     fn init(&mut self) -> Result<()> {
         let path = self.path.clone();
         let wrap = |source| StoreError::Sqlite { path: path.clone(), source };
-        self.conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;").map_err(wrap)?;
+        self.conn.execute_batch(&format!("PRAGMA busy_timeout={}; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", BUSY_PATIENCE.as_millis())).map_err(wrap)?;
+        // Switching a new file to WAL can meet another process doing the same, and
+        // SQLite then answers "busy" at once instead of waiting: so wait here.
+        let give_up = std::time::Instant::now() + BUSY_PATIENCE;
+        loop {
+            match self.conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0)) {
+                Ok(_) => break,
+                Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DatabaseBusy && std::time::Instant::now() < give_up => {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(e) => return Err(wrap(e)),
+            }
+        }
         let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(wrap)?;
         if version > SCHEMA_VERSION {
             return Err(StoreError::TooNew { path: self.path.clone(), found: version, supported: SCHEMA_VERSION });
         }
+        if version == SCHEMA_VERSION {
+            return Ok(());
+        }
+        // Each migration reads the version again under the write lock, so processes
+        // opening a fresh or older store at once apply each migration exactly once.
         for (i, m) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let tx = self.conn.transaction().map_err(wrap)?;
+            let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(wrap)?;
+            let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(wrap)?;
+            if now > i as i64 {
+                continue;
+            }
             tx.execute_batch(m).map_err(wrap)?;
             tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1)).map_err(wrap)?;
             tx.commit().map_err(wrap)?;
@@ -434,7 +461,7 @@ impl Store for SqliteStore {
     fn put_articles(&mut self, articles: &[Article]) -> Result<Put> {
         let path = self.path.clone();
         let wrap = |source| StoreError::Sqlite { path: path.clone(), source };
-        let tx = self.conn.transaction().map_err(wrap)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(wrap)?;
         let mut put = Put::default();
         for a in articles {
             let (kind, found_on, age) = match &a.kind {
@@ -574,7 +601,7 @@ impl Store for SqliteStore {
     fn replace_analysis(&mut self, analysis: &Analysis) -> Result<()> {
         let path = self.path.clone();
         let wrap = |source| StoreError::Sqlite { path: path.clone(), source };
-        let tx = self.conn.transaction().map_err(wrap)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(wrap)?;
         tx.execute_batch("DELETE FROM briefs; DELETE FROM aligned_claims; DELETE FROM story_articles; DELETE FROM stories;").map_err(wrap)?;
         for s in &analysis.stories {
             tx.execute(
@@ -621,7 +648,7 @@ impl Store for SqliteStore {
     fn put_embeddings(&mut self, model: &str, rows: &[(String, String, Vec<u8>)]) -> Result<()> {
         let path = self.path.clone();
         let wrap = |source| StoreError::Sqlite { path: path.clone(), source };
-        let tx = self.conn.transaction().map_err(wrap)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(wrap)?;
         {
             let mut st = tx
                 .prepare_cached(
@@ -650,7 +677,7 @@ impl Store for SqliteStore {
     fn put_meaning_scores(&mut self, model: &str, rows: &[(String, f32)]) -> Result<()> {
         let path = self.path.clone();
         let wrap = |source| StoreError::Sqlite { path: path.clone(), source };
-        let tx = self.conn.transaction().map_err(wrap)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(wrap)?;
         {
             let mut st = tx.prepare_cached("INSERT OR REPLACE INTO meaning_scores (pair, model, score) VALUES (?1, ?2, ?3)").map_err(wrap)?;
             for (p, score) in rows {
@@ -718,7 +745,7 @@ impl Store for SqliteStore {
     fn commit_step(&mut self, step: &AnalysisStep) -> Result<()> {
         let path = self.path.clone();
         let wrap = |source| StoreError::Sqlite { path: path.clone(), source };
-        let tx = self.conn.transaction().map_err(wrap)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(wrap)?;
         for (gone, keep) in &step.merged {
             tx.execute("DELETE FROM briefs WHERE story_id = ?1", [gone]).map_err(wrap)?;
             tx.execute("DELETE FROM aligned_claims WHERE story_id = ?1", [gone]).map_err(wrap)?;
@@ -779,7 +806,7 @@ impl Store for SqliteStore {
     fn reset_analysis(&mut self) -> Result<()> {
         let path = self.path.clone();
         let wrap = |source| StoreError::Sqlite { path: path.clone(), source };
-        let tx = self.conn.transaction().map_err(wrap)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(wrap)?;
         tx.execute_batch(
             "DELETE FROM briefs; DELETE FROM aligned_claims; DELETE FROM story_articles; DELETE FROM stories;
              DELETE FROM story_aliases; DELETE FROM engine_state; UPDATE arrivals SET analysed = 0;",
@@ -872,6 +899,29 @@ mod tests {
         std::mem::forget(dir);
         Some(Box::new(store) as Box<dyn Store>)
     });
+
+    #[test]
+    fn many_opening_a_fresh_store_at_once_all_succeed() {
+        for _ in 0..5 {
+            let dir = tempfile::tempdir().unwrap();
+            let go = std::sync::Arc::new(std::sync::Barrier::new(8));
+            let opened: Vec<_> = (0..8)
+                .map(|_| {
+                    let (d, go) = (dir.path().to_path_buf(), go.clone());
+                    std::thread::spawn(move || {
+                        go.wait();
+                        SqliteStore::open_dir(&d).map(|mut s| s.put_articles(&[article("a", "x")]).map(|_| ()))
+                    })
+                })
+                .collect();
+            for t in opened {
+                t.join().unwrap().expect("opens").expect("writes");
+            }
+            let s = SqliteStore::open_dir(dir.path()).unwrap();
+            let v: i64 = s.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+            assert_eq!((v, s.articles().unwrap().len()), (SCHEMA_VERSION, 1));
+        }
+    }
 
     #[test]
     fn wal_mode_in_a_real_file_and_reopens() {
