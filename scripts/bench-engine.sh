@@ -11,8 +11,12 @@
 # through the cross-encoders (from the scorer's debug log).
 #
 # Usage: scripts/bench-engine.sh [SET.jsonl]
-#   SET       default target/bench-fulltext/fulltext-300.jsonl, made by
-#             scripts/make_fulltext_bench.py when missing (needs ../shared)
+#   SET       default target/bench-fulltext/events-300.jsonl (100 events, each
+#             told by three outlets), made by scripts/make_fulltext_events.py
+#             when missing (needs ../shared); target/bench-fulltext/fulltext-300.jsonl
+#             (scripts/make_fulltext_bench.py) is the older PolNeAR set.
+#             When SET.truth.json ({url: event}) sits beside it, the stories
+#             are scored against it (B-cubed F1, ../shared/bench/stories/score.py).
 #   BASELINE  baseline binary (default /work/bin/dossier-main: today's main)
 #   BRANCH    binary under test (default target/release/dossier, built here)
 #   MODES     "on off" (default), or one of them
@@ -24,14 +28,17 @@
 # and a table on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SET="${1:-target/bench-fulltext/fulltext-300.jsonl}"
+SET="${1:-target/bench-fulltext/events-300.jsonl}"
 BASELINE="${BASELINE:-/work/bin/dossier-main}"
 BRANCH="${BRANCH:-target/release/dossier}"
 MODES="${MODES:-on off}"
 BINARIES="${BINARIES:-baseline branch}"
 export DOSSIER_MODEL="${DOSSIER_MODEL:-$PWD/models/all-minilm-l6-v2}"
 if [ ! -f "$SET" ]; then
-    python3 scripts/make_fulltext_bench.py "$SET"
+    case "$(basename "$SET")" in
+        events-*) python3 scripts/make_fulltext_events.py "$SET" "${SET%.jsonl}.truth.json" ;;
+        *) python3 scripts/make_fulltext_bench.py "$SET" ;;
+    esac
 fi
 if [[ " $BINARIES " == *" branch "* ]] && [ "$BRANCH" = target/release/dossier ]; then
     cargo build --release -q -p dossier-cli
@@ -54,10 +61,29 @@ for mode in $MODES; do
         }
     done
 done
-python3 - "$OUT" "$n" <<'PY'
-import json, os, re, sqlite3, sys
+python3 - "$OUT" "$n" "${SET%.jsonl}.truth.json" <<'PY'
+import json, os, re, sqlite3, subprocess, sys, tempfile
 from collections import Counter
-out, n = sys.argv[1], int(sys.argv[2])
+out, n, truth_path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+truth = json.load(open(truth_path)) if os.path.exists(truth_path) else None
+
+def bcubed(db, url):
+    """B-cubed F1 of the stories against the set's events (by url), or None without a truth file."""
+    if truth is None:
+        return None
+    pred = {}
+    for (j,) in db.execute("SELECT json FROM stories"):
+        s = json.loads(j)
+        for a in s["article_ids"]:
+            if url.get(a) in truth:
+                pred[url[a]] = s["id"]
+    for u in truth:
+        pred.setdefault(u, "alone-" + u)
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(pred, f)
+    score = os.path.join("..", "shared", "bench", "stories", "score.py")
+    last = subprocess.run(["python3", score, f.name, truth_path], capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+    return float(last.split()[-1])
 
 def timing(path):
     t = open(path).read()
@@ -79,9 +105,12 @@ def analysis(data):
         if len(c["outlets"]) >= 2:
             aligned.add(frozenset((url[m["article_id"]], m["sentence"]) for m in c["members"]))
     pairs = db.execute("SELECT count(*) FROM meaning_scores").fetchone()[0]
-    # The scorer's debug lines: "cross-encoder on X of Y pairs".
-    cross = sum(int(m.group(1)) for m in re.finditer(r"cross-encoder on (\d+) of \d+ pairs", open(data[:-5] + ".log", errors="replace").read()))
-    return {"stories": stories, "multi": multi, "status": status, "aligned": aligned, "pairs": pairs, "cross": cross}
+    # The scorer's debug lines: "cross-encoder on X of Y pairs" (before the
+    # blend without it), then "encoders on X of Y pairs ... cross_encoder=BOOL".
+    log = re.sub(r"\x1b\[[0-9;]*m", "", open(data[:-5] + ".log", errors="replace").read())
+    cross = sum(int(m.group(1)) for m in re.finditer(r"cross-encoder on (\d+) of \d+ pairs", log))
+    cross += sum(int(m.group(1)) for m in re.finditer(r"encoders on (\d+) of \d+ pairs.*cross_encoder=true", log))
+    return {"stories": stories, "multi": multi, "status": status, "aligned": aligned, "pairs": pairs, "cross": cross, "f1": bcubed(db, url)}
 
 rows = {}
 for f in sorted(os.listdir(out)):
@@ -89,9 +118,9 @@ for f in sorted(os.listdir(out)):
         who, mode = f[:-5].rsplit("-", 1)
         rows[(who, mode)] = timing(os.path.join(out, f)) + (analysis(os.path.join(out, f"{who}-{mode}.data")),)
 print(f"{n} articles ({out})")
-print(f"{'binary':9} {'model':5} {'wall s':>8} {'art/s':>8} {'CPU s':>8} {'CPU ms/art':>10} {'peak MB':>8} {'stories':>7} {'2+ outl':>7} {'aligned':>7} {'corrob':>6} {'contest':>7} {'pairs':>7} {'cross':>6}")
+print(f"{'binary':9} {'model':5} {'wall s':>8} {'art/s':>8} {'CPU s':>8} {'CPU ms/art':>10} {'peak MB':>8} {'stories':>7} {'2+ outl':>7} {'aligned':>7} {'corrob':>6} {'contest':>7} {'pairs':>7} {'cross':>6} {'F1':>6}")
 for (who, mode), (wall, cpu, rss, a) in sorted(rows.items(), key=lambda kv: (kv[0][1] == "off", kv[0][0] != "baseline")):
-    print(f"{who:9} {mode:5} {wall:8.2f} {n / wall:8.2f} {cpu:8.2f} {1000 * cpu / n:10.1f} {rss:8.0f} {a['stories']:7} {a['multi']:7} {len(a['aligned']):7} {a['status']['corroborated']:6} {a['status']['contested']:7} {a['pairs']:7} {a['cross']:6}")
+    print(f"{who:9} {mode:5} {wall:8.2f} {n / wall:8.2f} {cpu:8.2f} {1000 * cpu / n:10.1f} {rss:8.0f} {a['stories']:7} {a['multi']:7} {len(a['aligned']):7} {a['status']['corroborated']:6} {a['status']['contested']:7} {a['pairs']:7} {a['cross']:6} {a['f1'] if a['f1'] is not None else '-':>6}")
 for mode in ("on", "off"):
     if ("baseline", mode) in rows and ("branch", mode) in rows:
         (bw, bc, br, ba), (w, c, r, a) = rows[("baseline", mode)], rows[("branch", mode)]
