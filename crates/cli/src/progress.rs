@@ -11,11 +11,26 @@ use dossier_engine::{Phase, Progress};
 pub struct Shown {
     quiet: bool,
     terminal: bool,
-    current: Mutex<Option<(Phase, u64, Instant, indicatif::ProgressBar)>>,
+    current: Mutex<Option<Current>>,
 }
 
-/// Phases shorter than this many units are not logged (only bars show them).
+/// The phase under way.
+struct Current {
+    phase: Phase,
+    total: u64,
+    done: u64,
+    started: Instant,
+    /// When a log line last said how far it got.
+    logged: Instant,
+    bar: indicatif::ProgressBar,
+}
+
+/// Phases shorter than this many units are not logged (only bars show them),
+/// unless they take longer than [`LOG_AFTER`] seconds.
 const LOG_FROM: u64 = 200;
+/// A log line says how far a phase got at most this often (seconds), and a
+/// phase that took longer is logged however few its units.
+const LOG_AFTER: f64 = 10.0;
 
 impl Shown {
     pub fn new(quiet: bool) -> Shown {
@@ -37,21 +52,28 @@ impl Progress for Shown {
             }
             indicatif::ProgressBar::hidden()
         };
-        *self.current.lock().expect("progress lock") = Some((phase, total, Instant::now(), bar));
+        let now = Instant::now();
+        *self.current.lock().expect("progress lock") = Some(Current { phase, total, done: 0, started: now, logged: now, bar });
     }
 
     fn advance(&self, n: u64) {
-        if let Some((_, _, _, bar)) = self.current.lock().expect("progress lock").as_ref() {
-            bar.inc(n);
+        if let Some(c) = self.current.lock().expect("progress lock").as_mut() {
+            c.bar.inc(n);
+            c.done += n;
+            // A long phase says how far it got now and then, in a log as on a terminal.
+            if !self.terminal && c.logged.elapsed().as_secs_f64() >= LOG_AFTER {
+                c.logged = Instant::now();
+                eprintln!("{}: {}/{} after {:.0}s", c.phase.as_str(), c.done, c.total, c.started.elapsed().as_secs_f64());
+            }
         }
     }
 
     fn finish(&self) {
-        if let Some((phase, total, started, bar)) = self.current.lock().expect("progress lock").take() {
-            bar.finish_and_clear();
-            if !self.terminal && total >= LOG_FROM {
-                let secs = started.elapsed().as_secs_f64();
-                eprintln!("{}: {total} done in {secs:.1}s ({:.0}/s)", phase.as_str(), total as f64 / secs.max(1e-6));
+        if let Some(c) = self.current.lock().expect("progress lock").take() {
+            c.bar.finish_and_clear();
+            let secs = c.started.elapsed().as_secs_f64();
+            if !self.terminal && (c.total >= LOG_FROM || secs >= LOG_AFTER) {
+                eprintln!("{}: {} done in {secs:.1}s ({:.0}/s)", c.phase.as_str(), c.total, c.total as f64 / secs.max(1e-6));
             }
         }
     }

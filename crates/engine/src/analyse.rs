@@ -90,7 +90,6 @@ impl Engine {
         // so they are worked out on all cores; the sentence pairs that the
         // meaning scorer must see are gathered from every story first and
         // scored in one call (full model batches, one look at the stored scores).
-        progress.start(Phase::Aligning, targets.len() as u64);
         let stories: Vec<(Story, Vec<&Enriched>)> = targets
             .par_iter()
             .filter_map(|t| {
@@ -102,8 +101,9 @@ impl Engine {
                 Some((story_from(t.id.clone(), &docs, &vectors), docs))
             })
             .collect();
-        let scores = self.meaning_scores(store, &stories)?;
+        let scores = self.meaning_scores(store, &stories, progress)?;
         let settings = self.claims;
+        progress.start(Phase::Aligning, stories.len() as u64);
         let analysed: Vec<(Vec<AlignedClaim>, Brief)> = stories
             .par_iter()
             .map(|(story, docs)| {
@@ -228,7 +228,7 @@ impl Engine {
     /// alignment by meaning is on. Alignment chooses its pairs before it sees
     /// a score, so a first pass that only records them finds exactly the
     /// pairs of the real one.
-    fn meaning_scores(&mut self, store: &mut dyn Store, stories: &[(Story, Vec<&Enriched>)]) -> Result<Option<PairScores>> {
+    fn meaning_scores(&mut self, store: &mut dyn Store, stories: &[(Story, Vec<&Enriched>)], progress: &dyn Progress) -> Result<Option<PairScores>> {
         if !stories.iter().any(|(s, _)| s.outlets.len() >= 2) {
             return Ok(None);
         }
@@ -252,7 +252,7 @@ impl Engine {
             .collect();
         let mut seen = HashSet::new();
         let pairs: Vec<(&str, &str)> = asked.iter().flatten().filter(|p| seen.insert(*p)).map(|(a, b)| (a.as_str(), b.as_str())).collect();
-        let scores = meaning.score(store, &pairs)?;
+        let scores = meaning.score(store, &pairs, progress)?;
         Ok(Some(pairs.iter().zip(scores).map(|(&(a, b), s)| ((a.to_string(), b.to_string()), s)).collect()))
     }
 }

@@ -9,6 +9,11 @@ use dossier_store::Store;
 
 use crate::embedding::Embeddings;
 use crate::error::{Error, Result};
+use crate::progress::{Phase, Progress};
+
+/// Pairs per call of the scorer: big enough for full model batches, small
+/// enough that progress moves every few seconds.
+const SCORE_CHUNK: usize = 512;
 
 /// The learned sentence-pair scorer, loaded when first needed.
 pub(crate) struct Meaning {
@@ -34,7 +39,7 @@ impl Meaning {
         Ok(Some(Meaning { model, combiner: Some(combiner), similarity: None, mode }))
     }
 
-    pub(crate) fn score(&mut self, store: &mut dyn Store, pairs: &[(&str, &str)]) -> Result<Vec<f32>> {
+    pub(crate) fn score(&mut self, store: &mut dyn Store, pairs: &[(&str, &str)], progress: &dyn Progress) -> Result<Vec<f32>> {
         let keys: Vec<String> = pairs.iter().map(|(a, b)| dossier_model::stable_id(&[&self.model, a, b])).collect();
         let known = store.meaning_scores(&self.model, &keys)?;
         let missing: Vec<usize> = (0..pairs.len()).filter(|&i| !known.contains_key(&keys[i])).collect();
@@ -56,7 +61,15 @@ impl Meaning {
         // Each distinct pair is scored once (two claims may share a sentence).
         let mut first: HashMap<&str, usize> = HashMap::new();
         let todo: Vec<usize> = missing.iter().copied().filter(|&i| first.insert(keys[i].as_str(), i).is_none()).collect();
-        let scores = sim.score_pairs(&todo.iter().map(|&i| pairs[i]).collect::<Vec<_>>()).map_err(|e| Error::internal_anyhow("scoring sentence pairs", &e))?;
+        // In chunks, so a long scoring shows how far it got.
+        progress.start(Phase::Scoring, todo.len() as u64);
+        let mut scores = Vec::with_capacity(todo.len());
+        for chunk in todo.chunks(SCORE_CHUNK) {
+            let some: Vec<(&str, &str)> = chunk.iter().map(|&i| pairs[i]).collect();
+            scores.extend(sim.score_pairs(&some).map_err(|e| Error::internal_anyhow("scoring sentence pairs", &e))?);
+            progress.advance(chunk.len() as u64);
+        }
+        progress.finish();
         let rows: Vec<(String, f32)> = todo.iter().zip(&scores).map(|(&i, &s)| (keys[i].clone(), s)).collect();
         store.put_meaning_scores(&self.model, &rows)?;
         let scored: HashMap<&str, f32> = rows.iter().map(|(k, s)| (k.as_str(), *s)).collect();

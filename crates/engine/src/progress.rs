@@ -10,6 +10,8 @@ pub enum Phase {
     Embedding,
     /// Articles placed into stories.
     Clustering,
+    /// Sentence pairs that claim alignment asks about scored for meaning by the model (new pairs only).
+    Scoring,
     /// Claims aligned and briefs written, story by story.
     Aligning,
     /// The search index brought up to date.
@@ -22,6 +24,7 @@ impl Phase {
             Phase::Enriching => "enriching",
             Phase::Embedding => "embedding",
             Phase::Clustering => "clustering",
+            Phase::Scoring => "scoring sentence pairs",
             Phase::Aligning => "aligning claims",
             Phase::Indexing => "indexing",
         }
