@@ -407,3 +407,34 @@ fn memo_story_claims_have_statuses_and_provenance() {
     let block: Vec<&str> = text.lines().skip(head + 1).take_while(|l| l.starts_with("    ")).collect();
     assert!(block.iter().any(|l| l.starts_with("    001_4e4791946bcd72aa: ") && l.contains("eight-page document")), "{block:#?}");
 }
+
+/// The touched stories are analysed on all cores: one thread or two must give
+/// the same stories, claims and briefs, with the model and without.
+#[test]
+fn analysis_does_not_depend_on_the_thread_count() {
+    let snapshot = |threads: &str, embeddings: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_dossier"))
+            .env("RAYON_NUM_THREADS", threads)
+            .arg("--data")
+            .arg(dir.path())
+            .args(["--embeddings", embeddings, "ingest", corpus().to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+        let store = SqliteStore::open_dir(dir.path()).unwrap();
+        let mut stories = store.stories().unwrap();
+        stories.sort_by(|a, b| a.id.cmp(&b.id));
+        assert!(stories.len() >= 2, "{} stories", stories.len());
+        let claims: Vec<_> = stories.iter().map(|s| store.aligned_claims(&s.id).unwrap()).collect();
+        assert!(claims.iter().any(|c| c.iter().any(|c| c.outlets.len() >= 2)), "no claim told by two outlets: the comparison would prove little");
+        let briefs: Vec<_> = stories.iter().map(|s| store.brief(&s.id).unwrap()).collect();
+        serde_json::to_string(&(stories, claims, briefs)).unwrap()
+    };
+    assert_eq!(snapshot("1", "off"), snapshot("2", "off"));
+    if dossier(Path::new("."), &["model", "status"]).status.success() {
+        assert_eq!(snapshot("1", "on"), snapshot("2", "on"));
+    } else {
+        assert!(std::env::var_os("CI").is_none(), "CI: the embedding model is not installed");
+    }
+}
