@@ -118,8 +118,8 @@ pub enum Command {
         /// Only these languages, e.g. en (repeatable).
         #[arg(long)]
         language: Vec<String>,
-        /// Only articles carrying claims of these statuses: corroborated, single_source, unattributed, contested (repeatable).
-        #[arg(long)]
+        /// Only articles carrying claims of these statuses (repeatable).
+        #[arg(long, value_parser = ["corroborated", "single_source", "unattributed", "contested"])]
         status: Vec<String>,
         /// Published on or after (YYYY-MM-DD or RFC 3339).
         #[arg(long)]

@@ -322,6 +322,10 @@ fn search_finds_phrases_with_facets_and_the_index_rebuilds() {
     assert!(text.starts_with("2 match(es)") && text.contains("outlets:"), "{text}");
     let bad = dossier(dir.path(), &["search", "memo", "--from", "yesterday-ish"]);
     assert!(!bad.status.success());
+    // A misspelt status is refused, naming the ones there are, rather than matching nothing.
+    let typo = dossier(dir.path(), &["search", "--status", "corroborate"]);
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&typo.stderr).contains("corroborated"), "{}", String::from_utf8_lossy(&typo.stderr));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--from"));
     // Rebuilt from the store after the index is lost.
     std::fs::remove_dir_all(dir.path().join("index")).unwrap();
