@@ -111,7 +111,7 @@ pub async fn login(State(s): State<Shared>, axum::Form(l): axum::Form<Login>) ->
     params(("url" = Option<String>, Query, pattern = "^https?://", description = "For an HTML body (where it is required): the page's http(s) URL; checked whatever the body")),
     request_body(description = "JSON article(s), or an HTML page (with `?url=`)", content(
         (crate::schema::IngestBody = "application/json"),
-        (String = "text/html")
+        (inline(crate::schema::HtmlPage) = "text/html")
     )),
     responses(
         (status = 200, body = IngestResult),
@@ -125,6 +125,9 @@ pub async fn ingest(State(s): State<Shared>, Query(params): Query<HashMap<String
     };
     if !bearer(&headers).is_some_and(|g| same(g, want)) {
         return Err(ApiError(StatusCode::UNAUTHORIZED, "POST /api/ingest needs Authorization: Bearer <ingest token>".into()));
+    }
+    if let Some(other) = params.keys().find(|k| *k != "url") {
+        return Err(bad_request(format!("unknown parameter {other:?} (url)")));
     }
     let url = params.get("url");
     if let Some(url) = url.filter(|u| !(u.starts_with("http://") || u.starts_with("https://"))) {

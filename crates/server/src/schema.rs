@@ -113,6 +113,22 @@ impl<T: ToSchema> SchemaRef for T {
     }
 }
 
+/// An HTML page as `POST /api/ingest` takes it: bytes, in the charset its
+/// `Content-Type` or `<meta charset>` names (else detected).
+pub struct HtmlPage;
+
+impl PartialSchema for HtmlPage {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .description(Some("An HTML page (bytes; the charset from Content-Type or <meta charset>, else detected)"))
+            .into()
+    }
+}
+
+impl ToSchema for HtmlPage {}
+
 /// A bound of a date range: `YYYY-MM-DD` or an RFC 3339 date-time.
 pub struct DateBound;
 

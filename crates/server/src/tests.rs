@@ -375,6 +375,7 @@ async fn ingest_needs_its_token_and_says_what_is_wrong() {
         ),
         ("/api/ingest?url=file:///etc/passwd", "text/html", page.to_string(), StatusCode::BAD_REQUEST, "not an http"),
         ("/api/ingest?url=file:///etc/passwd", "application/json", two.to_string(), StatusCode::BAD_REQUEST, "not an http"),
+        ("/api/ingest?colour=red", "application/json", two.to_string(), StatusCode::BAD_REQUEST, "unknown parameter \\\"colour"),
         ("/api/ingest", "text/plain", "hello".to_string(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type"),
         ("/api/ingest", "application/json", "x".repeat(MAX_INGEST_BODY + 1), StatusCode::PAYLOAD_TOO_LARGE, ""),
     ] {
