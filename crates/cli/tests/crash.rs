@@ -165,7 +165,7 @@ fn outcome(data: &Path) -> Outcome {
     let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     assert_eq!(check, "ok");
     assert!(!store.has_pending().unwrap(), "every article analysed");
-    let mut articles: Vec<_> = store.articles().unwrap().iter().map(|a| json(a)).collect();
+    let mut articles: Vec<_> = store.articles().unwrap().iter().map(json).collect();
     articles.sort_by_key(|a| a["id"].to_string());
     let mut stories = store.stories().unwrap();
     stories.sort_by(|a, b| a.id.cmp(&b.id));
@@ -181,7 +181,7 @@ fn outcome(data: &Path) -> Outcome {
             v
         })
         .collect();
-    let stories = stories.iter().map(|s| json(s)).collect();
+    let stories = stories.iter().map(json).collect();
     drop(store);
 
     let ix = dossier_search::SearchIndex::open(&dossier_engine::index_dir(data)).unwrap();
