@@ -8,13 +8,15 @@
 # later runs. Starts throwaway PostgreSQL and NATS JetStream servers on
 # loopback (scripts/scale-services.sh: installs Debian's postgresql and
 # nats-server when missing) for the scale-out tests, and stops them on exit.
-# Then: cargo fmt --check and cargo clippy -D warnings, cargo test, and the browser tests in tests/browser/ (screenshots in
-# target/browser-screenshots/).
+# Then: cargo fmt --check and cargo clippy -D warnings, cargo test, schemathesis
+# (PyPI, in a venv under target/) against `dossier serve` (scripts/fuzz-api.sh),
+# and the browser tests in tests/browser/ (screenshots in target/browser-screenshots/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need_apt=()
 command -v cc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
 python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3-pip)
+python3 -c 'import ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 command -v npm >/dev/null 2>&1 || need_apt+=(nodejs npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -35,5 +37,7 @@ trap 'scripts/scale-services.sh stop "$services"; rm -rf "$services"' EXIT
 service_env=$(scripts/scale-services.sh start "$services")
 eval "$service_env"
 cargo test --workspace --locked
+# The served OpenAPI document against the running server: schemathesis, every check.
+scripts/fuzz-api.sh
 # The browser tests drive the dossier binary cargo test just built.
 node --test tests/browser/

@@ -147,10 +147,14 @@ pub enum Command {
         #[arg(long, value_name = "postgres://USER@HOST/DB")]
         store: Option<String>,
         /// Address to listen on. The default answers this machine only; any other address
-        /// (0.0.0.0, a network interface's) answers every machine that can reach it, and
-        /// dossier prints a warning; reading is open to all of them unless a read token is set.
+        /// (0.0.0.0, a network interface's) answers every machine that can reach it, so it is
+        /// refused unless --public is given.
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
+        /// Allow an --addr that is not loopback: every machine that can reach it can connect,
+        /// and reading is open to all of them unless a read token is set (dossier prints a warning).
+        #[arg(long)]
+        public: bool,
         /// Bearer token that POST /api/ingest requires (ingest is off without one).
         #[arg(long, env = "DOSSIER_INGEST_TOKEN", hide_env_values = true)]
         ingest_token: Option<String>,
@@ -199,9 +203,12 @@ pub enum Command {
     },
     /// Ingest the bundled sample corpus into a fresh data directory, print the stories and the largest story's brief, then serve.
     Demo {
-        /// Address to serve on (loopback by default; any other address is reachable from other machines, with a warning).
+        /// Address to serve on (loopback by default; any other address is reachable from other machines and needs --public).
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
+        /// Allow an --addr that is not loopback (every machine that can reach it can read; dossier prints a warning).
+        #[arg(long)]
+        public: bool,
         /// Stop after printing; do not serve.
         #[arg(long)]
         no_serve: bool,

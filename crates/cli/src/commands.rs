@@ -113,7 +113,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { store, addr, ingest_token, read_token } => {
+        Command::Serve { store, addr, public, ingest_token, read_token } => {
+            check_public(addr, public)?;
             for (name, t) in [("ingest", &ingest_token), ("read", &read_token)] {
                 if t.as_ref().is_some_and(|t| t.len() < 16) {
                     crate::usage!("the {name} token is shorter than 16 characters");
@@ -188,7 +189,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Model { what: Model::Fetch { dir } } => crate::embeddings::fetch(dir.as_deref()),
         Command::Model { what: Model::Status } => crate::embeddings::status(),
         Command::Bench { what: Bench::Extraction { dir, passes } } => extract_cmd::bench_extraction(&dir, passes),
-        Command::Demo { addr, no_serve } => demo(&data("dossier-demo-data"), addr, no_serve, &embedding),
+        Command::Demo { addr, public, no_serve } => {
+            if !no_serve {
+                check_public(addr, public)?;
+            }
+            demo(&data("dossier-demo-data"), addr, no_serve, &embedding)
+        }
     }
 }
 
@@ -558,9 +564,22 @@ fn index_postgres(url: &str, index_dir: &Path, rebuild: bool) -> anyhow::Result<
     Ok(r)
 }
 
+/// Whether `addr` answers this machine only (an IPv4-mapped 127.0.0.0/8 address counts).
+fn is_loopback(addr: std::net::SocketAddr) -> bool {
+    addr.ip().to_canonical().is_loopback()
+}
+
+/// Listening where other machines can connect is a choice made out loud: `--public`.
+fn check_public(addr: std::net::SocketAddr, public: bool) -> anyhow::Result<()> {
+    if !public && !is_loopback(addr) {
+        crate::usage!("--addr {addr} is not loopback: every machine that can reach it could connect (and read, unless a read token is set); add --public to listen there anyway");
+    }
+    Ok(())
+}
+
 /// What serving on `addr` exposes, when it is not loopback only.
 fn exposure_warning(addr: std::net::SocketAddr, read_token: bool, ingest_token: bool) -> Option<String> {
-    if addr.ip().is_loopback() {
+    if is_loopback(addr) {
         return None;
     }
     let reach = if addr.ip().is_unspecified() { "every network interface" } else { "a network interface" };

@@ -145,7 +145,9 @@ impl Engine {
             out.state.push((format!("{}{}", state::UNINDEXED, d.id), Some(Vec::new())));
         }
         out.changes = log;
+        crate::pause::point("analysing");
         store.commit_step(&out)?;
+        crate::pause::point("before-index");
         report.articles += arrivals.len();
         report.steps += 1;
         report.stories_touched += out.stories.len();

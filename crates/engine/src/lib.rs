@@ -25,6 +25,7 @@ mod embedding;
 pub mod error;
 mod index;
 mod meaning;
+pub mod pause;
 pub mod progress;
 mod state;
 
@@ -111,7 +112,9 @@ impl Engine {
 
     /// Stores a batch in one transaction (new and revised articles wait for the analysis).
     pub fn store(&mut self, store: &mut dyn Store, articles: &[Article]) -> Result<Put> {
-        Ok(store.put_articles(articles)?)
+        let put = store.put_articles(articles)?;
+        pause::point("stored-batch");
+        Ok(put)
     }
 
     /// Stores a batch, then analyses what waits: the one way in for every face.
@@ -124,6 +127,7 @@ impl Engine {
     /// Analyses every waiting arrival, a step per batch; first gives the
     /// search index what an interrupted run owed it.
     pub fn analyse(&mut self, store: &mut dyn Store, progress: &dyn Progress) -> Result<AnalysisReport> {
+        pause::point("before-analysis");
         self.index_owed(store, progress)?;
         let mut report = AnalysisReport::default();
         loop {
@@ -203,6 +207,7 @@ impl Engine {
         ix.upsert(docs)?;
         progress.advance(docs.len() as u64);
         progress.finish();
+        pause::point("before-index-done");
         let done = dossier_store::AnalysisStep { state: owed.iter().map(|id| (format!("{}{}", state::UNINDEXED, id), None)).collect(), ..Default::default() };
         store.commit_step(&done)?;
         Ok(())

@@ -42,6 +42,27 @@ pub fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
     None
 }
 
+/// The two date forms dossier documents where a person or a client gives a
+/// date (search bounds, `published` through the API): a plain date
+/// `YYYY-MM-DD` (midnight UTC; `true`: a whole day) or an RFC 3339 date-time
+/// (`false`), exactly as JSON Schema's `date` and `date-time` formats spell
+/// them, and nothing else.
+pub fn parse_date_or_datetime(s: &str) -> Option<(DateTime<Utc>, bool)> {
+    let b = s.as_bytes();
+    let date_shape = b.len() >= 10 && b[..10].iter().enumerate().all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() });
+    if !date_shape || &s[..4] == "0000" {
+        return None;
+    }
+    if b.len() == 10 {
+        let day = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+        return Some((day.and_hms_opt(0, 0, 0)?.and_utc(), true));
+    }
+    if !matches!(b[10], b'T' | b't') {
+        return None;
+    }
+    DateTime::parse_from_rfc3339(s).ok().map(|t| (t.with_timezone(&Utc), false))
+}
+
 /// Stable content-derived identifier: the first 16 hex digits of SHA-256 over the parts.
 ///
 /// Ids derive from content, not from insertion order, so re-ingesting the same
@@ -451,4 +472,22 @@ pub struct ChangeEntry {
     /// What a reader sees: the story's title, the claim's text.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub text: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_as_json_schema_spells_them_and_nothing_else() {
+        let at = |s: &str| parse_date_or_datetime(s).map(|(t, day)| (t.to_rfc3339(), day));
+        assert_eq!(at("2024-02-29"), Some(("2024-02-29T00:00:00+00:00".into(), true)));
+        assert_eq!(at("2024-02-29T10:30:00+02:00"), Some(("2024-02-29T08:30:00+00:00".into(), false)));
+        assert_eq!(at("2024-02-29t10:30:00.25Z"), Some(("2024-02-29T10:30:00.250+00:00".into(), false)));
+        for bad in
+            ["", "2023-02-29", "0000-01-01", "2024-2-29", "20240229", "2024/02/29", "2024-02-29 10:30:00Z", "2024-02-29T10:30Z", "2024-02-29x", "Feb 29, 2024", " 2024-02-29", "2024-02-29T10:30:00"]
+        {
+            assert_eq!(at(bad), None, "{bad:?}");
+        }
+    }
 }

@@ -81,10 +81,9 @@ pub struct SearchQuery {
 }
 
 /// Reads a date bound given by a person: RFC 3339 or a plain date
-/// (`YYYY-MM-DD`); a plain date as the upper bound means the end of that day.
+/// (`YYYY-MM-DD`), nothing else; a plain date as the upper bound means the end of that day.
 pub fn parse_date_bound(s: &str, upper: bool) -> std::result::Result<DateTime<Utc>, String> {
-    let t = dossier_model::parse_timestamp(s).ok_or_else(|| format!("{s:?} is not a date (use YYYY-MM-DD or RFC 3339)"))?;
-    let plain_date = s.trim().len() <= 10 && !s.contains('T');
+    let (t, plain_date) = dossier_model::parse_date_or_datetime(s).ok_or_else(|| format!("{s:?} is not a date (use YYYY-MM-DD or RFC 3339)"))?;
     Ok(if upper && plain_date { t + chrono::Duration::days(1) - chrono::Duration::seconds(1) } else { t })
 }
 
@@ -160,8 +159,12 @@ fn facet(value: &str) -> Facet {
     Facet::from_path([value])
 }
 
+/// tantivy counts nanoseconds in an i64 (1677-09-21 to 2262-04-11): a date
+/// outside (a year mistyped at the source, a far bound) is held at the nearer
+/// end instead of overflowing.
 fn to_tantivy_date(t: DateTime<Utc>) -> tantivy::DateTime {
-    tantivy::DateTime::from_timestamp_secs(t.timestamp())
+    const LIMIT: i64 = i64::MAX / 1_000_000_000;
+    tantivy::DateTime::from_timestamp_secs(t.timestamp().clamp(-LIMIT, LIMIT))
 }
 
 /// The index in a folder (usually `DATA/index`).

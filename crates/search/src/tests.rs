@@ -178,3 +178,17 @@ fn reopens_and_survives_a_schema_change() {
     assert_eq!(ix.len(), 0, "an index of another schema starts over");
     assert_eq!(ix.sync(&corpus()).unwrap(), 4, "and is filled again by the next sync");
 }
+
+#[test]
+fn dates_beyond_what_the_index_counts_are_held_at_its_ends() {
+    let (_dir, mut ix) = index();
+    let mut far = d("c1", "Far future", "A report dated in the far future.", "Typo Times", 5, &[], &[]);
+    far.published = "8879-11-23T16:23:43Z".parse().unwrap();
+    let mut old = d("c2", "Far past", "A report dated in the far past.", "Typo Times", 5, &[], &[]);
+    old.published = "0042-04-10T09:26:14Z".parse().unwrap();
+    assert_eq!(ix.upsert(&[far, old]).unwrap(), 2);
+    let after = |from: &str| SearchQuery { from: Some(parse_date_bound(from, false).unwrap()), limit: 10, ..Default::default() };
+    assert_eq!(ids(&ix.search(&after("2263-01-01")).unwrap()), ["c1"]);
+    assert_eq!(ids(&ix.search(&SearchQuery { to: Some(parse_date_bound("1000-01-01", true).unwrap()), limit: 10, ..Default::default() }).unwrap()), ["c2"]);
+    assert_eq!(ix.search(&after("2025-06-04")).unwrap().total, 2, "ru1 and c1");
+}

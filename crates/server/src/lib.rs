@@ -18,6 +18,7 @@ pub mod follow;
 mod html;
 mod listen;
 mod live;
+mod schema;
 mod stores;
 mod ui;
 
@@ -118,7 +119,8 @@ impl From<dossier_store::StoreError> for ApiError {
 impl From<dossier_search::SearchError> for ApiError {
     fn from(e: dossier_search::SearchError) -> Self {
         match e {
-            dossier_search::SearchError::Query { .. } => ApiError(StatusCode::BAD_REQUEST, e.to_string()),
+            // A query of the documented shape that does not parse: its content, not its form, is wrong.
+            dossier_search::SearchError::Query { .. } => ApiError(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
             other => {
                 tracing::error!("search: {other}");
                 ApiError(StatusCode::INTERNAL_SERVER_ERROR, "search index error".into())
@@ -138,7 +140,7 @@ fn bad_request(msg: impl Into<String>) -> ApiError {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "dossier", description = "News intelligence: stories, claims with provenance, briefs, search."),
-    components(schemas(ErrorBody)),
+    components(schemas(ErrorBody, schema::DateBound)),
     modifiers(&BearerScheme)
 )]
 struct ApiDoc;
@@ -392,9 +394,9 @@ pub struct ChangesResponse {
 /// joined, merges, claims added, removed or changed status, briefs rewritten.
 #[utoipa::path(get, path = "/api/changes",
     params(
-        ("since" = Option<i64>, Query, description = "Entries after this sequence number (default 0)"),
+        ("since" = Option<i64>, Query, minimum = 0, description = "Entries after this sequence number (default 0)"),
         ("story" = Option<String>, Query, description = "Only this story's entries (an old id of a merged story works too)"),
-        ("limit" = Option<usize>, Query, description = "At most this many entries (default 500, at most 5000)")
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 5000, description = "At most this many entries, 1-5000 (default 500)")
     ),
     responses((status = 200, body = ChangesResponse), (status = 400, body = ErrorBody)))]
 async fn api_changes(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<Json<ChangesResponse>, ApiError> {
@@ -403,7 +405,7 @@ async fn api_changes(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result
         match k.as_ref() {
             "since" => since = v.parse().map_err(|_| bad_request(format!("since: {v:?} is not a sequence number")))?,
             "story" => story = Some(v.into_owned()),
-            "limit" => limit = v.parse::<usize>().map_err(|_| bad_request(format!("limit: {v:?} is not a number")))?.clamp(1, 5000),
+            "limit" => limit = v.parse::<usize>().ok().filter(|n| (1..=5000).contains(n)).ok_or_else(|| bad_request(format!("limit: {v:?} is not a whole number from 1 to 5000")))?,
             other => return Err(bad_request(format!("unknown parameter {other:?} (since, story, limit)"))),
         }
     }
@@ -423,7 +425,7 @@ async fn api_article(State(s): State<Shared>, Path(id): Path<String>) -> Result<
 }
 
 /// An entity: articles per day, the entities it appears with, outlets, claim statuses, stories, newest articles.
-#[utoipa::path(get, path = "/api/entities/{name}", params(("name" = String, Path, description = "Entity name, as in a story's entities")),
+#[utoipa::path(get, path = "/api/entities/{name}", params(("name" = String, Path, example = "China", description = "Entity name, as in a story's entities")),
     responses((status = 200, body = ui::Profile), (status = 404, body = ErrorBody)))]
 async fn api_entity(State(s): State<Shared>, Path(name): Path<String>) -> Result<Json<ui::Profile>, ApiError> {
     Ok(Json(ui::profile(&s, ui::Kind::Entity, name).await?))
@@ -439,22 +441,24 @@ async fn api_outlet(State(s): State<Shared>, Path(name): Path<String>) -> Result
 /// Full-text search with facets. Filters may repeat (`outlet=A&outlet=B` means either).
 #[utoipa::path(get, path = "/api/search",
     params(
-        ("q" = Option<String>, Query, description = "Words, \"phrases\", AND/OR/NOT, +must -not, title:word; empty for everything (newest first)"),
+        ("q" = Option<String>, Query, max_length = 2000, description = "Words, \"phrases\", AND/OR/NOT, +must -not, title:word; empty for everything (newest first); at most 2000 characters"),
         ("outlet" = Option<Vec<String>>, Query, description = "Only these outlets"),
         ("entity" = Option<Vec<String>>, Query, description = "Only articles naming all these entities"),
         ("language" = Option<Vec<String>>, Query, description = "Only these languages"),
         ("status" = Option<Vec<String>>, Query, description = "Only articles carrying claims of these statuses"),
-        ("from" = Option<String>, Query, description = "Published on or after (YYYY-MM-DD or RFC 3339)"),
-        ("to" = Option<String>, Query, description = "Published on or before (a plain date includes the whole day)"),
-        ("limit" = Option<usize>, Query, description = "Hits per page, 1-100 (default 20)"),
-        ("offset" = Option<usize>, Query, description = "Hits to skip (at most 10000)"),
+        ("from" = Option<schema::DateBound>, Query, description = "Published on or after (YYYY-MM-DD or RFC 3339)"),
+        ("to" = Option<schema::DateBound>, Query, description = "Published on or before (a plain date includes the whole day)"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Hits per page, 1-100 (default 20)"),
+        ("offset" = Option<u32>, Query, minimum = 0, maximum = 10000, description = "Hits to skip, 0-10000"),
     ),
-    responses((status = 200, body = SearchResults), (status = 400, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = SearchResults), (status = 400, body = ErrorBody, description = "A parameter breaks the rules above"),
+        (status = 422, body = ErrorBody, description = "`q` does not parse as a query"), (status = 503, body = ErrorBody)))]
 async fn api_search(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<Json<SearchResults>, ApiError> {
     let mut q = SearchQuery { limit: 20, ..Default::default() };
     for (k, v) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
-        let number =
-            |max: usize| -> Result<usize, ApiError> { v.parse::<usize>().ok().filter(|n| *n <= max).ok_or_else(|| bad_request(format!("parameter {k}: {v:?} is not a whole number from 0 to {max}"))) };
+        let number = |min: usize, max: usize| -> Result<usize, ApiError> {
+            v.parse::<usize>().ok().filter(|n| (min..=max).contains(n)).ok_or_else(|| bad_request(format!("parameter {k}: {v:?} is not a whole number from {min} to {max}")))
+        };
         match &*k {
             "q" => q.text = v.into_owned(),
             "outlet" => q.outlets.push(v.into_owned()),
@@ -463,13 +467,13 @@ async fn api_search(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<
             "status" => q.statuses.push(v.into_owned()),
             "from" => q.from = Some(parse_date_bound(&v, false).map_err(|e| bad_request(format!("parameter from: {e}")))?),
             "to" => q.to = Some(parse_date_bound(&v, true).map_err(|e| bad_request(format!("parameter to: {e}")))?),
-            "limit" => q.limit = number(100)?.max(1),
-            "offset" => q.offset = number(10_000)?,
+            "limit" => q.limit = number(1, 100)?,
+            "offset" => q.offset = number(0, 10_000)?,
             other => return Err(bad_request(format!("unknown parameter {other:?} (q, outlet, entity, language, status, from, to, limit, offset)"))),
         }
     }
-    if q.text.len() > 2000 {
-        return Err(bad_request("parameter q: longer than 2000 bytes"));
+    if q.text.chars().count() > 2000 {
+        return Err(bad_request("parameter q: longer than 2000 characters"));
     }
     index_ready(&s).await?;
     Ok(Json(s.index.search(&q)?))

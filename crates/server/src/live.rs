@@ -102,14 +102,21 @@ pub async fn login(State(s): State<Shared>, axum::Form(l): axum::Form<Login>) ->
 /// Stores articles and re-analyses. Send JSON (one article object or an
 /// array of them: `url`, `title`, `text` or `html`, `published`, `outlet`) or
 /// an HTML page (`Content-Type: text/html`, with `?url=` naming where it is
-/// from). Needs `Authorization: Bearer <ingest token>`.
+/// from). Needs `Authorization: Bearer <ingest token>`. A body that breaks the
+/// documented rules is refused whole (400, every bad article named); one that
+/// follows them but holds nothing to store (an HTML page without an article,
+/// an HTML body without `?url=`) is 422; articles whose page holds no article
+/// are named in `errors` and the others stored.
 #[utoipa::path(post, path = "/api/ingest",
-    params(("url" = Option<String>, Query, description = "For an HTML body: the page's URL")),
-    request_body(content = String, description = "JSON article(s), or an HTML page", content_type = "application/json"),
+    params(("url" = Option<String>, Query, pattern = "^https?://", description = "For an HTML body (where it is required): the page's http(s) URL; checked whatever the body")),
+    request_body(description = "JSON article(s), or an HTML page (with `?url=`)", content(
+        (crate::schema::IngestBody = "application/json"),
+        (inline(crate::schema::HtmlPage) = "text/html")
+    )),
     responses(
         (status = 200, body = IngestResult),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 408, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 503, body = ErrorBody)
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 500, body = ErrorBody), (status = 503, body = ErrorBody)
     ),
     security(("bearer" = [])))]
 pub async fn ingest(State(s): State<Shared>, Query(params): Query<HashMap<String, String>>, headers: HeaderMap, body: axum::body::Body) -> Result<Json<IngestResult>, ApiError> {
@@ -118,6 +125,13 @@ pub async fn ingest(State(s): State<Shared>, Query(params): Query<HashMap<String
     };
     if !bearer(&headers).is_some_and(|g| same(g, want)) {
         return Err(ApiError(StatusCode::UNAUTHORIZED, "POST /api/ingest needs Authorization: Bearer <ingest token>".into()));
+    }
+    if let Some(other) = params.keys().find(|k| *k != "url") {
+        return Err(bad_request(format!("unknown parameter {other:?} (url)")));
+    }
+    let url = params.get("url");
+    if let Some(url) = url.filter(|u| !(u.starts_with("http://") || u.starts_with("https://"))) {
+        return Err(bad_request(format!("url {url:?}: not an http(s) URL")));
     }
     let body = read_body(body, s.options.limits.body_read).await?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
@@ -132,22 +146,26 @@ pub async fn ingest(State(s): State<Shared>, Query(params): Query<HashMap<String
         if records.is_empty() {
             return Err(bad_request("body: no articles"));
         }
-        let mut lines = Vec::new();
-        for (i, r) in records.into_iter().enumerate() {
-            if !r.is_object() {
-                return Err(bad_request(format!("article {}: expected an object with url, title, text or html, published, outlet", i + 1)));
-            }
-            lines.push(r.to_string());
+        // Every article is checked before any is stored: a body breaking the rules is refused whole.
+        let mut wrong = Vec::new();
+        for (i, r) in records.iter().enumerate() {
+            let problem = if r.is_object() {
+                serde_json::from_value::<crate::schema::IngestArticle>(r.clone()).map_or_else(|e| Some(e.to_string()), |a| a.check())
+            } else {
+                Some("expected an object with url, title, text or html, published, outlet".to_string())
+            };
+            wrong.extend(problem.map(|p| format!("article {}: {p}", i + 1)));
         }
+        if !wrong.is_empty() {
+            return Err(bad_request(format!("nothing stored: {}", wrong.join("; "))));
+        }
+        let lines: Vec<String> = records.iter().map(|r| r.to_string()).collect();
         dossier_ingest::ingest_bytes("api", lines.join("\n").as_bytes(), Format::JsonLines, now)
     } else if content_type.starts_with("text/html") {
-        let url = params.get("url").ok_or_else(|| bad_request("an HTML body needs ?url= (where the page is from)"))?;
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(bad_request(format!("url {url:?}: not an http(s) URL")));
-        }
+        let url = url.ok_or_else(|| unprocessable("an HTML body needs ?url= (where the page is from)"))?;
         match dossier_ingest::article_from_page(url, &body, Some(&content_type), now, Default::default()) {
             Ok(articles) => dossier_ingest::Parsed { articles, errors: vec![] },
-            Err(e) => return Err(bad_request(e.to_string())),
+            Err(e) => return Err(unprocessable(e.to_string())),
         }
     } else {
         return Err(ApiError(StatusCode::UNSUPPORTED_MEDIA_TYPE, format!("Content-Type {content_type:?}: send application/json or text/html")));
@@ -155,7 +173,7 @@ pub async fn ingest(State(s): State<Shared>, Query(params): Query<HashMap<String
     // Records are named by their place in the body: "article 2: field `outlet` is empty ...".
     let errors: Vec<String> = parsed.errors.iter().map(|e| e.location.strip_prefix("api:").map_or_else(|| e.to_string(), |n| format!("article {n}: {}", e.reason))).collect();
     if parsed.articles.is_empty() {
-        return Err(bad_request(if errors.is_empty() { "no articles in the body".to_string() } else { errors.join("; ") }));
+        return Err(unprocessable(if errors.is_empty() { "no articles in the body".to_string() } else { errors.join("; ") }));
     }
     let state = s.clone();
     let result = tokio::task::spawn_blocking(move || -> Result<IngestResult, ApiError> {
@@ -196,6 +214,11 @@ pub async fn ingest(State(s): State<Shared>, Query(params): Query<HashMap<String
     Ok(Json(result))
 }
 
+/// A request of the documented shape whose content cannot be used.
+fn unprocessable(msg: impl Into<String>) -> ApiError {
+    ApiError(StatusCode::UNPROCESSABLE_ENTITY, msg.into())
+}
+
 /// The whole body, within [`MAX_INGEST_BODY`] and `deadline` (a client trickling it is cut off with a 408).
 async fn read_body(body: axum::body::Body, deadline: Duration) -> Result<axum::body::Bytes, ApiError> {
     use http_body_util::BodyExt;
@@ -213,7 +236,9 @@ async fn read_body(body: axum::body::Body, deadline: Duration) -> Result<axum::b
 /// Server-Sent Events: `change` events (JSON: new articles, stories that
 /// appeared or changed) as the store changes, from this server's ingest or
 /// any other writer (the store is looked at every two seconds).
-#[utoipa::path(get, path = "/api/events", responses((status = 200, description = "text/event-stream of `change` events", body = Change, content_type = "text/event-stream")))]
+#[utoipa::path(get, path = "/api/events", responses((status = 200,
+    description = "A stream that does not end: each event is `event: change` and `data:` one Change as JSON (ChangeEvent); a comment line every 15 s keeps an idle stream open",
+    body = crate::schema::ChangeEvent, content_type = "text/event-stream")))]
 pub async fn events(State(s): State<Shared>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let rx = s.changes.subscribe();
     let stream = BroadcastStream::new(rx).filter_map(|c| c.ok()).map(|c: Change| Ok(Event::default().event("change").json_data(&c).expect("changes serialise")));

@@ -125,24 +125,38 @@ async fn search_api_and_clear_400s() {
     assert_eq!(v["hits"][0]["id"], "a1");
     assert!(!v["hits"][0]["snippet_html"].as_str().unwrap().contains("<img"), "snippets are escaped");
     assert_eq!(v["facets"]["entity"][0]["value"], "Chile");
-    for (uri, says) in [
-        ("/api/search?limit=abc", "limit"),
-        ("/api/search?limit=100000", "limit"),
-        ("/api/search?offset=-1", "offset"),
-        ("/api/search?from=yesterday", "from"),
-        ("/api/search?colour=red", "unknown parameter"),
-        ("/api/search?q=nosuchfield:x", "bad query"),
-        ("/api/search?q=%22unclosed", ""),
+    // What breaks a documented rule is a 400 naming the parameter; a query of the right
+    // form that does not parse is a 422.
+    let long = format!("/api/search?q={}", "é".repeat(2001));
+    for (uri, want, says) in [
+        ("/api/search?limit=abc", 400, "limit"),
+        ("/api/search?limit=0", 400, "from 1 to 100"),
+        ("/api/search?limit=101", 400, "from 1 to 100"),
+        ("/api/search?offset=-1", 400, "offset"),
+        ("/api/search?offset=10001", 400, "from 0 to 10000"),
+        ("/api/search?from=yesterday", 400, "from"),
+        ("/api/search?from=2025-6-1", 400, "from"),
+        ("/api/search?to=2025-06-01%2010:00", 400, "to"),
+        ("/api/search?colour=red", 400, "unknown parameter"),
+        (&long, 400, "2000 characters"),
+        ("/api/search?q=nosuchfield:x", 422, "bad query"),
+        ("/api/search?q=%22unclosed", 0, ""),
+        ("/api/changes?limit=0", 400, "from 1 to 5000"),
+        ("/api/changes?limit=5001", 400, "from 1 to 5000"),
+        ("/api/changes?since=-1", 400, "since"),
     ] {
         let (status, body) = get(&app, uri).await;
         if says.is_empty() {
-            assert!(status == StatusCode::OK || status == StatusCode::BAD_REQUEST, "{uri}: {status}");
+            assert!(status == StatusCode::OK || status == StatusCode::UNPROCESSABLE_ENTITY, "{uri}: {status}");
             continue;
         }
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        assert_eq!(status.as_u16(), want, "{uri}: {body}");
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert!(v["error"].as_str().unwrap().contains(says), "{uri}: {body}");
     }
+    let (status, body) = get(&app, &format!("/api/search?q={}&limit=100&offset=10000&from=2025-06-01T00:00:00%2B02:00&to=2025-06-30", "é".repeat(2000))).await;
+    assert_eq!(status, StatusCode::OK, "at the limits: {body}");
+    assert_eq!(get(&app, "/api/changes?limit=5000&since=0").await.0, StatusCode::OK);
 }
 
 /// Checks a JSON value against an OpenAPI 3.1 schema (the subset utoipa
@@ -347,8 +361,21 @@ async fn ingest_needs_its_token_and_says_what_is_wrong() {
             StatusCode::BAD_REQUEST,
             "article 1: field `outlet` is empty",
         ),
-        ("/api/ingest", "text/html", page.to_string(), StatusCode::BAD_REQUEST, "?url="),
+        ("/api/ingest", "application/json", r#"{"text": "A body.", "published": "yesterday"}"#.to_string(), StatusCode::BAD_REQUEST, "article 1: field `published`"),
+        ("/api/ingest", "application/json", r#"{"text": "A body.", "title": 7}"#.to_string(), StatusCode::BAD_REQUEST, "article 1: invalid type"),
+        ("/api/ingest", "application/json", r#"{"text": " \u3000", "html": "\n"}"#.to_string(), StatusCode::BAD_REQUEST, "record has neither"),
+        ("/api/ingest", "text/html", page.to_string(), StatusCode::UNPROCESSABLE_ENTITY, "?url="),
+        ("/api/ingest?url=https://example.org/empty", "text/html", "<html><body></body></html>".to_string(), StatusCode::UNPROCESSABLE_ENTITY, ""),
+        (
+            "/api/ingest?url=https://example.org/empty",
+            "application/json",
+            r#"{"url": "https://example.org/x", "html": "<html><body></body></html>"}"#.to_string(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "article 1",
+        ),
         ("/api/ingest?url=file:///etc/passwd", "text/html", page.to_string(), StatusCode::BAD_REQUEST, "not an http"),
+        ("/api/ingest?url=file:///etc/passwd", "application/json", two.to_string(), StatusCode::BAD_REQUEST, "not an http"),
+        ("/api/ingest?colour=red", "application/json", two.to_string(), StatusCode::BAD_REQUEST, "unknown parameter \\\"colour"),
         ("/api/ingest", "text/plain", "hello".to_string(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type"),
         ("/api/ingest", "application/json", "x".repeat(MAX_INGEST_BODY + 1), StatusCode::PAYLOAD_TOO_LARGE, ""),
     ] {
@@ -356,14 +383,22 @@ async fn ingest_needs_its_token_and_says_what_is_wrong() {
         assert_eq!(status, want, "{uri} {ct}: {text}");
         assert!(text.contains(says), "{uri} {ct}: {text}");
     }
-    // In a batch, the article with a blank outlet is refused and named, the others stored.
+    // A batch breaking the documented rules is refused whole, every bad article named.
     let mixed = r#"[{"url": "https://example.org/c", "text": "Council approves the budget.", "outlet": "Example"},
-                    {"url": "https://example.org/d", "text": "Storm closes the port.", "outlet": ""}]"#;
+                    {"url": "https://example.org/d", "text": "Storm closes the port.", "outlet": ""},
+                    {"url": "https://example.org/e", "outlet": "Example"}]"#;
+    let (status, body) = send(&app, post("/api/ingest", Some(TOKEN), "application/json", mixed)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("nothing stored") && body.contains("article 2: field `outlet` is empty") && body.contains("article 3: record has neither"), "{body}");
+    assert!(!SqliteStore::open_dir(dir.path()).unwrap().has_url("https://example.org/c").unwrap(), "nothing of the refused batch stored");
+    // One that follows them: an article whose page holds no article is named, the others stored.
+    let mixed = r#"[{"url": "https://example.org/c", "text": "Council approves the budget.", "outlet": "Example"},
+                    {"url": "https://example.org/d", "html": "<html><body></body></html>", "outlet": "Example"}]"#;
     let (status, body) = send(&app, post("/api/ingest", Some(TOKEN), "application/json", mixed)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["new"], 1, "{body}");
-    assert!(v["errors"][0].as_str().unwrap().starts_with("article 2: field `outlet` is empty"), "{body}");
+    assert!(v["errors"][0].as_str().unwrap().starts_with("article 2:"), "{body}");
     // While another process holds the data directory's writer lock, ingest waits, then says so.
     let held = dossier_store::WriterLock::acquire(dir.path(), |_| {}).unwrap();
     let (locked, _) = app_with(
@@ -436,6 +471,7 @@ async fn events_announce_new_articles_and_stories() {
     });
     let (app, state) = app_with(&dir, s, ServeOptions { ingest_token: Some(TOKEN.into()), analyse: Some(analyse), ..Default::default() });
     spawn_watcher(state);
+    let doc: serde_json::Value = serde_json::from_str(&get(&app, "/api/openapi.json").await.1).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -453,11 +489,19 @@ async fn events_announce_new_articles_and_stories() {
     )
     .await
     .unwrap();
+    // Every event is as the document says (ChangeEvent): `event: change`, then `data:` a Change.
+    let event = &doc["paths"]["/api/events"]["get"]["responses"]["200"]["content"]["text/event-stream"]["schema"];
+    assert!(!event.is_null(), "the event stream is documented");
     let mut seen = Vec::new();
+    let mut name = None;
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
     while !(seen.iter().any(|l: &String| l.contains("\"type\":\"articles\"")) && seen.iter().any(|l| l.contains("\"type\":\"story\""))) {
         let line = tokio::time::timeout_at(deadline, lines.next_line()).await.expect("events within 10 s").unwrap().unwrap();
-        if line.starts_with("data:") {
+        if let Some(n) = line.strip_prefix("event: ") {
+            name = Some(n.to_string());
+        } else if let Some(data) = line.strip_prefix("data: ") {
+            let sent = serde_json::json!({"event": name.take().expect("data after its event line"), "data": serde_json::from_str::<serde_json::Value>(data).unwrap()});
+            check(&doc, event, &sent, "event").unwrap_or_else(|e| panic!("{e}"));
             seen.push(line);
         }
     }

@@ -1,0 +1,31 @@
+//! Named points between the pipeline's commits, where a crash test stops the
+//! process to kill it (SIGKILL) exactly there: `DOSSIER_TEST_PAUSE_AT=NAME`
+//! makes the first pass through point NAME say so on stderr and wait for
+//! the kill. Unset (always, outside tests) it costs one look at a cached
+//! variable. The points, in the order an ingest passes them:
+//!
+//! - `stored-batch`: a batch of articles committed (an ingest stores in batches of 256);
+//! - `before-analysis`: everything stored, nothing of it analysed;
+//! - `analysing`: a step's stories, claims and briefs worked out, not committed;
+//! - `before-index`: the step committed, the search index not yet given its articles;
+//! - `before-index-done`: the index committed, the store not yet told it is.
+
+use std::sync::OnceLock;
+
+/// The environment variable naming the point to pause at.
+pub const PAUSE_AT: &str = "DOSSIER_TEST_PAUSE_AT";
+
+/// Every point, in the order an ingest passes them.
+pub const POINTS: [&str; 5] = ["stored-batch", "before-analysis", "analysing", "before-index", "before-index-done"];
+
+pub(crate) fn point(name: &str) {
+    static AT: OnceLock<Option<String>> = OnceLock::new();
+    debug_assert!(POINTS.contains(&name), "an unlisted pause point {name}");
+    if AT.get_or_init(|| std::env::var(PAUSE_AT).ok()).as_deref() == Some(name) {
+        // Printed, not logged: the test waits for this line whatever the log filter.
+        eprintln!("{PAUSE_AT}: paused at {name} (pid {}), waiting to be killed", std::process::id());
+        loop {
+            std::thread::park();
+        }
+    }
+}
