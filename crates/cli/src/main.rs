@@ -47,11 +47,27 @@ fn exit_code(e: &anyhow::Error) -> u8 {
     }
 }
 
+/// `dossier claims 1 | head`: when the reader goes away, stop as other
+/// command-line tools do (killed by SIGPIPE, nothing printed) instead of
+/// panicking in `println!`. Rust ignores SIGPIPE by default; it is restored
+/// for the commands that print and exit, not for the long-running ones that
+/// talk to sockets.
+fn die_quietly_on_a_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring a signal's default disposition before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> std::process::ExitCode {
     // DOSSIER_LOG wins; RUST_LOG works too, as for any Rust tool.
     let filter = tracing_subscriber::EnvFilter::try_from_env("DOSSIER_LOG").or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env()).unwrap_or_else(|_| "warn".into());
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
     let cli = args::Cli::parse();
+    if !matches!(cli.command, args::Command::Serve { .. } | args::Command::Demo { .. } | args::Command::Watch { .. }) {
+        die_quietly_on_a_closed_pipe();
+    }
     match commands::run(cli) {
         Ok(code) => code,
         Err(e) => {

@@ -8,8 +8,27 @@ use std::process::{Command, Output, Stdio};
 use dossier_store::{SqliteStore, Store};
 use serde_json::Value;
 
+/// The sample corpus, copied once with its files' times set a minute apart
+/// in name order (2025-06-10 10:00 UTC on). An undated article's time is its
+/// file's, and a checkout can give every file the same one; the order of the
+/// seeds' reports (which outlet's wording leads a claim) would then fall to
+/// their ids instead of following the files as they arrived.
 fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/corpus")
+    static COPY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    COPY.get_or_init(|| {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/corpus");
+        let dir = tempfile::Builder::new().prefix("dossier-e2e-corpus").tempdir().unwrap().keep();
+        let mut names: Vec<_> = std::fs::read_dir(&src).unwrap().map(|e| e.unwrap().file_name()).collect();
+        names.sort();
+        for (i, name) in names.iter().enumerate() {
+            let to = dir.join(name);
+            std::fs::copy(src.join(name), &to).unwrap();
+            let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_749_549_600 + 60 * i as u64);
+            std::fs::File::options().write(true).open(&to).unwrap().set_modified(at).unwrap();
+        }
+        dir
+    })
+    .clone()
 }
 
 fn dossier(data: &Path, args: &[&str]) -> Output {
@@ -410,6 +429,21 @@ fn memo_story_claims_have_statuses_and_provenance() {
     let head = text.lines().position(|l| l.starts_with("[corroborated]") && l.contains("eight-page FSB memo")).expect("the memo claim");
     let block: Vec<&str> = text.lines().skip(head + 1).take_while(|l| l.starts_with("    ")).collect();
     assert!(block.iter().any(|l| l.starts_with("    001_4e4791946bcd72aa: ") && l.contains("eight-page document")), "{block:#?}");
+}
+
+/// `dossier claims 1 | head`: a reader that goes away ends the listing as it
+/// ends other tools (SIGPIPE), with no panic and no backtrace.
+#[test]
+fn a_reader_that_goes_away_ends_the_listing_quietly() {
+    let dir = ingested();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dossier")).arg("--data").arg(dir.path()).args(["claims", "1"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    // The read end closes before the listing is written.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{err}");
+    use std::os::unix::process::ExitStatusExt;
+    assert!(out.status.success() || out.status.signal() == Some(13), "{:?}", out.status);
 }
 
 /// The touched stories are analysed on all cores: one thread or two must give
