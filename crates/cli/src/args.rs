@@ -270,10 +270,14 @@ pub enum Eval {
         /// A combiner made by `dossier train similarity` instead of the shipped one.
         #[arg(long)]
         combiner: Option<PathBuf>,
-        /// Score with the combiner's blend without the cross-encoder (trees and the tuned bi-encoder: model
-        /// passes per sentence, not per pair), the one the analysis uses.
-        #[arg(long)]
+        /// Score with the combiner's blend without the cross-encoder (trees and the three tuned bi-encoder
+        /// copies: model passes per sentence, not per pair).
+        #[arg(long, conflicts_with = "one_bi")]
         without_cross: bool,
+        /// Score with the combiner's blend of the trees and one tuned bi-encoder copy (two model passes per
+        /// sentence), the one the analysis uses.
+        #[arg(long)]
+        one_bi: bool,
     },
     /// Print extraction predictions ({id: {"articleBody"}}) for every DIR/html/*.html[.gz], the format
     /// `score.py` reads.
@@ -306,7 +310,8 @@ pub enum Train {
         #[arg(long)]
         cross_holdout: Vec<PathBuf>,
         /// The tuned bi-encoder's scores for the same held-out pairs (`scripts/tune_similarity.py --kind bi
-        /// --holdout K/N`), once per shipped bi-encoder adapter: the blend then weighs it too.
+        /// --holdout K/N`), once per shipped bi-encoder adapter, in the adapters' order: the blend then weighs it
+        /// too, and the first file alone makes the blend with one bi-encoder copy (the first adapter's).
         #[arg(long)]
         bi_holdout: Vec<PathBuf>,
     },

@@ -184,7 +184,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let _lock = writer_lock(&dir)?;
             crate::search_cmd::reindex(&dir, &mut store, &embedding)
         }
-        Command::Eval { what: Eval::Similarity { file, out, combiner, without_cross } } => crate::similarity_cmd::eval(&file, out.as_deref(), combiner.as_deref(), without_cross, &embedding),
+        Command::Eval { what: Eval::Similarity { file, out, combiner, without_cross, one_bi } } => {
+            let variant = match (without_cross, one_bi) {
+                (true, _) => dossier_similarity::Variant::WithoutCross,
+                (_, true) => dossier_similarity::Variant::OneBi,
+                _ => dossier_similarity::Variant::Full,
+            };
+            crate::similarity_cmd::eval(&file, out.as_deref(), combiner.as_deref(), variant, &embedding)
+        }
         Command::Train { what: Train::Similarity { file, out, folds, cross_holdout, bi_holdout } } => crate::similarity_cmd::train(&file, &out, folds, &cross_holdout, &bi_holdout, &embedding),
         Command::Model { what: Model::Fetch { dir } } => crate::embeddings::fetch(dir.as_deref()),
         Command::Model { what: Model::Status } => crate::embeddings::status(),

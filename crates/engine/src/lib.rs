@@ -170,7 +170,7 @@ impl Engine {
 
     fn meaning(&mut self) -> Result<Option<&mut Meaning>> {
         if self.meaning.is_none() {
-            self.meaning = Some(Meaning::new(self.mode)?);
+            self.meaning = Some(Meaning::new(self.mode, self.claims.meaning_link)?);
         }
         Ok(self.meaning.as_mut().and_then(|m| m.as_mut()))
     }

@@ -39,6 +39,12 @@ impl BiEncoder {
         BiEncoder::from_parts(parts, &BUNDLED).context("the bundled bi-encoder adapters (crates/similarity/model/bi-adapter-*.safetensors)")
     }
 
+    /// The model read into `parts` with the first bundled adapter alone (seed
+    /// 7): the copy `Combiner::blend_one_bi` was weighed with.
+    pub fn first(parts: &ModelParts) -> anyhow::Result<BiEncoder> {
+        BiEncoder::from_parts(parts, &BUNDLED[..1]).context("the first bundled bi-encoder adapter (crates/similarity/model/bi-adapter-7.safetensors)")
+    }
+
     /// One tuned copy of the model read into `parts` per adapter file (bytes).
     pub fn from_parts(parts: &ModelParts, adapters: &[&[u8]]) -> anyhow::Result<BiEncoder> {
         let mut members = Vec::with_capacity(adapters.len());

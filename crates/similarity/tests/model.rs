@@ -18,8 +18,9 @@ fn scorer() -> Option<Similarity> {
     }
 }
 
-/// Both blends the shipped combiner has: the full one, and the one without
-/// the cross-encoder that the analysis scores claims with.
+/// The blends the shipped combiner has: the full one, the one without the
+/// cross-encoder, and the one with a single bi-encoder copy that the
+/// analysis scores claims with.
 fn scorers() -> Vec<(Variant, Similarity)> {
     let Some(full) = scorer() else { return Vec::new() };
     let dir = dossier_embed::locate().expect("located above");
@@ -27,8 +28,12 @@ fn scorers() -> Vec<(Variant, Similarity)> {
     let b = combiner.blend_without_cross.clone().expect("the shipped combiner has a blend without the cross-encoder");
     assert_eq!(b.weight, 0.0);
     assert!(b.bi_weight > 0.0, "{b:?}");
-    let cheap = Similarity::with_variant(dossier_embed::Embedder::load(&dir).unwrap(), combiner, Variant::WithoutCross, &dir).unwrap();
-    vec![(Variant::Full, full), (Variant::WithoutCross, cheap)]
+    let one = combiner.blend_one_bi.clone().expect("the shipped combiner has a blend with one bi-encoder copy");
+    assert_eq!(one.weight, 0.0);
+    assert!(one.bi_weight > 0.0, "{one:?}");
+    let cheap = Similarity::with_variant(dossier_embed::Embedder::load(&dir).unwrap(), combiner.clone(), Variant::WithoutCross, &dir).unwrap();
+    let cheapest = Similarity::with_variant(dossier_embed::Embedder::load(&dir).unwrap(), combiner, Variant::OneBi, &dir).unwrap();
+    vec![(Variant::Full, full), (Variant::WithoutCross, cheap), (Variant::OneBi, cheapest)]
 }
 
 #[test]
@@ -164,4 +169,45 @@ fn a_bad_adapter_is_refused() {
     // No format tag (candle writes no metadata).
     let untagged = safetensors::serialize(tensors.iter(), None).unwrap();
     assert!(err(&untagged).contains("format"), "{}", err(&untagged));
+}
+
+/// Scoring against a threshold gives every pair that reaches it its exact
+/// score and every other pair a score below it, so alignment decides the same.
+#[test]
+fn scoring_against_a_threshold_keeps_every_decision() {
+    let Some(dir) = dossier_embed::locate() else {
+        let _ = scorer();
+        return;
+    };
+    let s = Similarity::with_variant(dossier_embed::Embedder::load(&dir).unwrap(), Combiner::bundled().unwrap(), Variant::OneBi, &dir).unwrap();
+    let sentences = [
+        "The Federal Reserve raised interest rates by a quarter point on Wednesday.",
+        "On Wednesday the Federal Reserve lifted interest rates by a quarter of a percentage point.",
+        "The Federal Reserve left interest rates unchanged on Wednesday.",
+        "Heavy rain flooded roads across the north of England.",
+        "Roads in northern England were flooded after heavy rain.",
+        "The ministry confirmed that secret talks took place.",
+        "The ministry denied that secret talks took place.",
+        "Officials said secret negotiations had been held, the ministry confirmed.",
+        "Shares of the company fell 4.5% on Tuesday after the regulator's report.",
+        "The company's stock dropped 4.5 percent Tuesday following a report by the regulator.",
+        "The minister said the government would raise the fuel tax next year.",
+        "The government will raise the fuel tax next year, the minister said.",
+    ];
+    let pairs: Vec<(&str, &str)> = (0..sentences.len()).flat_map(|i| (i + 1..sentences.len()).map(move |j| (sentences[i], sentences[j]))).collect();
+    let exact = s.score_pairs(&pairs).unwrap();
+    for link in [2.0, 3.0, 4.0] {
+        let against = s.score_pairs_against(&pairs, link).unwrap();
+        let mut bounded = 0;
+        for (k, (e, a)) in exact.iter().zip(&against).enumerate() {
+            if *e >= link {
+                assert!((e - a).abs() < 1e-5, "{link}: {:?} exact {e}, against {a}", pairs[k]);
+            } else {
+                assert!(*a < link, "{link}: {:?} exact {e} below, against {a} not", pairs[k]);
+                bounded += (e != a) as usize;
+            }
+        }
+        assert!(exact.iter().any(|&e| e >= link) && exact.iter().any(|&e| e < link), "{link}: both sides exercised");
+        eprintln!("link {link}: {bounded} of {} pairs bounded", pairs.len());
+    }
 }
