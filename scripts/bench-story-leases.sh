@@ -31,7 +31,7 @@ fi
 PG="$DOSSIER_TEST_POSTGRES"; NATS="$DOSSIER_TEST_NATS"
 q() { psql -qtAX "$1" -c "$2"; }
 now() { date +%s.%N; }
-expected=$(wc -l < "$SET")
+expected=$(wc -l < "$SET")   # messages (one per JSON line)
 pids=()
 stop_workers() {
     for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
@@ -48,13 +48,18 @@ for n in "${COUNTS[@]}"; do
     # Storing (and embedding) alone, by one worker that never analyses.
     "$BIN" --embeddings "$EMB" worker --queue "$NATS" --stream "$stream" --store "$url" --metrics-addr 127.0.0.1:0 --no-analyse > "$OUT/store-$n.log" 2>&1 &
     pids=($!)
+    until grep -q "metrics on" "$OUT/store-$n.log" 2>/dev/null; do sleep 0.1; done
+    addr=$(grep -o "http://[^ ]*/metrics" "$OUT/store-$n.log" | head -1)
+    # Until the queue is drained (every message stored and acknowledged, so embedded too:
+    # a batch is embedded before its messages are acknowledged).
     while :; do
-        stored=$(q "$url" "SELECT count(*) FROM articles" 2>/dev/null || echo 0)
-        embedded=$(q "$url" "SELECT count(*) FROM embeddings" 2>/dev/null || echo 0)
-        [ "$stored" -ge "$expected" ] && { [ "$EMB" = off ] || [ "$embedded" -ge "$stored" ]; } && break
+        m=$(curl -s "$addr")
+        pending=$(echo "$m" | awk '/^dossier_worker_queue_pending / {print $2}')
+        acking=$(echo "$m" | awk '/^dossier_worker_queue_ack_pending / {print $2}')
+        taken=$(echo "$m" | awk '/^dossier_worker_messages_total/ {s += $2} END {print s + 0}')
+        [ "$pending" = 0 ] && [ "$acking" = 0 ] && [ "$taken" -ge "$expected" ] && break
         sleep 0.5
     done
-    sleep 2
     stop_workers
     # The analysis: N workers on the drained queue.
     for i in $(seq "$n"); do

@@ -396,7 +396,9 @@ async fn worker(args: WorkerArgs, embedding: Embedding) -> anyhow::Result<ExitCo
         if w.args.no_analyse || !analysis_due(idle, w.last_analysis, w.interval, Instant::now()) || w.stopped() {
             continue;
         }
-        if w.analyse().await == Flow::Stop {
+        // Busy, a worker spends at most the interval on story analysis before storing again.
+        let budget = (!idle).then_some(w.interval);
+        if w.analyse(budget).await == Flow::Stop {
             return Ok(ExitCode::SUCCESS);
         }
     }
@@ -536,12 +538,12 @@ impl Loop {
 
     /// Runs the engine over what waits, on a blocking thread; Stop: asked to stop meanwhile
     /// (the step in progress rolls back; another worker redoes it).
-    async fn analyse(&mut self) -> Flow {
+    async fn analyse(&mut self, budget: Option<Duration>) -> Flow {
         let started = Instant::now();
         let mut store = self.slot.take().expect("store is back after each use");
         let mut eng = self.engine.take().expect("engine is back after each use");
         let task = tokio::task::spawn_blocking(move || {
-            let out = analyse_pending(&mut store, &mut eng);
+            let out = analyse_pending(&mut store, &mut eng, budget);
             (store, out, eng)
         });
         let mut stop_rx = self.stop_rx.clone();
@@ -633,9 +635,11 @@ const STORY_CHUNK: usize = 16;
 /// it did anything. Placing (cheap) runs in one worker at a time, under the analysis lock:
 /// if another worker holds it, that worker places. Story analysis (the costly part) runs in
 /// every worker, each on the stories it leases (a session advisory lock per story), so N
-/// workers analyse N chunks of stories at once. Each step and each chunk commits on its
-/// own, so an abandoned analysis keeps what it finished and the next worker takes the rest.
-fn analyse_pending(store: &mut PgStore, engine: &mut dossier_engine::Engine) -> anyhow::Result<Option<(Duration, usize)>> {
+/// workers analyse N chunks of stories at once; with `budget`, no chunk starts after it
+/// is spent (a busy worker goes back to storing, the stories left wait for its next
+/// analysis or another worker's). Each step and each chunk commits on its own, so an
+/// abandoned analysis keeps what it finished and the next worker takes the rest.
+fn analyse_pending(store: &mut PgStore, engine: &mut dossier_engine::Engine, budget: Option<Duration>) -> anyhow::Result<Option<(Duration, usize)>> {
     let t = Instant::now();
     let mut placed = 0;
     if store.has_pending()? && store.try_lock_analysis()? {
@@ -644,7 +648,8 @@ fn analyse_pending(store: &mut PgStore, engine: &mut dossier_engine::Engine) -> 
         placed = result?.steps;
         unlocked?;
     }
-    let analysed = engine.analyse_stories(store, STORY_CHUNK, &dossier_engine::Silent)?.stories_analysed;
+    let until = budget.map(|b| t + b);
+    let analysed = engine.analyse_stories(store, STORY_CHUNK, until, &dossier_engine::Silent)?.stories_analysed;
     Ok((placed + analysed > 0).then(|| (t.elapsed(), analysed)))
 }
 

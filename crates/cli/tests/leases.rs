@@ -124,7 +124,7 @@ fn two_writers_analyse_different_stories_at_once_and_together_what_one_would() {
                 let mut engine = Engine::new(Embeddings::Off);
                 start.wait();
                 // Two stories a chunk: many chunks, so the writers interleave.
-                engine.analyse_stories(&mut store, 2, &Silent).unwrap()
+                engine.analyse_stories(&mut store, 2, None, &Silent).unwrap()
             })
         })
         .collect();
@@ -160,7 +160,7 @@ fn stories_a_dead_writer_placed_or_leased_are_analysed_by_the_next() {
     let mut engine = Engine::new(Embeddings::Off);
     let mut analysed = 0;
     for _ in 0..100 {
-        analysed += engine.analyse_stories(&mut next, 4, &Silent).unwrap().stories_analysed;
+        analysed += engine.analyse_stories(&mut next, 4, None, &Silent).unwrap().stories_analysed;
         if !dossier_engine::analysis_owed(&next).unwrap() {
             break;
         }

@@ -160,9 +160,9 @@ impl Engine {
         pause::point("before-analysis");
         self.index_owed(store, progress)?;
         let mut report = AnalysisReport::default();
-        self.analyse_owed(store, usize::MAX, progress, &mut report)?;
+        self.analyse_owed(store, usize::MAX, None, progress, &mut report)?;
         while self.place_next(store, progress, &mut report)? {
-            self.analyse_owed(store, usize::MAX, progress, &mut report)?;
+            self.analyse_owed(store, usize::MAX, None, progress, &mut report)?;
         }
         Ok(report)
     }
@@ -180,10 +180,11 @@ impl Engine {
     /// The story analysis phase alone: the claims and briefs of the stories owing
     /// analysis, `chunk` stories per transaction, each chunk leased from the store
     /// ([`Store::lease_stories`]), so writers sharing a store analyse different stories
-    /// at once; stories another writer holds are left to it.
-    pub fn analyse_stories(&mut self, store: &mut dyn Store, chunk: usize, progress: &dyn Progress) -> Result<AnalysisReport> {
+    /// at once; stories another writer holds are left to it. After the first chunk, none
+    /// starts after `until` (when given): the stories left wait for the next call.
+    pub fn analyse_stories(&mut self, store: &mut dyn Store, chunk: usize, until: Option<std::time::Instant>, progress: &dyn Progress) -> Result<AnalysisReport> {
         let mut report = AnalysisReport::default();
-        self.analyse_owed(store, chunk, progress, &mut report)?;
+        self.analyse_owed(store, chunk, until, progress, &mut report)?;
         Ok(report)
     }
 

@@ -6,6 +6,7 @@
 //! different stories at once, never one twice.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use dossier_enrich::Enriched;
@@ -31,16 +32,23 @@ impl Engine {
     /// Analyses the stories owing analysis, `chunk` stories at a time (each chunk leased,
     /// analysed and committed together, the meaning scorer seeing all its pairs at once),
     /// skipping those another writer holds; passes again while a pass cleared a mark (a
-    /// placing step may have marked more meanwhile).
-    pub(crate) fn analyse_owed(&mut self, store: &mut dyn Store, chunk: usize, progress: &dyn Progress, report: &mut AnalysisReport) -> Result<()> {
+    /// placing step may have marked more meanwhile). After its first chunk it starts none
+    /// after `until`, so a busy writer can bound what it spends here and still gets on
+    /// (the marks left wait for the next call).
+    pub(crate) fn analyse_owed(&mut self, store: &mut dyn Store, chunk: usize, until: Option<Instant>, progress: &dyn Progress, report: &mut AnalysisReport) -> Result<()> {
+        let mut analysed_one = false;
         loop {
             let owed = crate::stories_owing_analysis(store)?;
             let mut cleared = false;
             for ids in owed.chunks(chunk.max(1)) {
+                if analysed_one && until.is_some_and(|t| Instant::now() >= t) {
+                    return Ok(());
+                }
                 let leased = store.lease_stories(ids)?;
                 if leased.is_empty() {
                     continue;
                 }
+                analysed_one = true;
                 let done = self.analyse_leased(store, &leased, progress, report);
                 // Released whatever happened: the next writer redoes what did not commit.
                 let released = store.release_stories(&leased);

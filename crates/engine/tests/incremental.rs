@@ -428,7 +428,7 @@ fn a_story_placed_again_while_it_is_analysed_keeps_owing_analysis() {
         })),
         owing_after: Vec::new(),
     };
-    let r = engine.analyse_stories(&mut meanwhile, usize::MAX, &Silent).unwrap();
+    let r = engine.analyse_stories(&mut meanwhile, usize::MAX, None, &Silent).unwrap();
     // The first commit refused the story placed again and kept its new mark; the next
     // pass analysed it over its new text.
     assert_eq!(meanwhile.owing_after, [vec![story.clone()], vec![]]);
@@ -439,4 +439,21 @@ fn a_story_placed_again_while_it_is_analysed_keeps_owing_analysis() {
     let r = engine.analyse(&mut store, &Silent).unwrap();
     assert_eq!((r.stories_analysed, r.stories_refused), (0, 0));
     assert_eq!(snapshot(&store), snapshot(&reference));
+}
+
+/// A writer bounding its story analysis in time analyses at least one chunk, starts no
+/// other once the time is up, and leaves the rest owing analysis for its next call.
+#[test]
+fn a_bounded_story_analysis_does_one_chunk_and_leaves_the_rest() {
+    let (_dir, mut store, mut engine) = setup();
+    engine.store(&mut store, &corpus()).unwrap();
+    engine.place(&mut store, &Silent).unwrap();
+    let owed = dossier_engine::stories_owing_analysis(&store).unwrap();
+    assert!(owed.len() >= 3, "{owed:?}");
+    let r = engine.analyse_stories(&mut store, 1, Some(std::time::Instant::now()), &Silent).unwrap();
+    assert_eq!(r.stories_analysed, 1);
+    assert_eq!(dossier_engine::stories_owing_analysis(&store).unwrap(), owed[1..]);
+    let r = engine.analyse_stories(&mut store, 1, None, &Silent).unwrap();
+    assert_eq!(r.stories_analysed, owed.len() - 1);
+    assert!(!dossier_engine::analysis_owed(&store).unwrap());
 }
