@@ -6,8 +6,9 @@
 # never analyses, which then stops; then N analysing workers start on the
 # drained queue, and the script times, from when all N are up (model
 # loaded), until placing is done (no arrival pending) and until every story
-# is analysed (no owing mark left), and prints the stories each worker
-# analysed and a digest of the stories, claims and briefs (equal across counts).
+# is analysed (no owing mark left), and prints the workers' CPU time (model
+# loading included), the stories each worker analysed and a digest of the
+# stories, claims and briefs (equal across counts).
 #
 # Usage: scripts/bench-story-leases.sh [N...]         (default: 1 2)
 #   SET (default target/bench-fulltext/events-300.jsonl: scripts/make_fulltext_events.py),
@@ -38,7 +39,7 @@ stop_workers() {
     for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
     pids=()
 }
-printf "%8s %10s %14s %14s %22s %34s\n" "workers" "placing" "story analysis" "total" "stories per worker" "digest (stories, claims, briefs)"
+printf "%8s %10s %14s %10s %10s %20s %34s\n" "workers" "placing" "story analysis" "total" "CPU" "stories per worker" "digest (stories, claims, briefs)"
 for n in "${COUNTS[@]}"; do
     db="bench_leases_${n}_$$"
     q "$PG" "CREATE DATABASE $db" > /dev/null
@@ -80,7 +81,11 @@ for n in "${COUNTS[@]}"; do
         addr=$(grep -o "http://[^ ]*/metrics" "$OUT/worker-$n-$i.log" | head -1)
         per="$per $(curl -s "$addr" | awk '/^dossier_worker_stories_analysed_total/ {print $2}')"
     done
+    # The analysing workers' CPU time (user + system, all threads), from /proc.
+    ticks=0
+    for p in "${pids[@]}"; do ticks=$((ticks + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
+    cpu=$(echo "$ticks / $(getconf CLK_TCK)" | bc -l)
     stop_workers
     digest=$(q "$url" "SELECT md5(string_agg(j, '|' ORDER BY j)) FROM (SELECT json AS j FROM stories UNION ALL SELECT json FROM aligned_claims UNION ALL SELECT json FROM briefs) t")
-    printf "%8d %9.1fs %13.1fs %13.1fs %22s %34s\n" "$n" "$(echo "$t1 - $t0" | bc -l)" "$(echo "$t2 - $t1" | bc -l)" "$(echo "$t2 - $t0" | bc -l)" "${per# }" "$digest"
+    printf "%8d %9.1fs %13.1fs %9.1fs %9.1fs %20s %34s\n" "$n" "$(echo "$t1 - $t0" | bc -l)" "$(echo "$t2 - $t1" | bc -l)" "$(echo "$t2 - $t0" | bc -l)" "$cpu" "${per# }" "$digest"
 done
