@@ -308,7 +308,7 @@ pub async fn round(cfg: &WatchConfig, store: &mut SqliteStore, crawler: &Crawler
     let put = engine.store(store, &batch)?;
     (r.new, r.revised) = (r.new + put.new, r.revised + put.revised);
     bar.finish_and_clear();
-    if store.has_pending()? {
+    if dossier_engine::analysis_owed(store)? {
         engine.analyse(store, &crate::progress::Shown::new(quiet))?;
     }
     Ok(r)

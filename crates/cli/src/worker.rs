@@ -126,6 +126,7 @@ struct Metrics {
     queue_errors: AtomicU64,
     analysis_errors: AtomicU64,
     analyses: AtomicU64,
+    stories_analysed: AtomicU64,
     analysis_ms_last: AtomicU64,
     in_flight: AtomicU64,
     pending: AtomicU64,
@@ -151,6 +152,7 @@ impl Metrics {
             queue_errors: AtomicU64::new(0),
             analysis_errors: AtomicU64::new(0),
             analyses: AtomicU64::new(0),
+            stories_analysed: AtomicU64::new(0),
             analysis_ms_last: AtomicU64::new(0),
             in_flight: AtomicU64::new(0),
             pending: AtomicU64::new(0),
@@ -220,7 +222,8 @@ impl Metrics {
         metric("dossier_worker_queue_pending", "gauge", "Queue lag: messages of the shared consumer not yet delivered to any worker.", &[("", g(&self.pending).to_string())]);
         metric("dossier_worker_queue_ack_pending", "gauge", "Messages delivered to workers and not yet acknowledged.", &[("", g(&self.ack_pending).to_string())]);
         metric("dossier_worker_in_flight", "gauge", "Messages this worker holds now.", &[("", g(&self.in_flight).to_string())]);
-        metric("dossier_worker_analyses_total", "counter", "Analyses (stories, claims, briefs over all articles) this worker ran.", &[("", g(&self.analyses).to_string())]);
+        metric("dossier_worker_analyses_total", "counter", "Analyses (placing what waits, then the stories it leased) this worker ran.", &[("", g(&self.analyses).to_string())]);
+        metric("dossier_worker_stories_analysed_total", "counter", "Stories whose claims and brief this worker analysed.", &[("", g(&self.stories_analysed).to_string())]);
         metric("dossier_worker_analysis_seconds", "gauge", "Duration of this worker's last analysis.", &[("", format!("{:.3}", g(&self.analysis_ms_last) as f64 / 1000.0))]);
         o
     }
@@ -389,11 +392,13 @@ async fn worker(args: WorkerArgs, embedding: Embedding) -> anyhow::Result<ExitCo
         if !idle && w.store_batch(batch).await == Flow::Stop {
             break;
         }
-        // The analysis: when idle, or while busy as `analysis_due` paces it; one worker at a time.
+        // The analysis: when idle, or while busy as `analysis_due` paces it.
         if w.args.no_analyse || !analysis_due(idle, w.last_analysis, w.interval, Instant::now()) || w.stopped() {
             continue;
         }
-        if w.analyse().await == Flow::Stop {
+        // Busy, a worker spends at most the interval on story analysis before storing again.
+        let budget = (!idle).then_some(w.interval);
+        if w.analyse(budget).await == Flow::Stop {
             return Ok(ExitCode::SUCCESS);
         }
     }
@@ -533,12 +538,12 @@ impl Loop {
 
     /// Runs the engine over what waits, on a blocking thread; Stop: asked to stop meanwhile
     /// (the step in progress rolls back; another worker redoes it).
-    async fn analyse(&mut self) -> Flow {
+    async fn analyse(&mut self, budget: Option<Duration>) -> Flow {
         let started = Instant::now();
         let mut store = self.slot.take().expect("store is back after each use");
         let mut eng = self.engine.take().expect("engine is back after each use");
         let task = tokio::task::spawn_blocking(move || {
-            let out = analyse_pending(&mut store, &mut eng);
+            let out = analyse_pending(&mut store, &mut eng, budget);
             (store, out, eng)
         });
         let mut stop_rx = self.stop_rx.clone();
@@ -556,8 +561,9 @@ impl Loop {
         };
         self.last_analysis = Some((Instant::now(), started.elapsed()));
         match out {
-            Ok(Some(took)) => {
+            Ok(Some((took, stories))) => {
                 self.metrics.analyses.fetch_add(1, Relaxed);
+                self.metrics.stories_analysed.fetch_add(stories as u64, Relaxed);
                 self.metrics.analysis_ms_last.store(took.as_millis() as u64, Relaxed);
                 self.metrics.store_ok.store(true, Relaxed);
             }
@@ -621,19 +627,30 @@ async fn reconnect_if_closed(slot: &mut Slot, url: &str, db: &str) {
     }
 }
 
-/// Analyses what waits (the engine's incremental steps) if anything does and no other
-/// worker is analysing; `Some(duration)` when it ran. Each step commits on its own, so an
-/// abandoned analysis keeps the steps it finished and the next worker takes the rest.
-fn analyse_pending(store: &mut PgStore, engine: &mut dossier_engine::Engine) -> anyhow::Result<Option<Duration>> {
-    if !store.has_pending()? || !store.try_lock_analysis()? {
-        return Ok(None);
-    }
+/// Stories a worker leases, analyses and commits together: enough for full batches of
+/// the meaning scorer, few enough that workers share a backlog between them.
+const STORY_CHUNK: usize = 16;
+
+/// Analyses what waits, in the engine's two phases; `Some(duration, stories analysed)` when
+/// it did anything. Placing (cheap) runs in one worker at a time, under the analysis lock:
+/// if another worker holds it, that worker places. Story analysis (the costly part) runs in
+/// every worker, each on the stories it leases (a session advisory lock per story), so N
+/// workers analyse N chunks of stories at once; with `budget`, no chunk starts after it
+/// is spent (a busy worker goes back to storing, the stories left wait for its next
+/// analysis or another worker's). Each step and each chunk commits on its own, so an
+/// abandoned analysis keeps what it finished and the next worker takes the rest.
+fn analyse_pending(store: &mut PgStore, engine: &mut dossier_engine::Engine, budget: Option<Duration>) -> anyhow::Result<Option<(Duration, usize)>> {
     let t = Instant::now();
-    let result = engine.analyse(store, &dossier_engine::Silent);
-    let unlocked = store.unlock_analysis();
-    let report = result?;
-    unlocked?;
-    Ok((report.steps > 0).then(|| t.elapsed()))
+    let mut placed = 0;
+    if store.has_pending()? && store.try_lock_analysis()? {
+        let result = engine.place(store, &dossier_engine::Silent);
+        let unlocked = store.unlock_analysis();
+        placed = result?.steps;
+        unlocked?;
+    }
+    let until = budget.map(|b| t + b);
+    let analysed = engine.analyse_stories(store, STORY_CHUNK, until, &dossier_engine::Silent)?.stories_analysed;
+    Ok((placed + analysed > 0).then(|| (t.elapsed(), analysed)))
 }
 
 #[cfg(test)]

@@ -223,8 +223,9 @@ fn ingest_cmd(data: &Path, input: &Path) -> Command {
     c
 }
 
-/// What a killed run left, read before the rerun: that it stopped where it was asked to.
-fn left_by_kill(data: &Path, before: usize, input: usize) -> (usize, bool, usize) {
+/// What a killed run left, read before the rerun: that it stopped where it was asked to
+/// (articles stored, arrivals pending, articles owed to the index, stories owing analysis).
+fn left_by_kill(data: &Path, before: usize, input: usize) -> (usize, bool, usize, usize) {
     let conn = rusqlite::Connection::open(data.join("dossier.sqlite")).unwrap();
     let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     assert_eq!(check, "ok");
@@ -232,7 +233,8 @@ fn left_by_kill(data: &Path, before: usize, input: usize) -> (usize, bool, usize
     let stored = store.article_count().unwrap();
     assert!((before..=before + input).contains(&stored), "{stored}");
     let owed: i64 = conn.query_row("SELECT count(*) FROM engine_state WHERE key LIKE 'unindexed:%'", [], |r| r.get(0)).unwrap();
-    (stored, store.has_pending().unwrap(), owed as usize)
+    let marked = dossier_engine::stories_owing_analysis(&store).unwrap().len();
+    (stored, store.has_pending().unwrap(), owed as usize, marked)
 }
 
 /// `dossier ingest` on a store that already has stories, SIGKILLed at each
@@ -278,11 +280,13 @@ fn sigkill_at_each_phase_then_a_rerun_equals_an_uninterrupted_run() {
         child.kill().unwrap(); // SIGKILL
         assert_eq!(std::os::unix::process::ExitStatusExt::signal(&child.wait().unwrap()), Some(9));
 
-        let (stored, pending, owed) = left_by_kill(&data, before, input);
+        let (stored, pending, owed, marked) = left_by_kill(&data, before, input);
         match point {
             "stored-batch" => assert!(stored > before && stored < before + input - 24 && pending, "{point}: {stored} stored"),
-            "before-analysis" | "analysing" => assert!(stored == before + input - 24 && pending && owed == 0, "{point}: {stored} {pending} {owed}"),
-            "before-index" | "before-index-done" => assert!(!pending && owed > 0, "{point}: {pending} {owed}"),
+            "before-analysis" | "placing" => assert!(stored == before + input - 24 && pending && owed == 0 && marked == 0, "{point}: {stored} {pending} {owed} {marked}"),
+            // Placed, its stories owing analysis (and their articles owed to the index).
+            "placed" | "analysing" => assert!(!pending && owed > 0 && marked > 0, "{point}: {pending} {owed} {marked}"),
+            "before-index" | "before-index-done" => assert!(!pending && owed > 0 && marked == 0, "{point}: {pending} {owed} {marked}"),
             _ => unreachable!(),
         }
         let again = ingest_cmd(&data, &second).output().unwrap();

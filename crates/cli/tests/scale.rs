@@ -140,7 +140,7 @@ fn wait_settled(pg: &str, workers: &[Worker], expected_articles: usize, limit: D
     loop {
         let (_, body) = http_get(&workers[0].metrics);
         let drained = metric(&body, "dossier_worker_queue_pending") == 0.0 && metric(&body, "dossier_worker_queue_ack_pending") == 0.0;
-        if drained && store.article_count().unwrap() >= expected_articles && !store.has_pending().unwrap() {
+        if drained && store.article_count().unwrap() >= expected_articles && !dossier_engine::analysis_owed(&store).unwrap() {
             return;
         }
         assert!(started.elapsed() < limit, "not settled after {limit:?}: {} articles of {expected_articles}; metrics:\n{body}", store.article_count().unwrap());

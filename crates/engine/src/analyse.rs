@@ -1,18 +1,20 @@
-//! One incremental analysis step: take a batch of arrivals, place the new
-//! articles into stories, re-align the claims and rebuild the briefs of the
-//! stories they touched (and only those), and commit it all with the
-//! clusterer's state and the change log in one transaction.
+//! The placing phase of an incremental analysis step: take a batch of
+//! arrivals, place the new articles into stories, rewrite the rows of the
+//! stories they touched (and only those) and mark them as owing analysis,
+//! and commit it all with the clusterer's state and the change log in one
+//! transaction. The claims and briefs of the marked stories are the story
+//! analysis's (`story_analysis.rs`).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use dossier_enrich::{enrich, Enriched};
-use dossier_model::{AlignedClaim, Article, Brief, ChangeEntry, ChangeKind, Story};
+use dossier_model::{AlignedClaim, Article, ChangeEntry, ChangeKind, Story};
 use dossier_store::{AnalysisStep, Arrival, Store};
 use dossier_stories::{story_from, story_id, Formed, Vector};
 use rayon::prelude::*;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::progress::{Phase, Progress};
 use crate::state::{self, ClusterState};
 use crate::{AnalysisReport, Engine};
@@ -51,16 +53,21 @@ impl Placed {
     }
 }
 
-/// A story the step rewrites: its id and members.
+/// A story the step rewrites: its id and members, and whether it closed in the step.
 struct Target {
     id: String,
     members: Vec<String>,
+    closed: bool,
 }
 
 impl Engine {
-    /// Runs one step over `arrivals` (all of one batch). `replay` is the
+    /// The placing phase of one step over `arrivals` (all of one batch): enriches and
+    /// embeds them, places them into stories, rewrites the rows and members of the stories
+    /// they touched and marks those stories as owing analysis, all committed with the
+    /// clusterer's state and the story change log in one transaction. Their claims and
+    /// briefs are the story analysis's work ([`Engine::analyse_owed`]). `replay` is the
     /// batch number when a rebuild replays a recorded batch.
-    pub(crate) fn step(&mut self, store: &mut dyn Store, arrivals: &[Arrival], replay: Option<i64>, progress: &dyn Progress, report: &mut AnalysisReport) -> Result<()> {
+    pub(crate) fn place_step(&mut self, store: &mut dyn Store, arrivals: &[Arrival], replay: Option<i64>, progress: &dyn Progress, report: &mut AnalysisReport) -> Result<()> {
         let at = Utc::now();
         let mut st = self.take_state(store)?;
         let batch = replay.unwrap_or(st.next_batch);
@@ -78,19 +85,18 @@ impl Engine {
                 d.sentences.len()
             );
         }
-        let (placed, fresh_vectors) = self.place(store, &mut st, &fresh_docs, progress)?;
+        let (placed, fresh_vectors) = self.cluster(store, &mut st, &fresh_docs, progress)?;
         let targets = targets(store, &st, &placed, &known_docs)?;
         let batch_docs: HashMap<&str, &Enriched> = fresh_docs.iter().chain(&known_docs).map(|e| (e.article.id.as_str(), e)).collect();
         let members = load_members(store, &targets, &batch_docs, &fresh_vectors)?;
-        // What enrichment found is kept while an article's story is open: a member is enriched once.
+        // What enrichment found is kept while an article's story is open (and until its
+        // story is analysed): a member is enriched once.
         let mut kept: Vec<(String, Option<Vec<u8>>)> = fresh_docs.iter().chain(&known_docs).map(state::enriched_row).collect();
         kept.extend(members.enriched_afresh.iter().map(|id| state::enriched_row(&members.docs[id])));
 
-        // Claims and briefs of the touched stories. Stories are independent,
-        // so they are worked out on all cores; the sentence pairs that the
-        // meaning scorer must see are gathered from every story first and
-        // scored in one call (full model batches, one look at the stored scores).
-        let stories: Vec<(Story, Vec<&Enriched>)> = targets
+        // The touched stories' rows (title, outlets, members): cheap, so worked out here;
+        // their claims and briefs wait for the story analysis.
+        let stories: Vec<(Story, Vec<String>, bool)> = targets
             .par_iter()
             .filter_map(|t| {
                 let docs: Vec<&Enriched> = t.members.iter().filter_map(|id| members.docs.get(id.as_str()).or_else(|| batch_docs.get(id.as_str()).copied())).collect();
@@ -98,56 +104,37 @@ impl Engine {
                     return None;
                 }
                 let vectors: Vec<&Vector> = docs.iter().map(|d| members.vectors.get(d.article.id.as_str()).unwrap_or(&members.empty)).collect();
-                Some((story_from(t.id.clone(), &docs, &vectors), docs))
+                let order = docs.iter().map(|d| d.article.id.clone()).collect();
+                Some((story_from(t.id.clone(), &docs, &vectors), order, t.closed))
             })
             .collect();
-        let scores = self.meaning_scores(store, &stories, progress)?;
-        let settings = self.claims;
-        progress.start(Phase::Aligning, stories.len() as u64);
-        let analysed: Vec<(Vec<AlignedClaim>, Brief)> = stories
-            .par_iter()
-            .map(|(story, docs)| {
-                let done = align_story(story, docs, &settings, scores.as_ref());
-                progress.advance(1);
-                done
-            })
-            .collect::<Result<_>>()?;
-        progress.finish();
         let mut out = AnalysisStep { batch, arrivals: arrivals.iter().map(|a| a.seq).collect(), ..Default::default() };
-        let mut index_docs = Vec::new();
-        let mut changes = Vec::new();
-        for ((story, docs), (claims, brief)) in stories.into_iter().zip(analysed) {
-            let story_of: HashMap<String, String> = story.article_ids.iter().map(|a| (a.clone(), story.id.clone())).collect();
-            index_docs.extend(crate::index::index_docs(&docs, &story_of, &claims.iter().collect::<Vec<_>>()));
-            changes.extend(claim_changes(store, &story, &placed, &st, &claims, &brief, at)?);
-            out.claims.push((story.id.clone(), claims));
-            out.briefs.push(brief);
-            out.stories.push(story);
-        }
-
-        // The change log: stories first, then their articles, then claims and briefs.
-        let mut log = story_changes(&placed, &st, at, &out.stories);
-        log.extend(changes);
         for (gone, gone_id, _) in &placed.merged {
             let keep = placed.survivor(*gone);
             out.merged.push((gone_id.clone(), open_id(&st, &placed, keep)));
         }
         st.generation += 1;
+        let marks = owing_marks(store, st.generation, &stories, &out.merged)?;
+        out.stories = stories.into_iter().map(|(story, _, _)| story).collect();
+        out.changes = story_changes(&placed, &st, at, &out.stories);
         out.state = st.rows(&placed.rows.iter().copied().collect::<Vec<_>>());
         for (id, v) in &fresh_vectors {
             out.state.push((state::vector_key(id), Some(state::encode(v))));
         }
         out.state.extend(kept);
-        // Closed stories are never touched again (a revision re-enriches its article anyway).
-        out.state.extend(placed.closed_members.iter().map(|id| (state::enriched_key(id), None)));
-        // Until the index has taken them (after the commit), these articles are owed to it.
-        for d in &index_docs {
-            out.state.push((format!("{}{}", state::UNINDEXED, d.id), Some(Vec::new())));
+        // Closed stories are never touched again (a revision re-enriches its article anyway);
+        // the members of those closing now keep their enrichment until their analysis.
+        let analysed_later: HashSet<&str> = out.stories.iter().flat_map(|s| s.article_ids.iter().map(String::as_str)).collect();
+        out.state.extend(placed.closed_members.iter().filter(|id| !analysed_later.contains(id.as_str())).map(|id| (state::enriched_key(id), None)));
+        out.state.extend(marks);
+        // Their members' search documents changed (their story); until the index has taken
+        // them, they are owed to it, so an index served before the story analysis is current.
+        for id in out.stories.iter().flat_map(|s| &s.article_ids) {
+            out.state.push((format!("{}{}", state::UNINDEXED, id), Some(Vec::new())));
         }
-        out.changes = log;
-        crate::pause::point("analysing");
+        crate::pause::point("placing");
         store.commit_step(&out)?;
-        crate::pause::point("before-index");
+        crate::pause::point("placed");
         report.articles += arrivals.len();
         report.steps += 1;
         report.stories_touched += out.stories.len();
@@ -155,8 +142,6 @@ impl Engine {
         report.merges += out.merged.len();
         report.changes += out.changes.len();
         self.cache = Some(st);
-        let owed: Vec<String> = index_docs.iter().map(|d| d.id.clone()).collect();
-        self.index_docs(store, &index_docs, &owed, progress)?;
         Ok(())
     }
 
@@ -186,7 +171,7 @@ impl Engine {
     /// Places the new articles into stories, in publication order, after
     /// counting all of them in the vocabulary (so one batch sees the same
     /// rarity weights whatever its order).
-    fn place(&mut self, store: &mut dyn Store, st: &mut ClusterState, docs: &[Enriched], progress: &dyn Progress) -> Result<(Placed, Vec<(String, Vector)>)> {
+    fn cluster(&mut self, store: &mut dyn Store, st: &mut ClusterState, docs: &[Enriched], progress: &dyn Progress) -> Result<(Placed, Vec<(String, Vector)>)> {
         let refs: Vec<&Enriched> = docs.iter().collect();
         let meanings = crate::embedding::embeddings_of(store, &refs, self.mode, &mut self.embedder, progress)?;
         let counts: Vec<_> = docs.iter().map(|d| dossier_stories::counts(d, &self.stories)).collect();
@@ -224,60 +209,38 @@ impl Engine {
         let fresh = order.iter().map(|&i| (docs[i].article.id.clone(), vectors[i].clone())).collect();
         Ok((placed, fresh))
     }
-
-    /// The meaning scores of every sentence pair that claim alignment will
-    /// ask about in `stories` (those told by two or more outlets), when
-    /// alignment by meaning is on. Alignment chooses its pairs before it sees
-    /// a score, so a first pass that only records them finds exactly the
-    /// pairs of the real one.
-    fn meaning_scores(&mut self, store: &mut dyn Store, stories: &[(Story, Vec<&Enriched>)], progress: &dyn Progress) -> Result<Option<PairScores>> {
-        if !stories.iter().any(|(s, _)| s.outlets.len() >= 2) {
-            return Ok(None);
-        }
-        let settings = self.claims;
-        let Some(meaning) = self.meaning()? else {
-            return Ok(None);
-        };
-        let asked: Vec<Vec<(String, String)>> = stories
-            .par_iter()
-            .filter(|(s, _)| s.outlets.len() >= 2)
-            .map(|(story, docs)| {
-                let mut pairs = Vec::new();
-                let mut record = |p: &[(&str, &str)]| {
-                    pairs.extend(p.iter().map(|(a, b)| (a.to_string(), b.to_string())));
-                    Ok(vec![0.0; p.len()])
-                };
-                // Only the pairs are wanted; this pass's claims are dropped.
-                let _ = dossier_claims::align_with(story, docs, &settings, Some(&mut record));
-                pairs
-            })
-            .collect();
-        let mut seen = HashSet::new();
-        let pairs: Vec<(&str, &str)> = asked.iter().flatten().filter(|p| seen.insert(*p)).map(|(a, b)| (a.as_str(), b.as_str())).collect();
-        let scores = meaning.score(store, &pairs, progress)?;
-        Ok(Some(pairs.iter().zip(scores).map(|(&(a, b), s)| ((a.to_string(), b.to_string()), s)).collect()))
-    }
 }
 
-/// Meaning scores by sentence pair, as [`Engine::meaning_scores`] gathers them.
-type PairScores = HashMap<(String, String), f32>;
-
-/// A story's claims (aligned by meaning where `scores` are given and two or
-/// more outlets report it) and its brief, from its own articles only.
-fn align_story(story: &Story, docs: &[&Enriched], settings: &dossier_claims::Settings, scores: Option<&PairScores>) -> Result<(Vec<AlignedClaim>, Brief)> {
-    let claims = match scores {
-        Some(known) if story.outlets.len() >= 2 => {
-            let mut look_up = |pairs: &[(&str, &str)]| {
-                pairs.iter().map(|&(a, b)| known.get(&(a.to_string(), b.to_string())).copied().ok_or_else(|| format!("no meaning score gathered for the pair {a:?} / {b:?}"))).collect()
-            };
-            dossier_claims::align_with(story, docs, settings, Some(&mut look_up)).map_err(|e| Error::internal(format!("aligning the claims of story {}", story.id), e))?
+/// The owing marks a placing step writes ([`state::Owed`]): one per story it rewrote,
+/// of this generation, carrying the claims of the stories merged into it (theirs and
+/// what they had absorbed); the marks of the stories merged away go.
+fn owing_marks(store: &dyn Store, generation: u64, stories: &[(Story, Vec<String>, bool)], merged: &[(String, String)]) -> Result<Vec<(String, Option<Vec<u8>>)>> {
+    let keys: Vec<String> = stories.iter().map(|(s, _, _)| state::owed_key(&s.id)).chain(merged.iter().map(|(gone, _)| state::owed_key(gone))).collect();
+    let mut before: HashMap<String, state::Owed> = HashMap::new();
+    for (k, b) in store.engine_state(&keys)? {
+        let owed = state::Owed::decode(&k, &b)?;
+        before.insert(k, owed);
+    }
+    let mut absorbed: HashMap<&str, Vec<AlignedClaim>> = HashMap::new();
+    let mut out = Vec::new();
+    for (gone, keep) in merged {
+        let key = state::owed_key(gone);
+        let into = absorbed.entry(keep.as_str()).or_default();
+        if let Some(o) = before.get(&key) {
+            into.extend(o.absorbed.iter().cloned());
         }
-        _ => dossier_claims::align(story, docs, settings),
-    };
-    let primary = dossier_claims::primary_sources(docs);
-    let articles: Vec<Article> = docs.iter().map(|d| d.article.clone()).collect();
-    let brief = dossier_brief::build(story, &articles, &claims, &primary, &dossier_brief::Settings::default());
-    Ok((claims, brief))
+        into.extend(store.aligned_claims(gone)?);
+        out.push((key, None));
+    }
+    for (story, members, closed) in stories {
+        let key = state::owed_key(&story.id);
+        let prev = before.get(&key);
+        let mut carried: Vec<AlignedClaim> = prev.map(|o| o.absorbed.clone()).unwrap_or_default();
+        carried.extend(absorbed.remove(story.id.as_str()).unwrap_or_default());
+        let mark = state::Owed { generation, members: members.clone(), absorbed: carried, closed: *closed || prev.is_some_and(|o| o.closed) };
+        out.push((key, Some(mark.encode())));
+    }
+    Ok(out)
 }
 
 /// The id of an open (or just closed) story by number.
@@ -295,14 +258,14 @@ fn targets(store: &dyn Store, st: &ClusterState, placed: &Placed, known: &[Enric
     let mut out: Vec<Target> = Vec::new();
     let mut ids = HashSet::new();
     for &n in &placed.touched {
-        let (creator, members) = match (st.clusterer.open_story(n), placed.closed.get(&n)) {
-            (Some(o), _) => (&o.creator, o.members.clone()),
-            (None, Some(f)) => (&f.creator, f.members.clone()),
+        let (creator, members, closed) = match (st.clusterer.open_story(n), placed.closed.get(&n)) {
+            (Some(o), _) => (&o.creator, o.members.clone(), false),
+            (None, Some(f)) => (&f.creator, f.members.clone(), true),
             (None, None) => continue,
         };
         let id = story_id(creator);
         ids.insert(id.clone());
-        out.push(Target { id, members });
+        out.push(Target { id, members, closed });
     }
     let revised: Vec<String> = known.iter().map(|e| e.article.id.clone()).collect();
     let mut held: Vec<String> = store.stories_of(&revised)?.into_values().collect();
@@ -314,7 +277,7 @@ fn targets(store: &dyn Store, st: &ClusterState, placed: &Placed, known: &[Enric
         }
         if let Some(s) = store.story(&id)? {
             ids.insert(id.clone());
-            out.push(Target { id, members: s.article_ids });
+            out.push(Target { id, members: s.article_ids, closed: false });
         }
     }
     Ok(out)
@@ -383,73 +346,4 @@ fn story_changes(placed: &Placed, st: &ClusterState, at: DateTime<Utc>, stories:
         }
     }
     out
-}
-
-/// Change log entries for a story's claims and brief, against what the store holds.
-/// A claim is followed through re-alignment by the sentences it is made of: a new
-/// aligned claim sharing a sentence with an old one is that claim, changed.
-fn claim_changes(store: &dyn Store, story: &Story, placed: &Placed, st: &ClusterState, claims: &[AlignedClaim], brief: &Brief, at: DateTime<Utc>) -> Result<Vec<ChangeEntry>> {
-    let mut old = store.aligned_claims(&story.id)?;
-    // Claims of the stories merged into this one are its claims now.
-    for (gone, gone_id, _) in &placed.merged {
-        if open_id(st, placed, placed.survivor(*gone)) == story.id {
-            old.extend(store.aligned_claims(gone_id)?);
-        }
-    }
-    let mut by_member: BTreeMap<&str, usize> = BTreeMap::new();
-    for (i, c) in old.iter().enumerate() {
-        for m in &c.members {
-            by_member.entry(m.id.as_str()).or_insert(i);
-        }
-    }
-    let entry = |kind, c: &AlignedClaim| ChangeEntry {
-        seq: 0,
-        at,
-        kind,
-        story_id: story.id.clone(),
-        article_id: c.members.first().map(|m| m.article_id.clone()),
-        claim_id: Some(c.id.clone()),
-        other_story_id: None,
-        from: None,
-        to: Some(c.status),
-        text: c.text.clone(),
-    };
-    let mut out = Vec::new();
-    let mut matched = vec![false; old.len()];
-    for c in claims {
-        let was: Vec<usize> = c.members.iter().filter_map(|m| by_member.get(m.id.as_str()).copied()).collect();
-        was.iter().for_each(|&i| matched[i] = true);
-        match was.first() {
-            None => out.push(entry(ChangeKind::ClaimAdded, c)),
-            Some(&i) if old[i].status != c.status => {
-                let mut e = entry(ChangeKind::ClaimStatusChanged, c);
-                e.from = Some(old[i].status);
-                out.push(e);
-            }
-            Some(_) => {}
-        }
-    }
-    for (_, c) in old.iter().enumerate().filter(|(i, _)| !matched[*i]) {
-        let mut e = entry(ChangeKind::ClaimRemoved, c);
-        e.to = None;
-        e.from = Some(c.status);
-        out.push(e);
-    }
-    if let Some(before) = store.brief(&story.id)? {
-        if &before != brief {
-            out.push(ChangeEntry {
-                seq: 0,
-                at,
-                kind: ChangeKind::BriefChanged,
-                story_id: story.id.clone(),
-                article_id: None,
-                claim_id: None,
-                other_story_id: None,
-                from: None,
-                to: None,
-                text: story.title.clone(),
-            });
-        }
-    }
-    Ok(out)
 }

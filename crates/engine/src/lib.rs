@@ -8,14 +8,26 @@
 //!
 //! Data flows one way: [`Engine::ingest`] stores a batch (each new or
 //! revised article becomes an *arrival*), then [`Engine::analyse`] takes the
-//! waiting arrivals in batches. Each batch is one step: its articles are
-//! enriched and embedded once, placed into stories by the streaming
-//! clusterer (whose window of open stories and vocabulary persist in the
-//! store between runs), and only the stories they touched get their claims
-//! re-aligned, their brief rebuilt and their rows rewritten; the step
-//! commits with the clusterer's state and the change log in one
-//! transaction, so a killed run loses nothing and re-running it finishes
-//! the work. A story's id comes from the article that started it and never
+//! waiting arrivals in batches. Each batch is one step of two phases, each
+//! committed in one transaction, so a killed run loses nothing and
+//! re-running it finishes the work:
+//!
+//! - **placing** ([`Engine::place`]): its articles are enriched and embedded
+//!   once, placed into stories by the streaming clusterer (whose window of
+//!   open stories and vocabulary persist in the store between runs), the
+//!   rows of the stories they touched are rewritten and those stories are
+//!   marked as *owing analysis*, with the clusterer's state and the story
+//!   change log;
+//! - **story analysis** ([`Engine::analyse_stories`]): each story owing
+//!   analysis gets its claims re-aligned and its brief rebuilt from its
+//!   members as they are now, committed with the claim change log and
+//!   clearing its mark, unless a placing step marked it again meanwhile.
+//!
+//! Placing is cheap and serial (one writer at a time: the embedded store's
+//! file lock, or the scaled-out workers' analysis lock); story analysis is
+//! the costly part, and writers sharing a store lease different stories
+//! ([`Store::lease_stories`]) to do it side by side. The embedded faces run
+//! both phases back to back. A story's id comes from the article that started it and never
 //! changes; a story merged into an older one keeps answering as an alias.
 //! [`Engine::rebuild`] recomputes everything by replaying the recorded
 //! batches, and gives what the incremental runs gave.
@@ -28,6 +40,7 @@ mod meaning;
 pub mod pause;
 pub mod progress;
 mod state;
+mod story_analysis;
 
 use std::path::{Path, PathBuf};
 
@@ -58,6 +71,11 @@ pub struct AnalysisReport {
     pub stories_touched: usize,
     pub stories_created: usize,
     pub merges: usize,
+    /// Stories whose claims and brief were analysed (and their owing mark cleared).
+    pub stories_analysed: usize,
+    /// Stories analysed but not written: placed again meanwhile (they still owe an
+    /// analysis, of their new members) or no longer stored.
+    pub stories_refused: usize,
     /// Change log entries written.
     pub changes: usize,
     /// Arrivals too long to analyse whole, analysed (and indexed) in their first part and
@@ -70,6 +88,17 @@ pub struct AnalysisReport {
 pub struct Ingested {
     pub put: Put,
     pub analysis: AnalysisReport,
+}
+
+/// Whether the store holds work for the analysis: arrivals to place, or stories
+/// placed and owing analysis.
+pub fn analysis_owed(store: &dyn Store) -> Result<bool> {
+    Ok(store.has_pending()? || !store.engine_state_prefix(state::OWED)?.is_empty())
+}
+
+/// Ids of the stories owing analysis (placed, their claims and brief not yet redone).
+pub fn stories_owing_analysis(store: &dyn Store) -> Result<Vec<String>> {
+    Ok(store.engine_state_prefix(state::OWED)?.into_iter().map(|(k, _)| k[state::OWED.len()..].to_string()).collect())
 }
 
 /// The pipeline over a store. Long-lived faces keep one: it caches the
@@ -124,23 +153,52 @@ impl Engine {
         Ok(Ingested { put, analysis })
     }
 
-    /// Analyses every waiting arrival, a step per batch; first gives the
-    /// search index what an interrupted run owed it.
+    /// Analyses every waiting arrival, a step per batch, each placed and then its
+    /// stories analysed; first gives the search index what an interrupted run owed
+    /// it, and analyses the stories an interrupted run placed but did not analyse.
     pub fn analyse(&mut self, store: &mut dyn Store, progress: &dyn Progress) -> Result<AnalysisReport> {
         pause::point("before-analysis");
         self.index_owed(store, progress)?;
         let mut report = AnalysisReport::default();
-        loop {
-            let pending = store.pending_arrivals(STEP_ARRIVALS)?;
-            let Some(first) = pending.first() else { break };
-            let batch = first.batch;
-            let take: Vec<_> = pending.iter().take_while(|a| a.batch == batch).cloned().collect();
-            self.step(store, &take, batch, progress, &mut report)?;
-            if take.len() >= 1000 {
-                tracing::info!(articles = report.articles, steps = report.steps, "analysis progress");
-            }
+        self.analyse_owed(store, usize::MAX, None, progress, &mut report)?;
+        while self.place_next(store, progress, &mut report)? {
+            self.analyse_owed(store, usize::MAX, None, progress, &mut report)?;
         }
         Ok(report)
+    }
+
+    /// The placing phase alone, over every waiting arrival, a step per batch: the
+    /// stories touched are rewritten and marked as owing analysis, which
+    /// [`analyse_stories`](Self::analyse_stories) does. One writer at a time places
+    /// (the clusterer's state is one sequence of steps).
+    pub fn place(&mut self, store: &mut dyn Store, progress: &dyn Progress) -> Result<AnalysisReport> {
+        let mut report = AnalysisReport::default();
+        while self.place_next(store, progress, &mut report)? {}
+        Ok(report)
+    }
+
+    /// The story analysis phase alone: the claims and briefs of the stories owing
+    /// analysis, `chunk` stories per transaction, each chunk leased from the store
+    /// ([`Store::lease_stories`]), so writers sharing a store analyse different stories
+    /// at once; stories another writer holds are left to it. After the first chunk, none
+    /// starts after `until` (when given): the stories left wait for the next call.
+    pub fn analyse_stories(&mut self, store: &mut dyn Store, chunk: usize, until: Option<std::time::Instant>, progress: &dyn Progress) -> Result<AnalysisReport> {
+        let mut report = AnalysisReport::default();
+        self.analyse_owed(store, chunk, until, progress, &mut report)?;
+        Ok(report)
+    }
+
+    /// Places the next waiting batch, if any (whether one was).
+    fn place_next(&mut self, store: &mut dyn Store, progress: &dyn Progress, report: &mut AnalysisReport) -> Result<bool> {
+        let pending = store.pending_arrivals(STEP_ARRIVALS)?;
+        let Some(first) = pending.first() else { return Ok(false) };
+        let batch = first.batch;
+        let take: Vec<_> = pending.iter().take_while(|a| a.batch == batch).cloned().collect();
+        self.place_step(store, &take, batch, progress, report)?;
+        if take.len() >= 1000 {
+            tracing::info!(articles = report.articles, steps = report.steps, "analysis progress");
+        }
+        Ok(true)
     }
 
     /// Forgets the analysis and recomputes it from scratch, replaying the

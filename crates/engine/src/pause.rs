@@ -6,8 +6,10 @@
 //!
 //! - `stored-batch`: a batch of articles committed (an ingest stores in batches of 256);
 //! - `before-analysis`: everything stored, nothing of it analysed;
-//! - `analysing`: a step's stories, claims and briefs worked out, not committed;
-//! - `before-index`: the step committed, the search index not yet given its articles;
+//! - `placing`: a step's articles placed and its stories' rows worked out, not committed;
+//! - `placed`: the placing committed, the stories it marked not yet analysed;
+//! - `analysing`: the claims and briefs of those stories worked out, not committed;
+//! - `before-index`: the story analysis committed, the search index not yet given its articles;
 //! - `before-index-done`: the index committed, the store not yet told it is.
 
 use std::sync::OnceLock;
@@ -16,7 +18,7 @@ use std::sync::OnceLock;
 pub const PAUSE_AT: &str = "DOSSIER_TEST_PAUSE_AT";
 
 /// Every point, in the order an ingest passes them.
-pub const POINTS: [&str; 5] = ["stored-batch", "before-analysis", "analysing", "before-index", "before-index-done"];
+pub const POINTS: [&str; 7] = ["stored-batch", "before-analysis", "placing", "placed", "analysing", "before-index", "before-index-done"];
 
 pub(crate) fn point(name: &str) {
     static AT: OnceLock<Option<String>> = OnceLock::new();

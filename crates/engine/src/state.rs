@@ -22,6 +22,40 @@ pub(crate) const VECTOR: &str = "vector:";
 pub(crate) const ENRICHED: &str = "enriched:";
 /// Articles whose search documents a committed step changed and the index has not yet taken.
 pub(crate) const UNINDEXED: &str = "unindexed:";
+/// Stories whose members a placing step changed and whose claims and brief are not yet
+/// analysed again: `owed:STORY` holds an [`Owed`] (JSON).
+pub(crate) const OWED: &str = "owed:";
+
+pub(crate) fn owed_key(story: &str) -> String {
+    format!("{OWED}{story}")
+}
+
+/// A story owing analysis, as the placing step that marked it left it. Any later placing
+/// step that touches the story rewrites the mark (another generation), so a story
+/// analysis can tell, when it commits, whether what it analysed is still the story.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct Owed {
+    /// The clustering state's generation of the placing step that wrote the mark.
+    pub generation: u64,
+    /// Its members, in the order the clusterer keeps them (the order they are aligned in).
+    pub members: Vec<String>,
+    /// Claims of stories merged into it since it was last analysed: its claims as the
+    /// change log follows them (they left the store with the merged stories' rows).
+    pub absorbed: Vec<dossier_model::AlignedClaim>,
+    /// It closed (no later article can join it): its members' kept enrichment goes
+    /// once it is analysed.
+    pub closed: bool,
+}
+
+impl Owed {
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("an owing mark serialises")
+    }
+
+    pub(crate) fn decode(key: &str, bytes: &[u8]) -> Result<Owed> {
+        serde_json::from_slice(bytes).map_err(|e| Error::internal(format!("engine state {key}"), e))
+    }
+}
 
 pub(crate) fn open_key(k: u32) -> String {
     format!("{OPEN}{k:010}")

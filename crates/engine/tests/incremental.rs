@@ -262,3 +262,198 @@ fn a_revised_article_realigns_its_story_and_logs_what_its_claims_did() {
     assert!(log.iter().any(|c| c.kind == ChangeKind::ClaimAdded && c.text.contains("$2 million")), "{log:#?}");
     assert!(log.iter().any(|c| c.kind == ChangeKind::ClaimRemoved && c.text.contains("six hours")), "{log:#?}");
 }
+
+/// A run killed after placing a batch and before analysing its stories (here: the placing
+/// phase alone, then a new engine) leaves those stories owing analysis; the next run
+/// analyses them and ends where an uninterrupted run ends.
+#[test]
+fn a_run_killed_between_placing_and_story_analysis_is_finished_by_the_next() {
+    let (_ref_dir, mut reference, mut uninterrupted) = setup();
+    uninterrupted.ingest(&mut reference, &corpus(), &Silent).unwrap();
+    uninterrupted.ingest(&mut reference, &unrelated(), &Silent).unwrap();
+
+    let (dir, mut store, mut engine) = setup();
+    engine.ingest(&mut store, &corpus(), &Silent).unwrap();
+    engine.store(&mut store, &unrelated()).unwrap();
+    let placed = engine.place(&mut store, &Silent).unwrap();
+    assert!(placed.stories_touched > 0 && placed.stories_analysed == 0, "{placed:?}");
+    let owed = dossier_engine::stories_owing_analysis(&store).unwrap();
+    assert_eq!(owed.len(), placed.stories_touched);
+    assert!(!store.has_pending().unwrap() && dossier_engine::analysis_owed(&store).unwrap());
+    drop((store, engine));
+
+    let mut store = SqliteStore::open_dir(dir.path()).unwrap();
+    let r = Engine::new(Embeddings::Off).with_index(&dossier_engine::index_dir(dir.path())).analyse(&mut store, &Silent).unwrap();
+    assert_eq!((r.articles, r.stories_analysed, r.stories_refused), (0, owed.len(), 0));
+    assert!(!dossier_engine::analysis_owed(&store).unwrap());
+    assert_eq!(snapshot(&store), snapshot(&reference));
+    for s in store.stories().unwrap() {
+        assert_eq!(store.brief(&s.id).unwrap(), reference.brief(&s.id).unwrap(), "the brief of {}", s.id);
+    }
+    let log = |s: &dyn Store| s.changes(0, None, 10_000).unwrap().into_iter().map(|c| (c.kind, c.story_id, c.article_id, c.claim_id, c.text)).collect::<Vec<_>>();
+    assert_eq!(log(&store), log(&reference), "the same change log, in the same order");
+    // ... and the search index has the late articles in their stories.
+    let ix = dossier_search::SearchIndex::open(&dossier_engine::index_dir(dir.path())).unwrap();
+    let hits = ix.search(&dossier_search::SearchQuery { text: "warehouse".into(), limit: 10, ..Default::default() }).unwrap();
+    assert!(!hits.hits.is_empty());
+}
+
+/// What another writer does to the store meanwhile.
+type Meanwhile<'a> = Box<dyn FnOnce(&mut SqliteStore) + 'a>;
+
+/// A store whose story analysis commit first runs `before_commit` (once): another writer
+/// placing a batch while this one analyses. It notes the stories owing analysis after
+/// each such commit.
+struct PlacedMeanwhile<'a> {
+    inner: &'a mut SqliteStore,
+    before_commit: Option<Meanwhile<'a>>,
+    owing_after: Vec<Vec<String>>,
+}
+
+impl Store for PlacedMeanwhile<'_> {
+    fn commit_story_analyses(&mut self, done: &[dossier_store::StoryAnalysis]) -> dossier_store::Result<Vec<String>> {
+        if let Some(f) = self.before_commit.take() {
+            f(self.inner);
+        }
+        let written = self.inner.commit_story_analyses(done)?;
+        self.owing_after.push(dossier_engine::stories_owing_analysis(self.inner).unwrap());
+        Ok(written)
+    }
+    fn put_articles(&mut self, articles: &[Article]) -> dossier_store::Result<dossier_store::Put> {
+        self.inner.put_articles(articles)
+    }
+    fn revisions(&self, id: &str) -> dossier_store::Result<Vec<dossier_store::Revision>> {
+        self.inner.revisions(id)
+    }
+    fn has_url(&self, url: &str) -> dossier_store::Result<bool> {
+        self.inner.has_url(url)
+    }
+    fn fetch_state(&self, url: &str) -> dossier_store::Result<Option<dossier_store::FetchState>> {
+        self.inner.fetch_state(url)
+    }
+    fn put_fetch_state(&mut self, url: &str, state: &dossier_store::FetchState) -> dossier_store::Result<()> {
+        self.inner.put_fetch_state(url, state)
+    }
+    fn article(&self, id: &str) -> dossier_store::Result<Option<Article>> {
+        self.inner.article(id)
+    }
+    fn articles(&self) -> dossier_store::Result<Vec<Article>> {
+        self.inner.articles()
+    }
+    fn article_count(&self) -> dossier_store::Result<usize> {
+        self.inner.article_count()
+    }
+    fn replace_analysis(&mut self, analysis: &dossier_store::Analysis) -> dossier_store::Result<()> {
+        self.inner.replace_analysis(analysis)
+    }
+    fn stories(&self) -> dossier_store::Result<Vec<dossier_model::Story>> {
+        self.inner.stories()
+    }
+    fn story(&self, id: &str) -> dossier_store::Result<Option<dossier_model::Story>> {
+        self.inner.story(id)
+    }
+    fn aligned_claims(&self, story_id: &str) -> dossier_store::Result<Vec<dossier_model::AlignedClaim>> {
+        self.inner.aligned_claims(story_id)
+    }
+    fn brief(&self, story_id: &str) -> dossier_store::Result<Option<dossier_model::Brief>> {
+        self.inner.brief(story_id)
+    }
+    fn embeddings(&self, model: &str) -> dossier_store::Result<std::collections::HashMap<String, (String, Vec<u8>)>> {
+        self.inner.embeddings(model)
+    }
+    fn put_embeddings(&mut self, model: &str, rows: &[(String, String, Vec<u8>)]) -> dossier_store::Result<()> {
+        self.inner.put_embeddings(model, rows)
+    }
+    fn pending_arrivals(&self, limit: usize) -> dossier_store::Result<Vec<dossier_store::Arrival>> {
+        self.inner.pending_arrivals(limit)
+    }
+    fn engine_state(&self, keys: &[String]) -> dossier_store::Result<std::collections::HashMap<String, Vec<u8>>> {
+        self.inner.engine_state(keys)
+    }
+    fn engine_state_prefix(&self, prefix: &str) -> dossier_store::Result<Vec<(String, Vec<u8>)>> {
+        self.inner.engine_state_prefix(prefix)
+    }
+    fn commit_step(&mut self, step: &dossier_store::AnalysisStep) -> dossier_store::Result<()> {
+        self.inner.commit_step(step)
+    }
+    fn reset_analysis(&mut self) -> dossier_store::Result<()> {
+        self.inner.reset_analysis()
+    }
+    fn story_alias(&self, id: &str) -> dossier_store::Result<Option<String>> {
+        self.inner.story_alias(id)
+    }
+    fn stories_of(&self, article_ids: &[String]) -> dossier_store::Result<std::collections::HashMap<String, String>> {
+        self.inner.stories_of(article_ids)
+    }
+    fn changes(&self, since: i64, story: Option<&str>, limit: usize) -> dossier_store::Result<Vec<dossier_model::ChangeEntry>> {
+        self.inner.changes(since, story, limit)
+    }
+    fn last_change(&self) -> dossier_store::Result<i64> {
+        self.inner.last_change()
+    }
+    fn in_snapshot(&self, f: &mut dyn FnMut(&dyn Store) -> dossier_store::Result<()>) -> dossier_store::Result<()> {
+        self.inner.in_snapshot(f)
+    }
+}
+
+/// A story placed again (here: a revision of one of its articles) while its analysis
+/// runs keeps owing analysis: the analysis of what it was is not written; the next pass
+/// analyses what it is now, and the end equals analysing the batches one after the other.
+#[test]
+fn a_story_placed_again_while_it_is_analysed_keeps_owing_analysis() {
+    let arts = unrelated();
+    let fire = arts.iter().position(|a| a.title.contains("Riverton")).unwrap();
+    let mut revised = arts[fire].clone();
+    revised.text = "A fire destroyed a warehouse in the Riverton port district on Monday. The fire caused damage estimated at $2 million, the port authority said on Tuesday.".into();
+
+    let (_ref_dir, mut reference, mut one_by_one) = setup();
+    for batch in [corpus(), arts.clone(), vec![revised.clone()]] {
+        one_by_one.ingest(&mut reference, &batch, &Silent).unwrap();
+    }
+
+    let (_dir, mut store, mut engine) = setup();
+    engine.ingest(&mut store, &corpus(), &Silent).unwrap();
+    engine.store(&mut store, &arts).unwrap();
+    engine.place(&mut store, &Silent).unwrap();
+    let owed = dossier_engine::stories_owing_analysis(&store).unwrap();
+    let story = store.stories_of(&[arts[fire].id.clone()]).unwrap()[&arts[fire].id].clone();
+    assert!(owed.contains(&story));
+    let late = revised.clone();
+    let mut meanwhile = PlacedMeanwhile {
+        inner: &mut store,
+        before_commit: Some(Box::new(move |s: &mut SqliteStore| {
+            let mut other = Engine::new(Embeddings::Off);
+            other.store(s, &[late]).unwrap();
+            assert_eq!(other.place(s, &Silent).unwrap().stories_touched, 1);
+        })),
+        owing_after: Vec::new(),
+    };
+    let r = engine.analyse_stories(&mut meanwhile, usize::MAX, None, &Silent).unwrap();
+    // The first commit refused the story placed again and kept its new mark; the next
+    // pass analysed it over its new text.
+    assert_eq!(meanwhile.owing_after, [vec![story.clone()], vec![]]);
+    drop(meanwhile);
+    assert_eq!((r.stories_analysed, r.stories_refused), (owed.len(), 1), "{r:?}");
+    assert!(!dossier_engine::analysis_owed(&store).unwrap());
+    assert!(store.aligned_claims(&story).unwrap().iter().any(|c| c.text.contains("$2 million")));
+    let r = engine.analyse(&mut store, &Silent).unwrap();
+    assert_eq!((r.stories_analysed, r.stories_refused), (0, 0));
+    assert_eq!(snapshot(&store), snapshot(&reference));
+}
+
+/// A writer bounding its story analysis in time analyses at least one chunk, starts no
+/// other once the time is up, and leaves the rest owing analysis for its next call.
+#[test]
+fn a_bounded_story_analysis_does_one_chunk_and_leaves_the_rest() {
+    let (_dir, mut store, mut engine) = setup();
+    engine.store(&mut store, &corpus()).unwrap();
+    engine.place(&mut store, &Silent).unwrap();
+    let owed = dossier_engine::stories_owing_analysis(&store).unwrap();
+    assert!(owed.len() >= 3, "{owed:?}");
+    let r = engine.analyse_stories(&mut store, 1, Some(std::time::Instant::now()), &Silent).unwrap();
+    assert_eq!(r.stories_analysed, 1);
+    assert_eq!(dossier_engine::stories_owing_analysis(&store).unwrap(), owed[1..]);
+    let r = engine.analyse_stories(&mut store, 1, None, &Silent).unwrap();
+    assert_eq!(r.stories_analysed, owed.len() - 1);
+    assert!(!dossier_engine::analysis_owed(&store).unwrap());
+}

@@ -34,7 +34,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use dossier_model::{AlignedClaim, Article, ArticleSummary, Brief, ChangeEntry, Story};
-use dossier_store::{content_hash, snapshot, Analysis, AnalysisStep, Arrival, FetchState, Put, Result, Revision, Store, StoreError};
+use dossier_store::{content_hash, snapshot, Analysis, AnalysisStep, Arrival, FetchState, Put, Result, Revision, Store, StoreError, StoryAnalysis};
 use postgres::{Client, NoTls, Row};
 
 /// Schema versions this build applies, in order; the index + 1 is the version.
@@ -1019,6 +1019,51 @@ impl Store for PgStore {
     fn commit_step(&mut self, step: &AnalysisStep) -> Result<()> {
         let rows = StepRows::new(step);
         self.write(|tx| rows.write(tx))
+    }
+
+    fn commit_story_analyses(&mut self, done: &[StoryAnalysis]) -> Result<Vec<String>> {
+        let ids: Vec<&str> = done.iter().map(|a| a.story_id.as_str()).collect();
+        let keys: Vec<&str> = done.iter().map(|a| a.mark.0.as_str()).collect();
+        self.write(|tx| {
+            // The stories, then their marks, in key order: the order a placing step takes them
+            // in (it deletes a merged story before moving its mark), so the two cannot deadlock.
+            // A placing step that re-marked a story committed first (we read its mark) or waits
+            // for this commit (and marks it again after).
+            let stored: std::collections::HashSet<String> = tx.query("SELECT id FROM stories WHERE id = ANY($1) ORDER BY id FOR KEY SHARE", &[&ids])?.iter().map(|r| r.get(0)).collect();
+            let marks: HashMap<String, Vec<u8>> = tx.query("SELECT key, value FROM engine_state WHERE key = ANY($1) ORDER BY key FOR UPDATE", &[&keys])?.iter().map(|r| (r.get(0), r.get(1))).collect();
+            let mut step = AnalysisStep::default();
+            let mut written = Vec::new();
+            for a in done {
+                if marks.get(&a.mark.0) != Some(&a.mark.1) {
+                    continue;
+                }
+                step.state.push((a.mark.0.clone(), None));
+                let Some(brief) = a.brief.as_ref().filter(|_| stored.contains(&a.story_id)) else { continue };
+                step.claims.push((a.story_id.clone(), a.claims.clone()));
+                step.briefs.push(brief.clone());
+                step.state.extend(a.state.iter().cloned());
+                step.changes.extend(a.changes.iter().cloned());
+                written.push(a.story_id.clone());
+            }
+            StepRows::new(&step).write(tx)?;
+            Ok(written)
+        })
+    }
+
+    fn lease_stories(&mut self, ids: &[String]) -> Result<Vec<String>> {
+        let keys = story_lock_keys(ids);
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Each lock on its own (not all or none, as `try_lock_stories`): a worker analyses
+        // the stories no other worker holds and leaves the rest to them.
+        let rows = self.client.get_mut().query("SELECT k, pg_try_advisory_lock($1, k) FROM unnest($2::int4[]) AS k", &[&STORY_LOCK_CLASS, &keys]).map_err(self.e())?;
+        let taken: std::collections::HashSet<i32> = rows.iter().filter(|r| r.get::<_, bool>(1)).map(|r| r.get(0)).collect();
+        Ok(ids.iter().filter(|id| taken.contains(&story_lock_key(id))).cloned().collect())
+    }
+
+    fn release_stories(&mut self, ids: &[String]) -> Result<()> {
+        self.unlock_stories(ids)
     }
 
     fn reset_analysis(&mut self) -> Result<()> {

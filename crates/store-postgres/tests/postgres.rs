@@ -211,6 +211,26 @@ fn story_locks_are_per_story_all_or_none_and_released_with_the_session() {
     eventually("s3, s4 not released when their session ended", || a.try_lock_stories(&strings(&["s3", "s4"])).unwrap());
 }
 
+/// Story leases: each story is leased by one session at a time; a session takes those no
+/// other holds and skips the rest (not all or none); a session that ends releases its leases.
+#[test]
+fn story_leases_skip_stories_another_session_holds_and_end_with_the_session() {
+    let Some(url) = fresh_url() else { return };
+    let mut a = PgStore::connect(&url).unwrap();
+    let mut b = PgStore::connect(&url).unwrap();
+    assert_eq!(a.lease_stories(&strings(&["s1", "s2"])).unwrap(), strings(&["s1", "s2"]));
+    assert_eq!(b.lease_stories(&strings(&["s1", "s3", "s2", "s4"])).unwrap(), strings(&["s3", "s4"]), "b skips what a holds");
+    assert!(b.lease_stories(&strings(&["s2"])).unwrap().is_empty());
+    a.release_stories(&strings(&["s2"])).unwrap();
+    assert_eq!(b.lease_stories(&strings(&["s2"])).unwrap(), strings(&["s2"]));
+    // Leases and the analysis lock are independent: placing goes on while stories are analysed.
+    assert!(a.try_lock_analysis().unwrap());
+    a.unlock_analysis().unwrap();
+    // A killed worker (its session ends) releases its leases.
+    drop(b);
+    eventually("b's leases not released when its session ended", || a.lease_stories(&strings(&["s3", "s4", "s2"])).unwrap().len() == 3);
+}
+
 /// Workers committing steps at once: a reader that follows the change log from the last
 /// seq it saw sees every entry exactly once, each worker's in the order it wrote them.
 #[test]

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use dossier_model::{AlignedClaim, Article, ArticleKind, ArticleSummary, Brief, ChangeEntry, ChangeKind, ClaimStatus, Outlet, OutletBasis, Story};
 
-use crate::{content_hash, snapshot, Analysis, AnalysisStep, Arrival, FetchState, Put, Store, StoreError};
+use crate::{content_hash, snapshot, Analysis, AnalysisStep, Arrival, FetchState, Put, Store, StoreError, StoryAnalysis};
 
 /// One `#[test]` per conformance check, each on a store from `$make`
 /// (a closure returning `Option<Box<dyn Store>>`; `None` skips).
@@ -26,7 +26,7 @@ macro_rules! store_conformance_tests {
             commit_step_writes_the_analysis_and_takes_the_arrivals, a_failing_step_writes_nothing, merged_stories_leave_aliases_that_follow,
             changes_are_numbered_and_filtered, reset_analysis_keeps_the_log_and_replays_the_batches, stories_of_the_articles,
             engine_state_by_key_and_prefix, a_batch_revising_a_stored_article_again_and_back,
-            snapshots_read_nest_and_end, article_hashes_follow_content);
+            snapshots_read_nest_and_end, article_hashes_follow_content, story_analyses_are_written_only_under_the_mark_they_read);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
@@ -411,6 +411,51 @@ pub fn commit_step_writes_the_analysis_and_takes_the_arrivals(s: &mut dyn Store)
     s.commit_step(&AnalysisStep::default()).unwrap();
     assert_eq!(s.engine_state(&ids(["k9"])).unwrap()["k9"], [9]);
     assert_eq!(s.last_change().unwrap(), log[2].seq);
+}
+
+/// A story analysis is written, and its mark deleted, only where the mark still holds the
+/// value the analysis read: a story marked again meanwhile keeps its new mark and its old
+/// claims; a story no longer stored only loses its mark. A writer alone leases every story.
+pub fn story_analyses_are_written_only_under_the_mark_they_read(s: &mut dyn Store) {
+    s.put_articles(&[article("a", "x"), article("b", "y")]).unwrap();
+    let mark = |id: &str| format!("owed:{id}");
+    s.commit_step(&AnalysisStep {
+        batch: 1,
+        stories: vec![story("s1", &["a"]), story("s2", &["b"])],
+        state: vec![(mark("s1"), Some(vec![1])), (mark("s2"), Some(vec![1])), (mark("s3"), Some(vec![7]))],
+        ..Default::default()
+    })
+    .unwrap();
+    let analysis = |id: &str, read: u8, claim_id: &str| StoryAnalysis {
+        story_id: id.into(),
+        mark: (mark(id), vec![read]),
+        claims: vec![claim(claim_id, id, "analysed")],
+        brief: Some(brief(id)),
+        state: vec![(format!("done:{id}"), Some(vec![]))],
+        changes: vec![change(ChangeKind::ClaimAdded, id)],
+    };
+    // s2 is marked again after its analysis read the mark.
+    s.commit_step(&AnalysisStep { state: vec![(mark("s2"), Some(vec![2]))], ..Default::default() }).unwrap();
+    let before = s.last_change().unwrap();
+    let written = s.commit_story_analyses(&[analysis("s1", 1, "c1"), analysis("s2", 1, "c2"), analysis("s3", 7, "c3")]).unwrap();
+    assert_eq!(written, ["s1"]);
+    assert_eq!(s.aligned_claims("s1").unwrap(), [claim("c1", "s1", "analysed")]);
+    assert_eq!(s.brief("s1").unwrap().unwrap(), brief("s1"));
+    assert!(s.aligned_claims("s2").unwrap().is_empty() && s.brief("s2").unwrap().is_none(), "a story marked again is left alone");
+    assert!(s.story("s3").unwrap().is_none());
+    let state = s.engine_state(&ids(["owed:s1", "owed:s2", "owed:s3", "done:s1", "done:s2", "done:s3"])).unwrap();
+    assert_eq!(state, HashMap::from([("owed:s2".to_string(), vec![2]), ("done:s1".to_string(), vec![])]));
+    let log = s.changes(before, None, 100).unwrap();
+    assert_eq!(log.iter().map(|c| c.story_id.as_str()).collect::<Vec<_>>(), ["s1"]);
+    // Analysed again under its new mark, it is written.
+    assert_eq!(s.commit_story_analyses(&[analysis("s2", 2, "c2")]).unwrap(), ["s2"]);
+    assert_eq!(s.aligned_claims("s2").unwrap(), [claim("c2", "s2", "analysed")]);
+    assert!(s.engine_state_prefix("owed:").unwrap().is_empty());
+    assert!(s.commit_story_analyses(&[analysis("s2", 2, "c2")]).unwrap().is_empty(), "a mark cleared is not cleared twice");
+
+    let leased = s.lease_stories(&ids(["s1", "s2"])).unwrap();
+    assert_eq!(leased, ids(["s1", "s2"]));
+    s.release_stories(&leased).unwrap();
 }
 
 /// A step that cannot be written (a story listing an article not stored) writes nothing of itself.

@@ -79,6 +79,25 @@ pub struct AnalysisStep {
     pub changes: Vec<ChangeEntry>,
 }
 
+/// What analysing one story that owed analysis writes (see [`Store::commit_story_analyses`]):
+/// its claims, brief, change log entries and engine state, guarded by its owing mark.
+#[derive(Debug, Clone)]
+pub struct StoryAnalysis {
+    pub story_id: String,
+    /// The engine state key marking the story as owing analysis, and the value it held
+    /// when the analysis read the story: the analysis is written, and the key deleted,
+    /// only if the key still holds it (a story placed again meanwhile keeps its mark).
+    pub mark: (String, Vec<u8>),
+    /// The story's claims, most check-worthy first: they replace its claims.
+    pub claims: Vec<AlignedClaim>,
+    /// None when the analysis found the story no longer stored: only its mark goes.
+    pub brief: Option<Brief>,
+    /// Engine state to put (Some) or delete (None), by key.
+    pub state: Vec<(String, Option<Vec<u8>>)>,
+    /// Entries for the change log (their `seq` is assigned on commit).
+    pub changes: Vec<ChangeEntry>,
+}
+
 /// What storing a batch of articles did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Put {
@@ -194,6 +213,24 @@ pub trait Store {
     fn engine_state_prefix(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>>;
     /// Writes one analysis step atomically (see [`AnalysisStep`]).
     fn commit_step(&mut self, step: &AnalysisStep) -> Result<()>;
+    /// Writes the analyses of stories that owed one, in one transaction: each whose mark
+    /// still holds the value read (see [`StoryAnalysis::mark`]) and whose story is still
+    /// stored; the others are left alone, except that the mark of a story no longer stored
+    /// is deleted (it owes nothing). Gives the ids of the stories written, in order.
+    fn commit_story_analyses(&mut self, done: &[StoryAnalysis]) -> Result<Vec<String>>;
+    /// Takes the analysis lease of each of these stories that no other writer holds, and
+    /// gives those taken: writers sharing a store (scaled-out workers) analyse different
+    /// stories at once, never one story twice. A lease ends with
+    /// [`release_stories`](Self::release_stories) or when the writer's connection does.
+    /// An embedded store has one writer at a time (its file lock), so it leases every id.
+    fn lease_stories(&mut self, ids: &[String]) -> Result<Vec<String>> {
+        Ok(ids.to_vec())
+    }
+    /// Ends the leases of these stories taken by [`lease_stories`](Self::lease_stories).
+    fn release_stories(&mut self, ids: &[String]) -> Result<()> {
+        let _ = ids;
+        Ok(())
+    }
     /// Forgets the analysis (stories, claims, briefs, aliases, engine state)
     /// and marks every arrival pending again, keeping its batch, for a rebuild.
     /// The change log stays.
@@ -451,6 +488,64 @@ fn basis_name(b: OutletBasis) -> &'static str {
         OutletBasis::Page => "page",
         OutletBasis::FileName => "file_name",
     }
+}
+
+/// Writes one analysis step inside a transaction (see [`AnalysisStep`]).
+fn write_step(tx: &rusqlite::Transaction<'_>, step: &AnalysisStep) -> rusqlite::Result<()> {
+    for (gone, keep) in &step.merged {
+        tx.execute("DELETE FROM briefs WHERE story_id = ?1", [gone])?;
+        tx.execute("DELETE FROM aligned_claims WHERE story_id = ?1", [gone])?;
+        tx.execute("DELETE FROM story_articles WHERE story_id = ?1", [gone])?;
+        tx.execute("DELETE FROM stories WHERE id = ?1", [gone])?;
+        // Older aliases of the merged story follow it to the survivor.
+        tx.execute("UPDATE story_aliases SET story_id = ?2 WHERE story_id = ?1", params![gone, keep])?;
+        tx.execute("INSERT OR REPLACE INTO story_aliases (id, story_id) VALUES (?1, ?2)", params![gone, keep])?;
+    }
+    for s in &step.stories {
+        tx.execute("DELETE FROM story_articles WHERE story_id = ?1", [&s.id])?;
+        tx.execute(
+            "INSERT INTO stories (id, title, article_count, last_seen, json) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(id) DO UPDATE SET title = excluded.title, article_count = excluded.article_count, last_seen = excluded.last_seen, json = excluded.json",
+            params![s.id, s.title, s.article_ids.len() as i64, s.last_seen.to_rfc3339(), to_json(s)],
+        )?;
+        // A story that got this id back (merged away before) is no alias any more.
+        tx.execute("DELETE FROM story_aliases WHERE id = ?1", [&s.id])?;
+        let mut ins = tx.prepare_cached("INSERT OR REPLACE INTO story_articles (story_id, article_id) VALUES (?1, ?2)")?;
+        for a in &s.article_ids {
+            // An article moves: out of whichever story held it before.
+            tx.prepare_cached("DELETE FROM story_articles WHERE article_id = ?1 AND story_id <> ?2")?.execute(params![a, s.id])?;
+            ins.execute(params![s.id, a])?;
+        }
+    }
+    for (story, claims) in &step.claims {
+        tx.execute("DELETE FROM aligned_claims WHERE story_id = ?1", [story])?;
+        let mut ins = tx.prepare_cached("INSERT OR REPLACE INTO aligned_claims (id, story_id, rank, status, json) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+        for (rank, c) in claims.iter().enumerate() {
+            ins.execute(params![c.id, c.story_id, rank as i64, c.status.as_str(), to_json(c)])?;
+        }
+    }
+    for b in &step.briefs {
+        tx.execute("INSERT OR REPLACE INTO briefs (story_id, json) VALUES (?1, ?2)", params![b.story_id, to_json(b)])?;
+    }
+    {
+        let mut put = tx.prepare_cached("INSERT OR REPLACE INTO engine_state (key, value) VALUES (?1, ?2)")?;
+        let mut del = tx.prepare_cached("DELETE FROM engine_state WHERE key = ?1")?;
+        for (k, v) in &step.state {
+            match v {
+                Some(v) => put.execute(params![k, v])?,
+                None => del.execute([k])?,
+            };
+        }
+        let mut took = tx.prepare_cached("UPDATE arrivals SET analysed = 1, batch = ?2 WHERE seq = ?1")?;
+        for seq in &step.arrivals {
+            took.execute(params![seq, step.batch])?;
+        }
+        let mut log = tx.prepare_cached("INSERT INTO changes (at, kind, story_id, json) VALUES (?1, ?2, ?3, ?4)")?;
+        for c in &step.changes {
+            log.execute(params![c.at.to_rfc3339(), c.kind.as_str(), c.story_id, to_json(c)])?;
+        }
+    }
+    Ok(())
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> String {
@@ -746,61 +841,33 @@ impl Store for SqliteStore {
         let path = self.path.clone();
         let wrap = |source| StoreError::Sqlite { path: path.clone(), source };
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(wrap)?;
-        for (gone, keep) in &step.merged {
-            tx.execute("DELETE FROM briefs WHERE story_id = ?1", [gone]).map_err(wrap)?;
-            tx.execute("DELETE FROM aligned_claims WHERE story_id = ?1", [gone]).map_err(wrap)?;
-            tx.execute("DELETE FROM story_articles WHERE story_id = ?1", [gone]).map_err(wrap)?;
-            tx.execute("DELETE FROM stories WHERE id = ?1", [gone]).map_err(wrap)?;
-            // Older aliases of the merged story follow it to the survivor.
-            tx.execute("UPDATE story_aliases SET story_id = ?2 WHERE story_id = ?1", params![gone, keep]).map_err(wrap)?;
-            tx.execute("INSERT OR REPLACE INTO story_aliases (id, story_id) VALUES (?1, ?2)", params![gone, keep]).map_err(wrap)?;
-        }
-        for s in &step.stories {
-            tx.execute("DELETE FROM story_articles WHERE story_id = ?1", [&s.id]).map_err(wrap)?;
-            tx.execute(
-                "INSERT INTO stories (id, title, article_count, last_seen, json) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT(id) DO UPDATE SET title = excluded.title, article_count = excluded.article_count, last_seen = excluded.last_seen, json = excluded.json",
-                params![s.id, s.title, s.article_ids.len() as i64, s.last_seen.to_rfc3339(), to_json(s)],
-            )
-            .map_err(wrap)?;
-            // A story that got this id back (merged away before) is no alias any more.
-            tx.execute("DELETE FROM story_aliases WHERE id = ?1", [&s.id]).map_err(wrap)?;
-            let mut ins = tx.prepare_cached("INSERT OR REPLACE INTO story_articles (story_id, article_id) VALUES (?1, ?2)").map_err(wrap)?;
-            for a in &s.article_ids {
-                // An article moves: out of whichever story held it before.
-                tx.prepare_cached("DELETE FROM story_articles WHERE article_id = ?1 AND story_id <> ?2").map_err(wrap)?.execute(params![a, s.id]).map_err(wrap)?;
-                ins.execute(params![s.id, a]).map_err(wrap)?;
-            }
-        }
-        for (story, claims) in &step.claims {
-            tx.execute("DELETE FROM aligned_claims WHERE story_id = ?1", [story]).map_err(wrap)?;
-            let mut ins = tx.prepare_cached("INSERT OR REPLACE INTO aligned_claims (id, story_id, rank, status, json) VALUES (?1, ?2, ?3, ?4, ?5)").map_err(wrap)?;
-            for (rank, c) in claims.iter().enumerate() {
-                ins.execute(params![c.id, c.story_id, rank as i64, c.status.as_str(), to_json(c)]).map_err(wrap)?;
-            }
-        }
-        for b in &step.briefs {
-            tx.execute("INSERT OR REPLACE INTO briefs (story_id, json) VALUES (?1, ?2)", params![b.story_id, to_json(b)]).map_err(wrap)?;
-        }
-        {
-            let mut put = tx.prepare_cached("INSERT OR REPLACE INTO engine_state (key, value) VALUES (?1, ?2)").map_err(wrap)?;
-            let mut del = tx.prepare_cached("DELETE FROM engine_state WHERE key = ?1").map_err(wrap)?;
-            for (k, v) in &step.state {
-                match v {
-                    Some(v) => put.execute(params![k, v]).map_err(wrap)?,
-                    None => del.execute([k]).map_err(wrap)?,
-                };
-            }
-            let mut took = tx.prepare_cached("UPDATE arrivals SET analysed = 1, batch = ?2 WHERE seq = ?1").map_err(wrap)?;
-            for seq in &step.arrivals {
-                took.execute(params![seq, step.batch]).map_err(wrap)?;
-            }
-            let mut log = tx.prepare_cached("INSERT INTO changes (at, kind, story_id, json) VALUES (?1, ?2, ?3, ?4)").map_err(wrap)?;
-            for c in &step.changes {
-                log.execute(params![c.at.to_rfc3339(), c.kind.as_str(), c.story_id, to_json(c)]).map_err(wrap)?;
-            }
-        }
+        write_step(&tx, step).map_err(wrap)?;
         tx.commit().map_err(wrap)
+    }
+
+    fn commit_story_analyses(&mut self, done: &[StoryAnalysis]) -> Result<Vec<String>> {
+        let path = self.path.clone();
+        let wrap = |source| StoreError::Sqlite { path: path.clone(), source };
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(wrap)?;
+        let mut step = AnalysisStep::default();
+        let mut written = Vec::new();
+        for a in done {
+            let mark: Option<Vec<u8>> = tx.query_row("SELECT value FROM engine_state WHERE key = ?1", [&a.mark.0], |r| r.get(0)).optional().map_err(wrap)?;
+            if mark.as_ref() != Some(&a.mark.1) {
+                continue;
+            }
+            let stored: bool = tx.query_row("SELECT EXISTS(SELECT 1 FROM stories WHERE id = ?1)", [&a.story_id], |r| r.get(0)).map_err(wrap)?;
+            step.state.push((a.mark.0.clone(), None));
+            let Some(brief) = a.brief.as_ref().filter(|_| stored) else { continue };
+            step.claims.push((a.story_id.clone(), a.claims.clone()));
+            step.briefs.push(brief.clone());
+            step.state.extend(a.state.iter().cloned());
+            step.changes.extend(a.changes.iter().cloned());
+            written.push(a.story_id.clone());
+        }
+        write_step(&tx, &step).map_err(wrap)?;
+        tx.commit().map_err(wrap)?;
+        Ok(written)
     }
 
     fn reset_analysis(&mut self) -> Result<()> {
