@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use dossier_model::{Article, ArticleKind, Outlet, OutletBasis};
+use dossier_model::{Outlet, OutletBasis};
 use dossier_store::{SqliteStore, Store};
 use http_body_util::BodyExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -27,19 +27,11 @@ fn limits(max_connections: usize) -> Limits {
 fn store() -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().unwrap();
     let mut s = SqliteStore::open_dir(dir.path()).unwrap();
-    let t = "2025-06-22T00:00:00Z".parse().unwrap();
-    let a = Article {
-        id: "a1".into(),
-        kind: ArticleKind::Main,
-        title: "Quake hits Chile".into(),
-        text: "A strong earthquake hit Chile on Monday.".into(),
-        outlet: Outlet { name: "Example".into(), basis: OutletBasis::Given },
-        url: None,
-        source: "t".into(),
-        published: None,
-        seen_at: t,
-        language: None,
-    };
+    let mut a = dossier_store::conformance::article("a1", "A strong earthquake hit Chile on Monday.");
+    a.title = "Quake hits Chile".into();
+    a.outlet = Outlet { name: "Example".into(), basis: OutletBasis::Given };
+    a.source = "t".into();
+    a.seen_at = "2025-06-22T00:00:00Z".parse().unwrap();
     s.put_articles(&[a]).unwrap();
     (dir, s)
 }
