@@ -207,6 +207,7 @@ mod tests {
             last_seen: t,
             entities: vec![],
             copies: vec![],
+            continues: None,
         };
         let nyt = Attribution { source: "The Paper".into(), kind: SourceKind::Publication, cue: "according to".into() };
         let claims = vec![

@@ -861,6 +861,7 @@ mod tests {
             last_seen: "2025-06-22T00:00:00Z".parse().unwrap(),
             entities: vec![],
             copies: vec![],
+            continues: None,
         }
     }
 

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use chrono::Utc;
 use dossier_ingest::{collect_inputs, ingest_bytes, Format, IngestError};
-use dossier_model::{Article, Story};
+use dossier_model::{Article, ChangeKind, Story};
 use dossier_store::{SqliteStore, Store};
 use serde_json::json;
 
@@ -470,7 +470,14 @@ fn print_changes(store: &dyn Store, since: i64, story: Option<&str>, limit: usiz
         } else if let Some(to) = c.to {
             what = format!("{what} ({})", to.as_str());
         }
-        let cite = [c.article_id.as_deref().map(|a| format!("article {a}")), c.other_story_id.as_deref().map(|s| format!("from story {s}"))].into_iter().flatten().collect::<Vec<_>>().join(", ");
+        let cite = [
+            c.article_id.as_deref().map(|a| format!("article {a}")),
+            c.other_story_id.as_deref().map(|s| if c.kind == ChangeKind::StoryCreated { format!("continues story {s}") } else { format!("from story {s}") }),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ");
         writeln!(
             out,
             "{:>6} {} [{}] {what}{}{}",

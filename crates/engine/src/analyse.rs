@@ -29,8 +29,9 @@ pub(crate) fn enrich_all(articles: &[Article]) -> Vec<Enriched> {
 struct Placed {
     /// Open stories whose membership changed (final survivors of merges).
     touched: BTreeSet<u32>,
-    /// Stories started in this step: (number, the article that started it).
-    created: Vec<(u32, String)>,
+    /// Stories started in this step: (number, the article that started it,
+    /// the id of the full story it follows up).
+    created: Vec<(u32, String, Option<String>)>,
     /// (merged-away number, its id, the number it went into).
     merged: Vec<(u32, String, u32)>,
     /// Touched stories that closed before the step ended.
@@ -58,6 +59,8 @@ struct Target {
     id: String,
     members: Vec<String>,
     closed: bool,
+    /// The id of the full story this one follows up.
+    continues: Option<String>,
 }
 
 impl Engine {
@@ -105,7 +108,9 @@ impl Engine {
                 }
                 let vectors: Vec<&Vector> = docs.iter().map(|d| members.vectors.get(d.article.id.as_str()).unwrap_or(&members.empty)).collect();
                 let order = docs.iter().map(|d| d.article.id.clone()).collect();
-                Some((story_from(t.id.clone(), &docs, &vectors), order, t.closed))
+                let mut story = story_from(t.id.clone(), &docs, &vectors);
+                story.continues = t.continues.clone();
+                Some((story, order, t.closed))
             })
             .collect();
         let mut out = AnalysisStep { batch, arrivals: arrivals.iter().map(|a| a.seq).collect(), ..Default::default() };
@@ -187,7 +192,7 @@ impl Engine {
             placed.touched.insert(p.story);
             placed.rows.insert(p.story);
             if p.created {
-                placed.created.push((p.story, id));
+                placed.created.push((p.story, id, p.continued.as_ref().map(|(_, c)| story_id(c))));
             } else {
                 placed.joins.push((id, p.story));
             }
@@ -258,14 +263,14 @@ fn targets(store: &dyn Store, st: &ClusterState, placed: &Placed, known: &[Enric
     let mut out: Vec<Target> = Vec::new();
     let mut ids = HashSet::new();
     for &n in &placed.touched {
-        let (creator, members, closed) = match (st.clusterer.open_story(n), placed.closed.get(&n)) {
-            (Some(o), _) => (&o.creator, o.members.clone(), false),
-            (None, Some(f)) => (&f.creator, f.members.clone(), true),
+        let (creator, members, closed, continues) = match (st.clusterer.open_story(n), placed.closed.get(&n)) {
+            (Some(o), _) => (&o.creator, o.members.clone(), false, &o.continues),
+            (None, Some(f)) => (&f.creator, f.members.clone(), true, &f.continues),
             (None, None) => continue,
         };
         let id = story_id(creator);
         ids.insert(id.clone());
-        out.push(Target { id, members, closed });
+        out.push(Target { id, members, closed, continues: continues.as_deref().map(story_id) });
     }
     let revised: Vec<String> = known.iter().map(|e| e.article.id.clone()).collect();
     let mut held: Vec<String> = store.stories_of(&revised)?.into_values().collect();
@@ -277,7 +282,7 @@ fn targets(store: &dyn Store, st: &ClusterState, placed: &Placed, known: &[Enric
         }
         if let Some(s) = store.story(&id)? {
             ids.insert(id.clone());
-            out.push(Target { id, members: s.article_ids, closed: false });
+            out.push(Target { id, members: s.article_ids, closed: false, continues: s.continues });
         }
     }
     Ok(out)
@@ -326,9 +331,11 @@ fn story_changes(placed: &Placed, st: &ClusterState, at: DateTime<Utc>, stories:
         st.clusterer.open_story(n).map(|o| story_id(&o.creator)).or_else(|| placed.closed.get(&n).map(|f| story_id(&f.creator)))
     };
     let mut out = Vec::new();
-    for (_, creator) in &placed.created {
+    for (_, creator, continues) in &placed.created {
         let mut e = entry(ChangeKind::StoryCreated, story_id(creator));
         e.article_id = Some(creator.clone());
+        // A follow-up names the full story it continues.
+        e.other_story_id = continues.clone();
         out.push(e);
     }
     for (article, n) in &placed.joins {

@@ -457,3 +457,57 @@ fn a_bounded_story_analysis_does_one_chunk_and_leaves_the_rest() {
     assert_eq!(r.stories_analysed, owed.len() - 1);
     assert!(!dossier_engine::analysis_owed(&store).unwrap());
 }
+
+/// A running topic reported twice a day for twelve days by two outlets, as
+/// records of one feed: more than a story's longest span (7 days). Each
+/// outlet words its daily report the same way.
+fn running_topic() -> Vec<Article> {
+    let days: Vec<(String, String, String, String, String)> = (0..24)
+        .map(|i| {
+            let day = chrono::NaiveDate::from_ymd_opt(2024, 3, 1).unwrap() + chrono::Duration::days(i / 2);
+            let (outlet, title, text) = if i % 2 == 0 {
+                (
+                    "Harbour Herald",
+                    "Harbour bridge budget debate continues",
+                    "Members of parliament debated the harbour bridge budget again. The finance minister, Maria Lind, said the bridge spending of 40 million euros was necessary.",
+                )
+            } else {
+                (
+                    "Coast Courier",
+                    "Parliament argues over harbour bridge budget",
+                    "The harbour bridge budget was debated in parliament again. Finance minister Maria Lind defended the 40 million euros of bridge spending, opposition members said it had doubled.",
+                )
+            };
+            (format!("https://example.org/bridge/{i}"), title.to_string(), text.to_string(), outlet.to_string(), format!("{day}T{:02}:00:00Z", if i % 2 == 0 { 8 } else { 16 }))
+        })
+        .collect();
+    let refs: Vec<(&str, &str, &str, &str, &str)> = days.iter().map(|(a, b, c, d, e)| (a.as_str(), b.as_str(), c.as_str(), d.as_str(), e.as_str())).collect();
+    jsonl(&refs)
+}
+
+#[test]
+fn a_story_past_its_longest_span_is_followed_up_by_a_linked_story() {
+    let (_dir, mut store, mut engine) = setup();
+    engine.ingest(&mut store, &unrelated(), &Silent).unwrap();
+    let topic = running_topic();
+    // Arriving over time, in three batches.
+    for part in topic.chunks(8) {
+        engine.ingest(&mut store, part, &Silent).unwrap();
+    }
+    let mut stories: Vec<_> = store.stories().unwrap().into_iter().filter(|s| s.title.contains("bridge")).collect();
+    stories.sort_by_key(|s| s.first_seen);
+    assert_eq!(stories.len(), 2, "{:#?}", stories.iter().map(|s| (&s.title, s.article_ids.len())).collect::<Vec<_>>());
+    let (first, follow_up) = (&stories[0], &stories[1]);
+    assert!((first.last_seen - first.first_seen).num_days() <= 7);
+    assert_eq!(first.article_ids.len() + follow_up.article_ids.len(), topic.len(), "every report is in one of them");
+    assert_eq!(first.continues, None);
+    assert_eq!(follow_up.continues.as_deref(), Some(first.id.as_str()));
+    assert!(!store.aligned_claims(&first.id).unwrap().is_empty(), "the full story keeps its claims");
+    let created = store.changes(0, Some(&follow_up.id), 10_000).unwrap().into_iter().find(|c| c.kind == ChangeKind::StoryCreated).expect("story_created");
+    assert_eq!(created.other_story_id.as_deref(), Some(first.id.as_str()), "the log names the story it follows up");
+
+    let incremental = snapshot(&store);
+    engine.rebuild(&mut store, &Silent).unwrap();
+    assert_eq!(snapshot(&store), incremental);
+    assert_eq!(store.story(&follow_up.id).unwrap().unwrap().continues.as_deref(), Some(first.id.as_str()));
+}

@@ -326,6 +326,10 @@ pub struct Story {
     /// (copy id, original id). The rest are independent reports.
     #[serde(default)]
     pub copies: Vec<(String, String)>,
+    /// The story this one follows up: that story was full (too many
+    /// articles, or too long a span) when this one's first article arrived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continues: Option<String>,
 }
 
 impl Story {
@@ -409,7 +413,8 @@ mod timestamp_tests {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeKind {
-    /// A new story: its first article arrived.
+    /// A new story: its first article arrived. A follow-up of a full story
+    /// names that story (`other_story_id`).
     StoryCreated,
     /// An article joined a story (or, revised, was analysed again in it).
     ArticleJoined,
@@ -460,7 +465,8 @@ pub struct ChangeEntry {
     pub article_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claim_id: Option<String>,
-    /// The story merged in (`stories_merged`).
+    /// The story merged in (`stories_merged`), or the full story a new one
+    /// follows up (`story_created`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub other_story_id: Option<String>,
     /// The status before (`claim_status_changed`).

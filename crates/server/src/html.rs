@@ -104,6 +104,11 @@ pub async fn story(State(s): State<Shared>, Path(id): Path<String>) -> Result<ax
 fn story_page(store: &dyn Store, id: &str) -> Result<Html<String>, ApiError> {
     let st = store.story(id)?.ok_or_else(|| not_found("story", id))?;
     let mut body = format!("<h1>{}</h1><p class=\"meta\">{} · {} article(s)</p>", escape(&st.title), escape(&st.outlets.join(", ")), st.article_ids.len());
+    if let Some(prev) = &st.continues {
+        // A follow-up: the earlier story was full when this one began.
+        let title = store.story(prev)?.map(|p| p.title).unwrap_or_else(|| prev.clone());
+        body.push_str(&format!("<p class=\"meta continues\">Follows up <a href=\"/stories/{}\">{}</a></p>", escape(prev), escape(&title)));
+    }
     if let Some(b) = store.brief(id)? {
         body.push_str("<section class=\"card brief\"><h2>At a Glance</h2>");
         if !b.primary_sources.is_empty() {

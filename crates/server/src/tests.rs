@@ -24,8 +24,17 @@ fn store_with_hostile_article() -> (tempfile::TempDir, SqliteStore) {
         language: None,
     };
     s.put_articles(&[a]).unwrap();
-    let story =
-        Story { id: "s1".into(), title: "<script>x</script>".into(), article_ids: vec!["a1".into()], outlets: vec!["O\"utlet".into()], first_seen: t, last_seen: t, entities: vec![], copies: vec![] };
+    let story = Story {
+        id: "s1".into(),
+        title: "<script>x</script>".into(),
+        article_ids: vec!["a1".into()],
+        outlets: vec!["O\"utlet".into()],
+        first_seen: t,
+        last_seen: t,
+        entities: vec![],
+        copies: vec![],
+        continues: None,
+    };
     s.replace_analysis(&Analysis { stories: vec![story], claims: vec![], briefs: vec![] }).unwrap();
     (dir, s)
 }
@@ -466,6 +475,7 @@ async fn events_announce_new_articles_and_stories() {
             last_seen: t,
             entities: vec![],
             copies: vec![],
+            continues: None,
         };
         store.replace_analysis(&Analysis { stories: vec![story], ..Default::default() }).map_err(|e| e.to_string())
     });
@@ -536,6 +546,7 @@ async fn ui_pages_draw_charts_matrix_and_facets_and_escape() {
         first_seen: t(1),
         last_seen: t(3),
         entities: vec!["Chile".into()],
+        continues: None,
         copies: vec![("a3".into(), "a2".into())],
     };
     let claim = |text: &str, status: dossier_model::ClaimStatus, outlets: &[&str]| AlignedClaim {

@@ -39,6 +39,7 @@ fn analysis(arts: &[Article], status: ClaimStatus) -> Analysis {
         last_seen: arts[arts.len() - 1].time(),
         entities: vec!["Chile".into()],
         copies: vec![],
+        continues: None,
     };
     let member = |a: &str| dossier_model::Claim {
         id: format!("m-{a}"),

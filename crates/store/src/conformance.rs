@@ -69,6 +69,7 @@ pub fn story(id: &str, articles: &[&str]) -> Story {
         last_seen: "2025-06-22T12:00:00Z".parse().unwrap(),
         entities: vec![],
         copies: vec![],
+        continues: None,
     }
 }
 

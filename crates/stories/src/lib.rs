@@ -50,6 +50,14 @@ pub struct Settings {
     /// cosine, and the less a title-and-lead embedding (which tells the
     /// topic more than the event) should outvote it.
     pub short_text_terms: f64,
+    /// A story stops taking articles once it has this many members, or once
+    /// its articles span this many days: the next article that would join
+    /// it starts a follow-up story linked to it instead. A running topic
+    /// (a war, a campaign) otherwise chains into one story of thousands of
+    /// articles over months, which no reader can take in and whose analysis
+    /// every arrival would pay for.
+    pub max_members: usize,
+    pub max_span_days: f64,
 }
 
 impl Default for Settings {
@@ -65,6 +73,8 @@ impl Default for Settings {
             embedding_weight: 0.5,
             embedding_floor: 0.4,
             short_text_terms: 40.0,
+            max_members: 500,
+            max_span_days: 7.0,
         }
     }
 }
@@ -251,9 +261,23 @@ pub struct Open<K> {
     /// Distinct terms over all members (for the mean text length).
     member_terms: usize,
     pub last: DateTime<Utc>,
+    /// The earliest member's time (absent in state saved before story limits).
+    #[serde(default)]
+    pub first: Option<DateTime<Utc>>,
+    /// The article that started the story this one follows up, when it
+    /// started because that story was full.
+    #[serde(default)]
+    pub continues: Option<K>,
 }
 
 impl<K> Open<K> {
+    /// Whether the story is full: it takes no more articles (see
+    /// [`Settings::max_members`]).
+    fn full(&self, s: &Settings) -> bool {
+        let span = self.first.map_or(0.0, |f| (self.last - f).num_seconds() as f64 / 86_400.0);
+        self.members.len() >= s.max_members || span >= s.max_span_days
+    }
+
     fn mean_terms(&self) -> f64 {
         self.member_terms as f64 / self.members.len().max(1) as f64
     }
@@ -309,6 +333,8 @@ pub struct Formed<K = usize> {
     pub creator: K,
     /// The members, in arrival order.
     pub members: Vec<K>,
+    /// The article that started the story this one follows up.
+    pub continues: Option<K>,
     sum: HashMap<u32, f64>,
     norm2: f64,
 }
@@ -330,8 +356,12 @@ pub struct Pushed<K = usize> {
     /// Stories merged into `story` because the article bridged them, each
     /// with the article that started it (what its id was made from).
     pub merged: Vec<(u32, K)>,
-    /// Stories that closed because time moved on.
+    /// Stories that closed because time moved on, or because they were
+    /// full and the article started their follow-up.
     pub closed: Vec<Formed<K>>,
+    /// When the article started a follow-up of a full story: that story's
+    /// number and the article that started it (what its id was made from).
+    pub continued: Option<(u32, K)>,
 }
 
 /// The clusterer's scalars, persisted beside its open stories.
@@ -451,18 +481,31 @@ impl<K: Member> Clusterer<K> {
         }
         // Highest similarity wins; ties go to the oldest story.
         let best = scored.iter().copied().max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
-        let mut out = Pushed { story: 0, created: false, merged: Vec::new(), closed: Vec::new() };
+        let mut out = Pushed { story: 0, created: false, merged: Vec::new(), closed: Vec::new(), continued: None };
+        let settings = self.settings;
         match best {
-            Some((k, sim)) if sim >= self.settings.join_threshold => {
+            Some((k, sim)) if sim >= settings.join_threshold && self.open[&k].full(&settings) => {
+                // The story it belongs to is full: it closes, and the article starts its follow-up.
+                let f = self.close(k);
+                out.continued = Some((k, f.creator.clone()));
+                out.story = self.start(id, t, v, meaning, Some(f.creator.clone()));
+                out.created = true;
+                out.closed.push(f);
+            }
+            Some((k, sim)) if sim >= settings.join_threshold => {
                 self.join(k, id, t, v, meaning);
                 out.story = k;
                 // The article may bridge stories that have converged: merge
-                // the ones it also matched into the one it joined, best first.
+                // the ones it also matched into the one it joined, best first
+                // (never into or from a full story, nor past the member limit).
                 let mut others: Vec<(u32, f64)> = scored.into_iter().filter(|&(o, s)| o != k && s > 0.0).collect();
                 others.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
                 for (o, _) in others {
                     let (Some(a), Some(b)) = (self.open.get(&out.story), self.open.get(&o)) else { continue };
-                    if self.story_similarity(a, b) >= self.settings.merge_threshold {
+                    if b.full(&settings) || a.members.len() + b.members.len() > settings.max_members {
+                        continue;
+                    }
+                    if self.story_similarity(a, b) >= settings.merge_threshold {
                         let (keep, gone) = self.merge(out.story, o);
                         out.story = keep;
                         out.merged.push(gone);
@@ -470,18 +513,7 @@ impl<K: Member> Clusterer<K> {
                 }
             }
             _ => {
-                let k = self.clock.next;
-                self.clock.next += 1;
-                let mut s = Open { creator: id.clone(), members: vec![id], sum: HashMap::new(), norm2: 0.0, meaning: None, member_terms: v.0.len(), last: t };
-                s.add(v);
-                if let Some(m) = meaning {
-                    s.add_meaning(m);
-                }
-                for &(term, _) in &v.0 {
-                    self.postings.entry(term).or_default().push(k);
-                }
-                self.open.insert(k, s);
-                out.story = k;
+                out.story = self.start(id, t, v, meaning, None);
                 out.created = true;
             }
         }
@@ -490,9 +522,25 @@ impl<K: Member> Clusterer<K> {
         let quarter = chrono::Duration::seconds((self.settings.horizon_days() * 86_400.0 / 4.0) as i64);
         if self.clock.pushed.is_multiple_of(SWEEP_EVERY) || self.clock.last_sweep.is_none_or(|l| t - l > quarter) {
             self.clock.last_sweep = Some(t);
-            out.closed = self.sweep();
+            out.closed.extend(self.sweep());
         }
         out
+    }
+
+    /// Starts a story with one article; gives its number.
+    fn start(&mut self, id: K, t: DateTime<Utc>, v: &Vector, meaning: Option<&[f32]>, continues: Option<K>) -> u32 {
+        let k = self.clock.next;
+        self.clock.next += 1;
+        let mut s = Open { creator: id.clone(), members: vec![id], sum: HashMap::new(), norm2: 0.0, meaning: None, member_terms: v.0.len(), last: t, first: Some(t), continues };
+        s.add(v);
+        if let Some(m) = meaning {
+            s.add_meaning(m);
+        }
+        for &(term, _) in &v.0 {
+            self.postings.entry(term).or_default().push(k);
+        }
+        self.open.insert(k, s);
+        k
     }
 
     fn join(&mut self, k: u32, id: K, t: DateTime<Utc>, v: &Vector, meaning: Option<&[f32]>) {
@@ -501,6 +549,7 @@ impl<K: Member> Clusterer<K> {
         s.members.push(id);
         s.member_terms += v.0.len();
         s.last = s.last.max(t);
+        s.first = Some(s.first.map_or(t, |f| f.min(t)));
         s.add(v);
         if let Some(m) = meaning {
             s.add_meaning(m);
@@ -538,6 +587,10 @@ impl<K: Member> Clusterer<K> {
         s.members.extend(g.members);
         s.member_terms += g.member_terms;
         s.last = s.last.max(g.last);
+        s.first = match (s.first, g.first) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         fresh.sort_unstable();
         for term in fresh {
             self.postings.entry(term).or_default().push(keep);
@@ -565,7 +618,7 @@ impl<K: Member> Clusterer<K> {
 
     fn close(&mut self, k: u32) -> Formed<K> {
         let s = self.open.remove(&k).expect("closing an open story");
-        Formed { number: k, creator: s.creator, members: s.members, sum: s.sum, norm2: s.norm2 }
+        Formed { number: k, creator: s.creator, members: s.members, continues: s.continues, sum: s.sum, norm2: s.norm2 }
     }
 
     /// Closes every story still open; with the ones [`push`](Self::push)
@@ -607,7 +660,9 @@ pub fn cluster_with(docs: &[Enriched], embeddings: &[Option<Vec<f32>>], settings
         .map(|f| {
             let members: Vec<&Enriched> = f.members.iter().map(|&i| &docs[i]).collect();
             let vs: Vec<&Vector> = f.members.iter().map(|&i| &vectors[i]).collect();
-            story_from(story_id(&docs[f.creator].article.id), &members, &vs)
+            let mut s = story_from(story_id(&docs[f.creator].article.id), &members, &vs);
+            s.continues = f.continues.map(|c| story_id(&docs[c].article.id));
+            s
         })
         .collect()
 }
@@ -673,6 +728,7 @@ pub fn story_from(id: String, members: &[&Enriched], vectors: &[&Vector]) -> Sto
         entities: entities.into_iter().take(8).map(|(n, _)| n.to_string()).collect(),
         // Copies among the story's members: a copy's original is the earliest of its near-identical texts.
         copies: syndication::copies(&arts).into_iter().map(|(c, o)| (arts[c].article.id.clone(), arts[o].article.id.clone())).collect(),
+        continues: None,
     }
 }
 
@@ -731,6 +787,54 @@ mod tests {
         assert_eq!(quake.outlets, ["outlet-a", "outlet-c"]);
         assert_eq!(quake.first_seen.to_rfc3339(), "2025-06-22T01:00:00+00:00");
         assert_eq!(quake.last_seen.to_rfc3339(), "2025-06-22T03:00:00+00:00");
+    }
+
+    /// One running topic, reported every six hours: the same words, so every
+    /// report would join the one story without limits.
+    fn running_topic(reports: u32, hours_apart: i64) -> Vec<Enriched> {
+        (0..reports)
+            .map(|i| {
+                let mut a = art(
+                    &format!("r{i:03}"),
+                    "Parliament debates the harbour bridge budget",
+                    "Members of parliament debated the harbour bridge budget again on Tuesday. The finance minister defended the bridge spending.",
+                    0,
+                );
+                a.article.published = Some("2025-06-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap() + chrono::Duration::hours(hours_apart * i as i64));
+                a
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_full_story_is_followed_up_by_a_linked_story() {
+        let docs = running_topic(25, 6);
+        let chained = cluster(&docs, &Settings { max_members: usize::MAX, max_span_days: f64::INFINITY, ..Settings::default() });
+        assert_eq!(chained.len(), 1, "without limits the topic is one story");
+        let stories = cluster(&docs, &Settings { max_members: 10, ..Settings::default() });
+        let sizes: Vec<usize> = stories.iter().map(|s| s.article_ids.len()).collect();
+        assert_eq!(sizes, [10, 10, 5]);
+        assert_eq!(stories[0].continues, None);
+        assert_eq!(stories[1].continues.as_deref(), Some(stories[0].id.as_str()));
+        assert_eq!(stories[2].continues.as_deref(), Some(stories[1].id.as_str()));
+        // Each follow-up starts with the article the full story turned away.
+        assert_eq!(stories[1].article_ids[0], "r010");
+        assert_eq!(stories[1].id, story_id("r010"));
+    }
+
+    #[test]
+    fn a_story_spanning_the_longest_span_is_followed_up() {
+        // 25 reports six hours apart span six days: one story at the default 7-day span.
+        assert_eq!(cluster(&running_topic(25, 6), &Settings::default()).len(), 1);
+        // 25 reports twelve hours apart span twelve days: the first story takes the
+        // first 7 days of them (15 reports), its follow-up the rest.
+        let stories = cluster(&running_topic(25, 12), &Settings::default());
+        let sizes: Vec<usize> = stories.iter().map(|s| s.article_ids.len()).collect();
+        assert_eq!(sizes, [15, 10]);
+        for s in &stories {
+            assert!((s.last_seen - s.first_seen).num_hours() <= 7 * 24, "{} spans {} h", s.id, (s.last_seen - s.first_seen).num_hours());
+        }
+        assert_eq!(stories[1].continues.as_deref(), Some(stories[0].id.as_str()));
     }
 
     #[test]
