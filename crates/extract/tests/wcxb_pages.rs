@@ -64,3 +64,12 @@ fn table_rows_inside_a_figure() {
     let (body, f1) = score("4306");
     assert!(f1 > 0.95, "F1 {f1:.3}: {body}");
 }
+
+/// A list of ten recommended newsletters, each item a linked name and a
+/// paragraph: cards that hold most of the page's prose are the article's own
+/// items, not teasers of other pages.
+#[test]
+fn cards_holding_the_prose_are_the_article() {
+    let (body, f1) = score("4443");
+    assert!(f1 > 0.85, "F1 {f1:.3}: {body}");
+}
