@@ -226,6 +226,20 @@ pub fn explain(bytes: &[u8]) -> String {
         path.join(" > ")
     };
     let _ = writeln!(out, "root {:?}", root.map(describe));
+    let mut origins = Vec::new();
+    for &n in &page.order {
+        let p = dom.node(n).parent;
+        if page.flags[n as usize] & body::FURNITURE != 0 && page.flags[n as usize] & body::INVISIBLE == 0 && (p == dom::NONE || page.flags[p as usize] & body::FURNITURE == 0) {
+            let chars: usize = page.blocks.iter().filter(|b| page.inside(b.owner, n)).map(|b| b.chars).sum();
+            if chars >= 200 {
+                let d = describe(n);
+                origins.push(format!("furniture {chars:>6} {}", d.rsplit(" > ").next().unwrap_or("")));
+            }
+        }
+    }
+    for o in origins {
+        let _ = writeln!(out, "{o}");
+    }
     for b in &page.blocks {
         let inside = root.is_some_and(|r| page.inside(b.owner, r));
         let _ = writeln!(
