@@ -14,6 +14,7 @@ mod meta;
 mod prefilter;
 pub mod score;
 mod shown;
+mod teasers;
 mod text;
 
 use chrono::{DateTime, NaiveDate, Utc};
