@@ -233,27 +233,35 @@ pub fn eval_extraction(dir: &Path, jobs: Option<usize>, out: Option<&Path>) -> a
         bail!("no .html or .html.gz files in {}", html.display());
     }
     let jobs = jobs.unwrap_or_else(default_jobs);
+    // With the folder's ground truth beside it, each page's URL is known (as a
+    // crawler knows the URL it fetched), and the score is reported.
+    let truth_path = dir.join("ground-truth.json");
+    let truth: Option<Value> = match std::fs::read_to_string(&truth_path) {
+        Ok(raw) => Some(serde_json::from_str(&raw).with_context(|| format!("reading {}", truth_path.display()))?),
+        Err(_) => None,
+    };
+    let url_of = |id: &str| truth.as_ref().and_then(|t| t.get(id)).and_then(|v| v.get("url")).and_then(Value::as_str).map(str::to_string);
     let results = par_map(&files, jobs, |p| {
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
         let id = name.trim_end_matches(".gz").trim_end_matches(".html").trim_end_matches(".htm").to_string();
-        let body =
-            dossier_ingest::read_input(p).map_err(|e| e.to_string()).and_then(|bytes| extract_one(&p.display().to_string(), &Source { bytes, content_type: None, url: None })).map(|ex| ex.main.body());
-        (id, body)
+        let url = url_of(&id);
+        let ex = dossier_ingest::read_input(p).map_err(|e| e.to_string()).and_then(|bytes| extract_one(&p.display().to_string(), &Source { bytes, content_type: None, url }));
+        (id, ex)
     });
     let mut map = serde_json::Map::new();
     let mut failed = 0;
-    for (id, body) in results {
-        let body = body.unwrap_or_else(|e| {
-            eprintln!("{e}");
-            failed += 1;
-            String::new()
-        });
-        map.insert(id, json!({ "articleBody": body }));
+    for (id, ex) in results {
+        let pred = match ex {
+            Ok(ex) => prediction(&ex),
+            Err(e) => {
+                eprintln!("{e}");
+                failed += 1;
+                json!({ "articleBody": "" })
+            }
+        };
+        map.insert(id, pred);
     }
-    // With the folder's ground truth beside it, also report the score.
-    let truth_path = dir.join("ground-truth.json");
-    if let Ok(raw) = std::fs::read_to_string(&truth_path) {
-        let truth: Value = serde_json::from_str(&raw).with_context(|| format!("reading {}", truth_path.display()))?;
+    if let Some(truth) = &truth {
         if let Some(t) = truth.as_object() {
             let pairs: Vec<(&str, &str)> = t
                 .iter()
@@ -271,6 +279,18 @@ pub fn eval_extraction(dir: &Path, jobs: Option<usize>, out: Option<&Path>) -> a
     write_out(out, text.as_bytes())?;
     eprintln!("extracted {} pages ({failed} without an article)", files.len());
     Ok(ExitCode::SUCCESS)
+}
+
+/// One page's prediction in the benchmark's shape: the body, and the title,
+/// authors, publication day (as the page states it) and teaser headlines.
+fn prediction(ex: &Extracted) -> Value {
+    json!({
+        "articleBody": ex.main.body(),
+        "title": ex.main.title,
+        "author": ex.main.authors,
+        "publish_date": ex.main.published_day.or(ex.main.published.map(|d| d.date_naive())).map(|d| d.format("%Y-%m-%d").to_string()),
+        "teasers": ex.teasers.iter().map(|t| t.title_or_lead()).collect::<Vec<_>>(),
+    })
 }
 
 /// Peak resident memory of this process in bytes (Linux), if known.

@@ -309,6 +309,8 @@ pub struct Page {
     pub end: Vec<u32>,
     /// Nodes in document order.
     pub order: Vec<u32>,
+    /// Teaser cards dropped as furniture, in document order (for `teasers`).
+    pub cards: Vec<u32>,
 }
 
 impl Page {
@@ -432,7 +434,8 @@ pub fn analyse(dom: &Dom) -> Page {
     for b in &mut blocks {
         b.furniture = flags[b.owner as usize] & FURNITURE != 0;
     }
-    Page { flags, blocks, pre, end, order }
+    let cards = order.iter().copied().filter(|&id| card[id as usize] && flags[id as usize] & FURNITURE != 0).collect();
+    Page { flags, blocks, pre, end, order, cards }
 }
 
 /// Teaser cards: repeated siblings (same tag and class, three or more) that

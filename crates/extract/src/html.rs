@@ -166,6 +166,7 @@ pub fn extract_html_with(bytes: &[u8], opts: &HtmlOptions) -> Result<Extracted, 
         return Err(ExtractError::NoContent);
     }
     let language = m.language.clone().or_else(|| detect_language(&blocks));
+    let teasers = crate::teasers::from_cards(&dom, &page, m.url.as_deref().or(opts.url.as_deref()), m.site_name.as_deref(), m.title.as_deref());
     Ok(Extracted {
         main: Item {
             title: m.title,
@@ -173,6 +174,7 @@ pub fn extract_html_with(bytes: &[u8], opts: &HtmlOptions) -> Result<Extracted, 
             outlet: m.site_name.clone(),
             age: None,
             published: m.published,
+            published_day: m.published_day,
             modified: m.modified,
             url: m.url,
             language,
@@ -180,7 +182,7 @@ pub fn extract_html_with(bytes: &[u8], opts: &HtmlOptions) -> Result<Extracted, 
             image: m.image,
             description: m.description,
         },
-        teasers: Vec::new(),
+        teasers,
         site_name: m.site_name,
         partial: cut || dom.truncated,
     })

@@ -13,9 +13,11 @@ mod html;
 mod meta;
 mod prefilter;
 pub mod score;
+mod shown;
+mod teasers;
 mod text;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 pub use html::{decode_html, decode_html_with, extract_html, extract_html_with, parse_date, HtmlOptions};
 #[doc(hidden)]
@@ -50,6 +52,9 @@ pub struct Item {
     /// For teasers: the relative age shown ("an hour ago").
     pub age: Option<String>,
     pub published: Option<DateTime<Utc>>,
+    /// The calendar day of `published` as the page shows it, in the page's
+    /// own time zone (the UTC day of `published` can be the next or previous one).
+    pub published_day: Option<NaiveDate>,
     pub modified: Option<DateTime<Utc>>,
     pub url: Option<String>,
     pub language: Option<String>,

@@ -7,7 +7,7 @@
 
 use std::sync::OnceLock;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use regex::Regex;
 use serde_json::Value;
 
@@ -18,6 +18,8 @@ pub struct Meta {
     pub title: Option<String>,
     pub authors: Vec<String>,
     pub published: Option<DateTime<Utc>>,
+    /// The calendar day of `published` as the page shows it (its own time zone).
+    pub published_day: Option<NaiveDate>,
     pub modified: Option<DateTime<Utc>>,
     pub site_name: Option<String>,
     pub url: Option<String>,
@@ -86,9 +88,12 @@ fn type_rank(v: &Value) -> Option<usize> {
     types.iter().filter_map(|t| ARTICLE_TYPES.iter().position(|a| a == t)).min()
 }
 
-/// The schema.org article objects on the page, best kind first.
-fn json_ld_articles(dom: &Dom) -> Vec<Value> {
+/// The schema.org article objects on the page, best kind first, and the
+/// names of the people and organisations the page's graph defines by `@id`
+/// (an article's author is often only a reference to one of them).
+fn json_ld_articles(dom: &Dom) -> (Vec<Value>, Vec<(String, String)>) {
     let mut found: Vec<(usize, Value)> = Vec::new();
+    let mut people: Vec<(String, String)> = Vec::new();
     for s in dom.elements("script") {
         if !dom.attr(s, "type").is_some_and(|t| t.trim().eq_ignore_ascii_case("application/ld+json")) {
             continue;
@@ -111,6 +116,9 @@ fn json_ld_articles(dom: &Dom) -> Vec<Value> {
                     if let Some(g) = o.get("@graph") {
                         stack.push(g.clone());
                     }
+                    if let (Some(id), Some(name)) = (o.get("@id").and_then(Value::as_str), o.get("name").and_then(Value::as_str)) {
+                        people.push((id.to_string(), name.to_string()));
+                    }
                     if let Some(rank) = type_rank(&v) {
                         found.push((rank, v));
                     } else if o.contains_key("articleBody") {
@@ -122,7 +130,7 @@ fn json_ld_articles(dom: &Dom) -> Vec<Value> {
         }
     }
     found.sort_by_key(|(r, _)| *r);
-    found.into_iter().map(|(_, v)| v).collect()
+    (found.into_iter().map(|(_, v)| v).collect(), people)
 }
 
 fn str_field(v: &Value, key: &str) -> Option<String> {
@@ -134,11 +142,15 @@ fn str_field(v: &Value, key: &str) -> Option<String> {
     }
 }
 
-fn names(v: Option<&Value>) -> Vec<String> {
+fn names(v: Option<&Value>, people: &[(String, String)]) -> Vec<String> {
     match v {
         Some(Value::String(s)) => split_names(s),
-        Some(Value::Array(a)) => a.iter().flat_map(|x| names(Some(x))).collect(),
-        Some(Value::Object(o)) => o.get("name").and_then(|n| n.as_str()).map(split_names).unwrap_or_default(),
+        Some(Value::Array(a)) => a.iter().flat_map(|x| names(Some(x), people)).collect(),
+        Some(Value::Object(o)) => match o.get("name").and_then(|n| n.as_str()) {
+            Some(n) => split_names(n),
+            // A reference to a person the graph defines elsewhere.
+            None => o.get("@id").and_then(Value::as_str).and_then(|id| people.iter().find(|(pid, _)| pid == id)).map(|(_, n)| split_names(n)).unwrap_or_default(),
+        },
         _ => vec![],
     }
 }
@@ -148,7 +160,7 @@ fn split_names(s: &str) -> Vec<String> {
     let by = BY.get_or_init(|| Regex::new(r"(?i)^\s*(?:written\s+|posted\s+|words\s+)?by:?\s+").unwrap());
     let s = clean(s);
     let s = by.replace(&s, "");
-    s.split([',', '|', ';', '•', '/']).flat_map(|p| p.split(" and ")).flat_map(|p| p.split(" & ")).map(|p| clean(by.replace(p, "").as_ref())).filter(|p| plausible_name(p)).collect()
+    s.split([',', '|', ';', '•', '/', '·']).flat_map(|p| p.split(" and ")).flat_map(|p| p.split(" & ")).map(|p| clean(by.replace(p, "").as_ref())).filter(|p| plausible_name(p)).collect()
 }
 
 /// A person's or an organisation's name, not a date, handle, role or sentence.
@@ -156,7 +168,7 @@ fn plausible_name(p: &str) -> bool {
     const PARTICLES: &[&str] = &["de", "da", "del", "della", "di", "van", "von", "der", "den", "la", "le", "bin", "al", "el", "y", "du", "dos", "das", "ibn"];
     const ROLES: &[&str] = &["writer", "staff", "editor", "correspondent", "reporter", "contributor", "columnist", "author", "admin", "print", "read", "min"];
     let words: Vec<&str> = p.split_whitespace().collect();
-    if p.len() < 2 || p.len() > 60 || words.is_empty() || words.len() > 5 {
+    if p.len() < 2 || p.len() > 60 || words.is_empty() || words.len() > 5 || p.chars().filter(|c| c.is_alphabetic()).count() < 2 {
         return false;
     }
     if p.chars().any(|c| c.is_ascii_digit() || matches!(c, '@' | ':' | '?' | '!' | '“' | '"' | '=')) || p.contains("://") || p.contains(".com") {
@@ -173,6 +185,19 @@ fn plausible_name(p: &str) -> bool {
         let first = w.chars().next().unwrap_or(' ');
         first.is_uppercase() || !first.is_alphabetic() || PARTICLES.contains(&w.to_lowercase().as_str())
     })
+}
+
+/// Whether the visible `<h1>` is this page's headline, given its metadata
+/// title: most of its words are the title's, it is not one word (a logo) and
+/// not much longer than the title.
+fn shown_headline(h1: &str, title: &str) -> bool {
+    let words = |s: &str| s.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect::<Vec<_>>();
+    let (h, t) = (words(h1), words(title));
+    if h.len() < 2 || h.len() > t.len() * 2 + 2 {
+        return false;
+    }
+    let shared = h.iter().filter(|w| t.contains(w)).count();
+    shared * 2 >= h.len()
 }
 
 /// Drops a site-name suffix or prefix from a title ("Headline | Site",
@@ -216,7 +241,7 @@ pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
 }
 
 /// A date written out in prose: "November 19, 2019", "19 Nov 2019".
-fn text_date(s: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn text_date(s: &str) -> Option<DateTime<Utc>> {
     static R: OnceLock<Regex> = OnceLock::new();
     let r = R.get_or_init(|| {
         Regex::new(r"(?i)\b(?:(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})|(\d{1,2})(?:st|nd|rd|th)?\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?\s+(\d{4}))\b").unwrap()
@@ -231,9 +256,18 @@ fn text_date(s: &str) -> Option<DateTime<Utc>> {
 /// A date in a URL path: /2019/11/19/ or /2019-11-19/ or /20191119/.
 pub fn url_date(url: &str) -> Option<DateTime<Utc>> {
     static R: OnceLock<Regex> = OnceLock::new();
-    let r = R.get_or_init(|| Regex::new(r"/((?:19|20)\d{2})[/-]?(0[1-9]|1[0-2])[/-]?(0[1-9]|[12]\d|3[01])(?:/|-|_|\.|$)").unwrap());
-    let c = r.captures(url)?;
-    NaiveDate::from_ymd_opt(c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?)?.and_hms_opt(0, 0, 0).map(|d| d.and_utc())
+    let r = R.get_or_init(|| Regex::new(r"/((?:19|20)\d{2})[/-]?(0[1-9]|1[0-2])[/-]?(0[1-9]|[12]\d|3[01])(?:/|-|_|\+|\.|$)").unwrap());
+    static NAMED: OnceLock<Regex> = OnceLock::new();
+    // /2023/october/03/: the month by name.
+    let named = NAMED.get_or_init(|| Regex::new(r"(?i)/((?:19|20)\d{2})/(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*/(0?[1-9]|[12]\d|3[01])(?:/|$)").unwrap());
+    let (y, m, d) = if let Some(c) = r.captures(url) {
+        (c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?)
+    } else {
+        let c = named.captures(url)?;
+        let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+        (c[1].parse().ok()?, months.iter().position(|m| c[2].eq_ignore_ascii_case(m))? as u32 + 1, c[3].parse().ok()?)
+    };
+    NaiveDate::from_ymd_opt(y, m, d)?.and_hms_opt(0, 0, 0).map(|d| d.and_utc())
 }
 
 fn plausible(d: DateTime<Utc>) -> bool {
@@ -244,15 +278,22 @@ fn plausible(d: DateTime<Utc>) -> bool {
 /// Reads everything but the body.
 pub fn read(dom: &Dom, page_url: Option<&str>) -> Meta {
     let metas = Metas::of(dom);
-    let lds = json_ld_articles(dom);
+    let (lds, people) = json_ld_articles(dom);
     let ld = lds.first();
+    let near = crate::shown::Near::of(dom);
     let mut m = Meta::default();
 
     let h1 = dom.elements("h1").map(|h| dom.text_content(h)).find(|t| !t.is_empty());
     let title_tag = dom.elements("title").next().map(|t| dom.text_content(t)).filter(|t| !t.is_empty());
-    m.title = ld.and_then(|v| str_field(v, "headline")).or_else(|| metas.get(&["og:title", "twitter:title", "dc.title", "headline"]).map(str::to_string)).or(h1.clone()).or(title_tag);
+    let stated = ld.and_then(|v| str_field(v, "headline")).or_else(|| metas.get(&["og:title", "twitter:title", "dc.title", "headline"]).map(str::to_string));
+    m.title = match (&h1, stated.as_ref().or(title_tag.as_ref())) {
+        // The headline the page shows, when it is the metadata's headline reworded
+        // (metadata titles are often written for search engines).
+        (Some(h), Some(t)) if shown_headline(h, t) => Some(clean(h)),
+        _ => stated.or(h1.clone()).or(title_tag),
+    };
 
-    m.authors = ld.map(|v| names(v.get("author"))).unwrap_or_default();
+    m.authors = ld.map(|v| names(v.get("author"), &people)).unwrap_or_default();
     if m.authors.is_empty() {
         if let Some(a) = metas.get(&["author", "article:author", "byl", "dc.creator", "parsely-author", "sailthru.author"]) {
             m.authors = split_names(a);
@@ -274,22 +315,23 @@ pub fn read(dom: &Dom, page_url: Option<&str>) -> Meta {
             .take(5)
             .collect();
     }
+    if m.authors.is_empty() {
+        m.authors = near.byline(dom, split_names);
+    }
     m.authors.dedup();
 
     let time_attr = |pub_: bool| {
         dom.elements("time").find_map(|t| {
             let ip = dom.attr(t, "itemprop").unwrap_or("").to_ascii_lowercase();
             let want = if pub_ { !ip.contains("modified") } else { ip.contains("modified") };
-            if want {
-                dom.attr(t, "datetime").and_then(parse_date)
-            } else {
-                None
-            }
+            dom.attr(t, "datetime").filter(|d| want && parse_date(d).is_some()).map(str::to_string)
         })
     };
-    m.published = ld
+    // Each date with the calendar day it states in its own time zone.
+    let dated = |s: String| parse_date(&s).filter(|d| plausible(*d)).map(|d| (d, crate::shown::local_day(&s).unwrap_or(d.date_naive())));
+    let published = ld
         .and_then(|v| str_field(v, "datePublished").or_else(|| str_field(v, "dateCreated")))
-        .and_then(|d| parse_date(&d))
+        .and_then(dated)
         .or_else(|| {
             metas
                 .get(&[
@@ -307,18 +349,21 @@ pub fn read(dom: &Dom, page_url: Option<&str>) -> Meta {
                     "parsely-pub-date",
                     "article.published",
                     "originalpublicationdate",
+                    "published-date",
+                    "publication_date",
+                    "citation_publication_date",
+                    "citation_date",
                 ])
-                .and_then(parse_date)
+                .map(str::to_string)
+                .and_then(dated)
         })
-        .or_else(|| time_attr(true))
-        .filter(|d| plausible(*d));
-    m.modified = ld
+        .or_else(|| time_attr(true).and_then(dated));
+    let modified = ld
         .and_then(|v| str_field(v, "dateModified"))
-        .and_then(|d| parse_date(&d))
-        .or_else(|| metas.get(&["article:modified_time", "og:updated_time", "datemodified", "last-modified", "dcterms.modified"]).and_then(parse_date))
-        .or_else(|| time_attr(false))
-        .filter(|d| plausible(*d));
-
+        .and_then(dated)
+        .or_else(|| metas.get(&["article:modified_time", "og:updated_time", "datemodified", "last-modified", "dcterms.modified"]).map(str::to_string).and_then(dated))
+        .or_else(|| time_attr(false).and_then(dated));
+    m.modified = modified.map(|(d, _)| d);
     m.title = m.title.map(|t| tidy_title(&t, h1.as_deref(), metas.get(&["og:site_name", "application-name"])));
     m.site_name = metas.get(&["og:site_name", "application-name", "publisher", "twitter:site"]).map(|s| s.trim_start_matches('@').to_string()).or_else(|| ld.and_then(|v| str_field(v, "publisher")));
     m.url = dom
@@ -330,18 +375,21 @@ pub fn read(dom: &Dom, page_url: Option<&str>) -> Meta {
         .or_else(|| metas.get(&["og:url", "twitter:url"]).map(str::to_string))
         .or_else(|| ld.and_then(|v| str_field(v, "url")))
         .or_else(|| page_url.map(str::to_string));
-    if m.published.is_none() {
-        m.published = m.url.as_deref().and_then(url_date).or_else(|| page_url.and_then(url_date));
-    }
-    if m.published.is_none() {
-        // Visible text near the headline: a short element that is only a date.
-        m.published = dom
-            .descendants(ROOT)
-            .filter(|&n| dom.text(n).is_some_and(|t| t.len() < 80))
-            .filter(|&n| !dom.ancestors(n).any(|a| dom.is(a, "script") || dom.is(a, "style") || dom.is(a, "head")))
-            .find_map(|n| text_date(dom.text(n)?))
-            .filter(|d| plausible(*d));
-    }
+    // Which date: one in the URL (fixed when the page was first published),
+    // else the one shown next to the headline (the one the page stands by,
+    // even when it is an update), else the metadata's. The metadata gives the time of day when it agrees.
+    let in_url = m.url.as_deref().and_then(url_date).or_else(|| page_url.and_then(url_date)).map(|d| d.date_naive());
+    let shown = near.date().filter(|d| (1990..=2100).contains(&d.year()));
+    (m.published, m.published_day) = match (in_url.or(shown), published) {
+        (Some(day), _) => {
+            // The same day, or the next or previous one: the same moment written in another time zone.
+            let near_day = |(_, d): &(DateTime<Utc>, NaiveDate)| (*d - day).num_days().abs();
+            let exact = [published, modified].into_iter().flatten().filter(|c| near_day(c) <= 1).min_by_key(near_day).map(|(t, _)| t);
+            (Some(exact.unwrap_or_else(|| day.and_hms_opt(0, 0, 0).unwrap().and_utc())), Some(day))
+        }
+        (None, Some((t, day))) => (Some(t), Some(day)),
+        (None, None) => (None, None),
+    };
 
     m.language = dom
         .elements("html")
@@ -354,11 +402,7 @@ pub fn read(dom: &Dom, page_url: Option<&str>) -> Meta {
         .filter(|l| (2..=3).contains(&l.len()) && l.chars().all(|c| c.is_ascii_alphabetic()));
 
     m.image = metas.get(&["og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src"]).map(str::to_string).or_else(|| ld.and_then(|v| str_field(v, "image")));
-    if let Some(site) = &m.site_name {
-        // A publisher named as author is not a byline.
-        let site = site.clone();
-        m.authors.retain(|a| !a.eq_ignore_ascii_case(&site));
-    }
+    // A publisher named as the author is kept: it is who the page says wrote it.
     m.description = metas.get(&["og:description", "description", "twitter:description"]).map(str::to_string);
     m.article_body = lds.iter().filter_map(|v| v.get("articleBody").and_then(|b| b.as_str())).map(|b| b.to_string()).max_by_key(|b| b.len()).filter(|b| b.split_whitespace().count() >= 40);
     m
@@ -385,6 +429,8 @@ mod tests {
         assert_eq!(u("https://x.com/news/2019/11/19/story-slug").as_deref(), Some("2019-11-19"));
         assert_eq!(u("https://x.com/2019-11-19-story").as_deref(), Some("2019-11-19"));
         assert_eq!(u("https://x.com/story-14848164.php"), None);
+        assert_eq!(u("https://x.com/blog/2023/october/03/wine-tasting").as_deref(), Some("2023-10-03"));
+        assert_eq!(u("https://x.com/articles/2025-12-15+Rust+backend").as_deref(), Some("2025-12-15"));
     }
 
     #[test]

@@ -467,8 +467,8 @@ fn teaser(t: &Item, found_on: &str, source: &str, seen_at: DateTime<Utc>) -> Art
         outlet: Outlet { name: outlet_name, basis: OutletBasis::Page },
         url: t.url.clone(),
         source: source.to_string(),
-        // The page said how old the teaser was when it was scraped.
-        published: t.age.as_deref().and_then(parse_age).map(|d| seen_at - d),
+        // The page said how old the teaser was when it was scraped, or its date.
+        published: t.age.as_deref().and_then(parse_age).map(|d| seen_at - d).or(t.published),
         seen_at,
         language: None,
     }
@@ -690,6 +690,26 @@ mod tests {
 
     fn now() -> DateTime<Utc> {
         "2025-06-22T12:00:00Z".parse().unwrap()
+    }
+
+    /// A fetched page's related-story cards are stored as teasers found on
+    /// it, as the scraped-text path's are (a real page: WCXB 0078, CC-BY-4.0).
+    #[test]
+    fn html_page_teasers_are_stored_linked_to_the_page() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../extract/tests/pages-wcxb/0078.html.gz");
+        let bytes = read_input(&path).unwrap();
+        let url = "https://www.securityweek.com/cybersecurity-trends-2026/";
+        let arts = article_from_page(url, &bytes, None, now(), PageHints::default()).unwrap();
+        let main = &arts[0];
+        assert!(matches!(main.kind, ArticleKind::Main));
+        let teasers: Vec<&Article> = arts.iter().filter(|a| matches!(&a.kind, ArticleKind::Teaser { found_on, .. } if *found_on == main.id)).collect();
+        assert_eq!(teasers.len(), arts.len() - 1);
+        assert_eq!(teasers.len(), 5);
+        assert_eq!(teasers[1].title, "From Open Source to OpenAI: The Evolution of Third-Party Risk");
+        assert_eq!(teasers[1].outlet, Outlet { name: "SecurityWeek".into(), basis: OutletBasis::Page });
+        assert_eq!(teasers[1].url.as_deref(), Some("https://www.securityweek.com/from-open-source-to-openai-the-evolution-of-third-party-risk/"));
+        assert!(!teasers[1].text.is_empty());
+        assert!(!main.text.contains(&teasers[1].text));
     }
 
     #[test]

@@ -1,0 +1,86 @@
+//! Related-story cards on real pages (WCXB, CC-BY-4.0, `tests/pages-wcxb/LICENSE`)
+//! become teaser items with their headline, summary, link and outlet, while
+//! the article body stays as it was (scored against the page's label).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use dossier_extract::{extract_html_with, Extracted, HtmlOptions};
+use serde_json::Value;
+
+fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pages-wcxb")
+}
+
+fn truth(id: &str) -> Value {
+    let all: Value = serde_json::from_str(&std::fs::read_to_string(dir().join("ground-truth.json")).unwrap()).unwrap();
+    all[id].clone()
+}
+
+fn page(id: &str) -> Extracted {
+    let raw = std::fs::read(dir().join(format!("{id}.html.gz"))).unwrap();
+    let mut html = Vec::new();
+    flate2::read::GzDecoder::new(&raw[..]).read_to_end(&mut html).unwrap();
+    let url = truth(id)["url"].as_str().map(str::to_string);
+    extract_html_with(&html, &HtmlOptions { url, ..HtmlOptions::default() }).unwrap()
+}
+
+fn titles(ex: &Extracted) -> Vec<&str> {
+    ex.teasers.iter().map(|t| t.title.as_deref().unwrap()).collect()
+}
+
+/// The body's shingle F1 against the label, as `score.py` computes it.
+fn body_f1(id: &str, ex: &Extracted) -> f64 {
+    let gold = truth(id)["articleBody"].as_str().unwrap().to_string();
+    dossier_extract::score::score([(gold.as_str(), ex.main.body().as_str())]).2
+}
+
+#[test]
+fn securityweek_related_columns() {
+    let ex = page("0078");
+    assert_eq!(
+        titles(&ex),
+        [
+            "Five Cybersecurity Predictions for 2026: Identity, AI, and the Collapse of Perimeter Thinking",
+            "From Open Source to OpenAI: The Evolution of Third-Party Risk",
+            "The Great Disconnect: Unmasking the ‘Two Separate Conversations’ in Security",
+            "Cybersecurity Is Now a Core Business Discipline",
+            "AI Is Supercharging Phishing: Here’s How to Fight Back",
+        ]
+    );
+    let t = &ex.teasers[0];
+    assert_eq!(t.outlet.as_deref(), Some("SecurityWeek"));
+    assert_eq!(t.url.as_deref(), Some("https://www.securityweek.com/five-cybersecurity-predictions-for-2026-identity-ai-and-the-collapse-of-perimeter-thinking/"));
+    assert!(t.body().starts_with("The perimeter is gone."), "{}", t.body());
+    // The body is what it was before teasers were read (F1 0.925 on main), and holds none of them.
+    assert!(body_f1("0078", &ex) >= 0.925, "{}", body_f1("0078", &ex));
+    assert!(!ex.main.body().contains("The perimeter is gone."));
+}
+
+#[test]
+fn restaurant_business_and_artlyst_cards() {
+    let ex = page("0153");
+    assert_eq!(titles(&ex), ["Why Darden keeps its chains' growth in check", "AI is not coming to save your labor costs", "Top 100 Independents 2025"]);
+    assert!(ex.teasers.iter().all(|t| t.outlet.as_deref() == Some("Restaurant Business") && !t.blocks.is_empty()));
+    assert!(body_f1("0153", &ex) >= 0.980, "{}", body_f1("0153", &ex));
+
+    let ex = page("0408");
+    assert_eq!(
+        titles(&ex),
+        [
+            "Bury Street Sees Art History In The Making – Sarah Lucas And Maggi Hambling – Nico Kos Earle",
+            "Fry Unfurls in Firle – Roger Fry Charleston – John K Grande",
+            "Sean Scully Weaving Things Back Together Kerlin Gallery – Miranda Carroll",
+        ]
+    );
+    assert!(body_f1("0408", &ex) >= 0.998, "{}", body_f1("0408", &ex));
+}
+
+#[test]
+fn pages_without_story_cards_have_no_teasers() {
+    // Author boxes, tag lists and calls to action are not stories.
+    for id in ["0037", "0110", "0133", "0191", "0482"] {
+        let ex = page(id);
+        assert!(ex.teasers.is_empty(), "{id}: {:?}", titles(&ex));
+    }
+}
