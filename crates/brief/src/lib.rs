@@ -9,7 +9,7 @@
 
 use std::collections::HashSet;
 
-use dossier_model::{AlignedClaim, Article, Brief, Bullet, Citation, ClaimStatus, PrimarySource, SourceKind, Story, TimelineEntry};
+use dossier_model::{AlignedClaim, Article, Brief, Bullet, Citation, ClaimStatus, OutletNames, PrimarySource, SourceKind, Story, TimelineEntry};
 
 /// How many bullets of each kind a brief shows.
 #[derive(Debug, Clone, Copy)]
@@ -26,7 +26,9 @@ impl Default for Settings {
 
 /// Builds the brief of one story.
 pub fn build(story: &Story, articles: &[Article], claims: &[AlignedClaim], primary: &[PrimarySource], settings: &Settings) -> Brief {
-    let outlet_of = |article_id: &str| articles.iter().find(|a| a.id == article_id).map(|a| a.outlet.name.clone()).unwrap_or_default();
+    // One name per outlet (one site), however its articles name it.
+    let names = OutletNames::of_articles(articles.iter().filter(|a| story.article_ids.contains(&a.id)));
+    let outlet_of = |article_id: &str| articles.iter().find(|a| a.id == article_id).map(|a| names.of_article(a).to_string()).unwrap_or_default();
     // Sentences already shown or cited: a claim adds a bullet only if it brings a new one.
     let mut covered: HashSet<String> = HashSet::new();
     let mut shared = Vec::new();
@@ -79,10 +81,20 @@ pub fn build(story: &Story, articles: &[Article], claims: &[AlignedClaim], prima
     let mut timeline: Vec<TimelineEntry> = articles
         .iter()
         .filter(|a| story.article_ids.contains(&a.id))
-        .map(|a| TimelineEntry { time: a.time(), outlet: a.outlet.name.clone(), article_id: a.id.clone(), title: a.title.clone() })
+        .map(|a| TimelineEntry { time: a.time(), outlet: names.of_article(a).to_string(), article_id: a.id.clone(), title: a.title.clone() })
         .collect();
     timeline.sort_by(|a, b| a.time.cmp(&b.time).then(a.article_id.cmp(&b.article_id)));
-    Brief { story_id: story.id.clone(), title: story.title.clone(), outlets: story.outlets.clone(), primary_sources: primary.to_vec(), shared, only_in, unsourced_outlets, timeline }
+    Brief {
+        story_id: story.id.clone(),
+        title: story.title.clone(),
+        outlets: story.outlets.clone(),
+        primary_sources: primary.to_vec(),
+        shared,
+        only_in,
+        unsourced_outlets,
+        outlet_aliases: names.with_aliases(),
+        timeline,
+    }
 }
 
 fn kind_word(k: SourceKind) -> &'static str {
@@ -105,6 +117,19 @@ fn bullet_tag(b: &Bullet) -> String {
     tag
 }
 
+/// "Fox News (foxnews.com) as FOX; …": the outlets counted once under several names.
+fn also_named(b: &Brief) -> Option<String> {
+    let parts: Vec<String> = b
+        .outlet_aliases
+        .iter()
+        .map(|o| match &o.site {
+            Some(site) => format!("{} ({site}) as {}", o.name, o.aliases.join(", ")),
+            None => format!("{} as {}", o.name, o.aliases.join(", ")),
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
 /// Renders a brief as plain text for the terminal.
 pub fn render_text(b: &Brief) -> String {
     let mut out = String::new();
@@ -115,6 +140,9 @@ pub fn render_text(b: &Brief) -> String {
         out.push_str(&format!(" · {} – {}", f.time.format("%Y-%m-%d %H:%M"), l.time.format("%Y-%m-%d %H:%M")));
     }
     out.push('\n');
+    if let Some(aka) = also_named(b) {
+        out.push_str(&format!("Also named: {aka}\n"));
+    }
     if !b.primary_sources.is_empty() {
         out.push_str("\nPrimary sources:\n");
         for p in &b.primary_sources {
@@ -150,6 +178,9 @@ pub fn render_text(b: &Brief) -> String {
 pub fn render_markdown(b: &Brief) -> String {
     let mut out = format!("# At a Glance — {}\n\n", b.title);
     out.push_str(&format!("*Outlets:* {}\n\n", b.outlets.join(", ")));
+    if let Some(aka) = also_named(b) {
+        out.push_str(&format!("*Also named:* {aka}\n\n"));
+    }
     if !b.primary_sources.is_empty() {
         out.push_str("## Primary sources\n\n");
         for p in &b.primary_sources {
@@ -161,6 +192,9 @@ pub fn render_markdown(b: &Brief) -> String {
         out.push_str("## Carried by several outlets\n\n");
         for x in &b.shared {
             out.push_str(&format!("- {} *[{}]*\n", x.text, bullet_tag(x)));
+            if let Some(c) = &x.conflict {
+                out.push_str(&format!("  - ⚠ contested: {c}\n"));
+            }
         }
         out.push('\n');
     }
@@ -247,5 +281,59 @@ mod tests {
         let text = render_text(&b);
         assert!(text.contains("Only in A:\n  • Only A says this.\n    [single-source: A; source: The Paper]"), "{text}");
         assert!(render_markdown(&b).contains("## Carried by several outlets"));
+    }
+
+    /// One site under two names is one outlet in the brief; a contested bullet shows what disagrees.
+    #[test]
+    fn one_outlet_under_two_names_and_a_contested_bullet() {
+        let t = "2025-06-22T00:00:00Z".parse().unwrap();
+        let art = |id: &str, outlet: &str, url: &str| Article {
+            id: id.into(),
+            kind: dossier_model::ArticleKind::Main,
+            title: format!("title {id}"),
+            text: String::new(),
+            outlet: dossier_model::Outlet { name: outlet.into(), basis: dossier_model::OutletBasis::Given },
+            url: Some(url.into()),
+            source: id.into(),
+            published: None,
+            seen_at: t,
+            language: None,
+        };
+        let articles = [art("a", "FOX", "https://www.foxnews.com/a"), art("b", "Fox News", "https://foxnews.com/b"), art("c", "NYT", "https://www.nytimes.com/c")];
+        let story = Story {
+            id: "s".into(),
+            title: "T".into(),
+            article_ids: vec!["a".into(), "b".into(), "c".into()],
+            outlets: vec!["Fox News".into(), "NYT".into()],
+            first_seen: t,
+            last_seen: t,
+            entities: vec![],
+            copies: vec![],
+        };
+        let conflict = "Fox News: \"confirmed\"; NYT: \"denied\"".to_string();
+        let claims = vec![AlignedClaim {
+            id: "1".into(),
+            story_id: "s".into(),
+            text: "x".into(),
+            status: ClaimStatus::Contested,
+            outlets: vec!["Fox News".into(), "NYT".into()],
+            first_outlet: "Fox News".into(),
+            sources: vec![],
+            members: vec![
+                claim("c1", "a", "The ministry confirmed that secret talks took place.", 0.5),
+                claim("c2", "b", "The ministry confirmed the talks.", 0.5),
+                claim("c3", "c", "The ministry denied that secret talks took place.", 0.5),
+            ],
+            conflict: Some(conflict.clone()),
+            checkworthiness: 0.5,
+        }];
+        let b = build(&story, &articles, &claims, &[], &Settings::default());
+        assert_eq!(b.shared[0].citations.iter().map(|c| c.outlet.as_str()).collect::<Vec<_>>(), ["Fox News", "NYT"], "both versions, one per outlet");
+        assert_eq!(b.timeline.iter().map(|e| e.outlet.as_str()).collect::<Vec<_>>(), ["Fox News", "Fox News", "NYT"]);
+        assert_eq!(b.outlet_aliases.len(), 1);
+        for text in [render_text(&b), render_markdown(&b)] {
+            assert!(text.contains("Fox News (foxnews.com) as FOX"), "{text}");
+            assert!(text.contains(&format!("⚠ contested: {conflict}")), "{text}");
+        }
     }
 }

@@ -16,7 +16,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use dossier_enrich::{is_stopword, quantities_in, terms, Enriched};
-use dossier_model::{stable_id, AlignedClaim, Attribution, Claim, ClaimStatus, SourceKind, Story};
+use dossier_model::{stable_id, AlignedClaim, Attribution, Claim, ClaimStatus, OutletNames, SourceKind, Story};
 
 /// Alignment settings; the defaults are what dossier uses everywhere.
 #[derive(Debug, Clone, Copy)]
@@ -316,6 +316,13 @@ struct ClauseNode {
     outlet: String,
     terms: BTreeSet<String>,
     text: String,
+    /// Its sentence states what it says as fact: no attribution, no hedge, nothing relayed.
+    as_fact: bool,
+}
+
+/// Whether a claim's sentence states its content as fact rather than as someone's word or a belief.
+fn stated_as_fact(c: &Claim) -> bool {
+    c.attribution.is_none() && hedge_in(&c.text).is_none() && !relays_unnamed(&c.text)
 }
 
 fn find(parent: &mut [usize], x: usize) -> usize {
@@ -430,7 +437,8 @@ pub fn align(story: &Story, docs: &[&Enriched], settings: &Settings) -> Vec<Alig
 /// `facts_of` (linked clauses and sentences become facts) and
 /// `assemble_claim` (status, outlets and sources of each).
 pub fn align_with(story: &Story, docs: &[&Enriched], settings: &Settings, meaning: Option<MeaningScorer>) -> Result<Vec<AlignedClaim>, String> {
-    let claims = collect_claims(docs, settings);
+    let names = OutletNames::of_articles(docs.iter().map(|d| &d.article));
+    let claims = collect_claims(docs, &names, settings);
     let mut links = lexical_links(&claims, settings);
     if let Some(score) = meaning {
         let cands = meaning_candidates(&claims, settings);
@@ -444,18 +452,19 @@ pub fn align_with(story: &Story, docs: &[&Enriched], settings: &Settings, meanin
     }
     let groups = facts_of(&claims, &mut links);
     let sources: HashMap<&str, Vec<Attribution>> = docs.iter().map(|d| (d.article.id.as_str(), article_sources(d))).collect();
-    let outlet_of: HashMap<&str, &str> = docs.iter().map(|d| (d.article.id.as_str(), d.article.outlet.name.as_str())).collect();
+    let outlet_of: HashMap<&str, &str> = docs.iter().map(|d| (d.article.id.as_str(), names.of_article(&d.article))).collect();
     let mut out: Vec<AlignedClaim> = groups.into_iter().map(|(members, conflict)| assemble_claim(story, &claims, &members, conflict, &sources, &outlet_of)).collect();
     out.sort_by(|a, b| b.outlets.len().cmp(&a.outlets.len()).then(b.checkworthiness.total_cmp(&a.checkworthiness)).then(a.id.cmp(&b.id)));
     Ok(out)
 }
 
-/// A story's claims, each with the article it comes from.
-type StoryClaims<'a> = [(Claim, &'a Enriched)];
+/// A story's claims, each with the article it comes from and the name of its
+/// outlet (one name per outlet identity: see [`OutletNames`]).
+type StoryClaims<'a> = [(Claim, &'a Enriched, &'a str)];
 
 /// Phase 1: every article's check-worthy sentences, in article order.
-fn collect_claims<'a>(docs: &[&'a Enriched], settings: &Settings) -> Vec<(Claim, &'a Enriched)> {
-    docs.iter().flat_map(|d| claims_of(d, settings).into_iter().map(move |c| (c, *d))).collect()
+fn collect_claims<'a>(docs: &[&'a Enriched], names: &'a OutletNames, settings: &Settings) -> Vec<(Claim, &'a Enriched, &'a str)> {
+    docs.iter().flat_map(|d| claims_of(d, settings).into_iter().map(move |c| (c, *d, names.of_article(&d.article)))).collect()
 }
 
 /// The link graph of a story: clause nodes (and, once meaning is looked at,
@@ -468,11 +477,12 @@ struct Links {
 }
 
 impl Links {
-    /// Joins two nodes; linked clauses that give different numbers make their fact contested.
+    /// Joins two nodes; linked statements that cannot both hold (different numbers or
+    /// dates, opposite polarity, a hedge stated elsewhere as fact) make their fact contested.
     fn join(&mut self, a: usize, b: usize) {
         let (ra, rb) = (find(&mut self.parent, a), find(&mut self.parent, b));
         self.parent[ra] = rb;
-        if let Some(c) = quantity_conflict(&self.nodes[a], &self.nodes[b]) {
+        if let Some(c) = conflict(&self.nodes[a], &self.nodes[b]) {
             self.conflicts.push((a, c));
         }
     }
@@ -484,9 +494,9 @@ impl Links {
 /// sorted integer lists.
 fn lexical_links(claims: &StoryClaims, settings: &Settings) -> Links {
     let mut nodes: Vec<ClauseNode> = Vec::new();
-    for (ci, (c, d)) in claims.iter().enumerate() {
+    for (ci, (c, _, outlet)) in claims.iter().enumerate() {
         for cl in clauses(&c.text) {
-            nodes.push(ClauseNode { claim: ci, outlet: d.article.outlet.name.clone(), terms: terms(&cl).into_iter().collect(), text: cl });
+            nodes.push(ClauseNode { claim: ci, outlet: outlet.to_string(), terms: terms(&cl).into_iter().collect(), text: cl, as_fact: stated_as_fact(c) });
         }
     }
     let (ids, idf) = interned(nodes.iter().map(|n| &n.terms));
@@ -548,20 +558,20 @@ fn interned<'t>(sets: impl Iterator<Item = &'t BTreeSet<String>>) -> (Vec<Vec<u3
 /// `max_meaning_pairs`), takes the closest candidates: the model's cost
 /// grows linearly with a story, however many outlets tell it.
 fn meaning_candidates(claims: &StoryClaims, settings: &Settings) -> Vec<(usize, usize)> {
-    let claim_terms: Vec<BTreeSet<String>> = claims.iter().map(|(c, _)| terms(&c.text).into_iter().collect()).collect();
+    let claim_terms: Vec<BTreeSet<String>> = claims.iter().map(|(c, _, _)| terms(&c.text).into_iter().collect()).collect();
     let (ids, idf) = interned(claim_terms.iter());
     let weights: Vec<f64> = ids.iter().map(|v| v.iter().map(|&t| idf[t as usize]).sum()).collect();
     let mut outlet_ids: HashMap<&str, usize> = HashMap::new();
     let outlet: Vec<usize> = claims
         .iter()
-        .map(|(_, d)| {
+        .map(|(_, _, outlet)| {
             let next = outlet_ids.len();
-            *outlet_ids.entry(d.article.outlet.name.as_str()).or_insert(next)
+            *outlet_ids.entry(outlet).or_insert(next)
         })
         .collect();
     // Eligible pairs and their closeness.
     let mut eligible: Vec<(f64, usize, usize)> = Vec::new();
-    let entities: Vec<&[String]> = claims.iter().map(|(c, _)| c.entities.as_slice()).collect();
+    let entities: Vec<&[String]> = claims.iter().map(|(c, _, _)| c.entities.as_slice()).collect();
     for (a, b) in sharing_pairs(&entities, &ids, INDEX_ABOVE) {
         if outlet[a] == outlet[b] {
             continue;
@@ -648,7 +658,7 @@ fn sharing_pairs(entities: &[&[String]], ids: &[Vec<u32>], index_above: usize) -
 /// best match in the other's outlet: a sentence states one thing, so only its
 /// best paraphrase per outlet is the same claim.
 fn meaning_links(claims: &StoryClaims, cands: &[(usize, usize)], scores: &[f32], links: &mut Links, settings: &Settings) {
-    let outlet_of_claim: Vec<&str> = claims.iter().map(|(_, d)| d.article.outlet.name.as_str()).collect();
+    let outlet_of_claim: Vec<&str> = claims.iter().map(|(_, _, outlet)| *outlet).collect();
     // Each claim's best score against each other outlet.
     let mut best: HashMap<(usize, &str), f32> = HashMap::new();
     for (&(a, b), &s) in cands.iter().zip(scores) {
@@ -658,8 +668,8 @@ fn meaning_links(claims: &StoryClaims, cands: &[(usize, usize)], scores: &[f32],
         }
     }
     let base = links.nodes.len();
-    for (ci, (c, d)) in claims.iter().enumerate() {
-        links.nodes.push(ClauseNode { claim: ci, outlet: d.article.outlet.name.clone(), terms: BTreeSet::new(), text: c.text.clone() });
+    for (ci, (c, _, outlet)) in claims.iter().enumerate() {
+        links.nodes.push(ClauseNode { claim: ci, outlet: outlet.to_string(), terms: BTreeSet::new(), text: c.text.clone(), as_fact: stated_as_fact(c) });
         links.parent.push(base + ci);
     }
     for (&(a, b), &s) in cands.iter().zip(scores) {
@@ -682,21 +692,36 @@ fn facts_of(claims: &StoryClaims, links: &mut Links) -> Vec<(BTreeSet<usize>, Op
     }
     let mut groups: Vec<(BTreeSet<usize>, Option<String>)> = Vec::new();
     let mut in_shared: BTreeSet<usize> = BTreeSet::new();
+    let roots: Vec<usize> = links.conflicts.iter().map(|(n, _)| *n).collect::<Vec<_>>().into_iter().map(|n| find(&mut links.parent, n)).collect();
     let mut fact_list: Vec<(usize, BTreeSet<usize>)> = facts.into_iter().collect();
     fact_list.sort();
     for (root, members) in fact_list {
-        let outlets: BTreeSet<&str> = members.iter().map(|&c| claims[c].1.article.outlet.name.as_str()).collect();
+        let outlets: BTreeSet<&str> = members.iter().map(|&c| claims[c].2).collect();
         if outlets.len() < 2 {
             continue;
         }
-        let conflict = links.conflicts.iter().find(|(n, _)| find(&mut links.parent, *n) == root).map(|(_, c)| c.clone());
+        // Every pair of outlets that disagree, each explained once.
+        let mut found: Vec<&str> = Vec::new();
+        for ((_, c), _) in links.conflicts.iter().zip(&roots).filter(|(_, r)| **r == root) {
+            if !found.contains(&c.as_str()) {
+                found.push(c);
+            }
+        }
+        let conflict = (!found.is_empty()).then(|| found.join(" | "));
         in_shared.extend(members.iter().copied());
         match groups.iter_mut().find(|(m, _)| *m == members) {
-            Some(g) => {
-                if g.1.is_none() {
-                    g.1 = conflict;
+            Some(g) => match (&mut g.1, conflict) {
+                (Some(have), Some(more)) => {
+                    for part in more.split(" | ") {
+                        if !have.split(" | ").any(|h| h == part) {
+                            have.push_str(" | ");
+                            have.push_str(part);
+                        }
+                    }
                 }
-            }
+                (have @ None, more) => *have = more,
+                (Some(_), None) => {}
+            },
             None => groups.push((members, conflict)),
         }
     }
@@ -719,16 +744,16 @@ fn assemble_claim(
     sources: &HashMap<&str, Vec<Attribution>>,
     outlet_of: &HashMap<&str, &str>,
 ) -> AlignedClaim {
-    let mut ms: Vec<&(Claim, &Enriched)> = members.iter().map(|&c| &claims[c]).collect();
+    let mut ms: Vec<&(Claim, &Enriched, &str)> = members.iter().map(|&c| &claims[c]).collect();
     ms.sort_by(|a, b| a.1.article.time().cmp(&b.1.article.time()).then(a.1.article.id.cmp(&b.1.article.id)).then(a.0.sentence.cmp(&b.0.sentence)));
     let mut outlets: Vec<String> = Vec::new();
-    for (_, d) in &ms {
-        if !outlets.contains(&d.article.outlet.name) {
-            outlets.push(d.article.outlet.name.clone());
+    for (_, _, outlet) in &ms {
+        if !outlets.iter().any(|o| o == outlet) {
+            outlets.push(outlet.to_string());
         }
     }
     let mut srcs: Vec<Attribution> = Vec::new();
-    for (c, d) in &ms {
+    for (c, d, _) in &ms {
         let article_level: Vec<Attribution> = sources[d.article.id.as_str()].iter().filter(|a| a.kind == SourceKind::Publication).cloned().collect();
         // "according to the report" in an article that names the report's publisher means that publisher.
         let has_publication = !article_level.is_empty();
@@ -742,8 +767,8 @@ fn assemble_claim(
     // Corroboration counts independent reports: a copy speaks with its original's voice.
     let independent: BTreeSet<&str> = ms
         .iter()
-        .map(|(_, d)| {
-            let own = d.article.outlet.name.as_str();
+        .map(|(_, d, own)| {
+            let own = *own;
             story.original_of(&d.article.id).and_then(|o| outlet_of.get(o).copied()).unwrap_or(own)
         })
         .collect();
@@ -751,13 +776,13 @@ fn assemble_claim(
         ClaimStatus::Contested
     } else if independent.len() >= 2 {
         ClaimStatus::Corroborated
-    } else if srcs.is_empty() && ms.iter().all(|(c, _)| relays_unnamed(&c.text)) {
+    } else if srcs.is_empty() && ms.iter().all(|(c, _, _)| relays_unnamed(&c.text)) {
         // "Reportedly", "allegedly", "is believed": the outlet passes on what someone said, and names nobody.
         ClaimStatus::Unattributed
     } else {
         ClaimStatus::SingleSource
     };
-    let member_claims: Vec<Claim> = ms.iter().map(|(c, _)| c.clone()).collect();
+    let member_claims: Vec<Claim> = ms.iter().map(|(c, _, _)| c.clone()).collect();
     let ids: Vec<&str> = member_claims.iter().map(|c| c.id.as_str()).collect();
     let mut key = vec!["aligned", story.id.as_str()];
     key.extend(ids);
@@ -773,6 +798,233 @@ fn assemble_claim(
         members: member_claims,
         conflict,
     }
+}
+
+/// What makes two linked statements (of two outlets) unable to both hold, explained
+/// per outlet: numbers or dates, polarity, or a hedge one outlet states as fact.
+fn conflict(a: &ClauseNode, b: &ClauseNode) -> Option<String> {
+    quantity_conflict(a, b).or_else(|| comparable(a, b).then(|| polarity_conflict(a, b).or_else(|| hedge_conflict(a, b))).flatten())
+}
+
+/// Two statements say the same thing but for a negation or a hedge only when most of each
+/// one's terms are the other's: a name or a place in common ("North Korea" against a
+/// sentence about it) links a fact, but is not one statement set against another.
+fn comparable(a: &ClauseNode, b: &ClauseNode) -> bool {
+    let (ta, tb) = (terms_of(a), terms_of(b));
+    let shared = ta.intersection(&tb).count();
+    ta.len().min(tb.len()) >= 4 && 5 * shared >= 3 * ta.len().max(tb.len())
+}
+
+fn terms_of(n: &ClauseNode) -> BTreeSet<String> {
+    if n.terms.is_empty() {
+        terms(&n.text).into_iter().collect()
+    } else {
+        n.terms.clone()
+    }
+}
+
+/// Whether what a negation at word `at` of `text` negates is what the other statement says:
+/// the first content terms after it are among the other's ("does not have the symptom
+/// profile" denies nothing of "the patient came to the emergency department").
+fn negates_shared(text: &str, at: usize, other: &BTreeSet<String>) -> bool {
+    let ws = words_of(text);
+    let after: Vec<String> = ws.iter().skip(at + 1).take(5).flat_map(|w| terms(w)).take(2).collect();
+    after.is_empty() || after.iter().any(|t| other.contains(t))
+}
+
+/// Words that turn a statement into its denial. "n't" forms are found by their ending.
+const NEGATORS: &[&str] = &[
+    "not",
+    "no",
+    "never",
+    "none",
+    "nobody",
+    "nothing",
+    "neither",
+    "nor",
+    "cannot",
+    "without",
+    "undated",
+    "unsigned",
+    "unfounded",
+    "untrue",
+    "false",
+    "inaccurate",
+    "baseless",
+    "declined",
+    "refused",
+    "failed",
+];
+/// Verbs by which an outlet reports a denial: "the ministry denied that ...".
+const DENIALS: &[&str] = &["deny", "denies", "denied", "denying", "denial", "refute", "refutes", "refuted", "rejected", "rejects", "disputed", "disputes", "dismissed"];
+/// Negated, these say nothing of the fact itself ("did not say when", "declined to comment").
+const SILENCE: &[&str] = &[
+    "say",
+    "said",
+    "comment",
+    "commented",
+    "respond",
+    "responded",
+    "reply",
+    "replied",
+    "elaborate",
+    "specify",
+    "disclose",
+    "identify",
+    "name",
+    "immediately",
+    "return",
+    "returned",
+    "know",
+    "known",
+    "clear",
+    "provide",
+    "give",
+];
+/// Negations that do not negate: "not only", "whether or not", "no doubt".
+const NOT_NEGATING: &[&str] =
+    &["not only", "or not", "no doubt", "not just", "no matter", "nothing but", "not least", "no later than", "not far", "not the first", "not for the first", "not the only"];
+
+fn words_of(text: &str) -> Vec<String> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’')).filter(|w| !w.is_empty()).map(|w| w.to_lowercase().replace('’', "'")).collect()
+}
+
+/// The negations in a statement that bear on what it states, each with the word after it
+/// ("did not" is shown as "did not"; "denied" as itself).
+fn negations(text: &str) -> Vec<(String, usize)> {
+    let lower = text.to_lowercase().replace('’', "'");
+    let ws = words_of(&lower);
+    let mut out = Vec::new();
+    for (i, w) in ws.iter().enumerate() {
+        let contracted = w.ends_with("n't");
+        if !(contracted || NEGATORS.contains(&w.as_str()) || DENIALS.contains(&w.as_str())) {
+            continue;
+        }
+        let next = ws.get(i + 1).map(String::as_str).unwrap_or("");
+        let pair = format!("{w} {next}");
+        let prev = if i > 0 { format!("{} {w}", ws[i - 1]) } else { String::new() };
+        let next3 = ws.iter().skip(i + 1).take(3).map(String::as_str).collect::<Vec<_>>().join(" ");
+        if NOT_NEGATING.iter().any(|p| pair.starts_with(p) || prev == *p || format!("{w} {next3}").starts_with(p)) || ws.iter().skip(i + 1).take(2).any(|x| x == "first") {
+            continue;
+        }
+        // "did not immediately respond", "would not say": silence, not denial.
+        if !DENIALS.contains(&w.as_str()) && ws.iter().skip(i + 1).take(3).any(|x| SILENCE.contains(&x.as_str())) {
+            continue;
+        }
+        // "No. 10", "no 2 official": a number, not a negation.
+        if w == "no" && next.starts_with(|c: char| c.is_ascii_digit()) {
+            continue;
+        }
+        // "not a partner but an adversary": a contrast, not a denial.
+        if ws.iter().skip(i + 1).take(6).any(|x| x == "but") {
+            continue;
+        }
+        let cue = match (w.as_str(), i.checked_sub(1).map(|p| ws[p].as_str())) {
+            ("not", Some(aux)) if AUXILIARIES.contains(&aux) => format!("{aux} not {next}"),
+            ("not", _) => format!("not {next}"),
+            (nt, _) if nt.ends_with("n't") => format!("{nt} {next}"),
+            _ => w.clone(),
+        };
+        out.push((cue.trim().to_string(), i));
+    }
+    out
+}
+
+const AUXILIARIES: &[&str] = &["did", "does", "do", "was", "were", "is", "are", "will", "would", "has", "have", "had", "could", "can", "should", "be", "been"];
+/// Words by which a statement affirms what its denial would deny, for the explanation.
+const AFFIRMS: &[&str] = &["confirmed", "confirms", "confirm", "acknowledged", "admitted", "accurate", "true", "dated", "signed"];
+
+/// How a statement affirms what the other denies: the denied word where it says it
+/// ("will close" against "will not close"), else its affirming verb, else "states it".
+fn affirmation(text: &str, denial: &str) -> String {
+    let ws = words_of(text);
+    if let Some(last) = denial.split(' ').next_back().filter(|l| !l.is_empty() && !NEGATORS.contains(l) && !DENIALS.contains(l)) {
+        if let Some(j) = ws.iter().position(|w| w == last) {
+            return match j.checked_sub(1).map(|p| ws[p].as_str()) {
+                Some(aux) if AUXILIARIES.contains(&aux) => format!("{aux} {last}"),
+                _ => last.to_string(),
+            };
+        }
+    }
+    ws.into_iter().find(|w| AFFIRMS.contains(&w.as_str())).unwrap_or_else(|| "states it".into())
+}
+
+/// Opposite polarity: one statement says what the other denies ("confirmed" / "denied",
+/// "did" / "did not", "will" / "will not", "accurate" / "not accurate", "dated" / "undated").
+fn polarity_conflict(a: &ClauseNode, b: &ClauseNode) -> Option<String> {
+    let (na, nb) = (negations(&a.text), negations(&b.text));
+    if na.len() % 2 == nb.len() % 2 {
+        return None;
+    }
+    let (denying, denial, other) = if na.len() % 2 == 1 { (a, &na[0], b) } else { (b, &nb[0], a) };
+    if !negates_shared(&denying.text, denial.1, &terms_of(other)) {
+        return None;
+    }
+    let denial = &denial.0;
+    let cue = |n: &[(String, usize)], text: &str| if n.len() % 2 == 1 { n[0].0.clone() } else { affirmation(text, denial) };
+    Some(format!("{}: {} ({:?}); {}: {} ({:?})", a.outlet, cue(&na, &a.text), a.text, b.outlet, cue(&nb, &b.text), b.text))
+}
+
+/// Words by which a statement is given as a belief, an allegation or a likelihood, not as fact.
+const HEDGE_MARKERS: &[&str] = &[
+    "believed to",
+    "is believed",
+    "are believed",
+    "was believed",
+    "were believed",
+    "thought to",
+    "allegedly",
+    "alleged",
+    "reportedly",
+    "purportedly",
+    "supposedly",
+    "apparently",
+    "possibly",
+    "probably",
+    "presumably",
+    "may have",
+    "might have",
+    "could have",
+    "suspected",
+    "unconfirmed",
+    "unverified",
+    "rumoured",
+    "rumored",
+    "appears to",
+    "appeared to",
+    "seems to",
+    "seemed to",
+    "said to be",
+    "said to have",
+    "is likely",
+    "was likely",
+];
+
+/// The first hedge in a text ("believed to"), if any.
+fn hedge_in(text: &str) -> Option<&'static str> {
+    let lower = text.to_lowercase();
+    HEDGE_MARKERS.iter().find(|m| contains_word(&lower, m)).copied()
+}
+
+/// A hedge hardened into fact: one outlet gives it as believed or alleged, the other
+/// states it outright (and attributes it to nobody).
+fn hedge_conflict(a: &ClauseNode, b: &ClauseNode) -> Option<String> {
+    let (ha, hb) = (hedge_in(&a.text), hedge_in(&b.text));
+    let (hedged, fact, cue) = match (ha, hb) {
+        (Some(h), None) if b.as_fact => (a, b, h),
+        (None, Some(h)) if a.as_fact => (b, a, h),
+        _ => return None,
+    };
+    // What is hedged must be what the other states ("believed to have been drafted in late
+    // 2023" against "dated late 2023"), not something beside it.
+    let lower = hedged.text.to_lowercase();
+    let after = lower.find(cue).map_or("", |i| &lower[i + cue.len()..]);
+    let next: Vec<String> = after.split_whitespace().take(6).flat_map(terms).take(2).collect();
+    let other = terms_of(fact);
+    if !next.is_empty() && !next.iter().any(|t| other.contains(t)) {
+        return None;
+    }
+    Some(format!("{}: hedged, {cue:?} ({:?}); {}: as fact ({:?})", hedged.outlet, hedged.text, fact.outlet, fact.text))
 }
 
 /// Two matched clauses that give different numbers for the same unit disagree.
@@ -801,13 +1053,15 @@ fn quantity_conflict(a: &ClauseNode, b: &ClauseNode) -> Option<String> {
 }
 
 /// The story's primary sources: who its outlets attribute the reporting to,
-/// and which outlets do. An outlet citing itself is not a primary source.
+/// and which outlets do. An outlet citing itself (under any of its names) is not a primary source.
 pub fn primary_sources(docs: &[&Enriched]) -> Vec<dossier_model::PrimarySource> {
     let mut out: Vec<dossier_model::PrimarySource> = Vec::new();
+    let names = OutletNames::of_articles(docs.iter().map(|d| &d.article));
     for d in docs {
-        let outlet = &d.article.outlet.name;
+        let outlet = &names.of_article(&d.article).to_string();
         for a in article_sources(d) {
-            if source_key(&a.source, a.kind) == source_key(outlet, SourceKind::Publication) {
+            // Under any of its names ("NYT" citing "The New York Times").
+            if names.all_names(outlet).any(|n| source_key(&a.source, a.kind) == source_key(n, SourceKind::Publication)) {
                 continue;
             }
             let key = source_key(&a.source, a.kind);
@@ -1013,6 +1267,141 @@ mod tests {
         let mut copied = story();
         copied.copies = vec![("b".into(), "a".into())];
         assert_ne!(status(&copied), ClaimStatus::Corroborated, "a wire copy is one voice, not two");
+    }
+
+    fn at(id: &str, outlet: &str, url: &str, text: &str, hour: u32) -> Enriched {
+        let mut d = doc(id, outlet, text, hour);
+        d.article.url = Some(url.into());
+        d
+    }
+
+    /// "FOX" and "Fox News" are one site: one outlet, which cannot corroborate itself.
+    #[test]
+    fn one_outlet_under_two_names_is_one_voice() {
+        let text = "The Pentagon said two destroyers were sent to the Riverton strait on Tuesday after the collision.";
+        let fox = at("a", "FOX", "https://www.foxnews.com/politics/destroyers", text, 1);
+        let fox_news = at("b", "Fox News", "https://foxnews.com/us/riverton-strait", "Two destroyers were sent to the Riverton strait on Tuesday, the Pentagon said.", 2);
+        let out = align(&story(), &[&fox, &fox_news], &Settings::default());
+        assert!(out.iter().all(|c| c.status != ClaimStatus::Corroborated && c.outlets == ["Fox News"]), "{out:#?}");
+        // Another site stating it is a second outlet.
+        let nyt = at("c", "NYT", "https://www.nytimes.com/2025/06/22/us/strait.html", text, 3);
+        let out = align(&story(), &[&fox, &fox_news, &nyt], &Settings::default());
+        let c = out.iter().find(|c| c.outlets.len() == 2).unwrap_or_else(|| panic!("{out:#?}"));
+        assert_eq!(c.status, ClaimStatus::Corroborated);
+        assert_eq!(c.outlets, ["Fox News", "NYT"]);
+        // An outlet citing itself under another name is not its own primary source.
+        let cites = at("d", "NYT", "https://nytimes.com/2025/06/22/x.html", "The ships left port, according to a report by The New York Times.", 4);
+        let mut page = at("e", "The New York Times", "https://www.nytimes.com/2025/06/22/y.html", "The ships left port on Monday night.", 5);
+        page.article.outlet.basis = dossier_model::OutletBasis::Page;
+        assert!(primary_sources(&[&cites, &page]).is_empty(), "{:?}", primary_sources(&[&cites, &page]));
+    }
+
+    /// The aligned claim holding a sentence that contains `needle`.
+    fn claim_with<'a>(out: &'a [AlignedClaim], needle: &str) -> &'a AlignedClaim {
+        out.iter().find(|c| c.members.iter().any(|m| m.text.contains(needle))).unwrap_or_else(|| panic!("no claim with {needle:?}: {out:#?}"))
+    }
+
+    /// Statements of opposite polarity are one claim, contested, with each outlet's version.
+    #[test]
+    fn opposite_polarity_is_contested_per_pair_of_outlets() {
+        let pairs = [
+            (
+                "The Interior Ministry confirmed on Tuesday that secret talks with rebel commanders took place in Geneva last month.",
+                "The Interior Ministry denied on Tuesday that secret talks with rebel commanders took place in Geneva last month.",
+                ("confirmed", "denied"),
+            ),
+            (
+                "Senator Reyes met the Russian ambassador twice during the campaign, according to visitor logs obtained by the newspaper.",
+                "Senator Reyes did not meet the Russian ambassador during the campaign, her office said in a statement.",
+                ("states it", "did not meet"),
+            ),
+            (
+                "Halvorsen Steel will close its Riverton plant in March, cutting 400 jobs, the company said.",
+                "Halvorsen Steel will not close its Riverton plant, a company spokeswoman said on Friday.",
+                ("will close", "will not close"),
+            ),
+            (
+                "The BuzzFeed News report describing the testimony of Mr. Cohen to the special counsel was accurate, the site's editor said.",
+                "A spokesman for the special counsel said the BuzzFeed News report describing the testimony of Mr. Cohen was not accurate.",
+                ("was accurate", "was not accurate"),
+            ),
+        ];
+        for (yes, no, (cue_yes, cue_no)) in pairs {
+            let a = doc("a", "Alpha", yes, 1);
+            let b = doc("b", "Beta", no, 2);
+            let out = align(&story(), &[&a, &b], &Settings::default());
+            let c = claim_with(&out, &yes[..20]);
+            assert_eq!(c.status, ClaimStatus::Contested, "{yes:?} / {no:?}: {out:#?}");
+            assert_eq!(c.members.len(), 2, "both versions are shown: {c:#?}");
+            let why = c.conflict.as_deref().unwrap();
+            assert!(why.starts_with(&format!("Alpha: {cue_yes} (")) && why.contains(&format!("; Beta: {cue_no} (")), "{why}");
+        }
+        // Three outlets: two confirm, one denies. The claim is contested and the disagreeing pairs are named;
+        // the two that agree are not set against each other.
+        let a = doc("a", "Alpha", "The Interior Ministry confirmed on Tuesday that secret talks with rebel commanders took place in Geneva.", 1);
+        let b = doc("b", "Beta", "Secret talks with rebel commanders took place in Geneva, the Interior Ministry confirmed on Tuesday.", 2);
+        let g = doc("g", "Gamma", "The Interior Ministry on Tuesday denied that any secret talks with rebel commanders took place in Geneva.", 3);
+        let out = align(&story(), &[&a, &b, &g], &Settings::default());
+        let c = claim_with(&out, "denied that any");
+        assert_eq!(c.status, ClaimStatus::Contested, "{out:#?}");
+        assert_eq!(c.outlets.len(), 3, "{c:#?}");
+        let why = c.conflict.as_deref().unwrap();
+        assert!(
+            why.contains("Gamma: denied") && !why.contains("Alpha: confirmed (\"The Interior Ministry confirmed on Tuesday that secret talks with rebel commanders took place in Geneva.\"); Beta"),
+            "{why}"
+        );
+    }
+
+    /// A belief or an allegation one outlet reports, stated by another as fact, is contested.
+    #[test]
+    fn a_hedge_stated_elsewhere_as_fact_is_contested() {
+        let a = doc("a", "Daily8", "The eight-page memo, believed to have been drafted in late 2023 or early 2024, was obtained by a hacking group.", 1);
+        let b = doc("b", "Beta", "The eight-page memo, dated late 2023 or early 2024, was obtained through a hacking group's leak site.", 2);
+        let out = align(&story(), &[&a, &b], &Settings::default());
+        let c = claim_with(&out, "eight-page memo");
+        assert_eq!(c.status, ClaimStatus::Contested, "{out:#?}");
+        let why = c.conflict.as_deref().unwrap();
+        assert!(why.starts_with("Daily8: hedged, \"believed to\"") && why.contains("Beta: as fact (\"dated late 2023 or early 2024\")"), "{why}");
+        let a = doc("a", "Alpha", "The former treasurer allegedly transferred $2 million from the party's accounts to a company in Cyprus.", 1);
+        let b = doc("b", "Beta", "The former treasurer transferred $2 million from the party's accounts to a company in Cyprus.", 2);
+        let out = align(&story(), &[&a, &b], &Settings::default());
+        assert_eq!(claim_with(&out, "former treasurer").status, ClaimStatus::Contested, "{out:#?}");
+        // Both outlets hedge, or the plain one gives it as someone's word: no one hardened anything.
+        let c = doc("c", "Gamma", "Prosecutors said the former treasurer transferred $2 million from the party's accounts to a company in Cyprus.", 3);
+        let d = doc("d", "Delta", "The former treasurer is suspected of having transferred $2 million from the party's accounts to a company in Cyprus.", 4);
+        for (x, y) in [(&a, &c), (&a, &d)] {
+            let out = align(&story(), &[x, y], &Settings::default());
+            assert_eq!(claim_with(&out, "former treasurer").status, ClaimStatus::Corroborated, "{out:#?}");
+        }
+    }
+
+    /// Ordinary retellings are not contradictions: both sides negated, negations that say nothing
+    /// of the fact ("did not say when"), and negations that do not negate ("not only").
+    #[test]
+    fn paraphrases_are_not_contested() {
+        let pairs = [
+            (
+                "Riverton police did not release the name of the driver of the bus that crashed on Sunday, killing 12 people.",
+                "Riverton police have not released the name of the driver of the bus that crashed on Sunday, killing 12 people.",
+            ),
+            ("The ministry did not say when the talks with rebel commanders in Geneva took place.", "The talks with rebel commanders in Geneva took place on Monday, the ministry said."),
+            (
+                "The dockworkers' strike closed not only the Riverton port but also the Riverton airport on Monday, stranding 3,000 passengers.",
+                "The dockworkers' strike closed the Riverton port and the Riverton airport on Monday, stranding 3,000 passengers.",
+            ),
+            (
+                "The Interior Ministry confirmed that secret talks with rebel commanders took place in Geneva.",
+                "Secret talks with rebel commanders took place in Geneva, the Interior Ministry acknowledged.",
+            ),
+            ("Officials at Downing Street's No. 10 said the Riverton summit was postponed until June.", "The Riverton summit was postponed until June, officials said."),
+        ];
+        for (x, y) in pairs {
+            let a = doc("a", "Alpha", x, 1);
+            let b = doc("b", "Beta", y, 2);
+            let out = align(&story(), &[&a, &b], &Settings::default());
+            let c = claim_with(&out, &x[..16]);
+            assert_eq!(c.status, ClaimStatus::Corroborated, "{x:?} / {y:?}: {out:#?}");
+        }
     }
 
     #[test]

@@ -95,13 +95,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&claims)?);
             } else {
-                let outlet_of: HashMap<String, String> = store.article_summaries(&s.article_ids)?.into_iter().map(|a| (a.id, a.outlet.name)).collect();
+                let summaries = store.article_summaries(&s.article_ids)?;
+                let names = dossier_model::OutletNames::of(summaries.iter().map(|a| (&a.outlet, a.url.as_deref())));
+                let outlet_of: HashMap<&str, &str> = summaries.iter().map(|a| (a.id.as_str(), names.name(&a.outlet, a.url.as_deref()))).collect();
                 for c in claims {
                     println!("[{}] {} — {}", c.status.as_str(), c.outlets.join(", "), c.text);
                     // Each outlet's own wording, where it differs from the headline sentence:
                     // a sentence can be aligned with different sentences elsewhere for its different facts.
                     for m in c.members.iter().filter(|m| m.text != c.text) {
-                        println!("    {}: {}", outlet_of.get(&m.article_id).map_or(m.article_id.as_str(), |o| o.as_str()), m.text);
+                        println!("    {}: {}", outlet_of.get(m.article_id.as_str()).copied().unwrap_or(m.article_id.as_str()), m.text);
                     }
                     for src in &c.sources {
                         println!("    source: {} ({:?}, \"{}\")", src.source, src.kind, src.cue);

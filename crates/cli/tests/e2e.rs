@@ -370,14 +370,25 @@ fn memo_story_claims_have_statuses_and_provenance() {
     };
     let both = ["001_4e4791946bcd72aa".to_string(), "Daily8".to_string()];
     // Each of these is stated by both outlets, in different words, and aligned into one claim.
-    for (daily8, other) in
-        [("eight-page FSB memo", "eight-page document"), ("obtained by Ares Leaks", "Ares Leaks platform"), ("authenticity of which has been confirmed", "authenticated by Western intelligence")]
-    {
+    // Daily8's memo is "believed to have been drafted in late 2023 or early 2024"; 001 states it
+    // is "dated late 2023 or early 2024": a hedge hardened into fact, so that sentence's claim is
+    // contested, both versions shown; the rest both state alike.
+    for (daily8, other, status) in [
+        ("eight-page FSB memo", "eight-page document", "contested"),
+        ("obtained by Ares Leaks", "Ares Leaks platform", "contested"),
+        ("authenticity of which has been confirmed", "authenticated by Western intelligence", "corroborated"),
+    ] {
         let c = claims
             .iter()
             .find(|c| members(c).iter().any(|m| m.contains(daily8)) && members(c).iter().any(|m| m.contains(other)))
             .unwrap_or_else(|| panic!("{daily8:?} and {other:?} not aligned: {claims:#?}"));
-        assert_eq!(c["status"], "corroborated", "{c:#?}");
+        assert_eq!(c["status"], status, "{c:#?}");
+        if status == "contested" {
+            assert_eq!(
+                c["conflict"],
+                "Daily8: hedged, \"believed to\" (\"believed to have been drafted in late 2023 or early 2024\"); 001_4e4791946bcd72aa: as fact (\"dated late 2023 or early 2024\")"
+            );
+        }
         assert_eq!(outlets(c), both);
         assert_eq!(c["first_outlet"], c["outlets"][0]);
         assert!(c["sources"].as_array().unwrap().iter().any(|s| s["source"] == "The New York Times" && s["kind"] == "publication"), "{c:#?}");
@@ -426,7 +437,7 @@ fn memo_story_claims_have_statuses_and_provenance() {
     }
     // The text listing shows, under an aligned claim, the other outlet's own wording, named by outlet.
     let text = stdout(&dossier(dir.path(), &["claims", "1"]));
-    let head = text.lines().position(|l| l.starts_with("[corroborated]") && l.contains("eight-page FSB memo")).expect("the memo claim");
+    let head = text.lines().position(|l| l.starts_with("[contested]") && l.contains("eight-page FSB memo")).expect("the memo claim");
     let block: Vec<&str> = text.lines().skip(head + 1).take_while(|l| l.starts_with("    ")).collect();
     assert!(block.iter().any(|l| l.starts_with("    001_4e4791946bcd72aa: ") && l.contains("eight-page document")), "{block:#?}");
 }
@@ -475,4 +486,88 @@ fn analysis_does_not_depend_on_the_thread_count() {
     } else {
         assert!(std::env::var_os("CI").is_none(), "CI: the embedding model is not installed");
     }
+}
+
+/// One outlet under two names (a feed's "FOX", another's "Fox News", both foxnews.com) is one
+/// outlet: its two reports do not corroborate each other; a second site's report does. The
+/// article stored first keeps its stored name and reads as the same outlet when the second arrives.
+#[test]
+fn one_outlet_under_two_names_does_not_corroborate_itself() {
+    let input = tempfile::tempdir().unwrap();
+    let rec = |url: &str, outlet: &str, hour: u32, text: &str| {
+        serde_json::json!({"url": url, "outlet": outlet, "published": format!("2025-06-22T{hour:02}:00:00Z"),
+            "title": "Navy sends two destroyers to the Riverton Strait after collision", "text": text})
+        .to_string()
+    };
+    let fact = "The Navy sent two destroyers to the Riverton Strait on Tuesday after a tanker collided with a patrol boat, the Pentagon said.";
+    let more = "The tanker was carrying crude oil from the port of Eastmouth when it struck the patrol boat near the strait.";
+    std::fs::write(input.path().join("fox.jsonl"), rec("https://www.foxnews.com/politics/navy-destroyers-riverton", "FOX", 8, &format!("{fact}\n{more}")) + "\n").unwrap();
+    std::fs::write(
+        input.path().join("foxnews.jsonl"),
+        rec("https://foxnews.com/us/riverton-strait-collision?utm_source=rss", "Fox News", 9, &format!("{fact} Officials gave no casualty figures.\n{more}")) + "\n",
+    )
+    .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    for file in ["fox.jsonl", "foxnews.jsonl"] {
+        let out = dossier(data.path(), &["ingest", input.path().join(file).to_str().unwrap()]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let stories = json(&dossier(data.path(), &["stories", "--json"]));
+    assert_eq!(stories.as_array().unwrap().len(), 1, "{stories:#}");
+    assert_eq!(stories[0]["outlets"], serde_json::json!(["Fox News"]), "one site, one outlet, named by its fuller name");
+    let claims = json(&dossier(data.path(), &["claims", "1", "--json"]));
+    let claims = claims.as_array().unwrap();
+    assert!(!claims.is_empty());
+    for c in claims {
+        assert_ne!(c["status"], "corroborated", "an outlet does not corroborate itself: {c:#}");
+        assert_eq!(c["outlets"], serde_json::json!(["Fox News"]));
+    }
+    let brief = stdout(&dossier(data.path(), &["brief", "1"]));
+    assert!(brief.contains("from 1 outlet(s): Fox News") && brief.contains("Also named: Fox News (foxnews.com) as FOX"), "{brief}");
+    // Another site's report of the same fact corroborates it.
+    std::fs::write(input.path().join("nyt.jsonl"), rec("https://www.nytimes.com/2025/06/22/us/riverton-strait.html", "NYT", 10, fact) + "\n").unwrap();
+    let out = dossier(data.path(), &["ingest", input.path().join("nyt.jsonl").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let claims = json(&dossier(data.path(), &["claims", "1", "--json"]));
+    let c = claims.as_array().unwrap().iter().find(|c| c["text"].as_str().unwrap().starts_with("The Navy sent")).unwrap_or_else(|| panic!("{claims:#}"));
+    assert_eq!(c["status"], "corroborated", "{c:#}");
+    assert_eq!(c["outlets"], serde_json::json!(["Fox News", "NYT"]));
+}
+
+/// "Confirmed" against "denied" by two outlets is one claim, contested, with each outlet's
+/// version, in the claims listing and the brief; never corroborated.
+#[test]
+fn confirmed_against_denied_is_contested() {
+    let input = tempfile::tempdir().unwrap();
+    let rec = |url: &str, outlet: &str, hour: u32, text: &str| {
+        serde_json::json!({"url": url, "outlet": outlet, "published": format!("2025-06-22T{hour:02}:00:00Z"),
+            "title": "Ministry and rebel commanders: secret talks in Geneva", "text": text})
+        .to_string()
+    };
+    let lines = [
+        rec(
+            "https://www.capitalpost.example/world/geneva-talks",
+            "Capital Post",
+            8,
+            "The Interior Ministry confirmed on Tuesday that secret talks with rebel commanders took place in Geneva last month.\nThe talks were brokered by Swiss diplomats, officials said.",
+        ),
+        rec(
+            "https://valleytimes.example/news/geneva",
+            "Valley Times",
+            9,
+            "The Interior Ministry denied on Tuesday that secret talks with rebel commanders took place in Geneva last month.\nThe talks were brokered by Swiss diplomats, officials said.",
+        ),
+    ];
+    std::fs::write(input.path().join("feed.jsonl"), lines.join("\n") + "\n").unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let out = dossier(data.path(), &["ingest", input.path().join("feed.jsonl").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let claims = json(&dossier(data.path(), &["claims", "1", "--json"]));
+    let c = claims.as_array().unwrap().iter().find(|c| c["text"].as_str().unwrap().contains("secret talks")).unwrap_or_else(|| panic!("{claims:#}"));
+    assert_eq!(c["status"], "contested", "{c:#}");
+    assert_eq!(c["members"].as_array().unwrap().len(), 2);
+    let why = c["conflict"].as_str().unwrap();
+    assert!(why.starts_with("Capital Post: confirmed (") && why.contains("; Valley Times: denied ("), "{why}");
+    let brief = stdout(&dossier(data.path(), &["brief", "1"]));
+    assert!(brief.contains("[contested: Capital Post, Valley Times") && brief.contains("⚠ contested: Capital Post: confirmed"), "{brief}");
 }

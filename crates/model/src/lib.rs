@@ -101,6 +101,147 @@ pub struct Outlet {
     pub basis: OutletBasis,
 }
 
+/// The site an article's URL belongs to: its registrable domain ("foxnews.com"
+/// for `https://www.foxnews.com/politics/x`, "bbc.co.uk" for a `news.bbc.co.uk`
+/// page), by the public-suffix list. A host the list does not know ends in a
+/// suffix of one label, as the list's default rule says ("outlet.example");
+/// an IP address or a one-label host is its own site. `None` for what is not
+/// an absolute http(s) URL.
+pub fn site_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.trim().split_once("://")?;
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next()?,
+        None => host_port.split(':').next()?,
+    };
+    let host = host.trim_end_matches('.').to_lowercase();
+    if host.is_empty() {
+        return None;
+    }
+    if host.parse::<std::net::IpAddr>().is_ok() || !host.contains('.') {
+        return Some(host);
+    }
+    Some(psl::domain_str(&host).unwrap_or(&host).to_string())
+}
+
+/// One outlet however its articles name it: outlets are told apart by their
+/// site (the registrable domain of an article's URL, canonical URL where the
+/// page gave one); an article without a URL is its stated name's outlet.
+/// Corroboration, story outlets and briefs count these, never raw names.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OutletKey {
+    Site(String),
+    Name(String),
+}
+
+impl OutletKey {
+    pub fn of(outlet: &Outlet, url: Option<&str>) -> OutletKey {
+        match url.and_then(site_of) {
+            Some(site) => OutletKey::Site(site),
+            None => OutletKey::Name(outlet.name.clone()),
+        }
+    }
+}
+
+/// An outlet as a set of articles names it: the name shown, the site when
+/// known, and the other names its articles (feeds) gave it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OutletAliases {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
+    pub aliases: Vec<String>,
+}
+
+/// The outlets of a set of articles (a story's), each under one name: the
+/// name the site gives itself where a page stated it (site-name metadata),
+/// else the name its articles give it most often (a longer name before an
+/// abbreviation on a tie, then alphabetical). Computed from the articles as
+/// stored (URL and stated name), so data stored before outlets had
+/// identities reads the same way.
+#[derive(Debug, Clone, Default)]
+pub struct OutletNames {
+    names: std::collections::HashMap<OutletKey, OutletAliases>,
+}
+
+impl OutletNames {
+    /// From each article's stated outlet and URL.
+    pub fn of<'a>(articles: impl IntoIterator<Item = (&'a Outlet, Option<&'a str>)>) -> OutletNames {
+        use std::collections::HashMap;
+        // Per identity, per stated name: (stated by the page itself, times stated).
+        let mut seen: HashMap<OutletKey, Vec<(&'a str, bool, usize)>> = HashMap::new();
+        for (outlet, url) in articles {
+            let list = seen.entry(OutletKey::of(outlet, url)).or_default();
+            let page = outlet.basis == OutletBasis::Page;
+            match list.iter_mut().find(|(n, _, _)| *n == outlet.name) {
+                Some(e) => {
+                    e.1 |= page;
+                    e.2 += 1;
+                }
+                None => list.push((outlet.name.as_str(), page, 1)),
+            }
+        }
+        let names = seen
+            .into_iter()
+            .map(|(key, mut list)| {
+                list.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then(b.0.chars().count().cmp(&a.0.chars().count())).then(a.0.cmp(b.0)));
+                let name = list[0].0.to_string();
+                let mut aliases: Vec<String> = list[1..].iter().map(|(n, _, _)| n.to_string()).collect();
+                aliases.sort();
+                let site = match &key {
+                    OutletKey::Site(s) => Some(s.clone()),
+                    OutletKey::Name(_) => None,
+                };
+                (key, OutletAliases { name, site, aliases })
+            })
+            .collect::<std::collections::HashMap<OutletKey, OutletAliases>>();
+        // Two sites under one name stay two outlets: each is named with its site.
+        let mut count: HashMap<String, usize> = HashMap::new();
+        for o in names.values() {
+            *count.entry(o.name.clone()).or_default() += 1;
+        }
+        let mut names = names;
+        for o in names.values_mut() {
+            if let (Some(site), true) = (&o.site, count[&o.name] > 1) {
+                o.name = format!("{} ({site})", o.name);
+            }
+        }
+        OutletNames { names }
+    }
+
+    /// From articles.
+    pub fn of_articles<'a>(articles: impl IntoIterator<Item = &'a Article>) -> OutletNames {
+        OutletNames::of(articles.into_iter().map(|a| (&a.outlet, a.url.as_deref())))
+    }
+
+    /// The name shown for the outlet of an article with this stated outlet and URL
+    /// (its stated name when the article was not among those these names were made from).
+    pub fn name<'a>(&'a self, outlet: &'a Outlet, url: Option<&str>) -> &'a str {
+        self.names.get(&OutletKey::of(outlet, url)).map_or(outlet.name.as_str(), |o| o.name.as_str())
+    }
+
+    /// The name shown for an article's outlet.
+    pub fn of_article<'a>(&'a self, a: &'a Article) -> &'a str {
+        self.name(&a.outlet, a.url.as_deref())
+    }
+
+    /// Every name one outlet goes by (the one shown first).
+    pub fn all_names<'a>(&'a self, shown: &'a str) -> impl Iterator<Item = &'a str> {
+        self.names.values().filter(move |o| o.name == shown).flat_map(|o| std::iter::once(o.name.as_str()).chain(o.aliases.iter().map(String::as_str)))
+    }
+
+    /// The outlets known under more than one name, by the name shown.
+    pub fn with_aliases(&self) -> Vec<OutletAliases> {
+        let mut v: Vec<OutletAliases> = self.names.values().filter(|o| !o.aliases.is_empty()).cloned().collect();
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        v
+    }
+}
+
 /// Whether an item is the article a page is about or a teaser of another story found on it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -379,6 +520,9 @@ pub struct Brief {
     pub only_in: Vec<(String, Vec<Bullet>)>,
     /// Outlets that cite no source at all.
     pub unsourced_outlets: Vec<String>,
+    /// Outlets whose articles name them in more than one way (one outlet, one site).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outlet_aliases: Vec<OutletAliases>,
     pub timeline: Vec<TimelineEntry>,
 }
 
@@ -483,6 +627,64 @@ pub struct ChangeEntry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_site_is_its_registrable_domain() {
+        let site = |u: &str| site_of(u);
+        assert_eq!(site("https://www.foxnews.com/politics/story").as_deref(), Some("foxnews.com"));
+        assert_eq!(site("https://edition.cnn.com/2019/01/18/x.html?utm_source=x").as_deref(), Some("cnn.com"));
+        assert_eq!(site("http://news.bbc.co.uk/2/hi/8.stm").as_deref(), Some("bbc.co.uk"), "a public suffix of two labels");
+        assert_eq!(site("https://WWW.NYTimes.com./2019/01/18/us/politics/x.html").as_deref(), Some("nytimes.com"));
+        assert_eq!(site("https://user@www.huffpost.com:443/entry/x").as_deref(), Some("huffpost.com"));
+        assert_eq!(site("https://morningcourier.example/2015/03/01/a").as_deref(), Some("morningcourier.example"), "a suffix the list does not know");
+        assert_eq!(site("http://127.0.0.1:8080/a").as_deref(), Some("127.0.0.1"));
+        assert_eq!(site("http://[::1]:8080/a").as_deref(), Some("::1"));
+        assert_eq!(site("http://localhost/a").as_deref(), Some("localhost"));
+        for not_a_page in ["", "foxnews.com/x", "file:///tmp/a.html", "mailto:a@b.com", "https:///x"] {
+            assert_eq!(site(not_a_page), None, "{not_a_page:?}");
+        }
+    }
+
+    #[test]
+    fn one_outlet_however_its_feeds_name_it() {
+        let o = |name: &str, basis| Outlet { name: name.into(), basis };
+        let (fox, fox_news, nyt_page, nyt, times, daily8) = (
+            o("FOX", OutletBasis::Given),
+            o("Fox News", OutletBasis::Given),
+            o("The New York Times", OutletBasis::Page),
+            o("NYT", OutletBasis::Given),
+            o("NYT", OutletBasis::Given),
+            o("Daily8", OutletBasis::Page),
+        );
+        let names = OutletNames::of([
+            (&fox, Some("https://www.foxnews.com/politics/a")),
+            (&fox_news, Some("https://foxnews.com/us/b")),
+            (&nyt, Some("https://www.nytimes.com/2019/01/18/us/x.html")),
+            (&times, Some("https://nytimes.com/2019/01/19/us/y.html")),
+            (&nyt_page, Some("https://www.nytimes.com/2019/01/20/us/z.html")),
+            (&daily8, None),
+        ]);
+        assert_eq!(names.name(&fox, Some("https://www.foxnews.com/politics/a")), "Fox News", "a full name before an abbreviation");
+        assert_eq!(names.name(&fox_news, Some("https://foxnews.com/us/b")), "Fox News");
+        assert_eq!(names.name(&nyt, Some("https://nytimes.com/x")), "The New York Times", "the name the site gives itself, though feeds say NYT more often");
+        assert_eq!(names.name(&daily8, None), "Daily8", "no URL: the stated name");
+        assert_eq!(names.name(&o("Other", OutletBasis::Given), None), "Other", "an outlet the names were not made from keeps its own");
+        assert_eq!(
+            names.with_aliases(),
+            [
+                OutletAliases { name: "Fox News".into(), site: Some("foxnews.com".into()), aliases: vec!["FOX".into()] },
+                OutletAliases { name: "The New York Times".into(), site: Some("nytimes.com".into()), aliases: vec!["NYT".into()] },
+            ]
+        );
+        assert_eq!(names.all_names("The New York Times").collect::<Vec<_>>(), ["The New York Times", "NYT"]);
+        // Two outlets that share a name but not a site stay two.
+        let a = o("Herald", OutletBasis::Given);
+        let two = OutletNames::of([(&a, Some("https://heraldsun.com.au/x")), (&a, Some("https://miamiherald.com/y"))]);
+        assert_eq!(OutletKey::of(&a, Some("https://heraldsun.com.au/x")), OutletKey::Site("heraldsun.com.au".into()));
+        assert_eq!(two.with_aliases(), []);
+        assert_eq!(two.name(&a, Some("https://www.miamiherald.com/z")), "Herald (miamiherald.com)");
+        assert_eq!(two.name(&a, Some("https://heraldsun.com.au/x")), "Herald (heraldsun.com.au)");
+    }
 
     #[test]
     fn dates_as_json_schema_spells_them_and_nothing_else() {

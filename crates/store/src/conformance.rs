@@ -97,6 +97,8 @@ fn brief(story_id: &str) -> Brief {
         shared: vec![],
         only_in: vec![],
         unsourced_outlets: vec![],
+        // Stored and read back as it was (a brief stored before aliases existed reads with none).
+        outlet_aliases: vec![dossier_model::OutletAliases { name: "Outlet".into(), site: Some("outlet.example".into()), aliases: vec!["OUT".into()] }],
         timeline: vec![],
     }
 }

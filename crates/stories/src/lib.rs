@@ -704,10 +704,13 @@ pub fn story_from(id: String, members: &[&Enriched], vectors: &[&Vector]) -> Sto
     let scores: Vec<f64> = order.iter().map(|&i| score(i)).collect();
     let best = scores.iter().copied().fold(f64::MIN, f64::max);
     let title_idx = order.iter().zip(&scores).find(|(_, &s)| s >= best - TITLE_TIE).map(|(&i, _)| i).unwrap_or(order[0]);
+    // One name per outlet (one site), however its articles name it.
+    let names = dossier_model::OutletNames::of_articles(arts.iter().map(|a| &a.article));
     let mut outlets: Vec<String> = Vec::new();
     for a in &arts {
-        if !outlets.contains(&a.article.outlet.name) {
-            outlets.push(a.article.outlet.name.clone());
+        let name = names.of_article(&a.article);
+        if !outlets.iter().any(|o| o == name) {
+            outlets.push(name.to_string());
         }
     }
     let mut ent_counts: HashMap<&str, usize> = HashMap::new();
