@@ -872,11 +872,12 @@ fn link_heavy(b: &Blk, limit: f64) -> bool {
 /// The blocks of the chosen element that are article text.
 pub fn body_blocks(dom: &Dom, page: &Page, root: u32, reference: Option<&HashSet<u64>>, title: Option<&str>) -> Vec<Block> {
     let mut keep: Vec<&Blk> = Vec::new();
+    let mut linky: Vec<bool> = Vec::new();
     for b in &page.blocks {
         if !page.inside(b.owner, root) || b.furniture {
             continue;
         }
-        if link_heavy(b, 0.6) || boilerplate_line(&b.text) || b.kind == Kind::Caption || caption_like(&b.text) {
+        if boilerplate_line(&b.text) || b.kind == Kind::Caption || caption_like(&b.text) {
             continue;
         }
         if b.kind == Kind::Heading(1) || title.is_some_and(|t| same_text(t, &b.text)) {
@@ -888,7 +889,9 @@ pub fn body_blocks(dom: &Dom, page: &Page, root: u32, reference: Option<&HashSet
             }
         }
         keep.push(b);
+        linky.push(link_heavy(b, 0.6));
     }
+    keep = interior_links(keep, &linky);
     // Trim short non-prose blocks (bylines, datelines, captions, labels) at the edges.
     let weak = |b: &Blk| !matches!(b.kind, Kind::Heading(_)) && word_count(&b.text) < 10 && !ends_like_prose(&b.text) || b.kind == Kind::Caption;
     while keep.first().is_some_and(|b| weak(b) || matches!(b.kind, Kind::Heading(_))) {
@@ -909,6 +912,19 @@ pub fn body_blocks(dom: &Dom, page: &Page, root: u32, reference: Option<&HashSet
             }
         })
         .collect()
+}
+
+/// A link-heavy block (a linked heading, "Learn more: ...", a source line)
+/// between two stretches of the article's prose is the article's own; at the
+/// edges of the body, or two or more in a row (a list of related links), it
+/// is navigation. Chosen on WCXB half A: dropping all 0.9515, keeping lone
+/// ones 0.9530, runs of two 0.9530, of four 0.9527, all 0.9517.
+fn interior_links<'a>(keep: Vec<&'a Blk>, linky: &[bool]) -> Vec<&'a Blk> {
+    let solid = |b: &Blk| ends_like_prose(&b.text) && word_count(&b.text) >= 10;
+    let first = keep.iter().zip(linky).position(|(b, &l)| !l && solid(b));
+    let last = keep.iter().zip(linky).rposition(|(b, &l)| !l && solid(b));
+    let n = keep.len();
+    keep.into_iter().enumerate().filter(|&(i, _)| !linky[i] || first.zip(last).is_some_and(|(f, l)| i > f && i < l && !linky[i - 1] && i + 1 < n && !linky[i + 1])).map(|(_, b)| b).collect()
 }
 
 fn same_text(a: &str, b: &str) -> bool {

@@ -73,3 +73,13 @@ fn cards_holding_the_prose_are_the_article() {
     let (body, f1) = score("4443");
     assert!(f1 > 0.85, "F1 {f1:.3}: {body}");
 }
+
+/// A compilation whose sections are headed by links to each project's page:
+/// a lone link-heavy block between stretches of the article's prose is the
+/// article's own (the headings were dropped as navigation).
+#[test]
+fn linked_headings_between_prose() {
+    let (body, f1) = score("4454");
+    assert!(f1 > 0.97, "F1 {f1:.3}: {body}");
+    assert!(body.contains("Poker Chip Trays"), "{body}");
+}
