@@ -83,3 +83,13 @@ fn linked_headings_between_prose() {
     assert!(f1 > 0.97, "F1 {f1:.3}: {body}");
     assert!(body.contains("Poker Chip Trays"), "{body}");
 }
+
+/// A post whose `<main>` holds, after the article's section, the site's own
+/// FAQ (questions and answers in prose) and related-post headings: the
+/// article is the child that holds most of the main element's value.
+#[test]
+fn site_faq_after_the_post_stays_out() {
+    let (body, f1) = score("0342");
+    assert!(f1 > 0.95, "F1 {f1:.3}: {body}");
+    assert!(!body.contains("Can you help me grow Instagram followers"), "{body}");
+}
