@@ -93,3 +93,12 @@ fn site_faq_after_the_post_stays_out() {
     assert!(f1 > 0.95, "F1 {f1:.3}: {body}");
     assert!(!body.contains("Can you help me grow Instagram followers"), "{body}");
 }
+
+/// A post followed, in the same container, by "Reviewed by," and the firm's
+/// disclosures: a closing label late in the body ends the article.
+#[test]
+fn closing_label_ends_the_body() {
+    let (body, f1) = score("4090");
+    assert!(f1 > 0.97, "F1 {f1:.3}: {body}");
+    assert!(!body.contains("Registered Investment Adviser"), "{body}");
+}
