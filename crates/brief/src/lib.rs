@@ -309,6 +309,7 @@ mod tests {
             last_seen: t,
             entities: vec![],
             copies: vec![],
+            continues: None,
         };
         let conflict = "Fox News: \"confirmed\"; NYT: \"denied\"".to_string();
         let claims = vec![AlignedClaim {

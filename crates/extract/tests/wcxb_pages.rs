@@ -73,3 +73,32 @@ fn cards_holding_the_prose_are_the_article() {
     let (body, f1) = score("4443");
     assert!(f1 > 0.85, "F1 {f1:.3}: {body}");
 }
+
+/// A compilation whose sections are headed by links to each project's page:
+/// a lone link-heavy block between stretches of the article's prose is the
+/// article's own (the headings were dropped as navigation).
+#[test]
+fn linked_headings_between_prose() {
+    let (body, f1) = score("4454");
+    assert!(f1 > 0.97, "F1 {f1:.3}: {body}");
+    assert!(body.contains("Poker Chip Trays"), "{body}");
+}
+
+/// A post whose `<main>` holds, after the article's section, the site's own
+/// FAQ (questions and answers in prose) and related-post headings: the
+/// article is the child that holds most of the main element's value.
+#[test]
+fn site_faq_after_the_post_stays_out() {
+    let (body, f1) = score("0342");
+    assert!(f1 > 0.95, "F1 {f1:.3}: {body}");
+    assert!(!body.contains("Can you help me grow Instagram followers"), "{body}");
+}
+
+/// A post followed, in the same container, by "Reviewed by," and the firm's
+/// disclosures: a closing label late in the body ends the article.
+#[test]
+fn closing_label_ends_the_body() {
+    let (body, f1) = score("4090");
+    assert!(f1 > 0.97, "F1 {f1:.3}: {body}");
+    assert!(!body.contains("Registered Investment Adviser"), "{body}");
+}
