@@ -3,29 +3,10 @@
 //! page (`tests/pages-wcxb/ground-truth.json`): each page shows one of the
 //! metadata rules (see `scripts/score_metadata.py` for how the whole set is scored).
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
+mod common;
 
-use dossier_extract::{extract_html_with, Extracted, HtmlOptions};
-use serde_json::Value;
-
-fn dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pages-wcxb")
-}
-
-fn truth(id: &str) -> Value {
-    let all: Value = serde_json::from_str(&std::fs::read_to_string(dir().join("ground-truth.json")).unwrap()).unwrap();
-    all[id].clone()
-}
-
-/// The page extracted as a crawler would: with the URL it was fetched from.
-fn page(id: &str) -> Extracted {
-    let raw = std::fs::read(dir().join(format!("{id}.html.gz"))).unwrap();
-    let mut html = Vec::new();
-    flate2::read::GzDecoder::new(&raw[..]).read_to_end(&mut html).unwrap();
-    let url = truth(id)["url"].as_str().map(str::to_string);
-    extract_html_with(&html, &HtmlOptions { url, ..HtmlOptions::default() }).unwrap()
-}
+use common::{page, truth};
+use dossier_extract::Extracted;
 
 fn day(ex: &Extracted) -> String {
     ex.main.published_day.map(|d| d.to_string()).unwrap_or_default()

@@ -2,28 +2,10 @@
 //! become teaser items with their headline, summary, link and outlet, while
 //! the article body stays as it was (scored against the page's label).
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
+mod common;
 
-use dossier_extract::{extract_html_with, Extracted, HtmlOptions};
-use serde_json::Value;
-
-fn dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pages-wcxb")
-}
-
-fn truth(id: &str) -> Value {
-    let all: Value = serde_json::from_str(&std::fs::read_to_string(dir().join("ground-truth.json")).unwrap()).unwrap();
-    all[id].clone()
-}
-
-fn page(id: &str) -> Extracted {
-    let raw = std::fs::read(dir().join(format!("{id}.html.gz"))).unwrap();
-    let mut html = Vec::new();
-    flate2::read::GzDecoder::new(&raw[..]).read_to_end(&mut html).unwrap();
-    let url = truth(id)["url"].as_str().map(str::to_string);
-    extract_html_with(&html, &HtmlOptions { url, ..HtmlOptions::default() }).unwrap()
-}
+use common::{page, truth};
+use dossier_extract::Extracted;
 
 fn titles(ex: &Extracted) -> Vec<&str> {
     ex.teasers.iter().map(|t| t.title.as_deref().unwrap()).collect()

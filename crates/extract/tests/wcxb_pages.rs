@@ -2,21 +2,13 @@
 //! each for a general failure, scored with the benchmark's shingle metric
 //! against the page's labelled main text.
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
-
-fn dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pages-wcxb")
-}
+mod common;
 
 /// The page's body and its F1 against the label.
 fn score(id: &str) -> (String, f64) {
-    let raw = std::fs::read(dir().join(format!("{id}.html.gz"))).unwrap();
-    let mut html = Vec::new();
-    flate2::read::GzDecoder::new(&raw[..]).read_to_end(&mut html).unwrap();
-    let truth: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir().join("ground-truth.json")).unwrap()).unwrap();
-    let gold = truth[id]["articleBody"].as_str().unwrap();
-    let body = dossier_extract::extract_html(&html).map(|e| e.main.body()).unwrap_or_default();
+    let truth = common::truth(id);
+    let gold = truth["articleBody"].as_str().unwrap();
+    let body = dossier_extract::extract_html(&common::html(id)).map(|e| e.main.body()).unwrap_or_default();
     let (_, _, f1) = dossier_extract::score::score([(gold, body.as_str())]);
     (body, f1)
 }
