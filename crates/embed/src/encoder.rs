@@ -269,9 +269,14 @@ fn fill_bias_plus(out: &mut [f32], b: &[f32], residual: &[f32]) {
 }
 
 fn layer_norm(x: &mut [f32], n: &Norm, d: usize, eps: f32) {
+    wide!(layer_norm_plain(x, n, d, eps))
+}
+
+#[inline(always)]
+fn layer_norm_plain(x: &mut [f32], n: &Norm, d: usize, eps: f32) {
     for row in x.chunks_exact_mut(d) {
-        let mean = row.iter().sum::<f32>() / d as f32;
-        let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / d as f32;
+        let mean = lane_sum(row, |v| v) / d as f32;
+        let var = lane_sum(row, |v| (v - mean) * (v - mean)) / d as f32;
         let inv = 1.0 / (var + eps).sqrt();
         for ((v, &w), &b) in row.iter_mut().zip(&n.w).zip(&n.b) {
             *v = (*v - mean) * inv * w + b;
@@ -279,23 +284,71 @@ fn layer_norm(x: &mut [f32], n: &Norm, d: usize, eps: f32) {
     }
 }
 
-// The element-wise kernels: plain loops over slices, compiled a second time
-// with AVX2 and FMA and chosen at run time, so one binary runs everywhere and
-// uses the wide registers where the processor has them.
+// The element-wise kernels: plain loops over slices, compiled again for
+// AVX-512 and for AVX2 with FMA and chosen at run time, so one binary runs
+// everywhere and uses the widest registers the processor has. Sums and
+// maxima run in `LANES` separate accumulators: a single running sum is a
+// chain the compiler may not reorder, and would stay scalar.
 
-fn gelu(x: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: the processor has the features the function is compiled for.
-        return unsafe { gelu_avx2(x) };
+/// Calls `$f(args)` compiled for the widest vector unit this processor has.
+macro_rules! wide {
+    ($f:ident($($arg:expr),*)) => {{
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[target_feature(enable = "avx512f")]
+            unsafe fn on_avx512<R>(f: impl FnOnce() -> R) -> R {
+                f()
+            }
+            #[target_feature(enable = "avx2,fma")]
+            unsafe fn on_avx2<R>(f: impl FnOnce() -> R) -> R {
+                f()
+            }
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the processor has the features the function is compiled for.
+                return unsafe { on_avx512(|| $f($($arg),*)) };
+            }
+            if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+                // SAFETY: as above.
+                return unsafe { on_avx2(|| $f($($arg),*)) };
+            }
+        }
+        $f($($arg),*)
+    }};
+}
+use wide;
+
+const LANES: usize = 16;
+
+/// `Σ f(v)` over `x`, in `LANES` accumulators.
+#[inline(always)]
+fn lane_sum(x: &[f32], f: impl Fn(f32) -> f32) -> f32 {
+    let mut acc = [0f32; LANES];
+    let chunks = x.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for i in 0..LANES {
+            acc[i] += f(c[i]);
+        }
     }
-    gelu_plain(x)
+    acc.iter().sum::<f32>() + rest.iter().map(|&v| f(v)).sum::<f32>()
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn gelu_avx2(x: &mut [f32]) {
-    gelu_plain(x)
+/// The largest value of `x` (−∞ when empty), in `LANES` accumulators.
+#[inline(always)]
+fn lane_max(x: &[f32]) -> f32 {
+    let mut acc = [f32::NEG_INFINITY; LANES];
+    let chunks = x.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for i in 0..LANES {
+            acc[i] = if c[i] > acc[i] { c[i] } else { acc[i] };
+        }
+    }
+    acc.iter().chain(rest).fold(f32::NEG_INFINITY, |m, &v| if v > m { v } else { m })
+}
+
+fn gelu(x: &mut [f32]) {
+    wide!(gelu_plain(x))
 }
 
 /// The exact GELU, `x·Φ(x) = x/2·(1 + erf(x/√2))`, as BERT's "gelu" is.
@@ -307,29 +360,16 @@ fn gelu_plain(x: &mut [f32]) {
 }
 
 fn softmax(row: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: as in `gelu`.
-        return unsafe { softmax_avx2(row) };
-    }
-    softmax_plain(row)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn softmax_avx2(row: &mut [f32]) {
-    softmax_plain(row)
+    wide!(softmax_plain(row))
 }
 
 #[inline(always)]
 fn softmax_plain(row: &mut [f32]) {
-    let max = row.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
-    let mut sum = 0.0;
+    let max = lane_max(row);
     for v in row.iter_mut() {
         *v = exp(*v - max);
-        sum += *v;
     }
-    let inv = 1.0 / sum;
+    let inv = 1.0 / lane_sum(row, |v| v);
     row.iter_mut().for_each(|v| *v *= inv);
 }
 
@@ -341,11 +381,15 @@ fn exp(x: f32) -> f32 {
     // `round` does not everywhere), then take n·ln2 off in two parts (Cody
     // and Waite) so the remainder keeps its precision for large x.
     const MAGIC: f32 = 12_582_912.0; // 1.5 · 2²³
-    let n = (x * std::f32::consts::LOG2_E + MAGIC) - MAGIC;
+    let shifted = x * std::f32::consts::LOG2_E + MAGIC;
+    let n = shifted - MAGIC;
     let f = (x - n * 0.693_359_4) + n * 2.121_944_4e-4; // |f| ≤ ln2/2
                                                         // eᶠ by its Taylor series to the seventh power (error under 1e-8 here).
     let p = 1.0 + f * (1.0 + f * (0.5 + f * (1.0 / 6.0 + f * (1.0 / 24.0 + f * (1.0 / 120.0 + f * (1.0 / 720.0 + f * (1.0 / 5040.0)))))));
-    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    // 2ⁿ from n's bits, which sit in the low mantissa bits of `shifted`
+    // (integer arithmetic on the bits vectorises; `n as i32` saturates and does not).
+    let n_int = shifted.to_bits().wrapping_sub(MAGIC.to_bits());
+    let scale = f32::from_bits(n_int.wrapping_add(127) << 23);
     p * scale
 }
 

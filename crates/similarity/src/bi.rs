@@ -62,6 +62,7 @@ impl BiEncoder {
     /// sentence is embedded once per copy.
     pub fn score_pairs(&self, pairs: &[(&str, &str)]) -> anyhow::Result<Vec<f32>> {
         let (texts, index) = crate::distinct(pairs);
+        tracing::debug!(pairs = pairs.len(), sentences = texts.len(), "bi-encoder pass");
         let mut out = vec![0f32; pairs.len()];
         for m in &self.members {
             let v = m.embed(&texts)?;

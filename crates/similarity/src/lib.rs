@@ -484,6 +484,7 @@ pub type Features = Vec<Vec<f32>>;
 /// prepared once.
 pub fn pair_matrix(embedder: &Embedder, idf: &Idf, pairs: &[(&str, &str)]) -> anyhow::Result<(Features, Features)> {
     let (texts, index) = distinct(pairs);
+    tracing::debug!(pairs = pairs.len(), sentences = texts.len(), "features pass");
     let emb = embedder.embed_tokens(&texts)?;
     let prepared: Vec<Prepared> = texts.iter().zip(emb).map(|(t, e)| Prepared::new(t, e, idf)).collect();
     Ok(index.iter().map(|&(i, j)| (pair_features(&prepared[i], &prepared[j]), interaction(prepared[i].vector(), prepared[j].vector()))).unzip())
