@@ -15,7 +15,7 @@
 use std::path::Path;
 
 use anyhow::{bail, Context};
-use dossier_embed::{Embedder, ModelParts};
+use dossier_embed::{Embedder, ModelParts, Precision};
 
 /// Format tag in the adapter's metadata.
 pub const FORMAT: &str = "dossier-bi-adapter/1";
@@ -45,14 +45,20 @@ impl BiEncoder {
         BiEncoder::from_parts(parts, &BUNDLED[..1]).context("the first bundled bi-encoder adapter (crates/similarity/model/bi-adapter-7.safetensors)")
     }
 
-    /// One tuned copy of the model read into `parts` per adapter file (bytes).
+    /// One tuned copy of the model read into `parts` per adapter file
+    /// (bytes), in the embedder's default arithmetic ([`Precision::from_env`]).
     pub fn from_parts(parts: &ModelParts, adapters: &[&[u8]]) -> anyhow::Result<BiEncoder> {
+        BiEncoder::from_parts_in(parts, adapters, Precision::from_env())
+    }
+
+    /// As [`BiEncoder::from_parts`], in the given arithmetic.
+    pub fn from_parts_in(parts: &ModelParts, adapters: &[&[u8]], precision: Precision) -> anyhow::Result<BiEncoder> {
         let mut members = Vec::with_capacity(adapters.len());
         for (n, (tensors, head)) in crate::cross::merged(parts, adapters, FORMAT)?.into_iter().enumerate() {
             if head.is_some() {
                 bail!("adapter {} of {}: has a cross-encoder's head; a bi-encoder adapter has none", n + 1, adapters.len());
             }
-            members.push(Embedder::from_parts(parts, tensors)?);
+            members.push(Embedder::from_parts_in(parts, tensors, precision)?);
         }
         Ok(BiEncoder { members })
     }
