@@ -78,11 +78,8 @@ pub fn rank(s: &Story, now: DateTime<Utc>) -> f64 {
 /// keep one order.
 pub fn arrange(stories: Vec<Story>, counts: &HashMap<String, StatusCounts>, sort: Sort, has: &[ClaimStatus]) -> Vec<StoryRow> {
     let now = stories.iter().map(|s| s.last_seen).max().unwrap_or_default();
-    let mut rows: Vec<StoryRow> = stories
-        .into_iter()
-        .map(|story| StoryRow { claims: counts.get(&story.id).copied().unwrap_or_default(), story })
-        .filter(|r| has.iter().all(|s| r.claims.get(*s) > 0))
-        .collect();
+    let mut rows: Vec<StoryRow> =
+        stories.into_iter().map(|story| StoryRow { claims: counts.get(&story.id).copied().unwrap_or_default(), story }).filter(|r| has.iter().all(|s| r.claims.get(*s) > 0)).collect();
     let size = |r: &StoryRow| (r.story.article_ids.len(), r.story.last_seen);
     match sort {
         Sort::Rank => {

@@ -35,8 +35,7 @@ pub const STORY_COLUMNS: [&str; 15] = [
 ];
 
 /// The header of the claims export.
-pub const CLAIM_COLUMNS: [&str; 11] =
-    ["story_id", "claim_id", "claim", "status", "outlets", "sources", "first_outlet", "first_seen", "cited_articles", "conflict", "checkworthiness"];
+pub const CLAIM_COLUMNS: [&str; 11] = ["story_id", "claim_id", "claim", "status", "outlets", "sources", "first_outlet", "first_seen", "cited_articles", "conflict", "checkworthiness"];
 
 /// The header of the articles export.
 pub const ARTICLE_COLUMNS: [&str; 8] = ["article_id", "story_id", "outlet", "title", "url", "published", "kind", "copy_of"];
@@ -233,7 +232,10 @@ mod tests {
         let mut out = Vec::new();
         write_stories(&mut out, &[StoryRow { story, claims: StatusCounts { contested: 1, corroborated: 2, single_source: 3, unattributed: 0 } }]).unwrap();
         let text = String::from_utf8(out.clone()).unwrap();
-        assert!(text.starts_with("story_id,title,outlet_count,outlets,articles,independent_reports,copies,first_seen,last_seen,contested,corroborated,single_source,unattributed,entities,continues\r\n"), "{text}");
+        assert!(
+            text.starts_with("story_id,title,outlet_count,outlets,articles,independent_reports,copies,first_seen,last_seen,contested,corroborated,single_source,unattributed,entities,continues\r\n"),
+            "{text}"
+        );
         let rows = read(&out);
         assert_eq!(rows.len(), 2, "a header and one row, the line break kept inside its cell: {text}");
         assert_eq!(rows[1][1], "'=cmd|' /C calc'!A0, \"the\" headline\nsecond line");
@@ -255,8 +257,7 @@ mod tests {
             conflict: None,
             checkworthiness: 0.75,
         };
-        let articles =
-            [summary("a1", "A", "2025-06-22T08:00:00Z", "t"), summary("b1", "B", "2025-06-22T09:00:00Z", "t"), summary("b2", "B", "2025-06-22T09:30:00Z", "t")];
+        let articles = [summary("a1", "A", "2025-06-22T08:00:00Z", "t"), summary("b1", "B", "2025-06-22T09:00:00Z", "t"), summary("b2", "B", "2025-06-22T09:30:00Z", "t")];
         let claims = [claim];
         let mut out = Vec::new();
         write_claims(&mut out, claim_rows(&claims, &articles)).unwrap();

@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 
 use axum::body::Body;
-use chrono::{DateTime, Utc};
 use axum::http::{Request, StatusCode};
+use chrono::{DateTime, Utc};
 use dossier_model::{AlignedClaim, Article, ArticleKind, Claim, ClaimStatus, Outlet, OutletBasis, Story};
 use dossier_store::{Analysis, SqliteStore, Store};
 use http_body_util::BodyExt;

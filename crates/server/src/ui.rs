@@ -166,11 +166,7 @@ fn feed_controls(p: &DeskParams) -> String {
     }
     html.push_str("</select></label> <span class=\"has\">with claims:");
     for status in ClaimStatus::ALL {
-        html.push_str(&format!(
-            " <label><input type=\"checkbox\" name=\"has\" value=\"{0}\"{1}> {0}</label>",
-            status.name(),
-            if p.has.contains(&status) { " checked" } else { "" }
-        ));
+        html.push_str(&format!(" <label><input type=\"checkbox\" name=\"has\" value=\"{0}\"{1}> {0}</label>", status.name(), if p.has.contains(&status) { " checked" } else { "" }));
     }
     html.push_str("</span>");
     if p.limit != FEED_PAGE {
