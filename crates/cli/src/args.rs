@@ -121,7 +121,7 @@ pub enum Command {
     /// List a story's aligned claims with status, outlets and sources (or, with --all, every story's).
     Claims {
         /// A story id, a unique id prefix, or a number from `dossier stories`.
-        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        #[arg(conflicts_with = "all")]
         story: Option<String>,
         /// Every story's claims, largest story first.
         #[arg(long)]

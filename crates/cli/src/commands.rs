@@ -92,8 +92,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Claims { story, all: _, status, json, csv } => {
-            // Without a story (clap makes that --all): every story's.
+        Command::Claims { story, all, status, json, csv } => {
+            if story.is_none() && !all {
+                crate::usage!("give a STORY (an id, id prefix or number from `dossier stories`), or --all for every story's claims");
+            }
             let store = open_existing(&data("dossier-data"))?;
             crate::lists_cmd::claims(&store, story.as_deref(), &status, crate::lists_cmd::Format::of(json, csv))?;
             Ok(ExitCode::SUCCESS)

@@ -92,7 +92,22 @@ fn desk() -> (tempfile::TempDir, Router) {
     }
     s.put_articles(&articles).unwrap();
     s.replace_analysis(&Analysis { stories, claims, briefs: vec![] }).unwrap();
-    let index = SearchIndex::open(&dir.path().join("index")).unwrap();
+    let mut index = SearchIndex::open(&dir.path().join("index")).unwrap();
+    let docs: Vec<dossier_search::IndexDoc> = articles
+        .into_iter()
+        .map(|a| dossier_search::IndexDoc {
+            published: a.time(),
+            story: Some(format!("s{}", &a.id[1..3])),
+            id: a.id,
+            title: a.title,
+            body: a.text,
+            outlet: a.outlet.name,
+            language: a.language,
+            entities: vec![],
+            statuses: vec!["single_source".into()],
+        })
+        .collect();
+    index.sync(&docs).unwrap();
     let app = router(s, index, ServeOptions::default());
     (dir, app)
 }
@@ -279,4 +294,18 @@ async fn the_feed_pages_with_links_and_shows_counts_and_controls() {
     assert!(contested.contains("href=\"/?sort=contested&amp;has=contested&amp;limit=5&amp;offset=5\""), "{contested}");
     let (_, _, all) = get(&app, "/?limit=500&utm_source=x").await;
     assert!(all.contains("=HYPERLINK(&quot;http://evil.example&quot;") && !all.contains("\"http://evil.example\""));
+}
+
+#[tokio::test]
+async fn the_search_page_pages_its_hits() {
+    let (_d, app) = desk();
+    let (status, _, first) = get(&app, "/search?q=report&outlet=Outlet+0").await;
+    assert_eq!(status, StatusCode::OK);
+    // A report from Outlet 0 in every story, two in the five of four articles: 28 hits, 20 a page.
+    assert!(first.contains("1–20 of 28") && first.contains("rel=\"next\" href=\"/search?q=report&amp;outlet=Outlet+0&amp;offset=20\""), "{first}");
+    let (_, _, second) = get(&app, "/search?q=report&outlet=Outlet+0&offset=20").await;
+    assert!(second.contains("21–28 of 28") && second.contains("rel=\"prev\" href=\"/search?q=report&amp;outlet=Outlet+0\"") && !second.contains("rel=\"next\""), "{second}");
+    assert_eq!(second.matches("<li><a href=\"/articles/").count(), 8);
+    assert!(!second.contains("name=\"offset\""), "a new search starts at the first page");
+    assert_eq!(get(&app, "/search?q=report&offset=10001").await.0, StatusCode::BAD_REQUEST);
 }

@@ -429,6 +429,31 @@ fn hit_list(hits: &[dossier_search::Hit]) -> String {
     html
 }
 
+/// Previous and next links of a search's hits, keeping its query and filters.
+fn search_pages(pairs: &[(String, String)], offset: usize, shown: usize, total: usize) -> String {
+    if total <= shown && offset == 0 {
+        return String::new();
+    }
+    let at = |o: usize| {
+        let mut p: Vec<(String, String)> = pairs.iter().filter(|(k, _)| k != "offset").cloned().collect();
+        if o > 0 {
+            p.push(("offset".into(), o.to_string()));
+        }
+        format!("/search?{}", url::form_urlencoded::Serializer::new(String::new()).extend_pairs(p.iter()).finish())
+    };
+    let mut html = String::from("<nav class=\"pages\" aria-label=\"Pages\">");
+    if offset > 0 {
+        html.push_str(&format!("<a rel=\"prev\" href=\"{}\">← Previous</a> ", escape(&at(offset.saturating_sub(20)))));
+    }
+    let (from, to) = if shown == 0 { (0, 0) } else { (offset + 1, offset + shown) };
+    html.push_str(&format!("<span class=\"meta\">{from}–{to} of {total}</span>"));
+    if offset + shown < total && shown > 0 && offset + shown <= 10_000 {
+        html.push_str(&format!(" <a rel=\"next\" href=\"{}\">Next →</a>", escape(&at(offset + shown))));
+    }
+    html.push_str("</nav>");
+    html
+}
+
 /// Search with facets: each facet value is a link that adds (or removes) it as a filter.
 pub async fn search(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<Html<String>, ApiError> {
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect();
@@ -442,6 +467,7 @@ pub async fn search(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<
             "status" => q.statuses.push(dossier_brief::desk::parse_status(v).map_err(|e| bad_request(format!("status: {e}")))?.name().to_string()),
             "from" if !v.is_empty() => q.from = Some(parse_date_bound(v, false).map_err(|e| bad_request(format!("from: {e}")))?),
             "to" if !v.is_empty() => q.to = Some(parse_date_bound(v, true).map_err(|e| bad_request(format!("to: {e}")))?),
+            "offset" => q.offset = v.parse().ok().filter(|n| *n <= 10_000).ok_or_else(|| bad_request(format!("offset: {v:?} is not a whole number from 0 to 10000")))?,
             _ => {}
         }
     }
@@ -450,7 +476,8 @@ pub async fn search(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<
     let link = |toggle: (&str, &str)| -> String {
         let mut p: Vec<(String, String)> = pairs.clone();
         let had = p.iter().any(|(k, v)| k == toggle.0 && v == toggle.1);
-        p.retain(|(k, v)| !(k == toggle.0 && v == toggle.1));
+        // A new filter starts at the first page.
+        p.retain(|(k, v)| !(k == toggle.0 && v == toggle.1) && k != "offset");
         if !had {
             p.push((toggle.0.to_string(), toggle.1.to_string()));
         }
@@ -479,7 +506,7 @@ pub async fn search(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<
     }
     let val = |k: &str| pairs.iter().find(|(a, _)| a == k).map(|(_, v)| escape(v)).unwrap_or_default();
     let mut hidden = String::new();
-    for (k, v) in pairs.iter().filter(|(k, _)| !["q", "from", "to"].contains(&k.as_str())) {
+    for (k, v) in pairs.iter().filter(|(k, _)| !["q", "from", "to", "offset"].contains(&k.as_str())) {
         hidden.push_str(&format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", escape(k), escape(v)));
     }
     let body = format!(
@@ -490,5 +517,5 @@ pub async fn search(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<
         r.total,
         hit_list(&r.hits)
     );
-    Ok(page("Search", &body))
+    Ok(page("Search", &format!("{body}{}", search_pages(&pairs, q.offset, r.hits.len(), r.total))))
 }
