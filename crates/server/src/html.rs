@@ -74,7 +74,7 @@ pub fn login_form(note: &str) -> String {
 }
 
 fn badge(s: ClaimStatus) -> String {
-    format!("<span class=\"badge {0}\">{0}</span>", s.as_str())
+    format!("<span class=\"badge {}\">{}</span>", s.as_str(), s.name())
 }
 
 fn bullet_html(b: &Bullet) -> String {

@@ -247,8 +247,7 @@ pub fn claim_matrix(story: &Story, claims: &[AlignedClaim], outlet_of: &HashMap<
     }
     html.push_str("</tr></thead><tbody>");
     for c in claims {
-        let status = c.status.as_str();
-        html.push_str(&format!("<tr><td>{}</td><td><span class=\"badge {status}\">{status}</span></td>", escape(&c.text)));
+        html.push_str(&format!("<tr><td>{}</td><td><span class=\"badge {}\">{}</span></td>", escape(&c.text), c.status.as_str(), c.status.name()));
         for o in &story.outlets {
             if !c.outlets.contains(o) {
                 html.push_str("<td class=\"no\" title=\"does not carry it\">·</td>");
