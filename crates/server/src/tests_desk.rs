@@ -309,3 +309,21 @@ async fn the_search_page_pages_its_hits() {
     assert!(!second.contains("name=\"offset\""), "a new search starts at the first page");
     assert_eq!(get(&app, "/search?q=report&offset=10001").await.0, StatusCode::BAD_REQUEST);
 }
+
+#[test]
+fn a_card_names_a_dozen_outlets_and_counts_the_rest() {
+    let story = Story {
+        id: "s".into(),
+        title: "Wire story".into(),
+        article_ids: vec!["a".into()],
+        outlets: (0..20).map(|i| format!("Outlet <{i}>")).collect(),
+        first_seen: t(0),
+        last_seen: t(1),
+        entities: vec![],
+        copies: vec![],
+        continues: None,
+    };
+    let card = crate::ui::story_card(&dossier_brief::desk::StoryRow { story, claims: Default::default() });
+    assert_eq!(card.matches("href=\"/outlets/").count(), 12, "{card}");
+    assert!(card.contains(">Outlet &lt;11&gt;</a>") && !card.contains("Outlet &lt;12&gt;") && card.contains("and 8 more"), "{card}");
+}

@@ -123,6 +123,8 @@ fn timeline_chart(points: &[(DateTime<Utc>, String, String, String)]) -> String 
 
 /// Stories per page of the feed unless `limit` says otherwise.
 const FEED_PAGE: usize = 50;
+/// Outlets a story's card names.
+const FEED_OUTLETS: usize = 12;
 
 /// The feed: stories ranked by breadth of coverage and recency (or as `sort` says), those
 /// carrying claims of the `has` statuses only, a page at a time, each with its claim
@@ -191,10 +193,14 @@ fn question(query: &str) -> String {
 }
 
 /// One story of the feed: headline, coverage, outlets, entities and its claims counted by status.
-fn story_card(row: &StoryRow) -> String {
+pub(crate) fn story_card(row: &StoryRow) -> String {
     let st = &row.story;
     let ents: Vec<String> = st.entities.iter().take(5).map(|e| entity_link(e)).collect();
-    let outlets: Vec<String> = st.outlets.iter().map(|o| outlet_link(o)).collect();
+    // A wire story can run in hundreds of outlets: the card names the first dozen, the story page all.
+    let mut outlets: Vec<String> = st.outlets.iter().take(FEED_OUTLETS).map(|o| outlet_link(o)).collect();
+    if st.outlets.len() > FEED_OUTLETS {
+        outlets.push(format!("<span class=\"meta\">and {} more</span>", st.outlets.len() - FEED_OUTLETS));
+    }
     let counts: Vec<String> = ClaimStatus::ALL
         .into_iter()
         .filter(|c| row.claims.get(*c) > 0)
