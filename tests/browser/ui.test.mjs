@@ -8,7 +8,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
@@ -122,15 +122,80 @@ test("feed, story, citation, entity chart and faceted search", async () => {
   assert.deepEqual(problems, []);
 });
 
+test("the feed pages, sorts, filters by claim status and exports CSV", async () => {
+  const { page, problems } = await newPage();
+  await page.goto(base + "/?limit=1");
+  const title = () => page.locator(".card.story a.title").first().innerText();
+  assert.equal(await page.locator(".card.story").count(), 1, "a page of one");
+  const total = Number((await page.locator("nav.pages .meta").innerText()).match(/of (\d+)/)[1]);
+  assert.ok(total >= 3, `the sample corpus makes several stories (${total})`);
+  const seen = [await title()];
+  assert.equal(await page.locator("a[rel=prev]").count(), 0, "no page before the first");
+  // Next through every page: each shows a story no earlier page showed.
+  for (let i = 1; i < total; i++) {
+    await page.locator("a[rel=next]").click();
+    await page.waitForURL(new RegExp(`offset=${i}$`));
+    assert.match(await page.locator("nav.pages .meta").innerText(), new RegExp(`^${i + 1}–${i + 1} of ${total}$`));
+    seen.push(await title());
+  }
+  assert.equal(new Set(seen).size, total, `every story once: ${seen}`);
+  assert.equal(await page.locator("a[rel=next]").count(), 0, "no page after the last");
+  await page.locator("a[rel=prev]").click();
+  await page.waitForURL(new RegExp(`offset=${total - 2}$|limit=1$`));
+  assert.equal(await title(), seen[total - 2], "Previous goes back one page");
+
+  // Each card counts its claims by status; sort and filter by them with the form.
+  await page.goto(base + "/");
+  assert.ok((await page.locator(".card.story .statuses .badge").count()) >= 1, "claim statuses at a glance");
+  await page.selectOption("select[name=sort]", "corroborated");
+  await page.check("input[name=has][value=corroborated]");
+  await page.click("form.controls button");
+  await page.waitForURL(/sort=corroborated&has=corroborated/);
+  const badges = page.locator(".card.story");
+  assert.ok((await badges.count()) >= 1);
+  for (const card of await badges.all()) {
+    assert.match(await card.locator(".statuses").innerText(), /\d+ corroborated/, "only stories with corroborated claims");
+  }
+  await page.screenshot({ path: join(shots, "feed-filtered.png"), fullPage: true });
+
+  // Download the CSV of what the feed lists: a header, and a row per story shown.
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("a.csv >> text=Download CSV")]);
+  assert.equal(download.suggestedFilename(), "dossier-stories.csv");
+  const csv = readFileSync(await download.path(), "utf8");
+  const lines = csv.trimEnd().split("\r\n");
+  assert.ok(lines[0].startsWith("story_id,title,outlet_count,outlets,articles,"), lines[0]);
+  assert.equal(lines.length - 1, await badges.count(), "a row per story listed");
+  const firstId = (await badges.first().locator("a.title").getAttribute("href")).split("/").pop();
+  assert.ok(lines[1].startsWith(firstId + ","), `the feed's first story leads: ${lines[1]}`);
+
+  // The claims export of the same list, fetched as a client would.
+  const claims = await fetch(base + (await page.locator("a.csv >> text=Claims CSV").getAttribute("href")));
+  assert.equal(claims.status, 200);
+  assert.match(claims.headers.get("content-disposition"), /attachment; filename="dossier-claims.csv"/);
+  const rows = (await claims.text()).trimEnd().split("\r\n");
+  assert.equal(rows[0], "story_id,claim_id,claim,status,outlets,sources,first_outlet,first_seen,cited_articles,conflict,checkworthiness");
+  assert.ok(rows.length >= 2 && rows.slice(1).some((r) => r.includes(",corroborated,")), "claims with their status");
+  assert.deepEqual(problems, []);
+});
+
 test("phone-sized screens: no page scrolls sideways", async () => {
   const { page, problems } = await newPage({ width: 390, height: 844 });
   await page.goto(base + "/");
   const story = await page.locator(".card.story a.title").first().getAttribute("href");
-  for (const path of ["/", story, "/entities/China", "/search?q=memo"]) {
+  for (const path of ["/", "/?limit=1&offset=1&sort=contested", story, "/entities/China", "/search?q=memo"]) {
     await page.goto(base + path);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 1, `${path} overflows by ${overflow}px`);
   }
+  // The feed's controls and page links fit the screen and can be used there.
+  await page.goto(base + "/?limit=1&offset=1");
+  for (const sel of ["select[name=sort]", "input[name=has][value=contested]", "form.controls button", "a.csv", "a[rel=prev]", "a[rel=next]"]) {
+    const box = await page.locator(sel).first().boundingBox();
+    assert.ok(box && box.x >= 0 && box.x + box.width <= 390 && box.height >= 10, `${sel} on screen: ${JSON.stringify(box)}`);
+  }
+  await page.screenshot({ path: join(shots, "feed-phone.png"), fullPage: true });
+  await page.locator("a[rel=next]").click();
+  await page.waitForURL(/offset=2/);
   await page.goto(base + story);
   await page.screenshot({ path: join(shots, "story-phone.png"), fullPage: true });
   assert.deepEqual(problems, []);

@@ -5,7 +5,12 @@
 //! only one carries, contested points marked as such, who the reporting rests
 //! on, and a timeline. Every bullet is a source sentence, cited to the
 //! outlets and sentences behind it: nothing here writes new prose about the
-//! world. Also renders briefs as plain text and Markdown.
+//! world. Also renders briefs as plain text and Markdown; [`desk`] arranges the
+//! list of stories the faces show, and [`export`] writes stories, claims and
+//! articles as CSV.
+
+pub mod desk;
+pub mod export;
 
 use std::collections::HashSet;
 
@@ -109,7 +114,7 @@ fn kind_word(k: SourceKind) -> &'static str {
 
 fn bullet_tag(b: &Bullet) -> String {
     let outlets: Vec<&str> = b.citations.iter().map(|c| c.outlet.as_str()).collect();
-    let mut tag = format!("{}: {}", b.status.as_str(), outlets.join(", "));
+    let mut tag = format!("{}: {}", b.status.name(), outlets.join(", "));
     if !b.sources.is_empty() {
         let s: Vec<&str> = b.sources.iter().map(|s| s.source.as_str()).collect();
         tag.push_str(&format!("; source: {}", s.join(", ")));
@@ -279,7 +284,7 @@ mod tests {
         assert_eq!(b.only_in[0].0, "A");
         assert_eq!(b.unsourced_outlets, ["B"]);
         let text = render_text(&b);
-        assert!(text.contains("Only in A:\n  • Only A says this.\n    [single-source: A; source: The Paper]"), "{text}");
+        assert!(text.contains("Only in A:\n  • Only A says this.\n    [single_source: A; source: The Paper]"), "{text}");
         assert!(render_markdown(&b).contains("## Carried by several outlets"));
     }
 

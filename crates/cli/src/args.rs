@@ -87,10 +87,28 @@ pub enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
-    /// List stories: title, outlets, article count, time span.
+    /// List stories: title, outlets, article count, time span, claims counted by status.
     Stories {
+        /// Order: rank (coverage and recency, the web feed's), size (most articles first; the default),
+        /// recent (latest report), outlets, contested, corroborated (most claims of that status).
+        #[arg(long, default_value = "size", value_parser = parse_sort)]
+        sort: dossier_brief::desk::Sort,
+        /// Only stories carrying a claim of this status: contested, corroborated, single_source,
+        /// unattributed (repeatable: each one given).
+        #[arg(long, value_parser = parse_status)]
+        has: Vec<dossier_model::ClaimStatus>,
+        /// At most this many stories.
         #[arg(long)]
+        limit: Option<usize>,
+        /// Skip this many stories first (with --limit, a page).
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
+        /// Print JSON (an array of stories).
+        #[arg(long, conflicts_with = "csv")]
         json: bool,
+        /// Print CSV: a row per story, with its claims counted by status (see README: CSV exports).
+        #[arg(long)]
+        csv: bool,
     },
     /// Print a story's "At a Glance" brief. STORY is an id, a unique id prefix, or a number from `dossier stories`.
     Brief {
@@ -100,11 +118,35 @@ pub enum Command {
         #[arg(long)]
         markdown: bool,
     },
-    /// List a story's aligned claims with status, outlets and sources.
+    /// List a story's aligned claims with status, outlets and sources (or, with --all, every story's).
     Claims {
-        story: String,
+        /// A story id, a unique id prefix, or a number from `dossier stories`.
+        #[arg(conflicts_with = "all")]
+        story: Option<String>,
+        /// Every story's claims, largest story first.
         #[arg(long)]
+        all: bool,
+        /// Only claims of this status: contested, corroborated, single_source, unattributed (repeatable: either).
+        #[arg(long, value_parser = parse_status)]
+        status: Vec<dossier_model::ClaimStatus>,
+        /// Print JSON (an array of aligned claims).
+        #[arg(long, conflicts_with = "csv")]
         json: bool,
+        /// Print CSV: story, claim, status, outlets, sources, first outlet and when it published, cited articles.
+        #[arg(long)]
+        csv: bool,
+    },
+    /// List stored articles, oldest first: id, outlet, time, title, story.
+    Articles {
+        /// Only this story's (an id, a unique id prefix, or a number from `dossier stories`).
+        #[arg(long)]
+        story: Option<String>,
+        /// Print JSON (an array of article summaries, each with its story).
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        /// Print CSV: article_id, story_id, outlet, title, url, published, kind, copy_of.
+        #[arg(long)]
+        csv: bool,
     },
     /// Full-text search: words, "phrases", AND/OR/NOT, +must -not, title:word; with facet filters and counts.
     Search {
@@ -118,9 +160,9 @@ pub enum Command {
         /// Only these languages, e.g. en (repeatable).
         #[arg(long)]
         language: Vec<String>,
-        /// Only articles carrying claims of these statuses (repeatable).
-        #[arg(long, value_parser = ["corroborated", "single_source", "unattributed", "contested"])]
-        status: Vec<String>,
+        /// Only articles carrying claims of these statuses: contested, corroborated, single_source, unattributed (repeatable).
+        #[arg(long, value_parser = parse_status)]
+        status: Vec<dossier_model::ClaimStatus>,
         /// Published on or after (YYYY-MM-DD or RFC 3339).
         #[arg(long)]
         from: Option<String>,
@@ -213,6 +255,15 @@ pub enum Command {
         #[arg(long)]
         no_serve: bool,
     },
+}
+
+/// A claim status as `dossier claims` prints it (`single-source` is taken too); else the valid ones.
+fn parse_status(s: &str) -> Result<dossier_model::ClaimStatus, String> {
+    dossier_brief::desk::parse_status(s)
+}
+
+fn parse_sort(s: &str) -> Result<dossier_brief::desk::Sort, String> {
+    dossier_brief::desk::Sort::parse(s)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

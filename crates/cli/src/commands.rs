@@ -1,6 +1,5 @@
 //! One function per subcommand.
 
-use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -70,9 +69,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Watch { config, once, quiet } => crate::watch::watch(&data("dossier-data"), &config, once, quiet, &embedding),
-        Command::Stories { json } => {
+        Command::Stories { sort, has, limit, offset, json, csv } => {
             let store = open_existing(&data("dossier-data"))?;
-            print_stories(&store, json)?;
+            crate::lists_cmd::stories(&store, crate::lists_cmd::StoriesArgs { sort, has, limit, offset }, crate::lists_cmd::Format::of(json, csv))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Articles { story, json, csv } => {
+            let store = open_existing(&data("dossier-data"))?;
+            crate::lists_cmd::articles(&store, story.as_deref(), crate::lists_cmd::Format::of(json, csv))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Brief { story, json, markdown } => {
@@ -88,31 +92,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Claims { story, json } => {
-            let store = open_existing(&data("dossier-data"))?;
-            let s = resolve_story(&store, &story)?;
-            let claims = store.aligned_claims(&s.id)?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&claims)?);
-            } else {
-                let summaries = store.article_summaries(&s.article_ids)?;
-                let names = dossier_model::OutletNames::of(summaries.iter().map(|a| (&a.outlet, a.url.as_deref())));
-                let outlet_of: HashMap<&str, &str> = summaries.iter().map(|a| (a.id.as_str(), names.name(&a.outlet, a.url.as_deref()))).collect();
-                for c in claims {
-                    println!("[{}] {} — {}", c.status.as_str(), c.outlets.join(", "), c.text);
-                    // Each outlet's own wording, where it differs from the headline sentence:
-                    // a sentence can be aligned with different sentences elsewhere for its different facts.
-                    for m in c.members.iter().filter(|m| m.text != c.text) {
-                        println!("    {}: {}", outlet_of.get(m.article_id.as_str()).copied().unwrap_or(m.article_id.as_str()), m.text);
-                    }
-                    for src in &c.sources {
-                        println!("    source: {} ({:?}, \"{}\")", src.source, src.kind, src.cue);
-                    }
-                    if let Some(conflict) = &c.conflict {
-                        println!("    contested: {conflict}");
-                    }
-                }
+        Command::Claims { story, all, status, json, csv } => {
+            if story.is_none() && !all {
+                crate::usage!("give a STORY (an id, id prefix or number from `dossier stories`), or --all for every story's claims");
             }
+            let store = open_existing(&data("dossier-data"))?;
+            crate::lists_cmd::claims(&store, story.as_deref(), &status, crate::lists_cmd::Format::of(json, csv))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve { store, addr, public, ingest_token, read_token } => {
@@ -171,7 +156,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Search { query, outlet, entity, language, status, from, to, limit, offset, json } => {
             let dir = data("dossier-data");
             let store = open_existing(&dir)?;
-            let args = crate::search_cmd::SearchArgs { query, outlets: outlet, entities: entity, languages: language, statuses: status, from, to, limit, offset, json };
+            let statuses = status.iter().map(|s| s.name().to_string()).collect();
+            let args = crate::search_cmd::SearchArgs { query, outlets: outlet, entities: entity, languages: language, statuses, from, to, limit, offset, json };
             crate::search_cmd::search(&dir, &store, args)
         }
         Command::Reindex { store: Some(url) } => {
@@ -292,7 +278,7 @@ fn open_existing(dir: &Path) -> anyhow::Result<SqliteStore> {
 }
 
 /// Finds a story by id, unique id prefix, or 1-based position in `dossier stories`.
-fn resolve_story(store: &dyn Store, key: &str) -> anyhow::Result<Story> {
+pub(crate) fn resolve_story(store: &dyn Store, key: &str) -> anyhow::Result<Story> {
     // A story merged into another answers as the one it merged into.
     if let Some(s) = store.story_alias(key)?.map(|id| store.story(&id)).transpose()?.flatten() {
         return Ok(s);
@@ -496,36 +482,6 @@ fn print_changes(store: &dyn Store, since: i64, story: Option<&str>, limit: usiz
     Ok(())
 }
 
-fn print_stories(store: &dyn Store, json: bool) -> anyhow::Result<()> {
-    let stories = store.stories()?;
-    if json {
-        let out: Vec<_> = stories
-            .iter()
-            .map(|s| {
-                json!({
-                    "id": s.id, "title": s.title, "outlets": s.outlets, "article_count": s.article_ids.len(),
-                    "article_ids": s.article_ids, "first_seen": s.first_seen, "last_seen": s.last_seen, "entities": s.entities,
-                    "first_report": s.article_ids.first(),
-                    "independent_reports": s.article_ids.len() - s.copies.len(),
-                    "copies": s.copies.iter().map(|(c, o)| json!({"article_id": c, "original_id": o})).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&out)?);
-        return Ok(());
-    }
-    let mut out = std::io::stdout().lock();
-    for (i, s) in stories.iter().enumerate() {
-        writeln!(out, "{:>3}. [{}] {}", i + 1, &s.id, s.title)?;
-        let copies = if s.copies.is_empty() { String::new() } else { format!(" ({} independent, {} copies)", s.article_ids.len() - s.copies.len(), s.copies.len()) };
-        writeln!(out, "     {} article(s){copies} · {} · {} – {}", s.article_ids.len(), s.outlets.join(", "), s.first_seen.format("%Y-%m-%d %H:%M"), s.last_seen.format("%Y-%m-%d %H:%M"))?;
-        if !s.entities.is_empty() {
-            writeln!(out, "     about: {}", s.entities.iter().take(5).cloned().collect::<Vec<_>>().join(", "))?;
-        }
-    }
-    Ok(())
-}
-
 fn demo(dir: &Path, addr: std::net::SocketAddr, no_serve: bool, embedding: &Embedding) -> anyhow::Result<ExitCode> {
     let lock = writer_lock(dir)?;
     // A fresh store: remove only dossier's own files, never anything else in the folder.
@@ -548,7 +504,8 @@ fn demo(dir: &Path, addr: std::net::SocketAddr, no_serve: bool, embedding: &Embe
     }
     engine.ingest(&mut store, &articles, &crate::progress::Shown::new(true))?;
     println!("Stories in the sample corpus:\n");
-    print_stories(&store, false)?;
+    let all = crate::lists_cmd::StoriesArgs { sort: dossier_brief::desk::Sort::Size, has: vec![], limit: None, offset: 0 };
+    crate::lists_cmd::stories(&store, all, crate::lists_cmd::Format::Text)?;
     if let Some(largest) = store.stories()?.first() {
         if let Some(brief) = store.brief(&largest.id)? {
             println!("\n{}", dossier_brief::render_text(&brief));

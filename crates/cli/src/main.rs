@@ -5,6 +5,7 @@ mod args;
 mod commands;
 mod embeddings;
 mod extract_cmd;
+mod lists_cmd;
 mod progress;
 mod search_cmd;
 mod similarity_cmd;

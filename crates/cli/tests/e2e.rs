@@ -150,6 +150,66 @@ fn stories_group_the_memo_reports() {
     assert!(text.contains("2 article(s) · Daily8, 001_4e4791946bcd72aa") || text.contains("2 article(s) · 001_4e4791946bcd72aa, Daily8"), "{text}");
 }
 
+fn csv_rows(o: &Output) -> Vec<Vec<String>> {
+    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(o.stdout.as_slice());
+    r.records().map(|r| r.unwrap().iter().map(str::to_string).collect()).collect()
+}
+
+/// The desk's lists as CSV and JSON, sorted and filtered by claim status; the status
+/// `dossier claims` prints is one the filters take; a value outside a filter's set is a usage error.
+#[test]
+fn stories_claims_and_articles_export_and_filter() {
+    let dir = ingested();
+    let stories = csv_rows(&dossier(dir.path(), &["stories", "--csv"]));
+    assert_eq!(stories[0][..3], ["story_id", "title", "outlet_count"]);
+    assert_eq!(stories.len(), 6, "a header and the 5 stories");
+    let listed = json(&dossier(dir.path(), &["stories", "--json"]));
+    assert_eq!(stories[1][0], listed[0]["id"].as_str().unwrap(), "the same order");
+    let memo = &listed[0];
+    assert!(memo["claims"]["contested"].as_u64().unwrap() >= 1 && memo["claims"]["corroborated"].as_u64().unwrap() >= 1, "{memo:#}");
+    assert_eq!(stories[1][9], memo["claims"]["contested"].to_string());
+    let contested = json(&dossier(dir.path(), &["stories", "--has", "contested", "--json"]));
+    assert_eq!(contested.as_array().unwrap().len(), 1, "only the memo story has a contested claim");
+    let paged = json(&dossier(dir.path(), &["stories", "--sort", "recent", "--limit", "2", "--offset", "1", "--json"]));
+    let recent = json(&dossier(dir.path(), &["stories", "--sort", "recent", "--json"]));
+    assert_eq!(paged.as_array().unwrap()[..], recent.as_array().unwrap()[1..3]);
+
+    let claims = csv_rows(&dossier(dir.path(), &["claims", "1", "--csv"]));
+    assert_eq!(claims[0][..4], ["story_id", "claim_id", "claim", "status"]);
+    assert_eq!(claims.len() - 1, json(&dossier(dir.path(), &["claims", "1", "--json"])).as_array().unwrap().len());
+    assert!(claims[1..].iter().all(|r| r[0] == claims[1][0] && r[6] == r[4].split("; ").next().unwrap()), "first outlet leads the outlets: {claims:?}");
+    let all = csv_rows(&dossier(dir.path(), &["claims", "--all", "--csv", "--status", "single_source"]));
+    assert!(all.len() > claims.len() / 2 && all[1..].iter().all(|r| r[3] == "single_source"), "{all:?}");
+    assert!(all[1..].iter().map(|r| &r[0]).collect::<std::collections::HashSet<_>>().len() >= 4, "every story's claims");
+
+    // Whatever status `dossier claims` prints, `search --status` and `stories --has` take.
+    let text = stdout(&dossier(dir.path(), &["claims", "--all"]));
+    let printed: std::collections::BTreeSet<&str> = text.lines().filter_map(|l| l.strip_prefix('[')?.split(']').next()).collect();
+    assert!(printed.contains("single_source") && printed.contains("contested"), "{printed:?}");
+    for status in printed {
+        assert!(json(&dossier(dir.path(), &["search", "--status", status, "--json"]))["total"].as_u64().unwrap() >= 1, "{status}");
+        assert!(!json(&dossier(dir.path(), &["stories", "--has", status, "--json"])).as_array().unwrap().is_empty(), "{status}");
+    }
+    for (args, says) in [
+        (&["stories", "--has", "disputed"][..], "contested, corroborated, single_source, unattributed"),
+        (&["stories", "--sort", "newest"][..], "rank, size, recent, outlets, contested, corroborated"),
+        (&["claims", "--all", "--status", "true"][..], "single_source"),
+        (&["claims"][..], "--all"),
+    ] {
+        let out = dossier(dir.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains(says), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    let articles = csv_rows(&dossier(dir.path(), &["articles", "--csv"]));
+    assert_eq!(articles[0], ["article_id", "story_id", "outlet", "title", "url", "published", "kind", "copy_of"]);
+    assert_eq!(articles.len(), 7, "a header and the 6 articles (teasers too)");
+    let of_memo = json(&dossier(dir.path(), &["articles", "--story", "1", "--json"]));
+    assert_eq!(of_memo.as_array().unwrap().len(), 2);
+    assert!(of_memo.as_array().unwrap().iter().all(|a| a["story_id"] == memo["id"]));
+}
+
 fn bullets_with<'a>(list: &'a [Value], needle: &str) -> Vec<&'a Value> {
     list.iter().filter(|b| b["text"].as_str().unwrap().contains(needle) || b["citations"].as_array().unwrap().iter().any(|c| c["sentence"].as_str().unwrap().contains(needle))).collect()
 }

@@ -423,12 +423,77 @@ pub enum ClaimStatus {
 }
 
 impl ClaimStatus {
+    /// Every status, in the order an analyst reads them (most telling first).
+    pub const ALL: [ClaimStatus; 4] = [ClaimStatus::Contested, ClaimStatus::Corroborated, ClaimStatus::SingleSource, ClaimStatus::Unattributed];
+
+    /// The spelling people see and filters take: the JSON one (`single_source`), which
+    /// the search facets print too. [`as_str`](Self::as_str) is the stored one.
+    pub fn name(self) -> &'static str {
+        match self {
+            ClaimStatus::Corroborated => "corroborated",
+            ClaimStatus::SingleSource => "single_source",
+            ClaimStatus::Unattributed => "unattributed",
+            ClaimStatus::Contested => "contested",
+        }
+    }
+
+    /// A status as a filter names it: its [`name`](Self::name), or the stored spelling
+    /// with a hyphen (`single-source`), which older output printed.
+    pub fn parse(s: &str) -> Option<ClaimStatus> {
+        ClaimStatus::ALL.into_iter().find(|c| c.name() == s || c.as_str() == s)
+    }
+
+    /// What to say of a value that names no status: the value and the valid ones.
+    pub fn unknown(value: &str) -> String {
+        format!("{value:?} is not a claim status (valid: {})", ClaimStatus::ALL.map(ClaimStatus::name).join(", "))
+    }
+
+    /// The stored spelling (the store's status column, the pages' CSS classes).
     pub fn as_str(self) -> &'static str {
         match self {
             ClaimStatus::Corroborated => "corroborated",
             ClaimStatus::SingleSource => "single-source",
             ClaimStatus::Unattributed => "unattributed",
             ClaimStatus::Contested => "contested",
+        }
+    }
+}
+
+/// How many of a story's aligned claims have each status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct StatusCounts {
+    pub contested: usize,
+    pub corroborated: usize,
+    pub single_source: usize,
+    pub unattributed: usize,
+}
+
+impl StatusCounts {
+    pub fn of<'a>(statuses: impl IntoIterator<Item = &'a ClaimStatus>) -> StatusCounts {
+        let mut n = StatusCounts::default();
+        statuses.into_iter().for_each(|s| n.add(*s, 1));
+        n
+    }
+
+    pub fn add(&mut self, status: ClaimStatus, n: usize) {
+        *self.slot(status) += n;
+    }
+
+    pub fn get(&self, status: ClaimStatus) -> usize {
+        match status {
+            ClaimStatus::Contested => self.contested,
+            ClaimStatus::Corroborated => self.corroborated,
+            ClaimStatus::SingleSource => self.single_source,
+            ClaimStatus::Unattributed => self.unattributed,
+        }
+    }
+
+    fn slot(&mut self, status: ClaimStatus) -> &mut usize {
+        match status {
+            ClaimStatus::Contested => &mut self.contested,
+            ClaimStatus::Corroborated => &mut self.corroborated,
+            ClaimStatus::SingleSource => &mut self.single_source,
+            ClaimStatus::Unattributed => &mut self.unattributed,
         }
     }
 }

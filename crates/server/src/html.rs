@@ -33,7 +33,10 @@ header nav{display:inline;margin-left:1rem}header nav a{font-weight:400;margin-r
 form.search{display:flex;flex-wrap:wrap;gap:.4rem;margin:.5rem 0}form.search input[type=search]{flex:1 1 16rem;padding:.4rem;font-size:1rem}
 .searchgrid{display:grid;grid-template-columns:14rem 1fr;gap:1rem}.facet ul{list-style:none;padding:0;margin:0 0 .8rem}.facet a.on{font-weight:700}
 .facet a.on::before{content:"✓ "}.snippet{color:#34404b;font-size:.9rem}.snippet b{background:#fff3bf}
-@media (max-width:600px){main{padding:.5rem}body{font-size:15px}.searchgrid{grid-template-columns:1fr}header nav{margin-left:.4rem}}
+form.controls{display:flex;flex-wrap:wrap;align-items:center;gap:.4rem .8rem;margin:.5rem 0;font-size:.9rem}form.controls select,form.controls button{font-size:.95rem;padding:.2rem .3rem}
+.has label{white-space:nowrap;margin-left:.3rem}.statuses{margin:.2rem 0}.statuses .badge{margin-right:.3rem}
+nav.pages{display:flex;flex-wrap:wrap;gap:1rem;align-items:center;justify-content:center;margin:1rem 0}nav.pages a{padding:.3rem .6rem;border:1px solid #dde1e6;border-radius:6px;background:#fff;text-decoration:none}
+@media (max-width:600px){main{padding:.5rem}body{font-size:15px}.searchgrid{grid-template-columns:1fr}header nav{margin-left:.4rem}form.controls{gap:.3rem .6rem}}
 "#;
 
 pub fn page(title: &str, body: &str) -> Html<String> {
@@ -71,7 +74,7 @@ pub fn login_form(note: &str) -> String {
 }
 
 fn badge(s: ClaimStatus) -> String {
-    format!("<span class=\"badge {0}\">{0}</span>", s.as_str())
+    format!("<span class=\"badge {}\">{}</span>", s.as_str(), s.name())
 }
 
 fn bullet_html(b: &Bullet) -> String {

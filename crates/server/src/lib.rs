@@ -4,7 +4,8 @@
 //! pipeline itself): `/` lists stories, `/stories/{id}` shows a story's brief
 //! with citations linking to the articles, `/articles/{id}` shows an article;
 //! `/api/stories`, `/api/stories/{id}`, `/api/articles/{id}` and
-//! `/api/search` give the same as JSON, described by the OpenAPI document at
+//! `/api/search` give the same as JSON (lists a page at a time), the CSV
+//! exports ([`desk`]) the stories, claims and articles as tables, described by the OpenAPI document at
 //! `/api/openapi.json`. Everything that comes from articles is HTML-escaped.
 //!
 //! It reads and writes through the [`Store`] trait ([`Stores`]: the embedded
@@ -14,6 +15,7 @@
 //! PostgreSQL the server keeps a local index in step with the store itself
 //! ([`follow`]).
 
+mod desk;
 pub mod follow;
 mod html;
 mod listen;
@@ -22,6 +24,7 @@ mod schema;
 mod stores;
 mod ui;
 
+pub use desk::{StoriesResponse, StorySummary};
 pub use listen::{serve_listener, Limits};
 pub use live::{Change, IngestResult, MAX_INGEST_BODY};
 pub use stores::{Access, OpenStore, Stores};
@@ -35,7 +38,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::{DateTime, Utc};
 use dossier_model::{AlignedClaim, Article, ArticleSummary, Brief, Story};
 use dossier_search::{parse_date_bound, SearchIndex, SearchQuery, SearchResults};
 use dossier_store::{SqliteStore, Store};
@@ -140,7 +142,7 @@ fn bad_request(msg: impl Into<String>) -> ApiError {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "dossier", description = "News intelligence: stories, claims with provenance, briefs, search."),
-    components(schemas(ErrorBody, schema::DateBound)),
+    components(schemas(ErrorBody, schema::DateBound, desk::SortParam, desk::StatusParam)),
     modifiers(&BearerScheme)
 )]
 struct ApiDoc;
@@ -180,7 +182,11 @@ pub fn app(stores: impl Into<Stores>, index: SearchIndex, options: ServeOptions)
     };
     let state: Shared = Arc::new(App { stores: Pool::new(stores.into(), cores), index, follower, options, changes, poke: tokio::sync::Notify::new(), follow_poke: tokio::sync::Notify::new() });
     let (api_routes, api) = OpenApiRouter::with_openapi(<ApiDoc as utoipa::OpenApi>::openapi())
-        .routes(routes!(api_stories))
+        .routes(routes!(desk::api_stories))
+        .routes(routes!(desk::stories_csv))
+        .routes(routes!(desk::claims_csv))
+        .routes(routes!(desk::story_claims_csv))
+        .routes(routes!(desk::articles_csv))
         .routes(routes!(api_story))
         .routes(routes!(api_article))
         .routes(routes!(api_search))
@@ -303,55 +309,12 @@ async fn read<T: Send + 'static>(s: &Shared, f: impl FnOnce(&dyn Store) -> Resul
     tokio::task::spawn_blocking(move || s.stores.read(f)?).await?
 }
 
-/// One story in the feed.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct StorySummary {
-    pub id: String,
-    /// The most representative headline.
-    pub title: String,
-    pub outlets: Vec<String>,
-    pub article_count: usize,
-    /// Articles that are not copies of another (syndication counted once).
-    pub independent_reports: usize,
-    pub copies: usize,
-    pub first_seen: DateTime<Utc>,
-    pub last_seen: DateTime<Utc>,
-    /// The most mentioned entities.
-    pub entities: Vec<String>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct StoriesResponse {
-    pub stories: Vec<StorySummary>,
-}
-
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct StoryResponse {
     pub story: Story,
     pub brief: Option<Brief>,
     pub claims: Vec<AlignedClaim>,
     pub articles: Vec<ArticleSummary>,
-}
-
-/// Stories, largest first, then most recent.
-#[utoipa::path(get, path = "/api/stories", responses((status = 200, body = StoriesResponse), (status = 500, body = ErrorBody)))]
-async fn api_stories(State(s): State<Shared>) -> Result<Json<StoriesResponse>, ApiError> {
-    let stories = read(&s, |store| Ok(store.stories()?))
-        .await?
-        .into_iter()
-        .map(|s| StorySummary {
-            independent_reports: s.article_ids.len() - s.copies.len(),
-            copies: s.copies.len(),
-            article_count: s.article_ids.len(),
-            id: s.id,
-            title: s.title,
-            outlets: s.outlets,
-            first_seen: s.first_seen,
-            last_seen: s.last_seen,
-            entities: s.entities,
-        })
-        .collect();
-    Ok(Json(StoriesResponse { stories }))
 }
 
 /// A story with its brief, aligned claims and articles.
@@ -424,18 +387,40 @@ async fn api_article(State(s): State<Shared>, Path(id): Path<String>) -> Result<
     Ok(Json(a))
 }
 
-/// An entity: articles per day, the entities it appears with, outlets, claim statuses, stories, newest articles.
-#[utoipa::path(get, path = "/api/entities/{name}", params(("name" = String, Path, example = "China", description = "Entity name, as in a story's entities")),
-    responses((status = 200, body = ui::Profile), (status = 404, body = ErrorBody)))]
-async fn api_entity(State(s): State<Shared>, Path(name): Path<String>) -> Result<Json<ui::Profile>, ApiError> {
-    Ok(Json(ui::profile(&s, ui::Kind::Entity, name).await?))
+/// An entity: articles per day, the entities it appears with, outlets, claim statuses, a page of its stories, newest articles.
+#[utoipa::path(get, path = "/api/entities/{name}", params(("name" = String, Path, example = "China", description = "Entity name, as in a story's entities"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 500, description = "Stories per page, 1-500 (default 100)"),
+        ("offset" = Option<u32>, Query, minimum = 0, maximum = 100000, description = "Stories to skip, 0-100000 (default 0)")),
+    responses((status = 200, body = ui::Profile), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn api_entity(State(s): State<Shared>, Path(name): Path<String>, RawQuery(raw): RawQuery) -> Result<Json<ui::Profile>, ApiError> {
+    let (offset, limit) = profile_page_params(raw.as_deref())?;
+    Ok(Json(ui::profile(&s, ui::Kind::Entity, name, offset, limit).await?))
 }
 
-/// An outlet: articles per day, what it covers, claim statuses, stories, newest articles.
-#[utoipa::path(get, path = "/api/outlets/{name}", params(("name" = String, Path, description = "Outlet name")),
-    responses((status = 200, body = ui::Profile), (status = 404, body = ErrorBody)))]
-async fn api_outlet(State(s): State<Shared>, Path(name): Path<String>) -> Result<Json<ui::Profile>, ApiError> {
-    Ok(Json(ui::profile(&s, ui::Kind::Outlet, name).await?))
+/// An outlet: articles per day, what it covers, claim statuses, a page of its stories, newest articles.
+#[utoipa::path(get, path = "/api/outlets/{name}", params(("name" = String, Path, description = "Outlet name"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 500, description = "Stories per page, 1-500 (default 100)"),
+        ("offset" = Option<u32>, Query, minimum = 0, maximum = 100000, description = "Stories to skip, 0-100000 (default 0)")),
+    responses((status = 200, body = ui::Profile), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn api_outlet(State(s): State<Shared>, Path(name): Path<String>, RawQuery(raw): RawQuery) -> Result<Json<ui::Profile>, ApiError> {
+    let (offset, limit) = profile_page_params(raw.as_deref())?;
+    Ok(Json(ui::profile(&s, ui::Kind::Outlet, name, offset, limit).await?))
+}
+
+/// The page of a profile's stories: `offset` and `limit`, nothing else.
+fn profile_page_params(raw: Option<&str>) -> Result<(usize, usize), ApiError> {
+    let (mut offset, mut limit) = (0, 100);
+    for (k, v) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+        let number = |min: usize, max: usize| -> Result<usize, ApiError> {
+            v.parse::<usize>().ok().filter(|n| (min..=max).contains(n)).ok_or_else(|| bad_request(format!("parameter {k}: {v:?} is not a whole number from {min} to {max}")))
+        };
+        match &*k {
+            "limit" => limit = number(1, desk::MAX_PAGE)?,
+            "offset" => offset = number(0, desk::MAX_EXPORT)?,
+            other => return Err(bad_request(format!("unknown parameter {other:?} (limit, offset)"))),
+        }
+    }
+    Ok((offset, limit))
 }
 
 /// Full-text search with facets. Filters may repeat (`outlet=A&outlet=B` means either).
@@ -445,7 +430,7 @@ async fn api_outlet(State(s): State<Shared>, Path(name): Path<String>) -> Result
         ("outlet" = Option<Vec<String>>, Query, description = "Only these outlets"),
         ("entity" = Option<Vec<String>>, Query, description = "Only articles naming all these entities"),
         ("language" = Option<Vec<String>>, Query, description = "Only these languages"),
-        ("status" = Option<Vec<String>>, Query, description = "Only articles carrying claims of these statuses"),
+        ("status" = Option<Vec<desk::StatusParam>>, Query, description = "Only articles carrying claims of these statuses (an unknown one is a 400 that lists the valid ones)"),
         ("from" = Option<schema::DateBound>, Query, description = "Published on or after (YYYY-MM-DD or RFC 3339)"),
         ("to" = Option<schema::DateBound>, Query, description = "Published on or before (a plain date includes the whole day)"),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Hits per page, 1-100 (default 20)"),
@@ -464,7 +449,7 @@ async fn api_search(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<
             "outlet" => q.outlets.push(v.into_owned()),
             "entity" => q.entities.push(v.into_owned()),
             "language" => q.languages.push(v.into_owned()),
-            "status" => q.statuses.push(v.into_owned()),
+            "status" => q.statuses.push(dossier_brief::desk::parse_status(&v).map_err(|e| bad_request(format!("parameter status: {e}")))?.name().to_string()),
             "from" => q.from = Some(parse_date_bound(&v, false).map_err(|e| bad_request(format!("parameter from: {e}")))?),
             "to" => q.to = Some(parse_date_bound(&v, true).map_err(|e| bad_request(format!("parameter to: {e}")))?),
             "limit" => q.limit = number(1, 100)?,
@@ -561,3 +546,6 @@ mod tests_postgres;
 
 #[cfg(test)]
 mod tests_sockets;
+
+#[cfg(test)]
+mod tests_desk;

@@ -608,7 +608,7 @@ async fn ui_pages_draw_charts_matrix_and_facets_and_escape() {
     assert!(story.contains("Claims × outlets"), "the matrix");
     assert_eq!(story.matches("class=\"has").count(), 3, "three outlet cells carry a claim");
     assert_eq!(story.matches("class=\"no\"").count(), 1, "one does not");
-    assert!(story.contains("badge corroborated") && story.contains("badge single-source"));
+    assert!(story.contains("badge corroborated") && story.contains("<span class=\"badge single-source\">single_source</span>"), "shown as filters take it: {story}");
     assert!(story.contains("Quake &lt;hit&gt; Chile"));
     // Hovering an outlet's mark shows its own wording, escaped.
     assert!(story.contains("title=\"carries it: “A &quot;strong&quot; &lt;b&gt;quake&lt;/b&gt; hit Chile”\""), "{story}");

@@ -12,8 +12,11 @@ use dossier_model::{AlignedClaim, Story};
 use dossier_search::{parse_date_bound, SearchQuery};
 use dossier_store::Store;
 
+use crate::desk::{desk_page, DeskParams, MAX_EXPORT, MAX_PAGE};
 use crate::html::{escape, page};
 use crate::{bad_request, read, ApiError, Shared};
+use dossier_brief::desk::{Sort, StoryRow};
+use dossier_model::ClaimStatus;
 
 fn url_part(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
@@ -25,15 +28,6 @@ fn entity_link(name: &str) -> String {
 
 fn outlet_link(name: &str) -> String {
     format!("<a href=\"/outlets/{}\">{}</a>", url_part(name), escape(name))
-}
-
-/// How a story ranks in the feed: breadth of independent coverage, fading
-/// with the time since its latest report (half a day's weight per day).
-pub fn feed_rank(s: &Story, now: DateTime<Utc>) -> f64 {
-    let independent = s.article_ids.len().saturating_sub(s.copies.len()) as f64;
-    let breadth = s.outlets.len() as f64 + 0.25 * independent;
-    let days = (now - s.last_seen).num_minutes().max(0) as f64 / 1440.0;
-    breadth / (1.0 + days)
 }
 
 /// A horizontal bar chart: one labelled bar per value.
@@ -127,35 +121,123 @@ fn timeline_chart(points: &[(DateTime<Utc>, String, String, String)]) -> String 
     svg
 }
 
-/// The feed: stories ranked by breadth of coverage and recency.
-pub async fn feed(State(s): State<Shared>) -> Result<Html<String>, ApiError> {
-    let mut stories = read(&s, |store| Ok(store.stories()?)).await?;
-    let now = stories.iter().map(|s| s.last_seen).max().unwrap_or_else(Utc::now).max(Utc::now());
-    stories.sort_by(|a, b| feed_rank(b, now).total_cmp(&feed_rank(a, now)).then_with(|| a.id.cmp(&b.id)));
+/// Stories per page of the feed unless `limit` says otherwise.
+const FEED_PAGE: usize = 50;
+/// Outlets a story's card names.
+const FEED_OUTLETS: usize = 12;
+
+/// The feed: stories ranked by breadth of coverage and recency (or as `sort` says), those
+/// carrying claims of the `has` statuses only, a page at a time, each with its claim
+/// statuses counted; links to the previous and next pages and to the same list as CSV.
+pub async fn feed(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<Html<String>, ApiError> {
+    // Parameters a page does not know (a tracking tag, say) are ignored; known ones must be valid.
+    let raw: Option<String> = raw.map(|r| {
+        let known = url::form_urlencoded::parse(r.as_bytes()).filter(|(k, _)| ["sort", "has", "limit", "offset"].contains(&k.as_ref()));
+        url::form_urlencoded::Serializer::new(String::new()).extend_pairs(known).finish()
+    });
+    let p = DeskParams::parse(raw.as_deref(), Sort::Rank, FEED_PAGE, MAX_PAGE, &[], |_, _| Ok(()))?;
+    let list = desk_page(&s, &p).await?;
     let mut body = String::from(
         "<h1>Stories</h1><form class=\"search\" action=\"/search\"><input name=\"q\" type=\"search\" placeholder=\"Search articles\" aria-label=\"Search articles\"><button>Search</button></form>",
     );
-    for st in &stories {
-        let independent = st.article_ids.len() - st.copies.len();
-        let ents: Vec<String> = st.entities.iter().take(5).map(|e| entity_link(e)).collect();
-        let outlets: Vec<String> = st.outlets.iter().map(|o| outlet_link(o)).collect();
-        body.push_str(&format!(
-            "<div class=\"card story\"><a class=\"title\" href=\"/stories/{}\">{}</a><div class=\"meta\">{} outlet(s) · {} independent report(s){} · {} – {}</div><div class=\"meta\">{}</div><div>{}</div></div>",
-            escape(&st.id),
-            escape(&st.title),
-            st.outlets.len(),
-            independent,
-            if st.copies.is_empty() { String::new() } else { format!(", {} copies", st.copies.len()) },
-            st.first_seen.format("%Y-%m-%d %H:%M"),
-            st.last_seen.format("%Y-%m-%d %H:%M"),
-            outlets.join(", "),
-            ents.join(" ")
-        ));
+    body.push_str(&feed_controls(&p));
+    for row in &list.rows {
+        body.push_str(&story_card(row));
     }
-    if stories.is_empty() {
-        body.push_str("<p class=\"meta\">No stories yet: ingest some articles (<code>dossier ingest</code> or POST /api/ingest).</p>");
+    if list.total == 0 {
+        let note = if p.has.is_empty() { "No stories yet: ingest some articles (<code>dossier ingest</code> or POST /api/ingest)." } else { "No story carries claims of every status chosen." };
+        body.push_str(&format!("<p class=\"meta\">{note}</p>"));
     }
+    body.push_str(&feed_pages(&p, list.rows.len(), list.total));
     Ok(page("Stories", &body))
+}
+
+/// The sort and status filter of the feed, as a form that GETs the feed again (no script).
+fn feed_controls(p: &DeskParams) -> String {
+    let mut html = String::from("<form class=\"controls\" action=\"/\"><label>Sort <select name=\"sort\">");
+    for sort in Sort::ALL {
+        let label = match sort {
+            Sort::Rank => "coverage and recency",
+            Sort::Size => "most articles",
+            Sort::Recent => "latest report",
+            Sort::Outlets => "most outlets",
+            Sort::Contested => "most contested claims",
+            Sort::Corroborated => "most corroborated claims",
+        };
+        html.push_str(&format!("<option value=\"{}\"{}>{label}</option>", sort.name(), if sort == p.sort { " selected" } else { "" }));
+    }
+    html.push_str("</select></label> <span class=\"has\">with claims:");
+    for status in ClaimStatus::ALL {
+        html.push_str(&format!(" <label><input type=\"checkbox\" name=\"has\" value=\"{0}\"{1}> {0}</label>", status.name(), if p.has.contains(&status) { " checked" } else { "" }));
+    }
+    html.push_str("</span>");
+    if p.limit != FEED_PAGE {
+        html.push_str(&format!("<input type=\"hidden\" name=\"limit\" value=\"{}\">", p.limit));
+    }
+    // The export holds the whole list as filtered and sorted here, not this page of it.
+    let csv = DeskParams { limit: MAX_EXPORT, ..p.clone() }.query(0, Sort::Size, MAX_EXPORT);
+    html.push_str(&format!(
+        " <button>Apply</button> <a class=\"csv\" href=\"/api/stories.csv{}\" download>Download CSV</a> <a class=\"csv\" href=\"/api/claims.csv{}\" download>Claims CSV</a></form>",
+        escape(&question(&csv)),
+        escape(&question(&csv))
+    ));
+    html
+}
+
+fn question(query: &str) -> String {
+    if query.is_empty() {
+        String::new()
+    } else {
+        format!("?{query}")
+    }
+}
+
+/// One story of the feed: headline, coverage, outlets, entities and its claims counted by status.
+pub(crate) fn story_card(row: &StoryRow) -> String {
+    let st = &row.story;
+    let ents: Vec<String> = st.entities.iter().take(5).map(|e| entity_link(e)).collect();
+    // A wire story can run in hundreds of outlets: the card names the first dozen, the story page all.
+    let mut outlets: Vec<String> = st.outlets.iter().take(FEED_OUTLETS).map(|o| outlet_link(o)).collect();
+    if st.outlets.len() > FEED_OUTLETS {
+        outlets.push(format!("<span class=\"meta\">and {} more</span>", st.outlets.len() - FEED_OUTLETS));
+    }
+    let counts: Vec<String> = ClaimStatus::ALL
+        .into_iter()
+        .filter(|c| row.claims.get(*c) > 0)
+        .map(|c| format!("<span class=\"badge {}\" title=\"{} claim(s) {}\">{} {}</span>", c.as_str(), row.claims.get(c), c.name(), row.claims.get(c), c.name()))
+        .collect();
+    format!(
+        "<div class=\"card story\"><a class=\"title\" href=\"/stories/{}\">{}</a><div class=\"meta\">{} outlet(s) · {} independent report(s){} · {} – {}</div><div class=\"statuses\">{}</div><div class=\"meta\">{}</div><div>{}</div></div>",
+        escape(&st.id),
+        escape(&st.title),
+        st.outlets.len(),
+        row.independent_reports(),
+        if st.copies.is_empty() { String::new() } else { format!(", {} copies", st.copies.len()) },
+        st.first_seen.format("%Y-%m-%d %H:%M"),
+        st.last_seen.format("%Y-%m-%d %H:%M"),
+        counts.join(" "),
+        outlets.join(", "),
+        ents.join(" ")
+    )
+}
+
+/// Where this page is in the list, and links to the pages before and after it.
+fn feed_pages(p: &DeskParams, shown: usize, total: usize) -> String {
+    if total == 0 {
+        return String::new();
+    }
+    let mut html = String::from("<nav class=\"pages\" aria-label=\"Pages\">");
+    if p.offset > 0 {
+        let prev = p.offset.saturating_sub(p.limit);
+        html.push_str(&format!("<a rel=\"prev\" href=\"/{}\">← Previous</a> ", escape(&question(&p.query(prev, Sort::Rank, FEED_PAGE)))));
+    }
+    let (from, to) = if shown == 0 { (0, 0) } else { (p.offset + 1, p.offset + shown) };
+    html.push_str(&format!("<span class=\"meta\">{from}–{to} of {total}</span>"));
+    if p.offset + shown < total && shown > 0 {
+        html.push_str(&format!(" <a rel=\"next\" href=\"/{}\">Next →</a>", escape(&question(&p.query(p.offset + shown, Sort::Rank, FEED_PAGE)))));
+    }
+    html.push_str("</nav>");
+    html
 }
 
 /// The claim × outlet matrix: a row per aligned claim with its status, a
@@ -171,8 +253,7 @@ pub fn claim_matrix(story: &Story, claims: &[AlignedClaim], outlet_of: &HashMap<
     }
     html.push_str("</tr></thead><tbody>");
     for c in claims {
-        let status = c.status.as_str();
-        html.push_str(&format!("<tr><td>{}</td><td><span class=\"badge {status}\">{status}</span></td>", escape(&c.text)));
+        html.push_str(&format!("<tr><td>{}</td><td><span class=\"badge {}\">{}</span></td>", escape(&c.text), c.status.as_str(), c.status.name()));
         for o in &story.outlets {
             if !c.outlets.contains(o) {
                 html.push_str("<td class=\"no\" title=\"does not carry it\">·</td>");
@@ -257,7 +338,10 @@ pub struct Profile {
     pub outlets: Vec<dossier_search::FacetValue>,
     /// Claim statuses those articles carry.
     pub statuses: Vec<dossier_search::FacetValue>,
+    /// A page of those stories (largest first; `limit` and `offset` choose the page).
     pub stories: Vec<StoryRef>,
+    /// Those stories on all pages.
+    pub stories_total: usize,
     /// The newest articles.
     pub latest: Vec<dossier_search::Hit>,
 }
@@ -268,7 +352,7 @@ pub enum Kind {
     Outlet,
 }
 
-pub async fn profile(s: &Shared, kind: Kind, name: String) -> Result<Profile, ApiError> {
+pub async fn profile(s: &Shared, kind: Kind, name: String, offset: usize, limit: usize) -> Result<Profile, ApiError> {
     let mut q = SearchQuery { limit: CHART_ARTICLES, ..Default::default() };
     match kind {
         Kind::Entity => q.entities.push(name.clone()),
@@ -279,8 +363,10 @@ pub async fn profile(s: &Shared, kind: Kind, name: String) -> Result<Profile, Ap
         return Err(crate::not_found(if kind == Kind::Entity { "entity" } else { "outlet" }, &name));
     }
     let story_ids: std::collections::HashSet<String> = r.hits.iter().filter_map(|h| h.story.clone()).collect();
-    let stories =
+    let stories: Vec<StoryRef> =
         read(s, move |store| Ok(store.stories()?.into_iter().filter(|st| story_ids.contains(&st.id)).map(|st| StoryRef { outlets: st.outlets.len(), id: st.id, title: st.title }).collect())).await?;
+    let stories_total = stories.len();
+    let stories = stories.into_iter().skip(offset).take(limit).collect();
     Ok(Profile {
         name: name.clone(),
         articles: r.total,
@@ -289,6 +375,7 @@ pub async fn profile(s: &Shared, kind: Kind, name: String) -> Result<Profile, Ap
         outlets: r.facets.outlet,
         statuses: r.facets.status,
         stories,
+        stories_total,
         latest: r.hits.into_iter().take(20).collect(),
     })
 }
@@ -299,7 +386,7 @@ fn bars(values: &[dossier_search::FacetValue], link: Option<&str>) -> Vec<(Strin
 
 fn profile_page(p: &Profile, kind: Kind) -> Html<String> {
     let days: BTreeMap<chrono::NaiveDate, u64> = p.per_day.iter().map(|d| (d.date, d.count)).collect();
-    let mut body = format!("<h1>{}</h1><p class=\"meta\">{} article(s) in {} story(ies)</p>", escape(&p.name), p.articles, p.stories.len());
+    let mut body = format!("<h1>{}</h1><p class=\"meta\">{} article(s) in {} story(ies)</p>", escape(&p.name), p.articles, p.stories_total);
     let (per, with) = match kind {
         Kind::Entity => ("Articles mentioning it, per day", "Appears with"),
         Kind::Outlet => ("Articles per day", "What it covers"),
@@ -321,12 +408,12 @@ fn profile_page(p: &Profile, kind: Kind) -> Html<String> {
 
 /// An entity: mentions over time, the entities it appears with, outlets, stories, latest articles.
 pub async fn entity(State(s): State<Shared>, Path(name): Path<String>) -> Result<Html<String>, ApiError> {
-    Ok(profile_page(&profile(&s, Kind::Entity, name).await?, Kind::Entity))
+    Ok(profile_page(&profile(&s, Kind::Entity, name, 0, 30).await?, Kind::Entity))
 }
 
 /// An outlet: its articles over time, what it covers, its claim statuses, stories, latest articles.
 pub async fn outlet(State(s): State<Shared>, Path(name): Path<String>) -> Result<Html<String>, ApiError> {
-    Ok(profile_page(&profile(&s, Kind::Outlet, name).await?, Kind::Outlet))
+    Ok(profile_page(&profile(&s, Kind::Outlet, name, 0, 30).await?, Kind::Outlet))
 }
 
 fn hit_list(hits: &[dossier_search::Hit]) -> String {
@@ -347,6 +434,31 @@ fn hit_list(hits: &[dossier_search::Hit]) -> String {
     html
 }
 
+/// Previous and next links of a search's hits, keeping its query and filters.
+fn search_pages(pairs: &[(String, String)], offset: usize, shown: usize, total: usize) -> String {
+    if total <= shown && offset == 0 {
+        return String::new();
+    }
+    let at = |o: usize| {
+        let mut p: Vec<(String, String)> = pairs.iter().filter(|(k, _)| k != "offset").cloned().collect();
+        if o > 0 {
+            p.push(("offset".into(), o.to_string()));
+        }
+        format!("/search?{}", url::form_urlencoded::Serializer::new(String::new()).extend_pairs(p.iter()).finish())
+    };
+    let mut html = String::from("<nav class=\"pages\" aria-label=\"Pages\">");
+    if offset > 0 {
+        html.push_str(&format!("<a rel=\"prev\" href=\"{}\">← Previous</a> ", escape(&at(offset.saturating_sub(20)))));
+    }
+    let (from, to) = if shown == 0 { (0, 0) } else { (offset + 1, offset + shown) };
+    html.push_str(&format!("<span class=\"meta\">{from}–{to} of {total}</span>"));
+    if offset + shown < total && shown > 0 && offset + shown <= 10_000 {
+        html.push_str(&format!(" <a rel=\"next\" href=\"{}\">Next →</a>", escape(&at(offset + shown))));
+    }
+    html.push_str("</nav>");
+    html
+}
+
 /// Search with facets: each facet value is a link that adds (or removes) it as a filter.
 pub async fn search(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<Html<String>, ApiError> {
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect();
@@ -357,9 +469,10 @@ pub async fn search(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<
             "outlet" => q.outlets.push(v.clone()),
             "entity" => q.entities.push(v.clone()),
             "language" => q.languages.push(v.clone()),
-            "status" => q.statuses.push(v.clone()),
+            "status" => q.statuses.push(dossier_brief::desk::parse_status(v).map_err(|e| bad_request(format!("status: {e}")))?.name().to_string()),
             "from" if !v.is_empty() => q.from = Some(parse_date_bound(v, false).map_err(|e| bad_request(format!("from: {e}")))?),
             "to" if !v.is_empty() => q.to = Some(parse_date_bound(v, true).map_err(|e| bad_request(format!("to: {e}")))?),
+            "offset" => q.offset = v.parse().ok().filter(|n| *n <= 10_000).ok_or_else(|| bad_request(format!("offset: {v:?} is not a whole number from 0 to 10000")))?,
             _ => {}
         }
     }
@@ -368,7 +481,8 @@ pub async fn search(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<
     let link = |toggle: (&str, &str)| -> String {
         let mut p: Vec<(String, String)> = pairs.clone();
         let had = p.iter().any(|(k, v)| k == toggle.0 && v == toggle.1);
-        p.retain(|(k, v)| !(k == toggle.0 && v == toggle.1));
+        // A new filter starts at the first page.
+        p.retain(|(k, v)| !(k == toggle.0 && v == toggle.1) && k != "offset");
         if !had {
             p.push((toggle.0.to_string(), toggle.1.to_string()));
         }
@@ -397,7 +511,7 @@ pub async fn search(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<
     }
     let val = |k: &str| pairs.iter().find(|(a, _)| a == k).map(|(_, v)| escape(v)).unwrap_or_default();
     let mut hidden = String::new();
-    for (k, v) in pairs.iter().filter(|(k, _)| !["q", "from", "to"].contains(&k.as_str())) {
+    for (k, v) in pairs.iter().filter(|(k, _)| !["q", "from", "to", "offset"].contains(&k.as_str())) {
         hidden.push_str(&format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", escape(k), escape(v)));
     }
     let body = format!(
@@ -408,5 +522,5 @@ pub async fn search(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<
         r.total,
         hit_list(&r.hits)
     );
-    Ok(page("Search", &body))
+    Ok(page("Search", &format!("{body}{}", search_pages(&pairs, q.offset, r.hits.len(), r.total))))
 }

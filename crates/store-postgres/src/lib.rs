@@ -33,7 +33,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
-use dossier_model::{AlignedClaim, Article, ArticleSummary, Brief, ChangeEntry, Story};
+use dossier_model::{AlignedClaim, Article, ArticleSummary, Brief, ChangeEntry, ClaimStatus, StatusCounts, Story};
 use dossier_store::{content_hash, snapshot, Analysis, AnalysisStep, Arrival, FetchState, Put, Result, Revision, Store, StoreError, StoryAnalysis};
 use postgres::{Client, NoTls, Row};
 
@@ -1077,6 +1077,17 @@ impl Store for PgStore {
 
     fn story_alias(&self, id: &str) -> Result<Option<String>> {
         Ok(self.client.borrow_mut().query_opt("SELECT story_id FROM story_aliases WHERE id = $1", &[&id]).map_err(self.e())?.map(|r| r.get(0)))
+    }
+
+    fn claim_status_counts(&self) -> Result<HashMap<String, StatusCounts>> {
+        let rows = self.client.borrow_mut().query("SELECT story_id, status, COUNT(*) FROM aligned_claims GROUP BY story_id, status", &[]).map_err(self.e())?;
+        let mut out: HashMap<String, StatusCounts> = HashMap::new();
+        for r in rows {
+            let (story, status, n): (String, String, i64) = (r.get(0), r.get(1), r.get(2));
+            let status = ClaimStatus::parse(&status).ok_or_else(|| StoreError::Corrupt { what: format!("aligned claim of story {story}: status {status:?}") })?;
+            out.entry(story).or_default().add(status, n as usize);
+        }
+        Ok(out)
     }
 
     fn stories_of(&self, article_ids: &[String]) -> Result<HashMap<String, String>> {

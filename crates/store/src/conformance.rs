@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use dossier_model::{AlignedClaim, Article, ArticleKind, ArticleSummary, Brief, ChangeEntry, ChangeKind, ClaimStatus, Outlet, OutletBasis, Story};
+use dossier_model::{AlignedClaim, Article, ArticleKind, ArticleSummary, Brief, ChangeEntry, ChangeKind, ClaimStatus, Outlet, OutletBasis, StatusCounts, Story};
 
 use crate::{content_hash, snapshot, Analysis, AnalysisStep, Arrival, FetchState, Put, Store, StoreError, StoryAnalysis};
 
@@ -26,7 +26,8 @@ macro_rules! store_conformance_tests {
             commit_step_writes_the_analysis_and_takes_the_arrivals, a_failing_step_writes_nothing, merged_stories_leave_aliases_that_follow,
             changes_are_numbered_and_filtered, reset_analysis_keeps_the_log_and_replays_the_batches, stories_of_the_articles,
             engine_state_by_key_and_prefix, a_batch_revising_a_stored_article_again_and_back,
-            snapshots_read_nest_and_end, article_hashes_follow_content, story_analyses_are_written_only_under_the_mark_they_read);
+            snapshots_read_nest_and_end, article_hashes_follow_content, story_analyses_are_written_only_under_the_mark_they_read,
+            claim_status_counts_per_story);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
@@ -256,6 +257,30 @@ pub fn stories_claims_and_briefs_read_back(s: &mut dyn Store) {
     assert!(s.aligned_claims("r").unwrap().is_empty());
     assert_eq!(s.brief("big").unwrap().unwrap(), briefs[0]);
     assert!(s.brief("r").unwrap().is_none());
+}
+
+/// Status counts per story agree with the claims stored (every status counted, stories without claims absent).
+pub fn claim_status_counts_per_story(s: &mut dyn Store) {
+    s.put_articles(&[article("a", "x"), article("b", "y")]).unwrap();
+    let with = |id: &str, story: &str, status: ClaimStatus| AlignedClaim { status, ..claim(id, story, id) };
+    let claims = vec![
+        with("c1", "s1", ClaimStatus::Contested),
+        with("c2", "s1", ClaimStatus::Corroborated),
+        with("c3", "s1", ClaimStatus::Corroborated),
+        with("c4", "s1", ClaimStatus::SingleSource),
+        with("c5", "s1", ClaimStatus::Unattributed),
+        with("c6", "s2", ClaimStatus::SingleSource),
+    ];
+    let stories = vec![story("s1", &["a"]), story("s2", &["b"]), story("s3", &["a", "b"])];
+    s.replace_analysis(&Analysis { stories, claims, briefs: vec![] }).unwrap();
+    let counts = s.claim_status_counts().unwrap();
+    assert_eq!(counts.len(), 2, "{counts:?}");
+    assert_eq!(counts["s1"], StatusCounts { contested: 1, corroborated: 2, single_source: 1, unattributed: 1 });
+    assert_eq!(counts["s2"], StatusCounts { single_source: 1, ..Default::default() });
+    for (story, n) in &counts {
+        let stored = s.aligned_claims(story).unwrap();
+        assert_eq!(*n, StatusCounts::of(stored.iter().map(|c| &c.status)), "story {story}");
+    }
 }
 
 /// Article summaries (what story pages list) agree with the articles, in the order asked,

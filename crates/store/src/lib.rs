@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use dossier_model::{AlignedClaim, Article, ArticleKind, ArticleSummary, Brief, ChangeEntry, Outlet, OutletBasis, Story};
+use dossier_model::{AlignedClaim, Article, ArticleKind, ArticleSummary, Brief, ChangeEntry, ClaimStatus, Outlet, OutletBasis, StatusCounts, Story};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 pub mod conformance;
@@ -167,6 +167,18 @@ pub trait Store {
     fn story(&self, id: &str) -> Result<Option<Story>>;
     /// A story's aligned claims, most check-worthy first.
     fn aligned_claims(&self, story_id: &str) -> Result<Vec<AlignedClaim>>;
+    /// How many aligned claims of each status every story has (stories without claims are
+    /// absent): the feed's at-a-glance counts, without reading every claim whole.
+    fn claim_status_counts(&self) -> Result<HashMap<String, StatusCounts>> {
+        let mut out = HashMap::new();
+        for s in self.stories()? {
+            let claims = self.aligned_claims(&s.id)?;
+            if !claims.is_empty() {
+                out.insert(s.id, StatusCounts::of(claims.iter().map(|c| &c.status)));
+            }
+        }
+        Ok(out)
+    }
     fn brief(&self, story_id: &str) -> Result<Option<Brief>>;
     /// Stored embeddings of one model: article id -> (hash of the text it was computed from, vector bytes).
     fn embeddings(&self, model: &str) -> Result<HashMap<String, (String, Vec<u8>)>>;
@@ -884,6 +896,18 @@ impl Store for SqliteStore {
 
     fn story_alias(&self, id: &str) -> Result<Option<String>> {
         self.conn.query_row("SELECT story_id FROM story_aliases WHERE id = ?1", [id], |r| r.get(0)).optional().map_err(self.e())
+    }
+
+    fn claim_status_counts(&self) -> Result<HashMap<String, StatusCounts>> {
+        let mut st = self.conn.prepare_cached("SELECT story_id, status, COUNT(*) FROM aligned_claims GROUP BY story_id, status").map_err(self.e())?;
+        let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))).map_err(self.e())?;
+        let mut out: HashMap<String, StatusCounts> = HashMap::new();
+        for row in rows {
+            let (story, status, n) = row.map_err(self.e())?;
+            let status = ClaimStatus::parse(&status).ok_or_else(|| StoreError::Corrupt { what: format!("aligned claim of story {story}: status {status:?}") })?;
+            out.entry(story).or_default().add(status, n as usize);
+        }
+        Ok(out)
     }
 
     fn stories_of(&self, article_ids: &[String]) -> Result<HashMap<String, String>> {
