@@ -144,6 +144,15 @@ fn known(name: &str) -> Option<Known> {
     alias_index().get(name).copied()
 }
 
+/// The first words of the reference names of more than one word (a
+/// trailing dot dropped, as the tokens drop it): a span that does not start
+/// with one of them can only be a one-word name, so most tokens skip the
+/// longer tries and their joined strings.
+fn first_words() -> &'static std::collections::HashSet<&'static str> {
+    static F: OnceLock<std::collections::HashSet<&str>> = OnceLock::new();
+    F.get_or_init(|| alias_index().keys().filter_map(|a| a.split_once(char::is_whitespace)).map(|(first, _)| first.trim_end_matches('.')).collect())
+}
+
 /// Words after a demonym that make it stand for the state ("Chinese intelligence", "Russian soil").
 const STATE_WORDS: &[&str] = &[
     "government",
@@ -441,7 +450,8 @@ pub fn entities_in(text: &str) -> Vec<Entity> {
     while i < toks.len() {
         // Longest reference name first; a hyphenated compound by its head ("Beijing-led").
         let mut matched = None;
-        for n in (1..=MAX_ALIAS_WORDS.min(toks.len() - i)).rev() {
+        let longest = if first_words().contains(toks[i].text.trim_end_matches('.')) { MAX_ALIAS_WORDS.min(toks.len() - i) } else { 1 };
+        for n in (1..=longest).rev() {
             let span = &text[toks[i].start..toks[i + n - 1].end];
             if span.contains(['\n']) {
                 continue;
