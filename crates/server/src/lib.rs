@@ -21,6 +21,7 @@ mod live;
 mod schema;
 mod stores;
 mod ui;
+mod watches;
 
 pub use listen::{serve_listener, Limits};
 pub use live::{Change, IngestResult, MAX_INGEST_BODY};
@@ -66,6 +67,8 @@ pub struct ServeOptions {
     pub writer_lock: Option<(PathBuf, std::time::Duration)>,
     /// Timeouts and the connection limit ([`serve_listener`]); the body deadline applies to every way of serving.
     pub limits: Limits,
+    /// How the watches' webhooks are delivered (by [`spawn_watcher`]'s alerts task).
+    pub deliver: dossier_alerts::webhook::DeliverConfig,
 }
 
 /// How long `POST /api/ingest` waits for another writer of the data directory before a 503.
@@ -83,6 +86,8 @@ pub struct App {
     poke: tokio::sync::Notify,
     /// Wakes the index follower (the store changed).
     follow_poke: tokio::sync::Notify,
+    /// Wakes the alerts task (this server's ingest changed the store).
+    alerts_poke: tokio::sync::Notify,
 }
 
 type Shared = Arc<App>;
@@ -178,7 +183,7 @@ pub fn app(stores: impl Into<Stores>, index: SearchIndex, options: ServeOptions)
     } else {
         None
     };
-    let state: Shared = Arc::new(App { stores: Pool::new(stores.into(), cores), index, follower, options, changes, poke: tokio::sync::Notify::new(), follow_poke: tokio::sync::Notify::new() });
+    let state: Shared = Arc::new(App { stores: Pool::new(stores.into(), cores), index, follower, options, changes, poke: tokio::sync::Notify::new(), follow_poke: tokio::sync::Notify::new(), alerts_poke: tokio::sync::Notify::new() });
     let (api_routes, api) = OpenApiRouter::with_openapi(<ApiDoc as utoipa::OpenApi>::openapi())
         .routes(routes!(api_stories))
         .routes(routes!(api_story))
@@ -189,6 +194,9 @@ pub fn app(stores: impl Into<Stores>, index: SearchIndex, options: ServeOptions)
         .routes(routes!(live::ingest))
         .routes(routes!(live::events))
         .routes(routes!(api_changes))
+        .routes(routes!(watches::list, watches::add))
+        .routes(routes!(watches::one, watches::remove))
+        .routes(routes!(watches::feed))
         .split_for_parts();
     let router = Router::new()
         .route("/", get(ui::feed))
@@ -197,6 +205,7 @@ pub fn app(stores: impl Into<Stores>, index: SearchIndex, options: ServeOptions)
         .route("/entities/{name}", get(ui::entity))
         .route("/outlets/{name}", get(ui::outlet))
         .route("/search", get(ui::search))
+        .route("/watches", get(watches::page))
         .route("/login", get(live::login_form).post(live::login))
         .merge(api_routes)
         .route("/api/openapi.json", get(move || async move { Json(api) }))
@@ -255,13 +264,15 @@ async fn error_pages(req: axum::extract::Request, next: axum::middleware::Next) 
     Response::from_parts(parts, body)
 }
 
-/// Watches the store and feeds `/api/events` until the runtime stops; when
-/// following, keeps the search index in step too.
+/// Watches the store and feeds `/api/events` until the runtime stops; evaluates the
+/// saved watches and delivers their webhooks; when following, keeps the search index
+/// in step too.
 pub fn spawn_watcher(state: Arc<App>) -> Watching {
     let mut tasks = vec![];
     if state.follower.is_some() {
         tasks.push(tokio::spawn(live::follow_store(state.clone())));
     }
+    tasks.push(tokio::spawn(watches::run(state.clone())));
     tasks.push(tokio::spawn(live::watch_store(state)));
     Watching(tasks)
 }
