@@ -81,17 +81,7 @@ pub fn add_watch(store: &mut dyn Store, new: NewWatch, now: DateTime<Utc>) -> Re
     if store.watches()?.len() >= MAX_WATCHES {
         return Err(Error::Invalid(format!("there are {MAX_WATCHES} watches already: remove some first")));
     }
-    let mut watch = Watch {
-        id: random_hex(8),
-        kind: new.kind,
-        target,
-        webhook: new.webhook,
-        secret: random_hex(32),
-        created: now,
-        cursor: store.last_change()?,
-        story_id: None,
-        members: vec![],
-    };
+    let mut watch = Watch { id: random_hex(8), kind: new.kind, target, webhook: new.webhook, secret: random_hex(32), created: now, cursor: store.last_change()?, story_id: None, members: vec![] };
     match watch.kind {
         WatchKind::Story => {
             if store.story(&watch.target)?.is_none() && store.story_alias(&watch.target)?.is_none() {

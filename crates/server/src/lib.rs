@@ -183,7 +183,16 @@ pub fn app(stores: impl Into<Stores>, index: SearchIndex, options: ServeOptions)
     } else {
         None
     };
-    let state: Shared = Arc::new(App { stores: Pool::new(stores.into(), cores), index, follower, options, changes, poke: tokio::sync::Notify::new(), follow_poke: tokio::sync::Notify::new(), alerts_poke: tokio::sync::Notify::new() });
+    let state: Shared = Arc::new(App {
+        stores: Pool::new(stores.into(), cores),
+        index,
+        follower,
+        options,
+        changes,
+        poke: tokio::sync::Notify::new(),
+        follow_poke: tokio::sync::Notify::new(),
+        alerts_poke: tokio::sync::Notify::new(),
+    });
     let (api_routes, api) = OpenApiRouter::with_openapi(<ApiDoc as utoipa::OpenApi>::openapi())
         .routes(routes!(api_stories))
         .routes(routes!(api_story))

@@ -88,10 +88,12 @@ pub async fn add(State(s): State<Shared>, headers: HeaderMap, body: axum::body::
     responses((status = 200, body = WatchResponse), (status = 404, body = ErrorBody)))]
 pub async fn one(State(s): State<Shared>, Path(id): Path<String>) -> Result<Json<WatchResponse>, ApiError> {
     let key = id.clone();
-    let found = read(&s, move |store| Ok(match store.watch(&key)? {
-        Some(w) => Some(WatchResponse { alerts: store.alerts(Some(&w.id), RECENT)?, watch: hide(w) }),
-        None => None,
-    }))
+    let found = read(&s, move |store| {
+        Ok(match store.watch(&key)? {
+            Some(w) => Some(WatchResponse { alerts: store.alerts(Some(&w.id), RECENT)?, watch: hide(w) }),
+            None => None,
+        })
+    })
     .await?;
     found.map(Json).ok_or_else(|| not_found("watch", &id))
 }
@@ -116,10 +118,12 @@ pub async fn remove(State(s): State<Shared>, Path(id): Path<String>, headers: He
     responses((status = 200, description = "An Atom feed (RFC 4287)", content_type = "application/atom+xml", body = String), (status = 404, body = ErrorBody)))]
 pub async fn feed(State(s): State<Shared>, Path(id): Path<String>) -> Result<Response, ApiError> {
     let key = id.clone();
-    let found = read(&s, move |store| Ok(match store.watch(&key)? {
-        Some(w) => Some((store.alerts(Some(&w.id), RECENT)?, w)),
-        None => None,
-    }))
+    let found = read(&s, move |store| {
+        Ok(match store.watch(&key)? {
+            Some(w) => Some((store.alerts(Some(&w.id), RECENT)?, w)),
+            None => None,
+        })
+    })
     .await?;
     let (alerts, watch) = found.ok_or_else(|| not_found("watch", &id))?;
     let xml = dossier_alerts::atom::feed(&watch, &alerts, &format!("/api/watches/{}/feed.atom", watch.id));

@@ -34,7 +34,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use dossier_model::{AlignedClaim, Alert, Article, ArticleSummary, Brief, ChangeEntry, Story, Watch};
+use dossier_model::{Alert, AlignedClaim, Article, ArticleSummary, Brief, ChangeEntry, Story, Watch};
 use dossier_store::{content_hash, snapshot, Analysis, AnalysisStep, Arrival, FetchState, Put, Result, Revision, Store, StoreError, StoryAnalysis};
 use postgres::{Client, NoTls, Row};
 
@@ -1151,9 +1151,7 @@ impl Store for PgStore {
 
     fn put_watch(&mut self, watch: &Watch) -> Result<()> {
         let (created, json) = (watch.created.to_rfc3339(), serde_json::to_string(watch).expect("model types always serialise"));
-        self.write(|tx| {
-            tx.execute("INSERT INTO watches (id, created, json) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET json = excluded.json", &[&watch.id, &created, &json]).map(|_| ())
-        })
+        self.write(|tx| tx.execute("INSERT INTO watches (id, created, json) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET json = excluded.json", &[&watch.id, &created, &json]).map(|_| ()))
     }
 
     fn remove_watch(&mut self, id: &str) -> Result<bool> {

@@ -8,8 +8,8 @@
 
 use std::collections::HashMap;
 
-use dossier_model::{AlertKind, Delivery, DeliveryState, Watch, WatchKind};
 use dossier_model::{Alert, AlignedClaim, Article, ArticleKind, ArticleSummary, Brief, ChangeEntry, ChangeKind, ClaimStatus, Outlet, OutletBasis, Story};
+use dossier_model::{AlertKind, Delivery, DeliveryState, Watch, WatchKind};
 
 use crate::{content_hash, snapshot, Analysis, AnalysisStep, Arrival, FetchState, Put, Store, StoreError, StoryAnalysis};
 

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use dossier_model::{AlignedClaim, Alert, Article, ArticleKind, ArticleSummary, Brief, ChangeEntry, Outlet, OutletBasis, Story, Watch};
+use dossier_model::{Alert, AlignedClaim, Article, ArticleKind, ArticleSummary, Brief, ChangeEntry, Outlet, OutletBasis, Story, Watch};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 pub mod conformance;
@@ -1052,10 +1052,7 @@ impl Store for SqliteStore {
 
     fn put_watch(&mut self, watch: &Watch) -> Result<()> {
         self.conn
-            .execute(
-                "INSERT INTO watches (id, created, json) VALUES (?1, ?2, ?3) ON CONFLICT(id) DO UPDATE SET json = excluded.json",
-                params![watch.id, watch.created.to_rfc3339(), to_json(watch)],
-            )
+            .execute("INSERT INTO watches (id, created, json) VALUES (?1, ?2, ?3) ON CONFLICT(id) DO UPDATE SET json = excluded.json", params![watch.id, watch.created.to_rfc3339(), to_json(watch)])
             .map(|_| ())
             .map_err(self.e())
     }
@@ -1079,9 +1076,7 @@ impl Store for SqliteStore {
         }
         let mut new = 0;
         {
-            let mut ins = tx
-                .prepare_cached("INSERT INTO alerts (id, watch_id, seq, state, attempts, due_ms, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(id) DO NOTHING")
-                .map_err(wrap)?;
+            let mut ins = tx.prepare_cached("INSERT INTO alerts (id, watch_id, seq, state, attempts, due_ms, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(id) DO NOTHING").map_err(wrap)?;
             for a in alerts {
                 let (state, attempts, due) = delivery_columns(a);
                 new += ins.execute(params![a.id, a.watch_id, a.seq, state, attempts, due, to_json(a)]).map_err(wrap)?;
@@ -1116,10 +1111,7 @@ impl Store for SqliteStore {
     fn begin_delivery(&mut self, alert_id: &str, attempts: u32, lease: DateTime<Utc>) -> Result<bool> {
         let n = self
             .conn
-            .execute(
-                "UPDATE alerts SET attempts = attempts + 1, due_ms = ?3 WHERE id = ?1 AND state = 'pending' AND attempts = ?2",
-                params![alert_id, i64::from(attempts), lease.timestamp_millis()],
-            )
+            .execute("UPDATE alerts SET attempts = attempts + 1, due_ms = ?3 WHERE id = ?1 AND state = 'pending' AND attempts = ?2", params![alert_id, i64::from(attempts), lease.timestamp_millis()])
             .map_err(self.e())?;
         Ok(n == 1)
     }
