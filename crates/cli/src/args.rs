@@ -77,6 +77,11 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Saved watches that alert (on an entity, outlet, query, story or claim): add, list, show, remove, test, run.
+    Alerts {
+        #[command(subcommand)]
+        command: Alerts,
+    },
     /// Poll the feeds, news sitemaps and URL lists of CONFIG (see examples/watch.toml); fetch, extract, store and analyse new items.
     Watch {
         config: PathBuf,
@@ -376,5 +381,72 @@ pub enum Bench {
         dir: PathBuf,
         #[arg(long, default_value_t = 3)]
         passes: usize,
+    },
+}
+
+/// `dossier alerts ...`: saved watches and their alerts.
+#[derive(Debug, Subcommand)]
+pub enum Alerts {
+    /// Save a watch (give exactly one of --entity, --outlet, --query, --story, --claim). It alerts on
+    /// changes from now on; prints its id and, once, its webhook secret.
+    Add {
+        /// Stories whose most-mentioned entities include this one.
+        #[arg(long, group = "target")]
+        entity: Option<String>,
+        /// Stories this outlet reports in.
+        #[arg(long, group = "target")]
+        outlet: Option<String>,
+        /// Stories whose title (or the changed claim, or the joined article's title) holds every word.
+        #[arg(long, group = "target")]
+        query: Option<String>,
+        /// One story, by id.
+        #[arg(long, group = "target")]
+        story: Option<String>,
+        /// One claim, by id (as `dossier show` or /api/stories/ID give it): alerts when it is corroborated or contested.
+        #[arg(long, group = "target")]
+        claim: Option<String>,
+        /// POST each alert here as JSON, signed (X-Dossier-Signature: sha256=HMAC of the body under the printed secret).
+        #[arg(long)]
+        webhook: Option<String>,
+        /// Print the watch as JSON (with its secret).
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the watches with their alert and delivery counts and the last delivery error.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A watch's recent alerts, newest first, with each webhook delivery's state, attempts and last error.
+    Show {
+        /// The watch's id.
+        id: String,
+        /// At most this many alerts.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a watch and its alerts.
+    Remove {
+        /// The watch's id.
+        id: String,
+    },
+    /// Send a signed test alert to a watch's webhook (not stored; its id starts with "test-").
+    Test {
+        /// The watch's id.
+        id: String,
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Evaluate every watch against the change log and deliver the webhooks that are due, once
+    /// (`dossier serve` does this continuously; run this after an ingest when no server runs).
+    Run {
+        /// Print the new alerts and the deliveries made as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }

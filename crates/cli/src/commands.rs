@@ -68,6 +68,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print_changes(&store, since, story.as_deref(), limit, json)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Alerts { command } => crate::alerts_cmd::run(&data("dossier-data"), command),
         Command::Watch { config, once, quiet } => crate::watch::watch(&data("dossier-data"), &config, once, quiet, &embedding),
         Command::Stories { sort, has, limit, offset, json, csv } => {
             let store = open_existing(&data("dossier-data"))?;
@@ -585,7 +586,9 @@ fn serve(source: dossier_server::Source, addr: std::net::SocketAddr, ingest_toke
         }
         dossier_server::Source::Postgres { .. } => None,
     };
-    let options = dossier_server::ServeOptions { ingest_token, read_token, analyse, ..Default::default() };
+    // Webhooks go only to public addresses unless the one documented setting says otherwise.
+    let deliver = dossier_alerts::webhook::DeliverConfig::from_env().map_err(|e| anyhow::Error::new(crate::Usage(e)))?;
+    let options = dossier_server::ServeOptions { ingest_token, read_token, analyse, deliver, ..Default::default() };
     rt.block_on(dossier_server::serve(source, addr, options, |bound| {
         println!("dossier is serving http://{bound}/  (Ctrl-C to stop)");
         let _ = std::io::stdout().flush();

@@ -1,6 +1,7 @@
 //! `dossier`: the command-line front of the news-intelligence engine.
 //! Flag parsing lives in `args.rs`; the pipeline is the `dossier-engine` library.
 
+mod alerts_cmd;
 mod args;
 mod commands;
 mod embeddings;

@@ -267,6 +267,37 @@ impl Fetcher {
         Ok(Outcome::Fetched(Fetched { url: final_url, status, content_type, etag, last_modified, body }))
     }
 
+    /// POSTs `body` to `url` under the same guard (a webhook: the address is checked
+    /// after DNS and on every redirect) and gives the status of a 2xx answer; any other
+    /// status is [`FetchError::Status`]. The answer's body is read only up to the body cap.
+    pub async fn post(&self, url: &str, content_type: &str, headers: &[(&str, String)], body: Vec<u8>) -> Result<u16, FetchError> {
+        let parsed = reqwest::Url::parse(url).map_err(|e| FetchError::InvalidUrl { url: url.to_string(), reason: e.to_string() })?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(FetchError::InvalidUrl { url: url.to_string(), reason: format!("scheme {} is not http or https", parsed.scheme()) });
+        }
+        if let Some(ip) = literal_ip(&parsed).filter(|ip| !self.cfg.permits(*ip)) {
+            return Err(FetchError::Refused { url: url.to_string(), reason: format!("{ip} is not a public address") });
+        }
+        let mut req = self.client.post(parsed).header(reqwest::header::CONTENT_TYPE, content_type).body(body);
+        for (name, value) in headers {
+            req = req.header(*name, value);
+        }
+        let mut resp = req.send().await.map_err(|e| self.classify(url, e))?;
+        let status = resp.status().as_u16();
+        if !resp.status().is_success() {
+            return Err(FetchError::Status { url: resp.url().to_string(), status, retry_after: retry_after(&resp) });
+        }
+        // Drain a little of the answer so the connection can be reused; its content is not wanted.
+        let mut read = 0;
+        while let Ok(Some(chunk)) = resp.chunk().await {
+            read += chunk.len();
+            if read > self.cfg.max_body {
+                break;
+            }
+        }
+        Ok(status)
+    }
+
     fn classify(&self, url: &str, e: reqwest::Error) -> FetchError {
         let url = e.url().map(|u| u.to_string()).unwrap_or_else(|| url.to_string());
         let chain = error_chain(&e);

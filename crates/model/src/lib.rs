@@ -689,6 +689,174 @@ pub struct ChangeEntry {
     pub text: String,
 }
 
+/// What a saved watch follows (see [`Watch`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WatchKind {
+    /// Stories whose most-mentioned entities include this one (compared case-insensitively).
+    Entity,
+    /// Stories an outlet reports in (its name, compared case-insensitively).
+    Outlet,
+    /// Stories whose title, or the changed claim's text, or the joined article's title,
+    /// hold every word of the query (case-insensitively, whole words).
+    Query,
+    /// One story (an old id of a story merged away follows the survivor).
+    Story,
+    /// One aligned claim, followed through re-alignment by the sentences it is made of.
+    Claim,
+}
+
+impl WatchKind {
+    pub const ALL: [WatchKind; 5] = [WatchKind::Entity, WatchKind::Outlet, WatchKind::Query, WatchKind::Story, WatchKind::Claim];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WatchKind::Entity => "entity",
+            WatchKind::Outlet => "outlet",
+            WatchKind::Query => "query",
+            WatchKind::Story => "story",
+            WatchKind::Claim => "claim",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<WatchKind> {
+        WatchKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// A saved watch: what it follows, where its alerts go, and how far into the
+/// change log it has looked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Watch {
+    pub id: String,
+    pub kind: WatchKind,
+    /// The entity, outlet, query, story id or claim id followed.
+    pub target: String,
+    /// Where alerts are POSTed (http or https), if anywhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<String>,
+    /// The key of the webhook's HMAC-SHA256 signature (hex). Never shown after creation.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schema(write_only)]
+    pub secret: String,
+    pub created: DateTime<Utc>,
+    /// The last change log seq evaluated: entries after it are evaluated next.
+    pub cursor: i64,
+    /// A claim watch: the story the claim is in (followed through merges).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub story_id: Option<String>,
+    /// A claim watch: the ids of the sentence-level claims the aligned claim is made of
+    /// (its id changes when it gains a member; these do not).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<String>,
+}
+
+/// What an alert says happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// A claim gained a second independent source: single-source (or unattributed) → corroborated.
+    ClaimCorroborated,
+    /// A claim became contested.
+    ClaimContested,
+    /// A watched claim is no longer in its story (its article was revised).
+    ClaimRemoved,
+    /// A new claim in a matching story.
+    NewClaim,
+    /// A new story that matches.
+    NewStory,
+    /// An article joined a matching story, from an outlet already in it.
+    NewArticle,
+    /// An article joined a matching story from an outlet the story had no other article from.
+    NewOutlet,
+    /// Another story merged into the watched one.
+    StoryMerged,
+}
+
+impl AlertKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::ClaimCorroborated => "claim_corroborated",
+            AlertKind::ClaimContested => "claim_contested",
+            AlertKind::ClaimRemoved => "claim_removed",
+            AlertKind::NewClaim => "new_claim",
+            AlertKind::NewStory => "new_story",
+            AlertKind::NewArticle => "new_article",
+            AlertKind::NewOutlet => "new_outlet",
+            AlertKind::StoryMerged => "story_merged",
+        }
+    }
+}
+
+/// Where an alert's webhook delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    /// Not delivered yet: the next attempt is due at `next_attempt`.
+    Pending,
+    /// The receiver answered 2xx.
+    Delivered,
+    /// Every attempt failed; no more are made.
+    Failed,
+}
+
+impl DeliveryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Failed => "failed",
+        }
+    }
+}
+
+/// The webhook delivery of one alert.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Delivery {
+    pub state: DeliveryState,
+    /// Attempts made (an attempt interrupted by a crash counts).
+    pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+/// One alert: a watch matched one change log entry. Its id is derived from
+/// (watch id, change seq), so evaluating the same entry again gives the same alert.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Alert {
+    pub id: String,
+    pub watch_id: String,
+    /// The change log entry behind it.
+    pub seq: i64,
+    /// When the change was made.
+    pub at: DateTime<Utc>,
+    pub kind: AlertKind,
+    pub story_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub article_id: Option<String>,
+    /// The outlet of the joined article (`new_article`, `new_outlet`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outlet: Option<String>,
+    /// What a reader sees: the claim's text or the story's title.
+    pub text: String,
+    /// The webhook delivery, when the watch has a webhook.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<Delivery>,
+}
+
+impl Alert {
+    /// The id of the alert a watch raises for a change log entry.
+    pub fn id_for(watch_id: &str, seq: i64) -> String {
+        stable_id(&["alert", watch_id, &seq.to_string()])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,6 +23,7 @@ mod live;
 mod schema;
 mod stores;
 mod ui;
+mod watches;
 
 pub use desk::{StoriesResponse, StorySummary};
 pub use listen::{serve_listener, Limits};
@@ -68,6 +69,8 @@ pub struct ServeOptions {
     pub writer_lock: Option<(PathBuf, std::time::Duration)>,
     /// Timeouts and the connection limit ([`serve_listener`]); the body deadline applies to every way of serving.
     pub limits: Limits,
+    /// How the watches' webhooks are delivered (by [`spawn_watcher`]'s alerts task).
+    pub deliver: dossier_alerts::webhook::DeliverConfig,
 }
 
 /// How long `POST /api/ingest` waits for another writer of the data directory before a 503.
@@ -85,6 +88,8 @@ pub struct App {
     poke: tokio::sync::Notify,
     /// Wakes the index follower (the store changed).
     follow_poke: tokio::sync::Notify,
+    /// Wakes the alerts task (this server's ingest changed the store).
+    alerts_poke: tokio::sync::Notify,
 }
 
 type Shared = Arc<App>;
@@ -180,7 +185,16 @@ pub fn app(stores: impl Into<Stores>, index: SearchIndex, options: ServeOptions)
     } else {
         None
     };
-    let state: Shared = Arc::new(App { stores: Pool::new(stores.into(), cores), index, follower, options, changes, poke: tokio::sync::Notify::new(), follow_poke: tokio::sync::Notify::new() });
+    let state: Shared = Arc::new(App {
+        stores: Pool::new(stores.into(), cores),
+        index,
+        follower,
+        options,
+        changes,
+        poke: tokio::sync::Notify::new(),
+        follow_poke: tokio::sync::Notify::new(),
+        alerts_poke: tokio::sync::Notify::new(),
+    });
     let (api_routes, api) = OpenApiRouter::with_openapi(<ApiDoc as utoipa::OpenApi>::openapi())
         .routes(routes!(desk::api_stories))
         .routes(routes!(desk::stories_csv))
@@ -195,6 +209,9 @@ pub fn app(stores: impl Into<Stores>, index: SearchIndex, options: ServeOptions)
         .routes(routes!(live::ingest))
         .routes(routes!(live::events))
         .routes(routes!(api_changes))
+        .routes(routes!(watches::list, watches::add))
+        .routes(routes!(watches::one, watches::remove))
+        .routes(routes!(watches::feed))
         .split_for_parts();
     let router = Router::new()
         .route("/", get(ui::feed))
@@ -203,6 +220,7 @@ pub fn app(stores: impl Into<Stores>, index: SearchIndex, options: ServeOptions)
         .route("/entities/{name}", get(ui::entity))
         .route("/outlets/{name}", get(ui::outlet))
         .route("/search", get(ui::search))
+        .route("/watches", get(watches::page))
         .route("/login", get(live::login_form).post(live::login))
         .merge(api_routes)
         .route("/api/openapi.json", get(move || async move { Json(api) }))
@@ -261,13 +279,15 @@ async fn error_pages(req: axum::extract::Request, next: axum::middleware::Next) 
     Response::from_parts(parts, body)
 }
 
-/// Watches the store and feeds `/api/events` until the runtime stops; when
-/// following, keeps the search index in step too.
+/// Watches the store and feeds `/api/events` until the runtime stops; evaluates the
+/// saved watches and delivers their webhooks; when following, keeps the search index
+/// in step too.
 pub fn spawn_watcher(state: Arc<App>) -> Watching {
     let mut tasks = vec![];
     if state.follower.is_some() {
         tasks.push(tokio::spawn(live::follow_store(state.clone())));
     }
+    tasks.push(tokio::spawn(watches::run(state.clone())));
     tasks.push(tokio::spawn(live::watch_store(state)));
     Watching(tasks)
 }

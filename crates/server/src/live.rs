@@ -32,6 +32,8 @@ pub enum Change {
     Story { id: String, title: String, article_count: usize },
     /// An entry of the change log, as the analysis wrote it (see `/api/changes`).
     Log { entry: dossier_model::ChangeEntry },
+    /// A saved watch raised an alert (see `/api/watches/{id}`).
+    Alert { alert: dossier_model::Alert },
 }
 
 /// What `POST /api/ingest` did.
@@ -99,6 +101,18 @@ pub async fn login(State(s): State<Shared>, axum::Form(l): axum::Form<Login>) ->
     }
 }
 
+/// Writing (ingest, watches) needs the ingest token as a bearer token; without one
+/// configured, writing is disabled.
+pub fn require_ingest_token(s: &Shared, headers: &HeaderMap, what: &str) -> Result<(), ApiError> {
+    let Some(want) = s.options.ingest_token.as_deref() else {
+        return Err(ApiError(StatusCode::FORBIDDEN, format!("{what} is disabled: start `dossier serve` with an ingest token ($DOSSIER_INGEST_TOKEN)")));
+    };
+    if !bearer(headers).is_some_and(|g| same(g, want)) {
+        return Err(ApiError(StatusCode::UNAUTHORIZED, format!("{what} needs Authorization: Bearer <ingest token>")));
+    }
+    Ok(())
+}
+
 /// Stores articles and re-analyses. Send JSON (one article object or an
 /// array of them: `url`, `title`, `text` or `html`, `published`, `outlet`) or
 /// an HTML page (`Content-Type: text/html`, with `?url=` naming where it is
@@ -120,12 +134,7 @@ pub async fn login(State(s): State<Shared>, axum::Form(l): axum::Form<Login>) ->
     ),
     security(("bearer" = [])))]
 pub async fn ingest(State(s): State<Shared>, Query(params): Query<HashMap<String, String>>, headers: HeaderMap, body: axum::body::Body) -> Result<Json<IngestResult>, ApiError> {
-    let Some(want) = s.options.ingest_token.as_deref() else {
-        return Err(ApiError(StatusCode::FORBIDDEN, "ingest is disabled: start `dossier serve` with an ingest token ($DOSSIER_INGEST_TOKEN)".into()));
-    };
-    if !bearer(&headers).is_some_and(|g| same(g, want)) {
-        return Err(ApiError(StatusCode::UNAUTHORIZED, "POST /api/ingest needs Authorization: Bearer <ingest token>".into()));
-    }
+    require_ingest_token(&s, &headers, "POST /api/ingest")?;
     if let Some(other) = params.keys().find(|k| *k != "url") {
         return Err(bad_request(format!("unknown parameter {other:?} (url)")));
     }
@@ -211,6 +220,7 @@ pub async fn ingest(State(s): State<Shared>, Query(params): Query<HashMap<String
     .map_err(|_| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "ingest task failed".into()))??;
     // Tell watchers now rather than at the next poll.
     s.poke.notify_one();
+    s.alerts_poke.notify_one();
     Ok(Json(result))
 }
 

@@ -33,7 +33,8 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
-use dossier_model::{AlignedClaim, Article, ArticleSummary, Brief, ChangeEntry, ClaimStatus, StatusCounts, Story};
+use chrono::{DateTime, Utc};
+use dossier_model::{Alert, AlignedClaim, Article, ArticleSummary, Brief, ChangeEntry, ClaimStatus, StatusCounts, Story, Watch};
 use dossier_store::{content_hash, snapshot, Analysis, AnalysisStep, Arrival, FetchState, Put, Result, Revision, Store, StoreError, StoryAnalysis};
 use postgres::{Client, NoTls, Row};
 
@@ -149,6 +150,26 @@ CREATE TABLE changes (
     json TEXT NOT NULL
 );
 CREATE INDEX changes_story ON changes(story_id, seq);
+"#,
+    // Saved watches and their alerts; `state` and `due_ms` (unix milliseconds) pick the
+    // webhook deliveries that are due (`state` is NULL for a watch without a webhook).
+    r#"
+CREATE TABLE watches (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    created TEXT NOT NULL,
+    json TEXT NOT NULL
+);
+CREATE TABLE alerts (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    watch_id TEXT COLLATE "C" NOT NULL REFERENCES watches(id) ON DELETE CASCADE,
+    seq BIGINT NOT NULL,
+    state TEXT,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    due_ms BIGINT,
+    json TEXT NOT NULL
+);
+CREATE INDEX alerts_watch ON alerts(watch_id, seq);
+CREATE INDEX alerts_due ON alerts(state, due_ms);
 "#,
 ];
 
@@ -1125,6 +1146,79 @@ impl Store for PgStore {
 
     fn last_change(&self) -> Result<i64> {
         Ok(self.client.borrow_mut().query_one("SELECT coalesce(max(seq), 0)::int8 FROM changes", &[]).map_err(self.e())?.get(0))
+    }
+
+    fn aligned_claim(&self, id: &str) -> Result<Option<AlignedClaim>> {
+        Ok(self.query_json("aligned claim", "SELECT id, json FROM aligned_claims WHERE id = $1", &[&id])?.pop())
+    }
+
+    fn watches(&self) -> Result<Vec<Watch>> {
+        self.query_json("watch", "SELECT id, json FROM watches ORDER BY created, id", &[])
+    }
+
+    fn watch(&self, id: &str) -> Result<Option<Watch>> {
+        Ok(self.query_json("watch", "SELECT id, json FROM watches WHERE id = $1", &[&id])?.pop())
+    }
+
+    fn put_watch(&mut self, watch: &Watch) -> Result<()> {
+        let (created, json) = (watch.created.to_rfc3339(), serde_json::to_string(watch).expect("model types always serialise"));
+        self.write(|tx| tx.execute("INSERT INTO watches (id, created, json) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET json = excluded.json", &[&watch.id, &created, &json]).map(|_| ()))
+    }
+
+    fn remove_watch(&mut self, id: &str) -> Result<bool> {
+        // Its alerts go with it (ON DELETE CASCADE).
+        self.write(|tx| Ok(tx.execute("DELETE FROM watches WHERE id = $1", &[&id])? > 0))
+    }
+
+    fn record_alerts(&mut self, watch: &Watch, alerts: &[Alert]) -> Result<usize> {
+        let json = serde_json::to_string(watch).expect("model types always serialise");
+        let rows: Vec<(Option<&'static str>, i64, Option<i64>, String)> = alerts
+            .iter()
+            .map(|a| {
+                let (state, attempts, due) = dossier_store::delivery_columns(a);
+                (state, attempts, due, serde_json::to_string(a).expect("model types always serialise"))
+            })
+            .collect();
+        self.write(|tx| {
+            if tx.execute("UPDATE watches SET json = $2 WHERE id = $1", &[&watch.id, &json])? == 0 {
+                return Ok(0);
+            }
+            let ins = tx.prepare("INSERT INTO alerts (id, watch_id, seq, state, attempts, due_ms, json) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING")?;
+            let mut new = 0;
+            for (a, (state, attempts, due, json)) in alerts.iter().zip(&rows) {
+                new += tx.execute(&ins, &[&a.id, &a.watch_id, &a.seq, state, attempts, due, json])? as usize;
+            }
+            Ok(new)
+        })
+    }
+
+    fn alerts(&self, watch_id: Option<&str>, limit: usize) -> Result<Vec<Alert>> {
+        let rows = match watch_id {
+            Some(w) => self.client.borrow_mut().query("SELECT id, attempts, json FROM alerts WHERE watch_id = $1 ORDER BY seq DESC, id LIMIT $2", &[&w, &sql_limit(limit)]),
+            None => self.client.borrow_mut().query("SELECT id, attempts, json FROM alerts ORDER BY seq DESC, id LIMIT $1", &[&sql_limit(limit)]),
+        }
+        .map_err(self.e())?;
+        rows.iter().map(|r| dossier_store::decode_alert(r.get(0), r.get(1), r.get(2))).collect()
+    }
+
+    fn due_alerts(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Alert>> {
+        let rows = self
+            .client
+            .borrow_mut()
+            .query("SELECT id, attempts, json FROM alerts WHERE state = 'pending' AND due_ms <= $1 ORDER BY due_ms, seq LIMIT $2", &[&now.timestamp_millis(), &sql_limit(limit)])
+            .map_err(self.e())?;
+        rows.iter().map(|r| dossier_store::decode_alert(r.get(0), r.get(1), r.get(2))).collect()
+    }
+
+    fn begin_delivery(&mut self, alert_id: &str, attempts: u32, lease: DateTime<Utc>) -> Result<bool> {
+        let (attempts, lease) = (i64::from(attempts), lease.timestamp_millis());
+        self.write(|tx| Ok(tx.execute("UPDATE alerts SET attempts = attempts + 1, due_ms = $3 WHERE id = $1 AND state = 'pending' AND attempts = $2", &[&alert_id, &attempts, &lease])? == 1))
+    }
+
+    fn end_delivery(&mut self, alert: &Alert) -> Result<()> {
+        let (state, attempts, due) = dossier_store::delivery_columns(alert);
+        let json = serde_json::to_string(alert).expect("model types always serialise");
+        self.write(|tx| tx.execute("UPDATE alerts SET state = $2, attempts = $3, due_ms = $4, json = $5 WHERE id = $1", &[&alert.id, &state, &attempts, &due, &json]).map(|_| ()))
     }
 }
 

@@ -8,7 +8,8 @@
 
 use std::collections::HashMap;
 
-use dossier_model::{AlignedClaim, Article, ArticleKind, ArticleSummary, Brief, ChangeEntry, ChangeKind, ClaimStatus, Outlet, OutletBasis, StatusCounts, Story};
+use dossier_model::{Alert, AlignedClaim, Article, ArticleKind, ArticleSummary, Brief, ChangeEntry, ChangeKind, ClaimStatus, Outlet, OutletBasis, StatusCounts, Story};
+use dossier_model::{AlertKind, Delivery, DeliveryState, Watch, WatchKind};
 
 use crate::{content_hash, snapshot, Analysis, AnalysisStep, Arrival, FetchState, Put, Store, StoreError, StoryAnalysis};
 
@@ -27,7 +28,8 @@ macro_rules! store_conformance_tests {
             changes_are_numbered_and_filtered, reset_analysis_keeps_the_log_and_replays_the_batches, stories_of_the_articles,
             engine_state_by_key_and_prefix, a_batch_revising_a_stored_article_again_and_back,
             snapshots_read_nest_and_end, article_hashes_follow_content, story_analyses_are_written_only_under_the_mark_they_read,
-            claim_status_counts_per_story);
+            claim_status_counts_per_story,
+            watches_and_alerts_are_kept_once_and_delivered_once);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(
@@ -769,4 +771,82 @@ pub fn article_hashes_follow_content(s: &mut dyn Store) {
     assert_eq!(s.article_hashes().unwrap(), want(&[("a", "x"), ("b", "y")]));
     s.put_articles(&[article("b", "revised")]).unwrap();
     assert_eq!(s.article_hashes().unwrap(), want(&[("a", "x"), ("b", "revised")]));
+}
+
+fn watch(id: &str, created: &str) -> Watch {
+    Watch {
+        id: id.into(),
+        kind: WatchKind::Story,
+        target: "s1".into(),
+        webhook: Some("https://hooks.example/x".into()),
+        secret: "00ff".into(),
+        created: created.parse().unwrap(),
+        cursor: 0,
+        story_id: None,
+        members: vec![],
+    }
+}
+
+fn alert(watch: &str, seq: i64, due: &str) -> Alert {
+    Alert {
+        id: Alert::id_for(watch, seq),
+        watch_id: watch.into(),
+        seq,
+        at: "2025-06-22T12:00:00Z".parse().unwrap(),
+        kind: AlertKind::NewArticle,
+        story_id: "s1".into(),
+        claim_id: None,
+        article_id: Some("a1".into()),
+        outlet: Some("Outlet".into()),
+        text: "A \"title\" <b>&</b>".into(),
+        delivery: Some(Delivery { state: DeliveryState::Pending, attempts: 0, last_error: None, next_attempt: Some(due.parse().unwrap()), delivered_at: None }),
+    }
+}
+
+/// Watches round-trip; an alert is stored once however often it is recorded; a due
+/// delivery is taken by one deliverer only; removing a watch removes its alerts.
+pub fn watches_and_alerts_are_kept_once_and_delivered_once(s: &mut dyn Store) {
+    let (mut w1, w2) = (watch("w1", "2025-06-22T10:00:00Z"), watch("w2", "2025-06-22T11:00:00Z"));
+    s.put_watch(&w2).unwrap();
+    s.put_watch(&w1).unwrap();
+    assert_eq!(s.watches().unwrap(), [w1.clone(), w2.clone()], "oldest first");
+    assert_eq!(s.watch("w2").unwrap(), Some(w2.clone()));
+    assert_eq!(s.watch("nope").unwrap(), None);
+
+    w1.cursor = 7;
+    let first = [alert("w1", 3, "2025-06-22T12:00:00Z"), alert("w1", 7, "2025-06-22T12:00:05Z")];
+    assert_eq!(s.record_alerts(&w1, &first).unwrap(), 2);
+    assert_eq!(s.watch("w1").unwrap().unwrap().cursor, 7, "the cursor moves with the alerts");
+    // Recording the same changes again (a restart that evaluated them again) adds nothing.
+    assert_eq!(s.record_alerts(&w1, &first).unwrap(), 0);
+    assert_eq!(s.alerts(Some("w1"), 10).unwrap(), [first[1].clone(), first[0].clone()], "newest first, text intact");
+    assert_eq!(s.alerts(None, 1).unwrap().len(), 1);
+    assert!(s.alerts(Some("w2"), 10).unwrap().is_empty());
+
+    let due = s.due_alerts("2025-06-22T12:00:01Z".parse().unwrap(), 10).unwrap();
+    assert_eq!(due.iter().map(|a| a.seq).collect::<Vec<_>>(), [3], "only the one due");
+    let lease = "2025-06-22T12:01:00Z".parse().unwrap();
+    assert!(s.begin_delivery(&due[0].id, 0, lease).unwrap());
+    assert!(!s.begin_delivery(&due[0].id, 0, lease).unwrap(), "a second deliverer does not take it");
+    assert!(s.due_alerts("2025-06-22T12:00:30Z".parse().unwrap(), 10).unwrap().iter().all(|a| a.seq != 3), "leased");
+    let taken = s.alerts(Some("w1"), 10).unwrap().into_iter().find(|a| a.seq == 3).unwrap();
+    assert_eq!(taken.delivery.as_ref().unwrap().attempts, 1, "the attempt counts before it ends");
+
+    let mut done = taken.clone();
+    done.delivery = Some(Delivery { state: DeliveryState::Delivered, attempts: 1, last_error: None, next_attempt: None, delivered_at: Some(lease) });
+    s.end_delivery(&done).unwrap();
+    assert!(s.due_alerts("2030-01-01T00:00:00Z".parse().unwrap(), 10).unwrap().iter().all(|a| a.seq != 3), "delivered: never due again");
+    assert!(!s.begin_delivery(&done.id, 1, lease).unwrap(), "nor taken again");
+    let mut failed = first[1].clone();
+    failed.delivery = Some(Delivery { state: DeliveryState::Failed, attempts: 0, last_error: Some("HTTP 500".into()), next_attempt: None, delivered_at: None });
+    s.end_delivery(&failed).unwrap();
+    assert!(s.due_alerts("2030-01-01T00:00:00Z".parse().unwrap(), 10).unwrap().is_empty());
+    assert_eq!(s.alerts(Some("w1"), 10).unwrap()[0].delivery.as_ref().unwrap().last_error.as_deref(), Some("HTTP 500"));
+
+    assert!(s.remove_watch("w1").unwrap());
+    assert!(!s.remove_watch("w1").unwrap());
+    assert!(s.alerts(None, 10).unwrap().is_empty(), "its alerts went with it");
+    // Alerts for a watch removed meanwhile are not written.
+    assert_eq!(s.record_alerts(&w1, &first).unwrap(), 0);
+    assert_eq!(s.watches().unwrap(), [w2]);
 }

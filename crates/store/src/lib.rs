@@ -9,7 +9,8 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use dossier_model::{AlignedClaim, Article, ArticleKind, ArticleSummary, Brief, ChangeEntry, ClaimStatus, Outlet, OutletBasis, StatusCounts, Story};
+use chrono::{DateTime, Utc};
+use dossier_model::{Alert, AlignedClaim, Article, ArticleKind, ArticleSummary, Brief, ChangeEntry, ClaimStatus, Outlet, OutletBasis, StatusCounts, Story, Watch};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 pub mod conformance;
@@ -29,6 +30,9 @@ pub enum StoreError {
     TooNew { path: String, found: i64, supported: i64 },
     #[error("corrupt record {what}")]
     Corrupt { what: String },
+    /// A store that does not keep this kind of record (a test double).
+    #[error("this store keeps no {0}")]
+    Unsupported(&'static str),
     /// An error of another database engine (PostgreSQL); `db` names the database without credentials.
     #[error("database {db}: {source}")]
     Backend { db: String, source: Box<dyn std::error::Error + Send + Sync> },
@@ -273,6 +277,67 @@ pub trait Store {
     fn is_closed(&self) -> bool {
         false
     }
+
+    /// One aligned claim by its id, in whichever story it is.
+    fn aligned_claim(&self, id: &str) -> Result<Option<AlignedClaim>> {
+        for story in self.stories()? {
+            if let Some(c) = self.aligned_claims(&story.id)?.into_iter().find(|c| c.id == id) {
+                return Ok(Some(c));
+            }
+        }
+        Ok(None)
+    }
+
+    // ---- saved watches and their alerts (dossier-alerts) ----
+    // The defaults keep nothing (a test double); both real stores keep them.
+
+    /// Saved watches, oldest first.
+    fn watches(&self) -> Result<Vec<Watch>> {
+        Ok(Vec::new())
+    }
+    fn watch(&self, id: &str) -> Result<Option<Watch>> {
+        Ok(self.watches()?.into_iter().find(|w| w.id == id))
+    }
+    /// Adds a watch, or replaces the stored one of the same id.
+    fn put_watch(&mut self, watch: &Watch) -> Result<()> {
+        let _ = watch;
+        Err(StoreError::Unsupported("watches"))
+    }
+    /// Removes a watch and its alerts; false when there was no such watch.
+    fn remove_watch(&mut self, id: &str) -> Result<bool> {
+        let _ = id;
+        Ok(false)
+    }
+    /// In one transaction: stores the watch (its advanced cursor, the claim it follows) and
+    /// those alerts whose id is not stored yet, so evaluating a change again never raises its
+    /// alert twice. Gives how many alerts were new. A watch removed meanwhile stays removed
+    /// (nothing is written, 0).
+    fn record_alerts(&mut self, watch: &Watch, alerts: &[Alert]) -> Result<usize> {
+        let _ = (watch, alerts);
+        Err(StoreError::Unsupported("alerts"))
+    }
+    /// Alerts, newest first, of one watch (or of all), at most `limit`.
+    fn alerts(&self, watch_id: Option<&str>, limit: usize) -> Result<Vec<Alert>> {
+        let _ = (watch_id, limit);
+        Ok(Vec::new())
+    }
+    /// Alerts whose webhook delivery is pending and due at `now`, oldest first, at most `limit`.
+    fn due_alerts(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Alert>> {
+        let _ = (now, limit);
+        Ok(Vec::new())
+    }
+    /// Takes a due alert for one delivery attempt: counts the attempt and puts its next one
+    /// off until `lease` (so no other deliverer takes it meanwhile), but only if it is still
+    /// pending with `attempts` attempts made. False when another deliverer took it first.
+    fn begin_delivery(&mut self, alert_id: &str, attempts: u32, lease: DateTime<Utc>) -> Result<bool> {
+        let _ = (alert_id, attempts, lease);
+        Ok(false)
+    }
+    /// Records an attempt's outcome: the alert's delivery as given.
+    fn end_delivery(&mut self, alert: &Alert) -> Result<()> {
+        let _ = alert;
+        Err(StoreError::Unsupported("alerts"))
+    }
 }
 
 /// [`Store::in_snapshot`] for a closure that gives a value.
@@ -287,7 +352,7 @@ pub fn snapshot<T>(store: &dyn Store, f: impl FnOnce(&dyn Store) -> Result<T>) -
     Ok(out.expect("a snapshot that succeeded ran its closure"))
 }
 
-const SCHEMA_VERSION: i64 = 6;
+const SCHEMA_VERSION: i64 = 7;
 
 const MIGRATIONS: &[&str] = &[
     r#"
@@ -393,6 +458,26 @@ CREATE TABLE changes (
 );
 CREATE INDEX changes_story ON changes(story_id, seq);
 CREATE INDEX story_articles_article ON story_articles(article_id);
+"#,
+    // Saved watches and their alerts; `state` and `due_ms` (unix milliseconds) pick the
+    // webhook deliveries that are due (`state` is NULL for a watch without a webhook).
+    r#"
+CREATE TABLE watches (
+    id TEXT PRIMARY KEY,
+    created TEXT NOT NULL,
+    json TEXT NOT NULL
+);
+CREATE TABLE alerts (
+    id TEXT PRIMARY KEY,
+    watch_id TEXT NOT NULL REFERENCES watches(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    state TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    due_ms INTEGER,
+    json TEXT NOT NULL
+);
+CREATE INDEX alerts_watch ON alerts(watch_id, seq);
+CREATE INDEX alerts_due ON alerts(state, due_ms);
 "#,
 ];
 
@@ -976,6 +1061,106 @@ impl Store for SqliteStore {
             })
             .collect()
     }
+
+    fn aligned_claim(&self, id: &str) -> Result<Option<AlignedClaim>> {
+        Ok(self.query_json("aligned claim", "SELECT id, json FROM aligned_claims WHERE id = ?1", &[&id])?.pop())
+    }
+
+    fn watches(&self) -> Result<Vec<Watch>> {
+        self.query_json("watch", "SELECT id, json FROM watches ORDER BY created, id", &[])
+    }
+
+    fn watch(&self, id: &str) -> Result<Option<Watch>> {
+        Ok(self.query_json("watch", "SELECT id, json FROM watches WHERE id = ?1", &[&id])?.pop())
+    }
+
+    fn put_watch(&mut self, watch: &Watch) -> Result<()> {
+        self.conn
+            .execute("INSERT INTO watches (id, created, json) VALUES (?1, ?2, ?3) ON CONFLICT(id) DO UPDATE SET json = excluded.json", params![watch.id, watch.created.to_rfc3339(), to_json(watch)])
+            .map(|_| ())
+            .map_err(self.e())
+    }
+
+    fn remove_watch(&mut self, id: &str) -> Result<bool> {
+        let path = self.path.clone();
+        let wrap = |source| StoreError::Sqlite { path: path.clone(), source };
+        let tx = self.conn.transaction().map_err(wrap)?;
+        tx.execute("DELETE FROM alerts WHERE watch_id = ?1", [id]).map_err(wrap)?;
+        let n = tx.execute("DELETE FROM watches WHERE id = ?1", [id]).map_err(wrap)?;
+        tx.commit().map_err(wrap)?;
+        Ok(n > 0)
+    }
+
+    fn record_alerts(&mut self, watch: &Watch, alerts: &[Alert]) -> Result<usize> {
+        let path = self.path.clone();
+        let wrap = |source| StoreError::Sqlite { path: path.clone(), source };
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(wrap)?;
+        if tx.execute("UPDATE watches SET json = ?2 WHERE id = ?1", params![watch.id, to_json(watch)]).map_err(wrap)? == 0 {
+            return Ok(0);
+        }
+        let mut new = 0;
+        {
+            let mut ins = tx.prepare_cached("INSERT INTO alerts (id, watch_id, seq, state, attempts, due_ms, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(id) DO NOTHING").map_err(wrap)?;
+            for a in alerts {
+                let (state, attempts, due) = delivery_columns(a);
+                new += ins.execute(params![a.id, a.watch_id, a.seq, state, attempts, due, to_json(a)]).map_err(wrap)?;
+            }
+        }
+        tx.commit().map_err(wrap)?;
+        Ok(new)
+    }
+
+    fn alerts(&self, watch_id: Option<&str>, limit: usize) -> Result<Vec<Alert>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows: Vec<(String, i64, String)> = {
+            let (sql, args): (&str, Vec<&dyn rusqlite::ToSql>) = match &watch_id {
+                Some(w) => ("SELECT id, attempts, json FROM alerts WHERE watch_id = ?1 ORDER BY seq DESC, id LIMIT ?2", vec![w, &limit]),
+                None => ("SELECT id, attempts, json FROM alerts ORDER BY seq DESC, id LIMIT ?1", vec![&limit]),
+            };
+            let mut st = self.conn.prepare_cached(sql).map_err(self.e())?;
+            let rows = st.query_map(args.as_slice(), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(self.e())?.collect::<rusqlite::Result<Vec<_>>>().map_err(self.e())?;
+            rows
+        };
+        rows.iter().map(|(id, attempts, json)| decode_alert(id, *attempts, json)).collect()
+    }
+
+    fn due_alerts(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Alert>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut st = self.conn.prepare_cached("SELECT id, attempts, json FROM alerts WHERE state = 'pending' AND due_ms <= ?1 ORDER BY due_ms, seq LIMIT ?2").map_err(self.e())?;
+        let rows: Vec<(String, i64, String)> =
+            st.query_map(params![now.timestamp_millis(), limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(self.e())?.collect::<rusqlite::Result<Vec<_>>>().map_err(self.e())?;
+        rows.iter().map(|(id, attempts, json)| decode_alert(id, *attempts, json)).collect()
+    }
+
+    fn begin_delivery(&mut self, alert_id: &str, attempts: u32, lease: DateTime<Utc>) -> Result<bool> {
+        let n = self
+            .conn
+            .execute("UPDATE alerts SET attempts = attempts + 1, due_ms = ?3 WHERE id = ?1 AND state = 'pending' AND attempts = ?2", params![alert_id, i64::from(attempts), lease.timestamp_millis()])
+            .map_err(self.e())?;
+        Ok(n == 1)
+    }
+
+    fn end_delivery(&mut self, alert: &Alert) -> Result<()> {
+        let (state, attempts, due) = delivery_columns(alert);
+        self.conn.execute("UPDATE alerts SET state = ?2, attempts = ?3, due_ms = ?4, json = ?5 WHERE id = ?1", params![alert.id, state, attempts, due, to_json(alert)]).map(|_| ()).map_err(self.e())
+    }
+}
+
+/// The columns that pick due deliveries: state (NULL without a webhook), attempts, due time (unix ms).
+pub fn delivery_columns(a: &Alert) -> (Option<&'static str>, i64, Option<i64>) {
+    match &a.delivery {
+        None => (None, 0, None),
+        Some(d) => (Some(d.state.as_str()), i64::from(d.attempts), d.next_attempt.map(|t| t.timestamp_millis())),
+    }
+}
+
+/// An alert as stored; its attempts are the column's (an attempt begun and never ended counts).
+pub fn decode_alert(id: &str, attempts: i64, json: &str) -> Result<Alert> {
+    let mut a: Alert = serde_json::from_str(json).map_err(|source| StoreError::Decode { what: "alert", id: id.to_string(), source })?;
+    if let Some(d) = &mut a.delivery {
+        d.attempts = u32::try_from(attempts).unwrap_or(u32::MAX);
+    }
+    Ok(a)
 }
 
 #[cfg(test)]
