@@ -7,6 +7,7 @@ mod embeddings;
 mod extract_cmd;
 mod progress;
 mod search_cmd;
+mod search_eval;
 mod similarity_cmd;
 mod stories_cmd;
 mod watch;

@@ -146,10 +146,13 @@ pub const DEPTH: usize = 500;
 /// Cosine below which an article is not a vector candidate (unrelated news scores about 0-0.15).
 pub const MIN_SIMILARITY: f32 = 0.25;
 /// Reciprocal-rank fusion: an article at rank r (from 1) in a ranking scores
-/// weight / (RRF_K + r); see BENCHMARKS.md for how these were chosen.
-pub const RRF_K: f32 = 60.0;
+/// weight / (RRF_K + r). RRF_K and VECTOR_WEIGHT were chosen by 5-fold cross-validation
+/// by story on the tuning two thirds of the UCI headline stories (`dossier eval search`;
+/// BENCHMARKS.md): sentence vectors rank a story's other headlines better than words do,
+/// so the vector ranking weighs more, and the words mostly break its ties.
+pub const RRF_K: f32 = 30.0;
 /// The vector ranking's weight in the fusion (the lexical ranking's is 1).
-pub const VECTOR_WEIGHT: f32 = 1.0;
+pub const VECTOR_WEIGHT: f32 = 4.0;
 
 /// Fuses rankings (keys best first) by weighted reciprocal rank: each key scores the sum
 /// over the rankings it is in of weight / (k + rank); best first, ties by first appearance.
@@ -567,7 +570,9 @@ impl SearchIndex {
         match asked {
             None if has && can_embed => Ok(Mode::Hybrid),
             None | Some(Mode::Lexical) => Ok(Mode::Lexical),
-            Some(m) if !has => Err(SearchError::Mode(format!("mode {m} needs article vectors, and this index has none (articles are embedded when the embedding model is installed; then `dossier reindex`)"))),
+            Some(m) if !has => {
+                Err(SearchError::Mode(format!("mode {m} needs article vectors, and this index has none (articles are embedded when the embedding model is installed; then `dossier reindex`)")))
+            }
             Some(m) if !can_embed => Err(SearchError::Mode(format!("mode {m} needs the embedding model to embed the query, and it is not available here"))),
             Some(m) => Ok(m),
         }
