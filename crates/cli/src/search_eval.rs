@@ -75,7 +75,7 @@ fn best_setting(queries: &[&Judged]) -> ((f32, f32), Figures) {
 /// label), or one of the tuning folds.
 fn part(story: &str) -> Option<u64> {
     let h = key_of(story);
-    (h % 3 != 0).then_some((h / 3) % FOLDS)
+    (!h.is_multiple_of(3)).then_some((h / 3) % FOLDS)
 }
 
 fn mode_figures(qs: &[&Judged], k: f32, w: f32) -> serde_json::Value {
