@@ -153,9 +153,18 @@ pub enum Command {
         #[arg(long)]
         csv: bool,
     },
-    /// Full-text search: words, "phrases", AND/OR/NOT, +must -not, title:word; with facet filters and counts.
+    /// Search: words, "phrases", AND/OR/NOT, +must -not, title:word; ranked by words (BM25), by meaning
+    /// (sentence vectors) or both fused; with facet filters and counts. --like STORY lists stories like a story.
     Search {
         query: Vec<String>,
+        /// Ranking: lexical (every word required), vector (nearest by meaning) or hybrid (any word, fused
+        /// with the vector ranking). Default: hybrid when the index holds article vectors and the model is
+        /// installed, lexical otherwise; the output says which ran.
+        #[arg(long, value_parser = ["lexical", "vector", "hybrid"])]
+        mode: Option<String>,
+        /// More like this: the stories most like story ID (its articles' mean vector and its title's words), instead of a query.
+        #[arg(long, value_name = "STORY_ID", conflicts_with_all = ["query", "mode", "outlet", "entity", "language", "status", "from", "to", "offset"])]
+        like: Option<String>,
         /// Only these outlets (repeatable).
         #[arg(long)]
         outlet: Vec<String>,
@@ -174,10 +183,13 @@ pub enum Command {
         /// Published on or before (a plain date includes that whole day).
         #[arg(long)]
         to: Option<String>,
+        /// Hits (or stories, with --like) to show.
         #[arg(long, default_value_t = 10)]
         limit: usize,
+        /// Hits to skip (the next page).
         #[arg(long, default_value_t = 0)]
         offset: usize,
+        /// Print JSON (hits, total, facets, and the mode that ran).
         #[arg(long)]
         json: bool,
     },
@@ -335,6 +347,25 @@ pub enum Eval {
         #[arg(long)]
         one_bi: bool,
     },
+    /// Measure search on headlines grouped into stories (id, title, ... JSON Lines; the truth maps id to story):
+    /// each headline is a query, its own article excluded, and the other headlines of its story are the
+    /// relevant ones. Prints recall@10 and MRR for lexical, vector and hybrid, with the fusion's settings
+    /// chosen by cross-validation on the tuning stories and measured on held-out stories.
+    Search {
+        file: PathBuf,
+        /// id -> story JSON (default: FILE with .truth.json for .jsonl).
+        #[arg(long)]
+        truth: Option<PathBuf>,
+        /// Keep computed embeddings in this file and reuse them on later runs.
+        #[arg(long)]
+        embedding_cache: Option<PathBuf>,
+        /// Only the tuning stories' cross-validation: leave the held-out stories unlooked at.
+        #[arg(long)]
+        tuning_only: bool,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print extraction predictions ({id: {"articleBody"}}) for every DIR/html/*.html[.gz], the format
     /// `score.py` reads.
     Extraction {
@@ -375,6 +406,21 @@ pub enum Train {
 
 #[derive(Debug, Subcommand)]
 pub enum Bench {
+    /// Search latency per mode (lexical, vector, hybrid; the query's embedding included) over the
+    /// articles of a JSON Lines file (title, text, outlet, published), indexed into DIR once (reused
+    /// later): p50/p99 of the library call, as JSON. Article vectors embed each distinct title.
+    Search {
+        file: PathBuf,
+        /// Where the index is built (and found on later runs).
+        #[arg(long)]
+        index: PathBuf,
+        /// Queries per mode.
+        #[arg(long, default_value_t = 300)]
+        queries: usize,
+        /// Keep computed embeddings in this file and reuse them on later runs.
+        #[arg(long)]
+        embedding_cache: Option<PathBuf>,
+    },
     /// Extraction speed on one thread over DIR/html/*.html[.gz], decompressed in memory first:
     /// pages/s and MB/s (median of the passes) and peak memory, as JSON.
     Extraction {

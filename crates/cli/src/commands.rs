@@ -154,12 +154,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval { what: Eval::Stories { file, out, settings, embedding_cache, jobs } } => {
             crate::stories_cmd::eval_stories(&file, out.as_deref(), &settings, &embedding, embedding_cache.as_deref(), jobs)
         }
-        Command::Search { query, outlet, entity, language, status, from, to, limit, offset, json } => {
+        Command::Search { query, mode, like, outlet, entity, language, status, from, to, limit, offset, json } => {
             let dir = data("dossier-data");
             let store = open_existing(&dir)?;
+            if let Some(story) = like {
+                return crate::search_cmd::like(&dir, &store, &story, limit, json);
+            }
             let statuses = status.iter().map(|s| s.name().to_string()).collect();
-            let args = crate::search_cmd::SearchArgs { query, outlets: outlet, entities: entity, languages: language, statuses, from, to, limit, offset, json };
-            crate::search_cmd::search(&dir, &store, args)
+            let args = crate::search_cmd::SearchArgs { query, mode, outlets: outlet, entities: entity, languages: language, statuses, from, to, limit, offset, json };
+            crate::search_cmd::search(&dir, &store, args, &embedding)
         }
         Command::Reindex { store: Some(url) } => {
             let index_dir = postgres_index_dir(&data("dossier-data"), &url)?;
@@ -185,6 +188,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Model { what: Model::Fetch { dir } } => crate::embeddings::fetch(dir.as_deref()),
         Command::Model { what: Model::Status } => crate::embeddings::status(),
         Command::Bench { what: Bench::Extraction { dir, passes } } => extract_cmd::bench_extraction(&dir, passes),
+        Command::Bench { what: Bench::Search { file, index, queries, embedding_cache } } => crate::search_eval::bench(&file, &index, queries, embedding_cache.as_deref(), &embedding),
+        Command::Eval { what: Eval::Search { file, truth, embedding_cache, tuning_only, json } } => {
+            crate::search_eval::eval(&file, truth.as_deref(), embedding_cache.as_deref(), tuning_only, json, &embedding)
+        }
         Command::Demo { addr, public, no_serve } => {
             if !no_serve {
                 check_public(addr, public)?;
@@ -588,7 +595,7 @@ fn serve(source: dossier_server::Source, addr: std::net::SocketAddr, ingest_toke
     };
     // Webhooks go only to public addresses unless the one documented setting says otherwise.
     let deliver = dossier_alerts::webhook::DeliverConfig::from_env().map_err(|e| anyhow::Error::new(crate::Usage(e)))?;
-    let options = dossier_server::ServeOptions { ingest_token, read_token, analyse, deliver, ..Default::default() };
+    let options = dossier_server::ServeOptions { ingest_token, read_token, analyse, deliver, embed_query: embedding.query_embedder(), ..Default::default() };
     rt.block_on(dossier_server::serve(source, addr, options, |bound| {
         println!("dossier is serving http://{bound}/  (Ctrl-C to stop)");
         let _ = std::io::stdout().flush();

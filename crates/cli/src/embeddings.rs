@@ -44,6 +44,28 @@ impl Embedding {
     }
 }
 
+impl Embedding {
+    /// Embeds search queries (one model pass each) for `dossier serve`, unless the model is
+    /// off or not installed; the model loads on a thread of its own at once, so the first
+    /// query does not wait for it.
+    pub fn query_embedder(&self) -> Option<dossier_server::QueryEmbedder> {
+        if self.is_off() {
+            return None;
+        }
+        let dir = dossier_embed::locate()?;
+        let model: std::sync::Arc<std::sync::OnceLock<Result<Embedder, String>>> = Default::default();
+        let load = move |m: &std::sync::OnceLock<Result<Embedder, String>>| m.get_or_init(|| Embedder::load(&dir).map_err(|e| format!("loading the embedding model: {e:#}"))).is_ok();
+        let early = model.clone();
+        let load_early = load.clone();
+        std::thread::spawn(move || load_early(&early));
+        Some(std::sync::Arc::new(move |text: &str| {
+            load(&model);
+            let m = model.get().expect("loaded above").as_ref().map_err(Clone::clone)?;
+            m.embed(&[text]).map_err(|e| format!("{e:#}"))?.pop().ok_or_else(|| "the model gave no vector".to_string())
+        }))
+    }
+}
+
 fn model_dir(dir: Option<&Path>) -> anyhow::Result<PathBuf> {
     if let Some(d) = dir {
         return Ok(d.to_path_buf());

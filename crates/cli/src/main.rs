@@ -9,6 +9,7 @@ mod extract_cmd;
 mod lists_cmd;
 mod progress;
 mod search_cmd;
+mod search_eval;
 mod similarity_cmd;
 mod stories_cmd;
 mod watch;

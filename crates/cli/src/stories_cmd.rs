@@ -40,7 +40,7 @@ fn id_string(v: &serde_json::Value) -> String {
     }
 }
 
-fn parse_record(file: &Path, line_no: usize, line: &str) -> anyhow::Result<Article> {
+pub(crate) fn parse_record(file: &Path, line_no: usize, line: &str) -> anyhow::Result<Article> {
     let r: Record = serde_json::from_str(line).with_context(|| format!("{}:{line_no}: malformed record", file.display()))?;
     let published = match r.published.as_deref() {
         Some(p) => Some(dossier_extract::parse_date(p).with_context(|| format!("{}:{line_no}: unreadable date {p:?}", file.display()))?),
@@ -100,7 +100,7 @@ pub fn apply_settings(mut s: Settings, overrides: &[String]) -> anyhow::Result<S
 }
 
 /// A file of embeddings keyed by the SHA-256 of the text they were computed from.
-struct EmbeddingCache {
+pub(crate) struct EmbeddingCache {
     path: std::path::PathBuf,
     known: HashMap<[u8; 32], Vec<f32>>,
     fresh: Vec<([u8; 32], Vec<f32>)>,
@@ -109,7 +109,7 @@ struct EmbeddingCache {
 const CACHE_RECORD: usize = 32 + dossier_embed::DIM * 2;
 
 impl EmbeddingCache {
-    fn open(path: &Path) -> anyhow::Result<Self> {
+    pub(crate) fn open(path: &Path) -> anyhow::Result<Self> {
         let mut known = HashMap::new();
         if path.exists() {
             let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
@@ -126,7 +126,7 @@ impl EmbeddingCache {
         Sha256::digest(format!("{}\n{text}", dossier_embed::MODEL).as_bytes()).into()
     }
 
-    fn save(&mut self) -> anyhow::Result<()> {
+    pub(crate) fn save(&mut self) -> anyhow::Result<()> {
         if self.fresh.is_empty() {
             return Ok(());
         }
@@ -144,7 +144,7 @@ impl EmbeddingCache {
 }
 
 /// Embeddings for a batch, from the cache where it has them.
-fn embed_batch(embedder: &dossier_embed::Embedder, cache: &mut Option<EmbeddingCache>, texts: &[String]) -> anyhow::Result<Vec<Option<Vec<f32>>>> {
+pub(crate) fn embed_batch(embedder: &dossier_embed::Embedder, cache: &mut Option<EmbeddingCache>, texts: &[String]) -> anyhow::Result<Vec<Option<Vec<f32>>>> {
     let keys: Vec<[u8; 32]> = texts.iter().map(|t| EmbeddingCache::key(t)).collect();
     let mut out: Vec<Option<Vec<f32>>> = keys.iter().map(|k| cache.as_ref().and_then(|c| c.known.get(k).cloned())).collect();
     let missing: Vec<usize> = (0..texts.len()).filter(|&i| out[i].is_none()).collect();

@@ -384,11 +384,12 @@ fn search_finds_phrases_with_facets_and_the_index_rebuilds() {
     let r = json(&dossier(dir.path(), &["search", "\"eight-page document\"", "--json"]));
     assert_eq!(r["total"], 1, "{r:#}");
     assert!(r["hits"][0]["snippet_html"].as_str().unwrap().contains("<b>eight</b>-<b>page</b> <b>document</b>"), "{r:#}");
-    let memo = json(&dossier(dir.path(), &["search", "memo", "--json"]));
-    assert_eq!(memo["total"], 2);
+    // Lexical: with the model installed the default is hybrid, whose results are ranked candidates.
+    let memo = json(&dossier(dir.path(), &["search", "memo", "--mode", "lexical", "--json"]));
+    assert_eq!((memo["total"].as_u64(), memo["mode"].as_str()), (Some(2), Some("lexical")));
     let outlets: Vec<&str> = memo["facets"]["outlet"].as_array().unwrap().iter().map(|f| f["value"].as_str().unwrap()).collect();
     assert!(outlets.contains(&"Daily8"), "{outlets:?}");
-    let only = json(&dossier(dir.path(), &["search", "memo", "--outlet", "Daily8", "--json"]));
+    let only = json(&dossier(dir.path(), &["search", "memo", "--mode", "lexical", "--outlet", "Daily8", "--json"]));
     assert_eq!(only["total"], 1);
     assert_eq!(only["hits"][0]["outlet"], "Daily8");
     let by_entity = json(&dossier(dir.path(), &["search", "--entity", "Federal Security Service", "--json"]));
@@ -397,8 +398,8 @@ fn search_finds_phrases_with_facets_and_the_index_rebuilds() {
     assert!(corroborated["total"].as_u64().unwrap() >= 2, "{corroborated:#}");
     assert_eq!(json(&dossier(dir.path(), &["search", "memo", "--to", "2000-01-01", "--json"]))["total"], 0);
     // The plain listing, and a clear error for a bad date.
-    let text = stdout(&dossier(dir.path(), &["search", "memo"]));
-    assert!(text.starts_with("2 match(es)") && text.contains("outlets:"), "{text}");
+    let text = stdout(&dossier(dir.path(), &["search", "memo", "--mode", "lexical"]));
+    assert!(text.starts_with("2 match(es), ranked lexical") && text.contains("outlets:"), "{text}");
     let bad = dossier(dir.path(), &["search", "memo", "--from", "yesterday-ish"]);
     assert!(!bad.status.success());
     // A misspelt status is refused, naming the ones there are, rather than matching nothing.
@@ -411,7 +412,46 @@ fn search_finds_phrases_with_facets_and_the_index_rebuilds() {
     let out = dossier(dir.path(), &["search", "memo"]);
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("dossier reindex"));
     assert!(stdout(&dossier(dir.path(), &["reindex"])).contains("6 articles"));
-    assert_eq!(json(&dossier(dir.path(), &["search", "memo", "--json"]))["total"], 2);
+    assert_eq!(json(&dossier(dir.path(), &["search", "memo", "--mode", "lexical", "--json"]))["total"], 2);
+    // A mode that is not one is a usage error naming those there are.
+    let typo = dossier(dir.path(), &["search", "memo", "--mode", "semantic"]);
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&typo.stderr).contains("lexical, vector, hybrid"), "{}", String::from_utf8_lossy(&typo.stderr));
+}
+
+/// With the model: a query in other words than the articles' finds the memo reports
+/// (hybrid and vector) where words alone find nothing, and "more like this" for the memo
+/// story puts the British assessment of the Russia-China alliance first.
+#[test]
+fn hybrid_search_finds_a_paraphrase_and_like_finds_the_related_story() {
+    let dir = ingested();
+    if !dossier(dir.path(), &["model", "status"]).status.success() {
+        assert!(std::env::var_os("CI").is_none(), "CI: the embedding model is not installed");
+        return;
+    }
+    let q = "Moscow spies regard Beijing as a foe";
+    let lexical = json(&dossier(dir.path(), &["search", q, "--mode", "lexical", "--json"]));
+    assert_eq!(lexical["total"], 0, "{lexical:#}");
+    let hybrid = json(&dossier(dir.path(), &["search", q, "--json"]));
+    assert_eq!(hybrid["mode"], "hybrid", "the default with vectors and the model");
+    let top = hybrid["hits"][0]["title"].as_str().unwrap();
+    assert!(top.contains("adversary") || top.contains("no-limits"), "{hybrid:#}");
+    let memo_story = hybrid["hits"][0]["story"].as_str().unwrap().to_string();
+    let vector = json(&dossier(dir.path(), &["search", q, "--mode", "vector", "--json"]));
+    assert_eq!(vector["hits"][0]["story"], memo_story.as_str(), "{vector:#}");
+    // Filters apply to every mode.
+    let none = json(&dossier(dir.path(), &["search", q, "--mode", "vector", "--to", "2000-01-01", "--json"]));
+    assert_eq!(none["total"], 0);
+    let like = json(&dossier(dir.path(), &["search", "--like", &memo_story, "--json"]));
+    assert_eq!(like["mode"], "hybrid");
+    let first = like["stories"][0]["title"].as_str().unwrap();
+    assert!(first.starts_with("The convergence of Russian and Chinese strategic interests"), "{like:#}");
+    assert!(like["stories"].as_array().unwrap().iter().all(|s| s["id"] != memo_story.as_str()), "never itself");
+    // Without the model, vectors cannot be asked for; the default falls back to lexical and says so.
+    let off = dossier(dir.path(), &["--embeddings", "off", "search", q, "--mode", "vector"]);
+    assert_eq!(off.status.code(), Some(2), "{}", String::from_utf8_lossy(&off.stderr));
+    assert!(String::from_utf8_lossy(&off.stderr).contains("embedding model"), "{}", String::from_utf8_lossy(&off.stderr));
+    assert_eq!(json(&dossier(dir.path(), &["--embeddings", "off", "search", q, "--json"]))["mode"], "lexical");
 }
 
 /// The FSB-memo story's aligned claims: what both outlets state is corroborated, with the

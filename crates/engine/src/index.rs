@@ -39,7 +39,27 @@ pub fn index_docs(docs: &[&Enriched], story_of: &HashMap<String, String>, claims
                 entities: e.entities.iter().map(|x| x.name.clone()).collect(),
                 statuses: st,
                 story: story_of.get(&a.id).cloned(),
+                vector: None,
             }
         })
         .collect()
+}
+
+/// Gives each document the stored sentence vector of its article, where one was computed
+/// from the article's text as it is now (the model's, [`dossier_embed::MODEL`]); reading
+/// stored vectors needs no model.
+pub fn attach_vectors(store: &dyn dossier_store::Store, docs: &[&Enriched], index_docs: &mut [dossier_search::IndexDoc]) -> crate::Result<()> {
+    let ids: Vec<String> = docs.iter().map(|e| e.article.id.clone()).collect();
+    let mut stored = store.embeddings_of(dossier_embed::MODEL, &ids)?;
+    if stored.is_empty() {
+        return Ok(());
+    }
+    let wanted: HashMap<&str, String> = docs.iter().map(|e| (e.article.id.as_str(), crate::embedding_key(&dossier_stories::embedding_text(e)))).collect();
+    for d in index_docs {
+        let Some((hash, bytes)) = stored.remove(&d.id) else { continue };
+        if wanted.get(d.id.as_str()) == Some(&hash) {
+            d.vector = dossier_embed::from_bytes(&bytes).ok();
+        }
+    }
+    Ok(())
 }

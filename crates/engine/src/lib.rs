@@ -50,7 +50,7 @@ use dossier_store::{Put, Store};
 
 pub use embedding::{embedding_key, Embeddings};
 pub use error::{Error, Result};
-pub use index::{index_dir, index_docs};
+pub use index::{attach_vectors, index_dir, index_docs};
 pub use progress::{Phase, Progress, Silent};
 
 use meaning::Meaning;
@@ -255,7 +255,9 @@ impl Engine {
         }
         let enriched = analyse::enrich_all(articles);
         let refs: Vec<&dossier_enrich::Enriched> = enriched.iter().collect();
-        Ok(index_docs(&refs, &story_of, &claims.iter().collect::<Vec<_>>()))
+        let mut docs = index_docs(&refs, &story_of, &claims.iter().collect::<Vec<_>>());
+        index::attach_vectors(store, &refs, &mut docs)?;
+        Ok(docs)
     }
 
     /// Writes documents to the index, then clears what the store said was owed for `owed`.

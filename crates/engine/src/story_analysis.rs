@@ -109,7 +109,8 @@ impl Engine {
             if t.story.is_some() {
                 let ((story, docs), (claims, brief)) = analysed.next().expect("an analysis per stored story");
                 let story_of: HashMap<String, String> = story.article_ids.iter().map(|a| (a.clone(), story.id.clone())).collect();
-                let docs_of = crate::index::index_docs(docs, &story_of, &claims.iter().collect::<Vec<_>>());
+                let mut docs_of = crate::index::index_docs(docs, &story_of, &claims.iter().collect::<Vec<_>>());
+                crate::index::attach_vectors(store, docs, &mut docs_of)?;
                 a.changes = claim_changes(store, story, &t.owed.absorbed, &claims, &brief, at)?;
                 // Until the index has taken them (after the commit), these articles are owed to it.
                 a.state.extend(docs_of.iter().map(|d| (format!("{}{}", state::UNINDEXED, d.id), Some(Vec::new()))));

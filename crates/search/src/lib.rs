@@ -8,21 +8,29 @@
 //! up to date with the articles it is given, writing only documents whose
 //! content changed (a signature per article is kept beside the index);
 //! [`SearchIndex::rebuild`] starts over.
+//!
+//! Articles may carry a sentence vector (their title and lead, embedded by the
+//! caller); the index keeps them beside it ([`vectors`]) and searches in three
+//! [`Mode`]s: lexical (BM25, every word required unless the query says
+//! otherwise), vector (the articles nearest the query's vector) and hybrid
+//! (BM25 with every word optional, fused with the vector ranking by weighted
+//! reciprocal rank, [`fuse`]). The filters apply to every mode.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
+use std::sync::RwLock;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, FacetCollector, TopDocs};
-use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
-use tantivy::schema::{DateOptions, DateTimePrecision, Facet, FacetOptions, Field, IndexRecordOption, Schema, Value, INDEXED, STORED, STRING, TEXT};
+use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery, TermSetQuery};
+use tantivy::schema::{DateOptions, DateTimePrecision, Facet, FacetOptions, Field, IndexRecordOption, Schema, Value, FAST, INDEXED, STORED, STRING, TEXT};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 /// Bumped when the schema changes; an index of another version is rebuilt.
-const SCHEMA_VERSION: u32 = 1;
+const SCHEMA_VERSION: u32 = 2;
 const WRITER_MEMORY: usize = 50_000_000;
 
 #[derive(Debug, thiserror::Error)]
@@ -33,9 +41,14 @@ pub enum SearchError {
     Io { path: String, source: std::io::Error },
     #[error("bad query {query:?}: {reason}")]
     Query { query: String, reason: String },
+    /// A mode the index cannot serve (vectors asked of an index without any).
+    #[error("{0}")]
+    Mode(String),
 }
 
 pub type Result<T> = std::result::Result<T, SearchError>;
+
+pub mod vectors;
 
 /// What the index holds about one article.
 #[derive(Debug, Clone, Default)]
@@ -50,6 +63,8 @@ pub struct IndexDoc {
     /// Statuses of the aligned claims this article carries ("corroborated", ...).
     pub statuses: Vec<String>,
     pub story: Option<String>,
+    /// The article's sentence vector (unit length), when it has one.
+    pub vector: Option<Vec<f32>>,
 }
 
 impl IndexDoc {
@@ -61,6 +76,8 @@ impl IndexDoc {
         parts.extend(self.entities.iter().map(String::as_str));
         parts.push("statuses");
         parts.extend(self.statuses.iter().map(String::as_str));
+        let vector = self.vector.as_ref().map(|v| v.iter().fold(0u64, |h, x| h.rotate_left(5) ^ u64::from(x.to_bits())).to_string()).unwrap_or_default();
+        parts.push(&vector);
         dossier_model::stable_id(&parts)
     }
 }
@@ -78,6 +95,98 @@ pub struct SearchQuery {
     pub to: Option<DateTime<Utc>>,
     pub limit: usize,
     pub offset: usize,
+    /// How to rank: lexical unless the caller resolved another ([`SearchIndex::resolve_mode`]).
+    #[serde(default)]
+    pub mode: Mode,
+    /// The query's sentence vector, for the vector and hybrid modes (the caller embeds
+    /// [`plain_words`] of the text with the model the articles were embedded with).
+    #[serde(default)]
+    pub vector: Option<Vec<f32>>,
+}
+
+/// How a search ranks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// BM25 over title and body; every word required (tantivy syntax honoured).
+    #[default]
+    Lexical,
+    /// The articles whose vectors are nearest the query's.
+    Vector,
+    /// BM25 with every word optional and the vector ranking, fused by weighted reciprocal rank.
+    Hybrid,
+}
+
+impl Mode {
+    pub const ALL: [Mode; 3] = [Mode::Lexical, Mode::Vector, Mode::Hybrid];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Lexical => "lexical",
+            Mode::Vector => "vector",
+            Mode::Hybrid => "hybrid",
+        }
+    }
+
+    /// Reads a mode's name; an unknown one is an error that lists the valid ones.
+    pub fn parse(s: &str) -> std::result::Result<Mode, String> {
+        Mode::ALL.into_iter().find(|m| m.as_str() == s).ok_or_else(|| format!("unknown mode {s:?} (valid: lexical, vector, hybrid)"))
+    }
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Articles each ranking contributes to the vector and hybrid modes at most: their
+/// results are the union of these candidates (so `total` counts at most twice this).
+pub const DEPTH: usize = 500;
+/// Cosine below which an article is not a vector candidate (unrelated news scores about 0-0.15).
+pub const MIN_SIMILARITY: f32 = 0.25;
+/// Reciprocal-rank fusion: an article at rank r (from 1) in a ranking scores
+/// weight / (RRF_K + r). RRF_K and VECTOR_WEIGHT were chosen by 5-fold cross-validation
+/// by story on the tuning two thirds of the UCI headline stories (`dossier eval search`;
+/// BENCHMARKS.md): sentence vectors rank a story's other headlines better than words do,
+/// so the vector ranking weighs more, and the words mostly break its ties.
+pub const RRF_K: f32 = 30.0;
+/// The vector ranking's weight in the fusion (the lexical ranking's is 1).
+pub const VECTOR_WEIGHT: f32 = 4.0;
+
+/// Fuses rankings (keys best first) by weighted reciprocal rank: each key scores the sum
+/// over the rankings it is in of weight / (k + rank); best first, ties by first appearance.
+pub fn fuse(rankings: &[(&[u64], f32)], k: f32) -> Vec<(u64, f32)> {
+    let mut score: HashMap<u64, (f32, usize)> = HashMap::new();
+    let mut order = 0;
+    for (ranking, weight) in rankings {
+        for (r, key) in ranking.iter().enumerate() {
+            let e = score.entry(*key).or_insert_with(|| {
+                order += 1;
+                (0.0, order)
+            });
+            e.0 += weight / (k + r as f32 + 1.0);
+        }
+    }
+    let mut out: Vec<(u64, f32, usize)> = score.into_iter().map(|(key, (s, o))| (key, s, o)).collect();
+    out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.2.cmp(&b.2)));
+    out.into_iter().map(|(key, s, _)| (key, s)).collect()
+}
+
+/// The words of a query without its syntax (operators, field names, quotes, signs):
+/// what is embedded for the vector ranking, and a safe query made of any text.
+pub fn plain_words(text: &str) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for token in text.split_whitespace() {
+        if matches!(token, "AND" | "OR" | "NOT" | "&&" | "||") {
+            continue;
+        }
+        // `title:word` searches a field: the word is what it means.
+        let token = token.rsplit_once(':').map_or(token, |(_, w)| w);
+        let cleaned: String = token.chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect();
+        out.extend(cleaned.split_whitespace().map(str::to_string));
+    }
+    out.join(" ")
 }
 
 /// Reads a date bound given by a person: RFC 3339 or a plain date
@@ -117,6 +226,10 @@ pub struct Facets {
 
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct SearchResults {
+    /// How the hits were ranked (an empty query lists everything, newest first: lexical).
+    pub mode: Mode,
+    /// Matches: every one in lexical mode; in the vector and hybrid modes, the candidates
+    /// the rankings contributed (at most 500 each, those of the vector ranking above a similarity floor).
     pub total: usize,
     pub hits: Vec<Hit>,
     pub facets: Facets,
@@ -135,6 +248,7 @@ struct Fields {
     entity: Field,
     status: Field,
     story: Field,
+    key: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -151,6 +265,7 @@ fn schema() -> (Schema, Fields) {
         entity: b.add_facet_field("entity", FacetOptions::default()),
         status: b.add_facet_field("status", FacetOptions::default()),
         story: b.add_text_field("story", STRING | STORED),
+        key: b.add_u64_field("key", INDEXED | FAST),
     };
     (b.build(), fields)
 }
@@ -173,6 +288,28 @@ pub struct SearchIndex {
     index: Index,
     reader: IndexReader,
     fields: Fields,
+    vectors: RwLock<vectors::Vectors>,
+}
+
+/// The rankings of one query ([`SearchIndex::rankings`]), by vector key ([`vectors::key_of`]).
+#[derive(Debug, Default, Clone)]
+pub struct Rankings {
+    /// BM25 with every word required: the lexical mode's order.
+    pub all_words: Vec<u64>,
+    /// BM25 with every word optional: the hybrid mode's lexical ranking.
+    pub any_words: Vec<u64>,
+    /// Nearest by cosine to the query's vector: the vector mode's order, with the cosines.
+    pub vector: Vec<(u64, f32)>,
+}
+
+/// Stories like a story ([`SearchIndex::similar_stories`]), best first.
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct SimilarStory {
+    pub story: String,
+    /// Fused score of its best article (higher is more similar).
+    pub score: f32,
+    /// Its article most like the story asked about.
+    pub article: Hit,
 }
 
 impl SearchIndex {
@@ -193,7 +330,8 @@ impl SearchIndex {
         let index = Index::open_or_create(mmap, schema).map_err(ix)?;
         std::fs::write(&version_file, SCHEMA_VERSION.to_string()).map_err(io)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::OnCommitWithDelay).try_into().map_err(ix)?;
-        Ok(SearchIndex { dir: dir.to_path_buf(), index, reader, fields })
+        let vectors = vectors::Vectors::open(dir).map_err(io)?;
+        Ok(SearchIndex { dir: dir.to_path_buf(), index, reader, fields, vectors: RwLock::new(vectors) })
     }
 
     fn err(&self) -> impl Fn(tantivy::TantivyError) -> SearchError + '_ {
@@ -229,6 +367,7 @@ impl SearchIndex {
             f.outlet => facet(&d.outlet),
             f.outlet_name => d.outlet.as_str(),
             f.published => to_tantivy_date(d.published),
+            f.key => vectors::key_of(&d.id),
         );
         if let Some(l) = &d.language {
             doc.add_facet(f.language, facet(l));
@@ -264,7 +403,8 @@ impl SearchIndex {
     pub fn apply(&mut self, docs: &[IndexDoc], deleted: &[String]) -> Result<usize> {
         let mut sigs = self.signatures();
         let mut w = self.writer()?;
-        let mut changed = 0;
+        let mut written = Vec::new();
+        let mut gone = Vec::new();
         for d in docs {
             let sig = d.signature();
             if sigs.get(&d.id) == Some(&sig) {
@@ -273,20 +413,33 @@ impl SearchIndex {
             w.delete_term(Term::from_field_text(self.fields.id, &d.id));
             self.add(&w, d)?;
             sigs.insert(d.id.clone(), sig);
-            changed += 1;
+            written.push(d);
         }
         for id in deleted {
             if sigs.remove(id).is_some() {
                 w.delete_term(Term::from_field_text(self.fields.id, id));
-                changed += 1;
+                gone.push(id.as_str());
             }
         }
+        let changed = written.len() + gone.len();
         if changed > 0 {
+            self.write_vectors(&written, &gone)?;
             w.commit().map_err(self.err())?;
             self.save_signatures(&sigs)?;
             self.reader.reload().map_err(self.err())?;
         }
         Ok(changed)
+    }
+
+    /// Keeps the vectors of documents written (put, or deleted for one without) and
+    /// deletes those of documents deleted. Called while holding the index's writer, so one
+    /// process writes at a time.
+    fn write_vectors(&self, written: &[&IndexDoc], deleted: &[&str]) -> Result<()> {
+        let puts: Vec<(u64, &[f32])> = written.iter().filter_map(|d| d.vector.as_deref().map(|v| (vectors::key_of(&d.id), v))).collect();
+        let mut dels: Vec<u64> = written.iter().filter(|d| d.vector.is_none()).map(|d| vectors::key_of(&d.id)).collect();
+        dels.extend(deleted.iter().map(|id| vectors::key_of(id)));
+        let mut v = self.vectors.write().unwrap_or_else(|p| p.into_inner());
+        v.apply(&puts, &dels).map_err(|source| SearchError::Io { path: self.dir.display().to_string(), source })
     }
 
     /// Writes these documents, replacing any with the same id, and commits:
@@ -301,6 +454,7 @@ impl SearchIndex {
             w.delete_term(Term::from_field_text(self.fields.id, &d.id));
             self.add(&w, d)?;
         }
+        self.write_vectors(&docs.iter().collect::<Vec<_>>(), &[])?;
         w.commit().map_err(self.err())?;
         self.reader.reload().map_err(self.err())?;
         Ok(docs.len())
@@ -310,6 +464,7 @@ impl SearchIndex {
     pub fn rebuild(&mut self, docs: &[IndexDoc]) -> Result<usize> {
         let mut w = self.writer()?;
         w.delete_all_documents().map_err(self.err())?;
+        self.vectors.write().unwrap_or_else(|p| p.into_inner()).clear().map_err(|source| SearchError::Io { path: self.dir.display().to_string(), source })?;
         w.commit().map_err(self.err())?;
         drop(w);
         self.save_signatures(&HashMap::new())?;
@@ -337,16 +492,22 @@ impl SearchIndex {
         self.len() == 0
     }
 
-    fn build_query(&self, q: &SearchQuery) -> Result<Box<dyn Query>> {
+    /// The text as a query over title and body (title matches weigh double): every word
+    /// required when `all_words`, else any word (ranked by BM25).
+    fn text_query(&self, text: &str, all_words: bool) -> Result<Box<dyn Query>> {
+        let f = self.fields;
+        let mut parser = QueryParser::for_index(&self.index, vec![f.title, f.body]);
+        if all_words {
+            parser.set_conjunction_by_default();
+        }
+        parser.set_field_boost(f.title, 2.0);
+        parser.parse_query(text).map_err(|e| SearchError::Query { query: text.to_string(), reason: e.to_string() })
+    }
+
+    /// The filters of a query, each a clause every result must meet.
+    fn filters(&self, q: &SearchQuery) -> Vec<(Occur, Box<dyn Query>)> {
         let f = self.fields;
         let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        if !q.text.trim().is_empty() {
-            let mut parser = QueryParser::for_index(&self.index, vec![f.title, f.body]);
-            parser.set_conjunction_by_default();
-            parser.set_field_boost(f.title, 2.0);
-            let text = parser.parse_query(&q.text).map_err(|e| SearchError::Query { query: q.text.clone(), reason: e.to_string() })?;
-            must.push((Occur::Must, text));
-        }
         let any_of = |field: Field, values: &[String]| -> Option<Box<dyn Query>> {
             if values.is_empty() {
                 return None;
@@ -370,19 +531,156 @@ impl SearchIndex {
             };
             must.push((Occur::Must, Box::new(RangeQuery::new(bound(q.from, true), bound(q.to, true)))));
         }
-        Ok(match must.len() {
+        must
+    }
+
+    fn all_of(mut must: Vec<(Occur, Box<dyn Query>)>, more: Option<Box<dyn Query>>) -> Box<dyn Query> {
+        must.extend(more.map(|m| (Occur::Must, m)));
+        match must.len() {
             0 => Box::new(AllQuery),
             _ => Box::new(BooleanQuery::new(must)),
-        })
+        }
+    }
+
+    /// Whether the index holds article vectors (after taking in what a writer appended).
+    pub fn has_vectors(&self) -> bool {
+        self.refresh_vectors();
+        self.vectors.read().unwrap_or_else(|p| p.into_inner()).len() > 0
+    }
+
+    /// Articles with a vector.
+    pub fn vector_count(&self) -> usize {
+        self.refresh_vectors();
+        self.vectors.read().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    fn refresh_vectors(&self) {
+        let mut v = self.vectors.write().unwrap_or_else(|p| p.into_inner());
+        if let Err(e) = v.refresh() {
+            // Searching goes on with the vectors already read.
+            tracing::warn!("search index {}: reading its vectors: {e}", self.dir.display());
+        }
+    }
+
+    /// The mode a search runs in: the one asked for, or by default hybrid when the index
+    /// holds vectors and the caller can embed the query, lexical otherwise. Asking for
+    /// vectors that are not there is an error that says why.
+    pub fn resolve_mode(&self, asked: Option<Mode>, can_embed: bool) -> Result<Mode> {
+        let has = self.has_vectors();
+        match asked {
+            None if has && can_embed => Ok(Mode::Hybrid),
+            None | Some(Mode::Lexical) => Ok(Mode::Lexical),
+            Some(m) if !has => {
+                Err(SearchError::Mode(format!("mode {m} needs article vectors, and this index has none (articles are embedded when the embedding model is installed; then `dossier reindex`)")))
+            }
+            Some(m) if !can_embed => Err(SearchError::Mode(format!("mode {m} needs the embedding model to embed the query, and it is not available here"))),
+            Some(m) => Ok(m),
+        }
     }
 
     /// Runs a search: the page of hits asked for (best first; everything,
     /// newest first, for an empty text), the total, and facet counts over all matches.
     pub fn search(&self, q: &SearchQuery) -> Result<SearchResults> {
-        let f = self.fields;
-        let query = self.build_query(q)?;
+        if q.text.trim().is_empty() || q.mode == Mode::Lexical {
+            return self.search_lexical(q);
+        }
+        let Some(vector) = &q.vector else { return Err(SearchError::Mode(format!("mode {} needs the query's vector", q.mode))) };
         let searcher = self.reader.searcher();
+        let nearest = self.vector_ranking(&searcher, q, vector)?;
+        // The words highlighted in snippets (and, in hybrid mode, the lexical ranking): any of them.
+        let any_words = match self.text_query(&q.text, false) {
+            Ok(t) => Some(t),
+            Err(e) if q.mode == Mode::Hybrid => return Err(e),
+            Err(_) => self.text_query(&plain_words(&q.text), false).ok(),
+        };
+        let fused = match (q.mode, &any_words) {
+            (Mode::Hybrid, Some(text)) => {
+                let lexical = self.ranked_keys(&searcher, &*Self::all_of(self.filters(q), Some(text.box_clone())), DEPTH)?;
+                let nearest: Vec<u64> = nearest.iter().map(|(k, _)| *k).collect();
+                fuse(&[(&lexical, 1.0), (&nearest, VECTOR_WEIGHT)], RRF_K)
+            }
+            _ => nearest,
+        };
+        self.ranked_results(&searcher, q, &fused, any_words.as_deref())
+    }
+
+    /// The articles nearest the query's vector among the filters' matches (best first, at
+    /// most [`DEPTH`], at [`MIN_SIMILARITY`] or above), with their cosine.
+    fn vector_ranking(&self, searcher: &tantivy::Searcher, q: &SearchQuery, vector: &[f32]) -> Result<Vec<(u64, f32)>> {
+        let filters = self.filters(q);
+        let allowed = if filters.is_empty() { None } else { Some(self.keys_matching(searcher, &*Self::all_of(filters, None))?) };
+        self.refresh_vectors();
+        Ok(self.vectors.read().unwrap_or_else(|p| p.into_inner()).nearest(vector, allowed.as_ref(), DEPTH, MIN_SIMILARITY))
+    }
+
+    /// The rankings the modes are made of, each best first and at most [`DEPTH`] long,
+    /// among the filters' matches: what the hybrid mode fuses, for measuring it
+    /// (`dossier eval search`). The vector ranking is empty without `q.vector`.
+    pub fn rankings(&self, q: &SearchQuery) -> Result<Rankings> {
+        let searcher = self.reader.searcher();
+        let all = self.ranked_keys(&searcher, &*Self::all_of(self.filters(q), Some(self.text_query(&q.text, true)?)), DEPTH)?;
+        let any = self.ranked_keys(&searcher, &*Self::all_of(self.filters(q), Some(self.text_query(&q.text, false)?)), DEPTH)?;
+        let vector = match &q.vector {
+            Some(v) => self.vector_ranking(&searcher, q, v)?,
+            None => Vec::new(),
+        };
+        Ok(Rankings { all_words: all, any_words: any, vector })
+    }
+
+    /// The results of a ranking: total and facets over its keys (among the filters'
+    /// matches), the page asked for with snippets of `highlight`'s words.
+    fn ranked_results(&self, searcher: &tantivy::Searcher, q: &SearchQuery, ranked: &[(u64, f32)], highlight: Option<&dyn Query>) -> Result<SearchResults> {
+        let f = self.fields;
+        let set: Box<dyn Query> = Box::new(TermSetQuery::new(ranked.iter().map(|(k, _)| Term::from_field_u64(f.key, *k))));
+        let (total, facets) = self.count(searcher, &*Self::all_of(self.filters(q), Some(set)))?;
         let limit = q.limit.clamp(1, 1000);
+        let snippets = match highlight {
+            Some(h) => Some(self.snippets(searcher, h)?),
+            None => None,
+        };
+        let mut hits = Vec::new();
+        for &(key, score) in ranked.iter().skip(q.offset).take(limit) {
+            if let Some(addr) = self.address_of(searcher, key)? {
+                hits.push(self.hit(searcher, addr, score, snippets.as_ref())?);
+            }
+        }
+        Ok(SearchResults { mode: q.mode, total, hits, facets })
+    }
+
+    /// The document holding a vector's key, if the index has it.
+    fn address_of(&self, searcher: &tantivy::Searcher, key: u64) -> Result<Option<tantivy::DocAddress>> {
+        let q = TermQuery::new(Term::from_field_u64(self.fields.key, key), IndexRecordOption::Basic);
+        Ok(searcher.search(&q, &TopDocs::with_limit(1).order_by_score()).map_err(self.err())?.first().map(|(_, a)| *a))
+    }
+
+    /// Keys of every document matching `query`.
+    fn keys_matching(&self, searcher: &tantivy::Searcher, query: &dyn Query) -> Result<HashSet<u64>> {
+        let docs = searcher.search(query, &tantivy::collector::DocSetCollector).map_err(self.err())?;
+        let mut columns = HashMap::new();
+        let mut out = HashSet::with_capacity(docs.len());
+        for a in docs {
+            let col = match columns.entry(a.segment_ord) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => e.insert(searcher.segment_reader(a.segment_ord).fast_fields().u64("key").map_err(self.err())?),
+            };
+            out.extend(col.first(a.doc_id));
+        }
+        Ok(out)
+    }
+
+    /// Keys of the `depth` best documents for `query`, best first.
+    fn ranked_keys(&self, searcher: &tantivy::Searcher, query: &dyn Query, depth: usize) -> Result<Vec<u64>> {
+        let top = searcher.search(query, &TopDocs::with_limit(depth).order_by_score()).map_err(self.err())?;
+        let mut out = Vec::with_capacity(top.len());
+        for (_, a) in top {
+            let col = searcher.segment_reader(a.segment_ord).fast_fields().u64("key").map_err(self.err())?;
+            out.extend(col.first(a.doc_id));
+        }
+        Ok(out)
+    }
+
+    /// Total and facet counts over a query's matches.
+    fn count(&self, searcher: &tantivy::Searcher, query: &dyn Query) -> Result<(usize, Facets)> {
         let mut facet_collectors = Vec::new();
         for name in ["outlet", "entity", "language", "status"] {
             let mut c = FacetCollector::for_field(name);
@@ -390,9 +688,65 @@ impl SearchIndex {
             facet_collectors.push(c);
         }
         let [co, ce, cl, cs]: [FacetCollector; 4] = facet_collectors.try_into().unwrap_or_else(|_| unreachable!());
-        let by_date = q.text.trim().is_empty();
-        let (total, (fo, fe, fl, fs)) = searcher.search(&*query, &(Count, (co, ce, cl, cs))).map_err(self.err())?;
-        let addresses: Vec<(f32, tantivy::DocAddress)> = if by_date {
+        let (total, (fo, fe, fl, fs)) = searcher.search(query, &(Count, (co, ce, cl, cs))).map_err(self.err())?;
+        let counts = |c: tantivy::collector::FacetCounts| -> Vec<FacetValue> {
+            let mut v: Vec<FacetValue> = c.get(Facet::root()).map(|(f, n)| FacetValue { value: f.to_path().last().map(|x| x.to_string()).unwrap_or_default(), count: n }).collect();
+            v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+            v.truncate(50);
+            v
+        };
+        Ok((total, Facets { outlet: counts(fo), entity: counts(fe), language: counts(fl), status: counts(fs) }))
+    }
+
+    /// Snippets of the body around the words `query` matches.
+    fn snippets(&self, searcher: &tantivy::Searcher, query: &dyn Query) -> Result<SnippetGenerator> {
+        let mut g = SnippetGenerator::create(searcher, query, self.fields.body).map_err(self.err())?;
+        g.set_max_num_chars(240);
+        Ok(g)
+    }
+
+    /// One hit, read from the index, with a snippet of the words `snippets` highlights.
+    fn hit(&self, searcher: &tantivy::Searcher, addr: tantivy::DocAddress, score: f32, snippets: Option<&SnippetGenerator>) -> Result<Hit> {
+        let f = self.fields;
+        let doc: TantivyDocument = searcher.doc(addr).map_err(self.err())?;
+        let text = |field: Field| doc.get_first(field).and_then(|v| v.as_value().as_str().map(str::to_string));
+        let published =
+            doc.get_first(f.published).and_then(|v| v.as_value().as_datetime()).map(|d| DateTime::<Utc>::from_timestamp(d.into_timestamp_secs(), 0).unwrap_or_default()).unwrap_or_default();
+        let mut snippet_html = match snippets {
+            Some(g) => {
+                let mut snippet = g.snippet_from_doc(&doc);
+                snippet.set_snippet_prefix_postfix("<b>", "</b>");
+                snippet.to_html()
+            }
+            None => String::new(),
+        };
+        if snippet_html.is_empty() {
+            // Nothing matched in the body (a title-only match, or no text query): the body's opening.
+            let body = text(f.body).unwrap_or_default();
+            let cut: String = body.chars().take(240).collect();
+            snippet_html = html_escape(&cut);
+        }
+        Ok(Hit {
+            id: text(f.id).unwrap_or_default(),
+            title: text(f.title).unwrap_or_default(),
+            outlet: text(f.outlet_name).unwrap_or_default(),
+            published,
+            language: text(f.language_name),
+            story: text(f.story),
+            score,
+            snippet_html,
+        })
+    }
+
+    /// Lexical search: every word required (unless the query says otherwise), BM25;
+    /// with no text, everything newest first.
+    fn search_lexical(&self, q: &SearchQuery) -> Result<SearchResults> {
+        let text = if q.text.trim().is_empty() { None } else { Some(self.text_query(&q.text, true)?) };
+        let query = Self::all_of(self.filters(q), text.as_ref().map(|t| t.box_clone()));
+        let searcher = self.reader.searcher();
+        let limit = q.limit.clamp(1, 1000);
+        let (total, facets) = self.count(&searcher, &*query)?;
+        let addresses: Vec<(f32, tantivy::DocAddress)> = if text.is_none() {
             searcher
                 .search(&*query, &TopDocs::with_limit(limit).and_offset(q.offset).order_by_fast_field::<tantivy::DateTime>("published", tantivy::Order::Desc))
                 .map_err(self.err())?
@@ -402,41 +756,64 @@ impl SearchIndex {
         } else {
             searcher.search(&*query, &TopDocs::with_limit(limit).and_offset(q.offset).order_by_score()).map_err(self.err())?
         };
-        let mut snippets = SnippetGenerator::create(&searcher, &*query, f.body).map_err(self.err())?;
-        snippets.set_max_num_chars(240);
-        let mut hits = Vec::with_capacity(addresses.len());
-        for (score, addr) in addresses {
-            let doc: TantivyDocument = searcher.doc(addr).map_err(self.err())?;
-            let text = |field: Field| doc.get_first(field).and_then(|v| v.as_value().as_str().map(str::to_string));
-            let published =
-                doc.get_first(f.published).and_then(|v| v.as_value().as_datetime()).map(|d| DateTime::<Utc>::from_timestamp(d.into_timestamp_secs(), 0).unwrap_or_default()).unwrap_or_default();
-            let mut snippet = snippets.snippet_from_doc(&doc);
-            snippet.set_snippet_prefix_postfix("<b>", "</b>");
-            let mut snippet_html = snippet.to_html();
-            if snippet_html.is_empty() {
-                // Nothing matched in the body (a title-only match, or no text query): the body's opening.
-                let body = text(f.body).unwrap_or_default();
-                let cut: String = body.chars().take(240).collect();
-                snippet_html = html_escape(&cut);
+        let snippets = self.snippets(&searcher, &*query)?;
+        let hits = addresses.into_iter().map(|(score, addr)| self.hit(&searcher, addr, score, Some(&snippets))).collect::<Result<Vec<_>>>()?;
+        Ok(SearchResults { mode: Mode::Lexical, total, hits, facets })
+    }
+
+    /// Stories like `story`: its articles' mean vector against every other article's, and
+    /// `text` (its title, say) as a query of any of its words, fused as in the hybrid mode;
+    /// each other story scores as its best article. Lexical only when the index has no
+    /// vectors of the story's articles. The mode used, and the stories best first.
+    pub fn similar_stories(&self, story: &str, text: &str, limit: usize) -> Result<(Mode, Vec<SimilarStory>)> {
+        let f = self.fields;
+        let searcher = self.reader.searcher();
+        let own_query = TermQuery::new(Term::from_field_text(f.story, story), IndexRecordOption::Basic);
+        let own = self.keys_matching(&searcher, &own_query)?;
+        self.refresh_vectors();
+        let nearest: Vec<u64> = {
+            let v = self.vectors.read().unwrap_or_else(|p| p.into_inner());
+            let mut centroid = vec![0f32; v.dim()];
+            for row in own.iter().filter_map(|k| v.get(*k)) {
+                centroid.iter_mut().zip(row).for_each(|(c, x)| *c += x);
             }
-            hits.push(Hit {
-                id: text(f.id).unwrap_or_default(),
-                title: text(f.title).unwrap_or_default(),
-                outlet: text(f.outlet_name).unwrap_or_default(),
-                published,
-                language: text(f.language_name),
-                story: text(f.story),
-                score,
-                snippet_html,
-            });
-        }
-        let counts = |c: tantivy::collector::FacetCounts| -> Vec<FacetValue> {
-            let mut v: Vec<FacetValue> = c.get(Facet::root()).map(|(f, n)| FacetValue { value: f.to_path().last().map(|x| x.to_string()).unwrap_or_default(), count: n }).collect();
-            v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-            v.truncate(50);
-            v
+            let norm = centroid.iter().map(|x| x * x).sum::<f32>().sqrt();
+            if norm > 0.0 {
+                centroid.iter_mut().for_each(|c| *c /= norm);
+                v.nearest(&centroid, None, DEPTH + own.len(), MIN_SIMILARITY).into_iter().map(|(k, _)| k).filter(|k| !own.contains(k)).collect()
+            } else {
+                Vec::new()
+            }
         };
-        Ok(SearchResults { total, hits, facets: Facets { outlet: counts(fo), entity: counts(fe), language: counts(fl), status: counts(fs) } })
+        let words = plain_words(text);
+        let lexical = if words.is_empty() {
+            Vec::new()
+        } else {
+            let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, self.text_query(&words, false)?)];
+            clauses.push((Occur::MustNot, Box::new(own_query.clone())));
+            self.ranked_keys(&searcher, &BooleanQuery::new(clauses), DEPTH)?
+        };
+        let mode = if nearest.is_empty() && !self.has_vectors() { Mode::Lexical } else { Mode::Hybrid };
+        let fused = fuse(&[(&lexical, 1.0), (&nearest, VECTOR_WEIGHT)], RRF_K);
+        let highlight = if words.is_empty() { None } else { Some(self.text_query(&words, false)?) };
+        let snippets = match &highlight {
+            Some(h) => Some(self.snippets(&searcher, &**h)?),
+            None => None,
+        };
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for (key, score) in fused {
+            if out.len() >= limit {
+                break;
+            }
+            let Some(addr) = self.address_of(&searcher, key)? else { continue };
+            let hit = self.hit(&searcher, addr, score, snippets.as_ref())?;
+            let Some(s) = hit.story.clone() else { continue };
+            if s != story && seen.insert(s.clone()) {
+                out.push(SimilarStory { story: s, score, article: hit });
+            }
+        }
+        Ok((mode, out))
     }
 }
 

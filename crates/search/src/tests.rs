@@ -11,6 +11,7 @@ fn d(id: &str, title: &str, body: &str, outlet: &str, day: u32, entities: &[&str
         entities: entities.iter().map(|s| s.to_string()).collect(),
         statuses: statuses.iter().map(|s| s.to_string()).collect(),
         story: Some(format!("story-{}", &id[..1])),
+        vector: None,
     }
 }
 
@@ -191,4 +192,167 @@ fn dates_beyond_what_the_index_counts_are_held_at_its_ends() {
     assert_eq!(ids(&ix.search(&after("2263-01-01")).unwrap()), ["c1"]);
     assert_eq!(ids(&ix.search(&SearchQuery { to: Some(parse_date_bound("1000-01-01", true).unwrap()), limit: 10, ..Default::default() }).unwrap()), ["c2"]);
     assert_eq!(ix.search(&after("2025-06-04")).unwrap().total, 2, "ru1 and c1");
+}
+
+fn unit(v: &[f32]) -> Vec<f32> {
+    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    v.iter().map(|x| x / n).collect()
+}
+
+/// The corpus with vectors: the two FSB articles point one way, the quake articles another.
+fn with_vectors() -> Vec<IndexDoc> {
+    let mut docs = corpus();
+    let dirs = [("a1", [1.0, 0.1, 0.0, 0.0]), ("a2", [0.9, 0.2, 0.1, 0.0]), ("b1", [0.0, 1.0, 0.1, 0.0]), ("ru1", [0.1, 0.9, 0.0, 0.2])];
+    for d in &mut docs {
+        d.vector = dirs.iter().find(|(id, _)| *id == d.id).map(|(_, v)| unit(v));
+    }
+    docs
+}
+
+fn vq(text: &str, mode: Mode, v: &[f32]) -> SearchQuery {
+    SearchQuery { text: text.into(), limit: 10, mode, vector: Some(unit(v)), ..Default::default() }
+}
+
+#[test]
+fn vector_mode_ranks_by_meaning_and_honours_filters() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ix = SearchIndex::open(dir.path()).unwrap();
+    ix.sync(&with_vectors()).unwrap();
+    assert!(ix.has_vectors());
+    // Words that appear nowhere: lexical finds nothing, the vector finds the quake articles first.
+    assert_eq!(ix.search(&q("seismic catastrophe")).unwrap().total, 0);
+    let r = ix.search(&vq("seismic catastrophe", Mode::Vector, &[0.0, 1.0, 0.0, 0.0])).unwrap();
+    assert_eq!(r.mode, Mode::Vector);
+    let order: Vec<&str> = r.hits.iter().map(|h| h.id.as_str()).collect();
+    assert_eq!(&order[..2], ["b1", "ru1"], "{order:?}");
+    assert!(r.hits[0].score > 0.9 && r.hits[0].score <= 1.0001, "a cosine: {}", r.hits[0].score);
+    // Below the similarity floor is not a match (the FSB articles are nearly orthogonal).
+    assert!(r.hits.iter().all(|h| h.score >= MIN_SIMILARITY), "{:?}", r.hits);
+    assert_eq!(r.total, r.hits.len());
+    // Filters apply, and facets count the results.
+    let mut f = vq("seismic catastrophe", Mode::Vector, &[0.0, 1.0, 0.0, 0.0]);
+    f.languages = vec!["ru".into()];
+    let r = ix.search(&f).unwrap();
+    assert_eq!(ids(&r), ["ru1"]);
+    assert_eq!(r.facets.outlet, vec![FacetValue { value: "TASS".into(), count: 1 }]);
+}
+
+#[test]
+fn hybrid_fuses_words_and_meaning() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ix = SearchIndex::open(dir.path()).unwrap();
+    ix.sync(&with_vectors()).unwrap();
+    // "memo" matches a1 by word; the vector points at the quake articles: both kinds come back,
+    // a1 (both rankings... only the lexical one) and the quake articles (the vector one).
+    let r = ix.search(&vq("memo tsunami", Mode::Hybrid, &[0.0, 1.0, 0.0, 0.0])).unwrap();
+    assert_eq!(r.mode, Mode::Hybrid);
+    let got = ids(&r);
+    for id in ["a1", "a2", "b1", "ru1"] {
+        assert!(got.contains(&id), "{id} missing from {got:?}");
+    }
+    // b1 is first in both rankings (its body says tsunami; its vector is the query's): first.
+    assert_eq!(r.hits[0].id, "b1");
+    assert!(r.hits[0].snippet_html.contains("<b>tsunami</b>"), "{}", r.hits[0].snippet_html);
+    // A query that does not parse is still an error in hybrid mode; the vector mode reads its words.
+    assert!(matches!(ix.search(&vq("title:(memo", Mode::Hybrid, &[1.0, 0.0, 0.0, 0.0])), Err(SearchError::Query { .. })));
+    assert_eq!(ix.search(&vq("title:(memo", Mode::Vector, &[1.0, 0.0, 0.0, 0.0])).unwrap().hits[0].id, "a1");
+    // An empty query lists everything, newest first, whatever the mode.
+    let all = ix.search(&vq("", Mode::Hybrid, &[1.0, 0.0, 0.0, 0.0])).unwrap();
+    assert_eq!((all.mode, all.total, all.hits[0].id.as_str()), (Mode::Lexical, 4, "ru1"));
+}
+
+#[test]
+fn modes_resolve_to_what_the_index_can_do() {
+    let (_d, plain) = index();
+    assert_eq!(plain.resolve_mode(None, true).unwrap(), Mode::Lexical);
+    assert!(matches!(plain.resolve_mode(Some(Mode::Vector), true), Err(SearchError::Mode(m)) if m.contains("no")));
+    let dir = tempfile::tempdir().unwrap();
+    let mut ix = SearchIndex::open(dir.path()).unwrap();
+    ix.sync(&with_vectors()).unwrap();
+    assert_eq!(ix.resolve_mode(None, true).unwrap(), Mode::Hybrid);
+    assert_eq!(ix.resolve_mode(None, false).unwrap(), Mode::Lexical);
+    assert!(matches!(ix.resolve_mode(Some(Mode::Hybrid), false), Err(SearchError::Mode(m)) if m.contains("model")));
+    assert_eq!(Mode::parse("vector"), Ok(Mode::Vector));
+    assert_eq!(Mode::parse("semantic").unwrap_err(), "unknown mode \"semantic\" (valid: lexical, vector, hybrid)");
+}
+
+#[test]
+fn vectors_persist_are_seen_by_other_readers_and_are_compacted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut writer = SearchIndex::open(dir.path()).unwrap();
+    let reader = SearchIndex::open(dir.path()).unwrap();
+    let mut docs = with_vectors();
+    writer.sync(&docs).unwrap();
+    assert_eq!(reader.vector_count(), 4, "a reader takes in what was appended");
+    // Re-indexing unchanged vectors appends nothing (a story's re-analysis rewrites documents).
+    let file = dir.path().join("dossier-vectors.bin");
+    let len = std::fs::metadata(&file).unwrap().len();
+    writer.upsert(&docs).unwrap();
+    assert_eq!(std::fs::metadata(&file).unwrap().len(), len);
+    // A changed vector, a document without one and a deleted one.
+    docs[0].vector = Some(unit(&[0.0, 0.0, 1.0, 0.0]));
+    docs[1].vector = None;
+    docs.pop();
+    writer.sync(&docs).unwrap();
+    assert_eq!(reader.vector_count(), 2);
+    reader.reload().unwrap();
+    let r = reader.search(&vq("x", Mode::Vector, &[0.0, 0.0, 1.0, 0.0])).unwrap();
+    assert_eq!(r.hits[0].id, "a1");
+    // Many rewrites: the log is compacted, and what it holds stays right.
+    for i in 0..40 {
+        docs[0].vector = Some(unit(&[0.0, 0.0, 1.0, i as f32 / 40.0]));
+        writer.upsert(&docs[..1]).unwrap();
+    }
+    let records = (std::fs::metadata(&file).unwrap().len() - 24) / (16 + 16);
+    assert!(records < 40, "compacted: {records} records");
+    let fresh = SearchIndex::open(dir.path()).unwrap();
+    assert_eq!(fresh.vector_count(), 2);
+    assert_eq!(reader.vector_count(), 2);
+    let got = reader.vectors.read().unwrap().get(vectors::key_of("a1")).unwrap().to_vec();
+    assert_eq!(got, unit(&[0.0, 0.0, 1.0, 39.0 / 40.0]));
+    // A rebuild empties them.
+    writer.rebuild(&[]).unwrap();
+    assert!(!reader.has_vectors());
+}
+
+#[test]
+fn similar_stories_are_other_stories_by_meaning_and_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ix = SearchIndex::open(dir.path()).unwrap();
+    let mut docs = with_vectors();
+    // A third story, near story a by meaning but sharing no words with its title.
+    docs.push(IndexDoc {
+        id: "c1".into(),
+        title: "Kremlin counterintelligence distrusts Beijing".into(),
+        body: "Officials in Moscow privately see their partner as a rival.".into(),
+        outlet: "Wire".into(),
+        published: "2025-06-05T00:00:00Z".parse().unwrap(),
+        story: Some("story-c".into()),
+        vector: Some(unit(&[0.8, 0.0, 0.0, 0.3])),
+        ..Default::default()
+    });
+    ix.sync(&docs).unwrap();
+    let (mode, found) = ix.similar_stories("story-a", "FSB memo brands China an enemy", 5).unwrap();
+    assert_eq!(mode, Mode::Hybrid);
+    let stories: Vec<&str> = found.iter().map(|f| f.story.as_str()).collect();
+    assert_eq!(stories[0], "story-c", "{stories:?}");
+    assert!(!stories.contains(&"story-a"), "never itself: {stories:?}");
+    // Without vectors: by its title's words only.
+    let (_d, plain) = index();
+    let (mode, found) = plain.similar_stories("story-r", "Chile earthquake", 5).unwrap();
+    assert_eq!(mode, Mode::Lexical);
+    assert_eq!(found.iter().map(|f| f.story.as_str()).collect::<Vec<_>>(), ["story-b"]);
+}
+
+#[test]
+fn fusion_and_plain_words() {
+    // Reciprocal rank: first in one ranking and second in the other beats first in one alone.
+    let fused = fuse(&[(&[1, 2, 3], 1.0), (&[2, 4], 1.0)], 60.0);
+    assert_eq!(fused.iter().map(|(k, _)| *k).collect::<Vec<_>>(), [2, 1, 4, 3]);
+    assert!((fused[0].1 - (1.0 / 62.0 + 1.0 / 61.0)).abs() < 1e-6);
+    // A weight tips ties towards its ranking.
+    let fused = fuse(&[(&[1], 1.0), (&[2], 2.0)], 60.0);
+    assert_eq!(fused[0].0, 2);
+    assert_eq!(plain_words("title:Putin AND \"no-limits\" +partnership -trade (China OR Russia)"), "Putin no limits partnership trade China Russia");
+    assert_eq!(plain_words("   "), "");
 }

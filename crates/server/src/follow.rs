@@ -115,8 +115,15 @@ impl Follower {
                     entities,
                     statuses: statuses.get(&id).into_iter().flatten().cloned().collect(),
                     story: story_of.get(&id).cloned(),
+                    vector: None,
                     id,
                 });
+            }
+            // The workers' stored sentence vectors, for the vector and hybrid searches.
+            let ids: Vec<String> = docs.iter().map(|d| d.id.clone()).collect();
+            let mut vectors = store.embeddings_of(dossier_embed::MODEL, &ids)?;
+            for d in &mut docs {
+                d.vector = vectors.remove(&d.id).and_then(|(_, bytes)| dossier_embed::from_bytes(&bytes).ok());
             }
             out.read += docs.len();
             out.changed += self.index.apply(&docs, &[])?;

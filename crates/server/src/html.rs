@@ -101,10 +101,11 @@ pub async fn story(State(s): State<Shared>, Path(id): Path<String>) -> Result<ax
     if let Some(to) = alias {
         return Ok((axum::http::StatusCode::PERMANENT_REDIRECT, [(axum::http::header::LOCATION, format!("/stories/{to}"))]).into_response());
     }
-    Ok(read(&s, move |store| dossier_store::snapshot(store, |store| Ok(story_page(store, &id)))?).await?.into_response())
+    let similar = crate::similar::similar_section(&s, &id).await;
+    Ok(read(&s, move |store| dossier_store::snapshot(store, |store| Ok(story_page(store, &id, &similar)))?).await?.into_response())
 }
 
-fn story_page(store: &dyn Store, id: &str) -> Result<Html<String>, ApiError> {
+fn story_page(store: &dyn Store, id: &str, similar: &str) -> Result<Html<String>, ApiError> {
     let st = store.story(id)?.ok_or_else(|| not_found("story", id))?;
     let mut body = format!("<h1>{}</h1><p class=\"meta\">{} · {} article(s)</p>", escape(&st.title), escape(&st.outlets.join(", ")), st.article_ids.len());
     if let Some(prev) = &st.continues {
@@ -146,6 +147,7 @@ fn story_page(store: &dyn Store, id: &str) -> Result<Html<String>, ApiError> {
         body.push_str("</ul></section>");
     }
     body.push_str(&crate::ui::story_sections(store, &st)?);
+    body.push_str(similar);
     Ok(page(&st.title, &body))
 }
 

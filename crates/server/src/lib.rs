@@ -21,6 +21,7 @@ mod html;
 mod listen;
 mod live;
 mod schema;
+mod similar;
 mod stores;
 mod ui;
 mod watches;
@@ -28,6 +29,7 @@ mod watches;
 pub use desk::{StoriesResponse, StorySummary};
 pub use listen::{serve_listener, Limits};
 pub use live::{Change, IngestResult, MAX_INGEST_BODY};
+pub use similar::QueryEmbedder;
 pub use stores::{Access, OpenStore, Stores};
 
 use std::net::SocketAddr;
@@ -40,7 +42,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use dossier_model::{AlignedClaim, Article, ArticleSummary, Brief, Story};
-use dossier_search::{parse_date_bound, SearchIndex, SearchQuery, SearchResults};
+use dossier_search::{parse_date_bound, Mode, SearchIndex, SearchQuery, SearchResults};
 use dossier_store::{SqliteStore, Store};
 use serde::Serialize;
 use stores::Pool;
@@ -71,6 +73,8 @@ pub struct ServeOptions {
     pub limits: Limits,
     /// How the watches' webhooks are delivered (by [`spawn_watcher`]'s alerts task).
     pub deliver: dossier_alerts::webhook::DeliverConfig,
+    /// Embeds search queries for the vector and hybrid modes (none: lexical search only).
+    pub embed_query: Option<QueryEmbedder>,
 }
 
 /// How long `POST /api/ingest` waits for another writer of the data directory before a 503.
@@ -120,19 +124,6 @@ impl From<dossier_store::StoreError> for ApiError {
     fn from(e: dossier_store::StoreError) -> Self {
         tracing::error!("store: {e}");
         ApiError(StatusCode::INTERNAL_SERVER_ERROR, "storage error".into())
-    }
-}
-
-impl From<dossier_search::SearchError> for ApiError {
-    fn from(e: dossier_search::SearchError) -> Self {
-        match e {
-            // A query of the documented shape that does not parse: its content, not its form, is wrong.
-            dossier_search::SearchError::Query { .. } => ApiError(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
-            other => {
-                tracing::error!("search: {other}");
-                ApiError(StatusCode::INTERNAL_SERVER_ERROR, "search index error".into())
-            }
-        }
     }
 }
 
@@ -202,6 +193,7 @@ pub fn app(stores: impl Into<Stores>, index: SearchIndex, options: ServeOptions)
         .routes(routes!(desk::story_claims_csv))
         .routes(routes!(desk::articles_csv))
         .routes(routes!(api_story))
+        .routes(routes!(similar::api_similar))
         .routes(routes!(api_article))
         .routes(routes!(api_search))
         .routes(routes!(api_entity))
@@ -443,10 +435,12 @@ fn profile_page_params(raw: Option<&str>) -> Result<(usize, usize), ApiError> {
     Ok((offset, limit))
 }
 
-/// Full-text search with facets. Filters may repeat (`outlet=A&outlet=B` means either).
+/// Search with facets: lexical (BM25), vector (sentence vectors) or hybrid (both, fused by
+/// reciprocal rank). Filters may repeat (`outlet=A&outlet=B` means either) and apply to every mode.
 #[utoipa::path(get, path = "/api/search",
     params(
         ("q" = Option<String>, Query, max_length = 2000, description = "Words, \"phrases\", AND/OR/NOT, +must -not, title:word; empty for everything (newest first); at most 2000 characters"),
+        ("mode" = Option<Mode>, Query, description = "lexical (every word required), vector (nearest by meaning) or hybrid (any word, fused with the vector ranking); default hybrid when the index holds article vectors and the model is loaded, else lexical. The answer's `mode` says which ran"),
         ("outlet" = Option<Vec<String>>, Query, description = "Only these outlets"),
         ("entity" = Option<Vec<String>>, Query, description = "Only articles naming all these entities"),
         ("language" = Option<Vec<String>>, Query, description = "Only these languages"),
@@ -456,16 +450,18 @@ fn profile_page_params(raw: Option<&str>) -> Result<(usize, usize), ApiError> {
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Hits per page, 1-100 (default 20)"),
         ("offset" = Option<u32>, Query, minimum = 0, maximum = 10000, description = "Hits to skip, 0-10000"),
     ),
-    responses((status = 200, body = SearchResults), (status = 400, body = ErrorBody, description = "A parameter breaks the rules above"),
+    responses((status = 200, body = SearchResults), (status = 400, body = ErrorBody, description = "A parameter breaks the rules above, or the mode asked for cannot run here (no article vectors, or no model to embed the query)"),
         (status = 422, body = ErrorBody, description = "`q` does not parse as a query"), (status = 503, body = ErrorBody)))]
 async fn api_search(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<Json<SearchResults>, ApiError> {
     let mut q = SearchQuery { limit: 20, ..Default::default() };
+    let mut mode = None;
     for (k, v) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
         let number = |min: usize, max: usize| -> Result<usize, ApiError> {
             v.parse::<usize>().ok().filter(|n| (min..=max).contains(n)).ok_or_else(|| bad_request(format!("parameter {k}: {v:?} is not a whole number from {min} to {max}")))
         };
         match &*k {
             "q" => q.text = v.into_owned(),
+            "mode" => mode = Some(similar::parse_mode(&v)?),
             "outlet" => q.outlets.push(v.into_owned()),
             "entity" => q.entities.push(v.into_owned()),
             "language" => q.languages.push(v.into_owned()),
@@ -474,14 +470,13 @@ async fn api_search(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<
             "to" => q.to = Some(parse_date_bound(&v, true).map_err(|e| bad_request(format!("parameter to: {e}")))?),
             "limit" => q.limit = number(1, 100)?,
             "offset" => q.offset = number(0, 10_000)?,
-            other => return Err(bad_request(format!("unknown parameter {other:?} (q, outlet, entity, language, status, from, to, limit, offset)"))),
+            other => return Err(bad_request(format!("unknown parameter {other:?} (q, mode, outlet, entity, language, status, from, to, limit, offset)"))),
         }
     }
     if q.text.chars().count() > 2000 {
         return Err(bad_request("parameter q: longer than 2000 characters"));
     }
-    index_ready(&s).await?;
-    Ok(Json(s.index.search(&q)?))
+    Ok(Json(similar::run_search(&s, q, mode).await?))
 }
 
 /// An empty search index over a store that holds articles is not "no results": a 503 says so.

@@ -55,6 +55,7 @@ fn app(dir: &tempfile::TempDir, s: SqliteStore) -> Router {
             entities: vec!["Chile".into()],
             statuses: vec!["single_source".into()],
             story: Some("s1".into()),
+            vector: None,
         })
         .collect();
     index.sync(&docs).unwrap();
@@ -147,6 +148,12 @@ async fn search_api_and_clear_400s() {
         ("/api/search?from=2025-6-1", 400, "from"),
         ("/api/search?to=2025-06-01%2010:00", 400, "to"),
         ("/api/search?colour=red", 400, "unknown parameter"),
+        ("/api/search?q=body&mode=semantic", 400, "(valid: lexical, vector, hybrid)"),
+        ("/api/search?q=body&mode=vector", 400, "needs article vectors"),
+        ("/api/search?q=body&mode=hybrid", 400, "needs article vectors"),
+        ("/api/stories/s1/similar?limit=0", 400, "from 1 to 50"),
+        ("/api/stories/s1/similar?colour=red", 400, "unknown parameter"),
+        ("/api/stories/nope/similar", 404, "no story"),
         (&long, 400, "2000 characters"),
         ("/api/search?q=nosuchfield:x", 422, "bad query"),
         ("/api/search?q=%22unclosed", 0, ""),
@@ -163,6 +170,11 @@ async fn search_api_and_clear_400s() {
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert!(v["error"].as_str().unwrap().contains(says), "{uri}: {body}");
     }
+    // Without vectors the default is lexical, and the answer says so.
+    let (_, body) = get(&app, "/api/search?q=body").await;
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&body).unwrap()["mode"], "lexical");
+    let (status, body) = get(&app, "/api/search?q=body&mode=lexical").await;
+    assert_eq!((status, serde_json::from_str::<serde_json::Value>(&body).unwrap()["total"].as_u64()), (StatusCode::OK, Some(1)), "{body}");
     let (status, body) = get(&app, &format!("/api/search?q={}&limit=100&offset=10000&from=2025-06-01T00:00:00%2B02:00&to=2025-06-30", "é".repeat(2000))).await;
     assert_eq!(status, StatusCode::OK, "at the limits: {body}");
     assert_eq!(get(&app, "/api/changes?limit=5000&since=0").await.0, StatusCode::OK);
@@ -289,6 +301,11 @@ async fn served_responses_match_the_served_openapi_document() {
         ("/api/search?q=memo".to_string(), "/api/search", 200),
         ("/api/search".to_string(), "/api/search", 200),
         ("/api/search?limit=x".to_string(), "/api/search", 400),
+        ("/api/search?q=memo&mode=lexical".to_string(), "/api/search", 200),
+        ("/api/search?q=memo&mode=words".to_string(), "/api/search", 400),
+        (format!("/api/stories/{story}/similar"), "/api/stories/{id}/similar", 200),
+        ("/api/stories/nope/similar".to_string(), "/api/stories/{id}/similar", 404),
+        (format!("/api/stories/{story}/similar?limit=51"), "/api/stories/{id}/similar", 400),
         ("/api/entities/Chile".to_string(), "/api/entities/{name}", 200),
         ("/api/entities/Atlantis".to_string(), "/api/entities/{name}", 404),
         (format!("/api/outlets/{}", articles[0].outlet.name.replace(' ', "%20")), "/api/outlets/{name}", 200),
@@ -589,6 +606,7 @@ async fn ui_pages_draw_charts_matrix_and_facets_and_escape() {
             entities: vec!["Chile".into(), "Santiago".into()],
             statuses: vec!["corroborated".into()],
             story: Some("s1".into()),
+            vector: None,
         })
         .collect();
     index.sync(&docs).unwrap();
@@ -686,4 +704,62 @@ async fn changes_read_back_and_merged_stories_redirect() {
     }
     assert_eq!(get(&app, "/api/stories/nope").await.0, StatusCode::NOT_FOUND);
     assert_eq!(get(&app, "/stories/nope").await.0, StatusCode::NOT_FOUND);
+}
+
+/// "More like this" without vectors: by the story's title words; on the story page and in the API.
+#[tokio::test]
+async fn similar_stories_in_the_api_and_on_the_story_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = SqliteStore::open_dir(dir.path()).unwrap();
+    let t: chrono::DateTime<chrono::Utc> = "2025-06-22T00:00:00Z".parse().unwrap();
+    let art = |id: &str, title: &str, text: &str| Article {
+        id: id.into(),
+        kind: ArticleKind::Main,
+        title: title.into(),
+        text: text.into(),
+        outlet: Outlet { name: "Wire".into(), basis: OutletBasis::Given },
+        url: None,
+        source: "t".into(),
+        published: None,
+        seen_at: t,
+        language: None,
+    };
+    let articles = vec![
+        art("a1", "FSB memo calls China the enemy", "A leaked memo of the Russian security service calls China the enemy."),
+        art("b1", "Kremlin spies see China as an enemy <b>", "Russian counterintelligence regards China as an enemy, the memo says."),
+        art("c1", "Football club wins the league", "The club won the title on Sunday."),
+    ];
+    s.put_articles(&articles).unwrap();
+    let story = |id: &str, a: &Article| Story {
+        id: id.into(),
+        title: a.title.clone(),
+        article_ids: vec![a.id.clone()],
+        outlets: vec!["Wire".into()],
+        first_seen: t,
+        last_seen: t,
+        entities: vec![],
+        copies: vec![],
+        continues: None,
+    };
+    let stories: Vec<Story> = ["sa", "sb", "sc"].iter().zip(&articles).map(|(id, a)| story(id, a)).collect();
+    s.replace_analysis(&Analysis { stories, claims: vec![], briefs: vec![] }).unwrap();
+    let mut index = SearchIndex::open(&dir.path().join("index")).unwrap();
+    let docs: Vec<dossier_search::IndexDoc> = articles
+        .iter()
+        .zip(["sa", "sb", "sc"])
+        .map(|(a, st)| dossier_search::IndexDoc { id: a.id.clone(), title: a.title.clone(), body: a.text.clone(), outlet: "Wire".into(), published: t, story: Some(st.into()), ..Default::default() })
+        .collect();
+    index.sync(&docs).unwrap();
+    let app = router(s, index, ServeOptions::default());
+    let (status, body) = get(&app, "/api/stories/sa/similar").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["mode"], "lexical");
+    assert_eq!(v["stories"][0]["id"], "sb", "{body}");
+    assert_eq!(v["stories"][0]["article"]["id"], "b1");
+    assert!(v["stories"].as_array().unwrap().iter().all(|x| x["id"] != "sa"), "never itself: {body}");
+    let (status, page) = get(&app, "/stories/sa").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("<h2>Similar stories</h2>"), "{page}");
+    assert!(page.contains("href=\"/stories/sb\">Kremlin spies see China as an enemy &lt;b&gt;</a>"), "linked and escaped: {page}");
 }

@@ -105,6 +105,7 @@ fn desk() -> (tempfile::TempDir, Router) {
             language: a.language,
             entities: vec![],
             statuses: vec!["single_source".into()],
+            vector: None,
         })
         .collect();
     index.sync(&docs).unwrap();

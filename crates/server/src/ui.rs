@@ -460,12 +460,24 @@ fn search_pages(pairs: &[(String, String)], offset: usize, shown: usize, total: 
 }
 
 /// Search with facets: each facet value is a link that adds (or removes) it as a filter.
+/// The search form's choice of ranking (the default picks hybrid where it can).
+fn mode_select(current: &str) -> String {
+    let mut html = String::from("<select name=\"mode\" aria-label=\"Ranking\">");
+    for (value, label) in [("", "best available"), ("lexical", "words"), ("vector", "meaning"), ("hybrid", "words + meaning")] {
+        html.push_str(&format!("<option value=\"{value}\"{}>{label}</option>", if value == current { " selected" } else { "" }));
+    }
+    html.push_str("</select>");
+    html
+}
+
 pub async fn search(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<Html<String>, ApiError> {
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect();
     let mut q = SearchQuery { limit: 20, ..Default::default() };
+    let mut mode = None;
     for (k, v) in &pairs {
         match k.as_str() {
             "q" => q.text = v.clone(),
+            "mode" if !v.is_empty() => mode = Some(crate::similar::parse_mode(v)?),
             "outlet" => q.outlets.push(v.clone()),
             "entity" => q.entities.push(v.clone()),
             "language" => q.languages.push(v.clone()),
@@ -476,8 +488,8 @@ pub async fn search(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<
             _ => {}
         }
     }
-    crate::index_ready(&s).await?;
-    let r = s.index.search(&q)?;
+    let offset = q.offset;
+    let r = crate::similar::run_search(&s, q, mode).await?;
     let link = |toggle: (&str, &str)| -> String {
         let mut p: Vec<(String, String)> = pairs.clone();
         let had = p.iter().any(|(k, v)| k == toggle.0 && v == toggle.1);
@@ -511,16 +523,23 @@ pub async fn search(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<
     }
     let val = |k: &str| pairs.iter().find(|(a, _)| a == k).map(|(_, v)| escape(v)).unwrap_or_default();
     let mut hidden = String::new();
-    for (k, v) in pairs.iter().filter(|(k, _)| !["q", "from", "to", "offset"].contains(&k.as_str())) {
+    for (k, v) in pairs.iter().filter(|(k, _)| !["q", "from", "to", "offset", "mode"].contains(&k.as_str())) {
         hidden.push_str(&format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", escape(k), escape(v)));
     }
     let body = format!(
-        "<h1>Search</h1><form class=\"search\" action=\"/search\"><input name=\"q\" type=\"search\" value=\"{}\" placeholder='words, \"a phrase\", AND OR NOT' aria-label=\"Search\"> <label>from <input name=\"from\" type=\"date\" value=\"{}\"></label> <label>to <input name=\"to\" type=\"date\" value=\"{}\"></label>{hidden}<button>Search</button></form><p class=\"meta results\">{} match(es)</p><div class=\"searchgrid\"><aside class=\"facets\">{facets}</aside><div>{}</div></div>",
+        "<h1>Search</h1><form class=\"search\" action=\"/search\"><input name=\"q\" type=\"search\" value=\"{}\" placeholder='words, \"a phrase\", AND OR NOT' aria-label=\"Search\"> <label>from <input name=\"from\" type=\"date\" value=\"{}\"></label> <label>to <input name=\"to\" type=\"date\" value=\"{}\"></label> {}{hidden}<button>Search</button></form><p class=\"meta results\" data-mode=\"{}\">{} match(es) · ranked {}</p><div class=\"searchgrid\"><aside class=\"facets\">{facets}</aside><div>{}</div></div>",
         val("q"),
         val("from"),
         val("to"),
+        mode_select(pairs.iter().find(|(k, _)| k == "mode").map(|(_, v)| v.as_str()).unwrap_or("")),
+        r.mode,
         r.total,
+        match r.mode {
+            dossier_search::Mode::Lexical => "by words (lexical)",
+            dossier_search::Mode::Vector => "by meaning (vector)",
+            dossier_search::Mode::Hybrid => "by words and meaning (hybrid)",
+        },
         hit_list(&r.hits)
     );
-    Ok(page("Search", &format!("{body}{}", search_pages(&pairs, q.offset, r.hits.len(), r.total))))
+    Ok(page("Search", &format!("{body}{}", search_pages(&pairs, offset, r.hits.len(), r.total))))
 }

@@ -1,0 +1,144 @@
+//! Semantic search in the server: the search mode (lexical, vector, hybrid)
+//! resolved and the query embedded once per request, and "more like this" for
+//! a story (`/api/stories/{id}/similar`, and a section of the story page).
+
+use std::sync::Arc;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use dossier_search::{Hit, Mode, SearchQuery, SearchResults};
+use serde::Serialize;
+
+use crate::{bad_request, not_found, read, ApiError, ErrorBody, Shared};
+
+/// Embeds a query's words with the model the articles were embedded with (one model
+/// pass); the face that starts the server gives it when the model is installed.
+pub type QueryEmbedder = Arc<dyn Fn(&str) -> Result<Vec<f32>, String> + Send + Sync>;
+
+impl From<dossier_search::SearchError> for ApiError {
+    fn from(e: dossier_search::SearchError) -> Self {
+        match e {
+            // A query of the documented shape that does not parse: its content, not its form, is wrong.
+            dossier_search::SearchError::Query { .. } => ApiError(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+            dossier_search::SearchError::Mode(m) => ApiError(StatusCode::BAD_REQUEST, format!("parameter mode: {m}")),
+            other => {
+                tracing::error!("search: {other}");
+                ApiError(StatusCode::INTERNAL_SERVER_ERROR, "search index error".into())
+            }
+        }
+    }
+}
+
+/// Reads the `mode` parameter: an unknown one is a 400 that lists the valid ones.
+pub(crate) fn parse_mode(v: &str) -> Result<Mode, ApiError> {
+    Mode::parse(v).map_err(|e| bad_request(format!("parameter mode: {e}")))
+}
+
+/// Runs a search in the mode asked for (by default hybrid when the index has vectors and
+/// the query can be embedded, lexical otherwise), embedding the query when the mode needs it.
+pub(crate) async fn run_search(s: &Shared, mut q: SearchQuery, asked: Option<Mode>) -> Result<SearchResults, ApiError> {
+    crate::index_ready(s).await?;
+    let s = s.clone();
+    tokio::task::spawn_blocking(move || {
+        q.mode = s.index.resolve_mode(asked, s.options.embed_query.is_some())?;
+        if q.mode != Mode::Lexical && !q.text.trim().is_empty() {
+            let embed = s.options.embed_query.as_ref().expect("resolve_mode checked");
+            q.vector = Some(embed(&dossier_search::plain_words(&q.text)).map_err(|e| {
+                tracing::error!("embedding a query: {e}");
+                ApiError(StatusCode::INTERNAL_SERVER_ERROR, "embedding the query failed".into())
+            })?);
+        }
+        Ok(s.index.search(&q)?)
+    })
+    .await?
+}
+
+/// A story like another.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SimilarStoryOut {
+    pub id: String,
+    pub title: String,
+    pub outlets: Vec<String>,
+    pub article_count: usize,
+    /// Fused score of its best article (reciprocal-rank fusion: higher is more similar).
+    pub score: f32,
+    /// Its article most like the story asked about.
+    pub article: Hit,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SimilarResponse {
+    /// `hybrid` (article vectors and the title's words) or `lexical` (no vectors in the index).
+    pub mode: Mode,
+    pub stories: Vec<SimilarStoryOut>,
+}
+
+/// The stories most like a story, with the stored rows of each: its articles' mean sentence
+/// vector against every other article's, fused with its title's words (BM25); best first.
+pub(crate) async fn similar_stories(s: &Shared, id: &str, limit: usize) -> Result<Option<SimilarResponse>, ApiError> {
+    let key = id.to_string();
+    let Some(story) = read(s, move |store| Ok(store.story(&key)?)).await? else { return Ok(None) };
+    let shared = s.clone();
+    let (mode, found) = tokio::task::spawn_blocking(move || shared.index.similar_stories(&story.id, &story.title, limit)).await??;
+    let ids: Vec<String> = found.iter().map(|f| f.story.clone()).collect();
+    let rows = read(s, move |store| ids.iter().map(|id| Ok(store.story(id)?)).collect::<Result<Vec<_>, ApiError>>()).await?;
+    let stories = found
+        .into_iter()
+        .zip(rows)
+        .filter_map(|(f, row)| row.map(|st| SimilarStoryOut { id: st.id, title: st.title, outlets: st.outlets, article_count: st.article_ids.len(), score: f.score, article: f.article }))
+        .collect();
+    Ok(Some(SimilarResponse { mode, stories }))
+}
+
+/// Stories like this one ("more like this"): by meaning where the index holds article
+/// vectors (the story's mean vector), fused with its title's words; other stories only.
+#[utoipa::path(get, path = "/api/stories/{id}/similar",
+    params(
+        ("id" = String, Path, description = "Story id (a merged story's old id redirects)"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 50, description = "At most this many stories, 1-50 (default 10)")
+    ),
+    responses((status = 200, body = SimilarResponse), (status = 308, description = "A merged story: its new address"),
+        (status = 400, body = ErrorBody, description = "A parameter breaks the rules above"), (status = 404, body = ErrorBody)))]
+pub(crate) async fn api_similar(State(s): State<Shared>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+    let mut limit = 10;
+    for (k, v) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+        match &*k {
+            "limit" => limit = v.parse::<usize>().ok().filter(|n| (1..=50).contains(n)).ok_or_else(|| bad_request(format!("parameter limit: {v:?} is not a whole number from 1 to 50")))?,
+            other => return Err(bad_request(format!("unknown parameter {other:?} (limit)"))),
+        }
+    }
+    match similar_stories(&s, &id, limit).await? {
+        Some(r) => Ok(Json(r).into_response()),
+        None => {
+            let key = id.clone();
+            match read(&s, move |store| Ok(store.story_alias(&key)?)).await? {
+                Some(to) => Ok(crate::moved(&format!("/api/stories/{to}/similar"))),
+                None => Err(not_found("story", &id)),
+            }
+        }
+    }
+}
+
+/// The story page's "Similar stories" section (empty when there are none, or the index fails:
+/// the page shows the story regardless).
+pub(crate) async fn similar_section(s: &Shared, id: &str) -> String {
+    let found = match similar_stories(s, id, 5).await {
+        Ok(Some(r)) if !r.stories.is_empty() => r,
+        _ => return String::new(),
+    };
+    use crate::html::escape;
+    let mut html = format!("<section class=\"card similar\" data-mode=\"{}\"><h2>Similar stories</h2><ul>", found.mode);
+    for st in &found.stories {
+        html.push_str(&format!(
+            "<li><a href=\"/stories/{}\">{}</a> <span class=\"meta\">{} article(s) · {}</span></li>",
+            escape(&st.id),
+            escape(&st.title),
+            st.article_count,
+            escape(&st.outlets.join(", "))
+        ));
+    }
+    html.push_str("</ul></section>");
+    html
+}
