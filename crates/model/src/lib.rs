@@ -735,9 +735,9 @@ pub struct Watch {
     /// Where alerts are POSTed (http or https), if anywhere.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook: Option<String>,
-    /// The key of the webhook's HMAC-SHA256 signature (hex). Never shown after creation.
+    /// The key of the webhook's HMAC-SHA256 signature (hex): in the answer to
+    /// the request that creates the watch, and never again.
     #[serde(default, skip_serializing_if = "String::is_empty")]
-    #[schema(write_only)]
     pub secret: String,
     pub created: DateTime<Utc>,
     /// The last change log seq evaluated: entries after it are evaluated next.

@@ -450,8 +450,8 @@ fn profile_page_params(raw: Option<&str>) -> Result<(usize, usize), ApiError> {
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Hits per page, 1-100 (default 20)"),
         ("offset" = Option<u32>, Query, minimum = 0, maximum = 10000, description = "Hits to skip, 0-10000"),
     ),
-    responses((status = 200, body = SearchResults), (status = 400, body = ErrorBody, description = "A parameter breaks the rules above, or the mode asked for cannot run here (no article vectors, or no model to embed the query)"),
-        (status = 422, body = ErrorBody, description = "`q` does not parse as a query"), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = SearchResults), (status = 400, body = ErrorBody, description = "A parameter breaks the rules above"),
+        (status = 422, body = ErrorBody, description = "`q` does not parse as a query, or the mode asked for cannot run here (no article vectors, or no model to embed the query)"), (status = 503, body = ErrorBody)))]
 async fn api_search(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<Json<SearchResults>, ApiError> {
     let mut q = SearchQuery { limit: 20, ..Default::default() };
     let mut mode = None;

@@ -22,7 +22,9 @@ impl From<dossier_search::SearchError> for ApiError {
         match e {
             // A query of the documented shape that does not parse: its content, not its form, is wrong.
             dossier_search::SearchError::Query { .. } => ApiError(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
-            dossier_search::SearchError::Mode(m) => ApiError(StatusCode::BAD_REQUEST, format!("parameter mode: {m}")),
+            // A valid mode this index or server cannot run (no article vectors, no model to
+            // embed the query): the request's form is right, what it asks for is not here.
+            dossier_search::SearchError::Mode(m) => ApiError(StatusCode::UNPROCESSABLE_ENTITY, format!("parameter mode: {m}")),
             other => {
                 tracing::error!("search: {other}");
                 ApiError(StatusCode::INTERNAL_SERVER_ERROR, "search index error".into())
