@@ -105,32 +105,34 @@ impl Packed {
             }
             None => w,
         };
-        let mut scale = vec![0f32; out];
-        let mut shift = vec![0f32; out];
-        let mut columns = vec![0i8; inp * out]; // column-major, quantised
-        for c in 0..out {
-            let largest = (0..inp).map(|k| w[k * out + c].abs()).fold(0f32, f32::max);
-            let s = if largest > 0.0 { largest / 127.0 } else { 1.0 };
-            let mut sum = 0i32;
-            for k in 0..inp {
-                let q = (w[k * out + c] / s).round().clamp(-127.0, 127.0) as i8;
-                columns[c * inp + k] = q;
-                sum += q as i32;
+        // Row by row, the weight's own order (a walk down each column would
+        // stride through all of it once per column: a tenth of a second per
+        // model copy at load).
+        let mut largest = vec![0f32; out];
+        for row in w.chunks_exact(out) {
+            for (m, v) in largest.iter_mut().zip(row) {
+                *m = m.max(v.abs());
             }
-            scale[c] = s;
-            shift[c] = 128.0 * sum as f32;
         }
+        let scale: Vec<f32> = largest.iter().map(|&m| if m > 0.0 { m / 127.0 } else { 1.0 }).collect();
+        let mut sums = vec![0i32; out];
         let quads = inp / QUAD;
         let mut data = vec![0i8; inp * out];
         for b in 0..out / COLS {
             for q in 0..quads {
                 let at = (b * quads + q) * QUAD * COLS;
-                for j in 0..COLS {
-                    let c = b * COLS + j;
-                    data[at + QUAD * j..at + QUAD * (j + 1)].copy_from_slice(&columns[c * inp + QUAD * q..c * inp + QUAD * (q + 1)]);
+                for t in 0..QUAD {
+                    let row = &w[(QUAD * q + t) * out + b * COLS..][..COLS];
+                    for (j, &v) in row.iter().enumerate() {
+                        let c = b * COLS + j;
+                        let x = (v / scale[c]).round().clamp(-127.0, 127.0) as i8;
+                        data[at + QUAD * j + t] = x;
+                        sums[c] += x as i32;
+                    }
                 }
             }
         }
+        let shift: Vec<f32> = sums.iter().map(|&n| 128.0 * n as f32).collect();
         let unsmooth = smooth.map(|f| f.iter().map(|v| 1.0 / v).collect());
         Some(Packed { data, scale, shift, unsmooth, inp, out })
     }
