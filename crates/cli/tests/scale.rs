@@ -234,7 +234,9 @@ fn workers_killed_at_random_keep_effects_exactly_once_and_match_embedded_mode() 
     let watcher = PgStore::connect(&pg).unwrap();
     let mut stored_at_kills = Vec::new();
     for round in 0..8 {
-        std::thread::sleep(Duration::from_millis(100 + next(300)));
+        // Kills close together: the workers store a few thousand articles a
+        // second, and most kills must land before the last is stored.
+        std::thread::sleep(Duration::from_millis(40 + next(160)));
         let i = next(workers.len() as u64) as usize;
         stored_at_kills.push(watcher.article_count().unwrap());
         workers[i].child.kill().unwrap(); // SIGKILL
