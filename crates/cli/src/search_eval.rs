@@ -129,20 +129,7 @@ pub fn eval(file: &Path, truth: Option<&Path>, cache: Option<&Path>, tuning_only
     let dir = std::env::temp_dir().join(format!("dossier-eval-search-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let mut ix = SearchIndex::open(&dir)?;
-    let docs: Vec<IndexDoc> = enriched
-        .iter()
-        .zip(doc_vectors)
-        .map(|(e, v)| IndexDoc {
-            id: e.article.id.clone(),
-            title: e.article.title.clone(),
-            body: e.article.text.clone(),
-            outlet: e.article.outlet.name.clone(),
-            published: e.article.time(),
-            entities: e.entities.iter().map(|x| x.name.clone()).collect(),
-            vector: Some(v),
-            ..Default::default()
-        })
-        .collect();
+    let docs: Vec<IndexDoc> = enriched.iter().zip(doc_vectors).map(|(e, v)| headline_doc(e, Some(v))).collect();
     ix.rebuild(&docs)?;
 
     let mut members: HashMap<String, HashSet<u64>> = HashMap::new();
@@ -280,19 +267,7 @@ fn build(file: &Path, ix: &mut SearchIndex, model: &dossier_embed::Embedder, cac
         if let Some(c) = cache.as_mut() {
             c.save()?;
         }
-        let docs: Vec<IndexDoc> = enriched
-            .iter()
-            .map(|e| IndexDoc {
-                id: e.article.id.clone(),
-                title: e.article.title.clone(),
-                body: e.article.text.clone(),
-                outlet: e.article.outlet.name.clone(),
-                published: e.article.time(),
-                entities: e.entities.iter().map(|x| x.name.clone()).collect(),
-                vector: known.get(&e.article.title).cloned(),
-                ..Default::default()
-            })
-            .collect();
+        let docs: Vec<IndexDoc> = enriched.iter().map(|e| headline_doc(e, known.get(&e.article.title).cloned())).collect();
         ix.apply(&docs, &[])?;
         let n = lines.len();
         lines.clear();
@@ -370,4 +345,18 @@ pub fn bench(file: &Path, index: &Path, queries: usize, cache: Option<&Path>, em
     report["filter"] = serde_json::json!({"outlet": outlet});
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(ExitCode::SUCCESS)
+}
+
+/// A headline as the search index takes it (no story, no claim statuses).
+fn headline_doc(e: &dossier_enrich::Enriched, vector: Option<Vec<f32>>) -> IndexDoc {
+    IndexDoc {
+        id: e.article.id.clone(),
+        title: e.article.title.clone(),
+        body: e.article.text.clone(),
+        outlet: e.article.outlet.name.clone(),
+        published: e.article.time(),
+        entities: e.entities.iter().map(|x| x.name.clone()).collect(),
+        vector,
+        ..Default::default()
+    }
 }
