@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use anyhow::{bail, Context};
 use candle_core::{DType, Tensor};
 use gemm::{gemm, Parallelism};
+use rayon::prelude::*;
 
 /// Wordpieces per group: a group's matrices (its 1,536-wide middle layer
 /// above all) stay in the cache's reach, and there are enough groups to keep
@@ -36,19 +37,25 @@ struct Linear {
 }
 
 impl Linear {
-    fn new(w: Vec<f32>, b: Vec<f32>, inp: usize, out: usize) -> Linear {
-        Linear { w, b, inp, out, packed: None }
-    }
-
-    /// Runs the map in int8 from now on, where the processor can; `input`
-    /// is the layer norm whose output the map reads, if any.
-    fn pack(&mut self, input: Option<&Norm>) {
-        let size: Option<Vec<f32>> = input.map(|n| n.w.iter().zip(&n.b).map(|(g, b)| 3.0 * g.abs() + b.abs()).collect());
-        self.packed = crate::int8::Packed::new(&self.w, self.inp, self.out, size.as_deref());
-        if self.packed.is_some() {
-            // The f32 weight is no longer read: a quarter of the memory instead of five quarters.
-            self.w = Vec::new();
+    /// The map from PyTorch's layout (`w` output-major, `out × inp`): in
+    /// int8 where asked and the processor can (`input` is the layer norm
+    /// whose output the map reads, if any), else turned input-major for f32
+    /// `gemm`. The int8 weight is packed straight from PyTorch's layout, and
+    /// no f32 copy of it is kept.
+    fn from_pytorch(w: Vec<f32>, b: Vec<f32>, inp: usize, out: usize, int8: bool, input: Option<&Norm>) -> Linear {
+        if int8 {
+            let size: Option<Vec<f32>> = input.map(|n| n.w.iter().zip(&n.b).map(|(g, b)| 3.0 * g.abs() + b.abs()).collect());
+            if let Some(packed) = crate::int8::Packed::new(&w, inp, out, size.as_deref()) {
+                return Linear { w: Vec::new(), b, inp, out, packed: Some(packed) };
+            }
         }
+        let mut wt = vec![0f32; inp * out];
+        for (o, row) in w.chunks_exact(inp).enumerate() {
+            for (i, &v) in row.iter().enumerate() {
+                wt[i * out + o] = v;
+            }
+        }
+        Linear { w: wt, b, inp, out, packed: None }
     }
 }
 
@@ -90,32 +97,16 @@ fn tensor(t: &HashMap<String, Tensor>, key: &str, dims: &[usize]) -> anyhow::Res
     Ok(v.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?)
 }
 
-/// A PyTorch linear layer's weight (`out × in`) turned input-major.
-fn linear(t: &HashMap<String, Tensor>, prefix: &str, inp: usize, out: usize) -> anyhow::Result<Linear> {
-    let w = tensor(t, &format!("{prefix}.weight"), &[out, inp])?;
-    let b = tensor(t, &format!("{prefix}.bias"), &[out])?;
-    let mut wt = vec![0f32; inp * out];
-    for o in 0..out {
-        for i in 0..inp {
-            wt[i * out + o] = w[o * inp + i];
-        }
+/// PyTorch linear layers of one input (`out × in` weights), their outputs
+/// side by side (query, key and value make one map): the weights' rows and
+/// the biases end to end.
+fn linear(t: &HashMap<String, Tensor>, prefixes: &[String], inp: usize, out: usize, int8: bool, input: Option<&Norm>) -> anyhow::Result<Linear> {
+    let (mut w, mut b) = (Vec::with_capacity(prefixes.len() * out * inp), Vec::with_capacity(prefixes.len() * out));
+    for p in prefixes {
+        w.extend(tensor(t, &format!("{p}.weight"), &[out, inp])?);
+        b.extend(tensor(t, &format!("{p}.bias"), &[out])?);
     }
-    Ok(Linear::new(wt, b, inp, out))
-}
-
-/// Several linear maps of one input side by side (their outputs concatenated).
-fn side_by_side(parts: Vec<Linear>) -> Linear {
-    let inp = parts[0].inp;
-    let out: usize = parts.iter().map(|p| p.out).sum();
-    let mut w = vec![0f32; inp * out];
-    let mut col = 0;
-    for p in &parts {
-        for i in 0..inp {
-            w[i * out + col..i * out + col + p.out].copy_from_slice(&p.w[i * p.out..(i + 1) * p.out]);
-        }
-        col += p.out;
-    }
-    Linear::new(w, parts.iter().flat_map(|p| p.b.iter().copied()).collect(), inp, out)
+    Ok(Linear::from_pytorch(w, b, inp, prefixes.len() * out, int8, input))
 }
 
 fn norm(t: &HashMap<String, Tensor>, prefix: &str, dim: usize) -> anyhow::Result<Norm> {
@@ -141,40 +132,34 @@ impl Encoder {
         }
         let vocab = config.vocab_size;
         let segments = tensor(t, "embeddings.token_type_embeddings.weight", &[config.type_vocab_size, dim])?;
-        let mut out_layers = Vec::with_capacity(layers);
-        for l in 0..layers {
-            let p = format!("encoder.layer.{l}");
-            let qkv = side_by_side(vec![
-                linear(t, &format!("{p}.attention.self.query"), dim, dim)?,
-                linear(t, &format!("{p}.attention.self.key"), dim, dim)?,
-                linear(t, &format!("{p}.attention.self.value"), dim, dim)?,
-            ]);
-            out_layers.push(Layer {
-                qkv,
-                attn_out: linear(t, &format!("{p}.attention.output.dense"), dim, dim)?,
-                attn_norm: norm(t, &format!("{p}.attention.output.LayerNorm"), dim)?,
-                up: linear(t, &format!("{p}.intermediate.dense"), dim, inter)?,
-                down: linear(t, &format!("{p}.output.dense"), inter, dim)?,
-                out_norm: norm(t, &format!("{p}.output.LayerNorm"), dim)?,
-            });
-        }
-        if out_layers.is_empty() {
-            bail!("the model has no layers");
-        }
         let emb_norm = norm(t, "embeddings.LayerNorm", dim)?;
-        if int8 {
-            for l in 0..out_layers.len() {
+        let norms: Vec<(Norm, Norm)> = (0..layers)
+            .map(|l| Ok((norm(t, &format!("encoder.layer.{l}.attention.output.LayerNorm"), dim)?, norm(t, &format!("encoder.layer.{l}.output.LayerNorm"), dim)?)))
+            .collect::<anyhow::Result<_>>()?;
+        // Layers are built (and packed) on all cores: a model loads in the
+        // time a story's first scoring waits for.
+        let out_layers: Vec<Layer> = (0..layers)
+            .into_par_iter()
+            .map(|l| {
+                let p = format!("encoder.layer.{l}");
+                let (attn_norm, out_norm) = norms[l].clone();
                 // A layer's attention reads the previous layer's output norm
                 // (the embeddings' for the first), its feed-forward block the
                 // attention's norm; the other two maps read no norm.
-                let before = if l == 0 { emb_norm.clone() } else { out_layers[l - 1].out_norm.clone() };
-                let layer = &mut out_layers[l];
-                let attn_norm = layer.attn_norm.clone();
-                layer.qkv.pack(Some(&before));
-                layer.attn_out.pack(None);
-                layer.up.pack(Some(&attn_norm));
-                layer.down.pack(None);
-            }
+                let before = if l == 0 { &emb_norm } else { &norms[l - 1].1 };
+                let qkv = ["query", "key", "value"].map(|m| format!("{p}.attention.self.{m}"));
+                Ok(Layer {
+                    qkv: linear(t, &qkv, dim, dim, int8, Some(before))?,
+                    attn_out: linear(t, &[format!("{p}.attention.output.dense")], dim, dim, int8, None)?,
+                    up: linear(t, &[format!("{p}.intermediate.dense")], dim, inter, int8, Some(&attn_norm))?,
+                    down: linear(t, &[format!("{p}.output.dense")], inter, dim, int8, None)?,
+                    attn_norm,
+                    out_norm,
+                })
+            })
+            .collect::<anyhow::Result<_>>()?;
+        if out_layers.is_empty() {
+            bail!("the model has no layers");
         }
         Ok(Encoder {
             word: tensor(t, "embeddings.word_embeddings.weight", &[vocab, dim])?,

@@ -23,6 +23,8 @@
 //! the path on other processors; [`crate::Precision::F32`] or
 //! `DOSSIER_ENCODER=f32` asks for it).
 
+use rayon::prelude::*;
+
 /// Columns per block: one 512-bit register of i32 sums.
 const COLS: usize = 16;
 /// Inputs per 32-bit lane of `vpdpbusd`.
@@ -33,8 +35,7 @@ const ROWS: usize = 6;
 /// Column blocks per micro-kernel call.
 const BLOCKS: usize = 4;
 
-/// A weight (`inp × out`, input-major) in int8, laid out column block by
-/// column block: for block `b` and input quad `q`, 64 bytes
+/// A weight in int8, laid out column block by column block: for block `b` and input quad `q`, 64 bytes
 /// `w[4q..4q + 4][16b + j]` for `j` in 0..16.
 pub(crate) struct Packed {
     data: Vec<i8>,
@@ -72,9 +73,12 @@ fn round_to_byte(v: f32) -> u8 {
 }
 
 impl Packed {
-    /// The weight laid out for the kernel; None when this processor lacks
-    /// the instructions or the shape does not fit the blocks (an input width
-    /// not a multiple of 4, an output width not a multiple of 16).
+    /// The weight laid out for the kernel, from PyTorch's layout (`out ×
+    /// inp`, output-major: each output column's weights side by side, so a
+    /// column's scale and its quads are read in order); None when this
+    /// processor lacks the instructions or the shape does not fit the blocks
+    /// (an input width not a multiple of 4, an output width not a multiple
+    /// of 16).
     ///
     /// `input_size`, when given, is how large each input channel runs (for
     /// a map reading a layer norm's output, `3·|γ| + |β|`): the inputs are
@@ -86,52 +90,43 @@ impl Packed {
             return None;
         }
         let smooth: Option<Vec<f32>> = input_size.map(|a| {
-            (0..inp)
-                .map(|k| {
-                    let row = w[k * out..(k + 1) * out].iter().fold(0f32, |m, v| m.max(v.abs()));
-                    if row > 0.0 && a[k] > 0.0 {
-                        (a[k] / row).sqrt()
-                    } else {
-                        1.0
-                    }
-                })
-                .collect()
-        });
-        let smoothed;
-        let w = match &smooth {
-            Some(f) => {
-                smoothed = w.chunks_exact(out).zip(f).flat_map(|(row, &f)| row.iter().map(move |v| v * f)).collect::<Vec<f32>>();
-                &smoothed[..]
-            }
-            None => w,
-        };
-        // Row by row, the weight's own order (a walk down each column would
-        // stride through all of it once per column: a tenth of a second per
-        // model copy at load).
-        let mut largest = vec![0f32; out];
-        for row in w.chunks_exact(out) {
-            for (m, v) in largest.iter_mut().zip(row) {
-                *m = m.max(v.abs());
-            }
-        }
-        let scale: Vec<f32> = largest.iter().map(|&m| if m > 0.0 { m / 127.0 } else { 1.0 }).collect();
-        let mut sums = vec![0i32; out];
-        let quads = inp / QUAD;
-        let mut data = vec![0i8; inp * out];
-        for b in 0..out / COLS {
-            for q in 0..quads {
-                let at = (b * quads + q) * QUAD * COLS;
-                for t in 0..QUAD {
-                    let row = &w[(QUAD * q + t) * out + b * COLS..][..COLS];
-                    for (j, &v) in row.iter().enumerate() {
-                        let c = b * COLS + j;
-                        let x = (v / scale[c]).round().clamp(-127.0, 127.0) as i8;
-                        data[at + QUAD * j + t] = x;
-                        sums[c] += x as i32;
-                    }
+            let mut largest = vec![0f32; inp];
+            for column in w.chunks_exact(inp) {
+                for (m, v) in largest.iter_mut().zip(column) {
+                    *m = m.max(v.abs());
                 }
             }
-        }
+            largest.iter().zip(a).map(|(&m, &a)| if m > 0.0 && a > 0.0 { (a / m).sqrt() } else { 1.0 }).collect()
+        });
+        let quads = inp / QUAD;
+        let block_len = quads * QUAD * COLS;
+        let mut data = vec![0i8; inp * out];
+        let mut scale = vec![0f32; out];
+        let mut sums = vec![0i32; out];
+        // A block of 16 columns fills its own stretch of `data`: blocks on all cores.
+        data.par_chunks_mut(block_len).zip(scale.par_chunks_mut(COLS)).zip(sums.par_chunks_mut(COLS)).enumerate().for_each(|(b, ((block, scale), sums))| {
+            let mut column = vec![0f32; inp];
+            for j in 0..COLS {
+                let src = &w[(b * COLS + j) * inp..][..inp];
+                match &smooth {
+                    Some(f) => column.iter_mut().zip(src).zip(f).for_each(|((c, &v), &f)| *c = v * f),
+                    None => column.copy_from_slice(src),
+                }
+                let largest = column.iter().fold(0f32, |m, v| m.max(v.abs()));
+                let s = if largest > 0.0 { largest / 127.0 } else { 1.0 };
+                let mut sum = 0i32;
+                for (q, four) in column.chunks_exact(QUAD).enumerate() {
+                    let at = q * QUAD * COLS + QUAD * j;
+                    for (t, &v) in four.iter().enumerate() {
+                        let x = round_to_byte((v / s).clamp(-127.0, 127.0)) as i8;
+                        block[at + t] = x;
+                        sum += x as i32;
+                    }
+                }
+                scale[j] = s;
+                sums[j] = sum;
+            }
+        });
         let shift: Vec<f32> = sums.iter().map(|&n| 128.0 * n as f32).collect();
         let unsmooth = smooth.map(|f| f.iter().map(|v| 1.0 / v).collect());
         Some(Packed { data, scale, shift, unsmooth, inp, out })
@@ -284,11 +279,13 @@ mod tests {
         // Shapes with every tail: rows not a multiple of 6, 5 column blocks
         // (one group of 4 and one of 1).
         let (rows, inp, out) = (13, 40, 80);
+        // Input-major for the reference sums below; the packer reads PyTorch's output-major layout.
         let w: Vec<f32> = (0..inp * out).map(|i| ((i * 7919 % 1000) as f32 / 500.0 - 1.0) * 0.3).collect();
+        let w_out_major: Vec<f32> = (0..out * inp).map(|i| w[(i % inp) * out + i / inp]).collect();
         let x: Vec<f32> = (0..rows * inp).map(|i| (i * 104_729 % 997) as f32 / 498.0 - 1.0).collect();
         let bias: Vec<f32> = (0..rows * out).map(|i| (i % 11) as f32 * 0.1).collect();
         let mut got = bias.clone();
-        Packed::new(&w, inp, out, None).expect("packs").matmul_add(&x, &mut got, rows);
+        Packed::new(&w_out_major, inp, out, None).expect("packs").matmul_add(&x, &mut got, rows);
         for r in 0..rows {
             let x_step = x[r * inp..(r + 1) * inp].iter().fold(0f32, |m, v| m.max(v.abs())) as f64 / 127.0;
             for c in 0..out {
@@ -300,6 +297,6 @@ mod tests {
                 assert!(err <= bound + 1e-4, "row {r} col {c}: {} vs {want} (bound {bound})", got[r * out + c]);
             }
         }
-        assert!(Packed::new(&w, inp + 1, out, None).is_none() && Packed::new(&w[..inp * 72], inp, 72, None).is_none());
+        assert!(Packed::new(&w_out_major, inp + 1, out, None).is_none() && Packed::new(&w_out_major[..inp * 72], inp, 72, None).is_none());
     }
 }

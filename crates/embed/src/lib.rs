@@ -17,6 +17,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use candle_core::{DType, Device, Tensor};
@@ -148,7 +149,17 @@ impl ModelParts {
             .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, strategy: TruncationStrategy::LongestFirst, ..Default::default() }))
             .map_err(|e| anyhow::anyhow!("tokenizer truncation: {e}"))?;
         let path = files.join("model.safetensors");
-        let tensors = candle_core::safetensors::load(&path, &Device::Cpu).with_context(|| format!("reading {}", path.display()))?;
+        // Mapped rather than read: each tensor is copied once, straight from
+        // the page cache (a read would copy the 90 MB file twice).
+        // SAFETY: the folder is the model's own (written whole by `fetch`,
+        // then renamed into place), and nothing writes to it while it is read here.
+        let mapped = unsafe { candle_core::safetensors::MmapedSafetensors::new(&path) }.with_context(|| format!("reading {}", path.display()))?;
+        let tensors = mapped
+            .tensors()
+            .into_iter()
+            .map(|(name, _)| Ok((name.clone(), mapped.load(&name, &Device::Cpu)?)))
+            .collect::<candle_core::Result<HashMap<String, Tensor>>>()
+            .with_context(|| format!("reading {}", path.display()))?;
         Ok(ModelParts { files, config, layers, tokenizer, tensors })
     }
 
@@ -181,10 +192,12 @@ impl Precision {
     }
 }
 
-/// The loaded model and tokenizer.
+/// The loaded model and tokenizer. Clones share them (a stage that embeds
+/// and a scorer that reads the same model hold one copy).
+#[derive(Clone)]
 pub struct Embedder {
-    encoder: encoder::Encoder,
-    tokenizer: Tokenizer,
+    encoder: Arc<encoder::Encoder>,
+    tokenizer: Arc<Tokenizer>,
 }
 
 impl Embedder {
@@ -205,7 +218,7 @@ impl Embedder {
     /// As [`Embedder::from_parts`], in the given arithmetic.
     pub fn from_parts_in(parts: &ModelParts, tensors: HashMap<String, Tensor>, precision: Precision) -> anyhow::Result<Embedder> {
         let int8 = precision == Precision::Int8;
-        Ok(Embedder { encoder: encoder::Encoder::new(&tensors, &parts.config, parts.layers, int8)?, tokenizer: parts.tokenizer.clone() })
+        Ok(Embedder { encoder: Arc::new(encoder::Encoder::new(&tensors, &parts.config, parts.layers, int8)?), tokenizer: Arc::new(parts.tokenizer.clone()) })
     }
 
     /// Loads the installed model, if there is one (see [`locate`]).

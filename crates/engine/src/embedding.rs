@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use dossier_embed::Embedder;
+use dossier_embed::{Embedder, ModelParts};
 use dossier_enrich::Enriched;
 use dossier_store::Store;
 
@@ -30,9 +30,19 @@ impl Embeddings {
     /// The model to use, if any: `Auto` uses an installed model and runs the
     /// lexical path without one; `On` fails without one.
     pub fn load(self) -> Result<Option<Embedder>> {
+        Ok(self.load_parts()?.map(|(_, e)| e))
+    }
+
+    /// As [`Embeddings::load`], with the model folder's parts the model was
+    /// built from (the scorer builds its tuned copy from the same parts).
+    pub(crate) fn load_parts(self) -> Result<Option<(ModelParts, Embedder)>> {
         match (self, dossier_embed::locate()) {
             (Embeddings::Off, _) => Ok(None),
-            (_, Some(dir)) => Embedder::load(&dir).map(Some).map_err(|e| Error::internal_anyhow(format!("loading the embedding model from {}", dir.display()), &e)),
+            (_, Some(dir)) => {
+                let loaded = ModelParts::read(&dir).and_then(|parts| Ok((Embedder::from_parts(&parts, parts.tensors.clone())?, parts)));
+                let (embedder, parts) = loaded.map_err(|e| Error::internal_anyhow(format!("loading the embedding model from {}", dir.display()), &e))?;
+                Ok(Some((parts, embedder)))
+            }
             (Embeddings::On, None) => Err(Error::Usage("--embeddings on: no model installed (run `dossier model fetch`, or point $DOSSIER_MODEL at it)".into())),
             (Embeddings::Auto, None) => Ok(None),
         }
@@ -53,14 +63,33 @@ pub fn embedding_key(text: &str) -> String {
 #[derive(Default)]
 pub(crate) struct LazyEmbedder {
     loaded: Option<Option<Embedder>>,
+    /// The model folder's parts it was built from, kept until the meaning
+    /// scorer builds its tuned copy from them: the folder is read and the
+    /// plain model built once per process, not once per user.
+    parts: Option<ModelParts>,
 }
 
 impl LazyEmbedder {
     pub(crate) fn get(&mut self, mode: Embeddings) -> Result<Option<&Embedder>> {
         if self.loaded.is_none() {
-            self.loaded = Some(mode.load()?);
+            let (parts, embedder) = mode.load_parts()?.unzip();
+            (self.parts, self.loaded) = (parts, Some(embedder));
         }
         Ok(self.loaded.as_ref().and_then(|o| o.as_ref()))
+    }
+
+    /// The plain model (shared) and the folder's parts, handed over once for
+    /// building a tuned copy (read again if they were handed over before).
+    pub(crate) fn for_tuning(&mut self, mode: Embeddings) -> Result<Option<(Embedder, ModelParts)>> {
+        let Some(embedder) = self.get(mode)?.cloned() else { return Ok(None) };
+        let parts = match self.parts.take() {
+            Some(p) => p,
+            None => match dossier_embed::locate() {
+                Some(dir) => ModelParts::read(&dir).map_err(|e| Error::internal_anyhow(format!("loading the embedding model from {}", dir.display()), &e))?,
+                None => return Ok(None),
+            },
+        };
+        Ok(Some((embedder, parts)))
     }
 }
 

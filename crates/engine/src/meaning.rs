@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use dossier_store::Store;
 
-use crate::embedding::Embeddings;
+use crate::embedding::{Embeddings, LazyEmbedder};
 use crate::error::{Error, Result};
 use crate::progress::{Phase, Progress};
 
@@ -43,7 +43,9 @@ impl Meaning {
         Ok(Some(Meaning { model, link, combiner: Some(combiner), similarity: None, mode }))
     }
 
-    pub(crate) fn score(&mut self, store: &mut dyn Store, pairs: &[(&str, &str)], progress: &dyn Progress) -> Result<Vec<f32>> {
+    /// Scores of `pairs`, from the store where known; the rest scored (the
+    /// scorer built on first need from `models`' plain model and parts) and stored.
+    pub(crate) fn score(&mut self, store: &mut dyn Store, models: &mut LazyEmbedder, pairs: &[(&str, &str)], progress: &dyn Progress) -> Result<Vec<f32>> {
         let keys: Vec<String> = pairs.iter().map(|(a, b)| dossier_model::stable_id(&[&self.model, a, b])).collect();
         let known = store.meaning_scores(&self.model, &keys)?;
         let missing: Vec<usize> = (0..pairs.len()).filter(|&i| !known.contains_key(&keys[i])).collect();
@@ -52,8 +54,7 @@ impl Meaning {
             return Ok(out);
         }
         if let Some(combiner) = self.combiner.take() {
-            let embedder = self.mode.load()?.ok_or_else(needs_model)?;
-            let dir = dossier_embed::locate().ok_or_else(needs_model)?;
+            let (embedder, parts) = models.for_tuning(self.mode)?.ok_or_else(needs_model)?;
             // The blend of the trees and one tuned bi-encoder copy: two model
             // passes per distinct sentence (the features' and the copy's),
             // never per pair, so a story's cost grows with its sentences.
@@ -63,7 +64,7 @@ impl Meaning {
                 Some(_) => dossier_similarity::Variant::OneBi,
                 None => dossier_similarity::Variant::WithoutCross,
             };
-            let sim = dossier_similarity::Similarity::with_variant(embedder, combiner, variant, &dir).map_err(|e| Error::internal_anyhow("loading the similarity model", &e))?;
+            let sim = dossier_similarity::Similarity::from_parts(embedder, combiner, variant, parts).map_err(|e| Error::internal_anyhow("loading the similarity model", &e))?;
             self.similarity = Some(sim);
         }
         let sim = self.similarity.as_ref().ok_or_else(needs_model)?;

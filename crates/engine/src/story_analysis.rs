@@ -148,9 +148,10 @@ impl Engine {
             return Ok(None);
         }
         let settings = self.claims;
-        let Some(meaning) = self.meaning()? else {
+        if self.meaning()?.is_none() {
             return Ok(None);
-        };
+        }
+        let (Some(Some(meaning)), models) = (self.meaning.as_mut(), &mut self.embedder) else { return Ok(None) };
         let asked: Vec<Vec<(String, String)>> = stories
             .par_iter()
             .filter(|(s, _)| s.outlets.len() >= 2)
@@ -167,7 +168,7 @@ impl Engine {
             .collect();
         let mut seen = HashSet::new();
         let pairs: Vec<(&str, &str)> = asked.iter().flatten().filter(|p| seen.insert(*p)).map(|(a, b)| (a.as_str(), b.as_str())).collect();
-        let scores = meaning.score(store, &pairs, progress)?;
+        let scores = meaning.score(store, models, &pairs, progress)?;
         Ok(Some(pairs.iter().zip(scores).map(|(&(a, b), s)| ((a.to_string(), b.to_string()), s)).collect()))
     }
 }

@@ -333,6 +333,12 @@ impl Similarity {
         Similarity::with_parts(embedder, combiner, variant, || dossier_embed::ModelParts::read(model_dir))
     }
 
+    /// [`Similarity::with_variant`] with the model folder's parts already read
+    /// (the ones `embedder` was built from).
+    pub fn from_parts(embedder: Embedder, combiner: Combiner, variant: Variant, parts: dossier_embed::ModelParts) -> anyhow::Result<Similarity> {
+        Similarity::with_parts(embedder, combiner, variant, || Ok(parts))
+    }
+
     /// [`Similarity::with_variant`] with the model folder's parts from `parts`, called only when the blend needs an encoder.
     fn with_parts(embedder: Embedder, combiner: Combiner, variant: Variant, parts: impl FnOnce() -> anyhow::Result<dossier_embed::ModelParts>) -> anyhow::Result<Similarity> {
         let blend = match variant {
