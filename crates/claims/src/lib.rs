@@ -130,6 +130,46 @@ const EVENT_WORDS: &[&str] = &[
 ];
 const ALLEGATION_WORDS: &[&str] = &["allegedly", "reportedly", "alleges", "allegations", "accused", "suspected", "believed to"];
 
+/// Whether `hay[start..end]` stands as whole words (no letter or digit
+/// runs on into it on either side).
+fn bounded(hay: &str, start: usize, end: usize) -> bool {
+    let before = hay[..start].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
+    let after = hay[end..].chars().next().is_none_or(|c| !c.is_alphanumeric());
+    before && after
+}
+
+/// A list of words and phrases searched for as whole words, all at once
+/// (one pass of an Aho-Corasick automaton over the text instead of one
+/// search per entry: these lists are read for every sentence of every story).
+struct Phrases {
+    list: &'static [&'static str],
+    automaton: aho_corasick::AhoCorasick,
+}
+
+impl Phrases {
+    fn new(list: &'static [&'static str]) -> Phrases {
+        Phrases { list, automaton: aho_corasick::AhoCorasick::new(list).expect("the phrase lists are small") }
+    }
+
+    /// The first entry of the list (in the list's order) that `hay` holds as whole words.
+    fn first_in(&self, hay: &str) -> Option<&'static str> {
+        // Overlapping matches: an entry that fails the word test must not hide one that passes.
+        self.automaton.find_overlapping_iter(hay).filter(|m| bounded(hay, m.start(), m.end())).map(|m| m.pattern().as_usize()).min().map(|i| self.list[i])
+    }
+
+    fn any_in(&self, hay: &str) -> bool {
+        self.automaton.find_overlapping_iter(hay).any(|m| bounded(hay, m.start(), m.end()))
+    }
+}
+
+/// The lists' automata, built on first use.
+macro_rules! phrases {
+    ($list:expr) => {{
+        static P: std::sync::LazyLock<Phrases> = std::sync::LazyLock::new(|| Phrases::new($list));
+        &*P
+    }};
+}
+
 /// How much a sentence is a checkable statement (facts, numbers, dates,
 /// events, allegations) rather than framing or opinion: 0..1.
 /// `quantities` counts numbers, money and dates; a hedged sentence that states
@@ -140,15 +180,7 @@ pub fn checkworthiness(text: &str, entities: usize, quantities: usize, attribute
     if words < 6 || text.trim_end().ends_with('?') {
         return 0.0;
     }
-    // One-word entries are looked up among the sentence's words (sorted once); phrases are searched for.
-    let mut words_in: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
-    words_in.sort_unstable();
-    let has = |list: &[&str]| {
-        list.iter().any(|w| match w.chars().all(char::is_alphanumeric) {
-            true => words_in.binary_search(w).is_ok(),
-            false => contains_word(&lower, w),
-        })
-    };
+    let has = |list: &Phrases| list.any_in(&lower);
     let mut s = 0.1f32;
     s += 0.3 * (quantities.min(2) as f32);
     s += match entities {
@@ -160,16 +192,16 @@ pub fn checkworthiness(text: &str, entities: usize, quantities: usize, attribute
     if attributed {
         s += 0.15;
     }
-    if has(EVENT_WORDS) {
+    if has(phrases!(EVENT_WORDS)) {
         s += 0.15;
     }
-    if has(ALLEGATION_WORDS) {
+    if has(phrases!(ALLEGATION_WORDS)) {
         s += 0.1;
     }
-    if has(HEDGES) {
+    if has(phrases!(HEDGES)) {
         s -= if quantities > 0 { 0.1 } else { 0.3 };
     }
-    if has(&["you", "your", "we", "our", "us"]) {
+    if has(phrases!(&["you", "your", "we", "our", "us"])) {
         s -= 0.25;
     }
     if words > 50 {
@@ -207,15 +239,7 @@ const RELAY_WORDS: &[&str] = &[
 /// True when a sentence relays a claim from an unnamed somebody ("Chinese operatives allegedly infiltrate ...").
 pub fn relays_unnamed(text: &str) -> bool {
     let lower = text.to_lowercase();
-    RELAY_WORDS.iter().any(|w| contains_word(&lower, w))
-}
-
-fn contains_word(hay: &str, needle: &str) -> bool {
-    hay.match_indices(needle).any(|(i, _)| {
-        let before = hay[..i].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
-        let after = hay[i + needle.len()..].chars().next().is_none_or(|c| !c.is_alphanumeric());
-        before && after
-    })
+    phrases!(RELAY_WORDS).any_in(&lower)
 }
 
 /// The sources an article attributes its reporting to (publications,
@@ -1003,7 +1027,7 @@ const HEDGE_MARKERS: &[&str] = &[
 /// The first hedge in a text ("believed to"), if any.
 fn hedge_in(text: &str) -> Option<&'static str> {
     let lower = text.to_lowercase();
-    HEDGE_MARKERS.iter().find(|m| contains_word(&lower, m)).copied()
+    phrases!(HEDGE_MARKERS).first_in(&lower)
 }
 
 /// A hedge hardened into fact: one outlet gives it as believed or alleged, the other
