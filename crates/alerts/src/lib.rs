@@ -190,6 +190,7 @@ fn alert_for(store: &dyn Store, stories: &mut Stories, watch: &mut Watch, e: &Ch
                 }
                 ChangeKind::ClaimAdded => Some(AlertKind::NewClaim),
                 ChangeKind::StoriesMerged => Some(AlertKind::StoryMerged),
+                ChangeKind::ClaimCorrected => Some(AlertKind::ClaimCorrected),
                 _ => status_move(),
             }
         }
@@ -211,7 +212,12 @@ fn alert_for(store: &dyn Store, stories: &mut Stories, watch: &mut Watch, e: &Ch
     };
     let Some(kind) = kind else { return Ok(None) };
     let delivery = watch.webhook.as_ref().map(|_| Delivery { state: DeliveryState::Pending, attempts: 0, last_error: None, next_attempt: Some(now), delivered_at: None });
-    let text = if e.text.is_empty() { stories.get(store, &e.story_id)?.map(|s| s.title.clone()).unwrap_or_default() } else { e.text.clone() };
+    let text = match (&e.was, e.text.is_empty()) {
+        // A dropped claim: what it said.
+        (Some(was), true) => format!("dropped: {was}"),
+        (_, true) => stories.get(store, &e.story_id)?.map(|s| s.title.clone()).unwrap_or_default(),
+        (_, false) => e.text.clone(),
+    };
     Ok(Some(Alert {
         id: Alert::id_for(&watch.id, e.seq),
         watch_id: watch.id.clone(),
@@ -242,6 +248,9 @@ fn claim_alert(store: &dyn Store, watch: &mut Watch, e: &ChangeEntry) -> Result<
     let kind = match (e.kind, e.to) {
         (ChangeKind::ClaimStatusChanged, Some(ClaimStatus::Corroborated)) => AlertKind::ClaimCorroborated,
         (ChangeKind::ClaimStatusChanged, Some(ClaimStatus::Contested)) => AlertKind::ClaimContested,
+        // Dropped: the entry names the claim it was in (ours by id).
+        (ChangeKind::ClaimCorrected, None) => return Ok((claim_id == watch.target).then_some(AlertKind::ClaimCorrected)),
+        (ChangeKind::ClaimCorrected, Some(_)) => AlertKind::ClaimCorrected,
         _ => return Ok(None),
     };
     if claim_id == watch.target {

@@ -325,6 +325,7 @@ fn story_changes(placed: &Placed, st: &ClusterState, at: DateTime<Utc>, stories:
         other_story_id: None,
         from: None,
         to: None,
+        was: None,
     };
     let id_of = |n: u32| -> Option<String> {
         let n = placed.survivor(n);
