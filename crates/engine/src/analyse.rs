@@ -326,6 +326,7 @@ fn story_changes(placed: &Placed, st: &ClusterState, at: DateTime<Utc>, stories:
         from: None,
         to: None,
         was: None,
+        was_claim_id: None,
     };
     let id_of = |n: u32| -> Option<String> {
         let n = placed.survivor(n);

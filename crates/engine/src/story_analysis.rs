@@ -229,7 +229,7 @@ const REWORDED: f64 = 0.4;
 /// revised. Each sentence gone is paired with the most similar new one of the same article
 /// (a correction that changed it), or with none (a correction that dropped it); sentences
 /// merely moved (the same text) are no correction.
-fn corrections(story: &Story, old: &[AlignedClaim], claims: &[AlignedClaim], at: DateTime<Utc>) -> Vec<ChangeEntry> {
+fn corrections(story: &Story, old: &[AlignedClaim], claims: &[AlignedClaim], at: DateTime<Utc>) -> Vec<(usize, ChangeEntry)> {
     let (before, now) = (claims_by_article(old), claims_by_article(claims));
     let members: HashSet<&str> = story.article_ids.iter().map(String::as_str).collect();
     let mut out = Vec::new();
@@ -252,22 +252,49 @@ fn corrections(story: &Story, old: &[AlignedClaim], claims: &[AlignedClaim], at:
                 }
                 None => (c.id.clone(), None, String::new()),
             };
-            out.push(ChangeEntry {
-                seq: 0,
-                at,
-                kind: ChangeKind::ClaimCorrected,
-                story_id: story.id.clone(),
-                article_id: Some(article.to_string()),
-                claim_id: Some(claim_id),
-                other_story_id: None,
-                from: Some(c.status),
-                to,
-                text,
-                was: Some(m.text.clone()),
-            });
+            let old_index = old.iter().position(|o| o.id == c.id).expect("an old claim");
+            out.push((
+                old_index,
+                ChangeEntry {
+                    seq: 0,
+                    at,
+                    kind: ChangeKind::ClaimCorrected,
+                    story_id: story.id.clone(),
+                    article_id: Some(article.to_string()),
+                    claim_id: Some(claim_id),
+                    other_story_id: None,
+                    from: Some(c.status),
+                    to,
+                    text,
+                    was: Some(m.text.clone()),
+                    was_claim_id: Some(c.id.clone()),
+                },
+            ));
         }
     }
     out
+}
+
+/// The [`corrections`] of articles that were revised: only an article stored in more than
+/// one version was, and a claim that left an article for another reason is no correction.
+fn revised_corrections(store: &dyn Store, story: &Story, old: &[AlignedClaim], claims: &[AlignedClaim], at: DateTime<Utc>) -> Result<Vec<(usize, ChangeEntry)>> {
+    let mut revised: HashMap<String, bool> = HashMap::new();
+    let mut out = Vec::new();
+    for fix in corrections(story, old, claims, at) {
+        let article = fix.1.article_id.clone().unwrap_or_default();
+        let was_revised = match revised.get(&article) {
+            Some(&r) => r,
+            None => {
+                let r = store.revisions(&article)?.len() > 1;
+                revised.insert(article, r);
+                r
+            }
+        };
+        if was_revised {
+            out.push(fix);
+        }
+    }
+    Ok(out)
 }
 
 /// Change log entries for a story's claims and brief, against what the store holds.
@@ -295,13 +322,20 @@ fn claim_changes(store: &dyn Store, story: &Story, absorbed: &[AlignedClaim], cl
         to: Some(c.status),
         text: c.text.clone(),
         was: None,
+        was_claim_id: None,
     };
+    let fixes = revised_corrections(store, story, &old, claims, at)?;
+    // A claim a correction changed is that claim, corrected (not one removed and one added);
+    // a claim a correction dropped is logged as the correction.
+    let corrected_old: HashSet<usize> = fixes.iter().map(|(i, _)| *i).collect();
+    let corrected_new: HashSet<&str> = fixes.iter().filter(|(_, e)| e.to.is_some()).filter_map(|(_, e)| e.claim_id.as_deref()).collect();
     let mut out = Vec::new();
     let mut matched = vec![false; old.len()];
     for c in claims {
         let was: Vec<usize> = c.members.iter().filter_map(|m| by_member.get(m.id.as_str()).copied()).collect();
         was.iter().for_each(|&i| matched[i] = true);
         match was.first() {
+            None if corrected_new.contains(c.id.as_str()) => {}
             None => out.push(entry(ChangeKind::ClaimAdded, c)),
             Some(&i) if old[i].status != c.status => {
                 let mut e = entry(ChangeKind::ClaimStatusChanged, c);
@@ -311,29 +345,13 @@ fn claim_changes(store: &dyn Store, story: &Story, absorbed: &[AlignedClaim], cl
             Some(_) => {}
         }
     }
-    for (_, c) in old.iter().enumerate().filter(|(i, _)| !matched[*i]) {
+    for (_, c) in old.iter().enumerate().filter(|(i, _)| !matched[*i] && !corrected_old.contains(i)) {
         let mut e = entry(ChangeKind::ClaimRemoved, c);
         e.to = None;
         e.from = Some(c.status);
         out.push(e);
     }
-    // Only an article stored in more than one version was revised: a claim that left
-    // an article for another reason (a realignment) is no correction.
-    let mut revised: HashMap<String, bool> = HashMap::new();
-    for fix in corrections(story, &old, claims, at) {
-        let article = fix.article_id.clone().unwrap_or_default();
-        let was_revised = match revised.get(&article) {
-            Some(&r) => r,
-            None => {
-                let r = store.revisions(&article)?.len() > 1;
-                revised.insert(article, r);
-                r
-            }
-        };
-        if was_revised {
-            out.push(fix);
-        }
-    }
+    out.extend(fixes.into_iter().map(|(_, e)| e));
     if let Some(before) = store.brief(&story.id)? {
         if &before != brief {
             out.push(ChangeEntry {
@@ -348,6 +366,7 @@ fn claim_changes(store: &dyn Store, story: &Story, absorbed: &[AlignedClaim], cl
                 to: None,
                 text: story.title.clone(),
                 was: None,
+                was_claim_id: None,
             });
         }
     }

@@ -260,7 +260,8 @@ fn a_revised_article_realigns_its_story_and_logs_what_its_claims_did() {
     assert_eq!(store.stories_of(&[arts[fire].id.clone()]).unwrap()[&arts[fire].id], story, "a revision stays in its story");
     let log = store.changes(before, None, 100).unwrap();
     assert!(log.iter().any(|c| c.kind == ChangeKind::ClaimAdded && c.text.contains("$2 million")), "{log:#?}");
-    assert!(log.iter().any(|c| c.kind == ChangeKind::ClaimRemoved && c.text.contains("six hours")), "{log:#?}");
+    // The sentence the revision took out: a correction that dropped its claim.
+    assert!(log.iter().any(|c| c.kind == ChangeKind::ClaimCorrected && c.text.is_empty() && c.was.as_deref().is_some_and(|w| w.contains("six hours"))), "{log:#?}");
 }
 
 /// A run killed after placing a batch and before analysing its stories (here: the placing
@@ -553,6 +554,12 @@ fn a_revised_article_that_changes_and_drops_claims_is_logged_as_corrections() {
     let gone = fixes.iter().find(|f| f.was.as_deref() == Some(dropped.as_str())).expect("the dropped sentence");
     assert_eq!((gone.text.as_str(), gone.to), ("", None));
     assert!(claims.iter().any(|c| Some(&c.id) == gone.claim_id.as_ref()), "cited to the claim it was in");
+    assert_eq!(gone.was_claim_id, gone.claim_id);
+    assert!(claims.iter().any(|c| Some(&c.id) == reworded.was_claim_id.as_ref() && c.members.iter().any(|m| m.text == changed)));
+    // Logged as corrections, not as claims removed and added besides.
+    for (kind, id) in [(ChangeKind::ClaimAdded, &reworded.claim_id), (ChangeKind::ClaimRemoved, &reworded.was_claim_id), (ChangeKind::ClaimRemoved, &gone.claim_id)] {
+        assert!(!log.iter().any(|c| c.kind == kind && &c.claim_id == id), "{kind:?} {id:?}: {log:#?}");
+    }
 
     // The same text again is no revision, and a rebuild-free re-analysis corrects nothing.
     let again = store.last_change().unwrap();

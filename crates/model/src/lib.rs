@@ -640,7 +640,8 @@ pub enum ChangeKind {
     /// A revised article (the same URL, its text changed) changed or dropped one of its
     /// claims: `article_id` is the revised article, `was` the sentence before, `text`
     /// the sentence now (empty when the claim was dropped), `claim_id` the claim it is in
-    /// now (or was in, when dropped).
+    /// now (or was in, when dropped), `was_claim_id` the claim it was in. The claim is
+    /// logged as corrected, not as one claim removed and another added.
     ClaimCorrected,
 }
 
@@ -752,6 +753,10 @@ pub struct ChangeEntry {
     /// The sentence before a correction (`claim_corrected`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub was: Option<String>,
+    /// The claim the corrected sentence was in before (`claim_corrected`): the same as
+    /// `claim_id` when dropped, or when the claim kept its id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub was_claim_id: Option<String>,
 }
 
 /// What a saved watch follows (see [`Watch`]).

@@ -667,6 +667,7 @@ async fn changes_read_back_and_merged_stories_redirect() {
         to: None,
         text: String::new(),
         was: None,
+        was_claim_id: None,
     };
     // Story s0 merged into s1: its id answers as s1's.
     let mut merged = entry(dossier_model::ChangeKind::StoriesMerged, "s1");

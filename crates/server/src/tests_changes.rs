@@ -22,6 +22,7 @@ fn entry(at: &str, kind: ChangeKind, story: &str) -> ChangeEntry {
         to: None,
         text: String::new(),
         was: None,
+        was_claim_id: None,
     }
 }
 

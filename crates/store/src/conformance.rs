@@ -333,6 +333,7 @@ fn change(kind: ChangeKind, story: &str) -> ChangeEntry {
         to: None,
         text: String::new(),
         was: None,
+        was_claim_id: None,
     }
 }
 
