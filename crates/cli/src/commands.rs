@@ -466,9 +466,9 @@ fn print_changes(store: &dyn Store, since: dossier_model::Since, story: Option<&
     for c in &changes {
         let mut what = c.kind.as_str().replace('_', " ");
         if c.kind == ChangeKind::ClaimCorrected {
-            // The sentence before, then after (the claim's status follows).
+            // The sentence before, then (as the entry's text) after.
             let was = c.was.as_deref().unwrap_or_default();
-            what = if c.text.is_empty() { format!("{what}: dropped {was:?}") } else { format!("{what}: {was:?} ->") };
+            what = if c.text.is_empty() { format!("{what}, dropped {was:?}") } else { format!("{what} from {was:?}") };
         } else if let (Some(from), Some(to)) = (c.from, c.to) {
             what = format!("{what} {} -> {}", from.as_str(), to.as_str());
         } else if let Some(to) = c.to {
