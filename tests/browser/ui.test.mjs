@@ -182,7 +182,7 @@ test("phone-sized screens: no page scrolls sideways", async () => {
   const { page, problems } = await newPage({ width: 390, height: 844 });
   await page.goto(base + "/");
   const story = await page.locator(".card.story a.title").first().getAttribute("href");
-  for (const path of ["/", "/?limit=1&offset=1&sort=contested", story, "/entities/China", "/search?q=memo"]) {
+  for (const path of ["/", "/?limit=1&offset=1&sort=contested", story, "/entities/China", "/search?q=memo", "/changes", "/changes?since=0", "/watches"]) {
     await page.goto(base + path);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 1, `${path} overflows by ${overflow}px`);
@@ -194,6 +194,16 @@ test("phone-sized screens: no page scrolls sideways", async () => {
     assert.ok(box && box.x >= 0 && box.x + box.width <= 390 && box.height >= 10, `${sel} on screen: ${JSON.stringify(box)}`);
   }
   await page.screenshot({ path: join(shots, "feed-phone.png"), fullPage: true });
+  // The watch form fits and can be used there.
+  await page.goto(base + "/watches");
+  for (const sel of ["form.watch select[name=kind]", "form.watch input[name=target]", "form.watch input[name=token]", "form.watch button"]) {
+    const box = await page.locator(sel).boundingBox();
+    assert.ok(box && box.x >= 0 && box.x + box.width <= 390 && box.height >= 10, `${sel} on screen: ${JSON.stringify(box)}`);
+  }
+  await page.screenshot({ path: join(shots, "watches-phone.png"), fullPage: true });
+  await page.goto(base + "/changes?since=0");
+  await page.screenshot({ path: join(shots, "changes-phone.png"), fullPage: true });
+  await page.goto(base + "/?limit=1&offset=1");
   await page.locator("a[rel=next]").click();
   await page.waitForURL(/offset=2/);
   await page.goto(base + story);
@@ -231,5 +241,129 @@ test("hostile article content never runs", async () => {
   await page.goto(pages[2]);
   assert.ok((await page.locator("h1").innerText()).includes("<script>window.__xss=1</script>"));
   await page.screenshot({ path: join(shots, "hostile.png"), fullPage: true });
+  assert.deepEqual(problems, []);
+});
+
+// A wire report with a URL (the sample corpus's pages have none, so they cannot be revised),
+// stored once; then its story, the article as stored and its claim sentences in order.
+const wire = {
+  url: "https://wire.example/2025/06/22/fsb-memo-china",
+  title: "Leaked FSB memo names China as the enemy",
+  outlet: "Wire Example",
+  published: "2025-06-22T09:00:00Z",
+  text: [
+    "A leaked memo from Russia's FSB describes China as the enemy, The New York Times reported on Wednesday.",
+    "According to the memo, Chinese intelligence officers tried to recruit 12 Russian scientists in Moscow in 2024.",
+    "The FSB said Chinese agents were targeting military research in Novosibirsk, the memo shows.",
+    "Kremlin spokesman Dmitry Peskov declined to comment on the document on Thursday.",
+  ].join(" "),
+};
+let wireStored = false;
+async function wireArticle() {
+  if (!wireStored) {
+    const res = await fetch(base + "/api/ingest", { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify(wire) });
+    assert.equal(res.status, 200, await res.text());
+    wireStored = true;
+  }
+  const rows = (await (await fetch(base + "/api/articles.csv")).text()).split("\r\n");
+  const [articleId, id] = rows.find((r) => r.includes(wire.url)).split(",");
+  const story = await (await fetch(base + "/api/stories/" + id)).json();
+  const sentences = story.claims.flatMap((c) => c.members).filter((m) => m.article_id === articleId).sort((x, y) => x.sentence - y.sentence);
+  assert.ok(sentences.length >= 2, `the wire report makes claims: ${JSON.stringify(story.claims)}`);
+  const article = await (await fetch(base + "/api/articles/" + articleId)).json();
+  return { id, article, sentences };
+}
+
+// Posts a revision of an article (same URL, changed text) as a client would.
+async function ingestRevision(article, text) {
+  const body = { url: article.url, title: article.title, text, outlet: article.outlet.name };
+  if (article.published) body.published = article.published;
+  const res = await fetch(base + "/api/ingest", { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+  const answer = await res.text();
+  assert.equal(res.status, 200, answer);
+  assert.equal(JSON.parse(answer).revised, 1, answer);
+}
+
+test("since your last visit: a revisit shows only what changed after, corrections cited", async () => {
+  const { page, problems } = await newPage();
+  const { id, article, sentences } = await wireArticle();
+  await page.goto(base + "/changes");
+  const seen = Number(await page.locator("#changes").getAttribute("data-seen"));
+  assert.ok(seen >= 3, `the corpus made changes (${seen})`);
+  assert.ok((await page.locator("section.story-changes").count()) >= 2, "grouped by story");
+  assert.ok((await page.locator("li.change a.cite[href^='/articles/']").count()) >= 1, "changes cite their articles");
+  assert.equal(await page.evaluate(() => localStorage.getItem("dossier.seen")), String(seen), "the browser remembers the last change shown");
+  assert.equal(await page.evaluate(() => window.__xss), undefined, "hostile text never runs here either");
+
+  // A revised article: one claim sentence reworded.
+  const before = sentences[0].text;
+  const after = before.replace(" ", " newly ");
+  await ingestRevision(article, article.text.replace(before, after));
+
+  // The next visit goes on from where the last one ended: only the new changes.
+  await page.goto(base + "/changes");
+  await page.waitForURL(new RegExp(`since=${seen}$`));
+  const seqs = await page.locator("li.change").evaluateAll((els) => els.map((e) => Number(e.dataset.seq)));
+  assert.ok(seqs.length >= 1 && seqs.every((n) => n > seen), `only changes after ${seen}: ${seqs}`);
+  const fix = page.locator(`section.story-changes[data-story='${id}'] li.change.claim_corrected`).first();
+  assert.equal(await fix.locator("del").innerText(), before);
+  assert.equal(await fix.locator("ins").innerText(), after);
+  assert.equal(await fix.locator("a.cite").getAttribute("href"), "/articles/" + article.id, "cited to the revised article");
+  await page.screenshot({ path: join(shots, "changes.png"), fullPage: true });
+  // Its claim link leads to the claim's row on the story page.
+  const claim = (await fix.locator("a.claim").getAttribute("href")).split("#claim-")[1];
+  await fix.locator("a.claim").click();
+  await page.waitForURL(new RegExp(`/stories/${id}#claim-${claim}$`));
+  assert.equal(await page.locator(":target").getAttribute("data-claim"), claim);
+  assert.ok((await page.locator("#changes li.claim_corrected").count()) >= 1, "the story page's What changed section");
+
+  // And once more: nothing new since.
+  await page.goto(base + "/changes");
+  await page.waitForURL(/since=\d+$/);
+  assert.equal(await page.locator("li.change").count(), 0);
+  assert.equal(await page.locator("p.nothing").count(), 1);
+  assert.deepEqual(problems, []);
+});
+
+test("a watch made on the watches page alerts, and the alert leads to its claim", async () => {
+  const { page, problems } = await newPage();
+  const { id, article, sentences } = await wireArticle();
+  await page.goto(base + "/watches");
+  await page.selectOption("form.watch select[name=kind]", "story");
+  await page.fill("form.watch input[name=target]", id);
+  await page.fill("form.watch input[name=token]", token);
+  await page.click("form.watch button");
+  await page.waitForURL(/\/watches#watch-/);
+  const watch = page.locator(":target");
+  assert.match(await watch.locator(".title").innerText(), new RegExp(`story ${id}`));
+  assert.equal(await watch.locator("li.alert").count(), 0, "no alerts before anything changes");
+
+  // The story changes: a claim sentence of one of its articles is corrected.
+  const last = sentences[sentences.length - 1].text;
+  await ingestRevision(article, article.text.replace(last, last.replace(" ", " reportedly ")));
+  let alerts = 0;
+  for (let i = 0; i < 40 && alerts === 0; i++) {
+    await page.waitForTimeout(250);
+    await page.reload();
+    alerts = await page.locator(":target li.alert a[href*='#claim-']").count();
+  }
+  assert.ok(alerts >= 1, "the watch alerted, with a claim to show");
+  await page.screenshot({ path: join(shots, "watches.png"), fullPage: true });
+  const alert = page.locator(":target li.alert a[href*='#claim-']").first();
+  const claim = (await alert.getAttribute("href")).split("#claim-")[1];
+  await alert.click();
+  await page.waitForURL(new RegExp(`/stories/${id}#claim-${claim}$`));
+  const row = page.locator(":target");
+  assert.equal(await row.getAttribute("data-claim"), claim, "the alert's claim, as the page's target");
+  assert.ok(await row.isVisible());
+  await page.screenshot({ path: join(shots, "alert-claim.png") });
+
+  // The form refuses a wrong token, saying why.
+  await page.goto(base + "/watches");
+  await page.fill("form.watch input[name=target]", "China");
+  await page.fill("form.watch input[name=token]", "not-the-token");
+  await page.click("form.watch button");
+  await page.waitForLoadState("load");
+  assert.match(await page.locator("main").innerText(), /not the ingest token/);
   assert.deepEqual(problems, []);
 });

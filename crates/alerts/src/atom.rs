@@ -17,6 +17,7 @@ pub fn label(kind: AlertKind) -> &'static str {
         AlertKind::NewArticle => "New article",
         AlertKind::NewOutlet => "New outlet",
         AlertKind::StoryMerged => "Stories merged",
+        AlertKind::ClaimCorrected => "Correction",
     }
 }
 

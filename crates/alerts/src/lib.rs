@@ -30,7 +30,7 @@ pub mod webhook;
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
-use dossier_model::{Alert, AlertKind, ChangeEntry, ChangeKind, ClaimStatus, Delivery, DeliveryState, OutletKey, Story, Watch, WatchKind};
+use dossier_model::{Alert, AlertKind, AlignedClaim, ChangeEntry, ChangeKind, ClaimStatus, Delivery, DeliveryState, OutletKey, Story, Watch, WatchKind};
 use dossier_store::{Store, StoreError};
 
 /// Longest target (entity, outlet, query, id) a watch takes.
@@ -190,6 +190,7 @@ fn alert_for(store: &dyn Store, stories: &mut Stories, watch: &mut Watch, e: &Ch
                 }
                 ChangeKind::ClaimAdded => Some(AlertKind::NewClaim),
                 ChangeKind::StoriesMerged => Some(AlertKind::StoryMerged),
+                ChangeKind::ClaimCorrected => Some(AlertKind::ClaimCorrected),
                 _ => status_move(),
             }
         }
@@ -211,7 +212,12 @@ fn alert_for(store: &dyn Store, stories: &mut Stories, watch: &mut Watch, e: &Ch
     };
     let Some(kind) = kind else { return Ok(None) };
     let delivery = watch.webhook.as_ref().map(|_| Delivery { state: DeliveryState::Pending, attempts: 0, last_error: None, next_attempt: Some(now), delivered_at: None });
-    let text = if e.text.is_empty() { stories.get(store, &e.story_id)?.map(|s| s.title.clone()).unwrap_or_default() } else { e.text.clone() };
+    let text = match (&e.was, e.text.is_empty()) {
+        // A dropped claim: what it said.
+        (Some(was), true) => format!("dropped: {was}"),
+        (_, true) => stories.get(store, &e.story_id)?.map(|s| s.title.clone()).unwrap_or_default(),
+        (_, false) => e.text.clone(),
+    };
     Ok(Some(Alert {
         id: Alert::id_for(&watch.id, e.seq),
         watch_id: watch.id.clone(),
@@ -239,6 +245,19 @@ fn claim_alert(store: &dyn Store, watch: &mut Watch, e: &ChangeEntry) -> Result<
     if e.kind == ChangeKind::ClaimRemoved {
         return Ok((claim_id == watch.target).then_some(AlertKind::ClaimRemoved));
     }
+    if e.kind == ChangeKind::ClaimCorrected {
+        // Ours when the sentence was, or now is, in our claim.
+        if claim_id != watch.target && e.was_claim_id.as_deref() != Some(watch.target.as_str()) {
+            return Ok(None);
+        }
+        // Corrected into another claim, and ours is gone: that one is ours now.
+        if e.to.is_some() && claim_id != watch.target && store.aligned_claim(&watch.target)?.is_none() {
+            if let Some(claim) = store.aligned_claim(claim_id)? {
+                follow(watch, claim);
+            }
+        }
+        return Ok(Some(AlertKind::ClaimCorrected));
+    }
     let kind = match (e.kind, e.to) {
         (ChangeKind::ClaimStatusChanged, Some(ClaimStatus::Corroborated)) => AlertKind::ClaimCorroborated,
         (ChangeKind::ClaimStatusChanged, Some(ClaimStatus::Contested)) => AlertKind::ClaimContested,
@@ -253,12 +272,17 @@ fn claim_alert(store: &dyn Store, watch: &mut Watch, e: &ChangeEntry) -> Result<
     if !claim.members.iter().any(|m| ours.contains(m.id.as_str())) {
         return Ok(None);
     }
-    watch.target = claim.id.clone();
-    watch.story_id = Some(claim.story_id.clone());
+    follow(watch, claim);
+    Ok(Some(kind))
+}
+
+/// A claim watch follows its claim to the claim it is now (a new id, more sentences).
+fn follow(watch: &mut Watch, claim: AlignedClaim) {
+    watch.target = claim.id;
+    watch.story_id = Some(claim.story_id);
     let mut members: BTreeSet<String> = watch.members.drain(..).collect();
     members.extend(claim.members.into_iter().map(|m| m.id));
     watch.members = members.into_iter().collect();
-    Ok(Some(kind))
 }
 
 /// For an `article_joined` entry: whether the story holds no other article of the

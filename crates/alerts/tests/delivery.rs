@@ -124,6 +124,30 @@ async fn a_claim_corroborated_by_an_ingest_fires_one_signed_webhook_once() {
     assert_eq!(got.lock().unwrap().len(), 1, "no duplicate after a restart or redelivery");
 }
 
+/// A revised report corrects the watched claim's figure: one `claim_corrected` alert (not
+/// a removal), and the watch follows the claim to its corrected sentence; dropping that
+/// sentence in a later revision alerts once more, saying what it said.
+#[test]
+fn a_claim_watch_follows_its_claim_through_a_correction() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut store, mut engine, claim) = store_with_first_report(dir.path());
+    let watch = add_watch(&mut store, NewWatch { kind: WatchKind::Claim, target: claim.clone(), webhook: None }, chrono::Utc::now()).unwrap();
+    let mut revised = article("https://riverton-post.example/fire", "Riverton Post", "Fire destroys warehouse in Riverton port", &FIRST.replace("40 homes", "42 homes"));
+    engine.ingest(&mut store, std::slice::from_ref(&revised), &Silent).unwrap();
+    let alerts = evaluate(&mut store, chrono::Utc::now()).unwrap();
+    assert_eq!(alerts.iter().map(|a| a.kind).collect::<Vec<_>>(), [AlertKind::ClaimCorrected], "{alerts:#?}");
+    assert!(alerts[0].text.contains("42 homes"), "{}", alerts[0].text);
+    let now = store.watch(&watch.id).unwrap().unwrap();
+    assert_ne!(now.target, claim, "followed to the corrected claim");
+    assert!(store.aligned_claim(&now.target).unwrap().unwrap().text.contains("42 homes"));
+
+    revised.text = FIRST.replace(" The fire destroyed 40 homes near the harbour, the fire chief said.", "");
+    engine.ingest(&mut store, &[revised], &Silent).unwrap();
+    let alerts = evaluate(&mut store, chrono::Utc::now()).unwrap();
+    assert_eq!(alerts.iter().map(|a| a.kind).collect::<Vec<_>>(), [AlertKind::ClaimCorrected], "{alerts:#?}");
+    assert_eq!(alerts[0].text, "dropped: The fire destroyed 42 homes near the harbour, the fire chief said.");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_receiver_is_retried_with_backoff_and_the_failure_shows() {
     let dir = tempfile::tempdir().unwrap();

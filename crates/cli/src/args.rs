@@ -62,11 +62,12 @@ pub enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
-    /// What changed, from the change log: stories created, articles joined, merges, claims added or changed, briefs rewritten.
+    /// What changed, from the change log: stories created, articles joined, merges, claims added, removed, corrected or changed status, briefs rewritten.
     Changes {
-        /// Entries after this sequence number (0: from the start).
-        #[arg(long, default_value_t = 0)]
-        since: i64,
+        /// Entries after this sequence number (0: from the start), or written at or after a
+        /// time: an RFC 3339 time (2025-06-22T12:00:00Z) or a date (2025-06-22, midnight UTC).
+        #[arg(long, value_name = "SEQ|TIME", default_value = "0", value_parser = parse_since)]
+        since: dossier_model::Since,
         /// Only this story's (an id or id prefix).
         #[arg(long)]
         story: Option<String>,
@@ -277,6 +278,10 @@ pub enum Command {
 /// A claim status as `dossier claims` prints it (`single-source` is taken too); else the valid ones.
 fn parse_status(s: &str) -> Result<dossier_model::ClaimStatus, String> {
     dossier_brief::desk::parse_status(s)
+}
+
+fn parse_since(s: &str) -> Result<dossier_model::Since, String> {
+    dossier_model::Since::parse(s)
 }
 
 fn parse_sort(s: &str) -> Result<dossier_brief::desk::Sort, String> {

@@ -452,7 +452,11 @@ fn ingest(dir: &Path, paths: &[PathBuf], json: bool, quiet: bool, no_analyse: bo
     Ok(if sum.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-fn print_changes(store: &dyn Store, since: i64, story: Option<&str>, limit: usize, json: bool) -> anyhow::Result<()> {
+fn print_changes(store: &dyn Store, since: dossier_model::Since, story: Option<&str>, limit: usize, json: bool) -> anyhow::Result<()> {
+    let since = match since {
+        dossier_model::Since::Seq(n) => n,
+        dossier_model::Since::Time(t) => store.last_change_before(t)?,
+    };
     let changes = store.changes(since, story, limit)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&changes)?);
@@ -461,7 +465,11 @@ fn print_changes(store: &dyn Store, since: i64, story: Option<&str>, limit: usiz
     let mut out = std::io::stdout().lock();
     for c in &changes {
         let mut what = c.kind.as_str().replace('_', " ");
-        if let (Some(from), Some(to)) = (c.from, c.to) {
+        if c.kind == ChangeKind::ClaimCorrected {
+            // The sentence before, then (as the entry's text) after.
+            let was = c.was.as_deref().unwrap_or_default();
+            what = if c.text.is_empty() { format!("{what}, dropped {was:?}") } else { format!("{what} from {was:?}") };
+        } else if let (Some(from), Some(to)) = (c.from, c.to) {
             what = format!("{what} {} -> {}", from.as_str(), to.as_str());
         } else if let Some(to) = c.to {
             what = format!("{what} ({})", to.as_str());

@@ -71,6 +71,29 @@ fn ingest_is_idempotent() {
     assert_eq!(store.articles().unwrap(), articles_before);
 }
 
+/// `dossier changes --since` takes a sequence number, an RFC 3339 time or a date; anything
+/// else is a usage error (exit 2) that says what is valid.
+#[test]
+fn changes_since_a_sequence_number_a_time_or_a_date() {
+    let dir = ingested();
+    let all = json(&dossier(dir.path(), &["changes", "--json"]));
+    let all = all.as_array().unwrap();
+    assert!(all.len() >= 3, "{all:?}");
+    assert!(all.iter().any(|c| c["kind"] == "story_created"));
+    let since = |arg: &str| json(&dossier(dir.path(), &["changes", "--json", "--since", arg])).as_array().unwrap().clone();
+    assert_eq!(&since("2000-01-01"), all, "everything was written after 2000");
+    assert_eq!(&since("2000-01-01T00:00:00+02:00"), all);
+    assert!(since("2999-01-01T00:00:00Z").is_empty(), "nothing after 2999");
+    let last = all.last().unwrap()["seq"].as_i64().unwrap();
+    assert_eq!(since(&(last - 1).to_string()), all[all.len() - 1..]);
+    for bad in ["yesterday", "2025-13-01", "-1", "12abc"] {
+        let o = dossier(dir.path(), &["changes", "--since", bad]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {err}");
+        assert!(err.contains("RFC 3339") || bad == "-1", "{bad}: {err}");
+    }
+}
+
 #[test]
 fn bad_inputs_are_reported_and_skipped() {
     let input = tempfile::tempdir().unwrap();

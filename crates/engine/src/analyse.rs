@@ -325,6 +325,8 @@ fn story_changes(placed: &Placed, st: &ClusterState, at: DateTime<Utc>, stories:
         other_story_id: None,
         from: None,
         to: None,
+        was: None,
+        was_claim_id: None,
     };
     let id_of = |n: u32| -> Option<String> {
         let n = placed.survivor(n);

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use dossier_enrich::Enriched;
-use dossier_model::{AlignedClaim, Article, Brief, ChangeEntry, ChangeKind, Story};
+use dossier_model::{AlignedClaim, Article, Brief, ChangeEntry, ChangeKind, Claim, Story};
 use dossier_store::{Store, StoryAnalysis};
 use rayon::prelude::*;
 
@@ -194,6 +194,110 @@ fn align_story(story: &Story, docs: &[&Enriched], settings: &dossier_claims::Set
     Ok((claims, brief))
 }
 
+/// The claims one article makes in a story's aligned claims: (its claim, the aligned claim it is in), in sentence order.
+fn claims_by_article(aligned: &[AlignedClaim]) -> BTreeMap<&str, Vec<(&Claim, &AlignedClaim)>> {
+    let mut by: BTreeMap<&str, Vec<(&Claim, &AlignedClaim)>> = BTreeMap::new();
+    for c in aligned {
+        for m in &c.members {
+            by.entry(m.article_id.as_str()).or_default().push((m, c));
+        }
+    }
+    by.values_mut().for_each(|v| v.sort_by_key(|(m, _)| m.sentence));
+    by
+}
+
+/// The lower-cased words of a sentence, to tell a reworded sentence from a new one.
+fn words(s: &str) -> HashSet<String> {
+    s.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
+}
+
+/// How much two sentences share: the Jaccard overlap of their words.
+fn overlap(a: &HashSet<String>, b: &HashSet<String>) -> f64 {
+    let union = a.union(b).count();
+    if union == 0 {
+        return 0.0;
+    }
+    a.intersection(b).count() as f64 / union as f64
+}
+
+/// Words two sentences must share (Jaccard) for the later to be the earlier one corrected
+/// rather than a new sentence: a changed figure or name keeps most of the words.
+const REWORDED: f64 = 0.4;
+
+/// Corrections: a revised article (still in the story, analysed in it before) whose claim
+/// sentences changed. A claim's id is made of its article, sentence position and text, so
+/// an article analysed again unrevised keeps every claim id; one whose ids changed was
+/// revised. Each sentence gone is paired with the most similar new one of the same article
+/// (a correction that changed it), or with none (a correction that dropped it); sentences
+/// merely moved (the same text) are no correction.
+fn corrections(story: &Story, old: &[AlignedClaim], claims: &[AlignedClaim], at: DateTime<Utc>) -> Vec<(usize, ChangeEntry)> {
+    let (before, now) = (claims_by_article(old), claims_by_article(claims));
+    let members: HashSet<&str> = story.article_ids.iter().map(String::as_str).collect();
+    let mut out = Vec::new();
+    for (article, was) in before.iter().filter(|(a, _)| members.contains(**a)) {
+        let is = now.get(article).map(Vec::as_slice).unwrap_or_default();
+        let kept: HashSet<&str> = is.iter().map(|(m, _)| m.id.as_str()).collect();
+        let had: HashSet<&str> = was.iter().map(|(m, _)| m.id.as_str()).collect();
+        let texts_now: HashSet<&str> = is.iter().map(|(m, _)| m.text.as_str()).collect();
+        let texts_before: HashSet<&str> = was.iter().map(|(m, _)| m.text.as_str()).collect();
+        let gone: Vec<&(&Claim, &AlignedClaim)> = was.iter().filter(|(m, _)| !kept.contains(m.id.as_str()) && !texts_now.contains(m.text.as_str())).collect();
+        let mut fresh: Vec<(&(&Claim, &AlignedClaim), HashSet<String>)> =
+            is.iter().filter(|(m, _)| !had.contains(m.id.as_str()) && !texts_before.contains(m.text.as_str())).map(|x| (x, words(&x.0.text))).collect();
+        for (m, c) in gone {
+            let w = words(&m.text);
+            let best = fresh.iter().enumerate().map(|(i, (_, fw))| (i, overlap(&w, fw))).filter(|&(_, o)| o >= REWORDED).max_by(|a, b| a.1.total_cmp(&b.1)).map(|(i, _)| i);
+            let (claim_id, to, text) = match best {
+                Some(i) => {
+                    let ((nm, nc), _) = fresh.remove(i);
+                    (nc.id.clone(), Some(nc.status), nm.text.clone())
+                }
+                None => (c.id.clone(), None, String::new()),
+            };
+            let old_index = old.iter().position(|o| o.id == c.id).expect("an old claim");
+            out.push((
+                old_index,
+                ChangeEntry {
+                    seq: 0,
+                    at,
+                    kind: ChangeKind::ClaimCorrected,
+                    story_id: story.id.clone(),
+                    article_id: Some(article.to_string()),
+                    claim_id: Some(claim_id),
+                    other_story_id: None,
+                    from: Some(c.status),
+                    to,
+                    text,
+                    was: Some(m.text.clone()),
+                    was_claim_id: Some(c.id.clone()),
+                },
+            ));
+        }
+    }
+    out
+}
+
+/// The [`corrections`] of articles that were revised: only an article stored in more than
+/// one version was, and a claim that left an article for another reason is no correction.
+fn revised_corrections(store: &dyn Store, story: &Story, old: &[AlignedClaim], claims: &[AlignedClaim], at: DateTime<Utc>) -> Result<Vec<(usize, ChangeEntry)>> {
+    let mut revised: HashMap<String, bool> = HashMap::new();
+    let mut out = Vec::new();
+    for fix in corrections(story, old, claims, at) {
+        let article = fix.1.article_id.clone().unwrap_or_default();
+        let was_revised = match revised.get(&article) {
+            Some(&r) => r,
+            None => {
+                let r = store.revisions(&article)?.len() > 1;
+                revised.insert(article, r);
+                r
+            }
+        };
+        if was_revised {
+            out.push(fix);
+        }
+    }
+    Ok(out)
+}
+
 /// Change log entries for a story's claims and brief, against what the store holds.
 /// A claim is followed through re-alignment by the sentences it is made of: a new
 /// aligned claim sharing a sentence with an old one is that claim, changed.
@@ -218,13 +322,21 @@ fn claim_changes(store: &dyn Store, story: &Story, absorbed: &[AlignedClaim], cl
         from: None,
         to: Some(c.status),
         text: c.text.clone(),
+        was: None,
+        was_claim_id: None,
     };
+    let fixes = revised_corrections(store, story, &old, claims, at)?;
+    // A claim a correction changed is that claim, corrected (not one removed and one added);
+    // a claim a correction dropped is logged as the correction.
+    let corrected_old: HashSet<usize> = fixes.iter().map(|(i, _)| *i).collect();
+    let corrected_new: HashSet<&str> = fixes.iter().filter(|(_, e)| e.to.is_some()).filter_map(|(_, e)| e.claim_id.as_deref()).collect();
     let mut out = Vec::new();
     let mut matched = vec![false; old.len()];
     for c in claims {
         let was: Vec<usize> = c.members.iter().filter_map(|m| by_member.get(m.id.as_str()).copied()).collect();
         was.iter().for_each(|&i| matched[i] = true);
         match was.first() {
+            None if corrected_new.contains(c.id.as_str()) => {}
             None => out.push(entry(ChangeKind::ClaimAdded, c)),
             Some(&i) if old[i].status != c.status => {
                 let mut e = entry(ChangeKind::ClaimStatusChanged, c);
@@ -234,12 +346,13 @@ fn claim_changes(store: &dyn Store, story: &Story, absorbed: &[AlignedClaim], cl
             Some(_) => {}
         }
     }
-    for (_, c) in old.iter().enumerate().filter(|(i, _)| !matched[*i]) {
+    for (_, c) in old.iter().enumerate().filter(|(i, _)| !matched[*i] && !corrected_old.contains(i)) {
         let mut e = entry(ChangeKind::ClaimRemoved, c);
         e.to = None;
         e.from = Some(c.status);
         out.push(e);
     }
+    out.extend(fixes.into_iter().map(|(_, e)| e));
     if let Some(before) = store.brief(&story.id)? {
         if &before != brief {
             out.push(ChangeEntry {
@@ -253,6 +366,8 @@ fn claim_changes(store: &dyn Store, story: &Story, absorbed: &[AlignedClaim], cl
                 from: None,
                 to: None,
                 text: story.title.clone(),
+                was: None,
+                was_claim_id: None,
             });
         }
     }

@@ -260,7 +260,8 @@ fn a_revised_article_realigns_its_story_and_logs_what_its_claims_did() {
     assert_eq!(store.stories_of(&[arts[fire].id.clone()]).unwrap()[&arts[fire].id], story, "a revision stays in its story");
     let log = store.changes(before, None, 100).unwrap();
     assert!(log.iter().any(|c| c.kind == ChangeKind::ClaimAdded && c.text.contains("$2 million")), "{log:#?}");
-    assert!(log.iter().any(|c| c.kind == ChangeKind::ClaimRemoved && c.text.contains("six hours")), "{log:#?}");
+    // The sentence the revision took out: a correction that dropped its claim.
+    assert!(log.iter().any(|c| c.kind == ChangeKind::ClaimCorrected && c.text.is_empty() && c.was.as_deref().is_some_and(|w| w.contains("six hours"))), "{log:#?}");
 }
 
 /// A run killed after placing a batch and before analysing its stories (here: the placing
@@ -391,6 +392,9 @@ impl Store for PlacedMeanwhile<'_> {
     fn last_change(&self) -> dossier_store::Result<i64> {
         self.inner.last_change()
     }
+    fn last_change_before(&self, at: chrono::DateTime<chrono::Utc>) -> dossier_store::Result<i64> {
+        self.inner.last_change_before(at)
+    }
     fn in_snapshot(&self, f: &mut dyn FnMut(&dyn Store) -> dossier_store::Result<()>) -> dossier_store::Result<()> {
         self.inner.in_snapshot(f)
     }
@@ -510,4 +514,55 @@ fn a_story_past_its_longest_span_is_followed_up_by_a_linked_story() {
     engine.rebuild(&mut store, &Silent).unwrap();
     assert_eq!(snapshot(&store), incremental);
     assert_eq!(store.story(&follow_up.id).unwrap().unwrap().continues.as_deref(), Some(first.id.as_str()));
+}
+
+/// A revised article on the sample corpus: one claim sentence reworded, another dropped.
+/// The change log says so as corrections, cited to the revised article, with the sentence
+/// before and after; a second analysis of the same text corrects nothing.
+#[test]
+fn a_revised_article_that_changes_and_drops_claims_is_logged_as_corrections() {
+    let (_dir, mut store, mut engine) = setup();
+    let arts = corpus();
+    engine.ingest(&mut store, &arts, &Silent).unwrap();
+    let memo = memo_story(&store);
+    let claims = store.aligned_claims(&memo).unwrap();
+    let story = store.story(&memo).unwrap().unwrap();
+    // The article of the story with the most claim sentences: two of them change.
+    let article = story.article_ids.iter().max_by_key(|a| claims.iter().flat_map(|c| &c.members).filter(|m| &m.article_id == *a).count()).unwrap();
+    let mut sentences: Vec<&dossier_model::Claim> = claims.iter().flat_map(|c| &c.members).filter(|m| &m.article_id == article).collect();
+    sentences.sort_by_key(|m| m.sentence);
+    assert!(sentences.len() >= 2, "{sentences:?}");
+    let (changed, dropped) = (sentences[0].text.clone(), sentences[sentences.len() - 1].text.clone());
+    let corrected = changed.replacen(' ', " newly ", 1);
+    let mut revised = arts.iter().find(|a| &a.id == article).unwrap().clone();
+    let text = revised.text.replacen(&changed, &corrected, 1).replacen(&dropped, "", 1);
+    assert_ne!(text, revised.text);
+    revised.text = text;
+    let before = store.last_change().unwrap();
+    let r = engine.ingest(&mut store, std::slice::from_ref(&revised), &Silent).unwrap();
+    assert_eq!(r.put.revised, 1);
+    let log = store.changes(before, None, 1000).unwrap();
+    let fixes: Vec<&dossier_model::ChangeEntry> = log.iter().filter(|c| c.kind == ChangeKind::ClaimCorrected).collect();
+    assert_eq!(fixes.len(), 2, "{log:#?}");
+    for f in &fixes {
+        assert_eq!((f.story_id.as_str(), f.article_id.as_deref()), (memo.as_str(), Some(article.as_str())), "{f:?}");
+    }
+    let reworded = fixes.iter().find(|f| f.was.as_deref() == Some(changed.as_str())).expect("the reworded sentence");
+    assert_eq!(reworded.text, corrected);
+    let now = store.aligned_claims(&memo).unwrap();
+    assert!(now.iter().any(|c| Some(&c.id) == reworded.claim_id.as_ref() && c.members.iter().any(|m| m.text == corrected)), "cited to the claim it is in now");
+    let gone = fixes.iter().find(|f| f.was.as_deref() == Some(dropped.as_str())).expect("the dropped sentence");
+    assert_eq!((gone.text.as_str(), gone.to), ("", None));
+    assert!(claims.iter().any(|c| Some(&c.id) == gone.claim_id.as_ref()), "cited to the claim it was in");
+    assert_eq!(gone.was_claim_id, gone.claim_id);
+    assert!(claims.iter().any(|c| Some(&c.id) == reworded.was_claim_id.as_ref() && c.members.iter().any(|m| m.text == changed)));
+    // Logged as corrections, not as claims removed and added besides.
+    for (kind, id) in [(ChangeKind::ClaimAdded, &reworded.claim_id), (ChangeKind::ClaimRemoved, &reworded.was_claim_id), (ChangeKind::ClaimRemoved, &gone.claim_id)] {
+        assert!(!log.iter().any(|c| c.kind == kind && &c.claim_id == id), "{kind:?} {id:?}: {log:#?}");
+    }
+
+    // The same text again is no revision, and a rebuild-free re-analysis corrects nothing.
+    let again = store.last_change().unwrap();
+    engine.ingest(&mut store, std::slice::from_ref(&revised), &Silent).unwrap();
+    assert!(store.changes(again, None, 1000).unwrap().iter().all(|c| c.kind != ChangeKind::ClaimCorrected));
 }

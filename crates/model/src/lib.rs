@@ -637,6 +637,12 @@ pub enum ChangeKind {
     ClaimStatusChanged,
     /// The story's brief was rewritten with different content.
     BriefChanged,
+    /// A revised article (the same URL, its text changed) changed or dropped one of its
+    /// claims: `article_id` is the revised article, `was` the sentence before, `text`
+    /// the sentence now (empty when the claim was dropped), `claim_id` the claim it is in
+    /// now (or was in, when dropped), `was_claim_id` the claim it was in. The claim is
+    /// logged as corrected, not as one claim removed and another added.
+    ClaimCorrected,
 }
 
 impl ChangeKind {
@@ -649,13 +655,70 @@ impl ChangeKind {
             ChangeKind::ClaimRemoved => "claim_removed",
             ChangeKind::ClaimStatusChanged => "claim_status_changed",
             ChangeKind::BriefChanged => "brief_changed",
+            ChangeKind::ClaimCorrected => "claim_corrected",
         }
     }
 
+    /// Every kind, in the order an analysis step writes them.
+    pub const ALL: [ChangeKind; 8] = [
+        ChangeKind::StoryCreated,
+        ChangeKind::ArticleJoined,
+        ChangeKind::StoriesMerged,
+        ChangeKind::ClaimAdded,
+        ChangeKind::ClaimRemoved,
+        ChangeKind::ClaimStatusChanged,
+        ChangeKind::BriefChanged,
+        ChangeKind::ClaimCorrected,
+    ];
+
     pub fn parse(s: &str) -> Option<ChangeKind> {
-        [ChangeKind::StoryCreated, ChangeKind::ArticleJoined, ChangeKind::StoriesMerged, ChangeKind::ClaimAdded, ChangeKind::ClaimRemoved, ChangeKind::ClaimStatusChanged, ChangeKind::BriefChanged]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        ChangeKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// What a reader sees for the kind: "claim corrected".
+    pub fn label(self) -> &'static str {
+        match self {
+            ChangeKind::StoryCreated => "new story",
+            ChangeKind::ArticleJoined => "new article",
+            ChangeKind::StoriesMerged => "stories merged",
+            ChangeKind::ClaimAdded => "new claim",
+            ChangeKind::ClaimRemoved => "claim gone",
+            ChangeKind::ClaimStatusChanged => "status changed",
+            ChangeKind::BriefChanged => "brief rewritten",
+            ChangeKind::ClaimCorrected => "correction",
+        }
+    }
+}
+
+/// Where a reader of the change log resumes: after a sequence number, or after a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Since {
+    /// Entries after this sequence number.
+    Seq(i64),
+    /// Entries written at or after this time.
+    Time(DateTime<Utc>),
+}
+
+/// What `--since` and `?since=` accept, for error messages and help.
+pub const SINCE_FORMS: &str = "a sequence number (0 or more), an RFC 3339 time (2025-06-22T12:00:00Z) or a date (2025-06-22, midnight UTC)";
+
+impl Since {
+    /// Reads a sequence number, an RFC 3339 time or a `YYYY-MM-DD` date; the error
+    /// says which forms are valid.
+    pub fn parse(s: &str) -> Result<Since, String> {
+        let s = s.trim();
+        if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+            return s.parse().map(Since::Seq).map_err(|_| format!("{s:?} is not {SINCE_FORMS}"));
+        }
+        if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+            return Ok(Since::Time(t.with_timezone(&Utc)));
+        }
+        if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+            if s.len() == 10 {
+                return Ok(Since::Time(d.and_time(chrono::NaiveTime::MIN).and_utc()));
+            }
+        }
+        Err(format!("{s:?} is not {SINCE_FORMS}"))
     }
 }
 
@@ -687,6 +750,13 @@ pub struct ChangeEntry {
     /// What a reader sees: the story's title, the claim's text.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub text: String,
+    /// The sentence before a correction (`claim_corrected`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub was: Option<String>,
+    /// The claim the corrected sentence was in before (`claim_corrected`): the same as
+    /// `claim_id` when dropped, or when the claim kept its id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub was_claim_id: Option<String>,
 }
 
 /// What a saved watch follows (see [`Watch`]).
@@ -771,6 +841,8 @@ pub enum AlertKind {
     NewOutlet,
     /// Another story merged into the watched one.
     StoryMerged,
+    /// A revised article changed or dropped a claim of the watched story (or the watched claim).
+    ClaimCorrected,
 }
 
 impl AlertKind {
@@ -784,6 +856,7 @@ impl AlertKind {
             AlertKind::NewArticle => "new_article",
             AlertKind::NewOutlet => "new_outlet",
             AlertKind::StoryMerged => "story_merged",
+            AlertKind::ClaimCorrected => "claim_corrected",
         }
     }
 }
@@ -929,6 +1002,25 @@ mod tests {
             ["", "2023-02-29", "0000-01-01", "2024-2-29", "20240229", "2024/02/29", "2024-02-29 10:30:00Z", "2024-02-29T10:30Z", "2024-02-29x", "Feb 29, 2024", " 2024-02-29", "2024-02-29T10:30:00"]
         {
             assert_eq!(at(bad), None, "{bad:?}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod since_tests {
+    use super::{Since, SINCE_FORMS};
+
+    #[test]
+    fn a_sequence_number_a_time_or_a_date() {
+        let t = |s: &str| s.parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+        assert_eq!(Since::parse("0"), Ok(Since::Seq(0)));
+        assert_eq!(Since::parse(" 1234 "), Ok(Since::Seq(1234)));
+        assert_eq!(Since::parse("2025-06-22T12:00:00Z"), Ok(Since::Time(t("2025-06-22T12:00:00Z"))));
+        assert_eq!(Since::parse("2025-06-22T14:00:00.5+02:00"), Ok(Since::Time(t("2025-06-22T12:00:00.5Z"))));
+        assert_eq!(Since::parse("2025-06-22"), Ok(Since::Time(t("2025-06-22T00:00:00Z"))));
+        for bad in ["", "-1", "+5", "1e3", "99999999999999999999", "2025-6-2", "2025-06-22 12:00", "yesterday", "2025-02-30"] {
+            let e = Since::parse(bad).unwrap_err();
+            assert!(e.ends_with(SINCE_FORMS), "{bad}: {e}");
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::{not_found, read, ApiError, Shared};
 /// same escaping the search index uses for its snippets).
 pub use dossier_search::html_escape as escape;
 
-const STYLE: &str = r#"
+pub(crate) const STYLE: &str = r#"
 body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1d232a;background:#f6f7f9}
 header{background:#1d232a;color:#fff;padding:.6rem 1rem}header a{color:#fff;text-decoration:none;font-weight:600}
 main{max-width:60rem;margin:0 auto;padding:1rem}
@@ -36,12 +36,15 @@ form.search{display:flex;flex-wrap:wrap;gap:.4rem;margin:.5rem 0}form.search inp
 form.controls{display:flex;flex-wrap:wrap;align-items:center;gap:.4rem .8rem;margin:.5rem 0;font-size:.9rem}form.controls select,form.controls button{font-size:.95rem;padding:.2rem .3rem}
 .has label{white-space:nowrap;margin-left:.3rem}.statuses{margin:.2rem 0}.statuses .badge{margin-right:.3rem}
 nav.pages{display:flex;flex-wrap:wrap;gap:1rem;align-items:center;justify-content:center;margin:1rem 0}nav.pages a{padding:.3rem .6rem;border:1px solid #dde1e6;border-radius:6px;background:#fff;text-decoration:none}
+ol.changes{list-style:none;padding:0;margin:.3rem 0}.change{border-top:1px solid #eef0f3;padding:.35rem 0;overflow-wrap:anywhere}.change .kind{display:inline-block;border-radius:4px;padding:0 .4rem;font-size:.8rem;font-weight:600;background:#e8eef7;color:#1d232a}
+.change.claim_corrected .kind{background:#c62828;color:#fff}.change.claim_status_changed .kind{background:#2e7d32;color:#fff}.fix del{color:#8a1c1c}.fix ins{color:#1b5e20;text-decoration:none;font-weight:600}.fix ins::before{content:"→ ";color:#5b6670}
+.matrix tr:target,.change:target{background:#fff3bf}form.controls input{font-size:.95rem;padding:.2rem .3rem;max-width:100%}form.watch{display:flex;flex-wrap:wrap;gap:.4rem;align-items:center}form.watch input,form.watch select{font-size:.95rem;padding:.25rem;max-width:100%}
 @media (max-width:600px){main{padding:.5rem}body{font-size:15px}.searchgrid{grid-template-columns:1fr}header nav{margin-left:.4rem}form.controls{gap:.3rem .6rem}}
 "#;
 
 pub fn page(title: &str, body: &str) -> Html<String> {
     Html(format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{} · dossier</title><style>{STYLE}</style></head><body><header><a href=\"/\">dossier</a> <nav><a href=\"/\">Stories</a> <a href=\"/search\">Search</a> <a href=\"/watches\">Watches</a></nav></header><main>{body}</main></body></html>",
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{} · dossier</title><style>{STYLE}</style></head><body><header><a href=\"/\">dossier</a> <nav><a href=\"/\">Stories</a> <a href=\"/changes\">Changes</a> <a href=\"/search\">Search</a> <a href=\"/watches\">Watches</a></nav></header><main>{body}</main></body></html>",
         escape(title)
     ))
 }
@@ -147,6 +150,7 @@ fn story_page(store: &dyn Store, id: &str, similar: &str) -> Result<Html<String>
         body.push_str("</ul></section>");
     }
     body.push_str(&crate::ui::story_sections(store, &st)?);
+    body.push_str(&crate::changes::story_section(store, &st.id)?);
     body.push_str(similar);
     Ok(page(&st.title, &body))
 }

@@ -15,6 +15,7 @@
 //! PostgreSQL the server keeps a local index in step with the store itself
 //! ([`follow`]).
 
+mod changes;
 mod desk;
 pub mod follow;
 mod html;
@@ -26,6 +27,7 @@ mod stores;
 mod ui;
 mod watches;
 
+pub use changes::ChangesResponse;
 pub use desk::{StoriesResponse, StorySummary};
 pub use listen::{serve_listener, Limits};
 pub use live::{Change, IngestResult, MAX_INGEST_BODY};
@@ -138,7 +140,7 @@ fn bad_request(msg: impl Into<String>) -> ApiError {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "dossier", description = "News intelligence: stories, claims with provenance, briefs, search."),
-    components(schemas(ErrorBody, schema::DateBound, desk::SortParam, desk::StatusParam)),
+    components(schemas(ErrorBody, schema::DateBound, schema::SinceParam, desk::SortParam, desk::StatusParam)),
     modifiers(&BearerScheme)
 )]
 struct ApiDoc;
@@ -200,7 +202,7 @@ pub fn app(stores: impl Into<Stores>, index: SearchIndex, options: ServeOptions)
         .routes(routes!(api_outlet))
         .routes(routes!(live::ingest))
         .routes(routes!(live::events))
-        .routes(routes!(api_changes))
+        .routes(routes!(changes::api_changes))
         .routes(routes!(watches::list, watches::add))
         .routes(routes!(watches::one, watches::remove))
         .routes(routes!(watches::feed))
@@ -212,7 +214,8 @@ pub fn app(stores: impl Into<Stores>, index: SearchIndex, options: ServeOptions)
         .route("/entities/{name}", get(ui::entity))
         .route("/outlets/{name}", get(ui::outlet))
         .route("/search", get(ui::search))
-        .route("/watches", get(watches::page))
+        .route("/changes", get(changes::page))
+        .route("/watches", get(watches::page).post(watches::add_from_form))
         .route("/login", get(live::login_form).post(live::login))
         .merge(api_routes)
         .route("/api/openapi.json", get(move || async move { Json(api) }))
@@ -355,40 +358,6 @@ async fn api_story(State(s): State<Shared>, Path(id): Path<String>) -> Result<Re
 /// A permanent redirect (a merged story's old address).
 fn moved(to: &str) -> Response {
     (StatusCode::PERMANENT_REDIRECT, [(axum::http::header::LOCATION, to.to_string())]).into_response()
-}
-
-/// The change log read back: what changed after `since`.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ChangesResponse {
-    pub changes: Vec<dossier_model::ChangeEntry>,
-    /// The last sequence number in the log: pass it as `since` next time.
-    pub last: i64,
-}
-
-/// What changed since a sequence number, from the change log: stories created, articles
-/// joined, merges, claims added, removed or changed status, briefs rewritten.
-#[utoipa::path(get, path = "/api/changes",
-    params(
-        ("since" = Option<i64>, Query, minimum = 0, description = "Entries after this sequence number (default 0)"),
-        ("story" = Option<String>, Query, description = "Only this story's entries (an old id of a merged story works too)"),
-        ("limit" = Option<u32>, Query, minimum = 1, maximum = 5000, description = "At most this many entries, 1-5000 (default 500)")
-    ),
-    responses((status = 200, body = ChangesResponse), (status = 400, body = ErrorBody)))]
-async fn api_changes(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<Json<ChangesResponse>, ApiError> {
-    let (mut since, mut story, mut limit) = (0i64, None::<String>, 500usize);
-    for (k, v) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
-        match k.as_ref() {
-            "since" => since = v.parse().map_err(|_| bad_request(format!("since: {v:?} is not a sequence number")))?,
-            "story" => story = Some(v.into_owned()),
-            "limit" => limit = v.parse::<usize>().ok().filter(|n| (1..=5000).contains(n)).ok_or_else(|| bad_request(format!("limit: {v:?} is not a whole number from 1 to 5000")))?,
-            other => return Err(bad_request(format!("unknown parameter {other:?} (since, story, limit)"))),
-        }
-    }
-    if since < 0 {
-        return Err(bad_request("since: must be 0 or more"));
-    }
-    let r = read(&s, move |store| Ok(ChangesResponse { changes: store.changes(since, story.as_deref(), limit)?, last: store.last_change()? })).await?;
-    Ok(Json(r))
 }
 
 /// One article, whole.
@@ -564,3 +533,6 @@ mod tests_sockets;
 
 #[cfg(test)]
 mod tests_desk;
+
+#[cfg(test)]
+mod tests_changes;

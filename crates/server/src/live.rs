@@ -57,7 +57,7 @@ fn cookie_token(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// Compares without an early exit, so timing does not tell how much of a guess was right.
-fn same(a: &str, b: &str) -> bool {
+pub(crate) fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

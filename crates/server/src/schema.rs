@@ -140,6 +140,18 @@ impl PartialSchema for DateBound {
 
 impl ToSchema for DateBound {}
 
+/// Where to read the change log from: a sequence number, or a time (`YYYY-MM-DD` or RFC 3339).
+pub struct SinceParam;
+
+impl PartialSchema for SinceParam {
+    fn schema() -> RefOr<Schema> {
+        let seq = ObjectBuilder::new().schema_type(Type::Integer).format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64))).minimum(Some(0)).maximum(Some(i64::MAX));
+        date_or_datetime().item(seq).description(Some("A sequence number (0 or more), a date YYYY-MM-DD (midnight UTC) or an RFC 3339 date-time")).into()
+    }
+}
+
+impl ToSchema for SinceParam {}
+
 /// One event of `/api/events`: `event: change`, then `data:` a Change as one line
 /// of JSON. (Comment lines keep an idle stream open; they carry no event.)
 #[derive(utoipa::ToSchema)]

@@ -7,7 +7,7 @@ use tower::ServiceExt;
 
 use super::*;
 
-fn store_with_hostile_article() -> (tempfile::TempDir, SqliteStore) {
+pub(super) fn store_with_hostile_article() -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().unwrap();
     let mut s = SqliteStore::open_dir(dir.path()).unwrap();
     let t = "2025-06-22T00:00:00Z".parse().unwrap();
@@ -39,7 +39,7 @@ fn store_with_hostile_article() -> (tempfile::TempDir, SqliteStore) {
     (dir, s)
 }
 
-fn app(dir: &tempfile::TempDir, s: SqliteStore) -> Router {
+pub(super) fn app(dir: &tempfile::TempDir, s: SqliteStore) -> Router {
     let mut index = SearchIndex::open(&dir.path().join("index")).unwrap();
     let docs: Vec<dossier_search::IndexDoc> = s
         .articles()
@@ -62,14 +62,14 @@ fn app(dir: &tempfile::TempDir, s: SqliteStore) -> Router {
     router(s, index, ServeOptions::default())
 }
 
-const TOKEN: &str = "0123456789abcdef-ingest";
+pub(super) const TOKEN: &str = "0123456789abcdef-ingest";
 
-fn app_with(dir: &tempfile::TempDir, s: SqliteStore, options: ServeOptions) -> (Router, Arc<App>) {
+pub(super) fn app_with(dir: &tempfile::TempDir, s: SqliteStore, options: ServeOptions) -> (Router, Arc<App>) {
     let index = SearchIndex::open(&dir.path().join("index")).unwrap();
     super::app(s, index, options)
 }
 
-async fn send(app: &Router, req: Request<Body>) -> (StatusCode, String) {
+pub(super) async fn send(app: &Router, req: Request<Body>) -> (StatusCode, String) {
     let resp = app.clone().oneshot(req).await.unwrap();
     let status = resp.status();
     let body = resp.into_body().collect().await.unwrap().to_bytes();
@@ -84,7 +84,7 @@ fn post(uri: &str, token: Option<&str>, content_type: &str, body: impl Into<Body
     r.body(body.into()).unwrap()
 }
 
-async fn get(app: &Router, uri: &str) -> (StatusCode, String) {
+pub(super) async fn get(app: &Router, uri: &str) -> (StatusCode, String) {
     let resp = app.clone().oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
     let status = resp.status();
     let body = resp.into_body().collect().await.unwrap().to_bytes();
@@ -666,6 +666,8 @@ async fn changes_read_back_and_merged_stories_redirect() {
         from: None,
         to: None,
         text: String::new(),
+        was: None,
+        was_claim_id: None,
     };
     // Story s0 merged into s1: its id answers as s1's.
     let mut merged = entry(dossier_model::ChangeKind::StoriesMerged, "s1");

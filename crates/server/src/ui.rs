@@ -253,7 +253,15 @@ pub fn claim_matrix(story: &Story, claims: &[AlignedClaim], outlet_of: &HashMap<
     }
     html.push_str("</tr></thead><tbody>");
     for c in claims {
-        html.push_str(&format!("<tr><td>{}</td><td><span class=\"badge {}\">{}</span></td>", escape(&c.text), c.status.as_str(), c.status.name()));
+        // The row is the claim's anchor: alerts and the change log link here.
+        html.push_str(&format!(
+            "<tr id=\"claim-{}\" data-claim=\"{}\"><td>{}</td><td><span class=\"badge {}\">{}</span></td>",
+            escape(&c.id),
+            escape(&c.id),
+            escape(&c.text),
+            c.status.as_str(),
+            c.status.name()
+        ));
         for o in &story.outlets {
             if !c.outlets.contains(o) {
                 html.push_str("<td class=\"no\" title=\"does not carry it\">·</td>");

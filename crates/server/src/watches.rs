@@ -184,6 +184,70 @@ async fn round(s: &Shared, fetcher: &dossier_fetch::Fetcher) -> Result<(), Strin
     Ok(())
 }
 
+/// The watch form's fields (`POST /watches`, form-encoded).
+#[derive(Debug, Deserialize)]
+pub struct WatchForm {
+    kind: String,
+    target: String,
+    #[serde(default)]
+    webhook: String,
+    /// The ingest token, typed into the form: writing needs it, and a page on another
+    /// site cannot post a watch without knowing it.
+    token: String,
+}
+
+/// Saves a watch from the watches page's form, with the ingest token typed in; then back
+/// to the page at the new watch (or, with a webhook, a page showing its secret once).
+pub async fn add_from_form(State(s): State<Shared>, axum::Form(f): axum::Form<WatchForm>) -> Result<Response, ApiError> {
+    use crate::html::escape;
+    let Some(want) = s.options.ingest_token.as_deref() else {
+        return Err(ApiError(StatusCode::FORBIDDEN, "saving watches is disabled: start `dossier serve` with an ingest token ($DOSSIER_INGEST_TOKEN)".into()));
+    };
+    // Not 401: that answer carries the read-token login form, which is another token.
+    if !crate::live::same(f.token.trim(), want) {
+        return Err(ApiError(StatusCode::FORBIDDEN, "that is not the ingest token: saving a watch needs it".into()));
+    }
+    let kind = WatchKind::parse(f.kind.trim()).ok_or_else(|| {
+        let valid: Vec<&str> = WatchKind::ALL.iter().map(|k| k.as_str()).collect();
+        bad_request(format!("kind: {:?} is not one of {}", f.kind, valid.join(", ")))
+    })?;
+    let webhook = Some(f.webhook.trim().to_string()).filter(|w| !w.is_empty());
+    let state = s.clone();
+    let new = dossier_alerts::NewWatch { kind, target: f.target.trim().to_string(), webhook };
+    let watch = tokio::task::spawn_blocking(move || state.stores.write(|store| dossier_alerts::add_watch(store, new, Utc::now()))).await??.map_err(|e| match e {
+        dossier_alerts::Error::Invalid(m) => ApiError(StatusCode::UNPROCESSABLE_ENTITY, m),
+        dossier_alerts::Error::Store(e) => e.into(),
+    })?;
+    if watch.webhook.is_none() {
+        return Ok((StatusCode::SEE_OTHER, [(header::LOCATION, format!("/watches#watch-{}", watch.id))]).into_response());
+    }
+    let body = format!(
+        "<h1>Watch saved</h1><section class=\"card\"><p>{} {} · watch {}</p><p>Its webhook's secret, shown only now (each POST is signed with it in <code>X-Dossier-Signature</code>):</p><p><code class=\"secret\">{}</code></p><p><a href=\"/watches#watch-{}\">Back to the watches</a></p></section>",
+        escape(watch.kind.as_str()),
+        escape(&watch.target),
+        escape(&watch.id),
+        escape(&watch.secret),
+        escape(&watch.id)
+    );
+    Ok((StatusCode::CREATED, crate::html::page("Watch saved", &body)).into_response())
+}
+
+/// The form that saves a watch (the ingest token is typed in, never stored by the page).
+fn watch_form() -> String {
+    let kinds: String = WatchKind::ALL.iter().map(|k| format!("<option value=\"{0}\">{0}</option>", k.as_str())).collect();
+    format!(
+        "<section class=\"card\"><h2>New watch</h2><form class=\"watch\" method=\"post\" action=\"/watches\"><select name=\"kind\" aria-label=\"Follow\">{kinds}</select> <input name=\"target\" required maxlength=\"500\" placeholder=\"entity, outlet, query, story or claim id\" aria-label=\"What to follow\"> <input name=\"webhook\" type=\"url\" maxlength=\"2000\" placeholder=\"webhook URL (optional)\" aria-label=\"Webhook URL\"> <input name=\"token\" type=\"password\" required autocomplete=\"off\" placeholder=\"ingest token\" aria-label=\"Ingest token\"> <button type=\"submit\">Watch</button></form></section>"
+    )
+}
+
+/// Where an alert leads: its claim's row on the story page when the claim is still there.
+fn alert_href(a: &Alert) -> String {
+    match (&a.claim_id, a.kind) {
+        (Some(c), k) if k != dossier_model::AlertKind::ClaimRemoved => crate::changes::claim_href(&a.story_id, c),
+        _ => format!("/stories/{}", url::form_urlencoded::byte_serialize(a.story_id.as_bytes()).collect::<String>()),
+    }
+}
+
 /// The watches page: each watch, its webhook's deliveries, and its recent alerts linked to their stories.
 pub async fn page(State(s): State<Shared>) -> Result<axum::response::Html<String>, ApiError> {
     use crate::html::escape;
@@ -197,12 +261,14 @@ pub async fn page(State(s): State<Shared>) -> Result<axum::response::Html<String
     })
     .await?;
     let mut body = String::from("<h1>Watches</h1>");
+    body.push_str(&watch_form());
     if all.is_empty() {
         body.push_str("<p class=\"meta\">No watches yet: <code>dossier alerts add --entity NAME</code>, or POST /api/watches.</p>");
     }
     for (w, alerts) in &all {
         body.push_str(&format!(
-            "<section class=\"card watch\"><div class=\"title\">{} {}</div><div class=\"meta\">watch {} · up to change {} · <a href=\"/api/watches/{}/feed.atom\">Atom feed</a></div>",
+            "<section class=\"card watch\" id=\"watch-{}\"><div class=\"title\">{} {}</div><div class=\"meta\">watch {} · up to change {} · <a href=\"/api/watches/{}/feed.atom\">Atom feed</a></div>",
+            escape(&w.id),
             escape(w.kind.as_str()),
             escape(&w.target),
             escape(&w.id),
@@ -219,10 +285,10 @@ pub async fn page(State(s): State<Shared>) -> Result<axum::response::Html<String
                 format!(" <span class=\"meta delivery\">webhook {} after {} attempt(s){error}</span>", d.state.as_str(), d.attempts)
             });
             body.push_str(&format!(
-                "<li class=\"alert\"><span class=\"meta\">{} · {}</span> <a href=\"/stories/{}\">{}</a>{}{delivery}</li>",
+                "<li class=\"alert\"><span class=\"meta\">{} · {}</span> <a href=\"{}\">{}</a>{}{delivery}</li>",
                 a.at.format("%Y-%m-%d %H:%M"),
                 escape(dossier_alerts::atom::label(a.kind)),
-                escape(&a.story_id),
+                escape(&alert_href(a)),
                 escape(&a.text),
                 a.outlet.as_deref().map_or(String::new(), |o| format!(" <span class=\"meta\">({})</span>", escape(o)))
             ));

@@ -171,6 +171,8 @@ CREATE TABLE alerts (
 CREATE INDEX alerts_watch ON alerts(watch_id, seq);
 CREATE INDEX alerts_due ON alerts(state, due_ms);
 "#,
+    // Reading the change log from a time (`--since 2025-06-22`): RFC 3339 text, compared bytewise.
+    r#"CREATE INDEX changes_at ON changes(at COLLATE "C");"#,
 ];
 
 /// The schema version this build writes.
@@ -1146,6 +1148,11 @@ impl Store for PgStore {
 
     fn last_change(&self) -> Result<i64> {
         Ok(self.client.borrow_mut().query_one("SELECT coalesce(max(seq), 0)::int8 FROM changes", &[]).map_err(self.e())?.get(0))
+    }
+
+    fn last_change_before(&self, at: DateTime<Utc>) -> Result<i64> {
+        // `at` is stored as RFC 3339 in UTC, which sorts as text in time order (compared bytewise).
+        Ok(self.client.borrow_mut().query_one("SELECT coalesce(max(seq), 0)::int8 FROM changes WHERE at COLLATE \"C\" < $1", &[&at.to_rfc3339()]).map_err(self.e())?.get(0))
     }
 
     fn aligned_claim(&self, id: &str) -> Result<Option<AlignedClaim>> {

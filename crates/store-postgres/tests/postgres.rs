@@ -276,6 +276,8 @@ fn a_reader_following_the_change_log_misses_nothing_while_workers_commit() {
                             from: None,
                             to: None,
                             text: format!("{:04}", i * per_step + j),
+                            was: None,
+                            was_claim_id: None,
                         })
                         .collect();
                     let state = vec![(format!("w{w}/step"), Some(vec![i as u8]))];

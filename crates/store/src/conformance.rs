@@ -25,7 +25,7 @@ macro_rules! store_conformance_tests {
             summaries_match_the_articles_in_the_order_asked, meaning_scores_round_trip_per_model,
             articles_and_embeddings_by_id_in_the_order_asked, arrivals_recorded_for_new_and_revised_articles_in_order,
             commit_step_writes_the_analysis_and_takes_the_arrivals, a_failing_step_writes_nothing, merged_stories_leave_aliases_that_follow,
-            changes_are_numbered_and_filtered, reset_analysis_keeps_the_log_and_replays_the_batches, stories_of_the_articles,
+            changes_are_numbered_and_filtered, changes_are_read_from_a_time, reset_analysis_keeps_the_log_and_replays_the_batches, stories_of_the_articles,
             engine_state_by_key_and_prefix, a_batch_revising_a_stored_article_again_and_back,
             snapshots_read_nest_and_end, article_hashes_follow_content, story_analyses_are_written_only_under_the_mark_they_read,
             claim_status_counts_per_story,
@@ -321,7 +321,20 @@ pub fn meaning_scores_round_trip_per_model(s: &mut dyn Store) {
 // ---- the incremental analysis (dossier-engine) ----
 
 fn change(kind: ChangeKind, story: &str) -> ChangeEntry {
-    ChangeEntry { seq: 0, at: "2025-06-22T12:00:00Z".parse().unwrap(), kind, story_id: story.into(), article_id: None, claim_id: None, other_story_id: None, from: None, to: None, text: String::new() }
+    ChangeEntry {
+        seq: 0,
+        at: "2025-06-22T12:00:00Z".parse().unwrap(),
+        kind,
+        story_id: story.into(),
+        article_id: None,
+        claim_id: None,
+        other_story_id: None,
+        from: None,
+        to: None,
+        text: String::new(),
+        was: None,
+        was_claim_id: None,
+    }
 }
 
 /// Pending arrivals as (article id, batch).
@@ -599,6 +612,37 @@ pub fn merged_stories_leave_aliases_that_follow(s: &mut dyn Store) {
     assert_eq!(s.story_alias("s2").unwrap(), None);
     assert_eq!(s.story_alias("s1").unwrap().as_deref(), Some("s5"));
     assert_eq!(s.stories_of(&ids(["e", "a"])).unwrap(), HashMap::from([("e".to_string(), "s2".to_string()), ("a".to_string(), "s5".to_string())]));
+}
+
+/// The change log read from a time: the last seq before it, fractions of a second
+/// included; a correction keeps the sentence it replaced.
+pub fn changes_are_read_from_a_time(s: &mut dyn Store) {
+    let at = |t: &str| -> chrono::DateTime<chrono::Utc> { t.parse().unwrap() };
+    assert_eq!(s.last_change_before(at("2030-01-01T00:00:00Z")).unwrap(), 0, "an empty log");
+    let times = ["2025-06-22T12:00:00Z", "2025-06-22T12:00:00.250Z", "2025-06-22T12:00:01Z", "2025-06-23T00:00:00Z"];
+    let mut fix = change(ChangeKind::ClaimCorrected, "s1");
+    fix.was = Some("12 people died".into());
+    fix.text = "15 people died".into();
+    fix.article_id = Some("a1".into());
+    fix.claim_id = Some("c2".into());
+    fix.from = Some(ClaimStatus::SingleSource);
+    fix.to = Some(ClaimStatus::SingleSource);
+    for (i, t) in times.iter().enumerate() {
+        let mut e = if i == 2 { fix.clone() } else { change(ChangeKind::BriefChanged, "s1") };
+        e.at = at(t);
+        s.commit_step(&AnalysisStep { batch: i as i64, changes: vec![e], ..Default::default() }).unwrap();
+    }
+    let all = s.changes(0, None, 100).unwrap();
+    assert_eq!(all[2], ChangeEntry { seq: all[2].seq, at: at(times[2]), ..fix });
+    let before = |t: &str| s.last_change_before(at(t)).unwrap();
+    assert_eq!(before("2025-06-22T11:59:59Z"), 0);
+    assert_eq!(before("2025-06-22T12:00:00Z"), 0, "an entry at the time itself is after it");
+    assert_eq!(before("2025-06-22T12:00:00.1Z"), all[0].seq);
+    assert_eq!(before("2025-06-22T12:00:00.250Z"), all[0].seq);
+    assert_eq!(before("2025-06-22T12:00:00.5+00:00"), all[1].seq);
+    assert_eq!(before("2025-06-22T14:00:01+02:00"), all[1].seq, "an offset is the same instant in UTC");
+    assert_eq!(before("2025-06-22T23:59:59.999Z"), all[2].seq);
+    assert_eq!(before("2026-01-01T00:00:00Z"), all[3].seq);
 }
 
 /// The change log: increasing seqs across steps, read after a seq, a page at a time, per story.

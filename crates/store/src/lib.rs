@@ -260,6 +260,9 @@ pub trait Store {
     fn changes(&self, since: i64, story: Option<&str>, limit: usize) -> Result<Vec<ChangeEntry>>;
     /// The last change log seq (0 when empty).
     fn last_change(&self) -> Result<i64>;
+    /// The last change log seq written before `at` (0 when none): reading
+    /// [`Store::changes`] after it gives the entries written at or after `at`.
+    fn last_change_before(&self, at: DateTime<Utc>) -> Result<i64>;
     /// Runs `f` inside one read transaction: everything it reads through the store it is given
     /// comes from the same state, even while another connection commits (a story, its claims and
     /// its brief from one analysis). A snapshot inside a snapshot is the outer one. Use
@@ -352,7 +355,7 @@ pub fn snapshot<T>(store: &dyn Store, f: impl FnOnce(&dyn Store) -> Result<T>) -
     Ok(out.expect("a snapshot that succeeded ran its closure"))
 }
 
-const SCHEMA_VERSION: i64 = 7;
+const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 const MIGRATIONS: &[&str] = &[
     r#"
@@ -479,6 +482,8 @@ CREATE TABLE alerts (
 CREATE INDEX alerts_watch ON alerts(watch_id, seq);
 CREATE INDEX alerts_due ON alerts(state, due_ms);
 "#,
+    // Reading the change log from a time (`--since 2025-06-22`).
+    "CREATE INDEX changes_at ON changes(at);",
 ];
 
 /// How long a connection waits for another one's write lock before "database is locked".
@@ -1034,6 +1039,11 @@ impl Store for SqliteStore {
 
     fn last_change(&self) -> Result<i64> {
         self.conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| r.get(0)).map_err(self.e())
+    }
+
+    fn last_change_before(&self, at: DateTime<Utc>) -> Result<i64> {
+        // `at` is stored as RFC 3339 in UTC, which sorts as text in time order.
+        self.conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes WHERE at < ?1", [at.to_rfc3339()], |r| r.get(0)).map_err(self.e())
     }
     fn in_snapshot(&self, f: &mut dyn FnMut(&dyn Store) -> Result<()>) -> Result<()> {
         if !self.conn.is_autocommit() {
