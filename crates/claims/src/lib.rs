@@ -13,10 +13,13 @@
 //! writes storage and never invents text: every claim's text is a source
 //! sentence.
 
+mod sources;
+
 use std::collections::{BTreeSet, HashMap};
 
 use dossier_enrich::{is_stopword, quantities_in, terms, Enriched};
 use dossier_model::{stable_id, AlignedClaim, Attribution, Claim, ClaimStatus, OutletNames, SourceKind, Story};
+pub use sources::SourceNames;
 
 /// Alignment settings; the defaults are what dossier uses everywhere.
 #[derive(Debug, Clone, Copy)]
@@ -221,12 +224,19 @@ fn contains_word(hay: &str, needle: &str) -> bool {
 /// The sources an article attributes its reporting to (publications,
 /// organisations, people, documents), most cited first, with the first cue.
 pub fn article_sources(e: &Enriched) -> Vec<Attribution> {
+    article_sources_named(e, 0, &SourceNames::of(&[e]))
+}
+
+/// [`article_sources`] under the story's one name per source (`doc` is the article's index in
+/// the docs `names` was built from).
+fn article_sources_named(e: &Enriched, doc: usize, names: &SourceNames) -> Vec<Attribution> {
     let mut seen: Vec<(Attribution, usize)> = Vec::new();
     for s in &e.sentences {
         let Some(a) = &s.attribution else { continue };
         if a.kind == SourceKind::Unnamed {
             continue;
         }
+        let a = &names.canonical(doc, a);
         let key = source_key(&a.source, a.kind);
         match seen.iter_mut().find(|(x, _)| source_key(&x.source, x.kind) == key) {
             Some((_, n)) => *n += 1,
@@ -240,7 +250,9 @@ pub fn article_sources(e: &Enriched) -> Vec<Attribution> {
 
 /// "the report", "the article": a reference back to a publication's reporting, not a source of its own.
 fn is_reporting_anaphor(a: &Attribution) -> bool {
-    a.kind == SourceKind::Document && matches!(source_key(&a.source, a.kind).as_str(), "report" | "article" | "story" | "investigation")
+    // "yesterday's New Yorker story" names its publication: only a report named by nothing else refers back.
+    let unnamed = a.source.split_whitespace().skip(1).all(|w| !w.starts_with(char::is_uppercase));
+    a.kind == SourceKind::Document && unnamed && matches!(source_key(&a.source, a.kind).as_str(), "report" | "article" | "story" | "investigation")
 }
 
 /// Documents are named loosely ("The memo", "the eight-page memo"): compare by kind word.
@@ -318,6 +330,14 @@ struct ClauseNode {
     text: String,
     /// Its sentence states what it says as fact: no attribution, no hedge, nothing relayed.
     as_fact: bool,
+    /// Who its sentence quotes: the named person a quotation in it is attributed to.
+    speaker: Option<String>,
+}
+
+/// The named person a sentence's quotation is attributed to ("“…,” said Karl Brandt"), if any.
+fn speaker_of(c: &Claim) -> Option<String> {
+    let quoted = c.text.contains(['“', '"']);
+    c.attribution.as_ref().filter(|a| quoted && a.kind == SourceKind::Person && a.source.starts_with(char::is_uppercase)).map(|a| a.source.clone())
 }
 
 /// Whether a claim's sentence states its content as fact rather than as someone's word or a belief.
@@ -438,7 +458,8 @@ pub fn align(story: &Story, docs: &[&Enriched], settings: &Settings) -> Vec<Alig
 /// `assemble_claim` (status, outlets and sources of each).
 pub fn align_with(story: &Story, docs: &[&Enriched], settings: &Settings, meaning: Option<MeaningScorer>) -> Result<Vec<AlignedClaim>, String> {
     let names = OutletNames::of_articles(docs.iter().map(|d| &d.article));
-    let claims = collect_claims(docs, &names, settings);
+    let sources = SourceNames::of(docs);
+    let claims = collect_claims(docs, &names, &sources, settings);
     let mut links = lexical_links(&claims, settings);
     if let Some(score) = meaning {
         let cands = meaning_candidates(&claims, settings);
@@ -451,7 +472,7 @@ pub fn align_with(story: &Story, docs: &[&Enriched], settings: &Settings, meanin
         meaning_links(&claims, &cands, &scores, &mut links, settings);
     }
     let groups = facts_of(&claims, &mut links);
-    let sources: HashMap<&str, Vec<Attribution>> = docs.iter().map(|d| (d.article.id.as_str(), article_sources(d))).collect();
+    let sources: HashMap<&str, Vec<Attribution>> = docs.iter().enumerate().map(|(i, d)| (d.article.id.as_str(), article_sources_named(d, i, &sources))).collect();
     let outlet_of: HashMap<&str, &str> = docs.iter().map(|d| (d.article.id.as_str(), names.of_article(&d.article))).collect();
     let mut out: Vec<AlignedClaim> = groups.into_iter().map(|(members, conflict)| assemble_claim(story, &claims, &members, conflict, &sources, &outlet_of)).collect();
     out.sort_by(|a, b| b.outlets.len().cmp(&a.outlets.len()).then(b.checkworthiness.total_cmp(&a.checkworthiness)).then(a.id.cmp(&b.id)));
@@ -463,8 +484,17 @@ pub fn align_with(story: &Story, docs: &[&Enriched], settings: &Settings, meanin
 type StoryClaims<'a> = [(Claim, &'a Enriched, &'a str)];
 
 /// Phase 1: every article's check-worthy sentences, in article order.
-fn collect_claims<'a>(docs: &[&'a Enriched], names: &'a OutletNames, settings: &Settings) -> Vec<(Claim, &'a Enriched, &'a str)> {
-    docs.iter().flat_map(|d| claims_of(d, settings).into_iter().map(move |c| (c, *d, names.of_article(&d.article)))).collect()
+/// Each claim's attribution carries the story's one name for its source.
+fn collect_claims<'a>(docs: &[&'a Enriched], names: &'a OutletNames, sources: &SourceNames, settings: &Settings) -> Vec<(Claim, &'a Enriched, &'a str)> {
+    docs.iter()
+        .enumerate()
+        .flat_map(|(i, d)| {
+            claims_of(d, settings).into_iter().map(move |mut c| {
+                c.attribution = c.attribution.map(|a| sources.canonical(i, &a));
+                (c, *d, names.of_article(&d.article))
+            })
+        })
+        .collect()
 }
 
 /// The link graph of a story: clause nodes (and, once meaning is looked at,
@@ -496,7 +526,7 @@ fn lexical_links(claims: &StoryClaims, settings: &Settings) -> Links {
     let mut nodes: Vec<ClauseNode> = Vec::new();
     for (ci, (c, _, outlet)) in claims.iter().enumerate() {
         for cl in clauses(&c.text) {
-            nodes.push(ClauseNode { claim: ci, outlet: outlet.to_string(), terms: terms(&cl).into_iter().collect(), text: cl, as_fact: stated_as_fact(c) });
+            nodes.push(ClauseNode { claim: ci, outlet: outlet.to_string(), terms: terms(&cl).into_iter().collect(), text: cl, as_fact: stated_as_fact(c), speaker: speaker_of(c) });
         }
     }
     let (ids, idf) = interned(nodes.iter().map(|n| &n.terms));
@@ -669,7 +699,7 @@ fn meaning_links(claims: &StoryClaims, cands: &[(usize, usize)], scores: &[f32],
     }
     let base = links.nodes.len();
     for (ci, (c, _, outlet)) in claims.iter().enumerate() {
-        links.nodes.push(ClauseNode { claim: ci, outlet: outlet.to_string(), terms: BTreeSet::new(), text: c.text.clone(), as_fact: stated_as_fact(c) });
+        links.nodes.push(ClauseNode { claim: ci, outlet: outlet.to_string(), terms: BTreeSet::new(), text: c.text.clone(), as_fact: stated_as_fact(c), speaker: speaker_of(c) });
         links.parent.push(base + ci);
     }
     for (&(a, b), &s) in cands.iter().zip(scores) {
@@ -754,11 +784,14 @@ fn assemble_claim(
     }
     let mut srcs: Vec<Attribution> = Vec::new();
     for (c, d, _) in &ms {
-        let article_level: Vec<Attribution> = sources[d.article.id.as_str()].iter().filter(|a| a.kind == SourceKind::Publication).cloned().collect();
-        // "according to the report" in an article that names the report's publisher means that publisher.
-        let has_publication = !article_level.is_empty();
-        let own = c.attribution.iter().filter(|a| a.kind != SourceKind::Unnamed && !(is_reporting_anaphor(a) && has_publication)).cloned();
-        for a in own.chain(article_level) {
+        // A claim rests on what its own sentence names, nothing else the article cites; but
+        // "according to the report" in an article that names one publication means that publication.
+        let publications: Vec<&Attribution> = sources[d.article.id.as_str()].iter().filter(|a| a.kind == SourceKind::Publication).collect();
+        let own = c.attribution.iter().filter(|a| a.kind != SourceKind::Unnamed).map(|a| match publications.as_slice() {
+            [p] if is_reporting_anaphor(a) => (*p).clone(),
+            _ => a.clone(),
+        });
+        for a in own {
             if !srcs.iter().any(|x| source_key(&x.source, x.kind) == source_key(&a.source, a.kind)) {
                 srcs.push(a);
             }
@@ -803,7 +836,14 @@ fn assemble_claim(
 /// What makes two linked statements (of two outlets) unable to both hold, explained
 /// per outlet: numbers or dates, polarity, or a hedge one outlet states as fact.
 fn conflict(a: &ClauseNode, b: &ClauseNode) -> Option<String> {
-    quantity_conflict(a, b).or_else(|| comparable(a, b).then(|| polarity_conflict(a, b).or_else(|| hedge_conflict(a, b))).flatten())
+    quantity_conflict(a, b).or_else(|| comparable(a, b).then(|| polarity_conflict(a, b).or_else(|| hedge_conflict(a, b)).or_else(|| speaker_conflict(a, b))).flatten())
+}
+
+/// The same words quoted as two different people's: one outlet has the wrong speaker (names
+/// are compared as the story resolves them, so "Mr. Brandt" and "Karl Brandt" are one person).
+fn speaker_conflict(a: &ClauseNode, b: &ClauseNode) -> Option<String> {
+    let (sa, sb) = (a.speaker.as_ref()?, b.speaker.as_ref()?);
+    (sa != sb && a.text.contains(['“', '"']) && b.text.contains(['“', '"'])).then(|| format!("{}: quoted as {sa}'s ({:?}); {}: quoted as {sb}'s ({:?})", a.outlet, a.text, b.outlet, b.text))
 }
 
 /// Two statements say the same thing but for a negation or a hedge only when most of each
@@ -1057,9 +1097,10 @@ fn quantity_conflict(a: &ClauseNode, b: &ClauseNode) -> Option<String> {
 pub fn primary_sources(docs: &[&Enriched]) -> Vec<dossier_model::PrimarySource> {
     let mut out: Vec<dossier_model::PrimarySource> = Vec::new();
     let names = OutletNames::of_articles(docs.iter().map(|d| &d.article));
-    for d in docs {
+    let sources = SourceNames::of(docs);
+    for (i, d) in docs.iter().enumerate() {
         let outlet = &names.of_article(&d.article).to_string();
-        for a in article_sources(d) {
+        for a in article_sources_named(d, i, &sources) {
             // Under any of its names ("NYT" citing "The New York Times").
             if names.all_names(outlet).any(|n| source_key(&a.source, a.kind) == source_key(n, SourceKind::Publication)) {
                 continue;
@@ -1074,7 +1115,7 @@ pub fn primary_sources(docs: &[&Enriched]) -> Vec<dossier_model::PrimarySource> 
                 None => {
                     // Documents are named by what they are ("the memo"), however each outlet phrased it.
                     let name = if a.kind == SourceKind::Document { format!("the {key}") } else { a.source.clone() };
-                    out.push(dossier_model::PrimarySource { name, kind: a.kind, cited_by: vec![outlet.clone()], cue: a.cue.clone() })
+                    out.push(dossier_model::PrimarySource { name, kind: a.kind, cited_by: vec![outlet.clone()], cue: a.cue.clone(), claims: 0 })
                 }
             }
         }
@@ -1148,6 +1189,26 @@ mod tests {
         let homes = out.iter().find(|c| c.text.contains("300 homes")).unwrap_or_else(|| panic!("{out:#?}"));
         assert_eq!(homes.status, ClaimStatus::SingleSource, "a plain statement by one outlet");
         assert!(homes.sources.is_empty());
+    }
+
+    /// A claim rests on what its own sentence names, under the story's one name for it; the same
+    /// quotation given to two people is contested.
+    #[test]
+    fn claim_sources_are_their_own_and_a_quote_has_one_speaker() {
+        let a = doc("a", "Alpha", "The New York Times has not independently confirmed the account of the meeting in Riverton. “This government will not be blackmailed by a union that holds the whole country hostage,” said Transport Minister Elena Varga. The strike halted 400 trains across the northern region on Friday.", 1);
+        let b = doc("b", "Beta", "“This government will not be blackmailed by a union that holds the whole country hostage,” said Karl Brandt, a spokesman for the ministry. Mr. Brandt said the minister had never met the union leaders in private.", 2);
+        let out = align(&story(), &[&a, &b], &Settings::default());
+        let trains = out.iter().find(|c| c.text.contains("400 trains")).unwrap_or_else(|| panic!("{out:#?}"));
+        assert!(trains.sources.is_empty(), "the Times is named in another sentence: {trains:#?}");
+        let quote = out.iter().find(|c| c.members.iter().any(|m| m.text.contains("blackmailed"))).unwrap_or_else(|| panic!("{out:#?}"));
+        assert_eq!(quote.status, ClaimStatus::Contested, "{quote:#?}");
+        assert!(quote.conflict.as_ref().unwrap().contains("Alpha: quoted as Elena Varga's"), "{quote:#?}");
+        let met = out.iter().find(|c| c.text.contains("never met")).unwrap();
+        assert_eq!(met.sources[0].source, "Karl Brandt");
+        let primary = primary_sources(&[&a, &b]);
+        let names: Vec<&str> = primary.iter().map(|p| p.name.as_str()).collect();
+        assert!(names.contains(&"Karl Brandt") && !names.contains(&"Brandt") && !names.contains(&"Mr. Brandt"), "{names:?}");
+        assert!(names.contains(&"The New York Times") && !names.iter().any(|n| n.contains("independently")), "{names:?}");
     }
 
     #[test]

@@ -249,7 +249,7 @@ fn brief_shows_shared_single_and_primary_source() {
 
     let text = stdout(&dossier(dir.path(), &["brief", "1"]));
     assert!(text.starts_with("At a Glance — "), "{text}");
-    assert!(text.contains("The New York Times (publication) — cited by Daily8"));
+    assert!(text.contains("The New York Times (publication) — ") && text.contains(" — cited by Daily8"), "{text}");
     let md = stdout(&dossier(dir.path(), &["brief", "1", "--markdown"]));
     assert!(md.starts_with("# At a Glance"));
     let missing = dossier(dir.path(), &["brief", "ffffffffffff"]);
@@ -670,4 +670,79 @@ fn confirmed_against_denied_is_contested() {
     assert!(why.starts_with("Capital Post: confirmed (") && why.contains("; Valley Times: denied ("), "{why}");
     let brief = stdout(&dossier(data.path(), &["brief", "1"]));
     assert!(brief.contains("[contested: Capital Post, Valley Times") && brief.contains("⚠ contested: Capital Post: confirmed"), "{brief}");
+}
+
+/// A story told by three outlets in the style of real reporting (`examples/multi-outlet/`): a
+/// confirmation against a denial, a figure that differs, one quotation given to two people, a
+/// republished copy that drops who said what, a hedge stated elsewhere as fact, and one outlet
+/// under two names. Statuses, sources and the brief, through the binary.
+#[test]
+fn a_three_outlet_story_gets_statuses_sources_and_a_short_brief() {
+    let input = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/multi-outlet/rail-talks.jsonl");
+    let data = tempfile::tempdir().unwrap();
+    let out = dossier(data.path(), &["--embeddings", "off", "ingest", input.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stories = json(&dossier(data.path(), &["stories", "--json"]));
+    assert_eq!(stories.as_array().unwrap().len(), 1, "{stories:#}");
+    let mut outlets: Vec<&str> = stories[0]["outlets"].as_array().unwrap().iter().map(|o| o.as_str().unwrap()).collect();
+    outlets.sort();
+    assert_eq!(outlets, ["The Capital Post", "Union Press", "Valley Times"], "VT is the Valley Times' site");
+
+    let claims = json(&dossier(data.path(), &["claims", "1", "--json"]));
+    let claims = claims.as_array().unwrap();
+    let claim = |needle: &str| claims.iter().find(|c| c["members"].as_array().unwrap().iter().any(|m| m["text"].as_str().unwrap().contains(needle))).unwrap_or_else(|| panic!("no claim with {needle:?}: {claims:#?}"));
+    let conflict = |needle: &str| claim(needle)["conflict"].as_str().unwrap_or_default().to_string();
+    for needle in ["The ministry denied that secret talks", "60 million euros", "said Karl Brandt", "are believed to have started"] {
+        assert_eq!(claim(needle)["status"], "contested", "{needle}: {:#}", claim(needle));
+    }
+    assert!(conflict("The ministry denied").contains("The Capital Post: confirmed") && conflict("The ministry denied").contains("Valley Times: denied"), "{}", conflict("The ministry denied"));
+    assert!(conflict("60 million").contains("45 million") && conflict("60 million").contains("60 million"));
+    assert!(conflict("said Karl Brandt").contains("quoted as Elena Varga's") && conflict("said Karl Brandt").contains("quoted as Karl Brandt's"), "{}", conflict("said Karl Brandt"));
+    assert!(conflict("are believed").contains("Valley Times: hedged") && conflict("are believed").contains("Union Press: as fact"), "{}", conflict("are believed"));
+    // The copy that dropped "according to a letter seen by The Capital Post" is no second outlet's
+    // report: the claim rests on the letter, and only the Capital Post stands behind it.
+    let pay = claim("9 percent pay rise");
+    assert_ne!(pay["status"], "corroborated", "{pay:#}");
+    assert_eq!(pay["sources"][0]["kind"], "document", "{pay:#}");
+    // A claim's sources are what its own sentence names: the spokesman, under one name.
+    let brandt = claim("never met union leaders in private");
+    assert_eq!(brandt["sources"], serde_json::json!([{"source": "Karl Brandt", "kind": "person", "cue": "said"}]), "{brandt:#}");
+    assert_eq!(claim("address parliament on Wednesday")["sources"][0]["source"], "Karl Brandt");
+    assert!(claim("not be blackmailed")["sources"].as_array().unwrap().iter().all(|s| s["source"] != "The Capital Post"));
+
+    let brief = json(&dossier(data.path(), &["brief", "1", "--json"]));
+    let bullets: Vec<&Value> = brief["shared"].as_array().unwrap().iter().chain(brief["only_in"].as_array().unwrap().iter().flat_map(|o| o[1].as_array().unwrap())).collect();
+    assert!(bullets.len() <= 7, "{brief:#}");
+    assert!(brief["left_out"].as_u64().unwrap() > 0);
+    assert!(bullets.iter().all(|b| !b["citations"].as_array().unwrap().is_empty()));
+    // Contested first.
+    let first_other = bullets.iter().position(|b| b["status"] != "contested").unwrap_or(bullets.len());
+    assert!(first_other >= 3 && bullets[first_other..].iter().all(|b| b["status"] != "contested"), "{bullets:#?}");
+    // No two bullets state the same fact (the copy repeats the Capital Post's every sentence).
+    let texts: Vec<&str> = bullets.iter().map(|b| b["text"].as_str().unwrap()).collect();
+    assert_eq!(texts.iter().collect::<std::collections::HashSet<_>>().len(), texts.len(), "{texts:#?}");
+    // Sources: one entry per person, with the claims resting on each, the most first.
+    let primary = brief["primary_sources"].as_array().unwrap();
+    let names: Vec<&str> = primary.iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert!(primary.len() <= 5, "{names:?}");
+    for (name, kind) in [("Karl Brandt", "person"), ("Daniel J. Okafor", "person"), ("Mara Lind", "person")] {
+        let p = primary.iter().find(|p| p["name"] == name).unwrap_or_else(|| panic!("{name} not among {names:?}"));
+        assert_eq!(p["kind"], kind);
+        assert!(p["claims"].as_u64().unwrap() >= 1, "{p:#}");
+    }
+    assert!(primary.windows(2).all(|w| w[0]["claims"].as_u64() >= w[1]["claims"].as_u64()), "{names:?}");
+    let full = json(&dossier(data.path(), &["brief", "1", "--json", "--all"]));
+    let all_names: Vec<&str> = full["primary_sources"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    for alias in ["Brandt", "Mr. Brandt", "The spokesman", "the spokesman", "Okafor", "Mr. Okafor", "Representative Daniel J. Okafor", "Lind", "Ms. Lind"] {
+        assert!(!all_names.contains(&alias), "{alias} listed apart: {all_names:?}");
+    }
+    // "Cites no source" never names an outlet that a bullet shows citing one.
+    let unsourced: Vec<&str> = brief["unsourced_outlets"].as_array().unwrap().iter().map(|o| o.as_str().unwrap()).collect();
+    for b in &bullets {
+        if !b["sources"].as_array().unwrap().is_empty() && b["citations"].as_array().unwrap().len() == 1 {
+            assert!(!unsourced.contains(&b["citations"][0]["outlet"].as_str().unwrap()), "{unsourced:?} against {b:#}");
+        }
+    }
+    let text = stdout(&dossier(data.path(), &["brief", "1"]));
+    assert!(text.contains("Also named: Valley Times (valleytimes.example) as VT") && text.contains("more bullet(s): dossier brief --all"), "{text}");
 }
