@@ -130,6 +130,11 @@ const EVENT_WORDS: &[&str] = &[
     "lost",
     "rose",
     "fell",
+    // A denial is as checkable as the confirmation it answers.
+    "denied",
+    "denies",
+    "disputed",
+    "rejected",
 ];
 const ALLEGATION_WORDS: &[&str] = &["allegedly", "reportedly", "alleges", "allegations", "accused", "suspected", "believed to"];
 
@@ -310,6 +315,18 @@ pub fn clauses(sentence: &str) -> Vec<String> {
     }
     out.retain(|c| term_count(c) >= 2);
     out
+}
+
+/// A clause that only says who speaks ("A spokesman for the ministry", "” said Karl Brandt"):
+/// two outlets naming the same spokesman do not state the same fact.
+fn is_frame(clause: &str) -> bool {
+    let words: Vec<String> = clause.split_whitespace().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase()).filter(|w| !w.is_empty()).collect();
+    let role = |w: &str| matches!(w, "spokesman" | "spokeswoman" | "spokesperson" | "lawyer" | "attorney" | "adviser" | "advisor" | "director" | "secretary" | "minister" | "official" | "aide" | "chairman" | "chairwoman");
+    let said = |w: &str| matches!(w, "said" | "says" | "told" | "added" | "wrote" | "according");
+    let role_phrase = words.len() <= 8 && words.first().is_some_and(|w| matches!(w.as_str(), "a" | "an" | "the" | "his" | "her" | "its" | "their")) && words.iter().any(|w| role(w));
+    let raw: Vec<&str> = clause.split_whitespace().skip_while(|w| !said(&w.to_lowercase())).skip(1).collect();
+    let speaker = words.len() <= 6 && words.first().is_some_and(|w| said(w)) && !raw.is_empty() && raw.iter().all(|w| w.starts_with(char::is_uppercase));
+    role_phrase || speaker
 }
 
 /// `terms(text).len()` without stemming the words (stemming keeps one term per word).
@@ -525,7 +542,7 @@ impl Links {
 fn lexical_links(claims: &StoryClaims, settings: &Settings) -> Links {
     let mut nodes: Vec<ClauseNode> = Vec::new();
     for (ci, (c, _, outlet)) in claims.iter().enumerate() {
-        for cl in clauses(&c.text) {
+        for cl in clauses(&c.text).into_iter().filter(|cl| !is_frame(cl)) {
             nodes.push(ClauseNode { claim: ci, outlet: outlet.to_string(), terms: terms(&cl).into_iter().collect(), text: cl, as_fact: stated_as_fact(c), speaker: speaker_of(c) });
         }
     }
@@ -868,7 +885,9 @@ fn terms_of(n: &ClauseNode) -> BTreeSet<String> {
 /// profile" denies nothing of "the patient came to the emergency department").
 fn negates_shared(text: &str, at: usize, other: &BTreeSet<String>) -> bool {
     let ws = words_of(text);
-    let after: Vec<String> = ws.iter().skip(at + 1).take(5).flat_map(|w| terms(w)).take(2).collect();
+    // "denied a report that it had negotiated in secret": what is denied is the report's content.
+    let reported = |t: &String| matches!(t.as_str(), "report" | "claim" | "allegation" | "suggestion" | "account" | "stori" | "rumour" | "rumor");
+    let after: Vec<String> = ws.iter().skip(at + 1).take(7).flat_map(|w| terms(w)).filter(|t| !reported(t)).take(2).collect();
     after.is_empty() || after.iter().any(|t| other.contains(t))
 }
 

@@ -216,7 +216,8 @@ impl SourceNames {
             SourceKind::Publication | SourceKind::Organisation | SourceKind::GovernmentBody => {
                 // "the Times" for the story's "The New York Times": the one body of its kind whose name ends so.
                 let key = body_key(&a.source);
-                let mut fits = self.bodies.iter().filter(|b| b.0 == a.kind && (b.1 == key || b.1.ends_with(&format!(" {key}"))));
+                // "the ministry" for its "Ministry of Transport": the one body whose name is headed so.
+                let mut fits = self.bodies.iter().filter(|b| b.0 == a.kind && (b.1 == key || b.1.ends_with(&format!(" {key}")) || !key.contains(' ') && b.1.starts_with(&format!("{key} of "))));
                 match (fits.next(), fits.next()) {
                     (Some(b), None) if b.1 != key => renamed(&b.2, a.kind),
                     _ => a.clone(),
