@@ -253,6 +253,25 @@ fn article_sources_named(e: &Enriched, doc: usize, names: &SourceNames) -> Vec<A
     seen.into_iter().map(|(a, _)| a).filter(|a| publication.is_none() || !is_reporting_anaphor(a)).collect()
 }
 
+/// The publication an article relays, if it relays exactly one: cited as reporting ("according
+/// to a report by The New York Times", "As The New York Times notes"), in a sentence that does
+/// not deny it ("The New York Times has not independently confirmed" frames nothing).
+fn frame_of(claims: &StoryClaims, article_id: &str) -> Option<Attribution> {
+    let mut found: Vec<&Attribution> = Vec::new();
+    for (c, _, _) in claims.iter().filter(|(c, _, _)| c.article_id == article_id) {
+        let Some(a) = c.attribution.as_ref().filter(|a| a.kind == SourceKind::Publication) else { continue };
+        let cue = a.cue.to_lowercase();
+        let reporting = ["according to", "report", "note", "reveal", "wrote", "writes", "first"].iter().any(|w| cue.contains(w));
+        if reporting && negations(&c.text).is_empty() && !found.iter().any(|f| source_key(&f.source, f.kind) == source_key(&a.source, a.kind)) {
+            found.push(a);
+        }
+    }
+    match found.as_slice() {
+        [one] => Some((*one).clone()),
+        _ => None,
+    }
+}
+
 /// "the report", "the article": a reference back to a publication's reporting, not a source of its own.
 fn is_reporting_anaphor(a: &Attribution) -> bool {
     // "yesterday's New Yorker story" names its publication: only a report named by nothing else refers back.
@@ -490,8 +509,9 @@ pub fn align_with(story: &Story, docs: &[&Enriched], settings: &Settings, meanin
     }
     let groups = facts_of(&claims, &mut links);
     let sources: HashMap<&str, Vec<Attribution>> = docs.iter().enumerate().map(|(i, d)| (d.article.id.as_str(), article_sources_named(d, i, &sources))).collect();
+    let frames: HashMap<&str, Attribution> = docs.iter().filter_map(|d| frame_of(&claims, &d.article.id).map(|f| (d.article.id.as_str(), f))).collect();
     let outlet_of: HashMap<&str, &str> = docs.iter().map(|d| (d.article.id.as_str(), names.of_article(&d.article))).collect();
-    let mut out: Vec<AlignedClaim> = groups.into_iter().map(|(members, conflict)| assemble_claim(story, &claims, &members, conflict, &sources, &outlet_of)).collect();
+    let mut out: Vec<AlignedClaim> = groups.into_iter().map(|(members, conflict)| assemble_claim(story, &claims, &members, conflict, &sources, &frames, &outlet_of)).collect();
     out.sort_by(|a, b| b.outlets.len().cmp(&a.outlets.len()).then(b.checkworthiness.total_cmp(&a.checkworthiness)).then(a.id.cmp(&b.id)));
     Ok(out)
 }
@@ -789,6 +809,7 @@ fn assemble_claim(
     members: &BTreeSet<usize>,
     conflict: Option<String>,
     sources: &HashMap<&str, Vec<Attribution>>,
+    frames: &HashMap<&str, Attribution>,
     outlet_of: &HashMap<&str, &str>,
 ) -> AlignedClaim {
     let mut ms: Vec<&(Claim, &Enriched, &str)> = members.iter().map(|&c| &claims[c]).collect();
@@ -808,7 +829,9 @@ fn assemble_claim(
             [p] if is_reporting_anaphor(a) => (*p).clone(),
             _ => a.clone(),
         });
-        for a in own {
+        // A sentence that names nobody, in an article that relays one publication's report, rests on that report.
+        let framed = c.attribution.as_ref().is_none_or(|a| a.kind == SourceKind::Unnamed).then(|| frames.get(d.article.id.as_str()).cloned()).flatten();
+        for a in own.chain(framed) {
             if !srcs.iter().any(|x| source_key(&x.source, x.kind) == source_key(&a.source, a.kind)) {
                 srcs.push(a);
             }
