@@ -112,7 +112,7 @@ fn role_head(phrase: &str) -> Option<String> {
 }
 
 /// The one person all these roles name, if they name one.
-fn unique_person<'r>(rs: Vec<&'r Role>) -> Option<&'r str> {
+fn unique_person(rs: Vec<&Role>) -> Option<&str> {
     let first = rs.first()?.person.as_str();
     rs.iter().all(|r| r.person == first).then_some(first)
 }
