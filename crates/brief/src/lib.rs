@@ -148,7 +148,8 @@ fn counted_sources(primary: &[PrimarySource], claims: &[AlignedClaim]) -> Vec<Pr
     for p in &mut out {
         let key = source_key(&p.name);
         // Documents are listed by kind ("the memo") however each outlet phrased them ("The eight-page memo").
-        let names = |s: &dossier_model::Attribution| if p.kind == SourceKind::Document && s.kind == SourceKind::Document { source_key(&s.source).ends_with(&key) } else { source_key(&s.source) == key };
+        let names =
+            |s: &dossier_model::Attribution| if p.kind == SourceKind::Document && s.kind == SourceKind::Document { source_key(&s.source).ends_with(&key) } else { source_key(&s.source) == key };
         p.claims = claims.iter().filter(|c| c.sources.iter().any(names)).count();
     }
     out.sort_by_key(|p| (std::cmp::Reverse(p.claims), p.kind == SourceKind::Document, std::cmp::Reverse(p.cited_by.len())));
@@ -184,7 +185,9 @@ pub fn glance(b: &Brief, settings: &Settings) -> Brief {
     let mut next = vec![0usize; b.only_in.len()];
     let mut kept = vec![0usize; b.only_in.len()];
     while room > 0 {
-        let best = (0..b.only_in.len()).filter(|&i| next[i] < b.only_in[i].1.len()).max_by(|&i, &j| b.only_in[i].1[next[i]].checkworthiness.total_cmp(&b.only_in[j].1[next[j]].checkworthiness).then(j.cmp(&i)));
+        let best = (0..b.only_in.len())
+            .filter(|&i| next[i] < b.only_in[i].1.len())
+            .max_by(|&i, &j| b.only_in[i].1[next[i]].checkworthiness.total_cmp(&b.only_in[j].1[next[j]].checkworthiness).then(j.cmp(&i)));
         let Some(i) = best else { break };
         next[i] += 1;
         kept[i] += 1;

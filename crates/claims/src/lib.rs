@@ -340,7 +340,12 @@ pub fn clauses(sentence: &str) -> Vec<String> {
 /// two outlets naming the same spokesman do not state the same fact.
 fn is_frame(clause: &str) -> bool {
     let words: Vec<String> = clause.split_whitespace().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase()).filter(|w| !w.is_empty()).collect();
-    let role = |w: &str| matches!(w, "spokesman" | "spokeswoman" | "spokesperson" | "lawyer" | "attorney" | "adviser" | "advisor" | "director" | "secretary" | "minister" | "official" | "aide" | "chairman" | "chairwoman");
+    let role = |w: &str| {
+        matches!(
+            w,
+            "spokesman" | "spokeswoman" | "spokesperson" | "lawyer" | "attorney" | "adviser" | "advisor" | "director" | "secretary" | "minister" | "official" | "aide" | "chairman" | "chairwoman"
+        )
+    };
     let said = |w: &str| matches!(w, "said" | "says" | "told" | "added" | "wrote" | "according");
     let role_phrase = words.len() <= 8 && words.first().is_some_and(|w| matches!(w.as_str(), "a" | "an" | "the" | "his" | "her" | "its" | "their")) && words.iter().any(|w| role(w));
     let raw: Vec<&str> = clause.split_whitespace().skip_while(|w| !said(&w.to_lowercase())).skip(1).collect();

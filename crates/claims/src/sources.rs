@@ -13,10 +13,62 @@ use regex::Regex;
 
 /// Titles and honorifics before a name, which the name is compared without.
 const TITLES: &[&str] = &[
-    "mr", "mrs", "ms", "dr", "rep", "representative", "sen", "senator", "president", "gov", "governor", "judge", "justice", "secretary", "gen", "general", "speaker", "attorney", "deputy", "special",
-    "counsel", "former", "chairman", "chairwoman", "leader", "minister", "prime", "ambassador", "mayor", "sheriff", "director", "chief", "lt", "col", "sgt", "capt", "prof", "rev", "congressman",
-    "congresswoman", "spokesman", "spokeswoman", "spokesperson", "reporter", "correspondent", "strategist", "aide", "adviser", "advisor", "lawyer", "professor", "officer", "commissioner",
-    "candidate", "nominee", "founder",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "rep",
+    "representative",
+    "sen",
+    "senator",
+    "president",
+    "gov",
+    "governor",
+    "judge",
+    "justice",
+    "secretary",
+    "gen",
+    "general",
+    "speaker",
+    "attorney",
+    "deputy",
+    "special",
+    "counsel",
+    "former",
+    "chairman",
+    "chairwoman",
+    "leader",
+    "minister",
+    "prime",
+    "ambassador",
+    "mayor",
+    "sheriff",
+    "director",
+    "chief",
+    "lt",
+    "col",
+    "sgt",
+    "capt",
+    "prof",
+    "rev",
+    "congressman",
+    "congresswoman",
+    "spokesman",
+    "spokeswoman",
+    "spokesperson",
+    "reporter",
+    "correspondent",
+    "strategist",
+    "aide",
+    "adviser",
+    "advisor",
+    "lawyer",
+    "professor",
+    "officer",
+    "commissioner",
+    "candidate",
+    "nominee",
+    "founder",
 ];
 
 /// Role nouns an apposition gives a name ("Peter Carr, a spokesman for …", "his lawyer, Ty Cobb").
@@ -74,7 +126,15 @@ fn surname(words: &[&str]) -> String {
 /// A capitalised word that opens a sentence before a name ("Meanwhile Peter Carr, a spokesman"), dropped.
 fn strip_opener(name: &str) -> &str {
     match name.split_once(char::is_whitespace) {
-        Some((first, rest)) if rest.contains(char::is_whitespace) && matches!(first.to_lowercase().as_str(), "the" | "but" | "and" | "meanwhile" | "however" | "in" | "on" | "at" | "also" | "then" | "when" | "while" | "after" | "before" | "as" | "said" | "says" | "told" | "yet" | "so") => rest.trim_start(),
+        Some((first, rest))
+            if rest.contains(char::is_whitespace)
+                && matches!(
+                    first.to_lowercase().as_str(),
+                    "the" | "but" | "and" | "meanwhile" | "however" | "in" | "on" | "at" | "also" | "then" | "when" | "while" | "after" | "before" | "as" | "said" | "says" | "told" | "yet" | "so"
+                ) =>
+        {
+            rest.trim_start()
+        }
         _ => name,
     }
 }

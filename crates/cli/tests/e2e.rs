@@ -698,7 +698,9 @@ fn a_three_outlet_story_gets_statuses_sources_and_a_short_brief() {
 
     let claims = json(&dossier(data.path(), &["claims", "1", "--json"]));
     let claims = claims.as_array().unwrap();
-    let claim = |needle: &str| claims.iter().find(|c| c["members"].as_array().unwrap().iter().any(|m| m["text"].as_str().unwrap().contains(needle))).unwrap_or_else(|| panic!("no claim with {needle:?}: {claims:#?}"));
+    let claim = |needle: &str| {
+        claims.iter().find(|c| c["members"].as_array().unwrap().iter().any(|m| m["text"].as_str().unwrap().contains(needle))).unwrap_or_else(|| panic!("no claim with {needle:?}: {claims:#?}"))
+    };
     let conflict = |needle: &str| claim(needle)["conflict"].as_str().unwrap_or_default().to_string();
     for needle in ["The ministry denied that secret talks", "60 million euros", "said Karl Brandt", "were launched on February 24"] {
         assert_eq!(claim(needle)["status"], "contested", "{needle}: {:#}", claim(needle));
@@ -747,7 +749,9 @@ fn a_three_outlet_story_gets_statuses_sources_and_a_short_brief() {
         assert_eq!(p["kind"], kind, "{p:#}");
         assert!(p["claims"].as_u64().unwrap() >= 1, "{p:#}");
     }
-    for alias in ["Brandt", "Mr. Brandt", "The spokesman", "the spokesman", "Okafor", "Mr. Okafor", "Representative Daniel J. Okafor", "Lind", "Ms. Lind", "The ministry", "Transport Minister Elena Varga"] {
+    for alias in
+        ["Brandt", "Mr. Brandt", "The spokesman", "the spokesman", "Okafor", "Mr. Okafor", "Representative Daniel J. Okafor", "Lind", "Ms. Lind", "The ministry", "Transport Minister Elena Varga"]
+    {
         assert!(!all_names.contains(&alias), "{alias} listed apart: {all_names:?}");
     }
     // "Cites no source" never names an outlet that a bullet shows citing one.

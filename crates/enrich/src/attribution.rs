@@ -233,8 +233,47 @@ const SKIP_BEFORE_CUE: &[&str] = &[
 
 /// Lower-case words in -ly that are nouns or adjectives, not adverbs ("the family said").
 const LY_NOT_ADVERBS: &[&str] = &[
-    "family", "ally", "rally", "assembly", "supply", "reply", "monopoly", "anomaly", "bully", "daily", "weekly", "monthly", "quarterly", "july", "italy", "early", "only", "holy", "belly", "fly", "tally",
-    "elderly", "friendly", "likely", "deadly", "costly", "lonely", "lovely", "ugly", "silly", "jolly", "holly", "lily", "jelly", "folly", "gully", "burly", "orderly", "lowly", "homily", "unlikely",
+    "family",
+    "ally",
+    "rally",
+    "assembly",
+    "supply",
+    "reply",
+    "monopoly",
+    "anomaly",
+    "bully",
+    "daily",
+    "weekly",
+    "monthly",
+    "quarterly",
+    "july",
+    "italy",
+    "early",
+    "only",
+    "holy",
+    "belly",
+    "fly",
+    "tally",
+    "elderly",
+    "friendly",
+    "likely",
+    "deadly",
+    "costly",
+    "lonely",
+    "lovely",
+    "ugly",
+    "silly",
+    "jolly",
+    "holly",
+    "lily",
+    "jelly",
+    "folly",
+    "gully",
+    "burly",
+    "orderly",
+    "lowly",
+    "homily",
+    "unlikely",
 ];
 
 /// An adverb between a subject and its verb ("Mr. Trump vigorously denied", "has not independently
@@ -246,8 +285,47 @@ fn is_adverb(t: &Tok) -> bool {
 /// Verb-group words that never sit inside a source's name: a span running over one is a clause
 /// ("Mueller's team is investigating"), and the name is what comes before it.
 const NOT_IN_NAME: &[&str] = &[
-    "is", "are", "was", "were", "has", "have", "had", "will", "would", "can", "could", "should", "may", "might", "must", "does", "did", "do", "not", "n't", "never", "also", "been", "being", "cannot",
-    "don’t", "don't", "doesn’t", "doesn't", "didn’t", "didn't", "can’t", "can't", "won’t", "won't", "isn’t", "isn't", "wasn’t", "wasn't", "wouldn’t", "wouldn't",
+    "is",
+    "are",
+    "was",
+    "were",
+    "has",
+    "have",
+    "had",
+    "will",
+    "would",
+    "can",
+    "could",
+    "should",
+    "may",
+    "might",
+    "must",
+    "does",
+    "did",
+    "do",
+    "not",
+    "n't",
+    "never",
+    "also",
+    "been",
+    "being",
+    "cannot",
+    "don’t",
+    "don't",
+    "doesn’t",
+    "doesn't",
+    "didn’t",
+    "didn't",
+    "can’t",
+    "can't",
+    "won’t",
+    "won't",
+    "isn’t",
+    "isn't",
+    "wasn’t",
+    "wasn't",
+    "wouldn’t",
+    "wouldn't",
 ];
 
 /// Times that follow a name without being part of it ("Randy Fincham late Wednesday afternoon").
@@ -1070,7 +1148,8 @@ fn kind_of(src: &str) -> SourceKind {
     let head = lower.split_whitespace().last().unwrap_or("");
     if matches!(first, "he" | "she" | "they" | "it" | "we" | "i" | "you" | "sources" | "officials" | "experts" | "analysts" | "aides" | "people" | "critics" | "observers" | "diplomats")
         || lower.split_whitespace().any(|w| matches!(w, "source" | "sources" | "official" | "officials" | "aide" | "aides")) && !src.chars().next().is_some_and(char::is_uppercase)
-        || lower.contains("percent") || lower.contains('%')
+        || lower.contains("percent")
+        || lower.contains('%')
     {
         return SourceKind::Unnamed;
     }
@@ -1130,10 +1209,40 @@ fn noun_head(src: &str) -> &str {
     let words: Vec<&str> = src.split(' ').collect();
     for (i, &w) in words.iter().enumerate() {
         // "a member tweeting from inside", "the guys tackling": a participle, not "a planning document".
-        let participle = w.len() > 5 && w.ends_with("ing") && w.starts_with(char::is_lowercase) && words.get(i + 1).is_none_or(|n| matches!(*n, "from" | "to" | "in" | "on" | "at" | "about" | "that" | "the" | "a" | "an" | "for" | "with" | "his" | "her" | "their"));
+        let participle = w.len() > 5
+            && w.ends_with("ing")
+            && w.starts_with(char::is_lowercase)
+            && words.get(i + 1).is_none_or(|n| matches!(*n, "from" | "to" | "in" | "on" | "at" | "about" | "that" | "the" | "a" | "an" | "for" | "with" | "his" | "her" | "their"));
         let cut = !before.is_empty()
             && (participle
-                || matches!(w, "for" | "at" | "in" | "from" | "with" | "on" | "to" | "by" | "who" | "which" | "that" | "whose" | "provided" | "filed" | "published" | "released" | "obtained" | "seen" | "reviewed" | "sent" | "written" | "issued" | "posted" | "leaked" | "prepared")
+                || matches!(
+                    w,
+                    "for"
+                        | "at"
+                        | "in"
+                        | "from"
+                        | "with"
+                        | "on"
+                        | "to"
+                        | "by"
+                        | "who"
+                        | "which"
+                        | "that"
+                        | "whose"
+                        | "provided"
+                        | "filed"
+                        | "published"
+                        | "released"
+                        | "obtained"
+                        | "seen"
+                        | "reviewed"
+                        | "sent"
+                        | "written"
+                        | "issued"
+                        | "posted"
+                        | "leaked"
+                        | "prepared"
+                )
                 || w == "of" && before.iter().all(|b| b.starts_with(char::is_uppercase) && !crate::entities::org_word(b)) && before.len() <= 3);
         if cut {
             return src[..at].trim_end();
@@ -1154,10 +1263,66 @@ fn titled_name(src: &str) -> bool {
             && rest.iter().all(|r| r.starts_with(char::is_uppercase) && !crate::entities::org_word(r))
             && matches!(
                 w.trim_end_matches('.').to_lowercase().as_str(),
-                "sen" | "rep" | "gov" | "president" | "senator" | "governor" | "dr" | "mr" | "ms" | "mrs" | "professor" | "prof" | "chief" | "strategist" | "reporter" | "correspondent" | "columnist" | "editor"
-                    | "spokesman" | "spokeswoman" | "spokesperson" | "director" | "chairman" | "chairwoman" | "ceo" | "secretary" | "adviser" | "advisor" | "aide" | "candidate" | "attorney" | "lawyer"
-                    | "economist" | "analyst" | "founder" | "executive" | "manager" | "coach" | "officer" | "pollster" | "judge" | "justice" | "minister" | "ambassador" | "mayor" | "sheriff"
-                    | "general" | "commander" | "representative" | "congressman" | "congresswoman" | "leader" | "speaker" | "neurosurgeon" | "author" | "writer" | "actor" | "actress" | "host" | "anchor"
+                "sen"
+                    | "rep"
+                    | "gov"
+                    | "president"
+                    | "senator"
+                    | "governor"
+                    | "dr"
+                    | "mr"
+                    | "ms"
+                    | "mrs"
+                    | "professor"
+                    | "prof"
+                    | "chief"
+                    | "strategist"
+                    | "reporter"
+                    | "correspondent"
+                    | "columnist"
+                    | "editor"
+                    | "spokesman"
+                    | "spokeswoman"
+                    | "spokesperson"
+                    | "director"
+                    | "chairman"
+                    | "chairwoman"
+                    | "ceo"
+                    | "secretary"
+                    | "adviser"
+                    | "advisor"
+                    | "aide"
+                    | "candidate"
+                    | "attorney"
+                    | "lawyer"
+                    | "economist"
+                    | "analyst"
+                    | "founder"
+                    | "executive"
+                    | "manager"
+                    | "coach"
+                    | "officer"
+                    | "pollster"
+                    | "judge"
+                    | "justice"
+                    | "minister"
+                    | "ambassador"
+                    | "mayor"
+                    | "sheriff"
+                    | "general"
+                    | "commander"
+                    | "representative"
+                    | "congressman"
+                    | "congresswoman"
+                    | "leader"
+                    | "speaker"
+                    | "neurosurgeon"
+                    | "author"
+                    | "writer"
+                    | "actor"
+                    | "actress"
+                    | "host"
+                    | "anchor"
             )
     })
 }
@@ -1170,21 +1335,102 @@ fn is_role(lower: &str) -> bool {
     let words: Vec<&str> = head.split_whitespace().collect();
     let first_lower = words.first().is_some_and(|w| matches!(*w, "the" | "a" | "an" | "his" | "her" | "their" | "its"));
     // "a senior adviser": a role, but nobody on the record.
-    first_lower && !words.contains(&"senior")
+    first_lower
+        && !words.contains(&"senior")
         && words.last().is_some_and(|w| {
             matches!(
                 *w,
-                "spokesman" | "spokeswoman" | "spokesperson" | "lawyer" | "attorney" | "counsel" | "secretary" | "adviser" | "advisor" | "prosecutor" | "judge" | "senator" | "congressman" | "congresswoman" | "president" | "chairman" | "chairwoman" | "director" | "minister" | "ambassador" | "governor" | "mayor" | "sheriff" | "representative"
-                    | "columnist" | "actor" | "actress" | "wife" | "husband" | "man" | "woman" | "father" | "mother" | "son" | "daughter" | "brother" | "sister" | "candidate" | "reporter" | "writer" | "author"
-                    | "economist" | "professor" | "founder" | "owner" | "host" | "anchor" | "editor" | "correspondent" | "pollster" | "strategist" | "chief" | "leader" | "friend" | "neighbor" | "neighbour"
+                "spokesman"
+                    | "spokeswoman"
+                    | "spokesperson"
+                    | "lawyer"
+                    | "attorney"
+                    | "counsel"
+                    | "secretary"
+                    | "adviser"
+                    | "advisor"
+                    | "prosecutor"
+                    | "judge"
+                    | "senator"
+                    | "congressman"
+                    | "congresswoman"
+                    | "president"
+                    | "chairman"
+                    | "chairwoman"
+                    | "director"
+                    | "minister"
+                    | "ambassador"
+                    | "governor"
+                    | "mayor"
+                    | "sheriff"
+                    | "representative"
+                    | "columnist"
+                    | "actor"
+                    | "actress"
+                    | "wife"
+                    | "husband"
+                    | "man"
+                    | "woman"
+                    | "father"
+                    | "mother"
+                    | "son"
+                    | "daughter"
+                    | "brother"
+                    | "sister"
+                    | "candidate"
+                    | "reporter"
+                    | "writer"
+                    | "author"
+                    | "economist"
+                    | "professor"
+                    | "founder"
+                    | "owner"
+                    | "host"
+                    | "anchor"
+                    | "editor"
+                    | "correspondent"
+                    | "pollster"
+                    | "strategist"
+                    | "chief"
+                    | "leader"
+                    | "friend"
+                    | "neighbor"
+                    | "neighbour"
             )
         })
 }
 
 /// News outlets often cited by name alone, which no press word gives away.
 const OUTLETS: &[&str] = &[
-    "BuzzFeed", "CNN", "MSNBC", "NBC", "ABC", "CBS", "NPR", "PBS", "Politico", "Axios", "Bloomberg", "HuffPost", "Breitbart", "Fox", "Vox", "Slate", "Salon", "Yahoo", "Newsweek", "TMZ", "Gawker",
-    "Mediaite", "Vice", "Forbes", "Fortune", "Time", "Reuters", "AFP", "AP",
+    "BuzzFeed",
+    "CNN",
+    "MSNBC",
+    "NBC",
+    "ABC",
+    "CBS",
+    "NPR",
+    "PBS",
+    "Politico",
+    "Axios",
+    "Bloomberg",
+    "HuffPost",
+    "Breitbart",
+    "Fox",
+    "Vox",
+    "Slate",
+    "Salon",
+    "Yahoo",
+    "Newsweek",
+    "TMZ",
+    "Gawker",
+    "Mediaite",
+    "Vice",
+    "Forbes",
+    "Fortune",
+    "Time",
+    "Reuters",
+    "AFP",
+    "AP",
 ];
 
 fn is_outlet(src: &str) -> bool {
@@ -1194,9 +1440,63 @@ fn is_outlet(src: &str) -> bool {
 
 /// Words that make a named body part of a state: ministries, agencies, courts, legislatures, police, forces.
 const GOVERNMENT_WORDS: &[&str] = &[
-    "department", "ministry", "pentagon", "kremlin", "congress", "senate", "parliament", "police", "court", "government", "administration", "agency", "fbi", "cia", "nsa", "army", "navy", "military",
-    "prosecutors", "authorities", "treasury", "commission", "city council", "security council", "judicial", "house intelligence", "house judiciary", "house oversight", "intelligence committee", "judiciary committee", "white house", "state department", "justice department", "special counsel’s office", "special counsel's office",
-    "office", "bureau", "cabinet", "rcmp", "doj", "dhs", "epa", "nypd", "lapd", "atf", "dea", "nasa", "irs", "fcc", "fda", "cdc", "legislature", "embassy", "coast guard", "secret service", "prosecutor’s office", "sheriff’s office",
+    "department",
+    "ministry",
+    "pentagon",
+    "kremlin",
+    "congress",
+    "senate",
+    "parliament",
+    "police",
+    "court",
+    "government",
+    "administration",
+    "agency",
+    "fbi",
+    "cia",
+    "nsa",
+    "army",
+    "navy",
+    "military",
+    "prosecutors",
+    "authorities",
+    "treasury",
+    "commission",
+    "city council",
+    "security council",
+    "judicial",
+    "house intelligence",
+    "house judiciary",
+    "house oversight",
+    "intelligence committee",
+    "judiciary committee",
+    "white house",
+    "state department",
+    "justice department",
+    "special counsel’s office",
+    "special counsel's office",
+    "office",
+    "bureau",
+    "cabinet",
+    "rcmp",
+    "doj",
+    "dhs",
+    "epa",
+    "nypd",
+    "lapd",
+    "atf",
+    "dea",
+    "nasa",
+    "irs",
+    "fcc",
+    "fda",
+    "cdc",
+    "legislature",
+    "embassy",
+    "coast guard",
+    "secret service",
+    "prosecutor’s office",
+    "sheriff’s office",
 ];
 
 fn is_government(src: &str) -> bool {

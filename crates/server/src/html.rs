@@ -119,11 +119,8 @@ fn story_page(store: &dyn Store, id: &str, similar: &str, all: bool) -> Result<H
         body.push_str("<section class=\"card brief\"><h2>At a Glance</h2>");
         if !b.primary_sources.is_empty() {
             body.push_str("<p><strong>Primary sources:</strong> ");
-            let ps: Vec<String> = b
-                .primary_sources
-                .iter()
-                .map(|p| format!("{} <span class=\"meta\">({} claim(s); cited by {})</span>", escape(&p.name), p.claims, escape(&p.cited_by.join(", "))))
-                .collect();
+            let ps: Vec<String> =
+                b.primary_sources.iter().map(|p| format!("{} <span class=\"meta\">({} claim(s); cited by {})</span>", escape(&p.name), p.claims, escape(&p.cited_by.join(", ")))).collect();
             body.push_str(&ps.join("; "));
             body.push_str("</p>");
         }
