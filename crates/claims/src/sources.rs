@@ -4,7 +4,7 @@
 //! the surname, an apposition that gives a role its name), and only when exactly one candidate
 //! fits: an ambiguous name keeps its own wording rather than lend its claims to the wrong person.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::OnceLock;
 
 use dossier_enrich::Enriched;
@@ -74,12 +74,10 @@ const TITLES: &[&str] = &[
 /// Role nouns an apposition gives a name ("Peter Carr, a spokesman for …", "his lawyer, Ty Cobb").
 const ROLES: &str = "spokesman|spokeswoman|spokesperson|lawyer|attorney|counsel|press secretary|secretary|adviser|advisor|prosecutor|judge|senator|congressman|congresswoman|chairman|chairwoman|director|minister|ambassador|governor|mayor|sheriff|representative";
 
-/// A person's name as the story writes it at its fullest, with the words it is compared by.
+/// A person's name as the story writes it at its fullest (compared by first and last name: see the indexes).
 #[derive(Debug, Clone)]
 struct Person {
     full: String,
-    first: String,
-    last: String,
 }
 
 /// A role one article ties to a person: the role noun, the words around it ("for the special
@@ -97,6 +95,9 @@ struct Role {
 #[derive(Debug, Clone, Default)]
 pub struct SourceNames {
     people: Vec<Person>,
+    /// Index of `people` by (first, last) and by last name: a story of hundreds of articles names thousands.
+    by_name: HashMap<(String, String), usize>,
+    by_last: HashMap<String, Vec<usize>>,
     roles: Vec<Role>,
     /// Named bodies and publications (kind, lower-case words without "the"), for "the Times" -> "The New York Times".
     bodies: Vec<(SourceKind, String, String)>,
@@ -209,11 +210,15 @@ impl SourceNames {
         }
         let (first, last) = (words[0].to_lowercase(), surname(&words));
         let full = words.join(" ");
-        match self.people.iter_mut().find(|p| p.first == first && p.last == last) {
+        match self.by_name.get(&(first.clone(), last.clone())) {
             // The fullest form names the person ("Adam B. Schiff" over "Adam Schiff").
-            Some(p) if full.len() > p.full.len() => p.full = full,
+            Some(&i) if full.len() > self.people[i].full.len() => self.people[i].full = full,
             Some(_) => {}
-            None => self.people.push(Person { full, first, last }),
+            None => {
+                self.by_name.insert((first.clone(), last.clone()), self.people.len());
+                self.by_last.entry(last).or_default().push(self.people.len());
+                self.people.push(Person { full });
+            }
         }
     }
 
@@ -246,9 +251,9 @@ impl SourceNames {
         let first = words[0].to_lowercase();
         let last = surname(&words);
         if words.len() >= 2 {
-            return self.people.iter().find(|p| p.first == first && p.last == last);
+            return self.by_name.get(&(first, last)).map(|&i| &self.people[i]);
         }
-        let mut fits = self.people.iter().filter(|p| p.last == last);
+        let mut fits = self.by_last.get(&last)?.iter().map(|&i| &self.people[i]);
         let one = fits.next()?;
         fits.all(|p| p.full == one.full).then_some(one)
     }
