@@ -222,22 +222,39 @@ impl SourceNames {
         }
     }
 
+    /// Appositions that give a role a name. The patterns run only on a window around each role
+    /// word (found by its literal), so a story's texts are scanned once by a cheap search.
     fn add_roles(&mut self, doc: usize, text: &str) {
         let (after, before) = role_patterns();
-        for c in after.captures_iter(text) {
-            let words = name_words(strip_opener(&c[1]));
-            if let (true, Some(head)) = (looks_like_person(&words), role_head(&c[2])) {
-                let person = words.join(" ");
-                self.add_person(&person);
-                self.roles.push(Role { doc, head, context: context_words(&c[2]), person });
+        static WORD: OnceLock<Regex> = OnceLock::new();
+        let word = WORD.get_or_init(|| Regex::new(&format!(r"(?-u:\b)(?:{ROLES})(?-u:\b)")).expect("valid regex"));
+        for m in word.find_iter(text) {
+            let mut lo = m.start().saturating_sub(160);
+            while !text.is_char_boundary(lo) {
+                lo -= 1;
             }
-        }
-        for c in before.captures_iter(text) {
-            let words = name_words(&c[2]);
-            if let (true, Some(head)) = (looks_like_person(&words), role_head(&c[1])) {
-                let person = words.join(" ");
-                self.add_person(&person);
-                self.roles.push(Role { doc, head, context: context_words(&c[1]), person });
+            let mut hi = (m.end() + 120).min(text.len());
+            while !text.is_char_boundary(hi) {
+                hi += 1;
+            }
+            let window = &text[lo..hi];
+            let at = m.start() - lo;
+            let around = |g: Option<regex::Match>| g.is_some_and(|g| g.start() <= at && at < g.end());
+            for c in after.captures_iter(window).filter(|c| around(c.get(2))) {
+                let words = name_words(strip_opener(&c[1]));
+                if let (true, Some(head)) = (looks_like_person(&words), role_head(&c[2])) {
+                    let person = words.join(" ");
+                    self.add_person(&person);
+                    self.roles.push(Role { doc, head, context: context_words(&c[2]), person });
+                }
+            }
+            for c in before.captures_iter(window).filter(|c| around(c.get(1))) {
+                let words = name_words(&c[2]);
+                if let (true, Some(head)) = (looks_like_person(&words), role_head(&c[1])) {
+                    let person = words.join(" ");
+                    self.add_person(&person);
+                    self.roles.push(Role { doc, head, context: context_words(&c[1]), person });
+                }
             }
         }
     }

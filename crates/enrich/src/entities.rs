@@ -636,8 +636,11 @@ fn party_tag(w: &str) -> bool {
 
 /// A capitalised place opening a line before a dash or "(AP)": the dateline, not a mention.
 fn dateline(text: &str, start: usize, end: usize) -> bool {
-    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-    text[line_start..start].trim().is_empty() && text[start..end].chars().all(|c| !c.is_lowercase()) && text[end..].trim_start().starts_with(['—', '–', '(', '-'])
+    // The cheap tests first: this runs for every one-word name.
+    text[start..end].chars().all(|c| !c.is_lowercase()) && text[end..].trim_start().starts_with(['—', '–', '(', '-']) && {
+        let before = text[..start].trim_end_matches([' ', '\t']);
+        before.is_empty() || before.ends_with('\n')
+    }
 }
 
 /// Byte ranges of lines that are headings: short, no closing punctuation, every longer word capitalised.
