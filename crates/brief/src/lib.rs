@@ -12,7 +12,7 @@
 pub mod desk;
 pub mod export;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use dossier_model::{AlignedClaim, Article, Brief, Bullet, Citation, ClaimStatus, OutletNames, PrimarySource, SourceKind, Story, TimelineEntry};
 
@@ -42,7 +42,7 @@ pub fn build(story: &Story, articles: &[Article], claims: &[AlignedClaim], prima
     // Sentences already shown or cited: a claim adds a bullet only if it brings a new one, and
     // states a fact no earlier bullet stated.
     let mut covered: HashSet<String> = HashSet::new();
-    let mut stated: Vec<Vec<String>> = Vec::new();
+    let mut stated = Stated::default();
     let mut shared = Vec::new();
     for c in ranked.iter().filter(|c| c.outlets.len() >= 2 || c.status == ClaimStatus::Contested) {
         // Show a sentence no earlier bullet showed, from the first outlet where possible.
@@ -110,28 +110,57 @@ fn ranked_claims<'c>(story: &Story, claims: &'c [AlignedClaim], outlet_of: &dyn 
     ranked.into_iter().map(|(c, _)| c).collect()
 }
 
-/// The words a sentence states a fact in: lower case, no short function words.
+/// The words a sentence states a fact in: lower case, no short or common function words.
 fn fact_words(text: &str) -> Vec<String> {
-    let mut w: Vec<String> = text.split(|c: char| !c.is_alphanumeric()).filter(|w| w.chars().count() > 3 || w.chars().any(|c| c.is_ascii_digit())).map(str::to_lowercase).collect();
+    const COMMON: &[&str] = &[
+        "said", "that", "with", "from", "have", "this", "they", "were", "will", "would", "been", "their", "which", "about", "also", "more", "after", "into", "than", "them", "when", "what", "there",
+        "says",
+    ];
+    let mut w: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() > 3 || w.chars().any(|c| c.is_ascii_digit()))
+        .map(str::to_lowercase)
+        .filter(|w| !COMMON.contains(&w.as_str()))
+        .collect();
     w.sort();
     w.dedup();
     w
 }
 
+/// The facts the bullets so far state: each sentence's words, and an index from a word to the
+/// sentences holding it, so a new claim is compared only with the sentences it shares words with.
+#[derive(Default)]
+struct Stated {
+    sizes: Vec<usize>,
+    index: HashMap<String, Vec<usize>>,
+}
+
 /// Whether a claim states a fact no earlier bullet stated (and if so, records it): two bullets
 /// state the same fact when any of their sentences share most of their words (the same quotation
 /// carried by two outlets, or told twice in one).
-fn new_fact(stated: &mut Vec<Vec<String>>, c: &AlignedClaim) -> bool {
+fn new_fact(stated: &mut Stated, c: &AlignedClaim) -> bool {
     let mine: Vec<Vec<String>> = c.members.iter().map(|m| fact_words(&m.text)).collect();
-    let same = |a: &[String], b: &[String]| {
-        let shared = a.iter().filter(|w| b.binary_search(w).is_ok()).count();
-        let smaller = a.len().min(b.len());
-        smaller >= 4 && 4 * shared >= 3 * smaller
-    };
-    if mine.iter().any(|m| stated.iter().any(|s| same(m, s))) {
-        return false;
+    for m in &mine {
+        let mut shared: HashMap<usize, usize> = HashMap::new();
+        for w in m {
+            for &i in stated.index.get(w).map_or(&[][..], Vec::as_slice) {
+                *shared.entry(i).or_default() += 1;
+            }
+        }
+        if shared.iter().any(|(&i, &n)| {
+            let smaller = m.len().min(stated.sizes[i]);
+            smaller >= 4 && 4 * n >= 3 * smaller
+        }) {
+            return false;
+        }
     }
-    stated.extend(mine);
+    for m in mine {
+        let id = stated.sizes.len();
+        stated.sizes.push(m.len());
+        for w in m {
+            stated.index.entry(w).or_default().push(id);
+        }
+    }
     true
 }
 
