@@ -13,10 +13,13 @@
 //! writes storage and never invents text: every claim's text is a source
 //! sentence.
 
+mod sources;
+
 use std::collections::{BTreeSet, HashMap};
 
 use dossier_enrich::{is_stopword, quantities_in, terms, Enriched};
 use dossier_model::{stable_id, AlignedClaim, Attribution, Claim, ClaimStatus, OutletNames, SourceKind, Story};
+pub use sources::SourceNames;
 
 /// Alignment settings; the defaults are what dossier uses everywhere.
 #[derive(Debug, Clone, Copy)]
@@ -127,6 +130,11 @@ const EVENT_WORDS: &[&str] = &[
     "lost",
     "rose",
     "fell",
+    // A denial is as checkable as the confirmation it answers.
+    "denied",
+    "denies",
+    "disputed",
+    "rejected",
 ];
 const ALLEGATION_WORDS: &[&str] = &["allegedly", "reportedly", "alleges", "allegations", "accused", "suspected", "believed to"];
 
@@ -245,12 +253,19 @@ pub fn relays_unnamed(text: &str) -> bool {
 /// The sources an article attributes its reporting to (publications,
 /// organisations, people, documents), most cited first, with the first cue.
 pub fn article_sources(e: &Enriched) -> Vec<Attribution> {
+    article_sources_named(e, 0, &SourceNames::of(&[e]))
+}
+
+/// [`article_sources`] under the story's one name per source (`doc` is the article's index in
+/// the docs `names` was built from).
+fn article_sources_named(e: &Enriched, doc: usize, names: &SourceNames) -> Vec<Attribution> {
     let mut seen: Vec<(Attribution, usize)> = Vec::new();
     for s in &e.sentences {
         let Some(a) = &s.attribution else { continue };
         if a.kind == SourceKind::Unnamed {
             continue;
         }
+        let a = &names.canonical(doc, a);
         let key = source_key(&a.source, a.kind);
         match seen.iter_mut().find(|(x, _)| source_key(&x.source, x.kind) == key) {
             Some((_, n)) => *n += 1,
@@ -262,9 +277,30 @@ pub fn article_sources(e: &Enriched) -> Vec<Attribution> {
     seen.into_iter().map(|(a, _)| a).filter(|a| publication.is_none() || !is_reporting_anaphor(a)).collect()
 }
 
+/// The publication an article relays, if it relays exactly one: cited as reporting ("according
+/// to a report by The New York Times", "As The New York Times notes"), in a sentence that does
+/// not deny it ("The New York Times has not independently confirmed" frames nothing).
+fn frame_of(claims: &StoryClaims, article_id: &str) -> Option<Attribution> {
+    let mut found: Vec<&Attribution> = Vec::new();
+    for (c, _, _) in claims.iter().filter(|(c, _, _)| c.article_id == article_id) {
+        let Some(a) = c.attribution.as_ref().filter(|a| a.kind == SourceKind::Publication) else { continue };
+        let cue = a.cue.to_lowercase();
+        let reporting = ["according to", "report", "note", "reveal", "wrote", "writes", "first"].iter().any(|w| cue.contains(w));
+        if reporting && negations(&c.text).is_empty() && !found.iter().any(|f| source_key(&f.source, f.kind) == source_key(&a.source, a.kind)) {
+            found.push(a);
+        }
+    }
+    match found.as_slice() {
+        [one] => Some((*one).clone()),
+        _ => None,
+    }
+}
+
 /// "the report", "the article": a reference back to a publication's reporting, not a source of its own.
 fn is_reporting_anaphor(a: &Attribution) -> bool {
-    a.kind == SourceKind::Document && matches!(source_key(&a.source, a.kind).as_str(), "report" | "article" | "story" | "investigation")
+    // "yesterday's New Yorker story" names its publication: only a report named by nothing else refers back.
+    let unnamed = a.source.split_whitespace().skip(1).all(|w| !w.starts_with(char::is_uppercase));
+    a.kind == SourceKind::Document && unnamed && matches!(source_key(&a.source, a.kind).as_str(), "report" | "article" | "story" | "investigation")
 }
 
 /// Documents are named loosely ("The memo", "the eight-page memo"): compare by kind word.
@@ -324,6 +360,23 @@ pub fn clauses(sentence: &str) -> Vec<String> {
     out
 }
 
+/// A clause that only says who speaks ("A spokesman for the ministry", "” said Karl Brandt"):
+/// two outlets naming the same spokesman do not state the same fact.
+fn is_frame(clause: &str) -> bool {
+    let words: Vec<String> = clause.split_whitespace().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase()).filter(|w| !w.is_empty()).collect();
+    let role = |w: &str| {
+        matches!(
+            w,
+            "spokesman" | "spokeswoman" | "spokesperson" | "lawyer" | "attorney" | "adviser" | "advisor" | "director" | "secretary" | "minister" | "official" | "aide" | "chairman" | "chairwoman"
+        )
+    };
+    let said = |w: &str| matches!(w, "said" | "says" | "told" | "added" | "wrote" | "according");
+    let role_phrase = words.len() <= 8 && words.first().is_some_and(|w| matches!(w.as_str(), "a" | "an" | "the" | "his" | "her" | "its" | "their")) && words.iter().any(|w| role(w));
+    let raw: Vec<&str> = clause.split_whitespace().skip_while(|w| !said(&w.to_lowercase())).skip(1).collect();
+    let speaker = words.len() <= 6 && words.first().is_some_and(|w| said(w)) && !raw.is_empty() && raw.iter().all(|w| w.starts_with(char::is_uppercase));
+    role_phrase || speaker
+}
+
 /// `terms(text).len()` without stemming the words (stemming keeps one term per word).
 fn term_count(text: &str) -> usize {
     text.split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’')
@@ -342,6 +395,14 @@ struct ClauseNode {
     text: String,
     /// Its sentence states what it says as fact: no attribution, no hedge, nothing relayed.
     as_fact: bool,
+    /// Who its sentence quotes: the named person a quotation in it is attributed to.
+    speaker: Option<String>,
+}
+
+/// The named person a sentence's quotation is attributed to ("“…,” said Karl Brandt"), if any.
+fn speaker_of(c: &Claim) -> Option<String> {
+    let quoted = c.text.contains(['“', '"']);
+    c.attribution.as_ref().filter(|a| quoted && a.kind == SourceKind::Person && a.source.starts_with(char::is_uppercase)).map(|a| a.source.clone())
 }
 
 /// Whether a claim's sentence states its content as fact rather than as someone's word or a belief.
@@ -462,7 +523,8 @@ pub fn align(story: &Story, docs: &[&Enriched], settings: &Settings) -> Vec<Alig
 /// `assemble_claim` (status, outlets and sources of each).
 pub fn align_with(story: &Story, docs: &[&Enriched], settings: &Settings, meaning: Option<MeaningScorer>) -> Result<Vec<AlignedClaim>, String> {
     let names = OutletNames::of_articles(docs.iter().map(|d| &d.article));
-    let claims = collect_claims(docs, &names, settings);
+    let sources = SourceNames::of(docs);
+    let claims = collect_claims(docs, &names, &sources, settings);
     let mut links = lexical_links(&claims, settings);
     if let Some(score) = meaning {
         let cands = meaning_candidates(&claims, settings);
@@ -475,9 +537,10 @@ pub fn align_with(story: &Story, docs: &[&Enriched], settings: &Settings, meanin
         meaning_links(&claims, &cands, &scores, &mut links, settings);
     }
     let groups = facts_of(&claims, &mut links);
-    let sources: HashMap<&str, Vec<Attribution>> = docs.iter().map(|d| (d.article.id.as_str(), article_sources(d))).collect();
+    let sources: HashMap<&str, Vec<Attribution>> = docs.iter().enumerate().map(|(i, d)| (d.article.id.as_str(), article_sources_named(d, i, &sources))).collect();
+    let frames: HashMap<&str, Attribution> = docs.iter().filter_map(|d| frame_of(&claims, &d.article.id).map(|f| (d.article.id.as_str(), f))).collect();
     let outlet_of: HashMap<&str, &str> = docs.iter().map(|d| (d.article.id.as_str(), names.of_article(&d.article))).collect();
-    let mut out: Vec<AlignedClaim> = groups.into_iter().map(|(members, conflict)| assemble_claim(story, &claims, &members, conflict, &sources, &outlet_of)).collect();
+    let mut out: Vec<AlignedClaim> = groups.into_iter().map(|(members, conflict)| assemble_claim(story, &claims, &members, conflict, &sources, &frames, &outlet_of)).collect();
     out.sort_by(|a, b| b.outlets.len().cmp(&a.outlets.len()).then(b.checkworthiness.total_cmp(&a.checkworthiness)).then(a.id.cmp(&b.id)));
     Ok(out)
 }
@@ -487,8 +550,17 @@ pub fn align_with(story: &Story, docs: &[&Enriched], settings: &Settings, meanin
 type StoryClaims<'a> = [(Claim, &'a Enriched, &'a str)];
 
 /// Phase 1: every article's check-worthy sentences, in article order.
-fn collect_claims<'a>(docs: &[&'a Enriched], names: &'a OutletNames, settings: &Settings) -> Vec<(Claim, &'a Enriched, &'a str)> {
-    docs.iter().flat_map(|d| claims_of(d, settings).into_iter().map(move |c| (c, *d, names.of_article(&d.article)))).collect()
+/// Each claim's attribution carries the story's one name for its source.
+fn collect_claims<'a>(docs: &[&'a Enriched], names: &'a OutletNames, sources: &SourceNames, settings: &Settings) -> Vec<(Claim, &'a Enriched, &'a str)> {
+    docs.iter()
+        .enumerate()
+        .flat_map(|(i, d)| {
+            claims_of(d, settings).into_iter().map(move |mut c| {
+                c.attribution = c.attribution.map(|a| sources.canonical(i, &a));
+                (c, *d, names.of_article(&d.article))
+            })
+        })
+        .collect()
 }
 
 /// The link graph of a story: clause nodes (and, once meaning is looked at,
@@ -519,8 +591,8 @@ impl Links {
 fn lexical_links(claims: &StoryClaims, settings: &Settings) -> Links {
     let mut nodes: Vec<ClauseNode> = Vec::new();
     for (ci, (c, _, outlet)) in claims.iter().enumerate() {
-        for cl in clauses(&c.text) {
-            nodes.push(ClauseNode { claim: ci, outlet: outlet.to_string(), terms: terms(&cl).into_iter().collect(), text: cl, as_fact: stated_as_fact(c) });
+        for cl in clauses(&c.text).into_iter().filter(|cl| !is_frame(cl)) {
+            nodes.push(ClauseNode { claim: ci, outlet: outlet.to_string(), terms: terms(&cl).into_iter().collect(), text: cl, as_fact: stated_as_fact(c), speaker: speaker_of(c) });
         }
     }
     let (ids, idf) = interned(nodes.iter().map(|n| &n.terms));
@@ -693,7 +765,7 @@ fn meaning_links(claims: &StoryClaims, cands: &[(usize, usize)], scores: &[f32],
     }
     let base = links.nodes.len();
     for (ci, (c, _, outlet)) in claims.iter().enumerate() {
-        links.nodes.push(ClauseNode { claim: ci, outlet: outlet.to_string(), terms: BTreeSet::new(), text: c.text.clone(), as_fact: stated_as_fact(c) });
+        links.nodes.push(ClauseNode { claim: ci, outlet: outlet.to_string(), terms: BTreeSet::new(), text: c.text.clone(), as_fact: stated_as_fact(c), speaker: speaker_of(c) });
         links.parent.push(base + ci);
     }
     for (&(a, b), &s) in cands.iter().zip(scores) {
@@ -766,6 +838,7 @@ fn assemble_claim(
     members: &BTreeSet<usize>,
     conflict: Option<String>,
     sources: &HashMap<&str, Vec<Attribution>>,
+    frames: &HashMap<&str, Attribution>,
     outlet_of: &HashMap<&str, &str>,
 ) -> AlignedClaim {
     let mut ms: Vec<&(Claim, &Enriched, &str)> = members.iter().map(|&c| &claims[c]).collect();
@@ -778,11 +851,16 @@ fn assemble_claim(
     }
     let mut srcs: Vec<Attribution> = Vec::new();
     for (c, d, _) in &ms {
-        let article_level: Vec<Attribution> = sources[d.article.id.as_str()].iter().filter(|a| a.kind == SourceKind::Publication).cloned().collect();
-        // "according to the report" in an article that names the report's publisher means that publisher.
-        let has_publication = !article_level.is_empty();
-        let own = c.attribution.iter().filter(|a| a.kind != SourceKind::Unnamed && !(is_reporting_anaphor(a) && has_publication)).cloned();
-        for a in own.chain(article_level) {
+        // A claim rests on what its own sentence names, nothing else the article cites; but
+        // "according to the report" in an article that names one publication means that publication.
+        let publications: Vec<&Attribution> = sources[d.article.id.as_str()].iter().filter(|a| a.kind == SourceKind::Publication).collect();
+        let own = c.attribution.iter().filter(|a| a.kind != SourceKind::Unnamed).map(|a| match publications.as_slice() {
+            [p] if is_reporting_anaphor(a) => (*p).clone(),
+            _ => a.clone(),
+        });
+        // A sentence that names nobody, in an article that relays one publication's report, rests on that report.
+        let framed = c.attribution.as_ref().is_none_or(|a| a.kind == SourceKind::Unnamed).then(|| frames.get(d.article.id.as_str()).cloned()).flatten();
+        for a in own.chain(framed) {
             if !srcs.iter().any(|x| source_key(&x.source, x.kind) == source_key(&a.source, a.kind)) {
                 srcs.push(a);
             }
@@ -827,7 +905,14 @@ fn assemble_claim(
 /// What makes two linked statements (of two outlets) unable to both hold, explained
 /// per outlet: numbers or dates, polarity, or a hedge one outlet states as fact.
 fn conflict(a: &ClauseNode, b: &ClauseNode) -> Option<String> {
-    quantity_conflict(a, b).or_else(|| comparable(a, b).then(|| polarity_conflict(a, b).or_else(|| hedge_conflict(a, b))).flatten())
+    quantity_conflict(a, b).or_else(|| comparable(a, b).then(|| polarity_conflict(a, b).or_else(|| hedge_conflict(a, b)).or_else(|| speaker_conflict(a, b))).flatten())
+}
+
+/// The same words quoted as two different people's: one outlet has the wrong speaker (names
+/// are compared as the story resolves them, so "Mr. Brandt" and "Karl Brandt" are one person).
+fn speaker_conflict(a: &ClauseNode, b: &ClauseNode) -> Option<String> {
+    let (sa, sb) = (a.speaker.as_ref()?, b.speaker.as_ref()?);
+    (sa != sb && a.text.contains(['“', '"']) && b.text.contains(['“', '"'])).then(|| format!("{}: quoted as {sa}'s ({:?}); {}: quoted as {sb}'s ({:?})", a.outlet, a.text, b.outlet, b.text))
 }
 
 /// Two statements say the same thing but for a negation or a hedge only when most of each
@@ -852,7 +937,9 @@ fn terms_of(n: &ClauseNode) -> BTreeSet<String> {
 /// profile" denies nothing of "the patient came to the emergency department").
 fn negates_shared(text: &str, at: usize, other: &BTreeSet<String>) -> bool {
     let ws = words_of(text);
-    let after: Vec<String> = ws.iter().skip(at + 1).take(5).flat_map(|w| terms(w)).take(2).collect();
+    // "denied a report that it had negotiated in secret": what is denied is the report's content.
+    let reported = |t: &String| matches!(t.as_str(), "report" | "claim" | "allegation" | "suggestion" | "account" | "stori" | "rumour" | "rumor");
+    let after: Vec<String> = ws.iter().skip(at + 1).take(7).flat_map(|w| terms(w)).filter(|t| !reported(t)).take(2).collect();
     after.is_empty() || after.iter().any(|t| other.contains(t))
 }
 
@@ -1081,9 +1168,10 @@ fn quantity_conflict(a: &ClauseNode, b: &ClauseNode) -> Option<String> {
 pub fn primary_sources(docs: &[&Enriched]) -> Vec<dossier_model::PrimarySource> {
     let mut out: Vec<dossier_model::PrimarySource> = Vec::new();
     let names = OutletNames::of_articles(docs.iter().map(|d| &d.article));
-    for d in docs {
+    let sources = SourceNames::of(docs);
+    for (i, d) in docs.iter().enumerate() {
         let outlet = &names.of_article(&d.article).to_string();
-        for a in article_sources(d) {
+        for a in article_sources_named(d, i, &sources) {
             // Under any of its names ("NYT" citing "The New York Times").
             if names.all_names(outlet).any(|n| source_key(&a.source, a.kind) == source_key(n, SourceKind::Publication)) {
                 continue;
@@ -1098,7 +1186,7 @@ pub fn primary_sources(docs: &[&Enriched]) -> Vec<dossier_model::PrimarySource> 
                 None => {
                     // Documents are named by what they are ("the memo"), however each outlet phrased it.
                     let name = if a.kind == SourceKind::Document { format!("the {key}") } else { a.source.clone() };
-                    out.push(dossier_model::PrimarySource { name, kind: a.kind, cited_by: vec![outlet.clone()], cue: a.cue.clone() })
+                    out.push(dossier_model::PrimarySource { name, kind: a.kind, cited_by: vec![outlet.clone()], cue: a.cue.clone(), claims: 0 })
                 }
             }
         }
@@ -1172,6 +1260,26 @@ mod tests {
         let homes = out.iter().find(|c| c.text.contains("300 homes")).unwrap_or_else(|| panic!("{out:#?}"));
         assert_eq!(homes.status, ClaimStatus::SingleSource, "a plain statement by one outlet");
         assert!(homes.sources.is_empty());
+    }
+
+    /// A claim rests on what its own sentence names, under the story's one name for it; the same
+    /// quotation given to two people is contested.
+    #[test]
+    fn claim_sources_are_their_own_and_a_quote_has_one_speaker() {
+        let a = doc("a", "Alpha", "The New York Times has not independently confirmed the account of the meeting in Riverton. “This government will not be blackmailed by a union that holds the whole country hostage,” said Transport Minister Elena Varga. The strike halted 400 trains across the northern region on Friday.", 1);
+        let b = doc("b", "Beta", "“This government will not be blackmailed by a union that holds the whole country hostage,” said Karl Brandt, a spokesman for the ministry. Mr. Brandt said the minister had never met the union leaders in private.", 2);
+        let out = align(&story(), &[&a, &b], &Settings::default());
+        let trains = out.iter().find(|c| c.text.contains("400 trains")).unwrap_or_else(|| panic!("{out:#?}"));
+        assert!(trains.sources.is_empty(), "the Times is named in another sentence: {trains:#?}");
+        let quote = out.iter().find(|c| c.members.iter().any(|m| m.text.contains("blackmailed"))).unwrap_or_else(|| panic!("{out:#?}"));
+        assert_eq!(quote.status, ClaimStatus::Contested, "{quote:#?}");
+        assert!(quote.conflict.as_ref().unwrap().contains("Alpha: quoted as Elena Varga's"), "{quote:#?}");
+        let met = out.iter().find(|c| c.text.contains("never met")).unwrap();
+        assert_eq!(met.sources[0].source, "Karl Brandt");
+        let primary = primary_sources(&[&a, &b]);
+        let names: Vec<&str> = primary.iter().map(|p| p.name.as_str()).collect();
+        assert!(names.contains(&"Karl Brandt") && !names.contains(&"Brandt") && !names.contains(&"Mr. Brandt"), "{names:?}");
+        assert!(names.contains(&"The New York Times") && !names.iter().any(|n| n.contains("independently")), "{names:?}");
     }
 
     #[test]

@@ -119,10 +119,16 @@ pub enum Command {
     /// Print a story's "At a Glance" brief. STORY is an id, a unique id prefix, or a number from `dossier stories`.
     Brief {
         story: String,
+        /// Print JSON (the brief).
         #[arg(long, conflicts_with = "markdown")]
         json: bool,
+        /// Print Markdown.
         #[arg(long)]
         markdown: bool,
+        /// Every bullet and every primary source (by default the seven most important bullets:
+        /// contested, then most corroborated, then most check-worthy; and the five sources most claims rest on).
+        #[arg(long)]
+        all: bool,
     },
     /// List a story's aligned claims with status, outlets and sources (or, with --all, every story's).
     Claims {

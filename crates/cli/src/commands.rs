@@ -80,10 +80,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::lists_cmd::articles(&store, story.as_deref(), crate::lists_cmd::Format::of(json, csv))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Brief { story, json, markdown } => {
+        Command::Brief { story, json, markdown, all } => {
             let store = open_existing(&data("dossier-data"))?;
             let s = resolve_story(&store, &story)?;
             let brief = store.brief(&s.id)?.with_context(|| format!("story {} has no brief; re-run `dossier ingest`", s.id))?;
+            let brief = if all { brief } else { dossier_brief::glance(&brief, &dossier_brief::Settings::default()) };
             if json {
                 println!("{}", serde_json::to_string_pretty(&brief)?);
             } else if markdown {
@@ -524,7 +525,7 @@ fn demo(dir: &Path, addr: std::net::SocketAddr, no_serve: bool, embedding: &Embe
     crate::lists_cmd::stories(&store, all, crate::lists_cmd::Format::Text)?;
     if let Some(largest) = store.stories()?.first() {
         if let Some(brief) = store.brief(&largest.id)? {
-            println!("\n{}", dossier_brief::render_text(&brief));
+            println!("\n{}", dossier_brief::render_text(&dossier_brief::glance(&brief, &dossier_brief::Settings::default())));
         }
     }
     drop(lock);

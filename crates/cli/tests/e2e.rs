@@ -246,7 +246,7 @@ fn cited_outlets(b: &Value) -> Vec<String> {
 #[test]
 fn brief_shows_shared_single_and_primary_source() {
     let dir = ingested();
-    let brief = json(&dossier(dir.path(), &["brief", "1", "--json"]));
+    let brief = json(&dossier(dir.path(), &["brief", "1", "--json", "--all"]));
     let shared = brief["shared"].as_array().unwrap();
     let both = ["001_4e4791946bcd72aa".to_string(), "Daily8".to_string()];
     for needle in ["eight-page", "Ares Leaks", "Western intelligence"] {
@@ -268,11 +268,13 @@ fn brief_shows_shared_single_and_primary_source() {
     let nyt = primary.iter().find(|p| p["name"] == "The New York Times").expect("NYT named as primary source");
     assert_eq!(nyt["kind"], "publication");
     assert_eq!(nyt["cited_by"], serde_json::json!(["Daily8"]));
-    assert_eq!(brief["unsourced_outlets"], serde_json::json!(["001_4e4791946bcd72aa"]));
+    // 001 names no person, body or publication, but it cites the memo itself ("this memo", "The
+    // document"), as its bullets show: "Cites no source" would contradict them.
+    assert_eq!(brief["unsourced_outlets"], serde_json::json!([]));
 
     let text = stdout(&dossier(dir.path(), &["brief", "1"]));
     assert!(text.starts_with("At a Glance — "), "{text}");
-    assert!(text.contains("The New York Times (publication) — cited by Daily8"));
+    assert!(text.contains("The New York Times (publication) — ") && text.contains(" — cited by Daily8"), "{text}");
     let md = stdout(&dossier(dir.path(), &["brief", "1", "--markdown"]));
     assert!(md.starts_with("# At a Glance"));
     let missing = dossier(dir.path(), &["brief", "ffffffffffff"]);
@@ -514,7 +516,11 @@ fn memo_story_claims_have_statuses_and_provenance() {
         }
         assert_eq!(outlets(c), both);
         assert_eq!(c["first_outlet"], c["outlets"][0]);
-        assert!(c["sources"].as_array().unwrap().iter().any(|s| s["source"] == "The New York Times" && s["kind"] == "publication"), "{c:#?}");
+        // A sentence that names its source rests on it (Daily8's "a secret planning document …
+        // reveals"); one that names none rests on the report Daily8 relays ("according to a report
+        // by The New York Times").
+        let (name, kind) = if daily8.starts_with("authenticity") { ("a secret planning document", "document") } else { ("The New York Times", "publication") };
+        assert!(c["sources"].as_array().unwrap().iter().any(|s| s["source"] == name && s["kind"] == kind), "{c:#?}");
     }
     let only = |needle: &str| {
         let hits: Vec<&Value> = claims.iter().filter(|c| members(c).iter().any(|m| m.contains(needle))).collect();
@@ -693,4 +699,91 @@ fn confirmed_against_denied_is_contested() {
     assert!(why.starts_with("Capital Post: confirmed (") && why.contains("; Valley Times: denied ("), "{why}");
     let brief = stdout(&dossier(data.path(), &["brief", "1"]));
     assert!(brief.contains("[contested: Capital Post, Valley Times") && brief.contains("⚠ contested: Capital Post: confirmed"), "{brief}");
+}
+
+/// A story told by three outlets in the style of real reporting (`examples/multi-outlet/`): a
+/// confirmation against a denial, a figure that differs, one quotation given to two people, a
+/// republished copy that drops who said what, a hedge stated elsewhere as fact, and one outlet
+/// under two names. Statuses, sources and the brief, through the binary.
+#[test]
+fn a_three_outlet_story_gets_statuses_sources_and_a_short_brief() {
+    let input = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/multi-outlet/rail-talks.jsonl");
+    let data = tempfile::tempdir().unwrap();
+    let out = dossier(data.path(), &["--embeddings", "off", "ingest", input.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // The five reports of the talks are one story (the desk's other news, five more articles, apart).
+    let stories = json(&dossier(data.path(), &["stories", "--json"]));
+    assert_eq!(stories.as_array().unwrap().len(), 6, "{stories:#}");
+    assert_eq!(stories[0]["article_count"], 5, "{stories:#}");
+    let mut outlets: Vec<&str> = stories[0]["outlets"].as_array().unwrap().iter().map(|o| o.as_str().unwrap()).collect();
+    outlets.sort();
+    assert_eq!(outlets, ["The Capital Post", "Union Press", "Valley Times"], "VT is the Valley Times' site");
+
+    let claims = json(&dossier(data.path(), &["claims", "1", "--json"]));
+    let claims = claims.as_array().unwrap();
+    let claim = |needle: &str| {
+        claims.iter().find(|c| c["members"].as_array().unwrap().iter().any(|m| m["text"].as_str().unwrap().contains(needle))).unwrap_or_else(|| panic!("no claim with {needle:?}: {claims:#?}"))
+    };
+    let conflict = |needle: &str| claim(needle)["conflict"].as_str().unwrap_or_default().to_string();
+    for needle in ["The ministry denied that secret talks", "60 million euros", "said Karl Brandt", "were launched on February 24"] {
+        assert_eq!(claim(needle)["status"], "contested", "{needle}: {:#}", claim(needle));
+    }
+    assert!(conflict("The ministry denied").contains("The Capital Post: confirmed") && conflict("The ministry denied").contains("Valley Times: denied"), "{}", conflict("The ministry denied"));
+    assert!(conflict("60 million").contains("45 million") && conflict("60 million").contains("60 million"));
+    assert!(conflict("said Karl Brandt").contains("quoted as Elena Varga's") && conflict("said Karl Brandt").contains("quoted as Karl Brandt's"), "{}", conflict("said Karl Brandt"));
+    // A sentence can stand in more than one fact: the hedge is contested in the one it shares with its hardening.
+    let hedged = claims.iter().filter_map(|c| c["conflict"].as_str()).find(|w| w.contains("hedged")).unwrap_or_else(|| panic!("no hedge contested: {claims:#?}"));
+    assert!(hedged.contains("Valley Times: hedged, \"believed to\"") && hedged.contains("Union Press: as fact (\"the national rail union were launched on February 24"), "{hedged}");
+    // The copy that dropped "according to a letter seen by The Capital Post" is no second outlet's
+    // report: the claim rests on the letter, and only the Capital Post stands behind it.
+    let pay = claim("9 percent pay rise");
+    assert_ne!(pay["status"], "corroborated", "{pay:#}");
+    assert_eq!(pay["sources"][0]["kind"], "document", "{pay:#}");
+    // A claim's sources are what its own sentence names: the spokesman, under one name.
+    let brandt = claim("never met union leaders in private");
+    assert_eq!(brandt["sources"], serde_json::json!([{"source": "Karl Brandt", "kind": "person", "cue": "said"}]), "{brandt:#}");
+    assert_eq!(claim("4 percent rise")["sources"][0]["source"], "Karl Brandt", "Mr. Brandt is Karl Brandt");
+    assert!(claim("not be blackmailed")["sources"].as_array().unwrap().iter().all(|s| s["source"] != "The Capital Post"));
+
+    let brief = json(&dossier(data.path(), &["brief", "1", "--json"]));
+    let bullets: Vec<&Value> = brief["shared"].as_array().unwrap().iter().chain(brief["only_in"].as_array().unwrap().iter().flat_map(|o| o[1].as_array().unwrap())).collect();
+    assert!(bullets.len() <= 7, "{brief:#}");
+    assert!(brief["left_out"].as_u64().unwrap() > 0);
+    assert!(bullets.iter().all(|b| !b["citations"].as_array().unwrap().is_empty()));
+    // Contested first.
+    let first_other = bullets.iter().position(|b| b["status"] != "contested").unwrap_or(bullets.len());
+    assert!(first_other >= 3 && bullets[first_other..].iter().all(|b| b["status"] != "contested"), "{bullets:#?}");
+    // No two bullets state the same fact (the copy repeats the Capital Post's every sentence).
+    let texts: Vec<&str> = bullets.iter().map(|b| b["text"].as_str().unwrap()).collect();
+    assert_eq!(texts.iter().collect::<std::collections::HashSet<_>>().len(), texts.len(), "{texts:#?}");
+    // Sources: one entry per person, with the claims resting on each, the most first.
+    let primary = brief["primary_sources"].as_array().unwrap();
+    let names: Vec<&str> = primary.iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert!(primary.len() <= 5, "{names:?}");
+    assert_eq!(names[0], "Karl Brandt", "the spokesman most claims rest on: {primary:#?}");
+    assert!(primary[0]["claims"].as_u64().unwrap() >= 3, "{primary:#?}");
+    assert!(primary.windows(2).all(|w| w[0]["claims"].as_u64() >= w[1]["claims"].as_u64()), "{names:?}");
+    let full = json(&dossier(data.path(), &["brief", "1", "--json", "--all"]));
+    assert_eq!(full["left_out"], 0);
+    let all_primary = full["primary_sources"].as_array().unwrap();
+    let all_names: Vec<&str> = all_primary.iter().map(|p| p["name"].as_str().unwrap()).collect();
+    for (name, kind) in [("Karl Brandt", "person"), ("Elena Varga", "person"), ("Daniel J. Okafor", "person"), ("Mara Lind", "person"), ("The Ministry of Transport", "government_body")] {
+        let p = all_primary.iter().find(|p| p["name"] == name).unwrap_or_else(|| panic!("{name} not among {all_names:?}"));
+        assert_eq!(p["kind"], kind, "{p:#}");
+        assert!(p["claims"].as_u64().unwrap() >= 1, "{p:#}");
+    }
+    for alias in
+        ["Brandt", "Mr. Brandt", "The spokesman", "the spokesman", "Okafor", "Mr. Okafor", "Representative Daniel J. Okafor", "Lind", "Ms. Lind", "The ministry", "Transport Minister Elena Varga"]
+    {
+        assert!(!all_names.contains(&alias), "{alias} listed apart: {all_names:?}");
+    }
+    // "Cites no source" never names an outlet that a bullet shows citing one.
+    let unsourced: Vec<&str> = brief["unsourced_outlets"].as_array().unwrap().iter().map(|o| o.as_str().unwrap()).collect();
+    for b in &bullets {
+        if !b["sources"].as_array().unwrap().is_empty() && b["citations"].as_array().unwrap().len() == 1 {
+            assert!(!unsourced.contains(&b["citations"][0]["outlet"].as_str().unwrap()), "{unsourced:?} against {b:#}");
+        }
+    }
+    let text = stdout(&dossier(data.path(), &["brief", "1"]));
+    assert!(text.contains("Also named: Valley Times (valleytimes.example) as VT") && text.contains("more bullet(s): dossier brief --all"), "{text}");
 }

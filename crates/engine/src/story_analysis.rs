@@ -190,7 +190,7 @@ fn align_story(story: &Story, docs: &[&Enriched], settings: &dossier_claims::Set
     };
     let primary = dossier_claims::primary_sources(docs);
     let articles: Vec<Article> = docs.iter().map(|d| d.article.clone()).collect();
-    let brief = dossier_brief::build(story, &articles, &claims, &primary, &dossier_brief::Settings::default());
+    let brief = dossier_brief::build(story, &articles, &claims, &primary);
     Ok((claims, brief))
 }
 

@@ -231,6 +231,126 @@ const SKIP_BEFORE_CUE: &[&str] = &[
     "being",
 ];
 
+/// Lower-case words in -ly that are nouns or adjectives, not adverbs ("the family said").
+const LY_NOT_ADVERBS: &[&str] = &[
+    "family",
+    "ally",
+    "rally",
+    "assembly",
+    "supply",
+    "reply",
+    "monopoly",
+    "anomaly",
+    "bully",
+    "daily",
+    "weekly",
+    "monthly",
+    "quarterly",
+    "july",
+    "italy",
+    "early",
+    "only",
+    "holy",
+    "belly",
+    "fly",
+    "tally",
+    "elderly",
+    "friendly",
+    "likely",
+    "deadly",
+    "costly",
+    "lonely",
+    "lovely",
+    "ugly",
+    "silly",
+    "jolly",
+    "holly",
+    "lily",
+    "jelly",
+    "folly",
+    "gully",
+    "burly",
+    "orderly",
+    "lowly",
+    "homily",
+    "unlikely",
+];
+
+/// An adverb between a subject and its verb ("Mr. Trump vigorously denied", "has not independently
+/// confirmed"): part of the verb group, never of the subject.
+fn is_adverb(t: &Tok) -> bool {
+    t.word && !t.upper && t.lower.len() > 4 && t.lower.ends_with("ly") && !LY_NOT_ADVERBS.contains(&t.lower.as_str())
+}
+
+/// Verb-group words that never sit inside a source's name: a span running over one is a clause
+/// ("Mueller's team is investigating"), and the name is what comes before it.
+const NOT_IN_NAME: &[&str] = &[
+    "is",
+    "are",
+    "was",
+    "were",
+    "has",
+    "have",
+    "had",
+    "will",
+    "would",
+    "can",
+    "could",
+    "should",
+    "may",
+    "might",
+    "must",
+    "does",
+    "did",
+    "do",
+    "not",
+    "n't",
+    "never",
+    "also",
+    "been",
+    "being",
+    "cannot",
+    "don’t",
+    "don't",
+    "doesn’t",
+    "doesn't",
+    "didn’t",
+    "didn't",
+    "can’t",
+    "can't",
+    "won’t",
+    "won't",
+    "isn’t",
+    "isn't",
+    "wasn’t",
+    "wasn't",
+    "wouldn’t",
+    "wouldn't",
+];
+
+/// Times that follow a name without being part of it ("Randy Fincham late Wednesday afternoon").
+const TIME_WORDS: &[&str] = &["late", "early", "yesterday", "today", "tonight", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+
+/// Cuts a source span to a noun phrase: leading adverbs dropped ("ultimately Prager"); at the
+/// first verb-group word of its head, the head ends ("Mr. Trump vigorously"), unless a comma
+/// follows, after which the name comes ("After X did not …, Roberta Lange, the state party
+/// chairwoman, said"). An apposition after the head's comma is kept as it is.
+fn trim_source(toks: &[Tok], r: Range<usize>) -> Option<Range<usize>> {
+    let inside: Vec<&Tok> = toks.iter().filter(|t| r.start <= t.start && t.end <= r.end).collect();
+    let bad = |t: &Tok| NOT_IN_NAME.contains(&t.lower.as_str()) || is_adverb(t) || TIME_WORDS.contains(&t.lower.as_str());
+    let from = inside.iter().position(|t| !bad(t))?;
+    let head_end = inside[from..].iter().position(|t| t.lower == ",").map_or(inside.len(), |p| from + p);
+    // An adverb right after a determiner is inside the phrase ("The nearly 90-second ad").
+    let cut = (from..head_end).find(|&k| bad(inside[k]) && !(is_adverb(inside[k]) && k > 0 && DETERMINERS.contains(&inside[k - 1].lower.as_str())));
+    match cut {
+        None => Some(inside[from].start..r.end),
+        Some(k) => match (k..inside.len()).find(|&i| inside[i].lower == ",").filter(|&c| c + 1 < inside.len()) {
+            Some(c) => trim_source(toks, inside[c + 1].start..r.end),
+            None => (k > from).then(|| inside[from].start..inside[k - 1].end),
+        },
+    }
+}
+
 /// Words that end a subject noun phrase when reading backwards from the cue.
 const BOUNDARY: &[&str] = &[
     "that", "which", "who", "whom", "whose", "and", "but", "because", "when", "while", "as", "if", "than", "where", "though", "although", "after", "before", "since", "so", "or", "what", "how", "why",
@@ -328,6 +448,7 @@ pub fn attributions_in(text: &str) -> Vec<AttributionSpan> {
             let quoted = quote_around(qs, s.toks[c].start).is_some_and(|q| s.toks[c].end < q.end && q.end - q.start > 2);
             let found = if quoted { None } else { according_to(text, s, c, qs).or_else(|| asked(s, c)).or_else(|| colon_cue(s, c)).or_else(|| verb_cue(text, s, c, qs, next, last_source.clone())) };
             if let Some(mut a) = found {
+                a.source = a.source.and_then(|r| trim_source(&s.toks, r));
                 if a.source.is_some() {
                     last_source = a.source.clone();
                 }
@@ -610,7 +731,7 @@ fn verb_at(t: &[Tok], c: usize) -> Option<Verb<'_>> {
     }
     // Subject before the cue, skipping auxiliaries and adverbs.
     let mut j = c;
-    while j > 0 && SKIP_BEFORE_CUE.contains(&t[j - 1].lower.as_str()) && j + 4 > c {
+    while j > 0 && (SKIP_BEFORE_CUE.contains(&t[j - 1].lower.as_str()) || is_adverb(&t[j - 1])) && j + 4 > c {
         j -= 1;
     }
     // "Jokes are told": a passive with no agent is not an attribution.
@@ -1012,10 +1133,23 @@ fn kind_of(src: &str) -> SourceKind {
     // "The document, reportedly composed in 2023": the head before an appositive says what it is.
     let whole = src;
     let src = src.split(", ").next().unwrap_or(src).trim();
+    // "The Washington Post's Ed O'Keefe": the one speaking is the one the possessive owns.
+    if let Some((_, owned)) = src.split_once("’s ").or_else(|| src.split_once("'s ")) {
+        if !owned.is_empty() && owned.split_whitespace().all(|w| w.starts_with(char::is_uppercase)) {
+            return kind_of(owned);
+        }
+    }
+    // "Ryan of Wisconsin", "a columnist for Pando", "audio provided to The Times": what is named
+    // comes before its modifiers.
+    let src = noun_head(src);
     let lower = src.to_lowercase();
-    let first = lower.split_whitespace().next().unwrap_or("");
+    // "the people familiar with …" is as vague as "people familiar with …".
+    let first = lower.split_whitespace().find(|w| *w != "the").unwrap_or("");
+    let head = lower.split_whitespace().last().unwrap_or("");
     if matches!(first, "he" | "she" | "they" | "it" | "we" | "i" | "you" | "sources" | "officials" | "experts" | "analysts" | "aides" | "people" | "critics" | "observers" | "diplomats")
         || lower.split_whitespace().any(|w| matches!(w, "source" | "sources" | "official" | "officials" | "aide" | "aides")) && !src.chars().next().is_some_and(char::is_uppercase)
+        || lower.contains("percent")
+        || lower.contains('%')
     {
         return SourceKind::Unnamed;
     }
@@ -1027,19 +1161,31 @@ fn kind_of(src: &str) -> SourceKind {
     {
         return SourceKind::Unnamed;
     }
-    if crate::publication_like(src) {
+    if is_role(&lower) || titled_name(src) {
+        return SourceKind::Person;
+    }
+    if crate::publication_like(src) || is_outlet(src) {
         return SourceKind::Publication;
     }
     static DOC_NAME: OnceLock<Regex> = OnceLock::new();
     let doc_name = DOC_NAME.get_or_init(|| Regex::new(&format!(r"(?i)\b{DOCUMENT}$")).expect("valid regex"));
-    if doc_name.is_match(&lower) {
+    if doc_name.is_match(&lower) || matches!(head, "declaration" | "readout" | "reply" | "audio" | "video" | "footage" | "recording" | "filings" | "minutes" | "testimony" | "letters" | "memos") {
         return SourceKind::Document;
+    }
+    if is_government(src) {
+        return SourceKind::GovernmentBody;
+    }
+    // "American officials", "Chinese military commentators", "the men": a group, nobody named.
+    if head.ends_with('s') && head.chars().all(char::is_lowercase) && !matches!(head, "news" | "times" | "always") {
+        return SourceKind::Unnamed;
     }
     let ents = crate::entities_in(src);
     let words: Vec<&str> = src.split_whitespace().collect();
     match ents.first().map(|e| e.kind) {
         Some(dossier_model::EntityKind::Person) => SourceKind::Person,
         Some(dossier_model::EntityKind::Publication) => SourceKind::Publication,
+        // "BuzzFeed", "YouTube": a capital inside one word is a brand, not a person's name.
+        _ if words.len() == 1 && src.chars().skip(1).any(char::is_uppercase) && src.chars().any(char::is_lowercase) => SourceKind::Organisation,
         _ if (1..=3).contains(&words.len())
             && words.iter().all(|w| w.chars().next().is_some_and(char::is_uppercase))
             && ents.iter().all(|e| e.kind != dossier_model::EntityKind::Organisation)
@@ -1047,9 +1193,315 @@ fn kind_of(src: &str) -> SourceKind {
         {
             SourceKind::Person
         }
+        // "A student": somebody, not named.
+        _ if matches!(first, "a" | "an") => SourceKind::Unnamed,
         _ if !src.chars().next().is_some_and(char::is_uppercase) && !src.starts_with("the ") => SourceKind::Unnamed,
         _ => SourceKind::Organisation,
     }
+}
+
+/// The words of a source before its modifiers: a preposition, a relative pronoun or a
+/// participle ("audio provided to …") ends the head; "of" only after a bare name ("Ryan of
+/// Wisconsin", "Lee Wang of The Intercept", not "University of Texas").
+fn noun_head(src: &str) -> &str {
+    let mut at = 0;
+    let mut before: Vec<&str> = Vec::new();
+    let words: Vec<&str> = src.split(' ').collect();
+    for (i, &w) in words.iter().enumerate() {
+        // "a member tweeting from inside", "the guys tackling": a participle, not "a planning document".
+        let participle = w.len() > 5
+            && w.ends_with("ing")
+            && w.starts_with(char::is_lowercase)
+            && words.get(i + 1).is_none_or(|n| matches!(*n, "from" | "to" | "in" | "on" | "at" | "about" | "that" | "the" | "a" | "an" | "for" | "with" | "his" | "her" | "their"));
+        let cut = !before.is_empty()
+            && (participle
+                || matches!(
+                    w,
+                    "for"
+                        | "at"
+                        | "in"
+                        | "from"
+                        | "with"
+                        | "on"
+                        | "to"
+                        | "by"
+                        | "who"
+                        | "which"
+                        | "that"
+                        | "whose"
+                        | "provided"
+                        | "filed"
+                        | "published"
+                        | "released"
+                        | "obtained"
+                        | "seen"
+                        | "reviewed"
+                        | "sent"
+                        | "written"
+                        | "issued"
+                        | "posted"
+                        | "leaked"
+                        | "prepared"
+                )
+                || w == "of" && before.iter().all(|b| b.starts_with(char::is_uppercase) && !crate::entities::org_word(b)) && before.len() <= 3);
+        if cut {
+            return src[..at].trim_end();
+        }
+        before.push(w);
+        at += w.len() + 1;
+    }
+    src
+}
+
+/// A name after a title or a role noun ("Sen. Lindsey Graham", "MSNBC reporter Alex Seitz-Wald",
+/// "former neurosurgeon Ben Carson"): one to three capitalised words after it, ending the phrase.
+fn titled_name(src: &str) -> bool {
+    let words: Vec<&str> = src.split_whitespace().collect();
+    words.iter().enumerate().any(|(i, w)| {
+        let rest = &words[i + 1..];
+        (1..=3).contains(&rest.len())
+            && rest.iter().all(|r| r.starts_with(char::is_uppercase) && !crate::entities::org_word(r))
+            && matches!(
+                w.trim_end_matches('.').to_lowercase().as_str(),
+                "sen"
+                    | "rep"
+                    | "gov"
+                    | "president"
+                    | "senator"
+                    | "governor"
+                    | "dr"
+                    | "mr"
+                    | "ms"
+                    | "mrs"
+                    | "professor"
+                    | "prof"
+                    | "chief"
+                    | "strategist"
+                    | "reporter"
+                    | "correspondent"
+                    | "columnist"
+                    | "editor"
+                    | "spokesman"
+                    | "spokeswoman"
+                    | "spokesperson"
+                    | "director"
+                    | "chairman"
+                    | "chairwoman"
+                    | "ceo"
+                    | "secretary"
+                    | "adviser"
+                    | "advisor"
+                    | "aide"
+                    | "candidate"
+                    | "attorney"
+                    | "lawyer"
+                    | "economist"
+                    | "analyst"
+                    | "founder"
+                    | "executive"
+                    | "manager"
+                    | "coach"
+                    | "officer"
+                    | "pollster"
+                    | "judge"
+                    | "justice"
+                    | "minister"
+                    | "ambassador"
+                    | "mayor"
+                    | "sheriff"
+                    | "general"
+                    | "commander"
+                    | "representative"
+                    | "congressman"
+                    | "congresswoman"
+                    | "leader"
+                    | "speaker"
+                    | "neurosurgeon"
+                    | "author"
+                    | "writer"
+                    | "actor"
+                    | "actress"
+                    | "host"
+                    | "anchor"
+            )
+    })
+}
+
+/// One person named by a role ("the spokesman", "a spokesman for the special counsel", "his lawyer"):
+/// the head noun, before any "for"/"of" phrase, is singular and a role.
+fn is_role(lower: &str) -> bool {
+    let head = lower.split([',', '(']).next().unwrap_or(lower);
+    let head = head.split(" for ").next().unwrap_or(head).split(" of ").next().unwrap_or(head).split(" at ").next().unwrap_or(head);
+    let words: Vec<&str> = head.split_whitespace().collect();
+    let first_lower = words.first().is_some_and(|w| matches!(*w, "the" | "a" | "an" | "his" | "her" | "their" | "its"));
+    // "a senior adviser": a role, but nobody on the record.
+    first_lower
+        && !words.contains(&"senior")
+        && words.last().is_some_and(|w| {
+            matches!(
+                *w,
+                "spokesman"
+                    | "spokeswoman"
+                    | "spokesperson"
+                    | "lawyer"
+                    | "attorney"
+                    | "counsel"
+                    | "secretary"
+                    | "adviser"
+                    | "advisor"
+                    | "prosecutor"
+                    | "judge"
+                    | "senator"
+                    | "congressman"
+                    | "congresswoman"
+                    | "president"
+                    | "chairman"
+                    | "chairwoman"
+                    | "director"
+                    | "minister"
+                    | "ambassador"
+                    | "governor"
+                    | "mayor"
+                    | "sheriff"
+                    | "representative"
+                    | "columnist"
+                    | "actor"
+                    | "actress"
+                    | "wife"
+                    | "husband"
+                    | "man"
+                    | "woman"
+                    | "father"
+                    | "mother"
+                    | "son"
+                    | "daughter"
+                    | "brother"
+                    | "sister"
+                    | "candidate"
+                    | "reporter"
+                    | "writer"
+                    | "author"
+                    | "economist"
+                    | "professor"
+                    | "founder"
+                    | "owner"
+                    | "host"
+                    | "anchor"
+                    | "editor"
+                    | "correspondent"
+                    | "pollster"
+                    | "strategist"
+                    | "chief"
+                    | "leader"
+                    | "friend"
+                    | "neighbor"
+                    | "neighbour"
+            )
+        })
+}
+
+/// News outlets often cited by name alone, which no press word gives away.
+const OUTLETS: &[&str] = &[
+    "BuzzFeed",
+    "CNN",
+    "MSNBC",
+    "NBC",
+    "ABC",
+    "CBS",
+    "NPR",
+    "PBS",
+    "Politico",
+    "Axios",
+    "Bloomberg",
+    "HuffPost",
+    "Breitbart",
+    "Fox",
+    "Vox",
+    "Slate",
+    "Salon",
+    "Yahoo",
+    "Newsweek",
+    "TMZ",
+    "Gawker",
+    "Mediaite",
+    "Vice",
+    "Forbes",
+    "Fortune",
+    "Time",
+    "Reuters",
+    "AFP",
+    "AP",
+];
+
+fn is_outlet(src: &str) -> bool {
+    let name = src.trim_start_matches("The ").trim_start_matches("the ");
+    name.split_whitespace().next().is_some_and(|w| OUTLETS.contains(&w.trim_end_matches(['’', '\'']).trim_end_matches("’s").trim_end_matches("'s")))
+}
+
+/// Words that make a named body part of a state: ministries, agencies, courts, legislatures, police, forces.
+const GOVERNMENT_WORDS: &[&str] = &[
+    "department",
+    "ministry",
+    "pentagon",
+    "kremlin",
+    "congress",
+    "senate",
+    "parliament",
+    "police",
+    "court",
+    "government",
+    "administration",
+    "agency",
+    "fbi",
+    "cia",
+    "nsa",
+    "army",
+    "navy",
+    "military",
+    "prosecutors",
+    "authorities",
+    "treasury",
+    "commission",
+    "city council",
+    "security council",
+    "judicial",
+    "house intelligence",
+    "house judiciary",
+    "house oversight",
+    "intelligence committee",
+    "judiciary committee",
+    "white house",
+    "state department",
+    "justice department",
+    "special counsel’s office",
+    "special counsel's office",
+    "office",
+    "bureau",
+    "cabinet",
+    "rcmp",
+    "doj",
+    "dhs",
+    "epa",
+    "nypd",
+    "lapd",
+    "atf",
+    "dea",
+    "nasa",
+    "irs",
+    "fcc",
+    "fda",
+    "cdc",
+    "legislature",
+    "embassy",
+    "coast guard",
+    "secret service",
+    "prosecutor’s office",
+    "sheriff’s office",
+];
+
+fn is_government(src: &str) -> bool {
+    let lower = src.to_lowercase();
+    GOVERNMENT_WORDS.iter().any(|w| if w.contains(' ') { lower.contains(w) } else { lower.split(|c: char| !c.is_alphanumeric()).any(|x| x == *w) })
 }
 
 /// Finds the attribution of one sentence, if it has one: the named source
@@ -1248,6 +1700,47 @@ mod tests {
         assert_eq!(kind_of("Both Clinton and Trump"), SourceKind::Person);
         assert_ne!(kind_of("Another pollster, David Woodard of Clemson University"), SourceKind::Unnamed);
         assert_eq!(kind_of("Dmitry Peskov"), SourceKind::Person);
+    }
+
+    /// A source is a noun phrase: an adverb or a verb group between it and the cue is not part of it.
+    #[test]
+    fn sources_are_noun_phrases_not_clause_fragments() {
+        for (text, source) in [
+            ("The New York Times has not independently confirmed the account, which BuzzFeed said came from two officials.", "The New York Times"),
+            ("Mr. Trump vigorously denied the report on Friday.", "Mr. Trump"),
+            ("The Department of Homeland Security strongly denied that the fence had failed.", "The Department of Homeland Security"),
+            ("Sony did not immediately say whether the film would be released.", "Sony"),
+        ] {
+            let a = attribution_in(text).unwrap_or_else(|| panic!("{text}"));
+            assert_eq!(a.source, source, "{text}");
+        }
+        // The span itself is cut, so the scored source is the name.
+        let text = "Mueller's team is investigating the leak, and Mueller's team has said nothing.";
+        for a in attributions_in(text) {
+            let src = &text[a.source.unwrap()];
+            assert!(!src.contains(" is ") && !src.contains(" has"), "{src}");
+        }
+    }
+
+    #[test]
+    fn kinds_of_sources() {
+        for (src, kind) in [
+            ("the spokesman", SourceKind::Person),
+            ("a spokesman for the special counsel", SourceKind::Person),
+            ("BuzzFeed", SourceKind::Publication),
+            ("CNN", SourceKind::Publication),
+            ("The Justice Department", SourceKind::GovernmentBody),
+            ("the Pentagon", SourceKind::GovernmentBody),
+            ("The White House", SourceKind::GovernmentBody),
+            ("federal prosecutors", SourceKind::GovernmentBody),
+            ("Representative Adam B. Schiff", SourceKind::Person),
+            ("Mr. Schiff", SourceKind::Person),
+            ("two law enforcement officials", SourceKind::Unnamed),
+            ("people familiar with the investigation", SourceKind::Unnamed),
+            ("The memo", SourceKind::Document),
+        ] {
+            assert_eq!(kind_of(src), kind, "{src}");
+        }
     }
 
     fn one(text: &str) -> (Option<String>, String, String) {

@@ -248,6 +248,15 @@ const TITLES: &[&str] = &[
     "Chief",
     "Senator",
     "Sen.",
+    "Representative",
+    "Rep",
+    "Rep.",
+    "Congressman",
+    "Congresswoman",
+    "Speaker",
+    "Judge",
+    "Attorney",
+    "Counsel",
     "Governor",
     "King",
     "Queen",
@@ -291,6 +300,11 @@ const ORG_WORDS: &[&str] = &[
     "Movement",
     "Front",
 ];
+/// Whether a capitalised word names an organisation's kind ("University", "Department").
+pub(crate) fn org_word(w: &str) -> bool {
+    ORG_WORDS.contains(&w) || PRESS_WORDS.contains(&w)
+}
+
 const PRESS_WORDS: &[&str] =
     &["Times", "Post", "Journal", "News", "Guardian", "Telegraph", "Herald", "Tribune", "Express", "Gazette", "Press", "Daily", "Reuters", "Observer", "Economist", "Insider", "Wire"];
 
@@ -428,7 +442,7 @@ const CALENDAR: &[&str] = &[
     "Sunday",
 ];
 /// Words that may precede a title ("Defence Minister", "Foreign Minister").
-const ORG_TITLE_PREFIXES: &[&str] = &["Defence", "Defense", "Foreign", "Prime", "Interior", "Finance", "Deputy", "Vice", "National", "Security", "Diplomatic"];
+const ORG_TITLE_PREFIXES: &[&str] = &["Special", "Defence", "Defense", "Foreign", "Prime", "Interior", "Finance", "Deputy", "Vice", "National", "Security", "Diplomatic"];
 
 const CONNECTORS: &[&str] = &["of", "for", "de", "al"];
 
@@ -505,7 +519,13 @@ pub fn entities_in(text: &str) -> Vec<Entity> {
         // A run of capitalised words (connectors allowed inside).
         if capitalised(toks[i].text) {
             let mut j = i + 1;
-            while j < toks.len() && !text[toks[j - 1].end..toks[j].start].contains(['\n', ',', ';', ':', '(', ')', '"', '“', '”', '.', '!', '?']) {
+            // A dash ends a name ("WASHINGTON — Peter Strzok"); a middle initial's dot does not ("Adam B. Schiff").
+            let breaks = ['\n', ',', ';', ':', '(', ')', '"', '“', '”', '.', '!', '?', '—', '–'];
+            let initial = |k: usize| toks[k].text.len() == 1 && capitalised(toks[k].text) && k > i;
+            while j < toks.len() && {
+                let gap = &text[toks[j - 1].end..toks[j].start];
+                !gap.contains(breaks) || initial(j - 1) && gap.starts_with('.') && !gap[1..].contains(breaks)
+            } {
                 let t = toks[j].text;
                 let bridge = CONNECTORS.contains(&t) && toks.get(j + 1).is_some_and(|n| capitalised(n.text));
                 if capitalised(t) || bridge {
@@ -519,7 +539,8 @@ pub fn entities_in(text: &str) -> Vec<Entity> {
             // Without a press or organisation word, a gazetteer name inside the run ends it.
             if !named_body {
                 if let Some(k) = (i + 1..j).find(|&k| known(toks[k].text).is_some()) {
-                    // "Time of India", "Bank of England": a place after a connector belongs to the name.
+                    // "Time of India", "Bank of England": a place after a connector belongs to the name;
+                    // not after a titled person's ("Representative Adam B. Schiff of California").
                     if !CONNECTORS.contains(&toks[k - 1].text) {
                         j = k;
                     }
@@ -540,6 +561,12 @@ pub fn entities_in(text: &str) -> Vec<Entity> {
                 }
             }
             after_title |= s > 0 && TITLES.contains(&toks[s - 1].text);
+            // "Representative Adam B. Schiff of California": a titled person's name ends before "of".
+            if after_title {
+                if let Some(c) = (s + 1..j).find(|&k| CONNECTORS.contains(&toks[k].text)) {
+                    j = c;
+                }
+            }
             if s >= j {
                 i = j.max(i + 1);
                 continue;
@@ -567,9 +594,11 @@ pub fn entities_in(text: &str) -> Vec<Entity> {
                 EntityKind::Other
             };
             let calendar = single && CALENDAR.contains(&words[0]);
+            // "I", a lone initial; "D-Calif", a party and state tag; "WASHINGTON —", a dateline.
+            let tag = single && (words[0].chars().count() == 1 || party_tag(words[0]) || dateline(text, toks[s].start, toks[s].end));
             let generic = kind == EntityKind::Other && words.iter().all(|w| common(w) || FUNCTION_WORDS.contains(w));
             let in_heading = headings.iter().any(|h| h.contains(&toks[s].start));
-            let keep = !(calendar || generic || (sentence_initial && single && !after_title)) && !(in_heading && matches!(kind, EntityKind::Person | EntityKind::Other) && !after_title);
+            let keep = !(calendar || generic || tag || (sentence_initial && single && !after_title)) && !(in_heading && matches!(kind, EntityKind::Person | EntityKind::Other) && !after_title);
             if keep {
                 found.push((name.clone(), kind, Mention { text: name, start: toks[s].start, end: toks[j - 1].end }));
             }
@@ -597,6 +626,21 @@ pub fn entities_in(text: &str) -> Vec<Entity> {
         }
     }
     out
+}
+
+/// "D-Calif", "R-Texas", "I-Vt": a party and state after a lawmaker's name.
+fn party_tag(w: &str) -> bool {
+    let mut parts = w.splitn(2, '-');
+    matches!(parts.next(), Some("D" | "R" | "I")) && parts.next().is_some_and(|st| st.chars().next().is_some_and(char::is_uppercase) && st.len() <= 6)
+}
+
+/// A capitalised place opening a line before a dash or "(AP)": the dateline, not a mention.
+fn dateline(text: &str, start: usize, end: usize) -> bool {
+    // The cheap tests first: this runs for every one-word name.
+    text[start..end].chars().all(|c| !c.is_lowercase()) && text[end..].trim_start().starts_with(['—', '–', '(', '-']) && {
+        let before = text[..start].trim_end_matches([' ', '\t']);
+        before.is_empty() || before.ends_with('\n')
+    }
 }
 
 /// Byte ranges of lines that are headings: short, no closing punctuation, every longer word capitalised.
@@ -722,6 +766,16 @@ mod tests {
 
     fn names(t: &str) -> Vec<(String, EntityKind)> {
         entities_in(t).into_iter().map(|e| (e.name, e.kind)).collect()
+    }
+
+    /// Datelines, party tags and a lone "I" are not entities; a title or a middle initial does not
+    /// make a second person of one.
+    #[test]
+    fn tags_and_datelines_are_not_names_and_titles_are_not_people() {
+        let e = names("WASHINGTON — Peter Strzok told the committee on Monday that I was wrong, said Representative Adam B. Schiff (D-Calif.), and Mr. Schiff later agreed with Representative Blake Farenthold. Farenthold said nothing.");
+        let people: Vec<&str> = e.iter().filter(|(_, k)| *k == EntityKind::Person).map(|(n, _)| n.as_str()).collect();
+        assert_eq!(people, ["Peter Strzok", "Adam B. Schiff", "Blake Farenthold"], "{e:?}");
+        assert!(!e.iter().any(|(n, _)| matches!(n.as_str(), "I" | "D-Calif" | "WASHINGTON" | "Schiff" | "Farenthold")), "{e:?}");
     }
 
     #[test]

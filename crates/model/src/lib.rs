@@ -346,8 +346,11 @@ pub struct Mention {
 pub enum SourceKind {
     Person,
     Organisation,
+    /// A ministry, department, agency, court, legislature, police or armed force.
+    GovernmentBody,
     Publication,
     Document,
+    /// Nobody named: "officials", "people familiar with the matter", "sources".
     Unnamed,
 }
 
@@ -561,6 +564,9 @@ pub struct Bullet {
     pub citations: Vec<Citation>,
     pub sources: Vec<Attribution>,
     pub conflict: Option<String>,
+    /// The claim's check-worthiness (0-1), which orders bullets of the same status and corroboration.
+    #[serde(default)]
+    pub checkworthiness: f32,
 }
 
 /// A primary source the story's reporting rests on, and which outlets cite it.
@@ -570,6 +576,9 @@ pub struct PrimarySource {
     pub kind: SourceKind,
     pub cited_by: Vec<String>,
     pub cue: String,
+    /// How many of the story's aligned claims rest on this source (name it as their source).
+    #[serde(default)]
+    pub claims: usize,
 }
 
 /// The cited "At a Glance" brief of a story. Every bullet's text is source text.
@@ -589,6 +598,9 @@ pub struct Brief {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub outlet_aliases: Vec<OutletAliases>,
     pub timeline: Vec<TimelineEntry>,
+    /// Bullets and primary sources a glance left out (0 in a full brief): see `dossier brief --all`.
+    #[serde(default)]
+    pub left_out: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]

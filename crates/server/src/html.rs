@@ -96,8 +96,10 @@ fn bullet_html(b: &Bullet) -> String {
     li
 }
 
-pub async fn story(State(s): State<Shared>, Path(id): Path<String>) -> Result<axum::response::Response, ApiError> {
+pub async fn story(State(s): State<Shared>, Path(id): Path<String>, axum::extract::RawQuery(raw): axum::extract::RawQuery) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
+    // A page is lenient with what follows `?` (links carry anything); only `all=true` counts.
+    let all = url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).any(|(k, v)| k == "all" && v == "true");
     let key = id.clone();
     // A story merged into another answers as that one.
     let alias = read(&s, move |store| Ok(if store.story(&key)?.is_none() { store.story_alias(&key)? } else { None })).await?;
@@ -105,10 +107,10 @@ pub async fn story(State(s): State<Shared>, Path(id): Path<String>) -> Result<ax
         return Ok((axum::http::StatusCode::PERMANENT_REDIRECT, [(axum::http::header::LOCATION, format!("/stories/{to}"))]).into_response());
     }
     let similar = crate::similar::similar_section(&s, &id).await;
-    Ok(read(&s, move |store| dossier_store::snapshot(store, |store| Ok(story_page(store, &id, &similar)))?).await?.into_response())
+    Ok(read(&s, move |store| dossier_store::snapshot(store, |store| Ok(story_page(store, &id, &similar, all)))?).await?.into_response())
 }
 
-fn story_page(store: &dyn Store, id: &str, similar: &str) -> Result<Html<String>, ApiError> {
+fn story_page(store: &dyn Store, id: &str, similar: &str, all: bool) -> Result<Html<String>, ApiError> {
     let st = store.story(id)?.ok_or_else(|| not_found("story", id))?;
     let mut body = format!("<h1>{}</h1><p class=\"meta\">{} · {} article(s)</p>", escape(&st.title), escape(&st.outlets.join(", ")), st.article_ids.len());
     if let Some(prev) = &st.continues {
@@ -116,11 +118,12 @@ fn story_page(store: &dyn Store, id: &str, similar: &str) -> Result<Html<String>
         let title = store.story(prev)?.map(|p| p.title).unwrap_or_else(|| prev.clone());
         body.push_str(&format!("<p class=\"meta continues\">Follows up <a href=\"/stories/{}\">{}</a></p>", escape(prev), escape(&title)));
     }
-    if let Some(b) = store.brief(id)? {
+    if let Some(b) = store.brief(id)?.map(|b| if all { b } else { dossier_brief::glance(&b, &dossier_brief::Settings::default()) }) {
         body.push_str("<section class=\"card brief\"><h2>At a Glance</h2>");
         if !b.primary_sources.is_empty() {
             body.push_str("<p><strong>Primary sources:</strong> ");
-            let ps: Vec<String> = b.primary_sources.iter().map(|p| format!("{} <span class=\"meta\">(cited by {})</span>", escape(&p.name), escape(&p.cited_by.join(", ")))).collect();
+            let ps: Vec<String> =
+                b.primary_sources.iter().map(|p| format!("{} <span class=\"meta\">({} claim(s); cited by {})</span>", escape(&p.name), p.claims, escape(&p.cited_by.join(", ")))).collect();
             body.push_str(&ps.join("; "));
             body.push_str("</p>");
         }
@@ -136,6 +139,9 @@ fn story_page(store: &dyn Store, id: &str, similar: &str) -> Result<Html<String>
         }
         if !b.unsourced_outlets.is_empty() {
             body.push_str(&format!("<p class=\"meta\">Cites no source: {}</p>", escape(&b.unsourced_outlets.join(", "))));
+        }
+        if b.left_out > 0 {
+            body.push_str(&format!("<p class=\"meta\"><a href=\"/stories/{}?all=true\">{} more bullet(s)</a></p>", escape(id), b.left_out));
         }
         body.push_str("<h3>Timeline</h3><ul>");
         for t in &b.timeline {

@@ -332,15 +332,18 @@ pub struct StoryResponse {
     pub articles: Vec<ArticleSummary>,
 }
 
-/// A story with its brief, aligned claims and articles.
-#[utoipa::path(get, path = "/api/stories/{id}", params(("id" = String, Path, description = "Story id")),
-    responses((status = 200, body = StoryResponse), (status = 404, body = ErrorBody)))]
-async fn api_story(State(s): State<Shared>, Path(id): Path<String>) -> Result<Response, ApiError> {
+/// A story with its brief, aligned claims and articles. The brief is a glance (the seven most
+/// important bullets, the five sources most claims rest on; `left_out` counts the rest) unless `all=true`.
+#[utoipa::path(get, path = "/api/stories/{id}", params(("id" = String, Path, description = "Story id"),
+        ("all" = Option<bool>, Query, description = "The full brief: every bullet and every primary source (default false: a glance)")),
+    responses((status = 200, body = StoryResponse), (status = 400, body = ErrorBody, description = "An unknown parameter, or `all` not true or false"), (status = 404, body = ErrorBody)))]
+async fn api_story(State(s): State<Shared>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+    let all = all_param(raw.as_deref())?;
     let key = id.clone();
     let response = read(&s, move |store| {
         Ok(dossier_store::snapshot(store, |store| {
             let Some(story) = store.story(&key)? else { return Ok(Err(store.story_alias(&key)?)) };
-            let brief = store.brief(&key)?;
+            let brief = store.brief(&key)?.map(|b| if all { b } else { dossier_brief::glance(&b, &dossier_brief::Settings::default()) });
             let claims = store.aligned_claims(&key)?;
             let articles = store.article_summaries(&story.article_ids)?;
             Ok(Ok(StoryResponse { story, brief, claims, articles }))
@@ -353,6 +356,20 @@ async fn api_story(State(s): State<Shared>, Path(id): Path<String>) -> Result<Re
         Err(Some(to)) => Ok(moved(&format!("/api/stories/{to}"))),
         Err(None) => Err(not_found("story", &id)),
     }
+}
+
+/// The story's `all` parameter (true: the full brief), nothing else.
+pub(crate) fn all_param(raw: Option<&str>) -> Result<bool, ApiError> {
+    let mut all = false;
+    for (k, v) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+        match (&*k, &*v) {
+            ("all", "true") => all = true,
+            ("all", "false") => all = false,
+            ("all", other) => return Err(bad_request(format!("parameter all: {other:?} is neither true nor false"))),
+            (other, _) => return Err(bad_request(format!("unknown parameter {other:?} (all)"))),
+        }
+    }
+    Ok(all)
 }
 
 /// A permanent redirect (a merged story's old address).

@@ -280,7 +280,7 @@ async fn served_responses_match_the_served_openapi_document() {
         let docs: Vec<&dossier_enrich::Enriched> = enriched.iter().filter(|e| st.article_ids.contains(&e.article.id)).collect();
         let claims = dossier_claims::align(st, &docs, &dossier_claims::Settings::default());
         let primary = dossier_claims::primary_sources(&docs);
-        analysis.briefs.push(dossier_brief::build(st, &articles, &claims, &primary, &dossier_brief::Settings::default()));
+        analysis.briefs.push(dossier_brief::build(st, &articles, &claims, &primary));
         analysis.claims.extend(claims);
     }
     s.replace_analysis(&analysis).unwrap();

@@ -103,6 +103,7 @@ fn brief(story_id: &str) -> Brief {
         // Stored and read back as it was (a brief stored before aliases existed reads with none).
         outlet_aliases: vec![dossier_model::OutletAliases { name: "Outlet".into(), site: Some("outlet.example".into()), aliases: vec!["OUT".into()] }],
         timeline: vec![],
+        left_out: 0,
     }
 }
 
