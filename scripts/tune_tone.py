@@ -349,7 +349,7 @@ def head_only(a):
         for k in range(a.folds):
             tr, te = (fold != k).nonzero().squeeze(1), (fold == k).nonzero().squeeze(1)
             pred[te] = predict(fit(tr, *cfg, a.seed), te).argmax(1)
-        f = macro_f1(y.tolist(), pred.tolist())
+        f = macro_f1((y - 1).tolist(), (pred - 1).tolist())
         print(f"hidden {cfg[0]} weight decay {cfg[1]} epochs {cfg[2]} balanced {cfg[3]}: {a.folds}-fold F1m {f:.4f}", file=sys.stderr, flush=True)
         if best is None or f > best[0]:
             best = (f, cfg)
@@ -361,7 +361,7 @@ def head_only(a):
     for k in range(a.folds):
         tr, te = (fold != k).nonzero().squeeze(1), (fold == k).nonzero().squeeze(1)
         pred[te] = predict(fit(tr, *cfg, a.seed), te).argmax(1)
-    print(f"the same, target-blind (the whole input's mean only): {a.folds}-fold F1m {macro_f1(y.tolist(), pred.tolist()):.4f}", file=sys.stderr, flush=True)
+    print(f"the same, target-blind (the whole input's mean only): {a.folds}-fold F1m {macro_f1((y - 1).tolist(), (pred - 1).tolist()):.4f}", file=sys.stderr, flush=True)
     x = full_x
     print(f"chosen: hidden {cfg[0]} weight decay {cfg[1]} epochs {cfg[2]} balanced {cfg[3]} ({a.folds}-fold F1m {f:.4f})", file=sys.stderr, flush=True)
     net, mu, sd = fit(torch.arange(len(rows)), *cfg, a.seed)
