@@ -62,8 +62,8 @@ async fn compute(s: &Shared, a: String, b: String) -> Result<ActorPair, ApiError
 /// present. `tone` is false when the tone model is not loaded (counts only).
 #[utoipa::path(get, path = "/api/pairs",
     params(
-        ("a" = String, Query, example = "Russia", description = "The first actor: an entity's canonical name or a mention's wording (1-100 characters)"),
-        ("b" = String, Query, example = "China", description = "The second actor, not the same as a (1-100 characters)")
+        ("a" = String, Query, min_length = 1, max_length = 100, example = "Russia", description = "The first actor: an entity's canonical name or a mention's wording (1-100 characters)"),
+        ("b" = String, Query, min_length = 1, max_length = 100, example = "China", description = "The second actor, not the same as a (1-100 characters)")
     ),
     responses((status = 200, body = ActorPair), (status = 400, body = ErrorBody, description = "a or b missing, empty, too long or the same, or an unknown parameter"), (status = 503, body = ErrorBody)))]
 pub async fn api_pairs(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<Json<ActorPair>, ApiError> {
