@@ -14,7 +14,8 @@ each side of it, so the same sentence gives different answers for different
 mentions. The shipped adapter tunes the head alone (--features: a linear map
 or one hidden layer, on features dossier computes with the published
 weights; chosen by cross-validation). Without --features:
-low-rank updates (rank --rank) to every linear map of the six layers (or with
+low-rank updates (rank --rank) to every linear map of the top --tuned-layers
+layers (the others run once per row and are cached; or with
 --full the whole weights, cut to rank --rank by SVD before predicting and
 writing), the layer norms and the head; the published weights stay as they
 are and dossier merges the adapter at load time (crates/tone/src/lib.rs).
