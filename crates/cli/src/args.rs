@@ -62,6 +62,18 @@ pub enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Two actors (entities) over the stored articles: the sentences that mention both, per day, and per
+    /// outlet the tone of those sentences towards each actor (negative, neutral, positive), read by the tone
+    /// model when the embedding model is installed (counts only with --embeddings off).
+    Pair {
+        /// The first actor: an entity's canonical name or a mention's wording (case-insensitive).
+        a: String,
+        /// The second actor, likewise.
+        b: String,
+        /// Print JSON (the same document as GET /api/pairs).
+        #[arg(long)]
+        json: bool,
+    },
     /// What changed, from the change log: stories created, articles joined, merges, claims added, removed, corrected or changed status, briefs rewritten.
     Changes {
         /// Entries after this sequence number (0: from the start), or written at or after a
@@ -357,6 +369,20 @@ pub enum Eval {
         /// sentence), the one the analysis uses.
         #[arg(long)]
         one_bi: bool,
+    },
+    /// Classify the tone of sentences towards one mention in each (NewsMTSC's JSON Lines rows: sentence,
+    /// mention, from and to in characters, polarity): prints -1 (negative), 0 (neutral) or 1 (positive) per
+    /// row in file order, the format `score.py` reads; with labels in the file, the macro-F1 goes to stderr.
+    /// Needs the embedding model.
+    Tone {
+        file: PathBuf,
+        /// Write the labels here instead of stdout.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// Also write what the head reads for each row (2 x 384 little-endian f32 per row, in file order) to
+        /// this file: the input `scripts/tune_tone.py --features` tunes a head on.
+        #[arg(long)]
+        features: Option<PathBuf>,
     },
     /// Measure search on headlines grouped into stories (id, title, ... JSON Lines; the truth maps id to story):
     /// each headline is a query, its own article excluded, and the other headlines of its story are the

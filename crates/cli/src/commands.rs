@@ -56,6 +56,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Pair { a, b, json } => {
+            if let Some(msg) = dossier_tone::pairs::check_actors(&a, &b) {
+                crate::usage!("{msg}");
+            }
+            let store = open_existing(&data("dossier-data"))?;
+            crate::tone_cmd::pair(&store, &a, &b, json, &embedding)
+        }
         Command::Changes { since, story, limit, json } => {
             let store = open_existing(&data("dossier-data"))?;
             let story = match story {
@@ -185,6 +192,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             crate::similarity_cmd::eval(&file, out.as_deref(), combiner.as_deref(), variant, &embedding)
         }
+        Command::Eval { what: Eval::Tone { file, out, features } } => crate::tone_cmd::eval(&file, out.as_deref(), features.as_deref(), &embedding),
         Command::Train { what: Train::Similarity { file, out, folds, cross_holdout, bi_holdout } } => crate::similarity_cmd::train(&file, &out, folds, &cross_holdout, &bi_holdout, &embedding),
         Command::Model { what: Model::Fetch { dir } } => crate::embeddings::fetch(dir.as_deref()),
         Command::Model { what: Model::Status } => crate::embeddings::status(),
@@ -604,7 +612,7 @@ fn serve(source: dossier_server::Source, addr: std::net::SocketAddr, ingest_toke
     };
     // Webhooks go only to public addresses unless the one documented setting says otherwise.
     let deliver = dossier_alerts::webhook::DeliverConfig::from_env().map_err(|e| anyhow::Error::new(crate::Usage(e)))?;
-    let options = dossier_server::ServeOptions { ingest_token, read_token, analyse, deliver, embed_query: embedding.query_embedder(), ..Default::default() };
+    let options = dossier_server::ServeOptions { ingest_token, read_token, analyse, deliver, embed_query: embedding.query_embedder(), tone: embedding.tone_model(), ..Default::default() };
     rt.block_on(dossier_server::serve(source, addr, options, |bound| {
         println!("dossier is serving http://{bound}/  (Ctrl-C to stop)");
         let _ = std::io::stdout().flush();

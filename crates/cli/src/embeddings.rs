@@ -66,6 +66,19 @@ impl Embedding {
     }
 }
 
+impl Embedding {
+    /// The tone model for the server's actor pairs, loaded on first use; none when
+    /// embeddings are off or no model is installed (pairs are then counted only).
+    pub fn tone_model(&self) -> Option<dossier_server::ToneModel> {
+        if self.is_off() {
+            return None;
+        }
+        let dir = dossier_embed::locate()?;
+        let model: std::sync::OnceLock<Result<std::sync::Arc<dossier_tone::Tone>, String>> = std::sync::OnceLock::new();
+        Some(std::sync::Arc::new(move || model.get_or_init(|| dossier_tone::Tone::load(&dir).map(std::sync::Arc::new).map_err(|e| format!("{e:#}"))).clone()))
+    }
+}
+
 fn model_dir(dir: Option<&Path>) -> anyhow::Result<PathBuf> {
     if let Some(d) = dir {
         return Ok(d.to_path_buf());

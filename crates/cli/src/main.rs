@@ -12,6 +12,7 @@ mod search_cmd;
 mod search_eval;
 mod similarity_cmd;
 mod stories_cmd;
+mod tone_cmd;
 mod watch;
 mod worker;
 

@@ -787,3 +787,28 @@ fn a_three_outlet_story_gets_statuses_sources_and_a_short_brief() {
     let text = stdout(&dossier(data.path(), &["brief", "1"]));
     assert!(text.contains("Also named: Valley Times (valleytimes.example) as VT") && text.contains("more bullet(s): dossier brief --all"), "{text}");
 }
+
+#[test]
+fn pair_and_eval_tone_read_the_corpus_and_newsmtsc_rows() {
+    let dir = ingested();
+    let p = json(&dossier(dir.path(), &["pair", "Russia", "China", "--json"]));
+    let n = p["sentences"].as_u64().unwrap();
+    assert!(n >= 3, "{p}");
+    assert_eq!(p["outlets"].as_array().unwrap().iter().map(|o| o["sentences"].as_u64().unwrap()).sum::<u64>(), n);
+    let same = dossier(dir.path(), &["pair", "Russia", "russia"]);
+    assert_eq!(same.status.code(), Some(2), "the same actor twice is a usage error");
+    let rows = dir.path().join("rows.jsonl");
+    let good = r#"{"sentence": "Putin praised China as a reliable partner.", "mention": "China", "from": 14, "to": 19, "polarity": 1}"#;
+    std::fs::write(&rows, format!("{good}\n{{\"sentence\": \"abc\", \"from\": 1, \"to\": 9}}\n")).unwrap();
+    let bad = dossier(dir.path(), &["eval", "tone", rows.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("rows.jsonl:2"), "{}", String::from_utf8_lossy(&bad.stderr));
+    if dossier_embed::locate().is_some() {
+        std::fs::write(&rows, format!("{good}\n{good}\n")).unwrap();
+        let out = dossier(dir.path(), &["eval", "tone", rows.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let labels: Vec<String> = stdout(&out).lines().map(str::to_string).collect();
+        assert_eq!(labels.len(), 2);
+        assert!(labels.iter().all(|l| ["-1", "0", "1"].contains(&l.as_str())) && labels[0] == labels[1], "{labels:?}");
+    }
+}

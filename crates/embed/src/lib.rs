@@ -27,6 +27,7 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use tokenizers::{Tokenizer, TruncationParams, TruncationStrategy};
 
+pub mod adapter;
 mod encoder;
 mod int8;
 
@@ -256,6 +257,12 @@ impl Embedder {
     /// Pooled vectors (unit length, f16-rounded) of wordpiece-id sequences given directly, run as [`Embedder::embed`] runs its texts.
     pub fn embed_ids(&self, seqs: &[&[u32]]) -> anyhow::Result<Vec<Vec<f32>>> {
         Ok(self.encode(seqs, false)?.into_iter().map(|e| e.vector).collect())
+    }
+
+    /// [`Embedder::embed_tokens`] for wordpiece-id sequences given directly
+    /// (`[CLS]` and `[SEP]` included by the caller).
+    pub fn embed_ids_tokens(&self, seqs: &[&[u32]]) -> anyhow::Result<Vec<TokenEmbedding>> {
+        self.encode(seqs, true)
     }
 
     fn run(&self, texts: &[&str], keep_tokens: bool) -> anyhow::Result<Vec<TokenEmbedding>> {

@@ -942,6 +942,87 @@ impl Alert {
     }
 }
 
+/// How a set of sentences speaks of one actor: how many are negative, neutral
+/// and positive towards it, and their mean on -1..1 (none without sentences).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ToneCounts {
+    pub negative: usize,
+    pub neutral: usize,
+    pub positive: usize,
+    pub mean: Option<f32>,
+}
+
+/// One day on which articles mention both actors of a pair.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PairDay {
+    /// `YYYY-MM-DD` (UTC) of the articles' best time.
+    pub day: String,
+    /// Articles that mention both actors.
+    pub articles: usize,
+    /// Sentences that mention both.
+    pub sentences: usize,
+}
+
+/// One outlet's sentences mentioning both actors on one day, and their tone towards each.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PairOutletDay {
+    pub day: String,
+    pub sentences: usize,
+    pub toward_a: ToneCounts,
+    pub toward_b: ToneCounts,
+}
+
+/// How one outlet speaks of each actor where the other is present.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PairOutlet {
+    pub outlet: String,
+    pub articles: usize,
+    pub sentences: usize,
+    pub toward_a: ToneCounts,
+    pub toward_b: ToneCounts,
+    /// Oldest day first.
+    pub days: Vec<PairOutletDay>,
+}
+
+/// A sentence that mentions both actors, with its tone towards each
+/// (-1 negative, 0 neutral, 1 positive; absent when the tone model is not loaded).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PairSentence {
+    pub article: String,
+    pub outlet: String,
+    pub time: DateTime<Utc>,
+    pub text: String,
+    /// The mentions the tone was read towards, as written in the sentence.
+    pub mention_a: String,
+    pub mention_b: String,
+    pub toward_a: Option<i8>,
+    pub toward_b: Option<i8>,
+}
+
+/// Two actors (entities, by canonical name or a mention's wording) over the
+/// stored articles: when they are mentioned together, and how each outlet's
+/// sentences that mention both speak of each (tone towards a target, not the
+/// sentence's mood).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ActorPair {
+    pub a: String,
+    pub b: String,
+    /// Articles that mention both.
+    pub articles: usize,
+    /// Sentences that mention both.
+    pub sentences: usize,
+    /// Whether the tone model ran (without the embedding model, counts only).
+    pub tone: bool,
+    /// Oldest day first.
+    pub days: Vec<PairDay>,
+    /// Most sentences first.
+    pub outlets: Vec<PairOutlet>,
+    /// The sentences, newest first (at most the first 200).
+    pub examples: Vec<PairSentence>,
+    /// Whether more sentences mention both than were read (the newest are read first).
+    pub truncated: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

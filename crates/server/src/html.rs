@@ -44,7 +44,7 @@ ol.changes{list-style:none;padding:0;margin:.3rem 0}.change{border-top:1px solid
 
 pub fn page(title: &str, body: &str) -> Html<String> {
     Html(format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{} · dossier</title><style>{STYLE}</style></head><body><header><a href=\"/\">dossier</a> <nav><a href=\"/\">Stories</a> <a href=\"/changes\">Changes</a> <a href=\"/search\">Search</a> <a href=\"/watches\">Watches</a></nav></header><main>{body}</main></body></html>",
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{} · dossier</title><style>{STYLE}</style></head><body><header><a href=\"/\">dossier</a> <nav><a href=\"/\">Stories</a> <a href=\"/changes\">Changes</a> <a href=\"/search\">Search</a> <a href=\"/pairs\">Pairs</a> <a href=\"/watches\">Watches</a></nav></header><main>{body}</main></body></html>",
         escape(title)
     ))
 }

@@ -21,6 +21,7 @@ pub mod follow;
 mod html;
 mod listen;
 mod live;
+mod pairs;
 mod schema;
 mod similar;
 mod stores;
@@ -31,6 +32,7 @@ pub use changes::ChangesResponse;
 pub use desk::{StoriesResponse, StorySummary};
 pub use listen::{serve_listener, Limits};
 pub use live::{Change, IngestResult, MAX_INGEST_BODY};
+pub use pairs::ToneModel;
 pub use similar::QueryEmbedder;
 pub use stores::{Access, OpenStore, Stores};
 
@@ -77,6 +79,8 @@ pub struct ServeOptions {
     pub deliver: dossier_alerts::webhook::DeliverConfig,
     /// Embeds search queries for the vector and hybrid modes (none: lexical search only).
     pub embed_query: Option<QueryEmbedder>,
+    /// Reads the tone of actor pairs' sentences (none: pairs are counted, their tone not read).
+    pub tone: Option<ToneModel>,
 }
 
 /// How long `POST /api/ingest` waits for another writer of the data directory before a 503.
@@ -203,6 +207,7 @@ pub fn app(stores: impl Into<Stores>, index: SearchIndex, options: ServeOptions)
         .routes(routes!(live::ingest))
         .routes(routes!(live::events))
         .routes(routes!(changes::api_changes))
+        .routes(routes!(pairs::api_pairs))
         .routes(routes!(watches::list, watches::add))
         .routes(routes!(watches::one, watches::remove))
         .routes(routes!(watches::feed))
@@ -215,6 +220,7 @@ pub fn app(stores: impl Into<Stores>, index: SearchIndex, options: ServeOptions)
         .route("/outlets/{name}", get(ui::outlet))
         .route("/search", get(ui::search))
         .route("/changes", get(changes::page))
+        .route("/pairs", get(pairs::page_pairs))
         .route("/watches", get(watches::page).post(watches::add_from_form))
         .route("/login", get(live::login_form).post(live::login))
         .merge(api_routes)

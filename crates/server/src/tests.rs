@@ -309,6 +309,8 @@ async fn served_responses_match_the_served_openapi_document() {
         ("/api/entities/Chile".to_string(), "/api/entities/{name}", 200),
         ("/api/entities/Atlantis".to_string(), "/api/entities/{name}", 404),
         (format!("/api/outlets/{}", articles[0].outlet.name.replace(' ', "%20")), "/api/outlets/{name}", 200),
+        ("/api/pairs?a=Russia&b=China".to_string(), "/api/pairs", 200),
+        ("/api/pairs?a=Russia".to_string(), "/api/pairs", 400),
     ];
     uris.dedup();
     let mut checked_claims = false;
@@ -764,4 +766,66 @@ async fn similar_stories_in_the_api_and_on_the_story_page() {
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("<h2>Similar stories</h2>"), "{page}");
     assert!(page.contains("href=\"/stories/sb\">Kremlin spies see China as an enemy &lt;b&gt;</a>"), "linked and escaped: {page}");
+}
+
+/// The sample corpus as stored articles (text files, dated as the seeds' test dates them).
+fn corpus_articles() -> Vec<Article> {
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/corpus");
+    let mut articles = Vec::new();
+    for e in std::fs::read_dir(&corpus).unwrap() {
+        let p = e.unwrap().path();
+        let parsed = dossier_ingest::ingest_bytes(&p.display().to_string(), &std::fs::read(&p).unwrap(), dossier_ingest::Format::Text, "2025-06-22T00:00:00Z".parse().unwrap());
+        articles.extend(parsed.articles);
+    }
+    articles
+}
+
+#[tokio::test]
+async fn actor_pairs_count_sentences_and_read_their_tone() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = SqliteStore::open_dir(dir.path()).unwrap();
+    s.put_articles(&corpus_articles()).unwrap();
+    let tone: Option<crate::ToneModel> = dossier_embed::locate().map(|d| {
+        let t = Arc::new(dossier_tone::Tone::load(&d).unwrap());
+        Arc::new(move || Ok(t.clone())) as crate::ToneModel
+    });
+    let (app, _) = app_with(&dir, s, ServeOptions { tone: tone.clone(), ..Default::default() });
+    let (status, body) = get(&app, "/api/pairs?a=russia&b=China").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let n = v["sentences"].as_u64().unwrap();
+    assert!(n >= 3, "the memo reports mention Russia and China together: {body}");
+    assert_eq!(v["tone"], tone.is_some());
+    let outlets = v["outlets"].as_array().unwrap();
+    assert_eq!(outlets.iter().map(|o| o["sentences"].as_u64().unwrap()).sum::<u64>(), n);
+    assert_eq!(v["days"].as_array().unwrap().iter().map(|d| d["sentences"].as_u64().unwrap()).sum::<u64>(), n);
+    for e in v["examples"].as_array().unwrap() {
+        let text = e["text"].as_str().unwrap();
+        assert!(text.contains(e["mention_a"].as_str().unwrap()) && text.contains(e["mention_b"].as_str().unwrap()), "{e}");
+        for k in ["toward_a", "toward_b"] {
+            match tone {
+                Some(_) => assert!([-1, 0, 1].contains(&e[k].as_i64().unwrap()), "{e}"),
+                None => assert!(e[k].is_null()),
+            }
+        }
+    }
+    if tone.is_some() {
+        let c = &outlets[0]["toward_a"];
+        let total = ["negative", "neutral", "positive"].iter().map(|k| c[k].as_u64().unwrap()).sum::<u64>();
+        assert_eq!(total, outlets[0]["sentences"].as_u64().unwrap());
+    }
+    let (status, html) = get(&app, "/pairs?a=Russia&b=China").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Sentences mentioning both, per day") && html.contains("<svg"), "{html}");
+    assert_eq!(html.contains("tone-chart"), tone.is_some());
+    // Bad pairs are 400s that say why; what the page echoes back is escaped.
+    for (uri, why) in [("/api/pairs?a=Russia", "required"), ("/api/pairs?a=China&b=china", "the same"), ("/api/pairs?a=&b=China", "empty"), ("/api/pairs?a=x&b=y&c=z", "unknown parameter")] {
+        let (status, body) = get(&app, uri).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}");
+        assert!(body.contains(why), "{uri}: {body}");
+    }
+    let (status, html) = get(&app, "/pairs?a=%3Cscript%3Ex&b=China").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("<script>x") && html.contains("&lt;script&gt;x"));
+    assert!(html.contains("0 sentence(s)"));
 }

@@ -18,7 +18,7 @@ use crate::{bad_request, read, ApiError, Shared};
 use dossier_brief::desk::{Sort, StoryRow};
 use dossier_model::ClaimStatus;
 
-fn url_part(s: &str) -> String {
+pub(crate) fn url_part(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 

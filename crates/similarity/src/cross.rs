@@ -17,15 +17,10 @@ use anyhow::{bail, Context};
 use candle_core::{DType, Device, Tensor};
 use candle_transformers::models::bert::BertModel;
 use dossier_embed::ModelParts;
-use rayon::prelude::*;
 use tokenizers::Tokenizer;
 
 /// Format tag in the adapter's metadata.
 pub const FORMAT: &str = "dossier-cross-adapter/1";
-/// The maps with a low-rank update, after `encoder.layer.N.`.
-const LINEARS: [&str; 6] = ["attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense", "intermediate.dense", "output.dense"];
-/// The layer norms the adapter replaces, after `encoder.layer.N.`.
-const NORMS: [&str; 2] = ["attention.output.LayerNorm", "output.LayerNorm"];
 /// Pairs per forward pass at most, and padded wordpieces per pass at most.
 const BATCH: usize = 32;
 const BATCH_TOKENS: usize = 4096;
@@ -157,61 +152,14 @@ pub(crate) fn merged(parts: &ModelParts, adapters: &[&[u8]], format: &str) -> an
         .collect()
 }
 
-/// `w + b·a` for a weight `w` (`out × in`) and an update of rank `r` (`b`
-/// `out × r`, `a` `r × in`), row by row on all cores: plain loops the
-/// compiler vectorises (candle's general product and sum spent more time
-/// waiting at their thread barriers than adding, on a model's load path).
-fn add_low_rank(w: &Tensor, b: &Tensor, a: &Tensor) -> anyhow::Result<Tensor> {
-    let (out, inp) = w.dims2()?;
-    let rank = a.dim(0)?;
-    let mut merged = w.flatten_all()?.to_vec1::<f32>()?;
-    let (b, a) = (b.flatten_all()?.to_vec1::<f32>()?, a.flatten_all()?.to_vec1::<f32>()?);
-    merged.par_chunks_mut(inp).zip(b.par_chunks(rank)).for_each(|(row, b_row)| {
-        for (&f, a_row) in b_row.iter().zip(a.chunks_exact(inp)) {
-            row.iter_mut().zip(a_row).for_each(|(m, &v)| *m += f * v);
-        }
-    });
-    Ok(Tensor::from_vec(merged, (out, inp), &Device::Cpu)?)
-}
-
-/// Adds the adapter's low-rank updates to `base`'s linear maps and puts its
-/// layer norms in place; returns its head (weight `(1, dim)`, bias) where it
-/// has one. `format` is the tag its metadata must carry.
+/// Adds the adapter's low-rank updates to `base`'s weights
+/// ([`dossier_embed::adapter::merge`]); returns its head (weight `(1, dim)`,
+/// bias) where it has one. `format` is the tag its metadata must carry.
 fn merge(base: &mut HashMap<String, Tensor>, adapter: &[u8], layers: usize, format: &str) -> anyhow::Result<Option<(Tensor, f32)>> {
-    let meta = safetensors::SafeTensors::read_metadata(adapter).context("not a safetensors file")?.1;
-    let found = meta.metadata().as_ref().and_then(|m| m.get("format")).cloned().unwrap_or_default();
-    if found != format {
-        bail!("format {found:?}, expected {format:?}");
-    }
-    let mut ad = candle_core::safetensors::load_buffer(adapter, &Device::Cpu).context("not a safetensors file")?;
-    let mut take = |name: &str| -> anyhow::Result<Tensor> { Ok(ad.remove(name).with_context(|| format!("the adapter has no tensor {name}"))?.to_dtype(DType::F32)?) };
-    for l in 0..layers {
-        for lin in LINEARS {
-            let key = format!("encoder.layer.{l}.{lin}.weight");
-            let w = base.get(&key).with_context(|| format!("the model has no tensor {key}"))?.to_dtype(DType::F32)?;
-            let (a, b) = (take(&format!("encoder.layer.{l}.{lin}.lora_a"))?, take(&format!("encoder.layer.{l}.{lin}.lora_b"))?);
-            let (out, inp) = w.dims2()?;
-            if a.dim(1)? != inp || b.dim(0)? != out || a.dim(0)? != b.dim(1)? {
-                bail!("{key}: update shapes {:?} and {:?} do not fit the weight's {:?}", a.dims(), b.dims(), w.dims());
-            }
-            base.insert(key, add_low_rank(&w, &b, &a)?);
-        }
-        for norm in NORMS {
-            for part in ["weight", "bias"] {
-                let key = format!("encoder.layer.{l}.{norm}.{part}");
-                let t = take(&key)?;
-                let want = base.get(&key).with_context(|| format!("the model has no tensor {key}"))?.dims().to_vec();
-                if t.dims() != want {
-                    bail!("{key}: shape {:?}, expected {want:?}", t.dims());
-                }
-                base.insert(key, t);
-            }
-        }
-    }
-    let head = match (ad.remove("head.weight"), ad.remove("head.bias")) {
+    let mut rest = dossier_embed::adapter::merge(base, adapter, layers, format)?;
+    let head = match (rest.remove("head.weight"), rest.remove("head.bias")) {
         (None, None) => None,
         (Some(w), Some(b)) => {
-            let (w, b) = (w.to_dtype(DType::F32)?, b.to_dtype(DType::F32)?);
             if w.dims() != [1, dossier_embed::DIM] || b.dims() != [1] {
                 bail!("head shapes {:?} and {:?}, expected [1, {}] and [1]", w.dims(), b.dims(), dossier_embed::DIM);
             }
@@ -223,10 +171,6 @@ fn merge(base: &mut HashMap<String, Tensor>, adapter: &[u8], layers: usize, form
         }
         _ => bail!("the adapter's head is partial (head.weight and head.bias go together)"),
     };
-    if !ad.is_empty() {
-        let mut extra: Vec<&String> = ad.keys().collect();
-        extra.sort();
-        bail!("the adapter has tensors for more layers or maps than the model: {}", extra.iter().take(3).map(|s| s.as_str()).collect::<Vec<_>>().join(", "));
-    }
+    dossier_embed::adapter::nothing_left(&rest)?;
     Ok(head)
 }
