@@ -330,7 +330,9 @@ pub enum Eval {
     /// Cluster the articles of a JSON Lines file (id, title, and where present text, url, outlet,
     /// published) and print {"id", "story"} lines, the format the B-cubed scorer reads.
     Stories {
+        /// The articles: JSON Lines, one article per line.
         file: PathBuf,
+        /// Write the predictions here instead of stdout.
         #[arg(long, short)]
         out: Option<PathBuf>,
         /// Override a clustering setting for an experiment, e.g. --set join_threshold=0.25 (repeatable).
@@ -347,7 +349,9 @@ pub enum Eval {
     /// {"doc", "attributions": [{"source": [s,e]|null, "cue": [s,e], "content": [s,e], "kind"}]}
     /// (character offsets), the format the attribution scorer reads.
     Attribution {
+        /// A folder with text/*.txt (as ../shared/bench/attribution/dev).
         dir: PathBuf,
+        /// Write the predictions here instead of stdout.
         #[arg(long, short)]
         out: Option<PathBuf>,
     },
@@ -355,7 +359,9 @@ pub enum Eval {
     /// 0 (unrelated) to 5 (same meaning): one number per pair in file order, the format
     /// `score.py` reads. Needs the embedding model.
     Similarity {
+        /// The pairs: a TSV file with a header (score, sentence1, sentence2).
         file: PathBuf,
+        /// Write the predictions here instead of stdout.
         #[arg(long, short)]
         out: Option<PathBuf>,
         /// A combiner made by `dossier train similarity` instead of the shipped one.
@@ -375,6 +381,7 @@ pub enum Eval {
     /// row in file order, the format `score.py` reads; with labels in the file, the macro-F1 goes to stderr.
     /// Needs the embedding model.
     Tone {
+        /// The rows: NewsMTSC JSON Lines (sentence, mention, from, to, and polarity where labelled).
         file: PathBuf,
         /// Write the labels here instead of stdout.
         #[arg(long, short)]
@@ -389,6 +396,7 @@ pub enum Eval {
     /// relevant ones. Prints recall@10 and MRR for lexical, vector and hybrid, with the fusion's settings
     /// chosen by cross-validation on the tuning stories and measured on held-out stories.
     Search {
+        /// The headlines: JSON Lines (id, title, ...), with FILE.truth.json beside it unless --truth.
         file: PathBuf,
         /// id -> story JSON (default: FILE with .truth.json for .jsonl).
         #[arg(long)]
@@ -406,9 +414,12 @@ pub enum Eval {
     /// Print extraction predictions ({id: {"articleBody"}}) for every DIR/html/*.html[.gz], the format
     /// `score.py` reads.
     Extraction {
+        /// A folder with html/*.html or *.html.gz (as ../shared/bench/extraction).
         dir: PathBuf,
+        /// Extraction threads (default: all cores; results do not depend on it).
         #[arg(long, short)]
         jobs: Option<usize>,
+        /// Write the predictions here instead of stdout.
         #[arg(long, short)]
         out: Option<PathBuf>,
     },
