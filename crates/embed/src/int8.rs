@@ -118,7 +118,7 @@ impl Packed {
                 for (q, four) in column.chunks_exact(QUAD).enumerate() {
                     let at = q * QUAD * COLS + QUAD * j;
                     for (t, &v) in four.iter().enumerate() {
-                        let x = round_to_byte((v / s).clamp(-127.0, 127.0)) as i8;
+                        let x = (v / s).round().clamp(-127.0, 127.0) as i8;
                         block[at + t] = x;
                         sum += x as i32;
                     }
