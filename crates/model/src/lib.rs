@@ -771,6 +771,15 @@ pub struct ChangeEntry {
     pub was_claim_id: Option<String>,
 }
 
+impl ChangeEntry {
+    /// An entry of `kind` in `story_id` at `at`, with nothing else said yet
+    /// (no sequence number, article, claim, statuses or text): the fields
+    /// that matter are set after, or with struct update syntax.
+    pub fn new(at: DateTime<Utc>, kind: ChangeKind, story_id: &str) -> ChangeEntry {
+        ChangeEntry { seq: 0, at, kind, story_id: story_id.into(), article_id: None, claim_id: None, other_story_id: None, from: None, to: None, text: String::new(), was: None, was_claim_id: None }
+    }
+}
+
 /// What a saved watch follows (see [`Watch`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

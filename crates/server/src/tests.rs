@@ -657,20 +657,7 @@ async fn ui_pages_draw_charts_matrix_and_facets_and_escape() {
 async fn changes_read_back_and_merged_stories_redirect() {
     let (d, mut s) = store_with_hostile_article();
     let t: chrono::DateTime<chrono::Utc> = "2025-06-22T00:00:00Z".parse().unwrap();
-    let entry = |kind, story: &str| dossier_model::ChangeEntry {
-        seq: 0,
-        at: t,
-        kind,
-        story_id: story.into(),
-        article_id: Some("a1".into()),
-        claim_id: None,
-        other_story_id: None,
-        from: None,
-        to: None,
-        text: String::new(),
-        was: None,
-        was_claim_id: None,
-    };
+    let entry = |kind, story: &str| dossier_model::ChangeEntry { article_id: Some("a1".into()), ..dossier_model::ChangeEntry::new(t, kind, story) };
     // Story s0 merged into s1: its id answers as s1's.
     let mut merged = entry(dossier_model::ChangeKind::StoriesMerged, "s1");
     merged.other_story_id = Some("s0".into());

@@ -10,20 +10,7 @@ use tower::ServiceExt;
 use super::tests::{app, get, store_with_hostile_article};
 
 fn entry(at: &str, kind: ChangeKind, story: &str) -> ChangeEntry {
-    ChangeEntry {
-        seq: 0,
-        at: at.parse().unwrap(),
-        kind,
-        story_id: story.into(),
-        article_id: Some("a1".into()),
-        claim_id: None,
-        other_story_id: None,
-        from: None,
-        to: None,
-        text: String::new(),
-        was: None,
-        was_claim_id: None,
-    }
+    ChangeEntry { article_id: Some("a1".into()), ..ChangeEntry::new(at.parse().unwrap(), kind, story) }
 }
 
 /// Story s1 (hostile title, article a1) with claim c1; a day of changes, then a correction

@@ -322,20 +322,7 @@ pub fn meaning_scores_round_trip_per_model(s: &mut dyn Store) {
 // ---- the incremental analysis (dossier-engine) ----
 
 fn change(kind: ChangeKind, story: &str) -> ChangeEntry {
-    ChangeEntry {
-        seq: 0,
-        at: "2025-06-22T12:00:00Z".parse().unwrap(),
-        kind,
-        story_id: story.into(),
-        article_id: None,
-        claim_id: None,
-        other_story_id: None,
-        from: None,
-        to: None,
-        text: String::new(),
-        was: None,
-        was_claim_id: None,
-    }
+    ChangeEntry::new("2025-06-22T12:00:00Z".parse().unwrap(), kind, story)
 }
 
 /// Pending arrivals as (article id, batch).
