@@ -522,9 +522,14 @@ pub fn align(story: &Story, docs: &[&Enriched], settings: &Settings) -> Vec<Alig
 /// `facts_of` (linked clauses and sentences become facts) and
 /// `assemble_claim` (status, outlets and sources of each).
 pub fn align_with(story: &Story, docs: &[&Enriched], settings: &Settings, meaning: Option<MeaningScorer>) -> Result<Vec<AlignedClaim>, String> {
+    align_named(story, docs, settings, meaning, &SourceNames::of(docs))
+}
+
+/// [`align_with`] under the story's source names already gathered ([`SourceNames::of`] the same
+/// docs), which [`primary_sources_named`] shares: gathering them scans every article's text.
+pub fn align_named(story: &Story, docs: &[&Enriched], settings: &Settings, meaning: Option<MeaningScorer>, sources: &SourceNames) -> Result<Vec<AlignedClaim>, String> {
     let names = OutletNames::of_articles(docs.iter().map(|d| &d.article));
-    let sources = SourceNames::of(docs);
-    let claims = collect_claims(docs, &names, &sources, settings);
+    let claims = collect_claims(docs, &names, sources, settings);
     let mut links = lexical_links(&claims, settings);
     if let Some(score) = meaning {
         let cands = meaning_candidates(&claims, settings);
@@ -537,7 +542,7 @@ pub fn align_with(story: &Story, docs: &[&Enriched], settings: &Settings, meanin
         meaning_links(&claims, &cands, &scores, &mut links, settings);
     }
     let groups = facts_of(&claims, &mut links);
-    let sources: HashMap<&str, Vec<Attribution>> = docs.iter().enumerate().map(|(i, d)| (d.article.id.as_str(), article_sources_named(d, i, &sources))).collect();
+    let sources: HashMap<&str, Vec<Attribution>> = docs.iter().enumerate().map(|(i, d)| (d.article.id.as_str(), article_sources_named(d, i, sources))).collect();
     let frames: HashMap<&str, Attribution> = docs.iter().filter_map(|d| frame_of(&claims, &d.article.id).map(|f| (d.article.id.as_str(), f))).collect();
     let outlet_of: HashMap<&str, &str> = docs.iter().map(|d| (d.article.id.as_str(), names.of_article(&d.article))).collect();
     let mut out: Vec<AlignedClaim> = groups.into_iter().map(|(members, conflict)| assemble_claim(story, &claims, &members, conflict, &sources, &frames, &outlet_of)).collect();
@@ -1166,12 +1171,16 @@ fn quantity_conflict(a: &ClauseNode, b: &ClauseNode) -> Option<String> {
 /// The story's primary sources: who its outlets attribute the reporting to,
 /// and which outlets do. An outlet citing itself (under any of its names) is not a primary source.
 pub fn primary_sources(docs: &[&Enriched]) -> Vec<dossier_model::PrimarySource> {
+    primary_sources_named(docs, &SourceNames::of(docs))
+}
+
+/// [`primary_sources`] under the story's source names already gathered ([`SourceNames::of`] the same docs).
+pub fn primary_sources_named(docs: &[&Enriched], sources: &SourceNames) -> Vec<dossier_model::PrimarySource> {
     let mut out: Vec<dossier_model::PrimarySource> = Vec::new();
     let names = OutletNames::of_articles(docs.iter().map(|d| &d.article));
-    let sources = SourceNames::of(docs);
     for (i, d) in docs.iter().enumerate() {
         let outlet = &names.of_article(&d.article).to_string();
-        for a in article_sources_named(d, i, &sources) {
+        for a in article_sources_named(d, i, sources) {
             // Under any of its names ("NYT" citing "The New York Times").
             if names.all_names(outlet).any(|n| source_key(&a.source, a.kind) == source_key(n, SourceKind::Publication)) {
                 continue;

@@ -15,13 +15,20 @@ use dossier_stories::{story_from, story_id, Formed, Vector};
 use rayon::prelude::*;
 
 use crate::error::Result;
-use crate::progress::{Phase, Progress};
+use crate::progress::{Laps, Phase, Progress};
 use crate::state::{self, ClusterState};
 use crate::{AnalysisReport, Engine};
 
 /// Enriches articles on all cores, keeping their order.
 pub(crate) fn enrich_all(articles: &[Article]) -> Vec<Enriched> {
     articles.par_iter().map(enrich).collect()
+}
+
+/// A placing step's enriched articles, by id, and the generation its marks carry: a
+/// story marked by that step is analysed from these (see [`Engine::members_enriched`]).
+pub(crate) struct Handoff {
+    pub generation: u64,
+    pub docs: HashMap<String, Enriched>,
 }
 
 /// What clustering a batch did, by story number.
@@ -72,7 +79,9 @@ impl Engine {
     /// batch number when a rebuild replays a recorded batch.
     pub(crate) fn place_step(&mut self, store: &mut dyn Store, arrivals: &[Arrival], replay: Option<i64>, progress: &dyn Progress, report: &mut AnalysisReport) -> Result<()> {
         let at = Utc::now();
+        let mut laps = Laps::start("placing");
         let mut st = self.take_state(store)?;
+        laps.lap("clusterer state");
         let batch = replay.unwrap_or(st.next_batch);
         st.next_batch = st.next_batch.max(batch + 1);
 
@@ -88,14 +97,17 @@ impl Engine {
                 d.sentences.len()
             );
         }
+        laps.lap("read and enrich");
         let (placed, fresh_vectors) = self.cluster(store, &mut st, &fresh_docs, progress)?;
+        laps.lap("cluster");
         let targets = targets(store, &st, &placed, &known_docs)?;
         let batch_docs: HashMap<&str, &Enriched> = fresh_docs.iter().chain(&known_docs).map(|e| (e.article.id.as_str(), e)).collect();
         let members = load_members(store, &targets, &batch_docs, &fresh_vectors)?;
         // What enrichment found is kept while an article's story is open (and until its
         // story is analysed): a member is enriched once.
-        let mut kept: Vec<(String, Option<Vec<u8>>)> = fresh_docs.iter().chain(&known_docs).map(state::enriched_row).collect();
-        kept.extend(members.enriched_afresh.iter().map(|id| state::enriched_row(&members.docs[id])));
+        let afresh: Vec<&Enriched> = members.enriched_afresh.iter().map(|id| &members.docs[id]).collect();
+        let kept: Vec<(String, Option<Vec<u8>>)> = fresh_docs.par_iter().chain(known_docs.par_iter()).chain(afresh.into_par_iter()).map(state::enriched_row).collect();
+        laps.lap("members and kept enrichment");
 
         // The touched stories' rows (title, outlets, members): cheap, so worked out here;
         // their claims and briefs wait for the story analysis.
@@ -113,6 +125,7 @@ impl Engine {
                 Some((story, order, t.closed))
             })
             .collect();
+        laps.lap("story rows");
         let mut out = AnalysisStep { batch, arrivals: arrivals.iter().map(|a| a.seq).collect(), ..Default::default() };
         for (gone, gone_id, _) in &placed.merged {
             let keep = placed.survivor(*gone);
@@ -137,9 +150,14 @@ impl Engine {
         for id in out.stories.iter().flat_map(|s| &s.article_ids) {
             out.state.push((format!("{}{}", state::UNINDEXED, id), Some(Vec::new())));
         }
+        laps.lap("marks and state rows");
         crate::pause::point("placing");
         store.commit_step(&out)?;
+        laps.lap("commit");
         crate::pause::point("placed");
+        let mut docs = members.docs;
+        docs.extend(fresh_docs.into_iter().chain(known_docs).map(|e| (e.article.id.clone(), e)));
+        self.handoff = Some(Handoff { generation: st.generation, docs });
         report.articles += arrivals.len();
         report.steps += 1;
         report.stories_touched += out.stories.len();
@@ -179,7 +197,8 @@ impl Engine {
     fn cluster(&mut self, store: &mut dyn Store, st: &mut ClusterState, docs: &[Enriched], progress: &dyn Progress) -> Result<(Placed, Vec<(String, Vector)>)> {
         let refs: Vec<&Enriched> = docs.iter().collect();
         let meanings = crate::embedding::embeddings_of(store, &refs, self.mode, &mut self.embedder, progress)?;
-        let counts: Vec<_> = docs.iter().map(|d| dossier_stories::counts(d, &self.stories)).collect();
+        // Term counting is per article and the costliest part here; the clusterer itself is one sequence.
+        let counts: Vec<_> = docs.par_iter().map(|d| dossier_stories::counts(d, &self.stories)).collect();
         counts.iter().for_each(|c| st.vocab.add(c));
         let vectors: Vec<Vector> = counts.iter().map(|c| st.vocab.vector(c)).collect();
         let mut order: Vec<usize> = (0..docs.len()).collect();

@@ -110,6 +110,10 @@ pub struct Engine {
     stories: dossier_stories::Settings,
     claims: dossier_claims::Settings,
     cache: Option<ClusterState>,
+    /// The last placing step's enriched articles (its batch and its stories' members), for
+    /// the story analysis that follows it in this process: read back from the store they
+    /// would be decoded again.
+    handoff: Option<analyse::Handoff>,
     embedder: embedding::LazyEmbedder,
     meaning: Option<Option<Meaning>>,
     index: Option<SearchIndex>,
@@ -123,6 +127,7 @@ impl Engine {
             stories: dossier_stories::Settings::default(),
             claims: dossier_claims::Settings::default(),
             cache: None,
+            handoff: None,
             embedder: Default::default(),
             meaning: None,
             index: None,
@@ -268,9 +273,41 @@ impl Engine {
         progress.advance(docs.len() as u64);
         progress.finish();
         pause::point("before-index-done");
+        self.index_done(store, owed)
+    }
+
+    /// Tells the store the index has these articles (clears what it owed for them).
+    fn index_done(&mut self, store: &mut dyn Store, owed: &[String]) -> Result<()> {
+        if self.index_dir.is_none() || owed.is_empty() {
+            return Ok(());
+        }
         let done = dossier_store::AnalysisStep { state: owed.iter().map(|id| (format!("{}{}", state::UNINDEXED, id), None)).collect(), ..Default::default() };
         store.commit_step(&done)?;
         Ok(())
+    }
+
+    /// Commits story analyses and, at the same time on another thread, gives the index
+    /// their articles' documents: the two writes are independent, and the index is a copy
+    /// the store's owed marks keep honest (a document of a story whose commit is refused
+    /// stays owed, so it is written again). The stories written.
+    fn commit_and_index(&mut self, store: &mut dyn Store, done: &[dossier_store::StoryAnalysis], docs: &[&dossier_search::IndexDoc], progress: &dyn Progress) -> Result<Vec<String>> {
+        let Some(ix) = self.search_index()? else {
+            let written = store.commit_story_analyses(done)?;
+            pause::point("before-index");
+            return Ok(written);
+        };
+        progress.start(Phase::Indexing, docs.len() as u64);
+        let (written, indexed) = std::thread::scope(|s| {
+            let indexing = s.spawn(|| ix.upsert(docs));
+            let written = store.commit_story_analyses(done);
+            pause::point("before-index");
+            (written, indexing.join().expect("the indexing thread does not panic"))
+        });
+        let written = written?;
+        indexed?;
+        progress.advance(docs.len() as u64);
+        progress.finish();
+        Ok(written)
     }
 
     /// Indexes the articles a committed step changed but a killed run never

@@ -49,3 +49,24 @@ pub trait Progress: Sync {
 pub struct Silent;
 
 impl Progress for Silent {}
+
+/// Where a step's time goes: each lap is logged at debug level
+/// (`DOSSIER_LOG=dossier_engine::timing=debug`), so a slow run can be read
+/// phase by phase without a profiler.
+pub(crate) struct Laps {
+    step: &'static str,
+    last: std::time::Instant,
+}
+
+impl Laps {
+    pub(crate) fn start(step: &'static str) -> Laps {
+        Laps { step, last: std::time::Instant::now() }
+    }
+
+    /// Logs the time since the last lap under `what`.
+    pub(crate) fn lap(&mut self, what: &str) {
+        let now = std::time::Instant::now();
+        tracing::debug!(target: "dossier_engine::timing", step = self.step, ms = format!("{:.1}", (now - self.last).as_secs_f64() * 1e3), "{what}");
+        self.last = now;
+    }
+}

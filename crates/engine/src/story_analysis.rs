@@ -15,7 +15,7 @@ use dossier_store::{Store, StoryAnalysis};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::progress::{Phase, Progress};
+use crate::progress::{Laps, Phase, Progress};
 use crate::state::{self, Owed};
 use crate::{AnalysisReport, Engine};
 
@@ -56,6 +56,7 @@ impl Engine {
                 released?;
             }
             if !cleared {
+                self.handoff = None;
                 return Ok(());
             }
         }
@@ -65,6 +66,7 @@ impl Engine {
     /// mark was cleared.
     fn analyse_leased(&mut self, store: &mut dyn Store, ids: &[String], progress: &dyn Progress, report: &mut AnalysisReport) -> Result<bool> {
         let at = Utc::now();
+        let mut laps = Laps::start("story analysis");
         // The marks first, then the stories and articles: whatever changed after the marks
         // were read changed the marks too, so the commit's guard refuses it.
         let keys: Vec<String> = ids.iter().map(|id| state::owed_key(id)).collect();
@@ -78,17 +80,15 @@ impl Engine {
         if taken.is_empty() {
             return Ok(false);
         }
-        let mut all: Vec<String> = taken.iter().filter(|t| t.story.is_some()).flat_map(|t| t.owed.members.iter().cloned()).collect();
-        all.sort();
-        all.dedup();
-        let (docs, _) = state::enriched_of(store, store.articles_by_id(&all)?)?;
-        let docs: HashMap<String, Enriched> = docs.into_iter().map(|e| (e.article.id.clone(), e)).collect();
+        let docs = self.members_enriched(store, &taken)?;
+        laps.lap("marks, stories and members");
         let stories: Vec<(Story, Vec<&Enriched>)> = taken.iter().filter_map(|t| t.story.clone().map(|s| (s, t.owed.members.iter().filter_map(|id| docs.get(id)).collect()))).collect();
 
         // Stories are independent, so they are worked out on all cores; the sentence pairs
         // that the meaning scorer must see are gathered from every story first and scored in
         // one call (full model batches, one look at the stored scores).
         let scores = self.meaning_scores(store, &stories, progress)?;
+        laps.lap("meaning scores");
         let settings = self.claims;
         progress.start(Phase::Aligning, stories.len() as u64);
         let analysed: Vec<(Vec<AlignedClaim>, Brief)> = stories
@@ -100,6 +100,7 @@ impl Engine {
             })
             .collect::<Result<_>>()?;
         progress.finish();
+        laps.lap("align and brief");
 
         let mut done = Vec::with_capacity(taken.len());
         let mut index_docs: HashMap<String, Vec<dossier_search::IndexDoc>> = HashMap::new();
@@ -124,18 +125,50 @@ impl Engine {
             }
             done.push(a);
         }
+        laps.lap("index documents and claim changes");
         crate::pause::point("analysing");
-        let written = store.commit_story_analyses(&done)?;
-        crate::pause::point("before-index");
+        let docs: Vec<(&str, Vec<dossier_search::IndexDoc>)> = done.iter().filter_map(|a| index_docs.remove(&a.story_id).map(|d| (a.story_id.as_str(), d))).collect();
+        let all: Vec<&dossier_search::IndexDoc> = docs.iter().flat_map(|(_, d)| d).collect();
+        let written = self.commit_and_index(store, &done, &all, progress)?;
+        laps.lap("commit and search index");
         let written: HashSet<&str> = written.iter().map(String::as_str).collect();
         report.stories_analysed += written.len();
         report.stories_refused += taken.len() - written.len();
         report.changes += done.iter().filter(|a| written.contains(a.story_id.as_str())).map(|a| a.changes.len()).sum::<usize>();
-        let docs: Vec<dossier_search::IndexDoc> = done.iter().filter(|a| written.contains(a.story_id.as_str())).filter_map(|a| index_docs.remove(&a.story_id)).flatten().collect();
-        let owed: Vec<String> = docs.iter().map(|d| d.id.clone()).collect();
-        self.index_docs(store, &docs, &owed, progress)?;
+        // The articles of stories whose commit was refused stay owed to the index, which
+        // takes them again with their story's next analysis.
+        let owed: Vec<String> = docs.iter().filter(|(s, _)| written.contains(s)).flat_map(|(_, d)| d.iter().map(|d| d.id.clone())).collect();
+        crate::pause::point("before-index-done");
+        self.index_done(store, &owed)?;
+        laps.lap("index owed cleared");
         // A mark is cleared when its story was written or is no longer stored.
         Ok(!written.is_empty() || taken.iter().any(|t| t.story.is_none()))
+    }
+
+    /// The members of the taken stories, enriched: those of stories whose mark this
+    /// process's last placing step wrote come from its hand-off, the rest from the
+    /// enrichment kept in the store (or afresh).
+    fn members_enriched(&mut self, store: &dyn Store, taken: &[Taken]) -> Result<HashMap<String, Enriched>> {
+        let mut out = HashMap::new();
+        let mut rest = Vec::new();
+        for t in taken.iter().filter(|t| t.story.is_some()) {
+            let mut handoff = self.handoff.as_mut().filter(|h| h.generation == t.owed.generation);
+            for id in &t.owed.members {
+                // A story's members are its own: no other story takes them from the hand-off.
+                match handoff.as_mut().and_then(|h| h.docs.remove(id)) {
+                    Some(e) => {
+                        out.insert(id.clone(), e);
+                    }
+                    None => rest.push(id.clone()),
+                }
+            }
+        }
+        rest.sort();
+        rest.dedup();
+        rest.retain(|id| !out.contains_key(id));
+        let (docs, _) = state::enriched_of(store, store.articles_by_id(&rest)?)?;
+        out.extend(docs.into_iter().map(|e| (e.article.id.clone(), e)));
+        Ok(out)
     }
 
     /// The meaning scores of every sentence pair that claim alignment will
@@ -179,16 +212,18 @@ type PairScores = HashMap<(String, String), f32>;
 /// A story's claims (aligned by meaning where `scores` are given and two or
 /// more outlets report it) and its brief, from its own articles only.
 fn align_story(story: &Story, docs: &[&Enriched], settings: &dossier_claims::Settings, scores: Option<&PairScores>) -> Result<(Vec<AlignedClaim>, Brief)> {
+    // The story's source names are gathered once, for its claims and its primary sources.
+    let sources = dossier_claims::SourceNames::of(docs);
     let claims = match scores {
         Some(known) if story.outlets.len() >= 2 => {
             let mut look_up = |pairs: &[(&str, &str)]| {
                 pairs.iter().map(|&(a, b)| known.get(&(a.to_string(), b.to_string())).copied().ok_or_else(|| format!("no meaning score gathered for the pair {a:?} / {b:?}"))).collect()
             };
-            dossier_claims::align_with(story, docs, settings, Some(&mut look_up)).map_err(|e| Error::internal(format!("aligning the claims of story {}", story.id), e))?
+            dossier_claims::align_named(story, docs, settings, Some(&mut look_up), &sources).map_err(|e| Error::internal(format!("aligning the claims of story {}", story.id), e))?
         }
-        _ => dossier_claims::align(story, docs, settings),
+        _ => dossier_claims::align_named(story, docs, settings, None, &sources).expect("wording alone cannot fail"),
     };
-    let primary = dossier_claims::primary_sources(docs);
+    let primary = dossier_claims::primary_sources_named(docs, &sources);
     let articles: Vec<Article> = docs.iter().map(|d| d.article.clone()).collect();
     let brief = dossier_brief::build(story, &articles, &claims, &primary);
     Ok((claims, brief))

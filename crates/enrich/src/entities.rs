@@ -30,6 +30,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use dossier_model::{Entity, EntityKind, Mention};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// What part a reference name plays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,10 +97,11 @@ struct Known {
 }
 
 /// Every reference name (package data, then curated names, which win).
-fn alias_index() -> &'static HashMap<&'static str, Known> {
-    static I: OnceLock<HashMap<&str, Known>> = OnceLock::new();
+fn alias_index() -> &'static FxHashMap<&'static str, Known> {
+    // Looked up for every capitalised token of every article: a fast hash.
+    static I: OnceLock<FxHashMap<&str, Known>> = OnceLock::new();
     I.get_or_init(|| {
-        let mut m = HashMap::new();
+        let mut m = FxHashMap::default();
         let mut country_of: HashMap<&str, &str> = HashMap::new();
         let rows: Vec<[&str; 3]> = include_str!("../data/places.tsv")
             .lines()
@@ -148,8 +150,8 @@ fn known(name: &str) -> Option<Known> {
 /// trailing dot dropped, as the tokens drop it): a span that does not start
 /// with one of them can only be a one-word name, so most tokens skip the
 /// longer tries and their joined strings.
-fn first_words() -> &'static std::collections::HashSet<&'static str> {
-    static F: OnceLock<std::collections::HashSet<&str>> = OnceLock::new();
+fn first_words() -> &'static FxHashSet<&'static str> {
+    static F: OnceLock<FxHashSet<&str>> = OnceLock::new();
     F.get_or_init(|| alias_index().keys().filter_map(|a| a.split_once(char::is_whitespace)).map(|(first, _)| first.trim_end_matches('.')).collect())
 }
 
@@ -458,7 +460,7 @@ const CONNECTORS: &[&str] = &["of", "for", "de", "al"];
 pub fn entities_in(text: &str) -> Vec<Entity> {
     let toks = tokens(text);
     let headings = heading_lines(text);
-    let lower_words: std::collections::HashSet<&str> = toks.iter().map(|t| t.text).filter(|w| w.chars().next().is_some_and(char::is_lowercase)).collect();
+    let lower_words: FxHashSet<&str> = toks.iter().map(|t| t.text).filter(|w| w.chars().next().is_some_and(char::is_lowercase)).collect();
     let mut found: Vec<(String, EntityKind, Mention)> = Vec::new();
     let mut i = 0;
     while i < toks.len() {

@@ -162,16 +162,10 @@ const STOPWORDS: &[&str] = &[
 ];
 
 pub fn is_stopword(w: &str) -> bool {
-    // The list reads best grouped by kind; a sorted copy, made once, is searched.
-    static SORTED: OnceLock<Vec<&'static str>> = OnceLock::new();
-    SORTED
-        .get_or_init(|| {
-            let mut v = STOPWORDS.to_vec();
-            v.sort_unstable();
-            v
-        })
-        .binary_search(&w)
-        .is_ok()
+    // The list reads best grouped by kind; a hash set of it, made once, is looked up (every
+    // word of every article comes here, so the hash is a fast one).
+    static SET: OnceLock<rustc_hash::FxHashSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| STOPWORDS.iter().copied().collect()).contains(w)
 }
 
 /// Stems one lowercase word with the Snowball English stemmer.

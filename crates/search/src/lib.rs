@@ -23,6 +23,7 @@ use std::sync::RwLock;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::borrow::Borrow;
 use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery, TermSetQuery};
 use tantivy::schema::{DateOptions, DateTimePrecision, Facet, FacetOptions, Field, IndexRecordOption, Schema, Value, FAST, INDEXED, STORED, STRING, TEXT};
@@ -445,16 +446,17 @@ impl SearchIndex {
     /// Writes these documents, replacing any with the same id, and commits:
     /// what an incremental analysis step does with the articles it touched
     /// (the cost is theirs, not the index's size).
-    pub fn upsert(&mut self, docs: &[IndexDoc]) -> Result<usize> {
+    pub fn upsert<D: Borrow<IndexDoc>>(&mut self, docs: &[D]) -> Result<usize> {
         if docs.is_empty() {
             return Ok(0);
         }
+        let docs: Vec<&IndexDoc> = docs.iter().map(Borrow::borrow).collect();
         let mut w = self.writer()?;
-        for d in docs {
+        for d in &docs {
             w.delete_term(Term::from_field_text(self.fields.id, &d.id));
             self.add(&w, d)?;
         }
-        self.write_vectors(&docs.iter().collect::<Vec<_>>(), &[])?;
+        self.write_vectors(&docs, &[])?;
         w.commit().map_err(self.err())?;
         self.reader.reload().map_err(self.err())?;
         Ok(docs.len())

@@ -87,9 +87,16 @@ pub fn copies<E: std::borrow::Borrow<Enriched>>(docs: &[E]) -> Vec<(usize, usize
     }
     // Long texts: MinHash signatures, banded into buckets; candidates confirmed exactly.
     let mut buckets: HashMap<(usize, u64), Vec<usize>> = HashMap::new();
+    let salts: [u64; HASHES] = std::array::from_fn(|k| mix(k as u64 + 1));
     for (i, s) in sets.iter().enumerate() {
         let Some(s) = s else { continue };
-        let sig: Vec<u64> = (0..HASHES as u64).map(|k| s.iter().map(|&x| mix(x ^ mix(k + 1))).min().unwrap_or(u64::MAX)).collect();
+        // One pass over the shingles, every hash function's minimum kept at once.
+        let mut sig = [u64::MAX; HASHES];
+        for &x in s {
+            for (m, salt) in sig.iter_mut().zip(&salts) {
+                *m = (*m).min(mix(x ^ salt));
+            }
+        }
         for b in 0..BANDS {
             let key = sig[b * ROWS..(b + 1) * ROWS].iter().fold(b as u64, |acc, &x| mix(acc ^ x));
             buckets.entry((b, key)).or_default().push(i);
