@@ -871,54 +871,137 @@ impl SearchIndex {
         Ok(SearchResults { mode: Mode::Lexical, total, hits, facets })
     }
 
+    /// Ids of the articles that may name every one of `names`, newest first: for each
+    /// name, its words as a phrase in the title or body, or an entity of that name (any
+    /// case). A superset of the articles whose text contains each name and in which an
+    /// entity is so named or so mentioned (what an actor pair reads: a mention's words are
+    /// in the body; a canonical name found through other wording is an entity facet), so
+    /// the caller reads those articles only and checks them itself.
+    pub fn articles_naming_all(&self, names: &[&str]) -> Result<Vec<String>> {
+        let f = self.fields;
+        let searcher = self.reader.searcher();
+        let segments = self.segments(&searcher)?;
+        let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for name in names {
+            let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            for field in [f.title, f.body] {
+                if let Some(q) = self.phrase(field, name) {
+                    any.push((Occur::Should, q));
+                }
+            }
+            let lower = name.trim().to_lowercase();
+            let entities: HashSet<&str> = segments.iter().flat_map(|c| c.facet_names[1].iter()).filter(|e| e.to_lowercase() == lower).map(String::as_str).collect();
+            for e in entities {
+                any.push((Occur::Should, Box::new(TermQuery::new(Term::from_facet(f.entity, &facet(e)), IndexRecordOption::Basic))));
+            }
+            if any.is_empty() {
+                return Ok(Vec::new());
+            }
+            must.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+        }
+        let mut docs: Vec<DocAddress> = searcher.search(&BooleanQuery::new(must), &tantivy::collector::DocSetCollector).map_err(self.err())?.into_iter().collect();
+        // Stored fields are read in the order they lie in the store (a compressed block holds many).
+        docs.sort();
+        let mut dated = Vec::with_capacity(docs.len());
+        for a in docs {
+            let doc: TantivyDocument = searcher.doc(a).map_err(self.err())?;
+            let published = doc.get_first(f.published).and_then(|v| v.as_value().as_datetime()).map_or(i64::MIN, |d| d.into_timestamp_secs());
+            if let Some(id) = doc.get_first(f.id).and_then(|v| v.as_value().as_str()) {
+                dated.push((published, id.to_string()));
+            }
+        }
+        dated.sort_by(|x, y| y.0.cmp(&x.0).then_with(|| x.1.cmp(&y.1)));
+        let ids: Vec<String> = dated.into_iter().map(|(_, id)| id).collect();
+        Ok(ids)
+    }
+
+    /// `text`'s words (as the field's tokenizer cuts them) as a phrase in `field`, or a term
+    /// for one word; `None` without any.
+    fn phrase(&self, field: Field, text: &str) -> Option<Box<dyn Query>> {
+        let mut tokenizer = self.index.tokenizer_for_field(field).ok()?;
+        let mut stream = tokenizer.token_stream(text);
+        let mut terms = Vec::new();
+        while let Some(t) = stream.next() {
+            terms.push(Term::from_field_text(field, &t.text));
+        }
+        match terms.len() {
+            0 => None,
+            1 => Some(Box::new(TermQuery::new(terms.remove(0), IndexRecordOption::Basic))),
+            _ => Some(Box::new(tantivy::query::PhraseQuery::new(terms))),
+        }
+    }
+
     /// Stories like `story`: its articles' mean vector against every other article's, and
     /// `text` (its title, say) as a query of any of its words, fused as in the hybrid mode;
     /// each other story scores as its best article. Lexical only when the index has no
     /// vectors of the story's articles. The mode used, and the stories best first.
     pub fn similar_stories(&self, story: &str, text: &str, limit: usize) -> Result<(Mode, Vec<SimilarStory>)> {
-        let f = self.fields;
         let searcher = self.reader.searcher();
-        let own_query = TermQuery::new(Term::from_field_text(f.story, story), IndexRecordOption::Basic);
-        let own = self.keys_matching(&searcher, &own_query)?;
+        let own = self.keys_matching(&searcher, &self.story_query(story))?;
         self.refresh_vectors();
-        let nearest: Vec<u64> = {
+        let centroid = {
             let v = self.vectors.read().unwrap_or_else(|p| p.into_inner());
             let mut centroid = vec![0f32; v.dim()];
             for row in own.iter().filter_map(|k| v.get(*k)) {
                 centroid.iter_mut().zip(row).for_each(|(c, x)| *c += x);
             }
             let norm = centroid.iter().map(|x| x * x).sum::<f32>().sqrt();
-            if norm > 0.0 {
-                centroid.iter_mut().for_each(|c| *c /= norm);
-                v.nearest(&centroid, None, DEPTH + own.len(), MIN_SIMILARITY).into_iter().map(|(k, _)| k).filter(|k| !own.contains(k)).collect()
-            } else {
-                Vec::new()
+            centroid.iter_mut().for_each(|c| *c /= norm);
+            (norm > 0.0).then_some(centroid)
+        };
+        self.stories_like(&searcher, story, &own, centroid.as_deref(), text, limit)
+    }
+
+    /// Stories other than `story` that say something like `text` (a claim's wording, say):
+    /// `vector` (the text embedded by the caller with the articles' model) against every
+    /// article's, fused with the text's words as in the hybrid mode; lexical without a
+    /// vector or without article vectors. The mode used, and the stories best first.
+    pub fn stories_like_text(&self, story: &str, text: &str, vector: Option<&[f32]>, limit: usize) -> Result<(Mode, Vec<SimilarStory>)> {
+        let searcher = self.reader.searcher();
+        let own = self.keys_matching(&searcher, &self.story_query(story))?;
+        let vector = vector.filter(|_| self.has_vectors());
+        self.stories_like(&searcher, story, &own, vector, text, limit)
+    }
+
+    fn story_query(&self, story: &str) -> TermQuery {
+        TermQuery::new(Term::from_field_text(self.fields.story, story), IndexRecordOption::Basic)
+    }
+
+    /// What [`similar_stories`](Self::similar_stories) and
+    /// [`stories_like_text`](Self::stories_like_text) share: the articles nearest `vector`
+    /// (but `own`, the story's) fused with those matching any of `text`'s words (but the
+    /// story's), one hit per other story.
+    fn stories_like(&self, searcher: &tantivy::Searcher, story: &str, own: &HashSet<u64>, vector: Option<&[f32]>, text: &str, limit: usize) -> Result<(Mode, Vec<SimilarStory>)> {
+        let nearest: Vec<u64> = match vector {
+            Some(v) => {
+                let vectors = self.vectors.read().unwrap_or_else(|p| p.into_inner());
+                vectors.nearest(v, None, DEPTH + own.len(), MIN_SIMILARITY).into_iter().map(|(k, _)| k).filter(|k| !own.contains(k)).collect()
             }
+            None => Vec::new(),
         };
         let words = plain_words(text);
         let lexical = if words.is_empty() {
             Vec::new()
         } else {
-            let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, self.text_query(&words, false)?)];
-            clauses.push((Occur::MustNot, Box::new(own_query.clone())));
-            self.ranked_keys(&searcher, &BooleanQuery::new(clauses), DEPTH)?
+            let clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, self.text_query(&words, false)?), (Occur::MustNot, Box::new(self.story_query(story)))];
+            self.ranked_keys(searcher, &BooleanQuery::new(clauses), DEPTH)?
         };
-        let mode = if nearest.is_empty() && !self.has_vectors() { Mode::Lexical } else { Mode::Hybrid };
+        let mode = if vector.is_some() { Mode::Hybrid } else { Mode::Lexical };
         let fused = fuse(&[(&lexical, 1.0), (&nearest, VECTOR_WEIGHT)], RRF_K);
         let highlight = if words.is_empty() { None } else { Some(self.text_query(&words, false)?) };
         let snippets = match &highlight {
-            Some(h) => Some(self.snippets(&searcher, &**h)?),
+            Some(h) => Some(self.snippets(searcher, &**h)?),
             None => None,
         };
-        let segments = self.segments(&searcher)?;
+        let segments = self.segments(searcher)?;
         let mut seen = HashSet::new();
         let mut out = Vec::new();
         for (key, score) in fused {
             if out.len() >= limit {
                 break;
             }
-            let Some(addr) = Self::address(&searcher, &segments, key) else { continue };
-            let hit = self.hit(&searcher, addr, score, snippets.as_ref())?;
+            let Some(addr) = Self::address(searcher, &segments, key) else { continue };
+            let hit = self.hit(searcher, addr, score, snippets.as_ref())?;
             let Some(s) = hit.story.clone() else { continue };
             if s != story && seen.insert(s.clone()) {
                 out.push(SimilarStory { story: s, score, article: hit });

@@ -37,9 +37,14 @@ fn actors(raw: Option<&str>) -> Result<(String, String), ApiError> {
     Ok((a, b))
 }
 
-/// The pair over the stored articles, the tone read when the model is there.
+/// The pair over the stored articles the search index says may name both (the store's
+/// rows of those only), the tone read when the model is there.
 async fn compute(s: &Shared, a: String, b: String) -> Result<ActorPair, ApiError> {
+    crate::index_ready(s).await?;
     let loader = s.options.tone.clone();
+    let shared = s.clone();
+    let (ka, kb) = (a.clone(), b.clone());
+    let candidates = tokio::task::spawn_blocking(move || shared.index.articles_naming_all(&[&ka, &kb])).await??;
     read(s, move |store| {
         let tone = match loader {
             Some(load) => Some(load().map_err(|e| {
@@ -48,7 +53,7 @@ async fn compute(s: &Shared, a: String, b: String) -> Result<ActorPair, ApiError
             })?),
             None => None,
         };
-        dossier_tone::pairs::pair(store, &a, &b, tone.as_deref()).map_err(|e| {
+        dossier_tone::pairs::pair_among(store, &candidates, &a, &b, tone.as_deref()).map_err(|e| {
             tracing::error!("pair {a:?} {b:?}: {e:#}");
             ApiError(StatusCode::INTERNAL_SERVER_ERROR, "reading the pair failed".into())
         })

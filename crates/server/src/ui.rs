@@ -255,10 +255,11 @@ pub fn claim_matrix(story: &Story, claims: &[AlignedClaim], outlet_of: &HashMap<
     for c in claims {
         // The row is the claim's anchor: alerts and the change log link here.
         html.push_str(&format!(
-            "<tr id=\"claim-{}\" data-claim=\"{}\"><td>{}</td><td><span class=\"badge {}\">{}</span></td>",
+            "<tr id=\"claim-{}\" data-claim=\"{}\"><td>{} <a class=\"like\" href=\"/claims/{}/similar\" title=\"Stories saying something like this claim\">more like this</a></td><td><span class=\"badge {}\">{}</span></td>",
             escape(&c.id),
             escape(&c.id),
             escape(&c.text),
+            url_part(&c.id),
             c.status.as_str(),
             c.status.name()
         ));
