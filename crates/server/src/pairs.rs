@@ -64,13 +64,14 @@ async fn compute(s: &Shared, a: String, b: String) -> Result<ActorPair, ApiError
 /// Two actors (entities, by canonical name or a mention's wording, case-insensitive) over the
 /// stored articles: the days they are mentioned together in one sentence, and per outlet the tone
 /// of those sentences towards each (-1 negative, 0 neutral, 1 positive), read where the other is
-/// present. `tone` is false when the tone model is not loaded (counts only).
+/// present. `tone` is false when the tone model is not loaded (counts only). Only the articles the
+/// search index says may name both are read from the store.
 #[utoipa::path(get, path = "/api/pairs",
     params(
         ("a" = String, Query, min_length = 1, max_length = 100, example = "Russia", description = "The first actor: an entity's canonical name or a mention's wording (1-100 characters)"),
         ("b" = String, Query, min_length = 1, max_length = 100, example = "China", description = "The second actor, not the same as a (1-100 characters)")
     ),
-    responses((status = 200, body = ActorPair), (status = 400, body = ErrorBody, description = "a or b missing, empty, too long or the same, or an unknown parameter"), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = ActorPair), (status = 400, body = ErrorBody, description = "a or b missing, empty, too long or the same, or an unknown parameter"), (status = 503, body = ErrorBody, description = "The search index is empty while the store holds articles")))]
 pub async fn api_pairs(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<Json<ActorPair>, ApiError> {
     let (a, b) = actors(raw.as_deref())?;
     Ok(Json(compute(&s, a, b).await?))
