@@ -396,11 +396,11 @@ fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
 fn scan_i8(q8: &[i8], rows: &[i8], dim: usize, each: &mut dyn FnMut(usize, i32)) {
     #[cfg(target_arch = "x86_64")]
     {
-        if dim % 32 == 0 && q8.len() == dim && std::arch::is_x86_feature_detected!("avx512bw") {
+        if dim.is_multiple_of(32) && q8.len() == dim && std::arch::is_x86_feature_detected!("avx512bw") {
             // SAFETY: the processor has AVX-512BW; the query and every row are `dim` long, a multiple of 32.
             return unsafe { x86::scan_avx512(q8, rows, dim, each) };
         }
-        if dim % 16 == 0 && q8.len() == dim && std::arch::is_x86_feature_detected!("avx2") {
+        if dim.is_multiple_of(16) && q8.len() == dim && std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the processor has AVX2; the query and every row are `dim` long, a multiple of 16.
             return unsafe { x86::scan_avx2(q8, rows, dim, each) };
         }
