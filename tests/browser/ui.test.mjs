@@ -367,3 +367,66 @@ test("a watch made on the watches page alerts, and the alert leads to its claim"
   assert.match(await page.locator("main").innerText(), /not the ingest token/);
   assert.deepEqual(problems, []);
 });
+
+test("the actor pair page draws its charts, escapes what it shows and fits a phone", async () => {
+  // A report whose outlet and sentence carry markup, naming both actors (stored through the API).
+  const hostile = {
+    url: "https://pair.example/2025/06/23/russia-china",
+    title: "Russia and China sign a trade pact",
+    text: "Russia called China a dependable partner <img src=x onerror=window.__xss=8> at the summit on Monday. The pact covers grain and gas.",
+    outlet: "Pair <script>window.__xss=9</script> Daily",
+  };
+  const res = await fetch(base + "/api/ingest", { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify(hostile) });
+  assert.equal(res.status, 200, await res.text());
+  const pair = await (await fetch(base + "/api/pairs?a=Russia&b=China")).json();
+  assert.ok(pair.sentences >= 3 && pair.outlets.length >= 2, JSON.stringify(pair).slice(0, 400));
+  assert.ok(pair.outlets.some((o) => o.outlet === hostile.outlet), "the new report is counted");
+
+  const { page, problems } = await newPage();
+  await page.goto(base + "/pairs");
+  await page.fill("input[name=a]", "Russia");
+  await page.fill("input[name=b]", "China");
+  await page.locator("form.search button").click();
+  await page.waitForURL(/\/pairs\?a=Russia&b=China/);
+  assert.match(await page.locator(".pair-summary").innerText(), new RegExp(`^${pair.sentences} sentence\\(s\\) in ${pair.articles} article\\(s\\)`));
+  // The days chart: a bar per day, drawn with a height, up to the newest day (the sample corpus
+  // and the new report are dated when stored: today; other tests' reports a year and more before).
+  const bars = page.locator("figure.chart svg rect.bar");
+  const newest = pair.days[pair.days.length - 1];
+  assert.equal(await bars.last().locator("title").textContent(), `${newest.day}: ${newest.sentences}`);
+  assert.ok((await bars.count()) >= 1 && (await bars.count()) <= 366);
+  const tallest = Math.max(...(await bars.evaluateAll((rs) => rs.map((r) => r.getBoundingClientRect().height))));
+  assert.ok(tallest > 10, `bars are drawn: ${tallest}px`);
+  // One section per outlet; with the tone model, a line per actor in each, its dots titled.
+  assert.equal(await page.locator("section.pair-outlet").count(), pair.outlets.length);
+  if (pair.tone) {
+    assert.equal(await page.locator(".tone-chart polyline.series").count(), 2 * pair.outlets.length);
+    const dot = await page.locator(".tone-chart circle title").first().textContent();
+    assert.match(dot, /towards (Russia|China) [+-]\d\.\d\d/);
+  }
+  // What came from outside is shown as text and never runs.
+  const heading = page.locator("section.pair-outlet h2", { hasText: "Pair <script>" });
+  assert.equal(await heading.innerText(), hostile.outlet);
+  assert.ok((await page.locator("ul.pair-sentences").innerText()).includes("<img src=x onerror=window.__xss=8>"));
+  await page.screenshot({ path: join(shots, "pairs.png"), fullPage: true });
+  await page.goto(base + "/pairs?a=" + encodeURIComponent("<script>window.__xss=10</script>") + "&b=China");
+  assert.equal(await page.locator("input[name=a]").inputValue(), "<script>window.__xss=10</script>");
+  for (const url of [base + "/pairs?a=Russia&b=China", page.url()]) {
+    await page.goto(url);
+    assert.equal(await page.evaluate(() => window.__xss), undefined, `script ran on ${url}`);
+    assert.equal(await page.locator("script").count(), 0, `a script element on ${url}`);
+    assert.equal(await page.locator("[onerror], [onload]").count(), 0, `an event handler attribute on ${url}`);
+  }
+
+  // On a phone: nothing scrolls sideways, the form and the charts fit the screen.
+  const phone = await newPage({ width: 390, height: 844 });
+  await phone.page.goto(base + "/pairs?a=Russia&b=China");
+  const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `/pairs overflows by ${overflow}px`);
+  for (const sel of ["input[name=a]", "input[name=b]", "form.search button", "figure.chart svg"]) {
+    const box = await phone.page.locator(sel).first().boundingBox();
+    assert.ok(box && box.x >= 0 && box.x + box.width <= 390 && box.height >= 10, `${sel} on screen: ${JSON.stringify(box)}`);
+  }
+  await phone.page.screenshot({ path: join(shots, "pairs-phone.png"), fullPage: true });
+  assert.deepEqual([...problems, ...phone.problems], []);
+});

@@ -184,6 +184,10 @@ pub enum Command {
         /// More like this: the stories most like story ID (its articles' mean vector and its title's words), instead of a query.
         #[arg(long, value_name = "STORY_ID", conflicts_with_all = ["query", "mode", "outlet", "entity", "language", "status", "from", "to", "offset"])]
         like: Option<String>,
+        /// More like this claim: the stories (other than its own) most like claim ID's wording (by meaning when the
+        /// index holds article vectors and the model is installed, fused with its words), instead of a query.
+        #[arg(long, value_name = "CLAIM_ID", conflicts_with_all = ["query", "mode", "like", "outlet", "entity", "language", "status", "from", "to", "offset"])]
+        like_claim: Option<String>,
         /// Only these outlets (repeatable).
         #[arg(long)]
         outlet: Vec<String>,
@@ -202,13 +206,13 @@ pub enum Command {
         /// Published on or before (a plain date includes that whole day).
         #[arg(long)]
         to: Option<String>,
-        /// Hits (or stories, with --like) to show.
+        /// Hits (or stories, with --like or --like-claim) to show.
         #[arg(long, default_value_t = 10)]
         limit: usize,
         /// Hits to skip (the next page).
         #[arg(long, default_value_t = 0)]
         offset: usize,
-        /// Print JSON (hits, total, facets, and the mode that ran).
+        /// Print JSON (hits, total, facets, and the mode that ran; with --like or --like-claim, the stories).
         #[arg(long)]
         json: bool,
     },

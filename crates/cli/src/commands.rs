@@ -60,8 +60,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(msg) = dossier_tone::pairs::check_actors(&a, &b) {
                 crate::usage!("{msg}");
             }
-            let store = open_existing(&data("dossier-data"))?;
-            crate::tone_cmd::pair(&store, &a, &b, json, &embedding)
+            let dir = data("dossier-data");
+            let store = open_existing(&dir)?;
+            // The index narrows the articles read to those naming both; an empty one (never
+            // built) narrows nothing, so every article is read.
+            let index = dossier_search::SearchIndex::open(&dossier_engine::index_dir(&dir))?;
+            let index = (!index.is_empty()).then_some(&index);
+            crate::tone_cmd::pair(&store, index, &a, &b, json, &embedding)
         }
         Command::Changes { since, story, limit, json } => {
             let store = open_existing(&data("dossier-data"))?;
@@ -162,11 +167,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval { what: Eval::Stories { file, out, settings, embedding_cache, jobs } } => {
             crate::stories_cmd::eval_stories(&file, out.as_deref(), &settings, &embedding, embedding_cache.as_deref(), jobs)
         }
-        Command::Search { query, mode, like, outlet, entity, language, status, from, to, limit, offset, json } => {
+        Command::Search { query, mode, like, like_claim, outlet, entity, language, status, from, to, limit, offset, json } => {
             let dir = data("dossier-data");
             let store = open_existing(&dir)?;
             if let Some(story) = like {
                 return crate::search_cmd::like(&dir, &store, &story, limit, json);
+            }
+            if let Some(claim) = like_claim {
+                return crate::search_cmd::like_claim(&dir, &store, &claim, limit, json, &embedding);
             }
             let statuses = status.iter().map(|s| s.name().to_string()).collect();
             let args = crate::search_cmd::SearchArgs { query, mode, outlets: outlet, entities: entity, languages: language, statuses, from, to, limit, offset, json };

@@ -129,6 +129,39 @@ pub fn like(data: &Path, store: &SqliteStore, story: &str, limit: usize, json: b
     Ok(ExitCode::SUCCESS)
 }
 
+/// `dossier search --like-claim CLAIM`: the stories (other than its own) most like a claim's
+/// wording, by meaning when the index holds article vectors and the model is installed.
+pub fn like_claim(data: &Path, store: &SqliteStore, claim: &str, limit: usize, json: bool, embedding: &crate::embeddings::Embedding) -> anyhow::Result<ExitCode> {
+    let index = open_index(data, store)?;
+    let Some(c) = store.aligned_claim(claim)? else { anyhow::bail!("no claim {claim:?} (`dossier claims STORY` lists a story's claims with their ids)") };
+    let can_embed = !embedding.is_off() && dossier_embed::locate().is_some();
+    let vector = if can_embed && index.has_vectors() {
+        let model = embedding.load()?.context("the embedding model is not installed")?;
+        model.embed(&[&dossier_search::plain_words(&c.text)])?.pop()
+    } else {
+        None
+    };
+    let (mode, found) = index.stories_like_text(&c.story_id, &c.text, vector.as_deref(), limit.clamp(1, 100))?;
+    let mut out = Vec::new();
+    for f in found {
+        if let Some(s) = store.story(&f.story)? {
+            out.push(Like { article_count: s.article_ids.len(), id: s.id, title: s.title, outlets: s.outlets, score: f.score, article: f.article });
+        }
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"claim": {"id": c.id, "story_id": c.story_id, "text": c.text}, "mode": mode, "stories": out}))?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("stories like the claim \"{}\" ({}), ranked {mode}:", c.text, c.id);
+    for l in &out {
+        println!("\n{} — {} article(s) · {}\n  via {} — {}\n  [story {}] score {:.4}", l.title, l.article_count, l.outlets.join(", "), l.article.title, l.article.outlet, l.id, l.score);
+    }
+    if out.is_empty() {
+        println!("(none)");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn unescape(s: &str) -> String {
     s.replace("&#x27;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
 }

@@ -33,10 +33,14 @@ fn optional(embedding: &Embedding) -> anyhow::Result<Option<Tone>> {
     load(embedding).map(Some)
 }
 
-/// `dossier pair A B [--json]`.
-pub fn pair(store: &dyn dossier_store::Store, a: &str, b: &str, json: bool, embedding: &Embedding) -> anyhow::Result<ExitCode> {
+/// `dossier pair A B [--json]`: over the articles the search index says may name both
+/// (`index`), or every stored article without one.
+pub fn pair(store: &dyn dossier_store::Store, index: Option<&dossier_search::SearchIndex>, a: &str, b: &str, json: bool, embedding: &Embedding) -> anyhow::Result<ExitCode> {
     let tone = optional(embedding)?;
-    let p = dossier_tone::pairs::pair(store, a, b, tone.as_ref())?;
+    let p = match index {
+        Some(ix) => dossier_tone::pairs::pair_among(store, &ix.articles_naming_all(&[a, b])?, a, b, tone.as_ref())?,
+        None => dossier_tone::pairs::pair(store, a, b, tone.as_ref())?,
+    };
     if json {
         println!("{}", serde_json::to_string_pretty(&p)?);
         return Ok(ExitCode::SUCCESS);

@@ -472,6 +472,17 @@ fn hybrid_search_finds_a_paraphrase_and_like_finds_the_related_story() {
     let first = like["stories"][0]["title"].as_str().unwrap();
     assert!(first.starts_with("The convergence of Russian and Chinese strategic interests"), "{like:#}");
     assert!(like["stories"].as_array().unwrap().iter().all(|s| s["id"] != memo_story.as_str()), "never itself");
+    // More like a claim of the memo story: by its wording's meaning, other stories only.
+    let claims = json(&dossier(dir.path(), &["claims", &memo_story, "--json"]));
+    let claim = claims[0]["id"].as_str().unwrap();
+    let like = json(&dossier(dir.path(), &["search", "--like-claim", claim, "--json"]));
+    assert_eq!((like["mode"].as_str(), like["claim"]["story_id"].as_str()), (Some("hybrid"), Some(memo_story.as_str())), "{like:#}");
+    let others = like["stories"].as_array().unwrap();
+    assert!(!others.is_empty() && others.iter().all(|s| s["id"] != memo_story.as_str()), "{like:#}");
+    assert_eq!(json(&dossier(dir.path(), &["--embeddings", "off", "search", "--like-claim", claim, "--json"]))["mode"], "lexical");
+    let unknown = dossier(dir.path(), &["search", "--like-claim", "nope"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no claim \"nope\""), "{}", String::from_utf8_lossy(&unknown.stderr));
     // Without the model, vectors cannot be asked for; the default falls back to lexical and says so.
     let off = dossier(dir.path(), &["--embeddings", "off", "search", q, "--mode", "vector"]);
     assert_eq!(off.status.code(), Some(2), "{}", String::from_utf8_lossy(&off.stderr));

@@ -16,19 +16,19 @@
 //! (BM25 with every word optional, fused with the vector ranking by weighted
 //! reciprocal rank, [`fuse`]). The filters apply to every mode.
 
+use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::borrow::Borrow;
-use tantivy::collector::{Count, FacetCollector, TopDocs};
-use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery, TermSetQuery};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
 use tantivy::schema::{DateOptions, DateTimePrecision, Facet, FacetOptions, Field, IndexRecordOption, Schema, Value, FAST, INDEXED, STORED, STRING, TEXT};
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{doc, DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 /// Bumped when the schema changes; an index of another version is rebuilt.
 const SCHEMA_VERSION: u32 = 2;
@@ -290,6 +290,103 @@ pub struct SearchIndex {
     reader: IndexReader,
     fields: Fields,
     vectors: RwLock<vectors::Vectors>,
+    /// What is kept of each segment of the index, by its id ([`SegmentCache`]).
+    segments: RwLock<HashMap<tantivy::index::SegmentId, Arc<SegmentCache>>>,
+}
+
+/// The facet fields, counted for every search in this order.
+const FACET_FIELDS: [&str; 4] = ["outlet", "entity", "language", "status"];
+/// Values a facet lists at most (most frequent first).
+const FACET_VALUES: usize = 50;
+
+/// What the index keeps in memory of one segment, read once: a segment never changes
+/// but for deletions. Its documents by vector key (the vector and hybrid modes rank
+/// keys: a hash lookup, not a term query per key), and each facet field's values by
+/// ordinal (tantivy's facet collector walks the whole facet dictionary of every segment
+/// on every search, a zstd block at a time: most of a search's time with 50 segments).
+struct SegmentCache {
+    docs: HashMap<u64, tantivy::DocId>,
+    facet_names: [Vec<String>; 4],
+}
+
+impl SegmentCache {
+    fn read(segment: &tantivy::SegmentReader) -> tantivy::Result<SegmentCache> {
+        let keys = segment.fast_fields().u64("key")?;
+        let docs = (0..segment.max_doc()).filter_map(|d| keys.first(d).map(|k| (k, d))).collect();
+        let mut facet_names: [Vec<String>; 4] = Default::default();
+        for (names, field) in facet_names.iter_mut().zip(FACET_FIELDS) {
+            let facets = segment.facet_reader(field)?;
+            let mut stream = facets.facet_dict().stream()?;
+            names.reserve(facets.num_facets());
+            while stream.advance() {
+                // A facet's path is its parts joined by a 0 byte; dossier's have one part.
+                let path = String::from_utf8_lossy(stream.key());
+                names.push(path.rsplit('\0').next().unwrap_or_default().to_string());
+            }
+        }
+        Ok(SegmentCache { docs, facet_names })
+    }
+}
+
+/// Counts each facet field's values over a search's matches, from the segments' cached
+/// names: only the values found are named, once each.
+struct FacetCounter {
+    segments: Vec<Arc<SegmentCache>>,
+}
+
+struct SegmentFacetCounter {
+    cache: Arc<SegmentCache>,
+    readers: Vec<tantivy::fastfield::FacetReader>,
+    counts: [Vec<u32>; 4],
+}
+
+impl tantivy::collector::Collector for FacetCounter {
+    type Fruit = Facets;
+    type Child = SegmentFacetCounter;
+
+    fn for_segment(&self, ord: tantivy::SegmentOrdinal, segment: &tantivy::SegmentReader) -> tantivy::Result<SegmentFacetCounter> {
+        let readers = FACET_FIELDS.iter().map(|f| segment.facet_reader(f)).collect::<tantivy::Result<Vec<_>>>()?;
+        let counts = std::array::from_fn(|i| vec![0; readers[i].num_facets()]);
+        Ok(SegmentFacetCounter { cache: self.segments[ord as usize].clone(), readers, counts })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<(Arc<SegmentCache>, [Vec<(u32, u32)>; 4])>) -> tantivy::Result<Facets> {
+        let mut lists: [Vec<FacetValue>; 4] = Default::default();
+        for (i, list) in lists.iter_mut().enumerate() {
+            let mut by_name: HashMap<&str, u64> = HashMap::new();
+            for (cache, counts) in &fruits {
+                for &(ord, n) in &counts[i] {
+                    *by_name.entry(cache.facet_names[i][ord as usize].as_str()).or_default() += u64::from(n);
+                }
+            }
+            let mut v: Vec<(&str, u64)> = by_name.into_iter().collect();
+            v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+            *list = v.into_iter().take(FACET_VALUES).map(|(value, count)| FacetValue { value: value.to_string(), count }).collect();
+        }
+        let [outlet, entity, language, status] = lists;
+        Ok(Facets { outlet, entity, language, status })
+    }
+}
+
+impl tantivy::collector::SegmentCollector for SegmentFacetCounter {
+    type Fruit = (Arc<SegmentCache>, [Vec<(u32, u32)>; 4]);
+
+    fn collect(&mut self, doc: tantivy::DocId, _: tantivy::Score) {
+        for (reader, counts) in self.readers.iter().zip(self.counts.iter_mut()) {
+            for ord in reader.facet_ords(doc) {
+                counts[ord as usize] += 1;
+            }
+        }
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        let found = self.counts.map(|c| c.iter().enumerate().filter(|(_, n)| **n > 0).map(|(ord, n)| (ord as u32, *n)).collect());
+        (self.cache, found)
+    }
 }
 
 /// The rankings of one query ([`SearchIndex::rankings`]), by vector key ([`vectors::key_of`]).
@@ -332,7 +429,7 @@ impl SearchIndex {
         std::fs::write(&version_file, SCHEMA_VERSION.to_string()).map_err(io)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::OnCommitWithDelay).try_into().map_err(ix)?;
         let vectors = vectors::Vectors::open(dir).map_err(io)?;
-        Ok(SearchIndex { dir: dir.to_path_buf(), index, reader, fields, vectors: RwLock::new(vectors) })
+        Ok(SearchIndex { dir: dir.to_path_buf(), index, reader, fields, vectors: RwLock::new(vectors), segments: RwLock::new(HashMap::new()) })
     }
 
     fn err(&self) -> impl Fn(tantivy::TantivyError) -> SearchError + '_ {
@@ -632,9 +729,9 @@ impl SearchIndex {
     /// The results of a ranking: total and facets over its keys (among the filters'
     /// matches), the page asked for with snippets of `highlight`'s words.
     fn ranked_results(&self, searcher: &tantivy::Searcher, q: &SearchQuery, ranked: &[(u64, f32)], highlight: Option<&dyn Query>) -> Result<SearchResults> {
-        let f = self.fields;
-        let set: Box<dyn Query> = Box::new(TermSetQuery::new(ranked.iter().map(|(k, _)| Term::from_field_u64(f.key, *k))));
-        let (total, facets) = self.count(searcher, &*Self::all_of(self.filters(q), Some(set)))?;
+        let segments = self.segments(searcher)?;
+        let docs = DocsQuery::new(searcher, ranked.iter().filter_map(|(k, _)| Self::address(searcher, &segments, *k)));
+        let (total, facets) = self.count(searcher, &*Self::all_of(self.filters(q), Some(Box::new(docs))))?;
         let limit = q.limit.clamp(1, 1000);
         let snippets = match highlight {
             Some(h) => Some(self.snippets(searcher, h)?),
@@ -642,17 +739,43 @@ impl SearchIndex {
         };
         let mut hits = Vec::new();
         for &(key, score) in ranked.iter().skip(q.offset).take(limit) {
-            if let Some(addr) = self.address_of(searcher, key)? {
+            if let Some(addr) = Self::address(searcher, &segments, key) {
                 hits.push(self.hit(searcher, addr, score, snippets.as_ref())?);
             }
         }
         Ok(SearchResults { mode: q.mode, total, hits, facets })
     }
 
-    /// The document holding a vector's key, if the index has it.
-    fn address_of(&self, searcher: &tantivy::Searcher, key: u64) -> Result<Option<tantivy::DocAddress>> {
-        let q = TermQuery::new(Term::from_field_u64(self.fields.key, key), IndexRecordOption::Basic);
-        Ok(searcher.search(&q, &TopDocs::with_limit(1).order_by_score()).map_err(self.err())?.first().map(|(_, a)| *a))
+    /// What is kept of each of the searcher's segments, by segment ordinal: read for the
+    /// segments not seen before, forgotten for those gone (merged away).
+    fn segments(&self, searcher: &tantivy::Searcher) -> Result<Vec<Arc<SegmentCache>>> {
+        let readers = searcher.segment_readers();
+        {
+            let known = self.segments.read().unwrap_or_else(|p| p.into_inner());
+            if let Some(all) = readers.iter().map(|r| known.get(&r.segment_id()).cloned()).collect::<Option<Vec<_>>>() {
+                return Ok(all);
+            }
+        }
+        let mut known = self.segments.write().unwrap_or_else(|p| p.into_inner());
+        let mut out = Vec::with_capacity(readers.len());
+        for r in readers {
+            let cache = match known.get(&r.segment_id()) {
+                Some(c) => c.clone(),
+                None => Arc::new(SegmentCache::read(r).map_err(self.err())?),
+            };
+            out.push(cache);
+        }
+        *known = readers.iter().map(|r| r.segment_id()).zip(out.iter().cloned()).collect();
+        Ok(out)
+    }
+
+    /// The live document holding a vector's key, if the index has it.
+    fn address(searcher: &tantivy::Searcher, segments: &[Arc<SegmentCache>], key: u64) -> Option<DocAddress> {
+        segments.iter().enumerate().find_map(|(ord, c)| {
+            let doc = *c.docs.get(&key)?;
+            let alive = searcher.segment_reader(ord as u32).alive_bitset().is_none_or(|a| a.is_alive(doc));
+            alive.then(|| DocAddress::new(ord as u32, doc))
+        })
     }
 
     /// Keys of every document matching `query`.
@@ -683,21 +806,8 @@ impl SearchIndex {
 
     /// Total and facet counts over a query's matches.
     fn count(&self, searcher: &tantivy::Searcher, query: &dyn Query) -> Result<(usize, Facets)> {
-        let mut facet_collectors = Vec::new();
-        for name in ["outlet", "entity", "language", "status"] {
-            let mut c = FacetCollector::for_field(name);
-            c.add_facet(Facet::root());
-            facet_collectors.push(c);
-        }
-        let [co, ce, cl, cs]: [FacetCollector; 4] = facet_collectors.try_into().unwrap_or_else(|_| unreachable!());
-        let (total, (fo, fe, fl, fs)) = searcher.search(query, &(Count, (co, ce, cl, cs))).map_err(self.err())?;
-        let counts = |c: tantivy::collector::FacetCounts| -> Vec<FacetValue> {
-            let mut v: Vec<FacetValue> = c.get(Facet::root()).map(|(f, n)| FacetValue { value: f.to_path().last().map(|x| x.to_string()).unwrap_or_default(), count: n }).collect();
-            v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-            v.truncate(50);
-            v
-        };
-        Ok((total, Facets { outlet: counts(fo), entity: counts(fe), language: counts(fl), status: counts(fs) }))
+        let facets = FacetCounter { segments: self.segments(searcher)? };
+        searcher.search(query, &(Count, facets)).map_err(self.err())
     }
 
     /// Snippets of the body around the words `query` matches.
@@ -763,59 +873,186 @@ impl SearchIndex {
         Ok(SearchResults { mode: Mode::Lexical, total, hits, facets })
     }
 
+    /// Ids of the articles that may name every one of `names`, newest first: for each
+    /// name, its words as a phrase in the title or body, or an entity of that name (any
+    /// case). A superset of the articles whose text contains each name and in which an
+    /// entity is so named or so mentioned (what an actor pair reads: a mention's words are
+    /// in the body; a canonical name found through other wording is an entity facet), so
+    /// the caller reads those articles only and checks them itself.
+    pub fn articles_naming_all(&self, names: &[&str]) -> Result<Vec<String>> {
+        let f = self.fields;
+        let searcher = self.reader.searcher();
+        let segments = self.segments(&searcher)?;
+        let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for name in names {
+            let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            for field in [f.title, f.body] {
+                if let Some(q) = self.phrase(field, name) {
+                    any.push((Occur::Should, q));
+                }
+            }
+            let lower = name.trim().to_lowercase();
+            let entities: HashSet<&str> = segments.iter().flat_map(|c| c.facet_names[1].iter()).filter(|e| e.to_lowercase() == lower).map(String::as_str).collect();
+            for e in entities {
+                any.push((Occur::Should, Box::new(TermQuery::new(Term::from_facet(f.entity, &facet(e)), IndexRecordOption::Basic))));
+            }
+            if any.is_empty() {
+                return Ok(Vec::new());
+            }
+            must.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+        }
+        let mut docs: Vec<DocAddress> = searcher.search(&BooleanQuery::new(must), &tantivy::collector::DocSetCollector).map_err(self.err())?.into_iter().collect();
+        // Stored fields are read in the order they lie in the store (a compressed block holds many).
+        docs.sort();
+        let mut dated = Vec::with_capacity(docs.len());
+        for a in docs {
+            let doc: TantivyDocument = searcher.doc(a).map_err(self.err())?;
+            let published = doc.get_first(f.published).and_then(|v| v.as_value().as_datetime()).map_or(i64::MIN, |d| d.into_timestamp_secs());
+            if let Some(id) = doc.get_first(f.id).and_then(|v| v.as_value().as_str()) {
+                dated.push((published, id.to_string()));
+            }
+        }
+        dated.sort_by(|x, y| y.0.cmp(&x.0).then_with(|| x.1.cmp(&y.1)));
+        let ids: Vec<String> = dated.into_iter().map(|(_, id)| id).collect();
+        Ok(ids)
+    }
+
+    /// `text`'s words (as the field's tokenizer cuts them) as a phrase in `field`, or a term
+    /// for one word; `None` without any.
+    fn phrase(&self, field: Field, text: &str) -> Option<Box<dyn Query>> {
+        let mut tokenizer = self.index.tokenizer_for_field(field).ok()?;
+        let mut stream = tokenizer.token_stream(text);
+        let mut terms = Vec::new();
+        while let Some(t) = stream.next() {
+            terms.push(Term::from_field_text(field, &t.text));
+        }
+        match terms.len() {
+            0 => None,
+            1 => Some(Box::new(TermQuery::new(terms.remove(0), IndexRecordOption::Basic))),
+            _ => Some(Box::new(tantivy::query::PhraseQuery::new(terms))),
+        }
+    }
+
     /// Stories like `story`: its articles' mean vector against every other article's, and
     /// `text` (its title, say) as a query of any of its words, fused as in the hybrid mode;
     /// each other story scores as its best article. Lexical only when the index has no
     /// vectors of the story's articles. The mode used, and the stories best first.
     pub fn similar_stories(&self, story: &str, text: &str, limit: usize) -> Result<(Mode, Vec<SimilarStory>)> {
-        let f = self.fields;
         let searcher = self.reader.searcher();
-        let own_query = TermQuery::new(Term::from_field_text(f.story, story), IndexRecordOption::Basic);
-        let own = self.keys_matching(&searcher, &own_query)?;
+        let own = self.keys_matching(&searcher, &self.story_query(story))?;
         self.refresh_vectors();
-        let nearest: Vec<u64> = {
+        let centroid = {
             let v = self.vectors.read().unwrap_or_else(|p| p.into_inner());
             let mut centroid = vec![0f32; v.dim()];
             for row in own.iter().filter_map(|k| v.get(*k)) {
                 centroid.iter_mut().zip(row).for_each(|(c, x)| *c += x);
             }
             let norm = centroid.iter().map(|x| x * x).sum::<f32>().sqrt();
-            if norm > 0.0 {
-                centroid.iter_mut().for_each(|c| *c /= norm);
-                v.nearest(&centroid, None, DEPTH + own.len(), MIN_SIMILARITY).into_iter().map(|(k, _)| k).filter(|k| !own.contains(k)).collect()
-            } else {
-                Vec::new()
+            centroid.iter_mut().for_each(|c| *c /= norm);
+            (norm > 0.0).then_some(centroid)
+        };
+        self.stories_like(&searcher, story, &own, centroid.as_deref(), text, limit)
+    }
+
+    /// Stories other than `story` that say something like `text` (a claim's wording, say):
+    /// `vector` (the text embedded by the caller with the articles' model) against every
+    /// article's, fused with the text's words as in the hybrid mode; lexical without a
+    /// vector or without article vectors. The mode used, and the stories best first.
+    pub fn stories_like_text(&self, story: &str, text: &str, vector: Option<&[f32]>, limit: usize) -> Result<(Mode, Vec<SimilarStory>)> {
+        let searcher = self.reader.searcher();
+        let own = self.keys_matching(&searcher, &self.story_query(story))?;
+        let vector = vector.filter(|_| self.has_vectors());
+        self.stories_like(&searcher, story, &own, vector, text, limit)
+    }
+
+    fn story_query(&self, story: &str) -> TermQuery {
+        TermQuery::new(Term::from_field_text(self.fields.story, story), IndexRecordOption::Basic)
+    }
+
+    /// What [`similar_stories`](Self::similar_stories) and
+    /// [`stories_like_text`](Self::stories_like_text) share: the articles nearest `vector`
+    /// (but `own`, the story's) fused with those matching any of `text`'s words (but the
+    /// story's), one hit per other story.
+    fn stories_like(&self, searcher: &tantivy::Searcher, story: &str, own: &HashSet<u64>, vector: Option<&[f32]>, text: &str, limit: usize) -> Result<(Mode, Vec<SimilarStory>)> {
+        let nearest: Vec<u64> = match vector {
+            Some(v) => {
+                let vectors = self.vectors.read().unwrap_or_else(|p| p.into_inner());
+                vectors.nearest(v, None, DEPTH + own.len(), MIN_SIMILARITY).into_iter().map(|(k, _)| k).filter(|k| !own.contains(k)).collect()
             }
+            None => Vec::new(),
         };
         let words = plain_words(text);
         let lexical = if words.is_empty() {
             Vec::new()
         } else {
-            let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, self.text_query(&words, false)?)];
-            clauses.push((Occur::MustNot, Box::new(own_query.clone())));
-            self.ranked_keys(&searcher, &BooleanQuery::new(clauses), DEPTH)?
+            let clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, self.text_query(&words, false)?), (Occur::MustNot, Box::new(self.story_query(story)))];
+            self.ranked_keys(searcher, &BooleanQuery::new(clauses), DEPTH)?
         };
-        let mode = if nearest.is_empty() && !self.has_vectors() { Mode::Lexical } else { Mode::Hybrid };
+        let mode = if vector.is_some() { Mode::Hybrid } else { Mode::Lexical };
         let fused = fuse(&[(&lexical, 1.0), (&nearest, VECTOR_WEIGHT)], RRF_K);
         let highlight = if words.is_empty() { None } else { Some(self.text_query(&words, false)?) };
         let snippets = match &highlight {
-            Some(h) => Some(self.snippets(&searcher, &**h)?),
+            Some(h) => Some(self.snippets(searcher, &**h)?),
             None => None,
         };
+        let segments = self.segments(searcher)?;
         let mut seen = HashSet::new();
         let mut out = Vec::new();
         for (key, score) in fused {
             if out.len() >= limit {
                 break;
             }
-            let Some(addr) = self.address_of(&searcher, key)? else { continue };
-            let hit = self.hit(&searcher, addr, score, snippets.as_ref())?;
+            let Some(addr) = Self::address(searcher, &segments, key) else { continue };
+            let hit = self.hit(searcher, addr, score, snippets.as_ref())?;
             let Some(s) = hit.story.clone() else { continue };
             if s != story && seen.insert(s.clone()) {
                 out.push(SimilarStory { story: s, score, article: hit });
             }
         }
         Ok((mode, out))
+    }
+}
+
+/// Given documents as a query (each scores 1): the vector and hybrid modes' candidates,
+/// counted for the facets without a term lookup per key.
+#[derive(Debug, Clone)]
+struct DocsQuery {
+    /// Each segment's documents, by segment id (a weight sees segments, not their ordinals).
+    docs: Arc<HashMap<tantivy::index::SegmentId, Vec<tantivy::DocId>>>,
+}
+
+impl DocsQuery {
+    fn new(searcher: &tantivy::Searcher, addresses: impl Iterator<Item = DocAddress>) -> DocsQuery {
+        let mut docs: HashMap<tantivy::index::SegmentId, Vec<tantivy::DocId>> = HashMap::new();
+        for a in addresses {
+            docs.entry(searcher.segment_reader(a.segment_ord).segment_id()).or_default().push(a.doc_id);
+        }
+        DocsQuery { docs: Arc::new(docs) }
+    }
+}
+
+impl Query for DocsQuery {
+    fn weight(&self, _: tantivy::query::EnableScoring<'_>) -> tantivy::Result<Box<dyn tantivy::query::Weight>> {
+        Ok(Box::new(self.clone()))
+    }
+}
+
+impl tantivy::query::Weight for DocsQuery {
+    fn scorer(&self, reader: &tantivy::SegmentReader, boost: tantivy::Score) -> tantivy::Result<Box<dyn tantivy::query::Scorer>> {
+        let mut set = tantivy::BitSet::with_max_value(reader.max_doc());
+        for d in self.docs.get(&reader.segment_id()).into_iter().flatten() {
+            set.insert(*d);
+        }
+        Ok(Box::new(tantivy::query::ConstScorer::new(tantivy::query::BitSetDocSet::from(set), boost)))
+    }
+
+    fn explain(&self, reader: &tantivy::SegmentReader, doc: tantivy::DocId) -> tantivy::Result<tantivy::query::Explanation> {
+        let given = self.docs.get(&reader.segment_id()).is_some_and(|d| d.contains(&doc));
+        if given {
+            Ok(tantivy::query::Explanation::new("given document", 1.0))
+        } else {
+            Err(tantivy::TantivyError::InvalidArgument(format!("document {doc} is not one of those given")))
+        }
     }
 }
 

@@ -356,3 +356,75 @@ fn fusion_and_plain_words() {
     assert_eq!(plain_words("title:Putin AND \"no-limits\" +partnership -trade (China OR Russia)"), "Putin no limits partnership trade China Russia");
     assert_eq!(plain_words("   "), "");
 }
+
+/// Unit vectors of 384 numbers that cluster like sentence vectors (a few shared
+/// directions plus noise), from a fixed seed.
+fn clustered_vectors(n: usize, seed: u64) -> Vec<Vec<f32>> {
+    let mut s = seed;
+    let mut next = move || {
+        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((s >> 33) as f32 / (1u64 << 31) as f32) - 0.5
+    };
+    let centres: Vec<Vec<f32>> = (0..8).map(|_| (0..384).map(|_| next()).collect()).collect();
+    (0..n)
+        .map(|i| {
+            let c = &centres[i % centres.len()];
+            unit(&c.iter().map(|x| x + 0.8 * next()).collect::<Vec<_>>())
+        })
+        .collect()
+}
+
+#[test]
+fn the_int8_shortlist_returns_the_exact_order() {
+    // 3,000 rows: the int8 pass shortlists, the f32 pass orders; the answer must be the
+    // exact brute-force ranking (keys and cosines), with and without a filter.
+    let mut rows = clustered_vectors(3020, 11);
+    let queries = rows.split_off(3000);
+    let puts: Vec<(u64, &[f32])> = rows.iter().enumerate().map(|(i, r)| (i as u64, r.as_slice())).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = vectors::Vectors::open(dir.path()).unwrap();
+    v.apply(&puts, &[]).unwrap();
+    let allowed: HashSet<u64> = (0..3000u64).filter(|k| k % 3 == 0).collect();
+    for (qi, query) in queries.iter().enumerate() {
+        for filter in [None, Some(&allowed)] {
+            let mut exact: Vec<(u64, f32)> = rows.iter().enumerate().map(|(i, r)| (i as u64, vectors::dot(query, r))).filter(|(k, s)| *s >= 0.1 && filter.is_none_or(|a| a.contains(k))).collect();
+            exact.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            exact.truncate(100);
+            let got = v.nearest(query, filter, 100, 0.1);
+            assert!(!got.is_empty(), "query {qi}: nothing above the floor");
+            assert_eq!(got, exact, "query {qi}, filtered: {}", filter.is_some());
+        }
+    }
+    // Deleting moves the last row into the hole: the int8 copy must follow it.
+    v.apply(&[], &[0, 1, 2]).unwrap();
+    let q = &rows[2999];
+    assert_eq!(v.nearest(q, None, 1, 0.0)[0].0, 2999);
+    assert!(v.nearest(&rows[1], None, 3000, -1.0).iter().all(|(k, _)| *k > 2));
+}
+
+#[test]
+fn facets_and_hits_follow_documents_rewritten_in_later_segments() {
+    // Each sync commits a segment; rewriting an article deletes it in the old one.
+    let dir = tempfile::tempdir().unwrap();
+    let mut ix = SearchIndex::open(dir.path()).unwrap();
+    let mut docs = with_vectors();
+    ix.sync(&docs[..2]).unwrap();
+    ix.sync(&docs).unwrap();
+    let before = ix.search(&vq("memo", Mode::Hybrid, &[1.0, 0.1, 0.0, 0.0])).unwrap();
+    assert_eq!(before.facets.outlet.iter().find(|f| f.value == "Daily8").map(|f| f.count), Some(1));
+    docs[1].outlet = "Daily9".into();
+    docs[1].title = "Russian spy agency memo brands Beijing a rival".into();
+    ix.sync(&docs).unwrap();
+    for mode in [Mode::Vector, Mode::Hybrid] {
+        let r = ix.search(&vq("memo", mode, &[1.0, 0.1, 0.0, 0.0])).unwrap();
+        let a2: Vec<&Hit> = r.hits.iter().filter(|h| h.id == "a2").collect();
+        assert_eq!(a2.len(), 1, "{mode}: {:?}", r.hits);
+        assert_eq!(a2[0].outlet, "Daily9");
+        assert!(r.facets.outlet.iter().all(|f| f.value != "Daily8"), "{mode}: {:?}", r.facets.outlet);
+        assert_eq!(r.facets.outlet.iter().find(|f| f.value == "Daily9").map(|f| f.count), Some(1));
+    }
+    // The lexical facets count every match, once.
+    let r = ix.search(&q("")).unwrap();
+    assert_eq!(r.facets.entity.iter().find(|f| f.value == "China").map(|f| f.count), Some(2));
+    assert_eq!(r.facets.language, vec![FacetValue { value: "en".into(), count: 3 }, FacetValue { value: "ru".into(), count: 1 }]);
+}

@@ -15,6 +15,7 @@ pub(crate) const STYLE: &str = r#"
 body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1d232a;background:#f6f7f9}
 header{background:#1d232a;color:#fff;padding:.6rem 1rem}header a{color:#fff;text-decoration:none;font-weight:600}
 main{max-width:60rem;margin:0 auto;padding:1rem}
+h1,h2,h3,.pair-sentences{overflow-wrap:break-word}
 .card{background:#fff;border:1px solid #dde1e6;border-radius:8px;padding:.8rem 1rem;margin:.6rem 0}
 .meta{color:#5b6670;font-size:.9rem}
 .badge{display:inline-block;border-radius:4px;padding:0 .4rem;font-size:.8rem;font-weight:600;color:#fff}

@@ -37,9 +37,14 @@ fn actors(raw: Option<&str>) -> Result<(String, String), ApiError> {
     Ok((a, b))
 }
 
-/// The pair over the stored articles, the tone read when the model is there.
+/// The pair over the stored articles the search index says may name both (the store's
+/// rows of those only), the tone read when the model is there.
 async fn compute(s: &Shared, a: String, b: String) -> Result<ActorPair, ApiError> {
+    crate::index_ready(s).await?;
     let loader = s.options.tone.clone();
+    let shared = s.clone();
+    let (ka, kb) = (a.clone(), b.clone());
+    let candidates = tokio::task::spawn_blocking(move || shared.index.articles_naming_all(&[&ka, &kb])).await??;
     read(s, move |store| {
         let tone = match loader {
             Some(load) => Some(load().map_err(|e| {
@@ -48,7 +53,7 @@ async fn compute(s: &Shared, a: String, b: String) -> Result<ActorPair, ApiError
             })?),
             None => None,
         };
-        dossier_tone::pairs::pair(store, &a, &b, tone.as_deref()).map_err(|e| {
+        dossier_tone::pairs::pair_among(store, &candidates, &a, &b, tone.as_deref()).map_err(|e| {
             tracing::error!("pair {a:?} {b:?}: {e:#}");
             ApiError(StatusCode::INTERNAL_SERVER_ERROR, "reading the pair failed".into())
         })
@@ -59,13 +64,14 @@ async fn compute(s: &Shared, a: String, b: String) -> Result<ActorPair, ApiError
 /// Two actors (entities, by canonical name or a mention's wording, case-insensitive) over the
 /// stored articles: the days they are mentioned together in one sentence, and per outlet the tone
 /// of those sentences towards each (-1 negative, 0 neutral, 1 positive), read where the other is
-/// present. `tone` is false when the tone model is not loaded (counts only).
+/// present. `tone` is false when the tone model is not loaded (counts only). Only the articles the
+/// search index says may name both are read from the store.
 #[utoipa::path(get, path = "/api/pairs",
     params(
         ("a" = String, Query, min_length = 1, max_length = 100, example = "Russia", description = "The first actor: an entity's canonical name or a mention's wording (1-100 characters)"),
         ("b" = String, Query, min_length = 1, max_length = 100, example = "China", description = "The second actor, not the same as a (1-100 characters)")
     ),
-    responses((status = 200, body = ActorPair), (status = 400, body = ErrorBody, description = "a or b missing, empty, too long or the same, or an unknown parameter"), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = ActorPair), (status = 400, body = ErrorBody, description = "a or b missing, empty, too long or the same, or an unknown parameter"), (status = 503, body = ErrorBody, description = "The search index is empty while the store holds articles")))]
 pub async fn api_pairs(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<Json<ActorPair>, ApiError> {
     let (a, b) = actors(raw.as_deref())?;
     Ok(Json(compute(&s, a, b).await?))

@@ -1,12 +1,14 @@
 //! Semantic search in the server: the search mode (lexical, vector, hybrid)
 //! resolved and the query embedded once per request, and "more like this" for
-//! a story (`/api/stories/{id}/similar`, and a section of the story page).
+//! a story (`/api/stories/{id}/similar`, and a section of the story page) and
+//! for a claim (`/api/claims/{id}/similar`, and the page `/claims/{id}/similar`
+//! each claim of a story page links to).
 
 use std::sync::Arc;
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use dossier_search::{Hit, Mode, SearchQuery, SearchResults};
 use serde::Serialize;
@@ -104,13 +106,7 @@ pub(crate) async fn similar_stories(s: &Shared, id: &str, limit: usize) -> Resul
     responses((status = 200, body = SimilarResponse), (status = 308, description = "A merged story: its new address"),
         (status = 400, body = ErrorBody, description = "A parameter breaks the rules above"), (status = 404, body = ErrorBody)))]
 pub(crate) async fn api_similar(State(s): State<Shared>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
-    let mut limit = 10;
-    for (k, v) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
-        match &*k {
-            "limit" => limit = v.parse::<usize>().ok().filter(|n| (1..=50).contains(n)).ok_or_else(|| bad_request(format!("parameter limit: {v:?} is not a whole number from 1 to 50")))?,
-            other => return Err(bad_request(format!("unknown parameter {other:?} (limit)"))),
-        }
-    }
+    let limit = similar_limit(raw.as_deref())?;
     match similar_stories(&s, &id, limit).await? {
         Some(r) => Ok(Json(r).into_response()),
         None => {
@@ -143,4 +139,113 @@ pub(crate) async fn similar_section(s: &Shared, id: &str) -> String {
     }
     html.push_str("</ul></section>");
     html
+}
+
+/// The claim "more like this" is asked of.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ClaimRef {
+    pub id: String,
+    pub story_id: String,
+    pub text: String,
+}
+
+/// Stories like a claim.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SimilarToClaimResponse {
+    pub claim: ClaimRef,
+    /// `hybrid` (the claim's wording embedded, against the article vectors, and its words) or
+    /// `lexical` (its words only: no vectors in the index, or no model to embed it).
+    pub mode: Mode,
+    pub stories: Vec<SimilarStoryOut>,
+}
+
+/// The stories (other than its own) most like a claim, with the stored rows of each; `None`
+/// for an unknown claim.
+pub(crate) async fn similar_to_claim(s: &Shared, id: &str, limit: usize) -> Result<Option<SimilarToClaimResponse>, ApiError> {
+    let key = id.to_string();
+    let Some(claim) = read(s, move |store| Ok(store.aligned_claim(&key)?)).await? else { return Ok(None) };
+    crate::index_ready(s).await?;
+    let shared = s.clone();
+    let (text, story) = (claim.text.clone(), claim.story_id.clone());
+    let (mode, found) = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
+        let vector = match &shared.options.embed_query {
+            Some(embed) if shared.index.has_vectors() => Some(embed(&dossier_search::plain_words(&text)).map_err(|e| {
+                tracing::error!("embedding a claim: {e}");
+                ApiError(StatusCode::INTERNAL_SERVER_ERROR, "embedding the claim failed".into())
+            })?),
+            _ => None,
+        };
+        Ok(shared.index.stories_like_text(&story, &text, vector.as_deref(), limit)?)
+    })
+    .await??;
+    let ids: Vec<String> = found.iter().map(|f| f.story.clone()).collect();
+    let rows = read(s, move |store| ids.iter().map(|id| Ok(store.story(id)?)).collect::<Result<Vec<_>, ApiError>>()).await?;
+    let stories = found
+        .into_iter()
+        .zip(rows)
+        .filter_map(|(f, row)| row.map(|st| SimilarStoryOut { id: st.id, title: st.title, outlets: st.outlets, article_count: st.article_ids.len(), score: f.score, article: f.article }))
+        .collect();
+    Ok(Some(SimilarToClaimResponse { claim: ClaimRef { id: claim.id, story_id: claim.story_id, text: claim.text }, mode, stories }))
+}
+
+/// Reads the `limit` parameter of a "more like this" (1-50, default 10); anything else is a 400.
+fn similar_limit(raw: Option<&str>) -> Result<usize, ApiError> {
+    let mut limit = 10;
+    for (k, v) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+        match &*k {
+            "limit" => limit = v.parse::<usize>().ok().filter(|n| (1..=50).contains(n)).ok_or_else(|| bad_request(format!("parameter limit: {v:?} is not a whole number from 1 to 50")))?,
+            other => return Err(bad_request(format!("unknown parameter {other:?} (limit)"))),
+        }
+    }
+    Ok(limit)
+}
+
+/// Stories like this claim ("more like this"): other stories whose articles say something like
+/// its wording, by meaning where the index holds article vectors and the model is loaded (the
+/// wording embedded), fused with its words; one article per story, the claim's own story left out.
+#[utoipa::path(get, path = "/api/claims/{id}/similar",
+    params(
+        ("id" = String, Path, description = "Claim id (an aligned claim's, as `/api/stories/{id}` lists them)"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 50, description = "At most this many stories, 1-50 (default 10)")
+    ),
+    responses((status = 200, body = SimilarToClaimResponse),
+        (status = 400, body = ErrorBody, description = "A parameter breaks the rules above"), (status = 404, body = ErrorBody, description = "No claim of this id"),
+        (status = 503, body = ErrorBody, description = "The search index is empty while the store holds articles")))]
+pub(crate) async fn api_claim_similar(State(s): State<Shared>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Result<Json<SimilarToClaimResponse>, ApiError> {
+    let limit = similar_limit(raw.as_deref())?;
+    similar_to_claim(&s, &id, limit).await?.map(Json).ok_or_else(|| not_found("claim", &id))
+}
+
+/// The page of stories like a claim: the claim (linked back to its row on its story's page),
+/// then the stories, each with its article most like the claim.
+pub(crate) async fn page_claim_similar(State(s): State<Shared>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Result<Html<String>, ApiError> {
+    use crate::html::{escape, page};
+    let limit = similar_limit(raw.as_deref())?;
+    let r = similar_to_claim(&s, &id, limit).await?.ok_or_else(|| not_found("claim", &id))?;
+    let c = &r.claim;
+    let mut html = format!(
+        "<h1>Like this claim</h1><blockquote class=\"card claim\">{}</blockquote><p class=\"meta\"><a href=\"/stories/{}#claim-{}\">its story</a> · ranked {}</p><section class=\"card similar\" data-mode=\"{}\"><h2>Stories saying something like it</h2><ul>",
+        escape(&c.text),
+        escape(&c.story_id),
+        escape(&c.id),
+        r.mode,
+        r.mode
+    );
+    for st in &r.stories {
+        html.push_str(&format!(
+            "<li><a href=\"/stories/{}\">{}</a> <span class=\"meta\">{} article(s) · {}</span><br><span class=\"meta\">{} — <a href=\"/articles/{}\">{}</a></span></li>",
+            escape(&st.id),
+            escape(&st.title),
+            st.article_count,
+            escape(&st.outlets.join(", ")),
+            escape(&st.article.outlet),
+            escape(&st.article.id),
+            escape(&st.article.title)
+        ));
+    }
+    if r.stories.is_empty() {
+        html.push_str("<li class=\"meta\">None found.</li>");
+    }
+    html.push_str("</ul></section>");
+    Ok(page("Like this claim", &html))
 }

@@ -291,6 +291,7 @@ async fn served_responses_match_the_served_openapi_document() {
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let story = &stories.iter().max_by_key(|s| s.article_ids.len()).unwrap().id;
     let teaser = articles.iter().find(|a| a.is_teaser()).unwrap();
+    let claim = &analysis.claims[0].id;
     let mut uris = vec![
         ("/api/stories".to_string(), "/api/stories", 200),
         (format!("/api/stories/{story}"), "/api/stories/{id}", 200),
@@ -311,6 +312,9 @@ async fn served_responses_match_the_served_openapi_document() {
         (format!("/api/outlets/{}", articles[0].outlet.name.replace(' ', "%20")), "/api/outlets/{name}", 200),
         ("/api/pairs?a=Russia&b=China".to_string(), "/api/pairs", 200),
         ("/api/pairs?a=Russia".to_string(), "/api/pairs", 400),
+        (format!("/api/claims/{claim}/similar"), "/api/claims/{id}/similar", 200),
+        (format!("/api/claims/{claim}/similar?limit=0"), "/api/claims/{id}/similar", 400),
+        ("/api/claims/nope/similar".to_string(), "/api/claims/{id}/similar", 404),
     ];
     uris.dedup();
     let mut checked_claims = false;
@@ -733,7 +737,33 @@ async fn similar_stories_in_the_api_and_on_the_story_page() {
         continues: None,
     };
     let stories: Vec<Story> = ["sa", "sb", "sc"].iter().zip(&articles).map(|(id, a)| story(id, a)).collect();
-    s.replace_analysis(&Analysis { stories, claims: vec![], briefs: vec![] }).unwrap();
+    // A claim of story sa, in other words than sb's title: "more like this" finds sb by them.
+    let text = "Russian counterintelligence regards China as an enemy <i>";
+    let member = dossier_model::Claim {
+        id: "m1".into(),
+        article_id: "a1".into(),
+        sentence: 0,
+        start: 0,
+        end: 10,
+        text: text.into(),
+        entities: vec![],
+        quantities: vec![],
+        attribution: None,
+        checkworthiness: 0.5,
+    };
+    let claim = AlignedClaim {
+        id: "c-1".into(),
+        story_id: "sa".into(),
+        text: text.into(),
+        status: dossier_model::ClaimStatus::Unattributed,
+        outlets: vec!["Wire".into()],
+        first_outlet: "Wire".into(),
+        sources: vec![],
+        members: vec![member],
+        conflict: None,
+        checkworthiness: 0.5,
+    };
+    s.replace_analysis(&Analysis { stories, claims: vec![claim], briefs: vec![] }).unwrap();
     let mut index = SearchIndex::open(&dir.path().join("index")).unwrap();
     let docs: Vec<dossier_search::IndexDoc> = articles
         .iter()
@@ -753,6 +783,31 @@ async fn similar_stories_in_the_api_and_on_the_story_page() {
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("<h2>Similar stories</h2>"), "{page}");
     assert!(page.contains("href=\"/stories/sb\">Kremlin spies see China as an enemy &lt;b&gt;</a>"), "linked and escaped: {page}");
+    // Each claim links to the stories like it.
+    assert!(page.contains("<a class=\"like\" href=\"/claims/c-1/similar\""), "{page}");
+    let (status, body) = get(&app, "/api/claims/c-1/similar").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["mode"], "lexical", "no vectors: by the claim's words");
+    assert_eq!(v["claim"]["story_id"], "sa");
+    assert_eq!(v["stories"][0]["id"], "sb", "{body}");
+    assert_eq!(v["stories"][0]["article"]["id"], "b1");
+    assert!(v["stories"].as_array().unwrap().iter().all(|x| x["id"] != "sa"), "never its own story: {body}");
+    let (status, page) = get(&app, "/claims/c-1/similar").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Russian counterintelligence regards China as an enemy &lt;i&gt;"), "the claim, escaped: {page}");
+    assert!(page.contains("href=\"/stories/sa#claim-c-1\""), "back to its row: {page}");
+    assert!(page.contains("href=\"/stories/sb\">Kremlin spies see China as an enemy &lt;b&gt;</a>"), "{page}");
+    for (uri, status, why) in [
+        ("/api/claims/nope/similar", StatusCode::NOT_FOUND, "no claim"),
+        ("/claims/nope/similar", StatusCode::NOT_FOUND, "no claim"),
+        ("/api/claims/c-1/similar?limit=51", StatusCode::BAD_REQUEST, "from 1 to 50"),
+        ("/api/claims/c-1/similar?colour=red", StatusCode::BAD_REQUEST, "unknown parameter"),
+    ] {
+        let (got, body) = get(&app, uri).await;
+        assert_eq!(got, status, "{uri}: {body}");
+        assert!(body.contains(why), "{uri}: {body}");
+    }
 }
 
 /// The sample corpus as stored articles (text files, dated as the seeds' test dates them).
@@ -776,10 +831,33 @@ async fn actor_pairs_count_sentences_and_read_their_tone() {
         let t = Arc::new(dossier_tone::Tone::load(&d).unwrap());
         Arc::new(move || Ok(t.clone())) as crate::ToneModel
     });
+    // The pair reads only the articles the search index says may name both: index them as
+    // the pipeline does (title, text, enrichment's entities).
+    let articles = corpus_articles();
+    let docs: Vec<dossier_search::IndexDoc> = articles
+        .iter()
+        .map(|a| dossier_search::IndexDoc {
+            id: a.id.clone(),
+            title: a.title.clone(),
+            body: a.text.clone(),
+            outlet: a.outlet.name.clone(),
+            published: a.time(),
+            entities: dossier_enrich::enrich(a).entities.iter().map(|e| e.name.clone()).collect(),
+            ..Default::default()
+        })
+        .collect();
+    SearchIndex::open(&dir.path().join("index")).unwrap().sync(&docs).unwrap();
+    let candidates = SearchIndex::open(&dir.path().join("index")).unwrap().articles_naming_all(&["russia", "China"]).unwrap();
+    assert!(candidates.len() < articles.len(), "the index narrows: {} of {}", candidates.len(), articles.len());
+    // Over every stored article, the same answer.
+    let whole = dossier_tone::pairs::pair(&s, "russia", "China", tone.as_ref().map(|t| t().unwrap()).as_deref()).unwrap();
     let (app, _) = app_with(&dir, s, ServeOptions { tone: tone.clone(), ..Default::default() });
     let (status, body) = get(&app, "/api/pairs?a=russia&b=China").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    // (Through text, as the API writes it: f32 means print short.)
+    let whole: serde_json::Value = serde_json::from_str(&serde_json::to_string(&whole).unwrap()).unwrap();
+    assert!(v == whole, "the index's candidates give what reading every article gives:\n{v}\n{whole}");
     let n = v["sentences"].as_u64().unwrap();
     assert!(n >= 3, "the memo reports mention Russia and China together: {body}");
     assert_eq!(v["tone"], tone.is_some());

@@ -136,6 +136,13 @@ async fn serves_ui_api_search_and_events_from_a_postgres_store() {
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains("href=\"/stories/s1\""));
     assert!(get(&app, "/search?q=earthquake&outlet=Beta").await.1.contains("1 match(es)"));
+    // A claim's "more like this" and an actor pair read their rows from the PostgreSQL store.
+    let v = json(&app, "/api/claims/c1/similar").await;
+    assert_eq!((v["claim"]["story_id"].as_str(), v["claim"]["text"].as_str()), (Some("s1"), Some("A strong earthquake hit Chile")), "{v}");
+    assert_eq!(v["stories"], serde_json::json!([]), "one story: none other is like it");
+    assert_eq!(get(&app, "/api/claims/nope/similar").await.0, StatusCode::NOT_FOUND);
+    let v = json(&app, "/api/pairs?a=Chile&b=Santiago").await;
+    assert_eq!((v["articles"].as_u64(), v["sentences"].as_u64()), (Some(0), Some(0)), "no sentence names both: {v}");
 
     // /api/events: the watcher polls the PostgreSQL store like the SQLite one.
     let mut events = state.changes.subscribe();

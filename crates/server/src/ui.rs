@@ -59,8 +59,10 @@ pub fn day_chart(title: &str, per_day: &BTreeMap<chrono::NaiveDate, u64>) -> Str
     let (Some(first), Some(last)) = (per_day.keys().next().copied(), per_day.keys().last().copied()) else {
         return format!("<figure class=\"chart\"><figcaption>{}</figcaption><p class=\"meta\">no dated mentions</p></figure>", escape(title));
     };
+    // A year at most, the latest: older days are left off, never the newest.
+    let first = first.max(last - chrono::Duration::days(365));
     let days = ((last - first).num_days() + 1).clamp(1, 366) as usize;
-    let max = per_day.values().copied().max().unwrap_or(1).max(1) as f64;
+    let max = per_day.range(first..).map(|(_, n)| *n).max().unwrap_or(1).max(1) as f64;
     // Bars no wider than 40: a day or two of data should not look like a wall.
     let bw = (580.0 / days as f64).min(40.0);
     let mut svg = format!("<figure class=\"chart\"><figcaption>{}</figcaption><svg role=\"img\" aria-label=\"{}\" viewBox=\"0 0 600 160\" width=\"100%\">", escape(title), escape(title));
@@ -255,10 +257,11 @@ pub fn claim_matrix(story: &Story, claims: &[AlignedClaim], outlet_of: &HashMap<
     for c in claims {
         // The row is the claim's anchor: alerts and the change log link here.
         html.push_str(&format!(
-            "<tr id=\"claim-{}\" data-claim=\"{}\"><td>{}</td><td><span class=\"badge {}\">{}</span></td>",
+            "<tr id=\"claim-{}\" data-claim=\"{}\"><td>{} <a class=\"like\" href=\"/claims/{}/similar\" title=\"Stories saying something like this claim\">more like this</a></td><td><span class=\"badge {}\">{}</span></td>",
             escape(&c.id),
             escape(&c.id),
             escape(&c.text),
+            url_part(&c.id),
             c.status.as_str(),
             c.status.name()
         ));

@@ -45,26 +45,49 @@ struct Found {
     span_b: Range<usize>,
 }
 
+/// Articles read from the store at a time, newest first, until [`MAX_SENTENCES`] are found.
+const BATCH: usize = 256;
+
 /// The pair `a`, `b` over every stored article, with the tone read by `tone`
-/// when given (counts only without it). Call [`check_actors`] first.
+/// when given (counts only without it). Call [`check_actors`] first. Reads every
+/// article: [`pair_among`] reads only those a search index names.
 pub fn pair(store: &dyn Store, a: &str, b: &str, tone: Option<&Tone>) -> anyhow::Result<ActorPair> {
+    let mut all = Some(store.articles()?);
+    pair_in(a, b, tone, &mut || Ok(all.take()))
+}
+
+/// The pair over `candidates` only (article ids, newest first: those that may name both,
+/// the search index's `articles_naming_all`), read from the store a batch at a
+/// time until [`MAX_SENTENCES`] are found. The same answer as [`pair`] when the candidates
+/// include every article that names both.
+pub fn pair_among(store: &dyn Store, candidates: &[String], a: &str, b: &str, tone: Option<&Tone>) -> anyhow::Result<ActorPair> {
+    let mut batches = candidates.chunks(BATCH);
+    pair_in(a, b, tone, &mut || batches.next().map(|ids| store.articles_by_id(ids)).transpose().map_err(anyhow::Error::from))
+}
+
+/// The pair over the articles `next` gives, batch by batch: each batch newer than the next.
+fn pair_in(a: &str, b: &str, tone: Option<&Tone>, next: &mut dyn FnMut() -> anyhow::Result<Option<Vec<Article>>>) -> anyhow::Result<ActorPair> {
     let (a, b) = (a.trim(), b.trim());
     let (al, bl) = (a.to_lowercase(), b.to_lowercase());
-    let mut articles: Vec<Article> = store.articles()?.into_iter().filter(|x| !x.is_teaser()).collect();
-    articles.retain(|x| {
-        let t = x.text.to_lowercase();
-        t.contains(&al) && t.contains(&bl)
-    });
-    articles.sort_by(|x, y| y.time().cmp(&x.time()).then_with(|| x.id.cmp(&y.id)));
+    let mut articles: Vec<Article> = Vec::new();
     let mut found = Vec::new();
     let mut truncated = false;
-    'articles: for (n, article) in articles.iter().enumerate() {
-        for s in both_in(article, &al, &bl) {
-            if found.len() == MAX_SENTENCES {
-                truncated = true;
-                break 'articles;
+    'batches: while let Some(mut batch) = next()? {
+        batch.retain(|x| {
+            let t = x.text.to_lowercase();
+            !x.is_teaser() && t.contains(&al) && t.contains(&bl)
+        });
+        batch.sort_by(|x, y| y.time().cmp(&x.time()).then_with(|| x.id.cmp(&y.id)));
+        for article in batch {
+            let sentences = both_in(&article, &al, &bl);
+            articles.push(article);
+            for s in sentences {
+                if found.len() == MAX_SENTENCES {
+                    truncated = true;
+                    break 'batches;
+                }
+                found.push(Found { article: articles.len() - 1, ..s });
             }
-            found.push(Found { article: n, ..s });
         }
     }
     let verdicts = match tone {
