@@ -268,3 +268,29 @@ fn named_author(dom: &Dom, id: u32) -> bool {
         && !words.contains("label")
         && !words.contains("title")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn visible_dates_in_many_shapes() {
+        let d = |s: &str| text_day(s).map(|d| d.to_string());
+        assert_eq!(d("Essay - Published: 2025.12.17 |").as_deref(), Some("2025-12-17"));
+        assert_eq!(d("2/24/2026").as_deref(), Some("2026-02-24"));
+        assert_eq!(d("24/02/2026").as_deref(), Some("2026-02-24"));
+        assert_eq!(d("12.05.2024").as_deref(), Some("2024-05-12"));
+        assert_eq!(d("Received 2022 Oct 12").as_deref(), Some("2022-10-12"));
+        assert_eq!(d("13/13/2026"), None);
+        assert_eq!(d("Version 2.24.2026"), None);
+    }
+
+    #[test]
+    fn update_labels() {
+        assert!(update_label("Last Updated:"));
+        assert!(update_label("Updated on November 18, 2025"));
+        assert!(!update_label("Published"));
+        assert!(!update_label("Published, updated"));
+        assert!(!update_label("December 22, 2022"));
+    }
+}
