@@ -94,3 +94,14 @@ fn closing_label_ends_the_body() {
     assert!(f1 > 0.97, "F1 {f1:.3}: {body}");
     assert!(!body.contains("Registered Investment Adviser"), "{body}");
 }
+
+/// A buying guide whose every item ends with a shop's button ("Get the Catan
+/// Board Game on Amazon", "Check Price on Amazon"): buttons, not sentences.
+#[test]
+fn shop_buttons_are_not_article_text() {
+    for (id, min) in [("4683", 0.965), ("4819", 0.97)] {
+        let (body, f1) = score(id);
+        assert!(f1 > min, "{id} F1 {f1:.3}: {body}");
+        assert!(!body.lines().any(|l| l.ends_with("on Amazon")), "{id}: {body}");
+    }
+}
