@@ -105,3 +105,13 @@ fn shop_buttons_are_not_article_text() {
         assert!(!body.lines().any(|l| l.ends_with("on Amazon")), "{id}: {body}");
     }
 }
+
+/// A page whose text was UTF-8 read as Latin-1 before it was published
+/// ("LLCâ\u{80}\u{99}s"): the characters it spelled are restored.
+#[test]
+fn mojibake_in_the_page_is_repaired() {
+    let (body, f1) = score("4267");
+    assert!(body.contains("your LLC’s proposed name"), "{body}");
+    assert!(!body.contains('\u{80}') && !body.contains("â\u{80}"), "{body}");
+    assert!(f1 > 0.77, "F1 {f1:.3}");
+}
