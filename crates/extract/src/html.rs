@@ -53,8 +53,7 @@ fn cp1252_byte(c: char) -> Option<u8> {
         '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
     ];
     match c as u32 {
-        0x80..=0x9f => Some(c as u32 as u8),
-        0xa0..=0xff => Some(c as u32 as u8),
+        0x80..=0xff => Some(c as u32 as u8),
         _ => HIGH.iter().position(|&h| h == c).map(|i| 0x80 + i as u8),
     }
 }
