@@ -49,9 +49,8 @@ pub fn decode_html_with(bytes: &[u8], content_type: Option<&str>) -> Result<(Str
 /// The bytes of a character as Windows-1252 (a superset of Latin-1's
 /// printable range) would write it, when it has one.
 fn cp1252_byte(c: char) -> Option<u8> {
-    const HIGH: [char; 32] = [
-        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
-    ];
+    const HIGH: [char; 32] =
+        ['€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ'];
     match c as u32 {
         0x80..=0xff => Some(c as u32 as u8),
         _ => HIGH.iter().position(|&h| h == c).map(|i| 0x80 + i as u8),
