@@ -65,6 +65,9 @@ fn cp1252_byte(c: char) -> Option<u8> {
 fn repair_mojibake(s: String) -> String {
     static R: OnceLock<Regex> = OnceLock::new();
     let r = R.get_or_init(|| Regex::new("[\u{c2}-\u{f4}][\u{80}-\u{bf}€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]{1,3}").unwrap());
+    if !may_hold_mojibake(s.as_bytes()) {
+        return s;
+    }
     let mut out: Option<String> = None;
     let mut last = 0;
     for m in r.find_iter(&s) {
@@ -95,6 +98,13 @@ fn repair_mojibake(s: String) -> String {
         }
         None => s,
     }
+}
+
+/// A cheap first look for [`repair_mojibake`]: a character U+00C2..U+00F4
+/// (bytes C3 82..C3 B4) followed by one that starts with the byte of a
+/// Latin-1 sign or a Windows-1252 one (C2, C5, C6, CB, E2). Most pages have none.
+fn may_hold_mojibake(b: &[u8]) -> bool {
+    memchr::memchr_iter(0xc3, b).any(|i| b.get(i + 1).is_some_and(|x| (0x82..=0xb4).contains(x)) && b.get(i + 2).is_some_and(|x| matches!(x, 0xc2 | 0xc5 | 0xc6 | 0xcb | 0xe2)))
 }
 
 fn decode_declared(bytes: &[u8], content_type: Option<&str>) -> Result<(String, &'static encoding_rs::Encoding), ExtractError> {
