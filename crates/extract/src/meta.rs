@@ -391,14 +391,14 @@ pub fn read(dom: &Dom, page_url: Option<&str>) -> Meta {
         .or_else(|| metas.get(&["og:url", "twitter:url"]).map(str::to_string))
         .or_else(|| ld.and_then(|v| str_field(v, "url")))
         .or_else(|| page_url.map(str::to_string));
-    // Which date: one in the URL (fixed when the page was first published),
-    // else the one shown next to the headline (the one the page stands by,
-    // even when it is an update), else the metadata's. The metadata gives the time of day when it agrees.
+    // Which date: one in the URL (fixed when the page was first published);
+    // then OpenGraph's `article:published_time` (or a citation's date), the
+    // one field whose only meaning is the first publication (on WCXB's half
+    // A it names the labelled day 139 times in 148, JSON-LD's 119 in 133);
+    // then the one shown next to the headline (the one the page stands by,
+    // even when it is an update); then the other metadata; last the
+    // modification date or a dateline. The metadata gives the time of day when it agrees.
     let in_url = m.url.as_deref().and_then(url_date).or_else(|| page_url.and_then(url_date)).map(|d| d.date_naive());
-    // Then OpenGraph's `article:published_time`, the one field whose only
-    // meaning is the first publication (on half A it names the day the page
-    // states 139 times in 148, where JSON-LD's is often a plugin's copy of
-    // the modification); then the date shown next to the headline.
     let og = metas.get(&["article:published_time", "og:published_time", "citation_publication_date"]).map(str::to_string).and_then(dated).map(|(_, d)| d);
     let shown = og.or_else(|| near.date(dom).map(|s| s.day).filter(|d| (1990..=2100).contains(&d.year())));
     (m.published, m.published_day) = match (in_url.or(shown), published) {
