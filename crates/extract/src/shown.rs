@@ -1,12 +1,14 @@
 //! What the page shows its reader next to the headline: the date under the
-//! headline and the byline. These beat the page's machine metadata when the
-//! two disagree, because the metadata is often a template's (the first
-//! publication of a page since rewritten, a CMS's import date), while the
-//! shown date is the one the page stands by ("Updated October 8, 2025").
+//! headline and the byline. These beat most of the page's machine metadata
+//! when the two disagree, because the metadata is often a template's (the
+//! first publication of a page since rewritten, a CMS's import date), while
+//! the shown date is the one the page stands by ("Updated October 8, 2025");
+//! only OpenGraph's publication time and a date in the URL go first (see `meta`).
 //!
 //! Only the neighbourhood of the page's first visible `<h1>` is read (a few
 //! hundred characters of text after it, a little before it), never navigation
-//! or footers, so dates of other stories and copyright lines are not taken.
+//! or footers, so dates of other stories and copyright lines are not taken;
+//! [`first_visible_date`] is the last resort that reads further.
 
 use std::sync::OnceLock;
 
