@@ -423,9 +423,7 @@ pub fn parse(html: &str, limits: Limits) -> Dom {
     nodes.push(Node::new(Data::Document));
     let sink = Sink { nodes: RefCell::new(nodes), max_nodes: limits.max_nodes, full: Cell::new(false) };
     let mut parser = parse_document(sink, Default::default());
-    // Small enough that a pathological chunk (deep nesting makes the tree
-    // builder quadratic) cannot run long past the deadline.
-    const CHUNK: usize = 16 * 1024;
+    const CHUNK: usize = 64 * 1024;
     let mut rest = html;
     let mut truncated = false;
     while !rest.is_empty() {
