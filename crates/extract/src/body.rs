@@ -831,6 +831,21 @@ fn boilerplate_line(t: &str) -> bool {
         "log in",
         "login",
         "register",
+        // Buttons: calls to action, never the article's sentences.
+        "learn more",
+        "get started",
+        "get started for free",
+        "start a free trial",
+        "start your free trial",
+        "request a demo",
+        "book a demo",
+        "download now",
+        "buy now",
+        "shop now",
+        "book now",
+        "contact us",
+        "join our newsletter",
+        "learn more about us",
     ];
     if LABELS.contains(&l.as_str()) {
         return true;
@@ -877,15 +892,27 @@ fn boilerplate_line(t: &str) -> bool {
         "filed under",
         "tags:",
         "topics:",
+        "check price",
+        "get a quote",
+        "get free quote",
+        "buy now from",
     ];
-    STARTS.iter().any(|s| l.starts_with(s))
+    STARTS.iter().any(|s| l.starts_with(s)) || shop_button(&l)
+}
+
+/// A shop's button beside a product: "Get the Catan Board Game on Amazon",
+/// "View deal at Walmart".
+fn shop_button(l: &str) -> bool {
+    static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let r = R.get_or_init(|| regex::Regex::new(r"^(?:get|buy|shop|view|see|check)\b.{0,60}\b(?:on|at|from) (?:amazon|walmart|target|best buy|ebay|etsy|home depot)$").unwrap());
+    l.len() <= 90 && r.is_match(l)
 }
 
 /// Image captions and credits: "(Image: GETTY)", "Photo: Reuters", "Credit: ESA".
 fn caption_like(t: &str) -> bool {
     static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     let r = R.get_or_init(|| {
-        regex::Regex::new(r"(?i)(?:\((?:image|photo|picture|pic|credit|source|photograph)s?\s*:[^)]{0,80}\)\s*$|(?:^|[.)]\s*)(?:image|photo|picture|credit|photograph)s?\s*(?:credit)?\s*:\s*[^.]{0,60}$|getty images\s*$)").unwrap()
+        regex::Regex::new(r"(?i)(?:\((?:image|photo|picture|pic|credit|source|photograph)s?\s*:[^)]{0,80}\)\s*$|(?:^|[.)]\s*)(?:image|photo|picture|credit|photograph)s?\s*(?:credit)?\s*:\s*[^.]{0,60}$|\bgetty images\s*$)").unwrap()
     });
     t.chars().count() < 400 && r.is_match(t.trim())
 }

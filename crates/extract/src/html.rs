@@ -43,6 +43,71 @@ fn charset_re() -> &'static Regex {
 /// declaration in the first 4 KiB, then valid UTF-8, then detection from the
 /// content (chardetng). Returns the text and the encoding used.
 pub fn decode_html_with(bytes: &[u8], content_type: Option<&str>) -> Result<(String, &'static encoding_rs::Encoding), ExtractError> {
+    decode_declared(bytes, content_type).map(|(s, enc)| (repair_mojibake(s), enc))
+}
+
+/// The bytes of a character as Windows-1252 (a superset of Latin-1's
+/// printable range) would write it, when it has one.
+fn cp1252_byte(c: char) -> Option<u8> {
+    const HIGH: [char; 32] =
+        ['€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ'];
+    match c as u32 {
+        0x80..=0xff => Some(c as u32 as u8),
+        _ => HIGH.iter().position(|&h| h == c).map(|i| 0x80 + i as u8),
+    }
+}
+
+/// Text that was UTF-8 read as Windows-1252 or Latin-1 before the page was
+/// written ("Earthâ€™s", "cafÃ©"), a common fault of CMS exports: each such
+/// run is turned back into the character it spelled. A run is repaired only
+/// when its bytes are one whole UTF-8 character, which legitimate Latin-1
+/// text ("Â" then "°" as two letters) practically never is.
+fn repair_mojibake(s: String) -> String {
+    static R: OnceLock<Regex> = OnceLock::new();
+    let r = R.get_or_init(|| Regex::new("[\u{c2}-\u{f4}][\u{80}-\u{bf}€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]{1,3}").unwrap());
+    if !may_hold_mojibake(s.as_bytes()) {
+        return s;
+    }
+    let mut out: Option<String> = None;
+    let mut last = 0;
+    for m in r.find_iter(&s) {
+        let bytes: Option<Vec<u8>> = m.as_str().chars().map(cp1252_byte).collect();
+        let Some(bytes) = bytes else { continue };
+        // The lead byte says how long the character is; the run may hold more.
+        let len = match bytes[0] {
+            0xc2..=0xdf => 2,
+            0xe0..=0xef => 3,
+            _ => 4,
+        };
+        let Some(fixed) = bytes.get(..len).and_then(|b| std::str::from_utf8(b).ok()) else { continue };
+        // Two bytes spell a Latin, Greek or Cyrillic letter or sign; German's
+        // "ß“" would spell an N'Ko letter and is left alone.
+        if len == 2 && fixed.chars().next().is_some_and(|c| c as u32 > 0x52f) {
+            continue;
+        }
+        let end = m.start() + m.as_str().char_indices().nth(len).map_or(m.as_str().len(), |(i, _)| i);
+        let o = out.get_or_insert_with(|| String::with_capacity(s.len()));
+        o.push_str(&s[last..m.start()]);
+        o.push_str(fixed);
+        last = end;
+    }
+    match out {
+        Some(mut o) => {
+            o.push_str(&s[last..]);
+            o
+        }
+        None => s,
+    }
+}
+
+/// A cheap first look for [`repair_mojibake`]: a character U+00C2..U+00F4
+/// (bytes C3 82..C3 B4) followed by one that starts with the byte of a
+/// Latin-1 sign or a Windows-1252 one (C2, C5, C6, CB, E2). Most pages have none.
+fn may_hold_mojibake(b: &[u8]) -> bool {
+    memchr::memchr_iter(0xc3, b).any(|i| b.get(i + 1).is_some_and(|x| (0x82..=0xb4).contains(x)) && b.get(i + 2).is_some_and(|x| matches!(x, 0xc2 | 0xc5 | 0xc6 | 0xcb | 0xe2)))
+}
+
+fn decode_declared(bytes: &[u8], content_type: Option<&str>) -> Result<(String, &'static encoding_rs::Encoding), ExtractError> {
     check_text_bytes(bytes)?;
     if let Some((enc, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
         return Ok((enc.decode_without_bom_handling(&bytes[bom_len..]).0.into_owned(), enc));
@@ -312,6 +377,18 @@ pub fn visible_text(html: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mojibake_is_repaired() {
+        let r = |s: &str| repair_mojibake(s.to_string());
+        assert_eq!(r("the Earthâ€™s systems â€” and cafÃ© Â£5"), "the Earth’s systems — and café £5");
+        // Latin-1 read of the same bytes (C1 controls instead of Windows-1252 signs).
+        assert_eq!(r("letâ\u{80}\u{99}s"), "let’s");
+        assert_eq!(r("in 2024.Â\u{a0}Next"), "in 2024.\u{a0}Next");
+        // Text that only looks like it is kept.
+        assert_eq!(r("die Straße“ und Ärger"), "die Straße“ und Ärger");
+        assert_eq!(r("déjà vu, naïve, São Paulo, Æsir"), "déjà vu, naïve, São Paulo, Æsir");
+    }
 
     const PAGE: &str = r#"<!doctype html><html lang="en-GB"><head><meta charset="utf-8">
 <title>Fallback title</title><meta property="og:title" content="Real Title">

@@ -246,8 +246,17 @@ pub(crate) fn text_date(s: &str) -> Option<DateTime<Utc>> {
     let r = R.get_or_init(|| {
         Regex::new(r"(?i)\b(?:(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})|(\d{1,2})(?:st|nd|rd|th)?\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?\s+(\d{4}))\b").unwrap()
     });
-    let c = r.captures(s)?;
-    let (mon, day, year) = if let Some(m) = c.get(1) { (m.as_str(), &c[2], &c[3]) } else { (c.get(5)?.as_str(), &c[4], &c[6]) };
+    // Year first, as citations write it: "2023 Jan 7".
+    static YMD: OnceLock<Regex> = OnceLock::new();
+    let ymd = YMD.get_or_init(|| Regex::new(r"(?i)\b((?:19|20)\d{2})\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})\b").unwrap());
+    let (mon, day, year) = match r.captures(s) {
+        Some(c) if c.get(1).is_some() => (c.get(1)?.as_str(), c.get(2)?.as_str(), c.get(3)?.as_str()),
+        Some(c) => (c.get(5)?.as_str(), c.get(4)?.as_str(), c.get(6)?.as_str()),
+        None => {
+            let c = ymd.captures(s)?;
+            (c.get(2)?.as_str(), c.get(3)?.as_str(), c.get(1)?.as_str())
+        }
+    };
     let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
     let m = months.iter().position(|x| mon.to_ascii_lowercase().starts_with(x))? as u32 + 1;
     NaiveDate::from_ymd_opt(year.parse().ok()?, m, day.parse().ok()?)?.and_hms_opt(0, 0, 0).map(|d| d.and_utc())
@@ -268,6 +277,11 @@ pub fn url_date(url: &str) -> Option<DateTime<Utc>> {
         (c[1].parse().ok()?, months.iter().position(|m| c[2].eq_ignore_ascii_case(m))? as u32 + 1, c[3].parse().ok()?)
     };
     NaiveDate::from_ymd_opt(y, m, d)?.and_hms_opt(0, 0, 0).map(|d| d.and_utc())
+}
+
+/// A meta name for the publication date that is not in the list of known ones.
+fn publication_key(k: &str) -> bool {
+    (k.contains("publish") || k.contains("pubdate")) && (k.contains("date") || k.contains("time")) && !k.contains("modif") && !k.contains("updat")
 }
 
 fn plausible(d: DateTime<Utc>) -> bool {
@@ -357,7 +371,9 @@ pub fn read(dom: &Dom, page_url: Option<&str>) -> Meta {
                 .map(str::to_string)
                 .and_then(dated)
         })
-        .or_else(|| time_attr(true).and_then(dated));
+        .or_else(|| time_attr(true).and_then(dated))
+        // Any other meta name for the publication ("w-published-date", "article_publish_time").
+        .or_else(|| metas.0.iter().filter(|(k, _)| publication_key(k)).find_map(|(_, v)| dated(v.clone())));
     let modified = ld
         .and_then(|v| str_field(v, "dateModified"))
         .and_then(dated)
@@ -375,11 +391,16 @@ pub fn read(dom: &Dom, page_url: Option<&str>) -> Meta {
         .or_else(|| metas.get(&["og:url", "twitter:url"]).map(str::to_string))
         .or_else(|| ld.and_then(|v| str_field(v, "url")))
         .or_else(|| page_url.map(str::to_string));
-    // Which date: one in the URL (fixed when the page was first published),
-    // else the one shown next to the headline (the one the page stands by,
-    // even when it is an update), else the metadata's. The metadata gives the time of day when it agrees.
+    // Which date: one in the URL (fixed when the page was first published);
+    // then OpenGraph's `article:published_time` (or a citation's date), the
+    // one field whose only meaning is the first publication (on WCXB's half
+    // A it names the labelled day 139 times in 148, JSON-LD's 119 in 133);
+    // then the one shown next to the headline (the one the page stands by,
+    // even when it is an update); then the other metadata; last the
+    // modification date or a dateline. The metadata gives the time of day when it agrees.
     let in_url = m.url.as_deref().and_then(url_date).or_else(|| page_url.and_then(url_date)).map(|d| d.date_naive());
-    let shown = near.date().filter(|d| (1990..=2100).contains(&d.year()));
+    let og = metas.get(&["article:published_time", "og:published_time", "citation_publication_date"]).map(str::to_string).and_then(dated).map(|(_, d)| d);
+    let shown = og.or_else(|| near.date(dom).map(|s| s.day).filter(|d| (1990..=2100).contains(&d.year())));
     (m.published, m.published_day) = match (in_url.or(shown), published) {
         (Some(day), _) => {
             // The same day, or the next or previous one: the same moment written in another time zone.
@@ -388,7 +409,13 @@ pub fn read(dom: &Dom, page_url: Option<&str>) -> Meta {
             (Some(exact.unwrap_or_else(|| day.and_hms_opt(0, 0, 0).unwrap().and_utc())), Some(day))
         }
         (None, Some((t, day))) => (Some(t), Some(day)),
-        (None, None) => (None, None),
+        // A page that states only when it was last changed was published then
+        // as far as anyone can tell.
+        (None, None) => match (modified, crate::shown::first_visible_date(dom)) {
+            (Some((t, day)), _) => (Some(t), Some(day)),
+            (None, Some(day)) => (day.and_hms_opt(0, 0, 0).map(|t| t.and_utc()), Some(day)),
+            (None, None) => (None, None),
+        },
     };
 
     m.language = dom

@@ -36,9 +36,10 @@ fn is_link(b: &Blk) -> bool {
     b.chars >= 15 && b.link_chars * 10 >= b.chars * 7
 }
 
-/// Prose: a sentence or two, mostly outside links.
+/// Prose: a sentence or two, mostly outside links; not a product's list of
+/// specifications ("Resolution: 8MP | Features: … | Best for: …").
 fn is_summary(b: &Blk) -> bool {
-    b.link_chars * 2 < b.chars && words(&b.text) >= 8 && b.chars >= 40
+    b.link_chars * 2 < b.chars && words(&b.text) >= 8 && b.chars >= 40 && b.text.matches(" | ").count() < 2
 }
 
 /// A story's headline, not a call to action ("Read more about …", "Get a quote").
@@ -71,24 +72,111 @@ fn is_headline(t: &str) -> bool {
         "image",
         "photo",
         "register",
+        "buy",
     ];
     let first = t.split_whitespace().next().unwrap_or("").trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
-    words(t) >= 4 && words(t) <= 30 && !ACTIONS.contains(&first.as_str()) && !t.contains(" | ")
+    // A price ("$15.30 with code …") is no headline.
+    let price = t.trim_start().starts_with(['$', '£', '€', '¥']);
+    words(t) >= 4 && words(t) <= 30 && !ACTIONS.contains(&first.as_str()) && !t.contains(" | ") && !price && !person_label(t)
 }
 
+/// A person named with a role or credentials ("Robert Tschudi - Author/Reviewer",
+/// "Melissa Mitri, MS RD"): an author box or a commenter, not a story.
+fn person_label(t: &str) -> bool {
+    let Some((name, rest)) = t.split_once(" - ").or_else(|| t.split_once(", ")) else { return false };
+    let name_words: Vec<&str> = name.split_whitespace().collect();
+    (2..=3).contains(&name_words.len())
+        && name_words.iter().all(|w| w.chars().next().is_some_and(char::is_uppercase) && w.chars().all(|c| c.is_alphabetic() || c == '\'' || c == '.'))
+        && words(rest) <= 3
+        && rest.split(|c: char| !c.is_alphabetic()).filter(|w| !w.is_empty()).all(|w| {
+            const ROLES: &[&str] = &["author", "reviewer", "editor", "writer", "contributor", "expert", "founder", "ceo"];
+            // Credentials in capitals ("MS", "RD", "PhD" aside) or a role.
+            (w.len() <= 4 && w.chars().all(|c| c.is_uppercase())) || ROLES.contains(&w.to_lowercase().as_str())
+        })
+}
+
+/// Path parts that name what is not a story: a shop's products and
+/// collections, a profile or author page, an uploaded file, an affiliate
+/// redirect, a site's listing, service or account pages.
+const NOT_STORY_PARTS: &[&str] = &[
+    "product",
+    "products",
+    "shop",
+    "store",
+    "collection",
+    "collections",
+    "cart",
+    "checkout",
+    "dp",
+    "gp",
+    "item",
+    "items",
+    "category",
+    "categories",
+    "tag",
+    "tags",
+    "author",
+    "authors",
+    "profile",
+    "profiles",
+    "user",
+    "users",
+    "member",
+    "members",
+    "people",
+    "wp-content",
+    "uploads",
+    "download",
+    "downloads",
+    "files",
+    "go",
+    "out",
+    "recommends",
+    "refer",
+    "affiliate",
+    "pricing",
+    "contact",
+    "careers",
+    "jobs",
+    "login",
+    "signup",
+    "account",
+    "search",
+];
+
+/// Files a link can point at that are not pages.
+const FILE_EXTENSIONS: &[&str] = &["pdf", "jpg", "jpeg", "png", "gif", "webp", "svg", "zip", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "mp3", "mp4"];
+
 /// A link to one story: its last path part is a slug of several words or a
-/// number, as story URLs are; not a section, product or contact page.
+/// number, as story URLs are; not a section, product, profile or contact
+/// page, a file, a comment or a user's review (an opaque hexadecimal id).
 fn story_url(url: &str) -> bool {
     if url.contains('#') {
         return false; // a place on a page (a comment, a section), not a story
     }
-    let path = url.split_once("://").map_or(url, |(_, r)| r.find('/').map_or("", |i| &r[i..]));
-    let path = path.split(['?', '#']).next().unwrap_or("");
-    let last = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
-    let last = last.rsplit_once('.').map_or(last, |(stem, ext)| if ext.len() <= 4 { stem } else { last });
-    let parts = last.split(['-', '_', '+']).filter(|w| !w.is_empty()).count();
-    let longest_number = last.split(|c: char| !c.is_ascii_digit()).map(str::len).max().unwrap_or(0);
-    parts >= 3 || longest_number >= 5
+    let (path, query) = {
+        let p = url.split_once("://").map_or(url, |(_, r)| r.find('/').map_or("", |i| &r[i..]));
+        p.split_once('?').unwrap_or((p, ""))
+    };
+    if query.to_ascii_lowercase().contains("comment") {
+        return false;
+    }
+    let parts: Vec<String> = path.split('/').filter(|p| !p.is_empty()).map(str::to_ascii_lowercase).collect();
+    let Some(last) = parts.last() else { return false };
+    if parts.iter().any(|p| NOT_STORY_PARTS.contains(&p.as_str())) {
+        return false;
+    }
+    let (stem, ext) = last.rsplit_once('.').filter(|(_, e)| e.len() <= 4).unwrap_or((last, ""));
+    if FILE_EXTENSIONS.contains(&ext) {
+        return false;
+    }
+    let words: Vec<&str> = stem.split(['-', '_', '+']).filter(|w| !w.is_empty()).collect();
+    if words.last().is_some_and(|w| *w == "collection" || *w == "collections") {
+        return false;
+    }
+    let longest_number = stem.split(|c: char| !c.is_ascii_digit()).map(str::len).max().unwrap_or(0);
+    let opaque_id = words.len() == 1 && stem.len() >= 16 && stem.chars().all(|c| c.is_ascii_hexdigit()) && stem.chars().any(|c| c.is_ascii_alphabetic());
+    (words.len() >= 3 || longest_number >= 5) && !opaque_id
 }
 
 fn norm(s: &str) -> String {
@@ -217,6 +305,17 @@ mod tests {
         assert!(story_url("https://x.org/a/123456"));
         assert!(!story_url("https://x.org/contact"));
         assert!(!story_url("https://x.org/services/ai-solutions/"));
+        assert!(!story_url("https://shop.example/product/bogle-vineyard-chardonnay-2023-en.aspx"));
+        assert!(!story_url("https://x.org/wp-content/uploads/2024/03/Backpacking-Itinerary-List.pdf"));
+        assert!(!story_url("https://x.org/go/shopify-ecom-pricing-offer"));
+        assert!(!story_url("https://reviews.example/reviews/69ace518149a5a406cb9138f"));
+        assert!(!story_url("https://x.org/en/nespresso-compatible-collection"));
+        assert!(!story_url("https://x.org/pulse/a-b-c?trk=details_comments-action"));
+        assert!(story_url("https://x.org/blog/2022/08/how-post-hoc-fallacy-can-cost.html"));
+        assert!(!is_headline("Robert Tschudi - Author/Reviewer"));
+        assert!(!is_headline("Melissa Mitri, MS RD"));
+        assert!(is_headline("Bekins Van Lines, Inc."));
+        assert!(!is_headline("$1/month for 3 months"));
         assert!(is_headline("Council approves the budget"));
         assert!(!is_headline("Read more about recent LG innovations."));
         assert!(!is_headline("Get a Quote"));

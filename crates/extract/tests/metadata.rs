@@ -57,3 +57,31 @@ fn authors_by_reference_and_by_label() {
     // No author metadata; the page shows "Author" above "Isaiah Shelton".
     assert_eq!(page("0110").main.authors, vec!["Isaiah Shelton"]);
 }
+
+#[test]
+fn the_opengraph_publication_beats_a_shown_update() {
+    // article:published_time 2024-08-01; under the headline "Updated on November 18, 2025".
+    assert_eq!(day(&page("0246")), "2024-08-01");
+}
+
+#[test]
+fn the_publication_shown_beside_an_update_label() {
+    // Above the headline: "DECEMBER 22, 2022" then "Updated: JAN 2, 2026"; no publication metadata.
+    assert_eq!(day(&page("4558")), "2022-12-22");
+}
+
+#[test]
+fn dates_written_year_first_or_month_first() {
+    // citation_publication_date "2024 Jun 30".
+    assert_eq!(day(&page("4063")), "2024-06-30");
+    // "Essay - Published: 2025.12.17 |" under the headline; the URL has only 2025-12.
+    assert_eq!(day(&page("0488")), "2025-12-17");
+    // "2/24/2026" under the byline.
+    assert_eq!(day(&page("4497")), "2026-02-24");
+}
+
+#[test]
+fn a_dateline_is_the_last_resort() {
+    // No date in metadata, URL or beside the headline; the story opens "RAJSHAHI, Dec 20, 2025 (BSS) -".
+    assert_eq!(day(&page("0395")), "2025-12-20");
+}

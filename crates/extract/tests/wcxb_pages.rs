@@ -94,3 +94,24 @@ fn closing_label_ends_the_body() {
     assert!(f1 > 0.97, "F1 {f1:.3}: {body}");
     assert!(!body.contains("Registered Investment Adviser"), "{body}");
 }
+
+/// A buying guide whose every item ends with a shop's button ("Get the Catan
+/// Board Game on Amazon", "Check Price on Amazon"): buttons, not sentences.
+#[test]
+fn shop_buttons_are_not_article_text() {
+    for (id, min) in [("4683", 0.965), ("4819", 0.97)] {
+        let (body, f1) = score(id);
+        assert!(f1 > min, "{id} F1 {f1:.3}: {body}");
+        assert!(!body.lines().any(|l| l.ends_with("on Amazon")), "{id}: {body}");
+    }
+}
+
+/// A page whose text was UTF-8 read as Latin-1 before it was published
+/// ("LLCâ\u{80}\u{99}s"): the characters it spelled are restored.
+#[test]
+fn mojibake_in_the_page_is_repaired() {
+    let (body, f1) = score("4267");
+    assert!(body.contains("your LLC’s proposed name"), "{body}");
+    assert!(!body.contains('\u{80}') && !body.contains("â\u{80}"), "{body}");
+    assert!(f1 > 0.77, "F1 {f1:.3}");
+}
