@@ -32,7 +32,9 @@ fn actors(raw: Option<&str>) -> Result<(String, String), ApiError> {
     }
     let (Some(a), Some(b)) = (a, b) else { return Err(bad_request("parameters a and b (two actors) are required")) };
     if let Some(msg) = dossier_tone::pairs::check_actors(&a, &b) {
-        return Err(bad_request(msg));
+        // Two well-formed names that are one actor: understood, but not a pair (422).
+        let same = !a.trim().is_empty() && a.trim().to_lowercase() == b.trim().to_lowercase();
+        return Err(if same { ApiError(StatusCode::UNPROCESSABLE_ENTITY, msg) } else { bad_request(msg) });
     }
     Ok((a, b))
 }
@@ -68,10 +70,10 @@ async fn compute(s: &Shared, a: String, b: String) -> Result<ActorPair, ApiError
 /// search index says may name both are read from the store.
 #[utoipa::path(get, path = "/api/pairs",
     params(
-        ("a" = String, Query, min_length = 1, max_length = 100, example = "Russia", description = "The first actor: an entity's canonical name or a mention's wording (1-100 characters)"),
-        ("b" = String, Query, min_length = 1, max_length = 100, example = "China", description = "The second actor, not the same as a (1-100 characters)")
+        ("a" = String, Query, min_length = 1, max_length = 100, pattern = r"[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]", example = "Russia", description = "The first actor: an entity's canonical name or a mention's wording (1-100 characters, not all white space)"),
+        ("b" = String, Query, min_length = 1, max_length = 100, pattern = r"[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]", example = "China", description = "The second actor, not the same as a (1-100 characters, not all white space)")
     ),
-    responses((status = 200, body = ActorPair), (status = 400, body = ErrorBody, description = "a or b missing, empty, too long or the same, or an unknown parameter"), (status = 503, body = ErrorBody, description = "The search index is empty while the store holds articles")))]
+    responses((status = 200, body = ActorPair), (status = 400, body = ErrorBody, description = "a or b missing, empty or too long, or an unknown parameter"), (status = 422, body = ErrorBody, description = "a and b name the same actor"), (status = 503, body = ErrorBody, description = "The search index is empty while the store holds articles")))]
 pub async fn api_pairs(State(s): State<Shared>, RawQuery(raw): RawQuery) -> Result<Json<ActorPair>, ApiError> {
     let (a, b) = actors(raw.as_deref())?;
     Ok(Json(compute(&s, a, b).await?))

@@ -883,10 +883,18 @@ async fn actor_pairs_count_sentences_and_read_their_tone() {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Sentences mentioning both, per day") && html.contains("<svg"), "{html}");
     assert_eq!(html.contains("tone-chart"), tone.is_some());
-    // Bad pairs are 400s that say why; what the page echoes back is escaped.
-    for (uri, why) in [("/api/pairs?a=Russia", "required"), ("/api/pairs?a=China&b=china", "the same"), ("/api/pairs?a=&b=China", "empty"), ("/api/pairs?a=x&b=y&c=z", "unknown parameter")] {
+    // Bad pairs are 400s that say why (one actor named twice is understood but no pair: 422);
+    // what the page echoes back is escaped.
+    let bad = [
+        ("/api/pairs?a=Russia", "required", StatusCode::BAD_REQUEST),
+        ("/api/pairs?a=China&b=china", "the same", StatusCode::UNPROCESSABLE_ENTITY),
+        ("/api/pairs?a=&b=China", "empty", StatusCode::BAD_REQUEST),
+        ("/api/pairs?a=%0D&b=China", "empty", StatusCode::BAD_REQUEST),
+        ("/api/pairs?a=x&b=y&c=z", "unknown parameter", StatusCode::BAD_REQUEST),
+    ];
+    for (uri, why, want) in bad {
         let (status, body) = get(&app, uri).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}");
+        assert_eq!(status, want, "{uri}");
         assert!(body.contains(why), "{uri}: {body}");
     }
     let (status, html) = get(&app, "/pairs?a=%3Cscript%3Ex&b=China").await;
