@@ -195,12 +195,16 @@ impl Engine {
     /// counting all of them in the vocabulary (so one batch sees the same
     /// rarity weights whatever its order).
     fn cluster(&mut self, store: &mut dyn Store, st: &mut ClusterState, docs: &[Enriched], progress: &dyn Progress) -> Result<(Placed, Vec<(String, Vector)>)> {
+        let mut laps = Laps::start("clustering");
         let refs: Vec<&Enriched> = docs.iter().collect();
         let meanings = crate::embedding::embeddings_of(store, &refs, self.mode, &mut self.embedder, progress)?;
+        laps.lap("embeddings");
         // Term counting is per article and the costliest part here; the clusterer itself is one sequence.
         let counts: Vec<_> = docs.par_iter().map(|d| dossier_stories::counts(d, &self.stories)).collect();
         counts.iter().for_each(|c| st.vocab.add(c));
-        let vectors: Vec<Vector> = counts.iter().map(|c| st.vocab.vector(c)).collect();
+        let vocab = &st.vocab;
+        let vectors: Vec<Vector> = counts.par_iter().map(|c| vocab.vector(c)).collect();
+        laps.lap("term vectors");
         let mut order: Vec<usize> = (0..docs.len()).collect();
         order.sort_by(|&a, &b| docs[a].article.time().cmp(&docs[b].article.time()).then_with(|| docs[a].article.id.cmp(&docs[b].article.id)));
         progress.start(Phase::Clustering, docs.len() as u64);
@@ -230,6 +234,7 @@ impl Engine {
             progress.advance(1);
         }
         progress.finish();
+        laps.lap("placing in stories");
         let fresh = order.iter().map(|&i| (docs[i].article.id.clone(), vectors[i].clone())).collect();
         Ok((placed, fresh))
     }
