@@ -98,6 +98,26 @@ struct Like {
     article: dossier_search::Hit,
 }
 
+/// The stored rows of the stories found, in the order found (stories gone meanwhile left out).
+fn likes(store: &SqliteStore, found: Vec<dossier_search::SimilarStory>) -> anyhow::Result<Vec<Like>> {
+    let mut out = Vec::new();
+    for f in found {
+        if let Some(s) = store.story(&f.story)? {
+            out.push(Like { article_count: s.article_ids.len(), id: s.id, title: s.title, outlets: s.outlets, score: f.score, article: f.article });
+        }
+    }
+    Ok(out)
+}
+
+fn print_likes(out: &[Like]) {
+    for l in out {
+        println!("\n{} — {} article(s) · {}\n  via {} — {}\n  [story {}] score {:.4}", l.title, l.article_count, l.outlets.join(", "), l.article.title, l.article.outlet, l.id, l.score);
+    }
+    if out.is_empty() {
+        println!("(none)");
+    }
+}
+
 /// `dossier search --like STORY`: the stories most like a story.
 pub fn like(data: &Path, store: &SqliteStore, story: &str, limit: usize, json: bool) -> anyhow::Result<ExitCode> {
     let index = open_index(data, store)?;
@@ -109,23 +129,13 @@ pub fn like(data: &Path, store: &SqliteStore, story: &str, limit: usize, json: b
         },
     };
     let (mode, found) = index.similar_stories(&st.id, &st.title, limit.clamp(1, 100))?;
-    let mut out = Vec::new();
-    for f in found {
-        if let Some(s) = store.story(&f.story)? {
-            out.push(Like { article_count: s.article_ids.len(), id: s.id, title: s.title, outlets: s.outlets, score: f.score, article: f.article });
-        }
-    }
+    let out = likes(store, found)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&serde_json::json!({"story": st.id, "mode": mode, "stories": out}))?);
         return Ok(ExitCode::SUCCESS);
     }
     println!("stories like {} ({}), ranked {mode}:", st.title, st.id);
-    for l in &out {
-        println!("\n{} — {} article(s) · {}\n  via {} — {}\n  [story {}] score {:.4}", l.title, l.article_count, l.outlets.join(", "), l.article.title, l.article.outlet, l.id, l.score);
-    }
-    if out.is_empty() {
-        println!("(none)");
-    }
+    print_likes(&out);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -142,23 +152,13 @@ pub fn like_claim(data: &Path, store: &SqliteStore, claim: &str, limit: usize, j
         None
     };
     let (mode, found) = index.stories_like_text(&c.story_id, &c.text, vector.as_deref(), limit.clamp(1, 100))?;
-    let mut out = Vec::new();
-    for f in found {
-        if let Some(s) = store.story(&f.story)? {
-            out.push(Like { article_count: s.article_ids.len(), id: s.id, title: s.title, outlets: s.outlets, score: f.score, article: f.article });
-        }
-    }
+    let out = likes(store, found)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&serde_json::json!({"claim": {"id": c.id, "story_id": c.story_id, "text": c.text}, "mode": mode, "stories": out}))?);
         return Ok(ExitCode::SUCCESS);
     }
     println!("stories like the claim \"{}\" ({}), ranked {mode}:", c.text, c.id);
-    for l in &out {
-        println!("\n{} — {} article(s) · {}\n  via {} — {}\n  [story {}] score {:.4}", l.title, l.article_count, l.outlets.join(", "), l.article.title, l.article.outlet, l.id, l.score);
-    }
-    if out.is_empty() {
-        println!("(none)");
-    }
+    print_likes(&out);
     Ok(ExitCode::SUCCESS)
 }
 

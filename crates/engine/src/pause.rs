@@ -9,7 +9,7 @@
 //! - `placing`: a step's articles placed and its stories' rows worked out, not committed;
 //! - `placed`: the placing committed, the stories it marked not yet analysed;
 //! - `analysing`: the claims and briefs of those stories worked out, not committed;
-//! - `before-index`: the story analysis committed, the search index not yet given its articles;
+//! - `before-index`: the story analysis committed; the search index, written alongside, perhaps not yet;
 //! - `before-index-done`: the index committed, the store not yet told it is.
 
 use std::sync::OnceLock;

@@ -86,14 +86,19 @@ pub(crate) async fn similar_stories(s: &Shared, id: &str, limit: usize) -> Resul
     let Some(story) = read(s, move |store| Ok(store.story(&key)?)).await? else { return Ok(None) };
     let shared = s.clone();
     let (mode, found) = tokio::task::spawn_blocking(move || shared.index.similar_stories(&story.id, &story.title, limit)).await??;
+    let stories = with_rows(s, found).await?;
+    Ok(Some(SimilarResponse { mode, stories }))
+}
+
+/// The stored rows of the stories found, in the order found (stories gone meanwhile left out).
+async fn with_rows(s: &Shared, found: Vec<dossier_search::SimilarStory>) -> Result<Vec<SimilarStoryOut>, ApiError> {
     let ids: Vec<String> = found.iter().map(|f| f.story.clone()).collect();
     let rows = read(s, move |store| ids.iter().map(|id| Ok(store.story(id)?)).collect::<Result<Vec<_>, ApiError>>()).await?;
-    let stories = found
+    Ok(found
         .into_iter()
         .zip(rows)
         .filter_map(|(f, row)| row.map(|st| SimilarStoryOut { id: st.id, title: st.title, outlets: st.outlets, article_count: st.article_ids.len(), score: f.score, article: f.article }))
-        .collect();
-    Ok(Some(SimilarResponse { mode, stories }))
+        .collect())
 }
 
 /// Stories like this one ("more like this"): by meaning where the index holds article
@@ -178,13 +183,7 @@ pub(crate) async fn similar_to_claim(s: &Shared, id: &str, limit: usize) -> Resu
         Ok(shared.index.stories_like_text(&story, &text, vector.as_deref(), limit)?)
     })
     .await??;
-    let ids: Vec<String> = found.iter().map(|f| f.story.clone()).collect();
-    let rows = read(s, move |store| ids.iter().map(|id| Ok(store.story(id)?)).collect::<Result<Vec<_>, ApiError>>()).await?;
-    let stories = found
-        .into_iter()
-        .zip(rows)
-        .filter_map(|(f, row)| row.map(|st| SimilarStoryOut { id: st.id, title: st.title, outlets: st.outlets, article_count: st.article_ids.len(), score: f.score, article: f.article }))
-        .collect();
+    let stories = with_rows(s, found).await?;
     Ok(Some(SimilarToClaimResponse { claim: ClaimRef { id: claim.id, story_id: claim.story_id, text: claim.text }, mode, stories }))
 }
 
