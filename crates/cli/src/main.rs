@@ -64,6 +64,10 @@ fn die_quietly_on_a_closed_pipe() {
     }
 }
 
+/// mimalloc instead of the system's malloc (see crates/cli/Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     // DOSSIER_LOG wins; RUST_LOG works too, as for any Rust tool.
     let filter = tracing_subscriber::EnvFilter::try_from_env("DOSSIER_LOG").or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env()).unwrap_or_else(|_| "warn".into());
