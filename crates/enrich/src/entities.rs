@@ -472,15 +472,22 @@ pub fn entities_in(text: &str) -> Vec<Entity> {
             if span.contains(['\n']) {
                 continue;
             }
-            let tokens_joined = toks[i..i + n].iter().map(|t| t.text).collect::<Vec<_>>().join(" ");
-            if let Some(k) = known(&tokens_joined).or_else(|| known(span)) {
+            // One token is its own span: no joined string to make, one lookup.
+            let found_here = if n == 1 {
+                known(span)
+            } else {
+                let tokens_joined = toks[i..i + n].iter().map(|t| t.text).collect::<Vec<_>>().join(" ");
+                known(&tokens_joined).or_else(|| known(span))
+            };
+            if let Some(k) = found_here {
                 matched = Some((toks[i + n - 1].end, n, k, None));
                 break;
             }
         }
         // "Russia-Ukraine", "Sino-Russian", "Putin-Xi": every part that is a reference name.
-        let parts: Vec<&str> = toks[i].text.split('-').collect();
-        if matched.is_none() && parts.len() >= 2 && parts.iter().all(|p| known(p).is_some()) {
+        let hyphenated = matched.is_none() && toks[i].text.contains('-');
+        let parts: Vec<&str> = if hyphenated { toks[i].text.split('-').collect() } else { Vec::new() };
+        if parts.len() >= 2 && parts.iter().all(|p| known(p).is_some()) {
             let mut at = toks[i].start;
             for p in parts {
                 let k = known(p).expect("checked");
@@ -712,7 +719,11 @@ fn resolve_in_text(text: &str, found: &mut Vec<(String, EntityKind, Mention)>) {
     }
     // Descriptions: "the Russian president", "Russia's president", "Russia's domestic security service".
     static DESCRIBED: OnceLock<regex::Regex> = OnceLock::new();
-    let described = regex(&DESCRIBED, r"(?:\b[Tt]he (\p{Lu}\p{L}+)|\b(\p{Lu}\p{L}+)['’]s) ");
+    // ASCII word boundaries: a Unicode `\b` sends the regex engine from its
+    // automaton to a slow search over every text with a non-ASCII byte (most
+    // news: curly quotes, dashes), and the countries it looks for start with
+    // an ASCII letter.
+    let described = regex(&DESCRIBED, r"(?:(?-u:\b)[Tt]he (\p{Lu}\p{L}+)|(?-u:\b)(\p{Lu}\p{L}+)['’]s) ");
     static PHRASE: OnceLock<regex::Regex> = OnceLock::new();
     let phrase_re = regex(&PHRASE, r"^[a-z]+(?: [a-z]+){0,3}");
     let orgs: Vec<(String, String)> = found

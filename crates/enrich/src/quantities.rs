@@ -135,7 +135,12 @@ pub fn quantities_in(text: &str) -> Vec<Quantity> {
     let mut out = Vec::new();
     let mut taken: Vec<(usize, usize)> = Vec::new();
     let overlaps = |taken: &[(usize, usize)], s: usize, e: usize| taken.iter().any(|&(a, b)| s < b && a < e);
-    for c in money.captures_iter(text) {
+    // Money, percentages and dates all need a digit (money a currency sign
+    // too): most sentences have none, and these patterns' leading optional
+    // words leave the regex engine no literal to skip ahead by.
+    let digits = text.bytes().any(|b| b.is_ascii_digit());
+    let money_signs = digits && text.contains(['$', '€', '£', '₹', '¥']);
+    for c in money.captures_iter(if money_signs { text } else { "" }) {
         let m = c.get(0).unwrap();
         let Some(n) = number(&c["n"]) else { continue };
         let v = n * c.name("scale").map(|s| scale(s.as_str())).unwrap_or(1.0);
@@ -149,7 +154,7 @@ pub fn quantities_in(text: &str) -> Vec<Quantity> {
         });
         taken.push((m.start(), m.end()));
     }
-    for c in pct.captures_iter(text) {
+    for c in pct.captures_iter(if digits { text } else { "" }) {
         let m = c.get(0).unwrap();
         if overlaps(&taken, m.start(), m.end()) {
             continue;
@@ -188,7 +193,7 @@ pub fn quantities_in(text: &str) -> Vec<Quantity> {
         taken.push((m.start(), m.end()));
     }
     let mut dates: Vec<(usize, usize, DateSpan)> = Vec::new();
-    for c in date.captures_iter(text) {
+    for c in date.captures_iter(if digits { text } else { "" }) {
         let m = c.get(0).unwrap();
         if overlaps(&taken, m.start(), m.end()) {
             continue;
