@@ -18,7 +18,7 @@ mod sources;
 use std::collections::{BTreeSet, HashMap};
 
 use dossier_enrich::{is_stopword, quantities_in, terms, Enriched};
-use dossier_model::{stable_id, AlignedClaim, Attribution, Claim, ClaimStatus, OutletNames, SourceKind, Story};
+use dossier_model::{stable_id, AlignedClaim, Attribution, Claim, ClaimStatus, EntityKind, OutletNames, SourceKind, Story};
 pub use sources::SourceNames;
 
 /// Alignment settings; the defaults are what dossier uses everywhere.
@@ -374,7 +374,9 @@ fn is_frame(clause: &str) -> bool {
     let role_phrase = words.len() <= 8 && words.first().is_some_and(|w| matches!(w.as_str(), "a" | "an" | "the" | "his" | "her" | "its" | "their")) && words.iter().any(|w| role(w));
     let raw: Vec<&str> = clause.split_whitespace().skip_while(|w| !said(&w.to_lowercase())).skip(1).collect();
     let speaker = words.len() <= 6 && words.first().is_some_and(|w| said(w)) && !raw.is_empty() && raw.iter().all(|w| w.starts_with(char::is_uppercase));
-    role_phrase || speaker
+    // "according to the inspector general", "the ministry said": who, and nothing of what.
+    let source_only = (words.len() <= 6 && words.first().is_some_and(|w| w == "according")) || (words.len() <= 5 && words.last().is_some_and(|w| said(w)));
+    role_phrase || speaker || source_only
 }
 
 /// `terms(text).len()` without stemming the words (stemming keeps one term per word).
@@ -579,11 +581,13 @@ struct Links {
 
 impl Links {
     /// Joins two nodes; linked statements that cannot both hold (different numbers or
-    /// dates, opposite polarity, a hedge stated elsewhere as fact) make their fact contested.
-    fn join(&mut self, a: usize, b: usize) {
+    /// dates, opposite polarity, a hedge stated elsewhere as fact, another actor named for
+    /// the same deed) make their fact contested.
+    fn join(&mut self, a: usize, b: usize, claims: &StoryClaims) {
         let (ra, rb) = (find(&mut self.parent, a), find(&mut self.parent, b));
         self.parent[ra] = rb;
-        if let Some(c) = conflict(&self.nodes[a], &self.nodes[b]) {
+        let (na, nb) = (&self.nodes[a], &self.nodes[b]);
+        if let Some(c) = conflict(na, nb).or_else(|| actor_conflict(na, nb, claims)) {
             self.conflicts.push((a, c));
         }
     }
@@ -613,7 +617,7 @@ fn lexical_links(claims: &StoryClaims, settings: &Settings) -> Links {
     let parent = (0..nodes.len()).collect();
     let mut links = Links { nodes, parent, conflicts: Vec::new() };
     for (a, b) in pairs {
-        links.join(a, b);
+        links.join(a, b, claims);
     }
     links
 }
@@ -776,7 +780,7 @@ fn meaning_links(claims: &StoryClaims, cands: &[(usize, usize)], scores: &[f32],
     for (&(a, b), &s) in cands.iter().zip(scores) {
         let mutual = best[&(a, outlet_of_claim[b])] <= s && best[&(b, outlet_of_claim[a])] <= s;
         if s >= settings.meaning_link && mutual {
-            links.join(base + a, base + b);
+            links.join(base + a, base + b, claims);
         }
     }
 }
@@ -918,6 +922,96 @@ fn conflict(a: &ClauseNode, b: &ClauseNode) -> Option<String> {
 fn speaker_conflict(a: &ClauseNode, b: &ClauseNode) -> Option<String> {
     let (sa, sb) = (a.speaker.as_ref()?, b.speaker.as_ref()?);
     (sa != sb && a.text.contains(['“', '"']) && b.text.contains(['“', '"'])).then(|| format!("{}: quoted as {sa}'s ({:?}); {}: quoted as {sb}'s ({:?})", a.outlet, a.text, b.outlet, b.text))
+}
+
+/// A person, an organisation or a country a clause names: the name its article gives it,
+/// whether it is a person (unknown for a source named only by its attribution), and the
+/// words the clause writes it with.
+struct Actor {
+    name: String,
+    person: Option<bool>,
+    written: String,
+}
+
+/// Verbs that only report speech: two outlets may each quote another person saying the
+/// same thing, which is no contradiction ("claimed responsibility" is a deed, not these).
+const REPORTING: &[&str] = &["said", "says", "say", "told", "tells", "according to", "stated", "added", "wrote", "writes", "noted", "explained", "reported", "announced", "confirmed"];
+
+/// The actors a clause names (looked up only for linked clauses: most never are).
+fn actors_in(node: &ClauseNode, claims: &StoryClaims) -> Vec<Actor> {
+    let (claim, doc, _) = &claims[node.claim];
+    let mut out: Vec<Actor> = claim
+        .entities
+        .iter()
+        .filter_map(|name| {
+            let e = doc.entities.iter().find(|e| e.name == *name)?;
+            let person = match e.kind {
+                EntityKind::Person => true,
+                EntityKind::Organisation | EntityKind::Country => false,
+                _ => return None,
+            };
+            let m = e.mentions.iter().find(|m| node.text.contains(m.text.as_str()))?;
+            Some(Actor { name: e.name.clone(), person: Some(person), written: m.text.clone() })
+        })
+        .collect();
+    // Who the sentence says did it, when the verb is a deed ("Hamas claimed responsibility").
+    if let Some(a) = claim.attribution.as_ref().filter(|a| !REPORTING.contains(&a.cue.to_lowercase().as_str()) && a.source.starts_with(char::is_uppercase)) {
+        if node.text.contains(a.source.as_str()) && !out.iter().any(|x| x.written.contains(a.source.as_str()) || a.source.contains(x.written.as_str())) {
+            out.push(Actor { name: a.source.clone(), person: None, written: a.source.clone() });
+        }
+    }
+    out
+}
+
+/// Whether two outlets' names can be one actor: the same name, one person's surname
+/// ("Peter Carr", "Carr"), or most of the shorter name's terms ("Justice Department",
+/// "Department of Justice").
+fn same_actor(x: &Actor, y: &Actor) -> bool {
+    if x.name == y.name {
+        return true;
+    }
+    if x.person == Some(true) && y.person == Some(true) {
+        let last = |n: &str| n.split_whitespace().last().map(str::to_lowercase);
+        return last(&x.name) == last(&y.name);
+    }
+    let (tx, ty): (BTreeSet<String>, BTreeSet<String>) = (terms(&x.name).into_iter().collect(), terms(&y.name).into_iter().collect());
+    2 * tx.intersection(&ty).count() > tx.len().min(ty.len())
+}
+
+/// Whether two names stand in the same place of their statements: the word before them
+/// or the word after them is the same ("by Peter Strzok in" / "by Lisa Page in"), so one
+/// is not the doer and the other the owner of something ("ISIL's claim").
+fn same_slot(a: &ClauseNode, x: &Actor, b: &ClauseNode, y: &Actor) -> bool {
+    let around = |n: &ClauseNode, w: &str| -> Option<(Option<String>, Option<String>)> {
+        let at = n.text.find(w)?;
+        let before = n.text[..at].split_whitespace().last().map(str::to_lowercase);
+        let after = n.text[at + w.len()..].split_whitespace().next().map(|t| t.to_lowercase());
+        Some((before, after))
+    };
+    let (Some((ba, aa)), Some((bb, ab))) = (around(a, &x.written), around(b, &y.written)) else { return false };
+    (ba.is_some() && ba == bb) || (aa.is_some() && aa == ab)
+}
+
+/// The same deed given to different actors: two linked statements alike but for who
+/// ("Hamas claimed the attack" / "Islamic Jihad claimed the attack"; another name for the
+/// same spokesman). Each names someone the other does not, of the same sort (a person
+/// against a person, a body against a body), and what is left once the names are taken
+/// out is nearly all shared, so the names are the difference.
+fn actor_conflict(a: &ClauseNode, b: &ClauseNode, claims: &StoryClaims) -> Option<String> {
+    let (xa, xb) = (actors_in(a, claims), actors_in(b, claims));
+    let only = |xs: &[Actor], ys: &[Actor], other: &ClauseNode| -> Vec<usize> {
+        (0..xs.len()).filter(|&i| !ys.iter().any(|y| same_actor(&xs[i], y)) && !other.text.contains(xs[i].written.as_str())).collect()
+    };
+    let (only_a, only_b) = (only(&xa, &xb, b), only(&xb, &xa, a));
+    let kin = |x: &Actor, y: &Actor| x.person.is_none() || y.person.is_none() || x.person == y.person;
+    let (x, y) = only_a.iter().flat_map(|&i| only_b.iter().map(move |&j| (i, j))).map(|(i, j)| (&xa[i], &xb[j])).find(|(x, y)| kin(x, y) && same_slot(a, x, b, y))?;
+    let rest = |n: &ClauseNode, xs: &[Actor]| -> BTreeSet<String> {
+        let text = xs.iter().fold(n.text.clone(), |t, x| t.replace(x.written.as_str(), " "));
+        terms(&text).into_iter().collect()
+    };
+    let (ra, rb) = (rest(a, &xa), rest(b, &xb));
+    let shared = ra.intersection(&rb).count();
+    (ra.len().min(rb.len()) >= 3 && 5 * shared >= 4 * ra.len().max(rb.len())).then(|| format!("{}: {} ({:?}); {}: {} ({:?})", a.outlet, x.name, a.text, b.outlet, y.name, b.text))
 }
 
 /// Two statements say the same thing but for a negation or a hedge only when most of each
@@ -1491,6 +1585,60 @@ mod tests {
             why.contains("Gamma: denied") && !why.contains("Alpha: confirmed (\"The Interior Ministry confirmed on Tuesday that secret talks with rebel commanders took place in Geneva.\"); Beta"),
             "{why}"
         );
+    }
+
+    /// The same deed given to different actors is contested; another name for the same actor is not.
+    #[test]
+    fn different_actors_for_the_same_deed_are_contested() {
+        let pairs = [
+            (
+                "Hamas claimed responsibility on Tuesday for the rocket attack on the border crossing at Kerem Shalom.",
+                "Islamic Jihad claimed responsibility on Tuesday for the rocket attack on the border crossing at Kerem Shalom.",
+                ("Hamas", "Islamic Jihad"),
+            ),
+            (
+                "The contract for the new Riverton bridge was awarded to Halvorsen Steel after a closed tender in March.",
+                "The contract for the new Riverton bridge was awarded to Brennan Construction after a closed tender in March.",
+                ("Halvorsen Steel", "Brennan Construction"),
+            ),
+            (
+                "The text messages about the investigation were sent by Peter Strzok in the weeks before the November election, according to the inspector general.",
+                "The text messages about the investigation were sent by Lisa Page in the weeks before the November election, according to the inspector general.",
+                ("Peter Strzok", "Lisa Page"),
+            ),
+        ];
+        for (x, y, (who_x, who_y)) in pairs {
+            let a = doc("a", "Alpha", x, 1);
+            let b = doc("b", "Beta", y, 2);
+            let out = align(&story(), &[&a, &b], &Settings::default());
+            let c = claim_with(&out, &x[..30]);
+            assert_eq!(c.status, ClaimStatus::Contested, "{x:?} / {y:?}: {out:#?}");
+            assert_eq!(c.members.len(), 2, "both versions are shown: {c:#?}");
+            let why = c.conflict.as_deref().unwrap();
+            assert!(why.starts_with(&format!("Alpha: {who_x} (")) && why.contains(&format!("; Beta: {who_y} (")), "{why}");
+        }
+        // One actor under two names, or one outlet naming one more actor: no conflict.
+        let same = [
+            (
+                "The text messages about the investigation were sent by Peter Strzok in the weeks before the November election, according to the inspector general.",
+                "The text messages about the investigation were sent by Mr. Strzok in the weeks before the November election, according to the inspector general.",
+            ),
+            (
+                "The Justice Department opened a criminal inquiry on Friday into the leak of the 12-page memo to three reporters.",
+                "The Department of Justice opened a criminal inquiry on Friday into the leak of the 12-page memo to three reporters.",
+            ),
+            (
+                "Russia vetoed the resolution on the ceasefire in the Security Council on Monday evening.",
+                "Russia and China vetoed the resolution on the ceasefire in the Security Council on Monday evening.",
+            ),
+        ];
+        for (x, y) in same {
+            let a = doc("a", "Alpha", x, 1);
+            let b = doc("b", "Beta", y, 2);
+            let out = align(&story(), &[&a, &b], &Settings::default());
+            let c = claim_with(&out, &x[..30]);
+            assert_eq!(c.status, ClaimStatus::Corroborated, "{x:?} / {y:?}: {out:#?}");
+        }
     }
 
     /// A belief or an allegation one outlet reports, stated by another as fact, is contested.
