@@ -14,13 +14,17 @@
 #   BASELINE  baseline binary (default /work/bin/dossier-main)
 #   BRANCH    binary under test (default target/release/dossier, built here)
 #   B         articles per batch (default 100); EMB --embeddings (default on)
+#   EVERY     one batch in EVERY goes to the baseline, the rest to the branch
+#             (default 2: alternate; 6 gives the branch five batches in six)
 #   OUT       per-batch table (default target/bench-engine-steady.tsv)
+#   LOG       when set, each batch's phase timings (DOSSIER_LOG=dossier_engine::timing=debug)
+#             are appended to this file after a line "batch NAME BINARY": where the time goes
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA="$1"; NEXT="$2"
 BASELINE="${BASELINE:-/work/bin/dossier-main}"
 BRANCH="${BRANCH:-target/release/dossier}"
-B="${B:-100}"; EMB="${EMB:-on}"; OUT="${OUT:-target/bench-engine-steady.tsv}"
+B="${B:-100}"; EVERY="${EVERY:-2}"; EMB="${EMB:-on}"; OUT="${OUT:-target/bench-engine-steady.tsv}"
 [ "$BRANCH" = target/release/dossier ] && cargo build --release -q -p dossier-cli
 chunks=$(mktemp -d); trap 'rm -rf "$chunks"' EXIT
 split -l "$B" -d -a 4 "$NEXT" "$chunks/c"
@@ -29,8 +33,13 @@ n=0
 for c in "$chunks"/c*; do
     mv "$c" "$c.jsonl"
     who=baseline; bin=$BASELINE
-    [ $((n % 2)) -eq 1 ] && { who=branch; bin=$BRANCH; }
-    /usr/bin/time -f "%e %U %S %M" -o "$chunks/time" "$bin" --embeddings "$EMB" --data "$DATA" ingest -q "$c.jsonl" > /dev/null
+    [ $((n % EVERY)) -ne 0 ] && { who=branch; bin=$BRANCH; }
+    if [ -n "${LOG:-}" ]; then
+        echo "batch $(basename "$c") $who" >> "$LOG"
+        DOSSIER_LOG=dossier_engine::timing=debug NO_COLOR=1 /usr/bin/time -f "%e %U %S %M" -o "$chunks/time" "$bin" --embeddings "$EMB" --data "$DATA" ingest -q "$c.jsonl" > /dev/null 2>> "$LOG"
+    else
+        /usr/bin/time -f "%e %U %S %M" -o "$chunks/time" "$bin" --embeddings "$EMB" --data "$DATA" ingest -q "$c.jsonl" > /dev/null
+    fi
     read -r w u s r < "$chunks/time"
     printf "%s\t%s\t%s\t%s\t%s\t%s\n" "$(basename "$c")" "$who" "$(wc -l < "$c.jsonl")" "$w" "$(echo "$u + $s" | bc -l)" "$r" >> "$OUT"
     n=$((n + 1))
