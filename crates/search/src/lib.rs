@@ -456,6 +456,15 @@ impl SearchIndex {
         self.index.writer(WRITER_MEMORY).map_err(self.err())
     }
 
+    /// Commits and lets the merges the commit set off finish. A writer dropped
+    /// at once kills them, so a store fed by short `dossier ingest` processes
+    /// kept every commit's segment: 334 of them at 128,000 articles, each a
+    /// file set every search and commit walks.
+    fn commit_merged(&self, mut w: IndexWriter) -> Result<()> {
+        w.commit().map_err(self.err())?;
+        w.wait_merging_threads().map_err(self.err())
+    }
+
     fn add(&self, w: &IndexWriter, d: &IndexDoc) -> Result<()> {
         let f = self.fields;
         let mut doc = doc!(
@@ -500,7 +509,7 @@ impl SearchIndex {
     /// documents were written or deleted.
     pub fn apply(&mut self, docs: &[IndexDoc], deleted: &[String]) -> Result<usize> {
         let mut sigs = self.signatures();
-        let mut w = self.writer()?;
+        let w = self.writer()?;
         let mut written = Vec::new();
         let mut gone = Vec::new();
         for d in docs {
@@ -522,7 +531,7 @@ impl SearchIndex {
         let changed = written.len() + gone.len();
         if changed > 0 {
             self.write_vectors(&written, &gone)?;
-            w.commit().map_err(self.err())?;
+            self.commit_merged(w)?;
             self.save_signatures(&sigs)?;
             self.reader.reload().map_err(self.err())?;
         }
@@ -548,13 +557,13 @@ impl SearchIndex {
             return Ok(0);
         }
         let docs: Vec<&IndexDoc> = docs.iter().map(Borrow::borrow).collect();
-        let mut w = self.writer()?;
+        let w = self.writer()?;
         for d in &docs {
             w.delete_term(Term::from_field_text(self.fields.id, &d.id));
             self.add(&w, d)?;
         }
         self.write_vectors(&docs, &[])?;
-        w.commit().map_err(self.err())?;
+        self.commit_merged(w)?;
         self.reader.reload().map_err(self.err())?;
         Ok(docs.len())
     }
