@@ -802,7 +802,10 @@ fn a_three_outlet_story_gets_statuses_sources_and_a_short_brief() {
     let stances = brief["stances"].as_array().unwrap_or_else(|| panic!("no stances: {brief:#}"));
     assert_eq!((stances[0]["outlet"].as_str(), stances[0]["stance"].as_str()), (Some("Valley Times"), Some("disagree")), "{stances:#?}");
     assert!(
-        stances.iter().any(|s| s["outlet"] == "Valley Times" && s["toward_outlet"] == "The Capital Post" && s["stance"] == "disagree" && s["headline"] == "Ministry held secret rail talks with union before strike"),
+        stances.iter().any(|s| s["outlet"] == "Valley Times"
+            && s["toward_outlet"] == "The Capital Post"
+            && s["stance"] == "disagree"
+            && s["headline"] == "Ministry held secret rail talks with union before strike"),
         "{stances:#?}"
     );
     assert!(stances.iter().all(|s| s["stance"] != "unrelated" && s["outlet"] != s["toward_outlet"]), "{stances:#?}");

@@ -63,19 +63,123 @@ pub const MAX_SENTENCES: usize = 60;
 
 /// Words that refute or cast doubt on a claim.
 const REFUTE: &[&str] = &[
-    "fake", "fakes", "faked", "fraud", "fraudulent", "hoax", "hoaxes", "false", "falsely", "deny", "denies", "denied", "denying", "denial", "refute",
-    "refutes", "refuted", "nope", "doubt", "doubts", "doubtful", "bogus", "debunk", "debunks", "debunked", "debunking", "prank", "pranks", "retract",
-    "retracts", "retracted", "retraction", "untrue", "misleading", "satire", "satirical", "fabricated", "fabrication", "myth", "baseless", "unfounded",
-    "dismissed", "dismisses", "rejected", "rejects", "wrong", "incorrect", "lie", "lies", "lied", "scam", "photoshopped", "doctored", "parody", "spoof",
-    "rumour", "rumours", "rumor", "rumors", "nonsense", "ridiculous", "erroneous", "mistaken", "inaccurate", "disputed", "disputes", "contrary",
+    "fake",
+    "fakes",
+    "faked",
+    "fraud",
+    "fraudulent",
+    "hoax",
+    "hoaxes",
+    "false",
+    "falsely",
+    "deny",
+    "denies",
+    "denied",
+    "denying",
+    "denial",
+    "refute",
+    "refutes",
+    "refuted",
+    "nope",
+    "doubt",
+    "doubts",
+    "doubtful",
+    "bogus",
+    "debunk",
+    "debunks",
+    "debunked",
+    "debunking",
+    "prank",
+    "pranks",
+    "retract",
+    "retracts",
+    "retracted",
+    "retraction",
+    "untrue",
+    "misleading",
+    "satire",
+    "satirical",
+    "fabricated",
+    "fabrication",
+    "myth",
+    "baseless",
+    "unfounded",
+    "dismissed",
+    "dismisses",
+    "rejected",
+    "rejects",
+    "wrong",
+    "incorrect",
+    "lie",
+    "lies",
+    "lied",
+    "scam",
+    "photoshopped",
+    "doctored",
+    "parody",
+    "spoof",
+    "rumour",
+    "rumours",
+    "rumor",
+    "rumors",
+    "nonsense",
+    "ridiculous",
+    "erroneous",
+    "mistaken",
+    "inaccurate",
+    "disputed",
+    "disputes",
+    "contrary",
 ];
 
 /// Words that report a claim without vouching for it.
 const HEDGE: &[&str] = &[
-    "reportedly", "allegedly", "alleged", "purportedly", "purported", "apparently", "apparent", "claims", "claimed", "claim", "claiming",
-    "unconfirmed", "unverified", "may", "might", "could", "possibly", "possible", "perhaps", "appears", "appear", "appeared", "seems", "seem",
-    "seemingly", "believed", "suggests", "suggested", "suggest", "speculation", "speculate", "speculated", "rumored", "rumoured", "if", "whether",
-    "unclear", "supposedly", "according", "report", "reports", "reported", "likely", "unknown", "investigating", "probe",
+    "reportedly",
+    "allegedly",
+    "alleged",
+    "purportedly",
+    "purported",
+    "apparently",
+    "apparent",
+    "claims",
+    "claimed",
+    "claim",
+    "claiming",
+    "unconfirmed",
+    "unverified",
+    "may",
+    "might",
+    "could",
+    "possibly",
+    "possible",
+    "perhaps",
+    "appears",
+    "appear",
+    "appeared",
+    "seems",
+    "seem",
+    "seemingly",
+    "believed",
+    "suggests",
+    "suggested",
+    "suggest",
+    "speculation",
+    "speculate",
+    "speculated",
+    "rumored",
+    "rumoured",
+    "if",
+    "whether",
+    "unclear",
+    "supposedly",
+    "according",
+    "report",
+    "reports",
+    "reported",
+    "likely",
+    "unknown",
+    "investigating",
+    "probe",
 ];
 
 /// Negations.
@@ -83,8 +187,29 @@ const NEGATION: &[&str] = &["not", "no", "never", "none", "nothing", "neither", 
 
 /// Words that vouch for a claim.
 const AGREE: &[&str] = &[
-    "confirmed", "confirms", "confirm", "confirming", "confirmation", "announced", "announces", "official", "officially", "revealed", "reveals",
-    "indeed", "verified", "true", "actually", "proof", "proved", "proves", "evidence", "statement", "footage", "shows", "showed",
+    "confirmed",
+    "confirms",
+    "confirm",
+    "confirming",
+    "confirmation",
+    "announced",
+    "announces",
+    "official",
+    "officially",
+    "revealed",
+    "reveals",
+    "indeed",
+    "verified",
+    "true",
+    "actually",
+    "proof",
+    "proved",
+    "proves",
+    "evidence",
+    "statement",
+    "footage",
+    "shows",
+    "showed",
 ];
 
 /// One text read for features: its lower-case words and its content stems.
@@ -222,15 +347,17 @@ pub fn read(idf: &Idf, headline: &Text, body: &Body) -> (Vec<f32>, Vec<u32>) {
     let h_bigrams: Vec<(&String, &String)> = headline.terms.windows(2).map(|w| (&w[0], &w[1])).collect();
     let bigram_cover = if h_bigrams.is_empty() { 0.0 } else { h_bigrams.iter().filter(|(a, b)| body.bigrams.contains(&((*a).clone(), (*b).clone()))).count() as f32 / h_bigrams.len() as f32 };
 
-    let sum = |idx: &mut dyn Iterator<Item = usize>| idx.fold(Cues::default(), |mut c, i| {
-        let x = s[i].cues;
-        c.refute += x.refute;
-        c.hedge += x.hedge;
-        c.negation += x.negation;
-        c.agree += x.agree;
-        c.question += x.question;
-        c
-    });
+    let sum = |idx: &mut dyn Iterator<Item = usize>| {
+        idx.fold(Cues::default(), |mut c, i| {
+            let x = s[i].cues;
+            c.refute += x.refute;
+            c.hedge += x.hedge;
+            c.negation += x.negation;
+            c.agree += x.agree;
+            c.question += x.question;
+            c
+        })
+    };
     let top_c = sum(&mut top.iter().copied());
     let lead_c = sum(&mut (0..lead_n));
     let all_c = sum(&mut (0..s.len()));

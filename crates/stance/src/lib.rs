@@ -215,11 +215,7 @@ mod tests {
     #[test]
     fn a_story_pairs_headlines_with_other_outlets_only_disputes_first() {
         let a = |id, outlet, title, body| StoryArticle { id, outlet, title, sentences: dossier_enrich::split_sentences(body).into_iter().map(|s| &body[s.start..s.end]).collect() };
-        let articles = [
-            a("p1", "Post", CLAIM, AGREES),
-            a("p2", "Post", "Harbour museum reopens", UNRELATED),
-            a("t1", "Times", "Ministry denies secret talks with rail union", DISPUTES),
-        ];
+        let articles = [a("p1", "Post", CLAIM, AGREES), a("p2", "Post", "Harbour museum reopens", UNRELATED), a("t1", "Times", "Ministry denies secret talks with rail union", DISPUTES)];
         let got = story_stances(Model::bundled(), &articles);
         let times = got.iter().find(|s| s.outlet == "Times" && s.toward_article_id == "p1").expect("the Times' stance on the Post's claim");
         assert_eq!(times.stance, Stance::Disagree, "{got:#?}");

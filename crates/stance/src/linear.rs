@@ -91,7 +91,13 @@ mod tests {
     #[test]
     fn learns_which_words_go_with_which_class() {
         let (a, b, c) = ([bucket(0, "hoax", None), bucket(0, "x", None)], [bucket(0, "confirmed", None)], [bucket(0, "reportedly", None)]);
-        let bags: Vec<&[u32]> = (0..60).map(|i| match i % 3 { 0 => &a[..], 1 => &b[..], _ => &c[..] }).collect();
+        let bags: Vec<&[u32]> = (0..60)
+            .map(|i| match i % 3 {
+                0 => &a[..],
+                1 => &b[..],
+                _ => &c[..],
+            })
+            .collect();
         let class: Vec<usize> = (0..60).map(|i| i % 3).collect();
         let m = Linear::fit(&bags, &class, &vec![1.0; 60], 3, 20);
         for (k, bag) in [&a[..], &b[..], &c[..]].iter().enumerate() {

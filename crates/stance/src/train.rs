@@ -195,7 +195,10 @@ pub fn train(mut rows: Vec<Labelled>, idf: Idf, folds: usize, mut log: impl FnMu
         }
         for (w, &weight) in WEIGHTS.iter().enumerate() {
             let c = choose(&gold, &related, &classes[w], depth, weight);
-            log(&format!("depth {depth}, disagree weight {weight}: cross-validated macro-F1 {:.4} ({} + {} trees, threshold {}, offsets {:?})", c.macro_f1, c.related_trees, c.class_trees, c.threshold, c.offsets));
+            log(&format!(
+                "depth {depth}, disagree weight {weight}: cross-validated macro-F1 {:.4} ({} + {} trees, threshold {}, offsets {:?})",
+                c.macro_f1, c.related_trees, c.class_trees, c.threshold, c.offsets
+            ));
             if best.is_none_or(|b| c.macro_f1 > b.macro_f1) {
                 best = Some(c);
             }
@@ -226,7 +229,17 @@ pub fn train(mut rows: Vec<Labelled>, idf: Idf, folds: usize, mut log: impl FnMu
     let mut model = Model {
         format: FORMAT.into(),
         features: features::NAMES.iter().map(|s| s.to_string()).collect(),
-        training: Training { pairs: rows.len(), bodies, folds, depth: c.depth, related_trees: c.related_trees, class_trees: c.class_trees, disagree_weight: c.weight, cv_macro_f1: c.macro_f1, cv_f1: Vec::new() },
+        training: Training {
+            pairs: rows.len(),
+            bodies,
+            folds,
+            depth: c.depth,
+            related_trees: c.related_trees,
+            class_trees: c.class_trees,
+            disagree_weight: c.weight,
+            cv_macro_f1: c.macro_f1,
+            cv_f1: Vec::new(),
+        },
         idf,
         linear,
         related,
@@ -248,7 +261,10 @@ fn cv_f1(gold: &[Stance], c: &Choice, rows: &[Labelled], folds: usize, fold_of: 
         let held: Vec<usize> = (0..rows.len()).filter(|&i| fold_of(&rows[i]) == k).collect();
         let rel = &fit_scored(rows, &fit, &|_| 1, &|r| (r.stance != Stance::Unrelated) as u8 as f32, &held, c.depth)[r];
         let fit_related: Vec<usize> = fit.iter().copied().filter(|&i| rows[i].stance != Stance::Unrelated).collect();
-        let scores: Vec<Vec<f32>> = CLASSES.iter().map(|&class| fit_scored(rows, &fit_related, &|r| if r.stance == Stance::Disagree { c.weight } else { 1 }, &|r| (r.stance == class) as u8 as f32, &held, c.depth)[k2].clone()).collect();
+        let scores: Vec<Vec<f32>> = CLASSES
+            .iter()
+            .map(|&class| fit_scored(rows, &fit_related, &|r| if r.stance == Stance::Disagree { c.weight } else { 1 }, &|r| (r.stance == class) as u8 as f32, &held, c.depth)[k2].clone())
+            .collect();
         for (j, &i) in held.iter().enumerate() {
             pred[i] = if rel[j] < c.threshold { Stance::Unrelated } else { CLASSES[decide_class(&[scores[0][j], scores[1][j], scores[2][j]], &c.offsets).0] };
         }
@@ -298,7 +314,8 @@ fn choose(gold: &[Stance], related: &Oof, classes: &[Oof], depth: usize, weight:
         for &oa in &offsets {
             for &od in &offsets {
                 let off = [oa, od, 0.0];
-                let pred: Vec<Stance> = (0..gold.len()).map(|i| if related[r][i] < t { Stance::Unrelated } else { CLASSES[decide_class(&[classes[0][k][i], classes[1][k][i], classes[2][k][i]], &off).0] }).collect();
+                let pred: Vec<Stance> =
+                    (0..gold.len()).map(|i| if related[r][i] < t { Stance::Unrelated } else { CLASSES[decide_class(&[classes[0][k][i], classes[1][k][i], classes[2][k][i]], &off).0] }).collect();
                 let (_, m) = f1s(gold, &pred);
                 if m > best.macro_f1 {
                     best = Choice { macro_f1: m, depth, weight, related_trees: CHECKPOINTS[r], class_trees: CHECKPOINTS[k], threshold: t, offsets: off };
