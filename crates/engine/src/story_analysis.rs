@@ -237,6 +237,7 @@ fn stances(story: &Story, docs: &[&Enriched]) -> Vec<dossier_model::OutletStance
     if story.outlets.len() < 2 {
         return Vec::new();
     }
+    let start = Instant::now();
     let names = dossier_model::OutletNames::of_articles(docs.iter().map(|d| &d.article));
     let articles: Vec<dossier_stance::StoryArticle> = docs
         .iter()
@@ -248,7 +249,11 @@ fn stances(story: &Story, docs: &[&Enriched]) -> Vec<dossier_model::OutletStance
             sentences: d.sentences.iter().filter(|s| !s.is_heading).map(|s| s.sentence.text.as_str()).collect(),
         })
         .collect();
-    dossier_stance::story_stances(dossier_stance::Model::bundled(), &articles)
+    let found = dossier_stance::story_stances(dossier_stance::Model::bundled(), &articles);
+    // What stance costs a story (its articles pair up squared): BENCHMARKS.md sums these.
+    let ms = format!("{:.2}", start.elapsed().as_secs_f64() * 1e3);
+    tracing::debug!(target: "dossier_engine::timing", story = %story.id, articles = articles.len(), ms, "stances");
+    found
 }
 
 /// The claims one article makes in a story's aligned claims: (its claim, the aligned claim it is in), in sentence order.

@@ -292,9 +292,48 @@ impl Idf {
     }
 }
 
-fn cosine(a: &FxHashMap<&str, f32>, b: &FxHashMap<&str, f32>) -> f32 {
-    let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-    small.iter().filter_map(|(t, x)| large.get(t).map(|y| x * y)).sum()
+/// The cosine of a headline's vector and a body's (the headline's few terms looked up).
+fn cosine(h: &FxHashMap<&str, f32>, b: &FxHashMap<String, f32>) -> f32 {
+    h.iter().filter_map(|(t, x)| b.get(*t).map(|y| x * y)).sum()
+}
+
+fn owned(v: FxHashMap<&str, f32>) -> FxHashMap<String, f32> {
+    v.into_iter().map(|(t, x)| (t.to_string(), x)).collect()
+}
+
+/// What a body gives every headline alike, worked out at its first pairing: its sentences'
+/// TF-IDF vectors, the whole body's and the lead's, its bag of words and its cue counts.
+#[derive(Debug, Clone)]
+struct Prepared {
+    per: Vec<FxHashMap<String, f32>>,
+    whole: FxHashMap<String, f32>,
+    lead: FxHashMap<String, f32>,
+    bag: Vec<u32>,
+    counts: [f32; 8],
+}
+
+impl Prepared {
+    fn new(idf: &Idf, s: &[Text]) -> Prepared {
+        let lead_n = s.len().min(LEAD);
+        let count = |ws: &[&str]| s.iter().flat_map(|x| x.words.iter()).filter(|w| ws.contains(&w.as_str())).count() as f32;
+        let phrase = |a: &str, b: &str| s.iter().map(|x| x.words.windows(2).filter(|w| w[0] == a && w[1] == b).count()).sum::<usize>() as f32;
+        Prepared {
+            per: s.iter().map(|x| owned(idf.vector(x.terms.iter()))).collect(),
+            whole: owned(idf.vector(s.iter().flat_map(|x| x.terms.iter()))),
+            lead: owned(idf.vector(s[..lead_n].iter().flat_map(|x| x.terms.iter()))),
+            bag: s.iter().flat_map(|x| x.words.iter().map(|w| crate::linear::bucket(b'b', w, None))).collect(),
+            counts: [
+                count(&["fake", "fakes", "faked"]),
+                count(&["hoax", "hoaxes", "prank", "pranks"]),
+                count(&["false", "falsely", "untrue"]),
+                count(&["deny", "denies", "denied", "denying", "denial"]),
+                count(&["debunk", "debunks", "debunked", "debunking"]),
+                count(&["satire", "satirical", "parody", "spoof"]),
+                phrase("not", "true") + phrase("isn't", "true"),
+                phrase("no", "evidence") + phrase("no", "proof"),
+            ],
+        }
+    }
 }
 
 /// A body read once for all the headlines it is paired with.
@@ -303,6 +342,8 @@ pub struct Body {
     pub sentences: Vec<Text>,
     terms: FxHashSet<String>,
     bigrams: FxHashSet<(String, String)>,
+    /// Made with the IDF of the first pairing: a body is read with one model.
+    prepared: std::sync::OnceLock<Prepared>,
 }
 
 /// Sentences that make up the lead.
@@ -314,7 +355,7 @@ impl Body {
         let sentences: Vec<Text> = sentences.into_iter().filter(|s| !s.trim().is_empty()).take(MAX_SENTENCES).map(Text::new).collect();
         let terms = sentences.iter().flat_map(|s| s.terms.iter().cloned()).collect();
         let bigrams = sentences.iter().flat_map(|s| s.terms.windows(2).map(|w| (w[0].clone(), w[1].clone()))).collect();
-        Body { sentences, terms, bigrams }
+        Body { sentences, terms, bigrams, prepared: std::sync::OnceLock::new() }
     }
 
     /// From plain text, split into sentences.
@@ -334,10 +375,10 @@ pub fn read(idf: &Idf, headline: &Text, body: &Body) -> (Vec<f32>, Vec<u32>) {
     let cover = |terms: &dyn Fn(&str) -> bool| h_terms.iter().filter(|t| terms(t)).map(|t| idf.get(t)).sum::<f32>() / h_weight;
 
     let s = &body.sentences;
-    let whole = idf.vector(s.iter().flat_map(|x| x.terms.iter()));
+    let prep = body.prepared.get_or_init(|| Prepared::new(idf, s));
     let lead_n = s.len().min(LEAD);
-    let lead = idf.vector(s[..lead_n].iter().flat_map(|x| x.terms.iter()));
-    let per: Vec<f32> = s.iter().map(|x| cosine(&h, &idf.vector(x.terms.iter()))).collect();
+
+    let per: Vec<f32> = prep.per.iter().map(|v| cosine(&h, v)).collect();
     let mut order: Vec<usize> = (0..s.len()).collect();
     order.sort_by(|&a, &b| per[b].total_cmp(&per[a]).then(a.cmp(&b)));
     let top: Vec<usize> = order.iter().copied().take(3).filter(|&i| per[i] > 0.0).collect();
@@ -366,10 +407,8 @@ pub fn read(idf: &Idf, headline: &Text, body: &Body) -> (Vec<f32>, Vec<u32>) {
     let related: Vec<usize> = (0..s.len()).filter(|&i| per[i] >= 0.2).collect();
     let near = top.iter().map(|&i| negation_near(&s[i], &h_terms)).sum::<f32>();
     let first_refute = s.iter().position(|x| x.cues.refute > 0.0).map_or(1.0, |i| i as f32 / n);
-    let count = |ws: &[&str]| s.iter().flat_map(|x| x.words.iter()).filter(|w| ws.contains(&w.as_str())).count() as f32;
-    let phrase = |a: &str, b: &str| s.iter().map(|x| x.words.windows(2).filter(|w| w[0] == a && w[1] == b).count()).sum::<usize>() as f32;
     let hc = headline.cues;
-    let mut bag: Vec<u32> = s.iter().flat_map(|x| x.words.iter().map(|w| crate::linear::bucket(b'b', w, None))).collect();
+    let mut bag = prep.bag.clone();
     for i in top.iter().copied().chain(0..lead_n) {
         let w = &s[i].words;
         bag.extend(w.iter().map(|w| crate::linear::bucket(b't', w, None)));
@@ -378,8 +417,8 @@ pub fn read(idf: &Idf, headline: &Text, body: &Body) -> (Vec<f32>, Vec<u32>) {
     bag.sort_unstable();
     bag.dedup();
     let dense = vec![
-        cosine(&h, &whole),
-        cosine(&h, &lead),
+        cosine(&h, &prep.whole),
+        cosine(&h, &prep.lead),
         best.map_or(0.0, |i| per[i]),
         if top.is_empty() { 0.0 } else { top.iter().map(|&i| per[i]).sum::<f32>() / top.len() as f32 },
         cover(&|t| body.terms.contains(t)),
@@ -407,14 +446,14 @@ pub fn read(idf: &Idf, headline: &Text, body: &Body) -> (Vec<f32>, Vec<u32>) {
         related.iter().filter(|&&i| s[i].cues.refute > 0.0).count() as f32,
         first_refute,
         ((hc.refute > 0.0) != (top_c.refute > 0.0)) as u8 as f32,
-        count(&["fake", "fakes", "faked"]),
-        count(&["hoax", "hoaxes", "prank", "pranks"]),
-        count(&["false", "falsely", "untrue"]),
-        count(&["deny", "denies", "denied", "denying", "denial"]),
-        count(&["debunk", "debunks", "debunked", "debunking"]),
-        count(&["satire", "satirical", "parody", "spoof"]),
-        phrase("not", "true") + phrase("isn't", "true"),
-        phrase("no", "evidence") + phrase("no", "proof"),
+        prep.counts[0],
+        prep.counts[1],
+        prep.counts[2],
+        prep.counts[3],
+        prep.counts[4],
+        prep.counts[5],
+        prep.counts[6],
+        prep.counts[7],
         related.len() as f32 / n,
         related.iter().filter(|&&i| s[i].cues.hedge > 0.0).count() as f32,
         all_c.question / n,
