@@ -14,7 +14,7 @@ pub mod export;
 
 use std::collections::{HashMap, HashSet};
 
-use dossier_model::{AlignedClaim, Article, Brief, Bullet, Citation, ClaimStatus, OutletNames, PrimarySource, SourceKind, Story, TimelineEntry};
+use dossier_model::{AlignedClaim, Article, Brief, Bullet, Citation, ClaimStatus, OutletNames, OutletStance, PrimarySource, SourceKind, Stance, Story, TimelineEntry};
 
 /// What a glance at a brief shows: the top bullets and the top sources.
 #[derive(Debug, Clone, Copy)]
@@ -24,11 +24,13 @@ pub struct Settings {
     pub bullets: usize,
     /// Primary sources, those most claims rest on first.
     pub sources: usize,
+    /// Outlets' stances towards other outlets' headlines, disputes first.
+    pub stances: usize,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { bullets: 7, sources: 5 }
+        Settings { bullets: 7, sources: 5, stances: 4 }
     }
 }
 
@@ -98,6 +100,8 @@ pub fn build(story: &Story, articles: &[Article], claims: &[AlignedClaim], prima
         outlet_aliases: names.with_aliases(),
         timeline,
         left_out: 0,
+        // Stance needs the articles' sentences: the engine adds it (`dossier_stance::story_stances`).
+        stances: Vec::new(),
     }
 }
 
@@ -224,9 +228,31 @@ pub fn glance(b: &Brief, settings: &Settings) -> Brief {
     }
     out.only_in = b.only_in.iter().zip(&kept).filter(|(_, k)| **k > 0).map(|((o, bs), k)| (o.clone(), bs[..*k].to_vec())).collect();
     out.primary_sources.truncate(settings.sources);
-    let bullets = |x: &Brief| x.shared.len() + x.only_in.iter().map(|(_, v)| v.len()).sum::<usize>();
+    // Stances come disputes first: a glance keeps those and the next few.
+    out.stances.truncate(settings.stances);
+    let bullets = |x: &Brief| x.shared.len() + x.only_in.iter().map(|(_, v)| v.len()).sum::<usize>() + x.stances.len();
     out.left_out = bullets(b) - bullets(&out);
     out
+}
+
+/// "Beta disputes Alpha's headline": what one outlet's article does with another's headline claim.
+pub fn stance_phrase(s: &OutletStance) -> String {
+    let verb = match s.stance {
+        Stance::Disagree => "disputes",
+        Stance::Agree => "agrees with",
+        Stance::Discuss => "reports, without taking a side,",
+        Stance::Unrelated => "does not address",
+    };
+    format!("{} {verb} {}'s headline “{}”", s.outlet, s.toward_outlet, s.headline)
+}
+
+fn stance_mark(s: Stance) -> &'static str {
+    match s {
+        Stance::Disagree => "✗",
+        Stance::Agree => "✓",
+        Stance::Discuss => "~",
+        Stance::Unrelated => " ",
+    }
 }
 
 fn kind_word(k: SourceKind) -> &'static str {
@@ -289,6 +315,12 @@ pub fn render_text(b: &Brief) -> String {
             out.push_str(&format!("  ◆ {} ({}) — {} — cited by {} (\"{}\")\n", p.name, kind_word(p.kind), claims_word(p.claims), p.cited_by.join(", "), p.cue));
         }
     }
+    if !b.stances.is_empty() {
+        out.push_str("\nStances towards other outlets' headlines:\n");
+        for x in &b.stances {
+            out.push_str(&format!("  {} {}\n", stance_mark(x.stance), stance_phrase(x)));
+        }
+    }
     if !b.shared.is_empty() {
         out.push_str("\nCarried by several outlets:\n");
         for x in &b.shared {
@@ -328,6 +360,13 @@ pub fn render_markdown(b: &Brief) -> String {
         out.push_str("## Primary sources\n\n");
         for p in &b.primary_sources {
             out.push_str(&format!("- **{}** ({}) — {} — cited by {} (“{}”)\n", p.name, kind_word(p.kind), claims_word(p.claims), p.cited_by.join(", "), p.cue));
+        }
+        out.push('\n');
+    }
+    if !b.stances.is_empty() {
+        out.push_str("## Stances towards other outlets' headlines\n\n");
+        for x in &b.stances {
+            out.push_str(&format!("- {} {}\n", stance_mark(x.stance), stance_phrase(x)));
         }
         out.push('\n');
     }
@@ -561,6 +600,27 @@ mod tests {
         singles.sort_by(|a, b| b.total_cmp(a));
         assert_eq!(singles, [0.45, 0.4, 0.35, 0.3]);
         assert!(render_text(&g).contains("6 more bullet(s): dossier brief --all"));
-        assert_eq!(glance(&full, &Settings { bullets: 100, sources: 100 }).left_out, 0);
+        assert_eq!(glance(&full, &Settings { bullets: 100, sources: 100, stances: 100 }).left_out, 0);
+
+        // Stances: a glance keeps the first four (disputes come first) and counts the rest.
+        let mut with = full.clone();
+        let stance = |outlet: &str, stance| OutletStance {
+            outlet: outlet.into(),
+            article_id: format!("{outlet}-1"),
+            toward_outlet: "Post".into(),
+            toward_article_id: "p1".into(),
+            headline: "Council approves the budget".into(),
+            stance,
+            confidence: 0.8,
+        };
+        with.stances = vec![stance("Times", Stance::Disagree), stance("Herald", Stance::Agree), stance("Wire", Stance::Discuss), stance("Gazette", Stance::Discuss), stance("Sun", Stance::Discuss)];
+        let g = glance(&with, &Settings::default());
+        assert_eq!(g.stances.len(), 4);
+        assert_eq!(g.left_out, 7, "six bullets and one stance");
+        let text = render_text(&g);
+        assert!(text.contains("✗ Times disputes Post's headline “Council approves the budget”"), "{text}");
+        assert!(text.contains("✓ Herald agrees with Post's headline") && text.contains("~ Wire reports, without taking a side, Post's headline"), "{text}");
+        assert!(!text.contains("Sun "), "{text}");
+        assert!(render_markdown(&with).contains("- ✗ Times disputes Post's headline"));
     }
 }

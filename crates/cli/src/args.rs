@@ -415,6 +415,25 @@ pub enum Eval {
         #[arg(long)]
         json: bool,
     },
+    /// Label headline-body pairs in the Fake News Challenge's format (STANCES: Headline, Body ID[, Stance];
+    /// BODIES: Body ID, articleBody): agree, disagree, discuss or unrelated per row, one a line in file order,
+    /// the format `score.py` reads. Words only (no embedding model). Pairs per second go to stderr, and the
+    /// per-stance F1 when STANCES is labelled.
+    Stance {
+        /// The pairs: CSV with Headline and Body ID columns (and Stance, where labelled).
+        stances: PathBuf,
+        /// The bodies: CSV with Body ID and articleBody columns.
+        bodies: PathBuf,
+        /// A model made by `dossier train stance` instead of the shipped one.
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Write the labels here instead of stdout.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// Print one JSON object per row ({"headline", "body_id", "stance", "confidence"}) instead of bare labels.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print extraction predictions ({id: {"articleBody"}}) for every DIR/html/*.html[.gz], the format
     /// `score.py` reads.
     Extraction {
@@ -431,6 +450,21 @@ pub enum Eval {
 
 #[derive(Debug, Subcommand)]
 pub enum Train {
+    /// Train the stance classifier on labelled Fake News Challenge files (STANCES: Headline, Body ID, Stance;
+    /// BODIES: Body ID, articleBody), every setting chosen by k-fold cross-validation grouped by Body ID. The
+    /// shipped one is crates/stance/model/stance.json, made by scripts/train_stance.sh.
+    Stance {
+        /// The labelled pairs (CSV: Headline, Body ID, Stance).
+        stances: PathBuf,
+        /// The bodies (CSV: Body ID, articleBody).
+        bodies: PathBuf,
+        /// Where to write the model (JSON).
+        #[arg(long, short)]
+        out: PathBuf,
+        /// Cross-validation folds (grouped by Body ID).
+        #[arg(long, default_value_t = 5)]
+        folds: usize,
+    },
     /// Train the sentence-similarity combiner on STS-B-style pairs (score<TAB>sentence1<TAB>sentence2 after a
     /// header): wordpiece IDF, a ridge regression on the sentence vectors, then boosted trees, with settings chosen by
     /// k-fold cross-validation. The shipped one is crates/similarity/model/combiner.json, made from

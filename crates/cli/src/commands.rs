@@ -200,6 +200,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             crate::similarity_cmd::eval(&file, out.as_deref(), combiner.as_deref(), variant, &embedding)
         }
+        Command::Eval { what: Eval::Stance { stances, bodies, model, out, json } } => crate::stance_cmd::eval(&stances, &bodies, model.as_deref(), out.as_deref(), json),
+        Command::Train { what: Train::Stance { stances, bodies, out, folds } } => crate::stance_cmd::train(&stances, &bodies, &out, folds),
         Command::Eval { what: Eval::Tone { file, out, features } } => crate::tone_cmd::eval(&file, out.as_deref(), features.as_deref(), &embedding),
         Command::Train { what: Train::Similarity { file, out, folds, cross_holdout, bi_holdout } } => crate::similarity_cmd::train(&file, &out, folds, &cross_holdout, &bi_holdout, &embedding),
         Command::Model { what: Model::Fetch { dir } } => crate::embeddings::fetch(dir.as_deref()),

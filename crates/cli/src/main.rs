@@ -11,6 +11,7 @@ mod progress;
 mod search_cmd;
 mod search_eval;
 mod similarity_cmd;
+mod stance_cmd;
 mod stories_cmd;
 mod tone_cmd;
 mod watch;

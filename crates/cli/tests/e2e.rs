@@ -797,6 +797,19 @@ fn a_three_outlet_story_gets_statuses_sources_and_a_short_brief() {
     }
     let text = stdout(&dossier(data.path(), &["brief", "1"]));
     assert!(text.contains("Also named: Valley Times (valleytimes.example) as VT") && text.contains("more bullet(s): dossier brief --all"), "{text}");
+    // Stance, with the model off: the Valley Times' denial disputes the Capital Post's headline
+    // claim of secret talks, shown first; the Union Press copy of the Capital Post takes no stance.
+    let stances = brief["stances"].as_array().unwrap_or_else(|| panic!("no stances: {brief:#}"));
+    assert_eq!((stances[0]["outlet"].as_str(), stances[0]["stance"].as_str()), (Some("Valley Times"), Some("disagree")), "{stances:#?}");
+    assert!(
+        stances.iter().any(|s| s["outlet"] == "Valley Times"
+            && s["toward_outlet"] == "The Capital Post"
+            && s["stance"] == "disagree"
+            && s["headline"] == "Ministry held secret rail talks with union before strike"),
+        "{stances:#?}"
+    );
+    assert!(stances.iter().all(|s| s["stance"] != "unrelated" && s["outlet"] != s["toward_outlet"]), "{stances:#?}");
+    assert!(text.contains("✗ Valley Times disputes The Capital Post's headline “Ministry held secret rail talks with union before strike”"), "{text}");
 }
 
 #[test]
@@ -822,4 +835,31 @@ fn pair_and_eval_tone_read_the_corpus_and_newsmtsc_rows() {
         assert_eq!(labels.len(), 2);
         assert!(labels.iter().all(|l| ["-1", "0", "1"].contains(&l.as_str())) && labels[0] == labels[1], "{labels:?}");
     }
+}
+
+/// `dossier eval stance` on FNC-1-style files: one label per row in file order (what the
+/// bench's score.py reads), JSON rows with --json, and a clear error for a body the file lacks.
+#[test]
+fn eval_stance_labels_rows_in_order_and_names_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let bodies = dir.path().join("bodies.csv");
+    std::fs::write(
+        &bodies,
+        "Body ID,articleBody\n\
+         7,\"The Ministry of Transport on Monday denied a report that it had held secret talks with the rail union before the strike. \"\"These claims are false,\"\" a spokesman said. The minister has never met union leaders in private.\"\n\
+         8,\"The city's harbour museum reopened on Monday after a two-year restoration, its director said.\nVisitors will be admitted free of charge.\"\n",
+    )
+    .unwrap();
+    let stances = dir.path().join("stances.csv");
+    std::fs::write(&stances, "Headline,Body ID,Stance\nMinistry held secret talks with rail union before strike,7,disagree\n\"Ministry held secret talks, union says\",8,unrelated\n").unwrap();
+    let out = dossier(dir.path(), &["eval", "stance", stances.to_str().unwrap(), bodies.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(stdout(&out), "disagree\nunrelated\n");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pairs/s on one thread"));
+    let rows: Vec<Value> = stdout(&dossier(dir.path(), &["eval", "stance", "--json", stances.to_str().unwrap(), bodies.to_str().unwrap()])).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!((rows[1]["body_id"].as_str(), rows[1]["stance"].as_str()), (Some("8"), Some("unrelated")));
+    std::fs::write(&stances, "Headline,Body ID\nA headline,9\n").unwrap();
+    let out = dossier(dir.path(), &["eval", "stance", stances.to_str().unwrap(), bodies.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("row 2: body ID \"9\" is not in the bodies file"), "{}", String::from_utf8_lossy(&out.stderr));
 }

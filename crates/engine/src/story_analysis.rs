@@ -225,8 +225,35 @@ fn align_story(story: &Story, docs: &[&Enriched], settings: &dossier_claims::Set
     };
     let primary = dossier_claims::primary_sources_named(docs, &sources);
     let articles: Vec<Article> = docs.iter().map(|d| d.article.clone()).collect();
-    let brief = dossier_brief::build(story, &articles, &claims, &primary);
+    let mut brief = dossier_brief::build(story, &articles, &claims, &primary);
+    brief.stances = stances(story, docs);
     Ok((claims, brief))
+}
+
+/// Which outlets' articles agree with, dispute or only report another outlet's headline (words
+/// only: the same with the embedding model on or off). Copies are left out: a copy agrees
+/// with its original by being it.
+fn stances(story: &Story, docs: &[&Enriched]) -> Vec<dossier_model::OutletStance> {
+    if story.outlets.len() < 2 {
+        return Vec::new();
+    }
+    let start = Instant::now();
+    let names = dossier_model::OutletNames::of_articles(docs.iter().map(|d| &d.article));
+    let articles: Vec<dossier_stance::StoryArticle> = docs
+        .iter()
+        .filter(|d| d.article.kind == dossier_model::ArticleKind::Main && story.original_of(&d.article.id).is_none())
+        .map(|d| dossier_stance::StoryArticle {
+            id: &d.article.id,
+            outlet: names.of_article(&d.article),
+            title: &d.article.title,
+            sentences: d.sentences.iter().filter(|s| !s.is_heading).map(|s| s.sentence.text.as_str()).collect(),
+        })
+        .collect();
+    let found = dossier_stance::story_stances(dossier_stance::Model::bundled(), &articles);
+    // What stance costs a story (its articles pair up squared): BENCHMARKS.md sums these.
+    let ms = format!("{:.2}", start.elapsed().as_secs_f64() * 1e3);
+    tracing::debug!(target: "dossier_engine::timing", story = %story.id, articles = articles.len(), ms, "stances");
+    found
 }
 
 /// The claims one article makes in a story's aligned claims: (its claim, the aligned claim it is in), in sentence order.

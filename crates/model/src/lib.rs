@@ -581,6 +581,56 @@ pub struct PrimarySource {
     pub claims: usize,
 }
 
+/// Where an article stands towards the claim another outlet's headline makes (the Fake News
+/// Challenge's four stances).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Stance {
+    /// The article states the headline's claim as true.
+    Agree,
+    /// The article disputes the headline's claim.
+    Disagree,
+    /// The article reports the claim without taking a side.
+    Discuss,
+    /// The article is not about the claim.
+    Unrelated,
+}
+
+impl Stance {
+    pub const ALL: [Stance; 4] = [Stance::Agree, Stance::Disagree, Stance::Discuss, Stance::Unrelated];
+
+    /// The label as the FNC-1 files write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stance::Agree => "agree",
+            Stance::Disagree => "disagree",
+            Stance::Discuss => "discuss",
+            Stance::Unrelated => "unrelated",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Stance> {
+        Stance::ALL.into_iter().find(|x| x.as_str() == s.trim())
+    }
+}
+
+/// One outlet's article's stance towards another outlet's headline in the same story.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OutletStance {
+    /// The outlet whose article takes the stance.
+    pub outlet: String,
+    pub article_id: String,
+    /// The outlet whose headline makes the claim.
+    pub toward_outlet: String,
+    pub toward_article_id: String,
+    /// The headline (the claim), verbatim.
+    pub headline: String,
+    /// Never `unrelated`: an unrelated pair says nothing about the claim and is left out.
+    pub stance: Stance,
+    /// How sure the classifier is of this stance (0-1).
+    pub confidence: f32,
+}
+
 /// The cited "At a Glance" brief of a story. Every bullet's text is source text.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Brief {
@@ -601,6 +651,10 @@ pub struct Brief {
     /// Bullets and primary sources a glance left out (0 in a full brief): see `dossier brief --all`.
     #[serde(default)]
     pub left_out: usize,
+    /// Per pair of outlets, whether one outlet's article agrees with, disputes or only reports the
+    /// claim of another outlet's headline (disputes first); pairs found unrelated are left out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stances: Vec<OutletStance>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -128,6 +128,9 @@ fn story_page(store: &dyn Store, id: &str, similar: &str, all: bool) -> Result<H
             body.push_str(&ps.join("; "));
             body.push_str("</p>");
         }
+        if !b.stances.is_empty() {
+            body.push_str(&stances_html(&b.stances));
+        }
         if !b.shared.is_empty() {
             body.push_str("<h3>Carried by several outlets</h3><ul>");
             b.shared.iter().for_each(|x| body.push_str(&bullet_html(x)));
@@ -160,6 +163,31 @@ fn story_page(store: &dyn Store, id: &str, similar: &str, all: bool) -> Result<H
     body.push_str(&crate::changes::story_section(store, &st.id)?);
     body.push_str(similar);
     Ok(page(&st.title, &body))
+}
+
+/// Which outlets' articles dispute, agree with or only report another outlet's headline, each
+/// linked to the article taking the stance.
+fn stances_html(stances: &[dossier_model::OutletStance]) -> String {
+    use dossier_model::Stance;
+    let mut out = String::from("<h3>Stances towards other outlets' headlines</h3><ul class=\"stances\">");
+    for x in stances {
+        let (class, verb) = match x.stance {
+            Stance::Disagree => ("disagree", "disputes"),
+            Stance::Agree => ("agree", "agrees with"),
+            Stance::Discuss => ("discuss", "reports, without taking a side,"),
+            Stance::Unrelated => ("unrelated", "does not address"),
+        };
+        out.push_str(&format!(
+            "<li class=\"stance {class}\"><a href=\"/articles/{}\">{}</a> {verb} {}'s headline <a href=\"/articles/{}\">“{}”</a></li>",
+            escape(&x.article_id),
+            escape(&x.outlet),
+            escape(&x.toward_outlet),
+            escape(&x.toward_article_id),
+            escape(&x.headline)
+        ));
+    }
+    out.push_str("</ul>");
+    out
 }
 
 pub async fn article(State(s): State<Shared>, Path(id): Path<String>) -> Result<Html<String>, ApiError> {

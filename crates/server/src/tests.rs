@@ -280,16 +280,33 @@ async fn served_responses_match_the_served_openapi_document() {
         let docs: Vec<&dossier_enrich::Enriched> = enriched.iter().filter(|e| st.article_ids.contains(&e.article.id)).collect();
         let claims = dossier_claims::align(st, &docs, &dossier_claims::Settings::default());
         let primary = dossier_claims::primary_sources(&docs);
-        analysis.briefs.push(dossier_brief::build(st, &articles, &claims, &primary));
+        let mut brief = dossier_brief::build(st, &articles, &claims, &primary);
+        // A stance as the engine adds one, so the story's JSON is checked against its schema with it.
+        if st.outlets.len() >= 2 {
+            brief.stances.push(dossier_model::OutletStance {
+                outlet: st.outlets[1].clone(),
+                article_id: st.article_ids[1].clone(),
+                toward_outlet: st.outlets[0].clone(),
+                toward_article_id: st.article_ids[0].clone(),
+                headline: "<b>Memo</b> was dated".into(),
+                stance: dossier_model::Stance::Disagree,
+                confidence: 0.7,
+            });
+        }
+        analysis.briefs.push(brief);
         analysis.claims.extend(claims);
     }
     s.replace_analysis(&analysis).unwrap();
     let app = app(&dir, s);
+    let story = &stories.iter().max_by_key(|s| s.article_ids.len()).unwrap().id;
+    let (_, page) = get(&app, &format!("/stories/{story}")).await;
+    assert!(page.contains("Stances towards other outlets' headlines") && page.contains(" disputes ") && page.contains("“&lt;b&gt;Memo&lt;/b&gt; was dated”"), "{page}");
+    let (_, json) = get(&app, &format!("/api/stories/{story}")).await;
+    assert!(json.contains("\"stance\":\"disagree\""), "{json}");
     let (status, body) = get(&app, "/api/openapi.json").await;
     assert_eq!(status, StatusCode::OK);
     let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-    let story = &stories.iter().max_by_key(|s| s.article_ids.len()).unwrap().id;
     let teaser = articles.iter().find(|a| a.is_teaser()).unwrap();
     let claim = &analysis.claims[0].id;
     let mut uris = vec![

@@ -104,6 +104,16 @@ fn brief(story_id: &str) -> Brief {
         outlet_aliases: vec![dossier_model::OutletAliases { name: "Outlet".into(), site: Some("outlet.example".into()), aliases: vec!["OUT".into()] }],
         timeline: vec![],
         left_out: 0,
+        // Stored and read back with the brief (both stores keep the brief as one JSON document).
+        stances: vec![dossier_model::OutletStance {
+            outlet: "Other".into(),
+            article_id: "b".into(),
+            toward_outlet: "Outlet".into(),
+            toward_article_id: "a".into(),
+            headline: "Ministry confirms talks".into(),
+            stance: dossier_model::Stance::Disagree,
+            confidence: 0.75,
+        }],
     }
 }
 
