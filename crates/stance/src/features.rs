@@ -230,17 +230,39 @@ struct Cues {
     question: f32,
 }
 
+const REFUTES: u8 = 1;
+const HEDGES: u8 = 2;
+const NEGATES: u8 = 4;
+const AGREES: u8 = 8;
+
+/// Each cue word's kinds, as bits: one lookup per word instead of a scan of every list
+/// (the lists hold some 150 words, and a story's bodies thousands).
+fn cue_kinds() -> &'static FxHashMap<&'static str, u8> {
+    static K: std::sync::OnceLock<FxHashMap<&'static str, u8>> = std::sync::OnceLock::new();
+    K.get_or_init(|| {
+        let mut k: FxHashMap<&'static str, u8> = FxHashMap::default();
+        for (list, bit) in [(REFUTE, REFUTES), (HEDGE, HEDGES), (NEGATION, NEGATES), (AGREE, AGREES)] {
+            for w in list {
+                *k.entry(w).or_default() |= bit;
+            }
+        }
+        k
+    })
+}
+
 impl Text {
     pub fn new(text: &str) -> Text {
         let words: Vec<String> = text.split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’').map(|w| w.trim_matches(['\'', '’']).to_lowercase()).filter(|w| !w.is_empty()).collect();
         let terms = words.iter().filter(|w| !dossier_enrich::is_stopword(w) && w.chars().any(char::is_alphabetic)).map(|w| dossier_enrich::stem(w)).collect();
         let mut cues = Cues { question: text.matches('?').count() as f32, ..Cues::default() };
+        let kinds = cue_kinds();
         for w in &words {
             let w = w.as_str();
-            cues.refute += REFUTE.contains(&w) as u8 as f32;
-            cues.hedge += HEDGE.contains(&w) as u8 as f32;
-            cues.negation += (NEGATION.contains(&w) || w.ends_with("n't") || w.ends_with("n’t")) as u8 as f32;
-            cues.agree += AGREE.contains(&w) as u8 as f32;
+            let k = kinds.get(w).copied().unwrap_or(0);
+            cues.refute += (k & REFUTES != 0) as u8 as f32;
+            cues.hedge += (k & HEDGES != 0) as u8 as f32;
+            cues.negation += (k & NEGATES != 0 || w.ends_with("n't") || w.ends_with("n’t")) as u8 as f32;
+            cues.agree += (k & AGREES != 0) as u8 as f32;
         }
         Text { words, terms, cues }
     }
@@ -293,21 +315,22 @@ impl Idf {
 }
 
 /// The cosine of a headline's vector and a body's (the headline's few terms looked up).
-fn cosine(h: &FxHashMap<&str, f32>, b: &FxHashMap<String, f32>) -> f32 {
-    h.iter().filter_map(|(t, x)| b.get(*t).map(|y| x * y)).sum()
+fn cosine(h: &FxHashMap<&str, f32>, b: &FxHashMap<u64, f32>) -> f32 {
+    h.iter().filter_map(|(t, x)| b.get(&term_hash(t)).map(|y| x * y)).sum()
 }
 
-fn owned(v: FxHashMap<&str, f32>) -> FxHashMap<String, f32> {
-    v.into_iter().map(|(t, x)| (t.to_string(), x)).collect()
+/// A body's vector kept by its terms' hashes: no copy of every term's string.
+fn hashed(v: FxHashMap<&str, f32>) -> FxHashMap<u64, f32> {
+    v.into_iter().map(|(t, x)| (term_hash(t), x)).collect()
 }
 
 /// What a body gives every headline alike, worked out at its first pairing: its sentences'
 /// TF-IDF vectors, the whole body's and the lead's, its bag of words and its cue counts.
 #[derive(Debug, Clone)]
 struct Prepared {
-    per: Vec<FxHashMap<String, f32>>,
-    whole: FxHashMap<String, f32>,
-    lead: FxHashMap<String, f32>,
+    per: Vec<FxHashMap<u64, f32>>,
+    whole: FxHashMap<u64, f32>,
+    lead: FxHashMap<u64, f32>,
     bag: Vec<u32>,
     counts: [f32; 8],
 }
@@ -318,10 +341,16 @@ impl Prepared {
         let count = |ws: &[&str]| s.iter().flat_map(|x| x.words.iter()).filter(|w| ws.contains(&w.as_str())).count() as f32;
         let phrase = |a: &str, b: &str| s.iter().map(|x| x.words.windows(2).filter(|w| w[0] == a && w[1] == b).count()).sum::<usize>() as f32;
         Prepared {
-            per: s.iter().map(|x| owned(idf.vector(x.terms.iter()))).collect(),
-            whole: owned(idf.vector(s.iter().flat_map(|x| x.terms.iter()))),
-            lead: owned(idf.vector(s[..lead_n].iter().flat_map(|x| x.terms.iter()))),
-            bag: s.iter().flat_map(|x| x.words.iter().map(|w| crate::linear::bucket(b'b', w, None))).collect(),
+            per: s.iter().map(|x| hashed(idf.vector(x.terms.iter()))).collect(),
+            whole: hashed(idf.vector(s.iter().flat_map(|x| x.terms.iter()))),
+            lead: hashed(idf.vector(s[..lead_n].iter().flat_map(|x| x.terms.iter()))),
+            bag: {
+                // Sorted and unique once, so each pairing only merges in its own few words.
+                let mut bag: Vec<u32> = s.iter().flat_map(|x| x.words.iter().map(|w| crate::linear::bucket(b'b', w, None))).collect();
+                bag.sort_unstable();
+                bag.dedup();
+                bag
+            },
             counts: [
                 count(&["fake", "fakes", "faked"]),
                 count(&["hoax", "hoaxes", "prank", "pranks"]),
@@ -341,7 +370,8 @@ impl Prepared {
 pub struct Body {
     pub sentences: Vec<Text>,
     terms: FxHashSet<String>,
-    bigrams: FxHashSet<(String, String)>,
+    /// Stem pairs, hashed: looked up by pair, never read back.
+    bigrams: FxHashSet<u64>,
     /// Made with the IDF of the first pairing: a body is read with one model.
     prepared: std::sync::OnceLock<Prepared>,
 }
@@ -354,7 +384,7 @@ impl Body {
     pub fn new<'a>(sentences: impl IntoIterator<Item = &'a str>) -> Body {
         let sentences: Vec<Text> = sentences.into_iter().filter(|s| !s.trim().is_empty()).take(MAX_SENTENCES).map(Text::new).collect();
         let terms = sentences.iter().flat_map(|s| s.terms.iter().cloned()).collect();
-        let bigrams = sentences.iter().flat_map(|s| s.terms.windows(2).map(|w| (w[0].clone(), w[1].clone()))).collect();
+        let bigrams = sentences.iter().flat_map(|s| s.terms.windows(2).map(|w| pair_hash(&w[0], &w[1]))).collect();
         Body { sentences, terms, bigrams, prepared: std::sync::OnceLock::new() }
     }
 
@@ -385,8 +415,8 @@ pub fn read(idf: &Idf, headline: &Text, body: &Body) -> (Vec<f32>, Vec<u32>) {
     let best = order.first().copied();
     let lead_terms: FxHashSet<&str> = s[..lead_n].iter().flat_map(|x| x.terms.iter().map(String::as_str)).collect();
     let best_terms: FxHashSet<&str> = best.map(|i| s[i].terms.iter().map(String::as_str).collect()).unwrap_or_default();
-    let h_bigrams: Vec<(&String, &String)> = headline.terms.windows(2).map(|w| (&w[0], &w[1])).collect();
-    let bigram_cover = if h_bigrams.is_empty() { 0.0 } else { h_bigrams.iter().filter(|(a, b)| body.bigrams.contains(&((*a).clone(), (*b).clone()))).count() as f32 / h_bigrams.len() as f32 };
+    let h_bigrams: Vec<u64> = headline.terms.windows(2).map(|w| pair_hash(&w[0], &w[1])).collect();
+    let bigram_cover = if h_bigrams.is_empty() { 0.0 } else { h_bigrams.iter().filter(|h| body.bigrams.contains(h)).count() as f32 / h_bigrams.len() as f32 };
 
     let sum = |idx: &mut dyn Iterator<Item = usize>| {
         idx.fold(Cues::default(), |mut c, i| {
@@ -408,14 +438,15 @@ pub fn read(idf: &Idf, headline: &Text, body: &Body) -> (Vec<f32>, Vec<u32>) {
     let near = top.iter().map(|&i| negation_near(&s[i], &h_terms)).sum::<f32>();
     let first_refute = s.iter().position(|x| x.cues.refute > 0.0).map_or(1.0, |i| i as f32 / n);
     let hc = headline.cues;
-    let mut bag = prep.bag.clone();
+    let mut near_words: Vec<u32> = Vec::new();
     for i in top.iter().copied().chain(0..lead_n) {
         let w = &s[i].words;
-        bag.extend(w.iter().map(|w| crate::linear::bucket(b't', w, None)));
-        bag.extend(w.windows(2).map(|p| crate::linear::bucket(b't', &p[0], Some(&p[1]))));
+        near_words.extend(w.iter().map(|w| crate::linear::bucket(b't', w, None)));
+        near_words.extend(w.windows(2).map(|p| crate::linear::bucket(b't', &p[0], Some(&p[1]))));
     }
-    bag.sort_unstable();
-    bag.dedup();
+    near_words.sort_unstable();
+    near_words.dedup();
+    let bag = merge_sorted(&prep.bag, &near_words);
     let dense = vec![
         cosine(&h, &prep.whole),
         cosine(&h, &prep.lead),
@@ -459,6 +490,48 @@ pub fn read(idf: &Idf, headline: &Text, body: &Body) -> (Vec<f32>, Vec<u32>) {
         all_c.question / n,
     ];
     (dense, bag)
+}
+
+/// The union of two sorted, unique lists, sorted and unique.
+fn merge_sorted(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => {
+                out.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
+/// A stem's hash, for a body's vectors.
+fn term_hash(t: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    t.hash(&mut h);
+    h.finish()
+}
+
+/// A stem pair's hash, for the body's set of pairs.
+fn pair_hash(a: &str, b: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    (a, b).hash(&mut h);
+    h.finish()
 }
 
 /// Negations within four words before a word whose stem the headline has.
