@@ -24,11 +24,26 @@ pub fn index_docs(docs: &[&Enriched], story_of: &HashMap<String, String>, claims
             }
         }
     }
+    // Entities under the story's one name for each person ("Stone" in an article that
+    // never says "Roger" is the story's Roger Stone), so facets and entity pages count one.
+    let mut by_story: HashMap<Option<&String>, Vec<&Enriched>> = HashMap::new();
+    for e in docs {
+        by_story.entry(story_of.get(&e.article.id)).or_default().push(e);
+    }
+    let person: HashMap<Option<&String>, HashMap<String, String>> = by_story.into_iter().map(|(s, members)| (s, dossier_enrich::story_person_names(members))).collect();
     docs.iter()
         .map(|e| {
             let a = &e.article;
             let mut st = statuses.remove(a.id.as_str()).unwrap_or_default();
             st.sort();
+            let names = &person[&story_of.get(&a.id)];
+            let mut entities: Vec<String> = Vec::with_capacity(e.entities.len());
+            for x in &e.entities {
+                let name = names.get(&x.name).unwrap_or(&x.name);
+                if !entities.contains(name) {
+                    entities.push(name.clone());
+                }
+            }
             dossier_search::IndexDoc {
                 id: a.id.clone(),
                 title: a.title.clone(),
@@ -36,7 +51,7 @@ pub fn index_docs(docs: &[&Enriched], story_of: &HashMap<String, String>, claims
                 outlet: a.outlet.name.clone(),
                 language: a.language.clone(),
                 published: a.time(),
-                entities: e.entities.iter().map(|x| x.name.clone()).collect(),
+                entities,
                 statuses: st,
                 story: story_of.get(&a.id).cloned(),
                 vector: None,

@@ -773,9 +773,146 @@ fn resolve_in_text(text: &str, found: &mut Vec<(String, EntityKind, Mention)>) {
     found.sort_by_key(|f| f.2.start);
 }
 
+/// Words that begin capitalised runs of words but never a person's name.
+const COMMON_STARTS: &[&str] = &[
+    "one",
+    "two",
+    "three",
+    "many",
+    "some",
+    "every",
+    "why",
+    "how",
+    "what",
+    "when",
+    "where",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "obese",
+    "break",
+    "all",
+    "dear",
+    "breaking",
+    "watch",
+    "read",
+    "update",
+];
+
+/// One name per person across a story's articles, which each resolve names only
+/// within themselves: a bare surname one article writes ("Stone") or a titled
+/// form ("Representative Blake Farenthold") is the story's fuller name for that
+/// person ("Roger Stone", "Blake Farenthold") when exactly one fits. Gives each
+/// name that changes, with the name it becomes; ambiguous surnames keep their own.
+pub fn story_person_names<'a>(docs: impl IntoIterator<Item = &'a crate::Enriched>) -> std::collections::HashMap<String, String> {
+    let mut people: Vec<&str> = Vec::new();
+    let mut single: Vec<&str> = Vec::new();
+    // Full names some article itself also calls by the surname alone ("Roger Stone …
+    // Stone said"): a run of capitalised words that never is ("Obese Kim") names no one.
+    let mut called_by_surname: Vec<&str> = Vec::new();
+    for d in docs {
+        for e in &d.entities {
+            // A surname alone is often of no known kind ("Farenthold" in an article that never gives his first name).
+            if !e.name.contains(' ') {
+                if matches!(e.kind, EntityKind::Person | EntityKind::Other) && e.name.starts_with(char::is_uppercase) {
+                    single.push(&e.name);
+                }
+                continue;
+            }
+            // "One Comcast", "Thursday Twitter": a capitalised run begun by a common word names no one.
+            let first = e.name.split(' ').next().unwrap_or_default().to_lowercase();
+            if e.kind != EntityKind::Person || crate::is_stopword(&first) || COMMON_STARTS.contains(&first.as_str()) {
+                continue;
+            }
+            people.push(&e.name);
+            let surname = e.name.rsplit(' ').next().unwrap_or_default();
+            if e.mentions.iter().any(|m| m.text == surname) {
+                called_by_surname.push(&e.name);
+            }
+        }
+    }
+    people.sort_unstable();
+    people.dedup();
+    // Titled forms first: "Representative Blake Farenthold" is "Blake Farenthold" when the story has it.
+    let untitled = |n: &str| -> Option<String> {
+        let words: Vec<&str> = n.split_whitespace().collect();
+        let skip = words.iter().take_while(|w| TITLES.contains(w)).count();
+        (skip > 0 && words.len() - skip >= 2).then(|| words[skip..].join(" "))
+    };
+    let mut out = std::collections::HashMap::new();
+    for &p in &people {
+        if let Some(bare) = untitled(p).filter(|b| people.binary_search(&b.as_str()).is_ok()) {
+            out.insert(p.to_string(), bare);
+        }
+    }
+    // Surnames: the last word of exactly one full (untitled) name, and the first word of
+    // none ("Kim" of "Kim Jong Un" is no surname to give another Kim).
+    let full: Vec<&str> = people.iter().copied().filter(|p| !out.contains_key(*p)).collect();
+    for &s in &single {
+        if full.iter().any(|f| f.split(' ').next() == Some(s)) {
+            continue;
+        }
+        let mut fits = full.iter().filter(|f| f.rsplit(' ').next() == Some(s));
+        if let (Some(f), None) = (fits.next(), fits.next()) {
+            if called_by_surname.contains(f) {
+                out.insert(s.to_string(), f.to_string());
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A surname or a titled name in one article is the fuller name another article of the story gives.
+    #[test]
+    fn story_names_join_surnames_and_titles_across_articles() {
+        use dossier_model::{Article, ArticleKind, Outlet, OutletBasis};
+        let doc = |text: &str| {
+            crate::enrich(&Article {
+                id: "a".into(),
+                kind: ArticleKind::Main,
+                title: "a".into(),
+                text: text.into(),
+                outlet: Outlet { name: "Alpha".into(), basis: OutletBasis::Given },
+                url: None,
+                source: "a".into(),
+                published: None,
+                seen_at: "2025-06-23T00:00:00Z".parse().unwrap(),
+                language: None,
+            })
+        };
+        let a = doc("Roger Stone told reporters on Monday that he would testify, and Representative Blake Farenthold said he welcomed it. Michael Cohen declined to comment. He had done nothing wrong, Stone said, and Farenthold agreed.");
+        let b = doc("Mr. Stone, a longtime adviser, spoke on Monday. The committee would meet on Friday, said Farenthold. Jill Cohen and Michael Cohen were not present.");
+        let names = story_person_names([&a, &b]);
+        assert_eq!(names.get("Stone").map(String::as_str), Some("Roger Stone"), "{names:?} / {:?}", b.entities);
+        assert_eq!(names.get("Farenthold").map(String::as_str), Some("Blake Farenthold"), "{names:?} / {:?} / {:?}", a.entities, b.entities);
+        // A name no article calls by its surname alone gets no surname from another article.
+        let c = doc("Obese Kim Jong Un was seen on Monday. Kim Jong Un spoke on Tuesday.");
+        let d = doc("The leader met officials, said Kim.");
+        assert!(!story_person_names([&c, &d]).contains_key("Kim"), "{:?}", c.entities);
+        // "Cohen" fits two people: it keeps its own name.
+        assert!(!names.contains_key("Cohen"), "{names:?}");
+        assert!(!names.contains_key("Roger Stone") && !names.contains_key("Michael Cohen"), "{names:?}");
+    }
 
     fn names(t: &str) -> Vec<(String, EntityKind)> {
         entities_in(t).into_iter().map(|e| (e.name, e.kind)).collect()

@@ -713,10 +713,13 @@ pub fn story_from(id: String, members: &[&Enriched], vectors: &[&Vector]) -> Sto
             outlets.push(name.to_string());
         }
     }
+    // A surname one article writes alone counts for the full name another gives.
+    let person = dossier_enrich::story_person_names(arts.iter().copied());
     let mut ent_counts: HashMap<&str, usize> = HashMap::new();
     for a in &arts {
         for e in &a.entities {
-            *ent_counts.entry(e.name.as_str()).or_default() += e.mentions.len();
+            let name = person.get(&e.name).unwrap_or(&e.name);
+            *ent_counts.entry(name.as_str()).or_default() += e.mentions.len();
         }
     }
     let mut entities: Vec<(&str, usize)> = ent_counts.into_iter().collect();
@@ -790,6 +793,16 @@ mod tests {
         assert_eq!(quake.outlets, ["outlet-a", "outlet-c"]);
         assert_eq!(quake.first_seen.to_rfc3339(), "2025-06-22T01:00:00+00:00");
         assert_eq!(quake.last_seen.to_rfc3339(), "2025-06-22T03:00:00+00:00");
+    }
+
+    /// A surname one outlet writes alone is counted under the full name another outlet gives.
+    #[test]
+    fn a_story_counts_a_bare_surname_under_the_full_name() {
+        let a = art("a", "Stone to testify", "Roger Stone told reporters on Monday that he would testify before the committee. He had done nothing wrong, Stone said.", 1);
+        let b = art("b", "Stone testifies", "The committee heard Mr. Stone on Tuesday, the chairman said. The hearing lasted four hours, said Stone.", 2);
+        let v = Vector(Vec::new());
+        let story = story_from("s".into(), &[&a, &b], &[&v, &v]);
+        assert!(story.entities.contains(&"Roger Stone".to_string()) && !story.entities.contains(&"Stone".to_string()), "{:?} / {:?}", story.entities, b.entities);
     }
 
     /// One running topic, reported every six hours: the same words, so every
