@@ -418,6 +418,19 @@ const FUNCTION_WORDS: &[&str] = &[
     "Here",
     "Once",
     "With",
+    // Sentence openers that begin a capitalised run but no name ("Why Kim", "Many English",
+    // "One Comcast representative"). Not weekdays: "Monday Night Football" is a name.
+    "Why",
+    "How",
+    "Where",
+    "Who",
+    "Many",
+    "Several",
+    "Every",
+    "Each",
+    "One",
+    "Two",
+    "Three",
 ];
 /// Last words of geographic names ("South China Sea", "Taiwan Strait").
 const GEO_WORDS: &[&str] = &["Sea", "Strait", "Straits", "Gulf", "Ocean", "Peninsula", "Bay", "Channel", "Desert", "Mountains", "River", "Valley", "Island", "Islands"];
@@ -881,6 +894,16 @@ pub fn story_person_names<'a>(docs: impl IntoIterator<Item = &'a crate::Enriched
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Sentence openers ("Why", "Many", "One") are not the first word of a name; a weekday that is
+    /// part of one stays ("Monday Night Football").
+    #[test]
+    fn sentence_openers_do_not_start_names() {
+        let e = names("Why Kim Jong Un skipped the parade is unclear. One Comcast representative said Tor was illegal. Many English viewers watched Monday Night Football instead.");
+        let got: Vec<&str> = e.iter().map(|(n, _)| n.as_str()).collect();
+        assert!(!got.iter().any(|n| n.starts_with("Why ") || n.starts_with("One ") || n.starts_with("Many ")), "{got:?}");
+        assert!(got.contains(&"Kim Jong Un") && got.contains(&"Comcast") && got.contains(&"Monday Night Football"), "{got:?}");
+    }
 
     /// A surname or a titled name in one article is the fuller name another article of the story gives.
     #[test]
