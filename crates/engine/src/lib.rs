@@ -163,12 +163,7 @@ impl Engine {
     /// it, and analyses the stories an interrupted run placed but did not analyse.
     pub fn analyse(&mut self, store: &mut dyn Store, progress: &dyn Progress) -> Result<AnalysisReport> {
         pause::point("before-analysis");
-        // The stance model (a few MB of trees to parse) is read on a thread of its own
-        // while the placing step's serial parts leave a core free; its first story waits
-        // for it only if it is not ready by then.
-        std::thread::spawn(|| {
-            dossier_stance::Model::bundled();
-        });
+        dossier_stance::Model::preload();
         self.index_owed(store, progress)?;
         let mut report = AnalysisReport::default();
         self.analyse_owed(store, usize::MAX, None, progress, &mut report)?;

@@ -786,47 +786,9 @@ fn resolve_in_text(text: &str, found: &mut Vec<(String, EntityKind, Mention)>) {
     found.sort_by_key(|f| f.2.start);
 }
 
-/// Words that begin capitalised runs of words but never a person's name.
-const COMMON_STARTS: &[&str] = &[
-    "one",
-    "two",
-    "three",
-    "many",
-    "some",
-    "every",
-    "why",
-    "how",
-    "what",
-    "when",
-    "where",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "obese",
-    "break",
-    "all",
-    "dear",
-    "breaking",
-    "watch",
-    "read",
-    "update",
-];
+/// Words that begin capitalised runs of words but never a person's name (besides
+/// stopwords and the [`CALENDAR`]'s months and weekdays).
+const COMMON_STARTS: &[&str] = &["one", "two", "three", "many", "some", "every", "why", "how", "what", "when", "where", "obese", "break", "all", "dear", "breaking", "watch", "read", "update"];
 
 /// One name per person across a story's articles, which each resolve names only
 /// within themselves: a bare surname one article writes ("Stone") or a titled
@@ -850,7 +812,7 @@ pub fn story_person_names<'a>(docs: impl IntoIterator<Item = &'a crate::Enriched
             }
             // "One Comcast", "Thursday Twitter": a capitalised run begun by a common word names no one.
             let first = e.name.split(' ').next().unwrap_or_default().to_lowercase();
-            if e.kind != EntityKind::Person || crate::is_stopword(&first) || COMMON_STARTS.contains(&first.as_str()) {
+            if e.kind != EntityKind::Person || crate::is_stopword(&first) || COMMON_STARTS.contains(&first.as_str()) || CALENDAR.iter().any(|c| c.eq_ignore_ascii_case(&first)) {
                 continue;
             }
             people.push(&e.name);

@@ -68,6 +68,18 @@ impl Model {
         M.get_or_init(|| Model::parse(BUNDLED).expect("the shipped stance model is well formed (checked by a test)"))
     }
 
+    /// Starts reading the shipped model on a thread of its own, once per process: a few
+    /// MB of trees to parse while the caller's serial work leaves a core free. The first
+    /// [`bundled`](Self::bundled) waits for it only if it is not ready by then.
+    pub fn preload() {
+        static STARTED: std::sync::Once = std::sync::Once::new();
+        STARTED.call_once(|| {
+            std::thread::spawn(|| {
+                Model::bundled();
+            });
+        });
+    }
+
     /// A model file made by `dossier train stance`.
     pub fn load(path: &Path) -> Result<Model> {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading the stance model {}", path.display()))?;
