@@ -30,7 +30,7 @@ pub fn index_docs(docs: &[&Enriched], story_of: &HashMap<String, String>, claims
     for e in docs {
         by_story.entry(story_of.get(&e.article.id)).or_default().push(e);
     }
-    let person: HashMap<Option<&String>, HashMap<String, String>> = by_story.into_iter().map(|(s, members)| (s, dossier_enrich::story_person_names(members))).collect();
+    let person: HashMap<Option<&String>, HashMap<String, String>> = by_story.into_iter().map(|(s, members)| (s, dossier_enrich::story_entity_names(members))).collect();
     docs.iter()
         .map(|e| {
             let a = &e.article;

@@ -83,7 +83,15 @@ const CURATED: &[(&str, EntityKind, &[&str])] = {
         ("Vladimir Putin", Person, &["Vladimir Putin", "Putin"]),
         ("Xi Jinping", Person, &["Xi Jinping", "Xi"]),
         ("Narendra Modi", Person, &["Narendra Modi", "Modi"]),
-        ("Donald Trump", Person, &["Donald Trump", "Trump"]),
+        ("Donald Trump", Person, &["Donald Trump", "Trump", "Donald J. Trump", "Donald J Trump"]),
+        ("Islamic State", Organisation, &["Islamic State", "ISIS", "ISIL", "Isis", "Isil", "IS", "Daesh", "Islamic State of Iraq and Syria", "Islamic State of Iraq and the Levant"]),
+        ("al-Qaeda", Organisation, &["al-Qaeda", "al-Qaida", "Al Qaeda", "al Qaeda", "Al-Qaeda", "Al Qaida", "al Qaida"]),
+        ("Federal Bureau of Investigation", Organisation, &["Federal Bureau of Investigation", "FBI"]),
+        ("Department of Justice", Organisation, &["Department of Justice", "Justice Department", "DOJ"]),
+        ("Department of Homeland Security", Organisation, &["Department of Homeland Security", "Homeland Security Department", "DHS"]),
+        ("State Department", Organisation, &["State Department", "Department of State"]),
+        ("Republican Party", Organisation, &["Republican Party", "GOP"]),
+        ("Democratic Party", Organisation, &["Democratic Party"]),
         ("Volodymyr Zelensky", Person, &["Volodymyr Zelensky", "Zelensky", "Zelenskyy"]),
     ]
 };
@@ -103,6 +111,10 @@ fn alias_index() -> &'static FxHashMap<&'static str, Known> {
     I.get_or_init(|| {
         let mut m = FxHashMap::default();
         let mut country_of: HashMap<&str, &str> = HashMap::new();
+        // A demonym or capital several countries share ("American": the United States and the
+        // Northern Mariana Islands) goes to the one with the most large cities, the larger state.
+        let mut cities: HashMap<&str, usize> = HashMap::new();
+        let mut shared_by: HashMap<&str, &str> = HashMap::new();
         let rows: Vec<[&str; 3]> = include_str!("../data/places.tsv")
             .lines()
             .filter(|l| !l.starts_with('#') && !l.is_empty())
@@ -112,8 +124,10 @@ fn alias_index() -> &'static FxHashMap<&'static str, Known> {
             })
             .collect();
         for [kind, name, iso] in &rows {
-            if *kind == "country" {
-                country_of.insert(iso, name);
+            match *kind {
+                "country" => _ = country_of.insert(iso, name),
+                "city" => *cities.entry(iso).or_default() += 1,
+                _ => {}
             }
         }
         for [kind, name, iso] in &rows {
@@ -125,7 +139,18 @@ fn alias_index() -> &'static FxHashMap<&'static str, Known> {
                 "city" => Known { canonical: name, kind: EntityKind::Place, role: Role::City },
                 _ => continue,
             };
-            m.entry(*name).or_insert(known);
+            let larger = |iso: &str| cities.get(iso).copied().unwrap_or(0);
+            match shared_by.get(name) {
+                Some(&held) if matches!(*kind, "demonym" | "capital") && larger(iso) > larger(held) => {
+                    m.insert(*name, known);
+                    shared_by.insert(name, iso);
+                }
+                Some(_) => {}
+                None => {
+                    m.entry(*name).or_insert(known);
+                    shared_by.insert(name, iso);
+                }
+            }
         }
         for (canon, kind, aliases) in CURATED {
             m.insert(*canon, Known { canonical: canon, kind: *kind, role: Role::Name });
@@ -250,6 +275,8 @@ const TITLES: &[&str] = &[
     "Chief",
     "Senator",
     "Sen.",
+    "Gov",
+    "Gov.",
     "Representative",
     "Rep",
     "Rep.",
@@ -269,6 +296,31 @@ const TITLES: &[&str] = &[
     "spokeswoman",
     "leader",
     "Editor",
+    "CEO",
+    "Chairman",
+    "Chairwoman",
+    "Professor",
+    "Prof",
+    "Sgt",
+    "Sergeant",
+    "Detective",
+    "Officer",
+    "Inspector",
+    "Captain",
+    "Capt",
+    "Commissioner",
+    "Mayor",
+    "Sheriff",
+    "Pope",
+    "Father",
+    "Rev",
+    "Reverend",
+    "Archbishop",
+    "Bishop",
+    "Cardinal",
+    "Sir",
+    "Dame",
+    "DA",
 ];
 const ORG_WORDS: &[&str] = &[
     "Service",
@@ -301,6 +353,7 @@ const ORG_WORDS: &[&str] = &[
     "Leaks",
     "Movement",
     "Front",
+    "PAC",
 ];
 /// Whether a capitalised word names an organisation's kind ("University", "Department").
 pub(crate) fn org_word(w: &str) -> bool {
@@ -323,6 +376,10 @@ struct Token<'a> {
     text: &'a str,
     start: usize,
     end: usize,
+    /// The word had a possessive ending ("Apple's", "Thomas'"): a name ends with it.
+    possessive: bool,
+    /// The word had a contraction ("I'm", "We've"): a pronoun or verb, never part of a name.
+    contraction: bool,
 }
 
 fn tokens(text: &str) -> Vec<Token<'_>> {
@@ -333,20 +390,28 @@ fn tokens(text: &str) -> Vec<Token<'_>> {
         match (word_char, start) {
             (true, None) => start = Some(i),
             (false, Some(s)) => {
-                out.push(Token { text: &text[s..i], start: s, end: i });
+                out.push(Token { text: &text[s..i], start: s, end: i, possessive: false, contraction: false });
                 start = None;
             }
             _ => {}
         }
     }
     if let Some(s) = start {
-        out.push(Token { text: &text[s..], start: s, end: text.len() });
+        out.push(Token { text: &text[s..], start: s, end: text.len(), possessive: false, contraction: false });
     }
     // Trailing sentence dots and possessives are not part of a name ("U.S." keeps its dots).
     for t in &mut out {
         let mut s = t.text;
         if let Some(x) = s.strip_suffix("'s").or_else(|| s.strip_suffix("’s")) {
             s = x;
+            t.possessive = true;
+        } else if s.trim_end_matches(['\'', '’']).len() < s.len() && s.trim_end_matches(['\'', '’']).ends_with('s') {
+            // "Thomas' Facebook", "Workers' Party".
+            t.possessive = true;
+        }
+        if let Some(x) = CONTRACTIONS.iter().find_map(|c| s.strip_suffix(c)) {
+            s = x;
+            t.contraction = true;
         }
         if s.ends_with('.') && !s[..s.len() - 1].contains('.') && !TITLES.contains(&s) {
             s = &s[..s.len() - 1];
@@ -358,6 +423,13 @@ fn tokens(text: &str) -> Vec<Token<'_>> {
     out.retain(|t| !t.text.is_empty());
     out
 }
+
+/// Endings of contracted words ("I'm", "they've", "don't"), straight and curly.
+const CONTRACTIONS: &[&str] = &["'m", "’m", "'ve", "’ve", "'ll", "’ll", "'re", "’re", "'d", "’d", "n't", "n’t"];
+
+/// Plural common nouns whose possessive starts a name rather than ending one ("People's
+/// Liberation Army", "Women's Health", "Workers' Party").
+const POSSESSIVE_IN_NAMES: &[&str] = &["People", "Women", "Men", "Children", "Workers", "Veterans", "Farmers", "Citizens", "Lloyd", "St"];
 
 fn capitalised(w: &str) -> bool {
     w.chars().next().is_some_and(char::is_uppercase)
@@ -431,6 +503,74 @@ const FUNCTION_WORDS: &[&str] = &[
     "One",
     "Two",
     "Three",
+    // Adverbs, conjunctions, auxiliaries and pronouns that open a sentence before a name
+    // ("Currently HBO", "Because of Apple", "Could ISIS", "So I", "All Apple").
+    "So",
+    "Also",
+    "Because",
+    "Could",
+    "Would",
+    "Should",
+    "Can",
+    "Did",
+    "Does",
+    "Do",
+    "Is",
+    "Are",
+    "Was",
+    "Were",
+    "Has",
+    "Have",
+    "Had",
+    "Meanwhile",
+    "However",
+    "Instead",
+    "Indeed",
+    "Still",
+    "Even",
+    "Just",
+    "Only",
+    "All",
+    "Any",
+    "Not",
+    "Perhaps",
+    "Maybe",
+    "Like",
+    "From",
+    "To",
+    "By",
+    "Without",
+    "Within",
+    "Through",
+    "During",
+    "Until",
+    "Following",
+    "According",
+    "Against",
+    "Under",
+    "About",
+    "Our",
+    "My",
+    "Your",
+    "You",
+    "Currently",
+    "Recently",
+    "Finally",
+    "Thanks",
+    "Unless",
+    "Or",
+    "Nor",
+    "Neither",
+    "Either",
+    "Another",
+    "Other",
+    "Former",
+    "Ex",
+    "Such",
+    "Most",
+    "More",
+    "Few",
+    "Dear",
 ];
 /// Last words of geographic names ("South China Sea", "Taiwan Strait").
 const GEO_WORDS: &[&str] = &["Sea", "Strait", "Straits", "Gulf", "Ocean", "Peninsula", "Bay", "Channel", "Desert", "Mountains", "River", "Valley", "Island", "Islands"];
@@ -455,11 +595,101 @@ const CALENDAR: &[&str] = &[
     "Friday",
     "Saturday",
     "Sunday",
+    // Abbreviated ("Sept. 11", "Oct 3"); not "Sun", a newspaper's name.
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Sept",
+    "Oct",
+    "Nov",
+    "Dec",
+    "Mon",
+    "Tue",
+    "Tues",
+    "Wed",
+    "Thu",
+    "Thur",
+    "Thurs",
+    "Fri",
+    "Sat",
 ];
 /// Words that may precede a title ("Defence Minister", "Foreign Minister").
 const ORG_TITLE_PREFIXES: &[&str] = &["Special", "Defence", "Defense", "Foreign", "Prime", "Interior", "Finance", "Deputy", "Vice", "National", "Security", "Diplomatic"];
 
 const CONNECTORS: &[&str] = &["of", "for", "de", "al"];
+
+/// Titles of office that, inside a run, start a new name after an organisation's or a place's
+/// ("Apple CEO Tim Cook", "Kansas City Police Chief …"); not "King", "Father" or "Judge", which
+/// are also parts of names ("Martin Luther King").
+const OFFICES: &[&str] = &[
+    "President",
+    "Minister",
+    "Secretary",
+    "Chancellor",
+    "Director",
+    "CEO",
+    "Chairman",
+    "Chairwoman",
+    "Senator",
+    "Sen.",
+    "Representative",
+    "Rep.",
+    "Gov",
+    "Gov.",
+    "Governor",
+    "Speaker",
+    "Mayor",
+    "Chief",
+    "Commissioner",
+    "Ambassador",
+    "Attorney",
+    "Counsel",
+    "Premier",
+    "Sheriff",
+    "Spokesman",
+    "Spokeswoman",
+    "Professor",
+];
+
+/// Words that make a new place of the place name after them ("New Jersey", "South Carolina").
+const PLACE_PREFIXES: &[&str] = &["New", "North", "South", "East", "West", "Northern", "Southern", "Eastern", "Western", "Upper", "Lower", "Greater", "Central"];
+
+/// Party labels before a politician's name ("Republican Duncan Hunter", "Democratic Sen. …").
+const PARTY_WORDS: &[&str] = &["Republican", "Democrat", "Democratic", "GOP", "Labour", "Conservative", "Tory", "Liberal"];
+
+/// What a party label names before these words is the party's, not a person ("Republican
+/// National Convention", "Democratic presidential primary").
+const PARTY_NOUNS: &[&str] = &[
+    "National",
+    "Convention",
+    "Conference",
+    "Caucus",
+    "Caucuses",
+    "Administration",
+    "Campaign",
+    "Establishment",
+    "Leadership",
+    "Primary",
+    "Primaries",
+    "Debate",
+    "Platform",
+    "Senate",
+    "House",
+    "Senators",
+    "Governors",
+];
+
+/// A word shaped like a verb form or an adjective ("Killing", "Depressed", "Currently",
+/// "Hopeful"), which, opening a sentence and written in lower case elsewhere in the text, is
+/// no part of the name after it.
+fn verb_or_adjective(w: &str) -> bool {
+    w.len() >= 5 && ["ing", "ed", "ly", "ful", "ous", "ive", "less", "able", "ick"].iter().any(|e| w.ends_with(e))
+}
 
 /// Finds entities in a text, canonicalised, with every mention's offsets.
 ///
@@ -492,7 +722,15 @@ pub fn entities_in(text: &str) -> Vec<Entity> {
                 let tokens_joined = toks[i..i + n].iter().map(|t| t.text).collect::<Vec<_>>().join(" ");
                 known(&tokens_joined).or_else(|| known(span))
             };
-            if let Some(k) = found_here {
+            // A short all-capitals alias ("IS", "UN", "AP") in a line of capitals is a word of it.
+            let shouting = || {
+                let caps = |t: &Token| t.text.len() >= 2 && t.text.chars().all(|c| !c.is_lowercase());
+                let spaced = |a: &Token, b: &Token| text[a.end..b.start].chars().all(char::is_whitespace);
+                span.len() <= 3
+                    && span.chars().all(|c| !c.is_lowercase())
+                    && (i > 0 && caps(&toks[i - 1]) && spaced(&toks[i - 1], &toks[i]) || toks.get(i + n).is_some_and(|t| caps(t) && spaced(&toks[i + n - 1], t)))
+            };
+            if let Some(k) = found_here.filter(|_| !shouting()) {
                 matched = Some((toks[i + n - 1].end, n, k, None));
                 break;
             }
@@ -538,16 +776,27 @@ pub fn entities_in(text: &str) -> Vec<Entity> {
             i += n;
             continue;
         }
+        // A contracted word ("I'm", "We've") is a pronoun or a verb.
+        if toks[i].contraction {
+            i += 1;
+            continue;
+        }
         // A run of capitalised words (connectors allowed inside).
         if capitalised(toks[i].text) {
             let mut j = i + 1;
-            // A dash ends a name ("WASHINGTON — Peter Strzok"); a middle initial's dot does not ("Adam B. Schiff").
-            let breaks = ['\n', ',', ';', ':', '(', ')', '"', '“', '”', '.', '!', '?', '—', '–'];
+            // A dash ends a name ("WASHINGTON — Peter Strzok"), as do a bullet or a bar between
+            // page parts ("Commons • Video"); a middle initial's dot does not ("Adam B. Schiff").
+            let breaks = ['\n', ',', ';', ':', '(', ')', '"', '“', '”', '.', '!', '?', '—', '–', '•', '·', '|'];
             let initial = |k: usize| toks[k].text.len() == 1 && capitalised(toks[k].text) && k > i;
             while j < toks.len() && {
                 let gap = &text[toks[j - 1].end..toks[j].start];
                 !gap.contains(breaks) || initial(j - 1) && gap.starts_with('.') && !gap[1..].contains(breaks)
             } {
+                // A possessive ends a name ("Apple's Tim Cook", "Thomas' Facebook"), unless it
+                // starts one ("People's Liberation Army"); a contracted word is never in one.
+                if toks[j - 1].possessive && !POSSESSIVE_IN_NAMES.contains(&toks[j - 1].text) && !["Day", "Eve", "Night"].contains(&toks[j].text) || toks[j].contraction {
+                    break;
+                }
                 let t = toks[j].text;
                 let bridge = CONNECTORS.contains(&t) && toks.get(j + 1).is_some_and(|n| capitalised(n.text));
                 if capitalised(t) || bridge {
@@ -556,38 +805,66 @@ pub fn entities_in(text: &str) -> Vec<Entity> {
                     break;
                 }
             }
+            // "Apple CEO Tim Cook", "Senate Judiciary Committee Chairman Chuck Grassley": a title
+            // inside a run ends the name before it; the titled person is a run of its own. Not
+            // a title that only titles precede ("Defence Minister", "Attorney General").
+            if let Some(k) = (i + 1..j.saturating_sub(1)).find(|&k| OFFICES.contains(&toks[k].text)) {
+                if toks[i..k].iter().any(|t| !(TITLES.contains(&t.text) || ORG_TITLE_PREFIXES.contains(&t.text) || PARTY_WORDS.contains(&t.text))) {
+                    j = k;
+                }
+            }
             let words: Vec<&str> = toks[i..j].iter().map(|t| t.text).collect();
             let named_body = words.iter().any(|w| PRESS_WORDS.contains(w) || ORG_WORDS.contains(w) || GEO_WORDS.contains(w));
             // Without a press or organisation word, a gazetteer name inside the run ends it.
             if !named_body {
                 if let Some(k) = (i + 1..j).find(|&k| known(toks[k].text).is_some()) {
                     // "Time of India", "Bank of England": a place after a connector belongs to the name;
-                    // not after a titled person's ("Representative Adam B. Schiff of California").
-                    if !CONNECTORS.contains(&toks[k - 1].text) {
+                    // not after a titled person's ("Representative Adam B. Schiff of California");
+                    // nor after a compass word or "New" ("New Jersey", "New Mexico").
+                    if !(CONNECTORS.contains(&toks[k - 1].text) || k == i + 1 && PLACE_PREFIXES.contains(&toks[i].text)) {
                         j = k;
                     }
                 }
             }
-            // Leading function words and titles are not part of a name.
+            // Leading function words and titles are not part of a name; nor is a party label
+            // before a person's ("Republican Duncan Hunter", not "Republican Party"), nor a date
+            // before a single name ("Thursday Twitter", not "Monday Night Football"), nor a
+            // sentence's opening verb or adjective that the text also writes in lower case
+            // ("Killing Baghdadi", "Depressed Tan Shen").
             let mut s = i;
             let mut after_title = false;
+            let opens_sentence = |k: usize| k == 0 || text[..toks[k].start].trim_end().ends_with(['.', '!', '?', '\n', '"', '“', '-']);
             while s < j {
                 let w = toks[s].text;
                 if TITLES.contains(&w) || ORG_TITLE_PREFIXES.contains(&w) && toks[s + 1..j].iter().any(|t| TITLES.contains(&t.text)) {
                     after_title |= TITLES.contains(&w);
                     s += 1;
-                } else if FUNCTION_WORDS.contains(&w) && !(w == "The" && named_body) {
+                } else if after_title && w == "of" {
+                    // "Secretary of State Hillary Clinton": the office after the title; without
+                    // a name after it ("the former Secretary of State"), no one.
+                    s = if j - s >= 4 { s + 2 } else { j };
+                } else if FUNCTION_WORDS.contains(&w) && !(w == "The" && named_body)
+                    || PARTY_WORDS.contains(&w) && !named_body && j - s >= 3 && !toks[s + 1..j].iter().any(|t| PARTY_NOUNS.contains(&t.text))
+                    || CALENDAR.contains(&w) && j - s >= 2 && (j - s == 2 || known(toks[s + 1].text).is_some())
+                    || s == i && j - s >= 2 && opens_sentence(s) && verb_or_adjective(w) && lower_words.contains(w.to_lowercase().as_str())
+                {
                     s += 1;
                 } else {
                     break;
                 }
             }
             after_title |= s > 0 && TITLES.contains(&toks[s - 1].text);
-            // "Representative Adam B. Schiff of California": a titled person's name ends before "of".
+            // "Representative Adam B. Schiff of California": a titled person's name ends before "of"
+            // (not before a particle of the name: "Mayor Bill de Blasio").
             if after_title {
-                if let Some(c) = (s + 1..j).find(|&k| CONNECTORS.contains(&toks[k].text)) {
+                if let Some(c) = (s + 1..j).find(|&k| matches!(toks[k].text, "of" | "for")) {
                     j = c;
                 }
+            }
+            // A trailing date after an acronym or a longer name is no part of it ("CNN Friday",
+            // "KFC Tuesday"; not "Black Friday").
+            while j > s + 1 && CALENDAR.contains(&toks[j - 1].text) && (j - s > 2 || toks[s].text.chars().all(|c| !c.is_lowercase()) || known(toks[s].text).is_some()) {
+                j -= 1;
             }
             if s >= j {
                 i = j.max(i + 1);
@@ -599,12 +876,12 @@ pub fn entities_in(text: &str) -> Vec<Entity> {
                 continue;
             }
             let words: Vec<&str> = toks[s..j].iter().map(|t| t.text).collect();
-            let sentence_initial = s == 0 || text[..toks[s].start].trim_end().ends_with(['.', '!', '?', '\n', '"', '“', '-']);
+            let sentence_initial = opens_sentence(s);
             let single = words.len() == 1;
             let name = text[toks[s].start..toks[j - 1].end].to_string();
             // A capitalised word that the text also uses in lower case is a common word ("Secret", "War").
             let common = |w: &str| w.chars().next().is_some_and(char::is_uppercase) && lower_words.contains(w.to_lowercase().as_str());
-            let kind = if words.last().is_some_and(|w| GEO_WORDS.contains(w)) && words.len() >= 2 {
+            let kind = if words.last().is_some_and(|w| GEO_WORDS.contains(w)) && words.len() >= 2 || words.len() == 2 && PLACE_PREFIXES.contains(&words[0]) && known(words[1]).is_some() {
                 EntityKind::Place
             } else if words.iter().any(|w| PRESS_WORDS.contains(w)) {
                 EntityKind::Publication
@@ -617,7 +894,7 @@ pub fn entities_in(text: &str) -> Vec<Entity> {
             };
             let calendar = single && CALENDAR.contains(&words[0]);
             // "I", a lone initial; "D-Calif", a party and state tag; "WASHINGTON —", a dateline.
-            let tag = single && (words[0].chars().count() == 1 || party_tag(words[0]) || dateline(text, toks[s].start, toks[s].end));
+            let tag = single && (words[0].chars().count() == 1 || party_tag(words[0])) || dateline(text, toks[s].start, toks[j - 1].end);
             let generic = kind == EntityKind::Other && words.iter().all(|w| common(w) || FUNCTION_WORDS.contains(w));
             let in_heading = headings.iter().any(|h| h.contains(&toks[s].start));
             let keep = !(calendar || generic || tag || (sentence_initial && single && !after_title)) && !(in_heading && matches!(kind, EntityKind::Person | EntityKind::Other) && !after_title);
@@ -629,11 +906,18 @@ pub fn entities_in(text: &str) -> Vec<Entity> {
         }
         i += 1;
     }
-    // A lone surname (or first word) resolves to a fuller person name found in the same text.
-    let people: Vec<String> = found.iter().filter(|f| f.1 == EntityKind::Person && f.0.contains(' ')).map(|f| f.0.clone()).collect();
+    // A lone surname resolves to the fuller person name found in the same text that ends with
+    // it, or, failing that, a lone given name to the one that starts with it ("Hillary"), when
+    // exactly one does.
+    let mut people: Vec<String> = found.iter().filter(|f| f.1 == EntityKind::Person && f.0.contains(' ')).map(|f| f.0.clone()).collect();
+    people.sort_unstable();
+    people.dedup();
     for f in found.iter_mut() {
-        if !f.0.contains(' ') {
-            if let Some(full) = people.iter().find(|p| p.split_whitespace().last() == Some(f.0.as_str())) {
+        if !f.0.contains(' ') && f.0.starts_with(char::is_uppercase) {
+            let surname_of = |p: &&String| p.split_whitespace().last() == Some(f.0.as_str());
+            let given_of = |p: &&String| p.split_whitespace().next() == Some(f.0.as_str());
+            let full = if people.iter().any(|p| surname_of(&p)) { only_one(people.iter().filter(surname_of)) } else { only_one(people.iter().filter(given_of)) };
+            if let Some(full) = full {
                 f.0 = full.clone();
                 f.1 = EntityKind::Person;
             }
@@ -648,6 +932,14 @@ pub fn entities_in(text: &str) -> Vec<Entity> {
         }
     }
     out
+}
+
+/// The one item of `items`, if there is exactly one.
+fn only_one<T>(mut items: impl Iterator<Item = T>) -> Option<T> {
+    match (items.next(), items.next()) {
+        (Some(x), None) => Some(x),
+        _ => None,
+    }
 }
 
 /// "D-Calif", "R-Texas", "I-Vt": a party and state after a lawmaker's name.
@@ -672,9 +964,12 @@ fn heading_lines(text: &str) -> Vec<std::ops::Range<usize>> {
     for line in text.split_inclusive('\n') {
         let t = line.trim();
         let words: Vec<&str> = t.split_whitespace().collect();
+        let shouted = words.len() >= 2 && words.iter().all(|w| w.chars().all(|c| !c.is_lowercase()));
+        // A headline in title case, short words capitalised too ("… Reject The Idea Of A …").
+        let title_case = words.len() > 8 && words.iter().all(|w| w.chars().next().is_some_and(|c| c.is_uppercase() || !c.is_alphabetic()));
         let heading = !words.is_empty()
-            && words.len() <= 8
-            && !t.ends_with(['.', '!', '?', ':', ',', ';', '"', '”', '’'])
+            && (words.len() <= 8 || title_case)
+            && (shouted || title_case || !t.ends_with(['.', '!', '?', ':', ',', ';', '"', '”', '’']))
             && words.iter().all(|w| w.chars().count() <= 3 || w.chars().next().is_some_and(|c| c.is_uppercase() || !c.is_alphabetic()));
         if heading {
             out.push(at..at + line.len());
@@ -790,17 +1085,35 @@ fn resolve_in_text(text: &str, found: &mut Vec<(String, EntityKind, Mention)>) {
 /// stopwords and the [`CALENDAR`]'s months and weekdays).
 const COMMON_STARTS: &[&str] = &["one", "two", "three", "many", "some", "every", "why", "how", "what", "when", "where", "obese", "break", "all", "dear", "breaking", "watch", "read", "update"];
 
-/// One name per person across a story's articles, which each resolve names only
-/// within themselves: a bare surname one article writes ("Stone") or a titled
-/// form ("Representative Blake Farenthold") is the story's fuller name for that
-/// person ("Roger Stone", "Blake Farenthold") when exactly one fits. Gives each
-/// name that changes, with the name it becomes; ambiguous surnames keep their own.
-pub fn story_person_names<'a>(docs: impl IntoIterator<Item = &'a crate::Enriched>) -> std::collections::HashMap<String, String> {
+/// One name per entity across a story's articles, which each resolve names only within
+/// themselves. Gives each name that changes, with the name it becomes:
+/// - a bare surname one article writes ("Stone") or a titled form ("Representative Blake
+///   Farenthold") becomes the story's fuller name for that person ("Roger Stone", "Blake
+///   Farenthold") when exactly one fits; failing a surname, a bare given name ("Macaulay")
+///   becomes the one full name that starts with it, when an article calls that person so;
+/// - spellings that differ only in case, hyphens, dots or a leading "The" ("Kim Jong-un" and
+///   "Kim Jong Un", "Wall Street Journal" and "The Wall Street Journal") become the one the
+///   story mentions most;
+/// - an acronym ("DNC", "CBI") becomes the one organisation of the story whose initials it is
+///   ("Democratic National Committee", "Central Bureau of Investigation").
+///
+/// Ambiguous names keep their own.
+pub fn story_entity_names<'a>(docs: impl IntoIterator<Item = &'a crate::Enriched>) -> std::collections::HashMap<String, String> {
+    let docs: Vec<&crate::Enriched> = docs.into_iter().collect();
+    let mut out = story_person_names(&docs);
+    merge_spellings(&docs, &mut out);
+    merge_acronyms(&docs, &mut out);
+    out
+}
+
+/// The person part of [`story_entity_names`].
+fn story_person_names(docs: &[&crate::Enriched]) -> std::collections::HashMap<String, String> {
     let mut people: Vec<&str> = Vec::new();
     let mut single: Vec<&str> = Vec::new();
-    // Full names some article itself also calls by the surname alone ("Roger Stone …
-    // Stone said"): a run of capitalised words that never is ("Obese Kim") names no one.
+    // Full names some article itself also calls by the surname (or given name) alone ("Roger
+    // Stone … Stone said"): a run of capitalised words that never is ("Obese Kim") names no one.
     let mut called_by_surname: Vec<&str> = Vec::new();
+    let mut called_by_given: Vec<&str> = Vec::new();
     for d in docs {
         for e in &d.entities {
             // A surname alone is often of no known kind ("Farenthold" in an article that never gives his first name).
@@ -817,8 +1130,12 @@ pub fn story_person_names<'a>(docs: impl IntoIterator<Item = &'a crate::Enriched
             }
             people.push(&e.name);
             let surname = e.name.rsplit(' ').next().unwrap_or_default();
+            let given = e.name.split(' ').next().unwrap_or_default();
             if e.mentions.iter().any(|m| m.text == surname) {
                 called_by_surname.push(&e.name);
+            }
+            if e.mentions.iter().any(|m| m.text == given) {
+                called_by_given.push(&e.name);
             }
         }
     }
@@ -837,20 +1154,84 @@ pub fn story_person_names<'a>(docs: impl IntoIterator<Item = &'a crate::Enriched
         }
     }
     // Surnames: the last word of exactly one full (untitled) name, and the first word of
-    // none ("Kim" of "Kim Jong Un" is no surname to give another Kim).
+    // none ("Kim" of "Kim Jong Un" is no surname to give another Kim). Given names: the first
+    // word of exactly one full name, and the last word of none.
     let full: Vec<&str> = people.iter().copied().filter(|p| !out.contains_key(*p)).collect();
     for &s in &single {
-        if full.iter().any(|f| f.split(' ').next() == Some(s)) {
-            continue;
-        }
-        let mut fits = full.iter().filter(|f| f.rsplit(' ').next() == Some(s));
-        if let (Some(f), None) = (fits.next(), fits.next()) {
-            if called_by_surname.contains(f) {
-                out.insert(s.to_string(), f.to_string());
-            }
+        let given_of = |f: &&&str| f.split(' ').next() == Some(s);
+        let surname_of = |f: &&&str| f.rsplit(' ').next() == Some(s);
+        let fit = match (full.iter().any(|f| surname_of(&f)), full.iter().any(|f| given_of(&f))) {
+            (true, false) => only_one(full.iter().filter(surname_of)).filter(|f| called_by_surname.contains(f)),
+            (false, true) => only_one(full.iter().filter(given_of)).filter(|f| called_by_given.contains(f)),
+            _ => None,
+        };
+        if let Some(f) = fit {
+            out.insert(s.to_string(), f.to_string());
         }
     }
     out
+}
+
+/// The story's names, each with how often its articles mention it, under the name each
+/// already becomes.
+fn story_counts<'a>(docs: &[&'a crate::Enriched], out: &'a std::collections::HashMap<String, String>) -> Vec<(&'a str, EntityKind, usize)> {
+    let mut counts: HashMap<&str, (EntityKind, usize)> = HashMap::new();
+    for d in docs {
+        for e in &d.entities {
+            let name = out.get(&e.name).unwrap_or(&e.name);
+            counts.entry(name.as_str()).or_insert((e.kind, 0)).1 += e.mentions.len();
+        }
+    }
+    let mut v: Vec<(&str, EntityKind, usize)> = counts.into_iter().map(|(n, (k, c))| (n, k, c)).collect();
+    v.sort_unstable_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(b.0)));
+    v
+}
+
+/// Points every name that `out` maps to `from` (and `from` itself) at `to`.
+fn redirect(out: &mut std::collections::HashMap<String, String>, from: &str, to: &str) {
+    for v in out.values_mut() {
+        if v == from {
+            *v = to.to_string();
+        }
+    }
+    out.insert(from.to_string(), to.to_string());
+}
+
+/// Spellings of one name: the most mentioned wins.
+fn merge_spellings(docs: &[&crate::Enriched], out: &mut std::collections::HashMap<String, String>) {
+    let key = |n: &str| {
+        let k: String = n.chars().filter(|c| *c != '.').map(|c| if c == '-' { ' ' } else { c }).flat_map(char::to_lowercase).collect();
+        let k = k.strip_prefix("the ").map(str::to_string).unwrap_or(k);
+        k.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    let counts: Vec<(String, String)> = story_counts(docs, out).into_iter().map(|(n, _, _)| (n.to_string(), key(n))).collect();
+    let mut winner: HashMap<&str, &str> = HashMap::new();
+    // Most mentioned first, so the first name of each key is the one to keep.
+    for (name, k) in &counts {
+        match winner.get(k.as_str()) {
+            Some(&w) => redirect(out, name, w),
+            None => _ = winner.insert(k, name),
+        }
+    }
+}
+
+/// Acronyms of the story's organisations.
+fn merge_acronyms(docs: &[&crate::Enriched], out: &mut std::collections::HashMap<String, String>) {
+    let counts: Vec<(String, EntityKind)> = story_counts(docs, out).into_iter().map(|(n, k, _)| (n.to_string(), k)).collect();
+    let initials = |n: &str| -> String {
+        n.split([' ', '-']).filter(|w| !matches!(*w, "of" | "for" | "the" | "and" | "de" | "on" | "in")).filter_map(|w| w.chars().next()).filter(|c| c.is_uppercase()).collect()
+    };
+    let orgs: Vec<(&str, String)> =
+        counts.iter().filter(|(n, k)| n.contains(' ') && matches!(k, EntityKind::Organisation | EntityKind::Publication | EntityKind::Other)).map(|(n, _)| (n.as_str(), initials(n))).collect();
+    for (name, _) in &counts {
+        let acronym = (2..=6).contains(&name.len()) && name.chars().all(|c| c.is_ascii_uppercase());
+        if !acronym || known(name).is_some() {
+            continue;
+        }
+        if let Some((full, _)) = only_one(orgs.iter().filter(|(_, i)| i == name)) {
+            redirect(out, name, full);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -887,16 +1268,108 @@ mod tests {
         };
         let a = doc("Roger Stone told reporters on Monday that he would testify, and Representative Blake Farenthold said he welcomed it. Michael Cohen declined to comment. He had done nothing wrong, Stone said, and Farenthold agreed.");
         let b = doc("Mr. Stone, a longtime adviser, spoke on Monday. The committee would meet on Friday, said Farenthold. Jill Cohen and Michael Cohen were not present.");
-        let names = story_person_names([&a, &b]);
+        let names = story_entity_names([&a, &b]);
         assert_eq!(names.get("Stone").map(String::as_str), Some("Roger Stone"), "{names:?} / {:?}", b.entities);
         assert_eq!(names.get("Farenthold").map(String::as_str), Some("Blake Farenthold"), "{names:?} / {:?} / {:?}", a.entities, b.entities);
         // A name no article calls by its surname alone gets no surname from another article.
         let c = doc("Obese Kim Jong Un was seen on Monday. Kim Jong Un spoke on Tuesday.");
         let d = doc("The leader met officials, said Kim.");
-        assert!(!story_person_names([&c, &d]).contains_key("Kim"), "{:?}", c.entities);
+        assert!(!story_entity_names([&c, &d]).contains_key("Kim"), "{:?}", c.entities);
         // "Cohen" fits two people: it keeps its own name.
         assert!(!names.contains_key("Cohen"), "{names:?}");
         assert!(!names.contains_key("Roger Stone") && !names.contains_key("Michael Cohen"), "{names:?}");
+    }
+
+    /// What news prose puts around names: contractions, sentence openers, abbreviated dates,
+    /// possessives, titles and party labels inside a run, bullets, datelines and offices.
+    #[test]
+    fn words_around_names_are_not_part_of_them() {
+        let e = names(
+            "I'm not sure, said Tan Shen. So I asked. Currently HBO streams it. Could ISIS win? \
+             Killing Baghdadi was the aim; the killing ended it. On Sept. 11 they met. \
+             Apple's Tim Cook spoke, and Apple CEO Tim Cook agreed with Republican Duncan Hunter. \
+             Former Florida Gov. Jeb Bush called Secretary of State John Kerry, who met Mayor Bill de Blasio. \
+             The former Secretary of State was silent. Thursday Twitter was busy in New Jersey. Lin’s YouTube channel grew.\n\
+             House of Commons • Video\n\
+             NEW YORK (AP) — The Republican National Convention opened.",
+        );
+        let got: Vec<&str> = e.iter().map(|(n, _)| n.as_str()).collect();
+        for bad in [
+            "I'm",
+            "I",
+            "So I",
+            "Currently HBO",
+            "Could ISIS",
+            "Killing Baghdadi",
+            "Sept",
+            "Apple CEO Tim Cook",
+            "Republican Duncan Hunter",
+            "Former Florida",
+            "State",
+            "Thursday Twitter",
+            "Jersey",
+            "Lin’s YouTube",
+            "NEW YORK",
+            "National Convention",
+        ] {
+            assert!(!got.contains(&bad), "{bad}: {got:?}");
+        }
+        for good in [
+            "Tan Shen",
+            "HBO",
+            "Islamic State",
+            "Baghdadi",
+            "Apple",
+            "Tim Cook",
+            "Duncan Hunter",
+            "Jeb Bush",
+            "John Kerry",
+            "Bill de Blasio",
+            "Twitter",
+            "New Jersey",
+            "YouTube",
+            "Associated Press",
+            "Republican National Convention",
+        ] {
+            assert!(got.contains(&good), "{good}: {got:?}");
+        }
+        assert!(e.contains(&("Tim Cook".into(), EntityKind::Person)) && e.contains(&("New Jersey".into(), EntityKind::Place)), "{e:?}");
+        // "Americans" is the United States, not the Northern Mariana Islands that share the word.
+        assert_eq!(names("the Americans"), [("United States".into(), EntityKind::Country)]);
+        // A lone given name is the one full name in the text that starts with it.
+        let e = entities_in("Hillary Clinton spoke on Monday. Later, aides said Hillary was tired.");
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(e[0].mentions.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(), ["Hillary Clinton", "Hillary"]);
+        // Two full names end with "Clinton": a lone "Clinton" is neither.
+        let e = names("Hillary Clinton and Bill Clinton arrived; aides said Clinton was tired.");
+        assert!(e.contains(&("Clinton".into(), EntityKind::Other)) || e.contains(&("Clinton".into(), EntityKind::Person)), "{e:?}");
+    }
+
+    /// Across a story: spellings, acronyms and given names become one name.
+    #[test]
+    fn story_names_join_spellings_acronyms_and_given_names() {
+        let doc = |text: &str| {
+            crate::enrich(&dossier_model::Article {
+                id: "a".into(),
+                kind: dossier_model::ArticleKind::Main,
+                title: "a".into(),
+                text: text.into(),
+                outlet: dossier_model::Outlet { name: "Alpha".into(), basis: dossier_model::OutletBasis::Given },
+                url: None,
+                source: "a".into(),
+                published: None,
+                seen_at: "2025-06-23T00:00:00Z".parse().unwrap(),
+                language: None,
+            })
+        };
+        let a = doc("Macaulay Culkin thanked fans, and officials of the Central Bureau of Investigation met leaders of the Democratic National Committee. Kim Jong Un watched. Later Macaulay left.");
+        let b = doc("Officials said the CBI and the DNC had talked. Kim Jong-un was not there, and neither was Kim Jong-un's sister. Aides said Macaulay was in Manhattan.");
+        let names = story_entity_names([&a, &b]);
+        assert_eq!(names.get("CBI").map(String::as_str), Some("Central Bureau of Investigation"), "{names:?} / {:?}", b.entities);
+        assert_eq!(names.get("DNC").map(String::as_str), Some("Democratic National Committee"), "{names:?}");
+        assert_eq!(names.get("Macaulay").map(String::as_str), Some("Macaulay Culkin"), "{names:?} / {:?}", b.entities);
+        let kim = names.get("Kim Jong-un").or(names.get("Kim Jong Un"));
+        assert!(kim.is_some_and(|k| k == "Kim Jong Un" || k == "Kim Jong-un"), "{names:?}");
     }
 
     fn names(t: &str) -> Vec<(String, EntityKind)> {

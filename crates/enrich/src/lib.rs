@@ -19,7 +19,7 @@ mod terms;
 use dossier_model::{Article, Attribution, Entity, Quantity, Sentence};
 
 pub use attribution::{attribution_in, attributions_in, char_offsets, is_speech_cue, sentence_attributions, AttributionSpan, CharOffsets};
-pub use entities::{entities_in, publication_like, story_person_names};
+pub use entities::{entities_in, publication_like, story_entity_names};
 pub use quantities::quantities_in;
 pub use sentences::split_sentences;
 pub use terms::{is_stopword, stem, terms};

@@ -714,7 +714,7 @@ pub fn story_from(id: String, members: &[&Enriched], vectors: &[&Vector]) -> Sto
         }
     }
     // A surname one article writes alone counts for the full name another gives.
-    let person = dossier_enrich::story_person_names(arts.iter().copied());
+    let person = dossier_enrich::story_entity_names(arts.iter().copied());
     let mut ent_counts: HashMap<&str, usize> = HashMap::new();
     for a in &arts {
         for e in &a.entities {
