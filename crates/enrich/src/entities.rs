@@ -1332,7 +1332,14 @@ fn merge_spellings(docs: &[&crate::Enriched], out: &mut std::collections::HashMa
     let key = |n: &str| {
         let k: String = n.chars().filter(|c| *c != '.').map(|c| if c == '-' { ' ' } else { c }).flat_map(char::to_lowercase).collect();
         let k = k.strip_prefix("the ").map(str::to_string).unwrap_or(k);
-        k.split_whitespace().collect::<Vec<_>>().join(" ")
+        let k = k.split_whitespace().collect::<Vec<_>>().join(" ");
+        // "Department of Defense" is the "Defense Department", "Ministry of Defence" the "Defence Ministry".
+        for head in ["department", "ministry", "office", "bureau"] {
+            if let Some(rest) = k.strip_prefix(head).and_then(|r| r.strip_prefix(" of ")) {
+                return format!("{} {head}", rest.strip_prefix("the ").unwrap_or(rest));
+            }
+        }
+        k
     };
     let counts: Vec<(String, String)> = story_counts(docs, out).into_iter().map(|(n, _, _)| (n.to_string(), key(n))).collect();
     let mut winner: HashMap<&str, &str> = HashMap::new();
@@ -1510,6 +1517,9 @@ mod tests {
         assert_eq!(names.get("CBI").map(String::as_str), Some("Central Bureau of Investigation"), "{names:?} / {:?}", b.entities);
         assert_eq!(names.get("DNC").map(String::as_str), Some("Democratic National Committee"), "{names:?}");
         assert_eq!(names.get("Macaulay").map(String::as_str), Some("Macaulay Culkin"), "{names:?} / {:?}", b.entities);
+        let c = doc("The Ministry of Defence said the drills were over.");
+        let d = doc("Officials at the Defence Ministry disagreed, and the Defence Ministry said so twice.");
+        assert_eq!(story_entity_names([&c, &d]).get("The Ministry of Defence").map(String::as_str), Some("Defence Ministry"), "{:?} / {:?}", c.entities, d.entities);
         let kim = names.get("Kim Jong-un").or(names.get("Kim Jong Un"));
         assert!(kim.is_some_and(|k| k == "Kim Jong Un" || k == "Kim Jong-un"), "{names:?}");
     }
