@@ -899,7 +899,7 @@ pub fn entities_in(text: &str) -> Vec<Entity> {
             let mut j = i + 1;
             // A dash ends a name ("WASHINGTON — Peter Strzok"), as do a bullet or a bar between
             // page parts ("Commons • Video"); a middle initial's dot does not ("Adam B. Schiff").
-            let breaks = ['\n', ',', ';', ':', '(', ')', '"', '“', '”', '.', '!', '?', '—', '–', '•', '·', '|'];
+            let breaks = ['\n', ',', ';', ':', '(', ')', '"', '“', '”', '.', '!', '?', '—', '–', '―', '•', '·', '|'];
             let initial = |k: usize| toks[k].text.len() == 1 && capitalised(toks[k].text) && k > i;
             while j < toks.len() && {
                 let gap = &text[toks[j - 1].end..toks[j].start];
@@ -1021,17 +1021,42 @@ pub fn entities_in(text: &str) -> Vec<Entity> {
     }
     // A lone surname resolves to the fuller person name found in the same text that ends with
     // it, or, failing that, a lone given name to the one that starts with it ("Hillary"), when
-    // exactly one does.
-    let mut people: Vec<String> = found.iter().filter(|f| f.1 == EntityKind::Person && f.0.contains(' ')).map(|f| f.0.clone()).collect();
-    people.sort_unstable();
-    people.dedup();
-    for f in found.iter_mut() {
-        if !f.0.contains(' ') && f.0.starts_with(char::is_uppercase) {
+    // exactly one does. Two people of one surname ("Hillary Clinton", "Bill Clinton"): news
+    // names its subject first and most, and the other in full each time, so the surname is
+    // the first one introduced when no other is named in full more often.
+    let mut people: Vec<String> = Vec::new();
+    for f in found.iter().filter(|f| f.1 == EntityKind::Person && f.0.contains(' ')) {
+        if !people.contains(&f.0) {
+            people.push(f.0.clone());
+        }
+    }
+    let named = |p: &String| found.iter().filter(|f| f.0 == *p).count();
+    let subject = |fits: Vec<&String>| -> Option<String> {
+        // `people` is in text order, so the first fit is the first introduced.
+        let first = *fits.first()?;
+        // "Hillary Rodham Clinton" and "Hillary Clinton" are one person: same given name.
+        let given = |p: &String| p.split_whitespace().next().map(str::to_string);
+        let others = fits.iter().filter(|p| given(p) != given(first));
+        others.map(|p| named(p)).all(|n| n <= named(first)).then(|| first.clone())
+    };
+    let mut resolved: Vec<Option<String>> = Vec::with_capacity(found.len());
+    for f in found.iter() {
+        let full = (!f.0.contains(' ') && f.0.starts_with(char::is_uppercase)).then(|| {
             let surname_of = |p: &&String| p.split_whitespace().last() == Some(f.0.as_str());
             let given_of = |p: &&String| p.split_whitespace().next() == Some(f.0.as_str());
-            let full = if people.iter().any(|p| surname_of(&p)) { only_one(people.iter().filter(surname_of)) } else { only_one(people.iter().filter(given_of)) };
+            let by_surname: Vec<&String> = people.iter().filter(surname_of).collect();
+            if by_surname.is_empty() {
+                only_one(people.iter().filter(given_of)).cloned()
+            } else {
+                subject(by_surname)
+            }
+        });
+        resolved.push(full.flatten());
+    }
+    for (f, full) in found.iter_mut().zip(resolved) {
+        if !f.0.contains(' ') && f.0.starts_with(char::is_uppercase) {
             if let Some(full) = full {
-                f.0 = full.clone();
+                f.0 = full;
                 f.1 = EntityKind::Person;
             }
         }
@@ -1489,9 +1514,13 @@ mod tests {
         let e = entities_in("Hillary Clinton spoke on Monday. Later, aides said Hillary was tired.");
         assert_eq!(e.len(), 1, "{e:?}");
         assert_eq!(e[0].mentions.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(), ["Hillary Clinton", "Hillary"]);
-        // Two full names end with "Clinton": a lone "Clinton" is neither.
-        let e = names("Hillary Clinton and Bill Clinton arrived; aides said Clinton was tired.");
-        assert!(e.contains(&("Clinton".into(), EntityKind::Other)) || e.contains(&("Clinton".into(), EntityKind::Person)), "{e:?}");
+        // Two full names end with "Clinton": a lone "Clinton" is the subject, named first, unless
+        // the other is named in full more often; then it is neither.
+        let e = entities_in("Hillary Clinton spoke. Hillary Clinton and Bill Clinton arrived; aides said Clinton was tired.");
+        let hillary = e.iter().find(|e| e.name == "Hillary Clinton").expect("Hillary Clinton");
+        assert_eq!(hillary.mentions.len(), 3, "{e:?}");
+        let e = names("Bill Clinton spoke. Hillary Clinton and Bill Clinton arrived, then Hillary Clinton and Hillary Clinton left; aides said Clinton was tired.");
+        assert!(e.iter().any(|(n, _)| n == "Clinton"), "{e:?}");
     }
 
     /// Across a story: spellings, acronyms and given names become one name.
