@@ -1357,7 +1357,16 @@ fn merge_spellings(docs: &[&crate::Enriched], out: &mut std::collections::HashMa
     let key = |n: &str| {
         let k: String = n.chars().filter(|c| *c != '.').map(|c| if c == '-' { ' ' } else { c }).flat_map(char::to_lowercase).collect();
         let k = k.strip_prefix("the ").map(str::to_string).unwrap_or(k);
-        let k = k.split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut k = k.split_whitespace().collect::<Vec<_>>().join(" ");
+        // "Apple Watches" is "Apple Watch", "Apple Stores" "Apple Store" (names of two words or more).
+        if k.contains(' ') {
+            for plural in ["ches", "shes", "sses", "xes", "s"] {
+                if k.ends_with(plural) && !k.ends_with("ss") && k.len() > plural.len() + 3 {
+                    k.truncate(k.len() - if plural == "s" { 1 } else { 2 });
+                    break;
+                }
+            }
+        }
         // "Department of Defense" is the "Defense Department", "Ministry of Defence" the "Defence Ministry".
         for head in ["department", "ministry", "office", "bureau"] {
             if let Some(rest) = k.strip_prefix(head).and_then(|r| r.strip_prefix(" of ")) {
@@ -1546,6 +1555,9 @@ mod tests {
         assert_eq!(names.get("CBI").map(String::as_str), Some("Central Bureau of Investigation"), "{names:?} / {:?}", b.entities);
         assert_eq!(names.get("DNC").map(String::as_str), Some("Democratic National Committee"), "{names:?}");
         assert_eq!(names.get("Macaulay").map(String::as_str), Some("Macaulay Culkin"), "{names:?} / {:?}", b.entities);
+        let w = doc("The Apple Watch sold out, and Apple Watch buyers queued.");
+        let x = doc("Apple Watches were everywhere.");
+        assert_eq!(story_entity_names([&w, &x]).get("Apple Watches").map(String::as_str), Some("Apple Watch"), "{:?}", x.entities);
         let c = doc("The Ministry of Defence said the drills were over.");
         let d = doc("Officials at the Defence Ministry disagreed, and the Defence Ministry said so twice.");
         assert_eq!(story_entity_names([&c, &d]).get("The Ministry of Defence").map(String::as_str), Some("Defence Ministry"), "{:?} / {:?}", c.entities, d.entities);
