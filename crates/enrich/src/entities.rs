@@ -790,6 +790,15 @@ const PARTY_NOUNS: &[&str] = &[
     "Governors",
 ];
 
+/// A gerund opening a sentence before a name ("Killing Baghdadi would …"); seven letters or
+/// more, so that "Irving" or "Ewing" stay names.
+fn gerund(w: &str) -> bool {
+    w.len() >= 7 && w.ends_with("ing") && w[1..].chars().all(char::is_lowercase)
+}
+
+/// Weekdays, which end some names ("Black Friday", "Super Tuesday"); months end none.
+const WEEKDAYS: &[&str] = &["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "Mon", "Tue", "Tues", "Wed", "Thu", "Thur", "Thurs", "Fri", "Sat"];
+
 /// A word shaped like a verb form or an adjective ("Killing", "Depressed", "Currently",
 /// "Hopeful"), which, opening a sentence and written in lower case elsewhere in the text, is
 /// no part of the name after it.
@@ -959,7 +968,7 @@ pub fn entities_in(text: &str) -> Vec<Entity> {
                 } else if FUNCTION_WORDS.contains(&w) && !(w == "The" && named_body)
                     || PARTY_WORDS.contains(&w) && !named_body && j - s >= 3 && !toks[s + 1..j].iter().any(|t| PARTY_NOUNS.contains(&t.text))
                     || CALENDAR.contains(&w) && j - s >= 2 && (j - s == 2 || known(toks[s + 1].text).is_some())
-                    || s == i && j - s >= 2 && opens_sentence(s) && verb_or_adjective(w) && lower_words.contains(w.to_lowercase().as_str())
+                    || s == i && j - s >= 2 && opens_sentence(s) && (verb_or_adjective(w) && lower_words.contains(w.to_lowercase().as_str()) || gerund(w))
                 {
                     s += 1;
                 } else {
@@ -976,7 +985,10 @@ pub fn entities_in(text: &str) -> Vec<Entity> {
             }
             // A trailing date after an acronym or a longer name is no part of it ("CNN Friday",
             // "KFC Tuesday"; not "Black Friday").
-            while j > s + 1 && CALENDAR.contains(&toks[j - 1].text) && (j - s > 2 || toks[s].text.chars().all(|c| !c.is_lowercase()) || known(toks[s].text).is_some()) {
+            while j > s + 1
+                && CALENDAR.contains(&toks[j - 1].text)
+                && (j - s > 2 || toks[s].text.chars().all(|c| !c.is_lowercase()) || known(toks[s].text).is_some() || !WEEKDAYS.contains(&toks[j - 1].text))
+            {
                 j -= 1;
             }
             if s >= j {
@@ -1457,7 +1469,7 @@ mod tests {
     fn words_around_names_are_not_part_of_them() {
         let e = names(
             "I'm not sure, said Tan Shen. So I asked. Currently HBO streams it. Could ISIS win? \
-             Killing Baghdadi was the aim; the killing ended it. On Sept. 11 they met. \
+             Killing Baghdadi was the aim; the killing ended it. On Sept. 11 they met. Bombing Mosul would not help. Coming into Elon January was hard. \
              Apple's Tim Cook spoke, and Apple CEO Tim Cook agreed with Republican Duncan Hunter. \
              Former Florida Gov. Jeb Bush called Secretary of State John Kerry, who met Mayor Bill de Blasio. \
              The former Secretary of State was silent. Thursday Twitter was busy in New Jersey. Lin’s YouTube channel grew.\n\
@@ -1472,6 +1484,8 @@ mod tests {
             "Currently HBO",
             "Could ISIS",
             "Killing Baghdadi",
+            "Bombing Mosul",
+            "Elon January",
             "Sept",
             "Apple CEO Tim Cook",
             "Republican Duncan Hunter",
