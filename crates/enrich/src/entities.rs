@@ -793,7 +793,9 @@ const PARTY_NOUNS: &[&str] = &[
 /// A gerund opening a sentence before a name ("Killing Baghdadi would …"); seven letters or
 /// more, so that "Irving" or "Ewing" stay names.
 fn gerund(w: &str) -> bool {
-    w.len() >= 7 && w.ends_with("ing") && w[1..].chars().all(char::is_lowercase)
+    // Nouns in "-ing" that begin names of shows and places ("Morning Joe", "Breaking Bad").
+    const NOUNS: &[&str] = &["Morning", "Evening", "Breaking", "Building", "Wedding", "Playing", "Kingdom"];
+    w.len() >= 7 && w.ends_with("ing") && w[1..].chars().all(char::is_lowercase) && !NOUNS.contains(&w)
 }
 
 /// Weekdays, which end some names ("Black Friday", "Super Tuesday"); months end none.
