@@ -1,0 +1,287 @@
+#!/usr/bin/env python3
+"""Trains the block classifier (`crates/extract/src/blockmodel.rs`) on WCXB half A.
+
+Usage:
+  cargo run --release -p dossier-extract --example blockdump -- DIR blocks.jsonl
+  wcxb_train_blocks.py cv blocks.jsonl [DIR]      5-fold cross-validation inside half A
+  wcxb_train_blocks.py train blocks.jsonl [DIR]   fit on all of half A, write
+                                                  crates/extract/src/block_trees.rs
+  wcxb_train_blocks.py score blocks.jsonl [DIR] --half B
+                                                  the fitted trees' F1 on a half
+
+blockdump must come from a build whose classifier is off (DOSSIER_BLOCK_MODEL=off),
+so that the features see the rules' decisions only. A block's label: half
+of its word 4-grams are in the page's labelled body (a block of under four
+words: its words occur there in a row). Each page weighs the same (a block
+weighs its share of the page's candidate characters), since the benchmark's
+F1 averages pages. The model: gradient-boosted trees of depth 3 on the
+logistic loss, written from scratch here (numpy only) and evaluated in Rust.
+Only blocks inside the chosen element are candidates; a kept block is
+dropped when the model's probability is under DROP, a dropped one kept when
+it is over KEEP. Settings chosen by cross-validation inside half A (pages
+split in 5 folds); half B is scored once per chosen setting.
+"""
+import argparse, json, math, random, re, sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from wcxb_blocks import label_sets, in_label, body_of  # noqa: E402
+from wcxb_split import half, shingle_f1  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+# Chosen by cross-validation on half A (see BENCHMARKS.md, round 4).
+NTREE, DEPTH, RATE, DROP, KEEP = 60, 3, 0.3, 0.3, 0.7
+
+FATES=["Kept","OutsideRoot","Furniture","Boilerplate","Caption","Headline","NotInReference","LinkList","AfterClosingLabel","EdgeTrim"]
+VOCAB=["comment","comments","author","bio","related","share","social","newsletter","subscribe","promo","ad","ads","sponsor","sponsored","cta","caption","credit","tooltip","popup","modal","faq","toc","disclaimer","footer","sidebar","widget","card","callout","button","btn","meta","date","byline","tag","tags","category","breadcrumb","content","article","body","entry","post","text","summary","box","banner","note","wp","block","list","table","code","highlight","review","product","price","form","hidden","hover","title","heading","intro","lead","excerpt","info","alert","embed","quote","footnote","nav","menu","link","links","more","read","recommended","signup","cookie","affiliate"]
+VI={w:i for i,w in enumerate(VOCAB)}
+def class_words(s):
+    out=[];buf='';prev_lower=False
+    for c in s:
+        if c.isascii() and c.isalnum():
+            if c.isupper() and prev_lower and buf:
+                out.append(buf);buf=''
+            prev_lower=c.islower();buf+=c.lower()
+        else:
+            prev_lower=False
+            if buf: out.append(buf);buf=''
+    if buf: out.append(buf)
+    return out
+def path_tokens(path, levels=3):
+    els=path.split(' > ')[-levels:]
+    toks=set()
+    for e in els:
+        # tag#id.class.class
+        m=re.match(r'([a-z0-9]+)(#[^.]*)?(\..*)?$',e)
+        rest=e[len(e.split('#')[0].split('.')[0]):]
+        for w in class_words(rest): toks.add(w)
+    return toks
+def ends_prose(t):
+    t=t.rstrip('"\'”’) 」』）')
+    return t.endswith(('.','!','?',':',';','…','。','！','？','：'))
+def feats(bl):
+    n=len(bl)
+    counts={}
+    for b in bl: counts[b['text']]=counts.get(b['text'],0)+1
+    X=[]
+    for i,b in enumerate(bl):
+        f=[0.0]*(10+7+12+len(VOCAB))
+        f[FATES.index(b['fate'])]=1
+        k=b['kind']
+        ki=6
+        if k.startswith('Heading'): ki=0
+        elif k=='Item': ki=1
+        elif k=='Quote': ki=2
+        elif k=='Pre': ki=3
+        elif k=='Caption': ki=4
+        elif b['row']: ki=5
+        f[10+ki]=1
+        o=17
+        ch=b['chars'];d=b['link_chars']/max(1,ch);w=len(b['text'].split())
+        f[o]=math.log1p(ch)/8;f[o+1]=d;f[o+2]=ends_prose(b['text']);f[o+3]=w<10
+        f[o+4]=min(1,b['text'].count(',')/max(1,w)*5)
+        f[o+5]=math.log(counts[b['text']]) if ch>=20 else 0
+        f[o+6]=i/max(1,n-1)
+        pk=bl[i-1]['fate']=='Kept' if i>0 else False
+        nk=bl[i+1]['fate']=='Kept' if i+1<n else False
+        f[o+7]=pk;f[o+8]=nk
+        f[o+9]=bl[i-1]['link_chars']/max(1,bl[i-1]['chars']) if i>0 else 0
+        f[o+10]=bl[i+1]['link_chars']/max(1,bl[i+1]['chars']) if i+1<n else 0
+        f[o+11]=b['text'].lower().startswith('lorem ipsum')
+        for t in path_tokens(b['path']):
+            if t in VI: f[29+VI[t]]=1
+        X.append(f)
+    return X
+
+
+def load(blocks_path, truth, which):
+    pages = {}
+    for line in open(blocks_path):
+        r = json.loads(line)
+        pid = r["id"]
+        if half(pid) != which:
+            continue
+        bl = r["blocks"]
+        g = truth[pid]["articleBody"] or ""
+        gs, gsh = label_sets(g)
+        y = [in_label(b["text"], gs, gsh) for b in bl]
+        cand = [b["fate"] != "OutsideRoot" for b in bl]
+        X = np.array(feats(bl), dtype=np.float64).reshape(len(bl), 29 + len(VOCAB))
+        pages[pid] = (bl, X, np.array(y, dtype=np.float64), np.array(cand, dtype=bool), g)
+    return pages
+
+
+def data(pages, pids):
+    Xs, ys, ws = [], [], []
+    for p in pids:
+        bl, X, y, c, g = pages[p]
+        if not c.any():
+            continue
+        ch = np.array([b["chars"] for b in bl], dtype=float)[c]
+        Xs.append(X[c]); ys.append(y[c]); ws.append(100 * ch / ch.sum())
+    return np.vstack(Xs), np.concatenate(ys), np.concatenate(ws)
+
+
+NB=16
+def bins_of(X):
+    edges=[]
+    for j in range(X.shape[1]):
+        u=np.unique(X[:,j])
+        if len(u)<=NB: e=(u[:-1]+u[1:])/2
+        else: e=np.unique(np.quantile(X[:,j],np.linspace(0,1,NB+1)[1:-1]))
+        edges.append(e)
+    return edges
+def binize(X,edges):
+    return np.stack([np.searchsorted(edges[j],X[:,j],side='right') for j in range(X.shape[1])],1).astype(np.int32)
+def fit(X,y,w,ntree,depth,lr,lam=1.0,minw=1.0):
+    edges=bins_of(X);B=binize(X,edges);F=X.shape[1]
+    f=np.zeros(len(y));trees=[]
+    for t in range(ntree):
+        p=1/(1+np.exp(-f));g=w*(p-y);h=w*p*(1-p)
+        nodes=[(np.arange(len(y)),0)];tree={}  # id->(feat,thr) or leaf
+        leaves=[]
+        queue=[(0,np.arange(len(y)),0)]
+        struct=[]
+        while queue:
+            nid,idx,d=queue.pop()
+            G,H=g[idx].sum(),h[idx].sum()
+            if d==depth or len(idx)<20:
+                struct.append((nid,None,None,-G/(H+lam)*lr));continue
+            best=(0,None,None)
+            for j in range(F):
+                gh=np.bincount(B[idx,j],weights=g[idx],minlength=NB+1)
+                hh=np.bincount(B[idx,j],weights=h[idx],minlength=NB+1)
+                GL=np.cumsum(gh)[:-1];HL=np.cumsum(hh)[:-1]
+                GR=G-GL;HR=H-HL
+                ok=(HL>1e-6*minw)&(HR>1e-6*minw)
+                gain=np.where(ok,GL**2/(HL+lam)+GR**2/(HR+lam)-G**2/(H+lam),0)
+                k=int(np.argmax(gain))
+                if gain[k]>best[0]: best=(gain[k],j,k)
+            if best[1] is None:
+                struct.append((nid,None,None,-G/(H+lam)*lr));continue
+            j,k=best[1],best[2]
+            thr=edges[j][k] if k<len(edges[j]) else np.inf
+            struct.append((nid,j,thr,None))
+            m=X[idx,j]<thr
+            queue.append((2*nid+1,idx[m],d+1));queue.append((2*nid+2,idx[~m],d+1))
+        tr={s[0]:s for s in struct}
+        trees.append(tr)
+        f+=apply_tree(tr,X)
+    return trees
+def apply_tree(tr,X):
+    out=np.zeros(len(X));
+    def rec(nid,idx):
+        s=tr[nid]
+        if s[1] is None: out[idx]=s[3];return
+        m=X[idx,s[1]]<s[2]
+        rec(2*nid+1,idx[m]);rec(2*nid+2,idx[~m])
+    rec(0,np.arange(len(X)));return out
+def predict(trees,X):
+    f=np.zeros(len(X))
+    for t in trees: f+=apply_tree(t,X)
+    return 1/(1+np.exp(-f))
+def evaluate(pages, probs, tdrop, tkeep, pids):
+    pairs = []
+    for p in pids:
+        bl, X, y, c, g = pages[p]
+        kept = np.array([b["fate"] == "Kept" for b in bl], dtype=bool)
+        pr = probs[p]
+        keep = kept.copy()
+        keep[c & kept & (pr < tdrop)] = False
+        keep[c & ~kept & (pr > tkeep)] = True
+        pairs.append((g, body_of(bl, keep)))
+    return shingle_f1(pairs)[2]
+
+
+def write_rust(trees, path):
+    """Flat nodes: (feature or -1 for a leaf, threshold or leaf value, left, right)."""
+    nodes, roots = [], []
+    for tr in trees:
+        base = len(nodes)
+        order = sorted(tr)  # node ids; children of n are 2n+1, 2n+2
+        index = {nid: base + i for i, nid in enumerate(order)}
+        roots.append(index[0])
+        for nid in order:
+            s = tr[nid]
+            if s[1] is None:
+                nodes.append((-1, float(s[3]), 0, 0))
+            else:
+                nodes.append((int(s[1]), float(s[2]), index[2 * nid + 1], index[2 * nid + 2]))
+    with open(path, "w") as f:
+        f.write("// Generated by scripts/wcxb_train_blocks.py train (WCXB half A); do not edit.\n")
+        f.write(f"// {len(trees)} trees of depth {DEPTH}, rate {RATE}; drop under {DROP}, keep over {KEEP}.\n")
+        f.write(f"pub(crate) const DROP: f64 = {DROP};\npub(crate) const KEEP: f64 = {KEEP};\n")
+        f.write(f"pub(crate) const ROOTS: [u16; {len(roots)}] = {roots};\n")
+        f.write("#[rustfmt::skip]\n")
+        f.write(f"pub(crate) const NODES: [(i16, f64, u16, u16); {len(nodes)}] = [\n")
+        for n in nodes:
+            f.write(f"    ({n[0]}, {n[1]!r}, {n[2]}, {n[3]}),\n")
+        f.write("];\n")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("cmd", choices=["cv", "train", "score"])
+    ap.add_argument("blocks")
+    ap.add_argument("dir", nargs="?", default=str(ROOT.parent / "shared/bench/extraction-wcxb"))
+    ap.add_argument("--half", default="A")
+    a = ap.parse_args()
+    truth = json.load(open(Path(a.dir) / "ground-truth.json"))
+    if a.cmd == "score":
+        pages = load(a.blocks, truth, a.half)
+        ids = sorted(pages)
+        trees = read_rust(ROOT / "crates/extract/src/block_trees.rs")
+        probs = {p: predict(trees, pages[p][1]) if len(pages[p][0]) else np.zeros(0) for p in ids}
+        none = {p: np.full(len(pages[p][0]), 0.5) for p in ids}
+        print(f"half {a.half}: rules only {evaluate(pages, none, 0.0, 1.1, ids):.4f}, with the trees {evaluate(pages, probs, DROP, KEEP, ids):.4f}")
+        return
+    pages = load(a.blocks, truth, "A")
+    ids = sorted(pages)
+    if a.cmd == "train":
+        trees = fit(*data(pages, ids), NTREE, DEPTH, RATE)
+        write_rust(trees, ROOT / "crates/extract/src/block_trees.rs")
+        probs = {p: predict(trees, pages[p][1]) if len(pages[p][0]) else np.zeros(0) for p in ids}
+        print(f"half A in-sample: {evaluate(pages, probs, DROP, KEEP, ids):.4f}")
+        return
+    rnd = random.Random(20261206)
+    shuffled = ids[:]
+    rnd.shuffle(shuffled)
+    folds = [shuffled[i::5] for i in range(5)]
+    none = {p: np.full(len(pages[p][0]), 0.5) for p in ids}
+    print(f"half A, rules only: {evaluate(pages, none, 0.0, 1.1, ids):.4f}")
+    for ntree, depth, rate in [(60, 3, 0.3), (150, 4, 0.2)]:
+        probs = {}
+        for k in range(5):
+            train = [p for j in range(5) if j != k for p in folds[j]]
+            trees = fit(*data(pages, train), ntree, depth, rate)
+            for p in folds[k]:
+                probs[p] = predict(trees, pages[p][1]) if len(pages[p][0]) else np.zeros(0)
+        for tdrop, tkeep in [(0.5, 0.5), (0.3, 0.7), (0.2, 0.8), (0.1, 0.9), (0.3, 1.1), (0.2, 1.1), (0.1, 1.1), (0.0, 0.8), (0.0, 0.9)]:
+            print(f"trees {ntree} depth {depth} rate {rate} drop<{tdrop} keep>{tkeep}: cross-validated F1 {evaluate(pages, probs, tdrop, tkeep, ids):.4f}", flush=True)
+
+
+def read_rust(path):
+    """The trees back from the generated Rust source (for `score`)."""
+    text = open(path).read()
+    roots = [int(x) for x in re.search(r"ROOTS: \[u16; \d+\] = \[([^\]]*)\]", text).group(1).split(",")]
+    nodes = [tuple(float(v) if i == 1 else int(v) for i, v in enumerate(m.groups())) for m in re.finditer(r"\((-?\d+), ([^,]+), (\d+), (\d+)\),", text)]
+    trees = []
+    for r in roots:
+        tr = {}
+        def walk(i, nid):
+            f, v, l, rr = nodes[i]
+            if f < 0:
+                tr[nid] = (nid, None, None, v)
+            else:
+                tr[nid] = (nid, f, v, None)
+                walk(l, 2 * nid + 1)
+                walk(rr, 2 * nid + 2)
+        walk(r, 0)
+        trees.append(tr)
+    return trees
+
+
+if __name__ == "__main__":
+    main()
