@@ -92,17 +92,21 @@ def label_sets(g):
     return gold_sh, gold_short
 
 
+def kept(b):
+    """The final decision (rules and classifier) where the dump has it."""
+    return b.get("kept", b["fate"] == "Kept")
+
+
 def body_of(bl, keep):
     return "\n\n".join(("- " if b["kind"] == "Item" else "") + b["text"] for b, k in zip(bl, keep) if k)
 
 
 def category(b, gold, wrong):
     """The cause a block's wrong decision is put down to, or None when right."""
-    kept = b["fate"] == "Kept"
-    if kept == gold:
+    if kept(b) == gold:
         return None
     if gold:
-        f = b["fate"]
+        f = b["fate"] if b["fate"] != "Kept" else "the classifier"
         if f == "OutsideRoot":
             f = "outside the chosen element: wrong element" if wrong else "outside the chosen element: a sibling section"
         else:
@@ -140,7 +144,7 @@ def main():
         bl = blocks.get(pid, [])
         gold_sh, gold_short = label_sets(g)
         gold = [in_label(b["text"], gold_sh, gold_short) for b in bl]
-        gkept = sum(b["chars"] for b, x in zip(bl, gold) if x and b["fate"] == "Kept")
+        gkept = sum(b["chars"] for b, x in zip(bl, gold) if x and kept(b))
         gout = sum(b["chars"] for b, x in zip(bl, gold) if x and b["fate"] == "OutsideRoot")
         wrong = gout > gkept
         cats = [category(b, x, wrong) for b, x in zip(bl, gold)]
@@ -162,7 +166,7 @@ def main():
             pairs.append((g, body_of(bl, keep)))
         return shingle_f1(pairs)[2]
 
-    base = half_f1(lambda b, x, c: b["fate"] == "Kept")
+    base = half_f1(lambda b, x, c: kept(b))
     actual = shingle_f1([(pages[i][0], (pred.get(i) or {}).get("articleBody") or "") for i in ids])[2]
     oracle = half_f1(lambda b, x, c: x)
     under = [i for i in ids if pages[i][4] < a.below]
@@ -177,7 +181,7 @@ def main():
                 npages[c].add(pid)
     rows = []
     for c in counts:
-        gain = half_f1(lambda b, x, cc, c=c: x if cc == c else b["fate"] == "Kept") - base
+        gain = half_f1(lambda b, x, cc, c=c: x if cc == c else kept(b)) - base
         rows.append((gain, c))
     rows.sort(key=lambda r: -r[0])
     print("| loss | rule that dropped it / what the kept block looks like | block kind | characters | pages | F1 points it costs |")

@@ -19,7 +19,10 @@ mod trees {
 
 /// Class/id words the model looks at (the script's `VOCAB`, same order).
 const VOCAB: [&str; 79] = ["comment", "comments", "author", "bio", "related", "share", "social", "newsletter", "subscribe", "promo", "ad", "ads", "sponsor", "sponsored", "cta", "caption", "credit", "tooltip", "popup", "modal", "faq", "toc", "disclaimer", "footer", "sidebar", "widget", "card", "callout", "button", "btn", "meta", "date", "byline", "tag", "tags", "category", "breadcrumb", "content", "article", "body", "entry", "post", "text", "summary", "box", "banner", "note", "wp", "block", "list", "table", "code", "highlight", "review", "product", "price", "form", "hidden", "hover", "title", "heading", "intro", "lead", "excerpt", "info", "alert", "embed", "quote", "footnote", "nav", "menu", "link", "links", "more", "read", "recommended", "signup", "cookie", "affiliate"];
-const FEATURES: usize = 29 + VOCAB.len();
+/// Then two flags: a block of the chosen element's parent outside the element
+/// (always 0 here: the script's `--near` candidates, tried and left out) and
+/// a block inside furniture.
+const FEATURES: usize = 31 + VOCAB.len();
 
 /// The rules' decisions, revised by the trees where they are confident.
 pub fn revise(dom: &Dom, page: &Page, fates: &[Fate]) -> Vec<bool> {
@@ -35,7 +38,8 @@ pub fn revise(dom: &Dom, page: &Page, fates: &[Fate]) -> Vec<bool> {
     let mut x = [0f64; FEATURES];
     let mut words = String::new();
     for i in 0..blocks.len() {
-        if fates[i] == Fate::OutsideRoot {
+        // The headline stays out: the title is held apart from the body.
+        if matches!(fates[i], Fate::OutsideRoot | Fate::Headline) {
             continue;
         }
         features(dom, blocks, fates, i, repeats[blocks[i].text.as_str()], &mut words, &mut x);
@@ -80,6 +84,7 @@ fn features(dom: &Dom, blocks: &[Blk], fates: &[Fate], i: usize, repeats: u32, w
     x[26] = if i > 0 { link_density(&blocks[i - 1]) } else { 0.0 };
     x[27] = if i + 1 < n { link_density(&blocks[i + 1]) } else { 0.0 };
     x[28] = b.text.chars().take(11).flat_map(char::to_lowercase).eq("lorem ipsum".chars()) as u8 as f64;
+    x[30 + VOCAB.len()] = b.furniture as u8 as f64;
     // The owner and its two nearest element ancestors.
     let mut el = b.owner;
     let mut levels = 0;
@@ -112,4 +117,45 @@ fn probability(x: &[f64; FEATURES]) -> f64 {
         }
     }
     1.0 / (1.0 + (-f).exp())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The generated trees are whole: every split names a feature the
+    /// features fill and children inside the array, every tree ends in leaves.
+    #[test]
+    fn trees_are_well_formed() {
+        for &root in &trees::ROOTS {
+            let mut stack = vec![root as usize];
+            while let Some(i) = stack.pop() {
+                let (feat, v, l, r) = trees::NODES[i];
+                assert!(v.is_finite(), "node {i}");
+                if feat >= 0 {
+                    assert!((feat as usize) < FEATURES, "node {i} feature {feat}");
+                    assert!((l as usize) < trees::NODES.len() && (r as usize) < trees::NODES.len() && l as usize > i && r as usize > i, "node {i}");
+                    stack.extend([l as usize, r as usize]);
+                }
+            }
+        }
+        assert!(trees::DROP < trees::KEEP);
+    }
+
+    /// Placeholder text weighs towards dropping, whatever the rules said.
+    #[test]
+    fn placeholder_text_lowers_the_probability() {
+        let mut x = [0f64; FEATURES];
+        x[Fate::Kept as usize] = 1.0;
+        x[16] = 1.0; // a paragraph
+        x[17] = 200f64.ln_1p() / 8.0;
+        x[19] = 1.0;
+        x[23] = 0.5;
+        x[24] = 1.0;
+        x[25] = 1.0;
+        let plain = probability(&x);
+        x[28] = 1.0;
+        let lorem = probability(&x);
+        assert!(plain > trees::DROP && lorem < plain, "plain {plain:.3} lorem {lorem:.3}");
+    }
 }

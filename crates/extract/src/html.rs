@@ -337,6 +337,8 @@ pub fn block_report(bytes: &[u8], url: Option<&str>) -> Vec<serde_json::Value> {
     let reference = trusted_reference(&dom, &page, m.article_body.as_deref());
     let Some(root) = body::choose_root(&dom, &page, reference.as_ref()) else { return Vec::new() };
     let fates = body::block_fates(&page, root, reference.as_ref(), m.title.as_deref());
+    let keep = crate::blockmodel::revise(&dom, &page, &fates);
+    let parent = dom.node(root).parent;
     let names = |n: u32| {
         let mut path: Vec<String> = dom
             .ancestors(n)
@@ -359,11 +361,16 @@ pub fn block_report(bytes: &[u8], url: Option<&str>) -> Vec<serde_json::Value> {
     page.blocks
         .iter()
         .zip(&fates)
-        .map(|(b, f)| {
+        .zip(&keep)
+        .map(|((b, f), k)| {
             serde_json::json!({
                 "text": b.text,
                 "kind": format!("{:?}", b.kind),
+                // The rules' decision (the classifier's input) and the final one.
                 "fate": format!("{f:?}"),
+                "kept": k,
+                "near": parent != dom::NONE && page.inside(b.owner, parent),
+                "furniture": b.furniture,
                 "chars": b.chars,
                 "link_chars": b.link_chars,
                 "row": b.row,
