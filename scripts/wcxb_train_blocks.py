@@ -9,8 +9,9 @@ Usage:
   wcxb_train_blocks.py score blocks.jsonl [DIR] --half B
                                                   the fitted trees' F1 on a half
 
-blockdump must come from a build whose classifier is off (DOSSIER_BLOCK_MODEL=off),
-so that the features see the rules' decisions only. A block's label: half
+The features read the rules' decision of each block (blockdump's `fate`,
+the same whatever the classifier then does), never the classifier's own.
+A block's label: half
 of its word 4-grams are in the page's labelled body (a block of under four
 words: its words occur there in a row). Each page weighs the same (a block
 weighs its share of the page's candidate characters), since the benchmark's
