@@ -350,7 +350,11 @@ pub fn block_report(bytes: &[u8], url: Option<&str>) -> Vec<serde_json::Value> {
                 let t = dom.tag(a)?;
                 let c = dom.attr(a, "class").unwrap_or("");
                 let i = dom.attr(a, "id").unwrap_or("");
-                Some(format!("{t}{}{}", if i.is_empty() { String::new() } else { format!("#{i}") }, if c.is_empty() { String::new() } else { format!(".{}", c.split_whitespace().collect::<Vec<_>>().join(".")) }))
+                Some(format!(
+                    "{t}{}{}",
+                    if i.is_empty() { String::new() } else { format!("#{i}") },
+                    if c.is_empty() { String::new() } else { format!(".{}", c.split_whitespace().collect::<Vec<_>>().join(".")) }
+                ))
             })
             .collect();
         if path.len() > 8 {

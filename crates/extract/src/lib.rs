@@ -20,9 +20,9 @@ mod text;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-pub use html::{decode_html, decode_html_with, extract_html, extract_html_with, parse_date, HtmlOptions};
 #[doc(hidden)]
 pub use html::{block_report, explain, prefiltered, stage_times, visible_text};
+pub use html::{decode_html, decode_html_with, extract_html, extract_html_with, parse_date, HtmlOptions};
 pub use meta::url_date;
 pub use text::extract_text;
 
