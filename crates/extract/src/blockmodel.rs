@@ -9,6 +9,7 @@
 //! half A. The features here must stay the script's, value for value.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::body::{ends_like_prose, Blk, Fate, Kind, Page};
 use crate::dom::{Dom, NONE};
@@ -16,8 +17,9 @@ use crate::dom::{Dom, NONE};
 mod trees {
     include!("block_trees.rs");
 }
-// A block dropped and kept at once would be a retraining's typo.
-const _: () = assert!(trees::DROP < trees::KEEP);
+// A block dropped and kept at once would be a retraining's typo; the
+// class/id words are bits of a u128.
+const _: () = assert!(trees::DROP < trees::KEEP && VOCAB.len() <= 128);
 
 /// Class/id words the model looks at (the script's `VOCAB`, same order).
 const VOCAB: [&str; 79] = [
@@ -106,6 +108,38 @@ const VOCAB: [&str; 79] = [
 /// a block inside furniture.
 const FEATURES: usize = 31 + VOCAB.len();
 
+/// A multiply-rotate hash (as rustc's FxHash): the maps here are per page and
+/// keyed by the page's own text and node ids, where SipHash's resistance to
+/// chosen keys buys nothing and costs a tenth of the classifier's time.
+#[derive(Default)]
+struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().unwrap()));
+        }
+        for &b in chunks.remainder() {
+            self.add(b as u64);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.add(n as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl FastHasher {
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type Fast = BuildHasherDefault<FastHasher>;
+
 /// The rules' decisions, revised by the trees where they are confident.
 pub fn revise(dom: &Dom, page: &Page, fates: &[Fate]) -> Vec<bool> {
     let blocks = &page.blocks;
@@ -113,18 +147,21 @@ pub fn revise(dom: &Dom, page: &Page, fates: &[Fate]) -> Vec<bool> {
     if !fates.iter().any(|&f| f != Fate::OutsideRoot) {
         return keep;
     }
-    let mut repeats: HashMap<&str, u32> = HashMap::new();
-    for b in blocks {
+    // Repeats count only for blocks of 20 characters or more (the feature's
+    // domain), which keeps the short labels out of the hashing.
+    let mut repeats: HashMap<&str, u32, Fast> = HashMap::default();
+    for b in blocks.iter().filter(|b| b.chars >= 20) {
         *repeats.entry(b.text.as_str()).or_default() += 1;
     }
     let mut x = [0f64; FEATURES];
     let mut words = String::new();
+    let mut masks: HashMap<u32, u128, Fast> = HashMap::default();
     for i in 0..blocks.len() {
         // The headline stays out: the title is held apart from the body.
         if matches!(fates[i], Fate::OutsideRoot | Fate::Headline) {
             continue;
         }
-        features(dom, blocks, fates, i, repeats[blocks[i].text.as_str()], &mut words, &mut x);
+        features(dom, blocks, fates, i, repeats.get(blocks[i].text.as_str()).copied().unwrap_or(1), &mut words, &mut masks, &mut x);
         let p = probability(&x);
         if keep[i] && p < trees::DROP {
             keep[i] = false;
@@ -139,7 +176,8 @@ fn link_density(b: &Blk) -> f64 {
     b.link_chars as f64 / b.chars.max(1) as f64
 }
 
-fn features(dom: &Dom, blocks: &[Blk], fates: &[Fate], i: usize, repeats: u32, words: &mut String, x: &mut [f64; FEATURES]) {
+#[allow(clippy::too_many_arguments)]
+fn features(dom: &Dom, blocks: &[Blk], fates: &[Fate], i: usize, repeats: u32, words: &mut String, masks: &mut HashMap<u32, u128, Fast>, x: &mut [f64; FEATURES]) {
     x.fill(0.0);
     let b = &blocks[i];
     let n = blocks.len();
@@ -153,12 +191,12 @@ fn features(dom: &Dom, blocks: &[Blk], fates: &[Fate], i: usize, repeats: u32, w
         Kind::Para if b.row => 5,
         Kind::Para => 6,
     }] = 1.0;
-    let w = b.text.split_whitespace().count();
+    let (w, commas) = words_and_commas(&b.text);
     x[17] = (b.chars as f64).ln_1p() / 8.0;
     x[18] = link_density(b);
     x[19] = ends_like_prose(&b.text) as u8 as f64;
     x[20] = (w < 10) as u8 as f64;
-    x[21] = (b.text.matches(',').count() as f64 / w.max(1) as f64 * 5.0).min(1.0);
+    x[21] = (commas as f64 / w.max(1) as f64 * 5.0).min(1.0);
     x[22] = if b.chars >= 20 { (repeats as f64).ln() } else { 0.0 };
     x[23] = i as f64 / (n.max(2) - 1) as f64;
     x[24] = (i > 0 && fates[i - 1] == Fate::Kept) as u8 as f64;
@@ -170,33 +208,69 @@ fn features(dom: &Dom, blocks: &[Blk], fates: &[Fate], i: usize, repeats: u32, w
     // The owner and its two nearest element ancestors.
     let mut el = b.owner;
     let mut levels = 0;
+    let mut words_of = 0u128;
     while el != NONE && levels < 3 {
         if dom.tag(el).is_some() {
-            for v in [dom.attr(el, "id"), dom.attr(el, "class")].into_iter().flatten() {
-                crate::body::class_words(v, words, |t| {
-                    if let Some(k) = VOCAB.iter().position(|&v| v == t) {
-                        x[29 + k] = 1.0;
-                    }
-                });
-            }
+            words_of |= *masks.entry(el).or_insert_with(|| vocab_mask(dom, el, words));
             levels += 1;
         }
         el = dom.node(el).parent;
     }
+    for (k, v) in x[29..29 + VOCAB.len()].iter_mut().enumerate() {
+        *v = (words_of >> k & 1) as f64;
+    }
+}
+
+/// Whitespace-separated words and commas, in one pass over ASCII text.
+fn words_and_commas(t: &str) -> (usize, usize) {
+    if !t.is_ascii() {
+        return (t.split_whitespace().count(), t.matches(',').count());
+    }
+    let (mut words, mut commas, mut in_word) = (0, 0, false);
+    for &c in t.as_bytes() {
+        // `char::is_whitespace` on ASCII, as `split_whitespace` splits.
+        let space = matches!(c, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r');
+        words += usize::from(!space && !in_word);
+        commas += usize::from(c == b',');
+        in_word = !space;
+    }
+    (words, commas)
+}
+
+/// The VOCAB words in an element's id and class, one bit each (blocks share
+/// their parents, so each element is read once per page).
+fn vocab_mask(dom: &Dom, el: u32, words: &mut String) -> u128 {
+    let mut m = 0u128;
+    for v in [dom.attr(el, "id"), dom.attr(el, "class")].into_iter().flatten() {
+        crate::body::class_words(v, words, |t| {
+            if let Ok(k) = vocab_index().binary_search_by(|&(v, _)| v.cmp(t)) {
+                m |= 1 << vocab_index()[k].1;
+            }
+        });
+    }
+    m
+}
+
+/// VOCAB sorted, with each word's feature index, for binary search.
+fn vocab_index() -> &'static [(&'static str, usize)] {
+    static INDEX: std::sync::OnceLock<Vec<(&'static str, usize)>> = std::sync::OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut v: Vec<_> = VOCAB.iter().enumerate().map(|(i, &w)| (w, i)).collect();
+        v.sort_unstable();
+        v
+    })
 }
 
 fn probability(x: &[f64; FEATURES]) -> f64 {
+    let splits = (1 << trees::DEPTH) - 1;
     let mut f = 0.0;
-    for &root in &trees::ROOTS {
-        let mut i = root as usize;
-        loop {
-            let (feat, v, l, r) = trees::NODES[i];
-            if feat < 0 {
-                f += v;
-                break;
-            }
-            i = if x[feat as usize] < v { l as usize } else { r as usize };
+    for (feat, thr, leaves) in &trees::TREES {
+        // Complete trees: the path is an index computed without branches.
+        let mut i = 0;
+        for _ in 0..trees::DEPTH {
+            i = 2 * i + 1 + usize::from(x[feat[i] as usize] >= thr[i]);
         }
+        f += leaves[i - splits];
     }
     1.0 / (1.0 + (-f).exp())
 }
@@ -205,21 +279,13 @@ fn probability(x: &[f64; FEATURES]) -> f64 {
 mod tests {
     use super::*;
 
-    /// The generated trees are whole: every split names a feature the
-    /// features fill and children inside the array, every tree ends in leaves.
+    /// The generated trees name only features that the features fill, and
+    /// hold finite leaves.
     #[test]
     fn trees_are_well_formed() {
-        for &root in &trees::ROOTS {
-            let mut stack = vec![root as usize];
-            while let Some(i) = stack.pop() {
-                let (feat, v, l, r) = trees::NODES[i];
-                assert!(v.is_finite(), "node {i}");
-                if feat >= 0 {
-                    assert!((feat as usize) < FEATURES, "node {i} feature {feat}");
-                    assert!((l as usize) < trees::NODES.len() && (r as usize) < trees::NODES.len() && l as usize > i && r as usize > i, "node {i}");
-                    stack.extend([l as usize, r as usize]);
-                }
-            }
+        for (feat, thr, leaves) in &trees::TREES {
+            assert!(feat.iter().all(|&f| (f as usize) < FEATURES), "{feat:?}");
+            assert!(thr.iter().all(|t| !t.is_nan()) && leaves.iter().all(|v| v.is_finite()), "{thr:?} {leaves:?}");
         }
     }
 
