@@ -19,8 +19,10 @@ F1 averages pages. The model: gradient-boosted trees of depth 3 on the
 logistic loss, written from scratch here (numpy only) and evaluated in Rust.
 Only blocks inside the chosen element are candidates, less the headline
 (the title is held apart from the body); a kept block is
-dropped when the model's probability is under DROP, a dropped one kept when
-it is over KEEP. Settings chosen by cross-validation inside half A (pages
+dropped when the model's probability is under DROP, a dropped heading or
+list item kept when it is over KEEP (other dropped blocks stay dropped: on
+the 91 development pages the trees brought back a bare URL line and an
+"Updated ..." line; half A's cross-validated F1 is the same, 0.9603). Settings chosen by cross-validation inside half A (pages
 split in 5 folds); half B is scored once per chosen setting.
 """
 import argparse, json, math, random, re, sys
@@ -38,6 +40,9 @@ NTREE, DEPTH, RATE, DROP, KEEP = 60, 3, 0.3, 0.3, 0.7
 # Candidates: blocks inside the chosen element, and with NEAR also the
 # blocks of its parent element (sibling sections).
 NEAR = False
+# Which dropped blocks the trees may bring back: "all", or "structure" (only
+# headings and list items).
+RESTORE = "structure"
 
 FATES=["Kept","OutsideRoot","Furniture","Boilerplate","Caption","Headline","NotInReference","LinkList","AfterClosingLabel","EdgeTrim"]
 VOCAB=["comment","comments","author","bio","related","share","social","newsletter","subscribe","promo","ad","ads","sponsor","sponsored","cta","caption","credit","tooltip","popup","modal","faq","toc","disclaimer","footer","sidebar","widget","card","callout","button","btn","meta","date","byline","tag","tags","category","breadcrumb","content","article","body","entry","post","text","summary","box","banner","note","wp","block","list","table","code","highlight","review","product","price","form","hidden","hover","title","heading","intro","lead","excerpt","info","alert","embed","quote","footnote","nav","menu","link","links","more","read","recommended","signup","cookie","affiliate"]
@@ -198,7 +203,8 @@ def evaluate(pages, probs, tdrop, tkeep, pids):
         pr = probs[p]
         keep = kept.copy()
         keep[c & kept & (pr < tdrop)] = False
-        keep[c & ~kept & (pr > tkeep)] = True
+        restorable = np.array([RESTORE == "all" or b["kind"].startswith("Heading") or b["kind"] == "Item" for b in bl], dtype=bool)
+        keep[c & ~kept & restorable & (pr > tkeep)] = True
         pairs.append((g, body_of(bl, keep)))
     return shingle_f1(pairs)[2]
 
@@ -257,10 +263,12 @@ def main():
     ap.add_argument("dir", nargs="?", default=str(ROOT.parent / "shared/bench/extraction-wcxb"))
     ap.add_argument("--half", default="A")
     ap.add_argument("--near", action="store_true", help="cv: candidates also in the chosen element's parent")
+    ap.add_argument("--restore", choices=["all", "structure"], help="cv: which dropped blocks may come back")
     ap.add_argument("--settings", default="60,3,0.3;150,4,0.2", help="cv: trees,depth,rate;...")
     a = ap.parse_args()
-    global NEAR
+    global NEAR, RESTORE
     NEAR = NEAR or a.near
+    RESTORE = a.restore or RESTORE
     truth = json.load(open(Path(a.dir) / "ground-truth.json"))
     if a.cmd == "score":
         pages = load(a.blocks, truth, a.half)
