@@ -5,14 +5,16 @@ Usage:
   wcxb_blocks.py BLOCKS.jsonl PRED.json [DIR] [--half A] [--below 0.95] [--pages]
 
 BLOCKS.jsonl is `cargo run --release -p dossier-extract --example blockdump --
-DIR BLOCKS.jsonl`; PRED.json is evaldir's. For every page of the half whose
-shingle F1 is under --below, each lost shingle (the benchmark's word 4-grams)
-is put down to a block: a shingle of the label missing from the prediction
-(recall) to the dropped block that holds it, by the rule that dropped it
-(`fate`) and the block's kind; a shingle of the prediction not in the label
-(precision) to the kept block that holds it, by what that block looks like
-(byline, caption, related links, comments, ...). Prints the table in
-Markdown; --pages lists each page's main loss.
+DIR BLOCKS.jsonl`; PRED.json is evaldir's. On every page of the half whose
+shingle F1 is under --below, each block is the label's when half its word
+4-grams are in the labelled body, and each wrongly decided block is put down
+to a cause: a label block dropped (recall) by the rule that dropped it and
+its kind; a kept block not in the label (precision) by what it looks like
+(class/id words on its path, a byline or date shape, link density, kind). A
+cause's figure is what the half's F1 gains when only that cause's blocks are
+decided as the label would and all others as now: points of the
+benchmark's own F1. Prints the table in Markdown; --pages lists each page's
+main causes.
 """
 import argparse, json, re, sys
 from collections import Counter, defaultdict

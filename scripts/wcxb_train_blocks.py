@@ -44,6 +44,11 @@ NEAR = False
 # headings and list items).
 RESTORE = "structure"
 
+# The features: these must stay crates/extract/src/blockmodel.rs's, value
+# for value (the rules' decision, kind, length, link density, sentence end,
+# short, commas per word, repeats on the page, position, the neighbours'
+# decisions and link densities, "Lorem ipsum", class/id words of the block's
+# element and its two element parents, then two flags).
 FATES=["Kept","OutsideRoot","Furniture","Boilerplate","Caption","Headline","NotInReference","LinkList","AfterClosingLabel","EdgeTrim"]
 VOCAB=["comment","comments","author","bio","related","share","social","newsletter","subscribe","promo","ad","ads","sponsor","sponsored","cta","caption","credit","tooltip","popup","modal","faq","toc","disclaimer","footer","sidebar","widget","card","callout","button","btn","meta","date","byline","tag","tags","category","breadcrumb","content","article","body","entry","post","text","summary","box","banner","note","wp","block","list","table","code","highlight","review","product","price","form","hidden","hover","title","heading","intro","lead","excerpt","info","alert","embed","quote","footnote","nav","menu","link","links","more","read","recommended","signup","cookie","affiliate"]
 VI={w:i for i,w in enumerate(VOCAB)}
@@ -63,8 +68,7 @@ def path_tokens(path, levels=3):
     els=path.split(' > ')[-levels:]
     toks=set()
     for e in els:
-        # tag#id.class.class
-        m=re.match(r'([a-z0-9]+)(#[^.]*)?(\..*)?$',e)
+        # tag#id.class.class: the words of the id and classes, not the tag.
         rest=e[len(e.split('#')[0].split('.')[0]):]
         for w in class_words(rest): toks.add(w)
     return toks
@@ -153,8 +157,6 @@ def fit(X,y,w,ntree,depth,lr,lam=1.0,minw=1.0):
     f=np.zeros(len(y));trees=[]
     for t in range(ntree):
         p=1/(1+np.exp(-f));g=w*(p-y);h=w*p*(1-p)
-        nodes=[(np.arange(len(y)),0)];tree={}  # id->(feat,thr) or leaf
-        leaves=[]
         queue=[(0,np.arange(len(y)),0)]
         struct=[]
         while queue:
