@@ -188,7 +188,7 @@ const CONTENT_WORDS: &[&str] = &["article", "content", "body", "story", "entry",
 
 /// Calls `f` with each lower-cased word of a class/id value, split on
 /// non-alphanumerics and camelCase humps ("articleShareBar" -> article, share, bar).
-fn class_words(s: &str, buf: &mut String, mut f: impl FnMut(&str)) {
+pub(crate) fn class_words(s: &str, buf: &mut String, mut f: impl FnMut(&str)) {
     buf.clear();
     let mut prev_lower = false;
     for c in s.chars() {
@@ -679,7 +679,7 @@ fn coverage(text: &str, reference: &HashSet<u64>) -> Option<f64> {
     Some(s.iter().filter(|h| reference.contains(h)).count() as f64 / s.len() as f64)
 }
 
-fn ends_like_prose(t: &str) -> bool {
+pub(crate) fn ends_like_prose(t: &str) -> bool {
     let t = t.trim_end_matches(['"', '\'', '”', '’', ')', ' ', '」', '』', '）']);
     t.ends_with(['.', '!', '?', ':', ';', '…', '。', '！', '？', '：'])
 }
@@ -924,41 +924,30 @@ fn link_heavy(b: &Blk, limit: f64) -> bool {
     d > limit && !(b.chars >= 100 && d < 0.85 && ends_like_prose(&b.text) && b.kind != Kind::Caption)
 }
 
+/// What became of one of the page's blocks (for development reports).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fate {
+    Kept,
+    OutsideRoot,
+    Furniture,
+    Boilerplate,
+    Caption,
+    Headline,
+    NotInReference,
+    LinkList,
+    AfterClosingLabel,
+    EdgeTrim,
+}
+
 /// The blocks of the chosen element that are article text.
 pub fn body_blocks(dom: &Dom, page: &Page, root: u32, reference: Option<&HashSet<u64>>, title: Option<&str>) -> Vec<Block> {
-    let mut keep: Vec<&Blk> = Vec::new();
-    let mut linky: Vec<bool> = Vec::new();
-    for b in &page.blocks {
-        if !page.inside(b.owner, root) || b.furniture {
-            continue;
-        }
-        if boilerplate_line(&b.text) || b.kind == Kind::Caption || caption_like(&b.text) {
-            continue;
-        }
-        if b.kind == Kind::Heading(1) || title.is_some_and(|t| same_text(t, &b.text)) {
-            continue;
-        }
-        if let Some(r) = reference {
-            if coverage(&b.text, r).is_some_and(|c| c < 0.1) && b.chars > 200 {
-                continue;
-            }
-        }
-        keep.push(b);
-        linky.push(link_heavy(b, 0.6));
-    }
-    keep = interior_links(keep, &linky);
-    cut_at_closing_label(&mut keep);
-    // Trim short non-prose blocks (bylines, datelines, captions, labels) at the edges.
-    let weak = |b: &Blk| !matches!(b.kind, Kind::Heading(_)) && word_count(&b.text) < 10 && !ends_like_prose(&b.text) || b.kind == Kind::Caption;
-    while keep.first().is_some_and(|b| weak(b) || matches!(b.kind, Kind::Heading(_))) {
-        keep.remove(0);
-    }
-    while keep.last().is_some_and(|b| weak(b) || matches!(b.kind, Kind::Heading(_))) {
-        keep.pop();
-    }
-    let _ = dom;
-    keep.into_iter()
-        .map(|b| {
+    let fates = block_fates(page, root, reference, title);
+    let keep = crate::blockmodel::revise(dom, page, &fates);
+    page.blocks
+        .iter()
+        .zip(&keep)
+        .filter(|(_, &k)| k)
+        .map(|(b, _)| {
             let t = b.text.clone();
             match b.kind {
                 Kind::Heading(_) => Block::Heading(t),
@@ -968,6 +957,66 @@ pub fn body_blocks(dom: &Dom, page: &Page, root: u32, reference: Option<&HashSet
             }
         })
         .collect()
+}
+
+/// Decides, for every block of the page, whether it is article text and if
+/// not, which rule dropped it.
+pub fn block_fates(page: &Page, root: u32, reference: Option<&HashSet<u64>>, title: Option<&str>) -> Vec<Fate> {
+    let mut fates = vec![Fate::OutsideRoot; page.blocks.len()];
+    let mut keep: Vec<usize> = Vec::new();
+    let mut linky: Vec<bool> = Vec::new();
+    for (i, b) in page.blocks.iter().enumerate() {
+        if !page.inside(b.owner, root) {
+            continue;
+        }
+        fates[i] = if b.furniture {
+            Fate::Furniture
+        } else if boilerplate_line(&b.text) {
+            Fate::Boilerplate
+        } else if b.kind == Kind::Caption || caption_like(&b.text) {
+            Fate::Caption
+        } else if b.kind == Kind::Heading(1) || title.is_some_and(|t| same_text(t, &b.text)) {
+            Fate::Headline
+        } else if reference.is_some_and(|r| coverage(&b.text, r).is_some_and(|c| c < 0.1) && b.chars > 200) {
+            Fate::NotInReference
+        } else {
+            keep.push(i);
+            linky.push(link_heavy(b, 0.6));
+            Fate::Kept
+        };
+    }
+    let blocks = &page.blocks;
+    let interior = interior_links(keep.iter().map(|&i| &blocks[i]).collect(), &linky);
+    let mut kept: Vec<usize> = Vec::with_capacity(interior.len());
+    let mut it = keep.iter().copied();
+    for b in interior {
+        // Same order, a subsequence: find each survivor's index.
+        for i in it.by_ref() {
+            if std::ptr::eq(&blocks[i], b) {
+                kept.push(i);
+                break;
+            }
+            fates[i] = Fate::LinkList;
+        }
+    }
+    for i in it {
+        fates[i] = Fate::LinkList;
+    }
+    let mut refs: Vec<&Blk> = kept.iter().map(|&i| &blocks[i]).collect();
+    cut_at_closing_label(&mut refs);
+    for &i in &kept[refs.len()..] {
+        fates[i] = Fate::AfterClosingLabel;
+    }
+    kept.truncate(refs.len());
+    // Trim short non-prose blocks (bylines, datelines, captions, labels) at the edges.
+    let weak = |b: &Blk| !matches!(b.kind, Kind::Heading(_)) && word_count(&b.text) < 10 && !ends_like_prose(&b.text) || b.kind == Kind::Caption;
+    let edge = |i: usize| weak(&blocks[i]) || matches!(blocks[i].kind, Kind::Heading(_));
+    let lo = kept.iter().position(|&i| !edge(i)).unwrap_or(kept.len());
+    let hi = kept.iter().rposition(|&i| !edge(i)).map_or(lo, |p| p + 1).max(lo);
+    for &i in kept[..lo].iter().chain(&kept[hi..]) {
+        fates[i] = Fate::EdgeTrim;
+    }
+    fates
 }
 
 /// A link-heavy block (a linked heading, "Learn more: ...", a source line)

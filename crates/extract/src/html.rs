@@ -325,6 +325,65 @@ pub fn explain(bytes: &[u8]) -> String {
     out
 }
 
+/// Every block of a page with what became of it and where it sits, as JSON
+/// rows (for development: `examples/blockdump.rs`, the error analysis and
+/// the block classifier's training data).
+#[doc(hidden)]
+pub fn block_report(bytes: &[u8], url: Option<&str>) -> Vec<serde_json::Value> {
+    let Ok((text, _)) = decode_html_with(bytes, None) else { return Vec::new() };
+    let dom = dom::parse(&prefilter(&text), Limits { deadline: None, max_nodes: usize::MAX });
+    let m = meta::read(&dom, url);
+    let page = body::analyse(&dom);
+    let reference = trusted_reference(&dom, &page, m.article_body.as_deref());
+    let Some(root) = body::choose_root(&dom, &page, reference.as_ref()) else { return Vec::new() };
+    let fates = body::block_fates(&page, root, reference.as_ref(), m.title.as_deref());
+    let keep = crate::blockmodel::revise(&dom, &page, &fates);
+    let parent = dom.node(root).parent;
+    let names = |n: u32| {
+        let mut path: Vec<String> = dom
+            .ancestors(n)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .chain(std::iter::once(n))
+            .filter_map(|a| {
+                let t = dom.tag(a)?;
+                let c = dom.attr(a, "class").unwrap_or("");
+                let i = dom.attr(a, "id").unwrap_or("");
+                Some(format!(
+                    "{t}{}{}",
+                    if i.is_empty() { String::new() } else { format!("#{i}") },
+                    if c.is_empty() { String::new() } else { format!(".{}", c.split_whitespace().collect::<Vec<_>>().join(".")) }
+                ))
+            })
+            .collect();
+        if path.len() > 8 {
+            path.drain(..path.len() - 8);
+        }
+        path.join(" > ")
+    };
+    page.blocks
+        .iter()
+        .zip(&fates)
+        .zip(&keep)
+        .map(|((b, f), k)| {
+            serde_json::json!({
+                "text": b.text,
+                "kind": format!("{:?}", b.kind),
+                // The rules' decision (the classifier's input) and the final one.
+                "fate": format!("{f:?}"),
+                "kept": k,
+                "near": parent != dom::NONE && page.inside(b.owner, parent),
+                "furniture": b.furniture,
+                "chars": b.chars,
+                "link_chars": b.link_chars,
+                "row": b.row,
+                "path": names(b.owner),
+            })
+        })
+        .collect()
+}
+
 /// Times the stages over pages (for development: `examples/stages.rs`).
 #[doc(hidden)]
 pub fn stage_times(pages: &[Vec<u8>]) -> [f64; 4] {

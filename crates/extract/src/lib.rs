@@ -7,6 +7,7 @@
 //! lines, relative-age teaser cards), never by matching one site's strings.
 //! It never touches storage and never guesses at facts it cannot see.
 
+mod blockmodel;
 mod body;
 mod dom;
 mod html;
@@ -19,9 +20,9 @@ mod text;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-pub use html::{decode_html, decode_html_with, extract_html, extract_html_with, parse_date, HtmlOptions};
 #[doc(hidden)]
-pub use html::{explain, prefiltered, stage_times, visible_text};
+pub use html::{block_report, explain, prefiltered, stage_times, visible_text};
+pub use html::{decode_html, decode_html_with, extract_html, extract_html_with, parse_date, HtmlOptions};
 pub use meta::url_date;
 pub use text::extract_text;
 
