@@ -967,7 +967,7 @@ pub fn entities_in(text: &str) -> Vec<Entity> {
                     // "Secretary of State Hillary Clinton": the office after the title; without
                     // a name after it ("the former Secretary of State"), no one.
                     s = if j - s >= 4 { s + 2 } else { j };
-                } else if FUNCTION_WORDS.contains(&w) && !(w == "The" && named_body)
+                } else if FUNCTION_WORDS.contains(&w) && !(w == "The" && named_body && !(s + 2 <= j && known(&toks[s + 1..j].iter().map(|t| t.text).collect::<Vec<_>>().join(" ")).is_some()))
                     || PARTY_WORDS.contains(&w) && !named_body && j - s >= 3 && !toks[s + 1..j].iter().any(|t| PARTY_NOUNS.contains(&t.text))
                     || CALENDAR.contains(&w) && j - s >= 2 && (j - s == 2 || known(toks[s + 1].text).is_some())
                     || s == i && j - s >= 2 && opens_sentence(s) && (verb_or_adjective(w) && lower_words.contains(w.to_lowercase().as_str()) || gerund(w))
@@ -1524,6 +1524,10 @@ mod tests {
             assert!(got.contains(&good), "{good}: {got:?}");
         }
         assert!(e.contains(&("Tim Cook".into(), EntityKind::Person)) && e.contains(&("New Jersey".into(), EntityKind::Place)), "{e:?}");
+        // A leading "The" before a reference name is not part of it.
+        assert_eq!(names("The International Atomic Energy Agency said so."), [("International Atomic Energy Agency".into(), EntityKind::Organisation)]);
+        assert_eq!(names("The Ministry of Defence said so."), [("The Ministry of Defence".into(), EntityKind::Organisation)]);
+        assert_eq!(names("The Washington Post said so."), [("The Washington Post".into(), EntityKind::Publication)]);
         // States are places; an institution named after a city or state is one organisation; laws
         // and events are no one.
         let e = names("Students at Ohio State University and the Massachusetts Institute of Technology in Iowa read the New York Daily News about the Fifth Amendment.");
