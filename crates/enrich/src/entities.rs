@@ -445,16 +445,19 @@ fn tokens(text: &str) -> Vec<Token<'_>> {
     // Trailing sentence dots and possessives are not part of a name ("U.S." keeps its dots).
     for t in &mut out {
         let mut s = t.text;
-        if let Some(x) = s.strip_suffix("'s").or_else(|| s.strip_suffix("’s")) {
-            s = x;
-            t.possessive = true;
-        } else if s.trim_end_matches(['\'', '’']).len() < s.len() && s.trim_end_matches(['\'', '’']).ends_with('s') {
-            // "Thomas' Facebook", "Workers' Party".
-            t.possessive = true;
-        }
-        if let Some(x) = CONTRACTIONS.iter().find_map(|c| s.strip_suffix(c)) {
-            s = x;
-            t.contraction = true;
+        // Possessives and contractions all have an apostrophe: most words skip their checks.
+        if s.contains(['\'', '’']) {
+            if let Some(x) = s.strip_suffix("'s").or_else(|| s.strip_suffix("’s")) {
+                s = x;
+                t.possessive = true;
+            } else if s.trim_end_matches(['\'', '’']).len() < s.len() && s.trim_end_matches(['\'', '’']).ends_with('s') {
+                // "Thomas' Facebook", "Workers' Party".
+                t.possessive = true;
+            }
+            if let Some(x) = CONTRACTIONS.iter().find_map(|c| s.strip_suffix(c)) {
+                s = x;
+                t.contraction = true;
+            }
         }
         if s.ends_with('.') && !s[..s.len() - 1].contains('.') && !TITLES.contains(&s) {
             s = &s[..s.len() - 1];
@@ -680,8 +683,9 @@ const THING_WORDS: &[&str] = &[
     "Programme",
     "Initiative",
 ];
-/// Months and weekdays: dates, which quantities normalise, not entities.
-const CALENDAR: &[&str] = &[
+/// Months, whole and abbreviated ("Sept. 11", "Oct 3"): dates, which quantities normalise, not
+/// entities, and the end of no name.
+const MONTHS: &[&str] = &[
     "January",
     "February",
     "March",
@@ -694,14 +698,6 @@ const CALENDAR: &[&str] = &[
     "October",
     "November",
     "December",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-    // Abbreviated ("Sept. 11", "Oct 3"); not "Sun", a newspaper's name.
     "Jan",
     "Feb",
     "Mar",
@@ -714,16 +710,15 @@ const CALENDAR: &[&str] = &[
     "Oct",
     "Nov",
     "Dec",
-    "Mon",
-    "Tue",
-    "Tues",
-    "Wed",
-    "Thu",
-    "Thur",
-    "Thurs",
-    "Fri",
-    "Sat",
 ];
+/// Weekdays, whole and abbreviated (not "Sun", a newspaper's name): dates too, but they end some
+/// names ("Black Friday", "Super Tuesday").
+const WEEKDAYS: &[&str] = &["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "Mon", "Tue", "Tues", "Wed", "Thu", "Thur", "Thurs", "Fri", "Sat"];
+
+/// A month or a weekday.
+fn calendar(w: &str) -> bool {
+    MONTHS.contains(&w) || WEEKDAYS.contains(&w)
+}
 /// Words that may precede a title ("Defence Minister", "Foreign Minister").
 const ORG_TITLE_PREFIXES: &[&str] = &["Special", "Defence", "Defense", "Foreign", "Prime", "Interior", "Finance", "Deputy", "Vice", "National", "Security", "Diplomatic"];
 
@@ -797,9 +792,6 @@ fn gerund(w: &str) -> bool {
     const NOUNS: &[&str] = &["Morning", "Evening", "Breaking", "Building", "Wedding", "Playing", "Kingdom"];
     w.len() >= 7 && w.ends_with("ing") && w[1..].chars().all(char::is_lowercase) && !NOUNS.contains(&w)
 }
-
-/// Weekdays, which end some names ("Black Friday", "Super Tuesday"); months end none.
-const WEEKDAYS: &[&str] = &["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "Mon", "Tue", "Tues", "Wed", "Thu", "Thur", "Thurs", "Fri", "Sat"];
 
 /// A word shaped like a verb form or an adjective ("Killing", "Depressed", "Currently",
 /// "Hopeful"), which, opening a sentence and written in lower case elsewhere in the text, is
@@ -969,7 +961,7 @@ pub fn entities_in(text: &str) -> Vec<Entity> {
                     s = if j - s >= 4 { s + 2 } else { j };
                 } else if FUNCTION_WORDS.contains(&w) && !(w == "The" && named_body && !(s + 2 <= j && known(&toks[s + 1..j].iter().map(|t| t.text).collect::<Vec<_>>().join(" ")).is_some()))
                     || PARTY_WORDS.contains(&w) && !named_body && j - s >= 3 && !toks[s + 1..j].iter().any(|t| PARTY_NOUNS.contains(&t.text))
-                    || CALENDAR.contains(&w) && j - s >= 2 && (j - s == 2 || known(toks[s + 1].text).is_some())
+                    || calendar(w) && j - s >= 2 && (j - s == 2 || known(toks[s + 1].text).is_some())
                     || s == i && j - s >= 2 && opens_sentence(s) && (verb_or_adjective(w) && lower_words.contains(w.to_lowercase().as_str()) || gerund(w))
                 {
                     s += 1;
@@ -987,10 +979,7 @@ pub fn entities_in(text: &str) -> Vec<Entity> {
             }
             // A trailing date after an acronym or a longer name is no part of it ("CNN Friday",
             // "KFC Tuesday"; not "Black Friday").
-            while j > s + 1
-                && CALENDAR.contains(&toks[j - 1].text)
-                && (j - s > 2 || toks[s].text.chars().all(|c| !c.is_lowercase()) || known(toks[s].text).is_some() || !WEEKDAYS.contains(&toks[j - 1].text))
-            {
+            while j > s + 1 && calendar(toks[j - 1].text) && (j - s > 2 || toks[s].text.chars().all(|c| !c.is_lowercase()) || known(toks[s].text).is_some() || !WEEKDAYS.contains(&toks[j - 1].text)) {
                 j -= 1;
             }
             if s >= j {
@@ -1019,12 +1008,12 @@ pub fn entities_in(text: &str) -> Vec<Entity> {
             } else {
                 EntityKind::Other
             };
-            let calendar = single && CALENDAR.contains(&words[0]);
+            let date = single && calendar(words[0]);
             // "I", a lone initial; "D-Calif", a party and state tag; "WASHINGTON —", a dateline.
             let tag = single && (words[0].chars().count() == 1 || party_tag(words[0])) || dateline(text, toks[s].start, toks[j - 1].end);
             let generic = kind == EntityKind::Other && words.iter().all(|w| common(w) || FUNCTION_WORDS.contains(w));
             let in_heading = headings.iter().any(|h| h.contains(&toks[s].start));
-            let keep = !(calendar || generic || tag || (sentence_initial && single && !after_title)) && !(in_heading && matches!(kind, EntityKind::Person | EntityKind::Other) && !after_title);
+            let keep = !(date || generic || tag || (sentence_initial && single && !after_title)) && !(in_heading && matches!(kind, EntityKind::Person | EntityKind::Other) && !after_title);
             if keep {
                 found.push((name.clone(), kind, Mention { text: name, start: toks[s].start, end: toks[j - 1].end }));
             }
@@ -1254,7 +1243,7 @@ fn resolve_in_text(text: &str, found: &mut Vec<(String, EntityKind, Mention)>) {
 }
 
 /// Words that begin capitalised runs of words but never a person's name (besides
-/// stopwords and the [`CALENDAR`]'s months and weekdays).
+/// stopwords, [`MONTHS`] and [`WEEKDAYS`]).
 const COMMON_STARTS: &[&str] = &["one", "two", "three", "many", "some", "every", "why", "how", "what", "when", "where", "obese", "break", "all", "dear", "breaking", "watch", "read", "update"];
 
 /// One name per entity across a story's articles, which each resolve names only within
@@ -1297,7 +1286,7 @@ fn story_person_names(docs: &[&crate::Enriched]) -> std::collections::HashMap<St
             }
             // "One Comcast", "Thursday Twitter": a capitalised run begun by a common word names no one.
             let first = e.name.split(' ').next().unwrap_or_default().to_lowercase();
-            if e.kind != EntityKind::Person || crate::is_stopword(&first) || COMMON_STARTS.contains(&first.as_str()) || CALENDAR.iter().any(|c| c.eq_ignore_ascii_case(&first)) {
+            if e.kind != EntityKind::Person || crate::is_stopword(&first) || COMMON_STARTS.contains(&first.as_str()) || MONTHS.iter().chain(WEEKDAYS).any(|c| c.eq_ignore_ascii_case(&first)) {
                 continue;
             }
             people.push(&e.name);
@@ -1439,21 +1428,6 @@ mod tests {
     /// A surname or a titled name in one article is the fuller name another article of the story gives.
     #[test]
     fn story_names_join_surnames_and_titles_across_articles() {
-        use dossier_model::{Article, ArticleKind, Outlet, OutletBasis};
-        let doc = |text: &str| {
-            crate::enrich(&Article {
-                id: "a".into(),
-                kind: ArticleKind::Main,
-                title: "a".into(),
-                text: text.into(),
-                outlet: Outlet { name: "Alpha".into(), basis: OutletBasis::Given },
-                url: None,
-                source: "a".into(),
-                published: None,
-                seen_at: "2025-06-23T00:00:00Z".parse().unwrap(),
-                language: None,
-            })
-        };
         let a = doc("Roger Stone told reporters on Monday that he would testify, and Representative Blake Farenthold said he welcomed it. Michael Cohen declined to comment. He had done nothing wrong, Stone said, and Farenthold agreed.");
         let b = doc("Mr. Stone, a longtime adviser, spoke on Monday. The committee would meet on Friday, said Farenthold. Jill Cohen and Michael Cohen were not present.");
         let names = story_entity_names([&a, &b]);
@@ -1558,20 +1532,6 @@ mod tests {
     /// Across a story: spellings, acronyms and given names become one name.
     #[test]
     fn story_names_join_spellings_acronyms_and_given_names() {
-        let doc = |text: &str| {
-            crate::enrich(&dossier_model::Article {
-                id: "a".into(),
-                kind: dossier_model::ArticleKind::Main,
-                title: "a".into(),
-                text: text.into(),
-                outlet: dossier_model::Outlet { name: "Alpha".into(), basis: dossier_model::OutletBasis::Given },
-                url: None,
-                source: "a".into(),
-                published: None,
-                seen_at: "2025-06-23T00:00:00Z".parse().unwrap(),
-                language: None,
-            })
-        };
         let a = doc("Macaulay Culkin thanked fans, and officials of the Central Bureau of Investigation met leaders of the Democratic National Committee. Kim Jong Un watched. Later Macaulay left.");
         let b = doc("Officials said the CBI and the DNC had talked. Kim Jong-un was not there, and neither was Kim Jong-un's sister. Aides said Macaulay was in Manhattan.");
         let names = story_entity_names([&a, &b]);
@@ -1586,6 +1546,22 @@ mod tests {
         assert_eq!(story_entity_names([&c, &d]).get("The Ministry of Defence").map(String::as_str), Some("Defence Ministry"), "{:?} / {:?}", c.entities, d.entities);
         let kim = names.get("Kim Jong-un").or(names.get("Kim Jong Un"));
         assert!(kim.is_some_and(|k| k == "Kim Jong Un" || k == "Kim Jong-un"), "{names:?}");
+    }
+
+    /// One article of a story, enriched, with `text` as its body.
+    fn doc(text: &str) -> crate::Enriched {
+        crate::enrich(&dossier_model::Article {
+            id: "a".into(),
+            kind: dossier_model::ArticleKind::Main,
+            title: "a".into(),
+            text: text.into(),
+            outlet: dossier_model::Outlet { name: "Alpha".into(), basis: dossier_model::OutletBasis::Given },
+            url: None,
+            source: "a".into(),
+            published: None,
+            seen_at: "2025-06-23T00:00:00Z".parse().unwrap(),
+            language: None,
+        })
     }
 
     fn names(t: &str) -> Vec<(String, EntityKind)> {
