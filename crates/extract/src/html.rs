@@ -269,29 +269,7 @@ pub fn explain(bytes: &[u8]) -> String {
     let _ = writeln!(out, "encoding {} nodes {} blocks {} json-ld body {}", enc.name(), dom.nodes.len(), page.blocks.len(), m.article_body.as_ref().map_or(0, |b| b.len()));
     let _ = writeln!(out, "title {:?} published {:?}", m.title, m.published);
     let root = body::choose_root(&dom, &page, reference.as_ref());
-    let describe = |n: u32| {
-        let mut path: Vec<String> = dom
-            .ancestors(n)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .chain(std::iter::once(n))
-            .filter_map(|a| {
-                let t = dom.tag(a)?;
-                let c = dom.attr(a, "class").unwrap_or("");
-                let i = dom.attr(a, "id").unwrap_or("");
-                Some(format!(
-                    "{t}{}{}",
-                    if i.is_empty() { String::new() } else { format!("#{i}") },
-                    if c.is_empty() { String::new() } else { format!(".{}", c.split_whitespace().collect::<Vec<_>>().join(".")) }
-                ))
-            })
-            .collect();
-        if path.len() > 6 {
-            path.drain(..path.len() - 6);
-        }
-        path.join(" > ")
-    };
+    let describe = |n: u32| element_path(&dom, n, 6);
     let _ = writeln!(out, "root {:?}", root.map(describe));
     let mut origins = Vec::new();
     for &n in &page.order {
@@ -325,6 +303,32 @@ pub fn explain(bytes: &[u8]) -> String {
     out
 }
 
+/// An element's place in the page for development reports: its last `depth` elements from the
+/// root, each as `tag#id.class.class`, joined by " > ".
+fn element_path(dom: &dom::Dom, n: u32, depth: usize) -> String {
+    let mut path: Vec<String> = dom
+        .ancestors(n)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .chain(std::iter::once(n))
+        .filter_map(|a| {
+            let t = dom.tag(a)?;
+            let c = dom.attr(a, "class").unwrap_or("");
+            let i = dom.attr(a, "id").unwrap_or("");
+            Some(format!(
+                "{t}{}{}",
+                if i.is_empty() { String::new() } else { format!("#{i}") },
+                if c.is_empty() { String::new() } else { format!(".{}", c.split_whitespace().collect::<Vec<_>>().join(".")) }
+            ))
+        })
+        .collect();
+    if path.len() > depth {
+        path.drain(..path.len() - depth);
+    }
+    path.join(" > ")
+}
+
 /// Every block of a page with what became of it and where it sits, as JSON
 /// rows (for development: `examples/blockdump.rs`, the error analysis and
 /// the block classifier's training data).
@@ -339,29 +343,7 @@ pub fn block_report(bytes: &[u8], url: Option<&str>) -> Vec<serde_json::Value> {
     let fates = body::block_fates(&page, root, reference.as_ref(), m.title.as_deref());
     let keep = crate::blockmodel::revise(&dom, &page, &fates);
     let parent = dom.node(root).parent;
-    let names = |n: u32| {
-        let mut path: Vec<String> = dom
-            .ancestors(n)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .chain(std::iter::once(n))
-            .filter_map(|a| {
-                let t = dom.tag(a)?;
-                let c = dom.attr(a, "class").unwrap_or("");
-                let i = dom.attr(a, "id").unwrap_or("");
-                Some(format!(
-                    "{t}{}{}",
-                    if i.is_empty() { String::new() } else { format!("#{i}") },
-                    if c.is_empty() { String::new() } else { format!(".{}", c.split_whitespace().collect::<Vec<_>>().join(".")) }
-                ))
-            })
-            .collect();
-        if path.len() > 8 {
-            path.drain(..path.len() - 8);
-        }
-        path.join(" > ")
-    };
+    let names = |n: u32| element_path(&dom, n, 8);
     page.blocks
         .iter()
         .zip(&fates)
