@@ -202,6 +202,7 @@ def main():
     ap.add_argument("--kind", choices=["cross", "bi"], default="cross", help="cross-encoder (pairs read together) or bi-encoder (each sentence alone, cosine)")
     ap.add_argument("--full", action="store_true", help="tune the whole weight of each linear map (not a rank --rank update); the result is cut to rank --rank (SVD) before predicting and writing")
     ap.add_argument("--device", default="cpu", help="torch device (cpu, cuda)")
+    ap.add_argument("--extra", action="append", default=[], help="more labelled pairs to train on (same format), e.g. silver pairs a teacher scored; never held out")
     ap.add_argument("--probe", help="only print the probe lines of this adapter file (merged into --model's weights)")
     a = ap.parse_args()
     global DEVICE
@@ -223,22 +224,30 @@ def main():
     tok = BertTokenizerFast.from_pretrained(a.model)
     model = (Bi if a.kind == "bi" else Cross)(a.model, a.rank, a.alpha, a.full).to(DEVICE)
     params = [p for p in model.parameters() if p.requires_grad]
-    print(f"{len(idx)} training pairs, {sum(p.numel() for p in params)} numbers learned", file=sys.stderr)
-    data = [pairs[i] for i in idx]
+    print(f"{len(idx)} training pairs, {sum(len(read(p)) for p in a.extra)} extra, {sum(p.numel() for p in params)} numbers learned", file=sys.stderr)
+    # Each source of pairs (the human-scored pairs, then each --extra file) is
+    # batched on its own: CoSENT compares the pairs of a batch, and a teacher's
+    # scores are not on the human scale, so the two are never compared.
+    sources = [[pairs[i] for i in idx]] + [read(path) for path in a.extra]
     if a.kind == "cross":
-        data += [(pairs[i][1], pairs[i][0], pairs[i][2]) for i in idx]
+        sources = [src + [(p[1], p[0], p[2]) for p in src] for src in sources]
+    data = [p for src in sources for p in src]
     opt = torch.optim.AdamW(params, lr=a.rate, weight_decay=0.01)
-    steps = a.epochs * math.ceil(len(data) / a.batch)
+    steps = a.epochs * sum(math.ceil(len(src) / a.batch) for src in sources)
     warm = max(1, steps // 10)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: min((i + 1) / warm, max(0.0, (steps - i) / max(1, steps - warm))))
     loss_f = torch.nn.BCEWithLogitsLoss()
     evals = read(a.eval) if a.eval else []
     t0 = time.time()
     for epoch in range(a.epochs):
-        rnd.shuffle(data)
+        batches = []
+        for src in sources:
+            rnd.shuffle(src)
+            batches += [src[i:i + a.batch] for i in range(0, len(src), a.batch)]
+        if len(sources) > 1:
+            rnd.shuffle(batches)
         total = 0.0
-        for i in range(0, len(data), a.batch):
-            ch = data[i:i + a.batch]
+        for ch in batches:
             gold = torch.tensor([p[2] for p in ch], device=DEVICE)
             if a.kind == "bi":
                 loss = cosent(model.cosines(tok, ch, a.max_len), gold)
