@@ -11,13 +11,14 @@ The model reads the sentence with the mention between two marker wordpieces
 The head reads four means of the last layer's states: over the whole
 sequence, over the marked mention (markers included) and over 8 wordpieces on
 each side of it, so the same sentence gives different answers for different
-mentions. The shipped adapter tunes the head alone (--features: a linear map
-or one hidden layer, on features dossier computes with the published
-weights; chosen by cross-validation). Without --features:
-low-rank updates (rank --rank) to every linear map of the top --tuned-layers
-layers (the others run once per row and are cached; or with
---full the whole weights, cut to rank --rank by SVD before predicting and
-writing), the layer norms and the head; the published weights stay as they
+mentions. Without --features it tunes low-rank updates (rank --rank) to every
+linear map of the top --tuned-layers layers (the others run once per row and
+are cached; or with --full the whole weights, cut to rank --rank by SVD before
+predicting and writing), the layer norms and the head; the shipped adapter is
+`--tuned-layers 6 --full --rate 1e-4 --rank 32 --epochs 3` (chosen on held-out
+folds of the training rows; crates/tone/model/README.md). With --features
+only a head is tuned (a linear map or one hidden layer, on features dossier
+computes with the published weights). The published weights stay as they
 are and dossier merges the adapter at load time (crates/tone/src/lib.rs).
 
 Rows are NewsMTSC's: {"sentence", "mention", "from", "to", "polarity"}. With

@@ -35,30 +35,24 @@ fn rust_gives_the_tuning_scripts_scores() {
     let probes = probes();
     assert_eq!(probes.len(), 8);
     let targets: Vec<Target> = probes.iter().map(|p| Target { sentence: &p.sentence, span: p.span.clone() }).collect();
-    // The script tuned the head on features dossier computed in its default
-    // arithmetic (int8 where the processor has VNNI): the same numbers there,
-    // within the int8/f32 difference elsewhere; f32 gives the same labels.
+    // The script tunes the whole encoder in f32: dossier's f32 arithmetic
+    // gives its numbers to float rounding. The int8 arithmetic the analysis
+    // runs on VNNI processors moves the scores a little; it keeps the labels
+    // wherever the script's best score leads by a clear margin.
     let default = Tone::from_parts(&parts, BUNDLED, Precision::from_env()).unwrap().classify(&targets).unwrap();
     let exact = Tone::from_parts(&parts, BUNDLED, Precision::F32).unwrap().classify(&targets).unwrap();
-    #[cfg(target_arch = "x86_64")]
-    let int8 = std::is_x86_feature_detected!("avx512vnni") && Precision::from_env() == Precision::Int8;
-    #[cfg(not(target_arch = "x86_64"))]
-    let int8 = false;
-    let tolerance = if int8 { 0.15 } else { 1.5 };
     for ((p, d), e) in probes.iter().zip(&default).zip(&exact) {
         for c in 0..3 {
-            assert!((p.logits[c] - d.logits[c]).abs() < tolerance, "{:?}: scores {:?}, python's {:?}", p.sentence, d.logits, p.logits);
+            assert!((p.logits[c] - e.logits[c]).abs() < 0.02, "{:?}: f32 scores {:?}, python's {:?}", p.sentence, e.logits, p.logits);
+            assert!((p.logits[c] - d.logits[c]).abs() < 0.5, "{:?}: scores {:?}, python's {:?}", p.sentence, d.logits, p.logits);
         }
         let mut sorted = p.logits;
         sorted.sort_by(f32::total_cmp);
         let best = (0..3).fold(0, |b, c| if p.logits[c] > p.logits[b] { c } else { b });
         let want = [Polarity::Negative, Polarity::Neutral, Polarity::Positive][best];
-        if sorted[2] - sorted[1] > 0.3 {
-            assert_eq!(d.polarity, want, "{:?}", p.sentence);
-        }
-        // The head magnifies the int8/f32 difference (scores move by up to about 1), not the labels.
-        if sorted[2] - sorted[1] > 2.0 {
-            assert_eq!(e.polarity, want, "{:?}: f32 scores {:?}, python's {:?}", p.sentence, e.logits, p.logits);
+        assert_eq!(e.polarity, want, "{:?}: f32 scores {:?}, python's {:?}", p.sentence, e.logits, p.logits);
+        if sorted[2] - sorted[1] > 1.0 {
+            assert_eq!(d.polarity, want, "{:?}: scores {:?}, python's {:?}", p.sentence, d.logits, p.logits);
         }
     }
 }
@@ -78,4 +72,35 @@ fn spans_that_are_not_whole_characters_are_refused() {
     let (ids, open, close) = tone.wordpieces(&Target { sentence: s, span: 0..7 }).unwrap();
     assert_eq!((open, ids[0]), (1, 101), "the mention opens the sentence, after [CLS]");
     assert!(close > open + 1 && ids.len() > close + 1);
+}
+
+/// Tone towards a target, not the sentence's mood: one sentence that speaks
+/// well of one actor and ill of another gives each its own label, and plain
+/// reporting is neutral. Sentences written for this test, in the style of
+/// the wire copy NewsMTSC was drawn from (none of them is in its rows).
+#[test]
+fn each_mention_gets_its_own_tone() {
+    let Some(dir) = dossier_embed::locate() else {
+        eprintln!("skipped: no model installed");
+        return;
+    };
+    let tone = Tone::load(&dir).unwrap();
+    let cases = [
+        ("Putin praised China as a reliable partner while accusing the West of trying to strangle Russia's economy.", "China", Polarity::Positive),
+        ("Putin praised China as a reliable partner while accusing the West of trying to strangle Russia's economy.", "the West", Polarity::Negative),
+        ("Critics said the senator had lied to voters and betrayed the miners who elected him.", "the senator", Polarity::Negative),
+        ("The mayor was widely praised for her calm leadership during the floods, which saved hundreds of lives.", "The mayor", Polarity::Positive),
+        ("The finance minister will meet his German counterpart in Brussels on Tuesday.", "The finance minister", Polarity::Neutral),
+    ];
+    let targets: Vec<Target> = cases
+        .iter()
+        .map(|(s, m, _)| {
+            let start = s.find(m).unwrap();
+            Target { sentence: s, span: start..start + m.len() }
+        })
+        .collect();
+    let got = tone.classify(&targets).unwrap();
+    for ((s, m, want), v) in cases.iter().zip(&got) {
+        assert_eq!(v.polarity, *want, "{m:?} in {s:?}: scores {:?}", v.logits);
+    }
 }
