@@ -226,7 +226,9 @@ def tune(a, enc, lower, gold, train, held, seed):
     steps = a.epochs * len(batches(train, enc, a.batch))
     warm = max(1, steps // 10)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: min((i + 1) / warm, max(0.0, (steps - i) / max(1, steps - warm))))
-    loss_f = torch.nn.CrossEntropyLoss()
+    counts = torch.bincount(torch.tensor([gold[i] + 1 for i in train]), minlength=3).float()
+    # --balanced: each class weighs the same in the loss, however many rows it has.
+    loss_f = torch.nn.CrossEntropyLoss(weight=(counts.sum() / counts / 3) if a.balanced else None)
     t0 = time.time()
     for epoch in range(a.epochs):
         total = 0.0
@@ -248,7 +250,7 @@ def tune(a, enc, lower, gold, train, held, seed):
 
 def write(a, model, rows, enc, lower, train, path):
     meta = {"format": "dossier-tone-adapter/1", "base": "all-MiniLM-L6-v2", "rank": str(a.rank), "epochs": str(a.epochs), "full": str(a.full), "tuned_layers": str(a.tuned_layers),
-            "rate": str(a.rate), "seed": str(a.seed), "rows": str(len(train)), "max_len": str(a.max_len), "markers": OPEN + CLOSE}
+            "rate": str(a.rate), "seed": str(a.seed), "rows": str(len(train)), "max_len": str(a.max_len), "markers": OPEN + CLOSE, "balanced": str(a.balanced)}
     save_file(model.adapter(), path, metadata=meta)
     # The first rows' logits, so the Rust side can check it computes the same numbers.
     for r, v in zip(rows[:8], logits(model, enc, lower, list(range(8)))):
@@ -272,6 +274,7 @@ def main():
     ap.add_argument("--alpha", type=float, default=32.0)
     ap.add_argument("--full", action="store_true")
     ap.add_argument("--dropout", type=float, default=0.1)
+    ap.add_argument("--balanced", action="store_true", help="weigh the classes' losses inversely to their rows (encoder tuning)")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--max-len", type=int, default=64)
     ap.add_argument("--seed", type=int, default=7)
