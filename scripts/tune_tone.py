@@ -263,7 +263,7 @@ def main():
     ap.add_argument("--model", required=True, help="folder with config.json, model.safetensors, tokenizer.json")
     ap.add_argument("--out", help="adapter file to write (safetensors)")
     ap.add_argument("--holdout", help="K/N: leave out fold K of N (by sentence) and predict it")
-    ap.add_argument("--predictions", help="where --holdout writes 'row<TAB>label' lines")
+    ap.add_argument("--predictions", help="where --holdout writes 'row<TAB>label<TAB>three scores' lines")
     ap.add_argument("--features", help="tune only a head on these pooled features (from `dossier eval tone --train-file --features FILE`); see head_only")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--refit", action="store_true", help="with --holdout: then tune again on every row and write --out (the held-out run's adapter goes to OUT.fold)")
@@ -301,7 +301,8 @@ def main():
         if a.predictions:
             with open(a.predictions, "w") as out:
                 for i, z in zip(held, logits(model, enc, lower, held)):
-                    out.write(f"{i}\t{label(z)}\n")
+                    # The head's three scores too, so that seeds can be averaged afterwards.
+                    out.write(f"{i}\t{label(z)}\t" + "\t".join(f"{x:.5f}" for x in z) + "\n")
         if a.out:
             write(a, model, rows, enc, lower, train, a.out + ".fold")
         if not a.refit:
