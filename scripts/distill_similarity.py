@@ -20,7 +20,6 @@ Needs torch and transformers (pip); CPU is enough. Not part of the test run.
 import argparse, os, random, sys, time
 
 import torch
-from safetensors import safe_open
 from transformers import BertModel, BertTokenizerFast
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -75,26 +74,6 @@ def pairs_cmd(a):
     print(f"{len(sentences)} sentences, {len(rows)} silver pairs", file=sys.stderr)
 
 
-def load_adapter(path, model_dir):
-    """A tuned model (cross or bi) with an adapter file merged in, as tune_similarity.py --probe does."""
-    with safe_open(path, "pt") as f:
-        kind = "bi" if f.metadata()["format"] == "dossier-bi-adapter/1" else "cross"
-        ad = {k: f.get_tensor(k).float() for k in f.keys()}
-    model = (ts.Bi if kind == "bi" else ts.Cross)(model_dir, 1, 1.0, True)
-    with torch.no_grad():
-        for i, layer in enumerate(model.bert.encoder.layer):
-            for name in ts.LINEARS:
-                layer.get_submodule(name).delta.copy_(ad.pop(f"encoder.layer.{i}.{name}.lora_b") @ ad.pop(f"encoder.layer.{i}.{name}.lora_a"))
-            for name in ts.NORMS:
-                for part in ("weight", "bias"):
-                    getattr(layer.get_submodule(name), part).copy_(ad.pop(f"encoder.layer.{i}.{name}.{part}"))
-        if kind == "cross":
-            model.head.weight.copy_(ad.pop("head.weight"))
-            model.head.bias.copy_(ad.pop("head.bias"))
-    assert not ad, f"tensors left over: {list(ad)[:3]}"
-    return model
-
-
 def label_cmd(a):
     pairs = ts.read(a.pairs)
     tok = BertTokenizerFast.from_pretrained(a.model)
@@ -102,7 +81,7 @@ def label_cmd(a):
     for spec in a.adapter:
         w, path = spec.split(":", 1)
         t0 = time.time()
-        scores = ts.predict(load_adapter(path, a.model), tok, pairs, 128)
+        scores = ts.predict(ts.load_adapter(path, a.model), tok, pairs, 128)
         print(f"{path}: {len(pairs)} pairs in {time.time() - t0:.0f}s", file=sys.stderr, flush=True)
         total = [t + float(w) * s for t, s in zip(total, scores)]
         weights += float(w)

@@ -285,15 +285,14 @@ def main():
             print(f"probe\t{s:.5f}\t{x}\t{y}")
 
 
-def probe_only(a):
-    """The probe lines of an adapter written earlier, computed with --model's
-    weights (e.g. the published f32 weights, for an adapter tuned on another
-    machine with a half-precision copy of them)."""
+def load_adapter(path, model_dir):
+    """A tuned model (cross- or bi-encoder, as the file's format says) with an
+    adapter file written earlier merged into --model's weights."""
     from safetensors import safe_open
-    with safe_open(a.probe, "pt") as f:
+    with safe_open(path, "pt") as f:
         kind = "bi" if f.metadata()["format"] == "dossier-bi-adapter/1" else "cross"
         ad = {k: f.get_tensor(k).float() for k in f.keys()}
-    model = (Bi if kind == "bi" else Cross)(a.model, 1, 1.0, True)
+    model = (Bi if kind == "bi" else Cross)(model_dir, 1, 1.0, True)
     with torch.no_grad():
         for i, layer in enumerate(model.bert.encoder.layer):
             for name in LINEARS:
@@ -305,6 +304,14 @@ def probe_only(a):
             model.head.weight.copy_(ad.pop("head.weight"))
             model.head.bias.copy_(ad.pop("head.bias"))
     assert not ad, f"tensors left over: {list(ad)[:3]}"
+    return model
+
+
+def probe_only(a):
+    """The probe lines of an adapter written earlier, computed with --model's
+    weights (e.g. the published f32 weights, for an adapter tuned on another
+    machine with a half-precision copy of them)."""
+    model = load_adapter(a.probe, a.model)
     probe = read(a.train)[:8]
     for (x, y, _), s in zip(probe, predict(model, BertTokenizerFast.from_pretrained(a.model), probe, a.max_len)):
         print(f"probe\t{s:.5f}\t{x}\t{y}")
